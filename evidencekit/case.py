@@ -1,0 +1,304 @@
+"""The case workspace: `case.toml`, `evidence/ITEM/`, `reports/`, and the pinned examiners.
+
+A case pins the certificates of the examiners it trusts (the creator, then whoever
+`case add-examiner` adds). Verifiers accept signatures from those certificates only, unless a
+reader passes `--trust CERT.pem`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+from cryptography import x509
+
+from evidencekit.errors import CaseError, UsageError
+from evidencekit.identity import cert_pem, fingerprint, load_cert_pem, subject_name
+from evidencekit.ids import check_item_id
+from evidencekit.timeutil import isoformat, parse_iso, system_zone_name, utcnow, zone
+
+CASE_FILE = "case.toml"
+LEDGER_FILE = "custody.sqlite"
+SCHEMA = "evidencekit/case/1"
+LANGUAGES = ("vi", "en")
+
+
+def nfc(text: str) -> str:
+    """Typed text (names, titles, notes) is stored NFC-normalised; file names never are."""
+    return unicodedata.normalize("NFC", text)
+
+
+@dataclass(frozen=True, slots=True)
+class Examiner:
+    """An examiner pinned in the case."""
+
+    name: str
+    fingerprint: str
+    certificate_pem: str
+    added: dt.datetime
+
+    @property
+    def certificate(self) -> x509.Certificate:
+        return load_cert_pem(self.certificate_pem)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "fingerprint": self.fingerprint,
+            "added": isoformat(self.added),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CaseInfo:
+    """What `case.toml` says about the case."""
+
+    number: str
+    title: str
+    agency: str
+    examiner: str
+    language: str
+    timezone: str
+    created: dt.datetime
+    examiners: tuple[Examiner, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "number": self.number,
+            "title": self.title,
+            "agency": self.agency,
+            "examiner": self.examiner,
+            "language": self.language,
+            "timezone": self.timezone,
+            "created": isoformat(self.created),
+            "examiners": [e.to_dict() for e in self.examiners],
+        }
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class Case:
+    """An opened case folder."""
+
+    def __init__(self, path: Path, info: CaseInfo) -> None:
+        self.path = path
+        self.info = info
+
+    # -- locations ------------------------------------------------------------------------
+    @property
+    def evidence_dir(self) -> Path:
+        return self.path / "evidence"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.path / "reports"
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.path / LEDGER_FILE
+
+    def item_dir(self, item_id: str) -> Path:
+        """`evidence/ITEM/` (not created)."""
+        return self.evidence_dir / check_item_id(item_id)
+
+    def items(self) -> list[str]:
+        """Ids of the items that have a folder under `evidence/`."""
+        if not self.evidence_dir.is_dir():
+            return []
+        return sorted(p.name for p in self.evidence_dir.iterdir() if p.is_dir())
+
+    # -- trust ----------------------------------------------------------------------------
+    def trusted(self) -> dict[str, x509.Certificate]:
+        """Pinned certificates by fingerprint."""
+        return {e.fingerprint: e.certificate for e in self.info.examiners}
+
+    def is_pinned(self, fp: str) -> bool:
+        return any(e.fingerprint == fp for e in self.info.examiners)
+
+    def add_examiner(self, cert: x509.Certificate) -> Examiner:
+        """Pin another examiner's certificate.
+
+        Raises:
+            CaseError: it is already pinned.
+        """
+        fp = fingerprint(cert)
+        if self.is_pinned(fp):
+            raise CaseError(f"examiner {subject_name(cert)!r} ({fp[:16]}) is already pinned")
+        examiner = Examiner(
+            name=nfc(subject_name(cert)),
+            fingerprint=fp,
+            certificate_pem=cert_pem(cert),
+            added=utcnow(),
+        )
+        self.info = CaseInfo(
+            number=self.info.number,
+            title=self.info.title,
+            agency=self.info.agency,
+            examiner=self.info.examiner,
+            language=self.info.language,
+            timezone=self.info.timezone,
+            created=self.info.created,
+            examiners=(*self.info.examiners, examiner),
+        )
+        self._save()
+        return examiner
+
+    # -- persistence ----------------------------------------------------------------------
+    def _save(self) -> None:
+        info = self.info
+        doc: dict[str, Any] = {
+            "schema": SCHEMA,
+            "case": {
+                "number": info.number,
+                "title": info.title,
+                "agency": info.agency,
+                "examiner": info.examiner,
+                "language": info.language,
+                "timezone": info.timezone,
+                "created": isoformat(info.created),
+            },
+            "examiners": [
+                {
+                    "name": e.name,
+                    "fingerprint": e.fingerprint,
+                    "added": isoformat(e.added),
+                    "certificate": e.certificate_pem,
+                }
+                for e in info.examiners
+            ],
+        }
+        _atomic_write(self.path / CASE_FILE, tomli_w.dumps(doc).encode("utf-8"))
+
+    @classmethod
+    def open(cls, path: Path) -> Case:
+        """Open the case in `path`.
+
+        Raises:
+            CaseError: `path` is not a case folder or `case.toml` is malformed.
+        """
+        toml_path = path / CASE_FILE
+        if not toml_path.is_file():
+            raise CaseError(
+                f"{str(path)!r} is not a case folder (no {CASE_FILE})",
+                hint="create one with: evidencekit case init DIR --case-number N --title T",
+            )
+        try:
+            doc = tomllib.loads(toml_path.read_text("utf-8"))
+            c = doc["case"]
+            examiners = tuple(
+                Examiner(
+                    name=e["name"],
+                    fingerprint=e["fingerprint"],
+                    certificate_pem=e["certificate"],
+                    added=parse_iso(e["added"]),
+                )
+                for e in doc.get("examiners", [])
+            )
+            info = CaseInfo(
+                number=c["number"],
+                title=c["title"],
+                agency=c.get("agency", ""),
+                examiner=c.get("examiner", ""),
+                language=c.get("language", "vi"),
+                timezone=c.get("timezone", "UTC"),
+                created=parse_iso(c["created"]),
+                examiners=examiners,
+            )
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError, ValueError) as exc:
+            raise CaseError(f"cannot read {str(toml_path)!r}: {exc}") from exc
+        return cls(path, info)
+
+    @classmethod
+    def create(
+        cls,
+        path: Path,
+        *,
+        number: str,
+        title: str,
+        creator_cert: x509.Certificate,
+        agency: str = "",
+        examiner: str | None = None,
+        language: str = "vi",
+        timezone: str | None = None,
+    ) -> Case:
+        """Create a case folder and pin the creating examiner's certificate.
+
+        Raises:
+            CaseError: `path` exists and is not empty, or cannot be created.
+            UsageError: an empty case number or title, an unknown language or time zone.
+        """
+        if not number.strip() or not title.strip():
+            raise UsageError("the case number and title must not be empty")
+        if language not in LANGUAGES:
+            raise UsageError(f"unknown language {language!r}", hint="use vi or en")
+        tz_name = timezone or system_zone_name()
+        zone(tz_name)
+        if path.exists() and (not path.is_dir() or any(path.iterdir())):
+            raise CaseError(
+                f"{str(path)!r} is not empty; a case needs a new or empty folder",
+                hint="choose another folder",
+            )
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            (path / "evidence").mkdir()
+            (path / "reports").mkdir()
+        except OSError as exc:
+            raise CaseError(f"cannot create case folder {str(path)!r}: {exc.strerror}") from exc
+        now = utcnow()
+        creator = Examiner(
+            name=nfc(subject_name(creator_cert)),
+            fingerprint=fingerprint(creator_cert),
+            certificate_pem=cert_pem(creator_cert),
+            added=now,
+        )
+        info = CaseInfo(
+            number=nfc(number.strip()),
+            title=nfc(title.strip()),
+            agency=nfc(agency.strip()),
+            examiner=nfc((examiner or creator.name).strip()),
+            language=language,
+            timezone=tz_name,
+            created=now,
+            examiners=(creator,),
+        )
+        case = cls(path, info)
+        case._save()
+        return case
+
+
+def find_case(explicit: Path | None) -> Case:
+    """The case from `--case`, else `EVIDENCEKIT_CASE`, else the current folder.
+
+    Raises:
+        CaseError: none of them is a case.
+    """
+    if explicit is not None:
+        return Case.open(explicit)
+    env = os.environ.get("EVIDENCEKIT_CASE")
+    if env:
+        return Case.open(Path(env))
+    cwd = Path.cwd()
+    if (cwd / CASE_FILE).is_file():
+        return Case.open(cwd)
+    raise CaseError(
+        "no case given and the current folder is not a case",
+        hint="pass --case DIR or set EVIDENCEKIT_CASE",
+    )

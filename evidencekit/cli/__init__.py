@@ -1,0 +1,1 @@
+"""The command-line interface: click commands, output formatting, exit codes, progress."""

@@ -1,0 +1,1 @@
+"""One module per command group; `evidencekit/cli/main.py` loads them lazily."""

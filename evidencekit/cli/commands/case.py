@@ -1,0 +1,110 @@
+"""`evidencekit case init|show|add-examiner`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from evidencekit.cli.runtime import App, pass_app
+
+
+@click.group()
+def case() -> None:
+    """Create and show case workspaces."""
+
+
+@case.command("init")
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--case-number", required=True, help='Case number, e.g. "VKS-2024-06".')
+@click.option("--title", required=True, help='Case title, e.g. "Vụ án trộm cắp tài sản".')
+@click.option("--agency", default="", help="Investigating agency.")
+@click.option("--examiner", help="Examiner's name as shown in reports (default: identity's name).")
+@click.option(
+    "--lang",
+    "language",
+    type=click.Choice(["vi", "en"]),
+    default="vi",
+    show_default=True,
+    help="Report language.",
+)
+@click.option("--timezone", help="IANA time zone for displayed times (default: the system's).")
+@pass_app
+def init(
+    app: App,
+    directory: Path,
+    case_number: str,
+    title: str,
+    agency: str,
+    examiner: str | None,
+    language: str,
+    timezone: str | None,
+) -> None:
+    """Create a case in DIRECTORY (new or empty) and pin your certificate in it."""
+    from evidencekit.workflows.casework import init_case
+
+    identity = app.identity()
+    created = init_case(
+        directory,
+        identity,
+        number=case_number,
+        title=title,
+        agency=agency,
+        examiner=examiner,
+        language=language,
+        timezone=timezone,
+    )
+    app.emit(
+        "evidencekit/case-init/1",
+        {"path": str(created.path), "case": created.info.to_dict()},
+        f"Created case {created.info.number} in {created.path}\n"
+        f"  pinned examiner: {identity.name} ({identity.fingerprint[:16]})",
+    )
+
+
+@case.command("show")
+@pass_app
+def show(app: App) -> None:
+    """Print the case's details and pinned examiners."""
+    from evidencekit.timeutil import local_text
+
+    c = app.case()
+    info = c.info
+    lines = [
+        f"Case number: {info.number}",
+        f"Title:       {info.title}",
+        f"Agency:      {info.agency}",
+        f"Examiner:    {info.examiner}",
+        f"Language:    {info.language}",
+        f"Time zone:   {info.timezone}",
+        f"Created:     {local_text(info.created, info.timezone)}",
+        f"Folder:      {c.path}",
+        "Pinned examiners:",
+    ]
+    lines += [f"  {e.name}  sha256:{e.fingerprint}" for e in info.examiners]
+    items = c.items()
+    lines.append("Items: " + (", ".join(items) if items else "(none)"))
+    app.emit(
+        "evidencekit/case/1",
+        {"path": str(c.path), "case": info.to_dict(), "items": items},
+        lines,
+    )
+
+
+@case.command("add-examiner")
+@click.argument("cert", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@pass_app
+def add_examiner_cmd(app: App, cert: Path) -> None:
+    """Pin another examiner's certificate (PEM) so the case trusts their signatures."""
+    from evidencekit.identity import fingerprint, load_cert_file, subject_name
+    from evidencekit.workflows.casework import add_examiner
+
+    c = app.case()
+    certificate = load_cert_file(cert)
+    add_examiner(c, certificate)
+    fp = fingerprint(certificate)
+    app.emit(
+        "evidencekit/case-add-examiner/1",
+        {"name": subject_name(certificate), "fingerprint": fp},
+        f"Pinned examiner {subject_name(certificate)} (sha256:{fp})",
+    )

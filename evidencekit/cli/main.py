@@ -1,0 +1,116 @@
+"""The `evidencekit` command group.
+
+Command modules are imported only when their command runs, so `evidencekit --help` and
+`--version` never load dfvfs, pytsk3, reportlab or pyhanko.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import click
+
+from evidencekit import __version__
+from evidencekit.cli.runtime import App, configure_logging, run_guarded
+
+# name -> (module, attribute, one-line help shown in `evidencekit --help`)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "case": ("evidencekit.cli.commands.case", "case", "Create and show case workspaces."),
+    "keys": ("evidencekit.cli.commands.keys", "keys", "Manage examiner identities."),
+    "hash": ("evidencekit.cli.commands.hash", "hash_cmd", "Hash files (sums, hashdeep, JSON)."),
+    "seal": ("evidencekit.cli.commands.seal", "seal", "Seal files as an evidence item."),
+    "verify": ("evidencekit.cli.commands.verify", "verify", "Re-hash items and check seals."),
+    "acquire": ("evidencekit.cli.commands.acquire", "acquire", "Image disks, collect files."),
+    "ls": ("evidencekit.cli.commands.ls", "ls", "List partitions and files in an image."),
+    "convert": ("evidencekit.cli.commands.convert", "convert", "Convert an image item."),
+    "custody": ("evidencekit.cli.commands.custody", "custody", "Chain-of-custody ledger."),
+    "report": ("evidencekit.cli.commands.report", "report", "Build and verify PDF reports."),
+    "demo": ("evidencekit.cli.commands.demo", "demo", "Build a complete sample case."),
+}
+
+
+def _available(name: str) -> bool:
+    return importlib.util.find_spec(COMMANDS[name][0]) is not None
+
+
+class LazyGroup(click.Group):
+    """Loads each command's module on first use; maps errors to exit codes in one place."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in COMMANDS if _available(name)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS or not _available(cmd_name):
+            return None
+        module_name, attr, _help = COMMANDS[cmd_name]
+        command = getattr(importlib.import_module(module_name), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        return run_guarded(lambda: super(LazyGroup, self).invoke(ctx), lambda: ctx.find_object(App))
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--case",
+    "case_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Case folder (else EVIDENCEKIT_CASE, else the current folder if it is a case).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+@click.option("-v", "--verbose", count=True, help="More detail on stderr (-vv for debug).")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.option(
+    "--identity",
+    "identity_selector",
+    metavar="NAME_OR_FINGERPRINT",
+    help="Examiner identity to sign with (else EVIDENCEKIT_IDENTITY, else the only one).",
+)
+@click.option(
+    "--passphrase-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="File whose first line is the identity's passphrase (else EVIDENCEKIT_PASSPHRASE).",
+)
+@click.version_option(__version__, "--version", prog_name="evidencekit")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    case_dir: Path | None,
+    as_json: bool,
+    quiet: bool,
+    verbose: int,
+    debug: bool,
+    identity_selector: str | None,
+    passphrase_file: Path | None,
+) -> None:
+    """evidencekit: image devices, collect files, seal them, record custody, report.
+
+    Exit codes: 0 success, 1 operational error, 2 usage error, 3 integrity failure,
+    4 finished and sealed but some source data could not be read.
+    """
+    verbosity = -1 if quiet else verbose
+    configure_logging(verbosity, debug)
+    ctx.obj = App(
+        case_dir=case_dir,
+        json=as_json,
+        verbosity=verbosity,
+        debug=debug,
+        identity_selector=identity_selector,
+        passphrase_file=passphrase_file,
+    )
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="evidencekit")

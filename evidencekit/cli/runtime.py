@@ -1,0 +1,190 @@
+"""The CLI's runtime: the shared context, output (text or JSON), and the one place where errors
+become exit codes and one-line messages.
+
+Exit codes (DESIGN.md): 0 success; 1 operational error; 2 usage error; 3 integrity failure;
+4 finished and sealed, but some source data could not be read. 3 wins over 4, 4 over 1.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from evidencekit import __version__
+from evidencekit.errors import EvidenceKitError, IdentityError
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTEGRITY = 3
+EXIT_PARTIAL = 4
+
+log = logging.getLogger("evidencekit")
+
+
+def worst(*codes: int) -> int:
+    """Combine exit codes: 3 wins over 4, 4 over 1, 1 over 0 (2 stands apart: usage)."""
+    rank = {EXIT_OK: 0, EXIT_ERROR: 1, EXIT_PARTIAL: 2, EXIT_INTEGRITY: 3, EXIT_USAGE: 4}
+    return max(codes, key=lambda c: rank.get(c, 1), default=EXIT_OK)
+
+
+@dataclass
+class App:
+    """What every command gets as `ctx.obj`: the global options and helpers."""
+
+    case_dir: Path | None = None
+    json: bool = False
+    verbosity: int = 0
+    debug: bool = False
+    identity_selector: str | None = None
+    passphrase_file: Path | None = None
+    _identity: Any = field(default=None, repr=False)
+
+    # -- case and identity ----------------------------------------------------------------
+    def case(self) -> Any:
+        """The case from --case / EVIDENCEKIT_CASE / the current folder (CaseError if none)."""
+        from evidencekit.case import find_case
+
+        return find_case(self.case_dir)
+
+    def identity_store(self) -> Any:
+        from evidencekit.identity import IdentityStore
+
+        return IdentityStore()
+
+    def passphrase(self, name: str, *, confirm: bool = False) -> bytes:
+        """The passphrase: --passphrase-file, else EVIDENCEKIT_PASSPHRASE, else a TTY prompt."""
+        if self.passphrase_file is not None:
+            try:
+                text = self.passphrase_file.read_bytes()
+            except OSError as exc:
+                raise IdentityError(
+                    f"cannot read passphrase file {str(self.passphrase_file)!r}: {exc.strerror}"
+                ) from exc
+            return text.splitlines()[0] if text.strip() else b""
+        env = os.environ.get("EVIDENCEKIT_PASSPHRASE")
+        if env is not None:
+            return env.encode("utf-8")
+        if sys.stdin.isatty() and sys.stderr.isatty():
+            value = click.prompt(
+                f"Passphrase for {name}",
+                hide_input=True,
+                confirmation_prompt=confirm,
+                err=True,
+            )
+            return str(value).encode("utf-8")
+        raise IdentityError(
+            f"no passphrase for identity {name!r} and no terminal to ask on",
+            hint="set EVIDENCEKIT_PASSPHRASE or pass --passphrase-file FILE",
+        )
+
+    def identity(self) -> Any:
+        """The unlocked examiner identity (loaded once per command)."""
+        if self._identity is None:
+            store = self.identity_store()
+            self._identity = store.load(self.identity_selector, self.passphrase)
+        return self._identity
+
+    # -- output ---------------------------------------------------------------------------
+    def emit(self, schema: str, data: dict[str, Any], text: str | Iterable[str] | None) -> None:
+        """Print the result: one JSON document with --json, else the human text."""
+        if self.json:
+            doc = {"schema": schema, "evidencekit_version": __version__, **data}
+            click.echo(json.dumps(doc, ensure_ascii=False, indent=2, default=str))
+        elif text is not None:
+            if isinstance(text, str):
+                click.echo(text)
+            else:
+                for line in text:
+                    click.echo(line)
+
+    def warn(self, message: str) -> None:
+        """A warning on stderr (shown unless -q)."""
+        if self.verbosity >= 0:
+            click.echo(f"evidencekit: warning: {message}", err=True)
+
+    def info(self, message: str) -> None:
+        """A progress or status line on stderr (shown unless -q)."""
+        if self.verbosity >= 0:
+            click.echo(message, err=True)
+
+    def exit(self, code: int) -> NoReturn:
+        raise SystemExit(code)
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def _print_error(exc: EvidenceKitError, app: App | None) -> None:
+    click.echo(f"evidencekit: error: {exc.message}", err=True)
+    if exc.hint:
+        click.echo(f"  hint: {exc.hint}", err=True)
+    if app is not None and app.json:
+        doc = {
+            "schema": "evidencekit/error/1",
+            "evidencekit_version": __version__,
+            "error": {"type": type(exc).__name__, "message": exc.message, "hint": exc.hint},
+            "exit_code": exc.exit_code,
+        }
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+
+
+def run_guarded(func: Callable[[], Any], app_getter: Callable[[], App | None]) -> Any:
+    """Run the command, mapping our errors (and Ctrl-C, and unexpected bugs) to exit codes."""
+    try:
+        return func()
+    except EvidenceKitError as exc:
+        app = app_getter()
+        if app is not None and app.debug:
+            traceback.print_exc()
+        _print_error(exc, app)
+        raise SystemExit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        click.echo("evidencekit: error: interrupted", err=True)
+        raise SystemExit(EXIT_ERROR) from None
+    except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+        raise
+    except SystemExit:
+        raise
+    except OSError as exc:
+        app = app_getter()
+        if app is not None and app.debug:
+            traceback.print_exc()
+        where = f" {exc.filename!r}" if exc.filename else ""
+        click.echo(f"evidencekit: error: {exc.strerror or exc}{where}", err=True)
+        raise SystemExit(EXIT_ERROR) from None
+    except Exception as exc:  # a bug: say so in one line, with the traceback only on --debug
+        app = app_getter()
+        if app is not None and app.debug:
+            traceback.print_exc()
+        click.echo(
+            f"evidencekit: internal error: {type(exc).__name__}: {exc} "
+            "(run with --debug for the traceback and report it)",
+            err=True,
+        )
+        raise SystemExit(EXIT_ERROR) from None
+
+
+def configure_logging(verbosity: int, debug: bool) -> None:
+    """Only the `evidencekit` logger is configured; it writes to stderr."""
+    level = logging.WARNING
+    if debug or verbosity >= 2:
+        level = logging.DEBUG
+    elif verbosity == 1:
+        level = logging.INFO
+    elif verbosity < 0:
+        level = logging.ERROR
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("evidencekit: %(levelname)s: %(message)s"))
+    log.handlers[:] = [handler]
+    log.setLevel(level)
+    log.propagate = False

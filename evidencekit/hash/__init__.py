@@ -1,0 +1,1 @@
+"""Hashing: algorithm table, one-pass multi-hasher, window hashes, seals, canonical JSON."""
