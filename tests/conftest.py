@@ -16,7 +16,11 @@ from evidencekit.identity import Identity, IdentityStore
 
 PASSPHRASE = "mật khẩu thử nghiệm"
 EXAMINER = "Nguyễn Bá Tùng"
-TESTDATA = Path(__file__).resolve().parent.parent.parent / "shared" / "testdata"
+# ../shared/testdata beside the checkout (as CI lays it out), or EVIDENCEKIT_TESTDATA.
+TESTDATA = Path(
+    os.environ.get("EVIDENCEKIT_TESTDATA")
+    or Path(__file__).resolve().parent.parent.parent / "shared" / "testdata"
+)
 IMAGES = TESTDATA / "images"
 
 REQUIRE_PEERS = os.environ.get("EVIDENCEKIT_REQUIRE_PEERS") == "1"
