@@ -1,0 +1,430 @@
+"""Sleuth Kit adapter: the only module that imports pytsk3.
+
+The media stream comes from the shared source adapter (`source.open_source`), so every image
+format it reads (raw, split raw, E01, qcow2, VMDK, VHD) reaches Sleuth Kit through one
+`Img_Info` subclass. pytsk3 objects never leave this module.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import errno
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytsk3
+
+from evidencekit.acquire.filesystems import (
+    Credentials,
+    DiskImage,
+    FileEntry,
+    FileSystem,
+    Partition,
+)
+from evidencekit.errors import SourceError
+
+log = logging.getLogger(__name__)
+
+_FS_NAMES = {
+    0x01: "NTFS",
+    0x02: "FAT12",
+    0x04: "FAT16",
+    0x08: "FAT32",
+    0x0A: "exFAT",
+    0x10: "UFS1",
+    0x20: "UFS1b",
+    0x40: "UFS2",
+    0x80: "ext2",
+    0x100: "ext3",
+    0x800: "ISO 9660",
+    0x1000: "HFS+",
+    0x2000: "ext4",
+    0x4000: "YAFFS2",
+}
+_LOCAL_TIME_FS = {0x02, 0x04, 0x08, 0x0A}  # FAT and exFAT keep local wall-clock times
+_KIND = {0: "-", 1: "r", 2: "d", 3: "p", 4: "c", 5: "b", 6: "l", 7: "h", 8: "s", 9: "w"}
+_NAME_KIND = {0: "-", 1: "p", 2: "c", 3: "d", 4: "b", 5: "r", 6: "l", 7: "s", 8: "h", 9: "w"}
+_VIRT, _VIRT_DIR = 10, 11
+_NAME_UNALLOC = 0x02
+_META_ALLOC = 0x01
+_ATTR_NTFS_DATA = 128
+_ATTR_HFS_RSRC = 4353
+_TRIED = (
+    "Sleuth Kit (ext2/3/4, NTFS, FAT12/16/32, exFAT, HFS+, ISO 9660) and dfvfs "
+    "(APFS, BitLocker, LUKS, FileVault)"
+)
+
+# Sleuth Kit turns FAT's local times into epoch seconds with mktime(), i.e. in the process's
+# TZ. We make that UTC while it runs, then read the wall clock back in the source's zone.
+_TZ_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def _utc_process_zone() -> Iterator[None]:
+    with _TZ_LOCK:
+        old = os.environ.get("TZ")
+        os.environ["TZ"] = "UTC"
+        time.tzset()
+        try:
+            yield
+        finally:
+            if old is None:
+                del os.environ["TZ"]
+            else:
+                os.environ["TZ"] = old
+            time.tzset()
+
+
+class _MediaImg(pytsk3.Img_Info):  # type: ignore[misc]
+    """Sleuth Kit reads the shared media stream through this."""
+
+    def __init__(self, media: Any) -> None:
+        self._media = media
+        super().__init__(url="", type=pytsk3.TSK_IMG_TYPE_EXTERNAL)
+
+    def close(self) -> None:
+        pass
+
+    def read(self, offset: int, size: int) -> bytes:
+        return bytes(self._media.read_at(offset, size))
+
+    def get_size(self) -> int:
+        return int(self._media.size)
+
+
+class _RawMedia:
+    """A plain file as a media stream (used only when the shared source adapter is absent)."""
+
+    def __init__(self, path: Path) -> None:
+        self._fh = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self.size = os.fstat(self._fh.fileno()).st_size
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        return os.pread(self._fh.fileno(), length, offset)
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+def open_media(path: Path) -> Any:
+    """The image's media stream, through the shared source adapter.
+
+    Raises:
+        SourceError: the image cannot be opened.
+    """
+    try:
+        from evidencekit.acquire.source import open_source  # type: ignore[import-not-found]
+    except ImportError:  # the shared adapter has not landed in this checkout
+        try:
+            return _RawMedia(path)
+        except OSError as exc:
+            raise SourceError(f"cannot open image {str(path)!r}: {exc.strerror}") from exc
+    return open_source(path)
+
+
+def _ns(seconds: int, nano: int) -> int | None:
+    if not seconds and not nano:
+        return None
+    return int(seconds) * 1_000_000_000 + int(nano)
+
+
+def _local_ns(seconds: int, nano: int, zone: dt.tzinfo) -> int | None:
+    """Sleuth Kit gave a local wall-clock time as if it were UTC: read it in `zone`."""
+    if not seconds and not nano:
+        return None
+    wall = dt.datetime(1970, 1, 1) + dt.timedelta(seconds=int(seconds))
+    aware = wall.replace(tzinfo=zone)
+    return int(aware.timestamp()) * 1_000_000_000 + int(nano)
+
+
+class _TskReader:
+    def __init__(self, file: Any, size: int, attr: tuple[int, int] | None, what: str) -> None:
+        self._file = file
+        self._size = size
+        self._attr = attr
+        self._pos = 0
+        self._what = what
+
+    def readinto(self, buf: memoryview) -> int:
+        n = min(len(buf), self._size - self._pos)
+        if n <= 0:
+            return 0
+        try:
+            if self._attr is None:
+                data = self._file.read_random(self._pos, n)
+            else:
+                data = self._file.read_random(self._pos, n, self._attr[0], self._attr[1])
+        except OSError as exc:
+            raise OSError(
+                errno.EIO, f"Sleuth Kit cannot read {self._what} at offset {self._pos}: {exc}"
+            ) from exc
+        if not data:  # nothing more Sleuth Kit will give (the caller records the short read)
+            return 0
+        buf[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+    def close(self) -> None:
+        pass
+
+
+class TskFileSystem:
+    """One file system opened by Sleuth Kit at a byte offset of the media."""
+
+    def __init__(self, img: Any, offset: int, label: str, local_zone: dt.tzinfo | None) -> None:
+        try:
+            self._fs = pytsk3.FS_Info(img, offset=offset)
+        except OSError as exc:
+            raise SourceError(f"Sleuth Kit found no file system in {label}: {exc}") from exc
+        ftype = int(self._fs.info.ftype)
+        self.fs_name = _FS_NAMES.get(ftype, f"type 0x{ftype:x}")
+        self.description = f"{self.fs_name} (Sleuth Kit)"
+        self._local = ftype in _LOCAL_TIME_FS
+        self._zone = local_zone or dt.UTC
+        self._label = label
+
+    def _times(self, meta: Any) -> dict[str, int | None]:
+        names = ("mtime", "atime", "ctime", "crtime", "dtime")
+        out: dict[str, int | None] = {}
+        for name in names:
+            sec = getattr(meta, name, 0) or 0
+            nano = getattr(meta, name + "_nano", 0) or 0
+            if self._local:
+                out[name + "_ns"] = _local_ns(sec, nano, self._zone)
+            else:
+                out[name + "_ns"] = _ns(sec, nano)
+        return out
+
+    def _entry(self, file: Any, path: bytes, name_alloc: bool) -> Iterator[FileEntry]:
+        meta = file.info.meta
+        meta_addr = int(file.info.name.meta_addr or 0)
+        if meta is None and meta_addr:
+            try:  # orphans are listed without their metadata loaded
+                file = self._fs.open_meta(inode=meta_addr)
+                meta = file.info.meta
+            except OSError:
+                meta = None
+        if meta is None:
+            yield FileEntry(
+                path=path,
+                kind=_NAME_KIND.get(int(file.info.name.type), "-"),
+                allocated=False,
+                note="deleted name without recoverable metadata (no inode): no content",
+            )
+            return
+        mtype = int(meta.type)
+        kind = _KIND.get(mtype, "-")
+        allocated = name_alloc and bool(int(meta.flags) & _META_ALLOC)
+        link = meta.link if kind == "l" else None
+        if isinstance(link, str):
+            link = link.encode("utf-8", "surrogateescape")
+        size = int(meta.size) if kind == "r" else 0
+        base = FileEntry(
+            path=path,
+            kind=kind,
+            size=size,
+            inode=int(meta.addr),
+            mode=int(meta.mode) & 0o7777,
+            uid=int(meta.uid),
+            gid=int(meta.gid),
+            nlink=int(meta.nlink),
+            allocated=allocated,
+            link_target=link or None,
+            ref=(int(meta.addr), None),
+            **self._times(meta),  # type: ignore[arg-type]
+        )
+        yield base
+        if kind != "r":
+            return
+        # NTFS alternate data streams and HFS+ resource forks become their own entries.
+        try:
+            attrs = [
+                (int(a.info.type), a.info.name, int(a.info.id), int(a.info.size)) for a in file
+            ]
+        except OSError:
+            attrs = []
+        for atype, aname, aid, asize in attrs:
+            stream: bytes | None = None
+            if atype == _ATTR_NTFS_DATA and aname and aname != b"$Data":
+                stream = aname if isinstance(aname, bytes) else str(aname).encode()
+            elif atype == _ATTR_HFS_RSRC and asize > 0:
+                stream = b"rsrc"
+            if stream is None or (self.fs_name == "NTFS" and path == b"$BadClus"):
+                # $BadClus:$Bad is a sparse stream as large as the volume that lists bad
+                # clusters; it holds no data (Sleuth Kit's icat gives 0 bytes for it).
+                continue
+            yield FileEntry(
+                path=path,
+                kind="r",
+                size=asize,
+                inode=base.inode,
+                mode=base.mode,
+                uid=base.uid,
+                gid=base.gid,
+                mtime_ns=base.mtime_ns,
+                atime_ns=base.atime_ns,
+                ctime_ns=base.ctime_ns,
+                crtime_ns=base.crtime_ns,
+                allocated=allocated,
+                stream=stream,
+                ref=(int(meta.addr), (atype, aid)),
+            )
+
+    def walk(self, start: bytes = b"/", *, include_deleted: bool = False) -> Iterator[FileEntry]:
+        ctx = _utc_process_zone() if self._local else contextlib.nullcontext()
+        with ctx:
+            yield from self._walk(start, include_deleted)
+
+    def _walk(self, start: bytes, include_deleted: bool) -> Iterator[FileEntry]:
+        norm = b"/" + b"/".join(p for p in start.split(b"/") if p)
+        try:
+            top = self._fs.open(norm.decode("utf-8", "surrogateescape"))
+        except OSError as exc:
+            raise SourceError(
+                f"no path {norm.decode('utf-8', 'replace')!r} in {self._label}",
+                hint="list the file system with `evidencekit ls IMAGE [PATH]`",
+            ) from exc
+        rel = norm.lstrip(b"/")
+        meta = top.info.meta
+        if meta is not None and int(meta.type) != 2:
+            yield from self._entry(top, rel, True)
+            return
+        if rel:
+            yield from self._entry(top, rel, True)
+        yield from self._walk_dir(int(meta.addr) if meta else 0, rel, include_deleted, set())
+
+    def _walk_dir(
+        self, addr: int, prefix: bytes, include_deleted: bool, seen: set[int]
+    ) -> Iterator[FileEntry]:
+        seen = seen | {addr}
+        try:
+            directory = self._fs.open_dir(inode=addr)
+            children = list(directory)
+        except OSError as exc:
+            yield FileEntry(
+                path=prefix,
+                kind="d",
+                error=f"Sleuth Kit cannot list directory (inode {addr}): {exc}",
+            )
+            return
+        subdirs: list[tuple[int, bytes]] = []
+        for child in children:
+            name = child.info.name
+            raw = name.name
+            if raw in (b".", b".."):
+                continue
+            name_alloc = not (int(name.flags) & _NAME_UNALLOC)
+            if not name_alloc and not include_deleted:
+                continue
+            path = prefix + b"/" + raw if prefix else raw
+            meta = child.info.meta
+            if meta is not None and int(meta.type) in (_VIRT, _VIRT_DIR):
+                # Sleuth Kit's own virtual entries ($MBR, $FAT1, $OrphanFiles) are not files
+                # of the file system; $OrphanFiles is walked for deleted entries when asked.
+                if int(meta.type) == _VIRT_DIR and include_deleted and raw == b"$OrphanFiles":
+                    subdirs.append((int(meta.addr), path))
+                continue
+            if not name_alloc and meta is not None and int(meta.type) == 2:
+                # a deleted directory whose inode may have been reused: list it, don't descend
+                yield from self._entry(child, path, name_alloc)
+                continue
+            yield from self._entry(child, path, name_alloc)
+            if meta is not None and int(meta.type) == 2 and int(meta.addr) not in seen:
+                subdirs.append((int(meta.addr), path))
+        for sub_addr, sub_path in subdirs:
+            yield from self._walk_dir(sub_addr, sub_path, include_deleted, seen)
+
+    def open(self, entry: FileEntry) -> _TskReader:
+        if not isinstance(entry.ref, tuple):
+            raise OSError(errno.ENOENT, "entry has no Sleuth Kit address")
+        addr, attr = entry.ref
+        try:
+            file = self._fs.open_meta(inode=addr)
+        except OSError as exc:
+            raise OSError(errno.EIO, f"Sleuth Kit cannot open inode {addr}: {exc}") from exc
+        what = f"inode {addr}" + (f" stream {entry.stream!r}" if entry.stream else "")
+        return _TskReader(file, entry.size, attr, what)
+
+    def close(self) -> None:
+        pass
+
+
+def _fs_probe(img: Any, offset: int) -> str | None:
+    try:
+        fs = pytsk3.FS_Info(img, offset=offset)
+    except OSError:
+        return None
+    ftype = int(fs.info.ftype)
+    return _FS_NAMES.get(ftype, f"type 0x{ftype:x}")
+
+
+def open_disk(path: Path, credentials: Credentials, local_zone: dt.tzinfo | None) -> DiskImage:
+    """Open `path` for logical access (see :func:`filesystems.open_image`)."""
+    from evidencekit.acquire import _dfvfs
+
+    media = open_media(path)
+    try:
+        img = _MediaImg(media)
+    except OSError as exc:
+        media.close()
+        raise SourceError(f"Sleuth Kit cannot read image {str(path)!r}: {exc}") from exc
+    partitions: list[Partition] = []
+    vs_name = "no partition table"
+    try:
+        vol = pytsk3.Volume_Info(img)
+    except OSError:
+        vol = None
+    if vol is not None:
+        vs_name = f"{_vs_name(int(vol.info.vstype))} partition table"
+        block = int(vol.info.block_size)
+        number = 0
+        for part in vol:
+            flags = int(part.flags)
+            start, length = int(part.start) * block, int(part.len) * block
+            desc = (
+                part.desc.decode("utf-8", "replace")
+                if isinstance(part.desc, bytes)
+                else str(part.desc)
+            )
+            if flags & 0x01:  # TSK_VS_PART_FLAG_ALLOC
+                number += 1
+                fs_name = _fs_probe(img, start)
+                enc = None
+                if fs_name is None:
+                    fs_name, enc = _dfvfs.probe(path, start, length)
+                partitions.append(
+                    Partition(number, int(part.addr), start, length, desc, fs_name, enc)
+                )
+            else:
+                partitions.append(Partition(None, int(part.addr), start, length, desc))
+
+    def opener(part: Partition | None) -> FileSystem:
+        offset = part.start if part else 0
+        length = part.length if part else int(media.size)
+        label = f"partition {part.number} of {path.name!r}" if part else repr(path.name)
+        try:
+            return TskFileSystem(img, offset, label, local_zone)
+        except SourceError as tsk_error:
+            try:
+                return _dfvfs.open_filesystem(path, offset, length, credentials, label)
+            except SourceError as dfvfs_error:
+                if dfvfs_error.hint:  # encrypted and locked, or similar: the specific reason
+                    raise
+                raise SourceError(
+                    f"no file system recognised in {label} (tried {_TRIED})",
+                    hint=f"Sleuth Kit: {tsk_error.message}; dfvfs: {dfvfs_error.message}",
+                ) from dfvfs_error
+
+    return DiskImage(path, partitions, opener, vs_name, media.close)
+
+
+def _vs_name(vstype: int) -> str:
+    return {0x01: "DOS/MBR", 0x02: "BSD", 0x04: "Sun", 0x08: "Mac", 0x10: "GPT"}.get(
+        vstype, f"type 0x{vstype:x}"
+    )

@@ -1,0 +1,315 @@
+"""The logical container: a POSIX PAX tar (POSIX.1-2001) that keeps everything a file system said.
+
+Each member's name keeps the bytes the file system stored (Vietnamese names byte for byte, no
+NFC/NFD change; non-UTF-8 names through PAX `hdrcharset=BINARY`). PAX records carry what ustar
+cannot: `mtime`, `atime`, `ctime` with nanoseconds, the birth time as
+`LIBARCHIVE.creationtime`, long names and link targets, and extended attributes as
+`SCHILY.xattr.NAME` (the names GNU tar and bsdtar read back).
+
+Naming (see docs/logical.md):
+- `ROOT/PATH` where ROOT is the source's folder in the container and PATH the stored path.
+- An NTFS alternate data stream or an HFS+ resource fork is its own member `ROOT/PATH:STREAM`
+  (`report.doc:Zone.Identifier`, `photo:rsrc`); NTFS forbids `:` in names, so this is unambiguous
+  there, and the manifest says which member is a stream of which file.
+- A hostile name component (empty, `.`, `..`, a `/` or NUL inside, control characters, more than
+  255 bytes) is stored under a safe name: the offending bytes become `%XX`, an over-long component
+  is cut and ends with `~` and 16 hex digits of its sha256; a name still clashing gets `~2`, `~3`…
+  The manifest keeps the original bytes. Nothing can be extracted outside the target folder.
+
+Each file is hashed in the same pass that copies it (`hash.pipeline.pump` for large files).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tarfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from evidencekit.acquire.filesystems import FileEntry, Reader
+from evidencekit.errors import AcquisitionError
+from evidencekit.hash.multihash import MultiHasher
+from evidencekit.hash.pipeline import pump
+
+BLOCK = 512
+RECORD = 10240
+_SMALL = 1 << 20  # files up to this size are hashed inline (no threads per file)
+_MAX_COMPONENT = 255
+_MAX_NAME = 4000
+_TAR_TYPES = {
+    "r": tarfile.REGTYPE,
+    "d": tarfile.DIRTYPE,
+    "l": tarfile.SYMTYPE,
+    "p": tarfile.FIFOTYPE,
+    "c": tarfile.CHRTYPE,
+    "b": tarfile.BLKTYPE,
+}
+
+
+def _component_is_safe(comp: bytes) -> bool:
+    if comp in (b"", b".", b"..") or len(comp) > _MAX_COMPONENT:
+        return False
+    return not any(b < 0x20 or b == 0x7F or b == 0x2F for b in comp)
+
+
+def safe_component(comp: bytes) -> bytes:
+    """`comp` if it is a safe member name component, else its safe stand-in."""
+    if _component_is_safe(comp):
+        return comp
+    if comp == b"":
+        return b"%"
+    if comp in (b".", b".."):
+        return b"%2E" * len(comp)
+    out = bytearray()
+    for b in comp:
+        if b < 0x20 or b in (0x7F, 0x2F, 0x25):
+            out += b"%%%02X" % b
+        else:
+            out.append(b)
+    if len(out) > _MAX_COMPONENT:
+        digest = hashlib.sha256(comp).hexdigest()[:16].encode()
+        out = out[:200] + b"~" + digest
+    return bytes(out)
+
+
+class MemberNames:
+    """Hands out unique, safe member names; says when one differs from the original."""
+
+    def __init__(self) -> None:
+        self._used: set[bytes] = set()
+
+    def assign(self, root: bytes, path: bytes, stream: bytes | None = None) -> tuple[bytes, bool]:
+        parts = [p for p in path.split(b"/")] if path else []
+        safe = [safe_component(p) for p in parts]
+        renamed = safe != parts
+        if stream is not None:
+            safe_stream = safe_component(stream)
+            renamed = renamed or safe_stream != stream
+            last = (safe[-1] if safe else b"") + b":" + safe_stream
+            safe = [*safe[:-1], last] if safe else [last]
+        name = b"/".join([root, *safe]) if safe else root
+        if len(name) > _MAX_NAME:
+            name = (
+                root
+                + b"/_long/"
+                + hashlib.sha256(path + b":" + (stream or b"")).hexdigest().encode()
+            )
+            renamed = True
+        candidate, n = name, 1
+        while candidate in self._used:
+            n += 1
+            candidate = name + b"~%d" % n
+            renamed = True
+        self._used.add(candidate)
+        return candidate, renamed
+
+
+def _pax_time(ns: int) -> str:
+    sign = "-" if ns < 0 else ""
+    secs, frac = divmod(abs(ns), 1_000_000_000)
+    return f"{sign}{secs}.{frac:09d}"
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """What was written for one member."""
+
+    size: int
+    digests: dict[str, str]
+    error: str | None = None
+
+
+class _Writer:
+    def __init__(self, write: Callable[[memoryview], object]) -> None:
+        self._write = write
+
+    def consume(self, data: memoryview) -> None:
+        self._write(data)
+
+    def close(self) -> None:
+        pass
+
+
+class _Filler:
+    """Reads exactly `size` bytes from a reader; after a read error or an early end, fills the
+    rest with zeros (so the tar stays valid and aligned) and remembers why."""
+
+    def __init__(self, reader: Reader | None, size: int, open_error: str | None) -> None:
+        self._reader = reader
+        self._left = size
+        self._pos = 0
+        self.error = open_error
+        self._filling = False
+
+    def readinto(self, buf: memoryview) -> int:
+        want = min(len(buf), self._left)
+        if want <= 0:
+            return 0
+        view = buf[:want]
+        n = 0
+        if self.error is None and self._reader is not None:
+            try:
+                n = self._reader.readinto(view)
+            except OSError as exc:
+                self.error = f"read error at offset {self._pos}: {exc.strerror or exc}"
+                n = 0
+            if n == 0 and self.error is None:
+                self.error = f"data ended at offset {self._pos} of {self._pos + self._left}"
+        if n == 0:
+            view[:] = bytes(want)
+            n = want
+            if self.error and not self._filling:
+                self.error += "; the rest is stored as zeros"
+                self._filling = True
+        self._pos += n
+        self._left -= n
+        return n
+
+
+class PaxTarWriter:
+    """Writes a PAX tar to `path` (which must not exist). Use as a context manager."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            self._fh = open(path, "xb", buffering=1 << 20)  # noqa: SIM115 - closed in close()
+        except FileExistsError as exc:
+            raise AcquisitionError(
+                f"container {str(path)!r} already exists", hint="choose another --item id"
+            ) from exc
+        except OSError as exc:
+            raise AcquisitionError(
+                f"cannot create container {str(path)!r}: {exc.strerror}"
+            ) from exc
+        self.path = path
+        self._offset = 0
+        self._closed = False
+        self._buf = bytearray(_SMALL)
+
+    def _write(self, data: bytes | bytearray | memoryview) -> None:
+        try:
+            self._fh.write(data)
+        except OSError as exc:
+            raise AcquisitionError(
+                f"cannot write container {str(self.path)!r}: {exc.strerror}",
+                hint="check free space on the destination",
+            ) from exc
+        self._offset += len(data)
+
+    def _header(self, name: bytes, entry: FileEntry, kind: str, size: int) -> bytes:
+        info = tarfile.TarInfo(name.decode("utf-8", "surrogateescape"))
+        info.type = _TAR_TYPES[kind]
+        info.size = size
+        default_mode = 0o755 if kind == "d" else 0o644
+        info.mode = entry.mode if entry.mode is not None else default_mode
+        info.uid = entry.uid if entry.uid is not None and entry.uid >= 0 else 0
+        info.gid = entry.gid if entry.gid is not None and entry.gid >= 0 else 0
+        mtime = entry.mtime_ns or 0
+        info.mtime = min(max(mtime // 1_000_000_000, 0), 8**11 - 1)
+        if entry.device is not None:
+            info.devmajor, info.devminor = entry.device
+        if kind == "l":
+            info.linkname = (entry.link_target or b"").decode("utf-8", "surrogateescape")
+        pax: dict[str, str] = {}
+        if entry.mtime_ns is not None:
+            pax["mtime"] = _pax_time(entry.mtime_ns)
+        if entry.atime_ns is not None:
+            pax["atime"] = _pax_time(entry.atime_ns)
+        if entry.ctime_ns is not None:
+            pax["ctime"] = _pax_time(entry.ctime_ns)
+        if entry.crtime_ns is not None:
+            pax["LIBARCHIVE.creationtime"] = _pax_time(entry.crtime_ns)
+        for key, value in entry.xattrs:
+            pax["SCHILY.xattr." + key.decode("utf-8", "surrogateescape")] = value.decode(
+                "utf-8", "surrogateescape"
+            )
+        info.pax_headers = pax
+        return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
+
+    def add_entry(self, name: bytes, entry: FileEntry) -> None:
+        """A member without data: directory, symlink, FIFO or device."""
+        kind = entry.kind if entry.kind in _TAR_TYPES and entry.kind != "r" else "r"
+        self._write(self._header(name, entry, kind, 0))
+
+    def add_file(
+        self,
+        name: bytes,
+        entry: FileEntry,
+        reader: Reader | None,
+        size: int,
+        algorithms: tuple[str, ...],
+        *,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> Stored:
+        """A regular member of `size` bytes from `reader` (None: empty), hashed as it is copied.
+
+        A read error or an early end still leaves a member of `size` bytes (zero-filled from
+        where reading stopped) and the reason in `Stored.error`; the container stays valid.
+        The reader is closed.
+        """
+        self._write(self._header(name, entry, "r", size))
+        filler = _Filler(reader, size, None)
+        hasher = MultiHasher(algorithms)
+        try:
+            if size <= _SMALL:
+                view = memoryview(self._buf)
+                while True:
+                    n = filler.readinto(view)
+                    if n == 0:
+                        break
+                    chunk = view[:n]
+                    hasher.update(chunk)
+                    self._write(chunk)
+                    if on_progress:
+                        on_progress(n)
+            else:
+                pump(
+                    filler.readinto,
+                    [*hasher.consumers(), _Writer(self._write)],
+                    chunk_size=4 << 20,
+                    buffers=6,
+                    on_progress=on_progress,
+                )
+        finally:
+            if reader is not None:
+                try:
+                    reader.close()
+                except OSError:
+                    pass
+        changed = getattr(reader, "changed", None)
+        if callable(changed) and filler.error is None:
+            filler.error = changed()
+        pad = -size % BLOCK
+        if pad:
+            self._write(bytes(pad))
+        return Stored(size=size, digests=hasher.result().digests, error=filler.error)
+
+    def close(self) -> None:
+        """Two zero blocks, padding to a full 10 KiB record, then fsync."""
+        if self._closed:
+            return
+        self._write(bytes(2 * BLOCK))
+        self._write(bytes(-self._offset % RECORD))
+        try:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+        except OSError as exc:
+            raise AcquisitionError(f"cannot write container {str(self.path)!r}: {exc}") from exc
+        finally:
+            self._fh.close()
+            self._closed = True
+
+    def abort(self) -> None:
+        if not self._closed:
+            self._fh.close()
+            self._closed = True
+
+    def __enter__(self) -> PaxTarWriter:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
