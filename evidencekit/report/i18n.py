@@ -1,0 +1,185 @@
+"""Report labels in Vietnamese and English.
+
+Every label the renderer prints comes from here, so a report never mixes languages. A test checks
+that both languages define the same keys.
+"""
+
+from __future__ import annotations
+
+LANGUAGES = ("vi", "en")
+
+LABELS: dict[str, dict[str, str]] = {
+    "title": {
+        "vi": "Báo cáo thu thập chứng cứ điện tử",
+        "en": "Digital evidence collection report",
+    },
+    "subtitle": {
+        "vi": "Biên bản thu giữ, niêm phong và chuỗi hành trình chứng cứ",
+        "en": "Record of seizure, sealing and chain of custody",
+    },
+    "seizure_record": {"vi": "Biên bản thu giữ", "en": "Seizure record"},
+    "agency": {"vi": "Cơ quan", "en": "Agency"},
+    "case_number": {"vi": "Số vụ án", "en": "Case number"},
+    "case_title": {"vi": "Tên vụ án", "en": "Case title"},
+    "examiner": {"vi": "Giám định viên", "en": "Examiner"},
+    "examiner_cert": {"vi": "Chứng thư số của giám định viên", "en": "Examiner's certificate"},
+    "report_date": {"vi": "Ngày lập báo cáo", "en": "Report date"},
+    "report_id": {"vi": "Mã báo cáo", "en": "Report id"},
+    "time_zone": {"vi": "Múi giờ hiển thị", "en": "Times shown in"},
+    "tool": {"vi": "Công cụ", "en": "Tool"},
+    "page_of": {"vi": "Trang {page} / {total}", "en": "Page {page} of {total}"},
+    "summary": {"vi": "Tóm tắt các vật chứng", "en": "Summary of evidence items"},
+    "no_items": {"vi": "Không có vật chứng nào.", "en": "No evidence items."},
+    "item": {"vi": "Vật chứng", "en": "Item"},
+    "item_id": {"vi": "Mã vật chứng", "en": "Item id"},
+    "kind": {"vi": "Loại", "en": "Kind"},
+    "kind_disk": {"vi": "Ảnh đĩa", "en": "Disk image"},
+    "kind_logical": {"vi": "Thu thập tệp", "en": "Logical collection"},
+    "kind_other": {"vi": "Tệp niêm phong", "en": "Sealed files"},
+    "description": {"vi": "Mô tả", "en": "Description"},
+    "evidence_number": {"vi": "Số hiệu chứng cứ", "en": "Evidence number"},
+    "status": {"vi": "Trạng thái", "en": "Status"},
+    "status_complete": {"vi": "hoàn tất", "en": "complete"},
+    "status_complete-with-errors": {"vi": "hoàn tất, có lỗi đọc", "en": "complete with errors"},
+    "status_incomplete": {"vi": "chưa hoàn tất", "en": "incomplete"},
+    "status_unknown": {"vi": "không rõ", "en": "unknown"},
+    "size": {"vi": "Kích thước", "en": "Size"},
+    "bytes": {"vi": "byte", "en": "bytes"},
+    "source": {"vi": "Nguồn", "en": "Source"},
+    "source_identity": {"vi": "Nhận dạng nguồn", "en": "Source identity"},
+    "acquisition": {"vi": "Tham số thu thập", "en": "Acquisition parameters"},
+    "started": {"vi": "Bắt đầu", "en": "Started"},
+    "finished": {"vi": "Kết thúc", "en": "Finished"},
+    "sealed_at": {"vi": "Niêm phong lúc", "en": "Sealed at"},
+    "sealed_by": {"vi": "Niêm phong bởi", "en": "Sealed by"},
+    "host": {"vi": "Máy thực hiện", "en": "Host"},
+    "digests": {"vi": "Giá trị băm", "en": "Digests"},
+    "media_digests": {"vi": "Giá trị băm nội dung", "en": "Content digests"},
+    "artifacts": {"vi": "Tệp sản phẩm", "en": "Artifact files"},
+    "file": {"vi": "Tệp", "en": "File"},
+    "algorithm": {"vi": "Thuật toán", "en": "Algorithm"},
+    "value": {"vi": "Giá trị", "en": "Value"},
+    "windows": {"vi": "Băm theo cửa sổ", "en": "Window digests"},
+    "windows_text": {
+        "vi": "{count} cửa sổ {size} ({algs}); cho phép chỉ ra vùng byte bị thay đổi.",
+        "en": "{count} windows of {size} ({algs}); they locate any changed byte range.",
+    },
+    "read_errors": {"vi": "Vùng không đọc được", "en": "Unreadable extents"},
+    "no_read_errors": {
+        "vi": "Không có sector nào không đọc được.",
+        "en": "Every sector was read.",
+    },
+    "offset": {"vi": "Vị trí (byte)", "en": "Offset (bytes)"},
+    "length": {"vi": "Độ dài (byte)", "en": "Length (bytes)"},
+    "errno": {"vi": "Mã lỗi", "en": "Error"},
+    "media_map": {"vi": "Sơ đồ vùng nhớ", "en": "Media map"},
+    "media_map_legend": {
+        "vi": "Toàn bộ dung lượng đĩa từ byte 0 đến {size}; vạch đỏ: vùng không đọc được.",
+        "en": "The whole disk from byte 0 to {size}; red marks: unreadable extents.",
+    },
+    "verification": {"vi": "Kết quả kiểm tra", "en": "Verification results"},
+    "no_verification": {
+        "vi": "Chưa có lần kiểm tra nào được ghi nhận.",
+        "en": "No verification recorded.",
+    },
+    "verified_ok": {"vi": "khớp", "en": "matches"},
+    "verified_bad": {"vi": "KHÔNG khớp", "en": "DOES NOT match"},
+    "files": {"vi": "Danh sách tệp đã thu thập", "en": "Collected files"},
+    "files_count": {
+        "vi": "{count} tệp, tổng {size}.",
+        "en": "{count} files, {size} in total.",
+    },
+    "path": {"vi": "Đường dẫn gốc", "en": "Original path"},
+    "modified": {"vi": "Sửa đổi", "en": "Modified"},
+    "note": {"vi": "Ghi chú", "en": "Note"},
+    "deleted": {"vi": "đã xoá", "en": "deleted"},
+    "error": {"vi": "lỗi", "en": "error"},
+    "custody": {"vi": "Chuỗi hành trình chứng cứ", "en": "Chain of custody"},
+    "custody_lanes": {"vi": "Người quản lý theo thời gian", "en": "Custodians over time"},
+    "no_custody": {
+        "vi": "Sổ hành trình chưa có sự kiện nào.",
+        "en": "The custody ledger holds no events.",
+    },
+    "seq": {"vi": "STT", "en": "No."},
+    "when": {"vi": "Thời gian", "en": "When"},
+    "who": {"vi": "Người thực hiện", "en": "Who"},
+    "what": {"vi": "Sự kiện", "en": "What"},
+    "where": {"vi": "Địa điểm", "en": "Where"},
+    "purpose": {"vi": "Mục đích", "en": "Purpose"},
+    "counterpart": {"vi": "Bên liên quan", "en": "Counterpart"},
+    "checkpoint": {"vi": "Điểm kiểm tra của sổ hành trình", "en": "Ledger checkpoint"},
+    "checkpoint_text": {
+        "vi": "Điểm kiểm tra đã ký (định dạng C2SP signed note). Mã QR chứa đúng văn bản này.",
+        "en": "Signed checkpoint (C2SP signed note). The QR code holds exactly this text.",
+    },
+    "tree_size": {"vi": "Số sự kiện", "en": "Tree size"},
+    "root_hash": {"vi": "Gốc cây Merkle", "en": "Merkle root"},
+    "no_checkpoint": {
+        "vi": "Chưa có điểm kiểm tra nào.",
+        "en": "No checkpoint yet.",
+    },
+    "attachments": {"vi": "Tệp đính kèm", "en": "Attachments"},
+    "attachments_text": {
+        "vi": "Các tệp sau được đính kèm trong tệp PDF này (mở bằng trình đọc PDF, "
+        "mục Tệp đính kèm, hoặc `pdfdetach -saveall`):",
+        "en": "These files are attached inside this PDF (open them in a PDF reader's "
+        "attachments panel, or with `pdfdetach -saveall`):",
+    },
+    "signature_page": {"vi": "Chữ ký", "en": "Signature"},
+    "signature_text": {
+        "vi": "Báo cáo này được ký số (PAdES) bằng khoá của giám định viên có chứng thư với "
+        "dấu vân tay SHA-256 dưới đây. Bất kỳ ai cũng có thể kiểm tra chữ ký bằng trình đọc "
+        "PDF, bằng `pdfsig`, hoặc bằng lệnh dưới đây.",
+        "en": "This report is digitally signed (PAdES) with the key of the examiner whose "
+        "certificate has the SHA-256 fingerprint below. Anyone can check the signature with a "
+        "PDF reader, with `pdfsig`, or with the command below.",
+    },
+    "fingerprint": {"vi": "Dấu vân tay SHA-256", "en": "SHA-256 fingerprint"},
+    "verify_with": {"vi": "Lệnh kiểm tra", "en": "Verify with"},
+    "unsigned": {
+        "vi": "BẢN KHÔNG KÝ — chỉ để xem trước.",
+        "en": "UNSIGNED COPY — for preview only.",
+    },
+    "yes": {"vi": "có", "en": "yes"},
+    "no": {"vi": "không", "en": "no"},
+    "unknown": {"vi": "không rõ", "en": "unknown"},
+    "ev_case_opened": {"vi": "mở vụ án", "en": "case opened"},
+    "ev_registered": {"vi": "đăng ký vật chứng", "en": "registered"},
+    "ev_acquired": {"vi": "thu thập ảnh đĩa", "en": "acquired"},
+    "ev_collected": {"vi": "thu thập tệp", "en": "collected"},
+    "ev_sealed": {"vi": "niêm phong", "en": "sealed"},
+    "ev_converted": {"vi": "chuyển đổi định dạng", "en": "converted"},
+    "ev_verified": {"vi": "kiểm tra", "en": "verified"},
+    "ev_transferred": {"vi": "bàn giao", "en": "transferred"},
+    "ev_received": {"vi": "tiếp nhận", "en": "received"},
+    "ev_accessed": {"vi": "truy cập", "en": "accessed"},
+    "ev_analysed": {"vi": "phân tích", "en": "analysed"},
+    "ev_exported": {"vi": "xuất dữ liệu", "en": "exported"},
+    "ev_note": {"vi": "ghi chú", "en": "note"},
+    "ev_released": {"vi": "giải phóng", "en": "released"},
+    "ev_returned": {"vi": "trả lại", "en": "returned"},
+    "ev_destroyed": {"vi": "tiêu huỷ", "en": "destroyed"},
+    "ev_report_issued": {"vi": "phát hành báo cáo", "en": "report issued"},
+}
+
+
+def label(lang: str, key: str, **values: object) -> str:
+    """The label `key` in `lang`, with `{name}` fields filled from `values`.
+
+    An unknown key falls back to the key itself so a missing label is visible, not fatal.
+    """
+    entry = LABELS.get(key)
+    text = entry.get(lang, entry["en"]) if entry else key
+    return text.format(**values) if values else text
+
+
+def event_label(lang: str, event_type: str) -> str:
+    """The name of a custody event type in `lang` (the raw type when it is not known)."""
+    key = f"ev_{event_type}"
+    return label(lang, key) if key in LABELS else event_type
+
+
+def status_label(lang: str, status: str | None) -> str:
+    """A seal status (`complete`, `complete-with-errors`, `incomplete`) in `lang`."""
+    key = f"status_{status or 'unknown'}"
+    return label(lang, key) if key in LABELS else str(status)

@@ -1,0 +1,609 @@
+"""The report model: everything a report shows, as plain values, built from the case's documents.
+
+The model is built *defensively* from the seal and manifest JSON documents (read as dicts) and the
+ledger's events (as dicts), so a report renders whatever sections have data and never fails on a
+field it does not know. Typed text (names, titles, notes) is NFC-normalised here; file names are
+kept exactly as stored (the manifest's text, escapes and all).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import secrets
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from evidencekit.timeutil import compact, parse_iso
+
+Pairs = tuple[tuple[str, str], ...]
+
+
+def nfc(text: object) -> str:
+    """Typed text for display: NFC-normalised (never used for file names)."""
+    return unicodedata.normalize("NFC", str(text))
+
+
+def new_report_id(now: dt.datetime) -> str:
+    """A unique, file-name-safe report id: `R-20261129T034006Z-1a2b3c4d`."""
+    return f"R-{compact(now)}-{secrets.token_hex(4)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Extent:
+    """An unreadable byte range of a source."""
+
+    offset: int
+    length: int
+    error: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"offset": self.offset, "length": self.length, "error": self.error}
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    """One sealed file of an item."""
+
+    name: str
+    size: int | None
+    digests: Pairs
+
+    def to_dict(self) -> dict[str, object]:
+        return {"name": self.name, "size": self.size, "digests": dict(self.digests)}
+
+
+@dataclass(frozen=True, slots=True)
+class FileRow:
+    """One collected file (logical collections), its name exactly as the manifest stores it."""
+
+    path: str
+    size: int | None
+    sha256: str | None
+    modified: str | None
+    note: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "size": self.size,
+            "sha256": self.sha256,
+            "modified": self.modified,
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CustodyEntry:
+    """One custody event as the report shows it."""
+
+    seq: int
+    time: dt.datetime
+    event_type: str
+    item_id: str | None
+    actor: str
+    counterpart: str | None
+    purpose: str | None
+    location: str | None
+    detail: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "seq": self.seq,
+            "time": self.time.isoformat(),
+            "type": self.event_type,
+            "item_id": self.item_id,
+            "actor": self.actor,
+            "counterpart": self.counterpart,
+            "purpose": self.purpose,
+            "location": self.location,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """A recorded verification of an item."""
+
+    time: dt.datetime | None
+    ok: bool | None
+    actor: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class ItemSection:
+    """Everything the report says about one item."""
+
+    item_id: str
+    kind: str  # "disk", "logical" or "other"
+    description: str = ""
+    evidence_number: str = ""
+    status: str | None = None
+    content_size: int | None = None
+    content_digests: Pairs = ()
+    source: Pairs = ()
+    acquisition: Pairs = ()
+    started: dt.datetime | None = None
+    finished: dt.datetime | None = None
+    sealed_at: dt.datetime | None = None
+    sealed_by: str = ""
+    host: str = ""
+    tool: str = ""
+    artifacts: tuple[Artifact, ...] = ()
+    window_count: int = 0
+    window_size: int | None = None
+    window_algorithms: tuple[str, ...] = ()
+    read_errors: tuple[Extent, ...] = ()
+    media_size: int | None = None
+    verifications: tuple[Verification, ...] = ()
+    files: tuple[FileRow, ...] = ()
+    files_total: int | None = None
+    custody: tuple[CustodyEntry, ...] = ()
+    seal_sha256: str | None = None
+
+    @property
+    def sha256(self) -> str | None:
+        """The item's main sha256: of its content, else of its first artifact."""
+        for alg, value in self.content_digests:
+            if alg == "sha256":
+                return value
+        for art in self.artifacts:
+            for alg, value in art.digests:
+                if alg == "sha256":
+                    return value
+        return None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "item_id": self.item_id,
+            "kind": self.kind,
+            "status": self.status,
+            "sha256": self.sha256,
+            "files": len(self.files),
+            "read_errors": [e.to_dict() for e in self.read_errors],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file embedded in the PDF."""
+
+    name: str
+    data: bytes
+    description: str
+    mime: str = "application/json"
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """The ledger checkpoint the report was built against."""
+
+    text: str
+    tree_size: int | None
+    root: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportModel:
+    """The whole report."""
+
+    report_id: str
+    lang: str
+    generated: dt.datetime
+    timezone: str
+    case_number: str
+    case_title: str
+    agency: str
+    examiner: str
+    examiner_fingerprint: str
+    tool_version: str
+    items: tuple[ItemSection, ...] = ()
+    custody: tuple[CustodyEntry, ...] = ()
+    checkpoint: Checkpoint | None = None
+    attachments: tuple[Attachment, ...] = ()
+    signed: bool = True
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "report_id": self.report_id,
+            "lang": self.lang,
+            "case_number": self.case_number,
+            "items": [i.to_dict() for i in self.items],
+            "custody_events": len(self.custody),
+            "checkpoint": None
+            if self.checkpoint is None
+            else {"tree_size": self.checkpoint.tree_size, "root": self.checkpoint.root},
+            "attachments": [a.name for a in self.attachments],
+        }
+
+
+# -- defensive readers of the JSON documents -------------------------------------------------
+
+
+def _get(doc: Mapping[str, Any] | None, *keys: str) -> Any:
+    """The first of `keys` present (and not None) in `doc`; dotted keys walk nested dicts."""
+    if not isinstance(doc, Mapping):
+        return None
+    for key in keys:
+        value: Any = doc
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, Mapping) else None
+            if value is None:
+                break
+        if value is not None:
+            return value
+    return None
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _time(value: Any) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else None
+    if isinstance(value, str):
+        try:
+            return parse_iso(value)
+        except ValueError:
+            return None
+    return None
+
+
+def digest_pairs(value: Any) -> Pairs:
+    """Digests as ((alg, hex), ...) from `{"sha256": "ab.."}`, `{"sha256": "sha256:ab.."}`,
+    `["sha256:ab..", ...]` or `[{"algorithm": "sha256", "value": "ab.."}]`."""
+    out: list[tuple[str, str]] = []
+
+    def add(alg: str, hexval: str) -> None:
+        if ":" in hexval:
+            prefix, _, rest = hexval.partition(":")
+            if prefix.lower() == alg.lower() or not alg:
+                alg, hexval = prefix, rest
+        out.append((alg.lower(), hexval.lower()))
+
+    if isinstance(value, Mapping):
+        for alg, hexval in value.items():
+            if isinstance(hexval, str):
+                add(str(alg), hexval)
+    elif isinstance(value, list | tuple):
+        for entry in value:
+            if isinstance(entry, str) and ":" in entry:
+                add("", entry)
+            elif isinstance(entry, Mapping):
+                alg = _get(entry, "algorithm", "alg", "name")
+                hexval = _get(entry, "value", "hex", "digest")
+                if isinstance(alg, str) and isinstance(hexval, str):
+                    add(alg, hexval)
+    order = {"md5": 0, "sha1": 1, "sha256": 2, "sha512": 3, "blake3": 4}
+    return tuple(sorted(out, key=lambda p: (order.get(p[0], 9), p[0])))
+
+
+def _flatten(prefix: str, value: Any, out: list[tuple[str, str]], skip: set[str]) -> None:
+    if isinstance(value, Mapping):
+        for key, sub in value.items():
+            if str(key) in skip:
+                continue
+            _flatten(f"{prefix}.{key}" if prefix else str(key), sub, out, skip)
+    elif isinstance(value, list | tuple):
+        if value and all(not isinstance(v, Mapping | list | tuple) for v in value):
+            out.append((prefix, ", ".join(nfc(v) for v in value)))
+        elif value:
+            out.append((prefix, f"[{len(value)}]"))
+    elif value is not None and value != "":
+        if isinstance(value, bool):
+            out.append((prefix, "yes" if value else "no"))
+        else:
+            out.append((prefix, nfc(value)))
+
+
+_SOURCE_KEYS = (
+    "source",
+    "device",
+    "source_path",
+    "model",
+    "vendor",
+    "serial",
+    "wwn",
+    "transport",
+    "size",
+    "logical_sector_size",
+    "physical_sector_size",
+    "removable",
+    "rotational",
+    "read_only",
+    "hpa",
+    "dco",
+)
+_SKIP_FACTS = {
+    "read_errors",
+    "errors",
+    "bad_sectors",
+    "extents",
+    "files",
+    "device_report",
+    "hdparm",
+    "smartctl",
+    "windows",
+}
+
+
+def _extents(facts: Any, seal: Mapping[str, Any]) -> tuple[Extent, ...]:
+    raw = _get(facts, "read_errors", "bad_sectors", "unreadable") or _get(
+        seal, "read_errors", "unreadable"
+    )
+    if isinstance(raw, Mapping):
+        raw = _get(raw, "extents", "items") or []
+    out: list[Extent] = []
+    if isinstance(raw, list):
+        for entry in raw:
+            if isinstance(entry, Mapping):
+                off = _int(_get(entry, "offset", "start", "pos"))
+                length = _int(_get(entry, "length", "size", "len"))
+                if off is None or length is None:
+                    continue
+                err = _get(entry, "errno_name", "error", "errno", "reason")
+                out.append(Extent(off, length, _errno_text(err)))
+            elif isinstance(entry, list | tuple) and len(entry) >= 2:
+                off, length = _int(entry[0]), _int(entry[1])
+                if off is not None and length is not None:
+                    err = nfc(entry[2]) if len(entry) > 2 else ""
+                    out.append(Extent(off, length, err))
+    return tuple(sorted(out, key=lambda e: e.offset))
+
+
+def _errno_text(err: Any) -> str:
+    if isinstance(err, int) and not isinstance(err, bool):
+        name = errno.errorcode.get(err)
+        return f"{name} ({err})" if name else str(err)
+    return nfc(err) if err is not None else ""
+
+
+def _artifacts(seal: Mapping[str, Any]) -> tuple[Artifact, ...]:
+    raw = _get(seal, "artifacts", "files")
+    out: list[Artifact] = []
+    if isinstance(raw, Mapping):
+        raw = [{"name": k, **v} for k, v in raw.items() if isinstance(v, Mapping)]
+    if isinstance(raw, list):
+        for entry in raw:
+            if not isinstance(entry, Mapping):
+                continue
+            name = _get(entry, "name", "path", "relative_name", "file")
+            out.append(
+                Artifact(
+                    name=str(name) if name is not None else "?",
+                    size=_int(_get(entry, "size", "bytes")),
+                    digests=digest_pairs(_get(entry, "digests", "hashes")),
+                )
+            )
+    return tuple(out)
+
+
+def _signer_name(seal: Mapping[str, Any]) -> str:
+    name = _get(seal, "examiner.name", "signer.name", "examiner_name", "sealed_by")
+    if isinstance(name, str):
+        return nfc(name)
+    pem = _get(seal, "certificate", "examiner.certificate", "signer.certificate", "signature.cert")
+    if isinstance(pem, str) and "BEGIN CERTIFICATE" in pem:
+        from evidencekit.identity import load_cert_pem, subject_name
+
+        try:
+            return nfc(subject_name(load_cert_pem(pem)))
+        except Exception:  # a damaged certificate still lets the rest of the report render
+            return ""
+    return ""
+
+
+def item_from_documents(
+    item_id: str,
+    seal: Mapping[str, Any] | None,
+    manifest: Mapping[str, Any] | None = None,
+    custody: Sequence[CustodyEntry] = (),
+    seal_sha256: str | None = None,
+) -> ItemSection:
+    """Build one item's section from its seal and (logical collections) manifest documents."""
+    seal = seal or {}
+    facts = _get(seal, "facts", "acquisition", "source_facts") or {}
+    kind_text = str(_get(seal, "kind", "type", "facts.kind", "facts.type") or "").lower()
+    item_id = str(_get(seal, "item", "item_id") or item_id)
+    files = _file_rows(manifest) if manifest else ()
+    extents = _extents(facts, seal)
+    artifacts = _artifacts(seal)
+    if manifest is not None or kind_text in ("tar", "logical", "files"):
+        kind = "logical"
+    elif kind_text in ("raw", "split-raw", "e01", "disk", "image") or extents:
+        kind = "disk"
+    else:
+        kind = "other"
+    source: list[tuple[str, str]] = []
+    acquisition: list[tuple[str, str]] = []
+    if isinstance(facts, Mapping):
+        flat: list[tuple[str, str]] = []
+        _flatten("", facts, flat, _SKIP_FACTS)
+        for key, value in flat:
+            leaf = key.split(".")[-1]
+            if key.startswith(("source", "device")) or leaf in _SOURCE_KEYS:
+                source.append((key, value))
+            else:
+                acquisition.append((key, value))
+    sources = _get(manifest, "sources")
+    if isinstance(sources, list):
+        for n, src in enumerate(sources, 1):
+            flat_src: list[tuple[str, str]] = []
+            _flatten(
+                f"source[{n}]" if len(sources) > 1 else "source", src, flat_src, {"partitions"}
+            )
+            source += flat_src
+    content = _get(seal, "content", "combined", "media", "logical")
+    content_digests = digest_pairs(_get(content, "digests", "hashes") or content)
+    content_size = _int(_get(content, "size")) or _int(_get(seal, "size", "media_size"))
+    windows = _get(seal, "windows", "window_digests", "content.windows", "combined.windows")
+    window_count = 0
+    window_size = _int(_get(seal, "window_size", "content.window_size", "combined.window_size"))
+    window_algs: tuple[str, ...] = ()
+    walg = _get(seal, "combined.window_algorithm", "window_algorithm")
+    if isinstance(walg, str):
+        window_algs = (walg,)
+    if isinstance(windows, Mapping):
+        window_size = _int(_get(windows, "size", "window_size")) or window_size
+        entries = _get(windows, "digests", "windows", "entries") or []
+        window_count = len(entries) if isinstance(entries, list) else 0
+        algs = _get(windows, "algorithms")
+        if isinstance(algs, list):
+            window_algs = tuple(str(a) for a in algs)
+        elif isinstance(entries, list) and entries and isinstance(entries[0], Mapping):
+            window_algs = tuple(a for a, _v in digest_pairs(_get(entries[0], "digests") or {}))
+    elif isinstance(windows, list):
+        window_count = len(windows)
+        if windows and isinstance(windows[0], str) and not window_algs:
+            window_algs = tuple(a for a, _v in digest_pairs(windows[:1]))
+        if windows and isinstance(windows[0], Mapping):
+            window_algs = tuple(a for a, _v in digest_pairs(_get(windows[0], "digests") or {}))
+            if window_size is None:
+                window_size = _int(_get(windows[0], "length", "size"))
+    tool = _get(seal, "tool")
+    tool_text = (
+        " ".join(str(v) for v in (_get(tool, "name"), _get(tool, "version")) if v)
+        if isinstance(tool, Mapping)
+        else (str(tool) if tool else "")
+    )
+    host = _get(seal, "host")
+    host_text = (
+        nfc(_get(host, "name", "hostname", "node") or "")
+        if isinstance(host, Mapping)
+        else nfc(host or "")
+    )
+    media_size = _int(_get(facts, "size", "media_size", "source_size", "device.size")) or (
+        content_size if kind == "disk" else None
+    )
+    verifications = tuple(
+        Verification(
+            time=e.time,
+            ok=None if "result" not in e.detail else ("ok" in e.detail or "pass" in e.detail),
+            actor=e.actor,
+            detail=e.detail,
+        )
+        for e in custody
+        if e.event_type == "verified"
+    )
+    description = _get(seal, "description", "facts.description", "item.description") or ""
+    return ItemSection(
+        item_id=item_id,
+        kind=kind,
+        description=nfc(description),
+        evidence_number=nfc(_get(seal, "evidence_number", "facts.evidence_number") or ""),
+        status=_get(seal, "status"),
+        content_size=content_size,
+        content_digests=content_digests,
+        source=tuple(source),
+        acquisition=tuple(acquisition),
+        started=_time(_get(seal, "started", "times.started", "facts.started")),
+        finished=_time(_get(seal, "finished", "times.finished", "facts.finished")),
+        sealed_at=_time(_get(seal, "sealed", "sealed_at", "created", "times.sealed")),
+        sealed_by=_signer_name(seal),
+        host=host_text,
+        tool=nfc(tool_text),
+        artifacts=artifacts,
+        window_count=window_count,
+        window_size=window_size,
+        window_algorithms=window_algs,
+        read_errors=extents,
+        media_size=media_size,
+        verifications=verifications,
+        files=files,
+        files_total=sum(f.size or 0 for f in files) if files else None,
+        custody=tuple(custody),
+        seal_sha256=seal_sha256,
+    )
+
+
+_KINDS = {
+    "l": "symlink",
+    "p": "fifo",
+    "s": "socket",
+    "b": "block device",
+    "c": "char device",
+    "ads": "data stream",
+    "v": "virtual",
+}
+
+
+def _file_rows(manifest: Mapping[str, Any]) -> tuple[FileRow, ...]:
+    raw = _get(manifest, "files", "entries", "members")
+    rows: list[FileRow] = []
+    if not isinstance(raw, list):
+        return ()
+    for entry in raw:
+        if not isinstance(entry, Mapping):
+            continue
+        # Names exactly as stored: the manifest's text form (escaped when not valid UTF-8).
+        path = _get(entry, "path", "original_path", "name", "filename")
+        digests = dict(digest_pairs(_get(entry, "digests", "hashes") or {}))
+        notes: list[str] = []
+        etype = _get(entry, "type", "kind")
+        if etype in ("d", "dir", "directory"):
+            continue
+        if isinstance(etype, str) and etype not in ("file", "regular", "r"):
+            notes.append(_KINDS.get(etype, etype))
+        if _get(entry, "deleted") is True or _get(entry, "allocated") is False:
+            notes.append("deleted")
+        err = _get(entry, "error")
+        if err:
+            notes.append(f"error: {nfc(err)}")
+        mtime = _get(entry, "mtime", "modified", "times.mtime")
+        rows.append(
+            FileRow(
+                path=str(path) if path is not None else "?",
+                size=_int(_get(entry, "size")),
+                sha256=digests.get("sha256"),
+                modified=str(mtime) if mtime is not None else None,
+                note="; ".join(notes),
+            )
+        )
+    return tuple(rows)
+
+
+def custody_from_events(events: Iterable[Mapping[str, Any]]) -> tuple[CustodyEntry, ...]:
+    """Custody entries from ledger event dicts (as `Event.to_dict()` gives them)."""
+    out: list[CustodyEntry] = []
+    for n, ev in enumerate(events):
+        body = _get(ev, "event", "body") or ev
+        time = _time(_get(body, "time", "timestamp", "at")) or _time(_get(ev, "time"))
+        if time is None:
+            continue
+        actor = _get(body, "actor.name", "actor_name", "actor")
+        counterpart = _get(body, "counterpart.name", "counterpart", "to")
+        details = _get(body, "details")
+        detail_parts: list[str] = []
+        if isinstance(details, Mapping):
+            flat: list[tuple[str, str]] = []
+            _flatten("", details, flat, set())
+            detail_parts += [f"{k}: {v}" for k, v in flat[:6]]
+        note = _get(body, "note", "text", "reason", "condition", "seal_number")
+        if isinstance(note, str):
+            detail_parts.insert(0, nfc(note))
+        seq = _int(_get(ev, "seq", "index", "leaf_index", "id"))
+        out.append(
+            CustodyEntry(
+                seq=seq if seq is not None else n,
+                time=time,
+                event_type=str(_get(body, "type", "event_type", "kind") or "?"),
+                item_id=_get(body, "item_id", "item"),
+                actor=nfc(actor) if isinstance(actor, str) else "",
+                counterpart=nfc(counterpart) if isinstance(counterpart, str) else None,
+                purpose=nfc(p) if isinstance(p := _get(body, "purpose"), str) else None,
+                location=nfc(loc) if isinstance(loc := _get(body, "location"), str) else None,
+                detail="; ".join(detail_parts),
+            )
+        )
+    return tuple(out)
