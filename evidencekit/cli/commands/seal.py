@@ -1,0 +1,70 @@
+"""`evidencekit seal PATH… --item ID [--in-place] [-a ALGOS] [--description TEXT]`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from evidencekit.cli.runtime import App, pass_app
+
+
+@click.command("seal")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, exists=False))
+@click.option("--item", "item_id", required=True, help="Item id: 1-64 of A-Z a-z 0-9 . _ -")
+@click.option(
+    "--in-place",
+    is_flag=True,
+    help="Do not copy: seal the files where they are (absolute paths are recorded).",
+)
+@click.option(
+    "-a",
+    "--algorithms",
+    "algos",
+    default="md5,sha1,sha256",
+    show_default=True,
+    metavar="ALGOS",
+    help="Comma-separated: md5, sha1, sha256, sha512, blake3.",
+)
+@click.option("--description", help='Free text, e.g. "USB của Trương Đình Bủng".')
+@pass_app
+def seal(
+    app: App,
+    paths: tuple[Path, ...],
+    item_id: str,
+    in_place: bool,
+    algos: str,
+    description: str | None,
+) -> None:
+    """Copy files into evidence/ITEM/ (or record them in place) and seal them.
+
+    Writes ITEM.seal.json (signed) and ITEM.md5 / ITEM.sha1 / ITEM.sha256 (checkable with
+    `md5sum -c` inside the item folder), and records a `sealed` custody event.
+    """
+    from evidencekit.hash.algorithms import parse_algorithms
+    from evidencekit.ids import check_item_id
+    from evidencekit.sizes import human
+    from evidencekit.workflows.seal import seal_files
+
+    check_item_id(item_id)
+    algorithms = parse_algorithms(algos)
+    case = app.case()
+    identity = app.identity()
+    result = seal_files(
+        case,
+        identity,
+        list(paths),
+        item_id,
+        in_place=in_place,
+        algorithms=algorithms,
+        description=description,
+    )
+    doc = result.seal.document
+    lines = [f"Sealed item {item_id}: {result.seal.path}"]
+    for art in doc["artifacts"]:
+        sha = next((d for d in art["digests"] if d.startswith("sha256:")), art["digests"][-1])
+        lines.append(f"  {art['name']}  {human(art['size'])}  {sha}")
+    lines.append(f"  signed by {identity.name} ({identity.fingerprint[:16]})")
+    if not result.custody_recorded:
+        lines.append("  (custody ledger not available: no 'sealed' event recorded)")
+    app.emit("evidencekit/seal/1", result.to_dict(), lines)
