@@ -231,7 +231,9 @@ class DfvfsFileSystem:
                 ref=(entry.path_spec.location, stream.name),
             )
 
-    def walk(self, start: bytes = b"/", *, include_deleted: bool = False) -> Iterator[FileEntry]:
+    def walk(
+        self, start: bytes = b"/", *, include_deleted: bool = False, recursive: bool = True
+    ) -> Iterator[FileEntry]:
         location = "/" + "/".join(
             p for p in start.decode("utf-8", "surrogateescape").split("/") if p
         )
@@ -242,9 +244,9 @@ class DfvfsFileSystem:
         if rel:
             yield from self._convert(top, rel)
         if top.IsDirectory():
-            yield from self._walk_dir(top, rel)
+            yield from self._walk_dir(top, rel, recursive)
 
-    def _walk_dir(self, directory: Any, prefix: bytes) -> Iterator[FileEntry]:
+    def _walk_dir(self, directory: Any, prefix: bytes, recursive: bool) -> Iterator[FileEntry]:
         subdirs = []
         for child in directory.sub_file_entries:
             name = child.name.encode("utf-8", "surrogateescape")
@@ -252,8 +254,10 @@ class DfvfsFileSystem:
             yield from self._convert(child, path)
             if child.IsDirectory() and not child.IsLink():
                 subdirs.append((child, path))
+        if not recursive:
+            return
         for child, path in subdirs:
-            yield from self._walk_dir(child, path)
+            yield from self._walk_dir(child, path, recursive)
 
     def open(self, entry: FileEntry) -> _DfvfsReader:
         if not isinstance(entry.ref, tuple):

@@ -276,12 +276,14 @@ class TskFileSystem:
                 ref=(int(meta.addr), (atype, aid)),
             )
 
-    def walk(self, start: bytes = b"/", *, include_deleted: bool = False) -> Iterator[FileEntry]:
+    def walk(
+        self, start: bytes = b"/", *, include_deleted: bool = False, recursive: bool = True
+    ) -> Iterator[FileEntry]:
         ctx = _utc_process_zone() if self._local else contextlib.nullcontext()
         with ctx:
-            yield from self._walk(start, include_deleted)
+            yield from self._walk(start, include_deleted, recursive)
 
-    def _walk(self, start: bytes, include_deleted: bool) -> Iterator[FileEntry]:
+    def _walk(self, start: bytes, include_deleted: bool, recursive: bool) -> Iterator[FileEntry]:
         norm = b"/" + b"/".join(p for p in start.split(b"/") if p)
         try:
             top = self._fs.open(norm.decode("utf-8", "surrogateescape"))
@@ -297,10 +299,12 @@ class TskFileSystem:
             return
         if rel:
             yield from self._entry(top, rel, True)
-        yield from self._walk_dir(int(meta.addr) if meta else 0, rel, include_deleted, set())
+        yield from self._walk_dir(
+            int(meta.addr) if meta else 0, rel, include_deleted, set(), recursive
+        )
 
     def _walk_dir(
-        self, addr: int, prefix: bytes, include_deleted: bool, seen: set[int]
+        self, addr: int, prefix: bytes, include_deleted: bool, seen: set[int], recursive: bool
     ) -> Iterator[FileEntry]:
         seen = seen | {addr}
         try:
@@ -337,8 +341,10 @@ class TskFileSystem:
             yield from self._entry(child, path, name_alloc)
             if meta is not None and int(meta.type) == 2 and int(meta.addr) not in seen:
                 subdirs.append((int(meta.addr), path))
+        if not recursive:
+            return
         for sub_addr, sub_path in subdirs:
-            yield from self._walk_dir(sub_addr, sub_path, include_deleted, seen)
+            yield from self._walk_dir(sub_addr, sub_path, include_deleted, seen, recursive)
 
     def open(self, entry: FileEntry) -> _TskReader:
         if not isinstance(entry.ref, tuple):

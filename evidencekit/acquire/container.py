@@ -30,8 +30,8 @@ from pathlib import Path
 
 from evidencekit.acquire.filesystems import FileEntry, Reader
 from evidencekit.errors import AcquisitionError
-from evidencekit.hash.multihash import MultiHasher
-from evidencekit.hash.pipeline import pump
+from evidencekit.hash.multihash import HashResult, MultiHasher
+from evidencekit.hash.pipeline import Consumer, pump
 
 BLOCK = 512
 RECORD = 10240
@@ -132,6 +132,17 @@ class _Writer:
         pass
 
 
+class _NoClose:
+    def __init__(self, inner: Consumer) -> None:
+        self._inner = inner
+
+    def consume(self, data: memoryview) -> None:
+        self._inner.consume(data)
+
+    def close(self) -> None:
+        pass
+
+
 class _Filler:
     """Reads exactly `size` bytes from a reader; after a read error or an early end, fills the
     rest with zeros (so the tar stays valid and aligned) and remembers why."""
@@ -171,7 +182,11 @@ class _Filler:
 class PaxTarWriter:
     """Writes a PAX tar to `path` (which must not exist). Use as a context manager."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(
+        self, path: Path, algorithms: tuple[str, ...] = ("sha256",), window: int | None = None
+    ) -> None:
+        self._hasher = MultiHasher(algorithms, window=window)  # the tar itself, as written
+        self.result: HashResult | None = None
         try:
             self._fh = open(path, "xb", buffering=1 << 20)  # noqa: SIM115 - closed in close()
         except FileExistsError as exc:
@@ -188,6 +203,10 @@ class PaxTarWriter:
         self._buf = bytearray(_SMALL)
 
     def _write(self, data: bytes | bytearray | memoryview) -> None:
+        self._hasher.update(data)
+        self._raw_write(data)
+
+    def _raw_write(self, data: bytes | bytearray | memoryview) -> None:
         try:
             self._fh.write(data)
         except OSError as exc:
@@ -264,31 +283,37 @@ class PaxTarWriter:
                     if on_progress:
                         on_progress(n)
             else:
+                # the tar's own hashers see this file's data too, but must not be closed
+                # (that would end the tar's current window digest)
                 pump(
                     filler.readinto,
-                    [*hasher.consumers(), _Writer(self._write)],
+                    [
+                        *hasher.consumers(),
+                        *map(_NoClose, self._hasher.consumers()),
+                        _Writer(self._raw_write),
+                    ],
                     chunk_size=4 << 20,
                     buffers=6,
                     on_progress=on_progress,
                 )
+            changed = getattr(reader, "changed", None)
+            if callable(changed) and filler.error is None:
+                filler.error = changed()
         finally:
             if reader is not None:
                 try:
                     reader.close()
                 except OSError:
                     pass
-        changed = getattr(reader, "changed", None)
-        if callable(changed) and filler.error is None:
-            filler.error = changed()
         pad = -size % BLOCK
         if pad:
             self._write(bytes(pad))
         return Stored(size=size, digests=hasher.result().digests, error=filler.error)
 
-    def close(self) -> None:
-        """Two zero blocks, padding to a full 10 KiB record, then fsync."""
-        if self._closed:
-            return
+    def close(self) -> HashResult:
+        """Two zero blocks, padding to a full 10 KiB record, then fsync; the tar's digests."""
+        if self.result is not None:
+            return self.result
         self._write(bytes(2 * BLOCK))
         self._write(bytes(-self._offset % RECORD))
         try:
@@ -299,6 +324,8 @@ class PaxTarWriter:
         finally:
             self._fh.close()
             self._closed = True
+        self.result = self._hasher.result()
+        return self.result
 
     def abort(self) -> None:
         if not self._closed:

@@ -131,8 +131,11 @@ class FileSystem(Protocol):
 
     description: str  # e.g. "ext2 (Sleuth Kit)"
 
-    def walk(self, start: bytes = b"/", *, include_deleted: bool = False) -> Iterator[FileEntry]:
-        """Every entry under `start` (itself included when it is a file), parents first.
+    def walk(
+        self, start: bytes = b"/", *, include_deleted: bool = False, recursive: bool = True
+    ) -> Iterator[FileEntry]:
+        """Every entry under `start` (itself first unless it is the root), parents first;
+        with `recursive=False` only `start` and its direct children.
 
         Raises:
             SourceError: `start` does not exist.

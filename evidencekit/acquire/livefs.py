@@ -129,7 +129,9 @@ class LiveFileSystem:
                 return os.lstat(where)
         return os.lstat(where)
 
-    def walk(self, start: bytes = b"/", *, include_deleted: bool = False) -> Iterator[FileEntry]:
+    def walk(
+        self, start: bytes = b"/", *, include_deleted: bool = False, recursive: bool = True
+    ) -> Iterator[FileEntry]:
         rel = b"/".join(p for p in start.split(b"/") if p)
         where = self._abs(rel)
         try:
@@ -138,9 +140,11 @@ class LiveFileSystem:
             raise SourceError(f"cannot read {os.fsdecode(where)!r}: {exc.strerror}") from exc
         yield self._entry(rel, st, None)
         if stat.S_ISDIR(st.st_mode):
-            yield from self._walk_dir(rel, {(st.st_dev, st.st_ino)})
+            yield from self._walk_dir(rel, {(st.st_dev, st.st_ino)}, recursive)
 
-    def _walk_dir(self, rel: bytes, ancestors: set[tuple[int, int]]) -> Iterator[FileEntry]:
+    def _walk_dir(
+        self, rel: bytes, ancestors: set[tuple[int, int]], recursive: bool
+    ) -> Iterator[FileEntry]:
         where = self._abs(rel)
         try:
             with os.scandir(where) as it:
@@ -171,8 +175,10 @@ class LiveFileSystem:
             yield self._entry(child, st, None)
             if stat.S_ISDIR(st.st_mode):
                 subdirs.append((child, key))
+        if not recursive:
+            return
         for child, key in subdirs:
-            yield from self._walk_dir(child, ancestors | {key})
+            yield from self._walk_dir(child, ancestors | {key}, recursive)
 
     def open(self, entry: FileEntry) -> _LiveReader:
         if not isinstance(entry.ref, tuple):

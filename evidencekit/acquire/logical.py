@@ -15,7 +15,7 @@ import logging
 import os
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from evidencekit.acquire.container import MemberNames, PaxTarWriter
@@ -37,6 +37,7 @@ from evidencekit.acquire.manifest import (
 )
 from evidencekit.errors import AcquisitionError, SourceError, UsageError
 from evidencekit.hash.algorithms import DEFAULT_ARTIFACT_ALGORITHMS
+from evidencekit.hash.multihash import HashResult
 from evidencekit.timeutil import utcnow, zone
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ class CollectOutputs:
     container: Path
     dfxml: Path
     manifest: Path
+    container_hash: HashResult
 
 
 class _Filter:
@@ -212,8 +214,6 @@ class _Collector:
 
 
 def _with_note(e: FileEntry, note: str) -> FileEntry:
-    from dataclasses import replace
-
     return replace(e, note=note if not e.note else f"{e.note}; {note}")
 
 
@@ -242,12 +242,13 @@ def collect(
         container=item_dir / f"{item_id}.tar",
         dfxml=item_dir / f"{item_id}.dfxml",
         manifest=item_dir / f"{item_id}.manifest.json",
+        container_hash=HashResult(0, {}),
     )
     started = utcnow()
     infos: list[SourceInfo] = []
     used_roots: set[bytes] = set()
     inside = os.fsencode(opts.inside_path) if opts.inside_path else b"/"
-    writer = PaxTarWriter(outputs.container)
+    writer = PaxTarWriter(outputs.container, tuple(opts.algorithms), window=64 << 20)
     ok = False
     try:
         collector = _Collector(writer, opts, on_progress)
@@ -290,7 +291,7 @@ def collect(
                         collector.run(index, part.number if part else None, proot, fs, inside)
                     finally:
                         fs.close()
-        writer.close()
+        tar_hash = writer.close()
         ok = True
     finally:
         if not ok:
@@ -308,7 +309,7 @@ def collect(
     )
     write_dfxml(collection, outputs.dfxml, command_line=command_line)
     write_json_manifest(collection, outputs.manifest)
-    return collection, outputs
+    return collection, replace(outputs, container_hash=tar_hash)
 
 
 def _remove_partial(outputs: CollectOutputs) -> None:

@@ -1,0 +1,103 @@
+"""`evidencekit ls IMAGE [--partition N] [PATH]`: partitions and files inside a disk image.
+
+Partitions are numbered as `--partition` takes them (only slots that hold a partition get a
+number; unallocated space and the partition table itself are shown without one). Files are
+listed like Sleuth Kit's `fls`: `type inode: name`, with `*` before deleted entries.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from evidencekit.cli.runtime import App, pass_app
+
+
+@click.command("ls")
+@click.argument("image", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("path", required=False)
+@click.option("--partition", type=int, help="Partition to list (see the numbers ls shows).")
+@click.option("-r", "--recursive", is_flag=True, help="List folders recursively.")
+@click.option("-d", "--deleted", is_flag=True, help="Include deleted entries.")
+@click.option(
+    "--password-env", metavar="VAR", help="Variable holding an encrypted volume's password."
+)
+@click.option("--recovery-key-env", metavar="VAR", help="Variable holding a recovery key.")
+@click.option(
+    "--source-timezone",
+    metavar="ZONE",
+    default="UTC",
+    show_default=True,
+    help="Zone of FAT local times.",
+)
+@pass_app
+def ls(
+    app: App,
+    image: Path,
+    path: str | None,
+    partition: int | None,
+    recursive: bool,
+    deleted: bool,
+    password_env: str | None,
+    recovery_key_env: str | None,
+    source_timezone: str,
+) -> None:
+    """List the partitions of IMAGE, or the files under PATH in one of its file systems."""
+    from evidencekit.acquire.filesystems import Credentials, open_image
+    from evidencekit.acquire.manifest import escape_name, name_fields, ns_to_text
+    from evidencekit.cli.commands.acquire_files import _secret
+    from evidencekit.errors import UsageError
+    from evidencekit.sizes import human
+    from evidencekit.timeutil import zone
+
+    creds = Credentials(
+        password=_secret(password_env, "password"),
+        recovery_key=_secret(recovery_key_env, "recovery key"),
+    )
+    with open_image(image, credentials=creds, local_zone=zone(source_timezone)) as disk:
+        numbered = disk.numbered()
+        parts = [p.to_dict() for p in disk.partitions]
+        if numbered and partition is None:
+            if path is not None:
+                raise UsageError(
+                    f"{image.name!r} has {len(numbered)} partition(s): say which with --partition",
+                    hint=f"e.g. evidencekit ls {image} --partition {numbered[0].number} {path}",
+                )
+            lines = [
+                f"{image.name}: {disk.description}",
+                "  #  slot        start       length  contents",
+            ]
+            for p in disk.partitions:
+                num = f"{p.number:>3}" if p.number is not None else "  -"
+                what = p.description
+                if p.filesystem or p.encryption:
+                    what += f" [{', '.join(x for x in (p.filesystem, p.encryption) if x)}]"
+                lines.append(f"{num}  {p.slot:>4} {p.start:>12} {human(p.length):>12}  {what}")
+            lines.append("List files with: evidencekit ls IMAGE --partition N [PATH]")
+            app.emit("evidencekit/ls/1", {"image": str(image), "partitions": parts}, lines)
+            return
+        ((_part, fs),) = disk.filesystems(partition)
+        start = os.fsencode(path or "/")
+        norm = b"/".join(p for p in start.split(b"/") if p)
+        entries = []
+        lines = []
+        for e in fs.walk(start, include_deleted=deleted, recursive=recursive):
+            if e.path == norm and e.kind == "d":
+                continue
+            entries.append(e.to_dict())
+            name = escape_name(e.path) + (":" + escape_name(e.stream) if e.stream else "")
+            star = "* " if e.deleted else ""
+            inode = e.inode if e.inode is not None else 0
+            mtime = ns_to_text(e.mtime_ns) or "-"
+            lines.append(f"{e.kind}/{e.kind} {star}{inode}:\t{name}\t{e.size}\t{mtime}")
+        doc = {
+            "image": str(image),
+            "partition": partition,
+            **name_fields("path", start),
+            "filesystem": fs.description,
+            "partitions": parts,
+            "entries": entries,
+        }
+        app.emit("evidencekit/ls/1", doc, lines)

@@ -1,0 +1,172 @@
+"""Collect, seal, record: the `acquire files` use case.
+
+Collects the sources into `evidence/ITEM/ITEM.tar` with `ITEM.dfxml` and `ITEM.manifest.json`,
+seals the three (the tar's digests, computed while it was written, are the item's `combined`
+digests), and records a signed `collected` custody event. When some files could not be read the
+seal's status is `complete-with-errors`, the event says so, and :class:`PartialReadError`
+(exit 4) is raised after everything is sealed and recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evidencekit.acquire.logical import CollectOptions, CollectOutputs, collect
+from evidencekit.acquire.manifest import Collection, name_fields
+from evidencekit.errors import AcquisitionError, PartialReadError
+from evidencekit.hash.seal import Artifact, SealResult, artifact_from_file, seal_item
+from evidencekit.ids import check_item_id
+
+log = logging.getLogger(__name__)
+
+KIND = "tar"
+MAX_ERRORS_IN_SEAL = 1000  # the manifest lists every error; the seal lists the first ones
+
+
+@dataclass(frozen=True, slots=True)
+class CollectResult:
+    """What `acquire files` reports."""
+
+    item_id: str
+    item_dir: Path
+    collection: Collection
+    outputs: CollectOutputs
+    seal: SealResult
+    status: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "item": self.item_id,
+            "item_dir": str(self.item_dir),
+            "status": self.status,
+            "container": self.outputs.container.name,
+            "dfxml": self.outputs.dfxml.name,
+            "manifest": self.outputs.manifest.name,
+            "seal": self.seal.path.name,
+            "digests": {k: f"{k}:{v}" for k, v in self.outputs.container_hash.digests.items()},
+            "summary": self.collection.summary(),
+            "errors": _error_list(self.collection),
+        }
+
+
+def _error_list(collection: Collection, limit: int | None = None) -> list[dict[str, object]]:
+    found = []
+    for f in collection.errors[:limit]:
+        doc: dict[str, object] = dict(name_fields("path", f.entry.path))
+        if f.entry.stream is not None:
+            doc.update(name_fields("stream", f.entry.stream))
+        doc["source"] = f.source
+        doc["error"] = f.error or f.entry.error
+        found.append(doc)
+    return found
+
+
+def collect_item(
+    case: Any,
+    identity: Any,
+    item_id: str,
+    sources: list[Path],
+    options: CollectOptions,
+    *,
+    description: str | None = None,
+    on_progress: Callable[[int], None] | None = None,
+    command_line: str | None = None,
+) -> CollectResult:
+    """Collect `sources` as item `item_id` of `case`, seal it and record custody.
+
+    Raises:
+        UsageError: bad id or options.
+        SourceError: a source cannot be opened (corrupt or unrecognised image).
+        AcquisitionError: the item exists already, or the output cannot be written.
+        PartialReadError: finished and sealed, but some files could not be read (exit 4);
+            its `result` is the :class:`CollectResult`.
+    """
+    from evidencekit.workflows.custody import record_event  # type: ignore[import-not-found]
+
+    check_item_id(item_id)
+    item_dir = case.item_dir(item_id)
+    if item_dir.exists() and any(item_dir.iterdir()):
+        raise AcquisitionError(
+            f"evidence item {item_id!r} already exists in {str(item_dir)!r}",
+            hint="choose another --item id",
+        )
+    created = not item_dir.exists()
+    item_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        collection, outputs = collect(
+            sources,
+            item_dir,
+            item_id,
+            options,
+            on_progress=on_progress,
+            command_line=command_line,
+        )
+    except BaseException:
+        if created:
+            shutil.rmtree(item_dir, ignore_errors=True)
+        raise
+    algorithms = tuple(options.algorithms)
+    tar_hash = outputs.container_hash
+    artifacts: list[Artifact] = [
+        Artifact(outputs.container.name, tar_hash.size, dict(tar_hash.digests))
+    ]
+    for path in (outputs.dfxml, outputs.manifest):
+        artifact, _res = artifact_from_file(item_dir, path.name, algorithms)
+        artifacts.append(artifact)
+    errors = collection.errors
+    status = "complete-with-errors" if errors else "complete"
+    facts = {
+        "sources": [s.to_dict() for s in collection.sources],
+        "options": collection.options,
+        "summary": collection.summary(),
+        "read_errors": _error_list(collection, MAX_ERRORS_IN_SEAL),
+    }
+    seal = seal_item(
+        item_dir,
+        item_id,
+        identity,
+        kind=KIND,
+        artifacts=artifacts,
+        status=status,
+        combined=tar_hash,
+        combined_format="raw",
+        combined_parts=[outputs.container.name],
+        facts=facts,
+        description=description,
+        started=collection.started,
+        finished=collection.finished,
+        algorithms=algorithms,
+    )
+    summary = collection.summary()
+    record_event(
+        case,
+        identity,
+        "collected",
+        item_id,
+        description=description
+        or f"Logical collection of {len(collection.sources)} source(s): "
+        f"{summary['files']} files, {summary['errors']} errors",
+        digests=dict(tar_hash.digests),
+        details={
+            "kind": KIND,
+            "status": status,
+            "container": outputs.container.name,
+            "seal": seal.path.name,
+            "seal_sha256": seal.seal_sha256,
+            "sources": [s.path for s in collection.sources],
+            "summary": summary,
+        },
+    )
+    result = CollectResult(item_id, item_dir, collection, outputs, seal, status)
+    if errors:
+        raise PartialReadError(
+            f"collected and sealed item {item_id!r}, but {len(errors)} file(s) could not be read",
+            result=result,
+            hint=f"see the errors in {outputs.manifest.name}",
+        )
+    return result
