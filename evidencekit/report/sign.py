@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import io
 import logging
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Mapping
@@ -211,6 +212,23 @@ def _timestamp_token(signer_info: cms.SignerInfo) -> cms.ContentInfo | None:
     return None
 
 
+_BYTE_RANGE = re.compile(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]")
+
+
+def _raw_signed_end(data: bytes) -> int | None:
+    """Where the furthest-reaching /ByteRange ends, found without parsing the PDF (so a file
+    a PDF parser rejects still gets a precise finding)."""
+    ends = [int(m.group(3)) + int(m.group(4)) for m in _BYTE_RANGE.finditer(data)]
+    return max(ends) if ends else None
+
+
+def _coverage_problem(extra: int) -> str:
+    return (
+        f"the signature does not cover the whole file: {extra} byte(s) after the signed "
+        "range (appended data or an incremental update after signing)"
+    )
+
+
 def check_signature(data: bytes, trusted: Mapping[str, x509.Certificate]) -> SignatureCheck:
     """Check the PDF's signatures: intact, valid, the last one covering the whole file, signer
     pinned in `trusted` (fingerprint -> certificate).
@@ -220,7 +238,14 @@ def check_signature(data: bytes, trusted: Mapping[str, x509.Certificate]) -> Sig
     Raises:
         ReportError: the data is not a readable PDF.
     """
-    reader = _open(data)
+    raw_end = _raw_signed_end(data)
+    try:
+        reader = _open(data)
+    except ReportError as exc:
+        problems_raw = [str(exc)]
+        if raw_end is not None and raw_end != len(data):
+            problems_raw.insert(0, _coverage_problem(len(data) - raw_end))
+        return SignatureCheck(signed=raw_end is not None, problems=tuple(problems_raw))
     try:
         sigs = list(reader.embedded_signatures)
     except Exception as exc:
@@ -238,10 +263,8 @@ def check_signature(data: bytes, trusted: Mapping[str, x509.Certificate]) -> Sig
     covered_end = br[2] + br[3] if len(br) == 4 else -1
     whole = len(br) == 4 and br[0] == 0 and covered_end == len(data)
     if not whole:
-        extra = len(data) - covered_end if covered_end >= 0 else len(data)
         problems.append(
-            f"the signature does not cover the whole file: {extra} byte(s) after the signed "
-            "range (appended data or an incremental update after signing)"
+            _coverage_problem(len(data) - covered_end if covered_end >= 0 else len(data))
         )
     try:
         revisions = reader.xrefs.total_revisions

@@ -74,3 +74,34 @@ def add_annotation(data: bytes) -> bytes:
 def other_identity(tmp_path: Path) -> Identity:
     """Someone not pinned anywhere."""
     return IdentityStore(tmp_path / "other-home").create("Kẻ Giả Mạo", b"other")
+
+
+def make_disk_item(case_dir: Path, identity: Identity, item: str = "USB01") -> str:
+    """A sealed 'raw image' item with two unreadable extents; returns its media sha256."""
+    from evidencekit.hash.seal import artifact_from_file, seal_item
+
+    folder = case_dir / "evidence" / item
+    folder.mkdir(parents=True)
+    data = bytes(range(256)) * 4096  # 1 MiB
+    (folder / f"{item}.raw").write_bytes(data)
+    art, result = artifact_from_file(
+        folder, f"{item}.raw", ("md5", "sha1", "sha256"), window=1 << 18
+    )
+    seal_item(
+        folder,
+        item,
+        identity,
+        kind="raw",
+        artifacts=[art],
+        status="complete-with-errors",
+        combined=result,
+        facts={
+            "source": {"path": "/dev/sdz", "model": "Kingston DataTraveler", "serial": "ABC123"},
+            "read_errors": [
+                {"offset": 4096, "length": 512, "errno": 5},
+                {"offset": 700000, "length": 1024, "errno": 5},
+            ],
+        },
+        description="Ổ USB thu giữ của Trương Đình Bủng",
+    )
+    return result.digests["sha256"]

@@ -1,0 +1,109 @@
+"""`evidencekit report build|verify`: the signed PDF report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from evidencekit.cli.runtime import EXIT_INTEGRITY, App, pass_app
+
+
+@click.group()
+def report() -> None:
+    """Build and verify signed PDF reports."""
+
+
+@report.command("build")
+@click.option("--item", "items", multiple=True, metavar="ID", help="Only this item (repeatable).")
+@click.option(
+    "--lang",
+    type=click.Choice(["vi", "en"]),
+    help="Report language (default: the case's).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="PDF to write (default: CASE/reports/<case>-<UTC time>-<lang>.pdf).",
+)
+@click.option("--tsa", metavar="URL", help="RFC 3161 timestamp authority (PAdES B-T).")
+@click.option("--no-sign", is_flag=True, help="Write an unsigned preview (no custody event).")
+@pass_app
+def build(
+    app: App,
+    items: tuple[str, ...],
+    lang: str | None,
+    out: Path | None,
+    tsa: str | None,
+    no_sign: bool,
+) -> None:
+    """Render the case's report, sign it, and record it in the custody ledger."""
+    from evidencekit.workflows.report import build_report
+
+    case = app.case()
+    identity = app.identity() if not no_sign else None
+    app.info(f"building the report of case {case.info.number}…")
+    result = build_report(
+        case,
+        identity,
+        items=items or None,
+        lang=lang,
+        out=out,
+        tsa_url=tsa,
+        sign=not no_sign,
+    )
+    kind = (
+        "unsigned preview"
+        if not result.signed
+        else ("signed, PAdES B-T" if result.timestamped else "signed, PAdES B-B")
+    )
+    app.emit(
+        "evidencekit/report-build/1",
+        result.to_dict(),
+        [str(result.path), f"  {kind}; sha256:{result.sha256}; report id {result.report_id}"],
+    )
+
+
+@report.command("verify")
+@click.argument("pdf", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option(
+    "--case",
+    "case_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Also check the attachments against this case (or give the global --case).",
+)
+@click.option(
+    "--trust",
+    "trust",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Trust this signer's certificate (PEM), e.g. for a reader outside the case.",
+)
+@pass_app
+def verify(app: App, pdf: Path, case_dir: Path | None, trust: tuple[Path, ...]) -> None:
+    """Check a report: signature valid over the whole file, signer known, and (with a case)
+    attached seals and checkpoint consistent with the case. Exit 3 on any problem."""
+    from evidencekit.case import Case
+    from evidencekit.identity import load_cert_file
+    from evidencekit.workflows.report import verify_report
+
+    chosen = case_dir or app.case_dir
+    case = Case.open(chosen) if chosen is not None else None
+    certs = [load_cert_file(p) for p in trust]
+    result = verify_report(pdf, case=case, trust=certs)
+    sig = result.signature
+    lines = [f"{pdf}: {'OK' if result.ok else 'FAILED'}"]
+    if sig.signed:
+        lines.append(f"  signer: {sig.signer_name} (sha256:{sig.signer_fingerprint})")
+        if sig.signing_time:
+            lines.append(f"  signing time (claimed): {sig.signing_time.isoformat()}")
+        lines.append(f"  covers the whole file: {'yes' if sig.covers_whole_file else 'NO'}")
+    if result.report_id:
+        lines.append(f"  report id: {result.report_id}")
+    if result.attachments:
+        lines.append(f"  attachments: {', '.join(result.attachments)}")
+    lines += [f"  note: {n}" for n in result.notes]
+    lines += [f"  PROBLEM: {p}" for p in result.problems]
+    app.emit("evidencekit/report-verify/1", result.to_dict(), lines)
+    if not result.ok:
+        app.exit(EXIT_INTEGRITY)

@@ -1,0 +1,131 @@
+"""`report build` and `report verify` on a real case, through the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from evidencekit.cli.main import cli
+from evidencekit.identity import Identity
+from tests.report.conftest import (
+    add_annotation,
+    assert_fonts_embedded,
+    assert_pdfsig_valid,
+    assert_qpdf_ok,
+    make_disk_item,
+    pdftotext,
+)
+
+
+def _build(runner: CliRunner, case_dir: Path, *args: str) -> Path:
+    res = runner.invoke(cli, ["--json", "--case", str(case_dir), "report", "build", *args])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    return Path(doc["path"])
+
+
+def test_build_and_verify(runner: CliRunner, case_dir: Path, identity: Identity) -> None:
+    media = make_disk_item(case_dir, identity)
+    pdf = _build(runner, case_dir)
+    assert pdf.parent == case_dir / "reports" and pdf.name.startswith("VKS-2024-06-")
+    assert pdf.name.endswith("-vi.pdf")
+    assert_pdfsig_valid(pdf)
+    assert_qpdf_ok(pdf)
+    assert_fonts_embedded(pdf)
+    text = pdftotext(pdf)
+    assert media in text and "Nguyễn Bá Tùng" in text and "Trương Đình Bủng" in text
+    res = runner.invoke(cli, ["--case", str(case_dir), "report", "verify", str(pdf)])
+    assert res.exit_code == 0, res.output
+    assert "USB01.seal.json" in res.output
+    # the local --case works as well as the global one
+    res = runner.invoke(cli, ["report", "verify", str(pdf), "--case", str(case_dir)])
+    assert res.exit_code == 0, res.output
+
+
+def test_english_and_out(
+    runner: CliRunner, case_dir: Path, identity: Identity, tmp_path: Path
+) -> None:
+    make_disk_item(case_dir, identity)
+    out = tmp_path / "đầu ra" / "report-en.pdf"
+    pdf = _build(runner, case_dir, "--lang", "en", "--out", str(out), "--item", "USB01")
+    assert pdf == out
+    assert "Page 1 of" in pdftotext(pdf)
+
+
+def test_tamper_exits_3(
+    runner: CliRunner,
+    case_dir: Path,
+    identity: Identity,
+    other_identity: Identity,
+    tmp_path: Path,
+) -> None:
+    make_disk_item(case_dir, identity)
+    pdf = _build(runner, case_dir)
+    data = pdf.read_bytes()
+    cert = tmp_path / "examiner.pem"
+    cert.write_text(identity.cert_pem())
+
+    def verify(path: Path, *extra: str) -> str:
+        res = runner.invoke(cli, ["report", "verify", str(path), *extra])
+        assert res.exit_code == 3, res.output
+        return res.output
+
+    flipped = tmp_path / "flipped.pdf"
+    pos = len(data) // 3
+    flipped.write_bytes(data[:pos] + bytes([data[pos] ^ 0x20]) + data[pos + 1 :])
+    verify(flipped, "--trust", str(cert))
+    appended = tmp_path / "appended.pdf"
+    appended.write_bytes(data + b"\n%%EOF\n")
+    assert "whole file" in verify(appended, "--trust", str(cert))
+    annotated = tmp_path / "annotated.pdf"
+    annotated.write_bytes(add_annotation(data))
+    verify(annotated, "--trust", str(cert))
+    # not trusted by anyone: unknown signer
+    assert "unknown signer" in verify(pdf)
+    # but trusted explicitly: fine
+    ok = runner.invoke(cli, ["report", "verify", str(pdf), "--trust", str(cert)])
+    assert ok.exit_code == 0, ok.output
+
+
+def test_report_signed_by_another_identity_exits_3(
+    runner: CliRunner,
+    case_dir: Path,
+    identity: Identity,
+    other_identity: Identity,
+    tmp_path: Path,
+) -> None:
+    from evidencekit.case import Case
+    from evidencekit.workflows.report import build_report
+
+    make_disk_item(case_dir, identity)
+    case = Case.open(case_dir)
+    res = build_report(case, other_identity, out=tmp_path / "forged.pdf", record=False)
+    out = runner.invoke(cli, ["--case", str(case_dir), "report", "verify", str(res.path)])
+    assert out.exit_code == 3 and "unknown signer" in out.output
+
+
+def test_attached_seal_must_match_the_case(
+    runner: CliRunner, case_dir: Path, identity: Identity
+) -> None:
+    make_disk_item(case_dir, identity)
+    pdf = _build(runner, case_dir)
+    seal = case_dir / "evidence" / "USB01" / "USB01.seal.json"
+    seal.chmod(0o644)
+    seal.write_bytes(seal.read_bytes().replace(b"Kingston", b"Kingstom"))
+    res = runner.invoke(cli, ["--case", str(case_dir), "report", "verify", str(pdf)])
+    assert res.exit_code == 3 and "differs from the case" in res.output
+
+
+def test_unsigned_preview(runner: CliRunner, case_dir: Path, identity: Identity) -> None:
+    make_disk_item(case_dir, identity)
+    pdf = _build(runner, case_dir, "--no-sign")
+    assert "BẢN KHÔNG KÝ" in pdftotext(pdf)
+    res = runner.invoke(cli, ["--case", str(case_dir), "report", "verify", str(pdf)])
+    assert res.exit_code == 3 and "no signature" in res.output
+
+
+def test_bad_item_is_usage_error(runner: CliRunner, case_dir: Path, identity: Identity) -> None:
+    res = runner.invoke(cli, ["--case", str(case_dir), "report", "build", "--item", "NOPE"])
+    assert res.exit_code == 2 and "NOPE" in res.output
