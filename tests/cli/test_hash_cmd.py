@@ -1,0 +1,170 @@
+"""`evidencekit hash`: known answers, directories, FIFOs, block devices, errors, JSON windows."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from evidencekit.cli.main import cli
+from tests.conftest import IMAGES, need_peer, need_root, need_testdata
+
+# ../shared/testdata/images/README.md: media digests of the raw images (md5, sha256).
+RAW_IMAGES = {
+    "iso9660.raw": (
+        366592,
+        "a5d8f67794abf7ca2ceb9ce6b134f0bc",
+        "7b9d0c5fbd5a22458eeb2288f2076d65b3541c6e27df449f96e372270fce7720",
+    ),
+    "hfsplus.raw": (
+        4153344,
+        "63e8b7d9ff12c66cbc218376a16ae229",
+        "03cfaa73e1bc61ee19d285252ae6919afc9990506ad1c2919249d1e11d289b08",
+    ),
+    "apfs.raw": (
+        4153344,
+        "fe8d51cc593ddb5ec599280967999dd8",
+        "e3e3adcbbf189403d892b013d6cba155f2e58e42ff5eb541ec681c37a91a3f29",
+    ),
+    "ímynd.dd": (
+        102400,
+        "a528fc1bec79f4fef062f2bf1008c045",
+        "854c3db1c4a07a241e2ed9fbd8892adf2adc662c7862a75deed26f3483f414c9",
+    ),
+}
+EXT2_MD5 = "196066add11fb71c4c49cf1bb50d6d24"
+EXT2_SHA256 = "a6c2f0e39afe6c6ab432ca5465349fcefe8dc944398e97b2d957d3f89dbb5d80"
+
+
+def _json(*args: str) -> dict:  # type: ignore[type-arg]
+    result = CliRunner().invoke(cli, ["hash", "--format", "json", *args])
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("name", list(RAW_IMAGES))
+def test_raw_image_known_answers(name: str) -> None:
+    need_testdata()
+    size, md5, sha256 = RAW_IMAGES[name]
+    doc = _json("-a", "md5,sha256", str(IMAGES / name))
+    (entry,) = doc["files"]
+    assert entry["size"] == size
+    assert entry["digests"] == {"md5": md5, "sha256": sha256}
+
+
+def test_split_raw_media_known_answer_through_a_fifo(tmp_path: Path) -> None:
+    """The media of ext2.splitraw.000 + .001 is the concatenation; hash it through a FIFO."""
+    need_testdata()
+    fifo = tmp_path / "media.fifo"
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        with open(fifo, "wb") as out:
+            for part in ("ext2.splitraw.000", "ext2.splitraw.001"):
+                out.write((IMAGES / part).read_bytes())
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    try:
+        doc = _json("-a", "md5,sha256", str(fifo))
+    finally:
+        writer.join()
+    assert doc["files"][0]["size"] == 4194304
+    assert doc["files"][0]["digests"] == {"md5": EXT2_MD5, "sha256": EXT2_SHA256}
+
+
+def test_block_device_hashes_until_eof(tmp_path: Path) -> None:
+    need_root()
+    need_peer("losetup")
+    need_testdata()
+    image = tmp_path / "hfs.raw"
+    image.write_bytes((IMAGES / "hfsplus.raw").read_bytes())
+    dev = subprocess.run(
+        ["losetup", "--find", "--show", "-r", str(image)], capture_output=True, text=True
+    )
+    if dev.returncode != 0:
+        pytest.skip(f"no loop device: {dev.stderr.strip()}")
+    device = dev.stdout.strip()
+    try:
+        result = CliRunner().invoke(cli, ["hash", "-a", "md5", device])
+    finally:
+        subprocess.run(["losetup", "-d", device], check=False)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == f"{RAW_IMAGES['hfsplus.raw'][1]}  {device}\n"
+
+
+def test_empty_and_abc_every_algorithm(tmp_path: Path) -> None:
+    (tmp_path / "empty").write_bytes(b"")
+    (tmp_path / "abc").write_bytes(b"abc")
+    doc = _json(
+        "-a", "md5,sha1,sha256,sha512,blake3", str(tmp_path / "empty"), str(tmp_path / "abc")
+    )
+    empty, abc = (f["digests"] for f in doc["files"])
+    assert empty["blake3"] == "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"
+    assert empty["sha1"] == "da39a3ee5e6b4b0d3255bfef95601890afd80709"
+    assert abc["sha512"] == (
+        "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+        "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
+    )
+    assert abc["blake3"] == "6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85"
+    assert abc["md5"] == "900150983cd24fb0d6963f7d28e17f72"
+
+
+def test_windows_in_json(tmp_path: Path) -> None:
+    (tmp_path / "f").write_bytes(b"a" * 2500)
+    doc = _json("--window", "1KiB", str(tmp_path / "f"))
+    f = doc["files"][0]
+    assert f["window_size"] == 1024
+    assert [(w["offset"], w["length"]) for w in f["windows"]] == [
+        (0, 1024),
+        (1024, 1024),
+        (2048, 452),
+    ]
+
+
+def test_window_needs_json(tmp_path: Path) -> None:
+    (tmp_path / "f").write_bytes(b"a")
+    result = CliRunner().invoke(cli, ["hash", "--window", "1KiB", str(tmp_path / "f")])
+    assert result.exit_code == 2
+
+
+def test_directories_need_r_and_errors_continue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("dir/sub").mkdir(parents=True)
+    Path("dir/x").write_bytes(b"abc")
+    Path("dir/sub/y").write_bytes(b"")
+    Path("f").write_bytes(b"abc")
+    runner = CliRunner()
+    result = runner.invoke(cli, ["hash", "-a", "md5", "dir", "gone", "f"])
+    assert result.exit_code == 1
+    assert result.stdout == "900150983cd24fb0d6963f7d28e17f72  f\n"
+    assert "dir: Is a directory (use -r to recurse)" in result.stderr
+    assert "gone: No such file or directory" in result.stderr
+    result = runner.invoke(cli, ["hash", "-a", "md5", "-r", "dir"])
+    assert result.exit_code == 0
+    assert result.stdout == (
+        "d41d8cd98f00b204e9800998ecf8427e  dir/sub/y\n900150983cd24fb0d6963f7d28e17f72  dir/x\n"
+    )
+
+
+def test_unreadable_file_gets_one_error_line(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        # root reads mode-000 files; use a FIFO-free stand-in: a dangling symlink
+        (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+        target = tmp_path / "dangling"
+    else:
+        target = tmp_path / "secret"
+        target.write_bytes(b"x")
+        target.chmod(0)
+    (tmp_path / "ok").write_bytes(b"abc")
+    result = CliRunner().invoke(cli, ["hash", "-a", "md5", str(target), str(tmp_path / "ok")])
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1
+    assert result.stdout.endswith("  " + str(tmp_path / "ok") + "\n")
