@@ -281,6 +281,10 @@ def _kv_table(rows: Sequence[tuple[str, object]], st: dict[str, ParagraphStyle])
     return table
 
 
+_PAD_TOP = 1.5
+_PAD_V = 3.5
+
+
 def _grid_style(font_size: float = 8, mono_cols: Sequence[int] = ()) -> TableStyle:
     cmds: list[tuple[Any, ...]] = [
         ("FONT", (0, 0), (-1, -1), SANS, font_size, font_size + 1.6),
@@ -288,8 +292,8 @@ def _grid_style(font_size: float = 8, mono_cols: Sequence[int] = ()) -> TableSty
         ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
         ("GRID", (0, 0), (-1, -1), 0.4, GRID),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ("TOPPADDING", (0, 0), (-1, -1), _PAD_TOP),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), _PAD_V - _PAD_TOP),
         ("LEFTPADDING", (0, 0), (-1, -1), 3),
         ("RIGHTPADDING", (0, 0), (-1, -1), 3),
     ]
@@ -322,8 +326,19 @@ def _plain_table(
                 for i, (cell, w) in enumerate(zip(row, widths, strict=True))
             ]
         )
+    # Row heights computed here, exactly as reportlab would (lines x leading + paddings): given
+    # them, reportlab skips its own measuring, which is quadratic when a long table is split.
+    sans_lead, mono_lead = font_size + 1.6, font_size + 1.2
+    heights = [
+        max(
+            (cell.count("\n") + 1) * (mono_lead if i in mono_cols and r else sans_lead)
+            for i, cell in enumerate(row)
+        )
+        + _PAD_V
+        for r, row in enumerate(data)
+    ]
     cls = LongTable if long else Table
-    table = cls(data, colWidths=list(widths), repeatRows=1)
+    table = cls(data, colWidths=list(widths), rowHeights=heights, repeatRows=1)
     table.setStyle(_grid_style(font_size, mono_cols))
     return table
 
@@ -702,9 +717,14 @@ def _item(model: ReportModel, it: ItemSection, st: dict[str, ParagraphStyle]) ->
     else:
         out.append(_p(label(lang, "no_verification"), st["body"]))
     if it.custody:
-        out.append(CondPageBreak(45 * mm))
-        out.append(_p(label(lang, "custody_lanes"), st["h2"]))
-        out.append(custody_lanes(it.custody, lang, model.timezone))
+        out.append(
+            KeepTogether(
+                [
+                    _p(label(lang, "custody_lanes"), st["h2"]),
+                    custody_lanes(it.custody, lang, model.timezone),
+                ]
+            )
+        )
     if it.files:
         out.append(CondPageBreak(40 * mm))
         out.append(_p(label(lang, "files"), st["h2"]))
@@ -719,15 +739,26 @@ def _item(model: ReportModel, it: ItemSection, st: dict[str, ParagraphStyle]) ->
     return out
 
 
+def _note(note: str, lang: str) -> str:
+    parts = []
+    for part in note.split("; ") if note else []:
+        if part == "deleted":
+            part = label(lang, "deleted")
+        elif part.startswith("error: "):
+            part = f"{label(lang, 'error')}: {part[7:]}"
+        parts.append(part)
+    return "; ".join(parts)
+
+
 def _files_table(it: ItemSection, lang: str) -> Table:
-    widths = [11 * mm, 84 * mm, 19 * mm, BODY_W - 114 * mm]
+    # SHA-256 as two fixed halves of 32 hex digits: aligned, and easy to compare by eye.
+    widths = [11 * mm, BODY_W - 77 * mm, 19 * mm, 47 * mm]
     rows = []
     for n, f in enumerate(it.files, 1):
         name = _visible(f.path)
-        extra = " · ".join(x for x in (f.modified, f.note) if x)
-        rows.append(
-            [str(n), name + ("\n" + extra if extra else ""), _grouped(f.size), f.sha256 or "—"]
-        )
+        extra = " · ".join(x for x in (f.modified, _note(f.note, lang)) if x)
+        digest = f"{f.sha256[:32]}\n{f.sha256[32:]}" if f.sha256 else "—"
+        rows.append([str(n), name + ("\n" + extra if extra else ""), _grouped(f.size), digest])
     header = ["#", label(lang, "path"), label(lang, "size"), "SHA-256"]
     return _plain_table(header, rows, widths, font_size=7, mono_cols=(3,), long=True)
 
@@ -783,7 +814,13 @@ def _checkpoint(model: ReportModel, st: dict[str, ParagraphStyle]) -> list[Flowa
         out.append(_kv_table(rows, st))
     out.append(Spacer(1, 2 * mm))
     out.append(_p(label(lang, "checkpoint_text"), st["small"]))
-    text = _plain_table([""], [[cp.text]], [BODY_W - 66 * mm], font_size=7.5, mono_cols=(0,))
+    text = _plain_table(
+        ["C2SP signed note"],
+        [[cp.text.rstrip("\n")]],
+        [BODY_W - 66 * mm],
+        font_size=7.5,
+        mono_cols=(0,),
+    )
     row = Table([[text, qr_drawing(cp.text)]], colWidths=[BODY_W - 64 * mm, 64 * mm])
     row.setStyle(
         TableStyle(
