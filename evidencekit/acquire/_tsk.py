@@ -220,6 +220,10 @@ class TskFileSystem:
             return
         mtype = int(meta.type)
         kind = _KIND.get(mtype, "-")
+        if self._local and path.endswith(b" (Volume Label Entry)"):
+            # Sleuth Kit shows a FAT volume label as a file; it holds no data
+            yield FileEntry(path=path, kind="v", inode=int(meta.addr), note="FAT volume label")
+            return
         allocated = name_alloc and bool(int(meta.flags) & _META_ALLOC)
         link = meta.link if kind == "l" else None
         if isinstance(link, str):
