@@ -289,6 +289,9 @@ def digest_pairs(value: Any) -> Pairs:
     return tuple(sorted(out, key=lambda p: (order.get(p[0], 9), p[0])))
 
 
+_MAX_LIST = 8
+
+
 def _flatten(prefix: str, value: Any, out: list[tuple[str, str]], skip: set[str]) -> None:
     if isinstance(value, Mapping):
         for key, sub in value.items():
@@ -298,8 +301,13 @@ def _flatten(prefix: str, value: Any, out: list[tuple[str, str]], skip: set[str]
     elif isinstance(value, list | tuple):
         if value and all(not isinstance(v, Mapping | list | tuple) for v in value):
             out.append((prefix, ", ".join(nfc(v) for v in value)))
+        elif len(value) == 1:
+            _flatten(prefix, value[0], out, skip)
         elif value:
-            out.append((prefix, f"[{len(value)}]"))
+            for n, sub in enumerate(value[:_MAX_LIST], 1):
+                _flatten(f"{prefix}[{n}]", sub, out, skip)
+            if len(value) > _MAX_LIST:
+                out.append((prefix, f"… ({len(value)})"))
     elif value is not None and value != "":
         if isinstance(value, bool):
             out.append((prefix, "yes" if value else "no"))
@@ -437,7 +445,7 @@ def item_from_documents(
             else:
                 acquisition.append((key, value))
     sources = _get(manifest, "sources")
-    if isinstance(sources, list):
+    if isinstance(sources, list) and not source:
         for n, src in enumerate(sources, 1):
             flat_src: list[tuple[str, str]] = []
             _flatten(
@@ -551,7 +559,7 @@ def _file_rows(manifest: Mapping[str, Any]) -> tuple[FileRow, ...]:
         digests = dict(digest_pairs(_get(entry, "digests", "hashes") or {}))
         notes: list[str] = []
         etype = _get(entry, "type", "kind")
-        if etype in ("d", "dir", "directory"):
+        if etype in ("d", "dir", "directory", "v", "virtual"):
             continue
         if isinstance(etype, str) and etype not in ("file", "regular", "r"):
             notes.append(_KINDS.get(etype, etype))

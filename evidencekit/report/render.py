@@ -48,7 +48,7 @@ from reportlab.platypus import (
 from evidencekit.errors import ReportError
 from evidencekit.report.i18n import event_label, label, status_label
 from evidencekit.report.model import CustodyEntry, Extent, ItemSection, ReportModel
-from evidencekit.timeutil import local_text
+from evidencekit.timeutil import local_text, parse_iso
 
 SANS = "EKSans"
 SANS_BOLD = "EKSans-Bold"
@@ -735,7 +735,7 @@ def _item(model: ReportModel, it: ItemSection, st: dict[str, ParagraphStyle]) ->
             )
         )
         out.append(Spacer(1, 2 * mm))
-        out.append(_files_table(it, lang))
+        out.append(_files_table(it, lang, model.timezone))
     return out
 
 
@@ -750,13 +750,23 @@ def _note(note: str, lang: str) -> str:
     return "; ".join(parts)
 
 
-def _files_table(it: ItemSection, lang: str) -> Table:
+def _local(text: str | None, zone_name: str) -> str | None:
+    """An ISO time from a manifest, shown in the examiner's zone; other text as it is."""
+    if not text:
+        return text
+    try:
+        return local_text(parse_iso(text), zone_name)
+    except (ValueError, OverflowError):
+        return text
+
+
+def _files_table(it: ItemSection, lang: str, zone_name: str) -> Table:
     # SHA-256 as two fixed halves of 32 hex digits: aligned, and easy to compare by eye.
     widths = [11 * mm, BODY_W - 77 * mm, 19 * mm, 47 * mm]
     rows = []
     for n, f in enumerate(it.files, 1):
         name = _visible(f.path)
-        extra = " · ".join(x for x in (f.modified, _note(f.note, lang)) if x)
+        extra = " · ".join(x for x in (_local(f.modified, zone_name), _note(f.note, lang)) if x)
         digest = f"{f.sha256[:32]}\n{f.sha256[32:]}" if f.sha256 else "—"
         rows.append([str(n), name + ("\n" + extra if extra else ""), _grouped(f.size), digest])
     header = ["#", label(lang, "path"), label(lang, "size"), "SHA-256"]
