@@ -563,7 +563,7 @@ def _summary(model: ReportModel, st: dict[str, ParagraphStyle]) -> list[Flowable
     out: list[Flowable] = [_p(label(lang, "summary"), st["h1"])]
     if not model.items:
         return [*out, _p(label(lang, "no_items"), st["body"])]
-    widths = [30 * mm, 26 * mm, 25 * mm, 22 * mm, BODY_W - 103 * mm]
+    widths = [25 * mm, 22 * mm, 22 * mm, 16 * mm, BODY_W - 85 * mm]
     header = [label(lang, k) for k in ("item_id", "kind", "status", "size")] + ["SHA-256"]
     rows = [
         [
@@ -575,7 +575,7 @@ def _summary(model: ReportModel, st: dict[str, ParagraphStyle]) -> list[Flowable
         ]
         for it in model.items
     ]
-    out.append(_plain_table(header, rows, widths, font_size=7.6, mono_cols=(4,), long=True))
+    out.append(_plain_table(header, rows, widths, font_size=7, mono_cols=(4,), long=True))
     return out
 
 
