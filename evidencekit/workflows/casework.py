@@ -8,6 +8,7 @@ from cryptography import x509
 
 from evidencekit.case import Case
 from evidencekit.identity import Identity
+from evidencekit.workflows.custody import record_event
 
 
 def init_case(
@@ -36,6 +37,18 @@ def init_case(
         examiner=examiner or identity.name,
         language=language,
         timezone=timezone,
+    )
+    record_event(
+        case,
+        identity,
+        "case_opened",
+        None,
+        description=case.info.title,
+        details={
+            "case_number": case.info.number,
+            "agency": case.info.agency,
+            "examiner": case.info.examiner,
+        },
     )
     return case
 

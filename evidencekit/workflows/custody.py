@@ -1,0 +1,191 @@
+"""Custody use cases: record events in a case's ledger, read them back, verify, prove, export.
+
+This is the interface the acquisition, seal, collection and report workflows use
+(docs/interfaces.md, "chain"). Every function opens the case's `custody.sqlite`, does its work
+and closes it; appends are durable before they return.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from cryptography import x509
+
+from evidencekit.case import Case
+from evidencekit.chain.events import Party, SignedEvent, clean_text, normalise_digests
+from evidencekit.chain.ledger import AppendResult, Draft, Ledger
+from evidencekit.errors import CustodyError
+from evidencekit.identity import Identity
+from evidencekit.ids import check_item_id
+from evidencekit.timeutil import compact
+
+
+def ledger_origin(case: Case) -> str:
+    """The ledger's checkpoint origin: `evidencekit.case/<case number>/<created UTC>`.
+
+    Percent-encoded so it holds no spaces or '+' (C2SP checkpoint origin rules).
+    """
+    number = quote(unicodedata.normalize("NFC", case.info.number), safe="")
+    return f"evidencekit.case/{number}/{compact(case.info.created)}"
+
+
+def open_ledger(case: Case, *, create: bool = True) -> Ledger:
+    """The case's ledger (created empty when missing and `create`).
+
+    Raises:
+        CustodyError: `create` is false and the case has no ledger.
+        IntegrityError: the ledger file is damaged.
+    """
+    return Ledger.open(case.ledger_path, ledger_origin(case), create=create)
+
+
+def resolve_party(case: Case, name_or_fp: str) -> Party:
+    """A counterpart: a pinned examiner when the text names one (name or fingerprint
+    prefix of 8+ hex digits), else just the name as typed (NFC)."""
+    text = unicodedata.normalize("NFC", name_or_fp.strip())
+    if not text:
+        raise CustodyError("the counterpart's name is empty")
+    key = text.lower().replace(":", "")
+    for e in case.info.examiners:
+        if e.name == text or (len(key) >= 8 and e.fingerprint.startswith(key)):
+            return Party(e.name, e.fingerprint)
+    return Party(text, None)
+
+
+def _check_signer(case: Case, identity: Identity) -> None:
+    if not case.is_pinned(identity.fingerprint):
+        raise CustodyError(
+            f"examiner {identity.name!r} ({identity.fingerprint[:16]}) is not pinned in case "
+            f"{case.info.number!r}",
+            hint="a pinned examiner adds them: evidencekit case add-examiner CERT.pem",
+        )
+
+
+def make_draft(
+    case: Case,
+    kind: str,
+    item_id: str | None,
+    *,
+    description: str | None = None,
+    digests: Mapping[str, str] | None = None,
+    details: Mapping[str, Any] | None = None,
+    purpose: str | None = None,
+    location: str | None = None,
+    counterpart: str | None = None,
+    seal_number: str | None = None,
+    condition: str | None = None,
+    note: str | None = None,
+    reason: str | None = None,
+    override: str | None = None,
+) -> Draft:
+    """Validate and normalise one event's fields (texts NFC, digests lowercase hex).
+
+    Raises:
+        UsageError: invalid item id.
+        CustodyError: a malformed digest or empty counterpart.
+    """
+    return Draft(
+        kind=kind,
+        item_id=None if item_id is None else check_item_id(item_id),
+        description=clean_text(description),
+        counterpart=None if counterpart is None else resolve_party(case, counterpart),
+        purpose=clean_text(purpose),
+        location=clean_text(location),
+        seal_number=clean_text(seal_number),
+        condition=clean_text(condition),
+        note=clean_text(note),
+        reason=clean_text(reason),
+        override=clean_text(override),
+        digests=normalise_digests(digests),
+        details=dict(details or {}),
+    )
+
+
+def record_event(
+    case: Case,
+    identity: Identity,
+    kind: str,
+    item_id: str | None,
+    *,
+    description: str | None = None,
+    digests: Mapping[str, str] | None = None,
+    details: Mapping[str, Any] | None = None,
+    purpose: str | None = None,
+    location: str | None = None,
+    counterpart: str | None = None,
+    seal_number: str | None = None,
+    condition: str | None = None,
+    note: str | None = None,
+    reason: str | None = None,
+    override: str | None = None,
+) -> SignedEvent:
+    """Append one signed event to the case ledger and sign a checkpoint over it.
+
+    Committed durably (WAL, synchronous=FULL) before it returns.
+
+    Raises:
+        CustodyError: the custody rules forbid the event, or `identity` is not pinned.
+        UsageError: invalid item id.
+    """
+    draft = make_draft(
+        case,
+        kind,
+        item_id,
+        description=description,
+        digests=digests,
+        details=details,
+        purpose=purpose,
+        location=location,
+        counterpart=counterpart,
+        seal_number=seal_number,
+        condition=condition,
+        note=note,
+        reason=reason,
+        override=override,
+    )
+    return record_drafts(case, identity, [draft]).events[0]
+
+
+def record_drafts(case: Case, identity: Identity, drafts: Sequence[Draft]) -> AppendResult:
+    """Append several events in one transaction with one checkpoint (batch imports, bench).
+
+    Raises:
+        CustodyError: one of them breaks the rules (then none is appended).
+    """
+    _check_signer(case, identity)
+    with open_ledger(case) as ledger:
+        return ledger.append(identity, drafts)
+
+
+# -- reading (reports, CLI) ---------------------------------------------------------------------
+
+
+def list_events(case: Case, item_id: str | None = None) -> list[dict[str, Any]]:
+    """Every event (or one item's) as dicts: all fields, actor {name, fingerprint}, UTC time
+    (RFC 3339 "Z"), `seq`, `signature`, `leaf_hash`. Empty when the case has no ledger."""
+    if not case.ledger_path.exists():
+        return []
+    with open_ledger(case, create=False) as ledger:
+        return [e.to_dict() for e in ledger.events(False if item_id is None else item_id)]
+
+
+def latest_checkpoint(case: Case) -> str | None:
+    """The latest signed checkpoint (C2SP signed note text), or None without a ledger."""
+    if not case.ledger_path.exists():
+        return None
+    with open_ledger(case, create=False) as ledger:
+        cp = ledger.latest_checkpoint()
+        return None if cp is None else cp.note
+
+
+def trusted_with(case: Case | None, extra: Sequence[x509.Certificate] = ()) -> dict[str, Any]:
+    """The case's pinned certificates plus `extra` (--trust), by fingerprint."""
+    from evidencekit.identity import fingerprint
+
+    trusted: dict[str, Any] = dict(case.trusted()) if case is not None else {}
+    for cert in extra:
+        trusted[fingerprint(cert)] = cert
+    return trusted
