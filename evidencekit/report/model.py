@@ -88,6 +88,7 @@ class CustodyEntry:
     purpose: str | None
     location: str | None
     detail: str
+    result: bool | None = None  # a `verified` event's outcome
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -495,12 +496,7 @@ def item_from_documents(
         content_size if kind == "disk" else None
     )
     verifications = tuple(
-        Verification(
-            time=e.time,
-            ok=None if "result" not in e.detail else ("ok" in e.detail or "pass" in e.detail),
-            actor=e.actor,
-            detail=e.detail,
-        )
+        Verification(time=e.time, ok=e.result, actor=e.actor, detail=e.detail)
         for e in custody
         if e.event_type == "verified"
     )
@@ -581,6 +577,19 @@ def _file_rows(manifest: Mapping[str, Any]) -> tuple[FileRow, ...]:
     return tuple(rows)
 
 
+_NOISY_DETAILS = {
+    "signer_fingerprint",
+    "problems",
+    "seal",
+    "sources",
+    "options",
+    "summary",
+    "bytes_hashed",
+    "ok",
+    "kind",
+}
+
+
 def custody_from_events(events: Iterable[Mapping[str, Any]]) -> tuple[CustodyEntry, ...]:
     """Custody entries from ledger event dicts (as `Event.to_dict()` gives them)."""
     out: list[CustodyEntry] = []
@@ -593,13 +602,24 @@ def custody_from_events(events: Iterable[Mapping[str, Any]]) -> tuple[CustodyEnt
         counterpart = _get(body, "counterpart.name", "counterpart", "to")
         details = _get(body, "details")
         detail_parts: list[str] = []
+        for key, prefix in (
+            ("description", ""),
+            ("note", ""),
+            ("reason", ""),
+            ("condition", ""),
+            ("seal_number", "#"),
+            ("override", "override: "),
+        ):
+            text = _get(body, key)
+            if isinstance(text, str) and text:
+                detail_parts.append(prefix + nfc(text))
+        result: bool | None = None
         if isinstance(details, Mapping):
+            ok = details.get("ok")
+            result = ok if isinstance(ok, bool) else None
             flat: list[tuple[str, str]] = []
-            _flatten("", details, flat, set())
-            detail_parts += [f"{k}: {v}" for k, v in flat[:6]]
-        note = _get(body, "note", "text", "reason", "condition", "seal_number")
-        if isinstance(note, str):
-            detail_parts.insert(0, nfc(note))
+            _flatten("", details, flat, _NOISY_DETAILS)
+            detail_parts += [f"{k}: {v}" for k, v in flat[:4]]
         seq = _int(_get(ev, "seq", "index", "leaf_index", "id"))
         out.append(
             CustodyEntry(
@@ -612,6 +632,7 @@ def custody_from_events(events: Iterable[Mapping[str, Any]]) -> tuple[CustodyEnt
                 purpose=nfc(p) if isinstance(p := _get(body, "purpose"), str) else None,
                 location=nfc(loc) if isinstance(loc := _get(body, "location"), str) else None,
                 detail="; ".join(detail_parts),
+                result=result,
             )
         )
     return tuple(out)

@@ -706,8 +706,17 @@ def _item(model: ReportModel, it: ItemSection, st: dict[str, ParagraphStyle]) ->
                     [
                         _t(model, v.time),
                         v.actor,
-                        v.detail
-                        or (label(lang, "verified_ok") if v.ok else label(lang, "verified_bad")),
+                        "\n".join(
+                            x
+                            for x in (
+                                None
+                                if v.ok is None
+                                else label(lang, "verified_ok" if v.ok else "verified_bad"),
+                                v.detail,
+                            )
+                            if x
+                        )
+                        or "—",
                     ]
                     for v in it.verifications
                 ],
