@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Benchmark `evidencekit hash` against coreutils and b3sum, side by side, in one run.
+
+A 1 GiB file of random bytes is created (or reused) and read once so it sits in the page cache;
+each command then runs `--repeat` times, interleaved with its baseline, and the best wall time
+of each is compared with the targets of issue 3:
+
+    hash -a md5,sha1,sha256  <= 1.1 x md5sum
+    hash -a sha256           <= 0.5 x sha256sum
+    hash -a blake3           <= 2   x b3sum
+    peak RSS                 <= 150 MB, whatever the file size (also run on a 4 GiB sparse file)
+
+Peak RSS is the child's own `ru_maxrss` from wait4(). Other processes on the machine add noise:
+re-run when numbers look off. `--record` appends the table to docs/benchmarks.md.
+
+    .venv/bin/python bench/bench_hash.py [--size 1GiB] [--repeat 3] [--record]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EK = [sys.executable, "-m", "evidencekit"]
+RSS_LIMIT_MB = 150.0
+
+
+def run(cmd: list[str]) -> tuple[float, float]:
+    """(wall seconds, peak RSS in MB) of one child run, its output discarded."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read() if proc.stderr else b""
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {err.decode()}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def make_file(path: Path, size: int) -> None:
+    if not path.exists() or path.stat().st_size != size:
+        with path.open("wb") as fh:
+            left = size
+            while left:
+                n = min(left, 16 << 20)
+                fh.write(os.urandom(n))
+                left -= n
+    with path.open("rb") as fh:  # warm the page cache
+        while fh.read(16 << 20):
+            pass
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size", default="1GiB")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--dir", type=Path, default=Path("/tmp"))
+    parser.add_argument("--record", action="store_true", help="append to docs/benchmarks.md")
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    from evidencekit.sizes import parse_size
+
+    size = parse_size(args.size)
+    for tool in ("md5sum", "sha256sum", "b3sum"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} is not installed (make peers)")
+    data = args.dir / f"evidencekit-bench-{size}.bin"
+    make_file(data, size)
+    sparse = args.dir / "evidencekit-bench-sparse-4GiB.bin"
+    with sparse.open("wb") as fh:
+        fh.truncate(4 << 30)
+    f = str(data)
+    pairs = [
+        ("md5,sha1,sha256", [*EK, "hash", "-a", "md5,sha1,sha256", "--format", "json", f],
+         ["md5sum", f], 1.1),
+        ("sha256", [*EK, "hash", "-a", "sha256", f], ["sha256sum", f], 0.5),
+        ("blake3", [*EK, "hash", "-a", "blake3", f], ["b3sum", f], 2.0),
+    ]  # fmt: skip
+    rows = []
+    ok = True
+    peak = 0.0
+    for label, ours, base, target in pairs:
+        best_ours = best_base = float("inf")
+        for _ in range(args.repeat):
+            w, rss = run(base)
+            best_base = min(best_base, w)
+            w, rss = run(ours)
+            best_ours = min(best_ours, w)
+            peak = max(peak, rss)
+        ratio = best_ours / best_base
+        passed = ratio <= target
+        ok = ok and passed
+        rows.append(
+            f"| `hash -a {label}` | {best_ours:.2f} s | `{base[0]}` {best_base:.2f} s | "
+            f"{ratio:.2f}x | <= {target}x | {'pass' if passed else 'FAIL'} |"
+        )
+        print(rows[-1], flush=True)
+    _w, sparse_rss = run([*EK, "hash", "-a", "md5,sha1,sha256,sha512,blake3", "--format", "json",
+                          str(sparse)])  # fmt: skip
+    sparse.unlink()
+    peak = max(peak, sparse_rss)
+    rss_ok = peak <= RSS_LIMIT_MB
+    ok = ok and rss_ok
+    load = os.getloadavg()
+    lines = [
+        "",
+        f"### hash, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
+        "",
+        f"`{' '.join(['.venv/bin/python', 'bench/bench_hash.py', *sys.argv[1:]])}`: "
+        f"{size / 2**30:g} GiB of random bytes in the page cache, best of {args.repeat} runs "
+        f"each, interleaved with the baseline; {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} cores, load average {load[0]:.2f} at the end (other helpers were "
+        "running).",
+        "",
+        "| command | wall | baseline | ratio | target | |",
+        "|---|---|---|---|---|---|",
+        *rows,
+        "",
+        f"Peak RSS of `evidencekit hash`: {peak:.0f} MB over all runs, including all five "
+        f"algorithms on a 4 GiB file ({sparse_rss:.0f} MB) — target <= {RSS_LIMIT_MB:.0f} MB: "
+        f"{'pass' if rss_ok else 'FAIL'}.",
+    ]
+    print("\n".join(lines))
+    if args.record:
+        bench_md = ROOT / "docs" / "benchmarks.md"
+        with bench_md.open("a", encoding="utf-8") as fh:
+            fh.write("\n".join(lines) + "\n")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
