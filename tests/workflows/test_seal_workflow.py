@@ -1,0 +1,104 @@
+"""`evidencekit seal`: copy or in place, sums files checkable with coreutils, custody event."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from evidencekit.case import Case
+from evidencekit.cli.main import cli
+from evidencekit.hash.seal import load_seal
+from tests.conftest import need_peer
+
+HELLO_SHA256 = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+
+
+@pytest.fixture
+def sources(tmp_path: Path) -> Path:
+    src = tmp_path / "src"
+    (src / "thư mục").mkdir(parents=True)
+    (src / "hello.txt").write_bytes(b"hello")
+    (src / "thư mục" / "Nguyễn Bá Tùng.txt").write_bytes("xin chào".encode())
+    (src / "with space").write_bytes(b"")
+    return src
+
+
+def _seal(case_dir: Path, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["--case", str(case_dir), *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_seal_copies_into_item_folder(case_dir: Path, sources: Path) -> None:
+    code, out, err = _seal(
+        case_dir,
+        "seal",
+        str(sources / "hello.txt"),
+        str(sources / "thư mục"),
+        "--item",
+        "USB-01",
+        "--description",
+        "USB của Trương Đình Bủng",
+    )
+    assert code == 0, err
+    item = case_dir / "evidence" / "USB-01"
+    assert (item / "hello.txt").read_bytes() == b"hello"
+    assert (item / "thư mục" / "Nguyễn Bá Tùng.txt").exists()
+    seal = load_seal(item / "USB-01.seal.json")
+    assert [a.name for a in seal.artifacts] == ["hello.txt", "thư mục/Nguyễn Bá Tùng.txt"]
+    assert seal.artifacts[0].digests["sha256"] == HELLO_SHA256
+    assert set(seal.artifacts[0].digests) == {"md5", "sha1", "sha256"}
+    assert seal.document["description"] == "USB của Trương Đình Bủng"
+    assert seal.facts["mode"] == "copy"
+    assert seal.facts["sources"][0]["path"] == str(sources / "hello.txt")
+    assert "USB-01" in out and HELLO_SHA256 in out
+    # the custody ledger got a `sealed` event
+    from evidencekit.workflows.custody import list_events
+
+    events = [e for e in list_events(Case.open(case_dir), "USB-01")]
+    assert [e["kind"] for e in events] == ["sealed"]
+
+
+def test_sums_files_check_with_coreutils_inside_item(case_dir: Path, sources: Path) -> None:
+    need_peer("md5sum", "sha1sum", "sha256sum")
+    code, _, err = _seal(case_dir, "seal", str(sources), "--item", "D1")
+    assert code == 0, err
+    item = case_dir / "evidence" / "D1"
+    for tool, ext in (("md5sum", "md5"), ("sha1sum", "sha1"), ("sha256sum", "sha256")):
+        check = subprocess.run([tool, "-c", f"D1.{ext}"], cwd=item, capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert check.stdout.count(": OK") == 3
+
+
+def test_seal_in_place_records_absolute_paths(case_dir: Path, sources: Path) -> None:
+    code, _, err = _seal(
+        case_dir, "--json", "seal", str(sources / "hello.txt"), "--item", "P1", "--in-place",
+        "-a", "sha256,blake3",
+    )  # fmt: skip
+    assert code == 0, err
+    seal = load_seal(case_dir / "evidence" / "P1" / "P1.seal.json")
+    assert seal.artifacts[0].name == str(sources / "hello.txt")
+    assert seal.document["algorithms"] == ["sha256", "blake3"]
+    assert (case_dir / "evidence" / "P1" / "P1.b3").exists()
+    assert not (case_dir / "evidence" / "P1" / "hello.txt").exists()
+
+
+def test_seal_refuses_existing_item_and_bad_ids(case_dir: Path, sources: Path) -> None:
+    assert _seal(case_dir, "seal", str(sources / "hello.txt"), "--item", "A")[0] == 0
+    code, _, err = _seal(case_dir, "seal", str(sources / "hello.txt"), "--item", "A")
+    assert code == 1 and "already exists" in err
+    code, _, err = _seal(case_dir, "seal", str(sources / "hello.txt"), "--item", "Ổ-cứng")
+    assert code == 2 and "invalid item id" in err
+    code, _, err = _seal(case_dir, "seal", str(sources / "gone"), "--item", "B")
+    assert code == 1 and "gone" in err
+
+
+def test_seal_json_output(case_dir: Path, sources: Path) -> None:
+    code, out, err = _seal(case_dir, "--json", "seal", str(sources / "hello.txt"), "--item", "J")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["schema"] == "evidencekit/seal/1"
+    assert doc["item"] == "J" and doc["status"] == "complete" and doc["custody_recorded"]
