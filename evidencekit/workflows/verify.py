@@ -17,8 +17,10 @@ from evidencekit.identity import Identity, fingerprint, load_cert_file
 
 log = logging.getLogger(__name__)
 
-# Modules that register media verifiers / item checkers with evidencekit.hash.seal when imported.
-# A module that does not exist (yet) is skipped.
+# Modules that register media verifiers / item checkers with evidencekit.hash.seal when imported
+# (E01 media and chunk checks; the logical collection's tar/DFXML checks). A module that does not
+# exist (yet) is skipped; one that fails to import is logged and skipped: the seal, signature and
+# every artifact digest are still checked without it.
 PLUGIN_MODULES: tuple[str, ...] = (
     "evidencekit.acquire.ewf_reader",
     "evidencekit.acquire.logical",
@@ -36,8 +38,11 @@ def load_plugins() -> None:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:
             if exc.name != name:
-                raise
-            log.debug("verifier plug-in %s not available", name)
+                log.warning("verifier plug-in %s cannot be loaded: %s", name, exc)
+            else:
+                log.debug("verifier plug-in %s not available", name)
+        except Exception as exc:  # a broken plug-in must not stop the digest checks
+            log.warning("verifier plug-in %s cannot be loaded: %s", name, exc)
     _loaded = True
 
 
