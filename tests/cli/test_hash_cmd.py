@@ -168,3 +168,21 @@ def test_unreadable_file_gets_one_error_line(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1
     assert result.stdout.endswith("  " + str(tmp_path / "ok") + "\n")
+
+
+def test_recursion_skips_fifos_and_linked_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("t/real").mkdir(parents=True)
+    Path("t/real/f").write_bytes(b"abc")
+    os.mkfifo("t/fifo")
+    Path("t/link-to-dir").symlink_to(tmp_path / "t" / "real")
+    Path("t/link-to-file").symlink_to(tmp_path / "t" / "real" / "f")
+    result = CliRunner().invoke(cli, ["hash", "-a", "md5", "-r", "t"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == (
+        "900150983cd24fb0d6963f7d28e17f72  t/link-to-file\n"
+        "900150983cd24fb0d6963f7d28e17f72  t/real/f\n"
+    )
+    assert "t/fifo: skipped (not a regular file)" in result.stderr

@@ -43,13 +43,20 @@ def _walk(path: bytes, recursive: bool) -> Iterator[tuple[bytes, str | None]]:
     for entry in entries:
         child = os.path.join(path, entry.name)
         try:
-            is_dir = entry.is_dir(follow_symlinks=False)
-        except OSError:
-            is_dir = False
-        if is_dir:
-            yield from _walk(child, True)
-        else:
+            if entry.is_dir(follow_symlinks=False):
+                yield from _walk(child, True)
+                continue
+            mode = entry.stat(follow_symlinks=True).st_mode
+        except OSError as exc:
+            yield child, exc.strerror or str(exc)
+            continue
+        # Inside a tree only regular files (and symlinks to them) are hashed: a FIFO found while
+        # recursing would block forever, and devices or linked folders are not the tree's files.
+        # Named on the command line, FIFOs and devices are read until EOF.
+        if stat.S_ISREG(mode):
             yield child, None
+        else:
+            click.echo(f"evidencekit: {os.fsdecode(child)}: skipped (not a regular file)", err=True)
 
 
 def _stdout() -> BinaryIO:
