@@ -129,3 +129,50 @@ def test_unsigned_preview(runner: CliRunner, case_dir: Path, identity: Identity)
 def test_bad_item_is_usage_error(runner: CliRunner, case_dir: Path, identity: Identity) -> None:
     res = runner.invoke(cli, ["--case", str(case_dir), "report", "build", "--item", "NOPE"])
     assert res.exit_code == 2 and "NOPE" in res.output
+
+
+def test_ledger_is_in_the_report_and_extends_its_checkpoint(
+    runner: CliRunner, case_dir: Path, identity: Identity
+) -> None:
+    from evidencekit.case import Case
+    from evidencekit.workflows.custody import list_events, record_event
+
+    make_disk_item(case_dir, identity)
+    case = Case.open(case_dir)
+    record_event(case, identity, "sealed", "USB01", description="niêm phong ổ USB")
+    pdf = _build(runner, case_dir)
+    text = pdftotext(pdf)
+    assert "mở vụ án" in text and "niêm phong ổ USB" in text
+    events = list_events(case)
+    assert events[-1]["kind"] == "report_issued"
+    assert (
+        events[-1]["digests"]["sha256"]
+        == __import__("hashlib").sha256(pdf.read_bytes()).hexdigest()
+    )
+    # more history after the report: still consistent
+    record_event(case, identity, "note", "USB01", note="ghi chú sau báo cáo")
+    res = runner.invoke(cli, ["--case", str(case_dir), "report", "verify", str(pdf)])
+    assert res.exit_code == 0, res.output
+    assert "consistency proof verified" in res.output
+    assert "records this PDF as issued" in res.output
+
+
+def test_rewritten_ledger_fails_consistency(
+    runner: CliRunner, case_dir: Path, identity: Identity
+) -> None:
+    from evidencekit.case import Case
+    from evidencekit.workflows.custody import record_event
+
+    make_disk_item(case_dir, identity)
+    case = Case.open(case_dir)
+    record_event(case, identity, "sealed", "USB01", description="bản gốc")
+    pdf = _build(runner, case_dir)
+    # history rewritten from scratch with the same (pinned) key
+    for f in case_dir.glob("custody.sqlite*"):
+        f.unlink()
+    record_event(case, identity, "case_opened", None, description="giả mạo")
+    for n in range(4):
+        record_event(case, identity, "note", None, note=f"sự kiện giả {n}")
+    res = runner.invoke(cli, ["--case", str(case_dir), "report", "verify", str(pdf)])
+    assert res.exit_code == 3, res.output
+    assert "consistency" in res.output
