@@ -366,3 +366,23 @@ def test_media_verifier_plugin_is_called(
     status = verify_seal(result.path, trusted=trusted)
     assert calls == ["E"]
     assert _kinds(list(status.problems)) == ["chunk-mismatch"]
+
+
+def test_openssl_verifies_the_signature(sealed: Path, tmp_path: Path) -> None:
+    need_peer("openssl")
+    doc = json.loads(sealed.read_bytes())
+    sig = doc.pop("signature")
+    (tmp_path / "sig.der").write_bytes(base64.b64decode(sig["value"]))
+    (tmp_path / "cert.pem").write_text(doc["examiner"]["certificate"])
+    (tmp_path / "signed.bin").write_bytes(canonical_json(doc))
+    pub = subprocess.run(
+        ["openssl", "x509", "-in", "cert.pem", "-pubkey", "-noout"],
+        cwd=tmp_path, capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    (tmp_path / "pub.pem").write_bytes(pub)
+    cmd = ["openssl", "dgst", "-sha256", "-verify", "pub.pem", "-signature", "sig.der"]
+    ok = subprocess.run([*cmd, "signed.bin"], cwd=tmp_path, capture_output=True, text=True)
+    assert ok.returncode == 0 and "Verified OK" in ok.stdout
+    (tmp_path / "signed.bin").write_bytes(canonical_json({**doc, "host": "x"}))
+    bad = subprocess.run([*cmd, "signed.bin"], cwd=tmp_path, capture_output=True, text=True)
+    assert bad.returncode != 0
