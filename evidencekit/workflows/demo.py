@@ -1,23 +1,43 @@
 """The demo: a complete sample case built from the sample image shipped with the package.
 
-Everything it makes lives inside one folder: its own examiner identity (with a passphrase
-written beside it, since this is sample data), the case, and the outputs.
+Everything it makes lives inside one folder: two examiner identities (with their passphrase
+written beside them, since this is sample data), the sample "USB stick" image, the case, and its
+outputs. The steps are the real workflows, called as a lab script would call them:
+
+1. identities for the examiner (Nguyễn Bá Tùng) and the receiving examiner (Trương Đình Bủng);
+2. `case init`, and the receiver pinned in the case;
+3. disk acquisition of the sample image to E01 (item USB01);
+4. logical collection of the files inside that E01, deleted entries included (item FILES01);
+5. custody: the examiner transfers both items to the receiver, who receives them (signed with
+   the receiver's own key);
+6. verification of every item (re-hash, seal signatures), recorded in the ledger;
+7. signed PDF reports in Vietnamese and English, each verified.
 """
 
 from __future__ import annotations
 
+import gzip
+import importlib
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
-from evidencekit.errors import CaseError
-from evidencekit.identity import IdentityStore
+from evidencekit.case import Case
+from evidencekit.errors import CaseError, IntegrityError, PartialReadError
+from evidencekit.identity import Identity, IdentityStore
 from evidencekit.timeutil import compact, utcnow
-from evidencekit.workflows.casework import init_case
+from evidencekit.workflows.casework import add_examiner, init_case
 
 DEMO_PASSPHRASE = b"demo-passphrase-not-secret"
 DEMO_EXAMINER = "Nguyễn Bá Tùng"
 DEMO_RECEIVER = "Trương Đình Bủng"
+SAMPLE_IMAGE = "usb-sample.img.gz"
+DISK_ITEM = "USB01"
+FILES_ITEM = "FILES01"
+LOCATION = "Phòng giám định kỹ thuật số, Công an tỉnh (demo)"
 
 
 @dataclass
@@ -28,6 +48,8 @@ class DemoResult:
     case_dir: Path
     identity_home: Path
     steps: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    reports: list[Path] = field(default_factory=list)
     verify_commands: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
@@ -36,16 +58,154 @@ class DemoResult:
             "case": str(self.case_dir),
             "identity_home": str(self.identity_home),
             "steps": self.steps,
+            "skipped": self.skipped,
+            "reports": [str(p) for p in self.reports],
             "verify_commands": self.verify_commands,
         }
 
     def summary_lines(self) -> list[str]:
         lines = [f"Demo case built in {self.folder}", ""]
         lines += [f"  - {s}" for s in self.steps]
+        if self.skipped:
+            lines += ["", "Not part of this build (their workflow is not available):"]
+            lines += [f"  - {s}" for s in self.skipped]
+        if self.reports:
+            lines += ["", "Reports:"]
+            lines += [f"  {p}" for p in self.reports]
         if self.verify_commands:
             lines += ["", "Verify it yourself:"]
             lines += [f"  {c}" for c in self.verify_commands]
         return lines
+
+
+def _optional(module: str, attr: str) -> Callable[..., Any] | None:
+    """A workflow function another part provides, or None while it is not in this build."""
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and module.startswith(exc.name):
+            return None
+        raise
+    func = getattr(mod, attr, None)
+    return func if callable(func) else None
+
+
+def extract_sample(dest: Path) -> Path:
+    """Decompress the shipped sample image to `dest` (read-only, like a seized medium)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    src = resources.files("evidencekit") / "data" / "sample" / SAMPLE_IMAGE
+    with src.open("rb") as raw, gzip.open(raw) as fh, dest.open("wb") as out:
+        shutil.copyfileobj(fh, out, 1 << 20)
+    dest.chmod(0o444)
+    return dest
+
+
+def _acquire_disk(
+    case: Case, examiner: Identity, source: Path, result: DemoResult, say: Callable[[str], None]
+) -> Path | None:
+    """Image the sample to E01 with the disk-acquisition workflow; the E01's path, or None."""
+    acquire = _optional("evidencekit.workflows.acquire", "acquire_disk")
+    options_cls = _optional("evidencekit.workflows.acquire", "AcquireOptions")
+    if acquire is None or options_cls is None:
+        result.skipped.append("disk acquisition to E01 (evidencekit.workflows.acquire)")
+        return None
+    say(f"imaging {source.name} to E01 as item {DISK_ITEM}")
+    try:
+        res = acquire(
+            case,
+            examiner,
+            source,
+            DISK_ITEM,
+            options_cls(format="e01", description="Ổ USB thu giữ của Trương Đình Bủng (mẫu)"),
+        )
+    except PartialReadError as exc:
+        res = exc.result
+    image = case.item_dir(DISK_ITEM) / f"{DISK_ITEM}.E01"
+    result.steps.append(f"disk image {DISK_ITEM}: {image} (E01, sealed)")
+    del res
+    return image if image.exists() else None
+
+
+def _collect(
+    case: Case, examiner: Identity, source: Path, result: DemoResult, say: Callable[[str], None]
+) -> bool:
+    from evidencekit.acquire.logical import CollectOptions
+    from evidencekit.workflows.collect import collect_item
+
+    say(f"collecting the files inside {source.name} as item {FILES_ITEM}")
+    options = CollectOptions(include_deleted=True, source_timezone=case.info.timezone)
+    res: Any
+    try:
+        res = collect_item(
+            case,
+            examiner,
+            FILES_ITEM,
+            [source],
+            options,
+            description="Các tệp trong ổ USB thu giữ (gồm cả tệp đã xoá)",
+        )
+    except PartialReadError as exc:
+        res = exc.result
+    files = res.collection.summary()["files"] if res is not None else "?"
+    result.steps.append(
+        f"logical collection {FILES_ITEM}: {files} files from {source.name} into "
+        f"{case.item_dir(FILES_ITEM) / (FILES_ITEM + '.tar')} (PAX tar + DFXML + manifest, sealed)"
+    )
+    return True
+
+
+def _custody(
+    case: Case,
+    examiner: Identity,
+    receiver: Identity,
+    items: list[str],
+    result: DemoResult,
+    say: Callable[[str], None],
+) -> None:
+    from evidencekit.workflows.custody import record_event
+
+    for item in items:
+        say(f"transferring {item} to {receiver.name}")
+        record_event(
+            case,
+            examiner,
+            "transferred",
+            item,
+            counterpart=receiver.name,
+            purpose="Phân tích, giám định",
+            location=LOCATION,
+            seal_number=f"NP-{item}",
+        )
+        record_event(
+            case,
+            receiver,
+            "received",
+            item,
+            location="Kho vật chứng, Công an tỉnh (demo)",
+            condition="Niêm phong nguyên vẹn",
+            seal_number=f"NP-{item}",
+        )
+    result.steps.append(
+        f"custody: {', '.join(items)} transferred by {examiner.name} and received by "
+        f"{receiver.name} (each event signed by its actor)"
+    )
+
+
+def _verify(
+    case: Case, receiver: Identity, items: list[str], result: DemoResult, say: Callable[[str], None]
+) -> None:
+    from evidencekit.workflows.verify import record_verification, verify_items
+
+    say("verifying every item (re-hash, seal signatures)")
+    statuses = verify_items(case, items)
+    bad = [s for s in statuses if not s.ok]
+    for status in statuses:
+        record_verification(case, receiver, status)
+    if bad:
+        raise IntegrityError(
+            f"demo: verification failed for {', '.join(str(s.item_id) for s in bad)}"
+        )
+    result.steps.append(f"verified {', '.join(items)}: all digests and seal signatures hold")
 
 
 def run_demo(directory: Path | None, progress: Callable[[str], None] | None = None) -> DemoResult:
@@ -53,34 +213,85 @@ def run_demo(directory: Path | None, progress: Callable[[str], None] | None = No
 
     Raises:
         CaseError: an explicit `directory` exists and is not empty.
+        IntegrityError: a verification in the demo failed (a bug, or a broken install).
     """
     say = progress or (lambda _m: None)
     if directory is None:
         directory = Path.cwd() / "reports" / f"demo-{compact(utcnow())}"
-    if directory.exists() and any(directory.iterdir()):
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise CaseError(
             f"demo folder {str(directory)!r} is not empty",
             hint="give a new folder, or none to get a fresh reports/demo-<time>/",
         )
     directory.mkdir(parents=True, exist_ok=True)
+    directory = directory.resolve()
     home = directory / "identities"
     store = IdentityStore(home)
     (directory / "passphrase.txt").write_bytes(DEMO_PASSPHRASE + b"\n")
-    say(f"creating demo identity {DEMO_EXAMINER}")
+    say(f"creating demo identities {DEMO_EXAMINER} and {DEMO_RECEIVER}")
     examiner = store.create(DEMO_EXAMINER, DEMO_PASSPHRASE, org="Công an tỉnh (demo)")
+    receiver = store.create(DEMO_RECEIVER, DEMO_PASSPHRASE, org="Công an tỉnh (demo)")
     result = DemoResult(folder=directory, case_dir=directory / "case", identity_home=home)
-    result.steps.append(f"identity {examiner.name} sha256:{examiner.fingerprint[:16]}… in {home}")
+    for ident in (examiner, receiver):
+        cert_path = directory / f"{ident.fingerprint[:16]}.pem"
+        cert_path.write_text(ident.cert_pem(), "ascii")
+        result.steps.append(
+            f"identity {ident.name} sha256:{ident.fingerprint[:16]}… (certificate {cert_path})"
+        )
     say("initialising the case")
     case = init_case(
         result.case_dir,
         examiner,
         number="VKS-2024-06",
         title="Vụ án trộm cắp tài sản",
-        agency="Cơ quan Cảnh sát điều tra (demo)",
+        agency="Cơ quan Cảnh sát điều tra, Công an tỉnh (demo)",
         language="vi",
         timezone="Asia/Ho_Chi_Minh",
     )
-    result.steps.append(f"case {case.info.number} «{case.info.title}» in {case.path}")
+    add_examiner(case, receiver.certificate)
+    result.steps.append(
+        f"case {case.info.number} «{case.info.title}» in {case.path}; "
+        f"pinned examiners: {examiner.name}, {receiver.name}"
+    )
+    source = extract_sample(directory / "source" / "usb-sample.img")
+    result.steps.append(f"sample USB image (FAT16, Vietnamese file names): {source}")
+
+    items: list[str] = []
+    image = _acquire_disk(case, examiner, source, result, say)
+    if image is not None:
+        items.append(DISK_ITEM)
+    _collect(case, examiner, image or source, result, say)
+    items.append(FILES_ITEM)
+    _custody(case, examiner, receiver, items, result, say)
+    _verify(case, receiver, items, result, say)
+
+    from evidencekit.workflows.report import build_report, verify_report
+
+    for lang in ("vi", "en"):
+        say(f"building the signed report ({lang})")
+        built = build_report(case, examiner, lang=lang)
+        check = verify_report(built.path, case=case)
+        if not check.ok:
+            raise IntegrityError(f"demo: report {built.path} does not verify: {check.problems}")
+        result.reports.append(built.path)
+    result.steps.append(
+        "signed reports (PAdES) in Vietnamese and English, each recorded in the ledger "
+        "(report_issued) and verified"
+    )
     env = f"EVIDENCEKIT_HOME={home} EVIDENCEKIT_PASSPHRASE=$(cat {directory / 'passphrase.txt'})"
-    result.verify_commands.append(f"{env} evidencekit --case {case.path} case show")
+    cert = directory / f"{examiner.fingerprint[:16]}.pem"
+    for report in result.reports:
+        result.verify_commands.append(f"pdfsig {report}")
+    result.verify_commands += [
+        f"evidencekit report verify {result.reports[0]} --case {case.path}",
+        f"evidencekit report verify {result.reports[-1]} --trust {cert}",
+        f"pdfdetach -list {result.reports[0]}",
+        f"evidencekit --case {case.path} verify {' '.join(items)}",
+        f"evidencekit --case {case.path} custody verify",
+        f"evidencekit --case {case.path} custody log",
+        f"cd {case.item_dir(FILES_ITEM)} && sha256sum -c {FILES_ITEM}.sha256",
+        f"{env} evidencekit --case {case.path} case show",
+    ]
+    if DISK_ITEM in items:
+        result.verify_commands.append(f"ewfverify {case.item_dir(DISK_ITEM) / DISK_ITEM}.E01")
     return result
