@@ -872,7 +872,7 @@ def _attachments(model: ReportModel, st: dict[str, ParagraphStyle]) -> list[Flow
         _plain_table(
             [label(lang, "file"), label(lang, "description"), label(lang, "size"), "SHA-256"],
             rows,
-            [44 * mm, 34 * mm, 16 * mm, BODY_W - 94 * mm],
+            [40 * mm, 30 * mm, 15 * mm, BODY_W - 85 * mm],
             font_size=7,
             mono_cols=(3,),
             long=True,

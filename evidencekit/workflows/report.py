@@ -257,10 +257,15 @@ def build_report(
         raise UsageError("signing a report needs an examiner identity")
     if tsa_url and not sign:
         raise UsageError("--tsa needs a signature; drop --no-sign")
+    if sign and record and identity is not None and not case.is_pinned(identity.fingerprint):
+        # Checked before anything is written: a report the ledger cannot record is refused.
+        raise ReportError(
+            f"examiner {identity.name!r} ({identity.fingerprint[:16]}) is not pinned in case "
+            f"{case.info.number!r}, so the report could not be recorded in its ledger",
+            hint="a pinned examiner adds you: evidencekit case add-examiner CERT.pem",
+        )
     now = now or utcnow()
     model = build_model(case, identity, items=items, lang=lang, now=now, signed=sign)
-    if identity is not None and sign and not case.is_pinned(identity.fingerprint):
-        log.warning("identity %s is not pinned in the case", identity.fingerprint[:16])
     pdf = render_pdf(model)
     final = finish_pdf(
         pdf,

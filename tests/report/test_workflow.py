@@ -176,3 +176,61 @@ def test_rewritten_ledger_fails_consistency(
     res = runner.invoke(cli, ["--case", str(case_dir), "report", "verify", str(pdf)])
     assert res.exit_code == 3, res.output
     assert "consistency" in res.output
+
+
+def test_unpinned_examiner_cannot_issue(
+    runner: CliRunner, case_dir: Path, identity: Identity, other_identity: Identity
+) -> None:
+    from evidencekit.case import Case
+    from evidencekit.errors import ReportError
+    from evidencekit.workflows.report import build_report
+
+    case = Case.open(case_dir)
+    try:
+        build_report(case, other_identity)
+    except ReportError as exc:
+        assert "not pinned" in str(exc)
+    else:
+        raise AssertionError("an unpinned examiner issued a report")
+    assert not list((case_dir / "reports").iterdir())
+
+
+def test_hostile_files_exit_3_not_crash(runner: CliRunner, tmp_path: Path) -> None:
+    import os
+
+    junk = tmp_path / "junk.pdf"
+    junk.write_bytes(os.urandom(4096))
+    empty = tmp_path / "empty.pdf"
+    empty.write_bytes(b"")
+    fake = tmp_path / "fake.pdf"
+    fake.write_bytes(b"%PDF-1.7\n/ByteRange [0 10 20 30]\n%%EOF\n")
+    for path in (junk, empty, fake):
+        res = runner.invoke(cli, ["report", "verify", str(path)])
+        assert res.exit_code == 3, (path.name, res.output)
+        assert "internal error" not in res.output
+
+
+def test_truncated_report_exits_3(
+    runner: CliRunner, case_dir: Path, identity: Identity, tmp_path: Path
+) -> None:
+    make_disk_item(case_dir, identity)
+    pdf = _build(runner, case_dir)
+    cut = tmp_path / "cut.pdf"
+    cut.write_bytes(pdf.read_bytes()[:-200])
+    res = runner.invoke(cli, ["--case", str(case_dir), "report", "verify", str(cut)])
+    assert res.exit_code == 3, res.output
+
+
+def test_b_t_through_the_cli(
+    runner: CliRunner, case_dir: Path, identity: Identity, tmp_path: Path
+) -> None:
+    from tests.conftest import need_peer
+    from tests.report.tsa import local_tsa
+
+    need_peer("openssl")
+    make_disk_item(case_dir, identity)
+    with local_tsa(tmp_path / "tsa") as url:
+        pdf = _build(runner, case_dir, "--tsa", url)
+    assert_pdfsig_valid(pdf)
+    res = runner.invoke(cli, ["--case", str(case_dir), "report", "verify", str(pdf)])
+    assert res.exit_code == 0 and "timestamp" in res.output, res.output
