@@ -495,9 +495,10 @@ def _export(case: Case, fmt: str, events: Sequence[dict[str, Any]]) -> bytes | N
     """The custody helper's export in `fmt` ("jsonl" or "case"), when it provides one."""
     from evidencekit.workflows import custody
 
-    exporter = getattr(custody, "export_events", None)
-    if callable(exporter):
-        data = exporter(case, fmt)
+    name = "export_jsonl_bytes" if fmt == "jsonl" else "export_case_bytes"
+    exporter = getattr(custody, name, None)
+    if callable(exporter) and events:
+        data = exporter(case)
         return data if isinstance(data, bytes) else str(data).encode("utf-8")
     if fmt == "jsonl" and events:
         # Until the custody export lands: the events exactly as the ledger lists them.
