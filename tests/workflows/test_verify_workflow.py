@@ -191,3 +191,13 @@ def test_json_and_record(case_dir: Path, item: Path) -> None:
     assert doc["items"][0]["problems"][0]["kind"] == "missing-file"
     kinds = [e["kind"] for e in list_events(Case.open(case_dir), "IT")]
     assert kinds == ["sealed", "verified", "verified"]
+
+
+def test_sizes_only_skips_rehash(case_dir: Path, item: Path) -> None:
+    data = bytearray((item / "a.bin").read_bytes())
+    data[0] ^= 1
+    _w(item / "a.bin").write_bytes(bytes(data))
+    code, out, _ = _verify(case_dir, "IT", "--sizes-only")
+    assert code == 0 and "0 B re-hashed" in out
+    code, out, _ = _verify(case_dir, "IT")
+    assert code == 3

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import time
 from pathlib import Path
 
 import click
@@ -40,7 +42,21 @@ def verify(
         if record:
             raise
         case = None
-    statuses = verify_items(case, targets, trust=list(trust), rehash=not sizes_only)
+    progress = None
+    if sys.stderr.isatty() and app.verbosity >= 0:
+        last = [0.0]
+
+        def progress(target: str, done: int) -> None:
+            now = time.monotonic()
+            if now - last[0] >= 0.5:
+                last[0] = now
+                click.echo(f"\r{target}: {human(done)} re-hashed ", nl=False, err=True)
+
+    statuses = verify_items(
+        case, targets, trust=list(trust), rehash=not sizes_only, on_progress=progress
+    )
+    if progress is not None:
+        click.echo("\r\033[K", nl=False, err=True)
     if record:
         identity = app.identity()
         for st in statuses:
