@@ -491,7 +491,21 @@ def custody_lanes(entries: Sequence[CustodyEntry], lang: str, zone_name: str) ->
             )
         fill = ERR if e.event_type in ("destroyed",) else colors.HexColor("#1565c0")
         d.add(Circle(x, y, 2.4, fillColor=fill, strokeColor=colors.white, strokeWidth=0.5))
-        d.add(String(x, y + 3.6, str(e.seq), fontName=SANS, fontSize=6, textAnchor="middle"))
+        # Numbers must stay legible when marks crowd: alternate above/below, then thin out.
+        step = plot_w / n if n else plot_w
+        every = max(1, int(12 // step) if step < 6 else 1)
+        if i % every == 0 or i == n - 1:
+            below = step < 12 and (i // every) % 2 == 1
+            d.add(
+                String(
+                    x,
+                    y - 8.2 if below else y + 3.6,
+                    str(e.seq),
+                    fontName=SANS,
+                    fontSize=6,
+                    textAnchor="middle",
+                )
+            )
     if n:
         d.add(
             String(label_w, 2, local_text(entries[0].time, zone_name), fontName=SANS, fontSize=6.5)
