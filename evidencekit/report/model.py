@@ -492,9 +492,18 @@ def item_from_documents(
         if isinstance(host, Mapping)
         else nfc(host or "")
     )
-    media_size = _int(_get(facts, "size", "media_size", "source_size", "device.size")) or (
-        content_size if kind == "disk" else None
-    )
+    media_size = _int(
+        _get(
+            facts,
+            "media_size",
+            "size",
+            "source_size",
+            "source.size",
+            "source.size_bytes",
+            "device.size",
+            "device.size_bytes",
+        )
+    ) or (content_size if kind == "disk" else None)
     verifications = tuple(
         Verification(time=e.time, ok=e.result, actor=e.actor, detail=e.detail)
         for e in custody

@@ -234,3 +234,11 @@ def test_b_t_through_the_cli(
     assert_pdfsig_valid(pdf)
     res = runner.invoke(cli, ["--case", str(case_dir), "report", "verify", str(pdf)])
     assert res.exit_code == 0 and "timestamp" in res.output, res.output
+
+
+def test_case_without_items(runner: CliRunner, case_dir: Path, identity: Identity) -> None:
+    pdf = _build(runner, case_dir)
+    text = pdftotext(pdf)
+    assert "Không có vật chứng nào." in text and "mở vụ án" in text
+    res = runner.invoke(cli, ["--case", str(case_dir), "report", "verify", str(pdf)])
+    assert res.exit_code == 0, res.output
