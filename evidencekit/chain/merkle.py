@@ -178,6 +178,10 @@ def verify_consistency(
     """
     if size2 < size1:
         raise IntegrityError(f"tree size went down from {size1} to {size2}")
+    if size1 == 0:
+        # Every tree extends the empty tree, so such a "proof" proves nothing; refusing it
+        # keeps a forged empty checkpoint from passing as history (and matches the vectors).
+        raise IntegrityError("a consistency proof from the empty tree proves nothing")
     if size1 == size2:
         if proof:
             raise IntegrityError("equal tree sizes need an empty consistency proof")
@@ -185,10 +189,6 @@ def verify_consistency(
             raise IntegrityError(
                 f"two different roots for tree size {size1}: {root1.hex()} and {root2.hex()}"
             )
-        return
-    if size1 == 0:
-        if proof:
-            raise IntegrityError("a consistency proof from the empty tree must be empty")
         return
     if not proof:
         raise IntegrityError("empty consistency proof")

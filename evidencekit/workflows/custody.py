@@ -17,7 +17,9 @@ from cryptography import x509
 from evidencekit.case import Case
 from evidencekit.chain.events import Party, SignedEvent, clean_text, normalise_digests
 from evidencekit.chain.ledger import AppendResult, Draft, Ledger
-from evidencekit.errors import CustodyError
+from evidencekit.chain.proof import ConsistencyResult
+from evidencekit.chain.verify import LedgerStatus
+from evidencekit.errors import CustodyError, IntegrityError
 from evidencekit.identity import Identity
 from evidencekit.ids import check_item_id
 from evidencekit.timeutil import compact
@@ -189,3 +191,123 @@ def trusted_with(case: Case | None, extra: Sequence[x509.Certificate] = ()) -> d
     for cert in extra:
         trusted[fingerprint(cert)] = cert
     return trusted
+
+
+def verify_custody(
+    case: Case, extra_trust: Sequence[x509.Certificate] = (), *, workers: int | None = None
+) -> LedgerStatus:
+    """Recompute and check the whole ledger (signatures against the case's pinned certificates
+    plus `extra_trust`, chains, rules, tree, checkpoints). Never raises for a mismatch.
+
+    Raises:
+        CustodyError: the case has no ledger.
+    """
+    from evidencekit.chain.verify import verify_ledger
+
+    with open_ledger(case, create=False) as ledger:
+        return verify_ledger(
+            ledger.store, ledger.origin, trusted_with(case, extra_trust), workers=workers
+        )
+
+
+def _checkpoint_for(ledger: Ledger, checkpoint_text: str | None, trusted: dict[str, Any]) -> str:
+    if checkpoint_text is not None:
+        return checkpoint_text
+    cp = ledger.latest_checkpoint()
+    if cp is None:
+        raise CustodyError("the ledger has no checkpoint yet")
+    return cp.note
+
+
+def prove_item(
+    case: Case,
+    item_id: str,
+    *,
+    event: int | None = None,
+    checkpoint_text: str | None = None,
+    extra_trust: Sequence[x509.Certificate] = (),
+) -> dict[str, Any]:
+    """An inclusion proof (JSON-able dict) for an item's events (or the one with seq `event`)
+    against the latest checkpoint, or against `checkpoint_text` (e.g. one printed in a report).
+
+    Raises:
+        CustodyError: unknown item or event.
+        IntegrityError: the given checkpoint does not verify or is not of this ledger.
+    """
+    from evidencekit.chain.checkpoint import verify_checkpoint
+    from evidencekit.chain.proof import inclusion_document
+
+    trusted = trusted_with(case, extra_trust)
+    with open_ledger(case, create=False) as ledger:
+        text = _checkpoint_for(ledger, checkpoint_text, trusted)
+        vc = verify_checkpoint(text, trusted)
+        if vc.checkpoint.origin != ledger.origin:
+            raise IntegrityError(f"checkpoint is for ledger {vc.checkpoint.origin!r}")
+        size = vc.checkpoint.size
+        events = [e for e in ledger.events(check_item_id(item_id)) if e.seq < size]
+        if event is not None:
+            events = [e for e in events if e.seq == event]
+        if not events:
+            what = f"event {event} of item" if event is not None else "item"
+            raise CustodyError(
+                f"no {what} {item_id!r} in the ledger (tree size {size})",
+                hint="list events with: evidencekit custody log ITEM",
+            )
+        return inclusion_document(ledger.node, events, size, text)
+
+
+def consistency_from(
+    case: Case, old_checkpoint: str, extra_trust: Sequence[x509.Certificate] = ()
+) -> ConsistencyResult:
+    """Prove and check that the current ledger extends `old_checkpoint` (a signed note).
+
+    Raises:
+        IntegrityError: the old checkpoint does not verify, is of another ledger, is larger
+            than the ledger, or the ledger's history differs from it.
+    """
+    from evidencekit.chain.checkpoint import verify_checkpoint
+    from evidencekit.chain.proof import consistency_document, verify_consistency_document
+
+    trusted = trusted_with(case, extra_trust)
+    old = verify_checkpoint(old_checkpoint, trusted)
+    with open_ledger(case, create=False) as ledger:
+        if old.checkpoint.origin != ledger.origin:
+            raise IntegrityError(
+                f"the old checkpoint is for ledger {old.checkpoint.origin!r}, "
+                f"this case's is {ledger.origin!r}"
+            )
+        current = _checkpoint_for(ledger, None, trusted)
+        new = verify_checkpoint(current, trusted)
+        if old.checkpoint.size > new.checkpoint.size:
+            raise IntegrityError(
+                f"the old checkpoint covers {old.checkpoint.size} events but the ledger's "
+                f"latest checkpoint only {new.checkpoint.size}: events were removed",
+                hint="run: evidencekit custody verify",
+            )
+        try:
+            doc = consistency_document(ledger.node, old, new.checkpoint.size, current)
+        except ValueError as exc:
+            raise IntegrityError(str(exc)) from exc
+    return verify_consistency_document(doc, trusted)
+
+
+def export_jsonl_bytes(case: Case) -> bytes:
+    """The whole ledger as JSON Lines (events, then the latest checkpoint)."""
+    from evidencekit.chain.export import export_jsonl
+
+    with open_ledger(case, create=False) as ledger:
+        return export_jsonl(ledger.events(), ledger.latest_checkpoint())
+
+
+def export_case_bytes(case: Case) -> bytes:
+    """The whole ledger as CASE 1.5.0 / UCO JSON-LD."""
+    from evidencekit.chain.export import export_case_uco
+
+    with open_ledger(case, create=False) as ledger:
+        return export_case_uco(
+            ledger.events(),
+            origin=ledger.origin,
+            case_number=case.info.number,
+            case_title=case.info.title,
+            checkpoint=ledger.latest_checkpoint(),
+        )

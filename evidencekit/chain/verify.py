@@ -1,0 +1,363 @@
+"""`custody verify`: recompute everything the ledger claims.
+
+Per event: the signer is trusted (pinned in the case or given with --trust), the signature covers
+the stored bytes, the bytes are the canonical encoding of a well-formed event of this ledger, the
+event names its own position (`seq`) and its actor's fingerprint matches the signer, the stored
+leaf hash is `H(0x00 || bytes)`. Across events: no seq is missing, each item's `prev` is the leaf
+hash of its previous event, the custody rules hold. Tree and checkpoints: every stored Merkle
+node matches the recomputed tree, every checkpoint is signed by a trusted key and its root is the
+recomputed root at its size, sizes never go down, and the latest covers every event.
+
+The per-event work (ECDSA verification and canonical re-encoding) is spread over processes for
+large ledgers; the rest is sequential and cheap. The result is a status object, never an
+exception, so the CLI can print every problem and exit 3.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from typing import Any
+
+from cryptography import x509
+
+from evidencekit.chain import merkle
+from evidencekit.chain.checkpoint import verify_checkpoint
+from evidencekit.chain.events import CASE_LEVEL_KINDS, Event, ItemState, Party
+from evidencekit.chain.ledger import EventRow, LedgerStore
+from evidencekit.errors import CustodyError, EvidenceKitError, IntegrityError
+from evidencekit.identity import cert_pem, load_cert_pem, verify_signature
+
+PARALLEL_THRESHOLD = 4000
+CHUNK = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing that does not verify. `seq` names the event when there is one."""
+
+    kind: str
+    message: str
+    seq: int | None = None
+    item: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {"kind": self.kind, "seq": self.seq, "item": self.item, "message": self.message}
+
+    def __str__(self) -> str:
+        where = f"event {self.seq}" if self.seq is not None else "ledger"
+        if self.item:
+            where += f" (item {self.item})"
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerStatus:
+    """What `verify_ledger` found."""
+
+    problems: tuple[Problem, ...]
+    events: int
+    tree_size: int
+    root: bytes
+    checkpoints: int
+    latest_checkpoint: str | None
+    signers: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def first_bad_event(self) -> int | None:
+        seqs = [p.seq for p in self.problems if p.seq is not None]
+        return min(seqs) if seqs else None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "events": self.events,
+            "tree_size": self.tree_size,
+            "root": self.root.hex(),
+            "checkpoints": self.checkpoints,
+            "first_bad_event": self.first_bad_event,
+            "problems": [p.to_dict() for p in self.problems],
+            "signers": list(self.signers),
+            "latest_checkpoint": self.latest_checkpoint,
+        }
+
+
+# -- per-event checks (run in worker processes for big ledgers) ----------------------------------
+
+_Light = tuple[str, str | None, str | None, str, str | None, str | None, str | None, str | None]
+"""(kind, item, prev, actor name, actor fingerprint, counterpart name, counterpart fp, override)"""
+
+_WORKER_TRUST: dict[str, x509.Certificate] = {}
+
+
+def _init_worker(pems: dict[str, str]) -> None:
+    _WORKER_TRUST.clear()
+    _WORKER_TRUST.update({fp: load_cert_pem(p) for fp, p in pems.items()})
+
+
+def _check_one(
+    row: tuple[int, str, bytes, bytes], origin: str, trusted: dict[str, x509.Certificate]
+) -> tuple[int, bytes, list[tuple[str, str]], _Light | None]:
+    seq, signer, data, sig = row
+    problems: list[tuple[str, str]] = []
+    leaf = hashlib.sha256(b"\x00" + data).digest()
+    cert = trusted.get(signer)
+    if cert is None:
+        problems.append(
+            ("unknown-signer", f"signed by {signer[:16]}…, which is not pinned or trusted")
+        )
+    elif not verify_signature(cert, data, sig):
+        problems.append(("bad-signature", "signature does not match the event's bytes"))
+    try:
+        ev = Event.decode(data)
+    except IntegrityError as exc:
+        problems.append(("malformed-event", exc.message))
+        return seq, leaf, problems, None
+    try:
+        canonical = ev.encode()
+    except EvidenceKitError:
+        canonical = b""
+    if canonical != data:
+        problems.append(("not-canonical", "stored bytes are not the event's canonical encoding"))
+    if ev.origin != origin:
+        problems.append(("wrong-ledger", f"event belongs to ledger {ev.origin!r}"))
+    if ev.seq != seq:
+        problems.append(
+            (
+                "moved",
+                f"stored at position {seq} but signed as event {ev.seq} "
+                "(reordered, duplicated or inserted)",
+            )
+        )
+    if ev.actor.fingerprint != signer:
+        problems.append(("signer-mismatch", "the actor's fingerprint is not the signer's"))
+    cp = ev.counterpart
+    light: _Light = (
+        ev.kind,
+        ev.item_id,
+        ev.prev,
+        ev.actor.name,
+        ev.actor.fingerprint,
+        None if cp is None else cp.name,
+        None if cp is None else cp.fingerprint,
+        ev.override,
+    )
+    return seq, leaf, problems, light
+
+
+def _check_chunk(
+    rows: list[tuple[int, str, bytes, bytes]], origin: str
+) -> list[tuple[int, bytes, list[tuple[str, str]], _Light | None]]:
+    return [_check_one(r, origin, _WORKER_TRUST) for r in rows]
+
+
+def _workers(n: int, requested: int | None) -> int:
+    if requested is not None:
+        return max(1, requested)
+    if n < PARALLEL_THRESHOLD:
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, cpus)
+
+
+def _check_events(
+    rows: Sequence[EventRow],
+    origin: str,
+    trusted: dict[str, x509.Certificate],
+    workers: int,
+) -> list[tuple[int, bytes, list[tuple[str, str]], _Light | None]]:
+    packed = [(r.seq, r.signer, r.data, r.signature) for r in rows]
+    if workers <= 1:
+        return [_check_one(r, origin, trusted) for r in packed]
+    pems = {fp: cert_pem(c) for fp, c in trusted.items()}
+    chunks = [packed[i : i + CHUNK] for i in range(0, len(packed), CHUNK)]
+    ctx = get_context("fork") if hasattr(os, "fork") else get_context("spawn")
+    out: list[tuple[int, bytes, list[tuple[str, str]], _Light | None]] = []
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(pems,)
+    ) as pool:
+        for part in pool.map(_check_chunk, chunks, [origin] * len(chunks)):
+            out.extend(part)
+    return out
+
+
+# -- the whole ledger ---------------------------------------------------------------------------
+
+
+def verify_ledger(
+    store: LedgerStore,
+    origin: str,
+    trusted: dict[str, x509.Certificate],
+    *,
+    workers: int | None = None,
+) -> LedgerStatus:
+    """Recompute and check everything in the ledger (see the module docstring)."""
+    problems: list[Problem] = []
+    rows = list(store.rows())
+    checked = _check_events(rows, origin, trusted, _workers(len(rows), workers))
+
+    states: dict[str | None, ItemState] = {}
+    leaves: list[bytes] = []
+    signers: set[str] = set()
+    expected_seq = 0
+    for row, (seq, leaf, event_problems, light) in zip(rows, checked, strict=True):
+        item = row.item
+        if seq != expected_seq:
+            missing = f"{expected_seq}" if seq == expected_seq + 1 else f"{expected_seq}–{seq - 1}"
+            problems.append(
+                Problem("missing", f"event {missing} is missing (deleted)", expected_seq)
+            )
+        expected_seq = seq + 1
+        for kind, msg in event_problems:
+            problems.append(Problem(kind, msg, seq, item))
+        if leaf != row.leaf_hash:
+            problems.append(Problem("leaf-mismatch", "stored leaf hash is wrong", seq, item))
+        leaves.append(leaf)
+        signers.add(row.signer)
+        if light is None:
+            continue
+        kind, ev_item, prev, actor_name, actor_fp, cp_name, cp_fp, override = light
+        if ev_item != item or kind != row.kind:
+            problems.append(
+                Problem("index-mismatch", "the row's item/kind columns differ from the event", seq)
+            )
+        state = states.get(ev_item)
+        if state is None:
+            state = states[ev_item] = ItemState(ev_item or "")
+        want_prev = None if state.last_leaf is None else state.last_leaf.hex()
+        if prev != want_prev:
+            problems.append(
+                Problem(
+                    "chain-broken",
+                    f"prev is {prev or 'empty'} but the item's previous event hashes to "
+                    f"{want_prev or 'nothing'}",
+                    seq,
+                    ev_item,
+                )
+            )
+        actor = Party(actor_name, actor_fp)
+        counterpart = None if cp_name is None else Party(cp_name, cp_fp)
+        try:
+            if ev_item is None:
+                if kind not in CASE_LEVEL_KINDS or (kind == "case_opened" and seq != 0):
+                    raise CustodyError(f"{kind} is not allowed as a case-level event here")
+            else:
+                state.check(kind, actor, counterpart, override)
+        except CustodyError as exc:
+            problems.append(Problem("rule-violation", exc.message, seq, ev_item))
+        state.apply(kind, actor, counterpart, leaf)
+
+    tree = merkle.MemoryTree(leaves)
+    n = tree.size
+    _check_nodes(store, tree, problems)
+    cps = store.checkpoints()
+    latest_text: str | None = None
+    last_size = 0
+    for cp in cps:
+        try:
+            vc = verify_checkpoint(cp.note, trusted)
+        except IntegrityError as exc:
+            problems.append(Problem("bad-checkpoint", f"checkpoint {cp.id}: {exc.message}"))
+            continue
+        c = vc.checkpoint
+        if c.origin != origin:
+            problems.append(
+                Problem("bad-checkpoint", f"checkpoint {cp.id} is for ledger {c.origin!r}")
+            )
+        if c.size != cp.tree_size or c.root != cp.root:
+            problems.append(
+                Problem("bad-checkpoint", f"checkpoint {cp.id}: columns differ from signed note")
+            )
+        if c.size < last_size:
+            problems.append(
+                Problem(
+                    "bad-checkpoint",
+                    f"checkpoint {cp.id} shrinks the tree from {last_size} to {c.size}",
+                )
+            )
+        last_size = max(last_size, c.size)
+        if c.size > n:
+            problems.append(
+                Problem(
+                    "truncated",
+                    f"signed checkpoint {cp.id} covers {c.size} events but the ledger holds "
+                    f"{n}: event {n} onwards is missing",
+                    n,
+                )
+            )
+        elif tree.root(c.size) != c.root:
+            problems.append(
+                Problem(
+                    "root-mismatch",
+                    f"signed checkpoint {cp.id} (size {c.size}) does not match the events' tree",
+                    _first_diverging(problems, c.size),
+                )
+            )
+        latest_text = cp.note
+    if n and last_size < n:
+        problems.append(
+            Problem(
+                "uncovered",
+                f"events {last_size}–{n - 1} are not covered by any signed checkpoint "
+                "(appended outside evidencekit?)",
+                last_size,
+            )
+        )
+    problems.sort(key=lambda p: p.seq if p.seq is not None else 1 << 62)
+    return LedgerStatus(
+        problems=tuple(_dedupe(problems)),
+        events=len(rows),
+        tree_size=n,
+        root=tree.root(),
+        checkpoints=len(cps),
+        latest_checkpoint=latest_text,
+        signers=tuple(sorted(signers)),
+    )
+
+
+def _first_diverging(problems: Sequence[Problem], size: int) -> int | None:
+    seqs = [p.seq for p in problems if p.seq is not None and p.seq < size]
+    return min(seqs) if seqs else None
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen: set[tuple[Any, ...]] = set()
+    out = []
+    for p in problems:
+        key = (p.kind, p.seq, p.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
+
+
+def _check_nodes(store: LedgerStore, tree: merkle.MemoryTree, problems: list[Problem]) -> None:
+    """The stored subtree hashes (used to build proofs) must match the recomputed tree."""
+    bad = 0
+    for level, nodes in enumerate(tree.levels):
+        for index, value in enumerate(nodes):
+            try:
+                stored = store.node(level, index)
+            except IntegrityError:
+                stored = b""
+            if stored != value:
+                bad += 1
+                if bad == 1:
+                    problems.append(
+                        Problem(
+                            "node-mismatch",
+                            f"stored Merkle node ({level}, {index}) is wrong or missing",
+                            index << level if index << level < tree.size else None,
+                        )
+                    )
