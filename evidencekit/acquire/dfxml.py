@@ -39,6 +39,8 @@ _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 
 def _text(value: str) -> str:
     """XML character data for any text: characters XML cannot carry become `\\xNN`."""
+    if value.isascii() and value.isprintable() and not any(c in value for c in "<>&"):
+        return value
     cleaned = _XML_ILLEGAL.sub(
         lambda m: "".join(f"\\x{b:02x}" for b in m.group().encode("utf-8", "surrogatepass")), value
     )
@@ -55,7 +57,8 @@ def _name_element(tag: str, raw: bytes, indent: str) -> str:
 
 
 def _el(tag: str, value: object, indent: str) -> str:
-    return f"{indent}<{tag}>{_text(str(value))}</{tag}>\n"
+    text = str(value) if isinstance(value, int) else _text(str(value))
+    return f"{indent}<{tag}>{text}</{tag}>\n"
 
 
 def fileobject(item: CollectedFile, indent: str = "    ") -> str:

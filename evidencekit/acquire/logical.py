@@ -248,7 +248,7 @@ def collect(
     infos: list[SourceInfo] = []
     used_roots: set[bytes] = set()
     inside = os.fsencode(opts.inside_path) if opts.inside_path else b"/"
-    writer = PaxTarWriter(outputs.container, tuple(opts.algorithms), window=64 << 20)
+    writer = PaxTarWriter(outputs.container, tuple(opts.algorithms))
     ok = False
     try:
         collector = _Collector(writer, opts, on_progress)

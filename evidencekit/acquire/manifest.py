@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -61,12 +62,20 @@ def ns_to_text(ns: int | None) -> str | None:
     """Nanoseconds since the epoch -> `2012-05-25T15:59:14.123456789Z` (fraction only if any)."""
     if ns is None:
         return None
+    return _ns_text(ns)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _ns_text(ns: int) -> str:
     secs, frac = divmod(ns, 1_000_000_000)
-    base = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=secs)
-    text = base.strftime("%Y-%m-%dT%H:%M:%S")
+    d = _EPOCH + dt.timedelta(seconds=secs)
+    text = f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{d.hour:02d}:{d.minute:02d}:{d.second:02d}"
     if frac:
         text += "." + f"{frac:09d}".rstrip("0")
     return text + "Z"
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,9 +182,20 @@ class Collection:
 
 
 def write_json_manifest(collection: Collection, path: Path) -> Path:
-    """Write the JSON manifest (UTF-8, one document) to `path`, durably."""
-    data = json.dumps(collection.to_dict(), ensure_ascii=False, indent=1).encode("utf-8")
-    _write_durably(path, [data, b"\n"])
+    """Write the JSON manifest (UTF-8, one document, one file record per line), durably."""
+    doc = collection.to_dict()
+    files = doc.pop("files")
+    assert isinstance(files, list)
+    head = json.dumps(doc, ensure_ascii=False)
+
+    def chunks() -> Iterable[bytes]:
+        yield head[:-1].encode("utf-8") + b', "files": [\n'
+        for i, record in enumerate(files):
+            sep = b",\n" if i < len(files) - 1 else b"\n"
+            yield json.dumps(record, ensure_ascii=False).encode("utf-8") + sep
+        yield b"]}\n"
+
+    _write_durably(path, chunks())
     return path
 
 

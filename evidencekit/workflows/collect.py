@@ -86,7 +86,7 @@ def collect_item(
         PartialReadError: finished and sealed, but some files could not be read (exit 4);
             its `result` is the :class:`CollectResult`.
     """
-    from evidencekit.workflows.custody import record_event  # type: ignore[import-not-found]
+    from evidencekit.workflows.custody import record_event
 
     check_item_id(item_id)
     item_dir = case.item_dir(item_id)

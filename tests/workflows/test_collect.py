@@ -1,0 +1,157 @@
+"""collect → seal → custody: the `acquire files` use case, including complete-with-errors (exit 4)
+and tampering caught by seal verification and coreutils."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from evidencekit.acquire.logical import CollectOptions
+from evidencekit.case import Case
+from evidencekit.errors import AcquisitionError, PartialReadError, SourceError
+from evidencekit.hash.seal import load_seal, verify_seal
+from evidencekit.identity import Identity
+from evidencekit.workflows.collect import CollectResult, collect_item
+from evidencekit.workflows.custody import list_events
+from tests.acquire.test_logical import build_live, eio_mount  # noqa: F401 - a fixture
+from tests.conftest import IMAGES, need_peer, need_testdata
+
+
+def _case(case_dir: Path) -> Case:
+    return Case.open(case_dir)
+
+
+def test_collect_seal_record(case_dir: Path, identity: Identity) -> None:
+    need_testdata()
+    case = _case(case_dir)
+    res = collect_item(
+        case,
+        identity,
+        "FILES01",
+        [IMAGES / "ímynd.dd"],
+        CollectOptions(include_deleted=True),
+        description="Tệp trong ảnh đĩa ímynd.dd",
+    )
+    item = case_dir / "evidence" / "FILES01"
+    assert res.status == "complete"
+    for name in ("FILES01.tar", "FILES01.dfxml", "FILES01.manifest.json", "FILES01.seal.json"):
+        assert (item / name).is_file()
+    seal = load_seal(res.seal.path)
+    assert seal.kind == "tar" and seal.status == "complete"
+    assert {a.name for a in seal.artifacts} == {
+        "FILES01.tar",
+        "FILES01.dfxml",
+        "FILES01.manifest.json",
+    }
+    assert seal.facts["summary"]["deleted"] == 2
+    status = verify_seal(res.seal.path, trusted=case.trusted())
+    assert status.ok, [p.text() for p in status.problems]
+    # coreutils checks the sums files alone
+    need_peer("sha256sum", "md5sum")
+    subprocess.run(["sha256sum", "--quiet", "-c", "FILES01.sha256"], cwd=item, check=True)
+    subprocess.run(["md5sum", "--quiet", "-c", "FILES01.md5"], cwd=item, check=True)
+    events = [e for e in list_events(case, "FILES01")]
+    assert [e["kind"] for e in events] == ["collected"]
+    tar_sha = res.outputs.container_hash.digests["sha256"]
+    assert events[0]["digests"]["sha256"].endswith(tar_sha)
+    assert events[0]["details"]["status"] == "complete"
+    manifest = json.loads((item / "FILES01.manifest.json").read_text("utf-8"))
+    assert manifest["item"] == "FILES01" and manifest["summary"]["errors"] == 0
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "append", "delete-dfxml"])
+def test_tampering_is_caught(case_dir: Path, identity: Identity, damage: str) -> None:
+    need_testdata()
+    case = _case(case_dir)
+    res = collect_item(case, identity, "F", [IMAGES / "ímynd.dd"], CollectOptions())
+    tar = res.outputs.container
+    tar.chmod(0o644)
+    data = bytearray(tar.read_bytes())
+    if damage == "flip":
+        data[1000] ^= 0x01
+        tar.write_bytes(bytes(data))
+    elif damage == "truncate":
+        tar.write_bytes(bytes(data[:-512]))
+    elif damage == "append":
+        tar.write_bytes(bytes(data) + b"\0" * 512)
+    else:
+        res.outputs.dfxml.unlink()
+    status = verify_seal(res.seal.path, trusted=case.trusted())
+    assert not status.ok
+    kinds = {p.kind for p in status.problems}
+    if damage == "delete-dfxml":
+        assert "missing-file" in kinds
+    elif damage == "flip":
+        assert "digest-mismatch" in kinds or "media-mismatch" in kinds
+    else:
+        assert "size-mismatch" in kinds or "media-mismatch" in kinds
+
+
+@pytest.mark.root
+def test_unreadable_files_give_complete_with_errors(
+    case_dir: Path,
+    identity: Identity,
+    eio_mount: Path,  # noqa: F811
+) -> None:
+    live = eio_mount.parent
+    build_live(live)
+    case = _case(case_dir)
+    with pytest.raises(PartialReadError) as info:
+        collect_item(case, identity, "LIVE01", [live], CollectOptions())
+    assert info.value.exit_code == 4
+    res = info.value.result
+    assert isinstance(res, CollectResult)
+    assert res.status == "complete-with-errors"
+    seal = load_seal(res.seal.path)
+    assert seal.status == "complete-with-errors"
+    errors = {e["path"]: e["error"] for e in seal.facts["read_errors"]}
+    assert set(errors) == {"faulty/hỏng.bin", "faulty/cấm.txt"}
+    status = verify_seal(res.seal.path, trusted=case.trusted())
+    assert status.ok, [p.text() for p in status.problems]
+    event = list_events(case, "LIVE01")[0]
+    assert event["kind"] == "collected"
+    assert event["details"]["status"] == "complete-with-errors"
+    assert event["details"]["summary"]["errors"] == 2
+
+
+def test_existing_item_and_bad_source(case_dir: Path, identity: Identity, tmp_path: Path) -> None:
+    case = _case(case_dir)
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text("a")
+    collect_item(case, identity, "X", [src], CollectOptions())
+    with pytest.raises(AcquisitionError, match="already exists"):
+        collect_item(case, identity, "X", [src], CollectOptions())
+    bad = tmp_path / "corrupt.E01"
+    bad.write_bytes(b"EVF\x09\x0d\x0a\xff\x00" + b"\x00" * 4000)
+    with pytest.raises(SourceError):
+        collect_item(case, identity, "Y", [bad], CollectOptions())
+    assert not (case_dir / "evidence" / "Y").exists()  # no half-made item is left
+    assert all(e.get("item_id", e.get("item")) != "Y" for e in list_events(case))
+
+
+def test_cli_acquire_files(case_dir: Path, identity: Identity, invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    if importlib.util.find_spec("evidencekit.cli.commands.acquire") is None:
+        pytest.skip("the acquire command group has not landed")
+    need_testdata()
+    r = invoke(
+        "--case",
+        str(case_dir),
+        "--json",
+        "acquire",
+        "files",
+        str(IMAGES / "ímynd.dd"),
+        "--item",
+        "CLI01",
+        "--include-deleted",
+        "-a",
+        "md5,sha256",
+    )
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["status"] == "complete" and doc["summary"]["deleted"] == 2
+    assert set(doc["digests"]) == {"md5", "sha256"}
