@@ -7,12 +7,12 @@ names are written raw, so a name holding a newline cannot round-trip (hashdeep h
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from evidencekit.errors import HashError, UsageError
 from evidencekit.hash.algorithms import ALGORITHMS
+from evidencekit.hash.sums import display_name
 
 MAGIC = b"%%%% HASHDEEP-1.0"
 HASHDEEP_ALGORITHMS = ("md5", "sha1", "sha256")
@@ -54,7 +54,7 @@ class KnownFile:
     digests: dict[str, str]
 
     def to_dict(self) -> dict[str, object]:
-        return {"name": os.fsdecode(self.name), "size": self.size, "digests": dict(self.digests)}
+        return {"name": display_name(self.name), "size": self.size, "digests": dict(self.digests)}
 
 
 def parse(
@@ -119,11 +119,11 @@ class AuditResult:
     def to_dict(self) -> dict[str, object]:
         return {
             "ok": self.ok,
-            "matched": [os.fsdecode(n) for n in self.matched],
-            "changed": [os.fsdecode(n) for n in self.changed],
-            "moved": [{"name": os.fsdecode(a), "was": os.fsdecode(b)} for a, b in self.moved],
-            "new": [os.fsdecode(n) for n in self.new],
-            "missing": [os.fsdecode(n) for n in self.missing],
+            "matched": [display_name(n) for n in self.matched],
+            "changed": [display_name(n) for n in self.changed],
+            "moved": [{"name": display_name(a), "was": display_name(b)} for a, b in self.moved],
+            "new": [display_name(n) for n in self.new],
+            "missing": [display_name(n) for n in self.missing],
         }
 
 

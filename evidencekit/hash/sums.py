@@ -65,10 +65,16 @@ def format_line(algorithm: str, hex_digest: str, name: str | bytes | os.PathLike
     return prefix + hex_digest.encode("ascii") + b"  " + shown + b"\n"
 
 
+def display_name(name: str | bytes | os.PathLike[str]) -> str:
+    """A file name as text for messages and JSON: UTF-8, with any other byte shown as `\\xff`
+    (a lone surrogate from os.fsdecode cannot be printed or encoded)."""
+    return _name_bytes(name).decode("utf-8", "backslashreplace")
+
+
 def format_error_line(algorithm: str, name: str | bytes | os.PathLike[str], reason: str) -> str:
     """The stderr line the peer prints for an unreadable file (for humans; not compared)."""
     tool = PEER_TOOLS.get(algorithm, "evidencekit")
-    return f"{tool}: {os.fsdecode(_name_bytes(name))}: {reason}"
+    return f"{tool}: {display_name(name)}: {reason}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +91,7 @@ class SumsEntry:
             "line": self.line_number,
             "algorithm": self.algorithm,
             "digest": self.hex_digest,
-            "name": os.fsdecode(self.name),
+            "name": display_name(self.name),
         }
 
 

@@ -186,3 +186,14 @@ def test_recursion_skips_fifos_and_linked_folders(
         "900150983cd24fb0d6963f7d28e17f72  t/real/f\n"
     )
     assert "t/fifo: skipped (not a regular file)" in result.stderr
+
+
+def test_json_with_non_utf8_name(tmp_path: Path) -> None:
+    name = os.fsencode(tmp_path) + b"/caf\xe9"
+    with open(name, "wb") as fh:
+        fh.write(b"abc")
+    result = CliRunner().invoke(cli, ["hash", "--format", "json", os.fsdecode(name)])
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["files"][0]["name"].endswith("caf\\xe9")
+    assert doc["files"][0]["digests"]["sha256"].startswith("ba7816bf")

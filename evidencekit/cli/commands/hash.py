@@ -20,6 +20,7 @@ import click
 
 from evidencekit import __version__
 from evidencekit.cli.runtime import EXIT_ERROR, EXIT_INTEGRITY, EXIT_OK, App, pass_app, worst
+from evidencekit.hash.sums import display_name
 
 
 def _walk(path: bytes, recursive: bool) -> Iterator[tuple[bytes, str | None]]:
@@ -56,7 +57,9 @@ def _walk(path: bytes, recursive: bool) -> Iterator[tuple[bytes, str | None]]:
         if stat.S_ISREG(mode):
             yield child, None
         else:
-            click.echo(f"evidencekit: {os.fsdecode(child)}: skipped (not a regular file)", err=True)
+            click.echo(
+                f"evidencekit: {display_name(child)}: skipped (not a regular file)", err=True
+            )
 
 
 def _stdout() -> BinaryIO:
@@ -64,7 +67,7 @@ def _stdout() -> BinaryIO:
 
 
 def _error(name: bytes, reason: str) -> None:
-    click.echo(f"evidencekit: {os.fsdecode(name)}: {reason}", err=True)
+    click.echo(f"evidencekit: {display_name(name)}: {reason}", err=True)
 
 
 @click.command("hash")
@@ -183,7 +186,7 @@ def _hash(
             if err is not None:
                 out.flush()
                 _error(name, err)
-                errors.append({"name": os.fsdecode(name), "error": err})
+                errors.append({"name": display_name(name), "error": err})
                 code = EXIT_ERROR
                 continue
             if fmt == "sums":
@@ -192,7 +195,7 @@ def _hash(
             elif fmt == "hashdeep":
                 out.write(record(result.size, result.digests, algorithms, name))
             else:
-                files.append({"name": os.fsdecode(name), **result.to_dict()})
+                files.append({"name": display_name(name), **result.to_dict()})
     if fmt == "json":
         doc = {
             "schema": "evidencekit/hash/1",
@@ -320,10 +323,10 @@ def _audit(
             _error(name, err)
             code = EXIT_ERROR
     result = audit(known, scanned, algorithms)
-    lines = [f"{os.fsdecode(n)}: changed" for n in result.changed]
-    lines += [f"{os.fsdecode(n)}: moved from {os.fsdecode(w)}" for n, w in result.moved]
-    lines += [f"{os.fsdecode(n)}: new (not in the known file)" for n in result.new]
-    lines += [f"{os.fsdecode(n)}: missing (known, not found)" for n in result.missing]
+    lines = [f"{display_name(n)}: changed" for n in result.changed]
+    lines += [f"{display_name(n)}: moved from {display_name(w)}" for n, w in result.moved]
+    lines += [f"{display_name(n)}: new (not in the known file)" for n in result.new]
+    lines += [f"{display_name(n)}: missing (known, not found)" for n in result.missing]
     lines.append(
         f"audit {'passed' if result.ok else 'FAILED'}: {len(result.matched)} matched, "
         f"{len(result.changed)} changed, {len(result.moved)} moved, {len(result.new)} new, "
