@@ -12,6 +12,7 @@ import errno
 import logging
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from evidencekit.errors import SourceError
 log = logging.getLogger(__name__)
 
 _ENCRYPTED = {"BDE": "BitLocker", "LUKSDE": "LUKS", "CS": "FileVault (Core Storage)"}
+_MAX_XATTR = 64 << 10  # larger extended attributes than this are not copied into PAX records
 _KIND = {"file": "r", "directory": "d", "link": "l", "socket": "s", "pipe": "p", "device": "c"}
 _ISO = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d+))?")
 _SPLIT_RAW = re.compile(r"\.(\d{3}|raw\.\d{3}|[a-z]{2})$", re.IGNORECASE)
@@ -187,6 +189,23 @@ class DfvfsFileSystem:
         )
         return self._fs.GetFileEntryByPathSpec(spec)
 
+    @staticmethod
+    def _xattrs(entry: Any) -> tuple[list[tuple[bytes, bytes]], list[tuple[str, int]]]:
+        """Small extended attributes as values; resource forks as streams (name, size)."""
+        values: list[tuple[bytes, bytes]] = []
+        forks: list[tuple[str, int]] = []
+        for attr in getattr(entry, "attributes", ()):
+            name = getattr(attr, "name", None)
+            if not name or not hasattr(attr, "read"):
+                continue
+            size = int(attr.get_size())
+            if name == "com.apple.ResourceFork":
+                forks.append((name, size))
+            elif size <= _MAX_XATTR:
+                attr.seek(0)
+                values.append((name.encode("utf-8", "surrogateescape"), attr.read(size)))
+        return values, forks
+
     def _convert(self, entry: Any, path: bytes) -> Iterator[FileEntry]:
         st = entry.GetStatAttribute()
         kind = _KIND.get(str(entry.entry_type), "-")
@@ -207,7 +226,22 @@ class DfvfsFileSystem:
             link_target=link.encode("utf-8", "surrogateescape") if link else None,
             ref=(entry.path_spec.location, ""),
         )
+        try:
+            xattrs, forks = self._xattrs(entry)
+        except Exception as exc:  # dfvfs raises its own errors for damaged attributes
+            xattrs, forks = [], []
+            base = replace(base, error=f"cannot read extended attributes: {exc}")
+        if xattrs:
+            base = replace(base, xattrs=tuple(xattrs))
         yield base
+        for name, size in forks:  # an APFS resource fork, like HFS+'s, is its own member
+            yield replace(
+                base,
+                size=size,
+                stream=b"rsrc",
+                xattrs=(),
+                ref=(entry.path_spec.location, "@" + name),
+            )
         if kind != "r":
             return
         for stream in entry.data_streams:
@@ -265,6 +299,12 @@ class DfvfsFileSystem:
         location, stream = entry.ref
         try:
             fe = self._entry_at(location)
+            if fe is not None and stream.startswith("@"):  # an extended attribute's value
+                for attr in fe.attributes:
+                    if getattr(attr, "name", None) == stream[1:]:
+                        attr.seek(0)
+                        return _DfvfsReader(attr, f"{location!r} attribute {stream[1:]!r}")
+                raise OSError(errno.ENOENT, f"attribute {stream[1:]!r} is gone")
             fo = fe.GetFileObject(data_stream_name=stream) if fe is not None else None
         except Exception as exc:
             raise OSError(errno.EIO, f"dfvfs cannot open {location!r}: {exc}") from exc

@@ -141,17 +141,30 @@ def test_deleted_entries_of_imynd_are_marked(tmp_path: Path) -> None:
     assert not any(f.entry.deleted for f in plain.files)
 
 
-def test_hfsplus_resource_fork_is_its_own_member(tmp_path: Path) -> None:
+@pytest.mark.peer
+@pytest.mark.parametrize(
+    ("name", "opts", "inode"),
+    [("hfsplus.raw", (), 25), ("apfs.raw", ("-P", "apfs", "-B", "107"), 23)],
+)
+def test_resource_fork_is_its_own_member(
+    tmp_path: Path, name: str, opts: tuple[str, ...], inode: int
+) -> None:
     need_testdata()
+    need_peer("icat")
     out = tmp_path / "out"
     out.mkdir()
-    collection, outputs = collect([IMAGES / "hfsplus.raw"], out, "ITEM", CollectOptions())
+    collection, outputs = collect([IMAGES / name], out, "ITEM", CollectOptions())
     forks = [f for f in collection.files if f.entry.stream == b"rsrc"]
-    assert [f.member for f in forks] == [b"hfsplus.raw/a_directory/a_resourcefork:rsrc"]
+    member = f"{name}/a_directory/a_resourcefork:rsrc"
+    assert [f.member for f in forks] == [member.encode()]
+    # Sleuth Kit's attribute type 4353 is the resource fork
+    expected = subprocess.run(
+        ["icat", *opts, str(IMAGES / name), f"{inode}-4353"], capture_output=True, check=True
+    ).stdout
+    assert forks[0].digests["sha256"] == hashlib.sha256(expected).hexdigest()
     with tarfile.open(outputs.container) as tar:
-        data = tar.extractfile("hfsplus.raw/a_directory/a_resourcefork:rsrc")
-        assert data is not None
-        assert hashlib.sha256(data.read()).hexdigest() == forks[0].digests["sha256"]
+        data = tar.extractfile(member)
+        assert data is not None and data.read() == expected
 
 
 def test_path_inside_image_and_missing_path(tmp_path: Path) -> None:

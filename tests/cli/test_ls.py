@@ -35,7 +35,7 @@ def test_ls_path_json_and_apfs(invoke) -> None:  # type: ignore[no-untyped-def]
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
     assert doc["filesystem"].startswith("APFS")
-    names = sorted(e["path"] for e in doc["entries"])
+    names = sorted({e["path"] for e in doc["entries"]})
     assert names == ["a_directory/a_file", "a_directory/a_resourcefork", "a_directory/another_file"]
 
 
