@@ -82,7 +82,11 @@ class WriteTxn(Protocol):
     """What one exclusive, durable write transaction offers."""
 
     def size(self) -> int: ...
-    def item_rows(self, item: str | None) -> list[EventRow]: ...
+    def item_key_rows(self, item: str | None) -> list[EventRow]:
+        """The item's first event, its last transfer or receipt, and its last event (in seq
+        order, without repeats): all the custody rules need to know about its past."""
+        ...
+
     def node(self, level: int, index: int) -> bytes: ...
     def add_event(self, row: EventRow) -> None: ...
     def add_node(self, level: int, index: int, value: bytes) -> None: ...
@@ -163,8 +167,19 @@ class _SQLiteTxn:
             self._size = int(row[0])
         return self._size
 
-    def item_rows(self, item: str | None) -> list[EventRow]:
-        return list(_select_rows(self.conn, 0, None, item))
+    def item_key_rows(self, item: str | None) -> list[EventRow]:
+        cols = "seq, item, kind, time, signer, data, signature, leaf_hash"
+        found: dict[int, EventRow] = {}
+        for sql in (
+            f"SELECT {cols} FROM events WHERE item IS ? ORDER BY seq LIMIT 1",
+            f"SELECT {cols} FROM events WHERE item IS ? AND kind IN ('transferred', 'received') "
+            "ORDER BY seq DESC LIMIT 1",
+            f"SELECT {cols} FROM events WHERE item IS ? ORDER BY seq DESC LIMIT 1",
+        ):
+            r = self.conn.execute(sql, (item,)).fetchone()
+            if r is not None:
+                found[int(r[0])] = _row(r)
+        return [found[k] for k in sorted(found)]
 
     def node(self, level: int, index: int) -> bytes:
         cached = self._nodes.get((level, index))
@@ -221,9 +236,13 @@ def _select_rows(
         args.append(item)
     sql += " WHERE " + " AND ".join(where) + " ORDER BY seq"
     for r in conn.execute(sql, args):
-        yield EventRow(
-            int(r[0]), r[1], str(r[2]), str(r[3]), str(r[4]), bytes(r[5]), bytes(r[6]), bytes(r[7])
-        )
+        yield _row(r)
+
+
+def _row(r: Any) -> EventRow:
+    return EventRow(
+        int(r[0]), r[1], str(r[2]), str(r[3]), str(r[4]), bytes(r[5]), bytes(r[6]), bytes(r[7])
+    )
 
 
 def _select_node(conn: sqlite3.Connection, level: int, index: int) -> bytes:
@@ -236,6 +255,10 @@ def _select_node(conn: sqlite3.Connection, level: int, index: int) -> bytes:
             hint="run: evidencekit custody verify",
         )
     return bytes(row[0])
+
+
+def _checkpoint_row(r: Any) -> CheckpointRow:
+    return CheckpointRow(int(r[0]), int(r[1]), bytes(r[2]), str(r[3]), str(r[4]), str(r[5]))
 
 
 class SQLiteStore:
@@ -255,7 +278,15 @@ class SQLiteStore:
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = FULL")
-            if create:
+            have = self.conn.execute(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'events'"
+            ).fetchone()[0]
+            if not create and not have:
+                raise IntegrityError(
+                    f"{str(path)!r} is not a custody ledger (no events table)",
+                    hint="the file was replaced or damaged",
+                )
+            if create and not have:
                 self.conn.execute("BEGIN IMMEDIATE")
                 for stmt in _statements():
                     self.conn.execute(stmt)
@@ -269,13 +300,34 @@ class SQLiteStore:
     @contextmanager
     def write(self) -> Iterator[WriteTxn]:
         conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise CustodyError(
+                f"cannot lock the custody ledger {str(self.path)!r} for writing: {exc}"
+            ) from exc
         try:
             yield _SQLiteTxn(conn)
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            conn.execute("ROLLBACK")
+            raise CustodyError(
+                f"cannot append to the custody ledger {str(self.path)!r}: {exc}",
+                hint="check the disk; nothing was recorded",
+            ) from exc
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            raise IntegrityError(
+                f"cannot read the custody ledger {str(self.path)!r}: {exc}",
+                hint="the file is damaged or its tables were altered",
+            ) from exc
 
     def size(self) -> int:
         row = self.conn.execute("SELECT COALESCE(MAX(seq) + 1, 0) FROM events").fetchone()
@@ -288,27 +340,29 @@ class SQLiteStore:
         self, start: int = 0, end: int | None = None, item: str | bool | None = False
     ) -> Iterator[EventRow]:
         """Events in seq order; `item=False` all, `None` case-level only, else one item's."""
-        return _select_rows(self.conn, start, end, item)
+        with self._reading():
+            yield from _select_rows(self.conn, start, end, item)
 
     def node(self, level: int, index: int) -> bytes:
-        return _select_node(self.conn, level, index)
+        with self._reading():
+            return _select_node(self.conn, level, index)
 
     def checkpoints(self) -> list[CheckpointRow]:
-        return [
-            CheckpointRow(int(r[0]), int(r[1]), bytes(r[2]), str(r[3]), str(r[4]), str(r[5]))
-            for r in self.conn.execute(
-                "SELECT id, tree_size, root, signer, created, note FROM checkpoints ORDER BY id"
-            )
-        ]
+        with self._reading():
+            return [
+                _checkpoint_row(r)
+                for r in self.conn.execute(
+                    "SELECT id, tree_size, root, signer, created, note FROM checkpoints ORDER BY id"
+                )
+            ]
 
     def latest_checkpoint(self) -> CheckpointRow | None:
-        r = self.conn.execute(
-            "SELECT id, tree_size, root, signer, created, note FROM checkpoints "
-            "ORDER BY id DESC LIMIT 1"
-        ).fetchone()
-        if r is None:
-            return None
-        return CheckpointRow(int(r[0]), int(r[1]), bytes(r[2]), str(r[3]), str(r[4]), str(r[5]))
+        with self._reading():
+            r = self.conn.execute(
+                "SELECT id, tree_size, root, signer, created, note FROM checkpoints "
+                "ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+        return None if r is None else _checkpoint_row(r)
 
     def close(self) -> None:
         self.conn.close()
@@ -470,7 +524,7 @@ class Ledger:
     @staticmethod
     def _state(tx: WriteTxn, item: str | None) -> ItemState:
         state = ItemState(item or "")
-        for row in tx.item_rows(item):
+        for row in tx.item_key_rows(item):
             ev = Event.decode(row.data)
             state.apply(ev.kind, ev.actor, ev.counterpart, row.leaf_hash)
         return state
