@@ -104,6 +104,7 @@ class LedgerStore(Protocol):
         self, start: int = 0, end: int | None = None, item: str | bool | None = False
     ) -> Iterator[EventRow]: ...
     def node(self, level: int, index: int) -> bytes: ...
+    def all_nodes(self) -> Iterator[tuple[int, int, bytes]]: ...
     def checkpoints(self) -> list[CheckpointRow]: ...
     def latest_checkpoint(self) -> CheckpointRow | None: ...
     def close(self) -> None: ...
@@ -346,6 +347,12 @@ class SQLiteStore:
     def node(self, level: int, index: int) -> bytes:
         with self._reading():
             return _select_node(self.conn, level, index)
+
+    def all_nodes(self) -> Iterator[tuple[int, int, bytes]]:
+        """Every stored subtree hash as (level, index, hash)."""
+        with self._reading():
+            for r in self.conn.execute("SELECT level, idx, hash FROM nodes ORDER BY level, idx"):
+                yield int(r[0]), int(r[1]), bytes(r[2])
 
     def checkpoints(self) -> list[CheckpointRow]:
         with self._reading():

@@ -26,7 +26,7 @@ from typing import Any
 from cryptography import x509
 
 from evidencekit.chain import merkle
-from evidencekit.chain.checkpoint import verify_checkpoint
+from evidencekit.chain.checkpoint import Checkpoint, verify_checkpoint
 from evidencekit.chain.events import CASE_LEVEL_KINDS, Event, ItemState, Party
 from evidencekit.chain.ledger import EventRow, LedgerStore
 from evidencekit.errors import CustodyError, EvidenceKitError, IntegrityError
@@ -171,25 +171,51 @@ def _workers(n: int, requested: int | None) -> int:
     return max(1, cpus)
 
 
-def _check_events(
+_CpResult = tuple[str, int, bytes] | str
+"""(origin, size, root) of a checkpoint whose signature verified, or the error message."""
+
+
+def _check_cp(note: str, trusted: dict[str, x509.Certificate]) -> _CpResult:
+    try:
+        c = verify_checkpoint(note, trusted).checkpoint
+    except IntegrityError as exc:
+        return exc.message
+    return c.origin, c.size, c.root
+
+
+def _check_cp_chunk(notes: list[str]) -> list[_CpResult]:
+    return [_check_cp(n, _WORKER_TRUST) for n in notes]
+
+
+def _check_all(
     rows: Sequence[EventRow],
+    notes: Sequence[str],
     origin: str,
     trusted: dict[str, x509.Certificate],
     workers: int,
-) -> list[tuple[int, bytes, list[tuple[str, str]], _Light | None]]:
+) -> tuple[list[tuple[int, bytes, list[tuple[str, str]], _Light | None]], list[_CpResult]]:
+    """Per-event and per-checkpoint signature work, on `workers` processes."""
     packed = [(r.seq, r.signer, r.data, r.signature) for r in rows]
     if workers <= 1:
-        return [_check_one(r, origin, trusted) for r in packed]
+        return (
+            [_check_one(r, origin, trusted) for r in packed],
+            [_check_cp(n, trusted) for n in notes],
+        )
     pems = {fp: cert_pem(c) for fp, c in trusted.items()}
     chunks = [packed[i : i + CHUNK] for i in range(0, len(packed), CHUNK)]
+    cp_chunks = [list(notes[i : i + CHUNK]) for i in range(0, len(notes), CHUNK)]
     ctx = get_context("fork") if hasattr(os, "fork") else get_context("spawn")
-    out: list[tuple[int, bytes, list[tuple[str, str]], _Light | None]] = []
+    events: list[tuple[int, bytes, list[tuple[str, str]], _Light | None]] = []
+    cps: list[_CpResult] = []
     with ProcessPoolExecutor(
         max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(pems,)
     ) as pool:
+        cp_future = pool.map(_check_cp_chunk, cp_chunks)
         for part in pool.map(_check_chunk, chunks, [origin] * len(chunks)):
-            out.extend(part)
-    return out
+            events.extend(part)
+        for cp_part in cp_future:
+            cps.extend(cp_part)
+    return events, cps
 
 
 # -- the whole ledger ---------------------------------------------------------------------------
@@ -205,7 +231,10 @@ def verify_ledger(
     """Recompute and check everything in the ledger (see the module docstring)."""
     problems: list[Problem] = []
     rows = list(store.rows())
-    checked = _check_events(rows, origin, trusted, _workers(len(rows), workers))
+    cps = store.checkpoints()
+    checked, cp_checked = _check_all(
+        rows, [c.note for c in cps], origin, trusted, _workers(len(rows) + len(cps), workers)
+    )
 
     states: dict[str | None, ItemState] = {}
     leaves: list[bytes] = []
@@ -261,16 +290,13 @@ def verify_ledger(
     tree = merkle.MemoryTree(leaves)
     n = tree.size
     _check_nodes(store, tree, problems)
-    cps = store.checkpoints()
     latest_text: str | None = None
     last_size = 0
-    for cp in cps:
-        try:
-            vc = verify_checkpoint(cp.note, trusted)
-        except IntegrityError as exc:
-            problems.append(Problem("bad-checkpoint", f"checkpoint {cp.id}: {exc.message}"))
+    for cp, result in zip(cps, cp_checked, strict=True):
+        if isinstance(result, str):
+            problems.append(Problem("bad-checkpoint", f"checkpoint {cp.id}: {result}"))
             continue
-        c = vc.checkpoint
+        c = Checkpoint(*result)
         if c.origin != origin:
             problems.append(
                 Problem("bad-checkpoint", f"checkpoint {cp.id} is for ledger {c.origin!r}")
@@ -343,21 +369,23 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
 
 
 def _check_nodes(store: LedgerStore, tree: merkle.MemoryTree, problems: list[Problem]) -> None:
-    """The stored subtree hashes (used to build proofs) must match the recomputed tree."""
-    bad = 0
-    for level, nodes in enumerate(tree.levels):
-        for index, value in enumerate(nodes):
-            try:
-                stored = store.node(level, index)
-            except IntegrityError:
-                stored = b""
-            if stored != value:
-                bad += 1
-                if bad == 1:
-                    problems.append(
-                        Problem(
-                            "node-mismatch",
-                            f"stored Merkle node ({level}, {index}) is wrong or missing",
-                            index << level if index << level < tree.size else None,
-                        )
-                    )
+    """The stored subtree hashes (used to build proofs) must be exactly the recomputed tree's."""
+    stored = 0
+    for level, index, value in store.all_nodes():
+        stored += 1
+        ok = level < len(tree.levels) and index < len(tree.levels[level])
+        if not ok or tree.levels[level][index] != value:
+            first = index << level
+            problems.append(
+                Problem(
+                    "node-mismatch",
+                    f"stored Merkle node ({level}, {index}) is not the recomputed one",
+                    first if first < tree.size else None,
+                )
+            )
+            return
+    expected = sum(len(level) for level in tree.levels)
+    if stored != expected:
+        problems.append(
+            Problem("node-mismatch", f"{expected - stored} stored Merkle node(s) are missing")
+        )

@@ -263,3 +263,17 @@ def test_garbage_file(case_dir: Path, invoke: Any) -> None:
     (case_dir / "custody.sqlite").write_bytes(b"not a database" * 100)
     res = invoke("--case", str(case_dir), "custody", "verify")
     assert res.exit_code == 3
+
+
+def test_parallel_verification_finds_the_same(ledger_case: Path) -> None:
+    from evidencekit.workflows.custody import verify_custody
+
+    case = Case.open(ledger_case)
+    assert verify_custody(case, workers=2).ok
+    with raw_db(ledger_case) as db:
+        db.execute("DELETE FROM events WHERE seq = 3")
+        db.execute("UPDATE checkpoints SET note = 'x' WHERE id = 2")
+    one = verify_custody(case, workers=1)
+    two = verify_custody(case, workers=2)
+    assert not two.ok and two.problems == one.problems
+    assert two.first_bad_event == 3
