@@ -46,6 +46,30 @@ def run(cmd: list[str]) -> tuple[float, float]:
     return wall, usage.ru_maxrss / 1024
 
 
+def cpu_idle(seconds: float = 3.0) -> float:
+    """Share of CPU time idle over `seconds` (from /proc/stat), 0..1."""
+
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat") as fh:
+            fields = [int(x) for x in fh.readline().split()[1:]]
+        return sum(fields), fields[3] + fields[4]
+
+    t1, i1 = sample()
+    time.sleep(seconds)
+    t2, i2 = sample()
+    return (i2 - i1) / max(1, t2 - t1)
+
+
+def wait_idle(limit: float, minutes: float) -> float:
+    """Wait (up to `minutes`) until the machine is at least `limit` idle; return the last idle."""
+    deadline = time.monotonic() + minutes * 60
+    idle = cpu_idle()
+    while idle < limit and time.monotonic() < deadline:
+        print(f"waiting for an idle CPU: {idle:.0%} idle", file=sys.stderr, flush=True)
+        idle = cpu_idle()
+    return idle
+
+
 def make_file(path: Path, size: int) -> None:
     if not path.exists() or path.stat().st_size != size:
         with path.open("wb") as fh:
@@ -65,6 +89,10 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--dir", type=Path, default=Path("/tmp"))
     parser.add_argument("--record", action="store_true", help="append to docs/benchmarks.md")
+    parser.add_argument(
+        "--wait-idle", type=float, default=0.0, metavar="MINUTES",
+        help="first wait up to MINUTES for the CPU to be >= 85%% idle (shared machines)",
+    )  # fmt: skip
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from evidencekit.sizes import parse_size
@@ -78,6 +106,7 @@ def main() -> int:
     sparse = args.dir / "evidencekit-bench-sparse-4GiB.bin"
     with sparse.open("wb") as fh:
         fh.truncate(4 << 30)
+    idle = wait_idle(0.85, args.wait_idle) if args.wait_idle else cpu_idle()
     f = str(data)
     pairs = [
         ("md5,sha1,sha256", [*EK, "hash", "-a", "md5,sha1,sha256", "--format", "json", f],
@@ -118,8 +147,8 @@ def main() -> int:
         f"`{' '.join(['.venv/bin/python', 'bench/bench_hash.py', *sys.argv[1:]])}`: "
         f"{size / 2**30:g} GiB of random bytes in the page cache, best of {args.repeat} runs "
         f"each, interleaved with the baseline; {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} cores, load average {load[0]:.2f} at the end (other helpers were "
-        "running).",
+        f"{os.cpu_count()} cores, {idle:.0%} CPU idle before the run, load average "
+        f"{load[0]:.2f} at the end (other helpers share the machine).",
         "",
         "| command | wall | baseline | ratio | target | |",
         "|---|---|---|---|---|---|",
