@@ -1,0 +1,236 @@
+"""Every E01 we write is checked by tools we did not write: ewfverify, ewfinfo, pyewf, md5sum,
+and Sleuth Kit / dfvfs on the file systems inside."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from evidencekit.acquire import ewf_writer
+from evidencekit.acquire.ewf_reader import EwfImage
+from evidencekit.acquire.ewf_writer import EwfMetadata, EwfWriter, segment_extension
+from evidencekit.errors import UsageError
+from tests.acquire.ewf_helpers import META, ewfverify, mixed_source, pyewf_read, write_e01
+from tests.conftest import IMAGES, need_peer, need_testdata
+
+EXT2_FILES = {
+    "a_directory/a_file": "4a49638d0e1055fd9e4c17fef7fdf4d6ccf892b6d9c2f64164203c4bfb0ec92d",
+    "a_directory/another_file": "c7fbc0e821c0871805a99584c6a384533909f68a6bbe9a2a687d28d9f3b10c16",
+    "passwords.txt": "02a2a6af2f1ecf4720d7d49d640f0d0a269a7ec733e41973bdd34f09dad0e252",
+}
+
+
+def _sections(path: Path) -> list[str]:
+    import struct
+
+    data = path.read_bytes()
+    offset, kinds = 13, []
+    while True:
+        kind = data[offset : offset + 16].rstrip(b"\0").decode()
+        kinds.append(kind)
+        nxt = struct.unpack_from("<Q", data, offset + 16)[0]
+        if kind in ("next", "done"):
+            return kinds
+        offset = nxt
+
+
+@pytest.mark.parametrize("mode", ["none", "empty", "fast", "best"])
+def test_every_mode_verifies_with_ewfverify_and_reads_back(tmp_path: Path, mode: str) -> None:
+    need_peer("ewfverify", "md5sum")
+    src = tmp_path / "src.raw"
+    data = mixed_source(src)
+    paths = write_e01(data, tmp_path / "img", compression=mode, step=7777)
+    assert [p.name for p in paths] == ["img.E01"]
+    res = ewfverify(paths[0])
+    assert "ewfverify: SUCCESS" in res.stdout, res.stdout + res.stderr
+    md5sum = subprocess.run(["md5sum", str(src)], capture_output=True, text=True, check=True)
+    with EwfImage(paths[0]) as image:
+        assert image.info.md5 == md5sum.stdout.split()[0]
+        assert image.info.sha1 == hashlib.sha1(data).hexdigest()
+        assert image.verify().ok
+    assert pyewf_read(paths[0]) == data
+    size = paths[0].stat().st_size
+    if mode == "none":
+        assert size > len(data)
+    else:
+        assert size < len(data) * 0.8  # a quarter zeros, a quarter program bytes
+
+
+def test_multi_segment_each_within_the_segment_size(tmp_path: Path) -> None:
+    need_peer("ewfverify")
+    data = mixed_source(tmp_path / "src.raw")
+    paths = write_e01(data, tmp_path / "img", compression="none", segment_size=1 << 20)
+    assert [p.suffix for p in paths] == [".E01", ".E02", ".E03", ".E04"]
+    assert all(p.stat().st_size <= 1 << 20 for p in paths)
+    assert _sections(paths[0])[:4] == ["header2", "header2", "header", "volume"]
+    assert _sections(paths[1]) == ["data", "sectors", "table", "table2", "next"]
+    assert _sections(paths[-1])[-3:] == ["digest", "hash", "done"]
+    res = ewfverify(paths[0])
+    assert "ewfverify: SUCCESS" in res.stdout, res.stdout + res.stderr
+    assert pyewf_read(paths[0]) == data
+
+
+def test_table_limits_start_new_sectors_sections(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tables hold at most 16375 entries and 31-bit offsets from their base: exercised small."""
+    need_peer("ewfverify")
+    monkeypatch.setattr(ewf_writer, "MAX_TABLE_ENTRIES", 10)
+    monkeypatch.setattr(ewf_writer, "MAX_SECTION_SPAN", 200_000)
+    data = mixed_source(tmp_path / "src.raw")
+    paths = write_e01(data, tmp_path / "img", compression="fast", segment_size=2 << 20)
+    kinds = _sections(paths[0])
+    assert kinds.count("sectors") > 2 and kinds.count("table") == kinds.count("sectors")
+    res = ewfverify(paths[0])
+    assert "ewfverify: SUCCESS" in res.stdout, res.stdout + res.stderr
+    assert pyewf_read(paths[0]) == data
+
+
+def test_error2_extents_are_listed_and_verify(tmp_path: Path) -> None:
+    need_peer("ewfverify", "ewfinfo")
+    data = bytearray(mixed_source(tmp_path / "src.raw"))
+    data[4096:5120] = bytes(1024)  # the reader zero-fills unreadable sectors
+    data[1 << 20 : (1 << 20) + 512] = bytes(512)
+    bad = ((4096, 1024), (1 << 20, 512))
+    paths = write_e01(bytes(data), tmp_path / "img", segment_size=1 << 20, bad=bad)
+    res = ewfverify(paths[0])
+    assert "ewfverify: SUCCESS" in res.stdout, res.stdout + res.stderr
+    info = subprocess.run(["ewfinfo", str(paths[0])], capture_output=True, text=True, check=True)
+    assert "at sector(s): 8 - 9 number: 2" in info.stdout
+    assert "at sector(s): 2048 - 2048 number: 1" in info.stdout
+    with EwfImage(paths[0]) as image:
+        assert image.info.errors == [(8, 2), (2048, 1)]
+
+
+def test_ewfinfo_shows_our_metadata_in_vietnamese(tmp_path: Path) -> None:
+    need_peer("ewfinfo")
+    data = bytes(1 << 20)
+    meta = EwfMetadata(
+        case_number=META.case_number,
+        evidence_number=META.evidence_number,
+        description=META.description,
+        examiner=META.examiner,
+        notes=META.notes + "\tdòng 2\ndòng 3",
+        media_type="removable",
+        is_physical=False,
+    )
+    paths = write_e01(data, tmp_path / "img", meta=meta)
+    out = subprocess.run(
+        ["ewfinfo", str(paths[0])], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Case number:\t\tVKS-2024-06\n" in out
+    assert "Evidence number:\tBiên bản thu giữ số 12\n" in out
+    assert "Description:\t\tỔ cứng của Trương Đình Bủng\n" in out
+    assert "Examiner name:\t\tNguyễn Bá Tùng\n" in out
+    assert "Notes:\t\t\tBiên bản thu giữ dòng 2 dòng 3\n" in out
+    assert "Media type:\t\tremovable disk" in out
+    assert "Is physical:\t\tno" in out
+    assert "File format:\t\tEnCase 6" in out
+
+
+def _tsk_checks(first: Path, media: bytes, files: dict[str, str]) -> None:
+    stat = subprocess.run(["img_stat", str(first)], capture_output=True, text=True, check=True)
+    assert "Image Type:\t\tewf\n" in stat.stdout
+    assert f"Size of data in bytes:\t{len(media)}\n" in stat.stdout
+    assert f"MD5 hash of data:\t{hashlib.md5(media).hexdigest()}\n" in stat.stdout
+    listing = subprocess.run(
+        ["fls", "-r", "-p", str(first)], capture_output=True, text=True, check=True
+    ).stdout
+    inodes = {}
+    for line in listing.splitlines():
+        meta, _, name = line.partition("\t")
+        inodes[name] = meta.split()[-1].rstrip(":").split("-")[0]
+    for name, sha in files.items():
+        assert name in inodes, listing
+        blob = subprocess.run(
+            ["icat", str(first), inodes[name]], capture_output=True, check=True
+        ).stdout
+        assert hashlib.sha256(blob).hexdigest() == sha
+
+
+def test_sleuthkit_and_dfvfs_read_ext2_from_our_e01(tmp_path: Path) -> None:
+    need_testdata()
+    need_peer("img_stat", "fls", "icat")
+    media = pyewf_read(IMAGES / "ext2.E01")
+    assert hashlib.md5(media).hexdigest() == "196066add11fb71c4c49cf1bb50d6d24"
+    paths = write_e01(media, tmp_path / "ext2", compression="none", segment_size=1 << 20)
+    assert len(paths) > 1
+    _tsk_checks(paths[0], media, EXT2_FILES)
+
+    from dfvfs.lib import definitions
+    from dfvfs.path import factory
+    from dfvfs.resolver import resolver
+
+    os_spec = factory.Factory.NewPathSpec(definitions.TYPE_INDICATOR_OS, location=str(paths[0]))
+    ewf_spec = factory.Factory.NewPathSpec(definitions.TYPE_INDICATOR_EWF, parent=os_spec)
+    tsk_spec = factory.Factory.NewPathSpec(
+        definitions.TYPE_INDICATOR_TSK, location="/passwords.txt", parent=ewf_spec
+    )
+    fobj = resolver.Resolver.OpenFileObject(tsk_spec)
+    assert hashlib.sha256(fobj.read()).hexdigest() == EXT2_FILES["passwords.txt"]
+
+
+def test_sleuthkit_reads_iso9660_from_our_e01(tmp_path: Path) -> None:
+    need_testdata()
+    need_peer("img_stat", "fls", "icat")
+    media = (IMAGES / "iso9660.raw").read_bytes()
+    meta = EwfMetadata(media_type="optical", is_physical=False)
+    paths = write_e01(media, tmp_path / "iso", compression="best", meta=meta)
+    names = {"A_DIRECTORY/A_FILE", "A_DIRECTORY/ANOTHER_FILE", "PASSWORDS.TXT"}
+    listing = subprocess.run(
+        ["fls", "-r", "-p", str(paths[0])], capture_output=True, text=True, check=True
+    ).stdout
+    found = {line.partition("\t")[2].split(";")[0].upper() for line in listing.splitlines()}
+    assert names <= found, listing
+    _tsk_checks(paths[0], media, {})
+    assert hashlib.sha256(pyewf_read(paths[0])).hexdigest() == (
+        "7b9d0c5fbd5a22458eeb2288f2076d65b3541c6e27df449f96e372270fce7720"
+    )
+
+
+def test_segment_extensions() -> None:
+    assert [segment_extension(n) for n in (1, 9, 99, 100, 101, 125, 126, 776)] == [
+        "E01",
+        "E09",
+        "E99",
+        "EAA",
+        "EAB",
+        "EAZ",
+        "EBA",
+        "FAA",
+    ]
+
+
+def test_refuses_what_e01_cannot_hold(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="whole number"):
+        EwfWriter(tmp_path / "a", media_size=1000)
+    with pytest.raises(UsageError, match="compression"):
+        EwfWriter(tmp_path / "b", media_size=512, compression="zstd")
+    with pytest.raises(UsageError, match="too small"):
+        EwfWriter(tmp_path / "c", media_size=512, segment_size=4096)
+    assert not list(tmp_path.iterdir())
+
+
+def test_media_shorter_than_announced_is_patched(tmp_path: Path) -> None:
+    need_peer("ewfverify")
+    data = mixed_source(tmp_path / "src.raw", size=1 << 20)
+    writer = EwfWriter(tmp_path / "img", media_size=4 << 20, segment_size=1 << 20)
+    writer.write(data)
+    paths = writer.finish(hashlib.md5(data).hexdigest(), hashlib.sha1(data).hexdigest())
+    res = ewfverify(paths[0])
+    assert "ewfverify: SUCCESS" in res.stdout, res.stdout + res.stderr
+    assert pyewf_read(paths[0]) == data
+
+
+def test_abort_leaves_an_unfinished_set(tmp_path: Path) -> None:
+    writer = EwfWriter(tmp_path / "img", media_size=2 << 20)
+    writer.write(bytes(1 << 20))
+    paths = writer.abort()
+    assert paths == [tmp_path / "img.E01"]
+    from evidencekit.acquire.ewf_reader import EwfFormatError
+
+    with pytest.raises(EwfFormatError):
+        EwfImage(paths[0])
