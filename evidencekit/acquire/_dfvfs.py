@@ -37,13 +37,21 @@ def _modules() -> tuple[Any, Any, Any, Any]:
     return analyzer.Analyzer, definitions, factory.Factory, resolver.Resolver
 
 
-def _base_spec(path: Path, offset: int, length: int) -> Any:
+def _context() -> Any:
+    """A fresh resolver context: dfvfs caches opened volumes per context, and a volume opened
+    while locked (no or a wrong key) must not be reused when the right key is given."""
+    from dfvfs.resolver import context
+
+    return context.Context()
+
+
+def _base_spec(path: Path, offset: int, length: int, ctx: Any) -> Any:
     analyzer, d, factory, _resolver = _modules()
     spec = factory.NewPathSpec(d.TYPE_INDICATOR_OS, location=str(path))
     if _SPLIT_RAW.search(path.name) and not path.name.lower().endswith(".e01"):
         spec = factory.NewPathSpec(d.TYPE_INDICATOR_RAW, parent=spec)
     else:
-        kinds = analyzer.GetStorageMediaImageTypeIndicators(spec)
+        kinds = analyzer.GetStorageMediaImageTypeIndicators(spec, resolver_context=ctx)
         if len(kinds) == 1:
             spec = factory.NewPathSpec(kinds[0], parent=spec)
     if offset:
@@ -57,14 +65,15 @@ def probe(path: Path, offset: int, length: int) -> tuple[str | None, str | None]
     """(file system, encryption) dfvfs finds at `offset`, for listings; (None, None) if nothing."""
     try:
         analyzer, _d, _factory, _resolver = _modules()
-        spec = _base_spec(path, offset, length)
-        kinds = analyzer.GetVolumeSystemTypeIndicators(spec)
+        ctx = _context()
+        spec = _base_spec(path, offset, length, ctx)
+        kinds = analyzer.GetVolumeSystemTypeIndicators(spec, resolver_context=ctx)
         for kind, name in _ENCRYPTED.items():
             if kind in kinds:
                 return None, name
         if "APFS_CONTAINER" in kinds:
             return "APFS", None
-        fs_kinds = analyzer.GetFileSystemTypeIndicators(spec)
+        fs_kinds = analyzer.GetFileSystemTypeIndicators(spec, resolver_context=ctx)
         return (str(fs_kinds[0]) if fs_kinds else None), None
     except Exception as exc:  # dfvfs raises many kinds; a probe only informs a listing
         log.debug("dfvfs probe of %s at %d failed: %s", path, offset, exc)
@@ -88,8 +97,9 @@ def open_filesystem(
     """
     try:
         analyzer, d, factory, resolver = _modules()
-        spec = _base_spec(path, offset, length)
-        kinds = analyzer.GetVolumeSystemTypeIndicators(spec)
+        ctx = _context()
+        spec = _base_spec(path, offset, length, ctx)
+        kinds = analyzer.GetVolumeSystemTypeIndicators(spec, resolver_context=ctx)
     except Exception as exc:
         raise SourceError(f"dfvfs cannot read {label}: {exc}") from exc
     encryption = None
@@ -106,7 +116,7 @@ def open_filesystem(
                 extra = {"location": "/cs1"} if kind == "CS" else {}
                 spec = factory.NewPathSpec(kind, parent=spec, **extra)
                 _set_credentials(resolver, spec, creds)
-                kinds = analyzer.GetVolumeSystemTypeIndicators(spec)
+                kinds = analyzer.GetVolumeSystemTypeIndicators(spec, resolver_context=ctx)
                 break
         if "APFS_CONTAINER" in kinds:
             container = factory.NewPathSpec(
@@ -116,19 +126,21 @@ def open_filesystem(
             fs_spec = factory.NewPathSpec(d.TYPE_INDICATOR_APFS, location="/", parent=container)
             name = "APFS"
         else:
-            fs_kinds = analyzer.GetFileSystemTypeIndicators(spec)
+            fs_kinds = analyzer.GetFileSystemTypeIndicators(spec, resolver_context=ctx)
             if not fs_kinds:
                 raise SourceError(f"dfvfs found no file system in {label}")
             name = str(fs_kinds[0])
             fs_spec = factory.NewPathSpec(fs_kinds[0], location="/", parent=spec)
-        fs = resolver.OpenFileSystem(fs_spec)
+        fs = resolver.OpenFileSystem(fs_spec, resolver_context=ctx)
     except SourceError:
         raise
     except Exception as exc:
         if encryption:
+            log.debug("dfvfs could not unlock %s: %s", label, exc)
             raise SourceError(
-                f"cannot unlock {label} ({encryption}): {exc}",
-                hint="check the password or recovery key in the environment variable",
+                f"cannot unlock {label} ({encryption}): the password or recovery key is wrong",
+                hint="check the value of the --password-env / --recovery-key-env variable "
+                "(run with --debug for the back-end's message)",
             ) from exc
         raise SourceError(f"dfvfs cannot open the file system in {label}: {exc}") from exc
     desc = f"{name} (dfvfs)" + (f", {encryption} unlocked" if encryption else "")

@@ -256,3 +256,81 @@ def test_partitions_numbered_and_chosen(tmp_path: Path) -> None:
     out2.mkdir()
     both, _ = collect([disk], out2, "ITEM", CollectOptions())
     assert {f.partition for f in both.files if f.entry.kind == "r"} == {1, 2}
+
+
+def _luks_image(tmp_path: Path, password: str) -> Path:
+    """A LUKS1 volume made by cryptsetup around an ext4 file system made by mkfs.ext4 -d.
+
+    The payload is encrypted here (AES-XTS-plain64 with the master key cryptsetup dumps), so no
+    device-mapper is needed."""
+    need_peer("cryptsetup", "mkfs.ext4")
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "bí mật.txt").write_text("Nội dung mật\n", encoding="utf-8")
+    inner = tmp_path / "inner.img"
+    subprocess.run(["mkfs.ext4", "-q", "-F", "-d", str(src), str(inner), "4M"], check=True)
+    img = tmp_path / "luks.img"
+    with open(img, "wb") as fh:
+        fh.truncate(6 << 20)
+    fmt = [
+        "cryptsetup",
+        "luksFormat",
+        "--type",
+        "luks1",
+        "--batch-mode",
+        "--cipher",
+        "aes-xts-plain64",
+        "--key-size",
+        "256",
+        "--hash",
+        "sha256",
+        "--iter-time",
+        "10",
+    ]
+    subprocess.run([*fmt, str(img), "--key-file=-"], input=password.encode(), check=True)
+    dump = subprocess.run(
+        ["cryptsetup", "luksDump", "--dump-master-key", "--batch-mode", str(img), "--key-file=-"],
+        input=password.encode(),
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    key = bytes.fromhex("".join(re.findall(r"[0-9a-f]{2}", dump.split("MK dump:")[1])[:32]))
+    offset = int(re.search(r"Payload offset:\s*(\d+)", dump).group(1)) * 512  # type: ignore[union-attr]
+    data = inner.read_bytes()
+    out = bytearray()
+    for i in range(0, len(data), 512):
+        tweak = (i // 512).to_bytes(16, "little")
+        enc = Cipher(algorithms.AES(key), modes.XTS(tweak)).encryptor()
+        out += enc.update(data[i : i + 512]) + enc.finalize()
+    with open(img, "r+b") as fh:
+        fh.seek(offset)
+        fh.write(out)
+    return img
+
+
+@pytest.mark.peer
+@pytest.mark.slow
+def test_luks_volume_detected_and_unlocked(tmp_path: Path) -> None:
+    from evidencekit.acquire.filesystems import Credentials
+
+    # libluksde does not derive keys from non-ASCII passphrases the way cryptsetup does
+    img = _luks_image(tmp_path, "mat-khau-2024")
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(SourceError, match="encrypted \\(LUKS\\) and no key was given"):
+        collect([img], out, "ITEM", CollectOptions())
+    with pytest.raises(SourceError, match="password or recovery key is wrong"):
+        collect([img], out, "ITEM", CollectOptions(credentials=Credentials(password="sai")))
+    assert not any(out.iterdir())
+    collection, outputs = collect(
+        [img], out, "ITEM", CollectOptions(credentials=Credentials(password="mat-khau-2024"))
+    )
+    assert not collection.errors
+    rec = next(f for f in collection.files if f.entry.path == "bí mật.txt".encode())
+    assert rec.digests["sha256"] == hashlib.sha256("Nội dung mật\n".encode()).hexdigest()
+    assert "LUKS unlocked" in collection.sources[0].filesystems[0]
+    # the password never reaches the manifests
+    assert b"mat-khau-2024" not in outputs.manifest.read_bytes()
+    assert b"mat-khau-2024" not in outputs.dfxml.read_bytes()
