@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""Benchmark our E01 writer against `ewfacquire -c fast`, side by side, in one run.
+
+Source: 1 GiB (half random, a quarter zeros, a quarter program bytes from /usr/bin) in the page
+cache; output on tmpfs (/dev/shm) for both; md5 + sha1 for both; compression fast for both.
+
+    ours:     the acquisition pipeline (pump -> md5, sha1 and EwfWriter consumers, ISA-L deflate
+              in a thread pool), finish() with fsync, in a child process
+    baseline: ewfacquire -u -q -c deflate:fast -d sha1 -f encase6 -S 4GiB -t /dev/shm/… SOURCE
+
+Targets (issue 5): throughput >= 5x ewfacquire's, output size within 5 % of ewfacquire's, peak
+RSS (the child's ru_maxrss from wait4) <= 300 MB. Both outputs are checked with ewfverify after
+the timed runs. `--record` appends the table to docs/benchmarks.md.
+
+    .venv/bin/python bench/bench_e01.py [--size 1GiB] [--repeat 2] [--record]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import os
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = Path("/dev/shm/evidencekit-bench-e01")
+RSS_LIMIT_MB = 300.0
+
+
+def run(cmd: list[str]) -> tuple[float, float]:
+    """(wall seconds, peak RSS in MB) of one child run."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read() if proc.stderr else b""
+    if code != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({code}): {err.decode()}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def make_source(path: Path, size: int) -> None:
+    if not path.exists() or path.stat().st_size != size:
+        rnd = random.Random(1)
+        with path.open("wb") as fh:
+            left = size // 2
+            while left:
+                n = min(left, 16 << 20)
+                fh.write(rnd.randbytes(n))
+                left -= n
+            fh.write(bytes(size // 4))
+            left = size - size // 2 - size // 4
+            while left:
+                for prog in sorted(Path("/usr/bin").iterdir()):
+                    if not left:
+                        break
+                    try:
+                        if not prog.is_file() or prog.is_symlink():
+                            continue
+                        blob = prog.read_bytes()[:left]
+                    except OSError:
+                        continue
+                    fh.write(blob)
+                    left -= len(blob)
+    with path.open("rb") as fh:  # warm the page cache
+        while fh.read(16 << 20):
+            pass
+
+
+def child(source: Path, target: Path, workers: int | None) -> None:
+    """Our side: the same pump + consumers an `acquire disk --format e01` runs."""
+    sys.path.insert(0, str(ROOT))
+    from evidencekit.acquire.ewf_writer import EwfMetadata, EwfWriter
+    from evidencekit.hash.multihash import MultiHasher
+    from evidencekit.hash.pipeline import pump
+
+    size = source.stat().st_size
+    hasher = MultiHasher(("md5", "sha1"))
+    writer = EwfWriter(
+        target,
+        segment_size=4 << 30,
+        compression="fast",
+        metadata=EwfMetadata(case_number="bench"),
+        media_size=size,
+        workers=workers,
+    )
+    with source.open("rb", buffering=0) as fh:
+        pump(fh.readinto, [*hasher.consumers(), writer])
+    result = hasher.result()
+    writer.finish(result.digests["md5"], result.digests["sha1"])
+
+
+def cpu_idle(seconds: float = 2.0) -> float:
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat") as fh:
+            fields = [int(x) for x in fh.readline().split()[1:]]
+        return sum(fields), fields[3] + fields[4]
+
+    t1, i1 = sample()
+    time.sleep(seconds)
+    t2, i2 = sample()
+    return (i2 - i1) / max(1, t2 - t1)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size", default="1GiB")
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--dir", type=Path, default=Path("/tmp"))
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--record", action="store_true")
+    parser.add_argument("--child", nargs=2, type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child[0], args.child[1], args.workers)
+        return 0
+    sys.path.insert(0, str(ROOT))
+    from evidencekit.sizes import parse_size
+
+    for tool in ("ewfacquire", "ewfverify"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} is not installed (make peers)")
+    size = parse_size(args.size)
+    source = args.dir / f"evidencekit-bench-e01-{size}.bin"
+    make_source(source, size)
+    OUT.mkdir(exist_ok=True)
+    ours_base, theirs_base = OUT / "ours", OUT / "theirs"
+    idle = cpu_idle()
+    ours_cmd = [sys.executable, __file__, "--child", str(source), str(ours_base)]
+    if args.workers:
+        ours_cmd += ["--workers", str(args.workers)]
+    theirs_cmd = [
+        "ewfacquire", "-u", "-q", "-c", "deflate:fast", "-d", "sha1", "-f", "encase6",
+        "-S", str(4 << 30), "-t", str(theirs_base), str(source),
+    ]  # fmt: skip
+    best_ours = best_theirs = float("inf")
+    rss_ours = rss_theirs = 0.0
+    runs_ours: list[float] = []
+    runs_theirs: list[float] = []
+    for _ in range(args.repeat):
+        for f in OUT.iterdir():
+            f.unlink()
+        w, rss = run(theirs_cmd)
+        runs_theirs.append(w)
+        best_theirs, rss_theirs = min(best_theirs, w), max(rss_theirs, rss)
+        w, rss = run(ours_cmd)
+        runs_ours.append(w)
+        best_ours, rss_ours = min(best_ours, w), max(rss_ours, rss)
+        print(f"ewfacquire {runs_theirs[-1]:.2f} s, ours {runs_ours[-1]:.2f} s", flush=True)
+    ours_file, theirs_file = OUT / "ours.E01", OUT / "theirs.E01"
+    for f in (ours_file, theirs_file):
+        res = subprocess.run(["ewfverify", "-q", str(f)], capture_output=True, text=True)
+        if "SUCCESS" not in res.stdout:
+            raise SystemExit(f"ewfverify {f}: {res.stdout}{res.stderr}")
+    md5 = hashlib.md5()
+    with source.open("rb") as fh:
+        while block := fh.read(16 << 20):
+            md5.update(block)
+    ours_size, theirs_size = ours_file.stat().st_size, theirs_file.stat().st_size
+    for f in OUT.iterdir():
+        f.unlink()
+    mb = size / 1e6
+    speedup = best_theirs / best_ours
+    size_diff = ours_size / theirs_size - 1
+    ok_speed, ok_size, ok_rss = speedup >= 5, abs(size_diff) <= 0.05, rss_ours <= RSS_LIMIT_MB
+    load = os.getloadavg()
+    lines = [
+        "",
+        f"### E01 writer vs ewfacquire, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
+        "",
+        f"`{' '.join(['.venv/bin/python', 'bench/bench_e01.py', *sys.argv[1:]])}`: "
+        f"{size / 2**30:g} GiB source (half random, a quarter zeros, a quarter /usr/bin bytes) "
+        f"in the page cache, output on /dev/shm, md5+sha1, compression fast, best of "
+        f"{args.repeat} runs each, interleaved; {platform.machine()}, {os.cpu_count()} cores, "
+        f"{idle:.0%} CPU idle before the run, load average {load[0]:.2f} at the end (other "
+        "helpers share the machine). Both outputs pass `ewfverify`.",
+        "",
+        "| | wall (best) | all runs | MB/s | output | peak RSS |",
+        "|---|---|---|---|---|---|",
+        f"| `ewfacquire -u -c deflate:fast -d sha1` | {best_theirs:.2f} s | "
+        f"{', '.join(f'{w:.2f}' for w in runs_theirs)} | {mb / best_theirs:.0f} | "
+        f"{theirs_size:,} B | {rss_theirs:.0f} MB |",
+        f"| ours (pump + EwfWriter, ISA-L) | **{best_ours:.2f} s** | "
+        f"{', '.join(f'{w:.2f}' for w in runs_ours)} | {mb / best_ours:.0f} | "
+        f"{ours_size:,} B | {rss_ours:.0f} MB |",
+        "",
+        f"Speed-up {speedup:.1f}x (target >= 5x: {'pass' if ok_speed else 'FAIL'}); output size "
+        f"{size_diff:+.1%} vs ewfacquire (target within 5 %: {'pass' if ok_size else 'FAIL'}); "
+        f"peak RSS {rss_ours:.0f} MB (target <= {RSS_LIMIT_MB:.0f} MB: "
+        f"{'pass' if ok_rss else 'FAIL'}). Source MD5 {md5.hexdigest()}.",
+    ]
+    print("\n".join(lines))
+    if args.record:
+        with (ROOT / "docs" / "benchmarks.md").open("a", encoding="utf-8") as fh:
+            fh.write("\n".join(lines) + "\n")
+    return 0 if ok_speed and ok_size and ok_rss else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
