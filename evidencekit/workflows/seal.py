@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from evidencekit.case import Case, nfc
-from evidencekit.errors import CaseError, EvidenceKitError, InterruptedError_, UsageError
+from evidencekit.errors import (
+    CaseError,
+    CustodyError,
+    EvidenceKitError,
+    InterruptedError_,
+    UsageError,
+)
 from evidencekit.hash.algorithms import DEFAULT_ARTIFACT_ALGORITHMS, parse_algorithms
 from evidencekit.hash.multihash import MultiHasher, open_readonly
 from evidencekit.hash.pipeline import pump
@@ -154,6 +160,13 @@ def seal_files(
     """
     check_item_id(item_id)
     algos = parse_algorithms(list(algorithms))
+    if not case.is_pinned(identity.fingerprint):
+        # checked before copying anything: the case's verifiers would reject the seal anyway
+        raise CustodyError(
+            f"examiner {identity.name!r} ({identity.fingerprint[:16]}) is not pinned in case "
+            f"{case.info.number!r}",
+            hint="a pinned examiner adds them: evidencekit case add-examiner CERT.pem",
+        )
     item_dir = case.item_dir(item_id)
     if (item_dir / f"{item_id}{SEAL_SUFFIX}").exists() or (
         item_dir.exists() and any(item_dir.iterdir())

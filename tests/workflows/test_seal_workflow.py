@@ -102,3 +102,16 @@ def test_seal_json_output(case_dir: Path, sources: Path) -> None:
     doc = json.loads(out)
     assert doc["schema"] == "evidencekit/seal/1"
     assert doc["item"] == "J" and doc["status"] == "complete" and doc["custody_recorded"]
+
+
+def test_seal_by_unpinned_examiner_is_refused_before_copying(
+    case_dir: Path, sources: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from evidencekit.identity import IdentityStore
+    from tests.conftest import PASSPHRASE
+
+    other = IdentityStore().create("Lê Văn Khác", PASSPHRASE.encode())
+    monkeypatch.setenv("EVIDENCEKIT_IDENTITY", other.fingerprint)
+    code, _, err = _seal(case_dir, "seal", str(sources / "hello.txt"), "--item", "X")
+    assert code == 1 and "is not pinned" in err
+    assert not (case_dir / "evidence" / "X").exists()
