@@ -115,3 +115,33 @@ def test_seal_by_unpinned_examiner_is_refused_before_copying(
     code, _, err = _seal(case_dir, "seal", str(sources / "hello.txt"), "--item", "X")
     assert code == 1 and "is not pinned" in err
     assert not (case_dir / "evidence" / "X").exists()
+
+
+def test_interrupted_seal_is_incomplete(
+    case_dir: Path, sources: Path, identity: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import evidencekit.workflows.seal as wf
+    from evidencekit.errors import InterruptedError_
+
+    real = wf._copy_and_hash
+    calls = []
+
+    def flaky(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(wf, "_copy_and_hash", flaky)
+    with pytest.raises(InterruptedError_, match="sealed as incomplete"):
+        wf.seal_files(
+            Case.open(case_dir), identity, [sources / "hello.txt", sources / "with space"], "INT"
+        )  # type: ignore[arg-type]
+    seal = load_seal(case_dir / "evidence" / "INT" / "INT.seal.json")
+    assert seal.status == "incomplete"
+    assert [a.name for a in seal.artifacts] == ["hello.txt"]
+    assert seal.facts["not_sealed"] == [str(sources / "with space")]
+    code, out, _ = (lambda r: (r.exit_code, r.stdout, r.stderr))(
+        CliRunner().invoke(cli, ["--case", str(case_dir), "verify", "INT"])
+    )
+    assert code == 0 and "status incomplete" in out and "did not finish" in out
