@@ -389,6 +389,7 @@ class PaxTarWriter:
         self.path = path
         self._offset = 0
         self._flushed = 0
+        self._member_end = 0  # where the member being written ends (header, data, padding)
         self._closed = False
         self._buf = bytearray(_SMALL + BLOCK)
 
@@ -424,7 +425,9 @@ class PaxTarWriter:
     def add_entry(self, name: bytes, entry: FileEntry) -> None:
         """A member without data: directory, symlink, FIFO or device."""
         kind = entry.kind if entry.kind in _TAR_TYPES and entry.kind != "r" else "r"
-        self._write(self._header(name, entry, kind, 0))
+        header = self._header(name, entry, kind, 0)
+        self._member_end = self._offset + len(header)
+        self._write(header)
 
     def add_file(
         self,
@@ -443,6 +446,7 @@ class PaxTarWriter:
         The reader is closed.
         """
         header = self._header(name, entry, "r", size)
+        self._member_end = self._offset + len(header) + size + -size % BLOCK
         filler = _Filler(reader, size, None)
         digests: dict[str, str]
         try:
@@ -496,10 +500,21 @@ class PaxTarWriter:
                     pass
         return Stored(size=size, digests=digests, error=filler.error)
 
+    def in_member(self) -> bool:
+        """True when a member was cut short (an interruption while it was being written)."""
+        return self._offset < self._member_end
+
     def close(self) -> HashResult:
-        """Two zero blocks, padding to a full 10 KiB record, then fsync; the tar's digests."""
+        """Two zero blocks, padding to a full 10 KiB record, then fsync; the tar's digests.
+
+        A member cut short by an interruption is first completed with zeros, so the tar stays
+        readable (its digests must then be computed again from the file: see `logical`).
+        """
         if self.result is not None:
             return self.result
+        if self.in_member():
+            self._background.sync()
+            self._raw_write(bytes(self._member_end - self._offset))
         self._write(bytes(2 * BLOCK))
         self._write(bytes(-self._offset % RECORD))
         try:

@@ -10,6 +10,7 @@ read is recorded with its reason and the collection goes on; the caller seals th
 
 from __future__ import annotations
 
+import datetime as dt
 import fnmatch
 import logging
 import os
@@ -37,7 +38,7 @@ from evidencekit.acquire.manifest import (
 )
 from evidencekit.errors import AcquisitionError, SourceError, UsageError
 from evidencekit.hash.algorithms import DEFAULT_ARTIFACT_ALGORITHMS
-from evidencekit.hash.multihash import HashResult
+from evidencekit.hash.multihash import HashResult, hash_file
 from evidencekit.timeutil import utcnow, zone
 
 log = logging.getLogger(__name__)
@@ -162,6 +163,15 @@ class _Collector:
         self.names = MemberNames()
         self.files: list[CollectedFile] = []
         self.on_progress = on_progress
+        self._current: tuple[int, int | None, FileEntry, bytes, bool] | None = None
+
+    def interrupted(self) -> None:
+        """Record the member being written when Ctrl-C came (the writer pads it with zeros)."""
+        cur = self._current
+        if cur is not None and self.writer.in_member():
+            source, partition, e, member, renamed = cur
+            error = "interrupted while copying; the rest is stored as zeros"
+            self.files.append(CollectedFile(source, partition, e, member, renamed, error=error))
 
     def run(
         self, source: int, partition: int | None, root: bytes, fs: FileSystem, start: bytes
@@ -186,6 +196,7 @@ class _Collector:
             note = f"not stored: larger than --max-size ({max_size} bytes)"
             return CollectedFile(source, partition, _with_note(e, note), None)
         member, renamed = self.names.assign(root, e.path, e.stream)
+        self._current = (source, partition, e, member, renamed)
         if e.kind in ("d", "l", "p", "c", "b"):
             self.writer.add_entry(member, e)
             return CollectedFile(source, partition, e, member, renamed)
@@ -250,48 +261,19 @@ def collect(
     inside = os.fsencode(opts.inside_path) if opts.inside_path else b"/"
     writer = PaxTarWriter(outputs.container, tuple(opts.algorithms))
     ok = False
+    interrupted = False
+    collector = _Collector(writer, opts, on_progress)
     try:
-        collector = _Collector(writer, opts, on_progress)
-        for index, (path, image) in enumerate(kinds):
-            root = _unique(os.fsencode(path.name) or b"root", used_roots)
-            if not image:
-                if opts.inside_path is not None:
-                    raise UsageError(
-                        f"--path is for disk images; {str(path)!r} is a live folder or file"
-                    )
-                live = LiveFileSystem(path, follow_symlinks=opts.follow_symlinks)
-                infos.append(
-                    SourceInfo(
-                        index,
-                        str(path),
-                        "live",
-                        root.decode("utf-8", "surrogateescape"),
-                        live.description,
-                    )
-                )
-                collector.run(index, None, root, live, b"/")
-                continue
-            with open_image(path, credentials=opts.credentials, local_zone=tz) as disk:
-                chosen = disk.filesystems(opts.partition)
-                partitions: tuple[Partition, ...] = tuple(disk.partitions)
-                infos.append(
-                    SourceInfo(
-                        index,
-                        str(path),
-                        "image",
-                        root.decode("utf-8", "surrogateescape"),
-                        disk.description,
-                        partitions,
-                        tuple(fs.description for _p, fs in chosen),
-                    )
-                )
-                for part, fs in chosen:
-                    proot = root + (b"/p%d" % part.number if part and part.number else b"")
-                    try:
-                        collector.run(index, part.number if part else None, proot, fs, inside)
-                    finally:
-                        fs.close()
+        try:
+            _collect_sources(collector, kinds, opts, tz, inside, infos, used_roots)
+        except KeyboardInterrupt:
+            # Ctrl-C: keep what was collected, closed as a valid tar, and say so everywhere;
+            # the caller seals it as incomplete (DESIGN.md: never a valid-looking seal).
+            interrupted = True
+            collector.interrupted()
         tar_hash = writer.close()
+        if interrupted:  # hashing threads may have stopped at different bytes: hash it again
+            tar_hash = hash_file(outputs.container, opts.algorithms)
         ok = True
     finally:
         if not ok:
@@ -306,10 +288,61 @@ def collect(
         files=tuple(collector.files),
         container=outputs.container,
         options=opts.to_dict(),
+        interrupted=interrupted,
     )
     write_dfxml(collection, outputs.dfxml, command_line=command_line)
     write_json_manifest(collection, outputs.manifest)
     return collection, replace(outputs, container_hash=tar_hash)
+
+
+def _collect_sources(
+    collector: _Collector,
+    kinds: list[tuple[Path, bool]],
+    opts: CollectOptions,
+    tz: dt.tzinfo,
+    inside: bytes,
+    infos: list[SourceInfo],
+    used_roots: set[bytes],
+) -> None:
+    for index, (path, image) in enumerate(kinds):
+        root = _unique(os.fsencode(path.name) or b"root", used_roots)
+        if not image:
+            if opts.inside_path is not None:
+                raise UsageError(
+                    f"--path is for disk images; {str(path)!r} is a live folder or file"
+                )
+            live = LiveFileSystem(path, follow_symlinks=opts.follow_symlinks)
+            infos.append(
+                SourceInfo(
+                    index,
+                    str(path),
+                    "live",
+                    root.decode("utf-8", "surrogateescape"),
+                    live.description,
+                )
+            )
+            collector.run(index, None, root, live, b"/")
+            continue
+        with open_image(path, credentials=opts.credentials, local_zone=tz) as disk:
+            chosen = disk.filesystems(opts.partition)
+            partitions: tuple[Partition, ...] = tuple(disk.partitions)
+            infos.append(
+                SourceInfo(
+                    index,
+                    str(path),
+                    "image",
+                    root.decode("utf-8", "surrogateescape"),
+                    disk.description,
+                    partitions,
+                    tuple(fs.description for _p, fs in chosen),
+                )
+            )
+            for part, fs in chosen:
+                proot = root + (b"/p%d" % part.number if part and part.number else b"")
+                try:
+                    collector.run(index, part.number if part else None, proot, fs, inside)
+                finally:
+                    fs.close()
 
 
 def _remove_partial(outputs: CollectOutputs) -> None:

@@ -145,6 +145,7 @@ class Collection:
     files: tuple[CollectedFile, ...]
     container: Path
     options: dict[str, object] = field(default_factory=dict)
+    interrupted: bool = False
 
     @property
     def errors(self) -> list[CollectedFile]:
@@ -158,6 +159,7 @@ class Collection:
             "deleted": sum(1 for f in self.files if f.entry.deleted),
             "renamed": sum(1 for f in self.files if f.renamed),
             "errors": len(self.errors),
+            "interrupted": self.interrupted,
         }
 
     def to_dict(self) -> dict[str, object]:

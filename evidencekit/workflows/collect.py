@@ -18,7 +18,7 @@ from typing import Any
 
 from evidencekit.acquire.logical import CollectOptions, CollectOutputs, collect
 from evidencekit.acquire.manifest import Collection, name_fields
-from evidencekit.errors import AcquisitionError, PartialReadError
+from evidencekit.errors import AcquisitionError, InterruptedError_, PartialReadError
 from evidencekit.hash.seal import Artifact, SealResult, artifact_from_file, seal_item
 from evidencekit.ids import check_item_id
 
@@ -85,6 +85,7 @@ def collect_item(
         AcquisitionError: the item exists already, or the output cannot be written.
         PartialReadError: finished and sealed, but some files could not be read (exit 4);
             its `result` is the :class:`CollectResult`.
+        InterruptedError_: Ctrl-C; what was collected is sealed and recorded as incomplete.
     """
     from evidencekit.workflows.custody import record_event
 
@@ -120,6 +121,8 @@ def collect_item(
         artifacts.append(artifact)
     errors = collection.errors
     status = "complete-with-errors" if errors else "complete"
+    if collection.interrupted:
+        status = "incomplete"
     facts = {
         "sources": [s.to_dict() for s in collection.sources],
         "options": collection.options,
@@ -163,6 +166,12 @@ def collect_item(
         },
     )
     result = CollectResult(item_id, item_dir, collection, outputs, seal, status)
+    if collection.interrupted:
+        raise InterruptedError_(
+            f"interrupted: item {item_id!r} holds what was collected until then, sealed and "
+            "recorded as incomplete",
+            hint="collect again under a new --item id for a complete collection",
+        )
     if errors:
         raise PartialReadError(
             f"collected and sealed item {item_id!r}, but {len(errors)} file(s) could not be read",

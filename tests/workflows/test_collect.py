@@ -155,3 +155,38 @@ def test_cli_acquire_files(case_dir: Path, identity: Identity, invoke, tmp_path:
     doc = json.loads(r.stdout)
     assert doc["status"] == "complete" and doc["summary"]["deleted"] == 2
     assert set(doc["digests"]) == {"md5", "sha256"}
+
+
+@pytest.mark.parametrize("after", [1, 6 << 20], ids=["small-file", "inside-big-file"])
+def test_interrupted_collection_is_sealed_incomplete(
+    case_dir: Path, identity: Identity, tmp_path: Path, after: int
+) -> None:
+    from evidencekit.errors import InterruptedError_
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(5):
+        (src / f"a{i}.txt").write_bytes(b"x" * 1000)
+    (src / "big.bin").write_bytes(bytes(range(256)) * (40 << 12))  # 10 MiB: the pump path
+    seen = [0]
+
+    def progress(n: int) -> None:
+        seen[0] += n
+        if seen[0] >= after:
+            raise KeyboardInterrupt
+
+    case = _case(case_dir)
+    with pytest.raises(InterruptedError_):
+        collect_item(case, identity, "INT", [src], CollectOptions(), on_progress=progress)
+    seal_path = case_dir / "evidence" / "INT" / "INT.seal.json"
+    seal = load_seal(seal_path)
+    assert seal.status == "incomplete"
+    assert seal.facts["summary"]["interrupted"] is True
+    status = verify_seal(seal_path, trusted=case.trusted())
+    assert status.ok, [p.text() for p in status.problems]  # the partial tar is what was sealed
+    import tarfile
+
+    with tarfile.open(case_dir / "evidence" / "INT" / "INT.tar") as tar:
+        tar.getmembers()  # still a readable tar
+    event = list_events(case, "INT")[0]
+    assert event["details"]["status"] == "incomplete"
