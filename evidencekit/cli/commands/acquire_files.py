@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -97,6 +98,20 @@ def files(
             recovery_key=_secret(recovery_key_env, "recovery key"),
         ),
     )
+    progress = None
+    if sys.stderr.isatty() and app.verbosity >= 0:
+        copied = [0]
+        shown = [0.0]
+
+        def progress(n: int) -> None:
+            copied[0] += n
+            now = time.monotonic()
+            if now - shown[0] >= 0.5:
+                shown[0] = now
+                click.echo(
+                    f"\rcollecting {item_id}: {human(copied[0])} copied ", nl=False, err=True
+                )
+
     code = 0
     try:
         result = collect_item(
@@ -106,12 +121,16 @@ def files(
             list(sources),
             options,
             description=description,
+            on_progress=progress,
             command_line=" ".join(sys.argv),
         )
     except PartialReadError as exc:
         assert isinstance(exc.result, CollectResult)
         result = exc.result
         code = EXIT_PARTIAL
+    finally:
+        if progress is not None:
+            click.echo("\r\033[K", nl=False, err=True)
     summary = result.collection.summary()
     lines = [
         f"Collected item {result.item_id} ({result.status}) into {result.item_dir}",
