@@ -12,12 +12,13 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from evidencekit.errors import CustodyError, IntegrityError
+from evidencekit.errors import CustodyError, EvidenceKitError, IntegrityError
 from evidencekit.hash.canonical import canonical_json
 from evidencekit.timeutil import isoformat, parse_iso
 
@@ -62,7 +63,7 @@ def _plain(value: Any) -> bool:
         return -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT
     if isinstance(value, dict):
         return all(
-            isinstance(k, str) and all(ord(c) <= 0xFFFF for c in k) and _plain(v)
+            isinstance(k, str) and (k.isascii() or max(k) <= "\uffff") and _plain(v)
             for k, v in value.items()
         )
     if isinstance(value, (list, tuple)):
@@ -256,6 +257,76 @@ def normalise_digests(digests: Mapping[str, str] | None) -> dict[str, str]:
             raise CustodyError(f"digest {alg}={value!r} is not hexadecimal")
         out[alg.lower()] = v
     return out
+
+
+BODY_KEYS = frozenset(
+    {
+        "schema", "origin", "seq", "kind", "item", "prev", "time", "actor", "counterpart",
+        "description", "purpose", "location", "seal_number", "condition", "note", "reason",
+        "override", "digests", "details",
+    }
+)  # fmt: skip
+_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
+
+Light = tuple[
+    int, str, str, str | None, str | None, str, str | None, str | None, str | None, str | None
+]
+"""(seq, origin, kind, item, prev, actor name, actor fingerprint, counterpart name,
+counterpart fingerprint, override): what verification needs of an event."""
+
+
+def check_bytes(data: bytes) -> Light:
+    """Parse stored event bytes for verification: the fields the checks need, after making sure
+    the bytes are the canonical encoding of a well-formed event (no extra or missing fields,
+    no duplicate keys, right types). Faster than `Event.decode` + `encode`.
+
+    Raises:
+        IntegrityError: they are not.
+    """
+    try:
+        doc = json.loads(data)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise IntegrityError(f"malformed custody event: {exc}") from exc
+    if not isinstance(doc, dict) or doc.keys() != BODY_KEYS or doc["schema"] != SCHEMA:
+        raise IntegrityError("malformed custody event: not an evidencekit/custody-event/1 object")
+    try:
+        if canonical(doc, doc["details"]) != data:
+            raise IntegrityError("stored bytes are not the event's canonical encoding")
+    except EvidenceKitError as exc:
+        raise IntegrityError(f"not canonical: {exc.message}") from exc
+    seq, actor, cp = doc["seq"], doc["actor"], doc["counterpart"]
+    texts = [doc[k] for k in ("description", "purpose", "location", "seal_number", "condition")]
+    texts += [doc["note"], doc["reason"], doc["override"], doc["item"], doc["prev"]]
+    ok = (
+        type(seq) is int
+        and isinstance(doc["origin"], str)
+        and doc["kind"] in KINDS
+        and isinstance(doc["time"], str)
+        and _TIME.match(doc["time"]) is not None
+        and isinstance(actor, dict)
+        and actor.keys() == {"name", "fingerprint"}
+        and isinstance(actor["name"], str)
+        and isinstance(actor["fingerprint"], str)
+        and (cp is None or (isinstance(cp, dict) and cp.keys() == {"name", "fingerprint"}))
+        and all(t is None or isinstance(t, str) for t in texts)
+        and isinstance(doc["digests"], list)
+        and all(isinstance(d, str) and ":" in d for d in doc["digests"])
+        and isinstance(doc["details"], dict)
+    )
+    if not ok:
+        raise IntegrityError("malformed custody event: a field has the wrong type")
+    return (
+        seq,
+        doc["origin"],
+        doc["kind"],
+        doc["item"],
+        doc["prev"],
+        actor["name"],
+        actor["fingerprint"],
+        None if cp is None else cp["name"],
+        None if cp is None else cp["fingerprint"],
+        doc["override"],
+    )
 
 
 # -- custody rules ------------------------------------------------------------------------------

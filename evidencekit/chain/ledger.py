@@ -40,6 +40,7 @@ from evidencekit.timeutil import isoformat, utcnow
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 120_000
+STORE_SCHEMA = "evidencekit/custody-ledger-sqlite/1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +126,7 @@ CREATE TABLE IF NOT EXISTS events (
     leaf_hash BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_item ON events (item, seq);
+CREATE INDEX IF NOT EXISTS events_item_kind ON events (item, kind, seq);
 CREATE TABLE IF NOT EXISTS nodes (
     level INTEGER NOT NULL,
     idx INTEGER NOT NULL,
@@ -291,6 +293,9 @@ class SQLiteStore:
                 self.conn.execute("BEGIN IMMEDIATE")
                 for stmt in _statements():
                     self.conn.execute(stmt)
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)", (STORE_SCHEMA,)
+                )
                 self.conn.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
             raise IntegrityError(

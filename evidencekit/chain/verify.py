@@ -27,9 +27,9 @@ from cryptography import x509
 
 from evidencekit.chain import merkle
 from evidencekit.chain.checkpoint import Checkpoint, verify_checkpoint
-from evidencekit.chain.events import CASE_LEVEL_KINDS, Event, ItemState, Party
+from evidencekit.chain.events import CASE_LEVEL_KINDS, ItemState, Light, Party, check_bytes
 from evidencekit.chain.ledger import EventRow, LedgerStore
-from evidencekit.errors import CustodyError, EvidenceKitError, IntegrityError
+from evidencekit.errors import CustodyError, IntegrityError
 from evidencekit.identity import cert_pem, load_cert_pem, verify_signature
 
 PARALLEL_THRESHOLD = 4000
@@ -92,8 +92,7 @@ class LedgerStatus:
 
 # -- per-event checks (run in worker processes for big ledgers) ----------------------------------
 
-_Light = tuple[str, str | None, str | None, str, str | None, str | None, str | None, str | None]
-"""(kind, item, prev, actor name, actor fingerprint, counterpart name, counterpart fp, override)"""
+_Light = Light
 
 _WORKER_TRUST: dict[str, x509.Certificate] = {}
 
@@ -117,39 +116,22 @@ def _check_one(
     elif not verify_signature(cert, data, sig):
         problems.append(("bad-signature", "signature does not match the event's bytes"))
     try:
-        ev = Event.decode(data)
+        light = check_bytes(data)
     except IntegrityError as exc:
         problems.append(("malformed-event", exc.message))
         return seq, leaf, problems, None
-    try:
-        canonical = ev.encode()
-    except EvidenceKitError:
-        canonical = b""
-    if canonical != data:
-        problems.append(("not-canonical", "stored bytes are not the event's canonical encoding"))
-    if ev.origin != origin:
-        problems.append(("wrong-ledger", f"event belongs to ledger {ev.origin!r}"))
-    if ev.seq != seq:
+    if light[1] != origin:
+        problems.append(("wrong-ledger", f"event belongs to ledger {light[1]!r}"))
+    if light[0] != seq:
         problems.append(
             (
                 "moved",
-                f"stored at position {seq} but signed as event {ev.seq} "
+                f"stored at position {seq} but signed as event {light[0]} "
                 "(reordered, duplicated or inserted)",
             )
         )
-    if ev.actor.fingerprint != signer:
+    if light[6] != signer:
         problems.append(("signer-mismatch", "the actor's fingerprint is not the signer's"))
-    cp = ev.counterpart
-    light: _Light = (
-        ev.kind,
-        ev.item_id,
-        ev.prev,
-        ev.actor.name,
-        ev.actor.fingerprint,
-        None if cp is None else cp.name,
-        None if cp is None else cp.fingerprint,
-        ev.override,
-    )
     return seq, leaf, problems, light
 
 
@@ -256,7 +238,7 @@ def verify_ledger(
         signers.add(row.signer)
         if light is None:
             continue
-        kind, ev_item, prev, actor_name, actor_fp, cp_name, cp_fp, override = light
+        _, _, kind, ev_item, prev, actor_name, actor_fp, cp_name, cp_fp, override = light
         if ev_item != item or kind != row.kind:
             problems.append(
                 Problem("index-mismatch", "the row's item/kind columns differ from the event", seq)
