@@ -26,10 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from evidencekit.chain import merkle  # noqa: E402
-from evidencekit.identity import IdentityStore  # noqa: E402
-from evidencekit.workflows.casework import init_case  # noqa: E402
-from evidencekit.workflows.custody import (  # noqa: E402
+from evidencekit.chain import merkle
+from evidencekit.identity import IdentityStore
+from evidencekit.workflows.casework import init_case
+from evidencekit.workflows.custody import (
     make_draft,
     open_ledger,
     record_drafts,
@@ -51,7 +51,8 @@ def openssl_baseline() -> str:
     m = re.search(r"256 bits ecdsa \(nistp256\)\s+\S+s\s+\S+s\s+([\d.]+)\s+([\d.]+)", out)
     if not m:
         return "openssl speed: could not parse output"
-    return f"openssl speed ecdsap256 (1 core): {float(m.group(1)):,.0f} sign/s, {float(m.group(2)):,.0f} verify/s"
+    sign, verify = float(m.group(1)), float(m.group(2))
+    return f"openssl speed ecdsap256 (1 core): {sign:,.0f} sign/s, {verify:,.0f} verify/s"
 
 
 def main() -> None:
