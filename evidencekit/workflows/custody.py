@@ -7,6 +7,7 @@ and closes it; appends are durable before they return.
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -102,8 +103,23 @@ def make_draft(
         reason=clean_text(reason),
         override=clean_text(override),
         digests=normalise_digests(digests),
-        details=dict(details or {}),
+        details=_jsonable(details),
     )
+
+
+def _jsonable(details: Mapping[str, Any] | None) -> dict[str, Any]:
+    """`details` as plain JSON values (tuples become lists, paths and other objects their
+    text), so the signed event reads back exactly as it was recorded."""
+    if not details:
+        return {}
+    try:
+        out = json.loads(
+            json.dumps(dict(details), ensure_ascii=False, default=str, allow_nan=False)
+        )
+    except ValueError as exc:
+        raise CustodyError(f"event details cannot be recorded as JSON: {exc}") from exc
+    assert isinstance(out, dict)
+    return out
 
 
 def record_event(

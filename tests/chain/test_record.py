@@ -101,3 +101,20 @@ def test_triggers_refuse_update_and_delete(case_dir: Path) -> None:
         with pytest.raises(sqlite3.DatabaseError, match="append-only"):
             conn.execute(sql)
     conn.close()
+
+
+def test_details_are_plain_json(case_dir: Path, identity: Identity) -> None:
+    case = Case.open(case_dir)
+    se = record_event(
+        case,
+        identity,
+        "collected",
+        "C1",
+        details={"path": Path("/mnt/ổ đĩa"), "range": (0, 512), "ratio": 0.5},
+    )
+    assert se.event.details == {"path": "/mnt/ổ đĩa", "range": [0, 512], "ratio": 0.5}
+    from evidencekit.workflows.custody import verify_custody
+
+    assert verify_custody(case).ok
+    with pytest.raises(CustodyError, match="JSON"):
+        record_event(case, identity, "note", "C1", details={"x": float("nan")})
