@@ -1,0 +1,231 @@
+"""Image writers: the `ImageWriter` protocol, raw (`ID.raw`) and split raw (`ID.001`, `ID.002`…).
+
+A writer is also a pump consumer (`consume` = `write`, `close` does nothing): it runs in its own
+thread and receives the media in order. Digests come from the hashers on the same pump and are
+handed to `finish()` (E01 stores them; raw ignores them). A write error (ENOSPC, EIO) becomes
+`AcquisitionError`, which stops the pump; the caller then `abort()`s and seals as incomplete.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from evidencekit.errors import AcquisitionError, UsageError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SEGMENT_SIZE = 2 << 30
+_WRITEBACK = 32 << 20  # start writeback every 32 MiB so the final fsync has little left to do
+
+
+@runtime_checkable
+class ImageWriter(Protocol):
+    """What the imager needs from an output format (raw, split raw, E01)."""
+
+    @property
+    def paths(self) -> list[Path]:
+        """The files written so far, in order."""
+
+    def write(self, data: memoryview) -> None:
+        """Append media bytes (any length, in order). Raises AcquisitionError on write errors."""
+
+    def consume(self, data: memoryview) -> None:
+        """Pump consumer hook: the same as `write`."""
+
+    def close(self) -> None:
+        """Pump consumer hook: nothing to do until `finish()`."""
+
+    def mark_unreadable(self, offset: int, length: int) -> None:
+        """Media bytes [offset, offset+length) could not be read (they were written as zeros)."""
+
+    def finish(self, md5_hex: str, sha1_hex: str | None = None) -> list[Path]:
+        """Complete the image, fsync every file and the folder; return the files."""
+
+    def abort(self) -> list[Path]:
+        """Stop, close (fsync) what exists, leave it in place (the seal marks it incomplete)."""
+
+
+def _load_sync_file_range() -> Callable[[int, int, int], None]:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        func = libc.sync_file_range
+        func.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        return lambda fd, offset, length: None
+
+    def call(fd: int, offset: int, length: int) -> None:
+        func(fd, offset, length, 2)  # SYNC_FILE_RANGE_WRITE
+
+    return call
+
+
+_sync_file_range = _load_sync_file_range()
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_error(path: Path, exc: OSError) -> AcquisitionError:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return AcquisitionError(
+            f"destination full while writing {str(path)!r}: {exc.strerror}",
+            hint="free space or choose another destination; the partial image is marked incomplete",
+        )
+    return AcquisitionError(
+        f"cannot write {str(path)!r}: {exc.strerror or exc}",
+        hint="check the destination device; the partial image is marked incomplete",
+    )
+
+
+class _File:
+    """One output file written with os.write, writeback started every 32 MiB."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self.fd: int | None = os.open(
+                path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644
+            )
+        except FileExistsError as exc:
+            raise AcquisitionError(
+                f"output {str(path)!r} already exists", hint="use another --item id"
+            ) from exc
+        except OSError as exc:
+            raise _write_error(path, exc) from exc
+        self.size = 0
+        self._flushed = 0
+
+    def write(self, view: memoryview) -> None:
+        assert self.fd is not None
+        try:
+            while len(view):
+                n = os.write(self.fd, view)
+                view = view[n:]
+                self.size += n
+        except OSError as exc:
+            raise _write_error(self.path, exc) from exc
+        if self.size - self._flushed >= _WRITEBACK:
+            try:
+                _sync_file_range(self.fd, self._flushed, self.size - self._flushed)
+            except OSError:
+                pass
+            self._flushed = self.size
+
+    def close(self) -> None:
+        if self.fd is None:
+            return
+        fd, self.fd = self.fd, None
+        try:
+            os.fsync(fd)
+        except OSError as exc:
+            raise _write_error(self.path, exc) from exc
+        finally:
+            os.close(fd)
+
+
+class SplitRawWriter:
+    """`BASE.001`, `BASE.002`, … each at most `segment_size` bytes (their concatenation is the
+    media). With `segment_size=None` a single file `BASE.raw` is written (see RawWriter)."""
+
+    def __init__(self, base: Path, segment_size: int | None, *, single_name: str | None = None):
+        if segment_size is not None and segment_size <= 0:
+            raise UsageError(f"invalid segment size {segment_size}: must be positive")
+        self.base = base
+        self.segment_size = segment_size
+        self._single = single_name
+        self._files: list[_File] = []
+        self._current: _File | None = None
+        self.unreadable: list[tuple[int, int]] = []
+        self._open_next()
+
+    @property
+    def paths(self) -> list[Path]:
+        return [f.path for f in self._files]
+
+    def _open_next(self) -> None:
+        if self._single is not None:
+            path = self.base.parent / self._single
+        else:
+            path = self.base.parent / f"{self.base.name}.{len(self._files) + 1:03d}"
+        self._current = _File(path)
+        self._files.append(self._current)
+
+    def write(self, data: memoryview) -> None:
+        view = memoryview(data).cast("B")
+        while len(view):
+            cur = self._current
+            assert cur is not None
+            if self.segment_size is None:
+                cur.write(view)
+                return
+            room = self.segment_size - cur.size
+            if room == 0:
+                cur.close()
+                self._open_next()
+                continue
+            cur.write(view[:room])
+            view = view[room:]
+
+    def consume(self, data: memoryview) -> None:
+        self.write(data)
+
+    def close(self) -> None:
+        pass
+
+    def mark_unreadable(self, offset: int, length: int) -> None:
+        self.unreadable.append((offset, length))
+
+    def finish(self, md5_hex: str, sha1_hex: str | None = None) -> list[Path]:
+        for f in self._files:
+            f.close()
+        try:
+            fsync_dir(self.base.parent)
+        except OSError as exc:
+            raise _write_error(self.base.parent, exc) from exc
+        return self.paths
+
+    def abort(self) -> list[Path]:
+        for f in self._files:
+            try:
+                f.close()
+            except AcquisitionError as exc:
+                log.warning("closing %s after abort: %s", f.path, exc)
+        return self.paths
+
+    def truncate_last(self, free: int) -> int:
+        """After ENOSPC: shorten the last file by up to `free` bytes so the log and the
+        incomplete seal fit. Returns the bytes released."""
+        if not self._files:
+            return 0
+        last = self._files[-1]
+        cut = min(free, last.path.stat().st_size)
+        os.truncate(last.path, last.path.stat().st_size - cut)
+        return cut
+
+
+class RawWriter(SplitRawWriter):
+    """One file, `BASE.raw`."""
+
+    def __init__(self, base: Path) -> None:
+        super().__init__(base, None, single_name=f"{base.name}.raw")
+
+
+def make_raw_writer(base: Path, fmt: str, segment_size: int | None) -> SplitRawWriter:
+    """`raw` -> RawWriter(BASE.raw); `split` -> SplitRawWriter(BASE.001 …)."""
+    if fmt == "raw":
+        return RawWriter(base)
+    if fmt == "split":
+        return SplitRawWriter(base, segment_size or DEFAULT_SEGMENT_SIZE)
+    raise UsageError(f"unknown raw format {fmt!r}", hint="use raw or split")
