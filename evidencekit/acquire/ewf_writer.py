@@ -17,6 +17,7 @@ memory stays bounded whatever the media size.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import logging
 import os
 import platform
@@ -52,6 +53,7 @@ MAX_TABLE_ENTRIES = 16375
 # a sectors section must end before 2 GiB from its start; segments may be larger (EnCase 6.7+).
 MAX_SECTION_SPAN = OFFSET_MASK
 MIN_SEGMENT_SIZE = 1 << 20
+ERROR2_ALLOWANCE = 512
 DEFAULT_SEGMENT_SIZE = 2 << 30
 
 COMPRESSION_MODES = ("none", "empty", "fast", "best")
@@ -351,12 +353,15 @@ class _Segment:
 
     def write(self, *pieces: bytes | memoryview) -> None:
         want = sum(len(p) for p in pieces)
-        done = os.writev(self.fd, pieces) if len(pieces) > 1 else os.write(self.fd, pieces[0])
-        if done != want:  # short write: finish it piece by piece
-            data = b"".join(bytes(p) for p in pieces)[done:]
-            while data:
-                n = os.write(self.fd, data)
-                data = data[n:]
+        try:
+            done = os.writev(self.fd, pieces) if len(pieces) > 1 else os.write(self.fd, pieces[0])
+            if done != want:  # short write: finish it piece by piece
+                data = b"".join(bytes(p) for p in pieces)[done:]
+                while data:
+                    n = os.write(self.fd, data)
+                    data = data[n:]
+        except OSError as exc:
+            raise _write_error(self.path, exc) from exc
         self.pos += want
 
     def section(self, kind: str, payload: bytes, *, last: bool = False) -> None:
@@ -529,10 +534,10 @@ class EwfWriter:
             _fsync_dir(self.base_path.parent)
         except OSError as exc:
             self.abort()
-            raise AcquisitionError(
-                f"cannot write E01 segment under {self.base_path.parent}: {exc.strerror or exc}",
-                hint="check the free space and the destination device",
-            ) from exc
+            raise _write_error(self.base_path.parent, exc) from exc
+        except BaseException:
+            self.abort()
+            raise
         finally:
             self._pool.shutdown(wait=True)
         self._done = True
@@ -594,8 +599,11 @@ class EwfWriter:
         """Bytes still needed after the chunks: both tables and the last segment's sections."""
         table = DESCRIPTOR_SIZE + TABLE_HEADER_SIZE + 4 * entries + 4
         tail = DESCRIPTOR_SIZE * 3 + DIGEST_DATA_SIZE + HASH_DATA_SIZE
-        if self._errors:
-            tail += DESCRIPTOR_SIZE + ERROR2_HEADER_SIZE + 8 * len(self._errors) + 4
+        # error2 room: the imager reports unreadable extents after the pump, so keep space for
+        # ERROR2_ALLOWANCE of them beyond those known now (more may make the last segment
+        # exceed the segment size by 8 bytes each).
+        extents = len(self._errors) + ERROR2_ALLOWANCE
+        tail += DESCRIPTOR_SIZE + ERROR2_HEADER_SIZE + 8 * extents + 4
         return 2 * table + tail
 
     def _store(self, stored: list[_Stored]) -> None:
@@ -662,6 +670,18 @@ class EwfWriter:
                     offset = next_offset
                 fh.flush()
                 os.fsync(fh.fileno())
+
+
+def _write_error(path: Path, exc: OSError) -> AcquisitionError:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return AcquisitionError(
+            f"destination full while writing {str(path)!r}: {exc.strerror}",
+            hint="free space or choose another destination; the partial image is incomplete",
+        )
+    return AcquisitionError(
+        f"cannot write E01 segment {str(path)!r}: {exc.strerror or exc}",
+        hint="check the destination device; the partial image is incomplete",
+    )
 
 
 def _merge(extents: list[tuple[int, int]]) -> list[tuple[int, int]]:

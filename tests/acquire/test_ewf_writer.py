@@ -234,3 +234,30 @@ def test_abort_leaves_an_unfinished_set(tmp_path: Path) -> None:
 
     with pytest.raises(EwfFormatError):
         EwfImage(paths[0])
+
+
+def test_destination_full_is_a_clear_error(tmp_path: Path) -> None:
+    from tests.conftest import need_root
+
+    need_root()
+    from evidencekit.errors import AcquisitionError
+
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], check=True)
+    try:
+        data = mixed_source(tmp_path / "src.raw")
+        writer = EwfWriter(mnt / "img", media_size=len(data), compression="none")
+        with pytest.raises(AcquisitionError, match="destination full"):
+            view = memoryview(data)
+            for i in range(0, len(data), 1 << 20):
+                writer.write(view[i : i + (1 << 20)])
+            writer.finish(hashlib.md5(data).hexdigest(), hashlib.sha1(data).hexdigest())
+        paths = writer.abort()
+        assert paths == [mnt / "img.E01"]
+        from evidencekit.acquire.ewf_reader import EwfFormatError
+
+        with pytest.raises(EwfFormatError):
+            EwfImage(paths[0])
+    finally:
+        subprocess.run(["umount", str(mnt)], check=True)
