@@ -98,33 +98,14 @@ class _MediaImg(pytsk3.Img_Info):  # type: ignore[misc]
         return int(self._media.size)
 
 
-class _RawMedia:
-    """A plain file as a media stream (used only when the shared source adapter is absent)."""
-
-    def __init__(self, path: Path) -> None:
-        self._fh = open(path, "rb")  # noqa: SIM115 - closed by close()
-        self.size = os.fstat(self._fh.fileno()).st_size
-
-    def read_at(self, offset: int, length: int) -> bytes:
-        return os.pread(self._fh.fileno(), length, offset)
-
-    def close(self) -> None:
-        self._fh.close()
-
-
 def open_media(path: Path) -> Any:
-    """The image's media stream, through the shared source adapter.
+    """The image's media stream, through the shared source adapter (`source.open_source`).
 
     Raises:
         SourceError: the image cannot be opened.
     """
-    try:
-        from evidencekit.acquire.source import open_source  # type: ignore[import-not-found]
-    except ImportError:  # the shared adapter has not landed in this checkout
-        try:
-            return _RawMedia(path)
-        except OSError as exc:
-            raise SourceError(f"cannot open image {str(path)!r}: {exc.strerror}") from exc
+    from evidencekit.acquire.source import open_source
+
     return open_source(path)
 
 

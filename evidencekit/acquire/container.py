@@ -72,13 +72,22 @@ def safe_component(comp: bytes) -> bytes:
 
 
 class MemberNames:
-    """Hands out unique, safe member names; says when one differs from the original."""
+    """Hands out unique, safe member names; says when one differs from the original.
+
+    A folder renamed to keep names unique (a corrupt file system can hold a link and a folder
+    of the same name) takes its contents with it, and nothing is ever named below a member that
+    is not a folder, so no extraction can go through a symbolic link.
+    """
 
     def __init__(self) -> None:
         self._used: set[bytes] = set()
+        self._dirs: dict[tuple[bytes, bytes], bytes] = {}  # (root, path) -> folder member
+        self._others: set[bytes] = set()  # members that are not folders
 
-    def assign(self, root: bytes, path: bytes, stream: bytes | None = None) -> tuple[bytes, bool]:
-        parts = [p for p in path.split(b"/")] if path else []
+    def assign(
+        self, root: bytes, path: bytes, stream: bytes | None = None, kind: str = "r"
+    ) -> tuple[bytes, bool]:
+        parts = path.split(b"/") if path else []
         safe = [safe_component(p) for p in parts]
         renamed = safe != parts
         if stream is not None:
@@ -86,13 +95,16 @@ class MemberNames:
             renamed = renamed or safe_stream != stream
             last = (safe[-1] if safe else b"") + b":" + safe_stream
             safe = [*safe[:-1], last] if safe else [last]
-        name = b"/".join([root, *safe]) if safe else root
-        if len(name) > _MAX_NAME:
-            name = (
-                root
-                + b"/_long/"
-                + hashlib.sha256(path + b":" + (stream or b"")).hexdigest().encode()
-            )
+        parent = self._dirs.get((root, b"/".join(parts[:-1]))) if len(parts) > 1 else None
+        if parent is not None:
+            name = parent + b"/" + safe[-1]
+            renamed = renamed or parent != b"/".join([root, *safe[:-1]])
+        else:
+            name = b"/".join([root, *safe]) if safe else root
+        prefixes = [name[:i] for i in range(len(name)) if name[i : i + 1] == b"/"]
+        if len(name) > _MAX_NAME or any(p in self._others for p in prefixes):
+            digest = hashlib.sha256(path + b":" + (stream or b"")).hexdigest().encode()
+            name = root + b"/_long/" + digest
             renamed = True
         candidate, n = name, 1
         while candidate in self._used:
@@ -100,6 +112,10 @@ class MemberNames:
             candidate = name + b"~%d" % n
             renamed = True
         self._used.add(candidate)
+        if kind == "d" and stream is None:
+            self._dirs[(root, path)] = candidate
+        else:
+            self._others.add(candidate)
         return candidate, renamed
 
 

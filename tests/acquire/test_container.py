@@ -81,6 +81,21 @@ def test_member_names_are_unique_and_flag_renames() -> None:
     assert renamed and member.startswith(b"root/_long/") and len(member) < 200
 
 
+def test_nothing_is_named_below_a_link() -> None:
+    """A corrupt file system with a link `x` and a folder `x`: the folder and its contents move
+    together to `x~2`, and nothing lands below the link."""
+    names = MemberNames()
+    assert names.assign(b"r", b"x", kind="l") == (b"r/x", False)
+    assert names.assign(b"r", b"x", kind="d") == (b"r/x~2", True)
+    assert names.assign(b"r", b"x/passwd") == (b"r/x~2/passwd", True)
+    assert names.assign(b"r", b"x/sub", kind="d") == (b"r/x~2/sub", True)
+    assert names.assign(b"r", b"x/sub/f") == (b"r/x~2/sub/f", True)
+    # a file whose folder was never given a member still cannot sit below a non-folder
+    names.assign(b"r", b"y", kind="r")
+    member, renamed = names.assign(b"r", b"y/z")
+    assert renamed and member.startswith(b"r/_long/")
+
+
 def _entry(path: bytes, **kw: object) -> FileEntry:
     base: dict[str, object] = {
         "kind": "r",

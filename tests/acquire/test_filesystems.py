@@ -105,10 +105,18 @@ def test_collected_files_match_icat(name: str, tmp_path: Path) -> None:
     # every regular file Sleuth Kit lists is collected ...
     assert _fls_regular_inodes(files, opts) <= set(ours)
     # ... with the bytes icat gives
+    streams: dict[int | None, set[str]] = {}
+    for f in collection.files:
+        if f.entry.stream is not None:
+            streams.setdefault(f.entry.inode, set()).add(f.digests["sha256"])
     with tarfile.open(outputs.container) as tar:
         for inode, f in ours.items():
             assert inode is not None
             expected = _icat_sha256(files, opts, inode, f.entry.size)
+            if f.entry.size == 0 and expected in streams.get(inode, ()):
+                # NTFS file without an unnamed $DATA ($Secure): icat falls back to its first
+                # named stream, which we store as that stream's own member
+                continue
             assert f.digests["sha256"] == expected, f.entry.path
             member = tar.extractfile(f.member.decode("utf-8", "surrogateescape"))  # type: ignore[union-attr]
             assert member is not None
