@@ -226,7 +226,7 @@ def verify_custody(
         )
 
 
-def _checkpoint_for(ledger: Ledger, checkpoint_text: str | None, trusted: dict[str, Any]) -> str:
+def _checkpoint_for(ledger: Ledger, checkpoint_text: str | None) -> str:
     if checkpoint_text is not None:
         return checkpoint_text
     cp = ledger.latest_checkpoint()
@@ -255,7 +255,7 @@ def prove_item(
 
     trusted = trusted_with(case, extra_trust)
     with open_ledger(case, create=False) as ledger:
-        text = _checkpoint_for(ledger, checkpoint_text, trusted)
+        text = _checkpoint_for(ledger, checkpoint_text)
         vc = verify_checkpoint(text, trusted)
         if vc.checkpoint.origin != ledger.origin:
             raise IntegrityError(f"checkpoint is for ledger {vc.checkpoint.origin!r}")
@@ -292,7 +292,7 @@ def consistency_from(
                 f"the old checkpoint is for ledger {old.checkpoint.origin!r}, "
                 f"this case's is {ledger.origin!r}"
             )
-        current = _checkpoint_for(ledger, None, trusted)
+        current = _checkpoint_for(ledger, None)
         new = verify_checkpoint(current, trusted)
         if old.checkpoint.size > new.checkpoint.size:
             raise IntegrityError(

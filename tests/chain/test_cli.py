@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -47,7 +48,8 @@ def test_custody_flow(
         )
     )
     assert "registered" in res.stdout and "HDD01" in res.stdout
-    assert (case_dir / "evidence/HDD01/photos/ảnh 1.jpg").read_bytes() == b"\xff\xd8jpeg"
+    assert (case_dir / "photos/HDD01/ảnh 1.jpg").read_bytes() == b"\xff\xd8jpeg"
+    assert not (case_dir / "evidence/HDD01").exists()  # left for the acquisition
     # only the custodian transfers
     _ok(invoke(*a, "custody", "transfer", "HDD01", "--to", SECOND, "--purpose", "phân tích"))
     res = invoke(*a, "custody", "transfer", "HDD01", "--to", "Ai đó", "--purpose", "x")
@@ -90,7 +92,8 @@ def test_custody_flow(
     assert received["actor"]["name"] == SECOND
     assert received["counterpart"]["name"] == EXAMINER
     photos = doc["events"][1]["details"]["photos"]
-    assert photos[0]["name"] == "photos/ảnh 1.jpg" and len(photos[0]["sha256"]) == 64
+    assert photos[0]["name"] == "photos/HDD01/ảnh 1.jpg"
+    assert photos[0]["sha256"] == hashlib.sha256(b"\xff\xd8jpeg").hexdigest()
 
     _ok(invoke(*c, "custody", "verify"))
 

@@ -114,3 +114,31 @@ def test_generation_round_trip() -> None:
             if m < n:
                 with pytest.raises(IntegrityError):
                     merkle.verify_consistency(m, n, proof, tree.root(m), tree.root(n - 1))
+
+
+def _rfc9162_fold(index: int, size: int, leaf: bytes, path: list[bytes]) -> bytes | None:
+    """RFC 9162 §2.1.3.2 written as docs/custody.md tells a defence expert to do it."""
+    fn, sn, r = index, size - 1, leaf
+    for p in path:
+        if sn == 0:
+            return None
+        if fn & 1 or fn == sn:
+            r = merkle.node_hash(p, r)
+            if not fn & 1:
+                while fn and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = merkle.node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return r if sn == 0 else None
+
+
+def test_documented_by_hand_algorithm() -> None:
+    leaves = [merkle.leaf_hash(bytes([i])) for i in range(37)]
+    tree = merkle.MemoryTree(leaves)
+    for n in range(1, 38):
+        for i in range(n):
+            path = tree.inclusion_proof(i, n)
+            assert _rfc9162_fold(i, n, leaves[i], path) == tree.root(n)

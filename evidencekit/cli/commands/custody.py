@@ -120,7 +120,7 @@ def custody() -> None:
     "photos",
     multiple=True,
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="Photo of the item; copied into evidence/ITEM/photos/ and hashed. Repeatable.",
+    help="Photo of the item; copied into CASE/photos/ITEM/ and hashed. Repeatable.",
 )
 @pass_app
 def register(
@@ -142,7 +142,9 @@ def register(
     check_item_id(item)
     recorded = []
     if photos:
-        folder = case.item_dir(item) / "photos"
+        # Not under evidence/ITEM/: that folder is for the item's image or collection, which
+        # acquisition creates empty.
+        folder = case.path / "photos" / item
         folder.mkdir(parents=True, exist_ok=True)
         for p in photos:
             target = folder / p.name
@@ -151,7 +153,11 @@ def register(
             shutil.copyfile(p, target)
             res = hash_file(target, ("sha256",))
             recorded.append(
-                {"name": f"photos/{p.name}", "size": res.size, "sha256": res.digests["sha256"]}
+                {
+                    "name": f"photos/{item}/{p.name}",
+                    "size": res.size,
+                    "sha256": res.digests["sha256"],
+                }
             )
     se = record_event(
         case,
