@@ -320,3 +320,49 @@ def test_missing_source_and_bad_options(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="--path is for disk images"):
         run_collect([live], tmp_path / "out3", inside_path="/x")
     assert not list((tmp_path / "out3").iterdir())
+
+
+@pytest.mark.peer
+@pytest.mark.root
+def test_exfat_names_bytes_and_local_times(tmp_path: Path) -> None:
+    """exFAT made by mkfs.exfat, filled through exfat-fuse on a loop device by a process whose
+    clock is in Asia/Ho_Chi_Minh; icat is the oracle for the bytes."""
+    need_root()
+    need_peer("mkfs.exfat", "mount.exfat-fuse", "losetup", "fusermount", "icat", "fls")
+    img = tmp_path / "exfat.img"
+    with open(img, "wb") as fh:
+        fh.truncate(8 << 20)
+    subprocess.run(["mkfs.exfat", str(img)], check=True, capture_output=True)
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    loop = subprocess.run(
+        ["losetup", "-f", "--show", str(img)], capture_output=True, check=True, text=True
+    ).stdout.strip()
+    mtime = int(dt.datetime(2024, 6, 15, 10, 20, 30, tzinfo=dt.UTC).timestamp())
+    try:
+        env = {**os.environ, "TZ": ZONE}
+        subprocess.run(
+            ["mount.exfat-fuse", loop, str(mnt)], check=True, env=env, capture_output=True
+        )
+        try:
+            (mnt / "Thư mục").mkdir()
+            (mnt / "Thư mục" / "tệp một.txt").write_text("xin chào\n", encoding="utf-8")
+            (mnt / "tệp lớn.bin").write_bytes(TREE["tệp lớn.bin"])
+            os.utime(mnt / "tệp lớn.bin", (mtime, mtime))
+        finally:
+            subprocess.run(["fusermount", "-u", str(mnt)], check=True)
+    finally:
+        subprocess.run(["losetup", "-d", loop], check=False)
+    collection, outputs = run_collect([img], tmp_path / "out", source_timezone=ZONE)
+    assert not collection.errors
+    recs = {f.entry.path.decode(): f for f in collection.files}
+    big = recs["tệp lớn.bin"]
+    assert big.entry.mtime_ns == mtime * 1_000_000_000
+    for name in ("tệp lớn.bin", "Thư mục/tệp một.txt"):
+        icat = subprocess.run(
+            ["icat", str(img), str(recs[name].entry.inode)], capture_output=True, check=True
+        ).stdout
+        assert recs[name].digests["sha256"] == hashlib.sha256(icat).hexdigest()
+    out = tmp_path / "x"
+    tar_extract(outputs.container, out)
+    assert (out / "exfat.img" / "Thư mục" / "tệp một.txt").read_text("utf-8") == "xin chào\n"
