@@ -115,6 +115,10 @@ def test_custody_flow(
     outside.mkdir()
     res = _ok(invoke("custody", "verify-proof", str(proof), "--checkpoint", str(cp), *certs))
     assert "Inclusion proof OK" in res.stdout
+    # a checkpoint copied with CRLF line ends and no final newline still checks
+    crlf = tmp_path / "cp-crlf.txt"
+    crlf.write_bytes(cp.read_bytes().replace(b"\n", b"\r\n").rstrip(b"\r\n"))
+    _ok(invoke("custody", "verify-proof", str(proof), "--checkpoint", str(crlf), *certs))
     # without the certificates the signer is unknown
     res = invoke("custody", "verify-proof", str(proof), "--checkpoint", str(cp))
     assert res.exit_code == 3

@@ -85,9 +85,16 @@ def _read_text(path: Path, what: str) -> str:
     from evidencekit.errors import EvidenceKitError
 
     try:
-        return path.read_text("utf-8")
+        text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise EvidenceKitError(f"cannot read {what} {str(path)!r}: {exc}") from exc
+    if what == "checkpoint":
+        # A checkpoint copied out of a report or an e-mail may have gained CRLF line ends or
+        # lost its final newline; the signed text is the LF form.
+        text = text.replace("\r\n", "\n")
+        if not text.endswith("\n"):
+            text += "\n"
+    return text
 
 
 _trust_option = click.option(
