@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from evidencekit.acquire.container import MemberNames, PaxTarWriter
 from evidencekit.acquire.dfxml import write_dfxml
@@ -168,10 +169,14 @@ class _Collector:
     def interrupted(self) -> None:
         """Record the member being written when Ctrl-C came (the writer pads it with zeros)."""
         cur = self._current
-        if cur is not None and self.writer.in_member():
-            source, partition, e, member, renamed = cur
+        if cur is None:
+            return  # nothing was in flight
+        source, partition, e, member, renamed = cur
+        if self.writer.in_member():
             error = "interrupted while copying; the rest is stored as zeros"
-            self.files.append(CollectedFile(source, partition, e, member, renamed, error=error))
+        else:
+            error = "interrupted just after copying; its digests were not recorded"
+        self.files.append(CollectedFile(source, partition, e, member, renamed, error=error))
 
     def run(
         self, source: int, partition: int | None, root: bytes, fs: FileSystem, start: bytes
@@ -182,6 +187,7 @@ class _Collector:
             if not filt.keep(entry):
                 continue
             self.files.append(self._store(source, partition, root, fs, entry))
+            self._current = None
 
     def _store(
         self, source: int, partition: int | None, root: bytes, fs: FileSystem, e: FileEntry
@@ -354,3 +360,95 @@ def _remove_partial(outputs: CollectOutputs) -> None:
             pass
         except OSError as exc:  # pragma: no cover - reported, not hidden
             raise AcquisitionError(f"cannot remove partial output {str(p)!r}: {exc}") from exc
+
+
+# -- verification plug-in ------------------------------------------------------------------
+# `verify` imports this module (workflows/verify.py PLUGIN_MODULES); on import we register a
+# checker that proves each tar member holds what the sealed manifest says it holds.
+
+
+def check_tar_item(seal: Any) -> list[Any]:
+    """Re-read ITEM.tar and compare every member with `ITEM.manifest.json` (digests, sizes, and
+    that each listed member is there and nothing else is).
+
+    Returns problems (`member-mismatch`, `member-missing`, `member-extra`, `malformed-manifest`).
+    """
+    import base64
+    import json
+    import tarfile
+
+    from evidencekit.hash.multihash import MultiHasher
+    from evidencekit.hash.seal import Problem
+
+    item = seal.item_id
+    tar_name, manifest_name = f"{item}.tar", f"{item}.manifest.json"
+    try:
+        doc = json.loads(seal.artifact_path(manifest_name).read_bytes())
+        listed: dict[bytes, dict[str, Any]] = {}
+        for rec in doc["files"]:
+            if "member" not in rec:
+                continue
+            raw = (
+                base64.b64decode(rec["member_b64"])
+                if "member_b64" in rec
+                else rec["member"].encode("utf-8")
+            )
+            listed[raw] = rec
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return [Problem("malformed-manifest", manifest_name, f"cannot read the manifest: {exc}")]
+    problems: list[Any] = []
+    seen: set[bytes] = set()
+    try:
+        with tarfile.open(
+            seal.artifact_path(tar_name), mode="r|", encoding="utf-8", errors="surrogateescape"
+        ) as tar:
+            for member in tar:
+                name = member.name.encode("utf-8", "surrogateescape").rstrip(b"/")
+                rec = listed.get(name)
+                shown = name.decode("utf-8", "backslashreplace")
+                if rec is None:
+                    problems.append(Problem("member-extra", tar_name, f"{shown!r} is not listed"))
+                    continue
+                seen.add(name)
+                if not member.isfile():
+                    continue
+                digests = {
+                    k: v.split(":", 1)[1] for k, v in rec.get("digests", {}).items() if ":" in v
+                }
+                if not digests:
+                    continue
+                hasher = MultiHasher(list(digests))
+                fh = tar.extractfile(member)
+                if fh is None:
+                    continue
+                while chunk := fh.read(4 << 20):
+                    hasher.update(chunk)
+                found = hasher.result()
+                for algo, want in digests.items():
+                    if found.digests.get(algo) != want:
+                        problems.append(
+                            Problem(
+                                "member-mismatch",
+                                tar_name,
+                                f"member {shown!r} does not hold what the manifest lists",
+                                expected=f"{algo}:{want}",
+                                found=f"{algo}:{found.digests.get(algo)}",
+                            )
+                        )
+                        break
+    except (OSError, tarfile.TarError) as exc:
+        problems.append(Problem("unreadable-file", tar_name, f"cannot read the tar: {exc}"))
+        return problems
+    for name in listed.keys() - seen:
+        shown = name.decode("utf-8", "backslashreplace")
+        problems.append(Problem("member-missing", tar_name, f"{shown!r} is listed but absent"))
+    return problems
+
+
+def _register() -> None:
+    from evidencekit.hash.seal import register_item_checker
+
+    register_item_checker("tar", check_tar_item)
+
+
+_register()

@@ -3,6 +3,7 @@ and tampering caught by seal verification and coreutils."""
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import subprocess
@@ -190,3 +191,34 @@ def test_interrupted_collection_is_sealed_incomplete(
         tar.getmembers()  # still a readable tar
     event = list_events(case, "INT")[0]
     assert event["details"]["status"] == "incomplete"
+
+
+def test_tar_checker_compares_members_with_the_manifest(
+    case_dir: Path, identity: Identity, tmp_path: Path
+) -> None:
+    """Negative tests for the tar item checker that `verify` runs after the digest checks."""
+    from evidencekit.acquire.logical import check_tar_item
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_bytes(b"alpha\n")
+    (src / "b.txt").write_bytes(b"beta\n")
+    case = _case(case_dir)
+    res = collect_item(case, identity, "T", [src], CollectOptions())
+    seal = load_seal(res.seal.path)
+    assert check_tar_item(seal) == []
+    manifest = res.outputs.manifest
+    manifest.chmod(0o644)
+    original = manifest.read_text("utf-8")
+    sha_a = hashlib.sha256(b"alpha\n").hexdigest()
+    manifest.write_text(original.replace(sha_a, "0" * 64), "utf-8")
+    kinds = [p.kind for p in check_tar_item(seal)]
+    assert kinds == ["member-mismatch"]
+    manifest.write_text(original.replace('"member": "src/b.txt"', '"member": "src/c.txt"'), "utf-8")
+    kinds = sorted(p.kind for p in check_tar_item(seal))
+    assert kinds == ["member-extra", "member-missing"]
+    manifest.write_text("{not json", "utf-8")
+    assert [p.kind for p in check_tar_item(seal)] == ["malformed-manifest"]
+    # and the seal itself notices the edited manifest
+    status = verify_seal(res.seal.path, trusted=case.trusted())
+    assert not status.ok
