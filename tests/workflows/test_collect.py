@@ -222,3 +222,33 @@ def test_tar_checker_compares_members_with_the_manifest(
     # and the seal itself notices the edited manifest
     status = verify_seal(res.seal.path, trusted=case.trusted())
     assert not status.ok
+
+
+@pytest.mark.root
+def test_files_command_exit_4_and_json(
+    case_dir: Path,
+    identity: Identity,
+    eio_mount: Path,  # noqa: F811
+) -> None:
+    """The `files` command itself (also before the `acquire` group registers it)."""
+    from click.testing import CliRunner
+
+    from evidencekit.cli.commands.acquire_files import files
+    from evidencekit.cli.runtime import App
+
+    live = eio_mount.parent
+    build_live(live)
+    result = CliRunner().invoke(
+        files,
+        [str(live), "--item", "LIVE02", "-a", "sha256", "--exclude", "thư mục"],
+        obj=App(case_dir=case_dir, json=True),
+    )
+    assert result.exit_code == 4, result.output
+    doc = json.loads(result.stdout)
+    assert doc["status"] == "complete-with-errors"
+    assert doc["summary"]["errors"] == 2
+    assert {e["path"] for e in doc["errors"]} == {"faulty/hỏng.bin", "faulty/cấm.txt"}
+    assert list(doc["digests"]) == ["sha256"]
+    assert "could not be read" in result.stderr
+    manifest = json.loads((case_dir / "evidence" / "LIVE02" / "LIVE02.manifest.json").read_text())
+    assert not any(f["path"].startswith("thư mục") for f in manifest["files"])
