@@ -243,7 +243,7 @@ def open_source(path: Path | str, *, as_format: str | None = None) -> MediaSourc
     Raises:
         SourceError: missing, not a file or block device, or a corrupt/unsupported image.
     """
-    path = Path(path)
+    path = Path(os.path.abspath(path))
     name = str(path)
     try:
         fd = os.open(name, os.O_RDONLY | os.O_CLOEXEC | getattr(os, "O_NOATIME", 0))

@@ -1,0 +1,248 @@
+"""Acquisition inside the acquire layer: resilient reader -> pump -> hashers + image writers.
+
+One pass: the reader fills the pump's buffers; md5, sha1, sha256 (…), the window digests, the
+per-segment digests and every writer each run in their own thread on the same buffers, so the
+wall time approaches that of the slowest consumer and memory is the pump's buffer pool.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from evidencekit.acquire.reader import BadExtent, ResilientReader
+from evidencekit.acquire.source import MediaSource, open_source
+from evidencekit.acquire.writers import ImageWriter
+from evidencekit.errors import SourceError
+from evidencekit.hash.algorithms import Hasher, new_hasher
+from evidencekit.hash.multihash import HashResult, MultiHasher
+from evidencekit.hash.pipeline import DEFAULT_BUFFERS, DEFAULT_CHUNK_SIZE, Consumer, pump
+from evidencekit.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+"""on_progress(bytes_done, bad_sectors)."""
+
+
+class _SegmentHasher:
+    """One algorithm's digest of each `segment_size` piece (split raw: each file's digest)."""
+
+    def __init__(self, name: str, segment_size: int) -> None:
+        self.name = name
+        self.segment_size = segment_size
+        self.digests: list[str] = []
+        self._h: Hasher = new_hasher(name)
+        self._filled = 0
+
+    def consume(self, data: memoryview) -> None:
+        while len(data):
+            take = min(len(data), self.segment_size - self._filled)
+            self._h.update(data[:take])
+            self._filled += take
+            data = data[take:]
+            if self._filled == self.segment_size:
+                self._flush()
+
+    def _flush(self) -> None:
+        self.digests.append(self._h.hexdigest())
+        self._h = new_hasher(self.name)
+        self._filled = 0
+
+    def close(self) -> None:
+        if self._filled or not self.digests:
+            self._flush()
+
+
+@dataclass(frozen=True, slots=True)
+class ImagingResult:
+    """What one acquisition pass read and wrote."""
+
+    size: int
+    hashes: HashResult
+    extents: tuple[BadExtent, ...]
+    bad_sectors: int
+    recovered_sectors: int
+    started: dt.datetime
+    finished: dt.datetime
+    seconds: float
+    paths: tuple[tuple[Path, ...], ...]
+    segment_digests: tuple[dict[str, str], ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "size": self.size,
+            "digests": dict(self.hashes.digests),
+            "read_errors": [e.to_dict() for e in self.extents],
+            "bad_sectors": self.bad_sectors,
+            "recovered_sectors": self.recovered_sectors,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+class Imager:
+    """Runs one acquisition. After a failure, `reader` still tells how far it got."""
+
+    def __init__(
+        self,
+        source: MediaSource,
+        writers: Sequence[ImageWriter],
+        algorithms: Sequence[str],
+        *,
+        window: int | None = None,
+        retries: int = 2,
+        max_errors: int | None = None,
+        segment_size: int | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        buffers: int = DEFAULT_BUFFERS,
+        on_progress: Progress | None = None,
+    ) -> None:
+        self.source = source
+        self.writers = list(writers)
+        self.hasher = MultiHasher(algorithms, window=window)
+        self.reader = ResilientReader(source, retries=retries, max_errors=max_errors)
+        self.segment_hashers = (
+            [_SegmentHasher(a, segment_size) for a in self.hasher.algorithms]
+            if segment_size
+            else []
+        )
+        self.chunk_size = chunk_size
+        self.buffers = buffers
+        self.on_progress = on_progress
+
+    def run(self) -> ImagingResult:
+        """Read the whole media once, hashing and writing it; finish the writers.
+
+        Raises:
+            AcquisitionError: a write error, or too many unreadable sectors (writers aborted).
+            SourceError: the source stopped delivering (writers aborted).
+            KeyboardInterrupt: Ctrl-C (writers aborted).
+        """
+        started = utcnow()
+        t0 = time.perf_counter()
+        consumers: list[Consumer] = [
+            *self.hasher.consumers(),
+            *self.segment_hashers,
+            *self.writers,
+        ]
+        progress = None
+        if self.on_progress is not None:
+            cb = self.on_progress
+            reader = self.reader
+
+            def progress(done: int) -> None:
+                cb(done, reader.bad_sectors)
+
+        try:
+            total = pump(
+                self.reader.readinto,
+                consumers,
+                chunk_size=self.chunk_size,
+                buffers=self.buffers,
+                on_progress=progress,
+            )
+            if total != self.source.size:
+                raise SourceError(
+                    f"read {total} bytes but the source has {self.source.size}",
+                    hint="the source changed size during acquisition; acquire again",
+                )
+            hashes = self.hasher.result()
+            for w in self.writers:
+                for e in self.reader.extents:
+                    w.mark_unreadable(e.offset, e.length)
+            md5 = hashes.digests.get("md5", "0" * 32)
+            sha1 = hashes.digests.get("sha1")
+            paths = tuple(tuple(w.finish(md5, sha1)) for w in self.writers)
+        except BaseException:
+            for w in self.writers:
+                try:
+                    w.abort()
+                except Exception:  # keep the first error
+                    log.warning("aborting writer failed", exc_info=True)
+            raise
+        segs: list[dict[str, str]] = []
+        if self.segment_hashers:
+            for i in range(len(self.segment_hashers[0].digests)):
+                segs.append({h.name: h.digests[i] for h in self.segment_hashers})
+        return ImagingResult(
+            size=total,
+            hashes=hashes,
+            extents=tuple(self.reader.extents),
+            bad_sectors=self.reader.bad_sectors,
+            recovered_sectors=self.reader.recovered_sectors,
+            started=started,
+            finished=utcnow(),
+            seconds=time.perf_counter() - t0,
+            paths=paths,
+            segment_digests=tuple(segs),
+        )
+
+
+class _Concat:
+    """The concatenation of files (split raw) as one `readinto` stream."""
+
+    def __init__(self, paths: Sequence[Path]) -> None:
+        self._paths = list(paths)
+        self._fd: int | None = None
+
+    def readinto(self, buf: memoryview) -> int:
+        while True:
+            if self._fd is None:
+                if not self._paths:
+                    return 0
+                self._fd = os.open(self._paths.pop(0), os.O_RDONLY | os.O_CLOEXEC)
+            n = os.readv(self._fd, [buf])
+            if n:
+                return n
+            os.close(self._fd)
+            self._fd = None
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def hash_image(
+    paths: Sequence[Path],
+    kind: str,
+    algorithms: Sequence[str],
+    *,
+    on_progress: Callable[[int], None] | None = None,
+) -> HashResult:
+    """Re-read a written image and hash its media (raw/split: the files' concatenation; E01:
+    the decoded media).
+
+    Raises:
+        OSError, SourceError: the image cannot be read back.
+    """
+    hasher = MultiHasher(algorithms)
+    if kind == "e01":
+        with open_source(paths[0]) as src:
+            pump(src.readinto, hasher.consumers(), on_progress=on_progress)
+        return hasher.result()
+    concat = _Concat(paths)
+    try:
+        pump(concat.readinto, hasher.consumers(), on_progress=on_progress)
+    finally:
+        concat.close()
+    return hasher.result()
+
+
+def hash_source(
+    source: MediaSource,
+    algorithms: Sequence[str],
+    *,
+    retries: int = 0,
+    on_progress: Callable[[int], None] | None = None,
+) -> tuple[HashResult, tuple[BadExtent, ...]]:
+    """Read the source again (for --verify-source): its digests and the unreadable extents."""
+    hasher = MultiHasher(algorithms)
+    reader = ResilientReader(source, retries=retries)
+    pump(reader.readinto, hasher.consumers(), on_progress=on_progress)
+    return hasher.result(), tuple(reader.extents)

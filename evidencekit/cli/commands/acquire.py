@@ -1,0 +1,181 @@
+"""`evidencekit acquire`: `disk` (physical images) and `files` (logical collection)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from evidencekit.cli.runtime import EXIT_PARTIAL, App, pass_app
+
+
+@click.group("acquire")
+def acquire() -> None:
+    """Image disks (acquire disk) or collect files (acquire files)."""
+
+
+@acquire.command("disk")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--item", "item_id", required=True, help="Evidence item id (becomes file names).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["raw", "split", "e01"]),
+    default="raw",
+    show_default=True,
+    help="ITEM.raw, ITEM.001 … (split raw), or ITEM.E01 ….",
+)
+@click.option("--segment-size", metavar="SIZE", help="Largest segment (split/e01), default 2GiB.")
+@click.option("--compression", default="fast", show_default=True, help="E01: none|empty|fast|best.")
+@click.option("-a", "--algorithms", default="md5,sha1,sha256", show_default=True, help="Digests.")
+@click.option("--verify/--no-verify", default=True, show_default=True, help="Re-read the image.")
+@click.option("--verify-source", is_flag=True, help="Re-read the source and compare too.")
+@click.option(
+    "--retries",
+    type=click.IntRange(0),
+    default=2,
+    show_default=True,
+    help="Extra attempts per unreadable sector.",
+)
+@click.option("--max-errors", type=click.IntRange(0), help="Stop past this many bad sectors.")
+@click.option("--evidence-number", metavar="TEXT", help="Evidence number (seal, log, E01).")
+@click.option("--description", metavar="TEXT", help='e.g. "Ổ cứng thu giữ của ông A".')
+@click.option("--notes", metavar="TEXT", help="Free notes (seal, log, E01).")
+@click.option("--set-readonly", is_flag=True, help="Set the kernel read-only flag meanwhile.")
+@click.option("--allow-mounted", is_flag=True, help="Image a source mounted read-write anyway.")
+@click.option(
+    "--window",
+    metavar="SIZE",
+    default="64MiB",
+    show_default=True,
+    help="Window digest size (verify names changed byte ranges); 0 = none.",
+)
+@click.option(
+    "--copy-to",
+    type=click.Path(path_type=Path),
+    metavar="DIR",
+    help="Write a second identical image into DIR in the same pass.",
+)
+@click.option("--force", is_flag=True, help="Start even if the image may not fit.")
+@click.option(
+    "--image-bytes",
+    is_flag=True,
+    help="Image a container file's own bytes instead of the media inside it.",
+)
+@pass_app
+def disk(
+    app: App,
+    source: Path,
+    item_id: str,
+    fmt: str,
+    segment_size: str | None,
+    compression: str,
+    algorithms: str,
+    verify: bool,
+    verify_source: bool,
+    retries: int,
+    max_errors: int | None,
+    evidence_number: str | None,
+    description: str | None,
+    notes: str | None,
+    set_readonly: bool,
+    allow_mounted: bool,
+    window: str,
+    copy_to: Path | None,
+    force: bool,
+    image_bytes: bool,
+) -> None:
+    """Image SOURCE (a disk such as /dev/sdb, a file, or an E01/VMDK/QCOW2/VHD/split raw image).
+
+    Writes evidence/ITEM/ITEM.raw (or ITEM.001 …, ITEM.E01 …), ITEM.log, ITEM.device.txt,
+    ITEM.map (when sectors were unreadable), sums files and ITEM.seal.json, and records an
+    "acquired" custody event. Exit 4 when some sectors could not be read (zero-filled, listed).
+    """
+    from evidencekit.cli.progress import Progress
+    from evidencekit.errors import PartialReadError
+    from evidencekit.hash.algorithms import parse_algorithms
+    from evidencekit.sizes import human, parse_size
+    from evidencekit.workflows.acquire_disk import AcquireOptions, AcquireResult, acquire_disk
+
+    case = app.case()
+    identity = app.identity()
+    win = parse_size(window, what="--window")
+    options = AcquireOptions(
+        format=fmt,
+        segment_size=parse_size(segment_size, what="--segment-size") if segment_size else None,
+        algorithms=parse_algorithms(algorithms),
+        verify=verify,
+        verify_source=verify_source,
+        retries=retries,
+        max_errors=max_errors,
+        evidence_number=evidence_number,
+        description=description,
+        notes=notes,
+        set_readonly=set_readonly,
+        allow_mounted=allow_mounted,
+        window=win or None,
+        copy_to=copy_to,
+        force=force,
+        compression=compression,
+        source_format="raw" if image_bytes else None,
+    )
+    bar = Progress(f"imaging {item_id}", 0, enabled=app.verbosity >= 0)
+
+    def on_progress(done: int, bad: int) -> None:
+        bar.update(done, bad)
+
+    def on_phase(label: str, total: int) -> None:
+        bar.phase(label, total)
+
+    code = 0
+    try:
+        from evidencekit.acquire.source import open_source
+
+        if bar.enabled:
+            with open_source(source, as_format=options.source_format) as probe:
+                bar.total = probe.size
+        try:
+            result = acquire_disk(
+                case,
+                identity,
+                source,
+                item_id,
+                options,
+                on_progress=on_progress,
+                on_phase=on_phase,
+                command_line=" ".join(sys.argv),
+            )
+        finally:
+            bar.finish()
+    except PartialReadError as exc:
+        assert isinstance(exc.result, AcquireResult)
+        result = exc.result
+        app.warn(exc.message)
+        code = EXIT_PARTIAL
+    lines = [
+        f"item {result.item_id}: {result.status}, {result.size} bytes ({human(result.size)})",
+        f"  files: {', '.join(result.files)}",
+    ]
+    lines += [f"  {alg}: {hexd}" for alg, hexd in result.digests.items()]
+    for label, outcome in result.verification.items():
+        lines.append(f"  verification ({label}): {outcome}")
+    if result.read_errors:
+        lines.append(
+            f"  unreadable: {result.bad_sectors} sectors in {len(result.read_errors)} extents"
+        )
+        for e in result.read_errors[:20]:
+            lines.append(f"    bytes {e['offset']}+{e['length']}: {e['error']}")
+    if result.copy_files:
+        lines.append(f"  copy: {', '.join(result.copy_files)}")
+    for w in result.warnings:
+        app.warn(w)
+    app.emit("evidencekit/acquire-disk/1", result.to_dict(), lines)
+    if code:
+        app.exit(code)
+
+
+# -- `acquire files` (logical collection) is registered here ---------------------------------
+from evidencekit.cli.commands.acquire_files import files  # noqa: E402
+
+acquire.add_command(files)

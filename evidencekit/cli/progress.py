@@ -1,0 +1,81 @@
+"""Progress on stderr, only on a terminal: bytes, percent, rate, ETA, bad sectors."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from evidencekit.sizes import human
+
+
+def _eta(seconds: float) -> str:
+    seconds = int(seconds)
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
+class Progress:
+    """A one-line progress display; does nothing unless `stream` is a TTY (and enabled).
+
+    Call `update(done, bad_sectors)` as often as you like (redrawn at most 4 times a second),
+    `phase(label, total)` to start another pass (e.g. verification), `finish()` at the end.
+    """
+
+    def __init__(
+        self,
+        label: str,
+        total: int,
+        *,
+        stream: TextIO | None = None,
+        enabled: bool = True,
+        interval: float = 0.25,
+    ) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = enabled and self.stream.isatty()
+        self.label = label
+        self.total = total
+        self.interval = interval
+        self._start = time.monotonic()
+        self._last = 0.0
+        self._width = 0
+
+    def phase(self, label: str, total: int) -> None:
+        self.finish()
+        self.label = label
+        self.total = total
+        self._start = time.monotonic()
+        self._last = 0.0
+
+    def line(self, done: int, bad: int = 0) -> str:
+        elapsed = max(time.monotonic() - self._start, 1e-6)
+        rate = done / elapsed
+        parts = [f"{self.label}: {human(done)}"]
+        if self.total:
+            parts[0] += f" of {human(self.total)} ({100.0 * done / self.total:5.1f} %)"
+        parts.append(f"{human(int(rate))}/s")
+        if self.total and rate > 0 and done < self.total:
+            parts.append(f"ETA {_eta((self.total - done) / rate)}")
+        if bad:
+            parts.append(f"{bad} bad sector{'s' if bad != 1 else ''}")
+        return ", ".join(parts)
+
+    def update(self, done: int, bad: int = 0) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self._last < self.interval and done < self.total:
+            return
+        self._last = now
+        text = self.line(done, bad)
+        pad = max(0, self._width - len(text))
+        self._width = len(text)
+        self.stream.write("\r" + text + " " * pad)
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.enabled and self._width:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._width = 0
