@@ -366,3 +366,19 @@ def test_exfat_names_bytes_and_local_times(tmp_path: Path) -> None:
     out = tmp_path / "x"
     tar_extract(outputs.container, out)
     assert (out / "exfat.img" / "Thư mục" / "tệp một.txt").read_text("utf-8") == "xin chào\n"
+
+
+def test_nfc_and_nfd_names_stay_distinct_and_exact(tmp_path: Path) -> None:
+    import unicodedata
+
+    live = tmp_path / "live"
+    live.mkdir()
+    nfc = unicodedata.normalize("NFC", "Nguyễn Bá Tùng.txt")
+    nfd = unicodedata.normalize("NFD", nfc)
+    assert nfc != nfd
+    (live / nfc).write_bytes(b"nfc")
+    (live / nfd).write_bytes(b"nfd")
+    _c, outputs = run_collect([live], tmp_path / "out")
+    with tarfile.open(outputs.container, encoding="utf-8") as tar:
+        got = {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}  # type: ignore[union-attr]
+    assert got == {f"live/{nfc}": b"nfc", f"live/{nfd}": b"nfd"}
