@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import re
+import shutil
 import subprocess
 import tarfile
 from pathlib import Path
@@ -258,6 +259,15 @@ def test_partitions_numbered_and_chosen(tmp_path: Path) -> None:
     collection, _ = collect([disk], out, "ITEM", CollectOptions(partition=2))
     members = {f.member for f in collection.files if f.member}
     assert members == {b"disk.img/p2/file2.txt"}
+    rec = next(f for f in collection.files if f.member == b"disk.img/p2/file2.txt")
+    if shutil.which("icat"):  # Sleuth Kit at the partition's sector offset agrees
+        icat = subprocess.run(
+            ["icat", "-o", "14336", str(disk), str(rec.entry.inode)],
+            capture_output=True,
+            check=True,
+        ).stdout
+        assert icat == b"partition 2\n"
+        assert rec.digests["sha256"] == hashlib.sha256(icat).hexdigest()
     labels = [f for f in collection.files if f.entry.kind == "v"]
     assert [(f.entry.note, f.member) for f in labels] == [("FAT volume label", None)]
     out2 = tmp_path / "out2"
