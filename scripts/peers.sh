@@ -6,12 +6,12 @@ set -u
 PACKAGES=(
   ewf-tools sleuthkit coreutils b3sum dc3dd poppler-utils qpdf libxml2-utils
   dosfstools mtools e2fsprogs util-linux hashdeep ntfs-3g exfatprogs qemu-utils
-  openssl attr libfuse2 hdparm smartmontools nvme-cli gddrescue fdisk cryptsetup-bin exfat-fuse
+  openssl attr libfuse2 hdparm smartmontools nvme-cli gddrescue fdisk cryptsetup-bin exfat-fuse fuse3
 )
 COMMANDS=(
   ewfverify ewfinfo ewfacquire img_stat fls icat md5sum sha1sum sha256sum sha512sum b3sum
   dc3dd pdfsig pdftotext pdffonts qpdf xmllint mkfs.vfat mcopy mkfs.ext4 losetup hashdeep
-  mkntfs mkfs.exfat qemu-img openssl setfattr sfdisk cryptsetup mount.exfat-fuse
+  mkntfs mkfs.exfat qemu-img openssl setfattr sfdisk cryptsetup mount.exfat-fuse fusermount
 )
 missing_cmds() {
   local m=()
