@@ -72,12 +72,38 @@ def probe(path: Path, offset: int, length: int) -> tuple[str | None, str | None]
             if kind in kinds:
                 return None, name
         if "APFS_CONTAINER" in kinds:
-            return "APFS", None
+            _a, d, factory, resolver = _modules()
+            container = factory.NewPathSpec(
+                d.TYPE_INDICATOR_APFS_CONTAINER, location="/apfs1", parent=spec
+            )
+            locked = _apfs_locked(resolver, container, ctx)
+            return "APFS", ("FileVault (APFS)" if locked else None)
         fs_kinds = analyzer.GetFileSystemTypeIndicators(spec, resolver_context=ctx)
         return (str(fs_kinds[0]) if fs_kinds else None), None
     except Exception as exc:  # dfvfs raises many kinds; a probe only informs a listing
         log.debug("dfvfs probe of %s at %d failed: %s", path, offset, exc)
         return None, None
+
+
+def _apfs_volume(resolver: Any, container: Any, ctx: Any) -> Any:
+    entry = resolver.OpenFileEntry(container, resolver_context=ctx)
+    return entry.GetAPFSVolume() if entry is not None else None
+
+
+def _apfs_locked(resolver: Any, container: Any, ctx: Any) -> bool:
+    try:
+        volume = _apfs_volume(resolver, container, ctx)
+        return bool(volume is not None and volume.is_locked())
+    except Exception as exc:  # an unreadable volume is reported when it is opened
+        log.debug("cannot tell whether the APFS volume is locked: %s", exc)
+        return False
+
+
+def _apfs_unlock(resolver: Any, container: Any, ctx: Any) -> bool:
+    from dfvfs.lib import apfs_helper
+
+    volume = _apfs_volume(resolver, container, ctx)
+    return bool(apfs_helper.APFSUnlockVolume(volume, container, resolver.key_chain))
 
 
 def _set_credentials(resolver: Any, spec: Any, creds: Credentials) -> None:
@@ -123,6 +149,16 @@ def open_filesystem(
                 d.TYPE_INDICATOR_APFS_CONTAINER, location="/apfs1", parent=spec
             )
             _set_credentials(resolver, container, creds)
+            if _apfs_locked(resolver, container, ctx):
+                encryption = "FileVault (APFS)"
+                if creds.password is None and creds.recovery_key is None:
+                    raise SourceError(
+                        f"{label} is encrypted ({encryption}) and no key was given",
+                        hint="pass --password-env VAR or --recovery-key-env VAR naming an "
+                        "environment variable that holds the password or recovery key",
+                    )
+                if not _apfs_unlock(resolver, container, ctx):
+                    raise RuntimeError("the APFS volume stays locked")
             fs_spec = factory.NewPathSpec(d.TYPE_INDICATOR_APFS, location="/", parent=container)
             name = "APFS"
         else:
