@@ -135,9 +135,15 @@ def _check_one(
     return seq, leaf, problems, light
 
 
+_FORKED_ROWS: list[tuple[int, str, bytes, bytes]] = []
+"""Rows a forked worker inherits from its parent (no pickling of 100 MB of events)."""
+
+
 def _check_chunk(
-    rows: list[tuple[int, str, bytes, bytes]], origin: str
+    rows: list[tuple[int, str, bytes, bytes]] | tuple[int, int], origin: str
 ) -> list[tuple[int, bytes, list[tuple[str, str]], _Light | None]]:
+    if isinstance(rows, tuple):
+        rows = _FORKED_ROWS[rows[0] : rows[1]]
     return [_check_one(r, origin, _WORKER_TRUST) for r in rows]
 
 
@@ -184,9 +190,15 @@ def _check_all(
             [_check_cp(n, trusted) for n in notes],
         )
     pems = {fp: cert_pem(c) for fp, c in trusted.items()}
-    chunks = [packed[i : i + CHUNK] for i in range(0, len(packed), CHUNK)]
+    forked = hasattr(os, "fork")
+    ctx = get_context("fork") if forked else get_context("spawn")
+    chunks: list[Any]
+    if forked:
+        _FORKED_ROWS[:] = packed
+        chunks = [(i, min(i + CHUNK, len(packed))) for i in range(0, len(packed), CHUNK)]
+    else:
+        chunks = [packed[i : i + CHUNK] for i in range(0, len(packed), CHUNK)]
     cp_chunks = [list(notes[i : i + CHUNK]) for i in range(0, len(notes), CHUNK)]
-    ctx = get_context("fork") if hasattr(os, "fork") else get_context("spawn")
     events: list[tuple[int, bytes, list[tuple[str, str]], _Light | None]] = []
     cps: list[_CpResult] = []
     with ProcessPoolExecutor(
@@ -197,6 +209,7 @@ def _check_all(
             events.extend(part)
         for cp_part in cp_future:
             cps.extend(cp_part)
+    _FORKED_ROWS.clear()
     return events, cps
 
 
