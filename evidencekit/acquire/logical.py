@@ -15,6 +15,7 @@ import fnmatch
 import logging
 import os
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -98,7 +99,10 @@ class _Filter:
         self._pruned: list[bytes] = []
 
     def _norm(self, text: str | bytes) -> str:
+        # Matching only (names are stored as they are): a typed "Báo*" (NFC) must match a name
+        # a Mac stored decomposed (NFD).
         s = text if isinstance(text, str) else text.decode("utf-8", "surrogateescape")
+        s = unicodedata.normalize("NFC", s)
         return s.casefold() if self._fold else s
 
     def _matches(self, patterns: list[str], path: bytes) -> bool:
