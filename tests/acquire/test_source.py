@@ -1,0 +1,115 @@
+"""The shared source adapter: images give their media, devices their ioctl facts, and bad
+input a clear SourceError."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from pathlib import Path
+
+import pytest
+
+from evidencekit.acquire.source import open_source
+from evidencekit.errors import SourceError
+from tests.conftest import IMAGES, need_root, need_testdata
+from tests.fixtures.faulty import loop_device
+
+EXT2_MD5 = "196066add11fb71c4c49cf1bb50d6d24"
+MEDIA = {
+    "ext2.E01": ("ewf", 4194304, EXT2_MD5),
+    "ext2.split.E01": ("ewf", 4194304, EXT2_MD5),
+    "ext2.splitraw.000": ("split-raw", 4194304, EXT2_MD5),
+    "ext2.qcow2": ("qcow2", 4194304, EXT2_MD5),
+    "ext2.vmdk": ("vmdk", 4194304, EXT2_MD5),
+    "ext2.vhd": ("vhd", 4212736, "3f0e360a1211f80b3f5633a68dbe98ba"),
+    "image.vhd": ("vhd", 104448, "221a58695f266d7ce045f2e54926e6e2"),
+    "ímynd.dd": ("raw", 102400, "a528fc1bec79f4fef062f2bf1008c045"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MEDIA))
+def test_image_media_digests(name: str) -> None:
+    need_testdata()
+    fmt, size, md5 = MEDIA[name]
+    with open_source(IMAGES / name) as src:
+        assert src.info.format == fmt
+        assert src.info.kind == ("file" if fmt == "raw" else "image")
+        assert src.size == size and src.sector_size == 512
+        h = hashlib.md5()
+        buf = bytearray(300_000)  # not a divisor of the size
+        while n := src.readinto(memoryview(buf)):
+            h.update(buf[:n])
+        assert h.hexdigest() == md5
+        assert src.tell() == size
+        # random access agrees with the sequential stream
+        src.seek(-1000, io.SEEK_END)
+        tail = src.read()
+        assert src.read_at(size - 1000, 5000) == tail and len(tail) == 1000
+
+
+def test_split_segments_and_ewf_facts() -> None:
+    need_testdata()
+    with open_source(IMAGES / "ext2.split.E01") as src:
+        assert [Path(s).name for s in src.info.segments] == ["ext2.split.E01", "ext2.split.E02"]
+        assert src.info.identity["ewf_stored_md5"] == EXT2_MD5
+        doc = src.info.to_dict()
+        assert doc["format"] == "ewf" and doc["size"] == 4194304
+    with open_source(IMAGES / "ext2.splitraw.000") as src:
+        assert len(src.info.segments) == 2
+
+
+def test_as_format_raw_reads_the_container_bytes() -> None:
+    need_testdata()
+    with open_source(IMAGES / "ext2.E01", as_format="raw") as src:
+        assert src.info.format == "raw" and src.size == (IMAGES / "ext2.E01").stat().st_size
+        assert src.read_at(0, 3) == b"EVF"
+
+
+def test_bad_sources(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="does not exist"):
+        open_source(tmp_path / "nope")
+    with pytest.raises(SourceError, match="neither a regular file nor a block device"):
+        open_source(tmp_path)
+    bad = tmp_path / "corrupt.E01"
+    bad.write_bytes(b"EVF\x09\x0d\x0a\xff\x00" + b"\x00" * 4000)
+    with pytest.raises(SourceError, match="as ewf"):
+        open_source(bad)
+    trunc = tmp_path / "trunc.qcow2"
+    trunc.write_bytes(b"QFI\xfb" + b"\x00" * 60)
+    with pytest.raises(SourceError, match="qcow2"):
+        open_source(trunc)
+    l01 = tmp_path / "x.L01"
+    l01.write_bytes(b"LVF\x09\x0d\x0a\xff\x00" + bytes(600))
+    with pytest.raises(SourceError, match="logical evidence file"):
+        open_source(l01)
+    empty = tmp_path / "empty.bin"
+    empty.write_bytes(b"")
+    with open_source(empty) as src:
+        assert src.size == 0 and src.read() == b""
+
+
+def test_source_is_opened_read_only(tmp_path: Path) -> None:
+    path = tmp_path / "x.bin"
+    path.write_bytes(b"a" * 4096)
+    with open_source(path) as src:
+        fd = src.fileno()
+        assert fd is not None
+        with pytest.raises(OSError):
+            os.write(fd, b"b")
+    assert path.read_bytes() == b"a" * 4096
+
+
+@pytest.mark.root
+def test_loop_device_facts(tmp_path: Path) -> None:
+    need_root()
+    path = tmp_path / "disk.bin"
+    path.write_bytes(os.urandom(3 * 1024 * 1024 + 512))
+    with loop_device(path) as dev, open_source(dev) as src:
+        assert src.info.kind == "block-device"
+        assert src.size == path.stat().st_size
+        assert src.info.logical_sector_size == 512
+        assert src.info.read_only_flag is True  # losetup -r
+        assert src.info.identity["loop_backing_file"] == str(path)
+        assert src.read_direct(1024, 512) == path.read_bytes()[1024:1536]
+        assert src.read_at(3 * 1024 * 1024, 4096) == path.read_bytes()[-512:]

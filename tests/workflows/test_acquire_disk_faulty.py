@@ -1,0 +1,69 @@
+"""A real faulty disk: FUSE file with EIO on chosen sectors behind a direct-I/O loop device."""
+
+from __future__ import annotations
+
+import errno
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from evidencekit.acquire import mapfile
+from evidencekit.cli.main import cli
+from evidencekit.hash.seal import load_seal
+from tests.conftest import need_peer, need_root
+from tests.fixtures.faulty import faulty_loop
+
+BAD = [100, 101, 102, 2048, 4099]  # 4099 is the last sector (a 1 MiB-chunk tail)
+SIZE = 4100 * 512
+
+
+@pytest.mark.root
+def test_bad_sectors_zero_filled_exactly_and_reported(case_dir: Path, tmp_path: Path) -> None:
+    need_root()
+    need_peer("losetup", "fusermount")
+    backing = tmp_path / "backing.bin"
+    good = bytes((i * 31 + 7) % 253 or 1 for i in range(SIZE))  # no zero bytes anywhere
+    backing.write_bytes(good)
+    with faulty_loop(backing, BAD) as dev:
+        r = CliRunner().invoke(
+            cli,
+            [
+                "--case",
+                str(case_dir),
+                "--json",
+                "acquire",
+                "disk",
+                dev.device,
+                "--item",
+                "BAD",
+                "--retries",
+                "1",
+            ],
+        )
+    assert r.exit_code == 4, r.output
+    doc = json.loads(r.stdout)
+    assert doc["status"] == "complete-with-errors" and doc["bad_sectors"] == 5
+    item = case_dir / "evidence" / "BAD"
+    image = (item / "BAD.raw").read_bytes()
+    assert len(image) == SIZE
+    expected = bytearray(good)
+    for s in BAD:
+        expected[s * 512 : (s + 1) * 512] = bytes(512)
+    assert image == bytes(expected)  # zeros exactly there, the right data everywhere else
+    extents = [(100 * 512, 3 * 512), (2048 * 512, 512), (4099 * 512, 512)]
+    want = [{"offset": o, "length": n, "errno": errno.EIO, "error": "EIO"} for o, n in extents]
+    seal = load_seal(item / "BAD.seal.json").document
+    assert seal["status"] == "complete-with-errors"
+    assert seal["facts"]["read_errors"] == want
+    assert doc["read_errors"] == want
+    bad_blocks = [
+        (b.pos, b.size) for b in mapfile.parse((item / "BAD.map").read_text()) if b.status == "-"
+    ]
+    assert bad_blocks == extents
+    log = (item / "BAD.log").read_text()
+    for o, n in extents:
+        assert f"unreadable: bytes {o}-{o + n - 1}" in log
+    assert "COMPLETE-WITH-ERRORS" in log
+    assert "unreadable sector" in r.stderr
