@@ -384,4 +384,4 @@ def test_nfc_and_nfd_names_stay_distinct_and_exact(tmp_path: Path) -> None:
     assert got == {f"live/{nfc}": b"nfc", f"live/{nfd}": b"nfd"}
     # a typed (NFC) pattern matches both spellings; what is stored stays exact
     coll, _ = run_collect([live], tmp_path / "o2", includes=("nguyễn*",), ignore_case=True)
-    assert {f.entry.path for f in coll.files if f.member} == {nfc.encode(), nfd.encode()}
+    assert {f.entry.path for f in coll.files if f.entry.kind == "r"} == {nfc.encode(), nfd.encode()}
