@@ -19,7 +19,7 @@ import os
 import struct
 import zlib
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +38,7 @@ from evidencekit.acquire.ewf_writer import (
 )
 from evidencekit.errors import SourceError
 from evidencekit.hash.multihash import HashResult, MultiHasher
+from evidencekit.hash.pipeline import pump
 from evidencekit.hash.seal import Combined, Problem, Seal, compare_media, register_media_verifier
 
 log = logging.getLogger(__name__)
@@ -464,7 +465,9 @@ class EwfImage:
     def _decode_batch(self, batch: Sequence[Chunk]) -> list[tuple[Chunk, bytes, str | None]]:
         return [(c, *self._decode(c)) for c in batch]
 
-    def iter_chunks(self, workers: int | None = None) -> Iterator[tuple[Chunk, bytes, str | None]]:
+    def iter_chunks(
+        self, workers: int | None = None
+    ) -> Generator[tuple[Chunk, bytes, str | None], None, None]:
         """Every chunk in order with its bytes (zeros when bad) and its problem, decoded ahead
         in a small thread pool (bounded: a few batches in flight)."""
         count = workers or min(4, os.cpu_count() or 1)
@@ -493,22 +496,40 @@ class EwfImage:
         algos = list(dict.fromkeys(["md5", "sha1", *algorithms]))
         hasher = MultiHasher(algos, window=window, window_algorithm=window_algorithm)
         bad: list[ChunkProblem] = []
-        done = 0
-        for chunk, data, problem in self.iter_chunks():
-            hasher.update(data)
-            done += len(data)
-            if problem:
-                bad.append(
-                    ChunkProblem(
-                        chunk.index,
-                        self.paths[chunk.segment].name,
-                        chunk.offset,
-                        self.chunk_range(chunk.index),
-                        problem,
-                    )
-                )
-            if on_progress is not None:
-                on_progress(done)
+        chunks = self.iter_chunks()
+        left = memoryview(b"")
+
+        def readinto(buffer: memoryview) -> int:
+            # Runs in the pump's reader thread; the digests run in their own threads.
+            nonlocal left
+            filled = 0
+            while filled < len(buffer):
+                if not left:
+                    item = next(chunks, None)
+                    if item is None:
+                        break
+                    chunk, data, problem = item
+                    if problem:
+                        bad.append(
+                            ChunkProblem(
+                                chunk.index,
+                                self.paths[chunk.segment].name,
+                                chunk.offset,
+                                self.chunk_range(chunk.index),
+                                problem,
+                            )
+                        )
+                    left = memoryview(data)
+                take = min(len(left), len(buffer) - filled)
+                buffer[filled : filled + take] = left[:take]
+                left = left[take:]
+                filled += take
+            return filled
+
+        try:
+            pump(readinto, hasher.consumers(), on_progress=on_progress)
+        finally:
+            chunks.close()
         result = hasher.result()
         problems = list(self.problems)
         for algo, stored in (("md5", self.info.md5), ("sha1", self.info.sha1)):

@@ -71,6 +71,7 @@ _HEADER2_TAIL = (
     "sub\n0\t1\np\tn\tid\tnu\tco\tgu\n0\t0\n\t\t\t\t1\t\n\n"
 )
 _BATCH_BYTES = 1 << 20
+_SAMPLE = 2048
 
 
 def adler32(data: bytes | bytearray | memoryview) -> int:
@@ -321,26 +322,40 @@ class _ChunkEncoder:
             self._zero_cache[length] = cached
         return cached
 
-    def encode(self, blob: bytes) -> list[_Stored]:
+    def _incompressible(self, chunk: memoryview) -> bool:
+        """True when a sample from the start and one from the end of the chunk do not shrink
+        (random, encrypted or already compressed data): deflating the whole chunk would be
+        wasted work, its output would be larger and the chunk stored raw anyway."""
+        if self.mode != "fast" or len(chunk) < 4 * _SAMPLE:
+            return False
+        limit = _SAMPLE - _SAMPLE // 64
+        return (
+            len(isal_zlib.compress(chunk[:_SAMPLE], 1)) >= limit
+            and len(isal_zlib.compress(chunk[-_SAMPLE:], 1)) >= limit
+        )
+
+    def encode(self, blob: bytearray, length: int) -> tuple[bytearray, list[_Stored]]:
+        """Encode blob[:length] (whole chunks, the last one may be short); returns the blob too,
+        so the writer can reuse it once the stored chunks (which may point into it) are written."""
         out: list[_Stored] = []
-        view = memoryview(blob)
+        view = memoryview(blob)[:length]
         size = self.chunk_size
-        for start in range(0, len(blob), size):
+        compress = self._compress
+        for start in range(0, length, size):
             chunk = view[start : start + size]
             n = len(chunk)
-            # bytes == bytes is a memcmp; comparing memoryviews would go element by element.
-            if self._compress is not None and blob[start : start + n] == (
-                self._zero if n == size else bytes(n)
-            ):
-                out.append(((self._zero_chunk(n),), True))
-                continue
-            if self._compress is not None and self.mode != "empty":
-                packed = self._compress(chunk)
-                if len(packed) < n:
-                    out.append(((packed,), True))
+            if compress is not None:
+                # bytes == bytes is a memcmp; comparing memoryviews goes element by element.
+                if blob[start : start + n] == (self._zero if n == size else bytes(n)):
+                    out.append(((self._zero_chunk(n),), True))
                     continue
+                if self.mode != "empty" and not self._incompressible(chunk):
+                    packed = compress(chunk)
+                    if len(packed) < n:
+                        out.append(((packed,), True))
+                        continue
             out.append(((chunk, struct.pack("<I", adler32(chunk))), False))
-        return out
+        return blob, out
 
 
 class _Segment:
@@ -425,8 +440,11 @@ class EwfWriter:
                 f"{meta.bytes_per_sector}-byte sectors: E01 stores whole sectors",
                 hint="acquire it as raw instead",
             )
-        if segment_size < max(MIN_SEGMENT_SIZE, 4 * meta.chunk_size):
-            raise UsageError(f"E01 segment size {segment_size} is too small (at least 1 MiB)")
+        smallest = max(MIN_SEGMENT_SIZE, 4 * meta.chunk_size)
+        if segment_size < smallest:
+            raise UsageError(
+                f"E01 segment size {segment_size} is too small (at least {smallest} bytes)"
+            )
         path = Path(base_path)
         if path.suffix.upper() == ".E01":
             path = path.with_suffix("")
@@ -440,7 +458,9 @@ class EwfWriter:
         self._encoder = _ChunkEncoder(compression, self.chunk_size)
         count = workers or min(8, os.cpu_count() or 1)
         self._pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="ewf-compress")
-        self._inflight: deque[Future[list[_Stored]]] = deque()
+        self._inflight: deque[Future[tuple[bytearray, list[_Stored]]]] = deque()
+        self._free: list[bytearray] = []
+        self._batch = max(1, _BATCH_BYTES // self.chunk_size) * self.chunk_size
         self._max_inflight = 2 * count + 1
         self._pending = bytearray()
         self._written = 0
@@ -470,11 +490,11 @@ class EwfWriter:
             view = view[take:]
             if len(self._pending) < size:
                 return
-            self._submit(bytes(self._pending))
-            self._pending.clear()
+            self._submit(memoryview(self._pending))
+            self._pending = bytearray()
         whole = len(view) - len(view) % size
-        for start in range(0, whole, _BATCH_BYTES):
-            self._submit(bytes(view[start : min(whole, start + _BATCH_BYTES)]))
+        for start in range(0, whole, self._batch):
+            self._submit(view[start : min(whole, start + self._batch)])
         if len(view) > whole:
             self._pending += view[whole:]
 
@@ -515,10 +535,10 @@ class EwfWriter:
             )
         try:
             if self._pending:
-                self._submit(bytes(self._pending))
-                self._pending.clear()
+                self._submit(memoryview(self._pending))
+                self._pending = bytearray()
             while self._inflight:
-                self._store(self._inflight.popleft().result())
+                self._store(*self._inflight.popleft().result())
             seg = self._segment
             assert seg is not None
             self._close_sectors()
@@ -560,12 +580,16 @@ class EwfWriter:
 
     # -- internals --------------------------------------------------------------------------
 
-    def _submit(self, blob: bytes) -> None:
-        self._inflight.append(self._pool.submit(self._encoder.encode, blob))
+    def _submit(self, view: memoryview) -> None:
+        # Copy into a recycled buffer: a fresh 1 MiB allocation per batch costs page faults
+        # (the kernel zeroes every page) worth more CPU than the copy itself.
+        blob = self._free.pop() if self._free else bytearray(self._batch)
+        blob[: len(view)] = view
+        self._inflight.append(self._pool.submit(self._encoder.encode, blob, len(view)))
         while len(self._inflight) > self._max_inflight or (
             self._inflight and self._inflight[0].done()
         ):
-            self._store(self._inflight.popleft().result())
+            self._store(*self._inflight.popleft().result())
 
     def _volume(self, total: int) -> bytes:
         chunks = -(-total // self.chunk_size)
@@ -606,7 +630,11 @@ class EwfWriter:
         tail += DESCRIPTOR_SIZE + ERROR2_HEADER_SIZE + 8 * extents + 4
         return 2 * table + tail
 
-    def _store(self, stored: list[_Stored]) -> None:
+    def _store(self, blob: bytearray, stored: list[_Stored]) -> None:
+        self._write_chunks(stored)
+        self._free.append(blob)
+
+    def _write_chunks(self, stored: list[_Stored]) -> None:
         for pieces, compressed in stored:
             length = sum(len(p) for p in pieces)
             seg = self._segment

@@ -261,3 +261,18 @@ def test_destination_full_is_a_clear_error(tmp_path: Path) -> None:
             EwfImage(paths[0])
     finally:
         subprocess.run(["umount", str(mnt)], check=True)
+
+
+@pytest.mark.parametrize("bps,spc", [(512, 4096), (4096, 64), (2048, 16)])
+def test_other_geometries(tmp_path: Path, bps: int, spc: int) -> None:
+    need_peer("ewfverify")
+    data = mixed_source(tmp_path / "src.raw", size=(5 << 20) + 3 * 4096)
+    meta = EwfMetadata(bytes_per_sector=bps, sectors_per_chunk=spc)
+    seg = max(4 << 20, 8 * bps * spc)
+    paths = write_e01(data, tmp_path / "img", meta=meta, segment_size=seg, step=300_000)
+    res = ewfverify(paths[0])
+    assert "ewfverify: SUCCESS" in res.stdout, res.stdout + res.stderr
+    assert pyewf_read(paths[0]) == data
+    with EwfImage(paths[0]) as image:
+        assert image.info.chunk_size == bps * spc
+        assert image.verify().ok
