@@ -18,6 +18,7 @@ import argparse
 import os
 import random
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -53,6 +54,13 @@ def openssl_baseline() -> str:
         return "openssl speed: could not parse output"
     sign, verify = float(m.group(1)), float(m.group(2))
     return f"openssl speed ecdsap256 (1 core): {sign:,.0f} sign/s, {verify:,.0f} verify/s"
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (the verify workers)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def main() -> None:
@@ -111,13 +119,16 @@ def main() -> None:
     total = appended + args.singles + len(items) + 1
     for workers in (1, cpus):
         t0 = time.perf_counter()
+        c0 = _cpu()
         status = verify_custody(case, workers=workers)
         dt = time.perf_counter() - t0
+        cpu = _cpu() - c0
         assert status.ok, status.problems[:3]
         assert status.events == total
         print(
             f"verify {status.events:,} events + {status.checkpoints:,} checkpoints on "
-            f"{workers} process(es): {dt:.2f} s = {status.events / dt:,.0f} events/s"
+            f"{workers} process(es): {dt:.2f} s = {status.events / dt:,.0f} events/s "
+            f"({cpu:.1f} CPU-s = {status.events / cpu:,.0f} events per CPU-second)"
         )
 
     with open_ledger(case, create=False) as ledger:
