@@ -95,6 +95,7 @@ class Imager:
         algorithms: Sequence[str],
         *,
         window: int | None = None,
+        window_algorithm: str = "blake3",
         retries: int = 2,
         max_errors: int | None = None,
         segment_size: int | None = None,
@@ -104,7 +105,7 @@ class Imager:
     ) -> None:
         self.source = source
         self.writers = list(writers)
-        self.hasher = MultiHasher(algorithms, window=window)
+        self.hasher = MultiHasher(algorithms, window=window, window_algorithm=window_algorithm)
         self.reader = ResilientReader(source, retries=retries, max_errors=max_errors)
         self.segment_hashers = (
             [_SegmentHasher(a, segment_size) for a in self.hasher.algorithms]
