@@ -460,50 +460,56 @@ def _acquire(
 
     verification: dict[str, Any] = {}
     integrity_problem: str | None = None
-    if result is not None:
-        kind = KINDS[options.format]
-        for label, paths in zip(("image", "copy"), result.paths, strict=False):
-            if not options.verify:
-                verification[label] = "skipped (--no-verify)"
-                continue
-            if on_phase:
-                on_phase(f"verifying {label}", result.size)
-            lg.event(f"verifying the {label}: re-reading {', '.join(p.name for p in paths)}")
-            try:
-                again = hash_image(paths, "e01" if kind == "e01" else "raw", algorithms)
-            except (OSError, EvidenceKitError) as exc:
-                verification[label] = f"unreadable: {exc}"
-                integrity_problem = f"the {label} cannot be read back: {exc}"
-                continue
-            same = all(again.digests[a] == result.hashes.digests[a] for a in algorithms)
-            same = same and again.size == result.size
-            verification[label] = "match" if same else "MISMATCH"
-            lg.event(f"{label} verification: {verification[label]}")
-            if not same:
-                integrity_problem = (
-                    f"the {label} written to {str(paths[0].parent)!r} reads back with other "
-                    "digests than the source gave"
-                )
-        if options.verify_source:
-            if on_phase:
-                on_phase("re-reading the source", result.size)
-            lg.event("verifying the source: reading it again")
-            try:
-                again, again_bad = hash_source(src, algorithms)
+    verify_interrupted = False
+    try:
+        if result is not None:
+            kind = KINDS[options.format]
+            for label, paths in zip(("image", "copy"), result.paths, strict=False):
+                if not options.verify:
+                    verification[label] = "skipped (--no-verify)"
+                    continue
+                if on_phase:
+                    on_phase(f"verifying {label}", result.size)
+                lg.event(f"verifying the {label}: re-reading {', '.join(p.name for p in paths)}")
+                try:
+                    again = hash_image(paths, "e01" if kind == "e01" else "raw", algorithms)
+                except (OSError, EvidenceKitError) as exc:
+                    verification[label] = f"unreadable: {exc}"
+                    integrity_problem = f"the {label} cannot be read back: {exc}"
+                    continue
                 same = all(again.digests[a] == result.hashes.digests[a] for a in algorithms)
-                verification["source"] = "match" if same else "DIFFERENT"
+                same = same and again.size == result.size
+                verification[label] = "match" if same else "MISMATCH"
+                lg.event(f"{label} verification: {verification[label]}")
                 if not same:
-                    msg = "the source delivered different data on the second read"
-                    if extents or again_bad:
-                        msg += " (it has unreadable sectors)"
-                    warnings.append(msg)
-                    lg.event(msg)
-                    for alg, hexd in again.digests.items():
-                        lg.add(f"  second read {alg:8} {hexd}")
-            except (OSError, EvidenceKitError) as exc:
-                verification["source"] = f"unreadable: {exc}"
-                warnings.append(f"the source could not be read again: {exc}")
-            lg.event(f"source verification: {verification['source']}")
+                    integrity_problem = (
+                        f"the {label} written to {str(paths[0].parent)!r} reads back with other "
+                        "digests than the source gave"
+                    )
+            if options.verify_source:
+                if on_phase:
+                    on_phase("re-reading the source", result.size)
+                lg.event("verifying the source: reading it again")
+                try:
+                    again, again_bad = hash_source(src, algorithms)
+                    same = all(again.digests[a] == result.hashes.digests[a] for a in algorithms)
+                    verification["source"] = "match" if same else "DIFFERENT"
+                    if not same:
+                        msg = "the source delivered different data on the second read"
+                        if extents or again_bad:
+                            msg += " (it has unreadable sectors)"
+                        warnings.append(msg)
+                        lg.event(msg)
+                        for alg, hexd in again.digests.items():
+                            lg.add(f"  second read {alg:8} {hexd}")
+                except (OSError, EvidenceKitError) as exc:
+                    verification["source"] = f"unreadable: {exc}"
+                    warnings.append(f"the source could not be read again: {exc}")
+                lg.event(f"source verification: {verification['source']}")
+    except KeyboardInterrupt:
+        verify_interrupted = True
+        verification["interrupted"] = True
+        lg.event("verification INTERRUPTED (Ctrl-C); the image itself is complete")
 
     # -- side files, seal, custody ----------------------------------------------------------
     files: list[Path] = list(writers[0].paths)
@@ -635,6 +641,12 @@ def _acquire(
             f"acquisition of {info.path!r} failed at byte {reader.pos}: {failure}",
             hint="the partial image is sealed and recorded as incomplete",
         ) from failure
+    if verify_interrupted:
+        raise InterruptedError_(
+            f"interrupted during verification: item {item_id!r} is sealed (status {status}) "
+            "with its verification marked interrupted",
+            hint=f"check it with: evidencekit verify {item_id}",
+        )
     if integrity_problem is not None:
         raise IntegrityError(
             integrity_problem, hint="check the destination device and acquire again"

@@ -219,6 +219,23 @@ def test_ctrl_c_leaves_an_incomplete_seal(
     assert "incomplete" in out  # verify notes it (the seal helper decides the exit code)
 
 
+def test_ctrl_c_during_verification(
+    case_dir: Path, identity: Identity, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import evidencekit.workflows.acquire_disk as mod
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(mod, "hash_image", interrupted)
+    src = _source(tmp_path, MiB)
+    with pytest.raises(InterruptedError_, match="during verification"):
+        acquire_disk(Case.open(case_dir), identity, src, "VI", AcquireOptions())
+    seal = load_seal(case_dir / "evidence" / "VI" / "VI.seal.json").document
+    assert seal["status"] == "complete" and seal["facts"]["verification"]["interrupted"]
+    assert "verification INTERRUPTED" in (case_dir / "evidence" / "VI" / "VI.log").read_text()
+
+
 @contextlib.contextmanager
 def _mounted_ext4(tmp_path: Path, size: int, *, name: str = "small") -> Iterator[tuple[str, Path]]:
     img = tmp_path / f"{name}.ext4"
