@@ -162,6 +162,53 @@ LABELS: dict[str, dict[str, str]] = {
     "ev_report_issued": {"vi": "phát hành báo cáo", "en": "report issued"},
 }
 
+# Names of the acquisition facts the report shows most often (keys of the seal's `facts`, dots
+# as underscores). Any other fact is shown under its key as recorded.
+FACT_LABELS: dict[str, dict[str, str]] = {
+    "source_path": {"vi": "Đường dẫn nguồn", "en": "Source path"},
+    "source_kind": {"vi": "Loại nguồn", "en": "Source kind"},
+    "source_format": {"vi": "Định dạng nguồn", "en": "Source format"},
+    "source_size": {"vi": "Dung lượng nguồn (byte)", "en": "Source size (bytes)"},
+    "source_logical_sector_size": {"vi": "Sector logic (byte)", "en": "Logical sector (bytes)"},
+    "source_physical_sector_size": {
+        "vi": "Sector vật lý (byte)",
+        "en": "Physical sector (bytes)",
+    },
+    "source_identity_vendor": {"vi": "Nhà sản xuất", "en": "Vendor"},
+    "source_identity_model": {"vi": "Model thiết bị", "en": "Device model"},
+    "source_identity_serial": {"vi": "Số sê-ri", "en": "Serial number"},
+    "source_identity_wwn": {"vi": "WWN", "en": "WWN"},
+    "source_identity_transport": {"vi": "Giao tiếp", "en": "Transport"},
+    "source_identity_removable": {"vi": "Tháo rời được", "en": "Removable"},
+    "source_identity_rotational": {"vi": "Đĩa quay", "en": "Rotational"},
+    "source_read_only_flag": {"vi": "Cờ chỉ đọc (BLKROGET)", "en": "Read-only flag (BLKROGET)"},
+    "device_hpa_status": {"vi": "HPA/DCO", "en": "HPA/DCO"},
+    "size": {"vi": "Dung lượng (byte)", "en": "Size (bytes)"},
+    "format": {"vi": "Định dạng ảnh", "en": "Image format"},
+    "bytes_read": {"vi": "Số byte đã đọc", "en": "Bytes read"},
+    "bad_sectors": {"vi": "Sector không đọc được", "en": "Unreadable sectors"},
+    "recovered_sectors": {"vi": "Sector đọc lại được", "en": "Recovered sectors"},
+    "options_algorithms": {"vi": "Thuật toán băm", "en": "Hash algorithms"},
+    "options_retries": {"vi": "Số lần đọc lại", "en": "Retries"},
+    "options_compression": {"vi": "Nén", "en": "Compression"},
+    "options_segment_size": {"vi": "Kích thước phân đoạn", "en": "Segment size"},
+    "options_window": {"vi": "Cửa sổ băm (byte)", "en": "Hash window (bytes)"},
+    "options_include_deleted": {"vi": "Gồm tệp đã xoá", "en": "Deleted files included"},
+    "options_source_timezone": {"vi": "Múi giờ của nguồn", "en": "Source time zone"},
+    "host_clock_Timezone": {"vi": "Múi giờ máy", "en": "Host time zone"},
+    "host_clock_NTPSynchronized": {"vi": "Đồng bộ NTP", "en": "NTP synchronised"},
+    "host_clock_offset": {"vi": "Độ lệch đồng hồ", "en": "Clock offset"},
+    "summary_files": {"vi": "Số tệp", "en": "Files"},
+    "summary_errors": {"vi": "Số lỗi", "en": "Errors"},
+    "summary_deleted": {"vi": "Tệp đã xoá", "en": "Deleted files"},
+}
+
+
+def fact_label(lang: str, key: str) -> str:
+    """A translated name for the fact `key` (dotted), else the key as recorded."""
+    entry = FACT_LABELS.get(key.replace(".", "_"))
+    return entry.get(lang, entry["en"]) if entry else key
+
 
 def label(lang: str, key: str, **values: object) -> str:
     """The label `key` in `lang`, with `{name}` fields filled from `values`.

@@ -335,6 +335,7 @@ _SOURCE_KEYS = (
     "dco",
 )
 _SKIP_FACTS = {
+    "verification",
     "read_errors",
     "errors",
     "bad_sectors",
@@ -509,6 +510,20 @@ def item_from_documents(
         for e in custody
         if e.event_type == "verified"
     )
+    at_acquisition = _get(facts, "verification")
+    if isinstance(at_acquisition, Mapping) and at_acquisition:
+        # The imager's read-back check, done before sealing.
+        results = {str(k): nfc(v) for k, v in at_acquisition.items() if v is not None}
+        ok = all(v in ("match", "ok", "True") for v in results.values()) if results else None
+        verifications = (
+            Verification(
+                time=_time(_get(seal, "finished")),
+                ok=ok,
+                actor=_signer_name(seal),
+                detail="; ".join(f"{k}: {v}" for k, v in results.items()),
+            ),
+            *verifications,
+        )
     description = _get(seal, "description", "facts.description", "item.description") or ""
     return ItemSection(
         item_id=item_id,

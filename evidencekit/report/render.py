@@ -46,7 +46,7 @@ from reportlab.platypus import (
 )
 
 from evidencekit.errors import ReportError
-from evidencekit.report.i18n import event_label, label, status_label
+from evidencekit.report.i18n import event_label, fact_label, label, status_label
 from evidencekit.report.model import CustodyEntry, Extent, ItemSection, ReportModel
 from evidencekit.timeutil import local_text, parse_iso
 
@@ -593,6 +593,19 @@ def _summary(model: ReportModel, st: dict[str, ParagraphStyle]) -> list[Flowable
     return out
 
 
+def _facts(pairs: Sequence[tuple[str, str]], lang: str) -> list[tuple[str, object]]:
+    """Facts with translated names where known, source before device before the rest."""
+
+    def rank(key: str) -> int:
+        return 0 if key.startswith("source") else (1 if key.startswith("device") else 2)
+
+    values = {"yes": label(lang, "yes"), "no": label(lang, "no")}
+    return [
+        (fact_label(lang, k), values.get(v, v))
+        for k, v in sorted(pairs, key=lambda kv: rank(kv[0]))
+    ]
+
+
 def _item(model: ReportModel, it: ItemSection, st: dict[str, ParagraphStyle]) -> list[Flowable]:
     lang = model.lang
     out: list[Flowable] = [PageBreak()]
@@ -628,9 +641,15 @@ def _item(model: ReportModel, it: ItemSection, st: dict[str, ParagraphStyle]) ->
         rows.append(("SHA-256 (seal.json)", Paragraph(it.seal_sha256, st["mono"])))
     out.append(_kv_table(rows, st))
     if it.source:
-        out += [_p(label(lang, "source_identity"), st["h2"]), _kv_table(it.source, st)]
+        out += [
+            _p(label(lang, "source_identity"), st["h2"]),
+            _kv_table(_facts(it.source, lang), st),
+        ]
     if it.acquisition:
-        out += [_p(label(lang, "acquisition"), st["h2"]), _kv_table(it.acquisition, st)]
+        out += [
+            _p(label(lang, "acquisition"), st["h2"]),
+            _kv_table(_facts(it.acquisition, lang), st),
+        ]
     if it.content_digests:
         out.append(_p(label(lang, "media_digests"), st["h2"]))
         out.append(
