@@ -7,7 +7,8 @@ outputs. The steps are the real workflows, called as a lab script would call the
 1. identities for the examiner (Nguyễn Bá Tùng) and the receiving examiner (Trương Đình Bủng);
 2. `case init`, and the receiver pinned in the case;
 3. disk acquisition of the sample image to E01 (item USB01);
-4. logical collection of the files inside that E01, deleted entries included (item FILES01);
+4. logical collection of the files inside that E01, deleted entries included (item FILES01),
+   or inside the sample image itself when disk acquisition is not in the build;
 5. custody: the examiner transfers both items to the receiver, who receives them (signed with
    the receiver's own key);
 6. verification of every item (re-hash, seal signatures), recorded in the ledger;
@@ -104,10 +105,10 @@ def _acquire_disk(
     case: Case, examiner: Identity, source: Path, result: DemoResult, say: Callable[[str], None]
 ) -> Path | None:
     """Image the sample to E01 with the disk-acquisition workflow; the E01's path, or None."""
-    acquire = _optional("evidencekit.workflows.acquire", "acquire_disk")
-    options_cls = _optional("evidencekit.workflows.acquire", "AcquireOptions")
+    acquire = _optional("evidencekit.workflows.acquire_disk", "acquire_disk")
+    options_cls = _optional("evidencekit.workflows.acquire_disk", "AcquireOptions")
     if acquire is None or options_cls is None:
-        result.skipped.append("disk acquisition to E01 (evidencekit.workflows.acquire)")
+        result.skipped.append("disk acquisition to E01 (evidencekit.workflows.acquire_disk)")
         return None
     say(f"imaging {source.name} to E01 as item {DISK_ITEM}")
     try:
@@ -116,13 +117,21 @@ def _acquire_disk(
             examiner,
             source,
             DISK_ITEM,
-            options_cls(format="e01", description="Ổ USB thu giữ của Trương Đình Bủng (mẫu)"),
+            options_cls(
+                format="e01",
+                evidence_number="NP-0001",
+                description="Ổ USB thu giữ của Trương Đình Bủng (mẫu)",
+                notes="Ảnh đĩa mẫu của bản trình diễn evidencekit",
+            ),
         )
     except PartialReadError as exc:
         res = exc.result
+    files = ", ".join(getattr(res, "files", ()) or ())
+    result.steps.append(
+        f"disk image {DISK_ITEM}: {source.name} imaged to E01 ({files}), read back and sealed; "
+        f"sha256 {getattr(res, 'digests', {}).get('sha256', '?')}"
+    )
     image = case.item_dir(DISK_ITEM) / f"{DISK_ITEM}.E01"
-    result.steps.append(f"disk image {DISK_ITEM}: {image} (E01, sealed)")
-    del res
     return image if image.exists() else None
 
 

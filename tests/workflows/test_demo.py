@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from evidencekit.cli.main import cli
+from tests.conftest import need_peer
 from tests.report.conftest import (
     assert_fonts_embedded,
     assert_pdfsig_valid,
@@ -49,10 +51,17 @@ def test_demo_builds_a_case_whose_reports_verify(
     for needle in ("Nguyễn Bá Tùng", "Trương Đình Bủng", "Biên bản thu giữ", "Trang 1 /"):
         assert needle in vi, needle
     # the items' content digests are in the report
-    for item in ("FILES01",):
+    items = [p.name for p in (case / "evidence").iterdir()]
+    assert "FILES01" in items
+    for item in items:
         seal = json.loads((case / "evidence" / item / f"{item}.seal.json").read_text("utf-8"))
         sha = next(d for d in seal["combined"]["digests"] if d.startswith("sha256:"))
         assert sha.split(":", 1)[1] in vi
+    if "USB01" in items:  # disk acquisition to E01 is in this build
+        need_peer("ewfverify")
+        e01 = case / "evidence" / "USB01" / "USB01.E01"
+        out = subprocess.run(["ewfverify", "-q", str(e01)], capture_output=True, text=True)
+        assert out.returncode == 0 and "SUCCESS" in out.stdout, out.stdout + out.stderr
     # the printed commands name real paths
     assert any(c.startswith("pdfsig ") for c in doc["verify_commands"])
     # the case verifies with the ledger too
