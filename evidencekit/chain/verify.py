@@ -25,12 +25,12 @@ from typing import Any
 
 from cryptography import x509
 
-from evidencekit.chain import merkle
+from evidencekit.chain import keys, merkle
 from evidencekit.chain.checkpoint import Checkpoint, verify_checkpoint
 from evidencekit.chain.events import CASE_LEVEL_KINDS, ItemState, Light, Party, check_bytes
 from evidencekit.chain.ledger import EventRow, LedgerStore
 from evidencekit.errors import CustodyError, IntegrityError
-from evidencekit.identity import cert_pem, load_cert_pem, verify_signature
+from evidencekit.identity import cert_pem, load_cert_pem
 
 PARALLEL_THRESHOLD = 4000
 CHUNK = 2000
@@ -113,7 +113,7 @@ def _check_one(
         problems.append(
             ("unknown-signer", f"signed by {signer[:16]}…, which is not pinned or trusted")
         )
-    elif not verify_signature(cert, data, sig):
+    elif not keys.verify(signer, cert, data, sig):
         problems.append(("bad-signature", "signature does not match the event's bytes"))
     try:
         light = check_bytes(data)

@@ -110,3 +110,40 @@ def test_signed_note_format(ident: Identity) -> None:
             verify_checkpoint(bad, trusted)
     with pytest.raises(IntegrityError, match="unknown"):
         verify_checkpoint(text, {})
+
+
+def test_cached_key_verification(ident: Identity, ek_home: Any) -> None:
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    from evidencekit.chain import keys
+    from evidencekit.identity import verify_signature
+
+    data = "sự kiện".encode()
+    sig = ident.sign(data)
+    fp = ident.fingerprint
+    for _ in range(2):  # second time from the cache
+        assert keys.verify(fp, ident.certificate, data, sig)
+        assert not keys.verify(fp, ident.certificate, data + b"x", sig)
+    other = IdentityStore(ek_home).create("Người khác", PASSPHRASE.encode())
+    # same fingerprint key, another certificate object: the cache must not answer for it
+    assert not keys.verify(fp, other.certificate, data, sig)
+    assert verify_signature(ident.certificate, data, sig)
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "rsa")])
+    now = dt.datetime.now(dt.UTC)
+    rsa_cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(rsa_key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(rsa_key, hashes.SHA256())
+    )
+    assert not keys.verify("rsa", rsa_cert, data, sig)
