@@ -529,7 +529,10 @@ def item_from_documents(
         item_id=item_id,
         kind=kind,
         description=nfc(description),
-        evidence_number=nfc(_get(seal, "evidence_number", "facts.evidence_number") or ""),
+        evidence_number=nfc(
+            _get(seal, "evidence_number", "facts.evidence_number", "facts.options.evidence_number")
+            or ""
+        ),
         status=_get(seal, "status"),
         content_size=content_size,
         content_digests=content_digests,

@@ -137,6 +137,13 @@ def build_model(
             )
     ledger = _ledger_snapshot(case)
     custody = custody_from_events(ledger.events)
+    if not items:
+        # In the order the ledger first saw them (acquired before collected from it), then the rest.
+        first: dict[str, int] = {}
+        for entry in custody:
+            if entry.item_id is not None:
+                first.setdefault(entry.item_id, entry.seq)
+        wanted.sort(key=lambda i: (first.get(i, len(custody)), i))
     sections = []
     attachments: list[Attachment] = []
     seal_digests: dict[str, str] = {}
