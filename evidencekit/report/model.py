@@ -362,7 +362,7 @@ def _extents(facts: Any, seal: Mapping[str, Any]) -> tuple[Extent, ...]:
                 length = _int(_get(entry, "length", "size", "len"))
                 if off is None or length is None:
                     continue
-                err = _get(entry, "errno_name", "error", "errno", "reason")
+                err = _get(entry, "errno", "errno_name", "error", "reason")
                 out.append(Extent(off, length, _errno_text(err)))
             elif isinstance(entry, list | tuple) and len(entry) >= 2:
                 off, length = _int(entry[0]), _int(entry[1])
