@@ -50,6 +50,30 @@ def make_tree(root: Path) -> int:
     return total
 
 
+def cpu_idle(seconds: float = 1.0) -> float:
+    """Share of CPU time idle over `seconds` (from /proc/stat), 0..1."""
+
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat") as fh:
+            fields = [int(x) for x in fh.readline().split()[1:]]
+        return sum(fields), fields[3] + fields[4]
+
+    t0, i0 = sample()
+    time.sleep(seconds)
+    t1, i1 = sample()
+    return (i1 - i0) / max(1, t1 - t0)
+
+
+def wait_idle(minutes: float) -> float:
+    """Wait (up to `minutes`) until the CPU is at least 85% idle; return the last idle share."""
+    deadline = time.monotonic() + minutes * 60
+    idle = cpu_idle()
+    while idle < 0.85 and time.monotonic() < deadline:
+        time.sleep(5)
+        idle = cpu_idle()
+    return idle
+
+
 def run_baseline(tree: Path, out: Path) -> float:
     t0 = time.perf_counter()
     subprocess.run(
@@ -72,6 +96,10 @@ def main() -> None:
     ap.add_argument("--dir", type=Path, default=None, help="work folder (default: a temp dir)")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument(
+        "--wait-idle", type=float, default=0.0, metavar="MINUTES",
+        help="before each round wait up to MINUTES for the CPU to be >= 85%% idle",
+    )  # fmt: skip
     args = ap.parse_args()
     for tool in ("tar", "hashdeep"):
         if shutil.which(tool) is None:
@@ -92,6 +120,11 @@ def main() -> None:
             "ours md5,sha1,sha256": [],
         }
         for r in range(args.rounds):
+            idle = wait_idle(args.wait_idle) if args.wait_idle else cpu_idle()
+            print(
+                f"round {r + 1}: CPU idle before it {idle:.0%}, load {os.getloadavg()[0]:.2f}",
+                flush=True,
+            )
             for name in runs:
                 out = work / f"out-{r}-{name.replace(' ', '_').replace(',', '-')}"
                 out.mkdir()
