@@ -99,3 +99,20 @@ def test_the_seal_helpers_format_is_understood() -> None:
     assert item.window_count == 16 and item.window_algorithms == ("sha256",)
     assert item.read_errors[0].error == "EIO (5)"
     assert item.sealed_by == "Nguyễn Bá Tùng" and item.sealed_at is not None
+
+
+def test_typed_text_is_nfc_but_file_names_stay_as_stored(tmp_path: Path) -> None:
+    import dataclasses
+    import unicodedata
+
+    nfd_name = unicodedata.normalize("NFD", "Thư mục/Nguyễn Bá Tùng.txt")
+    seal = {"item": "X1", "kind": "tar", "description": unicodedata.normalize("NFD", RECEIVER)}
+    manifest = {"files": [{"path": nfd_name, "size": 1, "digests": {"sha256": "5" * 64}}]}
+    item = item_from_documents("X1", seal, manifest)
+    assert item.description == RECEIVER  # NFC
+    assert item.files[0].path == nfd_name  # untouched
+    pdf = tmp_path / "nfd.pdf"
+    pdf.write_bytes(render_pdf(dataclasses.replace(model(), items=(item,))))
+    text = pdftotext(pdf)
+    assert RECEIVER in text
+    assert nfd_name in text and unicodedata.normalize("NFC", nfd_name) not in text
