@@ -37,6 +37,7 @@ from evidencekit.acquire.writers import (
 )
 from evidencekit.errors import (
     AcquisitionError,
+    CustodyError,
     EvidenceKitError,
     IntegrityError,
     InterruptedError_,
@@ -265,6 +266,12 @@ def acquire_disk(
     if options.format == "e01":  # the E01 hash/digest sections need them
         hash_algorithms = tuple(dict.fromkeys(("md5", "sha1", *algorithms)))
     item_dir = case.item_dir(item_id)
+    if hasattr(case, "is_pinned") and not case.is_pinned(identity.fingerprint):
+        raise CustodyError(
+            f"examiner {identity.name!r} is not pinned in case {str(case.path)!r}: the "
+            "acquisition could not be recorded in its custody ledger",
+            hint="ask the case's examiner to run: evidencekit case add-examiner CERT.pem",
+        )
     if item_dir.exists() and any(item_dir.iterdir()):
         raise AcquisitionError(
             f"evidence item {item_id!r} already exists in {str(item_dir)!r}",
@@ -458,6 +465,10 @@ def _acquire(
         for alg, hexd in result.hashes.digests.items():
             lg.add(f"  {alg:8} {hexd}")
 
+    def step(done: int) -> None:
+        if on_progress is not None:
+            on_progress(done, 0)
+
     verification: dict[str, Any] = {}
     integrity_problem: str | None = None
     verify_interrupted = False
@@ -472,7 +483,9 @@ def _acquire(
                     on_phase(f"verifying {label}", result.size)
                 lg.event(f"verifying the {label}: re-reading {', '.join(p.name for p in paths)}")
                 try:
-                    again = hash_image(paths, "e01" if kind == "e01" else "raw", algorithms)
+                    again = hash_image(
+                        paths, "e01" if kind == "e01" else "raw", algorithms, on_progress=step
+                    )
                 except (OSError, EvidenceKitError) as exc:
                     verification[label] = f"unreadable: {exc}"
                     integrity_problem = f"the {label} cannot be read back: {exc}"
@@ -491,7 +504,7 @@ def _acquire(
                     on_phase("re-reading the source", result.size)
                 lg.event("verifying the source: reading it again")
                 try:
-                    again, again_bad = hash_source(src, algorithms)
+                    again, again_bad = hash_source(src, algorithms, on_progress=step)
                     same = all(again.digests[a] == result.hashes.digests[a] for a in algorithms)
                     verification["source"] = "match" if same else "DIFFERENT"
                     if not same:

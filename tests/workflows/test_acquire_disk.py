@@ -322,3 +322,17 @@ def test_set_readonly_is_restored(case_dir: Path, tmp_path: Path) -> None:
             os.close(fd)
     log = (case_dir / "evidence" / "RO" / "RO.log").read_text()
     assert "BLKROSET 1" in log and "BLKROSET 0: read-only flag restored" in log
+
+
+def test_unpinned_examiner_is_refused_before_reading(
+    case_dir: Path, ek_home: Path, tmp_path: Path
+) -> None:
+    from evidencekit.errors import CustodyError
+    from evidencekit.identity import IdentityStore
+    from tests.conftest import PASSPHRASE
+
+    other = IdentityStore(ek_home).create("Trương Đình Bủng", PASSPHRASE.encode())
+    src = _source(tmp_path, 4096)
+    with pytest.raises(CustodyError, match="not pinned"):
+        acquire_disk(Case.open(case_dir), other, src, "NP", AcquireOptions())
+    assert not (case_dir / "evidence" / "NP").exists()
