@@ -174,6 +174,8 @@ FACT_LABELS: dict[str, dict[str, str]] = {
         "vi": "Sector vật lý (byte)",
         "en": "Physical sector (bytes)",
     },
+    "source_model": {"vi": "Model thiết bị", "en": "Device model"},
+    "source_serial": {"vi": "Số sê-ri", "en": "Serial number"},
     "source_identity_vendor": {"vi": "Nhà sản xuất", "en": "Vendor"},
     "source_identity_model": {"vi": "Model thiết bị", "en": "Device model"},
     "source_identity_serial": {"vi": "Số sê-ri", "en": "Serial number"},

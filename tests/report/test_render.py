@@ -116,3 +116,12 @@ def test_typed_text_is_nfc_but_file_names_stay_as_stored(tmp_path: Path) -> None
     text = pdftotext(pdf)
     assert RECEIVER in text
     assert nfd_name in text and unicodedata.normalize("NFC", nfd_name) not in text
+
+
+def test_fact_labels_exist_in_both_languages() -> None:
+    from evidencekit.report.i18n import FACT_LABELS, fact_label
+
+    for key, entry in FACT_LABELS.items():
+        assert set(entry) == set(LANGUAGES), key
+    assert fact_label("vi", "source.identity.model") == "Model thiết bị"
+    assert fact_label("en", "some.unknown_fact") == "some.unknown_fact"
