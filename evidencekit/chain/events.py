@@ -71,6 +71,16 @@ def _plain(value: Any) -> bool:
     return False
 
 
+def plain_json(value: Any) -> bool:
+    """True when `value` is made of JSON strings, safe ints, bools, nulls, lists and objects
+    only (no floats), so it reads back from JSON exactly as it is."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and plain_json(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(plain_json(v) for v in value)
+    return not isinstance(value, tuple) and _plain(value)
+
+
 def canonical(obj: dict[str, Any], details: Any = None) -> bytes:
     """RFC 8785 bytes of an event body.
 
@@ -253,7 +263,7 @@ def normalise_digests(digests: Mapping[str, str] | None) -> dict[str, str]:
     for alg, value in (digests or {}).items():
         v = value.split(":", 1)[1] if ":" in value else value
         v = v.strip().lower()
-        if not v or any(c not in "0123456789abcdef" for c in v):
+        if not _HEX.match(v):
             raise CustodyError(f"digest {alg}={value!r} is not hexadecimal")
         out[alg.lower()] = v
     return out
@@ -266,6 +276,7 @@ BODY_KEYS = frozenset(
         "override", "digests", "details",
     }
 )  # fmt: skip
+_HEX = re.compile(r"^[0-9a-f]+$")
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 
 Light = tuple[

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from cryptography import x509
 
 from evidencekit.case import Case
-from evidencekit.chain.events import Party, SignedEvent, clean_text, normalise_digests
+from evidencekit.chain.events import Party, SignedEvent, clean_text, normalise_digests, plain_json
 from evidencekit.chain.ledger import AppendResult, Draft, Ledger
 from evidencekit.chain.proof import ConsistencyResult
 from evidencekit.chain.verify import LedgerStatus
@@ -112,6 +112,8 @@ def _jsonable(details: Mapping[str, Any] | None) -> dict[str, Any]:
     text), so the signed event reads back exactly as it was recorded."""
     if not details:
         return {}
+    if isinstance(details, dict) and plain_json(details):
+        return dict(details)
     try:
         out = json.loads(
             json.dumps(dict(details), ensure_ascii=False, default=str, allow_nan=False)
