@@ -242,3 +242,17 @@ def test_case_without_items(runner: CliRunner, case_dir: Path, identity: Identit
     assert "Không có vật chứng nào." in text and "mở vụ án" in text
     res = runner.invoke(cli, ["--case", str(case_dir), "report", "verify", str(pdf)])
     assert res.exit_code == 0, res.output
+
+
+def test_item_without_seal_and_corrupt_seal(
+    runner: CliRunner, case_dir: Path, identity: Identity
+) -> None:
+    (case_dir / "evidence" / "EMPTY01").mkdir()
+    pdf = _build(runner, case_dir)
+    assert "EMPTY01" in pdftotext(pdf)
+    bad = case_dir / "evidence" / "BAD01"
+    bad.mkdir()
+    (bad / "BAD01.seal.json").write_bytes(b'{"item": "BAD01", truncated')
+    res = runner.invoke(cli, ["--case", str(case_dir), "report", "build"])
+    assert res.exit_code == 1
+    assert "BAD01.seal.json" in res.output and "not valid JSON" in res.output
