@@ -17,8 +17,9 @@ from __future__ import annotations
 import logging
 import os
 import struct
+import threading
 import zlib
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ _MAX_HEADER = 16 << 20  # a header/header2 section larger than this is not a hea
 _MAX_CHUNK = 64 << 20
 _MEDIA_TYPE_NAMES = {v: k for k, v in MEDIA_TYPES.items()}
 _BATCH = 32
+_MAX_OPEN = 32
 
 
 class EwfFormatError(SourceError):
@@ -218,15 +220,17 @@ class EwfImage:
         self.info = EwfInfo()
         self.chunks: list[Chunk] = []
         self.problems: list[str] = []  # structural, non-fatal (a table2 that differs …)
-        self._fds: list[int] = []
+        # A 2 TB disk in 2 GiB segments is a thousand files: keep only a few open at a time.
+        self._fds: OrderedDict[int, int] = OrderedDict()
+        self._lock = threading.Lock()
         self._pos = 0
         try:
-            for path in self.paths:
-                self._fds.append(os.open(path, os.O_RDONLY | os.O_CLOEXEC))
             self._parse()
         except OSError as exc:
             self.close()
-            raise EwfFormatError(f"cannot read E01 {exc.filename}: {exc.strerror}") from exc
+            raise EwfFormatError(
+                f"cannot read E01 {exc.filename or self.paths[0]}: {exc.strerror or exc}"
+            ) from exc
         except BaseException:
             self.close()
             raise
@@ -240,9 +244,23 @@ class EwfImage:
         self.close()
 
     def close(self) -> None:
-        for fd in self._fds:
-            os.close(fd)
-        self._fds = []
+        with self._lock:
+            for fd in self._fds.values():
+                os.close(fd)
+            self._fds.clear()
+
+    def _pread(self, seg: int, length: int, offset: int) -> bytes:
+        # Under the lock: another thread must not close (and the kernel reuse) the fd mid-read.
+        with self._lock:
+            fd = self._fds.get(seg)
+            if fd is None:
+                fd = os.open(self.paths[seg], os.O_RDONLY | os.O_CLOEXEC)
+                self._fds[seg] = fd
+                while len(self._fds) > _MAX_OPEN:
+                    os.close(self._fds.popitem(last=False)[1])
+            else:
+                self._fds.move_to_end(seg)
+            return os.pread(fd, length, offset)
 
     @property
     def size(self) -> int:
@@ -259,7 +277,7 @@ class EwfImage:
     def _read(self, seg: int, offset: int, length: int, file_size: int, what: str) -> bytes:
         if offset < 0 or length < 0 or offset + length > file_size:
             raise self._fail(seg, offset, f"{what} extends past the end of the file")
-        data = os.pread(self._fds[seg], length, offset)
+        data = self._pread(seg, length, offset)
         if len(data) != length:
             raise self._fail(seg, offset, f"short read of {what}")
         return data
@@ -271,7 +289,7 @@ class EwfImage:
             if done:
                 self.problems.append(f"{path.name}: segment after the one with the done section")
                 break
-            file_size = os.fstat(self._fds[seg]).st_size
+            file_size = path.stat().st_size
             head = self._read(seg, 0, 13, file_size, "file header")
             if head[:8] != FILE_SIGNATURE or head[8] != 1:
                 raise self._fail(seg, 0, "not an EWF (E01) file header")
@@ -441,7 +459,10 @@ class EwfImage:
         """The chunk's media bytes and None, or zeros and what is wrong with it."""
         start, end = self.chunk_range(chunk.index)
         want = end - start
-        data = os.pread(self._fds[chunk.segment], chunk.stored, chunk.offset)
+        try:
+            data = self._pread(chunk.segment, chunk.stored, chunk.offset)
+        except OSError as exc:
+            return bytes(want), f"cannot be read: {exc.strerror or exc}"
         if len(data) != chunk.stored:
             return bytes(want), "stored data truncated"
         if chunk.compressed:

@@ -179,3 +179,17 @@ def test_stored_digest_mismatch_is_reported(image: tuple[bytes, list[Path]]) -> 
         res = img.verify()
     assert not res.ok and not res.chunk_problems
     assert any("differs from the stored" in p for p in res.problems)
+
+
+def test_many_segments_with_few_open_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from evidencekit.acquire import ewf_reader
+
+    monkeypatch.setattr(ewf_reader, "_MAX_OPEN", 2)
+    data = mixed_source(tmp_path / "src.raw")
+    paths = write_e01(data, tmp_path / "img", compression="none", segment_size=1 << 20)
+    assert len(paths) == 4
+    with EwfImage(paths[0]) as img:
+        res = img.verify()
+        assert res.ok, res
+        assert len(img._fds) <= 2
+    assert res.digests["md5"] == hashlib.md5(data).hexdigest()
