@@ -614,6 +614,7 @@ _NOISY_DETAILS = {
     "bytes_hashed",
     "ok",
     "kind",
+    "report_id",
 }
 
 

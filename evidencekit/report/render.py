@@ -820,7 +820,7 @@ def _custody(model: ReportModel, st: dict[str, ParagraphStyle]) -> list[Flowable
     out: list[Flowable] = [PageBreak(), _p(label(lang, "custody"), st["h1"])]
     if not model.custody:
         return [*out, _p(label(lang, "no_custody"), st["body"])]
-    widths = [10 * mm, 30 * mm, 22 * mm, 24 * mm, 30 * mm, BODY_W - 116 * mm]
+    widths = [9 * mm, 42 * mm, 17 * mm, 21 * mm, 27 * mm, BODY_W - 116 * mm]
     header = [label(lang, k) for k in ("seq", "when", "item", "what", "who")]
     header.append(
         f"{label(lang, 'counterpart')} / {label(lang, 'where')} / {label(lang, 'purpose')}"
