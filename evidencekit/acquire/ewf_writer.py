@@ -444,6 +444,11 @@ class EwfWriter:
                 f"{meta.bytes_per_sector}-byte sectors: E01 stores whole sectors",
                 hint="acquire it as raw instead",
             )
+        if -(-media_size // meta.chunk_size) > 0xFFFFFFFF:
+            raise UsageError(
+                f"media of {media_size} bytes has more chunks than E01 can count",
+                hint="use more sectors per chunk, or raw",
+            )
         smallest = max(MIN_SEGMENT_SIZE, 4 * meta.chunk_size)
         if segment_size < smallest:
             raise UsageError(
@@ -547,7 +552,13 @@ class EwfWriter:
             assert seg is not None
             self._close_sectors()
             if self._errors:
-                seg.section("error2", error2_bytes(_merge(self._errors)))
+                extents = _merge(self._errors)
+                # error2 holds 32-bit sector numbers: extents past 2 TiB (512-byte sectors) are
+                # only in the seal, the log and the map.
+                kept = [(a, min(n, 0xFFFFFFFF - a)) for a, n in extents if a < 0xFFFFFFFF]
+                if len(kept) != len(extents) or kept != extents:
+                    log.warning("error2 cannot hold unreadable extents past sector 2^32")
+                seg.section("error2", error2_bytes(kept))
             seg.section("digest", digest_bytes(md5, sha1))
             seg.section("hash", hash_bytes(md5))
             seg.section("done", b"", last=True)
