@@ -125,3 +125,14 @@ def test_fact_labels_exist_in_both_languages() -> None:
         assert set(entry) == set(LANGUAGES), key
     assert fact_label("vi", "source.identity.model") == "Model thiết bị"
     assert fact_label("en", "some.unknown_fact") == "some.unknown_fact"
+
+
+def test_drawings_are_vectors_not_images(tmp_path: Path) -> None:
+    from tests.conftest import need_peer
+    from tests.report.conftest import run
+
+    need_peer("pdfimages")
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(render_pdf(model("vi")))
+    listing = run("pdfimages", "-list", str(pdf)).stdout.splitlines()
+    assert len(listing) == 2, listing  # the header lines only: QR, media map, lanes are vectors
