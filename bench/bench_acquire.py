@@ -35,8 +35,8 @@ RSS_LIMIT_MB = 200.0
 SHM = Path("/dev/shm")
 
 
-def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MB) of one child run, its output discarded."""
+def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, float]:
+    """(wall seconds, peak RSS in MB, CPU seconds) of one child run, its output discarded."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     _pid, status, usage = os.wait4(proc.pid, 0)
@@ -45,7 +45,7 @@ def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float
     err = proc.stderr.read() if proc.stderr else b""
     if code != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({code}): {err.decode()}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def cpu_idle(seconds: float = 2.0) -> float:
@@ -129,8 +129,8 @@ def main() -> int:
         warm.write_bytes(b"w" * 4096)
         run([*EK, "--case", str(case), "acquire", "disk", str(warm), "--item", "WARM"], env)
         idle = wait_idle(0.85, args.wait_idle) if args.wait_idle else cpu_idle()
-        ours: list[tuple[float, float]] = []
-        theirs: list[tuple[float, float]] = []
+        ours: list[tuple[float, float, float]] = []
+        theirs: list[tuple[float, float, float]] = []
         for i in range(args.repeat):
             item = f"B{i}"
             ours.append(
@@ -168,25 +168,35 @@ def main() -> int:
                 )
             )
             out.unlink()
-        best_ours = min(w for w, _ in ours)
-        best_theirs = min(w for w, _ in theirs)
-        rss = max(r for _, r in ours)
+        best_ours = min(w for w, _, _ in ours)
+        best_theirs = min(w for w, _, _ in theirs)
+        rss = max(r for _, r, _ in ours)
         mb = size / 1e6
         rows = [
-            ("evidencekit acquire disk (raw, md5+sha1+sha256, --no-verify)", best_ours, rss),
-            ("dc3dd hash=md5 hash=sha1 hash=sha256", best_theirs, max(r for _, r in theirs)),
+            (
+                "evidencekit acquire disk (raw, md5+sha1+sha256, --no-verify)",
+                best_ours,
+                rss,
+                min(c for _, _, c in ours),
+            ),
+            (
+                "dc3dd hash=md5 hash=sha1 hash=sha256",
+                best_theirs,
+                max(r for _, r, _ in theirs),
+                min(c for _, _, c in theirs),
+            ),
         ]
         ratio = best_theirs / best_ours
         lines = [
-            "| command | best wall (s) | MB/s | peak RSS (MB) |",
-            "|---|---|---|---|",
-            *[f"| {name} | {w:.2f} | {mb / w:.0f} | {r:.0f} |" for name, w, r in rows],
+            "| command | best wall (s) | MB/s | CPU s (user+sys) | peak RSS (MB) |",
+            "|---|---|---|---|---|",
+            *[f"| {name} | {w:.2f} | {mb / w:.0f} | {c:.2f} | {r:.0f} |" for name, w, r, c in rows],
             "",
             f"Throughput ratio ours/dc3dd: {ratio:.2f}x (target >= 3x): "
             f"{'PASS' if ratio >= 3 else 'FAIL'}; peak RSS {rss:.0f} MB (target <= "
             f"{RSS_LIMIT_MB:.0f} MB): {'PASS' if rss <= RSS_LIMIT_MB else 'FAIL'}.",
-            f"All runs (s): ours {[round(w, 2) for w, _ in ours]}, dc3dd "
-            f"{[round(w, 2) for w, _ in theirs]}; CPU idle before the runs {idle:.0%}.",
+            f"All runs (wall s): ours {[round(w, 2) for w, _, _ in ours]}, dc3dd "
+            f"{[round(w, 2) for w, _, _ in theirs]}; CPU idle before the runs {idle:.0%}.",
         ]
         print("\n".join(lines))
         if args.record:
