@@ -148,7 +148,9 @@ def test_custody_flow(
     # consistency from the old checkpoint, and its proof checked offline
     cons = tmp_path / "cons.json"
     res = _ok(invoke(*c, "custody", "consistency", str(cp), "--out", str(cons)))
-    assert "Consistent" in res.stdout
+    assert "Consistent" in res.stderr
+    res = _ok(invoke(*c, "custody", "consistency", str(cp)))
+    assert json.loads(res.stdout) == json.loads(cons.read_text())
     res = _ok(invoke("custody", "verify-proof", str(cons), *certs))
     assert "Consistency proof OK" in res.stdout
     bad = json.loads(cons.read_text())

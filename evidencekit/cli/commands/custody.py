@@ -476,19 +476,21 @@ def verify_proof(
 def consistency(app: App, old_checkpoint: Path, trust: tuple[Path, ...], out: Path | None) -> None:
     """Prove the current ledger extends OLD_CHECKPOINT (e.g. one printed in an earlier report).
 
-    Exits 3 when it does not. With --out, the proof JSON is written for offline checking.
+    Writes the consistency proof (JSON, for `verify-proof`) to stdout or --out; exits 3 when the
+    ledger does not extend the old checkpoint.
     """
     from evidencekit.workflows.custody import consistency_from
 
     res = consistency_from(app.case(), _read_text(old_checkpoint, "checkpoint"), _trust(trust))
-    if out is not None:
-        _write_out(out, (json.dumps(res.proof, ensure_ascii=False, indent=2) + "\n").encode())
-    app.emit(
-        "evidencekit/custody-consistency/1",
-        res.to_dict(),
+    message = (
         f"Consistent: the ledger (tree size {res.new.checkpoint.size}) extends the checkpoint "
-        f"of tree size {res.old.checkpoint.size} signed by {res.old.signer_name}",
+        f"of tree size {res.old.checkpoint.size} signed by {res.old.signer_name}"
     )
+    if app.json and out is None:
+        app.emit("evidencekit/custody-consistency/1", res.to_dict(), None)
+    else:
+        _write_out(out, (json.dumps(res.proof, ensure_ascii=False, indent=2) + "\n").encode())
+    app.info(message)
 
 
 @custody.command("export")
