@@ -12,7 +12,8 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Iterator
+import struct
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from evidencekit.acquire.filesystems import FileEntry
@@ -27,6 +28,42 @@ _KIND = {
     stat.S_IFBLK: "b",
     stat.S_IFSOCK: "s",
 }
+
+
+_STATX_BTIME = 0x800
+_AT_SYMLINK_NOFOLLOW = 0x100
+_AT_FDCWD = -100
+
+
+def _load_statx() -> Callable[[bytes, bool], int | None]:
+    """Birth time through statx(2) (Python 3.11's os.stat has none on Linux); None when the
+    C library, the kernel or the file system does not give one."""
+    try:
+        import ctypes
+        import ctypes.util
+
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        func = libc.statx
+    except (OSError, AttributeError):
+        return lambda path, follow: None
+    func.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_uint, ctypes.c_void_p]
+    buf = ctypes.create_string_buffer(256)
+    mask_fmt, btime_fmt = struct.Struct("<I"), struct.Struct("<qI")
+
+    def birth_ns(path: bytes, follow: bool) -> int | None:
+        flags = 0 if follow else _AT_SYMLINK_NOFOLLOW
+        if func(_AT_FDCWD, path, flags, _STATX_BTIME, buf) != 0:
+            return None
+        raw = buf.raw
+        if not mask_fmt.unpack_from(raw, 0)[0] & _STATX_BTIME:
+            return None
+        sec, nsec = btime_fmt.unpack_from(raw, 80)  # struct statx: stx_btime at offset 80
+        return sec * 1_000_000_000 + nsec
+
+    return birth_ns
+
+
+_birth_ns = _load_statx()
 
 
 def _xattrs(path: bytes, follow: bool) -> tuple[tuple[tuple[bytes, bytes], ...], str | None]:
@@ -114,6 +151,7 @@ class LiveFileSystem:
             mtime_ns=st.st_mtime_ns,
             atime_ns=st.st_atime_ns,
             ctime_ns=st.st_ctime_ns,
+            crtime_ns=_birth_ns(where, self.follow),
             link_target=link,
             device=device,
             xattrs=xattrs,

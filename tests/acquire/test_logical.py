@@ -385,3 +385,24 @@ def test_nfc_and_nfd_names_stay_distinct_and_exact(tmp_path: Path) -> None:
     # a typed (NFC) pattern matches both spellings; what is stored stays exact
     coll, _ = run_collect([live], tmp_path / "o2", includes=("nguyễn*",), ignore_case=True)
     assert {f.entry.path for f in coll.files if f.entry.kind == "r"} == {nfc.encode(), nfd.encode()}
+
+
+@pytest.mark.peer
+def test_live_birth_time_matches_coreutils_stat(tmp_path: Path) -> None:
+    need_peer("stat")
+    live = tmp_path / "live"
+    live.mkdir()
+    (live / "tệp.txt").write_bytes(b"x")
+    birth = subprocess.run(
+        ["stat", "-c", "%W", str(live / "tệp.txt")], capture_output=True, check=True, text=True
+    ).stdout.strip()
+    if birth in ("0", "-"):
+        pytest.skip("this file system keeps no birth time")
+    collection, outputs = run_collect([live], tmp_path / "out")
+    rec = next(f for f in collection.files if f.entry.path == "tệp.txt".encode())
+    assert rec.entry.crtime_ns is not None
+    assert rec.entry.crtime_ns // 1_000_000_000 == int(birth)
+    with tarfile.open(outputs.container, encoding="utf-8") as tar:
+        pax = tar.getmember("live/tệp.txt").pax_headers
+    secs, frac = divmod(rec.entry.crtime_ns, 1_000_000_000)
+    assert pax["LIBARCHIVE.creationtime"] == f"{secs}.{frac:09d}"
