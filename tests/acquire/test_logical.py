@@ -204,7 +204,11 @@ def eio_mount(tmp_path: Path) -> Iterator[Path]:
         yield mnt
     finally:
         subprocess.run(["fusermount", "-u", str(mnt)], check=False, capture_output=True)
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # never mounted, or stuck: end the process we started
+            proc.kill()
+            proc.wait()
 
 
 def build_live(root: Path) -> None:
