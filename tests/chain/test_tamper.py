@@ -277,3 +277,20 @@ def test_parallel_verification_finds_the_same(ledger_case: Path) -> None:
     two = verify_custody(case, workers=2)
     assert not two.ok and two.problems == one.problems
     assert two.first_bad_event == 3
+
+
+def test_deleted_checkpoints(ledger_case: Path, invoke: Any) -> None:
+    with raw_db(ledger_case) as db:
+        db.execute("DELETE FROM checkpoints WHERE id > 3")
+    code, doc = _verify(invoke, ledger_case)
+    assert code == 3
+    assert doc["first_bad_event"] == 3
+    assert any(p["kind"] == "uncovered" for p in doc["problems"])
+
+
+def test_dropped_table(ledger_case: Path, invoke: Any) -> None:
+    with raw_db(ledger_case) as db:
+        db.execute("DROP TABLE nodes")
+    res = invoke("--case", str(ledger_case), "custody", "verify")
+    assert res.exit_code == 3
+    assert "damaged" in res.stderr or "altered" in res.stderr
