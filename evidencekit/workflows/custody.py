@@ -52,9 +52,18 @@ def resolve_party(case: Case, name_or_fp: str) -> Party:
     if not text:
         raise CustodyError("the counterpart's name is empty")
     key = text.lower().replace(":", "")
-    for e in case.info.examiners:
-        if e.name == text or (len(key) >= 8 and e.fingerprint.startswith(key)):
-            return Party(e.name, e.fingerprint)
+    matches = [
+        e
+        for e in case.info.examiners
+        if e.name == text or (len(key) >= 8 and e.fingerprint.startswith(key))
+    ]
+    if len(matches) > 1:
+        raise CustodyError(
+            f"{len(matches)} pinned examiners match {text!r}",
+            hint="name the recipient by certificate fingerprint (8+ hex digits)",
+        )
+    if matches:
+        return Party(matches[0].name, matches[0].fingerprint)
     return Party(text, None)
 
 

@@ -118,3 +118,18 @@ def test_details_are_plain_json(case_dir: Path, identity: Identity) -> None:
     assert verify_custody(case).ok
     with pytest.raises(CustodyError, match="JSON"):
         record_event(case, identity, "note", "C1", details={"x": float("nan")})
+
+
+def test_counterpart_resolution(case_dir: Path, identity: Identity, ek_home: Path) -> None:
+    from evidencekit.workflows.casework import add_examiner
+    from evidencekit.workflows.custody import resolve_party
+
+    case = Case.open(case_dir)
+    assert resolve_party(case, "Nguyễn Bá Tùng").fingerprint == identity.fingerprint
+    assert resolve_party(case, identity.fingerprint[:8]).name == "Nguyễn Bá Tùng"
+    assert resolve_party(case, " Lê Văn C ").fingerprint is None
+    namesake = IdentityStore(ek_home).create("Nguyễn Bá Tùng", PASSPHRASE.encode())
+    add_examiner(case, namesake.certificate)
+    with pytest.raises(CustodyError, match="2 pinned examiners"):
+        resolve_party(case, "Nguyễn Bá Tùng")
+    assert resolve_party(case, namesake.fingerprint[:12]).fingerprint == namesake.fingerprint
