@@ -388,6 +388,9 @@ def _guarded(func: Callable[[], list[Problem]], item: str) -> list[Problem]:
         return list(func())
     except EvidenceKitError as exc:
         return [Problem("unreadable-file", item, exc.message)]
+    except OSError as exc:  # a plug-in's raw I/O error still becomes a reported problem
+        where = f" {exc.filename}" if exc.filename else ""
+        return [Problem("unreadable-file", item, f"read error{where}: {exc.strerror or exc}")]
 
 
 def _failed(seal_path: Path, problem: Problem) -> VerifyStatus:
