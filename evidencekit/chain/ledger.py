@@ -339,9 +339,6 @@ class SQLiteStore:
         row = self.conn.execute("SELECT COALESCE(MAX(seq) + 1, 0) FROM events").fetchone()
         return int(row[0])
 
-    def count(self) -> int:
-        return int(self.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0])
-
     def rows(
         self, start: int = 0, end: int | None = None, item: str | bool | None = False
     ) -> Iterator[EventRow]:
