@@ -195,3 +195,27 @@ def test_usage_errors(case_dir: Path, raw_item: bytes) -> None:
     )
     assert code == 2 and "too small" in err
     assert not (case_dir / "evidence" / "N3").exists()
+
+
+def test_split_raw_item_to_e01_and_e01_to_e01(
+    case_dir: Path, identity: Identity, tmp_path: Path
+) -> None:
+    need_peer("ewfverify")
+    data = mixed_source(tmp_path / "whole.raw", size=(2 << 20) + 512)
+    parts = [tmp_path / "SPLIT.001", tmp_path / "SPLIT.002"]
+    parts[0].write_bytes(data[: 1 << 20])
+    parts[1].write_bytes(data[1 << 20 :])
+    _seal_image(case_dir, identity, "SPLIT", parts, "raw")
+    code, out, err = _run(case_dir, "convert", "SPLIT", "--to", "e01", "--item", "S-E01")
+    assert code == 0, err + out
+    code, out, err = _run(
+        case_dir, "convert", "S-E01", "--to", "e01", "--item", "S-BEST", "--compression", "best"
+    )
+    assert code == 0, err + out
+    first = case_dir / "evidence" / "S-BEST" / "S-BEST.E01"
+    res = ewfverify(first)
+    assert "ewfverify: SUCCESS" in res.stdout, res.stdout + res.stderr
+    assert hashlib.md5(data).hexdigest() in res.stdout
+    seal = load_seal(case_dir / "evidence" / "S-BEST" / "S-BEST.seal.json")
+    assert seal.combined is not None
+    assert seal.combined.digests["sha256"] == hashlib.sha256(data).hexdigest()
