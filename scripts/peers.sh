@@ -11,7 +11,7 @@ PACKAGES=(
 COMMANDS=(
   ewfverify ewfinfo ewfacquire img_stat fls icat md5sum sha1sum sha256sum sha512sum b3sum
   dc3dd pdfsig pdftotext pdffonts pdfdetach pdfinfo pdfimages qpdf xmllint mkfs.vfat mcopy mkfs.ext4 losetup hashdeep
-  mkntfs mkfs.exfat qemu-img openssl setfattr sfdisk cryptsetup mount.exfat-fuse fusermount
+  mkntfs mkfs.exfat qemu-img openssl setfattr sfdisk cryptsetup mount.exfat-fuse fusermount debugfs istat
 )
 missing_cmds() {
   local m=()

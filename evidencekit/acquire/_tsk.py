@@ -169,6 +169,7 @@ class TskFileSystem:
         self._local = ftype in _LOCAL_TIME_FS
         self._zone = local_zone or dt.UTC
         self._label = label
+        self._fs_size = int(self._fs.info.block_count) * int(self._fs.info.block_size)
 
     def _times(self, meta: Any) -> dict[str, int | None]:
         names = ("mtime", "atime", "ctime", "crtime", "dtime")
@@ -210,6 +211,16 @@ class TskFileSystem:
         if isinstance(link, str):
             link = link.encode("utf-8", "surrogateescape")
         size = int(meta.size) if kind == "r" else 0
+        error = None
+        ref: tuple[int, None] | None = (int(meta.addr), None)
+        if size > self._fs_size:
+            # Corrupt metadata (or a sparse file larger than its file system): copying would
+            # fill the destination with zeros after the first unreadable block.
+            error = (
+                f"listed size {size} is larger than the file system ({self._fs_size} bytes): "
+                "corrupt metadata or a sparse file; content not copied"
+            )
+            size, ref = 0, None
         base = FileEntry(
             path=path,
             kind=kind,
@@ -221,7 +232,8 @@ class TskFileSystem:
             nlink=int(meta.nlink),
             allocated=allocated,
             link_target=link or None,
-            ref=(int(meta.addr), None),
+            error=error,
+            ref=ref,
             **self._times(meta),  # type: ignore[arg-type]
         )
         yield base
@@ -244,6 +256,14 @@ class TskFileSystem:
                 # $BadClus:$Bad is a sparse stream as large as the volume that lists bad
                 # clusters; it holds no data (Sleuth Kit's icat gives 0 bytes for it).
                 continue
+            stream_error = None
+            stream_ref: tuple[int, tuple[int, int]] | None = (int(meta.addr), (atype, aid))
+            if asize > self._fs_size:
+                stream_error = (
+                    f"listed stream size {asize} is larger than the file system: "
+                    "corrupt metadata; content not copied"
+                )
+                asize, stream_ref = 0, None
             yield FileEntry(
                 path=path,
                 kind="r",
@@ -258,7 +278,8 @@ class TskFileSystem:
                 crtime_ns=base.crtime_ns,
                 allocated=allocated,
                 stream=stream,
-                ref=(int(meta.addr), (atype, aid)),
+                error=stream_error,
+                ref=stream_ref,
             )
 
     def walk(

@@ -205,6 +205,8 @@ class _Collector:
         if e.kind == "r" and max_size is not None and e.size > max_size:
             note = f"not stored: larger than --max-size ({max_size} bytes)"
             return CollectedFile(source, partition, _with_note(e, note), None)
+        if e.kind == "r" and e.error and e.ref is None:
+            return CollectedFile(source, partition, e, None)  # metadata unusable: no content
         member, renamed = self.names.assign(root, e.path, e.stream, e.kind)
         self._current = (source, partition, e, member, renamed)
         if e.kind in ("d", "l", "p", "c", "b"):

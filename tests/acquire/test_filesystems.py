@@ -352,3 +352,29 @@ def test_luks_volume_detected_and_unlocked(tmp_path: Path) -> None:
     # the password never reaches the manifests
     assert b"mat-khau-2024" not in outputs.manifest.read_bytes()
     assert b"mat-khau-2024" not in outputs.dfxml.read_bytes()
+
+
+@pytest.mark.peer
+def test_corrupt_inode_size_is_an_error_not_a_flood(tmp_path: Path) -> None:
+    """An inode whose size field was set to ~4 GiB in a 100 KiB image (debugfs): recorded with
+    its reason, nothing huge written, the rest collected."""
+    need_testdata()
+    need_peer("debugfs", "istat")
+    img = tmp_path / "corrupt.dd"
+    img.write_bytes((IMAGES / "ímynd.dd").read_bytes())
+    subprocess.run(
+        ["debugfs", "-w", "-R", "sif <14> size 0x7fffffffffff", str(img)],
+        check=True,
+        capture_output=True,
+    )
+    istat = subprocess.run(["istat", str(img), "14"], capture_output=True, text=True).stdout
+    assert "size: 4294967295" in istat  # what Sleuth Kit now believes
+    out = tmp_path / "out"
+    out.mkdir()
+    collection, outputs = collect([img], out, "ITEM", CollectOptions())
+    errors = {f.entry.path: f.entry.error for f in collection.errors}
+    assert list(errors) == [b"a_directory/a_file"]
+    assert "larger than the file system" in errors[b"a_directory/a_file"]  # type: ignore[operator]
+    assert outputs.container.stat().st_size < 1 << 20
+    ok = {f.entry.path: f.digests["sha256"] for f in collection.files if f.member and f.digests}
+    assert ok[b"passwords.txt"] == EXT2_FILES["passwords.txt"]
