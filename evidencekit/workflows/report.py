@@ -392,6 +392,13 @@ def verify_report(
         except ValueError:
             problems.append(f"the attached {REPORT_JSON} is not valid JSON")
     report_id = meta.get("report_id") if isinstance(meta.get("report_id"), str) else None
+    examiner = meta.get("examiner") if isinstance(meta.get("examiner"), dict) else {}
+    claimed = examiner.get("fingerprint") if examiner else None
+    if claimed and sig.signer_fingerprint and claimed != sig.signer_fingerprint:
+        problems.append(
+            f"the report names examiner sha256:{claimed[:16]}… but was signed by "
+            f"sha256:{sig.signer_fingerprint[:16]}…"
+        )
     digest = hashlib.sha256(data).hexdigest()
     if case is not None and sig.signed:
         _check_against_case(case, files, meta, digest, problems, notes)

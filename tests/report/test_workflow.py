@@ -256,3 +256,21 @@ def test_item_without_seal_and_corrupt_seal(
     res = runner.invoke(cli, ["--case", str(case_dir), "report", "build"])
     assert res.exit_code == 1
     assert "BAD01.seal.json" in res.output and "not valid JSON" in res.output
+
+
+def test_report_signed_by_someone_else_than_it_names(
+    case_dir: Path, identity: Identity, other_identity: Identity, tmp_path: Path
+) -> None:
+    from evidencekit.case import Case
+    from evidencekit.report.render import render_pdf
+    from evidencekit.report.sign import finish_pdf
+    from evidencekit.workflows.report import build_model, verify_report
+
+    case = Case.open(case_dir)
+    case.add_examiner(other_identity.certificate)  # both pinned
+    model = build_model(case, identity)
+    pdf = tmp_path / "swapped.pdf"
+    pdf.write_bytes(finish_pdf(render_pdf(model), model.attachments, other_identity))
+    result = verify_report(pdf, case=case)
+    assert not result.ok
+    assert any("names examiner" in p for p in result.problems), result.problems
