@@ -62,6 +62,13 @@ def test_demo_builds_a_case_whose_reports_verify(
         e01 = case / "evidence" / "USB01" / "USB01.E01"
         out = subprocess.run(["ewfverify", "-q", str(e01)], capture_output=True, text=True)
         assert out.returncode == 0 and "SUCCESS" in out.stdout, out.stdout + out.stderr
+    # the machine-readable record travels inside the PDF
+    need_peer("pdfdetach")
+    listing = subprocess.run(
+        ["pdfdetach", "-list", str(reports[0])], capture_output=True, text=True, check=True
+    ).stdout
+    for name in ("FILES01.seal.json", "custody.jsonl", "custody.case.jsonld", "checkpoint.txt"):
+        assert name in listing, listing
     # the printed commands name real paths
     assert any(c.startswith("pdfsig ") for c in doc["verify_commands"])
     # the case verifies with the ledger too
