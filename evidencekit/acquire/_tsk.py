@@ -237,8 +237,8 @@ class TskFileSystem:
             **self._times(meta),  # type: ignore[arg-type]
         )
         yield base
-        if kind != "r":
-            return
+        if kind != "r" or ref is None or self.fs_name not in ("NTFS", "HFS+"):
+            return  # (listing a file's attributes makes Sleuth Kit load its whole block map)
         # NTFS alternate data streams and HFS+ resource forks become their own entries.
         try:
             attrs = [

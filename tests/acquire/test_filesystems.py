@@ -356,19 +356,18 @@ def test_luks_volume_detected_and_unlocked(tmp_path: Path) -> None:
 
 @pytest.mark.peer
 def test_corrupt_inode_size_is_an_error_not_a_flood(tmp_path: Path) -> None:
-    """An inode whose size field was set to ~4 GiB in a 100 KiB image (debugfs): recorded with
-    its reason, nothing huge written, the rest collected."""
+    """An inode whose size field was set to 16 MiB in a 100 KiB image (debugfs): recorded with
+    its reason, nothing huge written, the rest collected. (A bogus size of 4 GiB works the same
+    but takes pytsk3 ~40 s: its directory iterator loads each file's block map.)"""
     need_testdata()
-    need_peer("debugfs", "istat")
+    need_peer("debugfs")
     img = tmp_path / "corrupt.dd"
     img.write_bytes((IMAGES / "ímynd.dd").read_bytes())
     subprocess.run(
-        ["debugfs", "-w", "-R", "sif <14> size 0x7fffffffffff", str(img)],
+        ["debugfs", "-w", "-R", "sif <14> size 0x1000000", str(img)],
         check=True,
         capture_output=True,
     )
-    istat = subprocess.run(["istat", str(img), "14"], capture_output=True, text=True).stdout
-    assert "size: 4294967295" in istat  # what Sleuth Kit now believes
     out = tmp_path / "out"
     out.mkdir()
     collection, outputs = collect([img], out, "ITEM", CollectOptions())
