@@ -204,16 +204,6 @@ class SplitRawWriter:
                 log.warning("closing %s after abort: %s", f.path, exc)
         return self.paths
 
-    def truncate_last(self, free: int) -> int:
-        """After ENOSPC: shorten the last file by up to `free` bytes so the log and the
-        incomplete seal fit. Returns the bytes released."""
-        if not self._files:
-            return 0
-        last = self._files[-1]
-        cut = min(free, last.path.stat().st_size)
-        os.truncate(last.path, last.path.stat().st_size - cut)
-        return cut
-
 
 class RawWriter(SplitRawWriter):
     """One file, `BASE.raw`."""
@@ -229,3 +219,23 @@ def make_raw_writer(base: Path, fmt: str, segment_size: int | None) -> SplitRawW
     if fmt == "split":
         return SplitRawWriter(base, segment_size or DEFAULT_SEGMENT_SIZE)
     raise UsageError(f"unknown raw format {fmt!r}", hint="use raw or split")
+
+
+def make_room(writers: list[ImageWriter], room: int) -> int:
+    """After ENOSPC: cut up to `room` bytes from the end of each writer's last (aborted) file so
+    the log, the incomplete seal and the ledger entry fit. Returns the bytes released."""
+    released = 0
+    for w in writers:
+        paths = w.paths
+        if not paths:
+            continue
+        last = paths[-1]
+        try:
+            size = last.stat().st_size
+            cut = min(room, size)
+            os.truncate(last, size - cut)
+        except OSError as exc:
+            log.warning("could not shorten %s after ENOSPC: %s", last, exc)
+            continue
+        released += cut
+    return released

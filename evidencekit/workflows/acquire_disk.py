@@ -31,9 +31,9 @@ from evidencekit.acquire.source import MediaSource, open_source
 from evidencekit.acquire.writers import (
     DEFAULT_SEGMENT_SIZE,
     ImageWriter,
-    SplitRawWriter,
     fsync_dir,
     make_raw_writer,
+    make_room,
 )
 from evidencekit.errors import (
     AcquisitionError,
@@ -442,9 +442,8 @@ def _acquire(
         status = "incomplete"
         cause = failure.__cause__ if isinstance(failure, AcquisitionError) else failure
         if isinstance(cause, OSError) and cause.errno in (errno.ENOSPC, errno.EDQUOT):
-            for w in writers:
-                if isinstance(w, SplitRawWriter):
-                    w.truncate_last(_ENOSPC_ROOM)
+            released = make_room(writers, _ENOSPC_ROOM)
+            lg.event(f"destination full: {released} bytes cut from the end of the partial image")
         lg.event(f"ACQUISITION FAILED at byte {reader.pos}: {failure}")
         lg.event("the image is INCOMPLETE")
     elif extents:
@@ -525,109 +524,120 @@ def _acquire(
         lg.event("verification INTERRUPTED (Ctrl-C); the image itself is complete")
 
     # -- side files, seal, custody ----------------------------------------------------------
-    files: list[Path] = list(writers[0].paths)
-    if extents:
-        _write_text(
-            item_dir / f"{item_id}.map",
-            mapfile.render(
-                info.size,
-                [(e.offset, e.length) for e in extents],
-                done=None if failure is None else reader.pos,
-                command_line=command_line,
-                started=started,
-                now=finished,
-            ),
-        )
-    _write_text(item_dir / f"{item_id}.device.txt", _device_report(src, reports, hpa))
-    lg.event(f"status: {status.upper()}")
-    for text in warnings:
-        lg.event(f"warning: {text}")
-    _write_text(item_dir / f"{item_id}.log", lg.text())
-    fsync_dir(item_dir)
+    try:
+        files: list[Path] = list(writers[0].paths)
+        if extents:
+            _write_text(
+                item_dir / f"{item_id}.map",
+                mapfile.render(
+                    info.size,
+                    [(e.offset, e.length) for e in extents],
+                    done=None if failure is None else reader.pos,
+                    command_line=command_line,
+                    started=started,
+                    now=finished,
+                ),
+            )
+        _write_text(item_dir / f"{item_id}.device.txt", _device_report(src, reports, hpa))
+        lg.event(f"status: {status.upper()}")
+        for text in warnings:
+            lg.event(f"warning: {text}")
+        _write_text(item_dir / f"{item_id}.log", lg.text())
+        fsync_dir(item_dir)
 
-    artifacts: list[Artifact] = []
-    names = [p.name for p in files]
-    if result is not None and options.format == "raw":
-        artifacts.append(Artifact(names[0], result.size, dict(result.hashes.digests)))
-    elif result is not None and options.format == "split":
-        for path, digests in zip(files, result.segment_digests, strict=True):
-            artifacts.append(Artifact(path.name, path.stat().st_size, dict(digests)))
-    else:
-        for name in names:
+        artifacts: list[Artifact] = []
+        names = [p.name for p in files]
+        if result is not None and options.format == "raw":
+            artifacts.append(Artifact(names[0], result.size, dict(result.hashes.digests)))
+        elif result is not None and options.format == "split":
+            for path, digests in zip(files, result.segment_digests, strict=True):
+                artifacts.append(Artifact(path.name, path.stat().st_size, dict(digests)))
+        else:
+            for name in names:
+                artifacts.append(artifact_from_file(item_dir, name, hash_algorithms)[0])
+        side = [f"{item_id}.log", f"{item_id}.device.txt"]
+        if extents:
+            side.append(f"{item_id}.map")
+        for name in side:
             artifacts.append(artifact_from_file(item_dir, name, hash_algorithms)[0])
-    side = [f"{item_id}.log", f"{item_id}.device.txt"]
-    if extents:
-        side.append(f"{item_id}.map")
-    for name in side:
-        artifacts.append(artifact_from_file(item_dir, name, hash_algorithms)[0])
 
-    source_facts: dict[str, Any] = info.to_dict()
-    facts: dict[str, Any] = {
-        "source": source_facts,
-        "size": info.size,
-        "format": options.format,
-        "options": options.to_dict(),
-        "device": {
-            "hpa": hpa,
-            "mounts": mounts,
-            "read_only_flag_before": ro_before,
-            "read_only_flag_set": ro_set,
-            "tools": [r.to_dict() for r in reports],
-        },
-        "host_clock": clock,
-        "bytes_read": reader.pos,
-        "bad_sectors": reader.bad_sectors,
-        "recovered_sectors": reader.recovered_sectors,
-        "read_errors": [e.to_dict() for e in extents[:MAX_ERRORS_IN_SEAL]],
-        "verification": verification,
-    }
-    if failure is not None:
-        facts["error"] = str(failure)
-    if result is not None and len(result.paths) > 1:
-        facts["copy"] = {
-            "folder": str(result.paths[1][0].parent),
-            "files": [p.name for p in result.paths[1]],
-        }
-    seal = seal_item(
-        item_dir,
-        item_id,
-        identity,
-        kind=KINDS[options.format],
-        artifacts=artifacts,
-        status=status,
-        combined=result.hashes if result is not None else None,
-        combined_format="e01" if options.format == "e01" else "raw",
-        combined_parts=names,
-        facts=facts,
-        description=options.description,
-        started=started,
-        finished=finished,
-        algorithms=algorithms,
-    )
-    record_event(
-        case,
-        identity,
-        "acquired",
-        item_id,
-        description=options.description
-        or f"Disk image of {info.path} ({human(info.size)}), {status}",
-        digests=dict(result.hashes.digests) if result is not None else None,
-        details={
-            "kind": KINDS[options.format],
-            "status": status,
-            "source": info.path,
-            "source_kind": info.kind,
+        source_facts: dict[str, Any] = info.to_dict()
+        facts: dict[str, Any] = {
+            "source": source_facts,
             "size": info.size,
-            "files": names,
+            "format": options.format,
+            "options": options.to_dict(),
+            "device": {
+                "hpa": hpa,
+                "mounts": mounts,
+                "read_only_flag_before": ro_before,
+                "read_only_flag_set": ro_set,
+                "tools": [r.to_dict() for r in reports],
+            },
+            "host_clock": clock,
+            "bytes_read": reader.pos,
             "bad_sectors": reader.bad_sectors,
-            "read_errors": len(extents),
+            "recovered_sectors": reader.recovered_sectors,
+            "read_errors": [e.to_dict() for e in extents[:MAX_ERRORS_IN_SEAL]],
             "verification": verification,
-            "seal": seal.path.name,
-            "seal_sha256": seal.seal_sha256,
-            "error": str(failure) if failure is not None else None,
-            "evidence_number": options.evidence_number,
-        },
-    )
+        }
+        if failure is not None:
+            facts["error"] = str(failure)
+        if result is not None and len(result.paths) > 1:
+            facts["copy"] = {
+                "folder": str(result.paths[1][0].parent),
+                "files": [p.name for p in result.paths[1]],
+            }
+        seal = seal_item(
+            item_dir,
+            item_id,
+            identity,
+            kind=KINDS[options.format],
+            artifacts=artifacts,
+            status=status,
+            combined=result.hashes if result is not None else None,
+            combined_format="e01" if options.format == "e01" else "raw",
+            combined_parts=names,
+            facts=facts,
+            description=options.description,
+            started=started,
+            finished=finished,
+            algorithms=algorithms,
+        )
+        record_event(
+            case,
+            identity,
+            "acquired",
+            item_id,
+            description=options.description
+            or f"Disk image of {info.path} ({human(info.size)}), {status}",
+            digests=dict(result.hashes.digests) if result is not None else None,
+            details={
+                "kind": KINDS[options.format],
+                "status": status,
+                "source": info.path,
+                "source_kind": info.kind,
+                "size": info.size,
+                "files": names,
+                "bad_sectors": reader.bad_sectors,
+                "read_errors": len(extents),
+                "verification": verification,
+                "seal": seal.path.name,
+                "seal_sha256": seal.seal_sha256,
+                "error": str(failure) if failure is not None else None,
+                "evidence_number": options.evidence_number,
+            },
+        )
+    except (OSError, EvidenceKitError) as exc:
+        if failure is None:
+            raise
+        # e.g. still no space: the first error is what the examiner must see; no seal was
+        # written (seal_item writes atomically), so nothing looks complete
+        raise AcquisitionError(
+            f"{failure}; moreover the incomplete item could not be sealed or recorded: {exc}",
+            hint="free space on the destination; the partial image is not sealed",
+        ) from exc
+
     res = AcquireResult(
         item_id=item_id,
         item_dir=item_dir,
