@@ -93,9 +93,9 @@ class SourceInfo:
     def to_dict(self) -> dict[str, object]:
         return {
             "index": self.index,
-            "path": self.path,
+            **name_fields("path", os.fsencode(self.path)),
             "kind": self.kind,
-            "root": self.root,
+            **name_fields("root", os.fsencode(self.root)),
             "description": self.description,
             "partitions": [p.to_dict() for p in self.partitions],
             "filesystems": list(self.filesystems),

@@ -10,6 +10,7 @@ seal's status is `complete-with-errors`, the event says so, and :class:`PartialR
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -161,7 +162,7 @@ def collect_item(
             "container": outputs.container.name,
             "seal": seal.path.name,
             "seal_sha256": seal.seal_sha256,
-            "sources": [s.path for s in collection.sources],
+            "sources": [name_fields("path", os.fsencode(s.path)) for s in collection.sources],
             "summary": summary,
         },
     )

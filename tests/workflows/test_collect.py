@@ -252,3 +252,21 @@ def test_files_command_exit_4_and_json(
     assert "could not be read" in result.stderr
     manifest = json.loads((case_dir / "evidence" / "LIVE02" / "LIVE02.manifest.json").read_text())
     assert not any(f["path"].startswith("thư mục") for f in manifest["files"])
+
+
+def test_source_path_that_is_not_utf8(case_dir: Path, identity: Identity, tmp_path: Path) -> None:
+    """A SOURCE folder whose own name is not UTF-8 still seals and records (escaped + base64)."""
+    import os
+
+    raw = os.path.join(os.fsencode(tmp_path), b"th\xf0\x28m\xe1c")
+    os.mkdir(raw)
+    with open(os.path.join(raw, b"a.txt"), "wb") as fh:
+        fh.write(b"a")
+    case = _case(case_dir)
+    res = collect_item(case, identity, "NU", [Path(os.fsdecode(raw))], CollectOptions())
+    seal = load_seal(res.seal.path)
+    src = seal.facts["sources"][0]
+    assert src["path_b64"] and "\\x" in src["path"]
+    assert verify_seal(res.seal.path, trusted=case.trusted()).ok
+    event = list_events(case, "NU")[0]
+    assert event["details"]["sources"][0]["path_b64"] == src["path_b64"]
