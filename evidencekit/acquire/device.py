@@ -140,6 +140,27 @@ def sysfs_identity(path: str, rdev: int) -> dict[str, str]:
     return facts
 
 
+# "label: value" lines worth a summary in the seal (hdparm -I, smartctl -i, nvme id-ctrl)
+_SUMMARY_KEYS = {
+    "model number": "model",
+    "device model": "model",
+    "model family": "model_family",
+    "mn": "model",
+    "serial number": "serial",
+    "sn": "serial",
+    "firmware revision": "firmware",
+    "firmware version": "firmware",
+    "fr": "firmware",
+    "user capacity": "capacity",
+    "logical unit wwn device identifier": "wwn",
+    "lu wwn device id": "wwn",
+    "sector sizes": "sector_sizes",
+    "transport": "transport",
+    "sata version is": "sata_version",
+    "rotation rate": "rotation_rate",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class ToolReport:
     """The verbatim output of a vendor tool run on the device."""
@@ -148,8 +169,22 @@ class ToolReport:
     returncode: int | None
     output: str
 
+    def summary(self) -> dict[str, str]:
+        """The identifying lines (model, serial, firmware, capacity, WWN …) of the output."""
+        found: dict[str, str] = {}
+        for line in self.output.splitlines():
+            label, sep, value = line.partition(":")
+            key = _SUMMARY_KEYS.get(" ".join(label.split()).lower())
+            if sep and key and value.strip() and key not in found:
+                found[key] = " ".join(value.split())
+        return found
+
     def to_dict(self) -> dict[str, object]:
-        return {"command": list(self.command), "returncode": self.returncode}
+        return {
+            "command": list(self.command),
+            "returncode": self.returncode,
+            "summary": self.summary(),
+        }
 
 
 def _run(argv: list[str]) -> ToolReport | None:

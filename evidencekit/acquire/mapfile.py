@@ -38,13 +38,18 @@ def blocks(size: int, bad: Iterable[tuple[int, int]], done: int | None = None) -
         else:
             out.append(MapBlock(pos, length, status))
 
+    def fill(start: int, end: int) -> None:  # a stretch without bad sectors
+        if start < done:
+            add(start, min(end, done) - start, "+")
+        rest = max(start, done)
+        add(rest, end - rest, "?")
+
     pos = 0
     for off, length in sorted(bad):
-        add(pos, min(off, done) - pos, "+")
+        fill(pos, off)
         add(off, length, "-")
         pos = off + length
-    add(pos, done - pos, "+")
-    add(done, size - done, "?")
+    fill(pos, size)
     return out
 
 

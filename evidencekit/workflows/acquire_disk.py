@@ -363,6 +363,9 @@ def _acquire(
         lg.add(f"Read-only flag:  BLKROGET = {info.read_only_flag}")
         lg.add(f"Mounts:          {mounts or 'none'}")
         lg.add(f"HPA (hdparm -N): {hpa.get('status')} {hpa.get('reason', '')}".rstrip())
+        for rep in reports:
+            found = ", ".join(f"{k} {v}" for k, v in rep.summary().items())
+            lg.add(f"{' '.join(rep.command[:2]):16} {found or f'nothing (exit {rep.returncode})'}")
     elif info.kind == "image":
         lg.add(f"Container files: {', '.join(info.segments)}")
     need = info.size if options.format != "e01" else 0

@@ -22,6 +22,13 @@ def test_blocks_cover_the_media() -> None:
     ]
     interrupted = mapfile.blocks(10_000, [(1024, 512)], done=4096)
     assert interrupted[-1] == mapfile.MapBlock(4096, 5904, "?")
+    # stopped inside a block before delivering it: the bad extent lies beyond `done`
+    stopped = mapfile.blocks(10_000, [(1024, 512)], done=0)
+    assert [(b.pos, b.size, b.status) for b in stopped] == [
+        (0, 1024, "?"),
+        (1024, 512, "-"),
+        (1536, 8464, "?"),
+    ]
 
 
 def test_render_parse_round_trip() -> None:

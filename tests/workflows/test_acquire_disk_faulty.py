@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import itertools
 import json
 from pathlib import Path
 
@@ -67,3 +68,28 @@ def test_bad_sectors_zero_filled_exactly_and_reported(case_dir: Path, tmp_path: 
         assert f"unreadable: bytes {o}-{o + n - 1}" in log
     assert "COMPLETE-WITH-ERRORS" in log
     assert "unreadable sector" in r.stderr
+
+
+@pytest.mark.root
+def test_max_errors_stops_and_seals_incomplete(case_dir: Path, tmp_path: Path) -> None:
+    need_root()
+    need_peer("losetup", "fusermount")
+    backing = tmp_path / "backing.bin"
+    backing.write_bytes(bytes(range(256)) * (SIZE // 256))
+    with faulty_loop(backing, BAD) as dev:
+        r = CliRunner().invoke(
+            cli,
+            ["--case", str(case_dir), "acquire", "disk", dev.device, "--item", "MAX",
+             "--retries", "0", "--max-errors", "2"],
+        )  # fmt: skip
+    assert r.exit_code == 1, r.output
+    assert "more than 2 unreadable sectors" in r.stderr
+    item = case_dir / "evidence" / "MAX"
+    seal = load_seal(item / "MAX.seal.json").document
+    assert seal["status"] == "incomplete" and seal["combined"] is None
+    assert seal["facts"]["read_errors"][0]["offset"] == 100 * 512
+    # the map shows what was not reached
+    blocks = mapfile.parse((item / "MAX.map").read_text())
+    assert blocks[-1].status == "?" and blocks[-1].pos + blocks[-1].size == SIZE
+    assert all(a.pos + a.size == b.pos for a, b in itertools.pairwise(blocks))
+    assert ("-", 100 * 512) in [(b.status, b.pos) for b in blocks]
