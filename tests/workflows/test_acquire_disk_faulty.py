@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import itertools
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,36 @@ def test_max_errors_stops_and_seals_incomplete(case_dir: Path, tmp_path: Path) -
     assert blocks[-1].status == "?" and blocks[-1].pos + blocks[-1].size == SIZE
     assert all(a.pos + a.size == b.pos for a, b in itertools.pairwise(blocks))
     assert ("-", 100 * 512) in [(b.status, b.pos) for b in blocks]
+
+
+@pytest.mark.root
+@pytest.mark.peer
+def test_same_bad_sectors_as_gnu_ddrescue(case_dir: Path, tmp_path: Path) -> None:
+    """GNU ddrescue -d on the same faulty device finds the same bad sectors as our map."""
+    need_root()
+    need_peer("losetup", "fusermount", "ddrescue", "ddrescuelog")
+    backing = tmp_path / "backing.bin"
+    backing.write_bytes(bytes(range(256)) * (SIZE // 256))
+    with faulty_loop(backing, BAD) as dev:
+        r = CliRunner().invoke(
+            cli, ["--case", str(case_dir), "acquire", "disk", dev.device, "--item", "DDR"]
+        )
+        assert r.exit_code == 4, r.output
+        theirs = tmp_path / "ddrescue.map"
+        subprocess.run(
+            ["ddrescue", "-d", "-b512", "-r1", "-q", dev.device, str(tmp_path / "dd.img"),
+             str(theirs)],
+            check=True,
+        )  # fmt: skip
+    ours = case_dir / "evidence" / "DDR" / "DDR.map"
+
+    def bad(path: Path) -> list[str]:
+        out = subprocess.run(
+            ["ddrescuelog", "-b512", "-l-", str(path)], capture_output=True, text=True, check=True
+        )
+        return out.stdout.split()
+
+    assert bad(ours) == bad(theirs) == [str(s) for s in BAD]
+    # ddrescue leaves unread sectors unwritten (a hole, or nothing at the very end): zeros too
+    theirs_img = (tmp_path / "dd.img").read_bytes().ljust(SIZE, b"\0")
+    assert theirs_img == (case_dir / "evidence" / "DDR" / "DDR.raw").read_bytes()
