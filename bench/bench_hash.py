@@ -113,15 +113,20 @@ def main() -> int:
          ["md5sum", f], 1.1),
         ("sha256", [*EK, "hash", "-a", "sha256", f], ["sha256sum", f], 0.5),
         ("blake3", [*EK, "hash", "-a", "blake3", f], ["b3sum", f], 2.0),
+        # b3sum maps the whole file (peak RSS = file size); with --no-mmap it reads into a
+        # bounded buffer as we must (RSS <= 150 MB): the like-for-like comparison.
+        ("blake3", [*EK, "hash", "-a", "blake3", f], ["b3sum", "--no-mmap", f], 2.0),
     ]  # fmt: skip
     rows = []
     ok = True
     peak = 0.0
     for label, ours, base, target in pairs:
         best_ours = best_base = float("inf")
+        base_rss = 0.0
         for _ in range(args.repeat):
             w, rss = run(base)
             best_base = min(best_base, w)
+            base_rss = max(base_rss, rss)
             w, rss = run(ours)
             best_ours = min(best_ours, w)
             peak = max(peak, rss)
@@ -129,8 +134,9 @@ def main() -> int:
         passed = ratio <= target
         ok = ok and passed
         rows.append(
-            f"| `hash -a {label}` | {best_ours:.2f} s | `{base[0]}` {best_base:.2f} s | "
-            f"{ratio:.2f}x | <= {target}x | {'pass' if passed else 'FAIL'} |"
+            f"| `hash -a {label}` | {best_ours:.2f} s | `{' '.join(base[:-1])}` "
+            f"{best_base:.2f} s ({base_rss:.0f} MB) | {ratio:.2f}x | <= {target}x | "
+            f"{'pass' if passed else 'FAIL'} |"
         )
         print(rows[-1], flush=True)
     _w, sparse_rss = run([*EK, "hash", "-a", "md5,sha1,sha256,sha512,blake3", "--format", "json",
@@ -150,7 +156,7 @@ def main() -> int:
         f"{os.cpu_count()} cores, {idle:.0%} CPU idle before the run, load average "
         f"{load[0]:.2f} at the end (other helpers share the machine).",
         "",
-        "| command | wall | baseline | ratio | target | |",
+        "| command | wall | baseline (its peak RSS) | ratio | target | |",
         "|---|---|---|---|---|---|",
         *rows,
         "",
