@@ -26,8 +26,8 @@ from typing import Any
 from evidencekit import __version__
 from evidencekit.acquire import device, mapfile
 from evidencekit.acquire.imager import Imager, ImagingResult, hash_image, hash_source
-from evidencekit.acquire.reader import DEFAULT_RETRIES
-from evidencekit.acquire.source import MediaSource, open_source
+from evidencekit.acquire.reader import DEFAULT_RETRIES, BadExtent
+from evidencekit.acquire.source import MediaSource, SourceInfo, open_source
 from evidencekit.acquire.writers import (
     DEFAULT_SEGMENT_SIZE,
     ImageWriter,
@@ -236,6 +236,184 @@ def _make_writer(options: AcquireOptions, base: Path, src: MediaSource, case: An
     raise UsageError(f"unknown image format {options.format!r}", hint="use raw, split or e01")
 
 
+def _log_header(
+    lg: _Log,
+    case: Any,
+    identity: Any,
+    item_id: str,
+    options: AcquireOptions,
+    info: SourceInfo,
+    clock: dict[str, str],
+    command_line: str,
+) -> None:
+    """The log's opening: who, what, with which tool and parameters, the host clock, the source."""
+    lg.add(f"evidencekit {__version__} — disk acquisition log")
+    lg.add(f"Item:            {item_id}")
+    cinfo = getattr(case, "info", None)
+    if cinfo is not None:
+        lg.add(f"Case:            {cinfo.number} — {cinfo.title}")
+    lg.add(f"Examiner:        {identity.name} ({identity.fingerprint})")
+    if options.evidence_number:
+        lg.add(f"Evidence number: {options.evidence_number}")
+    if options.description:
+        lg.add(f"Description:     {options.description}")
+    if options.notes:
+        lg.add(f"Notes:           {options.notes}")
+    lg.add(f"Command line:    {command_line}")
+    lg.add(f"Parameters:      {options.to_dict()}")
+    lg.add(
+        f"Tool:            evidencekit {__version__}, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()} on {socket.gethostname()}"
+    )
+    lg.add(
+        f"Host clock:      time zone {clock.get('Timezone')}, NTP enabled "
+        f"{clock.get('NTP', 'unknown')}, NTP synchronised {clock.get('NTPSynchronized')}, "
+        f"offset {clock.get('offset')}; all times below are UTC"
+    )
+    lg.add("")
+    lg.add(f"Source:          {info.path} ({info.kind}, {info.format})")
+    lg.add(f"Size:            {info.size} bytes ({human(info.size)})")
+    lg.add(
+        f"Sectors:         logical {info.logical_sector_size}, "
+        f"physical {info.physical_sector_size} bytes"
+    )
+    for key, value in info.identity.items():
+        lg.add(f"  {key:15}{value}")
+
+
+def _device_facts(
+    info: SourceInfo, options: AcquireOptions, lg: _Log
+) -> tuple[list[device.ToolReport], dict[str, str], list[dict[str, str]]]:
+    """Mounts (refusing a read-write mounted device), vendor-tool reports and HPA status.
+
+    Raises:
+        SourceError: the device (or a partition) is mounted read-write, without --allow-mounted.
+    """
+    reports: list[device.ToolReport] = []
+    hpa: dict[str, str] = {"status": "unknown", "reason": "not an ATA device"}
+    mounts: list[dict[str, str]] = []
+    if info.kind == "block-device":
+        rdev = os.stat(info.path).st_rdev
+        mounts = device.mounts_of(rdev)
+        rw = [m for m in mounts if m["mode"] == "rw"]
+        if rw and not options.allow_mounted:
+            where = ", ".join(m["mountpoint"] for m in rw)
+            raise SourceError(
+                f"source {info.path!r} is mounted read-write at {where}",
+                hint="unmount it (or remount read-only) first; --allow-mounted images it anyway",
+            )
+        reports = device.tool_reports(info.path)
+        hpa = device.hpa_status(info.path)
+        lg.add(f"Read-only flag:  BLKROGET = {info.read_only_flag}")
+        lg.add(f"Mounts:          {mounts or 'none'}")
+        lg.add(f"HPA (hdparm -N): {hpa.get('status')} {hpa.get('reason', '')}".rstrip())
+        for rep in reports:
+            found = ", ".join(f"{k} {v}" for k, v in rep.summary().items())
+            lg.add(f"{' '.join(rep.command[:2]):16} {found or f'nothing (exit {rep.returncode})'}")
+    elif info.kind == "image":
+        lg.add(f"Container files: {', '.join(info.segments)}")
+    return reports, hpa, mounts
+
+
+def _open_writers(
+    options: AcquireOptions, item_dir: Path, item_id: str, src: MediaSource, case: Any
+) -> list[ImageWriter]:
+    """The item's writer (and the --copy-to one); nothing is left behind when one fails."""
+    created = not item_dir.exists()
+    item_dir.mkdir(parents=True, exist_ok=True)
+    writers: list[ImageWriter] = []
+    try:
+        writers.append(_make_writer(options, item_dir / item_id, src, case))
+        if options.copy_to is not None:
+            options.copy_to.mkdir(parents=True, exist_ok=True)
+            writers.append(_make_writer(options, options.copy_to / item_id, src, case))
+    except BaseException:
+        for w in writers:
+            for p in w.abort():
+                p.unlink(missing_ok=True)
+        if created:
+            shutil.rmtree(item_dir, ignore_errors=True)
+        raise
+    return writers
+
+
+def _verify(
+    src: MediaSource,
+    options: AcquireOptions,
+    algorithms: tuple[str, ...],
+    result: ImagingResult | None,
+    extents: tuple[BadExtent, ...],
+    lg: _Log,
+    warnings: list[str],
+    on_progress: Callable[[int, int], None] | None,
+    on_phase: Callable[[str, int], None] | None,
+) -> tuple[dict[str, Any], str | None, bool]:
+    """Re-read the image(s) (and with --verify-source the source) and compare digests.
+
+    Returns (verification facts, integrity problem or None, interrupted by Ctrl-C).
+    """
+
+    def step(done: int) -> None:
+        if on_progress is not None:
+            on_progress(done, 0)
+
+    verification: dict[str, Any] = {}
+    integrity_problem: str | None = None
+    verify_interrupted = False
+    try:
+        if result is not None:
+            kind = KINDS[options.format]
+            for label, paths in zip(("image", "copy"), result.paths, strict=False):
+                if not options.verify:
+                    verification[label] = "skipped (--no-verify)"
+                    continue
+                if on_phase:
+                    on_phase(f"verifying {label}", result.size)
+                lg.event(f"verifying the {label}: re-reading {', '.join(p.name for p in paths)}")
+                try:
+                    again = hash_image(
+                        paths, "e01" if kind == "e01" else "raw", algorithms, on_progress=step
+                    )
+                except (OSError, EvidenceKitError) as exc:
+                    verification[label] = f"unreadable: {exc}"
+                    integrity_problem = f"the {label} cannot be read back: {exc}"
+                    continue
+                same = all(again.digests[a] == result.hashes.digests[a] for a in algorithms)
+                same = same and again.size == result.size
+                verification[label] = "match" if same else "MISMATCH"
+                lg.event(f"{label} verification: {verification[label]}")
+                if not same:
+                    integrity_problem = (
+                        f"the {label} written to {str(paths[0].parent)!r} reads back with other "
+                        "digests than the source gave"
+                    )
+            if options.verify_source:
+                if on_phase:
+                    on_phase("re-reading the source", result.size)
+                lg.event("verifying the source: reading it again")
+                try:
+                    again, again_bad = hash_source(src, algorithms, on_progress=step)
+                    same = all(again.digests[a] == result.hashes.digests[a] for a in algorithms)
+                    verification["source"] = "match" if same else "DIFFERENT"
+                    if not same:
+                        msg = "the source delivered different data on the second read"
+                        if extents or again_bad:
+                            msg += " (it has unreadable sectors)"
+                        warnings.append(msg)
+                        lg.event(msg)
+                        for alg, hexd in again.digests.items():
+                            lg.add(f"  second read {alg:8} {hexd}")
+                except (OSError, EvidenceKitError) as exc:
+                    verification["source"] = f"unreadable: {exc}"
+                    warnings.append(f"the source could not be read again: {exc}")
+                lg.event(f"source verification: {verification['source']}")
+    except KeyboardInterrupt:
+        verify_interrupted = True
+        verification["interrupted"] = True
+        lg.event("verification INTERRUPTED (Ctrl-C); the image itself is complete")
+    return verification, integrity_problem, verify_interrupted
+
+
 def acquire_disk(
     case: Any,
     identity: Any,
@@ -313,61 +491,8 @@ def _acquire(
     lg = _Log()
     warnings: list[str] = []
     clock = device.host_clock()
-    lg.add(f"evidencekit {__version__} — disk acquisition log")
-    lg.add(f"Item:            {item_id}")
-    cinfo = getattr(case, "info", None)
-    if cinfo is not None:
-        lg.add(f"Case:            {cinfo.number} — {cinfo.title}")
-    lg.add(f"Examiner:        {identity.name} ({identity.fingerprint})")
-    if options.evidence_number:
-        lg.add(f"Evidence number: {options.evidence_number}")
-    if options.description:
-        lg.add(f"Description:     {options.description}")
-    if options.notes:
-        lg.add(f"Notes:           {options.notes}")
-    lg.add(f"Command line:    {command_line}")
-    lg.add(f"Parameters:      {options.to_dict()}")
-    lg.add(
-        f"Tool:            evidencekit {__version__}, Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()} on {socket.gethostname()}"
-    )
-    lg.add(
-        f"Host clock:      time zone {clock.get('Timezone')}, NTP enabled "
-        f"{clock.get('NTP', 'unknown')}, NTP synchronised {clock.get('NTPSynchronized')}, "
-        f"offset {clock.get('offset')}; all times below are UTC"
-    )
-    lg.add("")
-    lg.add(f"Source:          {info.path} ({info.kind}, {info.format})")
-    lg.add(f"Size:            {info.size} bytes ({human(info.size)})")
-    lg.add(
-        f"Sectors:         logical {info.logical_sector_size}, "
-        f"physical {info.physical_sector_size} bytes"
-    )
-    for key, value in info.identity.items():
-        lg.add(f"  {key:15}{value}")
-    reports: list[device.ToolReport] = []
-    hpa: dict[str, str] = {"status": "unknown", "reason": "not an ATA device"}
-    mounts: list[dict[str, str]] = []
-    if info.kind == "block-device":
-        rdev = os.stat(info.path).st_rdev
-        mounts = device.mounts_of(rdev)
-        rw = [m for m in mounts if m["mode"] == "rw"]
-        if rw and not options.allow_mounted:
-            where = ", ".join(m["mountpoint"] for m in rw)
-            raise SourceError(
-                f"source {info.path!r} is mounted read-write at {where}",
-                hint="unmount it (or remount read-only) first; --allow-mounted images it anyway",
-            )
-        reports = device.tool_reports(info.path)
-        hpa = device.hpa_status(info.path)
-        lg.add(f"Read-only flag:  BLKROGET = {info.read_only_flag}")
-        lg.add(f"Mounts:          {mounts or 'none'}")
-        lg.add(f"HPA (hdparm -N): {hpa.get('status')} {hpa.get('reason', '')}".rstrip())
-        for rep in reports:
-            found = ", ".join(f"{k} {v}" for k, v in rep.summary().items())
-            lg.add(f"{' '.join(rep.command[:2]):16} {found or f'nothing (exit {rep.returncode})'}")
-    elif info.kind == "image":
-        lg.add(f"Container files: {', '.join(info.segments)}")
+    _log_header(lg, case, identity, item_id, options, info, clock, command_line)
+    reports, hpa, mounts = _device_facts(info, options, lg)
     need = info.size if options.format != "e01" else 0
     space = _check_space(item_dir, need, options.force)
     if options.copy_to is not None:
@@ -377,21 +502,7 @@ def _acquire(
             f"only {human(space['free'])} free for a {human(info.size)} image (--force)"
         )
 
-    created = not item_dir.exists()
-    item_dir.mkdir(parents=True, exist_ok=True)
-    writers: list[ImageWriter] = []
-    try:
-        writers.append(_make_writer(options, item_dir / item_id, src, case))
-        if options.copy_to is not None:
-            options.copy_to.mkdir(parents=True, exist_ok=True)
-            writers.append(_make_writer(options, options.copy_to / item_id, src, case))
-    except BaseException:
-        for w in writers:
-            for p in w.abort():
-                p.unlink(missing_ok=True)
-        if created:
-            shutil.rmtree(item_dir, ignore_errors=True)
-        raise
+    writers = _open_writers(options, item_dir, item_id, src, case)
 
     ro_before = info.read_only_flag
     ro_set = False
@@ -467,64 +578,9 @@ def _acquire(
         for alg, hexd in result.hashes.digests.items():
             lg.add(f"  {alg:8} {hexd}")
 
-    def step(done: int) -> None:
-        if on_progress is not None:
-            on_progress(done, 0)
-
-    verification: dict[str, Any] = {}
-    integrity_problem: str | None = None
-    verify_interrupted = False
-    try:
-        if result is not None:
-            kind = KINDS[options.format]
-            for label, paths in zip(("image", "copy"), result.paths, strict=False):
-                if not options.verify:
-                    verification[label] = "skipped (--no-verify)"
-                    continue
-                if on_phase:
-                    on_phase(f"verifying {label}", result.size)
-                lg.event(f"verifying the {label}: re-reading {', '.join(p.name for p in paths)}")
-                try:
-                    again = hash_image(
-                        paths, "e01" if kind == "e01" else "raw", algorithms, on_progress=step
-                    )
-                except (OSError, EvidenceKitError) as exc:
-                    verification[label] = f"unreadable: {exc}"
-                    integrity_problem = f"the {label} cannot be read back: {exc}"
-                    continue
-                same = all(again.digests[a] == result.hashes.digests[a] for a in algorithms)
-                same = same and again.size == result.size
-                verification[label] = "match" if same else "MISMATCH"
-                lg.event(f"{label} verification: {verification[label]}")
-                if not same:
-                    integrity_problem = (
-                        f"the {label} written to {str(paths[0].parent)!r} reads back with other "
-                        "digests than the source gave"
-                    )
-            if options.verify_source:
-                if on_phase:
-                    on_phase("re-reading the source", result.size)
-                lg.event("verifying the source: reading it again")
-                try:
-                    again, again_bad = hash_source(src, algorithms, on_progress=step)
-                    same = all(again.digests[a] == result.hashes.digests[a] for a in algorithms)
-                    verification["source"] = "match" if same else "DIFFERENT"
-                    if not same:
-                        msg = "the source delivered different data on the second read"
-                        if extents or again_bad:
-                            msg += " (it has unreadable sectors)"
-                        warnings.append(msg)
-                        lg.event(msg)
-                        for alg, hexd in again.digests.items():
-                            lg.add(f"  second read {alg:8} {hexd}")
-                except (OSError, EvidenceKitError) as exc:
-                    verification["source"] = f"unreadable: {exc}"
-                    warnings.append(f"the source could not be read again: {exc}")
-                lg.event(f"source verification: {verification['source']}")
-    except KeyboardInterrupt:
-        verify_interrupted = True
-        verification["interrupted"] = True
-        lg.event("verification INTERRUPTED (Ctrl-C); the image itself is complete")
+    verification, integrity_problem, verify_interrupted = _verify(
+        src, options, algorithms, result, extents, lg, warnings, on_progress, on_phase
+    )
 
     # -- side files, seal, custody ----------------------------------------------------------
     try:
