@@ -25,6 +25,9 @@ from evidencekit.hash.sums import display_name
 
 def _walk(path: bytes, recursive: bool) -> Iterator[tuple[bytes, str | None]]:
     """(name, error or None) for every file under `path`, in sorted order."""
+    if path == b"-":  # standard input, as coreutils
+        yield path, None
+        return
     try:
         st = os.stat(path)
     except OSError as exc:
