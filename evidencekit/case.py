@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ import tomli_w
 from cryptography import x509
 
 from evidencekit.errors import CaseError, UsageError
+from evidencekit.fsutil import atomic_write
 from evidencekit.identity import cert_pem, fingerprint, load_cert_pem, subject_name
 from evidencekit.ids import check_item_id
 from evidencekit.timeutil import isoformat, parse_iso, system_zone_name, utcnow, zone
@@ -80,19 +80,6 @@ class CaseInfo:
             "created": isoformat(self.created),
             "examiners": [e.to_dict() for e in self.examiners],
         }
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class Case:
@@ -185,7 +172,7 @@ class Case:
                 for e in info.examiners
             ],
         }
-        _atomic_write(self.path / CASE_FILE, tomli_w.dumps(doc).encode("utf-8"))
+        atomic_write(self.path / CASE_FILE, tomli_w.dumps(doc).encode("utf-8"))
 
     @classmethod
     def open(cls, path: Path) -> Case:

@@ -17,9 +17,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +28,7 @@ from cryptography import x509
 from evidencekit import __version__
 from evidencekit.case import Case
 from evidencekit.errors import ReportError, UsageError
+from evidencekit.fsutil import atomic_write
 from evidencekit.identity import Identity, fingerprint
 from evidencekit.report.i18n import LANGUAGES, label
 from evidencekit.report.model import (
@@ -220,20 +219,6 @@ def build_model(
     )
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-report-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def build_report(
     case: Case,
     identity: Identity | None,
@@ -287,7 +272,8 @@ def build_report(
     if path.exists() and path.is_dir():
         raise UsageError(f"--out {str(path)!r} is a folder", hint="give a file name")
     try:
-        _write_atomically(path, final)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, final)
     except OSError as exc:
         raise ReportError(f"cannot write the report {str(path)!r}: {exc.strerror}") from exc
     digest = hashlib.sha256(final).hexdigest()

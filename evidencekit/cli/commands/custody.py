@@ -7,16 +7,15 @@ checkpoint, durably, before it prints. Proofs and exports go to stdout, or to a 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import click
 
 from evidencekit.cli.runtime import EXIT_INTEGRITY, App, pass_app
+from evidencekit.fsutil import atomic_write
 
 TERMINAL_COMMANDS = {"release": "released", "return": "returned", "destroy": "destroyed"}
 
@@ -28,17 +27,7 @@ def _write_out(out: Path | None, data: bytes) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
-    out = out.resolve()
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(out.resolve(), data)
 
 
 def _event_line(ev: dict[str, Any], zone: str) -> str:
