@@ -22,6 +22,8 @@ import mmap
 import os
 import re
 import stat
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -77,7 +79,7 @@ class MediaSource:
         info: SourceInfo,
         *,
         fd: int | None = None,
-        media: _libyal.LibyalMedia | None = None,
+        media: _libyal.LibyalMedia | _EwfMedia | None = None,
     ) -> None:
         self.info = info
         self._fd = fd
@@ -228,6 +230,77 @@ class MediaSource:
         self.close()
 
 
+class _EwfMedia:
+    """An E01 (EWF v1) set through our own chunk reader (`ewf_reader.EwfImage`), which checks
+    every chunk: pyewf silently returns the bytes of a corrupted or missing chunk, so an image
+    made from a damaged E01 would look complete. Here a bad chunk reads as EIO, and the resilient
+    reader zero-fills and reports exactly that chunk's sectors."""
+
+    _CACHE = 8  # decoded chunks kept (Sleuth Kit reads small blocks, a chunk is 32 KiB)
+
+    def __init__(self, path: Path) -> None:
+        from evidencekit.acquire.ewf_reader import EwfImage
+
+        self._image = EwfImage(path)  # EwfFormatError (a SourceError) when corrupt/truncated
+        info = self._image.info
+        self.size = info.media_size
+        self.sector_size = info.bytes_per_sector or 512
+        self.chunk_size = info.chunk_size
+        self.segments = tuple(self._image.paths)
+        self.facts: dict[str, str] = {}
+        names = {"c": "case_number", "n": "evidence_number", "a": "description", "e": "examiner"}
+        for key, name in names.items():
+            value = info.header.get(key)
+            if value:
+                self.facts[f"ewf_{name}"] = value
+        if info.md5:
+            self.facts["ewf_stored_md5"] = info.md5
+        if info.sha1:
+            self.facts["ewf_stored_sha1"] = info.sha1
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[int, bytes] = OrderedDict()
+
+    def _chunk(self, index: int) -> bytes:
+        data = self._cache.get(index)
+        if data is not None:
+            self._cache.move_to_end(index)
+            return data
+        start = index * self.chunk_size
+        want = min(self.chunk_size, self.size - start)
+        buf = bytearray(want)
+        from evidencekit.acquire.ewf_reader import EwfFormatError
+
+        try:
+            self._image.seek(start)
+            got = self._image.readinto(memoryview(buf))
+        except EwfFormatError as exc:
+            raise OSError(errno.EIO, exc.message) from exc
+        if got != want:
+            raise OSError(errno.EIO, f"E01 chunk {index} is short ({got} of {want} bytes)")
+        data = bytes(buf)
+        self._cache[index] = data
+        while len(self._cache) > self._CACHE:
+            self._cache.popitem(last=False)
+        return data
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        end = min(self.size, offset + length)
+        out = bytearray()
+        with self._lock:
+            pos = offset
+            while pos < end:
+                index = pos // self.chunk_size
+                data = self._chunk(index)
+                skip = pos - index * self.chunk_size
+                piece = data[skip : skip + end - pos]
+                out += piece
+                pos += len(piece)
+        return bytes(out)
+
+    def close(self) -> None:
+        self._image.close()
+
+
 def _utc(ts: float) -> str:
     return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat().replace("+00:00", "Z")
 
@@ -315,6 +388,21 @@ def _open_fd(path: Path, fd: int, as_format: str | None) -> MediaSource:
             identity=identity,
         )
         return MediaSource(info, fd=fd)
+    if fmt == "ewf" and head.startswith(_libyal.EWF_SIGNATURES[0]):
+        ewf = _EwfMedia(path)
+        os.close(fd)
+        identity.update(ewf.facts)
+        info = SourceInfo(
+            path=name,
+            kind="image",
+            format="ewf",
+            size=ewf.size,
+            logical_sector_size=ewf.sector_size,
+            physical_sector_size=ewf.sector_size,
+            segments=tuple(str(p) for p in ewf.segments),
+            identity=identity,
+        )
+        return MediaSource(info, media=ewf)
     segs = {
         "ewf": _libyal.ewf_segments,
         "split-raw": _libyal.split_raw_segments,

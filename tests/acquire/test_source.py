@@ -73,7 +73,7 @@ def test_bad_sources(tmp_path: Path) -> None:
         open_source(tmp_path)
     bad = tmp_path / "corrupt.E01"
     bad.write_bytes(b"EVF\x09\x0d\x0a\xff\x00" + b"\x00" * 4000)
-    with pytest.raises(SourceError, match="as ewf"):
+    with pytest.raises(SourceError, match="corrupt or truncated"):
         open_source(bad)
     trunc = tmp_path / "trunc.qcow2"
     trunc.write_bytes(b"QFI\xfb" + b"\x00" * 60)
@@ -113,3 +113,28 @@ def test_loop_device_facts(tmp_path: Path) -> None:
         assert src.info.identity["loop_backing_file"] == str(path)
         assert src.read_direct(1024, 512) == path.read_bytes()[1024:1536]
         assert src.read_at(3 * 1024 * 1024, 4096) == path.read_bytes()[-512:]
+
+
+def test_corrupt_e01_chunk_reads_as_eio_not_as_garbage(tmp_path: Path) -> None:
+    """pyewf would hand back the damaged chunk's bytes; our reader refuses exactly that chunk."""
+    need_testdata()
+    from evidencekit.acquire.ewf_reader import EwfImage
+    from evidencekit.acquire.reader import ResilientReader
+
+    bad = tmp_path / "flip.E01"
+    data = bytearray((IMAGES / "ext2.E01").read_bytes())
+    with EwfImage(IMAGES / "ext2.E01") as im:
+        chunk = im.chunks[3]
+        chunk_size = im.info.chunk_size
+    data[chunk.offset + chunk.stored // 2] ^= 0xFF
+    bad.write_bytes(bytes(data))
+    with open_source(bad) as src:
+        with pytest.raises(OSError):
+            src.read_at(3 * chunk_size, 10)
+        with open_source(IMAGES / "ext2.E01") as good:
+            assert src.read_at(0, 100) == good.read_at(0, 100)
+        reader = ResilientReader(src, retries=0)
+        buf = bytearray(1 << 20)
+        while reader.readinto(memoryview(buf)):
+            pass
+    assert [(e.offset, e.length) for e in reader.extents] == [(3 * chunk_size, chunk_size)]
