@@ -10,8 +10,9 @@ of each is compared with the targets of issue 3:
     hash -a blake3           <= 2   x b3sum
     peak RSS                 <= 150 MB, whatever the file size (also run on a 4 GiB sparse file)
 
-Peak RSS is the child's own `ru_maxrss` from wait4(). Other processes on the machine add noise:
-re-run when numbers look off. `--record` appends the table to docs/benchmarks.md.
+Peak RSS is each command's own, from GNU time (`/usr/bin/time -f %M`). Other processes on the
+machine add noise: re-run when numbers look off (`--wait-idle`). `--record` appends the table to
+docs/benchmarks.md.
 
     .venv/bin/python bench/bench_hash.py [--size 1GiB] [--repeat 3] [--record]
 """
@@ -25,6 +26,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -33,17 +35,26 @@ EK = [sys.executable, "-m", "evidencekit"]
 RSS_LIMIT_MB = 150.0
 
 
+TIME = "/usr/bin/time"
+
+
 def run(cmd: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MB) of one child run, its output discarded."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read() if proc.stderr else b""
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {err.decode()}")
-    return wall, usage.ru_maxrss / 1024
+    """(wall seconds, peak RSS in MB) of one child run, its output discarded.
+
+    The RSS comes from GNU time's `%M` (the command's own peak): wait4() on a child forked from
+    this Python process would report at least this process's RSS, copied at fork time.
+    """
+    with tempfile.NamedTemporaryFile("r") as rss_file:
+        start = time.perf_counter()
+        proc = subprocess.run(
+            [TIME, "-f", "%M", "-o", rss_file.name, *cmd],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        wall = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.decode()}")
+        return wall, int(rss_file.read().split()[-1]) / 1024
 
 
 def cpu_idle(seconds: float = 3.0) -> float:
@@ -98,7 +109,7 @@ def main() -> int:
     from evidencekit.sizes import parse_size
 
     size = parse_size(args.size)
-    for tool in ("md5sum", "sha256sum", "b3sum"):
+    for tool in ("md5sum", "sha256sum", "b3sum", TIME):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is not installed (make peers)")
     data = args.dir / f"evidencekit-bench-{size}.bin"
