@@ -49,6 +49,7 @@ _MAX_CHUNK = 64 << 20
 _MEDIA_TYPE_NAMES = {v: k for k, v in MEDIA_TYPES.items()}
 _BATCH = 32
 _MAX_OPEN = 32
+_MAX_TABLE = 64 << 20  # table/table2/error2 bodies: far above any real one (16375 entries)
 
 
 class EwfFormatError(SourceError):
@@ -299,12 +300,15 @@ class EwfImage:
             offset = 13
             sectors: tuple[int, int] | None = None
             last_table: bytes | None = None
+            broken: EwfFormatError | None = None  # a damaged table, until its table2 is read
             while True:
                 desc = self._read(seg, offset, DESCRIPTOR_SIZE, file_size, "section descriptor")
                 if struct.unpack_from("<I", desc, 72)[0] != adler32(desc[:72]):
                     raise self._fail(seg, offset, "section descriptor checksum mismatch")
                 kind = desc[:16].rstrip(b"\0").decode("ascii", "replace")
                 next_offset, size = struct.unpack_from("<QQ", desc, 16)
+                if broken is not None and kind != "table2":
+                    raise broken
                 if kind in ("next", "done"):
                     done = kind == "done"
                     break
@@ -329,6 +333,8 @@ class EwfImage:
                 elif kind in ("table", "table2"):
                     if not have_volume:
                         raise self._fail(seg, offset, "table before the volume section")
+                    if body_len > _MAX_TABLE:
+                        raise self._fail(seg, offset, f"{kind} section of {body_len} bytes")
                     raw = self._read(seg, data_at, body_len, file_size, kind)
                     if kind == "table2" and last_table is not None:
                         if raw[: len(last_table)] != last_table:
@@ -336,10 +342,24 @@ class EwfImage:
                                 f"{path.name} offset {offset}: table2 differs from table"
                             )
                         last_table = None
-                    else:
+                    elif kind == "table2" and broken is not None:
+                        # the table was damaged: its mirror copy is what table2 is for
                         self._table(seg, offset, raw, sectors)
-                        last_table = raw
+                        self.problems.append(f"{broken.message}; read table2 instead")
+                        broken = None
+                    else:
+                        if broken is not None:
+                            raise broken
+                        try:
+                            self._table(seg, offset, raw, sectors)
+                            last_table = raw
+                        except EwfFormatError as exc:
+                            if kind != "table":
+                                raise
+                            broken, last_table = exc, None
                 elif kind == "error2":
+                    if body_len > _MAX_TABLE:
+                        raise self._fail(seg, offset, f"{kind} section of {body_len} bytes")
                     raw = self._read(seg, data_at, body_len, file_size, kind)
                     self._error2(seg, offset, raw)
                 elif kind == "digest":
@@ -424,6 +444,7 @@ class EwfImage:
         start, end = sectors
         entries = struct.unpack(f"<{count}I", array)
         limit = 2 * self.info.chunk_size + 1024
+        found: list[Chunk] = []
         for i, entry in enumerate(entries):
             here = base + (entry & OFFSET_MASK)
             there = base + (entries[i + 1] & OFFSET_MASK) if i + 1 < count else end
@@ -432,9 +453,10 @@ class EwfImage:
                 raise self._fail(
                     seg, offset, f"table entry {i} points to {here} (+{stored}) outside its data"
                 )
-            self.chunks.append(
-                Chunk(len(self.chunks), seg, here, stored, bool(entry & COMPRESSED_FLAG))
+            found.append(
+                Chunk(len(self.chunks) + i, seg, here, stored, bool(entry & COMPRESSED_FLAG))
             )
+        self.chunks.extend(found)
 
     def _error2(self, seg: int, offset: int, raw: bytes) -> None:
         if len(raw) < 520:

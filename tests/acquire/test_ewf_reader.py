@@ -131,12 +131,27 @@ def test_corrupt_headers(image: tuple[bytes, list[Path]], offset: int, message: 
         EwfImage(paths[0])
 
 
-def test_corrupt_table_and_volume(image: tuple[bytes, list[Path]]) -> None:
-    _data, paths = image
+def test_damaged_table_falls_back_to_table2(image: tuple[bytes, list[Path]]) -> None:
+    data, paths = image
     raw = paths[1].read_bytes()
     table = raw.index(b"table\0")
-    _flip(paths[1], table + 76 + 24 + 8)  # an entry
+    _flip(paths[1], table + 76 + 24 + 8)  # an entry of the table: table2 still holds it
+    with EwfImage(paths[0]) as img:
+        res = img.verify()
+        assert any("read table2 instead" in p for p in img.problems)
+    assert not res.chunk_problems and res.digests["md5"] == hashlib.md5(data).hexdigest()
+    table2 = raw.index(b"table2\0")
+    _flip(paths[1], table2 + 76 + 24 + 8)  # and now its mirror too
     with pytest.raises(EwfFormatError, match="table entries checksum"):
+        EwfImage(paths[0])
+
+
+def test_corrupt_volume(image: tuple[bytes, list[Path]]) -> None:
+    _data, paths = image
+    raw = paths[0].read_bytes()
+    volume = raw.index(b"volume\0")
+    _flip(paths[0], volume + 76 + 4)  # the chunk count
+    with pytest.raises(EwfFormatError, match="volume section checksum"):
         EwfImage(paths[0])
 
 
