@@ -203,6 +203,28 @@ class _Checker:
                     )
                     break
 
+    def note_unsealed(self) -> None:
+        """Files in the item folder that the seal does not cover (a note, not a failure: other
+        steps may add files later, but a reader should know they are not sealed)."""
+        folder = self.seal.item_dir
+        covered = {a.name for a in self.seal.artifacts}
+        sums = self.seal.document.get("sums")
+        if isinstance(sums, dict):
+            covered.update(str(v) for v in sums.values())
+        covered.add(self.seal.path.name)
+        try:
+            names = sorted(
+                p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()
+            )
+        except OSError:
+            return
+        extra = [n for n in names if n not in covered and not n.startswith(".")]
+        if extra:
+            shown = ", ".join(extra[:10]) + (
+                f" and {len(extra) - 10} more" if len(extra) > 10 else ""
+            )
+            self.notes.append(f"not covered by the seal: {shown}")
+
     def check_sums(self) -> None:
         sums = self.seal.document.get("sums") or {}
         if not isinstance(sums, dict):
@@ -352,6 +374,7 @@ def verify(
     checker.add(*problems)
     checker.check_artifacts()
     checker.check_sums()
+    checker.note_unsealed()
     comb = seal.combined
     if comb is not None and comb.format != "raw":
         verifier = media_verifier(comb.format)

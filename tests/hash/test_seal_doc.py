@@ -386,3 +386,10 @@ def test_openssl_verifies_the_signature(sealed: Path, tmp_path: Path) -> None:
     (tmp_path / "signed.bin").write_bytes(canonical_json({**doc, "host": "x"}))
     bad = subprocess.run([*cmd, "signed.bin"], cwd=tmp_path, capture_output=True, text=True)
     assert bad.returncode != 0
+
+
+def test_unsealed_files_are_noted(sealed: Path, trusted: dict[str, Any]) -> None:
+    (sealed.parent / "added-later.txt").write_bytes(b"x")
+    status = verify_seal(sealed, trusted=trusted)
+    assert status.ok
+    assert "not covered by the seal: added-later.txt" in status.notes
