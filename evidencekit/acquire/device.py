@@ -229,8 +229,13 @@ def hpa_status(path: str) -> dict[str, str]:
     for line in rep.output.splitlines():
         if "max sectors" in line:
             return {"status": line.split("=", 1)[-1].strip(), "raw": line.strip()}
-    text = " ".join(rep.output.split())[:200]
-    return {"status": "unknown", "reason": text or f"hdparm -N exited {rep.returncode}"}
+    lines = [ln.strip() for ln in rep.output.splitlines() if ln.strip()]
+    text = " ".join(ln for ln in lines if ln.rstrip(":") != path)[:200]
+    return {
+        "status": "unknown",
+        "reason": text
+        or f"hdparm -N gave no 'max sectors' line (not an ATA disk?), exit {rep.returncode}",
+    }
 
 
 def _unescape(field: str) -> str:

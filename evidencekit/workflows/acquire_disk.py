@@ -278,7 +278,7 @@ def _log_header(
         f"physical {info.physical_sector_size} bytes"
     )
     for key, value in info.identity.items():
-        lg.add(f"  {key:15}{value}")
+        lg.add(f"  {key:20} {value}")
 
 
 def _device_facts(
@@ -506,7 +506,11 @@ def _acquire(
 
     ro_before = info.read_only_flag
     ro_set = False
-    if options.set_readonly and fd is not None and info.kind == "block-device":
+    if options.set_readonly and ro_before:
+        # BLKROGET also reports the disk-level flag (losetup -r, a hardware switch); BLKROSET
+        # sets the device-level one, which outlives us: never set what we could not restore
+        lg.event("read-only flag already set (BLKROGET 1): left as it is")
+    elif options.set_readonly and fd is not None and info.kind == "block-device":
         try:
             device.set_readonly(fd, True)
             ro_set = True
@@ -544,8 +548,8 @@ def _acquire(
     finally:
         if ro_set and fd is not None:
             try:
-                device.set_readonly(fd, bool(ro_before))
-                lg.event(f"BLKROSET {int(bool(ro_before))}: read-only flag restored")
+                device.set_readonly(fd, False)
+                lg.event("BLKROSET 0: read-only flag restored")
             except OSError as exc:
                 warnings.append(f"could not restore the read-only flag: {exc.strerror}")
     finished = utcnow()

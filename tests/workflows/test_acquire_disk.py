@@ -324,6 +324,20 @@ def test_set_readonly_is_restored(case_dir: Path, tmp_path: Path) -> None:
             os.close(fd)
     log = (case_dir / "evidence" / "RO" / "RO.log").read_text()
     assert "BLKROSET 1" in log and "BLKROSET 0: read-only flag restored" in log
+    # already read-only (losetup -r): left alone, and nothing sticks to the loop device after
+    with loop_device(src, read_only=True) as dev:
+        code, out, err = _run(
+            "--case", str(case_dir), "acquire", "disk", dev, "--item", "RO2", "--set-readonly"
+        )
+        assert code == 0, out + err
+    log = (case_dir / "evidence" / "RO2" / "RO2.log").read_text()
+    assert "already set" in log and "BLKROSET" not in log
+    with loop_device(src, read_only=False) as dev:
+        fd = os.open(dev, os.O_RDONLY)
+        try:
+            assert device.get_readonly(fd) is False
+        finally:
+            os.close(fd)
 
 
 def test_unpinned_examiner_is_refused_before_reading(
