@@ -21,6 +21,13 @@ BAD = [100, 101, 102, 2048, 4099]
 SIZE = 4100 * 512
 
 
+def _clear_readonly(dev: str) -> None:
+    """Leave no read-only flag behind: a BLKROSET flag on a loop device outlives the detach,
+    and the next test attaching it read-write (`mount -o loop`) would get a write-protected
+    device. Harmless when nothing was set."""
+    subprocess.run(["blockdev", "--setrw", dev], check=False, capture_output=True)
+
+
 def _acquire(case_dir: Path, *args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(cli, ["--case", str(case_dir), "--json", "acquire", "disk", *args])
     return result.exit_code, result.stdout, result.stderr
@@ -40,6 +47,7 @@ def test_faulty_device_to_e01_lists_bad_sectors_and_verifies(
             case_dir, dev.device, "--item", "BAD", "--format", "e01", "--retries", "1",
             "--evidence-number", "Biên bản thu giữ", "--notes", "Ổ cứng hỏng",
         )  # fmt: skip
+    _clear_readonly(dev.device)
     assert code == 4, out + err
     item = case_dir / "evidence" / "BAD"
     first = item / "BAD.E01"
@@ -87,6 +95,7 @@ def test_loop_device_to_multi_segment_e01(case_dir: Path, tmp_path: Path) -> Non
         )  # fmt: skip
     finally:
         subprocess.run(["losetup", "-d", dev], check=True)
+        _clear_readonly(dev)
     assert code == 0, out + err
     item = case_dir / "evidence" / "LOOP"
     segments = sorted(item.glob("LOOP.E*"))
