@@ -12,7 +12,8 @@ import json
 import os
 import stat
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -170,6 +171,7 @@ def _hash(
 
     out = _stdout()
     code = EXIT_OK
+    progress = _progress(app)
     files: list[dict[str, Any]] = []
     errors: list[dict[str, str]] = []
     if fmt == "hashdeep":
@@ -183,9 +185,12 @@ def _hash(
                         Path("/dev/stdin" if name == b"-" else os.fsdecode(name)),
                         algorithms,
                         window=window,
+                        on_progress=progress(name) if progress else None,
                     )
                 except EvidenceKitError as exc:
                     err = _reason(exc)
+                if progress is not None:  # clear the progress line before the result line
+                    click.echo("\r\033[K", nl=False, err=True)
             if err is not None:
                 out.flush()
                 _error(name, err)
@@ -199,6 +204,8 @@ def _hash(
                 out.write(record(result.size, result.digests, algorithms, name))
             else:
                 files.append({"name": display_name(name), **result.to_dict()})
+    if progress is not None:
+        click.echo("\r\033[K", nl=False, err=True)
     if fmt == "json":
         doc = {
             "schema": "evidencekit/hash/1",
@@ -211,6 +218,27 @@ def _hash(
     out.flush()
     if code:
         app.exit(code)
+
+
+def _progress(app: App) -> Callable[[bytes], Callable[[int], None]] | None:
+    """Per-file progress on stderr, only on a terminal (never in pipes or logs)."""
+    if app.verbosity < 0 or not sys.stderr.isatty():
+        return None
+    from evidencekit.sizes import human
+
+    last = [0.0]
+
+    def for_file(name: bytes) -> Callable[[int], None]:
+        def tick(done: int) -> None:
+            now = time.monotonic()
+            if now - last[0] >= 0.5:
+                last[0] = now
+                text = f"{display_name(name)}: {human(done)}"
+                click.echo(f"\r\033[K{text}", nl=False, err=True)
+
+        return tick
+
+    return for_file
 
 
 def _reason(exc: Exception) -> str:
