@@ -80,6 +80,17 @@ def _collect(sources: Sequence[Path], in_place: bool) -> list[tuple[Path, str]]:
                     found.append((path, name))
         else:
             found.append((src, str(src.absolute()) if in_place else src.name))
+    for src, name in found:
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            # seal names are JSON text; a raw byte name cannot be written into the seal exactly
+            raise UsageError(
+                f"cannot seal {os.fsencode(src).decode('utf-8', 'backslashreplace')!r}: its name "
+                "is not valid UTF-8",
+                hint="collect it with `evidencekit acquire files` (which keeps raw names) or "
+                "copy it under a UTF-8 name",
+            ) from None
     names = [n for _, n in found]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:

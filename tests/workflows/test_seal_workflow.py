@@ -145,3 +145,14 @@ def test_interrupted_seal_is_incomplete(
         CliRunner().invoke(cli, ["--case", str(case_dir), "verify", "INT"])
     )
     assert code == 0 and "status incomplete" in out and "did not finish" in out
+
+
+def test_non_utf8_name_is_refused_before_copying(case_dir: Path, tmp_path: Path) -> None:
+    import os
+
+    bad = os.fsencode(tmp_path) + b"/caf\xe9.txt"
+    with open(bad, "wb") as fh:
+        fh.write(b"x")
+    code, _, err = _seal(case_dir, "seal", os.fsdecode(bad), "--item", "U")
+    assert code == 2 and "not valid UTF-8" in err
+    assert not (case_dir / "evidence" / "U").exists()
