@@ -38,6 +38,7 @@ from evidencekit.hash.seal import (
 from evidencekit.hash.sums import SUMS_EXTENSIONS
 from evidencekit.identity import fingerprint, load_cert_pem, subject_name
 from evidencekit.identity import verify_signature as _verify_signature
+from evidencekit.timeutil import isoformat, parse_iso
 
 
 class _NoClose:
@@ -288,6 +289,7 @@ def _check_signature(
         return problems, None, None
     fp = fingerprint(cert)
     signer = subject_name(cert)
+    problems += _check_validity(cert, doc.get("sealed"), name, signer)
     if examiner.get("fingerprint") != fp:
         problems.append(
             Problem(
@@ -329,6 +331,28 @@ def _check_signature(
             )
         )
     return problems, signer, fp
+
+
+def _check_validity(
+    cert: x509.Certificate, sealed: object, name: str, signer: str
+) -> list[Problem]:
+    """The certificate must have been valid when the seal says it was made (an expired or
+    not-yet-valid certificate signs nothing, even if its key still works)."""
+    try:
+        when = parse_iso(str(sealed))
+    except ValueError:
+        return [Problem("malformed-seal", name, f"bad 'sealed' time {sealed!r}")]
+    start, end = cert.not_valid_before_utc, cert.not_valid_after_utc
+    if start <= when <= end:
+        return []
+    return [
+        Problem(
+            "bad-signature",
+            name,
+            f"the certificate of {signer} was not valid when the seal was made "
+            f"({isoformat(when)}; valid {isoformat(start)} to {isoformat(end)})",
+        )
+    ]
 
 
 def verify(

@@ -224,9 +224,10 @@ def test_edit_any_field_breaks_the_signature(
     if label == "schema":
         assert status.ok
         return
-    bad = [p for p in status.problems if p.kind == "bad-signature"]
-    assert bad, (label, status.problems)
-    assert "the seal was changed after signing" in bad[0].message
+    bad = [p.message for p in status.problems if p.kind == "bad-signature"]
+    assert any("the seal was changed after signing" in m for m in bad), (label, status.problems)
+    if label == "sealed":  # 2020: before the examiner's certificate existed
+        assert any("was not valid when the seal was made" in m for m in bad)
 
 
 def test_non_canonical_rewrite_is_reported(sealed: Path, trusted: dict[str, Any]) -> None:
