@@ -23,11 +23,11 @@ from evidencekit import __version__
 from evidencekit.acquire.manifest import (
     CollectedFile,
     Collection,
-    _write_durably,
     escape_name,
     name_is_plain,
     ns_to_text,
 )
+from evidencekit.fsutil import atomic_write
 
 DFXML_NS = "http://www.forensicswiki.org/wiki/Category:Digital_Forensics_XML"
 DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -200,5 +200,5 @@ def write_dfxml(c: Collection, path: Path, *, command_line: str | None = None) -
             yield fileobject(f, "  ").encode("utf-8")
         yield b"</dfxml>\n"
 
-    _write_durably(path, chunks())
+    atomic_write(path, chunks())
     return path

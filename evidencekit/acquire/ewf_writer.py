@@ -35,6 +35,7 @@ from isal import isal_zlib
 
 from evidencekit import __version__
 from evidencekit.errors import AcquisitionError, UsageError
+from evidencekit.fsutil import fsync_dir
 
 log = logging.getLogger(__name__)
 
@@ -566,7 +567,7 @@ class EwfWriter:
             self._segment = None
             if self._written != self.media_size:
                 self._patch_volumes()
-            _fsync_dir(self.base_path.parent)
+            fsync_dir(self.base_path.parent)
         except OSError as exc:
             self.abort()
             raise _write_error(self.base_path.parent, exc) from exc
@@ -736,14 +737,3 @@ def _merge(extents: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             merged.append((start, count))
     return merged
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from evidencekit.acquire.filesystems import FileEntry, Partition
+from evidencekit.fsutil import atomic_write
 
 SCHEMA = "evidencekit/logical-manifest/1"
 # Control characters (C0, DEL, C1) and what XML 1.0 cannot carry at all.
@@ -197,15 +198,5 @@ def write_json_manifest(collection: Collection, path: Path) -> Path:
             yield json.dumps(record, ensure_ascii=False).encode("utf-8") + sep
         yield b"]}\n"
 
-    _write_durably(path, chunks())
+    atomic_write(path, chunks())
     return path
-
-
-def _write_durably(path: Path, chunks: Iterable[bytes]) -> None:
-    tmp = path.with_name(path.name + ".part")
-    with open(tmp, "wb") as fh:
-        for chunk in chunks:
-            fh.write(chunk)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from evidencekit.errors import AcquisitionError, UsageError
+from evidencekit.fsutil import fsync_dir
 
 log = logging.getLogger(__name__)
 
@@ -67,14 +68,6 @@ def _load_sync_file_range() -> Callable[[int, int, int], None]:
 
 
 _sync_file_range = _load_sync_file_range()
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _write_error(path: Path, exc: OSError) -> AcquisitionError:

@@ -27,10 +27,8 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import os
 import socket
 import stat
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -40,6 +38,7 @@ from cryptography import x509
 
 from evidencekit import __version__
 from evidencekit.errors import EvidenceKitError, IntegrityError, UsageError
+from evidencekit.fsutil import atomic_write as _atomic_write
 from evidencekit.hash.algorithms import ALGORITHMS, DIGEST_HEX_LENGTH
 from evidencekit.hash.canonical import canonical_json
 from evidencekit.hash.multihash import HashResult, hash_file
@@ -384,30 +383,10 @@ def artifact_from_file(
     return Artifact(name, result.size, dict(result.digests)), result
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder, fsync, rename, fsync the folder: after a
-    crash `path` holds either the old content or the new, never a mix."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        # Read-only for everyone: a seal or sums file is never edited, only replaced whole.
-        os.fchmod(fd, 0o444)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
+    """Write a seal or sums file atomically and durably, read-only for everyone: such a file is
+    never edited, only replaced whole."""
+    _atomic_write(path, data, mode=0o444)
 
 
 def sums_file_bytes(algorithm: str, artifacts: Sequence[Artifact]) -> bytes:

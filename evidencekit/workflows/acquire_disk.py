@@ -31,7 +31,6 @@ from evidencekit.acquire.source import MediaSource, SourceInfo, open_source
 from evidencekit.acquire.writers import (
     DEFAULT_SEGMENT_SIZE,
     ImageWriter,
-    fsync_dir,
     make_raw_writer,
     make_room,
 )
@@ -45,6 +44,7 @@ from evidencekit.errors import (
     SourceError,
     UsageError,
 )
+from evidencekit.fsutil import fsync_dir
 from evidencekit.hash.algorithms import parse_algorithms
 from evidencekit.hash.seal import Artifact, SealResult, artifact_from_file, seal_item
 from evidencekit.ids import check_item_id
