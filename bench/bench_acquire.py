@@ -29,6 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _common import cpu_idle, make_random_file, wait_idle
+
 ROOT = Path(__file__).resolve().parent.parent
 EK = [sys.executable, "-m", "evidencekit"]
 RSS_LIMIT_MB = 200.0
@@ -46,40 +48,6 @@ def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float
     if code != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({code}): {err.decode()}")
     return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
-
-
-def cpu_idle(seconds: float = 2.0) -> float:
-    def sample() -> tuple[int, int]:
-        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
-        return fields[3] + fields[4], sum(fields)
-
-    i0, t0 = sample()
-    time.sleep(seconds)
-    i1, t1 = sample()
-    return (i1 - i0) / max(1, t1 - t0)
-
-
-def wait_idle(limit: float, minutes: float) -> float:
-    """Wait (up to `minutes`) until the machine is at least `limit` idle; return the last idle."""
-    deadline = time.monotonic() + minutes * 60
-    idle = cpu_idle()
-    while idle < limit and time.monotonic() < deadline:
-        print(f"waiting for an idle CPU: {idle:.0%} idle", file=sys.stderr, flush=True)
-        idle = cpu_idle()
-    return idle
-
-
-def make_source(path: Path, size: int) -> None:
-    if not path.exists() or path.stat().st_size != size:
-        with open(path, "wb") as fh:
-            left = size
-            while left:
-                n = min(left, 16 << 20)
-                fh.write(os.urandom(n))
-                left -= n
-    with open(path, "rb") as fh:  # into the page cache
-        while fh.read(16 << 20):
-            pass
 
 
 def main() -> int:
@@ -100,7 +68,7 @@ def main() -> int:
     if shutil.which("dc3dd") is None:
         raise SystemExit("dc3dd is not installed (apt-get install dc3dd)")
     source = Path(args.source_dir) / f"ek-bench-acquire-{size}.bin"
-    make_source(source, size)
+    make_random_file(source, size)
     work = Path(tempfile.mkdtemp(prefix="ek-bench-acquire-", dir=SHM))
     env = dict(os.environ)
     env.update(EVIDENCEKIT_HOME=str(work / "home"), EVIDENCEKIT_PASSPHRASE="bench")

@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _common import cpu_idle, wait_idle
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from evidencekit.acquire.logical import CollectOptions, collect
@@ -48,30 +50,6 @@ def make_tree(root: Path) -> int:
                 fh.write(k.to_bytes(8, "little") + bytes([j]) + rng_block[9:])
         total += BIG_SIZE
     return total
-
-
-def cpu_idle(seconds: float = 1.0) -> float:
-    """Share of CPU time idle over `seconds` (from /proc/stat), 0..1."""
-
-    def sample() -> tuple[int, int]:
-        with open("/proc/stat") as fh:
-            fields = [int(x) for x in fh.readline().split()[1:]]
-        return sum(fields), fields[3] + fields[4]
-
-    t0, i0 = sample()
-    time.sleep(seconds)
-    t1, i1 = sample()
-    return (i1 - i0) / max(1, t1 - t0)
-
-
-def wait_idle(minutes: float) -> float:
-    """Wait (up to `minutes`) until the CPU is at least 85% idle; return the last idle share."""
-    deadline = time.monotonic() + minutes * 60
-    idle = cpu_idle()
-    while idle < 0.85 and time.monotonic() < deadline:
-        time.sleep(5)
-        idle = cpu_idle()
-    return idle
 
 
 def run_baseline(tree: Path, out: Path) -> float:
@@ -120,7 +98,7 @@ def main() -> None:
             "ours md5,sha1,sha256": [],
         }
         for r in range(args.rounds):
-            idle = wait_idle(args.wait_idle) if args.wait_idle else cpu_idle()
+            idle = wait_idle(0.85, args.wait_idle) if args.wait_idle else cpu_idle()
             print(
                 f"round {r + 1}: CPU idle before it {idle:.0%}, load {os.getloadavg()[0]:.2f}",
                 flush=True,

@@ -29,6 +29,8 @@ import sys
 import time
 from pathlib import Path
 
+from _common import wait_idle, warm
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = Path("/dev/shm/evidencekit-bench-e01")
 RSS_LIMIT_MB = 300.0
@@ -82,9 +84,7 @@ def make_source(path: Path, size: int) -> None:
                         continue
                     fh.write(blob)
                     left -= len(blob)
-    with path.open("rb") as fh:  # warm the page cache
-        while fh.read(16 << 20):
-            pass
+    warm(path)
 
 
 def child(source: Path, target: Path, workers: int | None) -> None:
@@ -108,18 +108,6 @@ def child(source: Path, target: Path, workers: int | None) -> None:
         pump(fh.readinto, [*hasher.consumers(), writer])
     result = hasher.result()
     writer.finish(result.digests["md5"], result.digests["sha1"])
-
-
-def cpu_idle(seconds: float = 2.0) -> float:
-    def sample() -> tuple[int, int]:
-        with open("/proc/stat") as fh:
-            fields = [int(x) for x in fh.readline().split()[1:]]
-        return sum(fields), fields[3] + fields[4]
-
-    t1, i1 = sample()
-    time.sleep(seconds)
-    t2, i2 = sample()
-    return (i2 - i1) / max(1, t2 - t1)
 
 
 def main() -> int:
@@ -149,11 +137,7 @@ def main() -> int:
     make_source(source, size)
     OUT.mkdir(exist_ok=True)
     ours_base, theirs_base = OUT / "ours", OUT / "theirs"
-    idle = cpu_idle()
-    deadline = time.monotonic() + args.wait_idle * 60
-    while idle < 0.8 and time.monotonic() < deadline:
-        print(f"waiting for an idle CPU: {idle:.0%} idle", file=sys.stderr, flush=True)
-        idle = cpu_idle()
+    idle = wait_idle(0.8, args.wait_idle)
     home, case = OUT / "home", OUT / "case"
     env = {**os.environ, "EVIDENCEKIT_HOME": str(home), "EVIDENCEKIT_PASSPHRASE": "bench"}
     os.environ.update(env)

@@ -30,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _common import cpu_idle, make_random_file, wait_idle
+
 ROOT = Path(__file__).resolve().parent.parent
 EK = [sys.executable, "-m", "evidencekit"]
 RSS_LIMIT_MB = 150.0
@@ -57,43 +59,6 @@ def run(cmd: list[str]) -> tuple[float, float]:
         return wall, int(rss_file.read().split()[-1]) / 1024
 
 
-def cpu_idle(seconds: float = 3.0) -> float:
-    """Share of CPU time idle over `seconds` (from /proc/stat), 0..1."""
-
-    def sample() -> tuple[int, int]:
-        with open("/proc/stat") as fh:
-            fields = [int(x) for x in fh.readline().split()[1:]]
-        return sum(fields), fields[3] + fields[4]
-
-    t1, i1 = sample()
-    time.sleep(seconds)
-    t2, i2 = sample()
-    return (i2 - i1) / max(1, t2 - t1)
-
-
-def wait_idle(limit: float, minutes: float) -> float:
-    """Wait (up to `minutes`) until the machine is at least `limit` idle; return the last idle."""
-    deadline = time.monotonic() + minutes * 60
-    idle = cpu_idle()
-    while idle < limit and time.monotonic() < deadline:
-        print(f"waiting for an idle CPU: {idle:.0%} idle", file=sys.stderr, flush=True)
-        idle = cpu_idle()
-    return idle
-
-
-def make_file(path: Path, size: int) -> None:
-    if not path.exists() or path.stat().st_size != size:
-        with path.open("wb") as fh:
-            left = size
-            while left:
-                n = min(left, 16 << 20)
-                fh.write(os.urandom(n))
-                left -= n
-    with path.open("rb") as fh:  # warm the page cache
-        while fh.read(16 << 20):
-            pass
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size", default="1GiB")
@@ -113,7 +78,7 @@ def main() -> int:
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is not installed (make peers)")
     data = args.dir / f"evidencekit-bench-{size}.bin"
-    make_file(data, size)
+    make_random_file(data, size)
     sparse = args.dir / "evidencekit-bench-sparse-4GiB.bin"
     with sparse.open("wb") as fh:
         fh.truncate(4 << 30)
