@@ -6,9 +6,11 @@ and a rename that has returned survives a power cut (the folder entry is fsync'e
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 
@@ -53,3 +55,30 @@ def atomic_write(path: Path, data: bytes | Iterable[bytes], *, mode: int | None 
         Path(tmp).unlink(missing_ok=True)
         raise
     fsync_dir(path.parent)
+
+
+_sync_file_range: Callable[[int, int, int], None] | None = None
+
+
+def _load_sync_file_range() -> Callable[[int, int, int], None]:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        func = libc.sync_file_range
+        func.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    except (OSError, AttributeError):  # not glibc: writeback just starts later, at fsync
+        return lambda fd, offset, length: None
+
+    def call(fd: int, offset: int, length: int) -> None:
+        func(fd, offset, length, 2)  # SYNC_FILE_RANGE_WRITE: start writeback, do not wait
+
+    return call
+
+
+def start_writeback(fd: int, offset: int, length: int) -> None:
+    """Ask the kernel to start writing [offset, offset+length) of `fd` now, without waiting, so
+    the final fsync of a large artifact overlaps the work that produced it instead of following
+    it. libc is looked up on first use (find_library runs ldconfig: not on every CLI start)."""
+    global _sync_file_range
+    if _sync_file_range is None:
+        _sync_file_range = _load_sync_file_range()
+    _sync_file_range(fd, offset, length)

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from evidencekit.acquire.filesystems import FileEntry, Reader
 from evidencekit.errors import AcquisitionError
+from evidencekit.fsutil import start_writeback
 from evidencekit.hash.algorithms import new_hasher
 from evidencekit.hash.multihash import HashResult, MultiHasher
 from evidencekit.hash.pipeline import Consumer, pump
@@ -258,27 +259,6 @@ class _Writer:
 
 
 _WRITEBACK_STEP = 32 << 20
-_SYNC_FILE_RANGE_WRITE = 2
-
-
-def _load_sync_file_range() -> Callable[[int, int, int], None]:
-    try:
-        import ctypes
-        import ctypes.util
-
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        func = libc.sync_file_range
-        func.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
-    except (OSError, AttributeError):
-        return lambda fd, offset, length: None
-
-    def call(fd: int, offset: int, length: int) -> None:
-        func(fd, offset, length, _SYNC_FILE_RANGE_WRITE)
-
-    return call
-
-
-_sync_file_range = _load_sync_file_range()
 
 
 class _BackgroundHasher:
@@ -430,7 +410,7 @@ class PaxTarWriter:
         the final fsync finds little left to do (the disk works while we hash)."""
         try:
             self._fh.flush()
-            _sync_file_range(self._fh.fileno(), self._flushed, self._offset - self._flushed)
+            start_writeback(self._fh.fileno(), self._flushed, self._offset - self._flushed)
         except OSError:
             pass  # only an optimisation; close() still fsyncs everything
         self._flushed = self._offset

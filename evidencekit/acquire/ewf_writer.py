@@ -17,7 +17,6 @@ memory stays bounded whatever the media size.
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import logging
 import os
 import platform
@@ -34,6 +33,7 @@ from pathlib import Path
 from isal import isal_zlib
 
 from evidencekit import __version__
+from evidencekit.acquire.writers import write_error
 from evidencekit.errors import AcquisitionError, UsageError
 from evidencekit.fsutil import fsync_dir
 
@@ -381,7 +381,7 @@ class _Segment:
                     n = os.write(self.fd, data)
                     data = data[n:]
         except OSError as exc:
-            raise _write_error(self.path, exc) from exc
+            raise write_error(self.path, exc) from exc
         self.pos += want
 
     def section(self, kind: str, payload: bytes, *, last: bool = False) -> None:
@@ -570,7 +570,7 @@ class EwfWriter:
             fsync_dir(self.base_path.parent)
         except OSError as exc:
             self.abort()
-            raise _write_error(self.base_path.parent, exc) from exc
+            raise write_error(self.base_path.parent, exc) from exc
         except BaseException:
             self.abort()
             raise
@@ -714,18 +714,6 @@ class EwfWriter:
                     offset = next_offset
                 fh.flush()
                 os.fsync(fh.fileno())
-
-
-def _write_error(path: Path, exc: OSError) -> AcquisitionError:
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return AcquisitionError(
-            f"destination full while writing {str(path)!r}: {exc.strerror}",
-            hint="free space or choose another destination; the partial image is incomplete",
-        )
-    return AcquisitionError(
-        f"cannot write E01 segment {str(path)!r}: {exc.strerror or exc}",
-        hint="check the destination device; the partial image is incomplete",
-    )
 
 
 def _merge(extents: list[tuple[int, int]]) -> list[tuple[int, int]]:

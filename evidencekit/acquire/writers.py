@@ -8,17 +8,14 @@ handed to `finish()` (E01 stores them; raw ignores them). A write error (ENOSPC,
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import errno
 import logging
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from evidencekit.errors import AcquisitionError, UsageError
-from evidencekit.fsutil import fsync_dir
+from evidencekit.fsutil import fsync_dir, start_writeback
 
 log = logging.getLogger(__name__)
 
@@ -53,24 +50,8 @@ class ImageWriter(Protocol):
         """Stop, close (fsync) what exists, leave it in place (the seal marks it incomplete)."""
 
 
-def _load_sync_file_range() -> Callable[[int, int, int], None]:
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        func = libc.sync_file_range
-        func.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
-    except (OSError, AttributeError):  # pragma: no cover - not glibc
-        return lambda fd, offset, length: None
-
-    def call(fd: int, offset: int, length: int) -> None:
-        func(fd, offset, length, 2)  # SYNC_FILE_RANGE_WRITE
-
-    return call
-
-
-_sync_file_range = _load_sync_file_range()
-
-
-def _write_error(path: Path, exc: OSError) -> AcquisitionError:
+def write_error(path: Path, exc: OSError) -> AcquisitionError:
+    """Our error for a failed write: ENOSPC and EDQUOT say the destination is full."""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return AcquisitionError(
             f"destination full while writing {str(path)!r}: {exc.strerror}",
@@ -96,7 +77,7 @@ class _File:
                 f"output {str(path)!r} already exists", hint="use another --item id"
             ) from exc
         except OSError as exc:
-            raise _write_error(path, exc) from exc
+            raise write_error(path, exc) from exc
         self.size = 0
         self._flushed = 0
 
@@ -108,10 +89,10 @@ class _File:
                 view = view[n:]
                 self.size += n
         except OSError as exc:
-            raise _write_error(self.path, exc) from exc
+            raise write_error(self.path, exc) from exc
         if self.size - self._flushed >= _WRITEBACK:
             try:
-                _sync_file_range(self.fd, self._flushed, self.size - self._flushed)
+                start_writeback(self.fd, self._flushed, self.size - self._flushed)
             except OSError:
                 pass
             self._flushed = self.size
@@ -123,7 +104,7 @@ class _File:
         try:
             os.fsync(fd)
         except OSError as exc:
-            raise _write_error(self.path, exc) from exc
+            raise write_error(self.path, exc) from exc
         finally:
             os.close(fd)
 
@@ -186,7 +167,7 @@ class SplitRawWriter:
         try:
             fsync_dir(self.base.parent)
         except OSError as exc:
-            raise _write_error(self.base.parent, exc) from exc
+            raise write_error(self.base.parent, exc) from exc
         return self.paths
 
     def abort(self) -> list[Path]:
