@@ -1,0 +1,94 @@
+"""Helpers shared by the custody commands: output lines, --trust and --out, file reading."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from evidencekit.cli.runtime import App
+from evidencekit.fsutil import atomic_write
+
+TERMINAL_COMMANDS = {"release": "released", "return": "returned", "destroy": "destroyed"}
+
+
+def _write_out(out: Path | None, data: bytes) -> None:
+    """Write to `out` atomically, or to stdout."""
+    if out is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    atomic_write(out.resolve(), data)
+
+
+def _event_line(ev: dict[str, Any], zone: str) -> str:
+    from evidencekit.timeutil import local_text, parse_iso
+
+    when = local_text(parse_iso(ev["time"]), zone)
+    item = ev.get("item") or "(case)"
+    parts = [f"#{ev['seq']:<5} {when}  {ev['kind']:<13} {item:<12} {ev['actor']['name']}"]
+    cp = ev.get("counterpart")
+    if cp:
+        arrow = "→" if ev["kind"] == "transferred" else "from" if ev["kind"] == "received" else "·"
+        parts.append(f"{arrow} {cp['name']}")
+    line = " ".join(parts)
+    extras = []
+    for key in ("description", "purpose", "location", "seal_number", "condition", "note", "reason"):
+        if ev.get(key):
+            extras.append(f"{key.replace('_', ' ')}: {ev[key]}")
+    if ev.get("override"):
+        extras.append(f"OVERRIDE: {ev['override']}")
+    for alg, hexval in sorted((ev.get("digests") or {}).items()):
+        extras.append(f"{alg}: {hexval}")
+    return line + "".join(f"\n         {x}" for x in extras)
+
+
+def _appended(app: App, case: Any, se: Any) -> None:
+    from evidencekit.workflows.custody import latest_checkpoint
+
+    ev = se.to_dict()
+    cp = latest_checkpoint(case)
+    app.emit(
+        "evidencekit/custody-event/1",
+        {"event": ev, "checkpoint": cp},
+        [f"Recorded {_event_line(ev, case.info.timezone)}", f"Checkpoint: tree size {se.seq + 1}"],
+    )
+
+
+def _trust(paths: tuple[Path, ...]) -> list[Any]:
+    from evidencekit.identity import load_cert_file
+
+    return [load_cert_file(p) for p in paths]
+
+
+def _read_text(path: Path, what: str) -> str:
+    from evidencekit.errors import EvidenceKitError
+
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvidenceKitError(f"cannot read {what} {str(path)!r}: {exc}") from exc
+    if what == "checkpoint":
+        # A checkpoint copied out of a report or an e-mail may have gained CRLF line ends or
+        # lost its final newline; the signed text is the LF form.
+        text = text.replace("\r\n", "\n")
+        if not text.endswith("\n"):
+            text += "\n"
+    return text
+
+
+_trust_option = click.option(
+    "--trust",
+    "trust",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Also trust the signer with this certificate (PEM/DER); repeatable.",
+)
+_out_option = click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write to this file instead of stdout.",
+)

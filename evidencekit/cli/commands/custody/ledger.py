@@ -1,0 +1,225 @@
+"""Custody commands that read the ledger: log, verify, checkpoint, prove, verify-proof,
+consistency, export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from evidencekit.cli.commands.custody._common import (
+    _event_line,
+    _out_option,
+    _read_text,
+    _trust,
+    _trust_option,
+    _write_out,
+)
+from evidencekit.cli.commands.custody._group import custody
+from evidencekit.cli.runtime import EXIT_INTEGRITY, App, pass_app
+
+
+@custody.command("log")
+@click.argument("item", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (same as the global --json).")
+@pass_app
+def log_cmd(app: App, item: str | None, as_json: bool) -> None:
+    """Show the custody timeline of the case, or of one ITEM."""
+    from evidencekit.workflows.custody import latest_checkpoint, list_events
+
+    if as_json:
+        app.json = True
+    case = app.case()
+    events = list_events(case, item)
+    cp = latest_checkpoint(case)
+    lines = [_event_line(e, case.info.timezone) for e in events]
+    if not events:
+        lines = [f"No custody events{' for ' + item if item else ''}."]
+    app.emit(
+        "evidencekit/custody-log/1",
+        {"item": item, "events": events, "checkpoint": cp},
+        lines,
+    )
+
+
+@custody.command("verify")
+@_trust_option
+@pass_app
+def verify(app: App, trust: tuple[Path, ...]) -> None:
+    """Recompute signatures, chains, rules, the Merkle tree and every checkpoint (exit 3 on any
+    problem, naming the first bad event)."""
+    from evidencekit.workflows.custody import verify_custody
+
+    case = app.case()
+    status = verify_custody(case, _trust(trust))
+    lines = []
+    if status.ok:
+        lines.append(
+            f"Custody ledger OK: {status.events} events, {status.checkpoints} checkpoints, "
+            f"root {status.root.hex()}"
+        )
+    else:
+        first = status.first_bad_event
+        lines.append(
+            f"Custody ledger does NOT verify: {len(status.problems)} problem(s)"
+            + (f"; first bad event: {first}" if first is not None else "")
+        )
+        shown = status.problems[:50]
+        lines += [f"  {p}" for p in shown]
+        if len(status.problems) > len(shown):
+            lines.append(f"  … and {len(status.problems) - len(shown)} more")
+    app.emit("evidencekit/custody-verify/1", status.to_dict(), lines)
+    if not status.ok:
+        app.exit(EXIT_INTEGRITY)
+
+
+@custody.command("checkpoint")
+@_out_option
+@pass_app
+def checkpoint(app: App, out: Path | None) -> None:
+    """Print the latest signed checkpoint (C2SP signed note)."""
+    from evidencekit.errors import CustodyError
+    from evidencekit.workflows.custody import latest_checkpoint
+
+    text = latest_checkpoint(app.case())
+    if text is None:
+        raise CustodyError("the case has no custody checkpoint yet")
+    if app.json and out is None:
+        app.emit("evidencekit/custody-checkpoint/1", {"checkpoint": text}, None)
+        return
+    _write_out(out, text.encode("utf-8"))
+
+
+@custody.command("prove")
+@click.argument("item")
+@click.option("--event", type=int, help="Only the event with this sequence number.")
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Prove against this (older) signed checkpoint instead of the latest.",
+)
+@_trust_option
+@_out_option
+@pass_app
+def prove(
+    app: App,
+    item: str,
+    event: int | None,
+    checkpoint_file: Path | None,
+    trust: tuple[Path, ...],
+    out: Path | None,
+) -> None:
+    """Write an inclusion proof (JSON) for ITEM's events."""
+    from evidencekit.workflows.custody import prove_item
+
+    cp = _read_text(checkpoint_file, "checkpoint") if checkpoint_file else None
+    doc = prove_item(app.case(), item, event=event, checkpoint_text=cp, extra_trust=_trust(trust))
+    _write_out(out, (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+    if out is not None:
+        app.info(f"Wrote inclusion proof for {len(doc['entries'])} event(s) to {out}")
+
+
+@custody.command("verify-proof")
+@click.argument("proof", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="The signed checkpoint to check an inclusion proof against (required for those).",
+)
+@_trust_option
+@pass_app
+def verify_proof(
+    app: App, proof: Path, checkpoint_file: Path | None, trust: tuple[Path, ...]
+) -> None:
+    """Check an inclusion or consistency proof offline (no ledger needed).
+
+    Signers are trusted when pinned in the current case (if any) or given with --trust.
+    """
+    from evidencekit.chain.proof import (
+        INCLUSION_SCHEMA,
+        load_proof,
+        verify_consistency_document,
+        verify_inclusion_document,
+    )
+    from evidencekit.errors import CaseError, UsageError
+    from evidencekit.workflows.custody import trusted_with
+
+    try:
+        case = app.case()
+    except CaseError:
+        case = None
+    trusted = trusted_with(case, _trust(trust))
+    doc = load_proof(_read_text(proof, "proof"))
+    if doc["schema"] == INCLUSION_SCHEMA:
+        if checkpoint_file is None:
+            raise UsageError("an inclusion proof is checked against --checkpoint CP")
+        res = verify_inclusion_document(doc, _read_text(checkpoint_file, "checkpoint"), trusted)
+        c = res.checkpoint
+        lines = [
+            f"Inclusion proof OK against checkpoint of {c.checkpoint.origin} "
+            f"(tree size {c.checkpoint.size}, signed by {c.signer_name})"
+        ]
+        lines += [
+            f"  event {e.leaf_index}: {e.event.kind} {e.event.item_id or '(case)'} "
+            f"by {e.signer_name} at {e.event.body()['time']}"
+            for e in res.events
+        ]
+        app.emit("evidencekit/custody-proof-check/1", res.to_dict(), lines)
+        return
+    cres = verify_consistency_document(doc, trusted)
+    app.emit(
+        "evidencekit/custody-proof-check/1",
+        cres.to_dict(),
+        f"Consistency proof OK: tree size {cres.new.checkpoint.size} extends tree size "
+        f"{cres.old.checkpoint.size} of {cres.old.checkpoint.origin}",
+    )
+
+
+@custody.command("consistency")
+@click.argument("old_checkpoint", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@_trust_option
+@_out_option
+@pass_app
+def consistency(app: App, old_checkpoint: Path, trust: tuple[Path, ...], out: Path | None) -> None:
+    """Prove the current ledger extends OLD_CHECKPOINT (e.g. one printed in an earlier report).
+
+    Writes the consistency proof (JSON, for `verify-proof`) to stdout or --out; exits 3 when the
+    ledger does not extend the old checkpoint.
+    """
+    from evidencekit.workflows.custody import consistency_from
+
+    res = consistency_from(app.case(), _read_text(old_checkpoint, "checkpoint"), _trust(trust))
+    message = (
+        f"Consistent: the ledger (tree size {res.new.checkpoint.size}) extends the checkpoint "
+        f"of tree size {res.old.checkpoint.size} signed by {res.old.signer_name}"
+    )
+    if app.json and out is None:
+        app.emit("evidencekit/custody-consistency/1", res.to_dict(), None)
+    else:
+        _write_out(out, (json.dumps(res.proof, ensure_ascii=False, indent=2) + "\n").encode())
+    app.info(message)
+
+
+@custody.command("export")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "case"]),
+    default="jsonl",
+    show_default=True,
+    help="jsonl: every signed event + the checkpoint; case: CASE/UCO JSON-LD.",
+)
+@_out_option
+@pass_app
+def export(app: App, fmt: str, out: Path | None) -> None:
+    """Export the ledger as JSON Lines or CASE/UCO JSON-LD."""
+    from evidencekit.workflows.custody import export_case_bytes, export_jsonl_bytes
+
+    case = app.case()
+    data = export_jsonl_bytes(case) if fmt == "jsonl" else export_case_bytes(case)
+    _write_out(out, data)
+    if out is not None:
+        app.info(f"Wrote {fmt} export to {out}")

@@ -1,0 +1,211 @@
+"""Custody commands that append an event: register, transfer, receive, note, access, analyse,
+release, return, destroy."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import click
+
+from evidencekit.cli.commands.custody._common import (
+    TERMINAL_COMMANDS,
+    _appended,
+)
+from evidencekit.cli.commands.custody._group import custody
+from evidencekit.cli.runtime import App, pass_app
+
+
+@custody.command("register")
+@click.argument("item")
+@click.option("--description", required=True, help='What it is, e.g. "Ổ cứng Seagate 1TB".')
+@click.option("--seal-number", help="Number of the physical seal or bag.")
+@click.option("--condition", help="Condition when seized.")
+@click.option("--location", help="Where it was seized or is stored.")
+@click.option(
+    "--photo",
+    "photos",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Photo of the item; copied into CASE/photos/ITEM/ and hashed. Repeatable.",
+)
+@pass_app
+def register(
+    app: App,
+    item: str,
+    description: str,
+    seal_number: str | None,
+    condition: str | None,
+    location: str | None,
+    photos: tuple[Path, ...],
+) -> None:
+    """Register a seized physical ITEM before imaging (its first custody event)."""
+    from evidencekit.hash.multihash import hash_file
+    from evidencekit.ids import check_item_id
+    from evidencekit.workflows.custody import record_event
+
+    case = app.case()
+    identity = app.identity()
+    check_item_id(item)
+    recorded = []
+    if photos:
+        # Not under evidence/ITEM/: that folder is for the item's image or collection, which
+        # acquisition creates empty.
+        folder = case.path / "photos" / item
+        folder.mkdir(parents=True, exist_ok=True)
+        for p in photos:
+            target = folder / p.name
+            if target.exists():
+                raise click.UsageError(f"photo {p.name!r} is already in {folder}")
+            shutil.copyfile(p, target)
+            res = hash_file(target, ("sha256",))
+            recorded.append(
+                {
+                    "name": f"photos/{item}/{p.name}",
+                    "size": res.size,
+                    "sha256": res.digests["sha256"],
+                }
+            )
+    se = record_event(
+        case,
+        identity,
+        "registered",
+        item,
+        description=description,
+        seal_number=seal_number,
+        condition=condition,
+        location=location,
+        details={"photos": recorded} if recorded else None,
+    )
+    _appended(app, case, se)
+
+
+@custody.command("transfer")
+@click.argument("item")
+@click.option("--to", "to", required=True, help="Recipient: a name, or a pinned examiner.")
+@click.option("--purpose", required=True, help="Why it is handed over.")
+@click.option("--location", help="Where the hand-over happens.")
+@click.option("--condition", help="Condition / seal state at hand-over.")
+@click.option("--override-reason", help="Record it although you are not the custodian.")
+@pass_app
+def transfer(
+    app: App,
+    item: str,
+    to: str,
+    purpose: str,
+    location: str | None,
+    condition: str | None,
+    override_reason: str | None,
+) -> None:
+    """Hand ITEM over to someone (only its current custodian may)."""
+    from evidencekit.workflows.custody import record_event
+
+    case = app.case()
+    se = record_event(
+        case,
+        app.identity(),
+        "transferred",
+        item,
+        counterpart=to,
+        purpose=purpose,
+        location=location,
+        condition=condition,
+        override=override_reason,
+    )
+    _appended(app, case, se)
+
+
+@custody.command("receive")
+@click.argument("item")
+@click.option("--location", help="Where it was received.")
+@click.option("--condition", help="Condition / seal state on receipt.")
+@click.option("--override-reason", help="Record it although the transfer named someone else.")
+@pass_app
+def receive(
+    app: App, item: str, location: str | None, condition: str | None, override_reason: str | None
+) -> None:
+    """Acknowledge receipt of ITEM, signed with YOUR identity (you must be pinned in the case)."""
+    from evidencekit.workflows.custody import list_events, record_event
+
+    case = app.case()
+    sender = None
+    for ev in reversed(list_events(case, item)):
+        if ev["kind"] == "transferred":
+            sender = ev["actor"]["fingerprint"]
+            break
+    se = record_event(
+        case,
+        app.identity(),
+        "received",
+        item,
+        counterpart=sender,
+        location=location,
+        condition=condition,
+        override=override_reason,
+    )
+    _appended(app, case, se)
+
+
+@custody.command("note")
+@click.argument("item")
+@click.argument("text")
+@pass_app
+def note(app: App, item: str, text: str) -> None:
+    """Add a note to ITEM's history (use "-" as ITEM for a note about the whole case)."""
+    from evidencekit.workflows.custody import record_event
+
+    case = app.case()
+    se = record_event(case, app.identity(), "note", None if item == "-" else item, note=text)
+    _appended(app, case, se)
+
+
+for _name, _kind in (("access", "accessed"), ("analyse", "analysed")):
+
+    def _make(kind: str) -> Any:
+        @click.argument("item")
+        @click.option("--purpose", required=True, help="Why it is accessed.")
+        @click.option("--location", help="Where.")
+        @pass_app
+        def _cmd(app: App, item: str, purpose: str, location: str | None) -> None:
+            from evidencekit.workflows.custody import record_event
+
+            case = app.case()
+            se = record_event(case, app.identity(), kind, item, purpose=purpose, location=location)
+            _appended(app, case, se)
+
+        _cmd.__doc__ = f"Record that ITEM was {kind} (and why)."
+        return _cmd
+
+    custody.command(_name)(_make(_kind))
+
+
+for _name, _kind in TERMINAL_COMMANDS.items():
+
+    def _make_terminal(kind: str) -> Any:
+        @click.argument("item")
+        @click.option("--reason", required=True, help="Why (court order, owner, …).")
+        @click.option("--counterpart", help="Who it went to (for release/return).")
+        @click.option("--location", help="Where.")
+        @pass_app
+        def _cmd(
+            app: App, item: str, reason: str, counterpart: str | None, location: str | None
+        ) -> None:
+            from evidencekit.workflows.custody import record_event
+
+            case = app.case()
+            se = record_event(
+                case,
+                app.identity(),
+                kind,
+                item,
+                reason=reason,
+                counterpart=counterpart,
+                location=location,
+            )
+            _appended(app, case, se)
+
+        _cmd.__doc__ = f"Record that ITEM was {kind}; no event may follow."
+        return _cmd
+
+    custody.command(_name)(_make_terminal(_kind))
