@@ -19,22 +19,17 @@ from evidencekit.errors import EvidenceKitError, IntegrityError
 from evidencekit.hash.canonical import canonical_json
 from evidencekit.hash.multihash import MultiHasher, open_readonly
 from evidencekit.hash.pipeline import Consumer, pump
-from evidencekit.hash.seal import (
+from evidencekit.hash.seal import _unsigned_bytes, sums_file_bytes
+from evidencekit.hash.sealdoc import (
     SEAL_SUFFIX,
     SIGNATURE_ALGORITHM,
     Artifact,
-    Problem,
     Seal,
-    VerifyStatus,
-    _pick,
-    _unsigned_bytes,
-    compare_media,
-    item_checker,
-    media_verifier,
-    parse_seal,
     resolve_artifact,
-    sums_file_bytes,
 )
+from evidencekit.hash.sealio import parse_seal
+from evidencekit.hash.sealplugins import _pick, compare_media, item_checker, media_verifier
+from evidencekit.hash.sealstatus import Problem, VerifyStatus
 from evidencekit.hash.sums import SUMS_EXTENSIONS
 from evidencekit.identity import fingerprint, load_cert_pem, subject_name
 from evidencekit.identity import verify_signature as _verify_signature

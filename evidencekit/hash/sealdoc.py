@@ -1,0 +1,228 @@
+"""The seal document's value types: artifacts, combined media digests, a parsed seal, what
+:func:`evidencekit.hash.seal.seal_item` wrote, and where an artifact named in a seal lives.
+
+Names an artifact may carry are checked here (:func:`resolve_artifact`) so that a hostile seal
+cannot make a verifier read outside the item folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from evidencekit.errors import IntegrityError
+from evidencekit.hash.algorithms import ALGORITHMS, DIGEST_HEX_LENGTH
+from evidencekit.hash.multihash import HashResult
+
+SCHEMA = "evidencekit/seal/1"
+SEAL_SUFFIX = ".seal.json"
+SIGNATURE_ALGORITHM = "ecdsa-p256-sha256"
+STATUSES = ("complete", "complete-with-errors", "incomplete")
+
+
+def _digest_list(digests: Mapping[str, str]) -> list[str]:
+    return [f"{a}:{digests[a]}" for a in ALGORITHMS if a in digests]
+
+
+def _parse_digest_list(items: Any, where: str) -> dict[str, str]:
+    if not isinstance(items, list):
+        raise ValueError(f"{where}: digests must be a list of 'algorithm:hex'")
+    out: dict[str, str] = {}
+    for item in items:
+        algo, _, hexd = str(item).partition(":")
+        if algo not in DIGEST_HEX_LENGTH or len(hexd) != DIGEST_HEX_LENGTH[algo]:
+            raise ValueError(f"{where}: bad digest {item!r}")
+        out[algo] = hexd
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    """One sealed file: `name` relative to the item folder (POSIX `/`), or absolute (in place).
+
+    `digests` maps algorithm to lowercase hex.
+    """
+
+    name: str
+    size: int
+    digests: dict[str, str]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"name": self.name, "size": self.size, "digests": _digest_list(self.digests)}
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> Artifact:
+        name, size = doc["name"], doc["size"]
+        if not isinstance(name, str) or not isinstance(size, int) or size < 0:
+            raise ValueError(f"bad artifact entry {doc!r}")
+        return cls(name, size, _parse_digest_list(doc["digests"], name))
+
+
+@dataclass(frozen=True, slots=True)
+class Combined:
+    """Digests of the item's logical content (the media of an image), with window digests.
+
+    `format` says how the content is read back: "raw" is the concatenation of `parts` (artifact
+    names, in order: one raw file or split segments); anything else ("e01") needs a verifier
+    registered with :func:`register_media_verifier`. `windows` holds one hex digest (algorithm
+    `window_algorithm`) per `window_size` bytes; the last window may be shorter.
+    """
+
+    format: str
+    parts: tuple[str, ...]
+    size: int
+    digests: dict[str, str]
+    window_size: int | None = None
+    window_algorithm: str | None = None
+    windows: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        doc: dict[str, object] = {
+            "format": self.format,
+            "parts": list(self.parts),
+            "size": self.size,
+            "digests": _digest_list(self.digests),
+        }
+        if self.window_size:
+            doc["window_size"] = self.window_size
+            doc["window_algorithm"] = self.window_algorithm
+            doc["windows"] = [f"{self.window_algorithm}:{w}" for w in self.windows]
+        return doc
+
+    @classmethod
+    def from_result(
+        cls, result: HashResult, *, format: str = "raw", parts: Sequence[str] = ()
+    ) -> Combined:
+        algo = result.window_algorithm
+        return cls(
+            format=format,
+            parts=tuple(parts),
+            size=result.size,
+            digests=dict(result.digests),
+            window_size=result.window_size,
+            window_algorithm=algo,
+            windows=tuple(w.digests[algo] for w in result.windows) if algo else (),
+        )
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> Combined:
+        wsize = doc.get("window_size")
+        walgo = doc.get("window_algorithm")
+        windows: list[str] = []
+        if wsize:
+            if not isinstance(wsize, int) or wsize <= 0 or walgo not in DIGEST_HEX_LENGTH:
+                raise ValueError("combined: bad window_size or window_algorithm")
+            for w in doc.get("windows", []):
+                algo, _, hexd = str(w).partition(":")
+                if algo != walgo or len(hexd) != DIGEST_HEX_LENGTH[algo]:
+                    raise ValueError(f"combined: bad window digest {w!r}")
+                windows.append(hexd)
+        size = doc["size"]
+        if not isinstance(size, int) or size < 0:
+            raise ValueError("combined: bad size")
+        return cls(
+            format=str(doc["format"]),
+            parts=tuple(str(p) for p in doc.get("parts", [])),
+            size=size,
+            digests=_parse_digest_list(doc["digests"], "combined"),
+            window_size=wsize or None,
+            window_algorithm=walgo if wsize else None,
+            windows=tuple(windows),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Seal:
+    """A parsed seal file (not yet verified: use :func:`verify_seal` for that)."""
+
+    path: Path
+    document: dict[str, Any]
+    artifacts: tuple[Artifact, ...]
+    combined: Combined | None
+
+    @property
+    def item_dir(self) -> Path:
+        return self.path.parent
+
+    @property
+    def item_id(self) -> str:
+        return str(self.document["item"])
+
+    @property
+    def kind(self) -> str:
+        return str(self.document["kind"])
+
+    @property
+    def status(self) -> str:
+        return str(self.document["status"])
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        facts = self.document.get("facts") or {}
+        return dict(facts) if isinstance(facts, dict) else {}
+
+    @property
+    def examiner_name(self) -> str:
+        return str(self.document.get("examiner", {}).get("name", ""))
+
+    @property
+    def examiner_fingerprint(self) -> str:
+        return str(self.document.get("examiner", {}).get("fingerprint", ""))
+
+    def artifact_path(self, name: str) -> Path:
+        """Where artifact `name` lives (IntegrityError for a name that leaves the folder)."""
+        return resolve_artifact(self.item_dir, name)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"path": str(self.path), **self.document}
+
+
+@dataclass(frozen=True, slots=True)
+class SealResult:
+    """What :func:`seal_item` wrote."""
+
+    path: Path
+    item_id: str
+    status: str
+    sums_files: tuple[Path, ...]
+    seal_sha256: str
+    document: dict[str, Any]
+
+    @property
+    def combined_digests(self) -> dict[str, str]:
+        """Digests for a custody event: the logical content's, else the only artifact's."""
+        comb = self.document.get("combined")
+        if comb:
+            return _parse_digest_list(comb["digests"], "combined")
+        arts = self.document["artifacts"]
+        if len(arts) == 1:
+            return _parse_digest_list(arts[0]["digests"], arts[0]["name"])
+        return {}
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "path": str(self.path),
+            "item": self.item_id,
+            "status": self.status,
+            "sums_files": [str(p) for p in self.sums_files],
+            "seal_sha256": self.seal_sha256,
+            "artifacts": self.document["artifacts"],
+            "combined": self.document.get("combined"),
+        }
+
+
+def resolve_artifact(item_dir: Path, name: str) -> Path:
+    """The path of artifact `name`: absolute names as they are, relative ones under `item_dir`.
+
+    Raises:
+        IntegrityError: a relative name that is empty or climbs out (`..`), so a hostile seal
+            cannot make a verifier read outside the item folder.
+    """
+    if name.startswith("/"):
+        return Path(name)
+    parts = PurePosixPath(name).parts
+    if not parts or any(p in ("..", ".", "") for p in parts) or "\\" in name or "\x00" in name:
+        raise IntegrityError(f"unsafe artifact name {name!r} in seal")
+    return item_dir.joinpath(*parts)

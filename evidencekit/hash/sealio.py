@@ -1,0 +1,75 @@
+"""Reading seals: parse (rejecting duplicate keys and unknown schemas), load, find the seal of
+an item folder. Nothing here checks a signature or a digest (that is :mod:`sealcheck`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from evidencekit.errors import IntegrityError, UsageError
+from evidencekit.hash.sealdoc import SCHEMA, SEAL_SUFFIX, Artifact, Combined, Seal
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    doc: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in doc:
+            raise ValueError(f"duplicate key {key!r}")
+        doc[key] = value
+    return doc
+
+
+def parse_seal(path: Path, data: bytes) -> Seal:
+    """Parse seal bytes (structure only; no signature or digest check).
+
+    Raises:
+        IntegrityError: not a seal document of a known schema.
+    """
+    try:
+        doc = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates)
+        if not isinstance(doc, dict):
+            raise ValueError("not a JSON object")
+        if doc.get("schema") != SCHEMA:
+            raise ValueError(f"unknown schema {doc.get('schema')!r} (expected {SCHEMA})")
+        for key in ("item", "kind", "status", "artifacts", "examiner"):
+            if key not in doc:
+                raise ValueError(f"no {key!r} member")
+        arts = tuple(Artifact.from_dict(a) for a in doc["artifacts"])
+        comb = Combined.from_dict(doc["combined"]) if doc.get("combined") else None
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise IntegrityError(f"{str(path)!r} is not a valid evidencekit seal: {exc}") from exc
+    return Seal(path=path, document=doc, artifacts=arts, combined=comb)
+
+
+def load_seal(path: Path) -> Seal:
+    """Read and parse a seal file (no verification).
+
+    Raises:
+        IntegrityError: missing or malformed.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise IntegrityError(f"cannot read seal {str(path)!r}: {exc.strerror}") from exc
+    return parse_seal(path, data)
+
+
+def find_seal(path: Path) -> Path:
+    """`ITEM/` (a folder holding one `*.seal.json`) or the seal file itself -> the seal file.
+
+    Raises:
+        UsageError: no seal there, or several.
+    """
+    if path.is_dir():
+        named = path / f"{path.name}{SEAL_SUFFIX}"
+        if named.is_file():
+            return named
+        found = sorted(path.glob(f"*{SEAL_SUFFIX}"))
+        if len(found) == 1:
+            return found[0]
+        raise UsageError(
+            f"{str(path)!r} holds {'no' if not found else 'several'} *{SEAL_SUFFIX} files",
+            hint="give the seal file itself",
+        )
+    return path
