@@ -222,7 +222,7 @@ def test_ctrl_c_leaves_an_incomplete_seal(
 def test_ctrl_c_during_verification(
     case_dir: Path, identity: Identity, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import evidencekit.workflows.acquire_disk as mod
+    import evidencekit.workflows.acquire_disk.readback as mod
 
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt

@@ -1,0 +1,49 @@
+"""What `acquire disk` reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evidencekit.hash.seal import SealResult
+
+
+@dataclass(frozen=True, slots=True)
+class AcquireResult:
+    """What `acquire disk` reports."""
+
+    item_id: str
+    item_dir: Path
+    status: str
+    source: dict[str, Any]
+    files: tuple[str, ...]
+    size: int
+    digests: dict[str, str]
+    read_errors: tuple[dict[str, object], ...]
+    bad_sectors: int
+    verification: dict[str, Any]
+    seal: SealResult | None
+    copy_files: tuple[str, ...] = ()
+    seconds: float = 0.0
+    error: str | None = None
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "item": self.item_id,
+            "item_dir": str(self.item_dir),
+            "status": self.status,
+            "source": self.source,
+            "files": list(self.files),
+            "copy_files": list(self.copy_files),
+            "size": self.size,
+            "digests": {k: f"{k}:{v}" for k, v in self.digests.items()},
+            "bad_sectors": self.bad_sectors,
+            "read_errors": list(self.read_errors),
+            "verification": self.verification,
+            "seal": self.seal.path.name if self.seal else None,
+            "seconds": round(self.seconds, 3),
+            "error": self.error,
+            "warnings": list(self.warnings),
+        }
