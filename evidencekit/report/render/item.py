@@ -1,0 +1,247 @@
+"""The section of one evidence item: identity, acquisition, digests, errors, files."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import (
+    CondPageBreak,
+    Flowable,
+    KeepTogether,
+    PageBreak,
+    Paragraph,
+    Spacer,
+    Table,
+)
+
+from evidencekit.report.i18n import fact_label, label, status_label
+from evidencekit.report.model import ItemSection, ReportModel
+from evidencekit.report.render.drawings import custody_lanes, media_map
+from evidencekit.report.render.styles import BODY_W
+from evidencekit.report.render.tables import _kv_table, _plain_table
+from evidencekit.report.render.text import _grouped, _p, _t, _visible, human_size
+from evidencekit.timeutil import local_text, parse_iso
+
+
+def _facts(pairs: Sequence[tuple[str, str]], lang: str) -> list[tuple[str, object]]:
+    """Facts with translated names where known, source before device before the rest."""
+
+    def rank(key: str) -> int:
+        return 0 if key.startswith("source") else (1 if key.startswith("device") else 2)
+
+    values = {"yes": label(lang, "yes"), "no": label(lang, "no")}
+    return [
+        (fact_label(lang, k), values.get(v, v))
+        for k, v in sorted(pairs, key=lambda kv: rank(kv[0]))
+    ]
+
+
+def _item(model: ReportModel, it: ItemSection, st: dict[str, ParagraphStyle]) -> list[Flowable]:
+    lang = model.lang
+    out: list[Flowable] = [PageBreak()]
+    title = f"{label(lang, 'item')} {it.item_id}"
+    if it.description:
+        title += f" — {it.description}"
+    out.append(_p(title, st["h1"]))
+    rows: list[tuple[str, object]] = [
+        (label(lang, "kind"), label(lang, f"kind_{it.kind}")),
+        (label(lang, "status"), status_label(lang, it.status)),
+    ]
+    if it.evidence_number:
+        rows.append((label(lang, "evidence_number"), it.evidence_number))
+    if it.content_size is not None:
+        rows.append(
+            (
+                label(lang, "size"),
+                f"{_grouped(it.content_size)} {label(lang, 'bytes')}"
+                f" ({human_size(it.content_size)})",
+            )
+        )
+    for key, when in (
+        ("started", it.started),
+        ("finished", it.finished),
+        ("sealed_at", it.sealed_at),
+    ):
+        if when is not None:
+            rows.append((label(lang, key), _t(model, when)))
+    for key, text in (("sealed_by", it.sealed_by), ("host", it.host), ("tool", it.tool)):
+        if text:
+            rows.append((label(lang, key), text))
+    if it.seal_sha256:
+        rows.append(("SHA-256 (seal.json)", Paragraph(it.seal_sha256, st["mono"])))
+    out.append(_kv_table(rows, st))
+    if it.source:
+        out += [
+            _p(label(lang, "source_identity"), st["h2"]),
+            _kv_table(_facts(it.source, lang), st),
+        ]
+    if it.acquisition:
+        out += [
+            _p(label(lang, "acquisition"), st["h2"]),
+            _kv_table(_facts(it.acquisition, lang), st),
+        ]
+    if it.content_digests:
+        out.append(_p(label(lang, "media_digests"), st["h2"]))
+        out.append(
+            _plain_table(
+                [label(lang, "algorithm"), label(lang, "value")],
+                [[alg, value] for alg, value in it.content_digests],
+                [25 * mm, BODY_W - 25 * mm],
+                mono_cols=(1,),
+            )
+        )
+    if it.artifacts:
+        out.append(_p(label(lang, "artifacts"), st["h2"]))
+        rows2 = []
+        for art in it.artifacts:
+            first = True
+            for alg, hexval in art.digests or (("—", "—"),):
+                rows2.append(
+                    [
+                        _visible(art.name) if first else "",
+                        _grouped(art.size) if first else "",
+                        alg,
+                        hexval,
+                    ]
+                )
+                first = False
+        out.append(
+            _plain_table(
+                [
+                    label(lang, "file"),
+                    label(lang, "size"),
+                    label(lang, "algorithm"),
+                    label(lang, "value"),
+                ],
+                rows2,
+                [40 * mm, 22 * mm, 14 * mm, BODY_W - 76 * mm],
+                font_size=7.6,
+                mono_cols=(3,),
+                long=True,
+            )
+        )
+    if it.window_count:
+        out.append(_p(label(lang, "windows"), st["h2"]))
+        out.append(
+            _p(
+                label(
+                    lang,
+                    "windows_text",
+                    count=it.window_count,
+                    size=human_size(it.window_size),
+                    algs=", ".join(it.window_algorithms) or "—",
+                ),
+                st["body"],
+            )
+        )
+    if it.kind == "disk":
+        out.append(_p(label(lang, "read_errors"), st["h2"]))
+        if it.read_errors:
+            out.append(
+                _plain_table(
+                    [label(lang, "offset"), label(lang, "length"), label(lang, "errno")],
+                    [
+                        [_grouped(e.offset), _grouped(e.length), e.error or "—"]
+                        for e in it.read_errors
+                    ],
+                    [45 * mm, 45 * mm, BODY_W - 90 * mm],
+                    long=True,
+                )
+            )
+        else:
+            out.append(_p(label(lang, "no_read_errors"), st["body"]))
+        if it.media_size:
+            out.append(Spacer(1, 3 * mm))
+            out.append(
+                KeepTogether(
+                    [
+                        _p(label(lang, "media_map"), st["h2"]),
+                        media_map(it.media_size, it.read_errors, lang),
+                    ]
+                )
+            )
+    out.append(_p(label(lang, "verification"), st["h2"]))
+    if it.verifications:
+        out.append(
+            _plain_table(
+                [label(lang, "when"), label(lang, "who"), label(lang, "status")],
+                [
+                    [
+                        _t(model, v.time),
+                        v.actor,
+                        "\n".join(
+                            x
+                            for x in (
+                                None
+                                if v.ok is None
+                                else label(lang, "verified_ok" if v.ok else "verified_bad"),
+                                v.detail,
+                            )
+                            if x
+                        )
+                        or "—",
+                    ]
+                    for v in it.verifications
+                ],
+                [45 * mm, 45 * mm, BODY_W - 90 * mm],
+            )
+        )
+    else:
+        out.append(_p(label(lang, "no_verification"), st["body"]))
+    if it.custody:
+        out.append(
+            KeepTogether(
+                [
+                    _p(label(lang, "custody_lanes"), st["h2"]),
+                    custody_lanes(it.custody, lang, model.timezone),
+                ]
+            )
+        )
+    if it.files:
+        out.append(CondPageBreak(40 * mm))
+        out.append(_p(label(lang, "files"), st["h2"]))
+        out.append(
+            _p(
+                label(lang, "files_count", count=len(it.files), size=human_size(it.files_total)),
+                st["body"],
+            )
+        )
+        out.append(Spacer(1, 2 * mm))
+        out.append(_files_table(it, lang, model.timezone))
+    return out
+
+
+def _note(note: str, lang: str) -> str:
+    parts = []
+    for part in note.split("; ") if note else []:
+        if part == "deleted":
+            part = label(lang, "deleted")
+        elif part.startswith("error: "):
+            part = f"{label(lang, 'error')}: {part[7:]}"
+        parts.append(part)
+    return "; ".join(parts)
+
+
+def _local(text: str | None, zone_name: str) -> str | None:
+    """An ISO time from a manifest, shown in the examiner's zone; other text as it is."""
+    if not text:
+        return text
+    try:
+        return local_text(parse_iso(text), zone_name)
+    except (ValueError, OverflowError):
+        return text
+
+
+def _files_table(it: ItemSection, lang: str, zone_name: str) -> Table:
+    # SHA-256 as two fixed halves of 32 hex digits: aligned, and easy to compare by eye.
+    widths = [11 * mm, BODY_W - 77 * mm, 19 * mm, 47 * mm]
+    rows = []
+    for n, f in enumerate(it.files, 1):
+        name = _visible(f.path)
+        extra = " · ".join(x for x in (_local(f.modified, zone_name), _note(f.note, lang)) if x)
+        digest = f"{f.sha256[:32]}\n{f.sha256[32:]}" if f.sha256 else "—"
+        rows.append([str(n), name + ("\n" + extra if extra else ""), _grouped(f.size), digest])
+    header = ["#", label(lang, "path"), label(lang, "size"), "SHA-256"]
+    return _plain_table(header, rows, widths, font_size=7, mono_cols=(3,), long=True)

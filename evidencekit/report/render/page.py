@@ -1,0 +1,74 @@
+"""Page decoration: the running header, and the footer with the report id and "page X of Y"."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from reportlab.lib import colors
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+
+from evidencekit.report.i18n import label
+from evidencekit.report.model import ReportModel
+from evidencekit.report.render.fonts import SANS, SANS_BOLD
+from evidencekit.report.render.styles import ERR, GRID, MARGIN, PAGE_H, PAGE_W
+
+
+def _canvas_class(model: ReportModel) -> type[Canvas]:
+    lang = model.lang
+
+    class NumberedCanvas(Canvas):
+        """Keeps every page until the end so each footer can say 'page X of Y'."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["initialFontName"] = SANS
+            super().__init__(*args, **kwargs)
+            self._saved: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:
+            self._saved.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._saved)
+            for state in self._saved:
+                self.__dict__.update(state)
+                self._footer(total)
+                Canvas.showPage(self)
+            Canvas.save(self)
+
+        def _footer(self, total: int) -> None:
+            page = self.getPageNumber()
+            self.saveState()
+            self.setFont(SANS, 7.5)
+            self.setFillColor(colors.HexColor("#444444"))
+            y = 10 * mm
+            self.drawString(MARGIN, y, f"{label(lang, 'report_id')}: {model.report_id}")
+            self.drawRightString(PAGE_W - MARGIN, y, label(lang, "page_of", page=page, total=total))
+            self.restoreState()
+
+    return NumberedCanvas
+
+
+def _on_page(model: ReportModel) -> Callable[[Canvas, Any], None]:
+    lang = model.lang
+
+    def draw(canv: Canvas, _doc: Any) -> None:
+        canv.saveState()
+        canv.setFont(SANS, 7.5)
+        canv.setFillColor(colors.HexColor("#444444"))
+        top = PAGE_H - 11 * mm
+        canv.drawString(MARGIN, top, f"{model.case_number} — {model.case_title}"[:110])
+        canv.drawRightString(PAGE_W - MARGIN, top, model.report_id)
+        canv.setStrokeColor(GRID)
+        canv.setLineWidth(0.4)
+        canv.line(MARGIN, top - 2.5, PAGE_W - MARGIN, top - 2.5)
+        canv.line(MARGIN, 13 * mm, PAGE_W - MARGIN, 13 * mm)
+        if not model.signed:
+            canv.setFont(SANS_BOLD, 9)
+            canv.setFillColor(ERR)
+            canv.drawCentredString(PAGE_W / 2, 10 * mm, label(lang, "unsigned"))
+        canv.restoreState()
+
+    return draw

@@ -1,0 +1,197 @@
+"""The report-wide sections: cover, summary, custody, checkpoint, attachments, signature."""
+
+from __future__ import annotations
+
+import hashlib
+from xml.sax.saxutils import escape
+
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import (
+    CondPageBreak,
+    Flowable,
+    PageBreak,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from evidencekit.report.i18n import event_label, label, status_label
+from evidencekit.report.model import ReportModel
+from evidencekit.report.render.fonts import SANS
+from evidencekit.report.render.qr import qr_drawing
+from evidencekit.report.render.styles import BODY_W
+from evidencekit.report.render.tables import _kv_table, _plain_table
+from evidencekit.report.render.text import _grouped, _p, _t, human_size
+
+
+def _cover(model: ReportModel, st: dict[str, ParagraphStyle]) -> list[Flowable]:
+    lang = model.lang
+    out: list[Flowable] = [Spacer(1, 18 * mm)]
+    out.append(_p(model.agency, st["subtitle"]))
+    out.append(Spacer(1, 10 * mm))
+    out.append(_p(label(lang, "title"), st["title"]))
+    out.append(Spacer(1, 3 * mm))
+    out.append(_p(label(lang, "subtitle"), st["subtitle"]))
+    out.append(Spacer(1, 12 * mm))
+    rows: list[tuple[str, object]] = [
+        (label(lang, "case_number"), model.case_number),
+        (label(lang, "case_title"), model.case_title),
+        (label(lang, "agency"), model.agency or "—"),
+        (label(lang, "examiner"), model.examiner),
+        (label(lang, "fingerprint"), Paragraph(escape(model.examiner_fingerprint), st["mono"])),
+        (label(lang, "report_date"), _t(model, model.generated)),
+        (label(lang, "time_zone"), model.timezone),
+        (label(lang, "report_id"), model.report_id),
+        (label(lang, "tool"), f"evidencekit {model.tool_version}"),
+    ]
+    rows += [(k, v) for k, v in model.extra.items()]
+    out.append(_kv_table(rows, st))
+    out.append(PageBreak())
+    return out
+
+
+def _summary(model: ReportModel, st: dict[str, ParagraphStyle]) -> list[Flowable]:
+    lang = model.lang
+    out: list[Flowable] = [_p(label(lang, "summary"), st["h1"])]
+    if not model.items:
+        return [*out, _p(label(lang, "no_items"), st["body"])]
+    widths = [25 * mm, 22 * mm, 22 * mm, 16 * mm, BODY_W - 85 * mm]
+    header = [label(lang, k) for k in ("item_id", "kind", "status", "size")] + ["SHA-256"]
+    rows = [
+        [
+            it.item_id,
+            label(lang, f"kind_{it.kind}"),
+            status_label(lang, it.status),
+            human_size(it.content_size or (it.artifacts[0].size if it.artifacts else None)),
+            it.sha256 or "—",
+        ]
+        for it in model.items
+    ]
+    out.append(_plain_table(header, rows, widths, font_size=7, mono_cols=(4,), long=True))
+    return out
+
+
+def _custody(model: ReportModel, st: dict[str, ParagraphStyle]) -> list[Flowable]:
+    lang = model.lang
+    out: list[Flowable] = [PageBreak(), _p(label(lang, "custody"), st["h1"])]
+    if not model.custody:
+        return [*out, _p(label(lang, "no_custody"), st["body"])]
+    widths = [9 * mm, 42 * mm, 17 * mm, 21 * mm, 27 * mm, BODY_W - 116 * mm]
+    header = [label(lang, k) for k in ("seq", "when", "item", "what", "who")]
+    header.append(
+        f"{label(lang, 'counterpart')} / {label(lang, 'where')} / {label(lang, 'purpose')}"
+    )
+    rows = []
+    for e in model.custody:
+        extra = [
+            x
+            for x in (
+                f"→ {e.counterpart}" if e.counterpart else "",
+                e.location or "",
+                e.purpose or "",
+                e.detail,
+            )
+            if x
+        ]
+        rows.append(
+            [
+                str(e.seq),
+                _t(model, e.time),
+                e.item_id or "—",
+                event_label(lang, e.event_type),
+                e.actor or "—",
+                "\n".join(extra),
+            ]
+        )
+    out.append(_plain_table(header, rows, widths, font_size=7.2, long=True))
+    return out
+
+
+def _checkpoint(model: ReportModel, st: dict[str, ParagraphStyle]) -> list[Flowable]:
+    lang = model.lang
+    out: list[Flowable] = [CondPageBreak(110 * mm), _p(label(lang, "checkpoint"), st["h1"])]
+    cp = model.checkpoint
+    if cp is None:
+        return [*out, _p(label(lang, "no_checkpoint"), st["body"])]
+    rows: list[tuple[str, object]] = []
+    if cp.tree_size is not None:
+        rows.append((label(lang, "tree_size"), str(cp.tree_size)))
+    if cp.root:
+        rows.append((label(lang, "root_hash"), Paragraph(escape(cp.root), st["mono"])))
+    if rows:
+        out.append(_kv_table(rows, st))
+    out.append(Spacer(1, 2 * mm))
+    out.append(_p(label(lang, "checkpoint_text"), st["small"]))
+    text = _plain_table(
+        ["C2SP signed note"],
+        [[cp.text.rstrip("\n")]],
+        [BODY_W - 66 * mm],
+        font_size=7.5,
+        mono_cols=(0,),
+    )
+    row = Table([[text, qr_drawing(cp.text)]], colWidths=[BODY_W - 64 * mm, 64 * mm])
+    row.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("FONT", (0, 0), (-1, -1), SANS, 8, 10),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
+    out.append(row)
+    return out
+
+
+def _attachments(model: ReportModel, st: dict[str, ParagraphStyle]) -> list[Flowable]:
+    lang = model.lang
+    if not model.attachments:
+        return []
+    out: list[Flowable] = [
+        CondPageBreak(50 * mm),
+        _p(label(lang, "attachments"), st["h1"]),
+        _p(label(lang, "attachments_text"), st["body"]),
+        Spacer(1, 2 * mm),
+    ]
+    rows = [
+        [a.name, a.description, _grouped(len(a.data)), hashlib.sha256(a.data).hexdigest()]
+        for a in model.attachments
+    ]
+    out.append(
+        _plain_table(
+            [label(lang, "file"), label(lang, "description"), label(lang, "size"), "SHA-256"],
+            rows,
+            [40 * mm, 30 * mm, 15 * mm, BODY_W - 85 * mm],
+            font_size=7,
+            mono_cols=(3,),
+            long=True,
+        )
+    )
+    return out
+
+
+def _signature(model: ReportModel, st: dict[str, ParagraphStyle]) -> list[Flowable]:
+    lang = model.lang
+    out: list[Flowable] = [
+        CondPageBreak(70 * mm),
+        _p(label(lang, "signature_page"), st["h1"]),
+        _p(label(lang, "signature_text"), st["body"]),
+        Spacer(1, 3 * mm),
+    ]
+    rows: list[tuple[str, object]] = [
+        (label(lang, "examiner"), model.examiner),
+        (label(lang, "fingerprint"), Paragraph(escape(model.examiner_fingerprint), st["mono"])),
+        (
+            label(lang, "verify_with"),
+            Paragraph(
+                "pdfsig REPORT.pdf<br/>evidencekit report verify REPORT.pdf --trust EXAMINER.pem",
+                st["mono"],
+            ),
+        ),
+    ]
+    out.append(_kv_table(rows, st))
+    if not model.signed:
+        out += [Spacer(1, 3 * mm), _p(label(lang, "unsigned"), st["h2"])]
+    return out
