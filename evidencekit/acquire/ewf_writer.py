@@ -12,6 +12,11 @@ stream (when that is smaller than the chunk) or raw followed by its Adler-32. Ch
 compressed in a thread pool (ISA-L's deflate, which releases the GIL and whose output zlib and
 libewf read) in batches, with results written in order and at most a few batches in flight, so
 memory stays bounded whatever the media size.
+
+Every byte goes to each segment file once, in file order: a sectors section's chunks are held in
+memory (at most SECTION_SPAN bytes) until the section closes, then written after their
+descriptor, whose size is by then known. So the files can be hashed as they are written
+(`output_digests`), with no seek back and no second read.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import unicodedata
 import uuid
 import zlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +41,7 @@ from evidencekit import __version__
 from evidencekit.acquire.writers import write_error
 from evidencekit.errors import AcquisitionError, UsageError
 from evidencekit.fsutil import fsync_dir
+from evidencekit.hash.parts import PartHasher
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +56,13 @@ COMPRESSED_FLAG = 0x80000000
 OFFSET_MASK = 0x7FFFFFFF
 # [ASR02] via the libewf document: a table holds at most 16375 entries (FTK has a bug past 16 Ki).
 MAX_TABLE_ENTRIES = 16375
-# Table entries are 31-bit offsets from the table's base offset (the sectors section's start):
-# a sectors section must end before 2 GiB from its start; segments may be larger (EnCase 6.7+).
-MAX_SECTION_SPAN = OFFSET_MASK
+# The most a sectors section (descriptor + chunks) holds; we keep it in memory until it closes.
+# 16 MiB: 512 raw 32 KiB chunks or more compressed ones per table. ewfacquire writes fewer,
+# larger sections; libewf, EnCase and The Sleuth Kit read any number of them. It must stay below
+# 2 GiB: table entries are 31-bit offsets from the section's start. Segments may be larger
+# (EnCase 6.7+).
+SECTION_SPAN = 16 << 20
+_IOV_MAX = 1024
 MIN_SEGMENT_SIZE = 1 << 20
 ERROR2_ALLOWANCE = 512
 DEFAULT_SEGMENT_SIZE = 2 << 30
@@ -294,7 +304,7 @@ def hash_bytes(md5: bytes) -> bytes:
 
 
 # A stored chunk: the pieces written back to back, and whether it is a zlib stream.
-_Stored = tuple[tuple[bytes | memoryview, ...], bool]
+_Stored = tuple[tuple[bytes, ...], bool]
 
 
 def _compressor(mode: str) -> Callable[[bytes | memoryview], bytes] | None:
@@ -359,30 +369,40 @@ class _ChunkEncoder:
                     if len(packed) < n:
                         out.append(((packed,), True))
                         continue
-            out.append(((chunk, struct.pack("<I", adler32(chunk))), False))
+            # a copy, made here in the pool: the writer holds it until its section closes and
+            # recycles the blob at once
+            out.append(((bytes(chunk), struct.pack("<I", adler32(chunk))), False))
         return blob, out
 
 
 class _Segment:
-    def __init__(self, path: Path, number: int) -> None:
+    def __init__(self, path: Path, number: int, tee: PartHasher | None) -> None:
         self.path = path
         self.number = number
         self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
         self.pos = 0
         self.chunks = 0
+        self.tee = tee
 
-    def write(self, *pieces: bytes | memoryview) -> None:
-        want = sum(len(p) for p in pieces)
+    def write(self, *pieces: bytes) -> None:
+        """Append the pieces (which must not change afterwards: they may be hashed later)."""
+        total = 0
         try:
-            done = os.writev(self.fd, pieces) if len(pieces) > 1 else os.write(self.fd, pieces[0])
-            if done != want:  # short write: finish it piece by piece
-                data = b"".join(bytes(p) for p in pieces)[done:]
-                while data:
-                    n = os.write(self.fd, data)
-                    data = data[n:]
+            for i in range(0, len(pieces), _IOV_MAX):
+                group = pieces[i : i + _IOV_MAX]
+                want = sum(len(p) for p in group)
+                done = os.writev(self.fd, group) if len(group) > 1 else os.write(self.fd, group[0])
+                if done != want:  # short write: finish it piece by piece
+                    data = b"".join(group)[done:]
+                    while data:
+                        n = os.write(self.fd, data)
+                        data = data[n:]
+                total += want
         except OSError as exc:
             raise write_error(self.path, exc) from exc
-        self.pos += want
+        self.pos += total
+        if self.tee is not None:
+            self.tee.update(*pieces)
 
     def section(self, kind: str, payload: bytes, *, last: bool = False) -> None:
         """Write a section whose size is known; `last` = next/done (points to itself, size 0)."""
@@ -416,6 +436,8 @@ class EwfWriter:
         metadata: the header/volume values.
         media_size: bytes that will be written (a multiple of the sector size).
         workers: compression threads (default: CPU count, at most 8).
+        output_digests: algorithms to hash each segment file with as it is written; the
+            digests are in `output_digests` after `finish()`.
 
     Raises:
         UsageError: invalid size, mode or metadata.
@@ -431,6 +453,7 @@ class EwfWriter:
         metadata: EwfMetadata | None = None,
         media_size: int,
         workers: int | None = None,
+        output_digests: Sequence[str] = (),
     ) -> None:
         meta = metadata or EwfMetadata()
         meta.check()
@@ -478,16 +501,31 @@ class EwfWriter:
         self._errors: list[tuple[int, int]] = []
         self._paths: list[Path] = []
         self._segment: _Segment | None = None
-        self._sectors_start: int | None = None
+        self._section: list[bytes] = []  # the open sectors section's chunks, not yet written
+        self._section_bytes = 0
         self._entries: list[int] = []
         self._done = False
-        self._open_segment()
+        self._tee = PartHasher(output_digests) if output_digests else None
+        self._output_digests: list[dict[str, str]] | None = None
+        try:
+            self._open_segment()
+        except BaseException:
+            self._pool.shutdown(wait=False)
+            if self._tee is not None:
+                self._tee.abort()
+            raise
 
     # -- public API -------------------------------------------------------------------------
 
     @property
     def paths(self) -> list[Path]:
         return list(self._paths)
+
+    @property
+    def output_digests(self) -> list[dict[str, str]] | None:
+        """Each segment file's digests (`output_digests` algorithms), after `finish()`; None
+        when not asked for, or when a file was patched after being written (then read it)."""
+        return self._output_digests
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         """Append media bytes (any length). Raises AcquisitionError on a write error."""
@@ -565,6 +603,11 @@ class EwfWriter:
             seg.section("done", b"", last=True)
             seg.close(sync=True)
             self._segment = None
+            if self._tee is not None:
+                self._tee.end_part()
+                digests = self._tee.close()
+                if self._written == self.media_size:
+                    self._output_digests = digests
             if self._written != self.media_size:
                 self._patch_volumes()
             fsync_dir(self.base_path.parent)
@@ -585,6 +628,9 @@ class EwfWriter:
             fut.cancel()
         self._inflight.clear()
         self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._tee is not None:
+            self._tee.abort()
+        self._section = []  # chunks of a sectors section never written: the image is incomplete
         if self._segment is not None:
             try:
                 self._segment.close(sync=True)
@@ -617,7 +663,7 @@ class EwfWriter:
         number = len(self._paths) + 1
         path = self.base_path.with_name(f"{self.base_path.name}.{segment_extension(number)}")
         try:
-            seg = _Segment(path, number)
+            seg = _Segment(path, number, self._tee)
         except OSError as exc:
             raise AcquisitionError(
                 f"cannot create E01 segment {path}: {exc.strerror or exc}",
@@ -655,41 +701,42 @@ class EwfWriter:
             length = sum(len(p) for p in pieces)
             seg = self._segment
             assert seg is not None
-            if self._sectors_start is not None and (
+            if self._entries and (
                 len(self._entries) >= MAX_TABLE_ENTRIES
-                or seg.pos + length - self._sectors_start > MAX_SECTION_SPAN
+                or DESCRIPTOR_SIZE + self._section_bytes + length > SECTION_SPAN
             ):
                 self._close_sectors()
-            opening = DESCRIPTOR_SIZE if self._sectors_start is None else 0
-            need = seg.pos + opening + length + self._reserve(len(self._entries) + 1)
-            if need > self.segment_size and seg.chunks:
+            # where the chunk will end in the file once its section is written
+            end = seg.pos + DESCRIPTOR_SIZE + self._section_bytes + length
+            if end + self._reserve(len(self._entries) + 1) > self.segment_size and seg.chunks:
                 self._close_sectors()
                 seg.section("next", b"", last=True)
                 seg.close(sync=True)
+                if self._tee is not None:
+                    self._tee.end_part()
                 self._open_segment()
                 seg = self._segment
                 assert seg is not None
-            if self._sectors_start is None:
-                self._sectors_start = seg.pos
-                seg.write(bytes(DESCRIPTOR_SIZE))  # patched when the section closes
-            entry = seg.pos - self._sectors_start
+            entry = DESCRIPTOR_SIZE + self._section_bytes  # from the sectors section's start
             self._entries.append(entry | (COMPRESSED_FLAG if compressed else 0))
-            seg.write(*pieces)
+            self._section.extend(pieces)
+            self._section_bytes += length
             seg.chunks += 1
             self._chunks += 1
 
     def _close_sectors(self) -> None:
         seg = self._segment
         assert seg is not None
-        if self._sectors_start is None:
+        if not self._entries:
             return
-        start = self._sectors_start
-        size = seg.pos - start
-        os.pwrite(seg.fd, descriptor("sectors", start, seg.pos, size), start)
+        start = seg.pos
+        size = DESCRIPTOR_SIZE + self._section_bytes
+        seg.write(descriptor("sectors", start, start + size, size), *self._section)
         table = table_bytes(start, self._entries)
         seg.section("table", table)
         seg.section("table2", table)
-        self._sectors_start = None
+        self._section = []
+        self._section_bytes = 0
         self._entries = []
 
     def _patch_volumes(self) -> None:

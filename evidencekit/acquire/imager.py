@@ -72,6 +72,8 @@ class ImagingResult:
     finished: dt.datetime
     seconds: float
     paths: tuple[tuple[Path, ...], ...]
+    # each file of the first writer's output, when known without reading it back (split: the
+    # media pieces; E01: the writer hashed its segment files as it wrote them)
     segment_digests: tuple[dict[str, str], ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict[str, object]:
@@ -170,6 +172,8 @@ class Imager:
         if self.segment_hashers:
             for i in range(len(self.segment_hashers[0].digests)):
                 segs.append({h.name: h.digests[i] for h in self.segment_hashers})
+        elif self.writers and self.writers[0].output_digests is not None:
+            segs = list(self.writers[0].output_digests)  # E01: hashed as it was written
         return ImagingResult(
             size=total,
             hashes=hashes,

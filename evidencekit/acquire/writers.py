@@ -31,6 +31,10 @@ class ImageWriter(Protocol):
     def paths(self) -> list[Path]:
         """The files written so far, in order."""
 
+    @property
+    def output_digests(self) -> list[dict[str, str]] | None:
+        """Each file's digests when the writer hashed them as it wrote them (E01), else None."""
+
     def write(self, data: memoryview) -> None:
         """Append media bytes (any length, in order). Raises AcquisitionError on write errors."""
 
@@ -127,6 +131,11 @@ class SplitRawWriter:
     @property
     def paths(self) -> list[Path]:
         return [f.path for f in self._files]
+
+    @property
+    def output_digests(self) -> None:
+        """Raw files hold the media itself: the imager's digests are theirs."""
+        return None
 
     def _open_next(self) -> None:
         if self._single is not None:

@@ -258,6 +258,7 @@ def convert_item(
                 compression=compression,
                 metadata=meta,
                 media_size=size,
+                output_digests=algos,
             )
             for err in read_errors:
                 ewf.mark_unreadable(int(err["offset"]), int(err.get("length", 0)))
@@ -293,7 +294,7 @@ def convert_item(
             reader.close()
     return _seal_and_record(
         case, identity, seal.document, seal_path, item_id, new_item, to, out_dir, made, media,
-        read_errors, started, compression,
+        read_errors, started, compression, ewf.output_digests if ewf is not None else None,
     )  # fmt: skip
 
 
@@ -321,14 +322,18 @@ def _seal_and_record(
     read_errors: list[dict[str, Any]],
     started: dt.datetime,
     compression: str,
+    file_digests: list[dict[str, str]] | None,
 ) -> ConvertResult:
     import hashlib
 
     algos = list(media.digests)
     artifacts: list[Artifact] = []
-    for path in files:
+    for i, path in enumerate(files):
         if to == "raw":
             artifacts.append(Artifact(path.name, media.size, dict(media.digests)))
+        elif file_digests is not None and len(file_digests) == len(files):
+            # the E01 writer hashed each segment file as it wrote it
+            artifacts.append(Artifact(path.name, path.stat().st_size, dict(file_digests[i])))
         else:
             artifacts.append(artifact_from_file(out_dir, path.name, algos)[0])
     seal_sha256 = hashlib.sha256(seal_path.read_bytes()).hexdigest()

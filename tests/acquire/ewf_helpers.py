@@ -39,8 +39,9 @@ def write_e01(
     step: int = 1 << 20,
     meta: EwfMetadata = META,
     bad: tuple[tuple[int, int], ...] = (),
+    writer: EwfWriter | None = None,
 ) -> list[Path]:
-    writer = EwfWriter(
+    writer = writer or EwfWriter(
         base,
         segment_size=segment_size,
         compression=compression,

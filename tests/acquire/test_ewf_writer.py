@@ -76,10 +76,10 @@ def test_multi_segment_each_within_the_segment_size(tmp_path: Path) -> None:
 def test_table_limits_start_new_sectors_sections(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Tables hold at most 16375 entries and 31-bit offsets from their base: exercised small."""
+    """A table holds at most 16375 entries, a section SECTION_SPAN bytes: exercised small."""
     need_peer("ewfverify")
     monkeypatch.setattr(ewf_writer, "MAX_TABLE_ENTRIES", 10)
-    monkeypatch.setattr(ewf_writer, "MAX_SECTION_SPAN", 200_000)
+    monkeypatch.setattr(ewf_writer, "SECTION_SPAN", 200_000)
     data = mixed_source(tmp_path / "src.raw")
     paths = write_e01(data, tmp_path / "img", compression="fast", segment_size=2 << 20)
     kinds = _sections(paths[0])
@@ -212,6 +212,40 @@ def test_refuses_what_e01_cannot_hold(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="too small"):
         EwfWriter(tmp_path / "c", media_size=512, segment_size=4096)
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("segment_size", [2 << 30, 1 << 20])
+def test_output_digests_are_those_of_the_files_written(tmp_path: Path, segment_size: int) -> None:
+    """Hashed as written, in file order: each equals hashlib over the finished file."""
+    data = mixed_source(tmp_path / "src.raw")
+    writer = EwfWriter(
+        tmp_path / "img",
+        segment_size=segment_size,
+        media_size=len(data),
+        output_digests=("md5", "sha256"),
+    )
+    paths = write_e01(data, tmp_path / "img", writer=writer)
+    assert (len(paths) == 1) == (segment_size > len(data))
+    got = writer.output_digests
+    assert got is not None and len(got) == len(paths)
+    for path, digests in zip(paths, got, strict=True):
+        blob = path.read_bytes()
+        assert digests == {
+            "md5": hashlib.md5(blob).hexdigest(),
+            "sha256": hashlib.sha256(blob).hexdigest(),
+        }
+
+
+def test_output_digests_none_when_a_file_was_patched_or_not_asked(tmp_path: Path) -> None:
+    data = mixed_source(tmp_path / "src.raw", size=1 << 20)
+    writer = EwfWriter(tmp_path / "img", media_size=4 << 20, output_digests=("md5",))
+    writer.write(data)
+    writer.finish(hashlib.md5(data).hexdigest())
+    assert writer.output_digests is None  # the volume section was rewritten after hashing
+    plain = EwfWriter(tmp_path / "plain", media_size=len(data))
+    plain.write(data)
+    plain.finish(hashlib.md5(data).hexdigest())
+    assert plain.output_digests is None
 
 
 def test_media_shorter_than_announced_is_patched(tmp_path: Path) -> None:

@@ -89,7 +89,8 @@ def seal_and_record(
         names = [p.name for p in files]
         if result is not None and options.format == "raw":
             artifacts.append(Artifact(names[0], result.size, dict(result.hashes.digests)))
-        elif result is not None and options.format == "split":
+        elif result is not None and len(result.segment_digests) == len(files):
+            # split: the media's pieces; E01: the segment files, hashed as they were written
             for path, digests in zip(files, result.segment_digests, strict=True):
                 artifacts.append(Artifact(path.name, path.stat().st_size, dict(digests)))
         else:

@@ -132,7 +132,7 @@ def _acquire(
             f"only {human(space['free'])} free for a {human(info.size)} image (--force)"
         )
 
-    writers = open_writers(options, item_dir, item_id, src, case)
+    writers = open_writers(options, item_dir, item_id, src, case, hash_algorithms)
 
     ro_before = info.read_only_flag
     ro_set = False

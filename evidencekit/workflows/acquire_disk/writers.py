@@ -13,8 +13,15 @@ from evidencekit.timeutil import utcnow
 from evidencekit.workflows.acquire_disk.options import AcquireOptions
 
 
-def make_writer(options: AcquireOptions, base: Path, src: MediaSource, case: Any) -> ImageWriter:
-    """A writer for `base` (`base.raw`, `base.001`…, `base.E01`…) in the chosen format.
+def make_writer(
+    options: AcquireOptions,
+    base: Path,
+    src: MediaSource,
+    case: Any,
+    output_digests: tuple[str, ...] = (),
+) -> ImageWriter:
+    """A writer for `base` (`base.raw`, `base.001`…, `base.E01`…) in the chosen format;
+    `output_digests`: E01 segment files hashed with these as they are written (for the seal).
 
     Raises:
         UsageError: an unknown format.
@@ -47,20 +54,27 @@ def make_writer(options: AcquireOptions, base: Path, src: MediaSource, case: Any
             compression=options.compression,
             metadata=meta,
             media_size=info.size,
+            output_digests=output_digests,
         )
         return writer
     raise UsageError(f"unknown image format {options.format!r}", hint="use raw, split or e01")
 
 
 def open_writers(
-    options: AcquireOptions, item_dir: Path, item_id: str, src: MediaSource, case: Any
+    options: AcquireOptions,
+    item_dir: Path,
+    item_id: str,
+    src: MediaSource,
+    case: Any,
+    output_digests: tuple[str, ...] = (),
 ) -> list[ImageWriter]:
-    """The item's writer (and the --copy-to one); nothing is left behind when one fails."""
+    """The item's writer (and the --copy-to one); nothing is left behind when one fails.
+    `output_digests`: the algorithms the item's (sealed) files are hashed with."""
     created = not item_dir.exists()
     item_dir.mkdir(parents=True, exist_ok=True)
     writers: list[ImageWriter] = []
     try:
-        writers.append(make_writer(options, item_dir / item_id, src, case))
+        writers.append(make_writer(options, item_dir / item_id, src, case, output_digests))
         if options.copy_to is not None:
             options.copy_to.mkdir(parents=True, exist_ok=True)
             writers.append(make_writer(options, options.copy_to / item_id, src, case))
