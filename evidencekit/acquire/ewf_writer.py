@@ -25,6 +25,7 @@ import datetime as dt
 import logging
 import os
 import platform
+import queue
 import struct
 import unicodedata
 import uuid
@@ -304,7 +305,7 @@ def hash_bytes(md5: bytes) -> bytes:
 
 
 # A stored chunk: the pieces written back to back, and whether it is a zlib stream.
-_Stored = tuple[tuple[bytes, ...], bool]
+_Stored = tuple[tuple[bytes | memoryview, ...], bool]
 
 
 def _compressor(mode: str) -> Callable[[bytes | memoryview], bytes] | None:
@@ -369,9 +370,7 @@ class _ChunkEncoder:
                     if len(packed) < n:
                         out.append(((packed,), True))
                         continue
-            # a copy, made here in the pool: the writer holds it until its section closes and
-            # recycles the blob at once
-            out.append(((bytes(chunk), struct.pack("<I", adler32(chunk))), False))
+            out.append(((chunk, struct.pack("<I", adler32(chunk))), False))
         return blob, out
 
 
@@ -384,8 +383,8 @@ class _Segment:
         self.chunks = 0
         self.tee = tee
 
-    def write(self, *pieces: bytes) -> None:
-        """Append the pieces (which must not change afterwards: they may be hashed later)."""
+    def write(self, *pieces: bytes | memoryview, release: Callable[[], None] | None = None) -> None:
+        """Append the pieces; `release()` once they may change (after hashing, if hashed)."""
         total = 0
         try:
             for i in range(0, len(pieces), _IOV_MAX):
@@ -402,7 +401,9 @@ class _Segment:
             raise write_error(self.path, exc) from exc
         self.pos += total
         if self.tee is not None:
-            self.tee.update(*pieces)
+            self.tee.update(*pieces, release=release)
+        elif release is not None:
+            release()
 
     def section(self, kind: str, payload: bytes, *, last: bool = False) -> None:
         """Write a section whose size is known; `last` = next/done (points to itself, size 0)."""
@@ -501,7 +502,12 @@ class EwfWriter:
         self._errors: list[tuple[int, int]] = []
         self._paths: list[Path] = []
         self._segment: _Segment | None = None
-        self._section: list[bytes] = []  # the open sectors section's chunks, not yet written
+        # The open sectors section's chunks, copied into a recycled buffer (the blobs they come
+        # from are reused at once); a few buffers, so memory stays bounded.
+        self._section_size = max(SECTION_SPAN, DESCRIPTOR_SIZE + self.chunk_size + 4)
+        self._section_free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
+        self._section_buffers = 0
+        self._section: bytearray | None = None
         self._section_bytes = 0
         self._entries: list[int] = []
         self._done = False
@@ -630,7 +636,7 @@ class EwfWriter:
         self._pool.shutdown(wait=True, cancel_futures=True)
         if self._tee is not None:
             self._tee.abort()
-        self._section = []  # chunks of a sectors section never written: the image is incomplete
+        self._section = None  # chunks of a section never written: the image is incomplete
         if self._segment is not None:
             try:
                 self._segment.close(sync=True)
@@ -719,8 +725,13 @@ class EwfWriter:
                 assert seg is not None
             entry = DESCRIPTOR_SIZE + self._section_bytes  # from the sectors section's start
             self._entries.append(entry | (COMPRESSED_FLAG if compressed else 0))
-            self._section.extend(pieces)
-            self._section_bytes += length
+            buf = self._section if self._section is not None else self._take_section()
+            self._section = buf
+            pos = self._section_bytes
+            for piece in pieces:
+                buf[pos : pos + len(piece)] = piece
+                pos += len(piece)
+            self._section_bytes = pos
             seg.chunks += 1
             self._chunks += 1
 
@@ -731,16 +742,31 @@ class EwfWriter:
             return
         start = seg.pos
         size = DESCRIPTOR_SIZE + self._section_bytes
-        # one piece: one write, and one hash update per algorithm instead of one per chunk
-        # (each update is a GIL round trip; the join costs less than they did)
-        chunks = b"".join(self._section)
-        seg.write(descriptor("sectors", start, start + size, size), chunks)
+        buf = self._section
+        assert buf is not None
+        self._section = None
+        free = self._section_free
+        seg.write(
+            descriptor("sectors", start, start + size, size),
+            memoryview(buf)[: self._section_bytes],
+            release=lambda: free.put(buf),
+        )
         table = table_bytes(start, self._entries)
         seg.section("table", table)
         seg.section("table2", table)
-        self._section = []
         self._section_bytes = 0
         self._entries = []
+
+    def _take_section(self) -> bytearray:
+        """A free section buffer: a new one while fewer than three exist, else wait for one."""
+        try:
+            return self._section_free.get_nowait()
+        except queue.Empty:
+            pass
+        if self._section_buffers < 3:
+            self._section_buffers += 1
+            return bytearray(self._section_size)
+        return self._section_free.get()  # the hashing threads release them
 
     def _patch_volumes(self) -> None:
         """The media turned out shorter/longer than announced: fix every volume/data section."""

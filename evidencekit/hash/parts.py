@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from evidencekit.hash.algorithms import Hasher, new_hasher, parse_algorithms
 
@@ -24,8 +24,9 @@ class PartHasher:
     """Hashes a sequence of parts (files), each fed as pieces, with every algorithm at once.
 
     Not thread-safe on the feeding side: one writer thread calls `update`, `end_part`, `close`.
-    Pieces must not change after `update` (they are hashed later, in other threads). Memory is
-    bounded: `update` blocks while more than `max_pending` bytes wait to be hashed.
+    Pieces must not change until they are hashed: `update(..., release=f)` calls `f()` (in a
+    hashing thread) once every algorithm is done with them, so a writer can recycle its buffers.
+    Memory is bounded: `update` blocks while more than `max_pending` bytes wait to be hashed.
     """
 
     def __init__(self, algorithms: Iterable[str], *, max_pending: int = 64 << 20) -> None:
@@ -46,19 +47,22 @@ class PartHasher:
         for t in self._threads:
             t.start()
 
-    def update(self, *pieces: Piece) -> None:
-        """Queue the next bytes of the current part."""
+    def update(self, *pieces: Piece, release: Callable[[], None] | None = None) -> None:
+        """Queue the next bytes of the current part; `release()` once they are hashed."""
         if self._closed:
             raise ValueError("PartHasher is closed")
         size = sum(len(p) for p in pieces) * len(self._queues)
         if not size:
+            if release is not None:
+                release()
             return
         with self._cond:
             while self._pending and self._pending + size > self._max_pending:
                 self._cond.wait()
             self._pending += size
+        item = _Item(pieces, len(self._queues), release)
         for q in self._queues:
-            q.put(pieces)
+            q.put(item)
 
     def end_part(self) -> None:
         """The current part is complete; the next `update` starts a new one."""
@@ -99,12 +103,29 @@ class PartHasher:
                 self._digests[index].append(hasher.hexdigest())
                 hasher = new_hasher(name)
                 continue
-            pieces: Sequence[Piece] = item  # type: ignore[assignment]
+            assert isinstance(item, _Item)
             size = 0
-            for piece in pieces:
+            for piece in item.pieces:
                 if not self._aborted:
                     hasher.update(piece)
                 size += len(piece)
             with self._cond:
                 self._pending -= size
+                item.left -= 1
+                done = item.left == 0
                 self._cond.notify()
+            if done and item.release is not None:
+                item.release()
+
+
+class _Item:
+    """Pieces queued to every algorithm's thread; `release` runs after the last one."""
+
+    __slots__ = ("left", "pieces", "release")
+
+    def __init__(
+        self, pieces: Sequence[Piece], left: int, release: Callable[[], None] | None
+    ) -> None:
+        self.pieces = pieces
+        self.left = left
+        self.release = release
