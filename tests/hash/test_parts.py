@@ -52,3 +52,25 @@ def test_unknown_algorithm_is_refused() -> None:
 
     with pytest.raises(UsageError):
         PartHasher(["crc99"])
+
+
+def test_release_runs_once_after_every_algorithm_hashed_the_pieces() -> None:
+    """The writer recycles its buffer on release: it must not change before both digests."""
+    buf = bytearray(b"x" * (1 << 20))
+    released: list[int] = []
+    tee = PartHasher(["md5", "sha1"])
+
+    def release() -> None:
+        released.append(1)
+        buf[:] = bytes(len(buf))  # what a recycled buffer would go through
+
+    tee.update(memoryview(buf), release=release)
+    tee.end_part()
+    got = tee.close()
+    assert released == [1]
+    blob = b"x" * (1 << 20)
+    assert got == [{"md5": hashlib.md5(blob).hexdigest(), "sha1": hashlib.sha1(blob).hexdigest()}]
+    tee2 = PartHasher(["md5"])
+    tee2.update(b"", release=lambda: released.append(2))  # nothing to hash: released at once
+    assert released == [1, 2]
+    tee2.close()
