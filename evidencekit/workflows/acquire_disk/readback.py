@@ -3,31 +3,36 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from evidencekit.acquire.acqlog import AcquisitionLog
-from evidencekit.acquire.imager import ImagingResult, hash_image, hash_source
-from evidencekit.acquire.reader import BadExtent
+from evidencekit.acquire.imager import hash_image, hash_source
 from evidencekit.acquire.source import MediaSource
 from evidencekit.errors import EvidenceKitError
-from evidencekit.workflows.acquire_disk.options import KINDS, AcquireOptions
+from evidencekit.workflows.acquire_disk.facts import Job, Outcome
+from evidencekit.workflows.acquire_disk.options import KINDS
+
+
+@dataclass(frozen=True, slots=True)
+class Readback:
+    """What reading back found: the seal's `verification` facts, and what to raise once sealed."""
+
+    verification: dict[str, Any]
+    integrity_problem: str | None  # the image(s) read back with other digests, or not at all
+    interrupted: bool  # Ctrl-C during the read-back (the image itself is complete)
 
 
 def verify_readback(
     src: MediaSource,
-    options: AcquireOptions,
-    algorithms: tuple[str, ...],
-    result: ImagingResult | None,
-    extents: tuple[BadExtent, ...],
+    job: Job,
+    outcome: Outcome,
     lg: AcquisitionLog,
     warnings: list[str],
     on_progress: Callable[[int, int], None] | None,
     on_phase: Callable[[str, int], None] | None,
-) -> tuple[dict[str, Any], str | None, bool]:
-    """Re-read the image(s) (and with --verify-source the source) and compare digests.
-
-    Returns (verification facts, integrity problem or None, interrupted by Ctrl-C).
-    """
+) -> Readback:
+    """Re-read the image(s) (and with --verify-source the source) and compare digests."""
 
     def step(done: int) -> None:
         if on_progress is not None:
@@ -36,6 +41,8 @@ def verify_readback(
     verification: dict[str, Any] = {}
     integrity_problem: str | None = None
     verify_interrupted = False
+    options, algorithms = job.options, job.algorithms
+    result, extents = outcome.result, outcome.extents
     try:
         if result is not None:
             kind = KINDS[options.format]
@@ -87,4 +94,4 @@ def verify_readback(
         verify_interrupted = True
         verification["interrupted"] = True
         lg.event("verification INTERRUPTED (Ctrl-C); the image itself is complete")
-    return verification, integrity_problem, verify_interrupted
+    return Readback(verification, integrity_problem, verify_interrupted)

@@ -3,22 +3,18 @@ event. Also runs for a failed acquisition, so that its output is sealed and reco
 
 from __future__ import annotations
 
-import datetime as dt
-from pathlib import Path
 from typing import Any
 
-from evidencekit.acquire import device, mapfile
+from evidencekit.acquire import mapfile
 from evidencekit.acquire.acqlog import AcquisitionLog, write_text
 from evidencekit.acquire.device_report import render_device_report
-from evidencekit.acquire.imager import ImagingResult
-from evidencekit.acquire.reader import BadExtent, ResilientReader
 from evidencekit.acquire.source import MediaSource
-from evidencekit.acquire.writers import ImageWriter
 from evidencekit.errors import AcquisitionError, EvidenceKitError
 from evidencekit.fsutil import fsync_dir
 from evidencekit.hash.seal import Artifact, SealResult, artifact_from_file, seal_item
 from evidencekit.sizes import human
-from evidencekit.workflows.acquire_disk.options import KINDS, AcquireOptions
+from evidencekit.workflows.acquire_disk.facts import DeviceFacts, Job, Outcome
+from evidencekit.workflows.acquire_disk.options import KINDS
 
 MAX_ERRORS_IN_SEAL = 10_000
 
@@ -27,34 +23,14 @@ def seal_and_record(
     case: Any,
     identity: Any,
     src: MediaSource,
-    item_id: str,
-    item_dir: Path,
-    options: AcquireOptions,
-    *,
-    algorithms: tuple[str, ...],
-    hash_algorithms: tuple[str, ...],
-    writers: list[ImageWriter],
-    result: ImagingResult | None,
-    reader: ResilientReader,
-    extents: tuple[BadExtent, ...],
-    failure: BaseException | None,
-    status: str,
-    started: dt.datetime,
-    finished: dt.datetime,
-    command_line: str,
-    reports: list[device.ToolReport],
-    hpa: dict[str, str],
-    mounts: list[dict[str, str]],
-    clock: dict[str, str],
-    ro_before: bool | None,
-    ro_set: bool,
+    job: Job,
+    dev: DeviceFacts,
+    outcome: Outcome,
     verification: dict[str, Any],
-    warnings: list[str],
     lg: AcquisitionLog,
-) -> tuple[SealResult, list[str], dict[str, Any]]:
+    warnings: list[str],
+) -> SealResult:
     """Write the side files, seal the item and record its `acquired` custody event.
-
-    Returns (the seal, the image's file names, the source's facts).
 
     Raises:
         OSError, EvidenceKitError: as raised, when the acquisition itself succeeded.
@@ -63,105 +39,45 @@ def seal_and_record(
     from evidencekit.workflows.custody import record_event
 
     info = src.info
-    # -- side files, seal, custody ----------------------------------------------------------
+    options = job.options
+    result = outcome.result
+    failure = outcome.failure
     try:
-        files: list[Path] = list(writers[0].paths)
-        if extents:
-            write_text(
-                item_dir / f"{item_id}.map",
-                mapfile.render(
-                    info.size,
-                    [(e.offset, e.length) for e in extents],
-                    done=None if failure is None else reader.pos,
-                    command_line=command_line,
-                    started=started,
-                    now=finished,
-                ),
-            )
-        write_text(item_dir / f"{item_id}.device.txt", render_device_report(src, reports, hpa))
-        lg.event(f"status: {status.upper()}")
-        for text in warnings:
-            lg.event(f"warning: {text}")
-        write_text(item_dir / f"{item_id}.log", lg.text())
-        fsync_dir(item_dir)
-
-        artifacts: list[Artifact] = []
-        names = [p.name for p in files]
-        if result is not None and options.format == "raw":
-            artifacts.append(Artifact(names[0], result.size, dict(result.hashes.digests)))
-        elif result is not None and len(result.segment_digests) == len(files):
-            # split: the media's pieces; E01: the segment files, hashed as they were written
-            for path, digests in zip(files, result.segment_digests, strict=True):
-                artifacts.append(Artifact(path.name, path.stat().st_size, dict(digests)))
-        else:
-            for name in names:
-                artifacts.append(artifact_from_file(item_dir, name, hash_algorithms)[0])
-        side = [f"{item_id}.log", f"{item_id}.device.txt"]
-        if extents:
-            side.append(f"{item_id}.map")
-        for name in side:
-            artifacts.append(artifact_from_file(item_dir, name, hash_algorithms)[0])
-
-        source_facts: dict[str, Any] = info.to_dict()
-        facts: dict[str, Any] = {
-            "source": source_facts,
-            "size": info.size,
-            "format": options.format,
-            "options": options.to_dict(),
-            "device": {
-                "hpa": hpa,
-                "mounts": mounts,
-                "read_only_flag_before": ro_before,
-                "read_only_flag_set": ro_set,
-                "tools": [r.to_dict() for r in reports],
-            },
-            "host_clock": clock,
-            "bytes_read": reader.pos,
-            "bad_sectors": reader.bad_sectors,
-            "recovered_sectors": reader.recovered_sectors,
-            "read_errors": [e.to_dict() for e in extents[:MAX_ERRORS_IN_SEAL]],
-            "verification": verification,
-        }
-        if failure is not None:
-            facts["error"] = str(failure)
-        if result is not None and len(result.paths) > 1:
-            facts["copy"] = {
-                "folder": str(result.paths[1][0].parent),
-                "files": [p.name for p in result.paths[1]],
-            }
+        _write_side_files(src, job, dev, outcome, lg, warnings)
+        names = [p.name for p in outcome.files]
         seal = seal_item(
-            item_dir,
-            item_id,
+            job.item_dir,
+            job.item_id,
             identity,
             kind=KINDS[options.format],
-            artifacts=artifacts,
-            status=status,
+            artifacts=_artifacts(job, outcome),
+            status=outcome.status,
             combined=result.hashes if result is not None else None,
             combined_format="e01" if options.format == "e01" else "raw",
             combined_parts=names,
-            facts=facts,
+            facts=_facts(src, job, dev, outcome, verification),
             description=options.description,
-            started=started,
-            finished=finished,
-            algorithms=algorithms,
+            started=outcome.started,
+            finished=outcome.finished,
+            algorithms=job.algorithms,
         )
         record_event(
             case,
             identity,
             "acquired",
-            item_id,
+            job.item_id,
             description=options.description
-            or f"Disk image of {info.path} ({human(info.size)}), {status}",
+            or f"Disk image of {info.path} ({human(info.size)}), {outcome.status}",
             digests=dict(result.hashes.digests) if result is not None else None,
             details={
                 "kind": KINDS[options.format],
-                "status": status,
+                "status": outcome.status,
                 "source": info.path,
                 "source_kind": info.kind,
                 "size": info.size,
                 "files": names,
-                "bad_sectors": reader.bad_sectors,
-                "read_errors": len(extents),
+                "bad_sectors": outcome.bad_sectors,
+                "read_errors": len(outcome.extents),
                 "verification": verification,
                 "seal": seal.path.name,
                 "seal_sha256": seal.seal_sha256,
@@ -178,4 +94,95 @@ def seal_and_record(
             f"{failure}; moreover the incomplete item could not be sealed or recorded: {exc}",
             hint="free space on the destination; the partial image is not sealed",
         ) from exc
-    return seal, names, source_facts
+    return seal
+
+
+def _write_side_files(
+    src: MediaSource,
+    job: Job,
+    dev: DeviceFacts,
+    outcome: Outcome,
+    lg: AcquisitionLog,
+    warnings: list[str],
+) -> None:
+    """ID.map (when sectors were unreadable), ID.device.txt and, closing the log, ID.log."""
+    item_dir, item_id = job.item_dir, job.item_id
+    if outcome.extents:
+        write_text(
+            item_dir / f"{item_id}.map",
+            mapfile.render(
+                src.info.size,
+                [(e.offset, e.length) for e in outcome.extents],
+                done=None if outcome.failure is None else outcome.bytes_read,
+                command_line=job.command_line,
+                started=outcome.started,
+                now=outcome.finished,
+            ),
+        )
+    write_text(item_dir / f"{item_id}.device.txt", render_device_report(src, dev.reports, dev.hpa))
+    lg.event(f"status: {outcome.status.upper()}")
+    for text in warnings:
+        lg.event(f"warning: {text}")
+    write_text(item_dir / f"{item_id}.log", lg.text())
+    fsync_dir(item_dir)
+
+
+def _artifacts(job: Job, outcome: Outcome) -> list[Artifact]:
+    """The image files, then the side files, each with its size and digests."""
+    item_dir, item_id = job.item_dir, job.item_id
+    result, files = outcome.result, outcome.files
+    artifacts: list[Artifact] = []
+    if result is not None and job.options.format == "raw":
+        artifacts.append(Artifact(files[0].name, result.size, dict(result.hashes.digests)))
+    elif result is not None and len(result.segment_digests) == len(files):
+        # split: the media's pieces; E01: the segment files, hashed as they were written
+        for path, digests in zip(files, result.segment_digests, strict=True):
+            artifacts.append(Artifact(path.name, path.stat().st_size, dict(digests)))
+    else:
+        for path in files:
+            artifacts.append(artifact_from_file(item_dir, path.name, job.hash_algorithms)[0])
+    side = [f"{item_id}.log", f"{item_id}.device.txt"]
+    if outcome.extents:
+        side.append(f"{item_id}.map")
+    for name in side:
+        artifacts.append(artifact_from_file(item_dir, name, job.hash_algorithms)[0])
+    return artifacts
+
+
+def _facts(
+    src: MediaSource,
+    job: Job,
+    dev: DeviceFacts,
+    outcome: Outcome,
+    verification: dict[str, Any],
+) -> dict[str, Any]:
+    """The seal's `facts`: the source, the options, the device, the reading and the read-back."""
+    info = src.info
+    result = outcome.result
+    facts: dict[str, Any] = {
+        "source": info.to_dict(),
+        "size": info.size,
+        "format": job.options.format,
+        "options": job.options.to_dict(),
+        "device": {
+            "hpa": dev.hpa,
+            "mounts": dev.mounts,
+            "read_only_flag_before": dev.ro_before,
+            "read_only_flag_set": dev.ro_set,
+            "tools": [r.to_dict() for r in dev.reports],
+        },
+        "host_clock": dev.clock,
+        "bytes_read": outcome.bytes_read,
+        "bad_sectors": outcome.bad_sectors,
+        "recovered_sectors": outcome.recovered_sectors,
+        "read_errors": [e.to_dict() for e in outcome.extents[:MAX_ERRORS_IN_SEAL]],
+        "verification": verification,
+    }
+    if outcome.failure is not None:
+        facts["error"] = str(outcome.failure)
+    if result is not None and len(result.paths) > 1:
+        facts["copy"] = {
+            "folder": str(result.paths[1][0].parent),
+            "files": [p.name for p in result.paths[1]],
+        }
+    return facts
