@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from evidencekit.acquire.filesystems import Credentials, FileEntry
+from evidencekit.acquire.stream_entries import stream_entry
 from evidencekit.errors import SourceError
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,20 @@ def _set_credentials(resolver: Any, spec: Any, creds: Credentials) -> None:
         resolver.key_chain.SetCredential(spec, "recovery_password", creds.recovery_key)
 
 
+def _require_key(creds: Credentials, label: str, encryption: str) -> None:
+    """Refuse to go on with an encrypted volume when no key was given.
+
+    Raises:
+        SourceError: neither a password nor a recovery key was given (the hint says how).
+    """
+    if creds.password is None and creds.recovery_key is None:
+        raise SourceError(
+            f"{label} is encrypted ({encryption}) and no key was given",
+            hint="pass --password-env VAR or --recovery-key-env VAR naming an "
+            "environment variable that holds the password or recovery key",
+        )
+
+
 def open_filesystem(
     path: Path, offset: int, length: int, creds: Credentials, label: str
 ) -> DfvfsFileSystem:
@@ -133,12 +148,7 @@ def open_filesystem(
         for kind, name in _ENCRYPTED.items():
             if kind in kinds:
                 encryption = name
-                if creds.password is None and creds.recovery_key is None:
-                    raise SourceError(
-                        f"{label} is encrypted ({name}) and no key was given",
-                        hint="pass --password-env VAR or --recovery-key-env VAR naming an "
-                        "environment variable that holds the password or recovery key",
-                    )
+                _require_key(creds, label, name)
                 extra = {"location": "/cs1"} if kind == "CS" else {}
                 spec = factory.NewPathSpec(kind, parent=spec, **extra)
                 _set_credentials(resolver, spec, creds)
@@ -151,12 +161,7 @@ def open_filesystem(
             _set_credentials(resolver, container, creds)
             if _apfs_locked(resolver, container, ctx):
                 encryption = "FileVault (APFS)"
-                if creds.password is None and creds.recovery_key is None:
-                    raise SourceError(
-                        f"{label} is encrypted ({encryption}) and no key was given",
-                        hint="pass --password-env VAR or --recovery-key-env VAR naming an "
-                        "environment variable that holds the password or recovery key",
-                    )
+                _require_key(creds, label, encryption)
                 if not _apfs_unlock(resolver, container, ctx):
                     raise RuntimeError("the APFS volume stays locked")
             fs_spec = factory.NewPathSpec(d.TYPE_INDICATOR_APFS, location="/", parent=container)
@@ -297,21 +302,8 @@ class DfvfsFileSystem:
                 continue
             fo = entry.GetFileObject(data_stream_name=stream.name)
             size = fo.get_size() if fo is not None else 0
-            yield FileEntry(
-                path=path,
-                kind="r",
-                size=int(size),
-                inode=base.inode,
-                mode=base.mode,
-                uid=base.uid,
-                gid=base.gid,
-                mtime_ns=base.mtime_ns,
-                atime_ns=base.atime_ns,
-                ctime_ns=base.ctime_ns,
-                crtime_ns=base.crtime_ns,
-                stream=stream.name.encode("utf-8", "surrogateescape"),
-                ref=(entry.path_spec.location, stream.name),
-            )
+            raw = stream.name.encode("utf-8", "surrogateescape")
+            yield stream_entry(base, raw, int(size), (entry.path_spec.location, stream.name))
 
     def walk(
         self, start: bytes = b"/", *, include_deleted: bool = False, recursive: bool = True

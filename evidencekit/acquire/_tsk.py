@@ -11,9 +11,6 @@ import contextlib
 import datetime as dt
 import errno
 import logging
-import os
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +24,8 @@ from evidencekit.acquire.filesystems import (
     FileSystem,
     Partition,
 )
+from evidencekit.acquire.stream_entries import stream_entry
+from evidencekit.acquire.tsk_times import epoch_ns, local_ns, utc_process_zone
 from evidencekit.errors import SourceError
 
 log = logging.getLogger(__name__)
@@ -60,26 +59,6 @@ _TRIED = (
     "(APFS, BitLocker, LUKS, FileVault)"
 )
 
-# Sleuth Kit turns FAT's local times into epoch seconds with mktime(), i.e. in the process's
-# TZ. We make that UTC while it runs, then read the wall clock back in the source's zone.
-_TZ_LOCK = threading.RLock()
-
-
-@contextlib.contextmanager
-def _utc_process_zone() -> Iterator[None]:
-    with _TZ_LOCK:
-        old = os.environ.get("TZ")
-        os.environ["TZ"] = "UTC"
-        time.tzset()
-        try:
-            yield
-        finally:
-            if old is None:
-                del os.environ["TZ"]
-            else:
-                os.environ["TZ"] = old
-            time.tzset()
-
 
 class _MediaImg(pytsk3.Img_Info):  # type: ignore[misc]
     """Sleuth Kit reads the shared media stream through this."""
@@ -107,21 +86,6 @@ def open_media(path: Path) -> Any:
     from evidencekit.acquire.source import open_source
 
     return open_source(path)
-
-
-def _ns(seconds: int, nano: int) -> int | None:
-    if not seconds and not nano:
-        return None
-    return int(seconds) * 1_000_000_000 + int(nano)
-
-
-def _local_ns(seconds: int, nano: int, zone: dt.tzinfo) -> int | None:
-    """Sleuth Kit gave a local wall-clock time as if it were UTC: read it in `zone`."""
-    if not seconds and not nano:
-        return None
-    wall = dt.datetime(1970, 1, 1) + dt.timedelta(seconds=int(seconds))
-    aware = wall.replace(tzinfo=zone)
-    return int(aware.timestamp()) * 1_000_000_000 + int(nano)
 
 
 class _TskReader:
@@ -164,7 +128,7 @@ class TskFileSystem:
         except OSError as exc:
             raise SourceError(f"Sleuth Kit found no file system in {label}: {exc}") from exc
         ftype = int(self._fs.info.ftype)
-        self.fs_name = _FS_NAMES.get(ftype, f"type 0x{ftype:x}")
+        self.fs_name = _fs_name(ftype)
         self.description = f"{self.fs_name} (Sleuth Kit)"
         self._local = ftype in _LOCAL_TIME_FS
         self._zone = local_zone or dt.UTC
@@ -178,9 +142,9 @@ class TskFileSystem:
             sec = getattr(meta, name, 0) or 0
             nano = getattr(meta, name + "_nano", 0) or 0
             if self._local:
-                out[name + "_ns"] = _local_ns(sec, nano, self._zone)
+                out[name + "_ns"] = local_ns(sec, nano, self._zone)
             else:
-                out[name + "_ns"] = _ns(sec, nano)
+                out[name + "_ns"] = epoch_ns(sec, nano)
         return out
 
     def _entry(self, file: Any, path: bytes, name_alloc: bool) -> Iterator[FileEntry]:
@@ -264,28 +228,12 @@ class TskFileSystem:
                     "corrupt metadata; content not copied"
                 )
                 asize, stream_ref = 0, None
-            yield FileEntry(
-                path=path,
-                kind="r",
-                size=asize,
-                inode=base.inode,
-                mode=base.mode,
-                uid=base.uid,
-                gid=base.gid,
-                mtime_ns=base.mtime_ns,
-                atime_ns=base.atime_ns,
-                ctime_ns=base.ctime_ns,
-                crtime_ns=base.crtime_ns,
-                allocated=allocated,
-                stream=stream,
-                error=stream_error,
-                ref=stream_ref,
-            )
+            yield stream_entry(base, stream, asize, stream_ref, stream_error)
 
     def walk(
         self, start: bytes = b"/", *, include_deleted: bool = False, recursive: bool = True
     ) -> Iterator[FileEntry]:
-        ctx = _utc_process_zone() if self._local else contextlib.nullcontext()
+        ctx = utc_process_zone() if self._local else contextlib.nullcontext()
         with ctx:
             yield from self._walk(start, include_deleted, recursive)
 
@@ -367,13 +315,16 @@ class TskFileSystem:
         pass
 
 
+def _fs_name(ftype: int) -> str:
+    return _FS_NAMES.get(ftype, f"type 0x{ftype:x}")
+
+
 def _fs_probe(img: Any, offset: int) -> str | None:
     try:
         fs = pytsk3.FS_Info(img, offset=offset)
     except OSError:
         return None
-    ftype = int(fs.info.ftype)
-    return _FS_NAMES.get(ftype, f"type 0x{ftype:x}")
+    return _fs_name(int(fs.info.ftype))
 
 
 def open_disk(path: Path, credentials: Credentials, local_zone: dt.tzinfo | None) -> DiskImage:
