@@ -4,21 +4,20 @@ The derived item is an item like any other: its own folder, seal and custody eve
 must be the original's media, byte for byte: the original seal is checked (signature, signer)
 before reading, the media is decoded from the original's files (E01 chunks each checked), hashed
 while the new files are written, and compared with the original seal's media digests at the end;
-on any mismatch the new files are removed and nothing is sealed.
+on any mismatch the new files are removed and nothing is sealed. The media pass itself is in
+`convert_media`; this module checks the original, then seals and records the derived item.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import hashlib
 import logging
-import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evidencekit.acquire.ewf_reader import EwfImage
-from evidencekit.acquire.ewf_writer import DEFAULT_SEGMENT_SIZE, EwfMetadata, EwfWriter
+from evidencekit.acquire.ewf_writer import DEFAULT_SEGMENT_SIZE
 from evidencekit.case import Case
 from evidencekit.errors import (
     AcquisitionError,
@@ -27,8 +26,6 @@ from evidencekit.errors import (
     IntegrityError,
     UsageError,
 )
-from evidencekit.hash.multihash import HashResult, MultiHasher
-from evidencekit.hash.pipeline import pump
 from evidencekit.hash.seal import (
     Artifact,
     Combined,
@@ -43,12 +40,20 @@ from evidencekit.hash.seal import (
 )
 from evidencekit.identity import Identity
 from evidencekit.ids import check_item_id
-from evidencekit.timeutil import parse_iso, utcnow
+from evidencekit.timeutil import utcnow
+from evidencekit.workflows.convert_media import (
+    DEFAULT_WINDOW,
+    Copied,
+    Original,
+    Target,
+    copy_media,
+)
+
+__all__ = ["DEFAULT_WINDOW", "FORMATS", "ConvertResult", "convert_item"]
 
 log = logging.getLogger(__name__)
 
 FORMATS = ("e01", "raw")
-DEFAULT_WINDOW = 64 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,100 +85,6 @@ class ConvertResult:
         }
 
 
-class _ConcatReader:
-    """readinto over the raw parts of an item, one after the other."""
-
-    def __init__(self, paths: Sequence[Path]) -> None:
-        self._paths = list(paths)
-        self._fh: Any = None
-
-    def readinto(self, buffer: memoryview) -> int:
-        while True:
-            if self._fh is None:
-                if not self._paths:
-                    return 0
-                self._fh = open(self._paths.pop(0), "rb", buffering=0)  # noqa: SIM115
-            n: int = self._fh.readinto(buffer)
-            if n:
-                return n
-            self._fh.close()
-            self._fh = None
-
-    def close(self) -> None:
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
-
-
-class _RawWriter:
-    """A pump consumer writing one raw file."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
-
-    def consume(self, data: memoryview) -> None:
-        while len(data):
-            n = os.write(self.fd, data)
-            data = data[n:]
-
-    def close(self) -> None:
-        pass
-
-    def finish(self) -> None:
-        try:
-            os.fsync(self.fd)
-        finally:
-            os.close(self.fd)
-            self.fd = -1
-
-    def abort(self) -> None:
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
-
-
-def _started(doc: dict[str, Any]) -> dt.datetime | None:
-    try:
-        return parse_iso(str(doc["started"])) if doc.get("started") else None
-    except (ValueError, KeyError):
-        return None
-
-
-def _metadata(
-    case: Case, identity: Identity, doc: dict[str, Any], image: EwfImage | None
-) -> EwfMetadata:
-    facts = doc.get("facts") or {}
-    found = facts.get("source")
-    source: dict[str, Any] = found if isinstance(found, dict) else {}
-    header = image.info.header if image is not None else {}
-    bps = image.info.bytes_per_sector if image is not None else 0
-    if not bps:
-        for key in ("logical_sector_size", "sector_size", "bytes_per_sector"):
-            value = source.get(key) or facts.get(key)
-            if isinstance(value, int) and value in (512, 1024, 2048, 4096):
-                bps = value
-                break
-    media_type = image.info.media_type if image is not None else "fixed"
-    physical = bool(image.info.media_flags & 0x02) if image is not None else True
-    return EwfMetadata(
-        case_number=header.get("c") or case.info.number,
-        evidence_number=header.get("n") or str(facts.get("evidence_number") or doc["item"]),
-        description=header.get("a") or str(doc.get("description") or ""),
-        examiner=header.get("e") or identity.name,
-        notes=header.get("t") or str(facts.get("notes") or ""),
-        acquired=_started(doc),
-        system_date=utcnow(),
-        bytes_per_sector=bps or 512,
-        media_type=media_type
-        if media_type in ("fixed", "removable", "optical", "memory")
-        else "fixed",
-        is_physical=physical,
-        model=header.get("md") or str(source.get("model") or ""),
-        serial_number=header.get("sn") or str(source.get("serial") or ""),
-    )
-
-
 def convert_item(
     case: Case,
     identity: Identity,
@@ -199,6 +110,25 @@ def convert_item(
     check_item_id(new_item)
     if new_item == item_id:
         raise UsageError("the converted item needs a new id", hint="e.g. --item ITEM-E01")
+    original = _open_original(case, item_id)
+    target = Target(new_item, to, case.item_dir(new_item), compression, segment_size)
+    if target.item_dir.exists() and any(target.item_dir.iterdir()):
+        raise UsageError(
+            f"item {new_item!r} already exists at {target.item_dir}",
+            hint="choose another --item id",
+        )
+    target.item_dir.mkdir(parents=True, exist_ok=True)
+    copied = copy_media(case, identity, original, target, on_progress)
+    return _seal_and_record(case, identity, original, target, copied)
+
+
+def _open_original(case: Case, item_id: str) -> Original:
+    """The item to convert, once its seal verifies (signature and signer; files unread).
+
+    Raises:
+        UsageError: no seal, or the item is not a disk image.
+        IntegrityError: the seal does not verify.
+    """
     seal_path = find_seal(case.item_dir(item_id))
     if not seal_path.is_file():
         raise UsageError(f"item {item_id!r} has no seal at {seal_path}")
@@ -218,156 +148,62 @@ def convert_item(
         combined = Combined("raw", (art.name,), art.size, dict(art.digests))
     if combined.format not in ("raw", "e01"):
         raise UsageError(f"item {item_id!r} holds {combined.format!r} content, not a disk image")
-    out_dir = case.item_dir(new_item)
-    if out_dir.exists() and any(out_dir.iterdir()):
-        raise UsageError(
-            f"item {new_item!r} already exists at {out_dir}", hint="choose another --item id"
-        )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    started = utcnow()
-    algos = list(dict.fromkeys(["md5", "sha1", *combined.digests]))
-    window = combined.window_size or DEFAULT_WINDOW
-    hasher = MultiHasher(
-        algos, window=window, window_algorithm=combined.window_algorithm or "sha256"
-    )
-    image: EwfImage | None = None
-    reader: _ConcatReader | None = None
-    made: list[Path] = []
-    try:
-        if combined.format == "e01":
-            image = EwfImage(seal.artifact_path(combined.parts[0]))
-            readinto = image.readinto
-            size = image.size
-        else:
-            paths = [seal.artifact_path(p) for p in combined.parts]
-            reader = _ConcatReader(paths)
-            readinto = reader.readinto
-            size = sum(p.stat().st_size for p in paths)
-        read_errors = [
-            e
-            for e in (seal.facts.get("read_errors") or [])
-            if isinstance(e, dict) and "offset" in e
-        ]
-        ewf: EwfWriter | None = None
-        raw: _RawWriter | None = None
-        if to == "e01":
-            meta = _metadata(case, identity, seal.document, image)
-            ewf = EwfWriter(
-                out_dir / new_item,
-                segment_size=segment_size,
-                compression=compression,
-                metadata=meta,
-                media_size=size,
-                output_digests=algos,
-            )
-            for err in read_errors:
-                ewf.mark_unreadable(int(err["offset"]), int(err.get("length", 0)))
-            sink: Any = ewf
-        else:
-            raw = _RawWriter(out_dir / f"{new_item}.raw")
-            made.append(raw.path)
-            sink = raw
-        try:
-            pump(readinto, [*hasher.consumers(), sink], on_progress=on_progress)
-            media = hasher.result()
-            _check_media(item_id, combined, media)
-            if ewf is not None:
-                made = ewf.finish(media.digests["md5"], media.digests["sha1"])
-            elif raw is not None:
-                raw.finish()
-        except BaseException:
-            if ewf is not None:
-                made = ewf.abort()
-            elif raw is not None:
-                raw.abort()
-            raise
-    except BaseException:
-        for path in made:
-            path.unlink(missing_ok=True)
-        if out_dir.is_dir() and not any(out_dir.iterdir()):
-            out_dir.rmdir()
-        raise
-    finally:
-        if image is not None:
-            image.close()
-        if reader is not None:
-            reader.close()
-    return _seal_and_record(
-        case, identity, seal.document, seal_path, item_id, new_item, to, out_dir, made, media,
-        read_errors, started, compression, ewf.output_digests if ewf is not None else None,
-    )  # fmt: skip
-
-
-def _check_media(item_id: str, combined: Combined, media: HashResult) -> None:
-    bad = [a for a, h in combined.digests.items() if media.digests.get(a, h) != h]
-    if media.size != combined.size or bad:
-        raise IntegrityError(
-            f"the media of item {item_id!r} read back as {media.size} bytes with other digests "
-            f"({', '.join(bad) or 'size'}) than sealed: nothing converted",
-            hint=f"run: evidencekit verify {item_id}",
-        )
+    return Original(item_id, seal, combined)
 
 
 def _seal_and_record(
-    case: Case,
-    identity: Identity,
-    doc: dict[str, Any],
-    seal_path: Path,
-    item_id: str,
-    new_item: str,
-    to: str,
-    out_dir: Path,
-    files: list[Path],
-    media: HashResult,
-    read_errors: list[dict[str, Any]],
-    started: dt.datetime,
-    compression: str,
-    file_digests: list[dict[str, str]] | None,
+    case: Case, identity: Identity, original: Original, target: Target, copied: Copied
 ) -> ConvertResult:
-    import hashlib
+    """Seal the derived item (facts.converted_from names the original) and record it.
 
+    Raises:
+        EvidenceKitError: the seal cannot be written.
+        CustodyError, AcquisitionError: sealed, but the custody events could not be recorded.
+    """
+    doc = original.seal.document
+    files, media = copied.files, copied.media
     algos = list(media.digests)
     artifacts: list[Artifact] = []
     for i, path in enumerate(files):
-        if to == "raw":
+        if target.format == "raw":
             artifacts.append(Artifact(path.name, media.size, dict(media.digests)))
-        elif file_digests is not None and len(file_digests) == len(files):
+        elif copied.file_digests is not None and len(copied.file_digests) == len(files):
             # the E01 writer hashed each segment file as it wrote it
-            artifacts.append(Artifact(path.name, path.stat().st_size, dict(file_digests[i])))
+            artifacts.append(Artifact(path.name, path.stat().st_size, dict(copied.file_digests[i])))
         else:
-            artifacts.append(artifact_from_file(out_dir, path.name, algos)[0])
-    seal_sha256 = hashlib.sha256(seal_path.read_bytes()).hexdigest()
-    origin = {"item": item_id, "seal_sha256": seal_sha256, "kind": str(doc.get("kind"))}
+            artifacts.append(artifact_from_file(target.item_dir, path.name, algos)[0])
+    seal_sha256 = hashlib.sha256(original.seal.path.read_bytes()).hexdigest()
+    origin = {"item": original.item_id, "seal_sha256": seal_sha256, "kind": str(doc.get("kind"))}
     facts: dict[str, Any] = {"converted_from": origin, "size": media.size}
     for key in ("source", "device", "read_errors"):
         if key in (doc.get("facts") or {}):
             facts[key] = doc["facts"][key]
-    if to == "e01":
-        facts["e01"] = {"compression": compression, "segments": len(files)}
+    if target.format == "e01":
+        facts["e01"] = {"compression": target.compression, "segments": len(files)}
     status = str(doc.get("status") or "complete")
     result = _seal_item(
-        out_dir,
-        new_item,
+        target.item_dir,
+        target.item_id,
         identity,
-        kind="e01" if to == "e01" else "raw",
+        kind="e01" if target.format == "e01" else "raw",
         artifacts=artifacts,
         status=status,
         combined=media,
-        combined_format=to,
+        combined_format=target.format,
         combined_parts=[p.name for p in files],
         facts=facts,
         description=str(doc.get("description") or "") or None,
-        started=started,
+        started=copied.started,
         finished=utcnow(),
         algorithms=algos,
     )
-    recorded = _record(case, identity, new_item, item_id, seal_sha256, to, result)
+    recorded = _record(case, identity, original.item_id, seal_sha256, target, result)
     return ConvertResult(
-        new_item,
-        item_id,
-        to,
-        out_dir,
-        tuple(files),
+        target.item_id,
+        original.item_id,
+        target.format,
+        target.item_dir,
+        files,
         result,
         media.size,
         dict(media.digests),
@@ -378,17 +214,18 @@ def _seal_and_record(
 def _record(
     case: Case,
     identity: Identity,
-    new_item: str,
     item_id: str,
     seal_sha256: str,
-    to: str,
+    target: Target,
     result: SealResult,
 ) -> bool:
+    """Record `sealed`, then `converted`, for the derived item; False without a ledger."""
     try:
         from evidencekit.workflows.custody import make_draft, record_drafts
     except ImportError:
         log.warning("custody ledger not available: no 'converted' event recorded")
         return False
+    new_item, to = target.item_id, target.format
     digests = result.combined_digests
     details = {"from_item": item_id, "from_seal_sha256": seal_sha256, "format": to}
     drafts = [
