@@ -9,10 +9,9 @@ here, where callers have always imported them from.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from evidencekit.chain import merkle
 from evidencekit.chain.checkpoint import Checkpoint, sign_checkpoint
@@ -20,9 +19,11 @@ from evidencekit.chain.events import (
     CASE_LEVEL_KINDS,
     KINDS,
     Event,
+    EventFields,
     ItemState,
     Party,
     SignedEvent,
+    replay,
 )
 from evidencekit.chain.sqlite_store import BUSY_TIMEOUT_MS, STORE_SCHEMA, SQLiteStore
 from evidencekit.chain.store import CheckpointRow, EventRow, LedgerStore, WriteTxn
@@ -48,22 +49,12 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class Draft:
-    """An event to append; the ledger fills in seq, time, actor, prev and signs it."""
+class Draft(EventFields):
+    """An event to append: its kind, item and form fields (keyword-only, from `EventFields`);
+    the ledger fills in seq, time, actor, prev and signs it."""
 
     kind: str
     item_id: str | None
-    description: str | None = None
-    counterpart: Party | None = None
-    purpose: str | None = None
-    location: str | None = None
-    seal_number: str | None = None
-    condition: str | None = None
-    note: str | None = None
-    reason: str | None = None
-    override: str | None = None
-    digests: Mapping[str, str] = field(default_factory=dict)
-    details: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,17 +152,7 @@ class Ledger:
                     time=utcnow(),
                     actor=actor,
                     prev=None if state.last_leaf is None else state.last_leaf.hex(),
-                    description=d.description,
-                    counterpart=d.counterpart,
-                    purpose=d.purpose,
-                    location=d.location,
-                    seal_number=d.seal_number,
-                    condition=d.condition,
-                    note=d.note,
-                    reason=d.reason,
-                    override=d.override,
-                    digests=dict(d.digests),
-                    details=dict(d.details),
+                    **d.form(),
                 )
                 data = ev.encode()
                 sig = identity.sign(data)
@@ -199,11 +180,8 @@ class Ledger:
 
     @staticmethod
     def _state(tx: WriteTxn, item: str | None) -> ItemState:
-        state = ItemState(item or "")
-        for row in tx.item_key_rows(item):
-            ev = Event.decode(row.data)
-            state.apply(ev.kind, ev.actor, ev.counterpart, row.leaf_hash)
-        return state
+        rows = tx.item_key_rows(item)
+        return replay(item or "", ((Event.decode(r.data), r.leaf_hash) for r in rows))
 
     # -- reading ------------------------------------------------------------------------------
     def size(self) -> int:
@@ -214,10 +192,7 @@ class Ledger:
         return [decode_row(r) for r in self.store.rows(item=item)]
 
     def item_state(self, item: str) -> ItemState:
-        state = ItemState(item)
-        for se in self.events(item):
-            state.apply(se.event.kind, se.event.actor, se.event.counterpart, se.leaf_hash)
-        return state
+        return replay(item, ((se.event, se.leaf_hash) for se in self.events(item)))
 
     def latest_checkpoint(self) -> CheckpointRow | None:
         return self.store.latest_checkpoint()

@@ -1,0 +1,138 @@
+"""The event's byte format: RFC 8785 canonical JSON of its body, and the strict parse verification
+uses to check stored bytes are exactly that.
+
+The bytes are what is signed and what the Merkle leaf hashes (`SHA-256(0x00 || bytes)`), so
+nothing here may change how a body encodes: every stored signature and root depends on it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from evidencekit.chain.rules import KINDS
+from evidencekit.errors import EvidenceKitError, IntegrityError
+from evidencekit.hash.canonical import canonical_json
+
+SCHEMA = "evidencekit/custody-event/1"
+
+_MAX_SAFE_INT = 2**53 - 1
+
+
+def _plain(value: Any) -> bool:
+    """True when `value` holds only what JSON and RFC 8785 encode identically to Python's
+    sorted compact json.dumps: no floats, ints within ±2**53, dict keys inside the BMP (JCS sorts
+    keys by UTF-16 code units, Python by code points; they agree inside the BMP)."""
+    if value is None or isinstance(value, (str, bool)):
+        return True
+    if isinstance(value, int):
+        return -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT
+    if isinstance(value, dict):
+        return all(
+            isinstance(k, str) and (k.isascii() or max(k) <= "\uffff") and _plain(v)
+            for k, v in value.items()
+        )
+    if isinstance(value, (list, tuple)):
+        return all(_plain(v) for v in value)
+    return False
+
+
+def plain_json(value: Any) -> bool:
+    """True when `value` is made of JSON strings, safe ints, bools, nulls, lists and objects
+    only (no floats), so it reads back from JSON exactly as it is."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and plain_json(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(plain_json(v) for v in value)
+    return not isinstance(value, tuple) and _plain(value)
+
+
+def canonical(obj: dict[str, Any], details: Any = None) -> bytes:
+    """RFC 8785 bytes of an event body.
+
+    Event bodies are strings, small ints, nulls and nested objects of those, for which RFC 8785
+    is exactly `json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)`: the
+    same escapes (\\b \\f \\n \\r \\t, other controls as lowercase \\u00xx, nothing else)
+    and the same key order. That is five times faster than the generic encoder, which matters
+    when verifying 100,000 events; anything else (floats, huge ints, astral keys, lone
+    surrogates) in `details` goes through the generic RFC 8785 encoder.
+    """
+    if _plain(details if details is not None else obj):
+        try:
+            return json.dumps(
+                obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+            ).encode("utf-8")
+        except (UnicodeEncodeError, ValueError):
+            pass
+    return canonical_json(obj)
+
+
+BODY_KEYS = frozenset(
+    {
+        "schema", "origin", "seq", "kind", "item", "prev", "time", "actor", "counterpart",
+        "description", "purpose", "location", "seal_number", "condition", "note", "reason",
+        "override", "digests", "details",
+    }
+)  # fmt: skip
+_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
+
+Light = tuple[
+    int, str, str, str | None, str | None, str, str | None, str | None, str | None, str | None
+]
+"""(seq, origin, kind, item, prev, actor name, actor fingerprint, counterpart name,
+counterpart fingerprint, override): what verification needs of an event."""
+
+
+def check_bytes(data: bytes) -> Light:
+    """Parse stored event bytes for verification: the fields the checks need, after making sure
+    the bytes are the canonical encoding of a well-formed event (no extra or missing fields,
+    no duplicate keys, right types). Faster than `Event.decode` + `encode`.
+
+    Raises:
+        IntegrityError: they are not.
+    """
+    try:
+        doc = json.loads(data)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise IntegrityError(f"malformed custody event: {exc}") from exc
+    if not isinstance(doc, dict) or doc.keys() != BODY_KEYS or doc["schema"] != SCHEMA:
+        raise IntegrityError("malformed custody event: not an evidencekit/custody-event/1 object")
+    try:
+        if canonical(doc, doc["details"]) != data:
+            raise IntegrityError("stored bytes are not the event's canonical encoding")
+    except EvidenceKitError as exc:
+        raise IntegrityError(f"not canonical: {exc.message}") from exc
+    seq, actor, cp = doc["seq"], doc["actor"], doc["counterpart"]
+    texts = [doc[k] for k in ("description", "purpose", "location", "seal_number", "condition")]
+    texts += [doc["note"], doc["reason"], doc["override"], doc["item"], doc["prev"]]
+    ok = (
+        type(seq) is int
+        and isinstance(doc["origin"], str)
+        and doc["kind"] in KINDS
+        and isinstance(doc["time"], str)
+        and _TIME.match(doc["time"]) is not None
+        and isinstance(actor, dict)
+        and actor.keys() == {"name", "fingerprint"}
+        and isinstance(actor["name"], str)
+        and isinstance(actor["fingerprint"], str)
+        and (cp is None or (isinstance(cp, dict) and cp.keys() == {"name", "fingerprint"}))
+        and all(t is None or isinstance(t, str) for t in texts)
+        and isinstance(doc["digests"], list)
+        and all(isinstance(d, str) and ":" in d for d in doc["digests"])
+        and isinstance(doc["details"], dict)
+    )
+    if not ok:
+        raise IntegrityError("malformed custody event: a field has the wrong type")
+    return (
+        seq,
+        doc["origin"],
+        doc["kind"],
+        doc["item"],
+        doc["prev"],
+        actor["name"],
+        actor["fingerprint"],
+        None if cp is None else cp["name"],
+        None if cp is None else cp["fingerprint"],
+        doc["override"],
+    )
