@@ -112,13 +112,14 @@ def _acquire(
     reports, hpa, mounts = device_facts(src.info, options.allow_mounted, lg)
     _check_space(src, job, warnings)
     writers = open_writers(options, job.item_dir, job.item_id, src, case, job.hash_algorithms)
+    ro_set = set_readonly_flag(src, options, lg, warnings)
     dev = DeviceFacts(
         reports=reports,
         hpa=hpa,
         mounts=mounts,
         clock=clock,
         ro_before=src.info.read_only_flag,
-        ro_set=set_readonly_flag(src, options, lg, warnings),
+        ro_set=ro_set,
     )
     outcome = run_imaging(src, job, writers, dev.ro_set, lg, warnings, on_progress)
     readback = verify_readback(src, job, outcome, lg, warnings, on_progress, on_phase)
