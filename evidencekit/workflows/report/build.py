@@ -1,0 +1,274 @@
+"""Build the signed PDF report of a case.
+
+Read each item's seal (and a logical collection's manifest) as JSON documents, take the custody
+events, the latest signed checkpoint and the exports from the ledger, render, embed the
+machine-readable record (seals, custody JSON Lines, CASE/UCO JSON-LD, checkpoint, report.json),
+sign (PAdES B-B; B-T with a TSA), write atomically, and record a `report_issued` custody event
+carrying the PDF's sha256.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evidencekit import __version__
+from evidencekit.case import Case
+from evidencekit.errors import ReportError, UsageError
+from evidencekit.fsutil import atomic_write
+from evidencekit.identity import Identity
+from evidencekit.report.i18n import LANGUAGES, label
+from evidencekit.report.model import (
+    Attachment,
+    Checkpoint,
+    ReportModel,
+    custody_from_events,
+    item_from_documents,
+    new_report_id,
+    nfc,
+)
+from evidencekit.report.render import render_pdf
+from evidencekit.report.sign import finish_pdf
+from evidencekit.timeutil import compact, isoformat, utcnow
+from evidencekit.workflows.report.embedded import (
+    MANIFEST_SUFFIX,
+    REPORT_SCHEMA,
+    SEAL_SUFFIX,
+    ledger_attachments,
+    report_json_attachment,
+    seal_attachment,
+)
+from evidencekit.workflows.report.ledger import _ledger_snapshot, _record_report_issued
+
+
+@dataclass(frozen=True, slots=True)
+class ReportResult:
+    """A built report."""
+
+    path: Path
+    sha256: str
+    report_id: str
+    lang: str
+    signed: bool
+    timestamped: bool
+    items: tuple[str, ...]
+    size: int
+    event_recorded: bool
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "path": str(self.path),
+            "sha256": self.sha256,
+            "report_id": self.report_id,
+            "lang": self.lang,
+            "signed": self.signed,
+            "timestamped": self.timestamped,
+            "items": list(self.items),
+            "size": self.size,
+            "event_recorded": self.event_recorded,
+        }
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "report"
+
+
+def default_report_path(case: Case, lang: str, now: dt.datetime) -> Path:
+    """`C/reports/<case number>-<UTC time>-<lang>.pdf`, safe as a file name."""
+    return case.reports_dir / f"{_safe(case.info.number)}-{compact(now)}-{lang}.pdf"
+
+
+def _read_json(path: Path) -> tuple[dict[str, Any] | None, bytes | None]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None, None
+    except OSError as exc:
+        raise ReportError(f"cannot read {str(path)!r}: {exc.strerror}") from exc
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ReportError(
+            f"{str(path)!r} is not valid JSON: {exc}",
+            hint="run `evidencekit verify` on the item",
+        ) from exc
+    return (doc if isinstance(doc, dict) else None), raw
+
+
+def build_model(
+    case: Case,
+    identity: Identity | None,
+    *,
+    items: Sequence[str] | None = None,
+    lang: str | None = None,
+    now: dt.datetime | None = None,
+    signed: bool = True,
+) -> ReportModel:
+    """Gather the case's documents into a report model (attachments included).
+
+    Raises:
+        UsageError: an unknown item or language.
+        ReportError: a seal or manifest cannot be read.
+    """
+    lang = lang or case.info.language
+    if lang not in LANGUAGES:
+        raise UsageError(f"unknown report language {lang!r}", hint="use vi or en")
+    now = now or utcnow()
+    known = case.items()
+    wanted = list(items) if items else known
+    for item in wanted:
+        if item not in known:
+            raise UsageError(
+                f"item {item!r} is not in case {case.info.number!r}",
+                hint=f"items: {', '.join(known) or '(none)'}",
+            )
+    ledger = _ledger_snapshot(case)
+    custody = custody_from_events(ledger.events)
+    if not items:
+        # In the order the ledger first saw them (acquired before collected from it), then the rest.
+        first: dict[str, int] = {}
+        for entry in custody:
+            if entry.item_id is not None:
+                first.setdefault(entry.item_id, entry.seq)
+        wanted.sort(key=lambda i: (first.get(i, len(custody)), i))
+    sections = []
+    attachments: list[Attachment] = []
+    seal_digests: dict[str, str] = {}
+    for item in wanted:
+        folder = case.item_dir(item)
+        seal, seal_raw = _read_json(folder / f"{item}{SEAL_SUFFIX}")
+        manifest, _ = _read_json(folder / f"{item}{MANIFEST_SUFFIX}")
+        seal_sha = hashlib.sha256(seal_raw).hexdigest() if seal_raw is not None else None
+        if seal_raw is not None and seal_sha is not None:
+            seal_digests[item] = seal_sha
+            attachments.append(seal_attachment(item, seal_raw))
+        per_item = tuple(e for e in custody if e.item_id == item)
+        sections.append(item_from_documents(item, seal, manifest, per_item, seal_sha))
+    checkpoint = None
+    if ledger.checkpoint_text:
+        checkpoint = Checkpoint(ledger.checkpoint_text, ledger.tree_size, ledger.root)
+    attachments += ledger_attachments(ledger)
+    report_id = new_report_id(now)
+    examiner = nfc(identity.name) if identity is not None else case.info.examiner
+    fp = identity.fingerprint if identity is not None else ""
+    meta = {
+        "schema": REPORT_SCHEMA,
+        "report_id": report_id,
+        "lang": lang,
+        "generated": isoformat(now),
+        "case": {"number": case.info.number, "title": case.info.title},
+        "examiner": {"name": examiner, "fingerprint": fp},
+        "items": wanted,
+        "seals": {k: f"sha256:{v}" for k, v in seal_digests.items()},
+        "checkpoint": None
+        if checkpoint is None
+        else {"tree_size": checkpoint.tree_size, "root": checkpoint.root},
+        "tool": {"name": "evidencekit", "version": __version__},
+    }
+    attachments.append(report_json_attachment(meta))
+    return ReportModel(
+        report_id=report_id,
+        lang=lang,
+        generated=now,
+        timezone=case.info.timezone,
+        case_number=case.info.number,
+        case_title=case.info.title,
+        agency=case.info.agency,
+        examiner=examiner,
+        examiner_fingerprint=fp or "—",
+        tool_version=__version__,
+        items=tuple(sections),
+        custody=custody,
+        checkpoint=checkpoint,
+        attachments=tuple(attachments),
+        signed=signed,
+    )
+
+
+def build_report(
+    case: Case,
+    identity: Identity | None,
+    *,
+    items: Sequence[str] | None = None,
+    lang: str | None = None,
+    out: Path | None = None,
+    tsa_url: str | None = None,
+    sign: bool = True,
+    record: bool = True,
+    now: dt.datetime | None = None,
+) -> ReportResult:
+    """Build, sign and write the report; record `report_issued` in the ledger.
+
+    Args:
+        identity: the examiner who signs (may be None only with `sign=False`).
+        out: the PDF's path (default: `C/reports/<case>-<UTC time>-<lang>.pdf`).
+        tsa_url: an RFC 3161 timestamp authority, for PAdES B-T.
+        sign: False writes an unsigned preview (no custody event).
+        record: False skips the custody event (benchmarks).
+
+    Raises:
+        UsageError: bad item, language, or options.
+        ReportError: rendering, signing or writing failed.
+        CustodyError: the ledger refused the event.
+    """
+    if sign and identity is None:
+        raise UsageError("signing a report needs an examiner identity")
+    if tsa_url and not sign:
+        raise UsageError("--tsa needs a signature; drop --no-sign")
+    if sign and record and identity is not None and not case.is_pinned(identity.fingerprint):
+        # Checked before anything is written: a report the ledger cannot record is refused.
+        raise ReportError(
+            f"examiner {identity.name!r} ({identity.fingerprint[:16]}) is not pinned in case "
+            f"{case.info.number!r}, so the report could not be recorded in its ledger",
+            hint="a pinned examiner adds you: evidencekit case add-examiner CERT.pem",
+        )
+    now = now or utcnow()
+    model = build_model(case, identity, items=items, lang=lang, now=now, signed=sign)
+    pdf = render_pdf(model)
+    final = finish_pdf(
+        pdf,
+        model.attachments,
+        identity if sign else None,
+        tsa_url=tsa_url,
+        reason=label(model.lang, "title"),
+        location=case.info.agency or None,
+        now=now,
+    )
+    path = out if out is not None else default_report_path(case, model.lang, now)
+    if path.exists() and path.is_dir():
+        raise UsageError(f"--out {str(path)!r} is a folder", hint="give a file name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, final)
+    except OSError as exc:
+        raise ReportError(f"cannot write the report {str(path)!r}: {exc.strerror}") from exc
+    digest = hashlib.sha256(final).hexdigest()
+    recorded = False
+    if sign and record and identity is not None:
+        _record_report_issued(
+            case,
+            identity,
+            report_id=model.report_id,
+            sha256=digest,
+            path=path,
+            items=[i.item_id for i in model.items],
+            lang=model.lang,
+        )
+        recorded = True
+    return ReportResult(
+        path=path,
+        sha256=digest,
+        report_id=model.report_id,
+        lang=model.lang,
+        signed=sign,
+        timestamped=bool(tsa_url),
+        items=tuple(i.item_id for i in model.items),
+        size=len(final),
+        event_recorded=recorded,
+    )

@@ -1,0 +1,163 @@
+"""The report's access to the custody ledger (through the custody helper's API).
+
+For building: the events, latest checkpoint and exports to embed, and the `report_issued` event.
+For verifying: whether the current ledger extends an embedded checkpoint, and whether it records
+a PDF as issued.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evidencekit.case import Case
+from evidencekit.identity import Identity
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerSnapshot:
+    """What the report needs from the ledger."""
+
+    events: tuple[dict[str, Any], ...] = ()
+    checkpoint_text: str | None = None
+    tree_size: int | None = None
+    root: str | None = None
+    jsonl: bytes | None = None
+    case_jsonld: bytes | None = None
+
+
+def _ledger_snapshot(case: Case) -> LedgerSnapshot:
+    """Events, latest checkpoint and exports; empty when the case has no ledger yet.
+
+    Raises:
+        IntegrityError: the ledger or its latest checkpoint is damaged.
+    """
+    from evidencekit.chain.checkpoint import parse_checkpoint_body, parse_note
+    from evidencekit.workflows import custody
+
+    events = tuple(custody.list_events(case))
+    note = custody.latest_checkpoint(case)
+    size = root = None
+    if note is not None:
+        body, _sigs = parse_note(note)
+        parsed = parse_checkpoint_body(body)
+        size, root = parsed.size, parsed.root.hex()
+    return LedgerSnapshot(
+        events=events,
+        checkpoint_text=note,
+        tree_size=size,
+        root=root,
+        jsonl=_export(case, "jsonl", events),
+        case_jsonld=_export(case, "case", events),
+    )
+
+
+def _export(case: Case, fmt: str, events: Sequence[dict[str, Any]]) -> bytes | None:
+    """The custody helper's export in `fmt` ("jsonl" or "case"), when it provides one."""
+    from evidencekit.workflows import custody
+
+    name = "export_jsonl_bytes" if fmt == "jsonl" else "export_case_bytes"
+    exporter = getattr(custody, name, None)
+    if callable(exporter) and events:
+        data = exporter(case)
+        return data if isinstance(data, bytes) else str(data).encode("utf-8")
+    if fmt == "jsonl" and events:
+        # Until the custody export lands: the events exactly as the ledger lists them.
+        lines = [json.dumps(e, ensure_ascii=False, sort_keys=True) for e in events]
+        return ("\n".join(lines) + "\n").encode("utf-8")
+    return None
+
+
+def _record_report_issued(
+    case: Case,
+    identity: Identity,
+    *,
+    report_id: str,
+    sha256: str,
+    path: Path,
+    items: Sequence[str],
+    lang: str,
+) -> None:
+    """Append one case-level `report_issued` event carrying the PDF's sha256.
+
+    Raises:
+        CustodyError: the ledger refuses it (e.g. the identity is not pinned).
+    """
+    from evidencekit.workflows.custody import record_event
+
+    record_event(
+        case,
+        identity,
+        "report_issued",
+        None,
+        description=f"report {report_id} ({lang})",
+        digests={"sha256": sha256},
+        details={"report_id": report_id, "file": path.name, "lang": lang, "items": list(items)},
+    )
+
+
+def _check_checkpoint(case: Case, text: str) -> list[str]:
+    """Lines about the embedded checkpoint; those starting with "!" are problems.
+
+    The checkpoint must be signed by a pinned examiner, name this case's ledger, and the current
+    ledger (whose own latest checkpoint must verify too) must extend it: a Merkle consistency
+    proof from the embedded tree to the current one.
+    """
+    from evidencekit.chain import merkle
+    from evidencekit.chain.checkpoint import verify_checkpoint
+    from evidencekit.errors import EvidenceKitError, IntegrityError
+    from evidencekit.workflows import custody
+
+    trusted = case.trusted()
+    try:
+        old = verify_checkpoint(text, trusted).checkpoint
+    except IntegrityError as exc:
+        return [f"!embedded checkpoint: {exc}"]
+    if old.origin != custody.ledger_origin(case):
+        return [f"!embedded checkpoint is for ledger {old.origin!r}, not this case's"]
+    if not case.ledger_path.exists():
+        return ["!the case has no custody ledger to check the embedded checkpoint against"]
+    try:
+        latest = custody.latest_checkpoint(case)
+        if latest is None:
+            return ["!the case's ledger has no checkpoint"]
+        new = verify_checkpoint(latest, trusted).checkpoint
+        with custody.open_ledger(case, create=False) as ledger:
+            size = ledger.size()
+            if size != new.size:
+                return [
+                    f"!the ledger holds {size} events but its latest checkpoint says {new.size}"
+                ]
+            current = merkle.root(ledger.node, size)
+            if current != new.root:
+                return ["!the ledger's Merkle root differs from its latest signed checkpoint"]
+            if old.size > size:
+                return [
+                    f"!the ledger holds {size} events, fewer than the {old.size} of the "
+                    "checkpoint in the report: history was removed"
+                ]
+            proof = merkle.consistency_proof(ledger.node, old.size, size) if old.size else []
+        if old.size == 0:
+            return ["the embedded checkpoint is of the empty ledger"]
+        merkle.verify_consistency(old.size, size, proof, old.root, current)
+    except EvidenceKitError as exc:
+        return [f"!ledger consistency: {exc}"]
+    return [
+        f"the current ledger ({size} events) extends the report's checkpoint ({old.size} events):"
+        " consistency proof verified"
+    ]
+
+
+def _find_report_event(case: Case, sha256: str) -> int | None:
+    """The sequence number of the report_issued event carrying `sha256`, if any."""
+    from evidencekit.workflows.custody import list_events
+
+    for event in list_events(case):
+        digests = event.get("digests") or {}
+        if event.get("kind") == "report_issued" and digests.get("sha256") == sha256:
+            seq = event.get("seq")
+            return seq if isinstance(seq, int) else None
+    return None

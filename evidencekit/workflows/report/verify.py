@@ -1,0 +1,169 @@
+"""Verify a signed report, alone or against its case.
+
+The signature holds and covers the whole file, the signer is pinned (or trusted with --trust);
+with the case, the attached seals are byte-identical to the case's, and the current ledger
+provably extends the checkpoint embedded in the report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+
+from evidencekit.case import Case
+from evidencekit.errors import ReportError, UsageError
+from evidencekit.identity import fingerprint
+from evidencekit.report.sign import SignatureCheck, check_signature, read_attachments
+from evidencekit.workflows.report.embedded import CHECKPOINT_TXT, REPORT_JSON, SEAL_SUFFIX
+from evidencekit.workflows.report.ledger import _check_checkpoint, _find_report_event
+
+
+@dataclass(frozen=True, slots=True)
+class ReportVerification:
+    """The outcome of `report verify`; `problems` empty means everything holds."""
+
+    path: Path
+    sha256: str
+    signature: SignatureCheck
+    report_id: str | None = None
+    attachments: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = field(default_factory=tuple)
+    case_checked: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "path": str(self.path),
+            "ok": self.ok,
+            "sha256": self.sha256,
+            "report_id": self.report_id,
+            "signature": self.signature.to_dict(),
+            "attachments": list(self.attachments),
+            "case_checked": self.case_checked,
+            "problems": list(self.problems),
+            "notes": list(self.notes),
+        }
+
+
+def verify_report(
+    path: Path,
+    *,
+    case: Case | None = None,
+    trust: Sequence[x509.Certificate] = (),
+) -> ReportVerification:
+    """Check a report's signature, coverage and signer; with `case`, its attachments too.
+
+    Never raises for a failed check (see `problems`).
+
+    Raises:
+        ReportError: the file cannot be read at all.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ReportError(f"cannot read report {str(path)!r}: {exc.strerror}") from exc
+    trusted: dict[str, x509.Certificate] = dict(case.trusted()) if case is not None else {}
+    for cert in trust:
+        trusted[fingerprint(cert)] = cert
+    try:
+        sig = check_signature(data, trusted)
+    except ReportError as exc:
+        sig = SignatureCheck(signed=False, problems=(str(exc),))
+    problems = list(sig.problems)
+    notes = list(sig.notes)
+    if not trusted and sig.signed:
+        notes.append("no certificate to trust: give --case or --trust CERT.pem")
+    try:
+        files = read_attachments(data)
+    except ReportError as exc:
+        files = {}
+        if str(exc) not in problems:
+            problems.append(str(exc))
+    meta: dict[str, Any] = {}
+    if REPORT_JSON in files:
+        try:
+            loaded = json.loads(files[REPORT_JSON])
+            meta = loaded if isinstance(loaded, dict) else {}
+        except ValueError:
+            problems.append(f"the attached {REPORT_JSON} is not valid JSON")
+    report_id = meta.get("report_id") if isinstance(meta.get("report_id"), str) else None
+    examiner = meta.get("examiner") if isinstance(meta.get("examiner"), dict) else {}
+    claimed = examiner.get("fingerprint") if examiner else None
+    if claimed and sig.signer_fingerprint and claimed != sig.signer_fingerprint:
+        problems.append(
+            f"the report names examiner sha256:{claimed[:16]}… but was signed by "
+            f"sha256:{sig.signer_fingerprint[:16]}…"
+        )
+    digest = hashlib.sha256(data).hexdigest()
+    if case is not None and sig.signed:
+        _check_against_case(case, files, meta, digest, problems, notes)
+    return ReportVerification(
+        path=path,
+        sha256=digest,
+        signature=sig,
+        report_id=report_id,
+        attachments=tuple(sorted(files)),
+        problems=tuple(problems),
+        notes=tuple(notes),
+        case_checked=case is not None,
+    )
+
+
+def _check_against_case(
+    case: Case,
+    files: dict[str, bytes],
+    meta: dict[str, Any],
+    digest: str,
+    problems: list[str],
+    notes: list[str],
+) -> None:
+    number = meta.get("case", {}).get("number") if isinstance(meta.get("case"), dict) else None
+    if number is not None and number != case.info.number:
+        problems.append(f"the report is for case {number!r}, not {case.info.number!r}")
+    seals = {n[: -len(SEAL_SUFFIX)]: d for n, d in files.items() if n.endswith(SEAL_SUFFIX)}
+    listed = meta.get("seals") if isinstance(meta.get("seals"), dict) else {}
+    for item in sorted(set(listed or {}) - set(seals)):
+        problems.append(f"the seal of item {item!r} listed in {REPORT_JSON} is not attached")
+    for item, attached in sorted(seals.items()):
+        try:
+            on_disk = (case.item_dir(item) / f"{item}{SEAL_SUFFIX}").read_bytes()
+        except UsageError:
+            problems.append(f"attached seal has an invalid item id {item!r}")
+            continue
+        except OSError:
+            problems.append(f"item {item!r}: the case has no seal for it any more")
+            continue
+        if on_disk != attached:
+            problems.append(
+                f"item {item!r}: the attached seal differs from the case's "
+                f"(report sha256:{hashlib.sha256(attached).hexdigest()[:16]}…, case "
+                f"sha256:{hashlib.sha256(on_disk).hexdigest()[:16]}…)"
+            )
+        else:
+            notes.append(f"item {item}: attached seal matches the case")
+    cp = files.get(CHECKPOINT_TXT)
+    if cp is None:
+        notes.append("no checkpoint attached (the ledger was empty when the report was built)")
+        return
+    try:
+        text = cp.decode("utf-8")
+    except UnicodeDecodeError:
+        problems.append(f"the attached {CHECKPOINT_TXT} is not UTF-8 text")
+        return
+    for line in _check_checkpoint(case, text):
+        (problems if line.startswith("!") else notes).append(line.lstrip("!"))
+    found = _find_report_event(case, digest)
+    if found is not None:
+        notes.append(f"the ledger records this PDF as issued (event {found})")
+    else:
+        notes.append("the ledger holds no report_issued event with this PDF's sha256")
