@@ -57,6 +57,7 @@ __all__ = [
     "canonical",
     "check_bytes",
     "clean_text",
+    "jsonable_details",
     "normalise_digests",
     "plain_json",
     "replay",
@@ -247,6 +248,27 @@ def normalise_digests(digests: Mapping[str, str] | None) -> dict[str, str]:
         if not _HEX.match(v):
             raise CustodyError(f"digest {alg}={value!r} is not hexadecimal")
         out[alg.lower()] = v
+    return out
+
+
+def jsonable_details(details: Mapping[str, Any] | None) -> dict[str, Any]:
+    """`details` as plain JSON values (tuples become lists, paths and other objects their
+    text), so the signed event reads back exactly as it was recorded.
+
+    Raises:
+        CustodyError: they cannot be JSON (NaN or infinity).
+    """
+    if not details:
+        return {}
+    if isinstance(details, dict) and plain_json(details):
+        return dict(details)
+    try:
+        out = json.loads(
+            json.dumps(dict(details), ensure_ascii=False, default=str, allow_nan=False)
+        )
+    except ValueError as exc:
+        raise CustodyError(f"event details cannot be recorded as JSON: {exc}") from exc
+    assert isinstance(out, dict)
     return out
 
 

@@ -7,16 +7,21 @@ and closes it; appends are durable before they return.
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from urllib.parse import quote
 
 from cryptography import x509
 
 from evidencekit.case import Case
-from evidencekit.chain.events import Party, SignedEvent, clean_text, normalise_digests, plain_json
+from evidencekit.chain.events import (
+    Party,
+    SignedEvent,
+    clean_text,
+    jsonable_details,
+    normalise_digests,
+)
 from evidencekit.chain.ledger import AppendResult, Draft, Ledger
 from evidencekit.chain.proof import ConsistencyResult
 from evidencekit.chain.verify import LedgerStatus
@@ -76,105 +81,68 @@ def _check_signer(case: Case, identity: Identity) -> None:
         )
 
 
-def make_draft(
-    case: Case,
-    kind: str,
-    item_id: str | None,
-    *,
-    description: str | None = None,
-    digests: Mapping[str, str] | None = None,
-    details: Mapping[str, Any] | None = None,
-    purpose: str | None = None,
-    location: str | None = None,
-    counterpart: str | None = None,
-    seal_number: str | None = None,
-    condition: str | None = None,
-    note: str | None = None,
-    reason: str | None = None,
-    override: str | None = None,
-) -> Draft:
+class EventText(TypedDict, total=False):
+    """An event's form fields as callers give them to `make_draft` and `record_event` (all
+    optional keywords): texts as typed, `counterpart` a name or a pinned examiner's name or
+    fingerprint, `digests` {algorithm: hex} (or "algorithm:hex" values), `details` JSON-able."""
+
+    description: str | None
+    digests: Mapping[str, str] | None
+    details: Mapping[str, Any] | None
+    purpose: str | None
+    location: str | None
+    counterpart: str | None
+    seal_number: str | None
+    condition: str | None
+    note: str | None
+    reason: str | None
+    override: str | None
+
+
+def make_draft(case: Case, kind: str, item_id: str | None, **fields: Unpack[EventText]) -> Draft:
     """Validate and normalise one event's fields (texts NFC, digests lowercase hex).
 
     Raises:
         UsageError: invalid item id.
         CustodyError: a malformed digest or empty counterpart.
+        TypeError: a keyword that is not an `EventText` field (refused, not ignored: a
+            misspelt field must not silently vanish from a signed record).
     """
+    unknown = sorted(fields.keys() - EventText.__optional_keys__)
+    if unknown:
+        raise TypeError(f"unexpected keyword argument {unknown[0]!r}: not a custody event field")
+    counterpart = fields.get("counterpart")
     return Draft(
         kind=kind,
         item_id=None if item_id is None else check_item_id(item_id),
-        description=clean_text(description),
+        description=clean_text(fields.get("description")),
         counterpart=None if counterpart is None else resolve_party(case, counterpart),
-        purpose=clean_text(purpose),
-        location=clean_text(location),
-        seal_number=clean_text(seal_number),
-        condition=clean_text(condition),
-        note=clean_text(note),
-        reason=clean_text(reason),
-        override=clean_text(override),
-        digests=normalise_digests(digests),
-        details=_jsonable(details),
+        purpose=clean_text(fields.get("purpose")),
+        location=clean_text(fields.get("location")),
+        seal_number=clean_text(fields.get("seal_number")),
+        condition=clean_text(fields.get("condition")),
+        note=clean_text(fields.get("note")),
+        reason=clean_text(fields.get("reason")),
+        override=clean_text(fields.get("override")),
+        digests=normalise_digests(fields.get("digests")),
+        details=jsonable_details(fields.get("details")),
     )
 
 
-def _jsonable(details: Mapping[str, Any] | None) -> dict[str, Any]:
-    """`details` as plain JSON values (tuples become lists, paths and other objects their
-    text), so the signed event reads back exactly as it was recorded."""
-    if not details:
-        return {}
-    if isinstance(details, dict) and plain_json(details):
-        return dict(details)
-    try:
-        out = json.loads(
-            json.dumps(dict(details), ensure_ascii=False, default=str, allow_nan=False)
-        )
-    except ValueError as exc:
-        raise CustodyError(f"event details cannot be recorded as JSON: {exc}") from exc
-    assert isinstance(out, dict)
-    return out
-
-
 def record_event(
-    case: Case,
-    identity: Identity,
-    kind: str,
-    item_id: str | None,
-    *,
-    description: str | None = None,
-    digests: Mapping[str, str] | None = None,
-    details: Mapping[str, Any] | None = None,
-    purpose: str | None = None,
-    location: str | None = None,
-    counterpart: str | None = None,
-    seal_number: str | None = None,
-    condition: str | None = None,
-    note: str | None = None,
-    reason: str | None = None,
-    override: str | None = None,
+    case: Case, identity: Identity, kind: str, item_id: str | None, **fields: Unpack[EventText]
 ) -> SignedEvent:
-    """Append one signed event to the case ledger and sign a checkpoint over it.
+    """Append one signed event (fields as for `make_draft`) to the case ledger and sign a
+    checkpoint over it.
 
     Committed durably (WAL, synchronous=FULL) before it returns.
 
     Raises:
         CustodyError: the custody rules forbid the event, or `identity` is not pinned.
         UsageError: invalid item id.
+        TypeError: an unknown keyword.
     """
-    draft = make_draft(
-        case,
-        kind,
-        item_id,
-        description=description,
-        digests=digests,
-        details=details,
-        purpose=purpose,
-        location=location,
-        counterpart=counterpart,
-        seal_number=seal_number,
-        condition=condition,
-        note=note,
-        reason=reason,
-        override=override,
-    )
+    draft = make_draft(case, kind, item_id, **fields)
     return record_drafts(case, identity, [draft]).events[0]
 
 
