@@ -340,6 +340,33 @@ def test_set_readonly_is_restored(case_dir: Path, tmp_path: Path) -> None:
             os.close(fd)
 
 
+@pytest.mark.root
+def test_set_readonly_is_restored_when_interrupted_before_imaging(
+    case_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C between setting the flag and the imaging pass's own handler: the flag (which
+    outlives the process) is cleared and the writers are closed."""
+    need_root()
+    from evidencekit.acquire import device
+    from evidencekit.workflows.acquire_disk import run as run_module
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_module, "run_imaging", interrupted)
+    src = _source(tmp_path, MiB)
+    with loop_device(src, read_only=False) as dev:
+        code, out, err = _run(
+            "--case", str(case_dir), "acquire", "disk", dev, "--item", "RO3", "--set-readonly"
+        )
+        assert code != 0, out + err
+        fd = os.open(dev, os.O_RDONLY)
+        try:
+            assert device.get_readonly(fd) is False
+        finally:
+            os.close(fd)
+
+
 def test_unpinned_examiner_is_refused_before_reading(
     case_dir: Path, ek_home: Path, tmp_path: Path
 ) -> None:

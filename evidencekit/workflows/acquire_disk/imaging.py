@@ -91,7 +91,7 @@ def run_imaging(
         failure = exc
     finally:
         if ro_set:
-            _restore_readonly_flag(src, lg, warnings)
+            restore_readonly_flag(src, lg, warnings)
     finished = utcnow()
     reader = imager.reader
     extents = tuple(reader.extents)
@@ -116,7 +116,8 @@ def run_imaging(
     )
 
 
-def _restore_readonly_flag(src: MediaSource, lg: AcquisitionLog, warnings: list[str]) -> None:
+def restore_readonly_flag(src: MediaSource, lg: AcquisitionLog, warnings: list[str]) -> None:
+    """Clear the kernel read-only flag we set (a failure is a warning: the image is still good)."""
     fd = src.fileno()
     if fd is None:
         return

@@ -32,7 +32,11 @@ from evidencekit.hash.seal import SealResult
 from evidencekit.ids import check_item_id
 from evidencekit.sizes import human
 from evidencekit.workflows.acquire_disk.facts import DeviceFacts, Job, Outcome
-from evidencekit.workflows.acquire_disk.imaging import run_imaging, set_readonly_flag
+from evidencekit.workflows.acquire_disk.imaging import (
+    restore_readonly_flag,
+    run_imaging,
+    set_readonly_flag,
+)
 from evidencekit.workflows.acquire_disk.options import FORMATS, AcquireOptions
 from evidencekit.workflows.acquire_disk.readback import Readback, verify_readback
 from evidencekit.workflows.acquire_disk.record import seal_and_record
@@ -113,15 +117,28 @@ def _acquire(
     _check_space(src, job, warnings)
     writers = open_writers(options, job.item_dir, job.item_id, src, case, job.hash_algorithms)
     ro_set = set_readonly_flag(src, options, lg, warnings)
-    dev = DeviceFacts(
-        reports=reports,
-        hpa=hpa,
-        mounts=mounts,
-        clock=clock,
-        ro_before=src.info.read_only_flag,
-        ro_set=ro_set,
-    )
-    outcome = run_imaging(src, job, writers, dev.ro_set, lg, warnings, on_progress)
+    try:
+        dev = DeviceFacts(
+            reports=reports,
+            hpa=hpa,
+            mounts=mounts,
+            clock=clock,
+            ro_before=src.info.read_only_flag,
+            ro_set=ro_set,
+        )
+        outcome = run_imaging(src, job, writers, dev.ro_set, lg, warnings, on_progress)
+    except BaseException:
+        # run_imaging keeps the imaging pass's own failures in its outcome; anything escaping
+        # (Ctrl-C before its try, a bug) must not leave the source's read-only flag set, a
+        # flag that outlives us, nor the writers' files open
+        if ro_set:
+            restore_readonly_flag(src, lg, warnings)
+        for w in writers:
+            try:
+                w.abort()
+            except Exception:
+                log.warning("aborting writer failed", exc_info=True)
+        raise
     readback = verify_readback(src, job, outcome, lg, warnings, on_progress, on_phase)
     seal = seal_and_record(
         case, identity, src, job, dev, outcome, readback.verification, lg, warnings
