@@ -116,9 +116,9 @@ def write_cost(nbytes: int) -> float:
 def encode_cost(path: Path, read_cost: float) -> tuple[float, int]:
     """Our E01 chunk encoder (zero test, incompressibility sample, ISA-L deflate, Adler-32)."""
     sys.path.insert(0, str(ROOT))
-    from evidencekit.acquire.ewf_writer import _ChunkEncoder
+    from evidencekit.acquire.ewf_encode import ChunkEncoder
 
-    enc = _ChunkEncoder("fast", 32768)
+    enc = ChunkEncoder("fast", 32768)
     out = {"n": 0}
     buf = bytearray(BUF)
 

@@ -188,6 +188,10 @@ class _Walk:
                     self._error2(seg, offset, raw)
                 elif kind == "digest":
                     raw = self._read(seg, data_at, min(body_len, DIGEST_DATA_SIZE), file_size, kind)
+                    if len(raw) < DIGEST_DATA_SIZE:
+                        self.problems.append(f"{path.name} offset {offset}: digest too short")
+                        offset = next_offset
+                        continue
                     md5, sha1, ok = unpack_digest(raw)
                     if not ok:
                         self.problems.append(f"{path.name} offset {offset}: digest checksum")
@@ -195,6 +199,10 @@ class _Walk:
                     self.info.sha1 = sha1.hex() if any(sha1) else None
                 elif kind == "hash":
                     raw = self._read(seg, data_at, min(body_len, HASH_DATA_SIZE), file_size, kind)
+                    if len(raw) < HASH_DATA_SIZE:
+                        self.problems.append(f"{path.name} offset {offset}: hash too short")
+                        offset = next_offset
+                        continue
                     md5, ok = unpack_hash(raw)
                     if not ok:
                         self.problems.append(f"{path.name} offset {offset}: hash checksum")

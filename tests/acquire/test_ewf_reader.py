@@ -196,6 +196,25 @@ def test_stored_digest_mismatch_is_reported(image: tuple[bytes, list[Path]]) -> 
     assert any("differs from the stored" in p for p in res.problems)
 
 
+@pytest.mark.parametrize("kind", ["digest", "hash"])
+def test_short_digest_or_hash_section_is_a_problem_not_a_crash(
+    image: tuple[bytes, list[Path]], kind: str
+) -> None:
+    """A descriptor that gives its digest/hash section 10 bytes: reported, never struct.error."""
+    from evidencekit.acquire.ewf_writer import DESCRIPTOR_SIZE, descriptor
+
+    _data, paths = image
+    raw = bytearray(paths[-1].read_bytes())
+    at = raw.index(kind.encode().ljust(16, b"\0"))
+    next_offset = struct.unpack_from("<Q", raw, at + 16)[0]
+    raw[at : at + DESCRIPTOR_SIZE] = descriptor(kind, at, next_offset, DESCRIPTOR_SIZE + 10)
+    paths[-1].write_bytes(bytes(raw))
+    with EwfImage(paths[0]) as img:
+        res = img.verify()
+    assert not res.ok
+    assert any(f"{kind} too short" in p for p in res.problems), res.problems
+
+
 def test_many_segments_with_few_open_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from evidencekit.acquire import ewf_reader
 
