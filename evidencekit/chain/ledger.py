@@ -16,7 +16,6 @@ from pathlib import Path
 from evidencekit.chain import merkle
 from evidencekit.chain.checkpoint import Checkpoint, sign_checkpoint
 from evidencekit.chain.events import (
-    CASE_LEVEL_KINDS,
     KINDS,
     Event,
     EventFields,
@@ -25,6 +24,7 @@ from evidencekit.chain.events import (
     SignedEvent,
     replay,
 )
+from evidencekit.chain.rules import check_event
 from evidencekit.chain.sqlite_store import BUSY_TIMEOUT_MS, STORE_SCHEMA, SQLiteStore
 from evidencekit.chain.store import CheckpointRow, EventRow, LedgerStore, WriteTxn
 from evidencekit.errors import CustodyError
@@ -135,15 +135,7 @@ class Ledger:
                 if state is None:
                     state = self._state(tx, d.item_id)
                     states[d.item_id] = state
-                if d.item_id is None:
-                    if d.kind not in CASE_LEVEL_KINDS:
-                        raise CustodyError(f"a {d.kind} event needs an item id")
-                    if d.kind == "case_opened" and size != 0:
-                        raise CustodyError("case_opened can only be the ledger's first event")
-                else:
-                    if d.kind == "case_opened":
-                        raise CustodyError("case_opened is about the case, not an item")
-                    state.check(d.kind, actor, d.counterpart, d.override)
+                check_event(state, d.item_id, d.kind, size, actor, d.counterpart, d.override)
                 ev = Event(
                     origin=self.origin,
                     seq=size,

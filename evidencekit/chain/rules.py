@@ -127,6 +127,33 @@ class ItemState:
         self.last_leaf = leaf
 
 
+def check_event(
+    state: ItemState,
+    item_id: str | None,
+    kind: str,
+    seq: int,
+    actor: Party,
+    counterpart: Party | None,
+    override: str | None,
+) -> None:
+    """The custody rules for one event at ledger position `seq`, after the item's `state`: the
+    one check both the ledger (before it signs) and `custody verify` (on replay) apply, so a
+    ledger that verifies is one the ledger itself could have written.
+
+    Raises:
+        CustodyError: the rules forbid it.
+    """
+    if item_id is None:
+        if kind not in CASE_LEVEL_KINDS:
+            raise CustodyError(f"a {kind} event needs an item id")
+        if kind == "case_opened" and seq != 0:
+            raise CustodyError("case_opened can only be the ledger's first event")
+        return
+    if kind == "case_opened":
+        raise CustodyError("case_opened is about the case, not an item")
+    state.check(kind, actor, counterpart, override)
+
+
 def replay(item_id: str, events: Iterable[tuple[Event, bytes]]) -> ItemState:
     """The state of `item_id` after its (event, leaf hash) pairs, rules not re-checked."""
     state = ItemState(item_id)

@@ -27,8 +27,9 @@ from cryptography import x509
 
 from evidencekit.chain import keys, merkle
 from evidencekit.chain.checkpoint import Checkpoint, verify_checkpoint
-from evidencekit.chain.events import CASE_LEVEL_KINDS, ItemState, Light, Party, check_bytes
+from evidencekit.chain.events import ItemState, Light, Party, check_bytes
 from evidencekit.chain.ledger import EventRow, LedgerStore
+from evidencekit.chain.rules import check_event
 from evidencekit.errors import CustodyError, IntegrityError
 from evidencekit.identity import cert_pem, load_cert_pem
 
@@ -273,11 +274,7 @@ def verify_ledger(
         actor = Party(actor_name, actor_fp)
         counterpart = None if cp_name is None else Party(cp_name, cp_fp)
         try:
-            if ev_item is None:
-                if kind not in CASE_LEVEL_KINDS or (kind == "case_opened" and seq != 0):
-                    raise CustodyError(f"{kind} is not allowed as a case-level event here")
-            else:
-                state.check(kind, actor, counterpart, override)
+            check_event(state, ev_item, kind, seq, actor, counterpart, override)
         except CustodyError as exc:
             problems.append(Problem("rule-violation", exc.message, seq, ev_item))
         state.apply(kind, actor, counterpart, leaf)

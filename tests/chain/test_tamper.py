@@ -13,6 +13,7 @@ from evidencekit.case import Case
 from evidencekit.chain.events import Party
 from evidencekit.chain.ledger import Draft, Ledger
 from evidencekit.chain.merkle import leaf_hash
+from evidencekit.errors import CustodyError
 from evidencekit.identity import Identity, IdentityStore
 from evidencekit.workflows.custody import ledger_origin, list_events
 from tests.chain.helpers import populate, raw_db, second_examiner
@@ -294,3 +295,29 @@ def test_dropped_table(ledger_case: Path, invoke: Any) -> None:
     res = invoke("--case", str(ledger_case), "custody", "verify")
     assert res.exit_code == 3
     assert "damaged" in res.stderr or "altered" in res.stderr
+
+
+def test_rule_the_ledger_enforces_is_enforced_by_verify_too(
+    ledger_case: Path, invoke: Any, identity: Identity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pinned examiner's own software writing around the rules (here: an item-level
+    case_opened, which append refuses) is still caught on replay: verify and append share one
+    rule check."""
+    from evidencekit.chain import ledger as ledger_module
+
+    case = Case.open(ledger_case)
+    item = next(ev["item"] for ev in list_events(case) if ev["item"])
+    with (
+        pytest.raises(CustodyError, match="about the case, not an item"),
+        Ledger.open(ledger_case / "custody.sqlite", ledger_origin(case)) as ledger,
+    ):
+        ledger.append(identity, [Draft(kind="case_opened", item_id=item)])
+    monkeypatch.setattr(ledger_module, "check_event", lambda *a, **k: None)
+    with Ledger.open(ledger_case / "custody.sqlite", ledger_origin(case)) as ledger:
+        ledger.append(identity, [Draft(kind="case_opened", item_id=item)])
+    code, doc = _verify(invoke, ledger_case)
+    assert code == 3
+    assert any(
+        p["kind"] == "rule-violation" and p["seq"] == N and "not an item" in p["message"]
+        for p in doc["problems"]
+    ), doc["problems"]
