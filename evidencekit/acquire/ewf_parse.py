@@ -186,28 +186,10 @@ class _Walk:
                         raise self._fail(seg, offset, f"{kind} section of {body_len} bytes")
                     raw = self._read(seg, data_at, body_len, file_size, kind)
                     self._error2(seg, offset, raw)
-                elif kind == "digest":
-                    raw = self._read(seg, data_at, min(body_len, DIGEST_DATA_SIZE), file_size, kind)
-                    if len(raw) < DIGEST_DATA_SIZE:
-                        self.problems.append(f"{path.name} offset {offset}: digest too short")
-                        offset = next_offset
-                        continue
-                    md5, sha1, ok = unpack_digest(raw)
-                    if not ok:
-                        self.problems.append(f"{path.name} offset {offset}: digest checksum")
-                    self.info.md5 = md5.hex()
-                    self.info.sha1 = sha1.hex() if any(sha1) else None
-                elif kind == "hash":
-                    raw = self._read(seg, data_at, min(body_len, HASH_DATA_SIZE), file_size, kind)
-                    if len(raw) < HASH_DATA_SIZE:
-                        self.problems.append(f"{path.name} offset {offset}: hash too short")
-                        offset = next_offset
-                        continue
-                    md5, ok = unpack_hash(raw)
-                    if not ok:
-                        self.problems.append(f"{path.name} offset {offset}: hash checksum")
-                    if self.info.md5 is None:
-                        self.info.md5 = md5.hex()
+                elif kind in ("digest", "hash"):
+                    need = DIGEST_DATA_SIZE if kind == "digest" else HASH_DATA_SIZE
+                    raw = self._read(seg, data_at, min(body_len, need), file_size, kind)
+                    self._stored_digests(seg, offset, kind, raw, need)
                 offset = next_offset
             if not done and seg == len(self.paths) - 1:
                 nxt = segment_extension(seg + 2)
@@ -226,6 +208,23 @@ class _Walk:
                 f"section {expected} ({info.media_size} bytes)",
                 hint="the set is incomplete or corrupt",
             )
+
+    def _stored_digests(self, seg: int, offset: int, kind: str, raw: bytes, need: int) -> None:
+        """The MD5 (and SHA-1) a digest or hash section stores; a damaged one is a problem."""
+        where = f"{self.paths[seg].name} offset {offset}: {kind}"
+        if len(raw) < need:
+            self.problems.append(f"{where} too short")
+            return
+        if kind == "digest":
+            md5, sha1, ok = unpack_digest(raw)
+            self.info.md5 = md5.hex()
+            self.info.sha1 = sha1.hex() if any(sha1) else None
+        else:
+            md5, ok = unpack_hash(raw)
+            if self.info.md5 is None:
+                self.info.md5 = md5.hex()
+        if not ok:
+            self.problems.append(f"{where} checksum")
 
     def _header(self, seg: int, offset: int, kind: str, raw: bytes) -> None:
         try:
