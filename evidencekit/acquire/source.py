@@ -27,6 +27,7 @@ from evidencekit.acquire.source_image import detect_format, open_media
 from evidencekit.acquire.source_info import FORMATS, Kind, SourceInfo
 from evidencekit.acquire.source_media import MediaSource
 from evidencekit.errors import SourceError
+from evidencekit.timeutil import isoformat
 
 __all__ = ["FORMATS", "Kind", "MediaSource", "SourceInfo", "open_source"]
 
@@ -123,4 +124,4 @@ def _open_fd(path: Path, fd: int, as_format: str | None) -> MediaSource:
 
 
 def _utc(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat().replace("+00:00", "Z")
+    return isoformat(dt.datetime.fromtimestamp(ts, dt.UTC))
