@@ -1,0 +1,58 @@
+"""Verifying a seal's sums files (`ITEM.md5`, `ITEM.sha256`, …): each must hold exactly the
+lines the seal's own digests give, so `sha256sum -c` beside the seal checks what the seal says.
+
+Nothing here raises for a finding: each becomes a :class:`Problem`.
+"""
+
+from __future__ import annotations
+
+from evidencekit.errors import IntegrityError
+from evidencekit.hash.seal import sums_file_bytes
+from evidencekit.hash.sealdoc import Seal, resolve_artifact
+from evidencekit.hash.sealstatus import Problem
+from evidencekit.hash.sums import SUMS_EXTENSIONS
+
+
+def check_sums(seal: Seal) -> tuple[list[Problem], list[str]]:
+    """Compare every sums file the seal lists with the bytes its digests give.
+
+    Returns:
+        The problems found and the names of the sums files that were read.
+    """
+    problems: list[Problem] = []
+    checked: list[str] = []
+    sums = seal.document.get("sums") or {}
+    if not isinstance(sums, dict):
+        return [Problem("malformed-seal", seal.path.name, "'sums' is not an object")], checked
+    for algo, fname in sums.items():
+        if algo not in SUMS_EXTENSIONS or not isinstance(fname, str):
+            problems.append(Problem("malformed-seal", seal.path.name, f"bad sums entry {algo}"))
+            continue
+        try:
+            path = resolve_artifact(seal.item_dir, fname)
+        except IntegrityError as exc:
+            problems.append(Problem("unsafe-name", fname, exc.message))
+            continue
+        try:
+            want = sums_file_bytes(algo, seal.artifacts)
+        except KeyError:
+            problems.append(Problem("malformed-seal", fname, f"an artifact has no {algo} digest"))
+            continue
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            problems.append(Problem("missing-file", fname, f"sums file is missing ({path})"))
+            continue
+        except OSError as exc:
+            problems.append(Problem("unreadable-file", fname, f"cannot read: {exc.strerror}"))
+            continue
+        checked.append(fname)
+        if data != want:
+            problems.append(
+                Problem(
+                    "sums-mismatch",
+                    fname,
+                    "the sums file does not match the seal's digests (edited?)",
+                )
+            )
+    return problems, checked

@@ -1,0 +1,126 @@
+"""Verifying who sealed: the seal file is its canonical encoding, carries the examiner's
+certificate (valid when the seal was made, matching the stated fingerprint), a signature by that
+certificate over the document, and the signer is one the case pins or `--trust` names.
+
+Nothing here reads an artifact (that is :mod:`sealartifacts`), and nothing raises for a finding:
+each becomes a :class:`Problem`.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+
+from cryptography import x509
+
+from evidencekit.errors import EvidenceKitError
+from evidencekit.hash.canonical import canonical_json
+from evidencekit.hash.seal import _unsigned_bytes
+from evidencekit.hash.sealdoc import SIGNATURE_ALGORITHM, Seal
+from evidencekit.hash.sealstatus import Problem
+from evidencekit.identity import fingerprint, load_cert_pem, subject_name
+from evidencekit.identity import verify_signature as _verify_signature
+from evidencekit.timeutil import isoformat, parse_iso
+
+
+def check_signature(
+    seal: Seal, data: bytes, trusted: Mapping[str, x509.Certificate]
+) -> tuple[list[Problem], str | None, str | None]:
+    """Check the seal's form, certificate, signature and signer.
+
+    Args:
+        seal: the parsed seal.
+        data: the seal file's bytes exactly as read (they must be the canonical encoding, so a
+            re-ordered or duplicated copy cannot show other values to another reader).
+        trusted: fingerprint -> certificate of the accepted signers.
+
+    Returns:
+        The problems found, the signer's name and the certificate's fingerprint (both None
+        when the seal carries no readable certificate).
+    """
+    name = seal.path.name
+    doc = seal.document
+    problems: list[Problem] = []
+    if canonical_json(doc) != data:
+        problems.append(
+            Problem(
+                "malformed-seal",
+                name,
+                "the file is not in canonical JSON form: it was rewritten or edited after sealing",
+            )
+        )
+    examiner = doc.get("examiner")
+    if not isinstance(examiner, dict) or not isinstance(examiner.get("certificate"), str):
+        problems.append(Problem("bad-signature", name, "no examiner certificate in the seal"))
+        return problems, None, None
+    try:
+        cert = load_cert_pem(examiner["certificate"], what="the seal's examiner certificate")
+    except EvidenceKitError as exc:
+        problems.append(Problem("bad-signature", name, exc.message))
+        return problems, None, None
+    fp = fingerprint(cert)
+    signer = subject_name(cert)
+    problems += _check_validity(cert, doc.get("sealed"), name, signer)
+    if examiner.get("fingerprint") != fp:
+        problems.append(
+            Problem(
+                "bad-signature",
+                name,
+                "the examiner fingerprint does not belong to the embedded certificate",
+                expected=fp,
+                found=str(examiner.get("fingerprint")),
+            )
+        )
+    sig = doc.get("signature")
+    if sig is None:
+        problems.append(Problem("missing-signature", name, "the seal carries no signature"))
+    else:
+        try:
+            if not isinstance(sig, dict) or sig.get("algorithm") != SIGNATURE_ALGORITHM:
+                raise ValueError("unknown signature algorithm")
+            raw = base64.b64decode(str(sig["value"]), validate=True)
+        except (ValueError, KeyError) as exc:
+            problems.append(Problem("bad-signature", name, f"unreadable signature: {exc}"))
+        else:
+            if not _verify_signature(cert, _unsigned_bytes(doc), raw):
+                problems.append(
+                    Problem(
+                        "bad-signature",
+                        name,
+                        f"the signature of {signer} ({fp[:16]}) does not match the seal's "
+                        "content: the seal was changed after signing",
+                    )
+                )
+    if fp not in trusted:
+        problems.append(
+            Problem(
+                "unknown-signer",
+                name,
+                f"signed by {signer} ({fp[:16]}), who is not pinned in the case nor given "
+                "with --trust",
+                found=fp,
+            )
+        )
+    return problems, signer, fp
+
+
+def _check_validity(
+    cert: x509.Certificate, sealed: object, name: str, signer: str
+) -> list[Problem]:
+    """The certificate must have been valid when the seal says it was made (an expired or
+    not-yet-valid certificate signs nothing, even if its key still works)."""
+    try:
+        when = parse_iso(str(sealed))
+    except ValueError:
+        return [Problem("malformed-seal", name, f"bad 'sealed' time {sealed!r}")]
+    start, end = cert.not_valid_before_utc, cert.not_valid_after_utc
+    if start <= when <= end:
+        return []
+    return [
+        Problem(
+            "bad-signature",
+            name,
+            f"the certificate of {signer} was not valid when the seal was made "
+            f"({isoformat(when)}; valid {isoformat(start)} to {isoformat(end)})",
+        )
+    ]
