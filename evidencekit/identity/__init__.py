@@ -1,0 +1,42 @@
+"""Examiner identities: an ECDSA P-256 key encrypted at rest and an X.509 certificate.
+
+An identity signs seals, custody events, checkpoints and PDF reports. Identities live under
+`EVIDENCEKIT_HOME`, one folder each (the layout is in `store`).
+
+The library never prompts: callers pass the passphrase (bytes) they obtained.
+
+- `certs`: reading, naming and fingerprinting certificates, checking a signature against one,
+  making the self-signed one;
+- `keyfile`: the private key in a file: ours encrypted at rest, a CA's PKCS#12;
+- `signer`: `IdentityInfo` (the public part) and `Identity` (unlocked, signs);
+- `store`: the folders under the home: choosing, unlocking, creating, importing.
+
+Import the names from here (`evidencekit.identity`); the modules are how it is arranged.
+"""
+
+from __future__ import annotations
+
+from evidencekit.identity.certs import (
+    cert_pem,
+    fingerprint,
+    load_cert_file,
+    load_cert_pem,
+    subject_name,
+    verify_signature,
+)
+from evidencekit.identity.signer import Identity, IdentityInfo
+from evidencekit.identity.store import IdentityStore, PassphraseSource, home_dir
+
+__all__ = [
+    "Identity",
+    "IdentityInfo",
+    "IdentityStore",
+    "PassphraseSource",
+    "cert_pem",
+    "fingerprint",
+    "home_dir",
+    "load_cert_file",
+    "load_cert_pem",
+    "subject_name",
+    "verify_signature",
+]

@@ -1,0 +1,203 @@
+"""Where identities live and how one is chosen, unlocked, created or imported.
+
+Identities live under `EVIDENCEKIT_HOME` (default: the platform's user config folder), one folder
+each:
+
+    identities/<fingerprint[:16]>/identity.json   name, email, org, fingerprint (public)
+                                  cert.pem        the certificate (public)
+                                  key.pem         PKCS#8, encrypted with the passphrase, mode 0600
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import unicodedata
+from collections.abc import Callable
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from evidencekit.errors import IdentityError, UsageError
+from evidencekit.identity.certs import cert_pem, fingerprint, self_signed, subject_name
+from evidencekit.identity.keyfile import read_key, read_p12, write_key
+from evidencekit.identity.signer import Identity, IdentityInfo
+from evidencekit.timeutil import isoformat, utcnow
+
+log = logging.getLogger(__name__)
+
+PassphraseSource = Callable[[str], bytes]
+"""Called with the identity's name; returns its passphrase (the CLI prompts or reads a file)."""
+
+
+def home_dir() -> Path:
+    """`EVIDENCEKIT_HOME`, else the platform's user config folder for evidencekit."""
+    env = os.environ.get("EVIDENCEKIT_HOME")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("evidencekit"))
+
+
+def _nfc(text: str | None) -> str | None:
+    return unicodedata.normalize("NFC", text) if text is not None else None
+
+
+class IdentityStore:
+    """The identities under one home folder."""
+
+    def __init__(self, home: Path | None = None) -> None:
+        self.home = home if home is not None else home_dir()
+        self.root = self.home / "identities"
+
+    def list(self) -> list[IdentityInfo]:
+        """Every stored identity, sorted by name."""
+        found: list[IdentityInfo] = []
+        if not self.root.is_dir():
+            return found
+        for folder in sorted(self.root.iterdir()):
+            meta = folder / "identity.json"
+            if not meta.is_file():
+                continue
+            try:
+                data = json.loads(meta.read_text("utf-8"))
+                found.append(
+                    IdentityInfo(
+                        name=data["name"],
+                        fingerprint=data["fingerprint"],
+                        email=data.get("email"),
+                        org=data.get("org"),
+                        path=folder,
+                    )
+                )
+            except (OSError, ValueError, KeyError) as exc:
+                log.warning("skipping unreadable identity %s: %s", folder, exc)
+        return sorted(found, key=lambda i: (i.name, i.fingerprint))
+
+    def find(self, selector: str | None = None) -> IdentityInfo:
+        """The identity named `selector` (a name, or a fingerprint or its prefix).
+
+        With no selector, `EVIDENCEKIT_IDENTITY` is used, else the only identity there is.
+
+        Raises:
+            IdentityError: none matches, or several do.
+        """
+        selector = selector or os.environ.get("EVIDENCEKIT_IDENTITY") or None
+        all_ids = self.list()
+        if not all_ids:
+            raise IdentityError(
+                f"no examiner identity in {str(self.home)!r}",
+                hint="create one with: evidencekit keys init --name 'YOUR NAME'",
+            )
+        if selector is None:
+            if len(all_ids) == 1:
+                return all_ids[0]
+            names = ", ".join(f"{i.name} ({i.fingerprint[:12]})" for i in all_ids)
+            raise IdentityError(
+                f"several identities exist: {names}",
+                hint="choose one with --identity NAME_OR_FINGERPRINT or EVIDENCEKIT_IDENTITY",
+            )
+        wanted = unicodedata.normalize("NFC", selector)
+        matches = [
+            i
+            for i in all_ids
+            if i.name == wanted or i.fingerprint.startswith(selector.lower().replace(":", ""))
+        ]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise IdentityError(
+                f"no identity matches {selector!r}",
+                hint="list them with: evidencekit keys show --all",
+            )
+        raise IdentityError(f"{len(matches)} identities match {selector!r}; give the fingerprint")
+
+    def unlock(self, info: IdentityInfo, passphrase: bytes) -> Identity:
+        """Decrypt the private key of `info`.
+
+        Raises:
+            IdentityError: wrong passphrase or unreadable key.
+        """
+        key = read_key(info.path / "key.pem", passphrase, info.name)
+        cert = info.certificate
+        cert_key = cert.public_key()
+        if (
+            not isinstance(cert_key, ec.EllipticCurvePublicKey)
+            or cert_key.public_numbers() != key.public_key().public_numbers()
+        ):
+            raise IdentityError(f"identity {info.name!r}: certificate and key do not match")
+        return Identity(info=info, certificate=cert, private_key=key)
+
+    def load(self, selector: str | None, passphrase: PassphraseSource) -> Identity:
+        """Find an identity and unlock it with the passphrase from `passphrase`."""
+        info = self.find(selector)
+        return self.unlock(info, passphrase(info.name))
+
+    def create(
+        self,
+        name: str,
+        passphrase: bytes,
+        *,
+        email: str | None = None,
+        org: str | None = None,
+    ) -> Identity:
+        """Make a new P-256 key and a self-signed signing certificate.
+
+        Raises:
+            UsageError: empty name or passphrase.
+        """
+        name = _nfc(name.strip()) or ""
+        if not name:
+            raise UsageError("the examiner name is empty", hint="give --name 'Nguyễn Bá Tùng'")
+        if not passphrase:
+            raise UsageError("the passphrase is empty", hint="a key must be encrypted at rest")
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = self_signed(key, name, email, _nfc(org))
+        return self._store(name, email, _nfc(org), key, cert, passphrase)
+
+    def import_p12(self, path: Path, p12_password: bytes | None, passphrase: bytes) -> Identity:
+        """Adopt a CA-issued identity from a PKCS#12 file, re-encrypting its key.
+
+        Raises:
+            IdentityError: the file cannot be read or holds no ECDSA key and certificate.
+        """
+        key, cert = read_p12(path, p12_password)
+        name = subject_name(cert)
+        emails = cert.subject.get_attributes_for_oid(NameOID.EMAIL_ADDRESS)
+        orgs = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+        email = str(emails[0].value) if emails else None
+        org = str(orgs[0].value) if orgs else None
+        return self._store(name, email, org, key, cert, passphrase)
+
+    def _store(
+        self,
+        name: str,
+        email: str | None,
+        org: str | None,
+        key: ec.EllipticCurvePrivateKey,
+        cert: x509.Certificate,
+        passphrase: bytes,
+    ) -> Identity:
+        fp = fingerprint(cert)
+        folder = self.root / fp[:16]
+        if folder.exists():
+            raise IdentityError(f"identity {fp[:16]} already exists in {str(self.root)!r}")
+        folder.mkdir(parents=True, mode=0o700)
+        write_key(folder / "key.pem", key, passphrase)
+        (folder / "cert.pem").write_text(cert_pem(cert), "ascii")
+        meta = {
+            "name": name,
+            "fingerprint": fp,
+            "email": email,
+            "org": org,
+            "created": isoformat(utcnow()),
+        }
+        (folder / "identity.json").write_text(
+            json.dumps(meta, ensure_ascii=False, indent=2) + "\n", "utf-8"
+        )
+        info = IdentityInfo(name=name, fingerprint=fp, email=email, org=org, path=folder)
+        return Identity(info=info, certificate=cert, private_key=key)
