@@ -1,0 +1,81 @@
+"""What `custody verify` reports: one `Problem` per precise reason the ledger does not verify,
+and the `LedgerStatus` that carries them with the recomputed tree's size and root."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing that does not verify. `seq` names the event when there is one."""
+
+    kind: str
+    message: str
+    seq: int | None = None
+    item: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {"kind": self.kind, "seq": self.seq, "item": self.item, "message": self.message}
+
+    def __str__(self) -> str:
+        where = f"event {self.seq}" if self.seq is not None else "ledger"
+        if self.item:
+            where += f" (item {self.item})"
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerStatus:
+    """What `verify_ledger` found."""
+
+    problems: tuple[Problem, ...]
+    events: int
+    tree_size: int
+    root: bytes
+    checkpoints: int
+    latest_checkpoint: str | None
+    signers: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def first_bad_event(self) -> int | None:
+        return first_bad_event(self.problems)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "events": self.events,
+            "tree_size": self.tree_size,
+            "root": self.root.hex(),
+            "checkpoints": self.checkpoints,
+            "first_bad_event": self.first_bad_event,
+            "problems": [p.to_dict() for p in self.problems],
+            "signers": list(self.signers),
+            "latest_checkpoint": self.latest_checkpoint,
+        }
+
+
+def first_bad_event(problems: Iterable[Problem], below: int | None = None) -> int | None:
+    """The lowest event position a problem names (only those before `below`, when given)."""
+    seqs = [p.seq for p in problems if p.seq is not None and (below is None or p.seq < below)]
+    return min(seqs) if seqs else None
+
+
+def in_order(problems: Iterable[Problem]) -> tuple[Problem, ...]:
+    """The problems by event position (ledger-wide ones last), each said once."""
+    # A stable sort: the problems of one event keep the order the checks found them in.
+    ordered = sorted(problems, key=lambda p: p.seq if p.seq is not None else 1 << 62)
+    seen: set[tuple[Any, ...]] = set()
+    out = []
+    for p in ordered:
+        key = (p.kind, p.seq, p.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return tuple(out)
