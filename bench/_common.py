@@ -7,6 +7,7 @@ as `_common`.
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import time
@@ -38,6 +39,22 @@ def wait_idle(limit: float, minutes: float) -> float:
         print(f"waiting for an idle CPU: {idle:.0%} idle", file=sys.stderr, flush=True)
         idle = cpu_idle()
     return idle
+
+
+def add_wait_idle(
+    parser: argparse.ArgumentParser, limit: float = 0.85, when: str = "first"
+) -> None:
+    """The `--wait-idle MINUTES` option every benchmark takes (see `idle_before`)."""
+    percent = round(limit * 100)
+    parser.add_argument(
+        "--wait-idle", type=float, default=0.0, metavar="MINUTES",
+        help=f"{when} wait up to MINUTES for the CPU to be >= {percent}%% idle (shared machines)",
+    )  # fmt: skip
+
+
+def idle_before(args: argparse.Namespace, limit: float = 0.85) -> float:
+    """The CPU's idle share just before the timed runs, after waiting for it if asked to."""
+    return wait_idle(limit, args.wait_idle) if args.wait_idle else cpu_idle()
 
 
 def warm(path: Path) -> None:

@@ -29,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import cpu_idle, make_random_file, wait_idle
+from _common import add_wait_idle, idle_before, make_random_file
 
 ROOT = Path(__file__).resolve().parent.parent
 EK = [sys.executable, "-m", "evidencekit"]
@@ -56,10 +56,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--source-dir", default="/var/tmp", help="where the source file lives")
     parser.add_argument("--record", action="store_true", help="append to docs/benchmarks.md")
-    parser.add_argument(
-        "--wait-idle", type=float, default=0.0, metavar="MINUTES",
-        help="first wait up to MINUTES for the CPU to be >= 85%% idle (shared machines)",
-    )  # fmt: skip
+    add_wait_idle(parser)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from evidencekit.sizes import parse_size
@@ -96,7 +93,7 @@ def main() -> int:
         warm = work / "warm.bin"
         warm.write_bytes(b"w" * 4096)
         run([*EK, "--case", str(case), "acquire", "disk", str(warm), "--item", "WARM"], env)
-        idle = wait_idle(0.85, args.wait_idle) if args.wait_idle else cpu_idle()
+        idle = idle_before(args)
         ours: list[tuple[float, float, float]] = []
         theirs: list[tuple[float, float, float]] = []
         for i in range(args.repeat):

@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import cpu_idle, wait_idle
+from _common import add_wait_idle, idle_before
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -74,10 +74,7 @@ def main() -> None:
     ap.add_argument("--dir", type=Path, default=None, help="work folder (default: a temp dir)")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--keep", action="store_true")
-    ap.add_argument(
-        "--wait-idle", type=float, default=0.0, metavar="MINUTES",
-        help="before each round wait up to MINUTES for the CPU to be >= 85%% idle",
-    )  # fmt: skip
+    add_wait_idle(ap, when="before each round")
     args = ap.parse_args()
     for tool in ("tar", "hashdeep"):
         if shutil.which(tool) is None:
@@ -98,7 +95,7 @@ def main() -> None:
             "ours md5,sha1,sha256": [],
         }
         for r in range(args.rounds):
-            idle = wait_idle(0.85, args.wait_idle) if args.wait_idle else cpu_idle()
+            idle = idle_before(args)
             print(
                 f"round {r + 1}: CPU idle before it {idle:.0%}, load {os.getloadavg()[0]:.2f}",
                 flush=True,

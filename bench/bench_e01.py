@@ -29,7 +29,7 @@ import sys
 import time
 from pathlib import Path
 
-from _common import wait_idle, warm
+from _common import add_wait_idle, idle_before, warm
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = Path("/dev/shm/evidencekit-bench-e01")
@@ -117,10 +117,7 @@ def main() -> int:
     parser.add_argument("--dir", type=Path, default=Path("/tmp"))
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--record", action="store_true")
-    parser.add_argument(
-        "--wait-idle", type=float, default=0.0, metavar="MINUTES",
-        help="first wait up to MINUTES for the CPU to be >= 80%% idle (shared machines)",
-    )  # fmt: skip
+    add_wait_idle(parser, 0.8)
     parser.add_argument("--child", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -137,7 +134,7 @@ def main() -> int:
     make_source(source, size)
     OUT.mkdir(exist_ok=True)
     ours_base, theirs_base = OUT / "ours", OUT / "theirs"
-    idle = wait_idle(0.8, args.wait_idle)
+    idle = idle_before(args, 0.8)
     home, case = OUT / "home", OUT / "case"
     env = {**os.environ, "EVIDENCEKIT_HOME": str(home), "EVIDENCEKIT_PASSPHRASE": "bench"}
     os.environ.update(env)

@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import cpu_idle, make_random_file, wait_idle
+from _common import add_wait_idle, idle_before, make_random_file
 
 ROOT = Path(__file__).resolve().parent.parent
 EK = [sys.executable, "-m", "evidencekit"]
@@ -65,10 +65,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--dir", type=Path, default=Path("/tmp"))
     parser.add_argument("--record", action="store_true", help="append to docs/benchmarks.md")
-    parser.add_argument(
-        "--wait-idle", type=float, default=0.0, metavar="MINUTES",
-        help="first wait up to MINUTES for the CPU to be >= 85%% idle (shared machines)",
-    )  # fmt: skip
+    add_wait_idle(parser)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from evidencekit.sizes import parse_size
@@ -82,7 +79,7 @@ def main() -> int:
     sparse = args.dir / "evidencekit-bench-sparse-4GiB.bin"
     with sparse.open("wb") as fh:
         fh.truncate(4 << 30)
-    idle = wait_idle(0.85, args.wait_idle) if args.wait_idle else cpu_idle()
+    idle = idle_before(args)
     f = str(data)
     pairs = [
         ("md5,sha1,sha256", [*EK, "hash", "-a", "md5,sha1,sha256", "--format", "json", f],
