@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -145,10 +146,7 @@ def test_ledger_is_in_the_report_and_extends_its_checkpoint(
     assert "mở vụ án" in text and "niêm phong ổ USB" in text
     events = list_events(case)
     assert events[-1]["kind"] == "report_issued"
-    assert (
-        events[-1]["digests"]["sha256"]
-        == __import__("hashlib").sha256(pdf.read_bytes()).hexdigest()
-    )
+    assert events[-1]["digests"]["sha256"] == hashlib.sha256(pdf.read_bytes()).hexdigest()
     # more history after the report: still consistent
     record_event(case, identity, "note", "USB01", note="ghi chú sau báo cáo")
     res = runner.invoke(cli, ["--case", str(case_dir), "report", "verify", str(pdf)])
