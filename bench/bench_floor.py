@@ -126,7 +126,7 @@ def encode_cost(path: Path, read_cost: float) -> tuple[float, int]:
         out["n"] = 0
         with path.open("rb", buffering=0) as fh:
             while n := fh.readinto(buf):
-                _, stored = enc.encode(buf, n)
+                stored = enc.encode(buf, n)
                 out["n"] += sum(len(p) for pieces, _ in stored for p in pieces)
 
     return max(0.0, cpu(run) - read_cost), out["n"]

@@ -69,9 +69,9 @@ class ChunkEncoder:
             and len(isal_zlib.compress(chunk[-_SAMPLE:], 0)) >= limit
         )
 
-    def encode(self, blob: bytearray, length: int) -> tuple[bytearray, list[Stored]]:
-        """Encode blob[:length] (whole chunks, the last one may be short); returns the blob too,
-        so the writer can reuse it once the stored chunks (which may point into it) are written."""
+    def encode(self, blob: bytearray, length: int) -> list[Stored]:
+        """Encode blob[:length] (whole chunks, the last one may be short). Raw chunks are views
+        into `blob`: it must not change until they are written."""
         out: list[Stored] = []
         view = memoryview(blob)[:length]
         size = self.chunk_size
@@ -90,13 +90,17 @@ class ChunkEncoder:
                         out.append(((packed,), True))
                         continue
             out.append(((chunk, struct.pack("<I", adler32(chunk))), False))
-        return blob, out
+        return out
 
 
 class EncodePool:
     """Cuts media bytes into batches of whole chunks, encodes them in a thread pool and hands the
     stored chunks to `sink` in order, with at most a few batches in flight, so memory stays
     bounded whatever the media size.
+
+    `write` copies the bytes into recycled batch buffers; `hold` encodes a caller's buffer in
+    place (no copy) and calls its `release` once the sink has taken the stored chunks, which may
+    point into it.
 
     Not thread-safe: one caller thread, in which `sink` runs too.
     """
@@ -107,12 +111,17 @@ class EncodePool:
         self._encoder = encoder
         self._sink = sink
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ewf-compress")
-        self._inflight: deque[Future[tuple[bytearray, list[Stored]]]] = deque()
+        self._inflight: deque[tuple[Future[list[Stored]], Callable[[], None]]] = deque()
         self._free: list[bytearray] = []
         self._chunk_size = encoder.chunk_size
         self._batch = max(1, _BATCH_BYTES // encoder.chunk_size) * encoder.chunk_size
         self._max_inflight = 2 * workers + 1
         self._pending = bytearray()  # the start of a chunk, until the rest arrives
+
+    @property
+    def max_held(self) -> int:
+        """The most caller buffers `hold` keeps at once."""
+        return self._max_inflight + 1
 
     def write(self, view: memoryview) -> None:
         """Queue media bytes (any length) and hand on the batches encoded by now."""
@@ -123,45 +132,62 @@ class EncodePool:
             view = view[take:]
             if len(self._pending) < size:
                 return
-            self._submit(memoryview(self._pending))
+            self._copy(memoryview(self._pending))
             self._pending = bytearray()
         whole = len(view) - len(view) % size
         for start in range(0, whole, self._batch):
-            self._submit(view[start : min(whole, start + self._batch)])
+            self._copy(view[start : min(whole, start + self._batch)])
         if len(view) > whole:
             self._pending += view[whole:]
+
+    def hold(self, buffer: bytearray, length: int, release: Callable[[], None]) -> None:
+        """Queue buffer[:length] without copying it, when it is whole chunks following whole
+        chunks; `release()` once its stored chunks are handed on (at once when copied)."""
+        if self._pending or length % self._chunk_size:
+            try:
+                self.write(memoryview(buffer)[:length])
+            finally:
+                release()
+            return
+        self._submit(buffer, length, release)
 
     def drain(self) -> None:
         """Queue the media's last, short chunk; wait for every batch and hand it on."""
         if self._pending:
-            self._submit(memoryview(self._pending))
+            self._copy(memoryview(self._pending))
             self._pending = bytearray()
         while self._inflight:
-            self._store(*self._inflight.popleft().result())
+            self._store(*self._inflight.popleft())
 
-    def _submit(self, view: memoryview) -> None:
-        """Queue at most a batch of whole chunks (the media's last may be short), and hand on the
-        batches done by now (waiting for the oldest while too many are in flight)."""
+    def _copy(self, view: memoryview) -> None:
+        """Queue a copy of at most a batch of whole chunks (the media's last may be short)."""
         # Copy into a recycled buffer: a fresh 1 MiB allocation per batch costs page faults
         # (the kernel zeroes every page) worth more CPU than the copy itself.
         blob = self._free.pop() if self._free else bytearray(self._batch)
         blob[: len(view)] = view
-        self._inflight.append(self._pool.submit(self._encoder.encode, blob, len(view)))
+        self._submit(blob, len(view), lambda: self._free.append(blob))
+
+    def _submit(self, blob: bytearray, length: int, release: Callable[[], None]) -> None:
+        """Queue blob[:length], then hand on the batches done by now (waiting for the oldest
+        while too many are in flight)."""
+        self._inflight.append((self._pool.submit(self._encoder.encode, blob, length), release))
         while len(self._inflight) > self._max_inflight or (
-            self._inflight and self._inflight[0].done()
+            self._inflight and self._inflight[0][0].done()
         ):
-            self._store(*self._inflight.popleft().result())
+            self._store(*self._inflight.popleft())
 
     def shutdown(self, *, wait: bool) -> None:
         self._pool.shutdown(wait=wait)
 
     def cancel(self) -> None:
         """Drop the queued batches; wait for those being encoded."""
-        for fut in self._inflight:
+        for fut, _release in self._inflight:
             fut.cancel()
         self._inflight.clear()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def _store(self, blob: bytearray, stored: list[Stored]) -> None:
-        self._sink(stored)
-        self._free.append(blob)
+    def _store(self, fut: Future[list[Stored]], release: Callable[[], None]) -> None:
+        try:
+            self._sink(fut.result())
+        finally:
+            release()

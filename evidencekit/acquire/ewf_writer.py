@@ -29,7 +29,7 @@ import logging
 import os
 import uuid
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from evidencekit.acquire.ewf_encode import ChunkEncoder, EncodePool, Stored
@@ -189,6 +189,16 @@ class EwfWriter:
         self._encoding.write(view)
 
     consume = write
+
+    @property
+    def max_held(self) -> int:
+        """Pump hook: the most buffers `hold` keeps at once (the pump adds that many)."""
+        return self._encoding.max_held
+
+    def hold(self, buffer: bytearray, length: int, release: Callable[[], None]) -> None:
+        """Pump hook: `write(buffer[:length])` without copying it; `release()` once done."""
+        self._written += length
+        self._encoding.hold(buffer, length, release)
 
     def close(self) -> None:
         """Pump consumer hook: nothing to do until `finish()` brings the digests."""

@@ -7,6 +7,11 @@ md5, sha1, sha256 and the writer proceed in parallel and the wall time approache
 slowest consumer rather than the sum. A buffer returns to the pool when every consumer is done
 with it, so memory is `buffers × chunk_size` whatever the input size, and a slow consumer simply
 makes the reader wait.
+
+A consumer that must keep a buffer past the call (the E01 writer hands whole buffers to its
+compression threads instead of copying them) implements `HoldingConsumer`: it gets the buffer
+itself and a `release` to call once it is done with it, and the pool grows by the number of
+buffers it may hold at once.
 """
 
 from __future__ import annotations
@@ -40,6 +45,19 @@ class Consumer(Protocol):
         """Called once, in the consumer's thread, after the last piece (not after an abort)."""
 
 
+class HoldingConsumer(Consumer, Protocol):
+    """A consumer that may keep buffers after the call, up to `max_held` of them at once."""
+
+    max_held: int
+
+    def hold(self, buffer: bytearray, length: int, release: Callable[[], None]) -> None:
+        """Take buffer[:length]; call `release()` once (from any thread) when done with it.
+
+        The buffer must not be changed: the other consumers read it at the same time. Holding
+        more than `max_held` buffers at once makes the reader wait for ever.
+        """
+
+
 _DONE = -1
 _ABORT = -2
 
@@ -61,6 +79,7 @@ def pump(
     """
     if chunk_size <= 0 or buffers <= 0:
         raise ValueError("chunk_size and buffers must be positive")
+    buffers += sum(getattr(c, "max_held", 0) for c in consumers)
     pool = [bytearray(chunk_size) for _ in range(buffers)]
     free: queue.SimpleQueue[int] = queue.SimpleQueue()
     for i in range(buffers):
@@ -78,8 +97,18 @@ def pump(
         if last:
             free.put(idx)
 
+    def releaser(idx: int) -> Callable[[], None]:
+        done = threading.Lock()  # release once, whoever calls it how often
+
+        def once() -> None:
+            if done.acquire(blocking=False):
+                release(idx)
+
+        return once
+
     def work(consumer: Consumer, inbox: queue.SimpleQueue[tuple[int, int]]) -> None:
         failed = False
+        hold = getattr(consumer, "hold", None)
         while True:
             idx, n = inbox.get()
             if idx == _ABORT:
@@ -92,6 +121,19 @@ def pump(
                         errors.append(exc)
                         stop.set()
                 return
+            if hold is not None:
+                give_back = releaser(idx)
+                try:
+                    if failed:
+                        give_back()
+                    else:
+                        hold(pool[idx], n, give_back)
+                except BaseException as exc:
+                    failed = True
+                    errors.append(exc)
+                    stop.set()
+                    give_back()
+                continue
             try:
                 if not failed:
                     consumer.consume(memoryview(pool[idx])[:n].toreadonly())

@@ -4,6 +4,7 @@ and Sleuth Kit / dfvfs on the file systems inside."""
 from __future__ import annotations
 
 import hashlib
+import io
 import subprocess
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from evidencekit.acquire import ewf_writer
 from evidencekit.acquire.ewf_reader import EwfImage
 from evidencekit.acquire.ewf_writer import EwfMetadata, EwfWriter, segment_extension
 from evidencekit.errors import UsageError
+from evidencekit.hash.multihash import MultiHasher
+from evidencekit.hash.pipeline import pump
 from tests.acquire.ewf_helpers import META, ewfverify, mixed_source, pyewf_read, write_e01
 from tests.conftest import IMAGES, need_peer, need_testdata
 
@@ -57,6 +60,26 @@ def test_every_mode_verifies_with_ewfverify_and_reads_back(tmp_path: Path, mode:
         assert size > len(data)
     else:
         assert size < len(data) * 0.8  # a quarter zeros, a quarter program bytes
+
+
+@pytest.mark.parametrize("chunk_size", [1 << 20, 32768, 3 * 32768 + 512, 7 * 512])
+def test_pump_lends_its_buffers_without_changing_the_image(tmp_path: Path, chunk_size: int) -> None:
+    """Through the pump the writer encodes the pump's buffers in place when they are whole
+    chunks, and copies otherwise (a short read leaves part of a chunk pending)."""
+    need_peer("ewfverify")
+    data = mixed_source(tmp_path / "src.raw")
+    writer = EwfWriter(
+        tmp_path / "img", compression="fast", metadata=META, media_size=len(data), workers=2
+    )
+    assert writer.max_held > 0
+    hasher = MultiHasher(("md5", "sha1"))
+    pump(io.BytesIO(data).readinto, [*hasher.consumers(), writer], chunk_size=chunk_size)
+    digests = hasher.result().digests
+    paths = writer.finish(digests["md5"], digests["sha1"])
+    assert "ewfverify: SUCCESS" in ewfverify(paths[0]).stdout
+    with EwfImage(paths[0]) as image:
+        assert image.verify().ok
+    assert pyewf_read(paths[0]) == data
 
 
 def test_multi_segment_each_within_the_segment_size(tmp_path: Path) -> None:

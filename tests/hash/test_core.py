@@ -6,6 +6,7 @@ import hashlib
 import io
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -105,6 +106,54 @@ def test_pump_limit_and_consumer_error() -> None:
     counted = MultiHasher(("md5",))
     n = pump(io.BytesIO(b"y" * 5000).readinto, counted.consumers(), chunk_size=1024, limit=3000)
     assert n == 3000 and counted.result().digests["md5"] == hashlib.md5(b"y" * 3000).hexdigest()
+
+
+class _Holder:
+    """A HoldingConsumer that keeps up to `max_held` buffers, copies them late, then releases
+    (some twice: the second call must not free a buffer the reader refilled)."""
+
+    def __init__(self, max_held: int, fail_at: int | None = None) -> None:
+        self.max_held = max_held
+        self.fail_at = fail_at
+        self.held: list[tuple[bytearray, int, Callable[[], None]]] = []
+        self.out = bytearray()
+        self.calls = 0
+
+    def hold(self, buffer: bytearray, length: int, release: Callable[[], None]) -> None:
+        self.calls += 1
+        if self.calls == self.fail_at:
+            raise OSError(28, "No space left on device")
+        self.held.append((buffer, length, release))
+        if len(self.held) == self.max_held:
+            self._flush()
+
+    def _flush(self) -> None:
+        for buffer, length, release in self.held:
+            self.out += buffer[:length]
+            release()
+            release()
+        self.held.clear()
+
+    def consume(self, data: memoryview) -> None:
+        raise AssertionError("a holding consumer is given buffers, not views")
+
+    def close(self) -> None:
+        self._flush()
+
+
+def test_pump_lends_buffers_to_a_holding_consumer() -> None:
+    data = os.urandom(200_000 + 17)
+    holder = _Holder(max_held=5)
+    hasher = MultiHasher(("sha256",))
+    n = pump(io.BytesIO(data).readinto, [*hasher.consumers(), holder], chunk_size=4096, buffers=2)
+    assert n == len(data) and bytes(holder.out) == data
+    assert hasher.result().digests["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_pump_holding_consumer_error_releases_and_raises() -> None:
+    holder = _Holder(max_held=3, fail_at=4)
+    with pytest.raises(OSError, match="No space"):
+        pump(io.BytesIO(b"z" * 100_000).readinto, [holder], chunk_size=1000, buffers=1)
 
 
 def test_reader_error_propagates() -> None:
