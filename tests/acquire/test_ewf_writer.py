@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import random
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -333,3 +335,23 @@ def test_other_geometries(tmp_path: Path, bps: int, spc: int) -> None:
     with EwfImage(paths[0]) as image:
         assert image.info.chunk_size == bps * spc
         assert image.verify().ok
+
+
+def test_encoder_skips_deflate_only_for_random_chunks() -> None:
+    """Random chunks are stored raw without deflating them; text, program bytes and a chunk
+    random only in its middle are deflated (the samples come from both ends)."""
+    from evidencekit.acquire.ewf_encode import ChunkEncoder
+
+    size = 32768
+    encoder = ChunkEncoder("fast", size)
+    rnd = random.Random(7)
+    program = Path(sys.executable).resolve().read_bytes()[1 << 16 : (1 << 16) + size]
+    text = ("Biên bản thu giữ — Nguyễn Bá Tùng. " * 2000).encode()[:size]
+    middle = text[:4096] + rnd.randbytes(size - 8192) + text[-4096:]
+    assert all(encoder._incompressible(memoryview(rnd.randbytes(size))) for _ in range(50))
+    for data in (program, text, middle):
+        assert not encoder._incompressible(memoryview(data))
+    blob = bytearray(rnd.randbytes(size) + text)
+    stored = encoder.encode(blob, len(blob))
+    assert [compressed for _pieces, compressed in stored] == [False, True]
+    assert bytes(stored[0][0][0]) == blob[:size]
