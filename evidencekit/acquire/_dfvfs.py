@@ -178,6 +178,15 @@ def open_filesystem(
     except Exception as exc:
         if encryption:
             log.debug("dfvfs could not unlock %s: %s", label, exc)
+            if encryption == "LUKS" and creds.password is not None and not creds.password.isascii():
+                # libluksde derives no key from a non-ASCII passphrase (NFC, NFD and raw UTF-8
+                # all stay locked, tested with pyluksde): "wrong" could be false here.
+                raise SourceError(
+                    f"cannot unlock {label} (LUKS) with a non-ASCII password: the LUKS back-end "
+                    "(libluksde) cannot use one, so the password may still be right",
+                    hint="on a Linux machine, open it read-only with cryptsetup (cryptsetup "
+                    "open --readonly IMAGE NAME) and collect from /dev/mapper/NAME",
+                ) from exc
             raise SourceError(
                 f"cannot unlock {label} ({encryption}): the password or recovery key is wrong",
                 hint="check the value of the --password-env / --recovery-key-env variable "

@@ -355,6 +355,24 @@ def test_luks_volume_detected_and_unlocked(tmp_path: Path) -> None:
 
 
 @pytest.mark.peer
+@pytest.mark.slow
+def test_luks_non_ascii_password_is_not_called_wrong(tmp_path: Path) -> None:
+    """libluksde cannot use a non-ASCII passphrase (cryptsetup can): the error must not tell
+    the investigator that a Vietnamese password, possibly right, is wrong."""
+    from evidencekit.acquire.filesystems import Credentials
+
+    img = _luks_image(tmp_path, "Mật khẩu Việt 2024")
+    out = tmp_path / "out"
+    out.mkdir()
+    creds = Credentials(password="Mật khẩu Việt 2024")
+    with pytest.raises(SourceError, match="non-ASCII password") as err:
+        collect([img], out, "ITEM", CollectOptions(credentials=creds))
+    assert "wrong" not in str(err.value)
+    assert "cryptsetup open --readonly" in (err.value.hint or "")
+    assert not any(out.iterdir())
+
+
+@pytest.mark.peer
 def test_corrupt_inode_size_is_an_error_not_a_flood(tmp_path: Path) -> None:
     """An inode whose size field was set to 16 MiB in a 100 KiB image (debugfs): recorded with
     its reason, nothing huge written, the rest collected. (A bogus size of 4 GiB works the same
