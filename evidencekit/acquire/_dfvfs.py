@@ -71,6 +71,9 @@ def probe(path: Path, offset: int, length: int) -> tuple[str | None, str | None]
         kinds = analyzer.GetVolumeSystemTypeIndicators(spec, resolver_context=ctx)
         for kind, name in _ENCRYPTED.items():
             if kind in kinds:
+                _a, _d, _f, resolver = _modules()
+                if kind == "LUKSDE" and _luks_version(resolver, spec, ctx) == 2:
+                    return None, "LUKS2"
                 return None, name
         if "APFS_CONTAINER" in kinds:
             _a, d, factory, resolver = _modules()
@@ -84,6 +87,27 @@ def probe(path: Path, offset: int, length: int) -> tuple[str | None, str | None]
     except Exception as exc:  # dfvfs raises many kinds; a probe only informs a listing
         log.debug("dfvfs probe of %s at %d failed: %s", path, offset, exc)
         return None, None
+
+
+def _luks_version(resolver: Any, spec: Any, ctx: Any) -> int | None:
+    """The LUKS header version of the volume at `spec` (1, 2), None when unreadable."""
+    try:
+        fo = resolver.OpenFileObject(spec, resolver_context=ctx)
+        head = fo.read(8)
+    except Exception as exc:  # the unlock that follows reports an unreadable volume
+        log.debug("cannot read the LUKS header: %s", exc)
+        return None
+    if len(head) != 8 or head[:6] != b"LUKS\xba\xbe":
+        return None
+    return int.from_bytes(head[6:8], "big")
+
+
+def _refuse_luks2(label: str) -> SourceError:
+    return SourceError(
+        f"{label} is LUKS2, which the LUKS back-end (libluksde) cannot open (LUKS1 only)",
+        hint="on a Linux machine, open it read-only with cryptsetup (cryptsetup open --readonly "
+        "IMAGE NAME) and collect from /dev/mapper/NAME",
+    )
 
 
 def _apfs_volume(resolver: Any, container: Any, ctx: Any) -> Any:
@@ -148,6 +172,8 @@ def open_filesystem(
         for kind, name in _ENCRYPTED.items():
             if kind in kinds:
                 encryption = name
+                if kind == "LUKSDE" and _luks_version(resolver, spec, ctx) == 2:
+                    raise _refuse_luks2(label)
                 _require_key(creds, label, name)
                 extra = {"location": "/cs1"} if kind == "CS" else {}
                 spec = factory.NewPathSpec(kind, parent=spec, **extra)

@@ -373,6 +373,34 @@ def test_luks_non_ascii_password_is_not_called_wrong(tmp_path: Path) -> None:
 
 
 @pytest.mark.peer
+def test_luks2_is_named_not_called_a_wrong_password(tmp_path: Path) -> None:
+    """libluksde reads LUKS1 only; LUKS2 (cryptsetup's default since 2.1) must be named as
+    such, with or without a password, never reported as a wrong password."""
+    need_peer("cryptsetup")
+    from evidencekit.acquire.filesystems import Credentials
+
+    img = tmp_path / "luks2.img"
+    with open(img, "wb") as fh:
+        fh.truncate(20 << 20)
+    subprocess.run(
+        [
+            *("cryptsetup", "luksFormat", "--type", "luks2", "--batch-mode"),
+            *("--pbkdf", "pbkdf2", "--iter-time", "10", str(img), "--key-file=-"),
+        ],
+        input=b"mat-khau-2024",
+        check=True,
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    for creds in (Credentials(), Credentials(password="mat-khau-2024")):
+        with pytest.raises(SourceError, match="is LUKS2, which the LUKS back-end") as err:
+            collect([img], out, "ITEM", CollectOptions(credentials=creds))
+        assert "wrong" not in str(err.value)
+        assert "cryptsetup open --readonly" in (err.value.hint or "")
+    assert not any(out.iterdir())
+
+
+@pytest.mark.peer
 def test_corrupt_inode_size_is_an_error_not_a_flood(tmp_path: Path) -> None:
     """An inode whose size field was set to 16 MiB in a 100 KiB image (debugfs): recorded with
     its reason, nothing huge written, the rest collected. (A bogus size of 4 GiB works the same
