@@ -75,6 +75,8 @@ def probe(path: Path, offset: int, length: int) -> tuple[str | None, str | None]
                 if kind == "LUKSDE" and _luks_version(resolver, spec, ctx) == 2:
                     return None, "LUKS2"
                 return None, name
+        if "LVM" in kinds:
+            return "LVM physical volume", None
         if "APFS_CONTAINER" in kinds:
             _a, d, factory, resolver = _modules()
             container = factory.NewPathSpec(
@@ -107,6 +109,14 @@ def _refuse_luks2(label: str) -> SourceError:
         f"{label} is LUKS2, which the LUKS back-end (libluksde) cannot open (LUKS1 only)",
         hint="on a Linux machine, open it read-only with cryptsetup (cryptsetup open --readonly "
         "IMAGE NAME) and collect from /dev/mapper/NAME",
+    )
+
+
+def _refuse_lvm(label: str) -> SourceError:
+    return SourceError(
+        f"{label} is an LVM physical volume: evidencekit does not open LVM logical volumes",
+        hint="image it with acquire disk; to collect files, activate its volume group read-only "
+        "on a Linux machine (vgchange -ay --readonly VG) and collect from /dev/VG/LV",
     )
 
 
@@ -180,6 +190,8 @@ def open_filesystem(
                 _set_credentials(resolver, spec, creds)
                 kinds = analyzer.GetVolumeSystemTypeIndicators(spec, resolver_context=ctx)
                 break
+        if "LVM" in kinds:
+            raise _refuse_lvm(label)
         if "APFS_CONTAINER" in kinds:
             container = factory.NewPathSpec(
                 d.TYPE_INDICATOR_APFS_CONTAINER, location="/apfs1", parent=spec
