@@ -23,6 +23,10 @@ from evidencekit.errors import SourceError
 log = logging.getLogger(__name__)
 
 _ENCRYPTED = {"BDE": "BitLocker", "LUKSDE": "LUKS", "CS": "FileVault (Core Storage)"}
+_CRYPTSETUP_HINT = (  # for LUKS volumes libluksde cannot open
+    "on a Linux machine, open it read-only with cryptsetup (cryptsetup open --readonly IMAGE "
+    "NAME) and collect from /dev/mapper/NAME"
+)
 _MAX_XATTR = 64 << 10  # larger extended attributes than this are not copied into PAX records
 _KIND = {"file": "r", "directory": "d", "link": "l", "socket": "s", "pipe": "p", "device": "c"}
 _ISO = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d+))?")
@@ -107,8 +111,7 @@ def _luks_version(resolver: Any, spec: Any, ctx: Any) -> int | None:
 def _refuse_luks2(label: str) -> SourceError:
     return SourceError(
         f"{label} is LUKS2, which the LUKS back-end (libluksde) cannot open (LUKS1 only)",
-        hint="on a Linux machine, open it read-only with cryptsetup (cryptsetup open --readonly "
-        "IMAGE NAME) and collect from /dev/mapper/NAME",
+        hint=_CRYPTSETUP_HINT,
     )
 
 
@@ -222,8 +225,7 @@ def open_filesystem(
                 raise SourceError(
                     f"cannot unlock {label} (LUKS) with a non-ASCII password: the LUKS back-end "
                     "(libluksde) cannot use one, so the password may still be right",
-                    hint="on a Linux machine, open it read-only with cryptsetup (cryptsetup "
-                    "open --readonly IMAGE NAME) and collect from /dev/mapper/NAME",
+                    hint=_CRYPTSETUP_HINT,
                 ) from exc
             raise SourceError(
                 f"cannot unlock {label} ({encryption}): the password or recovery key is wrong",
