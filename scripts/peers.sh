@@ -12,7 +12,7 @@ COMMANDS=(
   ewfverify ewfinfo ewfacquire img_stat fls icat md5sum sha1sum sha256sum sha512sum b3sum
   dc3dd pdfsig pdftotext pdffonts pdfdetach pdfinfo pdfimages qpdf xmllint mkfs.vfat mcopy mkfs.ext4 losetup hashdeep
   mkntfs mkfs.exfat qemu-img openssl setfattr sfdisk cryptsetup mount.exfat-fuse fusermount debugfs istat
-  ddrescue ddrescuelog hdparm smartctl mount umount pvcreate vgcreate
+  ddrescue ddrescuelog hdparm smartctl mount umount pvcreate vgcreate vgcfgbackup vgcfgrestore lvs pvs
 )
 missing_cmds() {
   local m=()

@@ -117,7 +117,7 @@ def _refuse_luks2(label: str) -> SourceError:
 
 def _refuse_lvm(label: str) -> SourceError:
     return SourceError(
-        f"{label} is an LVM physical volume: evidencekit does not open LVM logical volumes",
+        f"{label} is an LVM physical volume whose metadata evidencekit cannot read",
         hint="image it with acquire disk; to collect files, activate its volume group read-only "
         "on a Linux machine (vgchange -ay --readonly VG) and collect from /dev/VG/LV",
     )

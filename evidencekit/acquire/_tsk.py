@@ -17,6 +17,7 @@ from typing import Any
 
 import pytsk3
 
+from evidencekit.acquire import lvm, lvm_listing
 from evidencekit.acquire.filesystems import (
     Credentials,
     DiskImage,
@@ -339,6 +340,7 @@ def open_disk(path: Path, credentials: Credentials, local_zone: dt.tzinfo | None
         raise SourceError(f"Sleuth Kit cannot read image {str(path)!r}: {exc}") from exc
     partitions: list[Partition] = []
     vs_name = "no partition table"
+    pvs: dict[int, tuple[Partition, lvm.VolumeGroup | SourceError]] = {}  # by slot
     try:
         vol = pytsk3.Volume_Info(img)
     except OSError:
@@ -359,6 +361,15 @@ def open_disk(path: Path, credentials: Credentials, local_zone: dt.tzinfo | None
                 number += 1
                 fs_name = _fs_probe(img, start)
                 enc = None
+                if fs_name is None and lvm.is_physical_volume(
+                    lvm_listing.reader(media, start, length)
+                ):
+                    row = Partition(number, int(part.addr), start, length, desc)
+                    pvs[row.slot] = (
+                        row,
+                        lvm_listing.volume_group(media, row, f"partition {number}"),
+                    )
+                    continue
                 if fs_name is None:
                     fs_name, enc = _dfvfs.probe(path, start, length)
                 partitions.append(
@@ -366,11 +377,23 @@ def open_disk(path: Path, credentials: Credentials, local_zone: dt.tzinfo | None
                 )
             else:
                 partitions.append(Partition(None, int(part.addr), start, length, desc))
+    elif lvm.is_physical_volume(lvm_listing.reader(media, 0, int(media.size))):
+        row = Partition(None, 0, 0, int(media.size), "whole image")
+        pvs[0] = (row, lvm_listing.volume_group(media, row, repr(path.name)))
+        vs_name = "LVM physical volume"
+    volumes = lvm_listing.add_logical_volumes(
+        partitions, pvs, media, lambda view: _fs_probe(_MediaImg(view), 0)
+    )
 
     def opener(part: Partition | None) -> FileSystem:
         offset = part.start if part else 0
         length = part.length if part else int(media.size)
         label = f"partition {part.number} of {path.name!r}" if part else repr(path.name)
+        if part is not None and part.number in volumes:
+            return _open_volume(volumes[part.number][1], part, path, local_zone)
+        slot = part.slot if part is not None else 0
+        if slot in pvs and offset == pvs[slot][0].start:
+            raise lvm_listing.pv_refusal(label, pvs[slot][1], volumes, slot)
         try:
             return TskFileSystem(img, offset, label, local_zone)
         except SourceError as tsk_error:
@@ -385,6 +408,15 @@ def open_disk(path: Path, credentials: Credentials, local_zone: dt.tzinfo | None
                 ) from dfvfs_error
 
     return DiskImage(path, partitions, opener, vs_name, media.close)
+
+
+def _open_volume(
+    volume: lvm.VolumeMedia | str, part: Partition, path: Path, zone: Any
+) -> FileSystem:
+    label = f"partition {part.number} of {path.name!r} ({part.description})"
+    if isinstance(volume, str):
+        raise SourceError(f"cannot read {label}: {volume}")
+    return TskFileSystem(_MediaImg(volume), 0, label, zone)
 
 
 def _vs_name(vstype: int) -> str:

@@ -4,8 +4,9 @@
 Sleuth Kit (through `_tsk.py`) reads the volume system and the file systems it knows (ext2/3/4,
 NTFS, FAT12/16/32, exFAT, HFS+, ISO 9660) and can still list deleted entries; dfvfs (through
 `_dfvfs.py`) takes over where Sleuth Kit's Python binding cannot go: APFS containers and
-encrypted volumes (BitLocker, LUKS, FileVault), which it can also unlock. Neither binding's
-objects leave the adapters: callers get :class:`Partition`, :class:`FileEntry` and readers.
+encrypted volumes (BitLocker, LUKS, FileVault), which it can also unlock. LVM2 logical volumes
+are read by `lvm.py` and handed to Sleuth Kit as media of their own. Neither binding's objects
+leave the adapters: callers get :class:`Partition`, :class:`FileEntry` and readers.
 """
 
 from __future__ import annotations

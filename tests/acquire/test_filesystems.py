@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import os
 import re
 import shutil
 import subprocess
 import tarfile
-import uuid
 from pathlib import Path
 
 import pytest
@@ -22,7 +20,7 @@ import pytest
 from evidencekit.acquire.filesystems import open_image
 from evidencekit.acquire.logical import CollectOptions, collect
 from evidencekit.errors import SourceError, UsageError
-from tests.conftest import IMAGES, need_peer, need_root, need_testdata
+from tests.conftest import IMAGES, need_peer, need_testdata
 
 HAVE_SOURCE = importlib.util.find_spec("evidencekit.acquire.source") is not None
 
@@ -399,55 +397,6 @@ def test_luks2_is_named_not_called_a_wrong_password(tmp_path: Path) -> None:
             collect([img], out, "ITEM", CollectOptions(credentials=creds))
         assert "wrong" not in str(err.value)
         assert "cryptsetup open --readonly" in (err.value.hint or "")
-    assert not any(out.iterdir())
-
-
-def _lvm_pv(path: Path, size: int) -> None:
-    """`path`: an LVM physical volume with one volume group, made by pvcreate and vgcreate on a
-    loop device (no logical volume: lvcreate needs device-mapper, which this machine lacks)."""
-    need_root()
-    need_peer("pvcreate", "vgcreate", "losetup")
-    with open(path, "wb") as fh:
-        fh.truncate(size)
-    loop = subprocess.run(
-        ["losetup", "-f", "--show", str(path)], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    vg = f"ektest{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "LVM_SUPPRESS_FD_WARNINGS": "1"}
-    try:
-        subprocess.run(["pvcreate", "-q", loop], check=True, capture_output=True, env=env)
-        subprocess.run(["vgcreate", "-q", vg, loop], check=True, capture_output=True, env=env)
-    finally:  # lvm2 keeps no cache: the group is gone from this host with the loop device
-        subprocess.run(["losetup", "-d", loop], check=True)
-
-
-@pytest.mark.peer
-def test_lvm_physical_volume_is_named_in_listing_and_errors(tmp_path: Path) -> None:
-    """evidencekit does not open LVM logical volumes: a physical volume, whole or as a
-    partition, is named as such in `ls` and in the error, with what to do instead."""
-    need_peer("sfdisk")
-    pv = tmp_path / "pv.img"
-    _lvm_pv(pv, 16 << 20)
-    out = tmp_path / "out"
-    out.mkdir()
-    with pytest.raises(SourceError, match=re.escape("'pv.img' is an LVM physical volume")) as err:
-        collect([pv], out, "ITEM", CollectOptions())
-    assert "vgchange -ay --readonly" in (err.value.hint or "")
-    disk = tmp_path / "disk.img"
-    with open(disk, "wb") as fh:
-        fh.truncate(24 << 20)
-    subprocess.run(
-        ["sfdisk", "-q", str(disk)], input=b"label: dos\nstart=2048, type=8e\n", check=True
-    )
-    with open(disk, "r+b") as fh:
-        fh.seek(2048 * 512)
-        fh.write(pv.read_bytes())
-    with open_image(disk) as img:
-        assert [p.filesystem for p in img.numbered()] == ["LVM physical volume"]
-    with pytest.raises(
-        SourceError, match=re.escape("partition 1 of 'disk.img' is an LVM physical volume")
-    ):
-        collect([disk], out, "ITEM", CollectOptions(partition=1))
     assert not any(out.iterdir())
 
 
