@@ -1,7 +1,7 @@
 """dfvfs adapter: the only module that imports dfvfs.
 
 Used where Sleuth Kit's Python binding cannot go: APFS containers, and encrypted volumes
-(BitLocker, LUKS, FileVault/Core Storage), which dfvfs detects and can unlock with a password
+(BitLocker, FileVault/Core Storage), which dfvfs detects and can unlock with a password
 or a recovery key. dfvfs opens the image file itself (its own EWF/QCOW/VMDK/VHD readers), then a
 data range for the partition Sleuth Kit found. dfvfs objects never leave this module.
 """
@@ -22,11 +22,9 @@ from evidencekit.errors import SourceError
 
 log = logging.getLogger(__name__)
 
-_ENCRYPTED = {"BDE": "BitLocker", "LUKSDE": "LUKS", "CS": "FileVault (Core Storage)"}
-_CRYPTSETUP_HINT = (  # for LUKS volumes libluksde cannot open
-    "on a Linux machine, open it read-only with cryptsetup (cryptsetup open --readonly IMAGE "
-    "NAME) and collect from /dev/mapper/NAME"
-)
+# LUKS is not here: `luks.py` reads LUKS1 and LUKS2 itself (libluksde reads LUKS1 only and
+# derives no key from a non-ASCII passphrase), before dfvfs is asked.
+_ENCRYPTED = {"BDE": "BitLocker", "CS": "FileVault (Core Storage)"}
 _MAX_XATTR = 64 << 10  # larger extended attributes than this are not copied into PAX records
 _KIND = {"file": "r", "directory": "d", "link": "l", "socket": "s", "pipe": "p", "device": "c"}
 _ISO = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d+))?")
@@ -75,9 +73,6 @@ def probe(path: Path, offset: int, length: int) -> tuple[str | None, str | None]
         kinds = analyzer.GetVolumeSystemTypeIndicators(spec, resolver_context=ctx)
         for kind, name in _ENCRYPTED.items():
             if kind in kinds:
-                _a, _d, _f, resolver = _modules()
-                if kind == "LUKSDE" and _luks_version(resolver, spec, ctx) == 2:
-                    return None, "LUKS2"
                 return None, name
         if "LVM" in kinds:
             return "LVM physical volume", None
@@ -93,26 +88,6 @@ def probe(path: Path, offset: int, length: int) -> tuple[str | None, str | None]
     except Exception as exc:  # dfvfs raises many kinds; a probe only informs a listing
         log.debug("dfvfs probe of %s at %d failed: %s", path, offset, exc)
         return None, None
-
-
-def _luks_version(resolver: Any, spec: Any, ctx: Any) -> int | None:
-    """The LUKS header version of the volume at `spec` (1, 2), None when unreadable."""
-    try:
-        fo = resolver.OpenFileObject(spec, resolver_context=ctx)
-        head = fo.read(8)
-    except Exception as exc:  # the unlock that follows reports an unreadable volume
-        log.debug("cannot read the LUKS header: %s", exc)
-        return None
-    if len(head) != 8 or head[:6] != b"LUKS\xba\xbe":
-        return None
-    return int.from_bytes(head[6:8], "big")
-
-
-def _refuse_luks2(label: str) -> SourceError:
-    return SourceError(
-        f"{label} is LUKS2, which the LUKS back-end (libluksde) cannot open (LUKS1 only)",
-        hint=_CRYPTSETUP_HINT,
-    )
 
 
 def _refuse_lvm(label: str) -> SourceError:
@@ -185,8 +160,6 @@ def open_filesystem(
         for kind, name in _ENCRYPTED.items():
             if kind in kinds:
                 encryption = name
-                if kind == "LUKSDE" and _luks_version(resolver, spec, ctx) == 2:
-                    raise _refuse_luks2(label)
                 _require_key(creds, label, name)
                 extra = {"location": "/cs1"} if kind == "CS" else {}
                 spec = factory.NewPathSpec(kind, parent=spec, **extra)
@@ -219,14 +192,6 @@ def open_filesystem(
     except Exception as exc:
         if encryption:
             log.debug("dfvfs could not unlock %s: %s", label, exc)
-            if encryption == "LUKS" and creds.password is not None and not creds.password.isascii():
-                # libluksde derives no key from a non-ASCII passphrase (NFC, NFD and raw UTF-8
-                # all stay locked, tested with pyluksde): "wrong" could be false here.
-                raise SourceError(
-                    f"cannot unlock {label} (LUKS) with a non-ASCII password: the LUKS back-end "
-                    "(libluksde) cannot use one, so the password may still be right",
-                    hint=_CRYPTSETUP_HINT,
-                ) from exc
             raise SourceError(
                 f"cannot unlock {label} ({encryption}): the password or recovery key is wrong",
                 hint="check the value of the --password-env / --recovery-key-env variable "

@@ -12,12 +12,13 @@ import datetime as dt
 import errno
 import logging
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytsk3
 
-from evidencekit.acquire import lvm, lvm_listing
+from evidencekit.acquire import luks, lvm, lvm_listing
 from evidencekit.acquire.filesystems import (
     Credentials,
     DiskImage,
@@ -56,8 +57,8 @@ _META_ALLOC = 0x01
 _ATTR_NTFS_DATA = 128
 _ATTR_HFS_RSRC = 4353
 _TRIED = (
-    "Sleuth Kit (ext2/3/4, NTFS, FAT12/16/32, exFAT, HFS+, ISO 9660) and dfvfs "
-    "(APFS, BitLocker, LUKS, FileVault)"
+    "Sleuth Kit (ext2/3/4, NTFS, FAT12/16/32, exFAT, HFS+, ISO 9660), LUKS and LVM (ours) "
+    "and dfvfs (APFS, BitLocker, FileVault)"
 )
 
 
@@ -340,7 +341,7 @@ def open_disk(path: Path, credentials: Credentials, local_zone: dt.tzinfo | None
         raise SourceError(f"Sleuth Kit cannot read image {str(path)!r}: {exc}") from exc
     partitions: list[Partition] = []
     vs_name = "no partition table"
-    pvs: dict[int, tuple[Partition, lvm.VolumeGroup | SourceError]] = {}  # by slot
+    inside = _Inside(media, credentials)
     try:
         vol = pytsk3.Volume_Info(img)
     except OSError:
@@ -359,30 +360,24 @@ def open_disk(path: Path, credentials: Credentials, local_zone: dt.tzinfo | None
             )
             if flags & 0x01:  # TSK_VS_PART_FLAG_ALLOC
                 number += 1
-                fs_name = _fs_probe(img, start)
-                enc = None
-                if fs_name is None and lvm.is_physical_volume(
-                    lvm_listing.reader(media, start, length)
-                ):
-                    row = Partition(number, int(part.addr), start, length, desc)
-                    pvs[row.slot] = (
-                        row,
-                        lvm_listing.volume_group(media, row, f"partition {number}"),
-                    )
-                    continue
-                if fs_name is None:
+                row = Partition(number, int(part.addr), start, length, desc)
+                row = replace(row, filesystem=_fs_probe(img, start))
+                if row.filesystem is None:
+                    row = inside.look(row, f"partition {number}")
+                if row.filesystem is None and row.encryption is None:
                     fs_name, enc = _dfvfs.probe(path, start, length)
-                partitions.append(
-                    Partition(number, int(part.addr), start, length, desc, fs_name, enc)
-                )
+                    row = replace(row, filesystem=fs_name, encryption=enc)
+                partitions.append(row)
             else:
                 partitions.append(Partition(None, int(part.addr), start, length, desc))
-    elif lvm.is_physical_volume(lvm_listing.reader(media, 0, int(media.size))):
-        row = Partition(None, 0, 0, int(media.size), "whole image")
-        pvs[0] = (row, lvm_listing.volume_group(media, row, repr(path.name)))
-        vs_name = "LVM physical volume"
+    else:
+        whole = Partition(None, 0, 0, int(media.size), "whole image")
+        row = inside.look(whole, repr(path.name))
+        if row != whole:
+            partitions.append(row)
+            vs_name = row.encryption or "LVM physical volume"
     volumes = lvm_listing.add_logical_volumes(
-        partitions, pvs, media, lambda view: _fs_probe(_MediaImg(view), 0)
+        partitions, inside.pvs, lambda view: _fs_probe(_MediaImg(view), 0)
     )
 
     def opener(part: Partition | None) -> FileSystem:
@@ -392,8 +387,16 @@ def open_disk(path: Path, credentials: Credentials, local_zone: dt.tzinfo | None
         if part is not None and part.number in volumes:
             return _open_volume(volumes[part.number][1], part, path, local_zone)
         slot = part.slot if part is not None else 0
-        if slot in pvs and offset == pvs[slot][0].start:
-            raise lvm_listing.pv_refusal(label, pvs[slot][1], volumes, slot)
+        pv = inside.pvs.get(slot)
+        if pv is not None and offset == pv.row.start:
+            raise lvm_listing.pv_refusal(label, pv, volumes)
+        if slot in inside.luks and offset == inside.luks[slot][0]:
+            _start, unlocked, name = inside.luks[slot]
+            if isinstance(unlocked, SourceError):
+                raise unlocked
+            fs = TskFileSystem(_MediaImg(unlocked), 0, f"{label} ({name}, unlocked)", local_zone)
+            fs.description += f", {name} unlocked"
+            return fs
         try:
             return TskFileSystem(img, offset, label, local_zone)
         except SourceError as tsk_error:
@@ -408,6 +411,49 @@ def open_disk(path: Path, credentials: Credentials, local_zone: dt.tzinfo | None
                 ) from dfvfs_error
 
     return DiskImage(path, partitions, opener, vs_name, media.close)
+
+
+class _Inside:
+    """What a partition (or the whole image) without a file system of its own holds: a LUKS
+    volume (unlocked with our own `luks` reader when a password is given) and, in it or bare,
+    an LVM physical volume (`lvm`). Filled while the partitions are listed."""
+
+    def __init__(self, media: Any, credentials: Credentials) -> None:
+        self._media = media
+        self._password = credentials.password
+        self.pvs: dict[int, lvm_listing.PhysicalVolume] = {}  # by slot
+        # by slot: (start, decrypted media or why not, "LUKS1"/"LUKS2")
+        self.luks: dict[int, tuple[int, luks.LuksMedia | SourceError, str]] = {}
+
+    def look(self, row: Partition, label: str) -> Partition:
+        """`row` with what it holds filled in (file system, encryption) when we read it."""
+        read_at = lvm_listing.reader(self._media, row.start, row.length)
+        size, mapped, enc = row.length, True, None
+        found = luks.version(read_at)
+        if found in (1, 2):
+            name = f"LUKS{found}"
+            if self._password is None:
+                error = SourceError(
+                    f"{label} is encrypted ({name}) and no key was given",
+                    hint="pass --password-env VAR naming an environment variable that holds "
+                    "the password",
+                )
+                self.luks[row.slot] = (row.start, error, name)
+                return replace(row, encryption=name)
+            try:
+                unlocked = luks.unlock(read_at, row.length, self._password, label)
+            except SourceError as exc:
+                self.luks[row.slot] = (row.start, exc, name)
+                return replace(row, encryption=name)
+            self.luks[row.slot] = (row.start, unlocked, name)
+            read_at, size, mapped, enc = unlocked.read_at, unlocked.size, False, name + " unlocked"
+            if not lvm.is_physical_volume(read_at):
+                return replace(row, filesystem=_fs_probe(_MediaImg(unlocked), 0), encryption=enc)
+        if lvm.is_physical_volume(read_at):
+            pv = lvm_listing.physical_volume(row, read_at, size, label, mapped=mapped)
+            self.pvs[row.slot] = pv
+            return replace(row, filesystem=lvm_listing.describe(pv), encryption=enc)
+        return row
 
 
 def _open_volume(

@@ -4,9 +4,10 @@
 Sleuth Kit (through `_tsk.py`) reads the volume system and the file systems it knows (ext2/3/4,
 NTFS, FAT12/16/32, exFAT, HFS+, ISO 9660) and can still list deleted entries; dfvfs (through
 `_dfvfs.py`) takes over where Sleuth Kit's Python binding cannot go: APFS containers and
-encrypted volumes (BitLocker, LUKS, FileVault), which it can also unlock. LVM2 logical volumes
-are read by `lvm.py` and handed to Sleuth Kit as media of their own. Neither binding's objects
-leave the adapters: callers get :class:`Partition`, :class:`FileEntry` and readers.
+encrypted volumes (BitLocker, FileVault), which it can also unlock. LUKS1/LUKS2 volumes
+(`luks.py`) and LVM2 logical volumes (`lvm.py`) are read by evidencekit itself and handed to
+Sleuth Kit as media of their own. Neither binding's objects leave the adapters: callers get
+:class:`Partition`, :class:`FileEntry` and readers.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class Partition:
     length: int  # bytes
     description: str
     filesystem: str | None = None  # detected file system, e.g. "ext4", "NTFS", "APFS"
-    encryption: str | None = None  # "BitLocker", "LUKS", "FileVault" when detected
+    encryption: str | None = None  # "BitLocker", "LUKS2", "LUKS1 unlocked", "FileVault" …
 
     def to_dict(self) -> dict[str, object]:
         return {
