@@ -194,3 +194,46 @@ def test_lvm_inside_luks_like_an_ubuntu_encrypted_install(tmp_path: Path) -> Non
     rec = next(f for f in collection.files if f.entry.path == "tệp gốc.txt".encode())
     assert rec.digests["sha256"] == hashlib.sha256(FILES["root"]["tệp gốc.txt"]).hexdigest()
     assert rec.member == "fde.img/p1/tệp gốc.txt".encode()
+
+
+@pytest.mark.peer
+def test_luks_partition_beside_a_plain_one(tmp_path: Path) -> None:
+    """A LUKS1 partition (written by QEMU around ext4) after a FAT one: locked in the listing
+    without a password, unlocked and collected with it; the FAT partition is read either way."""
+    need_peer("sfdisk", "mkfs.vfat")
+    inner = tmp_path / "inner.ext4"
+    inner.write_bytes(_ext4(tmp_path, "inner", SECRET, 8))
+    volume = qemu_luks(inner, tmp_path / "p2.luks").read_bytes()
+    fat = tmp_path / "fat.img"
+    with open(fat, "wb") as fh:
+        fh.truncate(4 * MiB)
+    subprocess.run(["mkfs.vfat", "-n", "BOOT", str(fat)], check=True, capture_output=True)
+    disk = tmp_path / "disk.img"
+    with open(disk, "wb") as fh:
+        fh.truncate(8 * MiB + 10240 * 512 + len(volume))
+    sectors = -(-len(volume) // 512)
+    subprocess.run(
+        ["sfdisk", "-q", str(disk)],
+        input=f"label: dos\nstart=2048, size=8192, type=c\nstart=10240, size={sectors}, "
+        "type=83\n".encode(),
+        check=True,
+    )
+    with open(disk, "r+b") as fh:
+        fh.seek(2048 * 512)
+        fh.write(fat.read_bytes())
+        fh.seek(10240 * 512)
+        fh.write(volume)
+    with open_image(disk) as img:
+        assert [p.encryption for p in img.numbered()] == [None, "LUKS1"]
+    creds = Credentials(password=PASSWORD)
+    with open_image(disk, credentials=creds) as img:
+        assert [(p.filesystem, p.encryption) for p in img.numbered()][1] == (
+            "ext4",
+            "LUKS1 unlocked",
+        )
+    out = tmp_path / "out"
+    out.mkdir()
+    collection, _ = collect([disk], out, "ITEM", CollectOptions(partition=2, credentials=creds))
+    rec = next(f for f in collection.files if f.entry.path == "bí mật.txt".encode())
+    assert rec.member == "disk.img/p2/bí mật.txt".encode()
+    assert rec.digests["sha256"] == hashlib.sha256(SECRET["bí mật.txt"]).hexdigest()
