@@ -363,7 +363,7 @@ def open_disk(path: Path, credentials: Credentials, local_zone: dt.tzinfo | None
                 row = Partition(number, int(part.addr), start, length, desc)
                 row = replace(row, filesystem=_fs_probe(img, start))
                 if row.filesystem is None:
-                    row = inside.look(row, f"partition {number}")
+                    row = inside.look(row, f"partition {number} of {path.name!r}")
                 if row.filesystem is None and row.encryption is None:
                     fs_name, enc = _dfvfs.probe(path, start, length)
                     row = replace(row, filesystem=fs_name, encryption=enc)

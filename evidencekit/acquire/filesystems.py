@@ -179,6 +179,9 @@ class DiskImage:
         self.description = description
         self._opener = opener
         self._closer = closer
+        # why each partition `filesystems(None)` passed over was not read (locked, no file
+        # system …): the collection records them, so nothing is left out unsaid
+        self.skipped: list[str] = []
 
     def numbered(self) -> list[Partition]:
         return [p for p in self.partitions if p.number is not None]
@@ -214,6 +217,7 @@ class DiskImage:
                 found.append((part, self._opener(part)))
             except SourceError as exc:
                 errors.append(f"partition {part.number}: {exc.message}")
+                self.skipped.append(exc.message)
         if not found:
             raise SourceError(
                 f"no readable file system in any partition of {self.path.name!r}: "

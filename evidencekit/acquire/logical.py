@@ -189,6 +189,7 @@ def _collect_sources(
                     disk.description,
                     partitions,
                     tuple(fs.description for _p, fs in chosen),
+                    tuple(disk.skipped),
                 )
             )
             for part, fs in chosen:

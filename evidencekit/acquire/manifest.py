@@ -90,6 +90,7 @@ class SourceInfo:
     description: str = ""
     partitions: tuple[Partition, ...] = ()
     filesystems: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()  # partitions passed over, each with why (locked, no FS …)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -100,6 +101,7 @@ class SourceInfo:
             "description": self.description,
             "partitions": [p.to_dict() for p in self.partitions],
             "filesystems": list(self.filesystems),
+            "skipped": list(self.skipped),
         }
 
 

@@ -52,6 +52,8 @@ class CollectResult:
             "digests": {k: f"{k}:{v}" for k, v in self.outputs.container_hash.digests.items()},
             "summary": self.collection.summary(),
             "errors": _error_list(self.collection),
+            # partitions passed over when collecting every one, each with why
+            "not_collected": [r for src in self.collection.sources for r in src.skipped],
         }
 
 

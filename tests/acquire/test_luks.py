@@ -233,6 +233,14 @@ def test_luks_partition_beside_a_plain_one(tmp_path: Path) -> None:
         )
     out = tmp_path / "out"
     out.mkdir()
+    # every partition, no password: the FAT one is collected, the locked one recorded as not
+    everything, outputs = collect([disk], out, "ALL", CollectOptions())
+    assert everything.sources[0].skipped == (
+        "partition 2 of 'disk.img' is encrypted (LUKS1) and no key was given",
+    )
+    assert "no key was given" in outputs.manifest.read_text(encoding="utf-8")
+    out = tmp_path / "out2"
+    out.mkdir()
     collection, _ = collect([disk], out, "ITEM", CollectOptions(partition=2, credentials=creds))
     rec = next(f for f in collection.files if f.entry.path == "bí mật.txt".encode())
     assert rec.member == "disk.img/p2/bí mật.txt".encode()

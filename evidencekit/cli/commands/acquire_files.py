@@ -140,6 +140,8 @@ def files(
     for algo, digest in result.outputs.container_hash.digests.items():
         lines.append(f"  {result.outputs.container.name} {algo}: {digest}")
     lines.append(f"  seal: {result.seal.path.name}")
+    for reason in result.to_dict()["not_collected"]:  # type: ignore[attr-defined]
+        lines.append(f"  not collected: {reason}")
     for err in result.to_dict()["errors"]:  # type: ignore[attr-defined]
         lines.append(f"  error: {err['path']}: {err['error']}")
     app.emit("evidencekit/acquire-files/1", result.to_dict(), lines)
