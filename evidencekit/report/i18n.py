@@ -6,6 +6,8 @@ that both languages define the same keys.
 
 from __future__ import annotations
 
+import re
+
 LANGUAGES = ("vi", "en")
 
 LABELS: dict[str, dict[str, str]] = {
@@ -240,13 +242,38 @@ FACT_LABELS: dict[str, dict[str, str]] = {
     "sources_kind": {"vi": "Nguồn: loại", "en": "Source: kind"},
     "sources_path": {"vi": "Nguồn: đường dẫn", "en": "Source: path"},
     "sources_root": {"vi": "Nguồn: gốc trong tệp tar", "en": "Source: root in the tar"},
+    "sources_skipped": {
+        "vi": "Nguồn: phân vùng không thu thập (lý do)",
+        "en": "Source: partitions not collected (why)",
+    },
+    "sources_partitions_number": {"vi": "Phân vùng: số", "en": "Partition: number"},
+    "sources_partitions_slot": {"vi": "Phân vùng: vị trí trong bảng", "en": "Partition: slot"},
+    "sources_partitions_start": {
+        "vi": "Phân vùng: bắt đầu (byte)",
+        "en": "Partition: start (bytes)",
+    },
+    "sources_partitions_length": {
+        "vi": "Phân vùng: độ dài (byte)",
+        "en": "Partition: length (bytes)",
+    },
+    "sources_partitions_description": {"vi": "Phân vùng: mô tả", "en": "Partition: description"},
+    "sources_partitions_filesystem": {
+        "vi": "Phân vùng: hệ thống tệp",
+        "en": "Partition: file system",
+    },
+    "sources_partitions_encryption": {"vi": "Phân vùng: mã hóa", "en": "Partition: encryption"},
 }
 
 
 def fact_label(lang: str, key: str) -> str:
-    """A translated name for the fact `key` (dotted), else the key as recorded."""
-    entry = FACT_LABELS.get(key.replace(".", "_"))
-    return entry.get(lang, entry["en"]) if entry else key
+    """A translated name for the fact `key` (dotted), else the key as recorded. List indices
+    (`sources.partitions[4].encryption`) follow the name: "Partition: encryption [4]"."""
+    indices = "".join(re.findall(r"\[\d+\]", key))
+    entry = FACT_LABELS.get(re.sub(r"\[\d+\]", "", key).replace(".", "_"))
+    if entry is None:
+        return key
+    text = entry.get(lang, entry["en"])
+    return f"{text} {indices}" if indices else text
 
 
 def label(lang: str, key: str, **values: object) -> str:

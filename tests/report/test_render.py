@@ -125,6 +125,9 @@ def test_fact_labels_exist_in_both_languages() -> None:
         assert set(entry) == set(LANGUAGES), key
     assert fact_label("vi", "source.identity.model") == "Model thiết bị"
     assert fact_label("en", "some.unknown_fact") == "some.unknown_fact"
+    assert fact_label("vi", "sources.partitions[4].encryption") == "Phân vùng: mã hóa [4]"
+    assert fact_label("en", "sources.skipped") == "Source: partitions not collected (why)"
+    assert fact_label("en", "sources.partitions[2].oddity") == "sources.partitions[2].oddity"
 
 
 def test_drawings_are_vectors_not_images(tmp_path: Path) -> None:
