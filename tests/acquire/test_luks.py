@@ -24,7 +24,7 @@ from evidencekit.acquire import luks
 from evidencekit.acquire.filesystems import Credentials, open_image
 from evidencekit.acquire.logical import CollectOptions, collect
 from evidencekit.errors import SourceError
-from tests.acquire.test_lvm import FILES, LAYOUT, _ext4, _lv_text, make_pv
+from tests.acquire.test_lvm import FILES, LAYOUT, _ext4, _lv_text, fat_and, make_pv
 from tests.conftest import need_peer
 
 MiB = 1 << 20
@@ -200,29 +200,9 @@ def test_lvm_inside_luks_like_an_ubuntu_encrypted_install(tmp_path: Path) -> Non
 def test_luks_partition_beside_a_plain_one(tmp_path: Path) -> None:
     """A LUKS1 partition (written by QEMU around ext4) after a FAT one: locked in the listing
     without a password, unlocked and collected with it; the FAT partition is read either way."""
-    need_peer("sfdisk", "mkfs.vfat")
     inner = tmp_path / "inner.ext4"
     inner.write_bytes(_ext4(tmp_path, "inner", SECRET, 8))
-    volume = qemu_luks(inner, tmp_path / "p2.luks").read_bytes()
-    fat = tmp_path / "fat.img"
-    with open(fat, "wb") as fh:
-        fh.truncate(4 * MiB)
-    subprocess.run(["mkfs.vfat", "-n", "BOOT", str(fat)], check=True, capture_output=True)
-    disk = tmp_path / "disk.img"
-    with open(disk, "wb") as fh:
-        fh.truncate(8 * MiB + 10240 * 512 + len(volume))
-    sectors = -(-len(volume) // 512)
-    subprocess.run(
-        ["sfdisk", "-q", str(disk)],
-        input=f"label: dos\nstart=2048, size=8192, type=c\nstart=10240, size={sectors}, "
-        "type=83\n".encode(),
-        check=True,
-    )
-    with open(disk, "r+b") as fh:
-        fh.seek(2048 * 512)
-        fh.write(fat.read_bytes())
-        fh.seek(10240 * 512)
-        fh.write(volume)
+    disk = fat_and(tmp_path, qemu_luks(inner, tmp_path / "p2.luks").read_bytes(), "83")
     with open_image(disk) as img:
         assert [p.encryption for p in img.numbered()] == [None, "LUKS1"]
     creds = Credentials(password=PASSWORD)

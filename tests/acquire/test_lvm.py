@@ -108,12 +108,33 @@ FILES = {
 }
 
 
+def fat_and(tmp_path: Path, second: bytes, kind: str) -> Path:
+    """disk.img: MBR, partition 1 a 4 MiB FAT (mkfs.vfat), partition 2 `second` (MBR type
+    `kind`) from sector 10240."""
+    need_peer("sfdisk", "mkfs.vfat")
+    fat = tmp_path / "fat.img"
+    with open(fat, "wb") as fh:
+        fh.truncate(4 * MiB)
+    subprocess.run(["mkfs.vfat", "-n", "BOOT", str(fat)], check=True, capture_output=True)
+    disk = tmp_path / "disk.img"
+    sectors = -(-len(second) // 512)
+    with open(disk, "wb") as fh:
+        fh.truncate((10240 + sectors) * 512 + MiB)
+    table = f"label: dos\nstart=2048, size=8192, type=c\nstart=10240, size={sectors}, type={kind}\n"
+    subprocess.run(["sfdisk", "-q", str(disk)], input=table.encode(), check=True)
+    with open(disk, "r+b") as fh:
+        fh.seek(2048 * 512)
+        fh.write(fat.read_bytes())
+        fh.seek(10240 * 512)
+        fh.write(second)
+    return disk
+
+
 @pytest.fixture
 def lvm_disk(tmp_path: Path) -> tuple[Path, str, dict[str, bytes]]:
     """disk.img: MBR, partition 1 FAT, partition 2 an LVM PV with three logical volumes (ext4
     in `root` and in the two-segment `data`, nothing in `empty`); returns it, the group's name
     and each volume's bytes as put together from the places `lvs` reports."""
-    need_peer("sfdisk", "mkfs.vfat")
     pv = tmp_path / "pv.img"
     vg, places = make_pv(pv, {n: _lv_text(n, segs) for n, segs in LAYOUT.items()})
     volumes = {}
@@ -124,23 +145,7 @@ def lvm_disk(tmp_path: Path) -> tuple[Path, str, dict[str, bytes]]:
                 fh.seek(at)
                 fh.write(data[i * MiB : (i + 1) * MiB])
             volumes[name] = data
-    fat = tmp_path / "fat.img"
-    with open(fat, "wb") as fh:
-        fh.truncate(4 * MiB)
-    subprocess.run(["mkfs.vfat", "-n", "BOOT", str(fat)], check=True, capture_output=True)
-    disk = tmp_path / "disk.img"
-    with open(disk, "wb") as fh:
-        fh.truncate(40 * MiB)
-    subprocess.run(
-        ["sfdisk", "-q", str(disk)],
-        input=b"label: dos\nstart=2048, size=8192, type=c\nstart=10240, size=65536, type=8e\n",
-        check=True,
-    )
-    with open(disk, "r+b") as fh:
-        fh.seek(2048 * 512)
-        fh.write(fat.read_bytes())
-        fh.seek(10240 * 512)
-        fh.write(pv.read_bytes())
+    disk = fat_and(tmp_path, pv.read_bytes(), "8e")
     return disk, vg, volumes
 
 
