@@ -35,6 +35,15 @@ SECTOR = 512
 _SLOT_ACTIVE = 0x00AC71F3
 _LUKS2_HEADER = 4096
 _MAX_JSON = 4 << 20
+# Bounds on what a header may ask of us, so a hostile or corrupt one gets a clear error, not
+# hours of CPU or all the memory: cryptsetup itself stays far below them (PBKDF2 calibrated to
+# ~2 s, Argon2 memory at most 4 GiB, 4000 AF stripes).
+_MAX_ITERATIONS = 50_000_000
+_MAX_ARGON2_KIB = 4 << 20
+_MAX_ARGON2_TIME = 1000
+_MAX_STRIPES = 1 << 16
+_KEY_SIZES = (16, 24, 32, 48, 64)
+_SECTOR_SIZES = (512, 1024, 2048, 4096)
 
 ReadAt = Callable[[int, int], bytes]
 
@@ -187,10 +196,17 @@ def _af_merge(material: bytes, key_size: int, stripes: int, hash_name: str) -> b
     return bytes(a ^ b for a, b in zip(d, last, strict=True))
 
 
+def _within(what: str, value: int, low: int, high: int) -> int:
+    if not low <= value <= high:
+        raise ValueError(f"{what} {value} is outside {low}..{high}")
+    return value
+
+
 def _pbkdf2(hash_name: str, salt: bytes, iterations: int, length: int) -> Callable[[bytes], bytes]:
     name = hash_name.lower()
     if name not in ("sha1", "sha256", "sha512", "ripemd160"):
         raise ValueError(f"unsupported LUKS hash {hash_name!r}")
+    _within("PBKDF2 iteration count", iterations, 1, _MAX_ITERATIONS)
 
     def derive(secret: bytes) -> bytes:
         return hashlib.pbkdf2_hmac(name, secret, salt, iterations, length)
@@ -205,7 +221,7 @@ def _layout(read_at: ReadAt, label: str) -> _Layout:
             return _luks1(read_at)
         if found == 2:
             return _luks2(read_at, label)
-    except (ValueError, KeyError, TypeError, struct.error, json.JSONDecodeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError, struct.error) as exc:
         raise SourceError(f"the LUKS header of {label} is damaged or unsupported: {exc}") from exc
     raise SourceError(f"{label} holds no LUKS1 or LUKS2 header")
 
@@ -220,6 +236,8 @@ def _luks1(read_at: ReadAt) -> _Layout:
         raise ValueError("the header is cut short")
     cipher, mode, hash_name = (_text(head[o : o + 32]) for o in (8, 40, 72))
     payload, key_size = struct.unpack_from(">II", head, 104)
+    if key_size not in _KEY_SIZES:
+        raise ValueError(f"key size {key_size}")
     mk_digest, mk_salt = head[112:132], head[132:164]
     (mk_iter,) = struct.unpack_from(">I", head, 164)
     slots = []
@@ -228,6 +246,7 @@ def _luks1(read_at: ReadAt) -> _Layout:
         salt = head[216 + 48 * i : 248 + 48 * i]
         area, stripes = struct.unpack_from(">II", head, 248 + 48 * i)
         if active == _SLOT_ACTIVE:
+            _within("AF stripe count", stripes, 1, _MAX_STRIPES)
             kdf = _pbkdf2(hash_name, salt, iterations, key_size)
             spec = f"{cipher}-{mode}"
             slots.append(_Slot(kdf, area * SECTOR, stripes, hash_name, spec, key_size))
@@ -260,7 +279,12 @@ def _luks2(read_at: ReadAt, label: str) -> _Layout:
     segment = meta["segments"]["0"]
     if segment["type"] != "crypt":
         raise ValueError(f"segment type {segment['type']!r}")
-    size = None if segment["size"] == "dynamic" else int(segment["size"])
+    size = (
+        None if segment["size"] == "dynamic" else _within("size", int(segment["size"]), 1, 1 << 62)
+    )
+    sector_size = int(segment.get("sector_size", SECTOR))
+    if sector_size not in _SECTOR_SIZES:
+        raise ValueError(f"sector size {sector_size}")
     digest = next(iter(meta["digests"].values()))
     if digest["type"] != "pbkdf2":
         raise ValueError(f"digest type {digest['type']!r}")
@@ -275,8 +299,10 @@ def _luks2(read_at: ReadAt, label: str) -> _Layout:
             continue
         key_size = int(slot["key_size"])
         kdf_doc, af, slot_area = slot["kdf"], slot["af"], slot["area"]
-        if af["type"] != "luks1":
-            raise ValueError(f"AF type {af['type']!r}")
+        if af["type"] != "luks1" or key_size not in _KEY_SIZES:
+            raise ValueError(f"AF type {af['type']!r}, key size {key_size}")
+        _within("AF stripe count", int(af["stripes"]), 1, _MAX_STRIPES)
+        _within("key slot offset", int(slot_area["offset"]), 0, 1 << 62)
         slots.append(
             _Slot(
                 _luks2_kdf(kdf_doc, int(slot_area["key_size"])),
@@ -293,9 +319,9 @@ def _luks2(read_at: ReadAt, label: str) -> _Layout:
         tuple(slots),
         lambda key: check(key) == expect,
         segment["encryption"],
-        int(segment["offset"]),
+        _within("segment offset", int(segment["offset"]), 0, 1 << 62),
         size,
-        int(segment.get("sector_size", SECTOR)),
+        sector_size,
         int(segment.get("iv_tweak", "0")),
     )
 
@@ -310,6 +336,9 @@ def _luks2_kdf(doc: dict[str, object], length: int) -> Callable[[bytes], bytes]:
 
         cls = Argon2id if kind == "argon2id" else Argon2i
         time, memory, lanes = (int(str(doc[k])) for k in ("time", "memory", "cpus"))
+        _within("Argon2 time cost", time, 1, _MAX_ARGON2_TIME)
+        _within("Argon2 memory (KiB)", memory, 8, _MAX_ARGON2_KIB)
+        _within("Argon2 threads", lanes, 1, 64)
 
         def derive(secret: bytes) -> bytes:
             kdf = cls(salt=salt, length=length, iterations=time, lanes=lanes, memory_cost=memory)

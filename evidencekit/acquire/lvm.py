@@ -34,6 +34,7 @@ _MDA_MAGIC = b" LVM2 x[5A%r0N*>"
 _MDA_HEADER_SIZE = 512
 _INITIAL_CRC = 0xF597A6CF
 _MAX_METADATA = 16 << 20
+_MAX_DEPTH = 32
 
 ReadAt = Callable[[int, int], bytes]
 
@@ -161,21 +162,23 @@ def parse_metadata(text: str, label: str = "the volume group") -> dict[str, obje
     def bad(near: str) -> SourceError:
         return SourceError(f"cannot parse the LVM2 metadata of {label} near {near!r}")
 
-    def value(kind: str, tok: str) -> object:
+    def value(kind: str, tok: str, depth: int) -> object:
         if kind == "str":
             return re.sub(r"\\(.)", r"\1", tok[1:-1])
         if kind == "num":
             return float(tok) if "." in tok else int(tok)
-        if tok == "[":
+        if tok == "[" and depth < _MAX_DEPTH:
             out: list[object] = []
             for k, t in items:
                 if t == "]":
                     return out
                 if t != ",":
-                    out.append(value(k, t))
+                    out.append(value(k, t, depth + 1))
         raise bad(tok)
 
-    def section(closing: bool) -> dict[str, object]:
+    def section(closing: bool, depth: int = 0) -> dict[str, object]:
+        if depth > _MAX_DEPTH:  # LVM nests 4 deep; hostile text must not exhaust the stack
+            raise bad("{")
         out: dict[str, object] = {}
         while True:
             kind, tok = next(items, ("end", ""))
@@ -185,10 +188,10 @@ def parse_metadata(text: str, label: str = "the volume group") -> dict[str, obje
             if kind != "word" or op not in ("{", "="):
                 raise bad(tok)
             if op == "{":
-                out[tok] = section(True)
+                out[tok] = section(True, depth + 1)
             else:
                 nkind, ntok = next(items, ("end", ""))
-                out[tok] = value(nkind, ntok)
+                out[tok] = value(nkind, ntok, depth)
 
     return section(False)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import struct
 import subprocess
 from pathlib import Path
 
@@ -225,3 +226,31 @@ def test_luks_partition_beside_a_plain_one(tmp_path: Path) -> None:
     rec = next(f for f in collection.files if f.entry.path == "bí mật.txt".encode())
     assert rec.member == "disk.img/p2/bí mật.txt".encode()
     assert rec.digests["sha256"] == hashlib.sha256(SECRET["bí mật.txt"]).hexdigest()
+
+
+def _luks1_header(iterations: int, stripes: int = 4000, key_size: int = 32) -> bytes:
+    """A LUKS1 header whose one active key slot asks for `iterations` and `stripes`."""
+    head = bytearray(4096)
+    head[0:8] = luks.MAGIC + b"\x00\x01"
+    head[8:11], head[40:51], head[72:78] = b"aes", b"xts-plain64", b"sha256"
+    struct.pack_into(">II", head, 104, 8, key_size)
+    struct.pack_into(">I", head, 164, 1000)
+    struct.pack_into(">II", head, 208, 0x00AC71F3, iterations)
+    struct.pack_into(">II", head, 248, 8, stripes)
+    return bytes(head)
+
+
+@pytest.mark.parametrize(
+    ("header", "reason"),
+    [
+        (_luks1_header(0xFFFFFFFF), "PBKDF2 iteration count 4294967295 is outside"),
+        (_luks1_header(1000, stripes=0xFFFFFFFF), "AF stripe count 4294967295 is outside"),
+        (_luks1_header(1000, key_size=7), "key size 7"),
+        (luks.MAGIC + b"\x00\x02" + (10 << 20).to_bytes(8, "big") + bytes(4080), "header size"),
+    ],
+)
+def test_hostile_luks_headers_get_a_clear_error_at_once(header: bytes, reason: str) -> None:
+    """A header asking for hours of PBKDF2, gigabytes of stripes or an impossible key is refused
+    before any work, with what was wrong."""
+    with pytest.raises(SourceError, match="damaged or unsupported: " + re.escape(reason)):
+        luks.unlock(lambda o, n: header[o : o + n], 1 << 30, PASSWORD, "'x'")

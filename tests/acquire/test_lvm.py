@@ -281,3 +281,9 @@ def test_metadata_parser_reads_lvm_text_and_refuses_garbage() -> None:
 def test_crc_is_lvms() -> None:
     # LVM's calc_crc over no bytes returns its initial value
     assert lvm.lvm_crc(b"") == 0xF597A6CF
+
+
+def test_hostile_metadata_nesting_is_a_clear_error() -> None:
+    for text in ("a {" * 5000 + "}" * 5000, "a = " + "[" * 5000 + "]" * 5000):
+        with pytest.raises(SourceError, match="cannot parse the LVM2 metadata"):
+            lvm.parse_metadata(text)
