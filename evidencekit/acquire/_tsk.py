@@ -429,6 +429,7 @@ class _Inside:
         """`row` with what it holds filled in (file system, encryption) when we read it."""
         read_at = lvm_listing.reader(self._media, row.start, row.length)
         size, mapped, enc = row.length, True, None
+        inner: luks.LuksMedia | None = None
         found = luks.version(read_at)
         if found in (1, 2):
             name = f"LUKS{found}"
@@ -446,13 +447,14 @@ class _Inside:
                 self.luks[row.slot] = (row.start, exc, name)
                 return replace(row, encryption=name)
             self.luks[row.slot] = (row.start, unlocked, name)
-            read_at, size, mapped, enc = unlocked.read_at, unlocked.size, False, name + " unlocked"
-            if not lvm.is_physical_volume(read_at):
-                return replace(row, filesystem=_fs_probe(_MediaImg(unlocked), 0), encryption=enc)
+            inner, enc = unlocked, name + " unlocked"
+            read_at, size, mapped = unlocked.read_at, unlocked.size, False
         if lvm.is_physical_volume(read_at):
             pv = lvm_listing.physical_volume(row, read_at, size, label, mapped=mapped)
             self.pvs[row.slot] = pv
             return replace(row, filesystem=lvm_listing.describe(pv), encryption=enc)
+        if inner is not None:  # an unlocked LUKS volume: the file system inside it
+            return replace(row, filesystem=_fs_probe(_MediaImg(inner), 0), encryption=enc)
         return row
 
 

@@ -63,7 +63,6 @@ class _Slot:
     stripes: int
     af_hash: str
     cipher: str  # e.g. "aes-xts-plain64"
-    key_size: int  # bytes of the key material's key (the derived key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,7 +248,7 @@ def _luks1(read_at: ReadAt) -> _Layout:
             _within("AF stripe count", stripes, 1, _MAX_STRIPES)
             kdf = _pbkdf2(hash_name, salt, iterations, key_size)
             spec = f"{cipher}-{mode}"
-            slots.append(_Slot(kdf, area * SECTOR, stripes, hash_name, spec, key_size))
+            slots.append(_Slot(kdf, area * SECTOR, stripes, hash_name, spec))
     digest = _pbkdf2(hash_name, mk_salt, mk_iter, 20)
     return _Layout(
         1,
@@ -310,7 +309,6 @@ def _luks2(read_at: ReadAt, label: str) -> _Layout:
                 int(af["stripes"]),
                 af["hash"],
                 slot_area["encryption"],
-                int(slot_area["key_size"]),
             )
         )
     return _Layout(
