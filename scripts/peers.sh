@@ -6,13 +6,14 @@ set -u
 PACKAGES=(
   ewf-tools sleuthkit coreutils b3sum dc3dd poppler-utils qpdf libxml2-utils
   dosfstools mtools e2fsprogs util-linux hashdeep ntfs-3g exfatprogs qemu-utils
-  openssl attr libfuse2 hdparm smartmontools nvme-cli gddrescue fdisk cryptsetup-bin exfat-fuse fuse3 lvm2
+  openssl attr libfuse2 hdparm smartmontools nvme-cli gddrescue fdisk cryptsetup-bin exfat-fuse fuse3 lvm2 xorriso
 )
 COMMANDS=(
   ewfverify ewfinfo ewfacquire img_stat fls icat md5sum sha1sum sha256sum sha512sum b3sum
   dc3dd pdfsig pdftotext pdffonts pdfdetach pdfinfo pdfimages qpdf xmllint mkfs.vfat mcopy mkfs.ext4 losetup hashdeep
   mkntfs mkfs.exfat qemu-img openssl setfattr sfdisk cryptsetup mount.exfat-fuse fusermount debugfs istat
   ddrescue ddrescuelog hdparm smartctl mount umount pvcreate vgcreate vgcfgbackup vgcfgrestore lvs pvs
+  xorriso ntfscp mmd ewfexport
 )
 missing_cmds() {
   local m=()

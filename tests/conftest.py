@@ -1,10 +1,10 @@
-"""Shared fixtures: a CliRunner, an examiner identity with a fixed passphrase, a case, and the
-peer/root guards (skip on a laptop, fail in CI with EVIDENCEKIT_REQUIRE_PEERS=1)."""
+"""Shared fixtures: a CliRunner, an examiner identity with a fixed passphrase and a case.
+
+The peer/root guards live in tests/peers.py and the test images in tests/images.py; the guards
+are re-exported here for the test modules that import them from conftest."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,44 +13,12 @@ from click.testing import CliRunner
 
 from evidencekit.cli.main import cli
 from evidencekit.identity import Identity, IdentityStore
+from tests.peers import REQUIRE_PEERS, TESTDATA, need_peer, need_root
+
+__all__ = ["REQUIRE_PEERS", "TESTDATA", "need_peer", "need_root"]
 
 PASSPHRASE = "mật khẩu thử nghiệm"
 EXAMINER = "Nguyễn Bá Tùng"
-# ../shared/testdata beside the checkout (as CI lays it out), or EVIDENCEKIT_TESTDATA.
-TESTDATA = Path(
-    os.environ.get("EVIDENCEKIT_TESTDATA")
-    or Path(__file__).resolve().parent.parent.parent / "shared" / "testdata"
-)
-IMAGES = TESTDATA / "images"
-
-REQUIRE_PEERS = os.environ.get("EVIDENCEKIT_REQUIRE_PEERS") == "1"
-
-
-def need_peer(*commands: str) -> None:
-    """Skip (or, in CI, fail) unless every command is on PATH."""
-    missing = [c for c in commands if shutil.which(c) is None]
-    if missing:
-        msg = f"peer tool(s) not installed: {', '.join(missing)} (run `make peers` as root)"
-        if REQUIRE_PEERS:
-            pytest.fail(msg)
-        pytest.skip(msg)
-
-
-def need_root() -> None:
-    """Skip (or, in CI, fail) unless running as root."""
-    if os.geteuid() != 0:
-        msg = "needs root (loop devices, FUSE)"
-        if REQUIRE_PEERS:
-            pytest.fail(msg)
-        pytest.skip(msg)
-
-
-def need_testdata() -> None:
-    if not IMAGES.is_dir():
-        msg = f"shared test data not found at {IMAGES}"
-        if REQUIRE_PEERS:
-            pytest.fail(msg)
-        pytest.skip(msg)
 
 
 @pytest.fixture

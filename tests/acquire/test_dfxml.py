@@ -15,16 +15,17 @@ import pytest
 
 from evidencekit.acquire.dfxml import DFXML_NS, EK_NS
 from evidencekit.acquire.logical import CollectOptions, collect
-from tests.conftest import IMAGES, TESTDATA, need_peer, need_root, need_testdata
+from tests.conftest import need_peer, need_root
+from tests.images import image
 
-XSD = TESTDATA / "dfxml" / "dfxml.xsd"
+# vendored from dfxml-working-group/dfxml_schema (tests/data/README.md)
+DFXML = Path(__file__).resolve().parent.parent / "data" / "dfxml"
+XSD = DFXML / "dfxml.xsd"
 NS = {"d": DFXML_NS, "ek": EK_NS}
 
 
 def validate(path: Path) -> subprocess.CompletedProcess[str]:
     need_peer("xmllint")
-    if not XSD.is_file():
-        need_testdata()
     return subprocess.run(
         ["xmllint", "--noout", "--schema", str(XSD), str(path)], capture_output=True, text=True
     )
@@ -42,8 +43,7 @@ def run(sources: list[Path], out: Path, **kw: object):  # type: ignore[no-untype
 
 @pytest.mark.peer
 def test_schema_itself_accepts_the_minimal_document() -> None:
-    need_testdata()
-    assert_valid(TESTDATA / "dfxml" / "tests" / "minimal.dfxml")
+    assert_valid(DFXML / "tests" / "minimal.dfxml")
 
 
 @pytest.mark.peer
@@ -81,8 +81,7 @@ RAW_IMAGES = ["ímynd.dd", "iso9660.raw", "hfsplus.raw", "apfs.raw"]
 @pytest.mark.peer
 @pytest.mark.parametrize("name", RAW_IMAGES)
 def test_image_collections_validate(tmp_path: Path, name: str) -> None:
-    need_testdata()
-    _c, outputs = run([IMAGES / name], tmp_path / "out", include_deleted=True)
+    _c, outputs = run([image(name)], tmp_path / "out", include_deleted=True)
     assert_valid(outputs.dfxml)
     root = ET.parse(outputs.dfxml).getroot()
     volumes = root.findall("d:volume", NS)
@@ -99,8 +98,7 @@ def test_image_collections_validate(tmp_path: Path, name: str) -> None:
 @pytest.mark.peer
 def test_invalid_documents_are_rejected(tmp_path: Path) -> None:
     """Negative: the validator catches what the schema forbids (so the positives mean something)."""
-    need_testdata()
-    _c, outputs = run([IMAGES / "ímynd.dd"], tmp_path / "out")
+    _c, outputs = run([image("ímynd.dd")], tmp_path / "out")
     text = outputs.dfxml.read_text("utf-8")
     for bad in (
         text.replace("version='2.0.0'", ""),

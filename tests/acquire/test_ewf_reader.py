@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from evidencekit.acquire.ewf_reader import EwfFormatError, EwfImage
+from tests import images
 from tests.acquire.ewf_helpers import ewfverify, mixed_source, pyewf_read, write_e01
-from tests.conftest import IMAGES, need_peer, need_testdata
+from tests.conftest import need_peer
 
 
 @pytest.fixture
@@ -51,12 +52,11 @@ def test_reads_libewf_images_and_media_stream(image: tuple[bytes, list[Path]]) -
 
 
 def test_reads_images_made_by_libewf() -> None:
-    need_testdata()
     for name in ("ext2.E01", "ext2.split.E01"):
-        with EwfImage(IMAGES / name) as img:
+        with EwfImage(images.image(name)) as img:
             res = img.verify()
         assert res.ok, res
-        assert res.digests["md5"] == "196066add11fb71c4c49cf1bb50d6d24"
+        assert res.digests["md5"] == images.media(name).md5
 
 
 @pytest.mark.parametrize("which", ["raw", "compressed"])

@@ -19,7 +19,9 @@ from evidencekit.errors import UsageError
 from evidencekit.hash.multihash import MultiHasher
 from evidencekit.hash.pipeline import pump
 from tests.acquire.ewf_helpers import META, ewfverify, mixed_source, pyewf_read, write_e01
-from tests.conftest import IMAGES, need_peer, need_testdata
+from tests.conftest import need_peer
+from tests.images import image
+from tests.images import media as media_of
 
 EXT2_FILES = {
     "a_directory/a_file": "4a49638d0e1055fd9e4c17fef7fdf4d6ccf892b6d9c2f64164203c4bfb0ec92d",
@@ -177,10 +179,9 @@ def _tsk_checks(first: Path, media: bytes, files: dict[str, str]) -> None:
 
 
 def test_sleuthkit_and_dfvfs_read_ext2_from_our_e01(tmp_path: Path) -> None:
-    need_testdata()
     need_peer("img_stat", "fls", "icat")
-    media = pyewf_read(IMAGES / "ext2.E01")
-    assert hashlib.md5(media).hexdigest() == "196066add11fb71c4c49cf1bb50d6d24"
+    media = pyewf_read(image("ext2.E01"))
+    assert hashlib.md5(media).hexdigest() == media_of("ext2.E01").md5
     paths = write_e01(media, tmp_path / "ext2", compression="none", segment_size=1 << 20)
     assert len(paths) > 1
     _tsk_checks(paths[0], media, EXT2_FILES)
@@ -199,9 +200,8 @@ def test_sleuthkit_and_dfvfs_read_ext2_from_our_e01(tmp_path: Path) -> None:
 
 
 def test_sleuthkit_reads_iso9660_from_our_e01(tmp_path: Path) -> None:
-    need_testdata()
     need_peer("img_stat", "fls", "icat")
-    media = (IMAGES / "iso9660.raw").read_bytes()
+    media = (image("iso9660.raw")).read_bytes()
     meta = EwfMetadata(media_type="optical", is_physical=False)
     paths = write_e01(media, tmp_path / "iso", compression="best", meta=meta)
     names = {"A_DIRECTORY/A_FILE", "A_DIRECTORY/ANOTHER_FILE", "PASSWORDS.TXT"}
@@ -211,9 +211,7 @@ def test_sleuthkit_reads_iso9660_from_our_e01(tmp_path: Path) -> None:
     found = {line.partition("\t")[2].split(";")[0].upper() for line in listing.splitlines()}
     assert names <= found, listing
     _tsk_checks(paths[0], media, {})
-    assert hashlib.sha256(pyewf_read(paths[0])).hexdigest() == (
-        "7b9d0c5fbd5a22458eeb2288f2076d65b3541c6e27df449f96e372270fce7720"
-    )
+    assert hashlib.sha256(pyewf_read(paths[0])).hexdigest() == media_of("iso9660.raw").sha256
 
 
 def test_segment_extensions() -> None:

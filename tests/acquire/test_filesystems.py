@@ -20,7 +20,8 @@ import pytest
 from evidencekit.acquire.filesystems import open_image
 from evidencekit.acquire.logical import CollectOptions, collect
 from evidencekit.errors import SourceError, UsageError
-from tests.conftest import IMAGES, need_peer, need_testdata
+from tests.conftest import need_peer
+from tests.images import image
 
 HAVE_SOURCE = importlib.util.find_spec("evidencekit.acquire.source") is not None
 
@@ -52,11 +53,9 @@ def _peer_files(name: str, tmp_path: Path) -> list[str]:
     if files == ("@raw",):
         need_peer("qemu-img")
         raw = tmp_path / (name + ".raw")
-        subprocess.run(
-            ["qemu-img", "convert", "-O", "raw", str(IMAGES / name), str(raw)], check=True
-        )
+        subprocess.run(["qemu-img", "convert", "-O", "raw", str(image(name)), str(raw)], check=True)
         return [str(raw)]
-    return [str(IMAGES / f) for f in files]
+    return [str(image(f)) for f in files]
 
 
 def _icat_sha256(files: list[str], opts: tuple[str, ...], inode: int, size: int) -> str:
@@ -85,7 +84,6 @@ def _fls_regular_inodes(files: list[str], opts: tuple[str, ...]) -> set[int]:
 @pytest.mark.peer
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_collected_files_match_icat(name: str, tmp_path: Path) -> None:
-    need_testdata()
     need_peer("icat", "fls")
     if CASES[name][2] and not HAVE_SOURCE:
         pytest.skip("needs the shared source adapter (evidencekit/acquire/source.py)")
@@ -94,7 +92,7 @@ def test_collected_files_match_icat(name: str, tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     collection, outputs = collect(
-        [IMAGES / name], out, "ITEM", CollectOptions(algorithms=("md5", "sha256"))
+        [image(name)], out, "ITEM", CollectOptions(algorithms=("md5", "sha256"))
     )
     assert not collection.errors, [(f.entry.path, f.error) for f in collection.errors]
     ours = {
@@ -130,14 +128,13 @@ def test_collected_files_match_icat(name: str, tmp_path: Path) -> None:
 
 @pytest.mark.peer
 def test_deleted_entries_of_imynd_are_marked(tmp_path: Path) -> None:
-    need_testdata()
     need_peer("fls")
-    image = IMAGES / "ímynd.dd"
+    img = image("ímynd.dd")
     out = tmp_path / "out"
     out.mkdir()
-    collection, _ = collect([image], out, "ITEM", CollectOptions(include_deleted=True))
+    collection, _ = collect([img], out, "ITEM", CollectOptions(include_deleted=True))
     deleted = {f.entry.path for f in collection.files if f.entry.deleted}
-    fls = subprocess.run(["fls", "-r", "-p", "-d", str(image)], capture_output=True, check=True)
+    fls = subprocess.run(["fls", "-r", "-p", "-d", str(img)], capture_output=True, check=True)
     expected = {
         line.split("\t", 1)[1].encode() for line in fls.stdout.decode().splitlines() if "\t" in line
     }
@@ -146,7 +143,7 @@ def test_deleted_entries_of_imynd_are_marked(tmp_path: Path) -> None:
     # without --include-deleted they are not there
     out2 = tmp_path / "out2"
     out2.mkdir()
-    plain, _ = collect([image], out2, "ITEM", CollectOptions())
+    plain, _ = collect([img], out2, "ITEM", CollectOptions())
     assert not any(f.entry.deleted for f in plain.files)
 
 
@@ -158,17 +155,16 @@ def test_deleted_entries_of_imynd_are_marked(tmp_path: Path) -> None:
 def test_resource_fork_is_its_own_member(
     tmp_path: Path, name: str, opts: tuple[str, ...], inode: int
 ) -> None:
-    need_testdata()
     need_peer("icat")
     out = tmp_path / "out"
     out.mkdir()
-    collection, outputs = collect([IMAGES / name], out, "ITEM", CollectOptions())
+    collection, outputs = collect([image(name)], out, "ITEM", CollectOptions())
     forks = [f for f in collection.files if f.entry.stream == b"rsrc"]
     member = f"{name}/a_directory/a_resourcefork:rsrc"
     assert [f.member for f in forks] == [member.encode()]
     # Sleuth Kit's attribute type 4353 is the resource fork
     expected = subprocess.run(
-        ["icat", *opts, str(IMAGES / name), f"{inode}-4353"], capture_output=True, check=True
+        ["icat", *opts, str(image(name)), f"{inode}-4353"], capture_output=True, check=True
     ).stdout
     assert forks[0].digests["sha256"] == hashlib.sha256(expected).hexdigest()
     with tarfile.open(outputs.container) as tar:
@@ -177,18 +173,17 @@ def test_resource_fork_is_its_own_member(
 
 
 def test_path_inside_image_and_missing_path(tmp_path: Path) -> None:
-    need_testdata()
     out = tmp_path / "out"
     out.mkdir()
     collection, _ = collect(
-        [IMAGES / "ímynd.dd"], out, "ITEM", CollectOptions(inside_path="/a_directory")
+        [image("ímynd.dd")], out, "ITEM", CollectOptions(inside_path="/a_directory")
     )
     paths = {f.entry.path for f in collection.files}
     assert paths == {b"a_directory", b"a_directory/a_file", b"a_directory/another_file"}
     out2 = tmp_path / "out2"
     out2.mkdir()
     with pytest.raises(SourceError, match="no path"):
-        collect([IMAGES / "ímynd.dd"], out2, "ITEM", CollectOptions(inside_path="/nope"))
+        collect([image("ímynd.dd")], out2, "ITEM", CollectOptions(inside_path="/nope"))
     assert not any(out2.iterdir())  # nothing half-written is left behind
 
 
@@ -211,8 +206,7 @@ def test_unrecognised_image_names_what_was_tried(tmp_path: Path, content: bytes)
 
 
 def test_truncated_image_is_an_error_not_a_crash(tmp_path: Path) -> None:
-    need_testdata()
-    data = (IMAGES / "ímynd.dd").read_bytes()
+    data = (image("ímynd.dd")).read_bytes()
     cut = tmp_path / "cut.dd"
     cut.write_bytes(data[:3000])  # superblock only: the inode tables are gone
     out = tmp_path / "out"
@@ -281,10 +275,9 @@ def test_corrupt_inode_size_is_an_error_not_a_flood(tmp_path: Path) -> None:
     """An inode whose size field was set to 16 MiB in a 100 KiB image (debugfs): recorded with
     its reason, nothing huge written, the rest collected. (A bogus size of 4 GiB works the same
     but takes pytsk3 ~40 s: its directory iterator loads each file's block map.)"""
-    need_testdata()
     need_peer("debugfs")
     img = tmp_path / "corrupt.dd"
-    img.write_bytes((IMAGES / "ímynd.dd").read_bytes())
+    img.write_bytes((image("ímynd.dd")).read_bytes())
     subprocess.run(
         ["debugfs", "-w", "-R", "sif <14> size 0x1000000", str(img)],
         check=True,

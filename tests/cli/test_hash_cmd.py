@@ -12,33 +12,11 @@ import pytest
 from click.testing import CliRunner
 
 from evidencekit.cli.main import cli
-from tests.conftest import IMAGES, need_peer, need_root, need_testdata
+from tests.conftest import need_peer, need_root
+from tests.images import image, media, segments
 
-# ../shared/testdata/images/README.md: media digests of the raw images (md5, sha256).
-RAW_IMAGES = {
-    "iso9660.raw": (
-        366592,
-        "a5d8f67794abf7ca2ceb9ce6b134f0bc",
-        "7b9d0c5fbd5a22458eeb2288f2076d65b3541c6e27df449f96e372270fce7720",
-    ),
-    "hfsplus.raw": (
-        4153344,
-        "63e8b7d9ff12c66cbc218376a16ae229",
-        "03cfaa73e1bc61ee19d285252ae6919afc9990506ad1c2919249d1e11d289b08",
-    ),
-    "apfs.raw": (
-        4153344,
-        "fe8d51cc593ddb5ec599280967999dd8",
-        "e3e3adcbbf189403d892b013d6cba155f2e58e42ff5eb541ec681c37a91a3f29",
-    ),
-    "ímynd.dd": (
-        102400,
-        "a528fc1bec79f4fef062f2bf1008c045",
-        "854c3db1c4a07a241e2ed9fbd8892adf2adc662c7862a75deed26f3483f414c9",
-    ),
-}
-EXT2_MD5 = "196066add11fb71c4c49cf1bb50d6d24"
-EXT2_SHA256 = "a6c2f0e39afe6c6ab432ca5465349fcefe8dc944398e97b2d957d3f89dbb5d80"
+# Built images and the two only ../shared/testdata holds; md5sum/sha256sum are the oracle.
+RAW_IMAGES = ["iso9660.raw", "ímynd.dd", "hfsplus.raw", "apfs.raw"]
 
 
 def _json(*args: str) -> dict:  # type: ignore[type-arg]
@@ -47,26 +25,24 @@ def _json(*args: str) -> dict:  # type: ignore[type-arg]
     return json.loads(result.stdout)  # type: ignore[no-any-return]
 
 
-@pytest.mark.parametrize("name", list(RAW_IMAGES))
+@pytest.mark.parametrize("name", RAW_IMAGES)
 def test_raw_image_known_answers(name: str) -> None:
-    need_testdata()
-    size, md5, sha256 = RAW_IMAGES[name]
-    doc = _json("-a", "md5,sha256", str(IMAGES / name))
+    doc = _json("-a", "md5,sha256", str(image(name)))
+    want = media(name)
     (entry,) = doc["files"]
-    assert entry["size"] == size
-    assert entry["digests"] == {"md5": md5, "sha256": sha256}
+    assert entry["size"] == want.size
+    assert entry["digests"] == {"md5": want.md5, "sha256": want.sha256}
 
 
 def test_split_raw_media_known_answer_through_a_fifo(tmp_path: Path) -> None:
     """The media of ext2.splitraw.000 + .001 is the concatenation; hash it through a FIFO."""
-    need_testdata()
     fifo = tmp_path / "media.fifo"
     os.mkfifo(fifo)
 
     def feed() -> None:
         with open(fifo, "wb") as out:
-            for part in ("ext2.splitraw.000", "ext2.splitraw.001"):
-                out.write((IMAGES / part).read_bytes())
+            for part in segments("ext2.splitraw.000"):
+                out.write(part.read_bytes())
 
     writer = threading.Thread(target=feed)
     writer.start()
@@ -74,18 +50,18 @@ def test_split_raw_media_known_answer_through_a_fifo(tmp_path: Path) -> None:
         doc = _json("-a", "md5,sha256", str(fifo))
     finally:
         writer.join()
-    assert doc["files"][0]["size"] == 4194304
-    assert doc["files"][0]["digests"] == {"md5": EXT2_MD5, "sha256": EXT2_SHA256}
+    want = media("ext2.splitraw.000")
+    assert doc["files"][0]["size"] == want.size == 4194304
+    assert doc["files"][0]["digests"] == {"md5": want.md5, "sha256": want.sha256}
 
 
 def test_block_device_hashes_until_eof(tmp_path: Path) -> None:
     need_root()
     need_peer("losetup")
-    need_testdata()
-    image = tmp_path / "hfs.raw"
-    image.write_bytes((IMAGES / "hfsplus.raw").read_bytes())
+    copy = tmp_path / "ext2.raw"
+    copy.write_bytes(image("ext2.raw").read_bytes())
     dev = subprocess.run(
-        ["losetup", "--find", "--show", "-r", str(image)], capture_output=True, text=True
+        ["losetup", "--find", "--show", "-r", str(copy)], capture_output=True, text=True
     )
     if dev.returncode != 0:
         pytest.skip(f"no loop device: {dev.stderr.strip()}")
@@ -95,7 +71,7 @@ def test_block_device_hashes_until_eof(tmp_path: Path) -> None:
     finally:
         subprocess.run(["losetup", "-d", device], check=False)
     assert result.exit_code == 0, result.stderr
-    assert result.stdout == f"{RAW_IMAGES['hfsplus.raw'][1]}  {device}\n"
+    assert result.stdout == f"{media('ext2.raw').md5}  {device}\n"
 
 
 def test_empty_and_abc_every_algorithm(tmp_path: Path) -> None:

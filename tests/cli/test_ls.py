@@ -6,32 +6,37 @@ import json
 import subprocess
 from pathlib import Path
 
-from tests.conftest import IMAGES, need_peer, need_testdata
+from tests.conftest import need_peer
+from tests.images import image
 
 
 def test_ls_files_like_fls(invoke) -> None:  # type: ignore[no-untyped-def]
-    need_testdata()
     need_peer("fls")
-    image = IMAGES / "ímynd.dd"
-    r = invoke("ls", str(image), "-r", "-d")
+    img = image("ímynd.dd")
+    r = invoke("ls", str(img), "-r", "-d")
     assert r.exit_code == 0, r.output
     ours = {
         line.split("\t")[0].split()[-1].rstrip(":") + "\t" + line.split("\t")[1]
         for line in r.stdout.splitlines()
     }
-    fls = subprocess.run(["fls", "-r", "-p", str(image)], capture_output=True, check=True)
+    fls = subprocess.run(["fls", "-r", "-p", str(img)], capture_output=True, check=True)
     for line in fls.stdout.decode().splitlines():
         kind_inode, name = line.split("\t")
         if "$OrphanFiles" in name:
             continue
         inode = kind_inode.split()[-1].rstrip(":")
         assert f"{inode}\t{name}" in ours, line
-    assert "* 0:\ta_directory/another_file~" in r.stdout
+    deleted = subprocess.run(["fls", "-r", "-p", "-d", str(img)], capture_output=True, check=True)
+    lines = deleted.stdout.decode().splitlines()
+    assert len(lines) == 2  # the two files tests/images.py deletes
+    for line in lines:
+        kind_inode, name = line.split("\t")
+        inode = kind_inode.split()[-1].rstrip(":")
+        assert f"* {inode}:\t{name}" in r.stdout, line
 
 
 def test_ls_path_json_and_apfs(invoke) -> None:  # type: ignore[no-untyped-def]
-    need_testdata()
-    r = invoke("--json", "ls", str(IMAGES / "apfs.raw"), "/a_directory")
+    r = invoke("--json", "ls", str(image("apfs.raw")), "/a_directory")
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
     assert doc["filesystem"].startswith("APFS")

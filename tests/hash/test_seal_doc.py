@@ -25,25 +25,23 @@ from evidencekit.hash.seal import (
     verify_seal,
 )
 from evidencekit.identity import Identity, IdentityStore
-from tests.conftest import IMAGES, need_peer, need_testdata
+from tests.conftest import need_peer
+from tests.images import media, segments
 
 ALGOS = ("md5", "sha1", "sha256")
 WINDOW = 64 << 10
-EXT2_MD5 = "196066add11fb71c4c49cf1bb50d6d24"
-EXT2_SHA256 = "a6c2f0e39afe6c6ab432ca5465349fcefe8dc944398e97b2d957d3f89dbb5d80"
 
 
 def _split_item(tmp_path: Path, identity: Identity, status: str = "complete") -> Path:
     """ext2.splitraw.000/.001 sealed as item DISK-1 (split raw, 64 KiB windows)."""
-    need_testdata()
     item = tmp_path / "evidence" / "DISK-1"
     item.mkdir(parents=True)
-    media = MultiHasher(ALGOS, window=WINDOW)
+    hasher = MultiHasher(ALGOS, window=WINDOW)
     arts = []
-    for src, name in (("ext2.splitraw.000", "DISK-1.001"), ("ext2.splitraw.001", "DISK-1.002")):
-        data = (IMAGES / src).read_bytes()
+    for src, name in zip(segments("ext2.splitraw.000"), ("DISK-1.001", "DISK-1.002"), strict=True):
+        data = src.read_bytes()
         (item / name).write_bytes(data)
-        media.update(data)
+        hasher.update(data)
         arts.append(artifact_from_file(item, name, ALGOS)[0])
     (item / "DISK-1.log").write_text("acquired by Nguyễn Bá Tùng\n", "utf-8")
     arts.append(artifact_from_file(item, "DISK-1.log", ALGOS)[0])
@@ -54,7 +52,7 @@ def _split_item(tmp_path: Path, identity: Identity, status: str = "complete") ->
         kind="split-raw",
         artifacts=arts,
         status=status,
-        combined=media.result(),
+        combined=hasher.result(),
         combined_parts=["DISK-1.001", "DISK-1.002"],
         facts={"source": "/dev/sdb", "read_errors": []},
         description="Ổ cứng của Trương Đình Bủng",
@@ -94,8 +92,8 @@ def test_seal_document_and_known_media_digests(sealed: Path, trusted: dict[str, 
     assert seal.item_id == "DISK-1" and seal.status == "complete" and seal.kind == "split-raw"
     assert seal.combined is not None
     assert seal.combined.size == 4194304
-    assert seal.combined.digests["md5"] == EXT2_MD5
-    assert seal.combined.digests["sha256"] == EXT2_SHA256
+    assert seal.combined.digests["md5"] == media("ext2.splitraw.000").md5
+    assert seal.combined.digests["sha256"] == media("ext2.splitraw.000").sha256
     assert len(seal.combined.windows) == 64
     doc = seal.document
     assert doc["description"] == "Ổ cứng của Trương Đình Bủng"

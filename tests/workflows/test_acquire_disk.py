@@ -21,8 +21,9 @@ from evidencekit.hash.seal import load_seal
 from evidencekit.identity import Identity
 from evidencekit.workflows.acquire_disk import AcquireOptions, acquire_disk
 from evidencekit.workflows.custody import list_events
-from tests.conftest import IMAGES, need_peer, need_root, need_testdata
+from tests.conftest import need_peer, need_root
 from tests.fixtures.faulty import loop_device
+from tests.images import image, media
 
 MiB = 1 << 20
 
@@ -132,21 +133,14 @@ def test_split_segments_and_verify_names_the_flipped_range(case_dir: Path, tmp_p
 
 
 @pytest.mark.parametrize(
-    ("name", "md5"),
-    [
-        ("ext2.E01", "196066add11fb71c4c49cf1bb50d6d24"),
-        ("ext2.split.E01", "196066add11fb71c4c49cf1bb50d6d24"),
-        ("ext2.splitraw.000", "196066add11fb71c4c49cf1bb50d6d24"),
-        ("ext2.qcow2", "196066add11fb71c4c49cf1bb50d6d24"),
-        ("ext2.vmdk", "196066add11fb71c4c49cf1bb50d6d24"),
-        ("ext2.vhd", "3f0e360a1211f80b3f5633a68dbe98ba"),
-    ],
+    "name",
+    ["ext2.E01", "ext2.split.E01", "ext2.splitraw.000", "ext2.qcow2", "ext2.vmdk", "ext2.vhd"],
 )
 def test_images_as_sources_keep_their_media_digests(
-    case_dir: Path, identity: Identity, name: str, md5: str
+    case_dir: Path, identity: Identity, name: str
 ) -> None:
-    need_testdata()
-    res = acquire_disk(Case.open(case_dir), identity, IMAGES / name, "IMG", AcquireOptions())
+    md5 = media(name).md5
+    res = acquire_disk(Case.open(case_dir), identity, image(name), "IMG", AcquireOptions())
     assert res.digests["md5"] == md5 and res.status == "complete"
     assert hashlib.md5((res.item_dir / "IMG.raw").read_bytes()).hexdigest() == md5
     assert res.source["kind"] == "image"

@@ -19,7 +19,8 @@ from evidencekit.identity import Identity
 from evidencekit.workflows.collect import CollectResult, collect_item
 from evidencekit.workflows.custody import list_events
 from tests.acquire.test_logical import build_live, eio_mount  # noqa: F401 - a fixture
-from tests.conftest import IMAGES, need_peer, need_testdata
+from tests.conftest import need_peer
+from tests.images import image
 
 
 def _case(case_dir: Path) -> Case:
@@ -27,13 +28,12 @@ def _case(case_dir: Path) -> Case:
 
 
 def test_collect_seal_record(case_dir: Path, identity: Identity) -> None:
-    need_testdata()
     case = _case(case_dir)
     res = collect_item(
         case,
         identity,
         "FILES01",
-        [IMAGES / "ímynd.dd"],
+        [image("ímynd.dd")],
         CollectOptions(include_deleted=True),
         description="Tệp trong ảnh đĩa ímynd.dd",
     )
@@ -66,9 +66,8 @@ def test_collect_seal_record(case_dir: Path, identity: Identity) -> None:
 
 @pytest.mark.parametrize("damage", ["flip", "truncate", "append", "delete-dfxml"])
 def test_tampering_is_caught(case_dir: Path, identity: Identity, damage: str) -> None:
-    need_testdata()
     case = _case(case_dir)
-    res = collect_item(case, identity, "F", [IMAGES / "ímynd.dd"], CollectOptions())
+    res = collect_item(case, identity, "F", [image("ímynd.dd")], CollectOptions())
     tar = res.outputs.container
     tar.chmod(0o644)
     data = bytearray(tar.read_bytes())
@@ -138,14 +137,13 @@ def test_existing_item_and_bad_source(case_dir: Path, identity: Identity, tmp_pa
 def test_cli_acquire_files(case_dir: Path, identity: Identity, invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     if importlib.util.find_spec("evidencekit.cli.commands.acquire") is None:
         pytest.skip("the acquire command group has not landed")
-    need_testdata()
     r = invoke(
         "--case",
         str(case_dir),
         "--json",
         "acquire",
         "files",
-        str(IMAGES / "ímynd.dd"),
+        str(image("ímynd.dd")),
         "--item",
         "CLI01",
         "--include-deleted",

@@ -18,9 +18,8 @@ from evidencekit.hash.multihash import MultiHasher
 from evidencekit.hash.seal import Artifact, load_seal, seal_item
 from evidencekit.identity import Identity
 from tests.acquire.ewf_helpers import ewfverify, mixed_source
-from tests.conftest import IMAGES, need_peer, need_testdata
-
-EXT2_SHA256 = "a6c2f0e39afe6c6ab432ca5465349fcefe8dc944398e97b2d957d3f89dbb5d80"
+from tests.conftest import need_peer
+from tests.images import image, media
 
 
 def _run(case_dir: Path, *args: str) -> tuple[int, str, str]:
@@ -152,14 +151,13 @@ def test_verify_names_the_byte_range_of_a_flipped_chunk(
 
 
 def test_libewf_e01_item_to_raw(case_dir: Path, identity: Identity) -> None:
-    need_testdata()
-    _seal_image(case_dir, identity, "EXT2", [IMAGES / "ext2.E01"], "e01")
+    _seal_image(case_dir, identity, "EXT2", [image("ext2.E01")], "e01")
     code, out, err = _run(case_dir, "verify", "EXT2")
     assert code == 0, out + err
     code, out, err = _run(case_dir, "convert", "EXT2", "--to", "raw", "--item", "EXT2-RAW")
     assert code == 0, err + out
     raw = (case_dir / "evidence" / "EXT2-RAW" / "EXT2-RAW.raw").read_bytes()
-    assert hashlib.sha256(raw).hexdigest() == EXT2_SHA256
+    assert hashlib.sha256(raw).hexdigest() == media("ext2.E01").sha256
 
 
 def test_tampered_or_truncated_original_is_refused(case_dir: Path, raw_item: bytes) -> None:
