@@ -78,10 +78,10 @@ BODY_KEYS = frozenset(
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 
 Light = tuple[
-    int, str, str, str | None, str | None, str, str | None, str | None, str | None, str | None
+    int, str, str, str | None, str | None, str, str | None, str | None, str | None, str | None, str
 ]
 """(seq, origin, kind, item, prev, actor name, actor fingerprint, counterpart name,
-counterpart fingerprint, override): what verification needs of an event."""
+counterpart fingerprint, override, time): what verification needs of an event."""
 
 
 def check_bytes(data: bytes) -> Light:
@@ -135,4 +135,5 @@ def check_bytes(data: bytes) -> Light:
         None if cp is None else cp["name"],
         None if cp is None else cp["fingerprint"],
         doc["override"],
+        doc["time"],
     )

@@ -135,13 +135,27 @@ class Ledger:
                 if state is None:
                     state = self._state(tx, d.item_id)
                     states[d.item_id] = state
-                check_event(state, d.item_id, d.kind, size, actor, d.counterpart, d.override)
+                case_state = states.get(None)
+                if case_state is None:
+                    case_state = states[None] = self._state(tx, None)
+                now = utcnow()
+                check_event(
+                    state,
+                    d.item_id,
+                    d.kind,
+                    size,
+                    actor,
+                    d.counterpart,
+                    d.override,
+                    now,
+                    case_state.first_time,
+                )
                 ev = Event(
                     origin=self.origin,
                     seq=size,
                     kind=d.kind,
                     item_id=d.item_id,
-                    time=utcnow(),
+                    time=now,
                     actor=actor,
                     prev=None if state.last_leaf is None else state.last_leaf.hex(),
                     **d.form(),
@@ -162,7 +176,7 @@ class Ledger:
                     )
                 )
                 _append_leaf(tx, size, leaf)
-                state.apply(d.kind, actor, d.counterpart, leaf)
+                state.apply(d.kind, actor, d.counterpart, leaf, now)
                 out.append(SignedEvent(ev, data, sig, leaf))
                 size += 1
             root = merkle.root(tx.node, size)

@@ -1,14 +1,20 @@
 """The custody rules: which event kinds exist, and which may follow an item's history.
 
-An item's first event registers, acquires, collects or seals it; only its custodian transfers it
-(or someone giving an override reason), only the named recipient receives it, and nothing follows
-a release, return or destruction. `ItemState` is where an item stands after its events; the
-ledger checks each new event against it before signing, and `custody verify` replays every event
-through it again.
+An item has exactly one first event (it is registered, acquired, collected or sealed); a registered
+item is then acquired, collected or sealed at most once. Only its custodian transfers, releases,
+returns or destroys it (or someone giving an override reason, which the event records); only the
+recipient named *by certificate* receives it (a recipient who holds no key in the case can only be
+received for with an override), and nothing follows a release, return or destruction. No event is
+dated before the case was opened or before the item's previous event, beyond `CLOCK_SKEW`.
+
+`ItemState` is where an item stands after its events; the ledger checks each new event against it
+before signing, and `custody verify` replays every event through it again, so an insider who
+signs a forbidden event with a key of their own is named on the next verification.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -41,6 +47,13 @@ KINDS = (
 )
 FIRST_KINDS = frozenset({"registered", "acquired", "collected", "sealed"})
 TERMINAL_KINDS = frozenset({"released", "returned", "destroyed"})
+ACQUISITION_KINDS = frozenset({"acquired", "collected", "sealed"})
+"""What records the item's content: at most once per item (after a `registered`, or first)."""
+CUSTODIAN_KINDS = TERMINAL_KINDS | {"transferred"}
+"""Kinds only the current custodian records, unless an override reason is given."""
+CLOCK_SKEW = dt.timedelta(minutes=10)
+"""How far an event's time may lie before the item's previous event or the case's opening: the
+clocks of two workstations writing one ledger differ a little; more than this is refused."""
 CASE_LEVEL_KINDS = frozenset({"case_opened", "note", "report_issued", "exported"})
 """Kinds that may be recorded without an item (about the whole case)."""
 
@@ -55,11 +68,20 @@ class ItemState:
     custodian: Party | None = None
     pending_to: Party | None = None
     closed_by: str | None = None
+    acquired_by: str | None = None
+    """The kind of the item's acquisition event (acquired/collected/sealed), once there is one."""
+    first_time: dt.datetime | None = None
+    last_time: dt.datetime | None = None
 
     def check(
-        self, kind: str, actor: Party, counterpart: Party | None, override: str | None
+        self,
+        kind: str,
+        actor: Party,
+        counterpart: Party | None,
+        override: str | None,
+        time: dt.datetime | None = None,
     ) -> None:
-        """Raise CustodyError if `kind` by `actor` may not follow the item's history.
+        """Raise CustodyError if `kind` by `actor` at `time` may not follow the item's history.
 
         Raises:
             CustodyError: the custody rules forbid it.
@@ -70,6 +92,12 @@ class ItemState:
                 f"item {item!r} was {self.closed_by}; no event may follow",
                 hint="the item's custody has ended",
             )
+        if time is not None and self.last_time is not None and time < self.last_time - CLOCK_SKEW:
+            raise CustodyError(
+                f"a {kind} event of {item!r} dated {_iso(time)} is earlier than the item's "
+                f"previous event ({_iso(self.last_time)})",
+                hint="check this computer's clock (date -u); events are recorded in order",
+            )
         if self.events == 0:
             if kind not in FIRST_KINDS:
                 raise CustodyError(
@@ -78,14 +106,28 @@ class ItemState:
                     hint=f"register it first: evidencekit custody register {item} --description …",
                 )
             return
-        if kind == "transferred":
-            if counterpart is None:
+        if kind == "registered":
+            raise CustodyError(
+                f"item {item!r} already has its first event; an item is registered only once",
+                hint="choose a new item id for another object",
+            )
+        if kind in ACQUISITION_KINDS and self.acquired_by is not None:
+            raise CustodyError(
+                f"item {item!r} was already {self.acquired_by}; a second {kind} event would "
+                "stand beside the first as another record of its content",
+                hint="acquire again under a new item id",
+            )
+        if kind in CUSTODIAN_KINDS:
+            if kind == "transferred" and counterpart is None:
                 raise CustodyError(f"a transfer of {item!r} needs a recipient (--to)")
             if not self._is_custodian(actor) and not override:
                 holder = self.custodian.name if self.custodian else "nobody"
+                if self.custodian is not None and self.custodian.fingerprint is None:
+                    holder += ", who holds no key in this case"
                 raise CustodyError(
                     f"{actor.name!r} is not the current custodian of {item!r} ({holder})",
-                    hint="only the custodian transfers; an override needs --override-reason",
+                    hint=f"only the custodian records {kind}; "
+                    "anyone else must give --override-reason, which the event records",
                 )
         elif kind == "received":
             if self.pending_to is None:
@@ -94,12 +136,19 @@ class ItemState:
                     hint="the custodian records it first: evidencekit custody transfer",
                 )
             to = self.pending_to
-            same = (to.fingerprint is not None and to.fingerprint == actor.fingerprint) or (
-                to.fingerprint is None and to.name == actor.name
-            )
-            if not same and not override:
+            # bound by certificate: a name alone would let anyone pinned later under that name
+            # (or an examiner with the same name) receive it
+            if to.fingerprint != actor.fingerprint and not override:
+                if to.fingerprint is None:
+                    raise CustodyError(
+                        f"item {item!r} was transferred to {to.name!r}, who holds no key in "
+                        "this case, so no examiner's signature can stand for their receipt",
+                        hint="record who received it with --override-reason (it is recorded), "
+                        "or transfer it to a pinned examiner",
+                    )
                 raise CustodyError(
-                    f"item {item!r} was transferred to {to.name!r}, not to {actor.name!r}",
+                    f"item {item!r} was transferred to {to.name!r} ({to.fingerprint[:16]}), "
+                    f"not to {actor.name!r} ({(actor.fingerprint or '')[:16]})",
                     hint="the named recipient must receive it (or give --override-reason)",
                 )
 
@@ -111,10 +160,22 @@ class ItemState:
             return c.fingerprint == actor.fingerprint
         return False
 
-    def apply(self, kind: str, actor: Party, counterpart: Party | None, leaf: bytes) -> None:
+    def apply(
+        self,
+        kind: str,
+        actor: Party,
+        counterpart: Party | None,
+        leaf: bytes,
+        time: dt.datetime | None = None,
+    ) -> None:
         """Advance the state past one (already checked) event."""
         if self.events == 0:
             self.custodian = actor
+            self.first_time = time
+        if kind in ACQUISITION_KINDS and self.acquired_by is None:
+            self.acquired_by = kind
+        if time is not None and (self.last_time is None or time > self.last_time):
+            self.last_time = time
         if kind == "transferred":
             self.custodian = counterpart
             self.pending_to = counterpart
@@ -135,14 +196,23 @@ def check_event(
     actor: Party,
     counterpart: Party | None,
     override: str | None,
+    time: dt.datetime | None = None,
+    opened: dt.datetime | None = None,
 ) -> None:
-    """The custody rules for one event at ledger position `seq`, after the item's `state`: the
-    one check both the ledger (before it signs) and `custody verify` (on replay) apply, so a
-    ledger that verifies is one the ledger itself could have written.
+    """The custody rules for one event at ledger position `seq` and `time`, after the item's
+    `state`, in a case opened at `opened`: the one check both the ledger (before it signs) and
+    `custody verify` (on replay) apply, so a ledger that verifies is one the ledger itself could
+    have written.
 
     Raises:
         CustodyError: the rules forbid it.
     """
+    if seq != 0 and time is not None and opened is not None and time < opened - CLOCK_SKEW:
+        raise CustodyError(
+            f"a {kind} event dated {_iso(time)} is earlier than the case's opening "
+            f"({_iso(opened)})",
+            hint="check this computer's clock (date -u)",
+        )
     if item_id is None:
         if kind not in CASE_LEVEL_KINDS:
             raise CustodyError(f"a {kind} event needs an item id")
@@ -151,12 +221,16 @@ def check_event(
         return
     if kind == "case_opened":
         raise CustodyError("case_opened is about the case, not an item")
-    state.check(kind, actor, counterpart, override)
+    state.check(kind, actor, counterpart, override, time)
 
 
 def replay(item_id: str, events: Iterable[tuple[Event, bytes]]) -> ItemState:
     """The state of `item_id` after its (event, leaf hash) pairs, rules not re-checked."""
     state = ItemState(item_id)
     for ev, leaf in events:
-        state.apply(ev.kind, ev.actor, ev.counterpart, leaf)
+        state.apply(ev.kind, ev.actor, ev.counterpart, leaf, ev.time)
     return state
+
+
+def _iso(time: dt.datetime) -> str:
+    return time.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -88,6 +88,8 @@ class _SQLiteTxn:
             f"SELECT {cols} FROM events WHERE item IS ? ORDER BY seq LIMIT 1",
             f"SELECT {cols} FROM events WHERE item IS ? AND kind IN ('transferred', 'received') "
             "ORDER BY seq DESC LIMIT 1",
+            f"SELECT {cols} FROM events WHERE item IS ? AND kind IN ('acquired', 'collected', "
+            "'sealed') ORDER BY seq LIMIT 1",
             f"SELECT {cols} FROM events WHERE item IS ? ORDER BY seq DESC LIMIT 1",
         ):
             r = self.conn.execute(sql, (item,)).fetchone()

@@ -55,8 +55,9 @@ class WriteTxn(Protocol):
 
     def size(self) -> int: ...
     def item_key_rows(self, item: str | None) -> list[EventRow]:
-        """The item's first event, its last transfer or receipt, and its last event (in seq
-        order, without repeats): all the custody rules need to know about its past."""
+        """The item's first event, its last transfer or receipt, its first acquisition
+        (acquired/collected/sealed) and its last event (in seq order, without repeats): all the
+        custody rules need to know about its past."""
         ...
 
     def node(self, level: int, index: int) -> bytes: ...

@@ -16,6 +16,7 @@ an exception, so the CLI can print every problem and exit 3.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from cryptography import x509
@@ -34,6 +35,7 @@ from evidencekit.chain.verify_events import (
 from evidencekit.chain.verify_status import LedgerStatus, Problem, in_order
 from evidencekit.chain.verify_tree import check_checkpoints, check_nodes
 from evidencekit.errors import CustodyError
+from evidencekit.timeutil import parse_iso
 
 __all__ = ["CHUNK", "PARALLEL_THRESHOLD", "LedgerStatus", "Problem", "verify_ledger"]
 
@@ -74,6 +76,7 @@ def _replay(
     order shows (a missing seq, an index column that lies, a broken `prev` chain, a custody rule
     broken). Returns the recomputed leaf hashes and the signers seen."""
     states: dict[str | None, ItemState] = {}
+    opened: dt.datetime | None = None
     leaves: list[bytes] = []
     signers: set[str] = set()
     expected_seq = 0
@@ -93,7 +96,10 @@ def _replay(
         signers.add(row.signer)
         if light is None:
             continue
-        _, _, kind, ev_item, prev, actor_name, actor_fp, cp_name, cp_fp, override = light
+        _, _, kind, ev_item, prev, actor_name, actor_fp, cp_name, cp_fp, override, when = light
+        time = parse_iso(when)
+        if opened is None and seq == 0:
+            opened = time
         if ev_item != item or kind != row.kind:
             problems.append(
                 Problem("index-mismatch", "the row's item/kind columns differ from the event", seq)
@@ -115,8 +121,8 @@ def _replay(
         actor = Party(actor_name, actor_fp)
         counterpart = None if cp_name is None else Party(cp_name, cp_fp)
         try:
-            check_event(state, ev_item, kind, seq, actor, counterpart, override)
+            check_event(state, ev_item, kind, seq, actor, counterpart, override, time, opened)
         except CustodyError as exc:
             problems.append(Problem("rule-violation", exc.message, seq, ev_item))
-        state.apply(kind, actor, counterpart, leaf)
+        state.apply(kind, actor, counterpart, leaf, time)
     return leaves, signers

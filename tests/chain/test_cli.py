@@ -74,11 +74,15 @@ def test_custody_flow(
         )
     )
     res = invoke(*b, "custody", "receive", "HDD01")
-    assert res.exit_code == 1 and "not to" in res.stderr
+    # X holds no key: nobody's signature stands for X's receipt, not even one under that name
+    assert res.exit_code == 1 and "transferred to 'X', who holds no key" in res.stderr
     _ok(invoke(*b, "custody", "receive", "HDD01", "--override-reason", "X giao lại"))
     _ok(invoke(*a, "custody", "note", "HDD01", "đã niêm phong lại"))
     _ok(invoke(*a, "custody", "note", "-", "ghi chú cho cả vụ án"))
-    _ok(invoke(*a, "custody", "return", "HDD01", "--reason", "trả lại chủ sở hữu"))
+    # the custodian (b, who received it) returns it; a, who no longer holds it, may not
+    res = invoke(*a, "custody", "return", "HDD01", "--reason", "trả lại chủ sở hữu")
+    assert res.exit_code == 1 and "not the current custodian" in res.stderr
+    _ok(invoke(*b, "custody", "return", "HDD01", "--reason", "trả lại chủ sở hữu"))
     res = invoke(*a, "custody", "note", "HDD01", "muộn")
     assert res.exit_code == 1 and "no event may follow" in res.stderr
 

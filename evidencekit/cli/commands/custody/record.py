@@ -187,9 +187,18 @@ for _name, _kind in TERMINAL_COMMANDS.items():
         @click.option("--reason", required=True, help="Why (court order, owner, …).")
         @click.option("--counterpart", help="Who it went to (for release/return).")
         @click.option("--location", help="Where.")
+        @click.option(
+            "--override-reason",
+            help="Record it although you are not the item's custodian (the reason is recorded).",
+        )
         @pass_app
         def _cmd(
-            app: App, item: str, reason: str, counterpart: str | None, location: str | None
+            app: App,
+            item: str,
+            reason: str,
+            counterpart: str | None,
+            location: str | None,
+            override_reason: str | None,
         ) -> None:
             from evidencekit.workflows.custody import record_event
 
@@ -202,6 +211,7 @@ for _name, _kind in TERMINAL_COMMANDS.items():
                 reason=reason,
                 counterpart=counterpart,
                 location=location,
+                override=override_reason,
             )
             _appended(app, case, se)
 
