@@ -25,7 +25,7 @@ def second_examiner(ek_home: Path, case: Case | None = None) -> Identity:
 
 
 def populate(case: Case, a: Identity, b: Identity) -> None:
-    """Events 1..8 after case_opened (0): a registers/acquires/verifies/transfers, b receives/notes."""
+    """Events 1..8 after case_opened (0): a registers/acquires/verifies/transfers, b receives."""
     record_event(case, a, "registered", "HDD01", description="Ổ cứng", seal_number="NB-0001")
     record_event(case, a, "acquired", "HDD01", digests={"sha256": "11" * 32, "md5": "22" * 16})
     record_event(case, a, "verified", "HDD01", digests={"sha256": "11" * 32})
