@@ -7,7 +7,6 @@ Command modules are imported only when their command runs, so `evidencekit --hel
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -32,18 +31,14 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def _available(name: str) -> bool:
-    return importlib.util.find_spec(COMMANDS[name][0]) is not None
-
-
 class LazyGroup(click.Group):
     """Loads each command's module on first use; maps errors to exit codes in one place."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return [name for name in COMMANDS if _available(name)]
+        return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in COMMANDS or not _available(cmd_name):
+        if cmd_name not in COMMANDS:
             return None
         module_name, attr, _help = COMMANDS[cmd_name]
         command = getattr(importlib.import_module(module_name), attr)

@@ -18,7 +18,6 @@ outputs. The steps are the real workflows, called as a lab script would call the
 from __future__ import annotations
 
 import gzip
-import importlib
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,7 +48,6 @@ class DemoResult:
     case_dir: Path
     identity_home: Path
     steps: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
     reports: list[Path] = field(default_factory=list)
     verify_commands: list[str] = field(default_factory=list)
 
@@ -59,7 +57,6 @@ class DemoResult:
             "case": str(self.case_dir),
             "identity_home": str(self.identity_home),
             "steps": self.steps,
-            "skipped": self.skipped,
             "reports": [str(p) for p in self.reports],
             "verify_commands": self.verify_commands,
         }
@@ -67,9 +64,6 @@ class DemoResult:
     def summary_lines(self) -> list[str]:
         lines = [f"Demo case built in {self.folder}", ""]
         lines += [f"  - {s}" for s in self.steps]
-        if self.skipped:
-            lines += ["", "Not part of this build (their workflow is not available):"]
-            lines += [f"  - {s}" for s in self.skipped]
         if self.reports:
             lines += ["", "Reports:"]
             lines += [f"  {p}" for p in self.reports]
@@ -77,18 +71,6 @@ class DemoResult:
             lines += ["", "Verify it yourself:"]
             lines += [f"  {c}" for c in self.verify_commands]
         return lines
-
-
-def _optional(module: str, attr: str) -> Callable[..., Any] | None:
-    """A workflow function another part provides, or None while it is not in this build."""
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name is not None and module.startswith(exc.name):
-            return None
-        raise
-    func = getattr(mod, attr, None)
-    return func if callable(func) else None
 
 
 def extract_sample(dest: Path) -> Path:
@@ -105,19 +87,16 @@ def _acquire_disk(
     case: Case, examiner: Identity, source: Path, result: DemoResult, say: Callable[[str], None]
 ) -> Path | None:
     """Image the sample to E01 with the disk-acquisition workflow; the E01's path, or None."""
-    acquire = _optional("evidencekit.workflows.acquire_disk", "acquire_disk")
-    options_cls = _optional("evidencekit.workflows.acquire_disk", "AcquireOptions")
-    if acquire is None or options_cls is None:
-        result.skipped.append("disk acquisition to E01 (evidencekit.workflows.acquire_disk)")
-        return None
+    from evidencekit.workflows.acquire_disk import AcquireOptions, AcquireResult, acquire_disk
+
     say(f"imaging {source.name} to E01 as item {DISK_ITEM}")
     try:
-        res = acquire(
+        res = acquire_disk(
             case,
             examiner,
             source,
             DISK_ITEM,
-            options_cls(
+            AcquireOptions(
                 format="e01",
                 evidence_number="NP-0001",
                 description="Ổ USB thu giữ của Trương Đình Bủng (mẫu)",
@@ -125,11 +104,11 @@ def _acquire_disk(
             ),
         )
     except PartialReadError as exc:
+        assert isinstance(exc.result, AcquireResult)
         res = exc.result
-    files = ", ".join(getattr(res, "files", ()) or ())
     result.steps.append(
-        f"disk image {DISK_ITEM}: {source.name} imaged to E01 ({files}), read back and sealed; "
-        f"sha256 {getattr(res, 'digests', {}).get('sha256', '?')}"
+        f"disk image {DISK_ITEM}: {source.name} imaged to E01 ({', '.join(res.files)}), read "
+        f"back and sealed; sha256 {res.digests.get('sha256', '?')}"
     )
     image = case.item_dir(DISK_ITEM) / f"{DISK_ITEM}.E01"
     return image if image.exists() else None
