@@ -122,7 +122,7 @@ def collect(
             _collect_sources(collector, kinds, opts, tz, inside, infos, used_roots)
         except KeyboardInterrupt:
             # Ctrl-C: keep what was collected, closed as a valid tar, and say so everywhere;
-            # the caller seals it as incomplete (DESIGN.md: never a valid-looking seal).
+            # the caller seals it as incomplete (docs/design.md: never a valid-looking seal).
             interrupted = True
             collector.interrupted()
         tar_hash = writer.close()

@@ -1,7 +1,7 @@
 """The CLI's runtime: the shared context, output (text or JSON), and the one place where errors
 become exit codes and one-line messages.
 
-Exit codes (DESIGN.md): 0 success; 1 operational error; 2 usage error; 3 integrity failure;
+Exit codes (docs/design.md): 0 success; 1 operational error; 2 usage error; 3 integrity failure;
 4 finished and sealed, but some source data could not be read. 3 wins over 4, 4 over 1.
 """
 

@@ -1,7 +1,7 @@
 """The algorithm table: names, constructors, digest sizes.
 
 md5 and sha1 are kept because courts, EWF and peer tools expect them; sha256 is the default for
-`hash`, and md5+sha1+sha256 the default for artifacts (DESIGN.md).
+`hash`, and md5+sha1+sha256 the default for artifacts (docs/design.md).
 """
 
 from __future__ import annotations
