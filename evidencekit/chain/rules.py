@@ -44,6 +44,7 @@ KINDS = (
     "returned",
     "destroyed",
     "report_issued",
+    "checkpoint_timestamped",
 )
 FIRST_KINDS = frozenset({"registered", "acquired", "collected", "sealed"})
 TERMINAL_KINDS = frozenset({"released", "returned", "destroyed"})
@@ -54,7 +55,9 @@ CUSTODIAN_KINDS = TERMINAL_KINDS | {"transferred"}
 CLOCK_SKEW = dt.timedelta(minutes=10)
 """How far an event's time may lie before the item's previous event or the case's opening: the
 clocks of two workstations writing one ledger differ a little; more than this is refused."""
-CASE_LEVEL_KINDS = frozenset({"case_opened", "note", "report_issued", "exported"})
+CASE_LEVEL_KINDS = frozenset(
+    {"case_opened", "note", "report_issued", "exported", "checkpoint_timestamped"}
+)
 """Kinds that may be recorded without an item (about the whole case)."""
 
 
@@ -219,8 +222,8 @@ def check_event(
         if kind == "case_opened" and seq != 0:
             raise CustodyError("case_opened can only be the ledger's first event")
         return
-    if kind == "case_opened":
-        raise CustodyError("case_opened is about the case, not an item")
+    if kind in ("case_opened", "checkpoint_timestamped"):
+        raise CustodyError(f"{kind} is about the case, not an item")
     state.check(kind, actor, counterpart, override, time)
 
 

@@ -33,6 +33,7 @@ from evidencekit.chain.verify_events import (
     worker_count,
 )
 from evidencekit.chain.verify_status import LedgerStatus, Problem, in_order
+from evidencekit.chain.verify_timestamps import check_timestamps
 from evidencekit.chain.verify_tree import check_checkpoints, check_nodes
 from evidencekit.errors import CustodyError
 from evidencekit.timeutil import parse_iso
@@ -46,8 +47,10 @@ def verify_ledger(
     trusted: dict[str, x509.Certificate],
     *,
     workers: int | None = None,
+    tsa_certs: Sequence[x509.Certificate] = (),
 ) -> LedgerStatus:
-    """Recompute and check everything in the ledger (see the module docstring)."""
+    """Recompute and check everything in the ledger (see the module docstring); timestamps
+    against `tsa_certs` when given (else they are reported with their TSA, unpinned)."""
     problems: list[Problem] = []
     rows = list(store.rows())
     cps = store.checkpoints()
@@ -58,6 +61,7 @@ def verify_ledger(
     tree = merkle.MemoryTree(leaves)
     check_nodes(store, tree, problems)
     latest_text = check_checkpoints(cps, cp_checked, origin, tree, problems)
+    stamps = check_timestamps(rows, tree, origin, trusted, tsa_certs, problems)
     return LedgerStatus(
         problems=in_order(problems),
         events=len(rows),
@@ -66,6 +70,7 @@ def verify_ledger(
         checkpoints=len(cps),
         latest_checkpoint=latest_text,
         signers=tuple(sorted(signers)),
+        timestamps=stamps,
     )
 
 

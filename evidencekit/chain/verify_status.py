@@ -3,9 +3,12 @@ and the `LedgerStatus` that carries them with the recomputed tree's size and roo
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from evidencekit.timeutil import isoformat
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +31,28 @@ class Problem:
 
 
 @dataclass(frozen=True, slots=True)
+class TimestampSeen:
+    """A timestamp that verified: the tree size it covers, when, and by whom."""
+
+    seq: int
+    tree_size: int
+    time: dt.datetime
+    tsa: str
+    tsa_fingerprint: str
+    tsa_pinned: bool
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "seq": self.seq,
+            "tree_size": self.tree_size,
+            "time": isoformat(self.time),
+            "tsa": self.tsa,
+            "tsa_fingerprint": self.tsa_fingerprint,
+            "tsa_pinned": self.tsa_pinned,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class LedgerStatus:
     """What `verify_ledger` found."""
 
@@ -38,6 +63,7 @@ class LedgerStatus:
     checkpoints: int
     latest_checkpoint: str | None
     signers: tuple[str, ...] = field(default_factory=tuple)
+    timestamps: tuple[TimestampSeen, ...] = field(default_factory=tuple)
 
     @property
     def ok(self) -> bool:
@@ -58,6 +84,7 @@ class LedgerStatus:
             "problems": [p.to_dict() for p in self.problems],
             "signers": list(self.signers),
             "latest_checkpoint": self.latest_checkpoint,
+            "timestamps": [t.to_dict() for t in self.timestamps],
         }
 
 

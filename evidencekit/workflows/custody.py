@@ -189,10 +189,15 @@ def trusted_with(case: Case | None, extra: Sequence[x509.Certificate] = ()) -> d
 
 
 def verify_custody(
-    case: Case, extra_trust: Sequence[x509.Certificate] = (), *, workers: int | None = None
+    case: Case,
+    extra_trust: Sequence[x509.Certificate] = (),
+    *,
+    workers: int | None = None,
+    tsa_certs: Sequence[x509.Certificate] = (),
 ) -> LedgerStatus:
     """Recompute and check the whole ledger (signatures against the case's pinned certificates
-    plus `extra_trust`, chains, rules, tree, checkpoints). Never raises for a mismatch.
+    plus `extra_trust`, chains, rules, tree, checkpoints, timestamps — against `tsa_certs` when
+    given). Never raises for a mismatch.
 
     Raises:
         CustodyError: the case has no ledger.
@@ -201,8 +206,48 @@ def verify_custody(
 
     with open_ledger(case, create=False) as ledger:
         return verify_ledger(
-            ledger.store, ledger.origin, trusted_with(case, extra_trust), workers=workers
+            ledger.store,
+            ledger.origin,
+            trusted_with(case, extra_trust),
+            workers=workers,
+            tsa_certs=tsa_certs,
         )
+
+
+def timestamp_checkpoint(case: Case, identity: Identity, tsa_url: str) -> SignedEvent:
+    """Have the TSA at `tsa_url` timestamp the ledger's latest checkpoint, and record its token
+    in the ledger (a `checkpoint_timestamped` event: append-only like every event).
+
+    Raises:
+        CustodyError: no checkpoint yet, the TSA is unreachable or refuses, or the examiner
+            may not append.
+        IntegrityError: the TSA's answer does not verify.
+    """
+    import base64
+
+    from evidencekit.chain.timestamp import request_token, verify_token
+    from evidencekit.timeutil import isoformat
+
+    note = latest_checkpoint(case)
+    if note is None:
+        raise CustodyError("the ledger has no checkpoint to timestamp")
+    token = request_token(tsa_url, note.encode("utf-8"))
+    info = verify_token(token, note.encode("utf-8"))
+    return record_event(
+        case,
+        identity,
+        "checkpoint_timestamped",
+        None,
+        description=f"RFC 3161 timestamp by {info.tsa_name}",
+        details={
+            "checkpoint": note,
+            "token": base64.b64encode(token).decode("ascii"),
+            "time": isoformat(info.time),
+            "tsa": info.tsa_name,
+            "tsa_fingerprint": info.tsa_fingerprint,
+            "tsa_url": tsa_url,
+        },
+    )
 
 
 def _checkpoint_for(ledger: Ledger, checkpoint_text: str | None) -> str:

@@ -45,20 +45,34 @@ def log_cmd(app: App, item: str | None, as_json: bool) -> None:
 
 @custody.command("verify")
 @_trust_option
+@click.option(
+    "--tsa-cert",
+    "tsa_certs",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Accept checkpoint timestamps only from this timestamp authority (PEM/DER); repeatable.",
+)
 @pass_app
-def verify(app: App, trust: tuple[Path, ...]) -> None:
-    """Recompute signatures, chains, rules, the Merkle tree and every checkpoint (exit 3 on any
-    problem, naming the first bad event)."""
+def verify(app: App, trust: tuple[Path, ...], tsa_certs: tuple[Path, ...]) -> None:
+    """Recompute signatures, chains, rules, the Merkle tree, every checkpoint and checkpoint
+    timestamp (exit 3 on any problem, naming the first bad event)."""
+    from evidencekit.timeutil import isoformat
     from evidencekit.workflows.custody import verify_custody
 
     case = app.case()
-    status = verify_custody(case, _trust(trust))
+    status = verify_custody(case, _trust(trust), tsa_certs=_trust(tsa_certs))
     lines = []
     if status.ok:
         lines.append(
             f"Custody ledger OK: {status.events} events, {status.checkpoints} checkpoints, "
             f"root {status.root.hex()}"
         )
+        for t in status.timestamps:
+            pinned = "" if t.tsa_pinned else " (TSA not pinned: pass --tsa-cert to require it)"
+            lines.append(
+                f"  events 0–{t.tree_size - 1} existed by {isoformat(t.time)}: RFC 3161 "
+                f"timestamp by {t.tsa} ({t.tsa_fingerprint[:16]}){pinned}"
+            )
     else:
         first = status.first_bad_event
         lines.append(

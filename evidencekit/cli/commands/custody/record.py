@@ -219,3 +219,16 @@ for _name, _kind in TERMINAL_COMMANDS.items():
         return _cmd
 
     custody.command(_name)(_make_terminal(_kind))
+
+
+@custody.command("timestamp")
+@click.option("--tsa", "tsa_url", required=True, help="URL of an RFC 3161 timestamp authority.")
+@pass_app
+def timestamp(app: App, tsa_url: str) -> None:
+    """Have a timestamp authority timestamp the ledger's latest checkpoint; its token is
+    recorded in the ledger (check offline with `custody verify --tsa-cert`)."""
+    from evidencekit.workflows.custody import timestamp_checkpoint
+
+    case = app.case()
+    se = timestamp_checkpoint(case, app.identity(), tsa_url)
+    _appended(app, case, se)
