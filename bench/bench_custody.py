@@ -134,7 +134,7 @@ def main() -> None:
             f"({cpu:.1f} CPU-s = {status.events / cpu:,.0f} events per CPU-second)"
         )
 
-    with open_ledger(case, create=False) as ledger:
+    with open_ledger(case) as ledger:
         size = ledger.size()
         rng = random.Random(1)
         picks = [rng.randrange(size) for _ in range(1000)]

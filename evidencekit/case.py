@@ -271,6 +271,19 @@ class Case:
         return case
 
 
+def find_case_if_any(explicit: Path | None) -> Case | None:
+    """As `find_case`, but None when no case is named and the current folder is not one (for
+    commands that also work without a case, such as `report verify`).
+
+    Raises:
+        CaseError: `explicit` or `EVIDENCEKIT_CASE` names a folder that is not a case.
+    """
+    named = explicit is not None or os.environ.get("EVIDENCEKIT_CASE")
+    if not named and not (Path.cwd() / CASE_FILE).is_file():
+        return None
+    return find_case(explicit)
+
+
 def find_case(explicit: Path | None) -> Case:
     """The case from `--case`, else `EVIDENCEKIT_CASE`, else the current folder.
 

@@ -9,9 +9,11 @@ here, where callers have always imported them from.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from cryptography import x509
 
 from evidencekit.chain import merkle
 from evidencekit.chain.checkpoint import Checkpoint, sign_checkpoint
@@ -24,6 +26,7 @@ from evidencekit.chain.events import (
     SignedEvent,
     replay,
 )
+from evidencekit.chain.precheck import LedgerDoesNotVerify, check_base
 from evidencekit.chain.rules import check_event
 from evidencekit.chain.sqlite_store import BUSY_TIMEOUT_MS, STORE_SCHEMA, SQLiteStore
 from evidencekit.chain.store import CheckpointRow, EventRow, LedgerStore, WriteTxn
@@ -91,15 +94,49 @@ def decode_row(row: EventRow) -> SignedEvent:
 
 
 class Ledger:
-    """A case's ledger over a backend."""
+    """A case's ledger over a backend.
 
-    def __init__(self, store: LedgerStore, origin: str) -> None:
+    `trusted` are the certificates (by fingerprint) whose signatures an append accepts on what
+    it builds on: the latest checkpoint and the events the custody rules read (`precheck`).
+    """
+
+    def __init__(
+        self,
+        store: LedgerStore,
+        origin: str,
+        trusted: Mapping[str, x509.Certificate],
+        name: str | None = None,
+    ) -> None:
         self.store = store
         self.origin = origin
+        self.trusted = dict(trusted)
+        self.name = name or origin
 
     @classmethod
-    def open(cls, path: Path, origin: str, *, create: bool = True) -> Ledger:
-        return cls(SQLiteStore(path, create=create), origin)
+    def open(
+        cls,
+        path: Path,
+        origin: str,
+        *,
+        trusted: Mapping[str, x509.Certificate],
+        writable: bool = True,
+    ) -> Ledger:
+        """The ledger stored at `path`, which must exist (it is never created here).
+
+        Raises:
+            CustodyError: no file at `path`, or it cannot be opened (disk full, permissions).
+            IntegrityError: the file is not a ledger or is damaged.
+        """
+        return cls(SQLiteStore(path, writable=writable), origin, trusted, str(path))
+
+    @classmethod
+    def create(cls, path: Path, origin: str, *, trusted: Mapping[str, x509.Certificate]) -> Ledger:
+        """A new, empty ledger at `path`, which must not exist.
+
+        Raises:
+            CustodyError: something is already at `path`, or it cannot be created.
+        """
+        return cls(SQLiteStore(path, create=True), origin, trusted, str(path))
 
     def close(self) -> None:
         self.store.close()
@@ -114,17 +151,28 @@ class Ledger:
     def append(self, identity: Identity, drafts: Sequence[Draft]) -> AppendResult:
         """Sign and append `drafts` in one transaction, then sign and store a checkpoint.
 
-        Durable when it returns (COMMIT with synchronous=FULL).
+        Durable when it returns (COMMIT with synchronous=FULL). Before anything is signed, the
+        ledger it builds on is checked (`precheck.check_base`, and the events the custody rules
+        read): an append never extends a ledger that was edited, truncated or extended outside.
 
         Raises:
-            CustodyError: an event breaks the custody rules (nothing is appended).
+            CustodyError: an event breaks the custody rules, or the ledger cannot be written
+                (disk full, locked); nothing is appended.
+            IntegrityError: the ledger does not verify; nothing is appended.
         """
         if not drafts:
             raise CustodyError("nothing to append")
         actor = Party(identity.name, identity.fingerprint)
         out: list[SignedEvent] = []
         with self.store.write() as tx:
-            size = tx.size()
+            try:
+                size = check_base(tx, self.origin, self.trusted)
+            except LedgerDoesNotVerify as exc:
+                raise LedgerDoesNotVerify(
+                    f"refusing to append to the custody ledger {self.name!r}, which does not "
+                    f"verify: {exc.message}",
+                    hint=exc.hint,
+                ) from exc
             states: dict[str | None, ItemState] = {}
             for d in drafts:
                 if d.kind not in KINDS:
@@ -184,9 +232,22 @@ class Ledger:
             tx.add_checkpoint(size, root, identity.fingerprint, isoformat(utcnow()), note)
         return AppendResult(tuple(out), size, root, note)
 
-    @staticmethod
-    def _state(tx: WriteTxn, item: str | None) -> ItemState:
+    def _state(self, tx: WriteTxn, item: str | None) -> ItemState:
+        """The item's state from the events the rules read, each checked in full first: its
+        signature by a trusted key, its form, its position, this ledger, its columns."""
+        from evidencekit.chain.verify_events import check_row
+
         rows = tx.item_key_rows(item)
+        for r in rows:
+            problems = check_row(r, self.origin, self.trusted)
+            if problems or merkle.leaf_hash(r.data) != r.leaf_hash:
+                why = problems[0][1] if problems else "its stored leaf hash is wrong"
+                raise LedgerDoesNotVerify(
+                    f"refusing to append to the custody ledger {self.name!r}: its event "
+                    f"{r.seq}, which the custody rules read for "
+                    f"{'the case' if item is None else repr(item)}, does not verify: {why}",
+                    hint="nothing was recorded; run: evidencekit custody verify",
+                )
         return replay(item or "", ((Event.decode(r.data), r.leaf_hash) for r in rows))
 
     # -- reading ------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ together: a crash leaves either all of an append or none of it.
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from evidencekit.chain.store import CheckpointRow, EventRow, WriteTxn
-from evidencekit.errors import CustodyError, IntegrityError
+from evidencekit.errors import CustodyError, EvidenceKitError, IntegrityError
+
+log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 120_000
 STORE_SCHEMA = "evidencekit/custody-ledger-sqlite/1"
@@ -96,6 +100,18 @@ class _SQLiteTxn:
             if r is not None:
                 found[int(r[0])] = _row(r)
         return [found[k] for k in sorted(found)]
+
+    def scan(self) -> Iterator[tuple[int, str | None, str, bytes, bytes]]:
+        for r in self.conn.execute(
+            "SELECT seq, item, kind, data, leaf_hash FROM events ORDER BY seq"
+        ):
+            yield r[0], r[1], r[2], r[3], r[4]
+
+    def latest_checkpoint(self) -> CheckpointRow | None:
+        r = self.conn.execute(
+            f"SELECT {_CHECKPOINT_COLS} FROM checkpoints ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        return None if r is None else _checkpoint_row(r)
 
     def node(self, level: int, index: int) -> bytes:
         cached = self._nodes.get((level, index))
@@ -177,48 +193,139 @@ def _select_node(conn: sqlite3.Connection, level: int, index: int) -> bytes:
     return bytes(row[0])
 
 
+# SQLite's primary result codes (https://sqlite.org/rescode.html) that this module tells apart.
+_SQLITE_ERROR, _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY = 1, 5, 6, 8
+_SQLITE_IOERR, _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN = 10, 11, 13, 14
+_SQLITE_CONSTRAINT, _SQLITE_FORMAT, _SQLITE_NOTADB = 19, 24, 26
+_LOW_SPACE = 256 * 1024
+
+
+def _primary(exc: sqlite3.Error) -> int | None:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return None if code is None else int(code) & 0xFF
+
+
+def _is_space_or_io(exc: sqlite3.Error) -> bool:
+    return _primary(exc) in (_SQLITE_IOERR, _SQLITE_FULL, _SQLITE_CANTOPEN)
+
+
+def _disk_full(path: Path) -> bool:
+    """Whether the file system holding `path` has (almost) no room left: SQLite reports a
+    full disk as SQLITE_FULL when a write fails, but as an I/O error when it cannot size its
+    shared-memory file."""
+    try:
+        st = os.statvfs(path.parent)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < _LOW_SPACE
+
+
+def ledger_error(exc: sqlite3.Error, path: Path, doing: str) -> EvidenceKitError:
+    """Our error for an SQLite failure while `doing` ("open", "read", "append to", …) the
+    ledger at `path`: damage (exit 3) only when SQLite says the file or its tables are not what
+    they must be; a full disk, an I/O error, a lock or a permission is operational (exit 1)."""
+    code = _primary(exc)
+    what = f"cannot {doing} the custody ledger {str(path)!r}"
+    nothing = "; nothing was recorded" if doing == "append to" else ""
+    if code == _SQLITE_FULL or (code in (_SQLITE_IOERR, _SQLITE_CANTOPEN) and _disk_full(path)):
+        return CustodyError(
+            f"{what}: the disk is full ({exc})",
+            hint=f"free space on the disk that holds the case, then run the command again{nothing}",
+        )
+    if code in (_SQLITE_CORRUPT, _SQLITE_FORMAT, _SQLITE_NOTADB, _SQLITE_CONSTRAINT) or (
+        code == _SQLITE_ERROR and "no such" in str(exc)
+    ):
+        return IntegrityError(
+            f"{what}: {exc}",
+            hint="the file is damaged or its tables were altered; run: evidencekit custody verify",
+        )
+    if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        hint = f"another command holds the ledger; try again when it has finished{nothing}"
+    elif code in (_SQLITE_READONLY, _SQLITE_CANTOPEN):
+        hint = f"check that the case folder and the ledger are writable{nothing}"
+    else:
+        hint = f"check the disk that holds the case{nothing}"
+    return CustodyError(f"{what}: {exc}", hint=hint)
+
+
 def _checkpoint_row(r: Any) -> CheckpointRow:
     return CheckpointRow(int(r[0]), int(r[1]), bytes(r[2]), str(r[3]), str(r[4]), str(r[5]))
 
 
 class SQLiteStore:
-    """The embedded backend: one SQLite file in the case folder."""
+    """The embedded backend: one SQLite file in the case folder.
 
-    def __init__(self, path: Path, *, create: bool = True) -> None:
+    Opening never creates the file unless `create` asks for a new one (and then the file must
+    not exist): a ledger that has gone missing is never silently replaced by an empty one.
+    Readers (`writable=False`) open the file read-only; when the disk is so full that SQLite
+    cannot size its shared-memory index (`-shm`), they read with an exclusive lock instead,
+    which needs no index, so a full disk never stops anyone from reading or verifying.
+    """
+
+    def __init__(self, path: Path, *, create: bool = False, writable: bool = True) -> None:
         self.path = path
-        if not create and not path.exists():
-            raise CustodyError(
-                f"no custody ledger at {str(path)!r}",
-                hint="the case has no custody events yet",
-            )
+        self.writable = writable or create
+        if create:
+            if path.exists():
+                raise CustodyError(
+                    f"a custody ledger already exists at {str(path)!r}",
+                    hint="a case's ledger is created once, by `evidencekit case init`",
+                )
+        elif not path.is_file():
+            raise CustodyError(f"no custody ledger at {str(path)!r}")
         try:
-            self.conn = sqlite3.connect(
-                str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
-            )
-            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self.conn.execute("PRAGMA journal_mode = WAL")
-            self.conn.execute("PRAGMA synchronous = FULL")
-            have = self.conn.execute(
+            self.conn = self._connect(exclusive=False, create=create)
+        except sqlite3.Error as exc:
+            if self.writable or not _is_space_or_io(exc):
+                raise self._error(exc, "open") from exc
+            try:
+                self.conn = self._connect(exclusive=True, create=False)
+            except sqlite3.Error as exc2:
+                raise self._error(exc2, "open") from exc2
+
+    def _connect(self, *, exclusive: bool, create: bool) -> sqlite3.Connection:
+        # `mode=rwc` only for a new ledger: anything else must find the file it names.
+        mode = "rwc" if create else ("rw" if self.writable or exclusive else "ro")
+        conn = sqlite3.connect(
+            f"{self.path.absolute().as_uri()}?mode={mode}",
+            uri=True,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,
+        )
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            # No memory-mapped I/O: a page of a mapped file that cannot be allocated on a full
+            # disk kills the process with SIGBUS instead of returning SQLITE_FULL.
+            conn.execute("PRAGMA mmap_size = 0")
+            conn.execute("PRAGMA temp_store = MEMORY")
+            if exclusive:
+                conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+                conn.execute("PRAGMA query_only = ON")
+            if self.writable:
+                conn.execute("PRAGMA synchronous = FULL")
+            if create:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("BEGIN IMMEDIATE")
+                for stmt in _statements():
+                    conn.execute(stmt)
+                conn.execute("INSERT INTO meta (key, value) VALUES ('schema', ?)", (STORE_SCHEMA,))
+                conn.execute("COMMIT")
+            have = conn.execute(
                 "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'events'"
             ).fetchone()[0]
-            if not create and not have:
-                raise IntegrityError(
-                    f"{str(path)!r} is not a custody ledger (no events table)",
-                    hint="the file was replaced or damaged",
-                )
-            if create and not have:
-                self.conn.execute("BEGIN IMMEDIATE")
-                for stmt in _statements():
-                    self.conn.execute(stmt)
-                self.conn.execute(
-                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)", (STORE_SCHEMA,)
-                )
-                self.conn.execute("COMMIT")
-        except sqlite3.DatabaseError as exc:
+        except BaseException:
+            conn.close()
+            raise
+        if not have:
+            conn.close()
             raise IntegrityError(
-                f"cannot open the custody ledger {str(path)!r}: {exc}",
-                hint="the file is damaged or not a ledger",
-            ) from exc
+                f"{str(self.path)!r} is not a custody ledger (no events table)",
+                hint="the file was replaced or damaged; restore it from a backup copy",
+            )
+        return conn
+
+    def _error(self, exc: sqlite3.Error, doing: str) -> EvidenceKitError:
+        return ledger_error(exc, self.path, doing)
 
     @contextmanager
     def write(self) -> Iterator[WriteTxn]:
@@ -226,34 +333,37 @@ class SQLiteStore:
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            raise CustodyError(
-                f"cannot lock the custody ledger {str(self.path)!r} for writing: {exc}"
-            ) from exc
+            raise self._error(exc, "lock for writing") from exc
         try:
             yield _SQLiteTxn(conn)
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            conn.execute("ROLLBACK")
-            raise CustodyError(
-                f"cannot append to the custody ledger {str(self.path)!r}: {exc}",
-                hint="check the disk; nothing was recorded",
-            ) from exc
+            self._rollback()
+            raise self._error(exc, "append to") from exc
         except BaseException:
-            conn.execute("ROLLBACK")
+            self._rollback()
             raise
+
+    def _rollback(self) -> None:
+        # SQLite rolls a transaction back by itself after some errors (SQLITE_FULL during
+        # COMMIT): a second ROLLBACK would fail with "no transaction is active".
+        if not self.conn.in_transaction:
+            return
+        try:
+            self.conn.execute("ROLLBACK")
+        except sqlite3.Error as exc:  # the transaction is abandoned when the connection closes
+            log.warning("rollback of the custody ledger %s failed: %s", self.path, exc)
 
     @contextmanager
     def _reading(self) -> Iterator[None]:
         try:
             yield
-        except sqlite3.DatabaseError as exc:
-            raise IntegrityError(
-                f"cannot read the custody ledger {str(self.path)!r}: {exc}",
-                hint="the file is damaged or its tables were altered",
-            ) from exc
+        except sqlite3.Error as exc:
+            raise self._error(exc, "read") from exc
 
     def size(self) -> int:
-        return _select_size(self.conn)
+        with self._reading():
+            return _select_size(self.conn)
 
     def rows(
         self, start: int = 0, end: int | None = None, item: str | bool | None = False
@@ -289,4 +399,7 @@ class SQLiteStore:
         return None if r is None else _checkpoint_row(r)
 
     def close(self) -> None:
-        self.conn.close()
+        try:
+            self.conn.close()
+        except sqlite3.Error as exc:  # committed data is safe in the WAL; say so, do not fail
+            log.warning("closing the custody ledger %s: %s", self.path, exc)

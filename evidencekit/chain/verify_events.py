@@ -77,6 +77,20 @@ def _check_one(row: _Row, origin: str, trusted: dict[str, x509.Certificate]) -> 
     return seq, leaf, problems, light
 
 
+def check_row(
+    row: EventRow, origin: str, trusted: dict[str, x509.Certificate]
+) -> list[tuple[str, str]]:
+    """The problems of one stored event on its own (signature, form, position, ledger, signer,
+    and that its item and kind columns are its bytes'): what an append checks of the events the
+    custody rules read."""
+    _, _, problems, light = _check_one(
+        (row.seq, row.signer, row.data, row.signature), origin, trusted
+    )
+    if light is not None and (light[3] != row.item or light[2] != row.kind):
+        problems.append(("index-mismatch", "the row's item/kind columns differ from the event"))
+    return problems
+
+
 _FORKED_ROWS: list[_Row] = []
 """Rows a forked worker inherits from its parent (no pickling of 100 MB of events)."""
 

@@ -8,7 +8,7 @@ from cryptography import x509
 
 from evidencekit.case import Case
 from evidencekit.identity import Identity
-from evidencekit.workflows.custody import record_event
+from evidencekit.workflows.custody import start_ledger
 
 
 def init_case(
@@ -38,11 +38,9 @@ def init_case(
         language=language,
         timezone=timezone,
     )
-    record_event(
+    start_ledger(
         case,
         identity,
-        "case_opened",
-        None,
         description=case.info.title,
         details={
             "case_number": case.info.number,

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from cryptography import x509
 
-from evidencekit.case import Case
+from evidencekit.case import CASE_FILE, Case
 from evidencekit.chain.events import (
     Party,
     SignedEvent,
@@ -28,7 +28,7 @@ from evidencekit.chain.verify import LedgerStatus
 from evidencekit.errors import CustodyError, IntegrityError
 from evidencekit.identity import Identity
 from evidencekit.ids import check_item_id
-from evidencekit.timeutil import compact
+from evidencekit.timeutil import compact, isoformat
 
 
 def ledger_origin(case: Case) -> str:
@@ -40,14 +40,83 @@ def ledger_origin(case: Case) -> str:
     return f"evidencekit.case/{number}/{compact(case.info.created)}"
 
 
-def open_ledger(case: Case, *, create: bool = True) -> Ledger:
-    """The case's ledger (created empty when missing and `create`).
+def ledger_witnesses(case: Case) -> list[str]:
+    """What shows that `case` has had custody events, for the message that refuses to go on
+    without its ledger: `case init` writes `case.toml` and the first event together, so a case
+    folder alone means a ledger existed; items and reports say more.
+
+    The examiner's home remembering the newest checkpoint it has seen of this case (DESIGN,
+    "Examiner identity") is the witness that does not live in the case folder; it belongs here.
+    """
+    found = [f"{CASE_FILE} of case {case.info.number!r} (created {isoformat(case.info.created)})"]
+    items = case.items()
+    if items:
+        found.append(
+            f"{len(items)} item(s) under evidence/ ({', '.join(items[:5])}"
+            + (", …)" if len(items) > 5 else ")")
+        )
+    reports = sorted(case.reports_dir.glob("*.pdf")) if case.reports_dir.is_dir() else []
+    if reports:
+        found.append(f"{len(reports)} report(s) under reports/")
+    return found
+
+
+def _missing_ledger(case: Case, what: str) -> IntegrityError:
+    witnesses = ledger_witnesses(case)
+    return IntegrityError(
+        f"the custody ledger {str(case.ledger_path)!r} {what}, but the case has had events "
+        f"({'; '.join(witnesses)}); a case's ledger is created only by `case init` and is never "
+        "started again",
+        hint="restore custody.sqlite from a backup copy"
+        + (
+            "; if `case init` itself was interrupted (the folder holds nothing else), delete "
+            "the folder and run `evidencekit case init` again"
+            if len(witnesses) == 1
+            else ""
+        ),
+    )
+
+
+def open_ledger(case: Case, *, writable: bool = False) -> Ledger:
+    """The case's ledger, which must exist and hold at least its `case_opened` event.
+
+    Nothing here creates a ledger: only `start_ledger` (from `case init`) does.
 
     Raises:
-        CustodyError: `create` is false and the case has no ledger.
-        IntegrityError: the ledger file is damaged.
+        IntegrityError: the ledger is missing, empty, damaged or not a ledger (a case that
+            exists has had events, so its ledger must be there).
+        CustodyError: it cannot be opened (disk full, permissions, locked).
     """
-    return Ledger.open(case.ledger_path, ledger_origin(case), create=create)
+    path = case.ledger_path
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise _missing_ledger(case, "is missing") from None
+    except OSError as exc:
+        raise CustodyError(f"cannot open the custody ledger {str(path)!r}: {exc.strerror}") from exc
+    if st.st_size == 0:
+        raise _missing_ledger(case, "is empty (0 bytes)")
+    ledger = Ledger.open(path, ledger_origin(case), trusted=trusted_with(case), writable=writable)
+    try:
+        if ledger.size() == 0:
+            raise _missing_ledger(case, "holds no events")
+    except BaseException:
+        ledger.close()
+        raise
+    return ledger
+
+
+def start_ledger(case: Case, identity: Identity, **fields: Unpack[EventText]) -> AppendResult:
+    """Create the case's ledger with its first event, `case_opened` (what `case init` does; the
+    only place a ledger is created).
+
+    Raises:
+        CustodyError: a ledger already exists, or cannot be created.
+    """
+    _check_signer(case, identity)
+    draft = make_draft(case, "case_opened", None, **fields)
+    with Ledger.create(case.ledger_path, ledger_origin(case), trusted=trusted_with(case)) as ledger:
+        return ledger.append(identity, [draft])
 
 
 def resolve_party(case: Case, name_or_fp: str) -> Party:
@@ -142,18 +211,32 @@ def record_event(
         UsageError: invalid item id.
         TypeError: an unknown keyword.
     """
+    return record(case, identity, kind, item_id, **fields).events[0]
+
+
+def record(
+    case: Case, identity: Identity, kind: str, item_id: str | None, **fields: Unpack[EventText]
+) -> AppendResult:
+    """`record_event`, returning what the append committed (the event and the checkpoint
+    signed with it), so a caller can show both without opening the ledger again.
+
+    Raises:
+        as `record_event`; IntegrityError: the ledger is missing or does not verify.
+    """
     draft = make_draft(case, kind, item_id, **fields)
-    return record_drafts(case, identity, [draft]).events[0]
+    return record_drafts(case, identity, [draft])
 
 
 def record_drafts(case: Case, identity: Identity, drafts: Sequence[Draft]) -> AppendResult:
     """Append several events in one transaction with one checkpoint (batch imports, bench).
 
     Raises:
-        CustodyError: one of them breaks the rules (then none is appended).
+        CustodyError: one of them breaks the rules, or the ledger cannot be written (then none
+            is appended).
+        IntegrityError: the ledger is missing, empty or does not verify (nothing is appended).
     """
     _check_signer(case, identity)
-    with open_ledger(case) as ledger:
+    with open_ledger(case, writable=True) as ledger:
         return ledger.append(identity, drafts)
 
 
@@ -162,18 +245,22 @@ def record_drafts(case: Case, identity: Identity, drafts: Sequence[Draft]) -> Ap
 
 def list_events(case: Case, item_id: str | None = None) -> list[dict[str, Any]]:
     """Every event (or one item's) as dicts: all fields, actor {name, fingerprint}, UTC time
-    (RFC 3339 "Z"), `seq`, `signature`, `leaf_hash`. Empty when the case has no ledger."""
-    if not case.ledger_path.exists():
-        return []
-    with open_ledger(case, create=False) as ledger:
+    (RFC 3339 "Z"), `seq`, `signature`, `leaf_hash`.
+
+    Raises:
+        IntegrityError: the ledger is missing or damaged.
+    """
+    with open_ledger(case) as ledger:
         return [e.to_dict() for e in ledger.events(False if item_id is None else item_id)]
 
 
 def latest_checkpoint(case: Case) -> str | None:
-    """The latest signed checkpoint (C2SP signed note text), or None without a ledger."""
-    if not case.ledger_path.exists():
-        return None
-    with open_ledger(case, create=False) as ledger:
+    """The latest signed checkpoint (C2SP signed note text), or None when there is none.
+
+    Raises:
+        IntegrityError: the ledger is missing or damaged.
+    """
+    with open_ledger(case) as ledger:
         cp = ledger.latest_checkpoint()
         return None if cp is None else cp.note
 
@@ -200,11 +287,11 @@ def verify_custody(
     given). Never raises for a mismatch.
 
     Raises:
-        CustodyError: the case has no ledger.
+        IntegrityError: the case's ledger is missing, empty or not a ledger.
     """
     from evidencekit.chain.verify import verify_ledger
 
-    with open_ledger(case, create=False) as ledger:
+    with open_ledger(case) as ledger:
         return verify_ledger(
             ledger.store,
             ledger.origin,
@@ -278,7 +365,7 @@ def prove_item(
     from evidencekit.chain.proof import inclusion_document
 
     trusted = trusted_with(case, extra_trust)
-    with open_ledger(case, create=False) as ledger:
+    with open_ledger(case) as ledger:
         text = _checkpoint_for(ledger, checkpoint_text)
         vc = verify_checkpoint(text, trusted)
         if vc.checkpoint.origin != ledger.origin:
@@ -310,7 +397,7 @@ def consistency_from(
 
     trusted = trusted_with(case, extra_trust)
     old = verify_checkpoint(old_checkpoint, trusted)
-    with open_ledger(case, create=False) as ledger:
+    with open_ledger(case) as ledger:
         if old.checkpoint.origin != ledger.origin:
             raise IntegrityError(
                 f"the old checkpoint is for ledger {old.checkpoint.origin!r}, "
@@ -335,7 +422,7 @@ def export_jsonl_bytes(case: Case) -> bytes:
     """The whole ledger as JSON Lines (events, then the latest checkpoint)."""
     from evidencekit.chain.export import export_jsonl
 
-    with open_ledger(case, create=False) as ledger:
+    with open_ledger(case) as ledger:
         return export_jsonl(ledger.events(), ledger.latest_checkpoint())
 
 
@@ -343,7 +430,7 @@ def export_case_bytes(case: Case) -> bytes:
     """The whole ledger as CASE 1.5.0 / UCO JSON-LD."""
     from evidencekit.chain.export import export_case_uco
 
-    with open_ledger(case, create=False) as ledger:
+    with open_ledger(case) as ledger:
         return export_case_uco(
             ledger.events(),
             origin=ledger.origin,

@@ -199,7 +199,9 @@ def test_rebuilt_with_another_key(
     events = list_events(case)
     forger = IdentityStore(ek_home).create("Kẻ giả mạo", PASSPHRASE.encode())
     fresh = tmp_path / "rebuilt.sqlite"
-    with Ledger.open(fresh, ledger_origin(case)) as ledger:
+    with Ledger.create(
+        fresh, ledger_origin(case), trusted={forger.fingerprint: forger.certificate}
+    ) as ledger:
         for ev in events:
             ledger.append(
                 forger,
@@ -309,11 +311,15 @@ def test_rule_the_ledger_enforces_is_enforced_by_verify_too(
     item = next(ev["item"] for ev in list_events(case) if ev["item"])
     with (
         pytest.raises(CustodyError, match="about the case, not an item"),
-        Ledger.open(ledger_case / "custody.sqlite", ledger_origin(case)) as ledger,
+        Ledger.open(
+            ledger_case / "custody.sqlite", ledger_origin(case), trusted=case.trusted()
+        ) as ledger,
     ):
         ledger.append(identity, [Draft(kind="case_opened", item_id=item)])
     monkeypatch.setattr(ledger_module, "check_event", lambda *a, **k: None)
-    with Ledger.open(ledger_case / "custody.sqlite", ledger_origin(case)) as ledger:
+    with Ledger.open(
+        ledger_case / "custody.sqlite", ledger_origin(case), trusted=case.trusted()
+    ) as ledger:
         ledger.append(identity, [Draft(kind="case_opened", item_id=item)])
     code, doc = _verify(invoke, ledger_case)
     assert code == 3

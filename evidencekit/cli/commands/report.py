@@ -28,6 +28,11 @@ def report() -> None:
 )
 @click.option("--tsa", metavar="URL", help="RFC 3161 timestamp authority (PAdES B-T).")
 @click.option("--no-sign", is_flag=True, help="Write an unsigned preview (no custody event).")
+@click.option(
+    "--rehash",
+    is_flag=True,
+    help="Also re-hash every sealed file first (default: signatures, signers and sizes).",
+)
 @pass_app
 def build(
     app: App,
@@ -36,8 +41,10 @@ def build(
     out: Path | None,
     tsa: str | None,
     no_sign: bool,
+    rehash: bool,
 ) -> None:
-    """Render the case's report, sign it, and record it in the custody ledger."""
+    """Verify the ledger and the seals, render the case's report, sign it, record it in the
+    custody ledger, then publish it under its name (exit 3 when anything does not verify)."""
     from evidencekit.workflows.report import build_report
 
     case = app.case()
@@ -51,6 +58,7 @@ def build(
         out=out,
         tsa_url=tsa,
         sign=not no_sign,
+        rehash=rehash,
     )
     kind = (
         "unsigned preview"
@@ -83,12 +91,11 @@ def build(
 def verify(app: App, pdf: Path, case_dir: Path | None, trust: tuple[Path, ...]) -> None:
     """Check a report: signature valid over the whole file, signer known, and (with a case)
     attached seals and checkpoint consistent with the case. Exit 3 on any problem."""
-    from evidencekit.case import Case
+    from evidencekit.case import find_case_if_any
     from evidencekit.identity import load_cert_file
     from evidencekit.workflows.report import verify_report
 
-    chosen = case_dir or app.case_dir
-    case = Case.open(chosen) if chosen is not None else None
+    case = find_case_if_any(case_dir or app.case_dir)
     certs = [load_cert_file(p) for p in trust]
     result = verify_report(pdf, case=case, trust=certs)
     sig = result.signature

@@ -3,8 +3,10 @@
 Read each item's seal (and a logical collection's manifest) as JSON documents, take the custody
 events, the latest signed checkpoint and the exports from the ledger, render, embed the
 machine-readable record (seals, custody JSON Lines, CASE/UCO JSON-LD, checkpoint, report.json),
-sign (PAdES B-B; B-T with a TSA), write atomically, and record a `report_issued` custody event
-carrying the PDF's sha256.
+sign (PAdES B-B; B-T with a TSA), and record a `report_issued` custody event carrying the PDF's
+sha256. Before anything is rendered, the whole ledger and every seal the report shows are
+verified (`check_case`); the PDF is written under a temporary name and renamed to its own only
+after its event is committed.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +24,8 @@ from typing import Any
 
 from evidencekit import __version__
 from evidencekit.case import Case
-from evidencekit.errors import ReportError, UsageError
-from evidencekit.fsutil import atomic_write
+from evidencekit.errors import IntegrityError, ReportError, UsageError
+from evidencekit.fsutil import fsync_dir
 from evidencekit.identity import Identity
 from evidencekit.report.i18n import LANGUAGES, label
 from evidencekit.report.model import (
@@ -191,6 +195,88 @@ def build_model(
     )
 
 
+def _write_partial(path: Path, data: bytes) -> Path:
+    """`data` written durably beside `path` under a name of its own (`NAME.partial-XXXX`)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f"{path.name}.partial-", dir=path.parent)
+    except OSError as exc:
+        raise ReportError(f"cannot write the report {str(path)!r}: {exc.strerror}") from exc
+    partial = Path(tmp)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(partial, 0o644)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise ReportError(
+            f"cannot write the report {str(path)!r}: {exc.strerror}",
+            hint="free space on that disk and build it again; nothing was recorded",
+        ) from exc
+    return partial
+
+
+def _publish(partial: Path, path: Path, recorded: bool) -> None:
+    """Rename the finished report to its name (after its custody event is committed)."""
+    try:
+        os.replace(partial, path)
+        fsync_dir(path.parent)
+    except OSError as exc:
+        raise ReportError(
+            f"the report was {'recorded in the ledger but ' if recorded else ''}could not be "
+            f"renamed from {str(partial)!r} to {str(path)!r}: {exc.strerror}",
+            hint=f"rename it by hand: mv {str(partial)!r} {str(path)!r}",
+        ) from exc
+
+
+def check_case(case: Case, items: Sequence[str] | None, *, rehash: bool = False) -> None:
+    """What a report may be built on: the whole custody ledger verifies, and so does the seal
+    of every item it reports on (signature, signer, every sealed file present at its size;
+    with `rehash`, its digests too). A broken ledger or seal is never rendered as if it held.
+
+    Raises:
+        IntegrityError: the ledger or a seal does not verify (every problem of a seal is
+            named, the first few of the ledger's).
+        UsageError: an unknown item.
+    """
+    from evidencekit.workflows.custody import verify_custody
+    from evidencekit.workflows.verify import verify_items
+
+    status = verify_custody(case)
+    if not status.ok:
+        shown = "; ".join(str(p) for p in status.problems[:3])
+        more = len(status.problems) - 3
+        raise IntegrityError(
+            f"the custody ledger {str(case.ledger_path)!r} does not verify: {shown}"
+            + (f"; … and {more} more" if more > 0 else "")
+            + "; no report was built",
+            hint="run: evidencekit custody verify",
+        )
+    known = case.items()
+    for item in items or ():
+        if item not in known:
+            raise UsageError(
+                f"item {item!r} is not in case {case.info.number!r}",
+                hint=f"items: {', '.join(known) or '(none)'}",
+            )
+    sealed = [i for i in (items or known) if (case.item_dir(i) / f"{i}{SEAL_SUFFIX}").is_file()]
+    problems = [
+        f"item {st.item_id or st.seal_path}: {p.text()}"
+        for st in verify_items(case, sealed, rehash=rehash)
+        for p in st.problems
+    ]
+    if problems:
+        raise IntegrityError(
+            f"{len(problems)} problem(s) with the seals the report would show: "
+            + "; ".join(problems[:5])
+            + ("; …" if len(problems) > 5 else "")
+            + "; no report was built",
+            hint="run: evidencekit verify ITEM for every problem",
+        )
+
+
 def build_report(
     case: Case,
     identity: Identity | None,
@@ -201,6 +287,7 @@ def build_report(
     tsa_url: str | None = None,
     sign: bool = True,
     record: bool = True,
+    rehash: bool = False,
     now: dt.datetime | None = None,
 ) -> ReportResult:
     """Build, sign and write the report; record `report_issued` in the ledger.
@@ -211,11 +298,13 @@ def build_report(
         tsa_url: an RFC 3161 timestamp authority, for PAdES B-T.
         sign: False writes an unsigned preview (no custody event).
         record: False skips the custody event (benchmarks).
+        rehash: also re-hash every sealed file before building (`check_case`).
 
     Raises:
         UsageError: bad item, language, or options.
+        IntegrityError: the ledger or a seal the report would show does not verify.
         ReportError: rendering, signing or writing failed.
-        CustodyError: the ledger refused the event.
+        CustodyError: the ledger refused the event, or cannot be written (disk full).
     """
     if sign and identity is None:
         raise UsageError("signing a report needs an examiner identity")
@@ -229,6 +318,7 @@ def build_report(
             hint="a pinned examiner adds you: evidencekit case add-examiner CERT.pem",
         )
     now = now or utcnow()
+    check_case(case, items, rehash=rehash)
     model = build_model(case, identity, items=items, lang=lang, now=now, signed=sign)
     pdf = render_pdf(model)
     final = finish_pdf(
@@ -243,24 +333,26 @@ def build_report(
     path = out if out is not None else default_report_path(case, model.lang, now)
     if path.exists() and path.is_dir():
         raise UsageError(f"--out {str(path)!r} is a folder", hint="give a file name")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, final)
-    except OSError as exc:
-        raise ReportError(f"cannot write the report {str(path)!r}: {exc.strerror}") from exc
     digest = hashlib.sha256(final).hexdigest()
-    recorded = False
-    if sign and record and identity is not None:
-        _record_report_issued(
-            case,
-            identity,
-            report_id=model.report_id,
-            sha256=digest,
-            path=path,
-            items=[i.item_id for i in model.items],
-            lang=model.lang,
-        )
-        recorded = True
+    recorded = sign and record and identity is not None
+    # Written under a temporary name, recorded, then published: a crash or a full disk leaves
+    # no signed report the ledger does not know (at worst a `.partial` file beside it).
+    partial = _write_partial(path, final)
+    try:
+        if recorded and identity is not None:
+            _record_report_issued(
+                case,
+                identity,
+                report_id=model.report_id,
+                sha256=digest,
+                path=path,
+                items=[i.item_id for i in model.items],
+                lang=model.lang,
+            )
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    _publish(partial, path, recorded)
     return ReportResult(
         path=path,
         sha256=digest,

@@ -118,14 +118,12 @@ def _check_checkpoint(case: Case, text: str) -> list[str]:
         return [f"!embedded checkpoint: {exc}"]
     if old.origin != custody.ledger_origin(case):
         return [f"!embedded checkpoint is for ledger {old.origin!r}, not this case's"]
-    if not case.ledger_path.exists():
-        return ["!the case has no custody ledger to check the embedded checkpoint against"]
     try:
         latest = custody.latest_checkpoint(case)
         if latest is None:
             return ["!the case's ledger has no checkpoint"]
         new = verify_checkpoint(latest, trusted).checkpoint
-        with custody.open_ledger(case, create=False) as ledger:
+        with custody.open_ledger(case) as ledger:
             size = ledger.size()
             if size != new.size:
                 return [

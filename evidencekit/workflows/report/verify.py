@@ -17,7 +17,7 @@ from typing import Any
 from cryptography import x509
 
 from evidencekit.case import Case
-from evidencekit.errors import ReportError, UsageError
+from evidencekit.errors import EvidenceKitError, ReportError, UsageError
 from evidencekit.identity import fingerprint
 from evidencekit.report.sign import SignatureCheck, check_signature, read_attachments
 from evidencekit.workflows.report.embedded import CHECKPOINT_TXT, REPORT_JSON, SEAL_SUFFIX
@@ -162,8 +162,18 @@ def _check_against_case(
         return
     for line in _check_checkpoint(case, text):
         (problems if line.startswith("!") else notes).append(line.lstrip("!"))
-    found = _find_report_event(case, digest)
+    try:
+        found = _find_report_event(case, digest)
+    except EvidenceKitError as exc:
+        problems.append(f"cannot look the report up in the case's ledger: {exc}")
+        return
     if found is not None:
         notes.append(f"the ledger records this PDF as issued (event {found})")
     else:
-        notes.append("the ledger holds no report_issued event with this PDF's sha256")
+        # `report build` publishes a PDF only after its event is committed: a signed report
+        # the ledger does not know was never issued (killed, or the ledger full) or its event
+        # was removed.
+        problems.append(
+            f"the case's ledger holds no report_issued event with this PDF's sha256 "
+            f"({digest[:16]}…): the report was never recorded as issued"
+        )

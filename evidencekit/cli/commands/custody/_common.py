@@ -46,15 +46,17 @@ def _event_line(ev: dict[str, Any], zone: str) -> str:
     return line + "".join(f"\n         {x}" for x in extras)
 
 
-def _appended(app: App, case: Any, se: Any) -> None:
-    from evidencekit.workflows.custody import latest_checkpoint
-
-    ev = se.to_dict()
-    cp = latest_checkpoint(case)
+def _appended(app: App, case: Any, result: Any) -> None:
+    """Print what an append committed: from its result, never by reading the ledger again (on
+    a full disk that read can fail after the commit, and a committed event must be reported)."""
+    ev = result.events[0].to_dict()
     app.emit(
         "evidencekit/custody-event/1",
-        {"event": ev, "checkpoint": cp},
-        [f"Recorded {_event_line(ev, case.info.timezone)}", f"Checkpoint: tree size {se.seq + 1}"],
+        {"event": ev, "checkpoint": result.checkpoint},
+        [
+            f"Recorded {_event_line(ev, case.info.timezone)}",
+            f"Checkpoint: tree size {result.tree_size}",
+        ],
     )
 
 

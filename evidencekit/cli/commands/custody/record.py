@@ -43,7 +43,7 @@ def register(
     """Register a seized physical ITEM before imaging (its first custody event)."""
     from evidencekit.hash.multihash import hash_file
     from evidencekit.ids import check_item_id
-    from evidencekit.workflows.custody import record_event
+    from evidencekit.workflows.custody import record
 
     case = app.case()
     identity = app.identity()
@@ -67,7 +67,7 @@ def register(
                     "sha256": res.digests["sha256"],
                 }
             )
-    se = record_event(
+    se = record(
         case,
         identity,
         "registered",
@@ -99,10 +99,10 @@ def transfer(
     override_reason: str | None,
 ) -> None:
     """Hand ITEM over to someone (only its current custodian may)."""
-    from evidencekit.workflows.custody import record_event
+    from evidencekit.workflows.custody import record
 
     case = app.case()
-    se = record_event(
+    se = record(
         case,
         app.identity(),
         "transferred",
@@ -126,7 +126,7 @@ def receive(
     app: App, item: str, location: str | None, condition: str | None, override_reason: str | None
 ) -> None:
     """Acknowledge receipt of ITEM, signed with YOUR identity (you must be pinned in the case)."""
-    from evidencekit.workflows.custody import list_events, record_event
+    from evidencekit.workflows.custody import list_events, record
 
     case = app.case()
     sender = None
@@ -134,7 +134,7 @@ def receive(
         if ev["kind"] == "transferred":
             sender = ev["actor"]["fingerprint"]
             break
-    se = record_event(
+    se = record(
         case,
         app.identity(),
         "received",
@@ -153,10 +153,10 @@ def receive(
 @pass_app
 def note(app: App, item: str, text: str) -> None:
     """Add a note to ITEM's history (use "-" as ITEM for a note about the whole case)."""
-    from evidencekit.workflows.custody import record_event
+    from evidencekit.workflows.custody import record
 
     case = app.case()
-    se = record_event(case, app.identity(), "note", None if item == "-" else item, note=text)
+    se = record(case, app.identity(), "note", None if item == "-" else item, note=text)
     _appended(app, case, se)
 
 
@@ -168,10 +168,10 @@ for _name, _kind in (("access", "accessed"), ("analyse", "analysed")):
         @click.option("--location", help="Where.")
         @pass_app
         def _cmd(app: App, item: str, purpose: str, location: str | None) -> None:
-            from evidencekit.workflows.custody import record_event
+            from evidencekit.workflows.custody import record
 
             case = app.case()
-            se = record_event(case, app.identity(), kind, item, purpose=purpose, location=location)
+            se = record(case, app.identity(), kind, item, purpose=purpose, location=location)
             _appended(app, case, se)
 
         _cmd.__doc__ = f"Record that ITEM was {kind} (and why)."
@@ -200,10 +200,10 @@ for _name, _kind in TERMINAL_COMMANDS.items():
             location: str | None,
             override_reason: str | None,
         ) -> None:
-            from evidencekit.workflows.custody import record_event
+            from evidencekit.workflows.custody import record
 
             case = app.case()
-            se = record_event(
+            se = record(
                 case,
                 app.identity(),
                 kind,
