@@ -301,7 +301,7 @@ def verify_custody(
         )
 
 
-def timestamp_checkpoint(case: Case, identity: Identity, tsa_url: str) -> SignedEvent:
+def timestamp_checkpoint(case: Case, identity: Identity, tsa_url: str) -> AppendResult:
     """Have the TSA at `tsa_url` timestamp the ledger's latest checkpoint, and record its token
     in the ledger (a `checkpoint_timestamped` event: append-only like every event).
 
@@ -320,7 +320,7 @@ def timestamp_checkpoint(case: Case, identity: Identity, tsa_url: str) -> Signed
         raise CustodyError("the ledger has no checkpoint to timestamp")
     token = request_token(tsa_url, note.encode("utf-8"))
     info = verify_token(token, note.encode("utf-8"))
-    return record_event(
+    return record(
         case,
         identity,
         "checkpoint_timestamped",

@@ -37,7 +37,8 @@ def _forge(case: Case, who: Identity, draft: Draft, monkeypatch: pytest.MonkeyPa
     """Append `draft` signed by `who` with the ledger's rule check switched off."""
     with monkeypatch.context() as m:
         m.setattr(ledger_module, "check_event", lambda *a, **k: None)
-        with Ledger.open(case.path / "custody.sqlite", ledger_origin(case)) as ledger:
+        path, origin = case.path / "custody.sqlite", ledger_origin(case)
+        with Ledger.open(path, origin, trusted=case.trusted()) as ledger:
             ledger.append(who, [draft])
 
 

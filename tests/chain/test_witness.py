@@ -25,7 +25,7 @@ def _events(case: Case, identity: Identity, n: int) -> None:
 
 
 def _check(case: Case, memory: CheckpointMemory) -> None:
-    with Ledger.open(case.ledger_path, ledger_origin(case)) as ledger:
+    with Ledger.open(case.ledger_path, ledger_origin(case), trusted=case.trusted()) as ledger:
         remembered = memory.recall(ledger.origin)
         assert remembered is not None
         check_extends(remembered, ledger.size(), ledger.node)
