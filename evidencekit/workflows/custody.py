@@ -7,6 +7,7 @@ and closes it; appends are durable before they return.
 
 from __future__ import annotations
 
+import dataclasses
 import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict, Unpack
@@ -25,6 +26,8 @@ from evidencekit.chain.events import (
 from evidencekit.chain.ledger import AppendResult, Draft, Ledger
 from evidencekit.chain.proof import ConsistencyResult
 from evidencekit.chain.verify import LedgerStatus
+from evidencekit.chain.verify_status import Problem, in_order
+from evidencekit.chain.witness import CheckpointMemory, Remembered, check_extends, home_memory
 from evidencekit.errors import CustodyError, IntegrityError
 from evidencekit.identity import Identity
 from evidencekit.ids import check_item_id
@@ -77,14 +80,16 @@ def _missing_ledger(case: Case, what: str) -> IntegrityError:
     )
 
 
-def open_ledger(case: Case, *, writable: bool = False) -> Ledger:
-    """The case's ledger, which must exist and hold at least its `case_opened` event.
+def open_ledger(case: Case, *, writable: bool = False, remembered: bool = True) -> Ledger:
+    """The case's ledger, which must exist and hold at least its `case_opened` event, and —
+    unless `remembered` is false — still hold the newest checkpoint this examiner's home has
+    seen of it (`chain.witness`: a truncated or rebuilt ledger is caught by the next command).
 
     Nothing here creates a ledger: only `start_ledger` (from `case init`) does.
 
     Raises:
         IntegrityError: the ledger is missing, empty, damaged or not a ledger (a case that
-            exists has had events, so its ledger must be there).
+            exists has had events, so its ledger must be there), or it was rolled back.
         CustodyError: it cannot be opened (disk full, permissions, locked).
     """
     path = case.ledger_path
@@ -98,12 +103,34 @@ def open_ledger(case: Case, *, writable: bool = False) -> Ledger:
         raise _missing_ledger(case, "is empty (0 bytes)")
     ledger = Ledger.open(path, ledger_origin(case), trusted=trusted_with(case), writable=writable)
     try:
-        if ledger.size() == 0:
+        # recalled before the size is read: another process may append and remember a newer
+        # checkpoint meanwhile, and the ledger only grows
+        seen = _recall(ledger) if remembered else None
+        size = ledger.size()
+        if size == 0:
             raise _missing_ledger(case, "holds no events")
+        if seen is not None:
+            check_extends(seen, size, ledger.node)
     except BaseException:
         ledger.close()
         raise
     return ledger
+
+
+def _recall(ledger: Ledger) -> Remembered | None:
+    """The newest checkpoint this examiner's home has seen of `ledger`, if any."""
+    return home_memory().recall(ledger.origin)
+
+
+def _remember(note: str | None, identity: Identity | None = None) -> None:
+    """Keep `note` (a checkpoint just written or verified) in the home of `identity` (the
+    signer), else in `EVIDENCEKIT_HOME` — only a home that exists: a reader without one (or the
+    demo, which keeps its own) is not given a folder it did not ask for."""
+    from evidencekit.identity import home_dir
+
+    home = identity.info.path.parent.parent if identity is not None else home_dir()
+    if note is not None and home.is_dir():
+        CheckpointMemory(home).remember(note)
 
 
 def start_ledger(case: Case, identity: Identity, **fields: Unpack[EventText]) -> AppendResult:
@@ -116,7 +143,9 @@ def start_ledger(case: Case, identity: Identity, **fields: Unpack[EventText]) ->
     _check_signer(case, identity)
     draft = make_draft(case, "case_opened", None, **fields)
     with Ledger.create(case.ledger_path, ledger_origin(case), trusted=trusted_with(case)) as ledger:
-        return ledger.append(identity, [draft])
+        result = ledger.append(identity, [draft])
+    _remember(result.checkpoint, identity)
+    return result
 
 
 def resolve_party(case: Case, name_or_fp: str) -> Party:
@@ -237,7 +266,9 @@ def record_drafts(case: Case, identity: Identity, drafts: Sequence[Draft]) -> Ap
     """
     _check_signer(case, identity)
     with open_ledger(case, writable=True) as ledger:
-        return ledger.append(identity, drafts)
+        result = ledger.append(identity, drafts)
+    _remember(result.checkpoint, identity)
+    return result
 
 
 # -- reading (reports, CLI) ---------------------------------------------------------------------
@@ -291,14 +322,25 @@ def verify_custody(
     """
     from evidencekit.chain.verify import verify_ledger
 
-    with open_ledger(case) as ledger:
-        return verify_ledger(
+    with open_ledger(case, remembered=False) as ledger:
+        seen = _recall(ledger)
+        status = verify_ledger(
             ledger.store,
             ledger.origin,
             trusted_with(case, extra_trust),
             workers=workers,
             tsa_certs=tsa_certs,
         )
+        try:
+            if seen is not None:
+                check_extends(seen, status.events, ledger.node)
+        except IntegrityError as exc:
+            # a rollback is listed with everything else the full check found
+            problems = in_order((*status.problems, Problem("rolled-back", exc.message)))
+            return dataclasses.replace(status, problems=problems)
+    if status.ok:
+        _remember(status.latest_checkpoint)
+    return status
 
 
 def timestamp_checkpoint(case: Case, identity: Identity, tsa_url: str) -> AppendResult:

@@ -8,6 +8,7 @@ back with SQLite itself, not through evidencekit.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -208,12 +209,19 @@ def test_untampered_ledger_accepts_appends(ledger_case: Path, invoke: Any) -> No
 @pytest.mark.parametrize("tamper", sorted(TAMPERS))
 @pytest.mark.parametrize("item", ["-", "HDD01", "USB02"])
 def test_no_append_on_a_tampered_ledger(
-    ledger_case: Path, invoke: Any, tamper: str, item: str
+    ledger_case: Path, invoke: Any, ek_home: Path, tamper: str, item: str
 ) -> None:
     with raw_db(ledger_case) as db:
         TAMPERS[tamper](db)
     before = _rows(ledger_case)
     assert invoke("--case", str(ledger_case), "custody", "verify").exit_code == 3
+    # this examiner saw the ledger before: its home's checkpoint (chain.witness) or the
+    # append's own check refuses
+    res = invoke("--case", str(ledger_case), "custody", "note", item, "sau khi sửa")
+    assert res.exit_code == 3, res.output
+    assert _rows(ledger_case) == before
+    # an examiner who never saw it (no remembered checkpoint): the append's check alone
+    shutil.rmtree(ek_home / "checkpoints", ignore_errors=True)
     res = invoke("--case", str(ledger_case), "custody", "note", item, "sau khi sửa")
     assert res.exit_code == 3, res.output
     assert "refusing to append" in res.stderr or "does not verify" in res.stderr, res.stderr

@@ -168,7 +168,7 @@ def test_truncated_after_last_checkpoint(ledger_case: Path, invoke: Any) -> None
 
 
 def test_truncated_with_its_checkpoints_caught_by_old_checkpoint(
-    ledger_case: Path, invoke: Any, tmp_path: Path
+    ledger_case: Path, invoke: Any, tmp_path: Path, ek_home: Path
 ) -> None:
     old = invoke("--case", str(ledger_case), "custody", "checkpoint")
     assert old.exit_code == 0
@@ -181,7 +181,13 @@ def test_truncated_with_its_checkpoints_caught_by_old_checkpoint(
         db.execute("DELETE FROM checkpoints WHERE tree_size > 7")
         for level in range(5):
             db.execute("DELETE FROM nodes WHERE level = ? AND (idx + 1) << ? > 7", (level, level))
-    # internally consistent again ...
+    # the examiner who saw the longer ledger: their home's checkpoint names the rollback
+    code, doc = _verify(invoke, ledger_case)
+    assert code == 3
+    assert [p["kind"] for p in doc["problems"]] == ["rolled-back"], doc["problems"]
+    assert "2 event(s) were removed" in doc["problems"][0]["message"]
+    # a reader who never saw it finds the ledger internally consistent again ...
+    shutil.rmtree(ek_home / "checkpoints")
     code, doc = _verify(invoke, ledger_case)
     assert code == 0, doc["problems"]
     # ... but not with the checkpoint printed in the earlier report

@@ -3,9 +3,12 @@ scenarios 5 and 6), with the ledger edited as an insider would (SQLite, triggers
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,7 +82,7 @@ def test_a_truncated_ledger_is_caught(
 
 
 def test_a_ledger_rebuilt_to_the_same_length_is_caught(
-    case_dir: Path, identity: Identity, tmp_path: Path
+    case_dir: Path, identity: Identity, tmp_path: Path, ek_home: Path
 ) -> None:
     case = Case.open(case_dir)
     memory = CheckpointMemory(tmp_path / "home")
@@ -88,7 +91,9 @@ def test_a_ledger_rebuilt_to_the_same_length_is_caught(
     assert cp is not None
     memory.remember(cp)
     # the insider drops the last two events and records two of their own in their place
+    # (from a home that never saw the longer ledger)
     _truncate(case_dir, 2)
+    shutil.rmtree(ek_home / "checkpoints")
     record_event(case, identity, "note", "HDD01", note="bản ghi thay thế 1")
     record_event(case, identity, "note", "HDD01", note="bản ghi thay thế 2")
     with pytest.raises(IntegrityError, match="rewritten"):
@@ -111,3 +116,21 @@ def test_a_damaged_memory_is_named(case_dir: Path, identity: Identity, tmp_path:
     got.path.write_text("seen x\nnot a checkpoint\n", "utf-8")
     with pytest.raises(IntegrityError, match=r"remembered checkpoint .* is damaged"):
         memory.recall(ledger_origin(case))
+
+
+def test_the_next_command_of_an_examiner_who_saw_the_longer_ledger_refuses(
+    case_dir: Path, identity: Identity, invoke: Any
+) -> None:
+    """Scenario 5 end to end: events deleted with their checkpoints and tree nodes (triggers
+    dropped) leave a ledger that verifies on its own; this examiner's next command says so."""
+    case = Case.open(case_dir)
+    _events(case, identity, 4)
+    _truncate(case_dir, 3)
+    for args in (("custody", "note", "HDD01", "sau"), ("custody", "log"), ("report", "build")):
+        res = invoke("--case", str(case_dir), *args)
+        assert res.exit_code == 3, (args, res.output)
+        assert "2 event(s) were removed" in res.stderr, res.stderr
+    res = invoke("--case", str(case_dir), "--json", "custody", "verify")
+    assert res.exit_code == 3
+    (problem,) = json.loads(res.stdout)["problems"]
+    assert problem["kind"] == "rolled-back"
