@@ -1,4 +1,4 @@
-"""`evidencekit report build|verify`: the signed PDF report."""
+"""`evidencekit report build|verify|extract`: the signed PDF report."""
 
 from __future__ import annotations
 
@@ -97,6 +97,13 @@ def verify(app: App, pdf: Path, case_dir: Path | None, trust: tuple[Path, ...]) 
         lines.append(f"  signer: {sig.signer_name} (sha256:{sig.signer_fingerprint})")
         if sig.signing_time:
             lines.append(f"  signing time (claimed): {sig.signing_time.isoformat()}")
+        if len(sig.signers) > 1:
+            for s in sig.signers:
+                when = f", {s.signing_time.isoformat()}" if s.signing_time else ""
+                lines.append(
+                    f"  signature {s.number} ({s.kind}, revision {s.revision}{when}): "
+                    f"{s.name} (sha256:{s.fingerprint})"
+                )
         lines.append(f"  covers the whole file: {'yes' if sig.covers_whole_file else 'NO'}")
     if result.report_id:
         lines.append(f"  report id: {result.report_id}")
@@ -107,3 +114,24 @@ def verify(app: App, pdf: Path, case_dir: Path | None, trust: tuple[Path, ...]) 
     app.emit("evidencekit/report-verify/1", result.to_dict(), lines)
     if not result.ok:
         app.exit(EXIT_INTEGRITY)
+
+
+@report.command("extract")
+@click.argument("pdf", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=True, file_okay=False),
+    help="Folder to write the attachments into (created if missing).",
+)
+@pass_app
+def extract(app: App, pdf: Path, out: Path) -> None:
+    """Save the report's attachments (seals, custody exports, checkpoint, report.json) into a
+    folder: plain file names only, nothing overwritten, no symlink followed. Does not check the
+    signature: run `report verify` for that."""
+    from evidencekit.workflows.report.extract import extract_attachments
+
+    result = extract_attachments(pdf, out)
+    lines = [f"{f.sha256}  {f.name}" for f in result.files]
+    app.emit("evidencekit/report-extract/1", result.to_dict(), lines)
+    app.info(f"{len(result.files)} file(s) written to {out}")
