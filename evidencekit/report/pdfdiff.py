@@ -29,6 +29,7 @@ from pyhanko.sign.diff_analysis import (
     ModificationLevel,
     SuspiciousModification,
 )
+from pyhanko.sign.fields import enumerate_sig_fields
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 
 from evidencekit.identity import subject_name
@@ -38,11 +39,53 @@ RULE = "only further signatures, document timestamps and validation data may fol
 MAX_PAGE_DEPTH = 32
 
 
-def revision_problems(reader: PdfFileReader, sigs: Sequence[EmbeddedPdfSignature]) -> list[str]:
-    """One line per revision after the first signature that changes more than `RULE` allows."""
-    if not sigs:
+def _value_key(field_ref: Any, name: str) -> tuple[object, ...]:
+    value = deref(field_ref).raw_get("/V")
+    if isinstance(value, generic.IndirectObject):
+        return (value.idnum, value.generation)
+    return ("direct", name)
+
+
+def lost_signatures(
+    reader: PdfFileReader, sigs: Sequence[EmbeddedPdfSignature]
+) -> tuple[int | None, list[str]]:
+    """The earliest revision holding a filled signature field in *any* revision, and one line
+    per signature that an earlier revision holds but the final document no longer validates.
+
+    Without this, a revision that drops the examiner's signature field from the form (or
+    re-types it so pyhanko skips it) would make a colleague's later signature the "first".
+    """
+    present = {_value_key(s.sig_field, str(s.field_name)) for s in sigs}
+    earliest: int | None = None
+    seen: dict[tuple[object, ...], tuple[int, str]] = {}
+    for rev in range(reader.xrefs.total_revisions):
+        resolver = reader.get_historical_resolver(rev)
+        for name, _value, field_ref in enumerate_sig_fields(resolver, filled_status=True):
+            key = _value_key(field_ref, str(name))
+            seen.setdefault(key, (rev, str(name)))
+            earliest = rev if earliest is None else min(earliest, rev)
+    lines = [
+        f"the signature in field {shown(name)}, added in revision {rev + 1}, is no longer part "
+        "of the document (a later revision removed it from the form, or it is of a kind that "
+        "is not validated)"
+        for key, (rev, name) in sorted(seen.items(), key=lambda kv: kv[1])
+        if key not in present
+    ]
+    return earliest, lines
+
+
+def revision_problems(
+    reader: PdfFileReader, sigs: Sequence[EmbeddedPdfSignature], first: int | None = None
+) -> list[str]:
+    """One line per revision after the first signature that changes more than `RULE` allows.
+
+    `first`: the revision of the first signature the file ever held (see `lost_signatures`);
+    default: the first of `sigs`.
+    """
+    if not sigs and first is None:
         return []
-    first = min(s.signed_revision for s in sigs)
+    signed = [s.signed_revision for s in sigs]
+    first = min([*signed, first]) if first is not None else min(signed)
     by_revision = {s.signed_revision: s for s in sigs}
     problems: list[str] = []
     for rev in range(first + 1, reader.xrefs.total_revisions):

@@ -41,7 +41,7 @@ from evidencekit.errors import ReportError
 from evidencekit.identity import Identity, fingerprint, subject_name
 from evidencekit.report.attachments import EmbeddedEntry, embedded_entries, name_problem, shown
 from evidencekit.report.model import Attachment
-from evidencekit.report.pdfdiff import revision_problems
+from evidencekit.report.pdfdiff import lost_signatures, revision_problems
 
 log = logging.getLogger(__name__)
 # pyhanko logs every failed path validation (e.g. a TSA certificate nobody asked us to trust) as
@@ -404,7 +404,12 @@ def check_signature(data: bytes, trusted: Mapping[str, x509.Certificate]) -> Sig
                 trusted=fp in trusted,
             )
         )
-    problems += revision_problems(reader, sigs)
+    try:
+        earliest, lost = lost_signatures(reader, sigs)
+    except Exception as exc:  # a form that cannot be walked is itself a finding
+        earliest, lost = None, [f"the signature fields of earlier revisions cannot be read: {exc}"]
+    problems += lost
+    problems += revision_problems(reader, sigs, earliest)
     whole = _coverage(data, reader, sigs[-1], revisions, problems, notes)
     if not first or author is None:
         return SignatureCheck(

@@ -153,6 +153,36 @@ def add_attachment(
     return _finish(w, signer, field)
 
 
+def drop_signature_and_swap(
+    data: bytes, field: str, new: dict[str, bytes], signer: Identity
+) -> bytes:
+    """Remove a signature field from the form and its widget from the pages, replace attached
+    files, and sign: the dropped signature is no longer listed by PDF readers."""
+    w = IncrementalPdfFileWriter(io.BytesIO(data))
+    acroform = w.root["/AcroForm"]
+    kept = generic.ArrayObject(
+        f for f in acroform["/Fields"] if str(f.get_object().get("/T")) != field
+    )
+    acroform[generic.NameObject("/Fields")] = kept
+    w.update_container(acroform)
+    w.update_root()
+    page_ref, _res = w.find_page_for_modification(0)
+    page = page_ref.get_object()
+    if "/Annots" in page:
+        annots = [a for a in page["/Annots"] if str(a.get_object().get("/T")) != field]
+        page[generic.NameObject("/Annots")] = generic.ArrayObject(annots)
+        w.update_container(page)
+    specs = _specs(w)
+    for name, content in new.items():
+        ref = specs[name]["/EF"].raw_get("/F")
+        w.mark_update(ref)
+        w.objects[(ref.generation, ref.idnum)] = generic.StreamObject(
+            {generic.NameObject("/Type"): generic.NameObject("/EmbeddedFile")},
+            stream_data=content,
+        )
+    return _finish(w, signer, "Colleague")
+
+
 def add_page_text(data: bytes, text: bytes, signer: Identity | None = None) -> bytes:
     """Append drawing operators to page 1's content (what the page says), in a new revision."""
     w = IncrementalPdfFileWriter(io.BytesIO(data))

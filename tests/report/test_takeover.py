@@ -25,6 +25,7 @@ from tests.report.attacks import (
     add_page_text,
     attached,
     cosign,
+    drop_signature_and_swap,
     make_colleague,
     modification_levels,
     renamed_examiner,
@@ -236,3 +237,37 @@ def test_appended_bytes_after_a_cosignature_exit_3(
     bad = tmp_path / "appended.pdf"
     bad.write_bytes(cosigned + b"\n%%EOF\n")
     assert "whole file" in _verify(runner, bad, case_dir, 3)
+
+
+def test_dropping_the_examiners_signature_field_exits_3(
+    runner: CliRunner, signed_case: tuple[Path, Path, Identity], tmp_path: Path
+) -> None:
+    """The colleague removes the examiner's signature from the form before signing, so their
+    own signature looks like the first; the earlier revision still holds it."""
+    case_dir, pdf, colleague = signed_case
+    data = pdf.read_bytes()
+    forged_seal = attached(data, SEAL).replace(b"Kingston", b"Kingstom")
+    forged_meta = renamed_examiner(attached(data, "report.json"), colleague.fingerprint)
+    on_disk = case_dir / "evidence" / "USB01" / SEAL
+    on_disk.chmod(0o644)
+    on_disk.write_bytes(forged_seal)
+    attacked = tmp_path / "dropped.pdf"
+    attacked.write_bytes(
+        drop_signature_and_swap(
+            data,
+            "EvidencekitSignature",
+            {SEAL: forged_seal, "report.json": forged_meta},
+            colleague,
+        )
+    )
+    # poppler now sees one valid signature, the colleague's, covering the whole file
+    need_peer("pdfsig")
+    out = run("pdfsig", str(attacked), check=False).stdout
+    assert out.count("Signature is Valid") == 1 and "Trần Văn Đồng" in out, out
+    assert "Nguyễn Bá Tùng" not in out
+    res = _verify(runner, attacked, case_dir, 3)
+    assert (
+        "the signature in field 'EvidencekitSignature', added in revision 2, is no longer part "
+        "of the document" in res
+    ), res
+    assert "revision 3 of 3 (signed by 'Trần Văn Đồng') replaces embedded file(s)" in res, res
