@@ -104,7 +104,13 @@ def verify(app: App, pdf: Path, case_dir: Path | None, trust: tuple[Path, ...]) 
                     f"  signature {s.number} ({s.kind}, revision {s.revision}{when}): "
                     f"{s.name} (sha256:{s.fingerprint})"
                 )
-        lines.append(f"  covers the whole file: {'yes' if sig.covers_whole_file else 'NO'}")
+        if sig.covers_whole_file:
+            covers = "yes"
+        elif sig.ok:  # the only way: revisions of validation data after the last signature
+            covers = "no, only validation data follows the last signature"
+        else:
+            covers = "NO"
+        lines.append(f"  covers the whole file: {covers}")
     if result.report_id:
         lines.append(f"  report id: {result.report_id}")
     if result.attachments:
