@@ -24,19 +24,19 @@ _BIDI_CONTROLS = frozenset(
 )
 
 
-def shown(name: str) -> str:
-    """`name` quoted for a message: controls and bidi overrides as escapes, the rest (Vietnamese
-    included) as is."""
+def shown(name: str, *, quote: bool = True) -> str:
+    """`name` for a message or a terminal: controls and bidi overrides as escapes, the rest
+    (Vietnamese included) as is; in single quotes unless `quote` is False."""
     out = []
     for ch in name:
         if ch in _BIDI_CONTROLS or unicodedata.category(ch) in ("Cc", "Cs"):
             code = ord(ch)
             out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-        elif ch in "'\\":
+        elif quote and ch in "'\\":
             out.append("\\" + ch)
         else:
             out.append(ch)
-    return "'" + "".join(out) + "'"
+    return "'" + "".join(out) + "'" if quote else "".join(out)
 
 
 def name_problem(name: str) -> str | None:

@@ -133,6 +133,7 @@ def test_hostile_names_in_the_signed_revision(
     assert res.exit_code == 3, res.output
     assert expected in res.output, res.output
     assert "after the first signature" not in res.output  # only the name is wrong
+    assert "\x1b" not in res.output  # no raw escape sequence reaches the terminal
     out = tmp_path / "out"
     res = runner.invoke(cli, ["report", "extract", str(pdf), "--out", str(out)])
     assert res.exit_code == 3 and expected in res.output, res.output

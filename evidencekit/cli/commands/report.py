@@ -81,11 +81,17 @@ def build(
 )
 @pass_app
 def verify(app: App, pdf: Path, case_dir: Path | None, trust: tuple[Path, ...]) -> None:
-    """Check a report: signature valid over the whole file, signer known, and (with a case)
-    attached seals and checkpoint consistent with the case. Exit 3 on any problem."""
+    """Check a report: every signature valid and its signer known, nothing but co-signatures,
+    document timestamps and validation data after the first, no byte after the last revision,
+    plain attachment names, and (with a case) attached seals and checkpoint consistent with the
+    case. Exit 3 on any problem."""
     from evidencekit.case import Case
     from evidencekit.identity import load_cert_file
+    from evidencekit.report.attachments import shown
     from evidencekit.workflows.report import verify_report
+
+    def safe(text: str) -> str:  # names from the PDF and its certificates reach the terminal
+        return shown(text, quote=False)
 
     chosen = case_dir or app.case_dir
     case = Case.open(chosen) if chosen is not None else None
@@ -94,7 +100,7 @@ def verify(app: App, pdf: Path, case_dir: Path | None, trust: tuple[Path, ...]) 
     sig = result.signature
     lines = [f"{pdf}: {'OK' if result.ok else 'FAILED'}"]
     if sig.signed:
-        lines.append(f"  signer: {sig.signer_name} (sha256:{sig.signer_fingerprint})")
+        lines.append(f"  signer: {safe(sig.signer_name or '?')} (sha256:{sig.signer_fingerprint})")
         if sig.signing_time:
             lines.append(f"  signing time (claimed): {sig.signing_time.isoformat()}")
         if len(sig.signers) > 1:
@@ -102,7 +108,7 @@ def verify(app: App, pdf: Path, case_dir: Path | None, trust: tuple[Path, ...]) 
                 when = f", {s.signing_time.isoformat()}" if s.signing_time else ""
                 lines.append(
                     f"  signature {s.number} ({s.kind}, revision {s.revision}{when}): "
-                    f"{s.name} (sha256:{s.fingerprint})"
+                    f"{safe(s.name)} (sha256:{s.fingerprint})"
                 )
         if sig.covers_whole_file:
             covers = "yes"
@@ -114,7 +120,7 @@ def verify(app: App, pdf: Path, case_dir: Path | None, trust: tuple[Path, ...]) 
     if result.report_id:
         lines.append(f"  report id: {result.report_id}")
     if result.attachments:
-        lines.append(f"  attachments: {', '.join(result.attachments)}")
+        lines.append(f"  attachments: {', '.join(safe(a) for a in result.attachments)}")
     lines += [f"  note: {n}" for n in result.notes]
     lines += [f"  PROBLEM: {p}" for p in result.problems]
     app.emit("evidencekit/report-verify/1", result.to_dict(), lines)
