@@ -6,7 +6,8 @@ attached seal and `report.json` in a new revision and sign that revision; pdfsig
 valid signatures while the pages still name the first examiner. The rule here: after the first
 signature a revision may only add a signature (in its own, new signature field), a document
 timestamp, or validation data (the DSS) - pyhanko's difference analysis
-(`pyhanko.sign.diff_analysis`, the policy PDF readers apply to certified documents) at
+(`pyhanko.sign.diff_analysis`, the policy pyhanko applies to certified documents, with the
+metadata rules made strict in diffpolicy.py) at
 `ModificationLevel.LTA_UPDATES`, or `FORM_FILLING` when the only form field changed is the
 signature that signs that very revision. Anything else is named: which revision, and what it
 changed (embedded files, pages, or pyhanko's own finding).
@@ -24,16 +25,13 @@ from typing import Any
 from cryptography import x509
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.diff_analysis import (
-    DEFAULT_DIFF_POLICY,
-    ModificationLevel,
-    SuspiciousModification,
-)
+from pyhanko.sign.diff_analysis import ModificationLevel, SuspiciousModification
 from pyhanko.sign.fields import enumerate_sig_fields
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 
 from evidencekit.identity import subject_name
 from evidencekit.report.attachments import deref, embedded_entries, shown
+from evidencekit.report.diffpolicy import REPORT_DIFF_POLICY, MetadataChange
 
 RULE = "only further signatures, document timestamps and validation data may follow the first"
 MAX_PAGE_DEPTH = 32
@@ -93,7 +91,7 @@ def revision_problems(
         try:
             old = reader.get_historical_resolver(rev - 1)
             new = reader.get_historical_resolver(rev)
-            diff = DEFAULT_DIFF_POLICY.apply(old=old, new=new)
+            diff = REPORT_DIFF_POLICY.apply(old=old, new=new)
         except SuspiciousModification as exc:
             problems.append(_problem(reader, rev, signer, _first_line(exc)))
             continue
@@ -124,6 +122,8 @@ def revision_problems(
 
 
 def _first_line(exc: BaseException) -> str:
+    if isinstance(exc, MetadataChange):
+        return str(exc)
     text = str(exc).strip().splitlines()
     return f"pyhanko (revisions counted from 0): {text[0] if text else type(exc).__name__}"
 

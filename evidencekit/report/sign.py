@@ -40,6 +40,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from evidencekit.errors import ReportError
 from evidencekit.identity import Identity, fingerprint, subject_name
 from evidencekit.report.attachments import EmbeddedEntry, embedded_entries, name_problem, shown
+from evidencekit.report.diffpolicy import REPORT_DIFF_POLICY
 from evidencekit.report.model import Attachment
 from evidencekit.report.pdfdiff import lost_signatures, revision_problems
 
@@ -353,9 +354,13 @@ def check_signature(data: bytes, trusted: Mapping[str, x509.Certificate]) -> Sig
         vc = ValidationContext(trust_roots=[sig.signer_cert], allow_fetching=False)
         try:
             if is_ts:
-                status: Any = validate_pdf_timestamp(sig, validation_context=vc)
+                status: Any = validate_pdf_timestamp(
+                    sig, validation_context=vc, diff_policy=REPORT_DIFF_POLICY
+                )
             else:
-                status = validate_pdf_signature(sig, signer_validation_context=vc)
+                status = validate_pdf_signature(
+                    sig, signer_validation_context=vc, diff_policy=REPORT_DIFF_POLICY
+                )
         except Exception as exc:
             problems.append(f"{what}: cannot be validated: {type(exc).__name__}: {exc}")
             continue

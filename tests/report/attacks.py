@@ -183,6 +183,46 @@ def drop_signature_and_swap(
     return _finish(w, signer, "Colleague")
 
 
+def change_info(data: bytes, key: str, value: str, signer: Identity | None = None) -> bytes:
+    """Rewrite one entry of the document information dictionary (what readers show as the
+    document's author, title, subject) in a new revision."""
+    w = IncrementalPdfFileWriter(io.BytesIO(data))
+    info_ref = w.trailer.raw_get("/Info")
+    info = info_ref.get_object()
+    info[generic.NameObject(key)] = generic.pdf_string(value)
+    w.mark_update(info_ref)
+    return _finish(w, signer, "Colleague")
+
+
+XMP_CREATOR = """<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"
+ xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:ModifyDate="2026-12-05T12:00:00+00:00">
+<dc:creator><rdf:Seq><rdf:li>{name}</rdf:li></rdf:Seq></dc:creator>
+</rdf:Description></rdf:RDF></x:xmpmeta>
+<?xpacket end="w"?>"""
+
+
+def set_xmp(data: bytes, xmp: str, signer: Identity | None = None) -> bytes:
+    """Point the catalog at a new XMP metadata stream (Acrobat shows its dc:creator as the
+    author)."""
+    w = IncrementalPdfFileWriter(io.BytesIO(data))
+    ref = w.add_object(
+        generic.StreamObject(
+            {
+                generic.NameObject("/Type"): generic.NameObject("/Metadata"),
+                generic.NameObject("/Subtype"): generic.NameObject("/XML"),
+            },
+            stream_data=xmp.encode("utf-8"),
+        )
+    )
+    w.root[generic.NameObject("/Metadata")] = ref
+    w.update_root()
+    # pyhanko's writer regenerates the XMP on write (and when signing); keep ours instead
+    w._update_meta = lambda: None  # type: ignore[method-assign]
+    return _finish(w, signer, "Colleague")
+
+
 def add_page_text(data: bytes, text: bytes, signer: Identity | None = None) -> bytes:
     """Append drawing operators to page 1's content (what the page says), in a new revision."""
     w = IncrementalPdfFileWriter(io.BytesIO(data))
