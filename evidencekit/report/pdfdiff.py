@@ -5,12 +5,11 @@ valid: it covers only its own byte range. So a colleague with a pinned key could
 attached seal and `report.json` in a new revision and sign that revision; pdfsig then shows two
 valid signatures while the pages still name the first examiner. The rule here: after the first
 signature a revision may only add a signature (in its own, new signature field), a document
-timestamp, or validation data (the DSS) - pyhanko's difference analysis
-(`pyhanko.sign.diff_analysis`, the policy pyhanko applies to certified documents, with the
-metadata rules made strict in diffpolicy.py) at
-`ModificationLevel.LTA_UPDATES`, or `FORM_FILLING` when the only form field changed is the
-signature that signs that very revision. Anything else is named: which revision, and what it
-changed (embedded files, pages, or pyhanko's own finding).
+timestamp, or validation data (the DSS): pyhanko's difference analysis
+(`pyhanko.sign.diff_analysis`, its standard policy with the metadata rules made strict in
+diffpolicy.py) at `ModificationLevel.LTA_UPDATES`, or `FORM_FILLING` when the only form field
+changed is the signature that signs that very revision. Anything else is named: which revision,
+and what it changed (embedded files, pages, metadata, or pyhanko's own finding).
 
 Each revision is compared with the one before it, so a change that a later revision undoes is
 still seen (the same reason pyhanko reviews revisions one by one).
@@ -110,7 +109,9 @@ def revision_problems(
             extra = sorted(diff.changed_form_fields - {signer.field_name})
             if not extra and signer.sig_object_type == "/Sig":
                 continue
-            what = "fills form field(s) " + ", ".join(shown(f) for f in extra)
+            what = "fills form field(s) " + ", ".join(
+                shown(f) for f in extra or [signer.field_name]
+            )
         elif level == ModificationLevel.FORM_FILLING:
             what = "fills form field(s) " + ", ".join(
                 shown(f) for f in sorted(diff.changed_form_fields)

@@ -223,6 +223,36 @@ def set_xmp(data: bytes, xmp: str, signer: Identity | None = None) -> bytes:
     return _finish(w, signer, "Colleague")
 
 
+def add_text_field(data: bytes, value: str, signer: Identity | None = None) -> bytes:
+    """A visible text form field (merged field and widget) on page 1, e.g. a "corrected" name."""
+    w = IncrementalPdfFileWriter(io.BytesIO(data))
+    page_ref, _res = w.find_page_for_modification(0)
+    page = page_ref.get_object()
+    field = w.add_object(
+        generic.DictionaryObject(
+            {
+                generic.NameObject("/Type"): generic.NameObject("/Annot"),
+                generic.NameObject("/Subtype"): generic.NameObject("/Widget"),
+                generic.NameObject("/FT"): generic.NameObject("/Tx"),
+                generic.NameObject("/T"): generic.pdf_string("Examiner"),
+                generic.NameObject("/V"): generic.pdf_string(value),
+                generic.NameObject("/P"): page_ref,
+                generic.NameObject("/Rect"): generic.ArrayObject(
+                    [generic.NumberObject(x) for x in (100, 700, 400, 720)]
+                ),
+            }
+        )
+    )
+    acroform = w.root["/AcroForm"]
+    acroform[generic.NameObject("/Fields")] = generic.ArrayObject([*acroform["/Fields"], field])
+    w.update_container(acroform)
+    w.update_root()
+    annots = page.get("/Annots", generic.ArrayObject())
+    page[generic.NameObject("/Annots")] = generic.ArrayObject([*annots, field])
+    w.update_container(page)
+    return _finish(w, signer, "Colleague")
+
+
 def add_page_text(data: bytes, text: bytes, signer: Identity | None = None) -> bytes:
     """Append drawing operators to page 1's content (what the page says), in a new revision."""
     w = IncrementalPdfFileWriter(io.BytesIO(data))

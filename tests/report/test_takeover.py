@@ -23,6 +23,7 @@ from tests.conftest import need_peer
 from tests.report.attacks import (
     COLLEAGUE,
     add_page_text,
+    add_text_field,
     attached,
     cosign,
     drop_signature_and_swap,
@@ -271,3 +272,16 @@ def test_dropping_the_examiners_signature_field_exits_3(
         "of the document" in res
     ), res
     assert "revision 3 of 3 (signed by 'Trần Văn Đồng') replaces embedded file(s)" in res, res
+
+
+def test_text_form_field_added_with_a_signature_exits_3(
+    runner: CliRunner, signed_case: tuple[Path, Path, Identity], tmp_path: Path
+) -> None:
+    """A form field that is not a signature, added in the colleague's signed revision."""
+    case_dir, pdf, colleague = signed_case
+    attacked = tmp_path / "field.pdf"
+    attacked.write_bytes(add_text_field(pdf.read_bytes(), COLLEAGUE, colleague))
+    assert _pdfsig_valid_count(attacked) == 2
+    out = _verify(runner, attacked, case_dir, 3)
+    assert "revision 3 of 3 (signed by 'Trần Văn Đồng')" in out, out
+    assert "changes the annotations of page(s) 1" in out, out
