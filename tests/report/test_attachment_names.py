@@ -213,3 +213,14 @@ def test_extract_follows_no_symlink(
     res = runner.invoke(cli, ["report", "extract", str(pdf), "--out", str(tmp_path / "linked")])
     assert res.exit_code == 1 and "symlink" in res.output, res.output
     assert not any(real.iterdir())
+
+
+def test_the_report_itself_recommends_the_safe_extraction(
+    runner: CliRunner, case_dir: Path, identity: Identity
+) -> None:
+    from tests.report.conftest import pdftotext
+
+    make_disk_item(case_dir, identity)
+    text = " ".join(pdftotext(_build(runner, case_dir)).split())
+    assert "evidencekit report extract REPORT.pdf --out DIR" in text, text
+    assert "saveall" not in text
