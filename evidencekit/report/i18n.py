@@ -123,9 +123,11 @@ LABELS: dict[str, dict[str, str]] = {
     "attachments": {"vi": "Tệp đính kèm", "en": "Attachments"},
     "attachments_text": {
         "vi": "Các tệp sau được đính kèm trong tệp PDF này (mở bằng trình đọc PDF, "
-        "mục Tệp đính kèm, hoặc `pdfdetach -saveall`):",
+        "mục Tệp đính kèm, hoặc lưu ra thư mục bằng "
+        "`evidencekit report extract REPORT.pdf --out DIR`):",
         "en": "These files are attached inside this PDF (open them in a PDF reader's "
-        "attachments panel, or with `pdfdetach -saveall`):",
+        "attachments panel, or save them to a folder with "
+        "`evidencekit report extract REPORT.pdf --out DIR`):",
     },
     "signature_page": {"vi": "Chữ ký", "en": "Signature"},
     "signature_text": {

@@ -1,9 +1,11 @@
 """Attachments, PAdES signing and signature checking with pyhanko (the only module importing it).
 
 The rendered PDF gets one incremental update holding the embedded files (seals, custody exports,
-checkpoint) and the signature, so the signature covers the attachments too. Verification insists
-on what pyhanko alone does not: the last signature must cover the *whole* file (no byte appended,
-no incremental update after it) and its signer must be pinned (or given with --trust).
+checkpoint) and the signature, a certification signature (DocMDP, form filling and signing
+allowed), so the signature covers the attachments too. Verification insists on what pyhanko
+alone does not: every signature valid and its signer pinned (or given with --trust); after the
+first signature only further signatures, document timestamps and validation data (pdfdiff.py,
+checked for every signature); and no byte after the last revision.
 """
 
 from __future__ import annotations
@@ -18,23 +20,29 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from asn1crypto import cms, keys, tsp
 from asn1crypto import x509 as ax509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from pyhanko.pdf_utils import embed, generic
+from pyhanko.pdf_utils import embed
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
+from pyhanko.sign.diff_analysis import ModificationLevel, SuspiciousModification
+from pyhanko.sign.fields import MDPPerm
 from pyhanko.sign.timestamps.api import TimeStamper
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from evidencekit.errors import ReportError
 from evidencekit.identity import Identity, fingerprint, subject_name
+from evidencekit.report.attachments import EmbeddedEntry, embedded_entries, name_problem, shown
+from evidencekit.report.diffpolicy import REPORT_DIFF_POLICY
 from evidencekit.report.model import Attachment
+from evidencekit.report.pdfdiff import lost_signatures, revision_problems
 
 log = logging.getLogger(__name__)
 # pyhanko logs every failed path validation (e.g. a TSA certificate nobody asked us to trust) as
@@ -117,10 +125,20 @@ def finish_pdf(
     Raises:
         ReportError: pyhanko or the timestamp authority failed.
     """
+    attachments = sorted(attachments, key=lambda a: a.name)
+    for att in attachments:
+        why = name_problem(att.name)
+        if why is not None:  # never sign a report whose own verification would refuse it
+            raise ReportError(
+                f"attachment name {shown(att.name)} {why}",
+                hint="attachment names must be plain file names; rename the item",
+            )
+    if len({a.name for a in attachments}) != len(attachments):
+        raise ReportError("two attachments have the same name")
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
         # The embedded-files name tree must be sorted by name (PDF 32000-1, 7.9.6).
-        for att in sorted(attachments, key=lambda a: a.name):
+        for att in attachments:
             data = embed.EmbeddedFileObject.from_file_data(
                 writer,
                 data=att.data,
@@ -146,6 +164,11 @@ def finish_pdf(
             reason=reason,
             location=location,
             name=identity.name,
+            # A certification signature (DocMDP): PDF readers themselves flag any later change
+            # beyond filling forms and signing (co-signatures, document timestamps and the
+            # DSS stay possible); `check_signature` enforces the stricter rule of pdfdiff.py.
+            certify=True,
+            docmdp_permissions=MDPPerm.FILL_FORMS,
         )
         stamper = UrllibTimeStamper(tsa_url) if tsa_url else None
         pdf_signer = signers.PdfSigner(meta, signer=_signer(identity), timestamper=stamper)
@@ -161,8 +184,38 @@ def finish_pdf(
 
 
 @dataclass(frozen=True, slots=True)
+class SignerEntry:
+    """One signature of the PDF, in signing order."""
+
+    number: int
+    kind: str  # "certification", "signature" or "document timestamp"
+    field: str
+    name: str
+    fingerprint: str
+    signing_time: dt.datetime | None
+    revision: int  # 1-based: the revision this signature signs
+    trusted: bool
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "number": self.number,
+            "kind": self.kind,
+            "field": self.field,
+            "name": self.name,
+            "fingerprint": self.fingerprint,
+            "signing_time": self.signing_time.isoformat() if self.signing_time else None,
+            "revision": self.revision,
+            "trusted": self.trusted,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class SignatureCheck:
-    """What `check_signature` found; `problems` empty means it holds."""
+    """What `check_signature` found; `problems` empty means it holds.
+
+    `signer_*`, the timestamp and the signature value are those of the *first* signature: the
+    examiner who made the report. `signers` lists every signature, co-signers included.
+    """
 
     signed: bool
     signer_name: str | None = None
@@ -173,6 +226,7 @@ class SignatureCheck:
     timestamp_token: bytes | None = None
     signature_value: bytes | None = None
     covers_whole_file: bool = False
+    signers: tuple[SignerEntry, ...] = ()
     problems: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
 
@@ -189,6 +243,7 @@ class SignatureCheck:
             "signing_time": self.signing_time.isoformat() if self.signing_time else None,
             "timestamp_time": self.timestamp_time.isoformat() if self.timestamp_time else None,
             "covers_whole_file": self.covers_whole_file,
+            "signers": [s.to_dict() for s in self.signers],
             "problems": list(self.problems),
             "notes": list(self.notes),
         }
@@ -229,9 +284,34 @@ def _coverage_problem(extra: int) -> str:
     )
 
 
+def _revision_end(data: bytes, reader: PdfFileReader, revision: int) -> int | None:
+    """Where the given revision's `startxref N %%EOF` trailer ends, with its end of line."""
+    meta = reader.xrefs.get_xref_container_info(revision)
+    tail = re.compile(rb"startxref\s+%d\s*%%%%EOF(?:\r\n|\r|\n)?" % meta.declared_startxref)
+    found = tail.search(data, meta.start_location)
+    return found.end() if found else None
+
+
+def _modification_problem(what: str, status: Any) -> str | None:
+    """pyhanko's own verdict on what followed this signature (its diff analysis and DocMDP)."""
+    diff = getattr(status, "diff_result", None)
+    level = getattr(status, "modification_level", None)
+    if isinstance(diff, SuspiciousModification) or (
+        level is not None and level > ModificationLevel.FORM_FILLING
+    ):
+        return (
+            f"{what}: the document was changed after it was signed (pyhanko's difference "
+            "analysis rejects the later revisions)"
+        )
+    if getattr(status, "docmdp_ok", None) is False:
+        return f"{what}: a later revision breaks the changes its certification permits"
+    return None
+
+
 def check_signature(data: bytes, trusted: Mapping[str, x509.Certificate]) -> SignatureCheck:
-    """Check the PDF's signatures: intact, valid, the last one covering the whole file, signer
-    pinned in `trusted` (fingerprint -> certificate).
+    """Check the PDF's signatures: each intact and valid, each signer pinned in `trusted`
+    (fingerprint -> certificate), after the first signature nothing but further signatures,
+    document timestamps and validation data, and no byte after the last revision.
 
     Never raises for a bad signature: problems are listed in the result.
 
@@ -248,45 +328,39 @@ def check_signature(data: bytes, trusted: Mapping[str, x509.Certificate]) -> Sig
         return SignatureCheck(signed=raw_end is not None, problems=tuple(problems_raw))
     try:
         sigs = list(reader.embedded_signatures)
+        revisions = reader.xrefs.total_revisions
     except Exception as exc:
         return SignatureCheck(signed=False, problems=(f"signature fields are malformed: {exc}",))
     if not sigs:
         return SignatureCheck(signed=False, problems=("the PDF carries no signature",))
     problems: list[str] = []
     notes: list[str] = []
-    last = sigs[-1]
-    # pyhanko accepts trailing bytes and later revisions; a court report must not have any.
-    try:
-        br = [int(x) for x in last.sig_object["/ByteRange"]]
-    except (KeyError, TypeError, ValueError):
-        br = []
-    covered_end = br[2] + br[3] if len(br) == 4 else -1
-    whole = len(br) == 4 and br[0] == 0 and covered_end == len(data)
-    if not whole:
-        problems.append(
-            _coverage_problem(len(data) - covered_end if covered_end >= 0 else len(data))
-        )
-    try:
-        revisions = reader.xrefs.total_revisions
-        if last.signed_revision != revisions - 1:
-            problems.append(
-                f"{revisions - 1 - last.signed_revision} revision(s) were added after the signature"
-            )
-    except Exception as exc:  # a broken xref structure is itself a finding
-        problems.append(f"cannot read the PDF's revision history: {exc}")
-    signer_cert: x509.Certificate | None = None
-    signer_name = signer_fp = None
-    signing_time = ts_time = None
-    ts_token_der: bytes | None = None
-    sig_value: bytes | None = None
+    entries: list[SignerEntry] = []
+    author = next((s for s in sigs if s.sig_object_type != "/DocTimeStamp"), None)
+    if author is None:
+        problems.append("the PDF carries only document timestamps, no examiner's signature")
+    elif author is not sigs[0]:
+        problems.append("a document timestamp precedes the examiner's signature")
+    first: dict[str, Any] = {}
     for n, sig in enumerate(sigs, 1):
         what = f"signature {n} of {len(sigs)}"
-        cert_der = sig.signer_cert.dump()
-        cert = x509.load_der_x509_certificate(cert_der)
+        is_ts = sig.sig_object_type == "/DocTimeStamp"
+        try:
+            cert = x509.load_der_x509_certificate(sig.signer_cert.dump())
+        except Exception as exc:
+            problems.append(f"{what}: its signer's certificate cannot be read: {exc}")
+            continue
         fp = fingerprint(cert)
         vc = ValidationContext(trust_roots=[sig.signer_cert], allow_fetching=False)
         try:
-            status = validate_pdf_signature(sig, signer_validation_context=vc)
+            if is_ts:
+                status: Any = validate_pdf_timestamp(
+                    sig, validation_context=vc, diff_policy=REPORT_DIFF_POLICY
+                )
+            else:
+                status = validate_pdf_signature(
+                    sig, signer_validation_context=vc, diff_policy=REPORT_DIFF_POLICY
+                )
         except Exception as exc:
             problems.append(f"{what}: cannot be validated: {type(exc).__name__}: {exc}")
             continue
@@ -294,69 +368,147 @@ def check_signature(data: bytes, trusted: Mapping[str, x509.Certificate]) -> Sig
             problems.append(f"{what}: the signed bytes were changed (digest mismatch)")
         elif not status.valid:
             problems.append(f"{what}: the cryptographic signature is invalid")
-        if fp not in trusted:
-            problems.append(
-                f"{what}: unknown signer {subject_name(cert)!r} (sha256:{fp}); it is not "
-                "pinned in the case nor given with --trust"
+        mod = _modification_problem(f"{what} ({subject_name(cert)})", status)
+        if mod is not None:
+            problems.append(mod)
+        if is_ts:
+            kind = "document timestamp"
+            notes.append(
+                f"{what}: document timestamp {status.timestamp.isoformat()} by "
+                f"{subject_name(cert)} (the TSA's certificate is not checked against a trust list)"
             )
-        ts = status.timestamp_validity
-        if ts is not None and not ts.intact:
-            problems.append(f"{what}: its RFC 3161 timestamp token does not match the signature")
-        if sig is last:
-            signer_cert, signer_fp, signer_name = cert, fp, subject_name(cert)
-            signing_time = status.signer_reported_dt
-            if ts is not None:
-                ts_time = ts.timestamp
-                notes.append(
-                    f"timestamp {ts.timestamp.isoformat()} by "
-                    f"{ts.signing_cert.subject.human_friendly if ts.signing_cert else '?'}"
-                    " (the TSA's certificate is not checked against a trust list)"
+        else:
+            kind = "certification" if sig.docmdp_level is not None else "signature"
+            if fp not in trusted:
+                problems.append(
+                    f"{what}: unknown signer {subject_name(cert)!r} (sha256:{fp}); it is not "
+                    "pinned in the case nor given with --trust"
                 )
-            token = _timestamp_token(sig.signer_info)
-            ts_token_der = token.dump() if token is not None else None
-            sig_value = bytes(sig.signer_info["signature"].native)
+            ts = status.timestamp_validity
+            if ts is not None and not ts.intact:
+                problems.append(
+                    f"{what}: its RFC 3161 timestamp token does not match the signature"
+                )
+            if sig is author:
+                first = {"status": status, "cert": cert, "fp": fp}
+                if ts is not None:
+                    notes.append(
+                        f"timestamp {ts.timestamp.isoformat()} by "
+                        f"{ts.signing_cert.subject.human_friendly if ts.signing_cert else '?'}"
+                        " (the TSA's certificate is not checked against a trust list)"
+                    )
+        entries.append(
+            SignerEntry(
+                number=n,
+                kind=kind,
+                field=str(sig.field_name),
+                name=subject_name(cert),
+                fingerprint=fp,
+                signing_time=status.timestamp if is_ts else status.signer_reported_dt,
+                revision=sig.signed_revision + 1,
+                trusted=fp in trusted,
+            )
+        )
+    try:
+        earliest, lost = lost_signatures(reader, sigs)
+    except Exception as exc:  # a form that cannot be walked is itself a finding
+        earliest, lost = None, [f"the signature fields of earlier revisions cannot be read: {exc}"]
+    problems += lost
+    problems += revision_problems(reader, sigs, earliest)
+    whole = _coverage(data, reader, sigs[-1], revisions, problems, notes)
+    if not first or author is None:
+        return SignatureCheck(
+            signed=True,
+            covers_whole_file=whole,
+            signers=tuple(entries),
+            problems=tuple(problems),
+            notes=tuple(notes),
+        )
+    status = first["status"]
+    ts = status.timestamp_validity
+    token = _timestamp_token(author.signer_info)
     return SignatureCheck(
         signed=True,
-        signer_name=signer_name,
-        signer_fingerprint=signer_fp,
-        signer_certificate=signer_cert,
-        signing_time=signing_time,
-        timestamp_time=ts_time,
-        timestamp_token=ts_token_der,
-        signature_value=sig_value,
+        signer_name=subject_name(first["cert"]),
+        signer_fingerprint=first["fp"],
+        signer_certificate=first["cert"],
+        signing_time=status.signer_reported_dt,
+        timestamp_time=ts.timestamp if ts is not None else None,
+        timestamp_token=token.dump() if token is not None else None,
+        signature_value=bytes(author.signer_info["signature"].native),
         covers_whole_file=whole,
+        signers=tuple(entries),
         problems=tuple(problems),
         notes=tuple(notes),
     )
 
 
+def _coverage(
+    data: bytes,
+    reader: PdfFileReader,
+    last: Any,
+    revisions: int,
+    problems: list[str],
+    notes: list[str],
+) -> bool:
+    """Whether the last signature covers the whole file; else the problem (or, when only
+    validation data follows it, the note). pyhanko on its own accepts appended bytes."""
+    try:
+        br = [int(x) for x in last.sig_object["/ByteRange"]]
+    except (KeyError, TypeError, ValueError):
+        br = []
+    covered_end = br[2] + br[3] if len(br) == 4 else -1
+    whole = len(br) == 4 and br[0] == 0 and covered_end == len(data)
+    if last.signed_revision == revisions - 1:
+        if not whole:
+            problems.append(
+                _coverage_problem(len(data) - covered_end if covered_end >= 0 else len(data))
+            )
+        return whole
+    # Revisions after the last signature: `revision_problems` has judged what they change
+    # (validation data only); here no byte may follow the last revision's own end.
+    after = revisions - 1 - last.signed_revision
+    try:
+        end = _revision_end(data, reader, revisions - 1)
+    except Exception:
+        end = None
+    if end != len(data):
+        extra = len(data) - end if end is not None else len(data)
+        problems.append(
+            f"{extra} byte(s) follow the last revision of the file (appended data that is no "
+            "revision and no signature covers)"
+        )
+    else:
+        notes.append(f"{after} revision(s) after the last signature (validation data)")
+    return False
+
+
+def read_attachment_entries(data: bytes) -> list[EmbeddedEntry]:
+    """Every entry of the PDF's embedded-files name tree, names unchecked (see
+    `EmbeddedEntry.problems`).
+
+    Raises:
+        ReportError: the PDF cannot be read or its name tree is malformed.
+    """
+    reader = _open(data)
+    try:
+        return embedded_entries(reader.root)
+    except Exception as exc:
+        raise ReportError(f"cannot read the PDF's attachments: {exc}") from exc
+
+
 def read_attachments(data: bytes) -> dict[str, bytes]:
-    """The embedded files of the PDF, by name.
+    """The embedded files of the PDF, by name (see `read_attachment_entries` for the checks a
+    hostile PDF needs: duplicates, names that are paths).
 
     Raises:
         ReportError: the PDF cannot be read or its attachments are malformed.
     """
-    reader = _open(data)
     out: dict[str, bytes] = {}
-    try:
-        root = reader.root
-        if "/Names" not in root or "/EmbeddedFiles" not in root["/Names"]:
-            return out
-        tree = root["/Names"]["/EmbeddedFiles"]
-        if "/Names" not in tree:
-            return out
-        arr = tree["/Names"]
-        for i in range(0, len(arr) - 1, 2):
-            name = str(arr[i])
-            spec = arr[i + 1].get_object() if hasattr(arr[i + 1], "get_object") else arr[i + 1]
-            stream = spec["/EF"]["/F"]
-            if not isinstance(stream, generic.StreamObject):
-                raise ReportError(f"attachment {name!r} is not a stream")
-            out[name] = stream.data
-    except ReportError:
-        raise
-    except Exception as exc:
-        raise ReportError(f"cannot read the PDF's attachments: {exc}") from exc
+    for entry in read_attachment_entries(data):
+        if entry.data is None:
+            raise ReportError(f"attachment {shown(entry.key)}: {entry.problem}")
+        out[entry.key] = entry.data
     return out
 
 

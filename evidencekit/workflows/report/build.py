@@ -345,6 +345,7 @@ def build_report(
                 identity,
                 report_id=model.report_id,
                 sha256=digest,
+                size=len(final),
                 path=path,
                 items=[i.item_id for i in model.items],
                 lang=model.lang,

@@ -7,6 +7,7 @@ a PDF as issued.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -77,11 +78,14 @@ def _record_report_issued(
     *,
     report_id: str,
     sha256: str,
+    size: int,
     path: Path,
     items: Sequence[str],
     lang: str,
 ) -> None:
-    """Append one case-level `report_issued` event carrying the PDF's sha256.
+    """Append one case-level `report_issued` event carrying the PDF's sha256 and size: the
+    report as issued, which stays the first `size` bytes of the file after co-signatures,
+    document timestamps and validation data are appended as incremental updates.
 
     Raises:
         CustodyError: the ledger refuses it (e.g. the identity is not pinned).
@@ -95,7 +99,13 @@ def _record_report_issued(
         None,
         description=f"report {report_id} ({lang})",
         digests={"sha256": sha256},
-        details={"report_id": report_id, "file": path.name, "lang": lang, "items": list(items)},
+        details={
+            "report_id": report_id,
+            "file": path.name,
+            "size": size,
+            "lang": lang,
+            "items": list(items),
+        },
     )
 
 
@@ -149,13 +159,24 @@ def _check_checkpoint(case: Case, text: str) -> list[str]:
     ]
 
 
-def _find_report_event(case: Case, sha256: str) -> int | None:
-    """The sequence number of the report_issued event carrying `sha256`, if any."""
+def _find_report_event(case: Case, data: bytes) -> tuple[int, int] | None:
+    """The report_issued event that recorded `data` as issued: (its seq, the size it recorded).
+
+    The event binds the whole file as `report build` published it; later incremental updates
+    (co-signatures, document timestamps, validation data) only append, so the issued report is
+    the first `size` bytes (events written before sizes were recorded bind the whole file).
+    """
     from evidencekit.workflows.custody import list_events
 
     for event in list_events(case):
-        digests = event.get("digests") or {}
-        if event.get("kind") == "report_issued" and digests.get("sha256") == sha256:
+        if event.get("kind") != "report_issued":
+            continue
+        want = (event.get("digests") or {}).get("sha256")
+        size = (event.get("details") or {}).get("size", len(data))
+        if not isinstance(size, int) or isinstance(size, bool) or not 0 < size <= len(data):
+            continue
+        if hashlib.sha256(data[:size]).hexdigest() == want:
             seq = event.get("seq")
-            return seq if isinstance(seq, int) else None
+            if isinstance(seq, int):
+                return seq, size
     return None

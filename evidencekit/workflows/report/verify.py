@@ -1,8 +1,9 @@
 """Verify a signed report, alone or against its case.
 
-The signature holds and covers the whole file, the signer is pinned (or trusted with --trust);
-with the case, the attached seals are byte-identical to the case's, and the current ledger
-provably extends the checkpoint embedded in the report.
+Every signature holds and its signer is pinned (or trusted with --trust); after the first
+signature only further signatures, document timestamps and validation data; attachment names are
+plain file names; with the case, the attached seals are byte-identical to the case's, and the
+current ledger provably extends the checkpoint embedded in the report.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from cryptography import x509
 from evidencekit.case import Case
 from evidencekit.errors import EvidenceKitError, ReportError, UsageError
 from evidencekit.identity import fingerprint
-from evidencekit.report.sign import SignatureCheck, check_signature, read_attachments
+from evidencekit.report.attachments import shown
+from evidencekit.report.sign import SignatureCheck, check_signature, read_attachment_entries
 from evidencekit.workflows.report.embedded import CHECKPOINT_TXT, REPORT_JSON, SEAL_SUFFIX
 from evidencekit.workflows.report.ledger import _check_checkpoint, _find_report_event
 
@@ -83,12 +85,7 @@ def verify_report(
     notes = list(sig.notes)
     if not trusted and sig.signed:
         notes.append("no certificate to trust: give --case or --trust CERT.pem")
-    try:
-        files = read_attachments(data)
-    except ReportError as exc:
-        files = {}
-        if str(exc) not in problems:
-            problems.append(str(exc))
+    files = _read_files(data, problems)
     meta: dict[str, Any] = {}
     if REPORT_JSON in files:
         try:
@@ -101,12 +98,12 @@ def verify_report(
     claimed = examiner.get("fingerprint") if examiner else None
     if claimed and sig.signer_fingerprint and claimed != sig.signer_fingerprint:
         problems.append(
-            f"the report names examiner sha256:{claimed[:16]}… but was signed by "
+            f"the report names examiner sha256:{claimed[:16]}… but its first signature is by "
             f"sha256:{sig.signer_fingerprint[:16]}…"
         )
     digest = hashlib.sha256(data).hexdigest()
     if case is not None and sig.signed:
-        _check_against_case(case, files, meta, digest, problems, notes)
+        _check_against_case(case, files, meta, data, problems, notes)
     return ReportVerification(
         path=path,
         sha256=digest,
@@ -119,11 +116,32 @@ def verify_report(
     )
 
 
+def _read_files(data: bytes, problems: list[str]) -> dict[str, bytes]:
+    """The attachments by name; every hostile name, duplicate or unreadable entry is a problem
+    (a name that is a path or holds controls would write outside an extraction folder, or
+    disguise itself on a terminal; a duplicate makes two readers see two different files)."""
+    try:
+        entries = read_attachment_entries(data)
+    except ReportError as exc:
+        if str(exc) not in problems:
+            problems.append(str(exc))
+        return {}
+    files: dict[str, bytes] = {}
+    for entry in entries:
+        problems.extend(entry.problems())
+        if entry.key in files:
+            problems.append(f"two attachments are named {shown(entry.key)}")
+            continue
+        if entry.data is not None:
+            files[entry.key] = entry.data
+    return files
+
+
 def _check_against_case(
     case: Case,
     files: dict[str, bytes],
     meta: dict[str, Any],
-    digest: str,
+    data: bytes,
     problems: list[str],
     notes: list[str],
 ) -> None:
@@ -163,17 +181,25 @@ def _check_against_case(
     for line in _check_checkpoint(case, text):
         (problems if line.startswith("!") else notes).append(line.lstrip("!"))
     try:
-        found = _find_report_event(case, digest)
+        found = _find_report_event(case, data)
     except EvidenceKitError as exc:
         problems.append(f"cannot look the report up in the case's ledger: {exc}")
         return
     if found is not None:
-        notes.append(f"the ledger records this PDF as issued (event {found})")
+        seq, size = found
+        if size == len(data):
+            notes.append(f"the ledger records this PDF as issued (event {seq})")
+        else:
+            notes.append(
+                f"the ledger records the first {size} bytes of this PDF as issued (event {seq}); "
+                f"the {len(data) - size} bytes after them are later revisions (checked above)"
+            )
     else:
         # `report build` publishes a PDF only after its event is committed: a signed report
         # the ledger does not know was never issued (killed, or the ledger full) or its event
         # was removed.
         problems.append(
-            f"the case's ledger holds no report_issued event with this PDF's sha256 "
-            f"({digest[:16]}…): the report was never recorded as issued"
+            f"the case's ledger holds no report_issued event for this PDF (sha256 "
+            f"{hashlib.sha256(data).hexdigest()[:16]}…, nor of any earlier revision of it): "
+            "the report was never recorded as issued"
         )
