@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from evidencekit import __version__
-from evidencekit.cli.runtime import App, configure_logging, run_guarded
+from evidencekit.cli.runtime import App, configure_logging, install_signal_handlers, run_guarded
 
 # name -> (module, attribute, one-line help shown in `evidencekit --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -108,4 +108,5 @@ def cli(
 
 def main() -> None:
     """Console-script entry point."""
+    install_signal_handlers()
     cli(prog_name="evidencekit")

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -148,8 +150,9 @@ def run_guarded(func: Callable[[], Any], app_getter: Callable[[], App | None]) -
             traceback.print_exc()
         _print_error(exc, app)
         raise SystemExit(exc.exit_code) from None
-    except KeyboardInterrupt:
-        click.echo("evidencekit: error: interrupted", err=True)
+    except KeyboardInterrupt as exc:
+        by = f" by {exc}" if isinstance(exc, Terminated) else ""
+        click.echo(f"evidencekit: error: interrupted{by}", err=True)
         raise SystemExit(EXIT_ERROR) from None
     except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
         raise
@@ -172,6 +175,47 @@ def run_guarded(func: Callable[[], Any], app_getter: Callable[[], App | None]) -
             err=True,
         )
         raise SystemExit(EXIT_ERROR) from None
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, delivered like Ctrl-C: every path that seals an interrupted
+    acquisition `incomplete` and records it handles this too (it is a KeyboardInterrupt)."""
+
+
+_SIGNAL_NAMES: dict[int, str] = {
+    signal.SIGINT: "Ctrl-C",
+    signal.SIGTERM: "SIGTERM",
+    signal.SIGHUP: "SIGHUP",
+}
+
+
+def install_signal_handlers() -> None:
+    """SIGTERM and SIGHUP (a closed terminal, `kill`, a lab's job scheduler) stop a command the
+    way Ctrl-C does: the work so far is sealed `incomplete` and recorded, exit 1. A second
+    signal while that is being done stops at once (exit 1): what was not yet sealed stays
+    visibly unfinished for `case show` and recovery, and nothing sealed is deleted.
+
+    Only in the main thread of the CLI process (Python delivers signals there).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    received: list[int] = []
+
+    def handler(signum: int, _frame: object) -> None:
+        if received:
+            os.write(
+                2,
+                f"evidencekit: {_SIGNAL_NAMES.get(signum, str(signum))} again: stopping now; "
+                "unfinished work is left as it is (evidencekit case show)\n".encode(),
+            )
+            os._exit(EXIT_ERROR)
+        received.append(signum)
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise Terminated(_SIGNAL_NAMES.get(signum, str(signum)))
+
+    for sig in _SIGNAL_NAMES:
+        signal.signal(sig, handler)
 
 
 def configure_logging(verbosity: int, debug: bool) -> None:
