@@ -87,7 +87,7 @@ def show(app: App) -> None:
     lines.append("Items: " + (", ".join(items) if items else "(none)"))
     attempts = unfinished(c)
     if attempts:
-        lines.append("Unfinished (not items: never sealed and published; see their files):")
+        lines.append("Unfinished attempts (not published as items; see docs/commit-protocol.md):")
         for a in attempts:
             lines.append(f"  {a.item_id}: {a.describe()}; files in {a.folder}")
     app.emit(
