@@ -107,10 +107,13 @@ class Case:
         return self.evidence_dir / check_item_id(item_id)
 
     def items(self) -> list[str]:
-        """Ids of the items that have a folder under `evidence/`."""
+        """Ids of the items that have a folder under `evidence/` (not `evidence/.staging/`,
+        where unfinished attempts live: item ids never start with a dot)."""
         if not self.evidence_dir.is_dir():
             return []
-        return sorted(p.name for p in self.evidence_dir.iterdir() if p.is_dir())
+        return sorted(
+            p.name for p in self.evidence_dir.iterdir() if p.is_dir() and not p.name.startswith(".")
+        )
 
     # -- trust ----------------------------------------------------------------------------
     def trusted(self) -> dict[str, x509.Certificate]:

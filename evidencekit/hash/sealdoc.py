@@ -216,6 +216,9 @@ class SealResult:
 def resolve_artifact(item_dir: Path, name: str) -> Path:
     """The path of artifact `name`: absolute names as they are, relative ones under `item_dir`.
 
+    A backslash is an ordinary character of a POSIX name (`a\\b.txt` is one file), never a
+    separator here, so it cannot climb out and is allowed.
+
     Raises:
         IntegrityError: a relative name that is empty or climbs out (`..`), so a hostile seal
             cannot make a verifier read outside the item folder.
@@ -223,6 +226,6 @@ def resolve_artifact(item_dir: Path, name: str) -> Path:
     if name.startswith("/"):
         return Path(name)
     parts = PurePosixPath(name).parts
-    if not parts or any(p in ("..", ".", "") for p in parts) or "\\" in name or "\x00" in name:
+    if not parts or any(p in ("..", ".", "") for p in parts) or "\x00" in name:
         raise IntegrityError(f"unsafe artifact name {name!r} in seal")
     return item_dir.joinpath(*parts)

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from evidencekit.acquire.logical import CollectOptions, CollectOutputs, collect
 from evidencekit.acquire.manifest import Collection, name_fields
-from evidencekit.errors import AcquisitionError, InterruptedError_, PartialReadError
+from evidencekit.errors import InterruptedError_, PartialReadError, SourceError
 from evidencekit.hash.seal import Artifact, SealResult, artifact_from_file, seal_item
-from evidencekit.ids import check_item_id
+from evidencekit.workflows.commit import guard
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +68,19 @@ def _error_list(collection: Collection, limit: int | None = None) -> list[dict[s
     return found
 
 
+def _check_sources(sources: list[Path]) -> None:
+    """Every source exists (what it holds is read when it is collected).
+
+    Raises:
+        SourceError: one does not.
+    """
+    for src in sources:
+        try:
+            os.stat(src)
+        except OSError as exc:
+            raise SourceError(f"cannot open source {str(src)!r}: {exc.strerror}") from exc
+
+
 def collect_item(
     case: Any,
     identity: Any,
@@ -85,22 +97,19 @@ def collect_item(
     Raises:
         UsageError: bad id or options.
         SourceError: a source cannot be opened (corrupt or unrecognised image).
-        AcquisitionError: the item exists already, or the output cannot be written.
+        CaseError: the item exists already, or another attempt is writing it.
+        CustodyError: the examiner is not pinned in the case (checked before any work).
+        AcquisitionError: the output cannot be written.
         PartialReadError: finished and sealed, but some files could not be read (exit 4);
             its `result` is the :class:`CollectResult`.
         InterruptedError_: Ctrl-C; what was collected is sealed and recorded as incomplete.
     """
     from evidencekit.workflows.custody import record_event
 
-    check_item_id(item_id)
-    item_dir = case.item_dir(item_id)
-    if item_dir.exists() and any(item_dir.iterdir()):
-        raise AcquisitionError(
-            f"evidence item {item_id!r} already exists in {str(item_dir)!r}",
-            hint="choose another --item id",
-        )
-    created = not item_dir.exists()
-    item_dir.mkdir(parents=True, exist_ok=True)
+    identity, res = guard(
+        case, identity, item_id, checks=lambda: _check_sources(sources), command=command_line
+    )
+    item_dir = res.folder  # staging: published as evidence/ITEM once sealed and recorded
     try:
         collection, outputs = collect(
             sources,
@@ -111,8 +120,7 @@ def collect_item(
             command_line=command_line,
         )
     except BaseException:
-        if created:
-            shutil.rmtree(item_dir, ignore_errors=True)
+        res.abandon()  # only this attempt's staging folder
         raise
     algorithms = tuple(options.algorithms)
     tar_hash = outputs.container_hash
@@ -168,7 +176,15 @@ def collect_item(
             "summary": summary,
         },
     )
-    result = CollectResult(item_id, item_dir, collection, outputs, seal, status)
+    res.publish()
+    seal = res.final_seal(seal)
+    outputs = replace(
+        outputs,
+        container=res.final / outputs.container.name,
+        dfxml=res.final / outputs.dfxml.name,
+        manifest=res.final / outputs.manifest.name,
+    )
+    result = CollectResult(item_id, res.final, collection, outputs, seal, status)
     if collection.interrupted:
         raise InterruptedError_(
             f"interrupted: item {item_id!r} holds what was collected until then, sealed and "

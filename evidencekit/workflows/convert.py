@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ from evidencekit.hash.seal import (
 from evidencekit.identity import Identity
 from evidencekit.ids import check_item_id
 from evidencekit.timeutil import utcnow
+from evidencekit.workflows.commit import Signer, guard
 from evidencekit.workflows.convert_media import (
     DEFAULT_WINDOW,
     Copied,
@@ -87,7 +88,7 @@ class ConvertResult:
 
 def convert_item(
     case: Case,
-    identity: Identity,
+    identity: Identity | Signer,
     item_id: str,
     *,
     to: str,
@@ -98,8 +99,14 @@ def convert_item(
 ) -> ConvertResult:
     """Make `new_item`, holding `item_id`'s media as `to` ("e01" or "raw"), sealed and recorded.
 
+    Everything is checked first (the ids, the original's seal, the examiner's pinning, then
+    the key); the new item is written in its staging folder and published once sealed and
+    recorded (docs/commit-protocol.md).
+
     Raises:
-        UsageError: bad format or ids, the new item exists, the item is not an image.
+        UsageError: bad format or ids, the item is not an image.
+        CaseError: the new item exists, or another attempt is writing it.
+        CustodyError: the examiner is not pinned in the case.
         IntegrityError: the original seal does not verify, or its media decodes to other digests.
         EwfFormatError / SourceError: an original E01 is truncated or corrupt.
         AcquisitionError: the new files cannot be written.
@@ -110,16 +117,30 @@ def convert_item(
     check_item_id(new_item)
     if new_item == item_id:
         raise UsageError("the converted item needs a new id", hint="e.g. --item ITEM-E01")
-    original = _open_original(case, item_id)
-    target = Target(new_item, to, case.item_dir(new_item), compression, segment_size)
-    if target.item_dir.exists() and any(target.item_dir.iterdir()):
-        raise UsageError(
-            f"item {new_item!r} already exists at {target.item_dir}",
-            hint="choose another --item id",
-        )
-    target.item_dir.mkdir(parents=True, exist_ok=True)
-    copied = copy_media(case, identity, original, target, on_progress)
-    return _seal_and_record(case, identity, original, target, copied)
+    found: list[Original] = []
+    ident, res = guard(
+        case, identity, new_item, checks=lambda: found.append(_open_original(case, item_id))
+    )
+    original = found[0]
+    target = Target(new_item, to, res.folder, compression, segment_size)
+    keep = False
+    try:
+        copied = copy_media(case, ident, original, target, on_progress)
+        result = _seal_and_record(case, ident, original, target, copied)
+        keep = True
+        res.publish()
+    except (EvidenceKitError, OSError):
+        # nothing was recorded (a ledger append is all or nothing), and the original item is
+        # untouched: the attempt is removed so that the id is free for a retry
+        if not keep:
+            res.abandon()
+        raise
+    return replace(
+        result,
+        item_dir=res.final,
+        files=tuple(res.final / p.name for p in result.files),
+        seal=res.final_seal(result.seal),
+    )
 
 
 def _open_original(case: Case, item_id: str) -> Original:

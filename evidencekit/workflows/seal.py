@@ -14,19 +14,21 @@ from typing import Any
 
 from evidencekit.case import Case, nfc
 from evidencekit.errors import (
-    CaseError,
-    CustodyError,
     EvidenceKitError,
+    HashError,
+    IntegrityError,
     InterruptedError_,
+    PartialReadError,
+    SourceError,
     UsageError,
 )
 from evidencekit.hash.algorithms import DEFAULT_ARTIFACT_ALGORITHMS, parse_algorithms
 from evidencekit.hash.multihash import MultiHasher, open_readonly
 from evidencekit.hash.pipeline import pump
-from evidencekit.hash.seal import SEAL_SUFFIX, Artifact, SealResult, seal_item
+from evidencekit.hash.seal import Artifact, SealResult, resolve_artifact, seal_item
 from evidencekit.identity import Identity
-from evidencekit.ids import check_item_id
 from evidencekit.timeutil import isoformat, utcnow
+from evidencekit.workflows.commit import Reservation, Signer, guard
 
 log = logging.getLogger(__name__)
 
@@ -62,36 +64,111 @@ class _Writer:
         os.fsync(self.fd)
 
 
-def _collect(sources: Sequence[Path], in_place: bool) -> list[tuple[Path, str]]:
-    """(source file, artifact name) for every file; directories are walked in sorted order."""
-    found: list[tuple[Path, str]] = []
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """A file to seal, as found when the sources were walked."""
+
+    path: Path
+    name: str  # the artifact name: relative POSIX path, or absolute when sealed in place
+    size: int
+
+
+_IO = "\x00io:"  # marks a problem that is an I/O failure, not a usage one
+
+
+def _shown(path: Path | str) -> str:
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _walk(src: Path, in_place: bool, found: list[_Source], problems: list[str]) -> None:
+    """Add every file of `src` (a file, or a folder walked in sorted order) to `found`."""
+    try:
+        st = src.stat()
+    except OSError as exc:
+        problems.append(_IO + f"{_shown(src)!r}: {exc.strerror}")
+        return
+    if not stat.S_ISDIR(st.st_mode):
+        _check_file(src, str(src) if in_place else src.name, found, problems)
+        return
+
+    def walk_error(exc: OSError) -> None:
+        problems.append(_IO + f"{_shown(exc.filename or src)!r}: {exc.strerror}")
+
+    for root, dirs, files in os.walk(src, onerror=walk_error):
+        dirs.sort()
+        for fname in sorted(files):
+            path = Path(root) / fname
+            rel = path.relative_to(src.parent) if src.parent != src else path
+            _check_file(path, str(path) if in_place else rel.as_posix(), found, problems)
+
+
+def _check_file(path: Path, name: str, found: list[_Source], problems: list[str]) -> None:
+    """Check one file before anything is copied: a regular file that opens, under a name the
+    seal can hold; a problem is added to `problems` instead of raising."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        # seal names are JSON text; a raw byte name cannot be written into the seal exactly
+        problems.append(f"{_shown(path)!r}: its name is not valid UTF-8")
+        return
+    try:
+        resolve_artifact(Path("/"), name)
+    except IntegrityError:
+        problems.append(f"{_shown(path)!r}: a name the seal cannot hold")
+        return
+    try:
+        st = path.stat()
+    except OSError as exc:
+        what = "a dangling symbolic link" if path.is_symlink() else exc.strerror
+        problems.append(_IO + f"{_shown(path)!r}: {what}")
+        return
+    if not stat.S_ISREG(st.st_mode):
+        problems.append(f"{_shown(path)!r}: not a regular file ({_kind(st.st_mode)})")
+        return
+    try:
+        os.close(open_readonly(path))
+    except HashError as exc:
+        problems.append(_IO + f"{_shown(path)!r}: {exc.message.rpartition(': ')[2]}")
+        return
+    found.append(_Source(path, name, st.st_size))
+
+
+def _kind(mode: int) -> str:
+    for test, text in (
+        (stat.S_ISFIFO, "a named pipe"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISCHR, "a character device"),
+    ):
+        if test(mode):
+            return text
+    return "not a regular file"
+
+
+def _collect(sources: Sequence[Path], in_place: bool) -> list[_Source]:
+    """Every file to seal, checked before anything is copied or a passphrase is asked for.
+
+    Raises:
+        UsageError: a source is missing or unreadable, holds something that is not a regular
+            file or a name the seal cannot hold, two sources share a name, or there is nothing.
+    """
+    found: list[_Source] = []
+    problems: list[str] = []
     for src in sources:
-        try:
-            st = src.stat()
-        except OSError as exc:
-            raise EvidenceKitError(f"cannot seal {str(src)!r}: {exc.strerror}") from exc
-        if stat.S_ISDIR(st.st_mode):
-            for root, dirs, files in os.walk(src):
-                dirs.sort()
-                for fname in sorted(files):
-                    path = Path(root) / fname
-                    rel = path.relative_to(src.parent) if src.parent != src else path
-                    name = str(path.absolute()) if in_place else rel.as_posix()
-                    found.append((path, name))
-        else:
-            found.append((src, str(src.absolute()) if in_place else src.name))
-    for src, name in found:
-        try:
-            name.encode("utf-8")
-        except UnicodeEncodeError:
-            # seal names are JSON text; a raw byte name cannot be written into the seal exactly
-            raise UsageError(
-                f"cannot seal {os.fsencode(src).decode('utf-8', 'backslashreplace')!r}: its name "
-                "is not valid UTF-8",
-                hint="collect it with `evidencekit acquire files` (which keeps raw names) or "
-                "copy it under a UTF-8 name",
-            ) from None
-    names = [n for _, n in found]
+        _walk(src, in_place, found, problems)
+    if problems:
+        # a source that cannot be read is an operational error (exit 1); the rest are usage
+        error = SourceError if any(p.startswith(_IO) for p in problems) else UsageError
+        shown = [p.removeprefix(_IO) for p in problems]
+        more = f" (and {len(shown) - 3} more)" if len(shown) > 3 else ""
+        raise error(
+            f"cannot seal {len(shown)} of the files given, so nothing was copied: "
+            + "; ".join(shown[:3])
+            + more,
+            hint="seal without them, or collect the folder with `evidencekit acquire files` "
+            "(which keeps special files, raw names and read errors)",
+        )
+    names = [f.name for f in found]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise UsageError(
@@ -103,51 +180,99 @@ def _collect(sources: Sequence[Path], in_place: bool) -> list[tuple[Path, str]]:
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """What one pass over a source gave: its size and digests, and whether it changed."""
+
+    size: int
+    digests: dict[str, str]
+    before: os.stat_result
+    change: dict[str, Any] | None
+
+
+def _changed(
+    name: str, path: Path, before: os.stat_result, after: os.stat_result, read: int
+) -> dict[str, Any] | None:
+    """The seal's record of a file that changed while it was read (size, mtime or ctime), or
+    None. A write that keeps the size and resets the mtime still moves the ctime."""
+    if (
+        read == before.st_size
+        and after.st_size == before.st_size
+        and after.st_mtime_ns == before.st_mtime_ns
+        and after.st_ctime_ns == before.st_ctime_ns
+    ):
+        return None
+    return {
+        "name": name,
+        "path": _shown(path),
+        "size_before": before.st_size,
+        "size_after": after.st_size,
+        "bytes_read": read,
+        "mtime_before": _ns_time(before.st_mtime_ns),
+        "mtime_after": _ns_time(after.st_mtime_ns),
+        "ctime_before": _ns_time(before.st_ctime_ns),
+        "ctime_after": _ns_time(after.st_ctime_ns),
+    }
+
+
+def _ns_time(ns: int) -> str:
+    secs, frac = divmod(ns, 1_000_000_000)
+    text = isoformat(dt.datetime.fromtimestamp(secs, dt.UTC)).removesuffix("Z")
+    return f"{text}.{frac:09d}Z" if frac else text + "Z"
+
+
 def _copy_and_hash(
-    src: Path, dst: Path, algorithms: Sequence[str], on_progress: Callable[[int], None] | None
-) -> Artifact:
-    """Copy `src` to `dst` (via `dst.part`, fsync'ed, then renamed), hashing what was read."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    part = dst.with_name(dst.name + ".part")
+    source: _Source,
+    dst: Path | None,
+    algorithms: Sequence[str],
+    on_progress: Callable[[int], None] | None,
+) -> _Read:
+    """Hash `source` (copying it to `dst` via `dst.part`, fsync'ed, then renamed, unless None),
+    noting any change of its size, mtime or ctime while it was read."""
     hasher = MultiHasher(algorithms)
-    fd_in = open_readonly(src)
+    fd_in = open_readonly(source.path)
+    fd_out: int | None = None
+    part = dst.with_name(dst.name + ".part") if dst is not None else None
     try:
-        fd_out = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    except OSError as exc:
-        os.close(fd_in)
-        raise EvidenceKitError(f"cannot create {str(part)!r}: {exc.strerror}") from exc
-    try:
+        before = os.fstat(fd_in)
+        consumers = hasher.consumers()
+        if part is not None:
+            part.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                fd_out = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except OSError as exc:
+                raise EvidenceKitError(f"cannot create {str(part)!r}: {exc.strerror}") from exc
+            consumers = [_Writer(fd_out), *consumers]
         with open(fd_in, "rb", buffering=0, closefd=False) as fh:
-            pump(
-                fh.readinto,  # type: ignore[arg-type]
-                [_Writer(fd_out), *hasher.consumers()],
-                on_progress=on_progress,
-            )
+            try:
+                read = pump(fh.readinto, consumers, on_progress=on_progress)  # type: ignore[arg-type]
+            except OSError as exc:
+                raise EvidenceKitError(
+                    f"cannot read {_shown(source.path)!r}: {exc.strerror}",
+                    hint="nothing was sealed; copy what can be read with "
+                    "`evidencekit acquire files`, which records read errors",
+                ) from exc
+        after = os.fstat(fd_in)
     except BaseException:
-        os.close(fd_out)
-        part.unlink(missing_ok=True)
+        if fd_out is not None:
+            os.close(fd_out)
+        if part is not None:
+            part.unlink(missing_ok=True)
         raise
     finally:
         os.close(fd_in)
-    os.fchmod(fd_out, 0o444)
-    os.close(fd_out)
-    os.replace(part, dst)
+    if fd_out is not None and part is not None and dst is not None:
+        os.fchmod(fd_out, 0o444)
+        os.close(fd_out)
+        os.replace(part, dst)
     result = hasher.result()
-    return Artifact(dst.name, result.size, dict(result.digests))
-
-
-def _hash_in_place(
-    src: Path, algorithms: Sequence[str], on_progress: Callable[[int], None] | None
-) -> tuple[int, dict[str, str]]:
-    from evidencekit.hash.multihash import hash_file
-
-    result = hash_file(src, algorithms, on_progress=on_progress)
-    return result.size, dict(result.digests)
+    change = _changed(source.name, source.path, before, after, read)
+    return _Read(result.size, dict(result.digests), before, change)
 
 
 def seal_files(
     case: Case,
-    identity: Identity,
+    identity: Identity | Signer,
     sources: Sequence[Path],
     item_id: str,
     *,
@@ -158,39 +283,83 @@ def seal_files(
 ) -> SealFilesResult:
     """Seal `sources` as item `item_id` of `case`.
 
-    Copies each file into `evidence/ITEM/` (folders keep their relative layout), hashing it in
-    the same read, fsyncs the copies, then seals them; with `in_place` the files stay where they
-    are and the seal records their absolute paths. Ctrl-C during the copy seals what was copied
-    as `incomplete` and raises InterruptedError_.
+    Checks everything first (:func:`evidencekit.workflows.commit.guard`: the id, every source
+    file, the examiner's pinning, then the key), reserves the id, copies each file into the
+    item's staging folder (folders keep their relative layout) hashing it in the same read,
+    fsyncs the copies, seals them, records the `sealed` custody event and only then publishes
+    the folder as `evidence/ITEM/`. With `in_place` the files stay where they are and the seal
+    records their absolute paths. Ctrl-C during the copy seals what was copied as `incomplete`
+    and raises InterruptedError_. A file whose size, mtime or ctime changed while it was read
+    is sealed as read, the seal is `complete-with-errors` and names it, and PartialReadError
+    (exit 4) is raised once the item is published.
 
     Raises:
-        UsageError: invalid item id, algorithms, or sources.
-        CaseError: the item already exists.
-        EvidenceKitError: a source cannot be read or the item cannot be written.
+        UsageError: invalid item id, algorithms, or sources (nothing is written then).
+        CaseError: the item exists or another attempt is writing it.
+        CustodyError: the examiner is not pinned in the case.
+        EvidenceKitError: a source cannot be read or the item cannot be written (the
+            attempt is removed: nothing was recorded).
         InterruptedError_: interrupted (the item is sealed as incomplete).
+        PartialReadError: a file changed while it was read (sealed complete-with-errors).
     """
-    check_item_id(item_id)
     algos = parse_algorithms(list(algorithms))
-    if not case.is_pinned(identity.fingerprint):
-        # checked before copying anything: the case's verifiers would reject the seal anyway
-        raise CustodyError(
-            f"examiner {identity.name!r} ({identity.fingerprint[:16]}) is not pinned in case "
-            f"{case.info.number!r}",
-            hint="a pinned examiner adds them: evidencekit case add-examiner CERT.pem",
+    paths = [Path(os.path.abspath(s)) for s in sources]
+    files: list[_Source] = []
+    ident, res = guard(
+        case, identity, item_id, checks=lambda: files.extend(_collect(paths, in_place))
+    )
+    keep = False
+    try:
+        result, recorded, changes, interrupted = _seal_reserved(
+            case, ident, res, files, in_place, algos, description, on_progress
         )
-    item_dir = case.item_dir(item_id)
-    if (item_dir / f"{item_id}{SEAL_SUFFIX}").exists() or (
-        item_dir.exists() and any(item_dir.iterdir())
-    ):
-        raise CaseError(
-            f"item {item_id!r} already exists in {str(case.evidence_dir)!r}",
-            hint="choose another --item id",
+        keep = True
+        res.publish()
+    except (EvidenceKitError, OSError):
+        if not keep:
+            res.abandon()
+        raise
+    except KeyboardInterrupt:
+        # a Ctrl-C during the ledger append may have committed it: the attempt stays in
+        # staging, listed by `case show`, rather than be removed under a recorded event
+        raise
+    sealed = SealFilesResult(
+        item_dir=res.final, seal=res.final_seal(result), custody_recorded=recorded
+    )
+    if interrupted:
+        raise InterruptedError_(
+            f"interrupted: item {item_id!r} sealed as incomplete "
+            f"({len(result.document['artifacts'])} of {len(files)} files)"
         )
-    files = _collect([Path(os.path.abspath(s)) for s in sources], in_place)
-    item_dir.mkdir(parents=True, exist_ok=True)
+    if changes:
+        first = changes[0]
+        raise PartialReadError(
+            f"item {item_id!r} is sealed complete-with-errors: {len(changes)} file(s) changed "
+            f"while being read, e.g. {first['path']!r} ({first['size_before']} bytes before, "
+            f"{first['size_after']} after, {first['bytes_read']} read)",
+            result=sealed,
+            hint="seal them again once nothing writes to them; the seal's "
+            "facts.changed_while_read lists each",
+        )
+    return sealed
+
+
+def _seal_reserved(
+    case: Case,
+    identity: Identity,
+    res: Reservation,
+    files: list[_Source],
+    in_place: bool,
+    algos: Sequence[str],
+    description: str | None,
+    on_progress: Callable[[int], None] | None,
+) -> tuple[SealResult, bool, list[dict[str, Any]], bool]:
+    """Copy (or hash in place), seal and record into the reservation's staging folder."""
+    item_dir, item_id = res.folder, res.item_id
     started = utcnow()
     artifacts: list[Artifact] = []
     facts_sources: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
     done = 0
 
     def progress(n: int) -> None:
@@ -198,34 +367,34 @@ def seal_files(
             on_progress(done + n)
 
     interrupted = False
-    for src, name in files:
+    for src in files:
         try:
-            st = src.stat()
-            if in_place:
-                size, digests = _hash_in_place(src, algos, progress)
-                art = Artifact(name, size, digests)
-            else:
-                art = _copy_and_hash(src, item_dir / name, algos, progress)
-                art = Artifact(name, art.size, art.digests)
+            got = _copy_and_hash(src, None if in_place else item_dir / src.name, algos, progress)
         except KeyboardInterrupt:
             interrupted = True
             break
-        done += art.size
-        artifacts.append(art)
+        done += got.size
+        artifacts.append(Artifact(src.name, got.size, got.digests))
+        if got.change is not None:
+            changes.append(got.change)
         facts_sources.append(
             {
-                "path": os.fsdecode(src),
-                "name": name,
-                "size": art.size,
-                "mtime": isoformat(dt.datetime.fromtimestamp(st.st_mtime, dt.UTC)),
+                "path": os.fsdecode(src.path),
+                "name": src.name,
+                "size": got.size,
+                "mtime": isoformat(dt.datetime.fromtimestamp(got.before.st_mtime, dt.UTC)),
             }
         )
     if not in_place:
         _fsync_tree(item_dir)
-    status = "incomplete" if interrupted else "complete"
-    facts: dict[str, Any] = {"mode": "in-place" if in_place else "copy", "sources": facts_sources}
+    status = "complete-with-errors" if changes else "complete"
     if interrupted:
-        facts["not_sealed"] = [os.fsdecode(s) for s, _ in files[len(artifacts) :]]
+        status = "incomplete"
+    facts: dict[str, Any] = {"mode": "in-place" if in_place else "copy", "sources": facts_sources}
+    if changes:
+        facts["changed_while_read"] = changes
+    if interrupted:
+        facts["not_sealed"] = [os.fsdecode(s.path) for s in files[len(artifacts) :]]
         if not artifacts:
             raise InterruptedError_(f"interrupted before any file of {item_id!r} was copied")
     result = seal_item(
@@ -241,13 +410,8 @@ def seal_files(
         finished=utcnow(),
         algorithms=algos,
     )
-    recorded = _record_sealed(case, identity, result, description)
-    if interrupted:
-        raise InterruptedError_(
-            f"interrupted: item {item_id!r} sealed as incomplete ({len(artifacts)} of "
-            f"{len(files)} files)"
-        )
-    return SealFilesResult(item_dir=item_dir, seal=result, custody_recorded=recorded)
+    recorded = _record_sealed(case, identity, result, description, res.final_seal(result).path)
+    return result, recorded, changes, interrupted
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -260,7 +424,7 @@ def _fsync_tree(folder: Path) -> None:
 
 
 def _record_sealed(
-    case: Case, identity: Identity, result: SealResult, description: str | None
+    case: Case, identity: Identity, result: SealResult, description: str | None, final: Path
 ) -> bool:
     """Append the `sealed` custody event, when the custody workflow is available."""
     from evidencekit.workflows.verify import custody_recorder
@@ -278,9 +442,9 @@ def _record_sealed(
         description=description or f"sealed {len(result.document['artifacts'])} file(s)",
         digests=digests,
         details={
-            "seal": str(result.path.relative_to(case.path))
-            if result.path.is_relative_to(case.path)
-            else str(result.path),
+            "seal": str(final.relative_to(case.path))
+            if final.is_relative_to(case.path)
+            else str(final),
             "seal_sha256": result.seal_sha256,
             "status": result.status,
             "artifacts": result.document["artifacts"],

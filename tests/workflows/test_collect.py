@@ -13,7 +13,7 @@ import pytest
 
 from evidencekit.acquire.logical import CollectOptions
 from evidencekit.case import Case
-from evidencekit.errors import AcquisitionError, PartialReadError, SourceError
+from evidencekit.errors import CaseError, PartialReadError, SourceError
 from evidencekit.hash.seal import load_seal, verify_seal
 from evidencekit.identity import Identity
 from evidencekit.workflows.collect import CollectResult, collect_item
@@ -124,7 +124,7 @@ def test_existing_item_and_bad_source(case_dir: Path, identity: Identity, tmp_pa
     src.mkdir()
     (src / "a.txt").write_text("a")
     collect_item(case, identity, "X", [src], CollectOptions())
-    with pytest.raises(AcquisitionError, match="already exists"):
+    with pytest.raises(CaseError, match="already exists"):
         collect_item(case, identity, "X", [src], CollectOptions())
     bad = tmp_path / "corrupt.E01"
     bad.write_bytes(b"EVF\x09\x0d\x0a\xff\x00" + b"\x00" * 4000)

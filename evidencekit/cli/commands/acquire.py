@@ -99,7 +99,10 @@ def disk(
     from evidencekit.workflows.acquire_disk import AcquireOptions, AcquireResult, acquire_disk
 
     case = app.case()
-    identity = app.identity()
+    from evidencekit.workflows.commit import lazy_identity
+
+    # unlocked by the workflow's guard, once the id, sources and pinning are checked
+    identity = lazy_identity(app.identity_store(), app.identity_selector, app.identity)
     win = parse_size(window, what="--window")
     options = AcquireOptions(
         format=fmt,

@@ -81,7 +81,10 @@ def files(
     if password_env and recovery_key_env:
         raise UsageError("give --password-env or --recovery-key-env, not both")
     case = app.case()
-    identity = app.identity()
+    from evidencekit.workflows.commit import lazy_identity
+
+    # unlocked by the workflow's guard, once the id, sources and pinning are checked
+    identity = lazy_identity(app.identity_store(), app.identity_selector, app.identity)
     options = CollectOptions(
         includes=includes,
         excludes=excludes,

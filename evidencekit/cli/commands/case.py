@@ -67,6 +67,7 @@ def init(
 def show(app: App) -> None:
     """Print the case's details and pinned examiners."""
     from evidencekit.timeutil import local_text
+    from evidencekit.workflows.commit import unfinished
 
     c = app.case()
     info = c.info
@@ -84,9 +85,19 @@ def show(app: App) -> None:
     lines += [f"  {e.name}  sha256:{e.fingerprint}" for e in info.examiners]
     items = c.items()
     lines.append("Items: " + (", ".join(items) if items else "(none)"))
+    attempts = unfinished(c)
+    if attempts:
+        lines.append("Unfinished attempts (not published as items; see docs/commit-protocol.md):")
+        for a in attempts:
+            lines.append(f"  {a.item_id}: {a.describe()}; files in {a.folder}")
     app.emit(
         "evidencekit/case/1",
-        {"path": str(c.path), "case": info.to_dict(), "items": items},
+        {
+            "path": str(c.path),
+            "case": info.to_dict(),
+            "items": items,
+            "unfinished": [a.to_dict() for a in attempts],
+        },
         lines,
     )
 

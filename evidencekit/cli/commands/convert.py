@@ -42,7 +42,10 @@ def convert(
 
     seg = parse_size(segment_size, what="segment size")
     case = app.case()
-    identity = app.identity()
+    from evidencekit.workflows.commit import lazy_identity
+
+    # unlocked by the workflow's guard, once the id, sources and pinning are checked
+    identity = lazy_identity(app.identity_store(), app.identity_selector, app.identity)
     progress = None
     if sys.stderr.isatty() and app.verbosity >= 0:
         last = [0.0]

@@ -41,30 +41,54 @@ def seal(
     Writes ITEM.seal.json (signed) and ITEM.md5 / ITEM.sha1 / ITEM.sha256 (checkable with
     `md5sum -c` inside the item folder), and records a `sealed` custody event.
     """
+    from evidencekit.errors import PartialReadError
     from evidencekit.hash.algorithms import parse_algorithms
     from evidencekit.ids import check_item_id
     from evidencekit.sizes import human
-    from evidencekit.workflows.seal import seal_files
+    from evidencekit.workflows.commit import lazy_identity
+    from evidencekit.workflows.seal import SealFilesResult, seal_files
 
     check_item_id(item_id)
     algorithms = parse_algorithms(algos)
     case = app.case()
-    identity = app.identity()
-    result = seal_files(
-        case,
-        identity,
-        list(paths),
-        item_id,
-        in_place=in_place,
-        algorithms=algorithms,
-        description=description,
-    )
+    # the key is unlocked only once the sources, the id and the examiner's pinning are checked
+    signer = lazy_identity(app.identity_store(), app.identity_selector, app.identity)
+    code = 0
+    try:
+        result = seal_files(
+            case,
+            signer,
+            list(paths),
+            item_id,
+            in_place=in_place,
+            algorithms=algorithms,
+            description=description,
+        )
+    except PartialReadError as exc:
+        assert isinstance(exc.result, SealFilesResult)
+        result, code = exc.result, exc.exit_code
+        app.warn(exc.message)
     doc = result.seal.document
-    lines = [f"Sealed item {item_id}: {result.seal.path}"]
+    lines = [f"Sealed item {item_id} ({result.seal.status}): {result.seal.path}"]
     for art in doc["artifacts"]:
         sha = next((d for d in art["digests"] if d.startswith("sha256:")), art["digests"][-1])
-        lines.append(f"  {art['name']}  {human(art['size'])}  {sha}")
-    lines.append(f"  signed by {identity.name} ({identity.fingerprint[:16]})")
+        lines.append(f"  {shown_name(art['name'])}  {human(art['size'])}  {sha}")
+    for change in doc["facts"].get("changed_while_read", []):
+        lines.append(
+            f"  changed while read: {shown_name(change['name'])} ({change['size_before']} -> "
+            f"{change['size_after']} bytes, {change['bytes_read']} read)"
+        )
+    lines.append(f"  signed by {signer.name} ({signer.fingerprint[:16]})")
     if not result.custody_recorded:
         lines.append("  (custody ledger not available: no 'sealed' event recorded)")
     app.emit("evidencekit/seal/1", result.to_dict(), lines)
+    if code:
+        app.exit(code)
+
+
+def shown_name(name: str) -> str:
+    """A sealed name on one line: backslash, newline and carriage return escaped as in sums
+    files (the seal itself holds the exact name)."""
+    if not any(c in name for c in "\\\n\r"):
+        return name
+    return "\\" + name.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")

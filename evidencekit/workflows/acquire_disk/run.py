@@ -8,8 +8,10 @@ Unreadable sectors give a `complete-with-errors` seal and PartialReadError (exit
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +22,11 @@ from evidencekit.acquire.freespace import check_space
 from evidencekit.acquire.source import MediaSource, open_source
 from evidencekit.errors import (
     AcquisitionError,
-    CustodyError,
     EvidenceKitError,
     IntegrityError,
     InterruptedError_,
     PartialReadError,
+    SourceError,
     UsageError,
 )
 from evidencekit.hash.algorithms import parse_algorithms
@@ -42,6 +44,7 @@ from evidencekit.workflows.acquire_disk.readback import Readback, verify_readbac
 from evidencekit.workflows.acquire_disk.record import seal_and_record
 from evidencekit.workflows.acquire_disk.result import AcquireResult
 from evidencekit.workflows.acquire_disk.writers import open_writers
+from evidencekit.workflows.commit import Reservation, guard
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +65,9 @@ def acquire_disk(
     Raises:
         UsageError: bad id or options.
         SourceError: the source cannot be opened, or is mounted read-write.
-        AcquisitionError: the item exists, not enough space, or the acquisition failed
+        CaseError: the item exists, or another attempt is writing it.
+        CustodyError: the examiner is not pinned in the case (checked before any work).
+        AcquisitionError: not enough space, or the acquisition failed
             (then the output is sealed and recorded as incomplete first).
         InterruptedError_: Ctrl-C (output sealed and recorded as incomplete first).
         IntegrityError: the written image reads back with other digests (sealed first).
@@ -75,28 +80,38 @@ def acquire_disk(
     hash_algorithms = algorithms
     if options.format == "e01":  # the E01 hash/digest sections need them
         hash_algorithms = tuple(dict.fromkeys(("md5", "sha1", *algorithms)))
-    item_dir = case.item_dir(item_id)
-    if hasattr(case, "is_pinned") and not case.is_pinned(identity.fingerprint):
-        raise CustodyError(
-            f"examiner {identity.name!r} is not pinned in case {str(case.path)!r}: the "
-            "acquisition could not be recorded in its custody ledger",
-            hint="ask the case's examiner to run: evidencekit case add-examiner CERT.pem",
-        )
-    if item_dir.exists() and any(item_dir.iterdir()):
-        raise AcquisitionError(
-            f"evidence item {item_id!r} already exists in {str(item_dir)!r}",
-            hint="choose another --item id",
-        )
+    identity, res = guard(
+        case, identity, item_id, checks=lambda: _check_source(source_path), command=command_line
+    )
     job = Job(
         item_id=item_id,
-        item_dir=item_dir,
+        item_dir=res.folder,  # staging: published as evidence/ITEM once sealed and recorded
         options=options,
         algorithms=algorithms,
         hash_algorithms=hash_algorithms,
         command_line=command_line or " ".join(sys.argv),
     )
-    with open_source(source_path, as_format=options.source_format) as src:
-        return _acquire(case, identity, src, job, on_progress, on_phase)
+    try:
+        with open_source(source_path, as_format=options.source_format) as src:
+            return _acquire(case, identity, src, job, res, on_progress, on_phase)
+    except BaseException:
+        # before imaging began nothing of the source is in the attempt: it is removed; after,
+        # a partial image that could not be sealed stays in staging, listed as unfinished
+        if not res.keep:
+            res.abandon()
+        raise
+
+
+def _check_source(source_path: Path) -> None:
+    """The source exists (what it holds is checked when it is opened).
+
+    Raises:
+        SourceError: it does not.
+    """
+    try:
+        os.stat(source_path)
+    except OSError as exc:
+        raise SourceError(f"cannot open source {str(source_path)!r}: {exc.strerror}") from exc
 
 
 def _acquire(
@@ -104,10 +119,11 @@ def _acquire(
     identity: Any,
     src: MediaSource,
     job: Job,
+    res: Reservation,
     on_progress: Callable[[int, int], None] | None,
     on_phase: Callable[[str, int], None] | None,
 ) -> AcquireResult:
-    """Prepare, image, read back, seal and record; then raise what went wrong, if anything."""
+    """Prepare, image, read back, seal and record, publish; then raise what went wrong."""
     options = job.options
     lg = AcquisitionLog()
     warnings: list[str] = []
@@ -116,6 +132,7 @@ def _acquire(
     reports, hpa, mounts = device_facts(src.info, options.allow_mounted, lg)
     _check_space(src, job, warnings)
     writers = open_writers(options, job.item_dir, job.item_id, src, case, job.hash_algorithms)
+    res.keep = True  # from here on the attempt holds (part of) an image
     ro_set = set_readonly_flag(src, options, lg, warnings)
     try:
         dev = DeviceFacts(
@@ -143,9 +160,12 @@ def _acquire(
     seal = seal_and_record(
         case, identity, src, job, dev, outcome, readback.verification, lg, warnings
     )
-    res = _result(src, job, outcome, readback, seal, warnings)
-    _raise_for(src, job, outcome, readback, res)
-    return res
+    res.publish()
+    outcome = replace(outcome, files=tuple(res.final / p.name for p in outcome.files))
+    result = _result(src, replace(job, item_dir=res.final), outcome, readback, seal, warnings)
+    result = replace(result, seal=res.final_seal(seal))
+    _raise_for(src, job, outcome, readback, result)
+    return result
 
 
 def _check_space(src: MediaSource, job: Job, warnings: list[str]) -> None:

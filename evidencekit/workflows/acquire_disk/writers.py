@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +68,9 @@ def open_writers(
     output_digests: tuple[str, ...] = (),
 ) -> list[ImageWriter]:
     """The item's writer (and the --copy-to one); nothing is left behind when one fails.
-    `output_digests`: the algorithms the item's (sealed) files are hashed with."""
-    created = not item_dir.exists()
+    `output_digests`: the algorithms the item's (sealed) files are hashed with. `item_dir` is
+    the reserved staging folder (workflows/commit.py): on failure only the files these writers
+    made are removed, never a folder another attempt may share."""
     item_dir.mkdir(parents=True, exist_ok=True)
     writers: list[ImageWriter] = []
     try:
@@ -82,7 +82,5 @@ def open_writers(
         for w in writers:
             for p in w.abort():
                 p.unlink(missing_ok=True)
-        if created:
-            shutil.rmtree(item_dir, ignore_errors=True)
         raise
     return writers

@@ -1,0 +1,333 @@
+"""The item commit protocol: one guard called first, an atomic id reservation, a staging folder,
+and publication by rename (docs/commit-protocol.md).
+
+Every command that writes an evidence item (`seal`, `acquire disk`, `acquire files`, `convert`)
+calls :func:`guard` before any work: the item id is valid and free, the command's own checks of
+its arguments and sources pass, the examiner is pinned in the case (known from the identity's
+certificate before its key is unlocked), the key unlocks, and then the id is reserved by
+``mkdir evidence/.staging/ITEM`` — one atomic step on a local file system and on NFS alike, so
+of two commands racing for one id exactly one gets it and the other fails without touching
+anything. The work is written into that staging folder, sealed and recorded there, and then
+:meth:`Reservation.publish` renames the folder to ``evidence/ITEM``. A crash before the rename
+leaves the attempt in ``evidence/.staging/`` (with ``ITEM.attempt.json`` saying who made it), where
+:func:`unfinished` finds it and `case show` lists it; it never looks like a finished item.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import socket
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from evidencekit.errors import CaseError, CustodyError
+from evidencekit.fsutil import atomic_write, fsync_dir
+from evidencekit.hash.seal import SealResult
+from evidencekit.identity import Identity
+from evidencekit.ids import check_item_id
+from evidencekit.timeutil import isoformat, utcnow
+
+log = logging.getLogger(__name__)
+
+STAGING = ".staging"  # item ids never start with "."
+ATTEMPT_SUFFIX = ".attempt.json"
+ATTEMPT_SCHEMA = "evidencekit/attempt/1"
+
+
+@dataclass(frozen=True, slots=True)
+class Signer:
+    """An examiner identity whose key is unlocked only when needed: `name` and `fingerprint`
+    come from the stored identity's metadata, so pinning is checked before a passphrase is
+    asked for; `unlock()` returns the :class:`Identity` (and is re-checked once unlocked)."""
+
+    name: str
+    fingerprint: str
+    unlock: Callable[[], Identity]
+
+
+def lazy_identity(store: Any, selector: str | None, unlock: Callable[[], Identity]) -> Signer:
+    """A :class:`Signer` for the identity `selector` of `store` (an IdentityStore).
+
+    Raises:
+        IdentityError: no identity, or several, match.
+    """
+    info = store.find(selector)
+    return Signer(info.name, info.fingerprint, unlock)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """An unfinished attempt at writing an item: its staging folder and who started it."""
+
+    item_id: str
+    folder: Path
+    command: str | None
+    pid: int | None
+    host: str | None
+    started: str | None
+    examiner: str | None
+
+    @property
+    def running(self) -> bool | None:
+        """Whether its process still runs (None: started on another host, or unknown)."""
+        if self.pid is None or self.host != socket.gethostname():
+            return None
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    def describe(self) -> str:
+        who = f"pid {self.pid} on {self.host}" if self.pid is not None else "an unknown process"
+        when = f" since {self.started}" if self.started else ""
+        cmd = f"`{self.command}`" if self.command else "a command"
+        state = {True: "still running", False: "no longer running", None: "state unknown"}[
+            self.running
+        ]
+        return f"{cmd} by {who}{when} ({state})"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "item": self.item_id,
+            "folder": str(self.folder),
+            "command": self.command,
+            "pid": self.pid,
+            "host": self.host,
+            "started": self.started,
+            "examiner": self.examiner,
+            "running": self.running,
+        }
+
+
+def staging_root(case: Any) -> Path:
+    return Path(case.evidence_dir) / STAGING
+
+
+def _read_attempt(root: Path, item_id: str) -> Attempt:
+    doc: dict[str, Any] = {}
+    try:
+        loaded = json.loads((root / f"{item_id}{ATTEMPT_SUFFIX}").read_text("utf-8"))
+        if isinstance(loaded, dict):
+            doc = loaded
+    except (OSError, ValueError):
+        pass  # killed before the record was written: the folder alone says enough
+    pid = doc.get("pid")
+    return Attempt(
+        item_id=item_id,
+        folder=root / item_id,
+        command=str(doc["command"]) if doc.get("command") else None,
+        pid=pid if isinstance(pid, int) else None,
+        host=str(doc["host"]) if doc.get("host") else None,
+        started=str(doc["started"]) if doc.get("started") else None,
+        examiner=str(doc["examiner"]) if doc.get("examiner") else None,
+    )
+
+
+def unfinished(case: Any) -> list[Attempt]:
+    """Every unfinished attempt in the case (a staging folder not yet published), by id."""
+    root = staging_root(case)
+    if not root.is_dir():
+        return []
+    found = []
+    for entry in sorted(root.iterdir()):
+        if entry.is_dir() and not entry.name.startswith("."):
+            found.append(_read_attempt(root, entry.name))
+    return found
+
+
+def _refuse_taken(case: Any, item_id: str) -> None:
+    """Raise if `item_id` is already an item or being written.
+
+    Raises:
+        CaseError: it is.
+    """
+    final = Path(case.evidence_dir) / item_id
+    if final.exists() and (not final.is_dir() or any(final.iterdir())):
+        raise CaseError(
+            f"item {item_id!r} already exists in {str(case.evidence_dir)!r}",
+            hint="choose another --item id",
+        )
+    root = staging_root(case)
+    if (root / item_id).exists():
+        attempt = _read_attempt(root, item_id)
+        raise CaseError(
+            f"item {item_id!r} is reserved by another attempt: {attempt.describe()}; its "
+            f"files are in {str(attempt.folder)!r}",
+            hint="choose another --item id"
+            + (
+                "; `evidencekit case show` lists unfinished attempts"
+                if attempt.running is not True
+                else ""
+            ),
+        )
+
+
+class Reservation:
+    """An item id held by this process: write into `folder`, then :meth:`publish`."""
+
+    def __init__(self, case: Any, item_id: str, folder: Path, record: Path) -> None:
+        self.case = case
+        self.item_id = item_id
+        self.folder = folder  # evidence/.staging/ITEM: everything in it is this attempt's
+        self.record = record  # evidence/.staging/ITEM.attempt.json
+        self.final = Path(case.evidence_dir) / item_id
+        self.published = False
+        # set once the attempt holds something not to be thrown away on failure (part of an
+        # image): it then stays in staging, listed as unfinished, instead of being removed
+        self.keep = False
+
+    def publish(self) -> Path:
+        """Rename the staging folder to `evidence/ITEM` (durably) and drop the attempt record.
+
+        Raises:
+            CaseError: the rename failed (the attempt stays in staging, listed as unfinished).
+        """
+        try:
+            os.rename(self.folder, self.final)
+        except OSError as exc:
+            raise CaseError(
+                f"item {self.item_id!r} is sealed in {str(self.folder)!r} but could not be "
+                f"moved to {str(self.final)!r}: {exc.strerror}",
+                hint="`evidencekit case show` lists it as unfinished; move it there by hand",
+            ) from exc
+        self.published = True
+        fsync_dir(self.final.parent)
+        self.record.unlink(missing_ok=True)
+        _drop_if_empty(self.record.parent)
+        return self.final
+
+    def final_seal(self, seal: SealResult) -> SealResult:
+        """`seal` with its paths where they are once published."""
+        return replace(
+            seal,
+            path=self.final / seal.path.name,
+            sums_files=tuple(self.final / p.name for p in seal.sums_files),
+        )
+
+    def abandon(self) -> None:
+        """Remove this attempt: its staging folder (made by this process, so nothing in it is
+        anyone else's) and its record. Never touches `evidence/ITEM`."""
+        if self.published or self.keep:
+            return
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.record.unlink(missing_ok=True)
+        _drop_if_empty(self.record.parent)
+
+
+def _drop_if_empty(root: Path) -> None:
+    """Remove `evidence/.staging` once it holds nothing, so that `evidence/` lists only items
+    when no attempt is under way (a concurrent reserve retries if it loses this race)."""
+    try:
+        os.rmdir(root)
+    except OSError:
+        return  # not empty: another attempt is under way or unfinished
+    fsync_dir(root.parent)
+
+
+def reserve(
+    case: Any, item_id: str, *, command: str | None = None, examiner: str = ""
+) -> Reservation:
+    """Reserve `item_id` atomically: ``mkdir evidence/.staging/ITEM``.
+
+    Raises:
+        CaseError: the id is an item already, or another attempt holds it (that attempt's
+            files are left alone), or the staging folder cannot be made.
+    """
+    check_item_id(item_id)
+    _refuse_taken(case, item_id)
+    root = staging_root(case)
+    folder = root / item_id
+    for tries_left in range(8, -1, -1):
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            os.mkdir(folder)
+            break
+        except FileExistsError:
+            _refuse_taken(case, item_id)
+            raise CaseError(f"item {item_id!r} is reserved by another attempt") from None
+        except FileNotFoundError as exc:
+            # another attempt removed the empty staging root between our two mkdirs
+            if not tries_left:
+                raise CaseError(f"cannot reserve item {item_id!r}: {exc.strerror}") from exc
+        except OSError as exc:
+            raise CaseError(
+                f"cannot reserve item {item_id!r} in {str(root)!r}: {exc.strerror}"
+            ) from exc
+    record = root / f"{item_id}{ATTEMPT_SUFFIX}"
+    res = Reservation(case, item_id, folder, record)
+    try:
+        # the final name may have appeared between the check and the mkdir (published by an
+        # attempt that held the reservation until then): the staging folder is ours to remove
+        final = res.final
+        if final.exists() and (not final.is_dir() or any(final.iterdir())):
+            raise CaseError(
+                f"item {item_id!r} already exists in {str(case.evidence_dir)!r}",
+                hint="choose another --item id",
+            )
+        doc = {
+            "schema": ATTEMPT_SCHEMA,
+            "item": item_id,
+            "command": command or " ".join([os.path.basename(sys.argv[0]), *sys.argv[1:]]),
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started": isoformat(utcnow()),
+            "examiner": examiner,
+        }
+        atomic_write(record, json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8"))
+        fsync_dir(root)
+    except BaseException:
+        res.abandon()
+        raise
+    return res
+
+
+def _check_pinned(case: Any, name: str, fp: str) -> None:
+    if hasattr(case, "is_pinned") and not case.is_pinned(fp):
+        raise CustodyError(
+            f"examiner {name!r} ({fp[:16]}) is not pinned in case "
+            f"{getattr(getattr(case, 'info', None), 'number', case.path)!r}: the item could not "
+            "be recorded in its custody ledger",
+            hint="a pinned examiner adds them: evidencekit case add-examiner CERT.pem",
+        )
+
+
+def guard(
+    case: Any,
+    identity: Identity | Signer | Any,
+    item_id: str,
+    *,
+    checks: Callable[[], object] | None = None,
+    command: str | None = None,
+) -> tuple[Any, Reservation]:
+    """Everything an item-writing command must know before any work, in this order: the id is
+    valid and free; `checks()` (the command's arguments and sources) passes; the examiner is
+    pinned; the key unlocks (a :class:`Signer` is unlocked only now); the id is reserved.
+
+    Returns:
+        The unlocked identity and the reservation (write into `reservation.folder`).
+
+    Raises:
+        UsageError: an invalid id (or what `checks` raises).
+        CaseError: the id is taken or being written by another attempt.
+        CustodyError: the examiner is not pinned in the case.
+        IdentityError: the key does not unlock.
+    """
+    check_item_id(item_id)
+    _refuse_taken(case, item_id)
+    if checks is not None:
+        checks()
+    _check_pinned(case, identity.name, identity.fingerprint)
+    if isinstance(identity, Signer):
+        identity = identity.unlock()
+        _check_pinned(case, identity.name, identity.fingerprint)
+    res = reserve(case, item_id, command=command, examiner=str(identity.name))
+    return identity, res

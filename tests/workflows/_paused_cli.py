@@ -1,0 +1,44 @@
+"""Run the evidencekit CLI with one workflow step paused at a barrier (for race and kill tests).
+
+    python -m tests.workflows._paused_cli MODULE ATTR READY_FIFO GO_FIFO CLI-ARGS…
+
+The first call of MODULE.ATTR (ATTR may be `Class.method`) writes a line to READY_FIFO (so the
+test knows the command got there), then blocks reading GO_FIFO until the test opens it for
+writing; then the real function runs. No sleeping: the test decides exactly when the paused
+command continues, or kills it while it waits.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+
+def main() -> None:
+    module_name, attr, ready, go, *args = sys.argv[1:]
+    owner: Any = importlib.import_module(module_name)
+    *path, attr = attr.split(".")  # "Class.method" pauses a method
+    for name in path:
+        owner = getattr(owner, name)
+    real = getattr(owner, attr)
+    paused = [False]
+
+    def barrier(*a: Any, **k: Any) -> Any:
+        if not paused[0]:
+            paused[0] = True
+            with open(ready, "w") as fh:
+                fh.write("ready\n")
+            with open(go) as fh:
+                fh.read()
+        return real(*a, **k)
+
+    setattr(owner, attr, barrier)
+    from evidencekit.cli.main import main as cli_main
+
+    sys.argv = ["evidencekit", *args]
+    cli_main()
+
+
+if __name__ == "__main__":
+    main()
