@@ -22,7 +22,7 @@ from typing import Any, NoReturn
 import click
 
 from evidencekit import __version__
-from evidencekit.errors import EvidenceKitError, IdentityError
+from evidencekit.errors import EvidenceKitError, IdentityError, InterruptedError_
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -127,6 +127,8 @@ pass_app = click.make_pass_decorator(App)
 
 
 def _print_error(exc: EvidenceKitError, app: App | None) -> None:
+    if isinstance(exc, InterruptedError_) and _RECEIVED and _RECEIVED[0] != signal.SIGINT:
+        exc.message += f" (interrupted by {_SIGNAL_NAMES.get(_RECEIVED[0], _RECEIVED[0])})"
     click.echo(f"evidencekit: error: {exc.message}", err=True)
     if exc.hint:
         click.echo(f"  hint: {exc.hint}", err=True)
@@ -182,6 +184,9 @@ class Terminated(KeyboardInterrupt):
     acquisition `incomplete` and records it handles this too (it is a KeyboardInterrupt)."""
 
 
+_RECEIVED: list[int] = []
+"""The signals this process received (the first one is named in the interruption's message)."""
+
 _SIGNAL_NAMES: dict[int, str] = {
     signal.SIGINT: "Ctrl-C",
     signal.SIGTERM: "SIGTERM",
@@ -199,7 +204,7 @@ def install_signal_handlers() -> None:
     """
     if threading.current_thread() is not threading.main_thread():
         return
-    received: list[int] = []
+    received = _RECEIVED
 
     def handler(signum: int, _frame: object) -> None:
         if received:

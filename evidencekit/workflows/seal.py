@@ -367,24 +367,26 @@ def _seal_reserved(
             on_progress(done + n)
 
     interrupted = False
-    for src in files:
-        try:
+    # One append per file holds everything about it: a Ctrl-C or SIGTERM can land between any
+    # two statements, and must never leave a file's artifact without its facts or vice versa.
+    copied: list[tuple[Artifact, dict[str, Any], dict[str, Any] | None]] = []
+    try:
+        for src in files:
             got = _copy_and_hash(src, None if in_place else item_dir / src.name, algos, progress)
-        except KeyboardInterrupt:
-            interrupted = True
-            break
-        done += got.size
-        artifacts.append(Artifact(src.name, got.size, got.digests))
-        if got.change is not None:
-            changes.append(got.change)
-        facts_sources.append(
-            {
+            mtime = dt.datetime.fromtimestamp(got.before.st_mtime, dt.UTC)
+            fact = {
                 "path": os.fsdecode(src.path),
                 "name": src.name,
                 "size": got.size,
-                "mtime": isoformat(dt.datetime.fromtimestamp(got.before.st_mtime, dt.UTC)),
+                "mtime": isoformat(mtime),
             }
-        )
+            copied.append((Artifact(src.name, got.size, got.digests), fact, got.change))
+            done += got.size
+    except KeyboardInterrupt:
+        interrupted = True
+    artifacts += [a for a, _, _ in copied]
+    facts_sources += [f for _, f, _ in copied]
+    changes += [c for _, _, c in copied if c is not None]
     if not in_place:
         _fsync_tree(item_dir)
     status = "complete-with-errors" if changes else "complete"

@@ -2,9 +2,9 @@
 
     python -m tests.workflows._paused_cli MODULE ATTR READY_FIFO GO_FIFO CLI-ARGS…
 
-The first call of MODULE.ATTR (ATTR may be `Class.method`) writes a line to READY_FIFO (so the
-test knows the command got there), then blocks reading GO_FIFO until the test opens it for
-writing; then the real function runs. No sleeping: the test decides exactly when the paused
+The first call of MODULE.ATTR (ATTR may be `Class.method`; `ATTR#N` pauses at the Nth call
+instead) writes a line to READY_FIFO (so the test knows the command got there), then blocks
+reading GO_FIFO until the test opens it for writing; then the real function runs. No sleeping: the test decides exactly when the paused
 command continues, or kills it while it waits.
 """
 
@@ -17,6 +17,8 @@ from typing import Any
 
 def main() -> None:
     module_name, attr, ready, go, *args = sys.argv[1:]
+    attr, _, nth = attr.partition("#")
+    calls = [0]
     owner: Any = importlib.import_module(module_name)
     *path, attr = attr.split(".")  # "Class.method" pauses a method
     for name in path:
@@ -25,7 +27,8 @@ def main() -> None:
     paused = [False]
 
     def barrier(*a: Any, **k: Any) -> Any:
-        if not paused[0]:
+        calls[0] += 1
+        if not paused[0] and calls[0] >= int(nth or 1):
             paused[0] = True
             with open(ready, "w") as fh:
                 fh.write("ready\n")

@@ -218,15 +218,25 @@ def test_racing_commands_loser_leaves_the_winner_alone(
     assert kinds == [CREATES[first[0] if first[0] == "seal" else first[1]]]
 
 
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])
+# SIGTERM while copying is handled like Ctrl-C (sealed incomplete, recorded, published):
+# tests/cli/test_signals.py. At the later boundaries it lands in the commit itself, which leaves
+# the attempt in staging rather than publish under an event that may or may not be committed.
 @pytest.mark.parametrize(
-    "step",
+    ("step", "sig"),
     [
-        "evidencekit.workflows.seal:_copy_and_hash",  # copying
-        "evidencekit.workflows.seal:_record_sealed",  # sealed, not recorded
-        "evidencekit.workflows.commit:Reservation.publish",  # recorded, not published
+        ("evidencekit.workflows.seal:_copy_and_hash", signal.SIGKILL),  # copying
+        ("evidencekit.workflows.seal:_record_sealed", signal.SIGKILL),  # sealed, not recorded
+        ("evidencekit.workflows.seal:_record_sealed", signal.SIGTERM),
+        ("evidencekit.workflows.commit:Reservation.publish", signal.SIGKILL),  # recorded
+        ("evidencekit.workflows.commit:Reservation.publish", signal.SIGTERM),
     ],
-    ids=["copying", "sealed", "recorded"],
+    ids=[
+        "copying-kill-9",
+        "sealed-kill-9",
+        "sealed-sigterm",
+        "recorded-kill-9",
+        "recorded-sigterm",
+    ],
 )
 def test_killed_seal_leaves_only_an_unfinished_attempt(
     step: str, sig: int, case_dir: Path, tmp_path: Path, src_folder: Path

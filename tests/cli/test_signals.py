@@ -1,0 +1,116 @@
+"""SIGTERM and SIGHUP stop a command like Ctrl-C (issue 14): the work so far is sealed
+`incomplete` and recorded, exit 1; a second signal stops at once. Real processes, paused at a
+step by a FIFO barrier (tests/workflows/_paused_cli.py): the signal lands exactly there."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from evidencekit.case import Case
+from evidencekit.hash.seal import load_seal
+from evidencekit.workflows.custody import list_events
+from tests.workflows.test_commit_protocol import REPO, Paused, _cli, _env
+
+SIGNALS = [signal.SIGTERM, signal.SIGHUP, signal.SIGINT]
+
+
+@pytest.fixture(autouse=True)
+def _no_paused_command_outlives_its_test() -> Iterator[None]:
+    yield
+    while Paused.running:
+        proc = Paused.running.pop()
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+
+
+def _signal(paused: Paused, sig: int) -> tuple[int, str]:
+    paused.proc.send_signal(sig)
+    _out, err = paused.proc.communicate(timeout=120)
+    return paused.proc.returncode, err.decode()
+
+
+@pytest.mark.parametrize("sig", SIGNALS, ids=lambda s: signal.Signals(s).name)
+def test_seal_interrupted_by_a_signal_is_sealed_incomplete_and_recorded(
+    sig: int, case_dir: Path, tmp_path: Path
+) -> None:
+    src = tmp_path / "tệp nguồn"
+    src.mkdir()
+    for n in range(3):
+        (src / f"ảnh {n}.jpg").write_bytes(bytes([n]) * 5000)
+    # paused (and signalled) as the second file starts: the first one is copied and recorded
+    paused = Paused(
+        tmp_path, "evidencekit.workflows.seal:_copy_and_hash#2", case_dir, "seal", str(src),
+        "--item", "SIG",
+    )  # fmt: skip
+    code, err = _signal(paused, sig)
+    assert code == 1, err
+    assert "interrupted" in err and "sealed as incomplete" in err, err
+    if sig != signal.SIGINT:
+        assert f"interrupted by {signal.Signals(sig).name}" in err
+    item = case_dir / "evidence" / "SIG"
+    assert load_seal(item / "SIG.seal.json").status == "incomplete"
+    (event,) = list_events(Case.open(case_dir), "SIG")
+    assert event["kind"] == "sealed"
+    code, out, _ = _cli(case_dir, "--json", "verify", "SIG")
+    assert code == 4, out  # verifies, but is not complete
+    assert not list((case_dir / "evidence").glob(".staging/*"))
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_acquire_disk_interrupted_by_a_signal_is_sealed_incomplete(
+    sig: int, case_dir: Path, tmp_path: Path
+) -> None:
+    src = tmp_path / "disk.raw"
+    src.write_bytes(b"".join(i.to_bytes(8, "little") * 64 for i in range(8192)))
+    paused = Paused(
+        tmp_path, "evidencekit.acquire.reader:ResilientReader.readinto", case_dir,
+        "acquire", "disk", str(src), "--item", "DISK",
+    )  # fmt: skip
+    code, err = _signal(paused, sig)
+    assert code == 1, err
+    assert f"interrupted by {signal.Signals(sig).name}" in err, err
+    seals = list(case_dir.glob("evidence/**/DISK.seal.json"))
+    assert len(seals) == 1, seals
+    doc = load_seal(seals[0]).document
+    assert doc["status"] == "incomplete" and "interrupted" in doc["facts"]["error"]
+    (event,) = list_events(Case.open(case_dir), "DISK")
+    assert event["details"]["status"] == "incomplete"
+    code, out, _ = _cli(case_dir, "--json", "case", "show")
+    assert code == 0, out
+    assert "DISK" in json.dumps(json.loads(out))
+
+
+def test_a_second_signal_stops_at_once() -> None:
+    """The handler itself: the first signal raises (the command cleans up); a second one, while
+    the cleanup runs, ends the process with exit 1 and a line saying nothing was deleted."""
+    code = textwrap.dedent(
+        """
+        import os, signal, sys
+        from evidencekit.cli.runtime import Terminated, install_signal_handlers
+        install_signal_handlers()
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            signal.pause()
+        except Terminated as exc:
+            print("first:", exc, flush=True)
+            os.kill(os.getpid(), signal.SIGHUP)  # during the cleanup
+            signal.pause()
+        print("not reached", flush=True)
+        """
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=_env(), capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert res.returncode == 1, res.stderr
+    assert res.stdout == "first: SIGTERM\n"
+    assert "SIGHUP again: stopping now" in res.stderr
