@@ -194,8 +194,11 @@ def _select_node(conn: sqlite3.Connection, level: int, index: int) -> bytes:
 # SQLite's primary result codes (https://sqlite.org/rescode.html) that this module tells apart.
 _SQLITE_ERROR, _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY = 1, 5, 6, 8
 _SQLITE_IOERR, _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN = 10, 11, 13, 14
-_SQLITE_CONSTRAINT, _SQLITE_FORMAT, _SQLITE_NOTADB = 19, 24, 26
-_LOW_SPACE = 256 * 1024
+_SQLITE_CONSTRAINT, _SQLITE_FORMAT, _SQLITE_NOTADB, _SQLITE_PERM = 19, 24, 26, 3
+_NOT_WRITABLE = (_SQLITE_READONLY, _SQLITE_CANTOPEN, _SQLITE_PERM)
+MIN_FREE = 1 << 20
+"""Bytes a writer needs free before it opens the ledger: the WAL index (32 KiB), the WAL frames
+of an append (a few pages per event) and room to spare; below it appends refuse to start."""
 
 
 def _primary(exc: sqlite3.Error) -> int | None:
@@ -203,19 +206,21 @@ def _primary(exc: sqlite3.Error) -> int | None:
     return None if code is None else int(code) & 0xFF
 
 
-def _is_space_or_io(exc: sqlite3.Error) -> bool:
-    return _primary(exc) in (_SQLITE_IOERR, _SQLITE_FULL, _SQLITE_CANTOPEN)
+def _free_bytes(path: Path) -> int | None:
+    """Bytes available to unprivileged writers on the file system holding `path`."""
+    try:
+        st = os.statvfs(path.parent)
+    except OSError:
+        return None
+    return st.f_bavail * st.f_frsize
 
 
 def _disk_full(path: Path) -> bool:
     """Whether the file system holding `path` has (almost) no room left: SQLite reports a
     full disk as SQLITE_FULL when a write fails, but as an I/O error when it cannot size its
     shared-memory file."""
-    try:
-        st = os.statvfs(path.parent)
-    except OSError:
-        return False
-    return st.f_bavail * st.f_frsize < _LOW_SPACE
+    free = _free_bytes(path)
+    return free is not None and free < MIN_FREE
 
 
 def ledger_error(exc: sqlite3.Error, path: Path, doing: str) -> EvidenceKitError:
@@ -239,7 +244,7 @@ def ledger_error(exc: sqlite3.Error, path: Path, doing: str) -> EvidenceKitError
         )
     if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
         hint = f"another command holds the ledger; try again when it has finished{nothing}"
-    elif code in (_SQLITE_READONLY, _SQLITE_CANTOPEN):
+    elif code in _NOT_WRITABLE:
         hint = f"check that the case folder and the ledger are writable{nothing}"
     else:
         hint = f"check the disk that holds the case{nothing}"
@@ -255,9 +260,14 @@ class SQLiteStore:
 
     Opening never creates the file unless `create` asks for a new one (and then the file must
     not exist): a ledger that has gone missing is never silently replaced by an empty one.
-    Readers (`writable=False`) open the file read-only; when the disk is so full that SQLite
-    cannot size its shared-memory index (`-shm`), they read with an exclusive lock instead,
-    which needs no index, so a full disk never stops anyone from reading or verifying.
+
+    A full disk. SQLite keeps the WAL index in a memory-mapped `-shm` file; on a (nearly) full
+    disk a page of that mapping can fail to get a block, and the kernel then kills the process
+    with SIGBUS — possibly after a commit. So a writer refuses to start when the file system
+    has less than `MIN_FREE` bytes available (an operational error naming the ledger), and a
+    reader on such a disk uses SQLite's exclusive locking mode, which keeps the index in the
+    process's memory and maps nothing (other commands wait for it). Memory-mapped I/O of the
+    database itself is off. Readers on read-only media fall back to a read-only connection.
     """
 
     def __init__(self, path: Path, *, create: bool = False, writable: bool = True) -> None:
@@ -271,19 +281,28 @@ class SQLiteStore:
                 )
         elif not path.is_file():
             raise CustodyError(f"no custody ledger at {str(path)!r}")
+        free = _free_bytes(path)
+        low = free is not None and free < MIN_FREE
+        if low and self.writable:
+            raise CustodyError(
+                f"cannot {'create' if create else 'append to'} the custody ledger "
+                f"{str(path)!r}: the disk is full ({free:,} bytes free, at least "
+                f"{MIN_FREE:,} needed)",
+                hint="free space on the disk that holds the case, then run the command again; "
+                "nothing was recorded",
+            )
         try:
-            self.conn = self._connect(exclusive=False, create=create)
+            self.conn = self._connect("rwc" if create else "rw", exclusive=low, create=create)
         except sqlite3.Error as exc:
-            if self.writable or not _is_space_or_io(exc):
+            if self.writable or _primary(exc) not in _NOT_WRITABLE:
                 raise self._error(exc, "open") from exc
             try:
-                self.conn = self._connect(exclusive=True, create=False)
+                self.conn = self._connect("ro", exclusive=False, create=False)
             except sqlite3.Error as exc2:
                 raise self._error(exc2, "open") from exc2
 
-    def _connect(self, *, exclusive: bool, create: bool) -> sqlite3.Connection:
+    def _connect(self, mode: str, *, exclusive: bool, create: bool) -> sqlite3.Connection:
         # `mode=rwc` only for a new ledger: anything else must find the file it names.
-        mode = "rwc" if create else ("rw" if self.writable or exclusive else "ro")
         conn = sqlite3.connect(
             f"{self.path.absolute().as_uri()}?mode={mode}",
             uri=True,
@@ -292,15 +311,15 @@ class SQLiteStore:
         )
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            # No memory-mapped I/O: a page of a mapped file that cannot be allocated on a full
-            # disk kills the process with SIGBUS instead of returning SQLITE_FULL.
+            if exclusive:
+                # Before the first access to the database, or SQLite maps the -shm file.
+                conn.execute("PRAGMA locking_mode = EXCLUSIVE")
             conn.execute("PRAGMA mmap_size = 0")
             conn.execute("PRAGMA temp_store = MEMORY")
-            if exclusive:
-                conn.execute("PRAGMA locking_mode = EXCLUSIVE")
-                conn.execute("PRAGMA query_only = ON")
             if self.writable:
                 conn.execute("PRAGMA synchronous = FULL")
+            else:
+                conn.execute("PRAGMA query_only = ON")
             if create:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("BEGIN IMMEDIATE")
