@@ -33,6 +33,7 @@ from cryptography import x509
 from evidencekit.chain import merkle
 from evidencekit.chain.checkpoint import verify_checkpoint
 from evidencekit.chain.store import WriteTxn
+from evidencekit.chain.verify_status import shown
 from evidencekit.errors import IntegrityError
 
 
@@ -42,7 +43,7 @@ class LedgerDoesNotVerify(IntegrityError):
 
 def _fail(message: str) -> LedgerDoesNotVerify:
     return LedgerDoesNotVerify(
-        message,
+        shown(message),
         hint="nothing was recorded; `evidencekit custody verify` lists every problem; restore "
         "custody.sqlite from a backup copy",
     )

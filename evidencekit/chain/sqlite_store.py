@@ -103,7 +103,7 @@ class _SQLiteTxn:
         for r in self.conn.execute(
             "SELECT seq, item, kind, data, leaf_hash FROM events ORDER BY seq"
         ):
-            yield r[0], r[1], r[2], r[3], r[4]
+            yield r[0], r[1], r[2], _blob(r[3]), _blob(r[4])
 
     def latest_checkpoint(self) -> CheckpointRow | None:
         r = self.conn.execute(
@@ -173,9 +173,19 @@ def _select_size(conn: sqlite3.Connection) -> int:
     return int(row[0])
 
 
+def _blob(value: Any) -> bytes:
+    """A BLOB column as bytes, whatever an edit of the file stored there instead (text, a
+    number, NULL): the checks then report the row instead of the reader crashing on it."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    return b"" if value is None else str(value).encode("ascii")
+
+
 def _row(r: Any) -> EventRow:
     return EventRow(
-        int(r[0]), r[1], str(r[2]), str(r[3]), str(r[4]), bytes(r[5]), bytes(r[6]), bytes(r[7])
+        int(r[0]), r[1], str(r[2]), str(r[3]), str(r[4]), _blob(r[5]), _blob(r[6]), _blob(r[7])
     )
 
 
@@ -188,7 +198,7 @@ def _select_node(conn: sqlite3.Connection, level: int, index: int) -> bytes:
             f"Merkle node (level {level}, index {index}) is missing from the ledger",
             hint="run: evidencekit custody verify",
         )
-    return bytes(row[0])
+    return _blob(row[0])
 
 
 # SQLite's primary result codes (https://sqlite.org/rescode.html) that this module tells apart.
@@ -252,7 +262,7 @@ def ledger_error(exc: sqlite3.Error, path: Path, doing: str) -> EvidenceKitError
 
 
 def _checkpoint_row(r: Any) -> CheckpointRow:
-    return CheckpointRow(int(r[0]), int(r[1]), bytes(r[2]), str(r[3]), str(r[4]), str(r[5]))
+    return CheckpointRow(int(r[0]), int(r[1]), _blob(r[2]), str(r[3]), str(r[4]), str(r[5]))
 
 
 class SQLiteStore:
@@ -397,7 +407,7 @@ class SQLiteStore:
         """Every stored subtree hash as (level, index, hash)."""
         with self._reading():
             for r in self.conn.execute("SELECT level, idx, hash FROM nodes ORDER BY level, idx"):
-                yield int(r[0]), int(r[1]), bytes(r[2])
+                yield int(r[0]), int(r[1]), _blob(r[2])
 
     def checkpoints(self) -> list[CheckpointRow]:
         with self._reading():
