@@ -77,16 +77,21 @@ def _missing_ledger(case: Case, what: str) -> IntegrityError:
     )
 
 
-def open_ledger(case: Case, *, writable: bool = False) -> Ledger:
+def open_ledger(case: Case, *, writable: bool = False, create: bool = False) -> Ledger:
     """The case's ledger, which must exist and hold at least its `case_opened` event.
 
-    Nothing here creates a ledger: only `start_ledger` (from `case init`) does.
+    Nothing here creates a ledger: only `start_ledger` (from `case init`) does. `create` is
+    accepted for callers written before that rule; it must be False.
 
     Raises:
         IntegrityError: the ledger is missing, empty, damaged or not a ledger (a case that
             exists has had events, so its ledger must be there).
         CustodyError: it cannot be opened (disk full, permissions, locked).
     """
+    if create:
+        raise CustodyError(
+            "a custody ledger is created only by `case init` (workflows.custody.start_ledger)"
+        )
     path = case.ledger_path
     try:
         st = path.stat()
