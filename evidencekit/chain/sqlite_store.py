@@ -100,10 +100,11 @@ class _SQLiteTxn:
         return [found[k] for k in sorted(found)]
 
     def scan(self) -> Iterator[tuple[int, str | None, str, bytes, bytes]]:
-        for r in self.conn.execute(
+        # The rows as SQLite returns them: precheck copes with what an edit may have stored.
+        cursor: Iterator[tuple[int, str | None, str, bytes, bytes]] = self.conn.execute(
             "SELECT seq, item, kind, data, leaf_hash FROM events ORDER BY seq"
-        ):
-            yield r[0], r[1], r[2], _blob(r[3]), _blob(r[4])
+        )
+        return cursor
 
     def latest_checkpoint(self) -> CheckpointRow | None:
         r = self.conn.execute(
