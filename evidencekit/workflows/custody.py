@@ -77,11 +77,19 @@ def _missing_ledger(case: Case, what: str) -> IntegrityError:
     )
 
 
-def open_ledger(case: Case, *, writable: bool = False, create: bool = False) -> Ledger:
+def open_ledger(
+    case: Case,
+    *,
+    writable: bool = False,
+    trusted: Mapping[str, x509.Certificate] | None = None,
+    create: bool = False,
+) -> Ledger:
     """The case's ledger, which must exist and hold at least its `case_opened` event.
 
     Nothing here creates a ledger: only `start_ledger` (from `case init`) does. `create` is
-    accepted for callers written before that rule; it must be False.
+    accepted for callers written before that rule; it must be False. A `writable` ledger checks
+    what each append builds on against `trusted` (default: `trusted_with(case)`, worked out
+    before the ledger is opened, so it may read the ledger itself); a reader needs no trust.
 
     Raises:
         IntegrityError: the ledger is missing, empty, damaged or not a ledger (a case that
@@ -101,7 +109,9 @@ def open_ledger(case: Case, *, writable: bool = False, create: bool = False) -> 
         raise CustodyError(f"cannot open the custody ledger {str(path)!r}: {exc.strerror}") from exc
     if st.st_size == 0:
         raise _missing_ledger(case, "is empty (0 bytes)")
-    ledger = Ledger.open(path, ledger_origin(case), trusted=trusted_with(case), writable=writable)
+    if trusted is None:
+        trusted = trusted_with(case) if writable else {}
+    ledger = Ledger.open(path, ledger_origin(case), trusted=trusted, writable=writable)
     try:
         if ledger.size() == 0:
             raise _missing_ledger(case, "holds no events")
