@@ -82,6 +82,85 @@ class CaseInfo:
         }
 
 
+def _case_file_error(toml_path: Path, what: str) -> CaseError:
+    return CaseError(
+        f"cannot read {str(toml_path)!r}: {what}",
+        hint=f"fix that line of {CASE_FILE} (a text file; `evidencekit case init` writes it) or "
+        "restore it from a backup copy",
+    )
+
+
+def _text(table: Any, key: str, where: str, toml_path: Path, default: str | None = None) -> str:
+    """`table[key]` as text, or an error naming the key and what is wrong with it."""
+    if not isinstance(table, dict):
+        raise _case_file_error(toml_path, f"{where} is not a table")
+    if key not in table:
+        if default is not None:
+            return default
+        raise _case_file_error(toml_path, f"{where} has no {key!r} (required)")
+    value = table[key]
+    if not isinstance(value, str):
+        raise _case_file_error(
+            toml_path,
+            f"{where}.{key} must be a quoted text, not {type(value).__name__} {value!r}",
+        )
+    return value
+
+
+def _time(table: Any, key: str, where: str, toml_path: Path) -> dt.datetime:
+    text = _text(table, key, where, toml_path)
+    try:
+        return parse_iso(text)
+    except (ValueError, TypeError) as exc:
+        raise _case_file_error(
+            toml_path, f"{where}.{key} = {text!r} is not a UTC time like 2026-11-29T03:40:06Z"
+        ) from exc
+
+
+def _read_case_file(toml_path: Path) -> CaseInfo:
+    """Parse `case.toml`; every error names the line or key that is wrong.
+
+    Raises:
+        CaseError: unreadable, not TOML, or a key is missing or of the wrong type.
+    """
+    try:
+        doc = tomllib.loads(toml_path.read_text("utf-8"))
+    except OSError as exc:
+        raise _case_file_error(toml_path, exc.strerror or str(exc)) from exc
+    except UnicodeDecodeError as exc:
+        raise _case_file_error(toml_path, f"not UTF-8 text (byte {exc.start})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib says where: "Expected '=' after a key in a key/value pair (at line 3, column 8)"
+        raise _case_file_error(toml_path, f"not valid TOML: {exc}") from exc
+    if "case" not in doc:
+        raise _case_file_error(toml_path, "it has no [case] table")
+    c = doc["case"]
+    entries = doc.get("examiners", [])
+    if not isinstance(entries, list):
+        raise _case_file_error(toml_path, "examiners must be a list of [[examiners]] tables")
+    examiners = []
+    for n, e in enumerate(entries, 1):
+        where = f"[[examiners]] number {n}"
+        examiners.append(
+            Examiner(
+                name=_text(e, "name", where, toml_path),
+                fingerprint=_text(e, "fingerprint", where, toml_path),
+                certificate_pem=_text(e, "certificate", where, toml_path),
+                added=_time(e, "added", where, toml_path),
+            )
+        )
+    return CaseInfo(
+        number=_text(c, "number", "[case]", toml_path),
+        title=_text(c, "title", "[case]", toml_path),
+        agency=_text(c, "agency", "[case]", toml_path, ""),
+        examiner=_text(c, "examiner", "[case]", toml_path, ""),
+        language=_text(c, "language", "[case]", toml_path, "vi"),
+        timezone=_text(c, "timezone", "[case]", toml_path, "UTC"),
+        created=_time(c, "created", "[case]", toml_path),
+        examiners=tuple(examiners),
+    )
+
+
 class Case:
     """An opened case folder."""
 
@@ -190,30 +269,7 @@ class Case:
                 f"{str(path)!r} is not a case folder (no {CASE_FILE})",
                 hint="create one with: evidencekit case init DIR --case-number N --title T",
             )
-        try:
-            doc = tomllib.loads(toml_path.read_text("utf-8"))
-            c = doc["case"]
-            examiners = tuple(
-                Examiner(
-                    name=e["name"],
-                    fingerprint=e["fingerprint"],
-                    certificate_pem=e["certificate"],
-                    added=parse_iso(e["added"]),
-                )
-                for e in doc.get("examiners", [])
-            )
-            info = CaseInfo(
-                number=c["number"],
-                title=c["title"],
-                agency=c.get("agency", ""),
-                examiner=c.get("examiner", ""),
-                language=c.get("language", "vi"),
-                timezone=c.get("timezone", "UTC"),
-                created=parse_iso(c["created"]),
-                examiners=examiners,
-            )
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError, ValueError) as exc:
-            raise CaseError(f"cannot read {str(toml_path)!r}: {exc}") from exc
+        info = _read_case_file(toml_path)
         return cls(path, info)
 
     @classmethod

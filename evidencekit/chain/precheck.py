@@ -33,6 +33,7 @@ from cryptography import x509
 from evidencekit.chain import merkle
 from evidencekit.chain.checkpoint import verify_checkpoint
 from evidencekit.chain.store import WriteTxn
+from evidencekit.chain.verify_status import shown
 from evidencekit.errors import IntegrityError
 
 
@@ -42,14 +43,14 @@ class LedgerDoesNotVerify(IntegrityError):
 
 def _fail(message: str) -> LedgerDoesNotVerify:
     return LedgerDoesNotVerify(
-        message,
+        shown(message),
         hint="nothing was recorded; `evidencekit custody verify` lists every problem; restore "
         "custody.sqlite from a backup copy",
     )
 
 
 def _json_value(value: object) -> bytes | None:
-    """The canonical JSON of an item column (a string or null), or None for anything else."""
+    """The canonical JSON of an item or kind column (a string or null), else None."""
     if value is None:
         return b"null"
     if isinstance(value, str):
@@ -57,19 +58,43 @@ def _json_value(value: object) -> bytes | None:
     return None
 
 
-def _names(data: bytes, key: bytes, value: bytes | None) -> bool:
-    """Whether the event's top-level `key` holds `value` (canonical JSON bytes).
+def _tags(
+    cache: dict[object, tuple[bytes, bytes] | None], key: bytes, value: object
+) -> tuple[bytes, bytes] | None:
+    """(`"key":`, `"key":<value>`) for a column value, computed once per distinct value."""
+    try:
+        return cache[value]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable column value cannot be a real one
+        return None
+    encoded = _json_value(value)
+    tags = None if encoded is None else (b'"' + key + b'":', b'"' + key + b'":' + encoded)
+    cache[value] = tags
+    return tags
+
+
+def _names(data: bytes, tags: tuple[bytes, bytes] | None) -> bool:
+    """Whether the event's top-level key holds the value `tags` were made for.
 
     The bytes are RFC 8785 canonical JSON (keys sorted) and were signed by evidencekit (step 3
     proves them unchanged), so after "item" and "kind" come only keys holding strings, numbers
     and null, whose text cannot hold `"key":` unescaped: the last occurrence is the top-level one.
     """
-    if value is None:
+    if tags is None:
         return False
-    tag = b'"' + key + b'":' + value
-    at = data.rfind(b'"' + key + b'":')
-    end = at + len(tag)
-    return at >= 0 and data.startswith(tag, at) and data[end : end + 1] in (b",", b"}")
+    at = data.rfind(tags[0])
+    end = at + len(tags[1])
+    return at >= 0 and data.startswith(tags[1], at) and data[end : end + 1] in (b",", b"}")
+
+
+def _as_bytes(value: object) -> bytes:
+    """A stored BLOB, or what an edit of the file put there instead (text, a number, NULL)."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    return b"" if value is None else str(value).encode("ascii")
 
 
 def check_base(tx: WriteTxn, origin: str, trusted: Mapping[str, x509.Certificate]) -> int:
@@ -84,17 +109,21 @@ def check_base(tx: WriteTxn, origin: str, trusted: Mapping[str, x509.Certificate
     sha = hashlib.sha256
     leaves: list[bytes] = []
     first_changed: int | None = None
+    items: dict[object, tuple[bytes, bytes] | None] = {}
+    kinds: dict[object, tuple[bytes, bytes] | None] = {}
     for seq, item, kind, data, stored_leaf in tx.scan():
         if seq != len(leaves):
             raise _fail(f"event {len(leaves)} is missing (deleted)")
+        if type(data) is not bytes:
+            data = _as_bytes(data)
         h = sha(b"\x00")
         h.update(data)
         leaf = h.digest()
         leaves.append(leaf)
-        if first_changed is None and leaf != stored_leaf:
+        if leaf != stored_leaf and first_changed is None:
             first_changed = seq
-        if not _names(data, b"item", _json_value(item)) or not _names(
-            data, b"kind", _json_value(kind)
+        if not (
+            _names(data, _tags(items, b"item", item)) and _names(data, _tags(kinds, b"kind", kind))
         ):
             raise _fail(f"event {seq}: its item or kind column differs from its signed bytes")
     size = len(leaves)

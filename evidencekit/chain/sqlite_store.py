@@ -102,10 +102,11 @@ class _SQLiteTxn:
         return [found[k] for k in sorted(found)]
 
     def scan(self) -> Iterator[tuple[int, str | None, str, bytes, bytes]]:
-        for r in self.conn.execute(
+        # The rows as SQLite returns them: precheck copes with what an edit may have stored.
+        cursor: Iterator[tuple[int, str | None, str, bytes, bytes]] = self.conn.execute(
             "SELECT seq, item, kind, data, leaf_hash FROM events ORDER BY seq"
-        ):
-            yield r[0], r[1], r[2], r[3], r[4]
+        )
+        return cursor
 
     def latest_checkpoint(self) -> CheckpointRow | None:
         r = self.conn.execute(
@@ -175,9 +176,19 @@ def _select_size(conn: sqlite3.Connection) -> int:
     return int(row[0])
 
 
+def _blob(value: Any) -> bytes:
+    """A BLOB column as bytes, whatever an edit of the file stored there instead (text, a
+    number, NULL): the checks then report the row instead of the reader crashing on it."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    return b"" if value is None else str(value).encode("ascii")
+
+
 def _row(r: Any) -> EventRow:
     return EventRow(
-        int(r[0]), r[1], str(r[2]), str(r[3]), str(r[4]), bytes(r[5]), bytes(r[6]), bytes(r[7])
+        int(r[0]), r[1], str(r[2]), str(r[3]), str(r[4]), _blob(r[5]), _blob(r[6]), _blob(r[7])
     )
 
 
@@ -190,14 +201,17 @@ def _select_node(conn: sqlite3.Connection, level: int, index: int) -> bytes:
             f"Merkle node (level {level}, index {index}) is missing from the ledger",
             hint="run: evidencekit custody verify",
         )
-    return bytes(row[0])
+    return _blob(row[0])
 
 
 # SQLite's primary result codes (https://sqlite.org/rescode.html) that this module tells apart.
 _SQLITE_ERROR, _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY = 1, 5, 6, 8
 _SQLITE_IOERR, _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN = 10, 11, 13, 14
-_SQLITE_CONSTRAINT, _SQLITE_FORMAT, _SQLITE_NOTADB = 19, 24, 26
-_LOW_SPACE = 256 * 1024
+_SQLITE_CONSTRAINT, _SQLITE_FORMAT, _SQLITE_NOTADB, _SQLITE_PERM = 19, 24, 26, 3
+_NOT_WRITABLE = (_SQLITE_READONLY, _SQLITE_CANTOPEN, _SQLITE_PERM)
+MIN_FREE = 1 << 20
+"""Bytes a writer needs free before it opens the ledger: the WAL index (32 KiB), the WAL frames
+of an append (a few pages per event) and room to spare; below it appends refuse to start."""
 
 
 def _primary(exc: sqlite3.Error) -> int | None:
@@ -205,19 +219,21 @@ def _primary(exc: sqlite3.Error) -> int | None:
     return None if code is None else int(code) & 0xFF
 
 
-def _is_space_or_io(exc: sqlite3.Error) -> bool:
-    return _primary(exc) in (_SQLITE_IOERR, _SQLITE_FULL, _SQLITE_CANTOPEN)
+def _free_bytes(path: Path) -> int | None:
+    """Bytes available to unprivileged writers on the file system holding `path`."""
+    try:
+        st = os.statvfs(path.parent)
+    except OSError:
+        return None
+    return st.f_bavail * st.f_frsize
 
 
 def _disk_full(path: Path) -> bool:
     """Whether the file system holding `path` has (almost) no room left: SQLite reports a
     full disk as SQLITE_FULL when a write fails, but as an I/O error when it cannot size its
     shared-memory file."""
-    try:
-        st = os.statvfs(path.parent)
-    except OSError:
-        return False
-    return st.f_bavail * st.f_frsize < _LOW_SPACE
+    free = _free_bytes(path)
+    return free is not None and free < MIN_FREE
 
 
 def ledger_error(exc: sqlite3.Error, path: Path, doing: str) -> EvidenceKitError:
@@ -241,7 +257,7 @@ def ledger_error(exc: sqlite3.Error, path: Path, doing: str) -> EvidenceKitError
         )
     if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
         hint = f"another command holds the ledger; try again when it has finished{nothing}"
-    elif code in (_SQLITE_READONLY, _SQLITE_CANTOPEN):
+    elif code in _NOT_WRITABLE:
         hint = f"check that the case folder and the ledger are writable{nothing}"
     else:
         hint = f"check the disk that holds the case{nothing}"
@@ -249,7 +265,7 @@ def ledger_error(exc: sqlite3.Error, path: Path, doing: str) -> EvidenceKitError
 
 
 def _checkpoint_row(r: Any) -> CheckpointRow:
-    return CheckpointRow(int(r[0]), int(r[1]), bytes(r[2]), str(r[3]), str(r[4]), str(r[5]))
+    return CheckpointRow(int(r[0]), int(r[1]), _blob(r[2]), str(r[3]), str(r[4]), str(r[5]))
 
 
 class SQLiteStore:
@@ -257,9 +273,14 @@ class SQLiteStore:
 
     Opening never creates the file unless `create` asks for a new one (and then the file must
     not exist): a ledger that has gone missing is never silently replaced by an empty one.
-    Readers (`writable=False`) open the file read-only; when the disk is so full that SQLite
-    cannot size its shared-memory index (`-shm`), they read with an exclusive lock instead,
-    which needs no index, so a full disk never stops anyone from reading or verifying.
+
+    A full disk. SQLite keeps the WAL index in a memory-mapped `-shm` file; on a (nearly) full
+    disk a page of that mapping can fail to get a block, and the kernel then kills the process
+    with SIGBUS — possibly after a commit. So a writer refuses to start when the file system
+    has less than `MIN_FREE` bytes available (an operational error naming the ledger), and a
+    reader on such a disk uses SQLite's exclusive locking mode, which keeps the index in the
+    process's memory and maps nothing (other commands wait for it). Memory-mapped I/O of the
+    database itself is off. Readers on read-only media fall back to a read-only connection.
     """
 
     def __init__(self, path: Path, *, create: bool = False, writable: bool = True) -> None:
@@ -273,19 +294,28 @@ class SQLiteStore:
                 )
         elif not path.is_file():
             raise CustodyError(f"no custody ledger at {str(path)!r}")
+        free = _free_bytes(path)
+        low = free is not None and free < MIN_FREE
+        if low and self.writable:
+            raise CustodyError(
+                f"cannot {'create' if create else 'append to'} the custody ledger "
+                f"{str(path)!r}: the disk is full ({free:,} bytes free, at least "
+                f"{MIN_FREE:,} needed)",
+                hint="free space on the disk that holds the case, then run the command again; "
+                "nothing was recorded",
+            )
         try:
-            self.conn = self._connect(exclusive=False, create=create)
+            self.conn = self._connect("rwc" if create else "rw", exclusive=low, create=create)
         except sqlite3.Error as exc:
-            if self.writable or not _is_space_or_io(exc):
+            if self.writable or _primary(exc) not in _NOT_WRITABLE:
                 raise self._error(exc, "open") from exc
             try:
-                self.conn = self._connect(exclusive=True, create=False)
+                self.conn = self._connect("ro", exclusive=False, create=False)
             except sqlite3.Error as exc2:
                 raise self._error(exc2, "open") from exc2
 
-    def _connect(self, *, exclusive: bool, create: bool) -> sqlite3.Connection:
+    def _connect(self, mode: str, *, exclusive: bool, create: bool) -> sqlite3.Connection:
         # `mode=rwc` only for a new ledger: anything else must find the file it names.
-        mode = "rwc" if create else ("rw" if self.writable or exclusive else "ro")
         conn = sqlite3.connect(
             f"{self.path.absolute().as_uri()}?mode={mode}",
             uri=True,
@@ -294,15 +324,15 @@ class SQLiteStore:
         )
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            # No memory-mapped I/O: a page of a mapped file that cannot be allocated on a full
-            # disk kills the process with SIGBUS instead of returning SQLITE_FULL.
+            if exclusive:
+                # Before the first access to the database, or SQLite maps the -shm file.
+                conn.execute("PRAGMA locking_mode = EXCLUSIVE")
             conn.execute("PRAGMA mmap_size = 0")
             conn.execute("PRAGMA temp_store = MEMORY")
-            if exclusive:
-                conn.execute("PRAGMA locking_mode = EXCLUSIVE")
-                conn.execute("PRAGMA query_only = ON")
             if self.writable:
                 conn.execute("PRAGMA synchronous = FULL")
+            else:
+                conn.execute("PRAGMA query_only = ON")
             if create:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("BEGIN IMMEDIATE")
@@ -380,7 +410,7 @@ class SQLiteStore:
         """Every stored subtree hash as (level, index, hash)."""
         with self._reading():
             for r in self.conn.execute("SELECT level, idx, hash FROM nodes ORDER BY level, idx"):
-                yield int(r[0]), int(r[1]), bytes(r[2])
+                yield int(r[0]), int(r[1]), _blob(r[2])
 
     def checkpoints(self) -> list[CheckpointRow]:
         with self._reading():

@@ -80,18 +80,32 @@ def _missing_ledger(case: Case, what: str) -> IntegrityError:
     )
 
 
-def open_ledger(case: Case, *, writable: bool = False, remembered: bool = True) -> Ledger:
+def open_ledger(
+    case: Case,
+    *,
+    writable: bool = False,
+    trusted: Mapping[str, x509.Certificate] | None = None,
+    create: bool = False,
+    remembered: bool = True,
+) -> Ledger:
     """The case's ledger, which must exist and hold at least its `case_opened` event, and —
     unless `remembered` is false — still hold the newest checkpoint this examiner's home has
     seen of it (`chain.witness`: a truncated or rebuilt ledger is caught by the next command).
 
-    Nothing here creates a ledger: only `start_ledger` (from `case init`) does.
+    Nothing here creates a ledger: only `start_ledger` (from `case init`) does. `create` is
+    accepted for callers written before that rule; it must be False. A `writable` ledger checks
+    what each append builds on against `trusted` (default: `trusted_with(case)`, worked out
+    before the ledger is opened, so it may read the ledger itself); a reader needs no trust.
 
     Raises:
         IntegrityError: the ledger is missing, empty, damaged or not a ledger (a case that
             exists has had events, so its ledger must be there), or it was rolled back.
         CustodyError: it cannot be opened (disk full, permissions, locked).
     """
+    if create:
+        raise CustodyError(
+            "a custody ledger is created only by `case init` (workflows.custody.start_ledger)"
+        )
     path = case.ledger_path
     try:
         st = path.stat()
@@ -101,7 +115,9 @@ def open_ledger(case: Case, *, writable: bool = False, remembered: bool = True) 
         raise CustodyError(f"cannot open the custody ledger {str(path)!r}: {exc.strerror}") from exc
     if st.st_size == 0:
         raise _missing_ledger(case, "is empty (0 bytes)")
-    ledger = Ledger.open(path, ledger_origin(case), trusted=trusted_with(case), writable=writable)
+    if trusted is None:
+        trusted = trusted_with(case) if writable else {}
+    ledger = Ledger.open(path, ledger_origin(case), trusted=trusted, writable=writable)
     try:
         # recalled before the size is read: another process may append and remember a newer
         # checkpoint meanwhile, and the ledger only grows

@@ -104,7 +104,11 @@ def verify_items(
     trusted = trusted_signers(case, trust)
     statuses: list[VerifyStatus] = []
     for target in targets:
-        seal_path = resolve_target(case, target)
+        try:
+            seal_path = resolve_target(case, target)
+        except UsageError as exc:  # one target that names no seal does not hide the others
+            statuses.append(_not_sealed(case, target, exc))
+            continue
         cb = None
         if on_progress is not None:
 
@@ -115,6 +119,21 @@ def verify_items(
 
         statuses.append(verify_seal(seal_path, trusted=trusted, rehash=rehash, on_progress=cb))
     return statuses
+
+
+NOT_SEALED = "not-sealed"
+"""The problem kind of a target with no seal to verify (an item folder without one, a name that
+is neither a file nor an item): nothing was checked, an operational outcome (exit 1)."""
+
+
+def _not_sealed(case: Case | None, target: str, exc: UsageError) -> VerifyStatus:
+    folder = Path(target)
+    if not folder.is_dir() and case is not None and not _looks_like_path(target):
+        folder = case.evidence_dir / target
+    item = folder.name if folder.is_dir() else None
+    message = exc.message + (f"; {exc.hint}" if exc.hint else "")
+    problem = Problem(NOT_SEALED, target, message)
+    return VerifyStatus(folder / f"{folder.name}{SEAL_SUFFIX}", item, None, None, None, (problem,))
 
 
 def custody_recorder() -> Callable[..., object] | None:

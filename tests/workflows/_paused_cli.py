@@ -4,8 +4,8 @@
 
 The first call of MODULE.ATTR (ATTR may be `Class.method`; `ATTR#N` pauses at the Nth call
 instead) writes a line to READY_FIFO (so the test knows the command got there), then blocks
-reading GO_FIFO until the test opens it for writing; then the real function runs. No sleeping: the test decides exactly when the paused
-command continues, or kills it while it waits.
+reading GO_FIFO until the test opens it for writing; then the real function runs. No sleeping:
+the test decides exactly when the paused command continues, or kills it while it waits.
 """
 
 from __future__ import annotations

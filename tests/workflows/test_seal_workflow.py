@@ -144,7 +144,8 @@ def test_interrupted_seal_is_incomplete(
     code, out, _ = (lambda r: (r.exit_code, r.stdout, r.stderr))(
         CliRunner().invoke(cli, ["--case", str(case_dir), "verify", "INT"])
     )
-    assert code == 0 and "status incomplete" in out and "did not finish" in out
+    # verifies, but incomplete: exit 4 (DESIGN; issue 14)
+    assert code == 4 and "status incomplete" in out and "did not finish" in out
 
 
 def test_non_utf8_name_is_refused_before_copying(case_dir: Path, tmp_path: Path) -> None:

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
-from evidencekit.cli.runtime import EXIT_INTEGRITY, App, pass_app
+from evidencekit.cli.runtime import (
+    EXIT_ERROR,
+    EXIT_INTEGRITY,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    App,
+    pass_app,
+)
 
 
 @click.command("verify")
@@ -60,7 +69,8 @@ def verify(
     if record:
         identity = app.identity()
         for st in statuses:
-            record_verification(case, identity, st)
+            if not _not_sealed(st):  # nothing was verified, nothing to record
+                record_verification(case, identity, st)
     lines: list[str] = []
     for st in statuses:
         name = st.item_id or str(st.seal_path)
@@ -72,15 +82,43 @@ def verify(
                 f"{name}: OK: {len(st.checked_files)} file(s), {human(st.bytes_hashed)} re-hashed; "
                 f"{signer}; status {st.status}"
             )
+        elif _not_sealed(st):
+            lines += [f"{name}: NOT SEALED: {p.message}" for p in st.problems]
         else:
             lines.append(f"{name}: FAILED: {len(st.problems)} problem(s) in {st.seal_path}")
             lines += [f"  {p.text()}" for p in st.problems]
         lines += [f"  note: {n}" for n in st.notes]
     ok = all(st.ok for st in statuses)
+    code = worst_code(statuses)
     app.emit(
         "evidencekit/verify/1",
-        {"ok": ok, "items": [st.to_dict() for st in statuses], "recorded": record},
+        {
+            "ok": ok,
+            "exit_code": code,
+            "items": [st.to_dict() for st in statuses],
+            "recorded": record,
+        },
         lines,
     )
-    if not ok:
-        app.exit(EXIT_INTEGRITY)
+    if code:
+        app.exit(code)
+
+
+def _not_sealed(st: Any) -> bool:
+    from evidencekit.workflows.verify import NOT_SEALED
+
+    return bool(st.problems) and all(p.kind == NOT_SEALED for p in st.problems)
+
+
+def worst_code(statuses: Sequence[Any]) -> int:
+    """Every item is reported; the exit code is the worst of theirs (DESIGN: 3 over 4 over 1):
+    3 when a seal does not verify, 4 when it verifies but is not `complete`, 1 when a target
+    has no seal to verify, else 0."""
+    codes = []
+    for st in statuses:
+        if not st.problems:
+            codes.append(EXIT_OK if st.status == "complete" else EXIT_PARTIAL)
+        else:
+            codes.append(EXIT_ERROR if _not_sealed(st) else EXIT_INTEGRITY)
+    rank = {EXIT_OK: 0, EXIT_ERROR: 1, EXIT_PARTIAL: 2, EXIT_INTEGRITY: 3}
+    return max(codes, key=rank.__getitem__, default=EXIT_OK)

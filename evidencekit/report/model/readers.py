@@ -97,7 +97,7 @@ def _flatten(prefix: str, value: Any, out: list[tuple[str, str]], skip: set[str]
             _flatten(f"{prefix}.{key}" if prefix else str(key), sub, out, skip)
     elif isinstance(value, list | tuple):
         if value and all(not isinstance(v, Mapping | list | tuple) for v in value):
-            out.append((prefix, ", ".join(nfc(v) for v in value)))
+            out.append((prefix, _bounded_list([nfc(v) for v in value])))
         elif len(value) == 1:
             _flatten(prefix, value[0], out, skip)
         elif value:
@@ -109,7 +109,27 @@ def _flatten(prefix: str, value: Any, out: list[tuple[str, str]], skip: set[str]
         if isinstance(value, bool):
             out.append((prefix, "yes" if value else "no"))
         else:
-            out.append((prefix, nfc(value)))
+            out.append((prefix, _bounded(nfc(value))))
+
+
+_MAX_SCALARS = 40
+_MAX_TEXT = 4000
+"""One fact's value is one table cell, which cannot break across pages: a list of thousands of
+files (an interrupted seal's `not_sealed`) or a huge text is shown in part, with its full size;
+the whole of it is in the seal attached to the report."""
+
+
+def _bounded_list(values: list[str]) -> str:
+    if len(values) <= _MAX_SCALARS:
+        return _bounded(", ".join(values))
+    shown = _bounded(", ".join(values[:_MAX_SCALARS]))
+    return f"{shown}, … (+{len(values) - _MAX_SCALARS}; {len(values)} in all)"
+
+
+def _bounded(text: str) -> str:
+    if len(text) <= _MAX_TEXT:
+        return text
+    return f"{text[:_MAX_TEXT]} … ({len(text)} characters in all)"
 
 
 def _errno_text(err: Any) -> str:

@@ -1,0 +1,38 @@
+"""Issue 14, item 11: a whole-case report lays out when an item's seal carries a very long list
+(an interrupted `seal` lists every file it did not seal under facts.not_sealed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from evidencekit.hash.seal import artifact_from_file, seal_item
+from evidencekit.identity import Identity
+from tests.report.conftest import assert_qpdf_ok, pdftotext
+
+
+def test_an_item_with_thousands_of_files_not_sealed(
+    case_dir: Path, identity: Identity, invoke: Any
+) -> None:
+    folder = case_dir / "evidence" / "INT"
+    folder.mkdir(parents=True)
+    (folder / "a.txt").write_bytes(b"a")
+    art, _ = artifact_from_file(folder, "a.txt", ("sha256",))
+    not_sealed = [f"/mnt/nguồn/thư mục {n // 50:03d}/tệp số {n:05d}.txt" for n in range(3000)]
+    seal_item(
+        folder,
+        "INT",
+        identity,
+        kind="files",
+        artifacts=[art],
+        status="incomplete",
+        facts={"mode": "copy", "not_sealed": not_sealed},
+    )
+    res = invoke("--json", "--case", str(case_dir), "report", "build", "--lang", "en")
+    assert res.exit_code == 0, res.output
+    pdf = Path(json.loads(res.stdout)["path"])
+    assert_qpdf_ok(pdf)
+    text = pdftotext(pdf)
+    assert "tệp số 00000.txt" in text  # the list starts in the report
+    assert "3000" in text  # and says how long it is (all of it is in the attached seal)
