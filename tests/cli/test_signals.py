@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,19 +16,17 @@ import pytest
 from evidencekit.case import Case
 from evidencekit.hash.seal import load_seal
 from evidencekit.workflows.custody import list_events
-from tests.workflows.test_commit_protocol import REPO, Paused, _cli, _env
+from tests.workflows.test_commit_protocol import (  # the barrier and its clean-up fixture
+    REPO,
+    Paused,
+    _cli,
+    _env,
+    _no_paused_command_outlives_its_test,
+)
+
+__all__ = ["_no_paused_command_outlives_its_test"]  # autouse here too
 
 SIGNALS = [signal.SIGTERM, signal.SIGHUP, signal.SIGINT]
-
-
-@pytest.fixture(autouse=True)
-def _no_paused_command_outlives_its_test() -> Iterator[None]:
-    yield
-    while Paused.running:
-        proc = Paused.running.pop()
-        if proc.poll() is None:
-            proc.kill()
-        proc.communicate()
 
 
 def _signal(paused: Paused, sig: int) -> tuple[int, str]:
