@@ -10,6 +10,7 @@ was recorded is there, one that failed is not, and the ledger still verifies.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import sqlite3
 import subprocess
@@ -172,3 +173,24 @@ def test_an_append_larger_than_the_free_space_is_committed_and_said_or_neither(
     filler.unlink()
     assert _count(full_case) == before + (1 if res.returncode == 0 else 0)
     assert _ek("--case", str(full_case), "custody", "verify").returncode == 0
+
+
+@pytest.mark.parametrize("free", [0, 600 * 1024])
+def test_report_build_on_a_full_disk_leaves_no_report(full_case: Path, free: int) -> None:
+    """Issue 14, item 10: no room for the PDF (0), or room for the PDF but not for the ledger's
+    append (600 KiB, under MIN_FREE): exit 1, no report under any name, no event."""
+    before = _count(full_case)
+    filler = _fill(full_case.parent, free)
+    res = _ek("--case", str(full_case), "report", "build", "--lang", "en")
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert "internal error" not in res.stderr and "damaged" not in res.stderr
+    assert "nothing was recorded" in res.stderr
+    assert not list((full_case / "reports").iterdir())
+    filler.unlink()
+    assert _count(full_case) == before
+    # with room again, the same command publishes a recorded report
+    res = _ek("--json", "--case", str(full_case), "report", "build", "--lang", "en")
+    assert res.returncode == 0, res.stderr
+    pdf = Path(json.loads(res.stdout)["path"])
+    assert [p.name for p in (full_case / "reports").iterdir()] == [pdf.name]
+    assert _ek("--case", str(full_case), "report", "verify", str(pdf)).returncode == 0

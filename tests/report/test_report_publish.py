@@ -189,3 +189,25 @@ def test_a_changed_image_is_caught_with_rehash(
     assert res.exit_code == 3, res.output
     assert "digest-mismatch" in res.output
     assert not list((case_dir / "reports").iterdir())
+
+
+def test_report_verify_catches_an_event_edited_after_the_report(
+    runner: CliRunner, case_dir: Path, identity: Identity
+) -> None:
+    """The consistency proof uses the stored tree, which an in-place edit leaves alone: the
+    ledger itself must be verified too (issue 14, item 2: `report verify --case` said OK)."""
+    from tests.chain.helpers import raw_db
+
+    make_disk_item(case_dir, identity)
+    res = runner.invoke(cli, ["--json", "--case", str(case_dir), "report", "build"])
+    assert res.exit_code == 0, res.output
+    pdf = Path(json.loads(res.stdout)["path"])
+    assert _verify(runner, case_dir, pdf)[0] == 0
+    with raw_db(case_dir) as db:
+        (data,) = db.execute("SELECT data FROM events WHERE seq = 0").fetchone()
+        forged = bytes(data).replace("Vụ án".encode(), "Vụ việc".encode())
+        assert forged != data
+        db.execute("UPDATE events SET data = ? WHERE seq = 0", (forged,))
+    code, doc = _verify(runner, case_dir, pdf)
+    assert code == 3
+    assert any("does not verify" in str(p) for p in doc["problems"])  # type: ignore[attr-defined]

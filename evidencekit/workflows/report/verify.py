@@ -180,6 +180,18 @@ def _check_against_case(
         return
     for line in _check_checkpoint(case, text):
         (problems if line.startswith("!") else notes).append(line.lstrip("!"))
+    # The consistency proof is built from the stored tree; an event edited in place since the
+    # report leaves that tree as it was, so the whole ledger is verified too.
+    from evidencekit.workflows.custody import verify_custody
+
+    try:
+        status = verify_custody(case)
+    except EvidenceKitError as exc:
+        problems.append(f"the case's custody ledger cannot be verified: {exc}")
+        return
+    if not status.ok:
+        shown = "; ".join(str(p) for p in status.problems[:3])
+        problems.append(f"the case's custody ledger does not verify: {shown}")
     try:
         found = _find_report_event(case, data)
     except EvidenceKitError as exc:

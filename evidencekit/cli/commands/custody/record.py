@@ -3,6 +3,7 @@ release, return, destroy."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ def register(
     photos: tuple[Path, ...],
 ) -> None:
     """Register a seized physical ITEM before imaging (its first custody event)."""
+    from evidencekit.fsutil import fsync_dir
     from evidencekit.hash.multihash import hash_file
     from evidencekit.ids import check_item_id
     from evidencekit.workflows.custody import record
@@ -49,35 +51,52 @@ def register(
     identity = app.identity()
     check_item_id(item)
     recorded = []
-    if photos:
-        # Not under evidence/ITEM/: that folder is for the item's image or collection, which
-        # acquisition creates empty.
-        folder = case.path / "photos" / item
-        folder.mkdir(parents=True, exist_ok=True)
-        for p in photos:
-            target = folder / p.name
-            if target.exists():
-                raise click.UsageError(f"photo {p.name!r} is already in {folder}")
-            shutil.copyfile(p, target)
-            res = hash_file(target, ("sha256",))
-            recorded.append(
-                {
-                    "name": f"photos/{item}/{p.name}",
-                    "size": res.size,
-                    "sha256": res.digests["sha256"],
-                }
-            )
-    se = record(
-        case,
-        identity,
-        "registered",
-        item,
-        description=description,
-        seal_number=seal_number,
-        condition=condition,
-        location=location,
-        details={"photos": recorded} if recorded else None,
-    )
+    # Photos are copied under temporary names and published after the event is committed: a
+    # refused or failed append leaves no photo that the ledger does not record.
+    staged: list[tuple[Path, Path]] = []
+    try:
+        if photos:
+            # Not under evidence/ITEM/: that folder is for the item's image or collection, which
+            # acquisition creates empty.
+            folder = case.path / "photos" / item
+            folder.mkdir(parents=True, exist_ok=True)
+            for p in photos:
+                target = folder / p.name
+                if target.exists() or any(t == target for _, t in staged):
+                    raise click.UsageError(f"photo {p.name!r} is already in {folder}")
+                partial = folder / f".{p.name}.partial"
+                shutil.copyfile(p, partial)
+                staged.append((partial, target))
+                res = hash_file(partial, ("sha256",))
+                recorded.append(
+                    {
+                        "name": f"photos/{item}/{p.name}",
+                        "size": res.size,
+                        "sha256": res.digests["sha256"],
+                    }
+                )
+            for partial, _ in staged:
+                with partial.open("rb") as fh:
+                    os.fsync(fh.fileno())
+        se = record(
+            case,
+            identity,
+            "registered",
+            item,
+            description=description,
+            seal_number=seal_number,
+            condition=condition,
+            location=location,
+            details={"photos": recorded} if recorded else None,
+        )
+    except BaseException:
+        for partial, _ in staged:
+            partial.unlink(missing_ok=True)
+        raise
+    for partial, target in staged:
+        os.replace(partial, target)
+    if staged:
+        fsync_dir(staged[0][1].parent)
     _appended(app, case, se)
 
 
