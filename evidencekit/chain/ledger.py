@@ -111,6 +111,9 @@ class Ledger:
         self.origin = origin
         self.trusted = dict(trusted)
         self.name = name or origin
+        self.verified = 0
+        """Events before this position were checked by this examiner before (the checkpoint
+        its home remembers, `chain.witness`): appends re-hash only the events after it."""
 
     @classmethod
     def open(
@@ -166,7 +169,7 @@ class Ledger:
         out: list[SignedEvent] = []
         with self.store.write() as tx:
             try:
-                size = check_base(tx, self.origin, self.trusted)
+                size = check_base(tx, self.origin, self.trusted, self.verified)
             except LedgerDoesNotVerify as exc:
                 raise LedgerDoesNotVerify(
                     f"refusing to append to the custody ledger {self.name!r}, which does not "

@@ -97,8 +97,15 @@ def _as_bytes(value: object) -> bytes:
     return b"" if value is None else str(value).encode("ascii")
 
 
-def check_base(tx: WriteTxn, origin: str, trusted: Mapping[str, x509.Certificate]) -> int:
+def check_base(
+    tx: WriteTxn, origin: str, trusted: Mapping[str, x509.Certificate], verified: int = 0
+) -> int:
     """Check the ledger as the module docstring says, and return its size.
+
+    `verified`: the events before this position were checked so by this examiner before (the
+    checkpoint its home remembers, whose root the stored tree was just shown to give:
+    `chain.witness`); only the events after it are re-hashed, and the tree below it is taken
+    from the stored nodes. 0 checks every event.
 
     An empty ledger (no event, no checkpoint) passes: that is the one `case init` starts.
 
@@ -107,13 +114,15 @@ def check_base(tx: WriteTxn, origin: str, trusted: Mapping[str, x509.Certificate
     """
     cp = tx.latest_checkpoint()
     sha = hashlib.sha256
+    if verified and tx.count_before(verified) != verified:
+        raise _fail(f"events before {verified} are missing (deleted)")
     leaves: list[bytes] = []
     first_changed: int | None = None
     items: dict[object, tuple[bytes, bytes] | None] = {}
     kinds: dict[object, tuple[bytes, bytes] | None] = {}
-    for seq, item, kind, data, stored_leaf in tx.scan():
-        if seq != len(leaves):
-            raise _fail(f"event {len(leaves)} is missing (deleted)")
+    for seq, item, kind, data, stored_leaf in tx.scan(verified):
+        if seq != verified + len(leaves):
+            raise _fail(f"event {verified + len(leaves)} is missing (deleted)")
         if type(data) is not bytes:
             data = _as_bytes(data)
         h = sha(b"\x00")
@@ -126,7 +135,7 @@ def check_base(tx: WriteTxn, origin: str, trusted: Mapping[str, x509.Certificate
             _names(data, _tags(items, b"item", item)) and _names(data, _tags(kinds, b"kind", kind))
         ):
             raise _fail(f"event {seq}: its item or kind column differs from its signed bytes")
-    size = len(leaves)
+    size = verified + len(leaves)
     if cp is None:
         if size:
             raise _fail(f"the ledger holds {size} events but no signed checkpoint")
@@ -145,7 +154,8 @@ def check_base(tx: WriteTxn, origin: str, trusted: Mapping[str, x509.Certificate
         )
     if first_changed is not None:
         raise _fail(f"event {first_changed}: its bytes no longer hash to its stored leaf (edited)")
-    if _root(leaves) != signed.root:
+    fresh = _root(leaves) if not verified else merkle.root(_over(tx, verified, leaves), size)
+    if fresh != signed.root:
         raise _fail("the events do not hash to the root of the latest signed checkpoint (edited)")
     try:
         stored_root = merkle.root(tx.node, size)
@@ -154,6 +164,26 @@ def check_base(tx: WriteTxn, origin: str, trusted: Mapping[str, x509.Certificate
     if stored_root != signed.root:
         raise _fail("its stored Merkle tree does not give the root of the latest checkpoint")
     return size
+
+
+def _over(tx: WriteTxn, verified: int, leaves: list[bytes]) -> merkle.NodeSource:
+    """Nodes of the tree whose first `verified` leaves are the stored tree's and whose others
+    are `leaves` (hashed again from the events' bytes)."""
+    cache: dict[tuple[int, int], bytes] = {}
+
+    def node(level: int, index: int) -> bytes:
+        if (index + 1) << level <= verified:
+            return tx.node(level, index)
+        if level == 0:
+            return leaves[index - verified]
+        key = (level, index)
+        found = cache.get(key)
+        if found is None:
+            found = merkle.node_hash(node(level - 1, 2 * index), node(level - 1, 2 * index + 1))
+            cache[key] = found
+        return found
+
+    return node
 
 
 def _root(leaves: list[bytes]) -> bytes:

@@ -101,12 +101,17 @@ class _SQLiteTxn:
                 found[int(r[0])] = _row(r)
         return [found[k] for k in sorted(found)]
 
-    def scan(self) -> Iterator[tuple[int, str | None, str, bytes, bytes]]:
+    def scan(self, start: int = 0) -> Iterator[tuple[int, str | None, str, bytes, bytes]]:
         # The rows as SQLite returns them: precheck copes with what an edit may have stored.
         cursor: Iterator[tuple[int, str | None, str, bytes, bytes]] = self.conn.execute(
-            "SELECT seq, item, kind, data, leaf_hash FROM events ORDER BY seq"
+            "SELECT seq, item, kind, data, leaf_hash FROM events WHERE seq >= ? ORDER BY seq",
+            (start,),
         )
         return cursor
+
+    def count_before(self, seq: int) -> int:
+        row = self.conn.execute("SELECT COUNT(*) FROM events WHERE seq < ?", (seq,)).fetchone()
+        return int(row[0])
 
     def latest_checkpoint(self) -> CheckpointRow | None:
         r = self.conn.execute(

@@ -60,9 +60,13 @@ class WriteTxn(Protocol):
         custody rules need to know about its past."""
         ...
 
-    def scan(self) -> Iterator[tuple[int, str | None, str, bytes, bytes]]:
-        """Every event as (seq, item column, kind column, stored bytes, stored leaf hash), in
-        seq order: what an append checks before it builds on the ledger."""
+    def scan(self, start: int = 0) -> Iterator[tuple[int, str | None, str, bytes, bytes]]:
+        """Every event from `start` on as (seq, item column, kind column, stored bytes, stored
+        leaf hash), in seq order: what an append checks before it builds on the ledger."""
+        ...
+
+    def count_before(self, seq: int) -> int:
+        """How many events are stored before position `seq`."""
         ...
 
     def latest_checkpoint(self) -> CheckpointRow | None: ...

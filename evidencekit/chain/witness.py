@@ -42,6 +42,10 @@ class Remembered:
     note: str
     path: Path
     seen: str
+    checked: bool = True
+    """Whether every event under it had its bytes checked by this examiner (a full
+    verification, or appends that each checked what they built on); False after this
+    examiner's `custody verify` found the ledger does not verify: appends then check it all."""
 
 
 class CheckpointMemory:
@@ -68,7 +72,8 @@ class CheckpointMemory:
             raise IntegrityError(
                 f"cannot read the remembered checkpoint {str(path)!r}: {exc}"
             ) from exc
-        seen, _, note = text.partition("\n")
+        first, _, note = text.partition("\n")
+        seen, _, flag = first.removeprefix("seen ").partition(" ")
         try:
             body, _sigs = parse_note(note)
             cp = parse_checkpoint_body(body)
@@ -79,10 +84,11 @@ class CheckpointMemory:
             ) from exc
         if cp.origin != origin:
             raise IntegrityError(f"the remembered checkpoint {str(path)!r} is of {cp.origin!r}")
-        return Remembered(origin, cp.size, cp.root, note, path, seen.removeprefix("seen "))
+        return Remembered(origin, cp.size, cp.root, note, path, seen, flag != "unchecked")
 
-    def remember(self, note: str) -> None:
-        """Keep `note` (a signed checkpoint) when it is newer than what is remembered.
+    def remember(self, note: str, *, checked: bool = True) -> None:
+        """Keep `note` (a signed checkpoint) when it is newer than what is remembered, or when
+        `checked` differs from what is remembered of it.
 
         Best effort: a home that cannot be written is logged, never a reason to fail a command
         whose record is already committed.
@@ -91,10 +97,16 @@ class CheckpointMemory:
             body, _sigs = parse_note(note)
             cp = parse_checkpoint_body(body)
             old = self.recall(cp.origin)
-            if old is not None and old.size >= cp.size:
-                return
+            if old is not None:
+                if old.size > cp.size:
+                    if checked or not old.checked:
+                        return
+                    note = old.note  # never forget a longer ledger; only the flag changes
+                elif old.size == cp.size and old.checked == checked:
+                    return
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            data = f"seen {isoformat(utcnow())}\n{note}".encode()
+            flag = "" if checked else " unchecked"
+            data = f"seen {isoformat(utcnow())}{flag}\n{note}".encode()
             atomic_write(self._path(cp.origin), data, mode=0o600)
         except (OSError, EvidenceKitError) as exc:
             log.warning("could not remember the ledger's checkpoint in %s: %s", self.folder, exc)

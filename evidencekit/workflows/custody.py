@@ -127,6 +127,7 @@ def open_ledger(
             raise _missing_ledger(case, "holds no events")
         if seen is not None:
             check_extends(seen, size, ledger.node)
+            ledger.verified = seen.size if seen.checked else 0
     except BaseException:
         ledger.close()
         raise
@@ -138,7 +139,7 @@ def _recall(ledger: Ledger) -> Remembered | None:
     return home_memory().recall(ledger.origin)
 
 
-def _remember(note: str | None, identity: Identity | None = None) -> None:
+def _remember(note: str | None, identity: Identity | None = None, *, checked: bool = True) -> None:
     """Keep `note` (a checkpoint just written or verified) in the home of `identity` (the
     signer), else in `EVIDENCEKIT_HOME` — only a home that exists: a reader without one (or the
     demo, which keeps its own) is not given a folder it did not ask for."""
@@ -146,7 +147,7 @@ def _remember(note: str | None, identity: Identity | None = None) -> None:
 
     home = identity.info.path.parent.parent if identity is not None else home_dir()
     if note is not None and home.is_dir():
-        CheckpointMemory(home).remember(note)
+        CheckpointMemory(home).remember(note, checked=checked)
 
 
 def start_ledger(case: Case, identity: Identity, **fields: Unpack[EventText]) -> AppendResult:
@@ -354,8 +355,9 @@ def verify_custody(
             # a rollback is listed with everything else the full check found
             problems = in_order((*status.problems, Problem("rolled-back", exc.message)))
             return dataclasses.replace(status, problems=problems)
-    if status.ok:
-        _remember(status.latest_checkpoint)
+    # a ledger that does not verify is marked so in this home: its next append checks every
+    # event again instead of only those after the remembered checkpoint
+    _remember(status.latest_checkpoint, checked=status.ok)
     return status
 
 
