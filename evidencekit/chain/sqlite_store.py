@@ -86,20 +86,20 @@ class _SQLiteTxn:
         return self._size
 
     def item_key_rows(self, item: str | None) -> list[EventRow]:
-        cols = _EVENT_COLS
-        found: dict[int, EventRow] = {}
-        for sql in (
-            f"SELECT {cols} FROM events WHERE item IS ? ORDER BY seq LIMIT 1",
-            f"SELECT {cols} FROM events WHERE item IS ? AND kind IN ('transferred', 'received') "
-            "ORDER BY seq DESC LIMIT 1",
-            f"SELECT {cols} FROM events WHERE item IS ? AND kind IN ('acquired', 'collected', "
-            "'sealed') ORDER BY seq LIMIT 1",
-            f"SELECT {cols} FROM events WHERE item IS ? ORDER BY seq DESC LIMIT 1",
-        ):
-            r = self.conn.execute(sql, (item,)).fetchone()
-            if r is not None:
-                found[int(r[0])] = _row(r)
-        return [found[k] for k in sorted(found)]
+        # one statement for the four rows (first, last transfer/receipt, first acquisition,
+        # last): an append reads them for every item it touches
+        sql = " UNION ".join(
+            f"SELECT * FROM (SELECT {_EVENT_COLS} FROM events WHERE item IS ?{cond} "
+            f"ORDER BY seq{order} LIMIT 1)"
+            for cond, order in (
+                ("", ""),
+                (" AND kind IN ('transferred', 'received')", " DESC"),
+                (" AND kind IN ('acquired', 'collected', 'sealed')", ""),
+                ("", " DESC"),
+            )
+        )
+        rows = self.conn.execute(sql + " ORDER BY 1", (item,) * 4).fetchall()
+        return [_row(r) for r in rows]
 
     def scan(self, start: int = 0) -> Iterator[tuple[int, str | None, str, bytes, bytes]]:
         # The rows as SQLite returns them: precheck copes with what an edit may have stored.
@@ -108,10 +108,6 @@ class _SQLiteTxn:
             (start,),
         )
         return cursor
-
-    def count_before(self, seq: int) -> int:
-        row = self.conn.execute("SELECT COUNT(*) FROM events WHERE seq < ?", (seq,)).fetchone()
-        return int(row[0])
 
     def latest_checkpoint(self) -> CheckpointRow | None:
         r = self.conn.execute(

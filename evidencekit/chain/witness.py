@@ -86,6 +86,14 @@ class CheckpointMemory:
             raise IntegrityError(f"the remembered checkpoint {str(path)!r} is of {cp.origin!r}")
         return Remembered(origin, cp.size, cp.root, note, path, seen, flag != "unchecked")
 
+    def mark_unchecked(self, origin: str) -> None:
+        """Remember that this examiner found the ledger `origin` does not verify: its next
+        append checks every event again. Best effort, like `remember`."""
+        try:
+            _mark(self, origin)
+        except (OSError, EvidenceKitError) as exc:
+            log.warning("could not mark the ledger's checkpoint in %s: %s", self.folder, exc)
+
     def remember(self, note: str, *, checked: bool = True) -> None:
         """Keep `note` (a signed checkpoint) when it is newer than what is remembered, or when
         `checked` differs from what is remembered of it.
@@ -106,10 +114,18 @@ class CheckpointMemory:
                     return
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             flag = "" if checked else " unchecked"
-            data = f"seen {isoformat(utcnow())}{flag}\n{note}".encode()
+            # when only the flag changes, the checkpoint was seen when it was first kept
+            seen = old.seen if old is not None and old.note == note else isoformat(utcnow())
+            data = f"seen {seen}{flag}\n{note}".encode()
             atomic_write(self._path(cp.origin), data, mode=0o600)
         except (OSError, EvidenceKitError) as exc:
             log.warning("could not remember the ledger's checkpoint in %s: %s", self.folder, exc)
+
+
+def _mark(memory: CheckpointMemory, origin: str) -> None:
+    old = memory.recall(origin)
+    if old is not None and old.checked:
+        memory.remember(old.note, checked=False)
 
 
 def check_extends(remembered: Remembered, size: int, node: merkle.NodeSource) -> None:

@@ -29,7 +29,7 @@ from evidencekit.chain.verify import LedgerStatus
 from evidencekit.chain.verify_status import Problem, in_order
 from evidencekit.chain.witness import CheckpointMemory, Remembered, check_extends, home_memory
 from evidencekit.errors import CustodyError, IntegrityError
-from evidencekit.identity import Identity
+from evidencekit.identity import Identity, home_dir
 from evidencekit.ids import check_item_id
 from evidencekit.timeutil import compact, isoformat
 
@@ -139,15 +139,13 @@ def _recall(ledger: Ledger) -> Remembered | None:
     return home_memory().recall(ledger.origin)
 
 
-def _remember(note: str | None, identity: Identity | None = None, *, checked: bool = True) -> None:
+def _remember(note: str | None, identity: Identity | None = None) -> None:
     """Keep `note` (a checkpoint just written or verified) in the home of `identity` (the
     signer), else in `EVIDENCEKIT_HOME` — only a home that exists: a reader without one (or the
     demo, which keeps its own) is not given a folder it did not ask for."""
-    from evidencekit.identity import home_dir
-
     home = identity.info.path.parent.parent if identity is not None else home_dir()
     if note is not None and home.is_dir():
-        CheckpointMemory(home).remember(note, checked=checked)
+        CheckpointMemory(home).remember(note)
 
 
 def start_ledger(case: Case, identity: Identity, **fields: Unpack[EventText]) -> AppendResult:
@@ -354,10 +352,13 @@ def verify_custody(
         except IntegrityError as exc:
             # a rollback is listed with everything else the full check found
             problems = in_order((*status.problems, Problem("rolled-back", exc.message)))
-            return dataclasses.replace(status, problems=problems)
-    # a ledger that does not verify is marked so in this home: its next append checks every
-    # event again instead of only those after the remembered checkpoint
-    _remember(status.latest_checkpoint, checked=status.ok)
+            status = dataclasses.replace(status, problems=problems)
+    if status.ok:
+        _remember(status.latest_checkpoint)
+    elif home_dir().is_dir():
+        # marked so in this home: its next append checks every event again instead of only
+        # those after the remembered checkpoint
+        CheckpointMemory(home_dir()).mark_unchecked(ledger_origin(case))
     return status
 
 

@@ -134,3 +134,30 @@ def test_the_next_command_of_an_examiner_who_saw_the_longer_ledger_refuses(
     assert res.exit_code == 3
     (problem,) = json.loads(res.stdout)["problems"]
     assert problem["kind"] == "rolled-back"
+
+
+def test_appends_recheck_only_what_this_home_has_not_checked(
+    case_dir: Path, identity: Identity, invoke: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An append re-hashes the events after the remembered checkpoint; after this examiner's
+    `custody verify` fails, the next append checks every event again (and refuses)."""
+    from evidencekit.chain import ledger as ledger_module
+
+    seen: list[int] = []
+    real = ledger_module.check_base
+
+    def spy(tx: Any, origin: str, trusted: Any, verified: int = 0) -> int:
+        seen.append(verified)
+        return real(tx, origin, trusted, verified)
+
+    monkeypatch.setattr(ledger_module, "check_base", spy)
+    case = Case.open(case_dir)
+    _events(case, identity, 3)
+    assert seen == [1, 2, 3]  # case_opened was remembered by case init, then each append
+    # an old event edited in place (its leaf and the tree left as they were)
+    with raw_db(case_dir) as db:
+        db.execute("UPDATE events SET data = replace(data, 'ghi chú 0', 'ghi chú X') WHERE seq = 2")
+    assert invoke("--case", str(case_dir), "custody", "verify").exit_code == 3
+    res = invoke("--case", str(case_dir), "custody", "note", "HDD01", "sau")
+    assert res.exit_code == 3 and "edited" in res.stderr, res.output
+    assert seen[-1] == 0  # the whole ledger was checked
