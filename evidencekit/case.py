@@ -19,7 +19,7 @@ import tomli_w
 from cryptography import x509
 
 from evidencekit.errors import CaseError, UsageError
-from evidencekit.fsutil import atomic_write
+from evidencekit.fsutil import UnsafeFileError, atomic_write, make_dirs_inside
 from evidencekit.identity import cert_pem, fingerprint, load_cert_pem, subject_name
 from evidencekit.ids import check_item_id
 from evidencekit.timeutil import isoformat, parse_iso, system_zone_name, utcnow, zone
@@ -105,6 +105,27 @@ class Case:
     def item_dir(self, item_id: str) -> Path:
         """`evidence/ITEM/` (not created)."""
         return self.evidence_dir / check_item_id(item_id)
+
+    def make_item_dir(self, item_id: str) -> bool:
+        """Create `evidence/ITEM/` for writing (every item-writing workflow goes through here).
+
+        Returns:
+            True when the folder was created (False: it existed).
+
+        Raises:
+            UsageError: an invalid item id.
+            UnsafeFileError: `evidence/` or `evidence/ITEM` is a symbolic link or not a folder
+                (a planted link would make the writer write outside the case).
+            CaseError: the folder cannot be created.
+        """
+        try:
+            return make_dirs_inside(self.path, ["evidence", check_item_id(item_id)])
+        except UnsafeFileError:
+            raise
+        except OSError as exc:
+            raise CaseError(
+                f"cannot create {str(self.item_dir(item_id))!r}: {exc.strerror or exc}"
+            ) from exc
 
     def items(self) -> list[str]:
         """Ids of the items that have a folder under `evidence/`."""

@@ -99,8 +99,7 @@ def collect_item(
             f"evidence item {item_id!r} already exists in {str(item_dir)!r}",
             hint="choose another --item id",
         )
-    created = not item_dir.exists()
-    item_dir.mkdir(parents=True, exist_ok=True)
+    created = case.make_item_dir(item_id)
     try:
         collection, outputs = collect(
             sources,

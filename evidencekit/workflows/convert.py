@@ -117,7 +117,7 @@ def convert_item(
             f"item {new_item!r} already exists at {target.item_dir}",
             hint="choose another --item id",
         )
-    target.item_dir.mkdir(parents=True, exist_ok=True)
+    case.make_item_dir(new_item)
     copied = copy_media(case, identity, original, target, on_progress)
     return _seal_and_record(case, identity, original, target, copied)
 

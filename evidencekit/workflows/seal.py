@@ -187,7 +187,7 @@ def seal_files(
             hint="choose another --item id",
         )
     files = _collect([Path(os.path.abspath(s)) for s in sources], in_place)
-    item_dir.mkdir(parents=True, exist_ok=True)
+    case.make_item_dir(item_id)
     started = utcnow()
     artifacts: list[Artifact] = []
     facts_sources: list[dict[str, Any]] = []

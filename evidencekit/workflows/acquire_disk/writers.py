@@ -70,8 +70,7 @@ def open_writers(
 ) -> list[ImageWriter]:
     """The item's writer (and the --copy-to one); nothing is left behind when one fails.
     `output_digests`: the algorithms the item's (sealed) files are hashed with."""
-    created = not item_dir.exists()
-    item_dir.mkdir(parents=True, exist_ok=True)
+    created = case.make_item_dir(item_id)
     writers: list[ImageWriter] = []
     try:
         writers.append(make_writer(options, item_dir / item_id, src, case, output_digests))
