@@ -18,7 +18,7 @@ from typing import Any
 import tomli_w
 from cryptography import x509
 
-from evidencekit.errors import CaseError, UsageError
+from evidencekit.errors import CaseError, IdentityError, IntegrityError, UsageError
 from evidencekit.fsutil import UnsafeFileError, atomic_write, make_dirs_inside
 from evidencekit.identity import cert_pem, fingerprint, load_cert_pem, subject_name
 from evidencekit.ids import check_item_id
@@ -88,6 +88,7 @@ class Case:
     def __init__(self, path: Path, info: CaseInfo) -> None:
         self.path = path
         self.info = info
+        self._trusted: dict[str, x509.Certificate] | None = None
 
     # -- locations ------------------------------------------------------------------------
     @property
@@ -135,11 +136,43 @@ class Case:
 
     # -- trust ----------------------------------------------------------------------------
     def trusted(self) -> dict[str, x509.Certificate]:
-        """Pinned certificates by fingerprint."""
-        return {e.fingerprint: e.certificate for e in self.info.examiners}
+        """The certificates `case.toml` pins, by fingerprint *recomputed from each certificate*.
+
+        `case.toml` is a file anyone with the folder can edit: an examiner's name and
+        fingerprint kept beside another certificate must not make that certificate trusted
+        "as" the examiner. The ledger is the authority on who is trusted
+        (`evidencekit.workflows.trust` checks this list against it).
+
+        Raises:
+            IntegrityError: a certificate cannot be read, or its fingerprint is not the one
+                stated beside it.
+        """
+        if self._trusted is None:
+            found: dict[str, x509.Certificate] = {}
+            for e in self.info.examiners:
+                try:
+                    cert = load_cert_pem(e.certificate_pem, what=f"the certificate of {e.name!r}")
+                except IdentityError as exc:
+                    raise IntegrityError(
+                        f"{CASE_FILE}: {exc.message}", hint="run: evidencekit custody verify"
+                    ) from exc
+                fp = fingerprint(cert)
+                if fp != e.fingerprint:
+                    raise IntegrityError(
+                        f"{CASE_FILE} lists examiner {e.name!r} with fingerprint "
+                        f"{e.fingerprint} but the certificate beside it has fingerprint {fp}: "
+                        "the certificate was substituted",
+                        hint="restore case.toml from a trusted copy; run: evidencekit custody "
+                        "verify",
+                    )
+                found[fp] = cert
+            self._trusted = found
+        return dict(self._trusted)
 
     def is_pinned(self, fp: str) -> bool:
-        return any(e.fingerprint == fp for e in self.info.examiners)
+        """Whether `case.toml` pins the certificate with fingerprint `fp` (IntegrityError as
+        for :meth:`trusted`)."""
+        return fp in self.trusted()
 
     def add_examiner(self, cert: x509.Certificate) -> Examiner:
         """Pin another examiner's certificate.
@@ -166,6 +199,7 @@ class Case:
             created=self.info.created,
             examiners=(*self.info.examiners, examiner),
         )
+        self._trusted = None
         self._save()
         return examiner
 

@@ -38,11 +38,14 @@ KINDS = (
     "returned",
     "destroyed",
     "report_issued",
+    "examiner_added",
 )
 FIRST_KINDS = frozenset({"registered", "acquired", "collected", "sealed"})
 TERMINAL_KINDS = frozenset({"released", "returned", "destroyed"})
-CASE_LEVEL_KINDS = frozenset({"case_opened", "note", "report_issued", "exported"})
+CASE_LEVEL_KINDS = frozenset({"case_opened", "note", "report_issued", "exported", "examiner_added"})
 """Kinds that may be recorded without an item (about the whole case)."""
+CASE_ONLY_KINDS = frozenset({"case_opened", "examiner_added"})
+"""Kinds about the case's trust, never about an item (`evidencekit.workflows.trust`)."""
 
 
 @dataclass(slots=True)
@@ -149,8 +152,8 @@ def check_event(
         if kind == "case_opened" and seq != 0:
             raise CustodyError("case_opened can only be the ledger's first event")
         return
-    if kind == "case_opened":
-        raise CustodyError("case_opened is about the case, not an item")
+    if kind in CASE_ONLY_KINDS:
+        raise CustodyError(f"{kind} is about the case, not an item")
     state.check(kind, actor, counterpart, override)
 
 

@@ -162,6 +162,7 @@ LABELS: dict[str, dict[str, str]] = {
     "ev_returned": {"vi": "trả lại", "en": "returned"},
     "ev_destroyed": {"vi": "tiêu huỷ", "en": "destroyed"},
     "ev_report_issued": {"vi": "phát hành báo cáo", "en": "report issued"},
+    "ev_examiner_added": {"vi": "thêm giám định viên", "en": "examiner added"},
 }
 
 # Names of the acquisition facts the report shows most often (keys of the seal's `facts`, dots

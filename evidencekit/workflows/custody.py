@@ -179,10 +179,12 @@ def latest_checkpoint(case: Case) -> str | None:
 
 
 def trusted_with(case: Case | None, extra: Sequence[x509.Certificate] = ()) -> dict[str, Any]:
-    """The case's pinned certificates plus `extra` (--trust), by fingerprint."""
+    """The examiners the case's ledger pins (`workflows.trust`) plus `extra` (--trust), by
+    fingerprint."""
     from evidencekit.identity import fingerprint
+    from evidencekit.workflows.trust import case_trust
 
-    trusted: dict[str, Any] = dict(case.trusted()) if case is not None else {}
+    trusted: dict[str, Any] = case_trust(case).certificates if case is not None else {}
     for cert in extra:
         trusted[fingerprint(cert)] = cert
     return trusted
@@ -198,11 +200,14 @@ def verify_custody(
         CustodyError: the case has no ledger.
     """
     from evidencekit.chain.verify import verify_ledger
+    from evidencekit.identity import fingerprint
+    from evidencekit.workflows.trust import case_trust, with_trust_problems
 
+    trust = case_trust(case)
+    trusted = {**trust.certificates, **{fingerprint(c): c for c in extra_trust}}
     with open_ledger(case, create=False) as ledger:
-        return verify_ledger(
-            ledger.store, ledger.origin, trusted_with(case, extra_trust), workers=workers
-        )
+        status = verify_ledger(ledger.store, ledger.origin, trusted, workers=workers)
+    return with_trust_problems(status, trust)
 
 
 def _checkpoint_for(ledger: Ledger, checkpoint_text: str | None) -> str:

@@ -225,6 +225,17 @@ def test_nul_in_names(case_dir: Path, item: Path, identity: Identity) -> None:
     assert ("unsafe-name", "/etc/pass\u0000wd") in kinds and ("unsafe-name", "a\u0000.bin") in kinds
 
 
+def test_item_folder_is_a_planted_link(case_dir: Path, item: Path, tmp_path: Path) -> None:
+    moved = tmp_path / "moved-IT"
+    shutil.move(item, moved)
+    item.symlink_to(moved)
+    res = _run("--case", str(case_dir), "verify", "IT")
+    assert res.returncode == 3
+    assert "unsafe-file: evidence/IT: is a symbolic link: the item is not inside the case" in (
+        res.stdout
+    )
+
+
 # -- writers ------------------------------------------------------------------------------------
 
 

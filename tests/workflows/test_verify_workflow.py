@@ -154,7 +154,16 @@ def test_resign_with_another_key_and_trust(case_dir: Path, item: Path, tmp_path:
     assert "not pinned in the case nor given with --trust" in out
     cert = tmp_path / "other.pem"
     cert.write_text(cert_pem(other.certificate))
+    # trusted by the reader, but in the case it is not the seal the ledger recorded
     code, out, err = _verify(case_dir, "IT", "--trust", str(cert))
+    assert code == 3 and "unknown-signer" not in out
+    assert "ledger-mismatch: IT.seal.json: the seal is not the one the ledger recorded" in out
+    # a copy outside the case is checked against what the reader trusts only
+    import shutil
+
+    copy = tmp_path / "copy" / "IT"
+    shutil.copytree(item, copy)
+    code, out, err = _verify(None, str(copy), "--trust", str(cert))
     assert code == 0, out + err
 
 
