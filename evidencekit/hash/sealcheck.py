@@ -18,15 +18,11 @@ from evidencekit.errors import EvidenceKitError, IntegrityError
 from evidencekit.fsutil import UnsafeFileError, read_regular
 from evidencekit.hash.sealartifacts import check_artifacts
 from evidencekit.hash.sealdoc import SEAL_SUFFIX, Seal, artifact_location
-from evidencekit.hash.sealio import parse_seal
+from evidencekit.hash.sealio import MAX_SEAL_BYTES, parse_seal
 from evidencekit.hash.sealplugins import item_checker, media_verifier
 from evidencekit.hash.sealstatus import Problem, VerifyStatus
 from evidencekit.hash.sealsums import check_sums
 from evidencekit.hash.sealtrust import check_signature
-
-MAX_SEAL_BYTES = 512 << 20
-"""A seal larger than this is refused unread (one listing a million files is about 250 MB);
-the limit keeps a hostile or runaway file from filling memory."""
 
 UNTRUSTED = frozenset({"bad-signature", "missing-signature", "unknown-signer"})
 """Problem kinds that make a seal untrusted: none of the files it names is then opened."""

@@ -348,6 +348,10 @@ def test_item_swapped_from_a_scratch_case(
         "item 'IT' (event 1, sealed): it was replaced, or copied from elsewhere "
         f"(expected sha256:{recorded}, found sha256:{on_disk})"
     ) in res.stdout
+    # nor is the swapped item converted into a new, freshly sealed one
+    res = _cli("--case", str(case_dir), "convert", "IT", "--to", "raw", "--item", "IT2")
+    assert res.exit_code == 3 and "refusing to convert it: ledger-mismatch" in res.stderr
+    assert not (case_dir / "evidence" / "IT2").exists()
     # the same folder, outside any case, still verifies against the examiner's certificate
     cert = tmp_path / "tung.pem"
     cert.write_text(cert_pem(identity.certificate))
