@@ -204,10 +204,12 @@ def verify_custody(
     from evidencekit.workflows.trust import case_trust, with_trust_problems
 
     trust = case_trust(case)
-    trusted = {**trust.certificates, **{fingerprint(c): c for c in extra_trust}}
+    extra = {fingerprint(c): c for c in extra_trust}
     with open_ledger(case, create=False) as ledger:
-        status = verify_ledger(ledger.store, ledger.origin, trusted, workers=workers)
-    return with_trust_problems(status, trust)
+        status = verify_ledger(
+            ledger.store, ledger.origin, {**trust.certificates, **extra}, workers=workers
+        )
+        return with_trust_problems(status, trust, ledger.store, extra)
 
 
 def _checkpoint_for(ledger: Ledger, checkpoint_text: str | None) -> str:

@@ -15,14 +15,15 @@ Every fingerprint is recomputed from its certificate. An examiner `case.toml` pi
 ledger does not is *not* trusted and is reported as an integrity problem (exit 3); an examiner
 the ledger pins that `case.toml` lacks (a crash between the two writes) is trusted and noted.
 
-Not yet here (docs/trust.md): revocation, CA anchors, and checking that each event's signer was
-already pinned at that event's position (only trust-changing events are checked that way).
+`custody verify` also reports every event signed by an examiner before the event that pinned
+them (`with_trust_problems`). Not yet here (docs/trust.md): revocation and CA anchors.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,8 +32,8 @@ from cryptography import x509
 from evidencekit.case import CASE_FILE, Case
 from evidencekit.chain import keys
 from evidencekit.chain.events import Event, check_bytes
-from evidencekit.chain.ledger import EventRow, Ledger
-from evidencekit.chain.verify_status import LedgerStatus
+from evidencekit.chain.ledger import EventRow, Ledger, LedgerStore
+from evidencekit.chain.verify_status import LedgerStatus, in_order
 from evidencekit.chain.verify_status import Problem as LedgerProblem
 from evidencekit.errors import EvidenceKitError
 from evidencekit.identity import fingerprint, load_cert_pem, subject_name
@@ -226,9 +227,45 @@ def _certs(values: Any) -> list[x509.Certificate]:
     return out
 
 
-def with_trust_problems(status: LedgerStatus, trust: CaseTrust) -> LedgerStatus:
-    """`custody verify`'s status with the trust list's problems added (ledger-wide, exit 3)."""
-    if not trust.problems:
+def with_trust_problems(
+    status: LedgerStatus,
+    trust: CaseTrust,
+    store: LedgerStore | None = None,
+    reader_trusted: Collection[str] = (),
+) -> LedgerStatus:
+    """`custody verify`'s status with the trust list's problems added (ledger-wide, exit 3),
+    and, given the ledger's `store`, every event signed by an examiner before the event that
+    pinned them (examiners the reader trusts with --trust, `reader_trusted`, are exempt)."""
+    extra = [LedgerProblem("untrusted-examiner", p) for p in trust.problems]
+    if store is not None:
+        extra += _signed_before_pinned(store, trust, reader_trusted)
+    if not extra:
         return status
-    extra = tuple(LedgerProblem("untrusted-examiner", p) for p in trust.problems)
-    return dataclasses.replace(status, problems=status.problems + extra)
+    return dataclasses.replace(status, problems=in_order([*status.problems, *extra]))
+
+
+def _signed_before_pinned(
+    store: LedgerStore, trust: CaseTrust, reader_trusted: Collection[str]
+) -> list[LedgerProblem]:
+    """Events signed by an examiner the ledger pinned only later. Only the rows before the last
+    `examiner_added` are read (their signer column, which `custody verify` checks against each
+    event's actor), so a ledger whose examiners were all pinned early costs nothing here."""
+    late = {
+        p.fingerprint: p for p in trust.pinned if p.seq > 0 and p.fingerprint not in reader_trusted
+    }
+    if not late:
+        return []
+    out: list[LedgerProblem] = []
+    for row in store.rows(0, max(p.seq for p in late.values())):
+        pinned = late.get(row.signer)
+        if pinned is not None and row.seq < pinned.seq:
+            out.append(
+                LedgerProblem(
+                    "signed-before-pinned",
+                    f"signed by {pinned.name} ({pinned.fingerprint[:16]}), who was pinned only "
+                    f"by event {pinned.seq}",
+                    row.seq,
+                    row.item,
+                )
+            )
+    return out

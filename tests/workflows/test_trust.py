@@ -383,3 +383,28 @@ def test_latest_seal_event_wins(case_dir: Path, src: Path, identity: Identity) -
     assert res.exit_code == 3 and f"expected sha256:{before}, found sha256:{after}" in res.stdout
     record_event(Case.open(case_dir), identity, "sealed", "IT", details={"seal_sha256": after})
     _ok(_cli("--case", str(case_dir), "verify", "IT"))
+
+
+def test_event_signed_before_its_signer_was_pinned(
+    case_dir: Path, identity: Identity, ek_home: Path
+) -> None:
+    # the colleague's key signs an event the ledger's own code appends (it does not ask who is
+    # pinned), and only then is the colleague pinned: the earlier event is not covered
+    from evidencekit.workflows.casework import add_examiner
+
+    colleague = IdentityStore(ek_home).create(COLLEAGUE, PASSPHRASE.encode())
+    case = Case.open(case_dir)
+    with Ledger.open(case.ledger_path, ledger_origin(case), create=False) as ledger:
+        ledger.append(colleague, [Draft(kind="note", item_id=None, note="trước khi được thêm")])
+    add_examiner(case, identity, colleague.certificate)
+    record_event(Case.open(case_dir), colleague, "note", None, note="sau khi được thêm")
+    res = _cli("--case", str(case_dir), "--json", "custody", "verify")
+    assert res.exit_code == 3
+    doc = _json(res)
+    assert doc["first_bad_event"] == 1
+    assert [(p["kind"], p["seq"]) for p in doc["problems"]] == [("signed-before-pinned", 1)]
+    assert "who was pinned only by event 2" in doc["problems"][0]["message"]
+    # a reader who trusts the colleague's certificate themselves accepts it
+    pem = case_dir.parent / "bung.pem"
+    pem.write_text(colleague.cert_pem())
+    _ok(_cli("--case", str(case_dir), "custody", "verify", "--trust", str(pem)))
