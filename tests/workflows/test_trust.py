@@ -408,3 +408,18 @@ def test_event_signed_before_its_signer_was_pinned(
     pem = case_dir.parent / "bung.pem"
     pem.write_text(colleague.cert_pem())
     _ok(_cli("--case", str(case_dir), "custody", "verify", "--trust", str(pem)))
+
+
+def test_report_by_an_examiner_pinned_only_in_case_toml(
+    case_dir: Path, src: Path, attacker: tuple[Identity, Path, dict[str, str]], tmp_path: Path
+) -> None:
+    ident, _pem, env = attacker
+    _seal(case_dir, src, "IT")
+    _pin_in_toml(case_dir, ident.name, ident.fingerprint, ident.cert_pem())
+    pdf = tmp_path / "report.pdf"
+    res = _cli("--case", str(case_dir), "report", "build", "--out", str(pdf), env=env)
+    assert res.exit_code == 0, (res.stdout, res.stderr)  # the build itself only asks case.toml
+    res = _cli("report", "verify", str(pdf), "--case", str(case_dir))
+    assert res.exit_code == 3, (res.stdout, res.stderr)
+    text = res.stdout + res.stderr
+    assert "case trust: case.toml pins 'Lê Văn Giả'" in text
