@@ -138,9 +138,11 @@ def verify_items(
         extra: list[Problem] = []
         if case_trusts is not None:
             status = _explain_untrusted(status, case_trusts)
+        if case is not None and case_trusts is not None and item is not None:
+            # an item of the case: the case's own record must hold together
             extra += [Problem("untrusted-examiner", CASE_FILE, p) for p in case_trusts.problems]
-        if case is not None and item is not None and status.seal_sha256 is not None:
-            extra += _ledger_binding(case, item, seal_path.name, status.seal_sha256)
+            if status.seal_sha256 is not None:
+                extra += _ledger_binding(case, item, seal_path.name, status.seal_sha256)
         if extra:
             status = dataclasses.replace(status, problems=status.problems + tuple(extra))
         statuses.append(status)
