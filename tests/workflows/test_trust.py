@@ -324,16 +324,20 @@ def test_substituted_certificate_under_a_pinned_fingerprint(
 # -- scenario 3: the seal on disk is the one the ledger recorded ----------------------------------
 
 
+@pytest.mark.parametrize(("command", "kind"), [("seal", "sealed"), ("acquire disk", "acquired")])
 def test_item_swapped_from_a_scratch_case(
-    case_dir: Path, tmp_path: Path, src: Path, identity: Identity
+    case_dir: Path, tmp_path: Path, src: Path, identity: Identity, command: str, kind: str
 ) -> None:
-    _seal(case_dir, src, "IT")
+    def make(case: Path, source: Path) -> None:
+        _ok(_cli("--case", str(case), *command.split(), str(source), "--item", "IT"))
+
+    make(case_dir, src)
     recorded = list_events(Case.open(case_dir), "IT")[0]["details"]["seal_sha256"]
     scratch = tmp_path / "scratch"
     _ok(_cli("case", "init", str(scratch), "--case-number", "NHÁP", "--title", "nháp"))
     other = tmp_path / "other.txt"
     other.write_bytes("Hợp đồng mua bán, bản đã sửa\n".encode())
-    _seal(scratch, other, "IT")
+    make(scratch, other)
     target = case_dir / "evidence" / "IT"
     target.chmod(0o755)
     shutil.rmtree(target)
@@ -345,7 +349,7 @@ def test_item_swapped_from_a_scratch_case(
     assert res.exit_code == 3
     assert (
         "ledger-mismatch: IT.seal.json: the seal is not the one the ledger recorded last for "
-        "item 'IT' (event 1, sealed): it was replaced, or copied from elsewhere "
+        f"item 'IT' (event 1, {kind}): it was replaced, or copied from elsewhere "
         f"(expected sha256:{recorded}, found sha256:{on_disk})"
     ) in res.stdout
     # nor is the swapped item converted into a new, freshly sealed one
