@@ -18,8 +18,8 @@ from typing import Any
 import tomli_w
 from cryptography import x509
 
-from evidencekit.errors import CaseError, UsageError
-from evidencekit.fsutil import atomic_write
+from evidencekit.errors import CaseError, IdentityError, IntegrityError, UsageError
+from evidencekit.fsutil import UnsafeFileError, atomic_write, make_dirs_inside
 from evidencekit.identity import cert_pem, fingerprint, load_cert_pem, subject_name
 from evidencekit.ids import check_item_id
 from evidencekit.timeutil import isoformat, parse_iso, system_zone_name, utcnow, zone
@@ -167,6 +167,7 @@ class Case:
     def __init__(self, path: Path, info: CaseInfo) -> None:
         self.path = path
         self.info = info
+        self._trusted: dict[str, x509.Certificate] | None = None
 
     # -- locations ------------------------------------------------------------------------
     @property
@@ -185,6 +186,27 @@ class Case:
         """`evidence/ITEM/` (not created)."""
         return self.evidence_dir / check_item_id(item_id)
 
+    def make_item_dir(self, item_id: str) -> bool:
+        """Create `evidence/ITEM/` for writing (every item-writing workflow goes through here).
+
+        Returns:
+            True when the folder was created (False: it existed).
+
+        Raises:
+            UsageError: an invalid item id.
+            UnsafeFileError: `evidence/` or `evidence/ITEM` is a symbolic link or not a folder
+                (a planted link would make the writer write outside the case).
+            CaseError: the folder cannot be created.
+        """
+        try:
+            return make_dirs_inside(self.path, ["evidence", check_item_id(item_id)])
+        except UnsafeFileError:
+            raise
+        except OSError as exc:
+            raise CaseError(
+                f"cannot create {str(self.item_dir(item_id))!r}: {exc.strerror or exc}"
+            ) from exc
+
     def items(self) -> list[str]:
         """Ids of the items that have a folder under `evidence/` (not `evidence/.staging/`,
         where unfinished attempts live: item ids never start with a dot)."""
@@ -196,11 +218,43 @@ class Case:
 
     # -- trust ----------------------------------------------------------------------------
     def trusted(self) -> dict[str, x509.Certificate]:
-        """Pinned certificates by fingerprint."""
-        return {e.fingerprint: e.certificate for e in self.info.examiners}
+        """The certificates `case.toml` pins, by fingerprint *recomputed from each certificate*.
+
+        `case.toml` is a file anyone with the folder can edit: an examiner's name and
+        fingerprint kept beside another certificate must not make that certificate trusted
+        "as" the examiner. The ledger is the authority on who is trusted
+        (`evidencekit.workflows.trust` checks this list against it).
+
+        Raises:
+            IntegrityError: a certificate cannot be read, or its fingerprint is not the one
+                stated beside it.
+        """
+        if self._trusted is None:
+            found: dict[str, x509.Certificate] = {}
+            for e in self.info.examiners:
+                try:
+                    cert = load_cert_pem(e.certificate_pem, what=f"the certificate of {e.name!r}")
+                except IdentityError as exc:
+                    raise IntegrityError(
+                        f"{CASE_FILE}: {exc.message}", hint="run: evidencekit custody verify"
+                    ) from exc
+                fp = fingerprint(cert)
+                if fp != e.fingerprint:
+                    raise IntegrityError(
+                        f"{CASE_FILE} lists examiner {e.name!r} with fingerprint "
+                        f"{e.fingerprint} but the certificate beside it has fingerprint {fp}: "
+                        "the certificate was substituted",
+                        hint="restore case.toml from a trusted copy; run: evidencekit custody "
+                        "verify",
+                    )
+                found[fp] = cert
+            self._trusted = found
+        return dict(self._trusted)
 
     def is_pinned(self, fp: str) -> bool:
-        return any(e.fingerprint == fp for e in self.info.examiners)
+        """Whether `case.toml` pins the certificate with fingerprint `fp` (IntegrityError as
+        for :meth:`trusted`)."""
+        return fp in self.trusted()
 
     def add_examiner(self, cert: x509.Certificate) -> Examiner:
         """Pin another examiner's certificate.
@@ -227,6 +281,7 @@ class Case:
             created=self.info.created,
             examiners=(*self.info.examiners, examiner),
         )
+        self._trusted = None
         self._save()
         return examiner
 

@@ -45,6 +45,7 @@ KINDS = (
     "destroyed",
     "report_issued",
     "checkpoint_timestamped",
+    "examiner_added",
 )
 FIRST_KINDS = frozenset({"registered", "acquired", "collected", "sealed"})
 TERMINAL_KINDS = frozenset({"released", "returned", "destroyed"})
@@ -56,9 +57,11 @@ CLOCK_SKEW = dt.timedelta(minutes=10)
 """How far an event's time may lie before the item's previous event or the case's opening: the
 clocks of two workstations writing one ledger differ a little; more than this is refused."""
 CASE_LEVEL_KINDS = frozenset(
-    {"case_opened", "note", "report_issued", "exported", "checkpoint_timestamped"}
+    {"case_opened", "note", "report_issued", "exported", "checkpoint_timestamped", "examiner_added"}
 )
 """Kinds that may be recorded without an item (about the whole case)."""
+CASE_ONLY_KINDS = frozenset({"case_opened", "examiner_added", "checkpoint_timestamped"})
+"""Kinds about the case's trust, never about an item (`evidencekit.workflows.trust`)."""
 
 
 @dataclass(slots=True)
@@ -222,7 +225,7 @@ def check_event(
         if kind == "case_opened" and seq != 0:
             raise CustodyError("case_opened can only be the ledger's first event")
         return
-    if kind in ("case_opened", "checkpoint_timestamped"):
+    if kind in CASE_ONLY_KINDS:
         raise CustodyError(f"{kind} is about the case, not an item")
     state.check(kind, actor, counterpart, override, time)
 

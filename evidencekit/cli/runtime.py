@@ -33,6 +33,38 @@ EXIT_PARTIAL = 4
 log = logging.getLogger("evidencekit")
 
 
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+_LINE_BREAKS = frozenset("\u2028\u2029\x85")
+
+
+def terminal_text(text: str) -> str:
+    """`text` safe to print on a terminal: control characters (so every escape sequence, which
+    starts with ESC or a C1 control), bidi overrides and isolates, and Unicode line breaks are
+    shown as `\\x1b`, `\\u202e` … instead of acting on the terminal. Tabs stay (columns).
+
+    Names, notes, titles and certificate fields come from people and files nobody vetted: an
+    examiner name holding "\\x1b[2J" would clear the screen, U+202E would show a file name or a
+    digest reversed. Vietnamese (combining marks included) is untouched. JSON output is not
+    passed through here: it escapes controls itself and must carry the exact values.
+    """
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch == "\t" or not (
+            code < 0x20 or 0x7F <= code < 0xA0 or ch in _BIDI_CONTROLS or ch in _LINE_BREAKS
+        ):
+            out.append(ch)
+        elif code < 0x100:
+            out.append(f"\\x{code:02x}")
+        else:
+            out.append(f"\\u{code:04x}")
+    return "".join(out)
+
+
 def worst(*codes: int) -> int:
     """Combine exit codes: 3 wins over 4, 4 over 1, 1 over 0 (2 stands apart: usage)."""
     rank = {EXIT_OK: 0, EXIT_ERROR: 1, EXIT_PARTIAL: 2, EXIT_INTEGRITY: 3, EXIT_USAGE: 4}
@@ -103,21 +135,20 @@ class App:
             doc = {"schema": schema, "evidencekit_version": __version__, **data}
             click.echo(json.dumps(doc, ensure_ascii=False, indent=2, default=str))
         elif text is not None:
-            if isinstance(text, str):
-                click.echo(text)
-            else:
-                for line in text:
-                    click.echo(line)
+            # every human line goes through terminal_text: it carries names, notes, titles
+            lines = text.split("\n") if isinstance(text, str) else text
+            for line in lines:
+                click.echo(terminal_text(line))
 
     def warn(self, message: str) -> None:
         """A warning on stderr (shown unless -q)."""
         if self.verbosity >= 0:
-            click.echo(f"evidencekit: warning: {message}", err=True)
+            click.echo(f"evidencekit: warning: {terminal_text(message)}", err=True)
 
     def info(self, message: str) -> None:
         """A progress or status line on stderr (shown unless -q)."""
         if self.verbosity >= 0:
-            click.echo(message, err=True)
+            click.echo(terminal_text(message), err=True)
 
     def exit(self, code: int) -> NoReturn:
         raise SystemExit(code)
@@ -129,9 +160,9 @@ pass_app = click.make_pass_decorator(App)
 def _print_error(exc: EvidenceKitError, app: App | None) -> None:
     if isinstance(exc, InterruptedError_) and _RECEIVED and _RECEIVED[0] != signal.SIGINT:
         exc.message += f" (interrupted by {_SIGNAL_NAMES.get(_RECEIVED[0], _RECEIVED[0])})"
-    click.echo(f"evidencekit: error: {exc.message}", err=True)
+    click.echo(f"evidencekit: error: {terminal_text(exc.message)}", err=True)
     if exc.hint:
-        click.echo(f"  hint: {exc.hint}", err=True)
+        click.echo(f"  hint: {terminal_text(exc.hint)}", err=True)
     if app is not None and app.json:
         doc = {
             "schema": "evidencekit/error/1",

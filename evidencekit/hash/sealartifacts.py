@@ -9,13 +9,12 @@ Nothing here raises for a finding: each becomes a :class:`Problem` in the return
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-from evidencekit.errors import EvidenceKitError, IntegrityError
-from evidencekit.hash.multihash import MultiHasher, open_readonly
+from evidencekit.errors import IntegrityError
+from evidencekit.fsutil import UnsafeFileError
+from evidencekit.hash.multihash import MultiHasher
 from evidencekit.hash.pipeline import Consumer, pump
 from evidencekit.hash.sealdoc import Artifact, Seal
 from evidencekit.hash.sealplugins import _pick, compare_media
@@ -30,6 +29,8 @@ class ArtifactFindings:
     notes: tuple[str, ...]
     checked: tuple[str, ...]
     bytes_hashed: int
+    unsafe: bool = False
+    """An artifact has an unsafe name or is not a regular file: plug-ins must not open them."""
 
 
 def check_artifacts(
@@ -50,6 +51,7 @@ def check_artifacts(
         notes=tuple(checker.notes),
         checked=tuple(checker.checked),
         bytes_hashed=checker.hashed,
+        unsafe=checker.unsafe,
     )
 
 
@@ -97,6 +99,7 @@ class _ArtifactChecker:
         self.checked: list[str] = []
         self.hashed = 0
         self.found: dict[str, dict[str, str]] = {}
+        self.unsafe = False
 
     def run(self) -> None:
         seal = self.seal
@@ -130,34 +133,44 @@ class _ArtifactChecker:
         self._find_swaps()
 
     def _check_one(self, art: Artifact, media: MultiHasher | None) -> bool:
-        """False when the file is missing or unreadable."""
+        """False when the file is missing, unreadable or not a regular file in its place."""
         try:
-            path = self.seal.artifact_path(art.name)
+            fd = self.seal.open_artifact(art.name)
+        except UnsafeFileError as exc:
+            self.checked.append(art.name)
+            self.problems.append(Problem("unsafe-file", art.name, f"{exc.message}; not read"))
+            self.unsafe = True
+            return False
         except IntegrityError as exc:
             self.problems.append(Problem("unsafe-name", art.name, exc.message))
+            self.unsafe = True
             return False
-        self.checked.append(art.name)
-        try:
-            st = path.stat()
         except FileNotFoundError:
+            self.checked.append(art.name)
+            where = self.seal.artifact_path(art.name)
             self.problems.append(
-                Problem("missing-file", art.name, f"sealed file is missing ({path})")
+                Problem("missing-file", art.name, f"sealed file is missing ({where})")
             )
             return False
         except OSError as exc:
+            self.checked.append(art.name)
             self.problems.append(
-                Problem("unreadable-file", art.name, f"cannot stat {path}: {exc.strerror}")
+                Problem("unreadable-file", art.name, f"cannot open: {exc.strerror or exc}")
             )
             return False
-        regular = stat.S_ISREG(st.st_mode)
-        if regular and st.st_size != art.size:
-            self.problems.append(_size_problem(art, st.st_size, ranged=True))
-        if not self.rehash:
-            return True
-        return self._rehash(art, path, regular, media)
+        self.checked.append(art.name)
+        try:
+            size = os.fstat(fd).st_size
+            if size != art.size:
+                self.problems.append(_size_problem(art, size, ranged=True))
+            if not self.rehash:
+                return True
+            return self._rehash(art, fd, media)
+        finally:
+            os.close(fd)
 
-    def _rehash(self, art: Artifact, path: Path, regular: bool, media: MultiHasher | None) -> bool:
-        """Hash `art` (and feed `media`); False when the file cannot be read."""
+    def _rehash(self, art: Artifact, fd: int, media: MultiHasher | None) -> bool:
+        """Hash `art` from `fd` (and feed `media`); False when the file cannot be read."""
         hasher = MultiHasher(list(art.digests))
         consumers: list[Consumer] = list(hasher.consumers())
         if media is not None:
@@ -171,11 +184,6 @@ class _ArtifactChecker:
                 cb(base + n)
 
         try:
-            fd = open_readonly(path)
-        except EvidenceKitError as exc:
-            self.problems.append(Problem("unreadable-file", art.name, exc.message))
-            return False
-        try:
             with open(fd, "rb", buffering=0, closefd=False) as fh:
                 n = pump(fh.readinto, consumers, on_progress=progress)  # type: ignore[arg-type]
         except OSError as exc:
@@ -183,14 +191,9 @@ class _ArtifactChecker:
                 Problem("unreadable-file", art.name, f"read error: {exc.strerror}")
             )
             return False
-        finally:
-            os.close(fd)
         self.hashed += n
         result = hasher.result()
         self.found[art.name] = dict(result.digests)
-        # a device's stat size says nothing of its content: the bytes read are its size
-        if not regular and n != art.size:
-            self.problems.append(_size_problem(art, n, ranged=False))
         bad = [a for a in art.digests if result.digests.get(a) != art.digests[a]]
         if bad:
             algo = _pick({a: art.digests[a] for a in bad})

@@ -8,19 +8,24 @@ Nothing here raises for a mismatch: every finding becomes a :class:`Problem` in 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from cryptography import x509
 
 from evidencekit.errors import EvidenceKitError, IntegrityError
+from evidencekit.fsutil import UnsafeFileError, read_regular
 from evidencekit.hash.sealartifacts import check_artifacts
-from evidencekit.hash.sealdoc import SEAL_SUFFIX, Seal
-from evidencekit.hash.sealio import parse_seal
+from evidencekit.hash.sealdoc import SEAL_SUFFIX, Seal, artifact_location
+from evidencekit.hash.sealio import MAX_SEAL_BYTES, parse_seal
 from evidencekit.hash.sealplugins import item_checker, media_verifier
 from evidencekit.hash.sealstatus import Problem, VerifyStatus
 from evidencekit.hash.sealsums import check_sums
 from evidencekit.hash.sealtrust import check_signature
+
+UNTRUSTED = frozenset({"bad-signature", "missing-signature", "unknown-signer"})
+"""Problem kinds that make a seal untrusted: none of the files it names is then opened."""
 
 
 def verify(
@@ -47,20 +52,37 @@ def verify(
     """
     name = seal_path.name
     try:
-        data = seal_path.read_bytes()
+        data = read_regular(seal_path, limit=MAX_SEAL_BYTES)
+    except UnsafeFileError as exc:
+        return _failed(seal_path, Problem("unsafe-file", name, f"{exc.message}; not read"))
     except FileNotFoundError:
         return _failed(seal_path, Problem("missing-file", name, "the seal file is missing"))
     except OSError as exc:
-        return _failed(seal_path, Problem("unreadable-file", name, f"cannot read: {exc.strerror}"))
+        why = exc.strerror or str(exc)
+        return _failed(seal_path, Problem("unreadable-file", name, f"cannot read: {why}"))
     try:
         seal = parse_seal(seal_path, data)
     except IntegrityError as exc:
         return _failed(seal_path, Problem("malformed-seal", name, exc.message))
+    digest = hashlib.sha256(data).hexdigest()
     problems, signer, fp = check_signature(seal, data, trusted)
     item = seal.item_id
     if name != f"{item}{SEAL_SUFFIX}":
         problems.append(
             Problem("item-mismatch", name, f"the seal is for item {item!r} but is named {name!r}")
+        )
+    if any(p.kind in UNTRUSTED for p in problems):
+        # What an untrusted document names is never opened: its names could point at
+        # /etc/shadow (whose digest we would print), /dev/zero (read forever) or a FIFO.
+        return VerifyStatus(
+            seal_path=seal_path,
+            item_id=item,
+            status=seal.status,
+            signer=signer,
+            signer_fingerprint=fp,
+            problems=tuple(problems + _name_problems(seal)),
+            notes=("the seal's files were not read: its signature or signer is not trusted",),
+            seal_sha256=digest,
         )
     arts = check_artifacts(seal, rehash=rehash, on_progress=on_progress)
     problems += arts.problems
@@ -71,7 +93,10 @@ def verify(
     if unsealed is not None:
         notes.append(unsealed)
     comb = seal.combined
-    if comb is not None and comb.format != "raw":
+    if arts.unsafe:
+        # the plug-ins open the artifacts by name themselves: not when one is out of place
+        notes.append("format checks skipped: an artifact is not a regular file in its place")
+    elif comb is not None and comb.format != "raw":
         verifier = media_verifier(comb.format)
         if verifier is None:
             notes.append(
@@ -81,7 +106,7 @@ def verify(
         elif rehash:
             problems += _guarded(lambda: verifier(seal, comb), item)
     item_check = item_checker(seal.kind)
-    if item_check is not None and rehash:
+    if item_check is not None and rehash and not arts.unsafe:
         problems += _guarded(lambda: item_check(seal), item)
     if seal.status != "complete":
         notes.append(
@@ -98,7 +123,19 @@ def verify(
         notes=tuple(notes),
         checked_files=arts.checked + tuple(sums_checked),
         bytes_hashed=arts.bytes_hashed,
+        seal_sha256=digest,
     )
+
+
+def _name_problems(seal: Seal) -> list[Problem]:
+    """The artifact names that would be refused, found without touching the file system."""
+    out: list[Problem] = []
+    for art in seal.artifacts:
+        try:
+            artifact_location(seal.item_dir, art.name, absolute_ok=seal.in_place)
+        except IntegrityError as exc:
+            out.append(Problem("unsafe-name", art.name, exc.message))
+    return out
 
 
 def _unsealed_note(seal: Seal) -> str | None:

@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from evidencekit.errors import IntegrityError
+from evidencekit.fsutil import open_regular
 from evidencekit.hash.algorithms import ALGORITHMS, DIGEST_HEX_LENGTH
 from evidencekit.hash.multihash import HashResult
 
@@ -171,9 +172,28 @@ class Seal:
     def examiner_fingerprint(self) -> str:
         return str(self.document.get("examiner", {}).get("fingerprint", ""))
 
+    @property
+    def in_place(self) -> bool:
+        """Sealed where the files lay (`seal --in-place`): only then may artifact names be
+        absolute paths outside the item folder."""
+        return self.facts.get("mode") == "in-place"
+
     def artifact_path(self, name: str) -> Path:
-        """Where artifact `name` lives (IntegrityError for a name that leaves the folder)."""
-        return resolve_artifact(self.item_dir, name)
+        """Where artifact `name` lives (IntegrityError for a name that leaves the folder, or an
+        absolute one in a seal not made in place)."""
+        folder, parts = artifact_location(self.item_dir, name, absolute_ok=self.in_place)
+        return folder.joinpath(*parts)
+
+    def open_artifact(self, name: str) -> int:
+        """Open artifact `name` for reading: a regular file, reached without following a link.
+
+        Raises:
+            IntegrityError: an unsafe name (`..`, NUL, absolute outside an in-place seal), or
+                the file is a link, device, FIFO … (`UnsafeFileError`).
+            OSError: missing or unreadable.
+        """
+        folder, parts = artifact_location(self.item_dir, name, absolute_ok=self.in_place)
+        return open_regular(folder, parts)
 
     def to_dict(self) -> dict[str, object]:
         return {"path": str(self.path), **self.document}
@@ -220,12 +240,35 @@ def resolve_artifact(item_dir: Path, name: str) -> Path:
     separator here, so it cannot climb out and is allowed.
 
     Raises:
-        IntegrityError: a relative name that is empty or climbs out (`..`), so a hostile seal
-            cannot make a verifier read outside the item folder.
+        IntegrityError: a name holding a NUL, or a relative name that is empty or climbs out
+            (`..`), so a hostile seal cannot make a verifier read outside the item folder.
     """
+    folder, parts = artifact_location(item_dir, name, absolute_ok=True)
+    return folder.joinpath(*parts)
+
+
+def artifact_location(item_dir: Path, name: str, *, absolute_ok: bool) -> tuple[Path, list[str]]:
+    """Where artifact `name` lives, as (folder, components below it) for
+    :func:`evidencekit.fsutil.open_regular`: under `item_dir` for a relative name; the file's
+    own folder for an absolute one, accepted only with `absolute_ok` (a trusted seal made in
+    place).
+
+    Raises:
+        IntegrityError: an unsafe name, or an absolute one where it is not allowed.
+    """
+    if "\x00" in name:
+        raise IntegrityError(f"unsafe artifact name {name!r} in seal (it holds a NUL)")
     if name.startswith("/"):
-        return Path(name)
+        if not absolute_ok:
+            raise IntegrityError(
+                f"artifact name {name!r} is outside the item folder, and the seal was not made "
+                "in place"
+            )
+        path = PurePosixPath(name)
+        if any(p in ("..", ".") for p in path.parts) or path.name in ("", "/"):
+            raise IntegrityError(f"unsafe artifact name {name!r} in seal")
+        return Path(path.parent), [path.name]
     parts = PurePosixPath(name).parts
-    if not parts or any(p in ("..", ".", "") for p in parts) or "\x00" in name:
+    if not parts or any(p in ("..", ".", "") for p in parts):
         raise IntegrityError(f"unsafe artifact name {name!r} in seal")
-    return item_dir.joinpath(*parts)
+    return item_dir, list(parts)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from evidencekit.errors import IntegrityError, UsageError
+from evidencekit.fsutil import UnsafeFileError, read_regular
 from evidencekit.hash.sealdoc import SCHEMA, SEAL_SUFFIX, Artifact, Combined, Seal
 
 
@@ -42,16 +43,23 @@ def parse_seal(path: Path, data: bytes) -> Seal:
     return Seal(path=path, document=doc, artifacts=arts, combined=comb)
 
 
+MAX_SEAL_BYTES = 512 << 20
+"""A seal larger than this is refused unread (one listing a million files is about 250 MB);
+the limit keeps a hostile or runaway file from filling memory."""
+
+
 def load_seal(path: Path) -> Seal:
-    """Read and parse a seal file (no verification).
+    """Read and parse a seal file (no verification): a regular file, not through a link.
 
     Raises:
         IntegrityError: missing or malformed.
     """
     try:
-        data = path.read_bytes()
+        data = read_regular(path, limit=MAX_SEAL_BYTES)
+    except UnsafeFileError as exc:
+        raise IntegrityError(f"cannot read seal {str(path)!r}: {exc.message}") from exc
     except OSError as exc:
-        raise IntegrityError(f"cannot read seal {str(path)!r}: {exc.strerror}") from exc
+        raise IntegrityError(f"cannot read seal {str(path)!r}: {exc.strerror or exc}") from exc
     return parse_seal(path, data)
 
 

@@ -13,8 +13,11 @@ class Problem:
 
     `kind` is one of: missing-file, unreadable-file, size-mismatch, digest-mismatch,
     window-mismatch, media-mismatch, sums-mismatch, bad-signature, missing-signature,
-    unknown-signer, malformed-seal, item-mismatch, unsafe-name (verifier plug-ins may add
-    their own, e.g. chunk-mismatch). `byte_range` is [start, end) in the file or media named.
+    unknown-signer, malformed-seal, item-mismatch, unsafe-name, unsafe-file (a link, device
+    or FIFO where a sealed file should be: never opened), ledger-mismatch and
+    untrusted-examiner (from the case's ledger, `evidencekit.workflows.verify`); verifier
+    plug-ins may add their own, e.g. chunk-mismatch. `byte_range` is [start, end) in the file
+    or media named.
     """
 
     kind: str
@@ -37,8 +40,10 @@ class Problem:
     def text(self) -> str:
         """One line for humans."""
         line = f"{self.kind}: {self.file}: {self.message}"
-        if self.expected is not None or self.found is not None:
+        if self.expected is not None:
             line += f" (expected {self.expected}, found {self.found})"
+        elif self.found is not None:
+            line += f" (found {self.found})"
         return line
 
 
@@ -55,6 +60,8 @@ class VerifyStatus:
     notes: tuple[str, ...] = ()
     checked_files: tuple[str, ...] = ()
     bytes_hashed: int = 0
+    seal_sha256: str | None = None
+    """SHA-256 of the seal file's bytes as verified (what a custody event records)."""
 
     @property
     def ok(self) -> bool:
@@ -72,4 +79,5 @@ class VerifyStatus:
             "notes": list(self.notes),
             "checked_files": list(self.checked_files),
             "bytes_hashed": self.bytes_hashed,
+            "seal_sha256": self.seal_sha256,
         }

@@ -6,9 +6,13 @@ Nothing here raises for a finding: each becomes a :class:`Problem`.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from evidencekit.errors import IntegrityError
+from evidencekit.fsutil import UnsafeFileError, open_regular
 from evidencekit.hash.seal import sums_file_bytes
-from evidencekit.hash.sealdoc import Seal, resolve_artifact
+from evidencekit.hash.sealdoc import Seal, artifact_location
 from evidencekit.hash.sealstatus import Problem
 from evidencekit.hash.sums import SUMS_EXTENSIONS
 
@@ -29,7 +33,7 @@ def check_sums(seal: Seal) -> tuple[list[Problem], list[str]]:
             problems.append(Problem("malformed-seal", seal.path.name, f"bad sums entry {algo}"))
             continue
         try:
-            path = resolve_artifact(seal.item_dir, fname)
+            folder, parts = artifact_location(seal.item_dir, fname, absolute_ok=False)
         except IntegrityError as exc:
             problems.append(Problem("unsafe-name", fname, exc.message))
             continue
@@ -39,8 +43,12 @@ def check_sums(seal: Seal) -> tuple[list[Problem], list[str]]:
             problems.append(Problem("malformed-seal", fname, f"an artifact has no {algo} digest"))
             continue
         try:
-            data = path.read_bytes()
+            data = _read(folder, parts, len(want))
+        except UnsafeFileError as exc:
+            problems.append(Problem("unsafe-file", fname, f"{exc.message}; not read"))
+            continue
         except FileNotFoundError:
+            path = folder.joinpath(*parts)
             problems.append(Problem("missing-file", fname, f"sums file is missing ({path})"))
             continue
         except OSError as exc:
@@ -56,3 +64,14 @@ def check_sums(seal: Seal) -> tuple[list[Problem], list[str]]:
                 )
             )
     return problems, checked
+
+
+def _read(folder: Path, parts: list[str], want: int) -> bytes:
+    """A sums file's bytes: a regular file, not followed through a link, read up to one byte
+    past the expected length (enough to tell it differs)."""
+    fd = open_regular(folder, parts)
+    try:
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read(want + 1)
+    finally:
+        os.close(fd)

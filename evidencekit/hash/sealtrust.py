@@ -2,6 +2,9 @@
 certificate (valid when the seal was made, matching the stated fingerprint), a signature by that
 certificate over the document, and the signer is one the case pins or `--trust` names.
 
+Every fingerprint is recomputed here from a certificate: the seal's own, and the trusted one
+listed under it (which must be the same certificate).
+
 Nothing here reads an artifact (that is :mod:`sealartifacts`), and nothing raises for a finding:
 each becomes a :class:`Problem`.
 """
@@ -91,7 +94,21 @@ def check_signature(
                         "content: the seal was changed after signing",
                     )
                 )
-    if fp not in trusted:
+    anchor = trusted.get(fp)
+    if anchor is not None and fingerprint(anchor) != fp:
+        # a trust list whose key is not its certificate's own fingerprint (a name and
+        # fingerprint kept beside another certificate) trusts nobody under that key
+        problems.append(
+            Problem(
+                "unknown-signer",
+                name,
+                f"signed by {signer} ({fp[:16]}), but the trusted certificate listed under that "
+                "fingerprint is another one",
+                expected=fp,
+                found=fingerprint(anchor),
+            )
+        )
+    elif anchor is None:
         problems.append(
             Problem(
                 "unknown-signer",

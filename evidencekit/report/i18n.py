@@ -168,6 +168,7 @@ LABELS: dict[str, dict[str, str]] = {
         "vi": "đóng dấu thời gian điểm kiểm tra sổ",
         "en": "checkpoint timestamped",
     },
+    "ev_examiner_added": {"vi": "thêm giám định viên", "en": "examiner added"},
 }
 
 # Names of the acquisition facts the report shows most often (keys of the seal's `facts`, dots

@@ -1,14 +1,24 @@
-"""Case creation and examiner pinning, with their custody events."""
+"""Case creation and examiner pinning, with their custody events.
+
+Trust lives in the ledger (`evidencekit.workflows.trust`): `case_opened` carries its creator's
+certificate, and every examiner added later is an `examiner_added` event, signed by an examiner
+already pinned, carrying the new certificate. `case.toml` gets a copy of each for convenience.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from evidencekit.case import Case
-from evidencekit.identity import Identity
-from evidencekit.workflows.custody import start_ledger
+from evidencekit.errors import CaseError, CustodyError, UsageError
+from evidencekit.identity import Identity, cert_pem, fingerprint, subject_name
+from evidencekit.workflows.custody import record_event, start_ledger
+from evidencekit.workflows.trust import ADDED, case_trust
 
 
 def init_case(
@@ -21,8 +31,12 @@ def init_case(
     examiner: str | None = None,
     language: str = "vi",
     timezone: str | None = None,
+    pins: Sequence[x509.Certificate] = (),
 ) -> Case:
-    """Create a case folder pinned to `identity` (its creator).
+    """Create a case folder pinned to `identity` (its creator) and to the examiners of `pins`.
+
+    The first ledger event (`case_opened`) is signed by the creator and carries every
+    certificate it pins: it, not `case.toml`, is what pins them.
 
     Raises:
         CaseError: the folder is not empty or cannot be created.
@@ -38,6 +52,24 @@ def init_case(
         language=language,
         timezone=timezone,
     )
+    record_opened(case, identity, pins)
+    for cert in pins:
+        if fingerprint(cert) != identity.fingerprint:
+            case.add_examiner(cert)
+    return case
+
+
+def record_opened(case: Case, identity: Identity, pins: Sequence[x509.Certificate] = ()) -> None:
+    """Append the case's first event, `case_opened`, pinning `identity` and `pins`.
+
+    Raises:
+        UsageError: a certificate in `pins` does not hold an ECDSA P-256 key.
+    """
+    certs = [identity.certificate]
+    for cert in pins:
+        _check_key(cert)
+        if fingerprint(cert) not in {fingerprint(c) for c in certs}:
+            certs.append(cert)
     start_ledger(
         case,
         identity,
@@ -46,11 +78,72 @@ def init_case(
             "case_number": case.info.number,
             "agency": case.info.agency,
             "examiner": case.info.examiner,
+            "certificates": [cert_pem(c) for c in certs],
         },
     )
-    return case
 
 
-def add_examiner(case: Case, cert: x509.Certificate) -> None:
-    """Pin another examiner's certificate in the case."""
-    case.add_examiner(cert)
+def _check_key(cert: x509.Certificate) -> None:
+    key = cert.public_key()
+    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
+        raise UsageError(
+            f"the certificate of {subject_name(cert)!r} does not hold an ECDSA P-256 key",
+            hint="evidencekit signs with P-256 only: ask for an ECDSA P-256 certificate",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AddedExaminer:
+    """What `add_examiner` did."""
+
+    name: str
+    fingerprint: str
+    event_seq: int | None
+    """The `examiner_added` event recorded (None: the ledger already pinned them)."""
+
+    def to_dict(self) -> dict[str, object]:
+        return {"name": self.name, "fingerprint": self.fingerprint, "event": self.event_seq}
+
+
+def add_examiner(case: Case, identity: Identity, cert: x509.Certificate) -> AddedExaminer:
+    """Pin another examiner's certificate: an `examiner_added` event signed by `identity` (who
+    must be pinned by the ledger), then the copy in `case.toml`.
+
+    Also the way a case made before trust lived in the ledger adopts a colleague its
+    `case.toml` lists without an event: adding them again records the event.
+
+    Raises:
+        CustodyError: `identity` is not pinned by the case's ledger.
+        CaseError: `cert` is already pinned in both the ledger and `case.toml`.
+        UsageError: `cert` does not hold an ECDSA P-256 key.
+        IntegrityError: `case.toml` holds a substituted certificate.
+    """
+    _check_key(cert)
+    trust = case_trust(case)
+    pinned = trust.certificates
+    if identity.fingerprint not in pinned:
+        raise CustodyError(
+            f"examiner {identity.name!r} ({identity.fingerprint[:16]}) is not pinned by the "
+            f"ledger of case {case.info.number!r}: only a pinned examiner adds another",
+            hint="ask an examiner the case trusts (its creator) to run: evidencekit case "
+            "add-examiner CERT.pem",
+        )
+    fp = fingerprint(cert)
+    name = subject_name(cert)
+    in_toml = case.is_pinned(fp)
+    if fp in pinned and in_toml:
+        raise CaseError(f"examiner {name!r} ({fp[:16]}) is already pinned")
+    seq = None
+    if fp not in pinned:
+        event = record_event(
+            case,
+            identity,
+            ADDED,
+            None,
+            description=f"examiner {name} added",
+            details={"name": name, "fingerprint": fp, "certificate": cert_pem(cert)},
+        )
+        seq = event.seq
+    if not in_toml:
+        case.add_examiner(cert)
+    return AddedExaminer(name, fp, seq)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from evidencekit.errors import CaseError, CustodyError
-from evidencekit.fsutil import atomic_write, fsync_dir
+from evidencekit.fsutil import UnsafeFileError, atomic_write, fsync_dir, make_dirs_inside
 from evidencekit.hash.seal import SealResult
 from evidencekit.identity import Identity
 from evidencekit.ids import check_item_id
@@ -248,7 +248,9 @@ def reserve(
     folder = root / item_id
     for tries_left in range(8, -1, -1):
         try:
-            root.mkdir(parents=True, exist_ok=True)
+            # never through a link planted at evidence/ or evidence/.staging: the attempt
+            # would be written outside the case
+            make_dirs_inside(case.path, ["evidence", STAGING])
             os.mkdir(folder)
             break
         except FileExistsError:
@@ -258,6 +260,8 @@ def reserve(
             # another attempt removed the empty staging root between our two mkdirs
             if not tries_left:
                 raise CaseError(f"cannot reserve item {item_id!r}: {exc.strerror}") from exc
+        except UnsafeFileError:
+            raise
         except OSError as exc:
             raise CaseError(
                 f"cannot reserve item {item_id!r} in {str(root)!r}: {exc.strerror}"
@@ -268,7 +272,9 @@ def reserve(
         # the final name may have appeared between the check and the mkdir (published by an
         # attempt that held the reservation until then): the staging folder is ours to remove
         final = res.final
-        if final.exists() and (not final.is_dir() or any(final.iterdir())):
+        if os.path.lexists(final) and (
+            final.is_symlink() or not final.is_dir() or any(final.iterdir())
+        ):
             raise CaseError(
                 f"item {item_id!r} already exists in {str(case.evidence_dir)!r}",
                 hint="choose another --item id",

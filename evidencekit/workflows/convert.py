@@ -33,7 +33,6 @@ from evidencekit.hash.seal import (
     artifact_from_file,
     find_seal,
     load_seal,
-    verify_seal,
 )
 from evidencekit.hash.seal import (
     seal_item as _seal_item,
@@ -153,7 +152,10 @@ def _open_original(case: Case, item_id: str) -> Original:
     seal_path = find_seal(case.item_dir(item_id))
     if not seal_path.is_file():
         raise UsageError(f"item {item_id!r} has no seal at {seal_path}")
-    status = verify_seal(seal_path, trusted=case.trusted(), rehash=False)
+    from evidencekit.workflows.verify import verify_items
+
+    # as `verify ITEM --sizes-only` checks it: the ledger's signers, the seal the ledger recorded
+    (status,) = verify_items(case, [item_id], rehash=False)
     if status.problems:
         raise IntegrityError(
             f"item {item_id!r} does not verify, refusing to convert it: "

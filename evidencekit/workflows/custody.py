@@ -312,10 +312,12 @@ def latest_checkpoint(case: Case) -> str | None:
 
 
 def trusted_with(case: Case | None, extra: Sequence[x509.Certificate] = ()) -> dict[str, Any]:
-    """The case's pinned certificates plus `extra` (--trust), by fingerprint."""
+    """The examiners the case's ledger pins (`workflows.trust`) plus `extra` (--trust), by
+    fingerprint."""
     from evidencekit.identity import fingerprint
+    from evidencekit.workflows.trust import case_trust
 
-    trusted: dict[str, Any] = dict(case.trusted()) if case is not None else {}
+    trusted: dict[str, Any] = case_trust(case).certificates if case is not None else {}
     for cert in extra:
         trusted[fingerprint(cert)] = cert
     return trusted
@@ -336,16 +338,21 @@ def verify_custody(
         IntegrityError: the case's ledger is missing, empty or not a ledger.
     """
     from evidencekit.chain.verify import verify_ledger
+    from evidencekit.identity import fingerprint
+    from evidencekit.workflows.trust import case_trust, with_trust_problems
 
+    trust = case_trust(case)
+    extra = {fingerprint(c): c for c in extra_trust}
     with open_ledger(case, remembered=False) as ledger:
         seen = _recall(ledger)
         status = verify_ledger(
             ledger.store,
             ledger.origin,
-            trusted_with(case, extra_trust),
+            {**trust.certificates, **extra},
             workers=workers,
             tsa_certs=tsa_certs,
         )
+        status = with_trust_problems(status, trust, ledger.store, extra)
         try:
             if seen is not None:
                 check_extends(seen, status.events, ledger.node)

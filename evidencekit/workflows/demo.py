@@ -236,7 +236,7 @@ def run_demo(directory: Path | None, progress: Callable[[str], None] | None = No
         language="vi",
         timezone="Asia/Ho_Chi_Minh",
     )
-    add_examiner(case, receiver.certificate)
+    add_examiner(case, examiner, receiver.certificate)
     result.steps.append(
         f"case {case.info.number} «{case.info.title}» in {case.path}; "
         f"pinned examiners: {examiner.name}, {receiver.name}"

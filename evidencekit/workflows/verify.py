@@ -1,19 +1,26 @@
-"""Verify evidence items: find their seals, gather the trusted signers, load the format plug-ins
-(E01 media checks …), verify, and optionally record a `verified` custody event."""
+"""Verify evidence items: find their seals, gather the trusted signers (from the case's ledger,
+`workflows.trust`, and `--trust`), load the format plug-ins (E01 media checks …), verify, check
+that a seal inside the case is the one its ledger recorded, and optionally record a `verified`
+custody event."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import logging
+import os
+import stat
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from cryptography import x509
 
-from evidencekit.case import Case
-from evidencekit.errors import CustodyError, UsageError
+from evidencekit.case import CASE_FILE, Case
+from evidencekit.errors import CustodyError, EvidenceKitError, UsageError
 from evidencekit.hash.seal import SEAL_SUFFIX, Problem, VerifyStatus, find_seal, verify_seal
 from evidencekit.identity import Identity, fingerprint, load_cert_file
+from evidencekit.ids import check_item_id
+from evidencekit.workflows.trust import CaseTrust, case_trust
 
 log = logging.getLogger(__name__)
 
@@ -47,16 +54,23 @@ def load_plugins() -> None:
 
 
 def trusted_signers(case: Case | None, trust: Sequence[Path] = ()) -> dict[str, x509.Certificate]:
-    """The case's pinned certificates plus every `--trust` certificate.
+    """The examiners the case's ledger pins plus every `--trust` certificate.
 
     Raises:
         IdentityError: a --trust file is not a certificate.
     """
-    trusted = dict(case.trusted()) if case is not None else {}
+    trusted = case_trust(case).certificates if case is not None else {}
+    return _with_trust_files(trusted, trust)
+
+
+def _with_trust_files(
+    trusted: dict[str, x509.Certificate], trust: Sequence[Path]
+) -> dict[str, x509.Certificate]:
+    out = dict(trusted)
     for path in trust:
         cert = load_cert_file(path)
-        trusted[fingerprint(cert)] = cert
-    return trusted
+        out[fingerprint(cert)] = cert
+    return out
 
 
 def _looks_like_path(target: str) -> bool:
@@ -101,7 +115,8 @@ def verify_items(
         IdentityError: a --trust file is not a certificate.
     """
     load_plugins()
-    trusted = trusted_signers(case, trust)
+    case_trusts = case_trust(case) if case is not None else None
+    trusted = _with_trust_files(case_trusts.certificates if case_trusts else {}, trust)
     statuses: list[VerifyStatus] = []
     for target in targets:
         try:
@@ -117,7 +132,24 @@ def verify_items(
             ) -> None:
                 _report(_t, n)
 
-        statuses.append(verify_seal(seal_path, trusted=trusted, rehash=rehash, on_progress=cb))
+        item = _case_item(case, seal_path) if case is not None else None
+        if case is not None and item is not None:
+            unsafe = _planted_link(case, item, seal_path)
+            if unsafe is not None:
+                statuses.append(unsafe)
+                continue
+        status = verify_seal(seal_path, trusted=trusted, rehash=rehash, on_progress=cb)
+        extra: list[Problem] = []
+        if case_trusts is not None:
+            status = _explain_untrusted(status, case_trusts)
+        if case is not None and case_trusts is not None and item is not None:
+            # an item of the case: the case's own record must hold together
+            extra += [Problem("untrusted-examiner", CASE_FILE, p) for p in case_trusts.problems]
+            if status.seal_sha256 is not None:
+                extra += _ledger_binding(case, item, seal_path.name, status.seal_sha256)
+        if extra:
+            status = dataclasses.replace(status, problems=status.problems + tuple(extra))
+        statuses.append(status)
     return statuses
 
 
@@ -134,6 +166,96 @@ def _not_sealed(case: Case | None, target: str, exc: UsageError) -> VerifyStatus
     message = exc.message + (f"; {exc.hint}" if exc.hint else "")
     problem = Problem(NOT_SEALED, target, message)
     return VerifyStatus(folder / f"{folder.name}{SEAL_SUFFIX}", item, None, None, None, (problem,))
+
+
+def _case_item(case: Case, seal_path: Path) -> str | None:
+    """The item id when `seal_path` is `evidence/ITEM/<name>` of the case (by path, without
+    following links), else None: such a seal must be the one the case's ledger recorded."""
+    evidence = Path(os.path.abspath(case.evidence_dir))
+    path = Path(os.path.abspath(seal_path))
+    if path.parent.parent != evidence:
+        return None
+    return path.parent.name
+
+
+def _planted_link(case: Case, item: str, seal_path: Path) -> VerifyStatus | None:
+    """A failed status when `evidence/` or `evidence/ITEM` is a symbolic link (a planted link
+    would make the case's item live, and be read, outside the case)."""
+    for folder in (case.evidence_dir, case.evidence_dir / item):
+        try:
+            st = os.lstat(folder)
+        except OSError:
+            return None  # missing: verify_seal reports the missing seal
+        if not stat.S_ISDIR(st.st_mode):
+            what = "a symbolic link" if stat.S_ISLNK(st.st_mode) else "not a folder"
+            problem = Problem(
+                "unsafe-file",
+                str(folder.relative_to(case.path)),
+                f"is {what}: the item is not inside the case; nothing in it was read",
+            )
+            return VerifyStatus(seal_path, item, None, None, None, (problem,))
+    return None
+
+
+def _explain_untrusted(status: VerifyStatus, trust: CaseTrust) -> VerifyStatus:
+    """Say why a signer `case.toml` lists is not trusted (the ledger never added them)."""
+    problems = []
+    changed = False
+    for p in status.problems:
+        why = trust.untrusted.get(p.found or "") if p.kind == "unknown-signer" else None
+        if why is not None:
+            p = dataclasses.replace(
+                p, message=f"signed by an examiner the case does not trust: {why}"
+            )
+            changed = True
+        problems.append(p)
+    return dataclasses.replace(status, problems=tuple(problems)) if changed else status
+
+
+SEAL_EVENTS = frozenset({"acquired", "collected", "sealed", "converted"})
+"""Custody events that record an item's seal (its SHA-256 in `details.seal_sha256`)."""
+
+
+def _ledger_binding(case: Case, item: str, name: str, on_disk: str) -> list[Problem]:
+    """The seal on disk must be the one the ledger recorded last for the item: an item imaged
+    elsewhere (even by the same examiner) and copied over `evidence/ITEM` is caught here."""
+    from evidencekit.workflows.custody import open_ledger
+
+    try:
+        check_item_id(item)
+        with open_ledger(case, create=False) as ledger:
+            events = ledger.events(item)
+    except EvidenceKitError as exc:
+        return [
+            Problem("ledger-mismatch", name, f"cannot check the seal against the ledger: {exc}")
+        ]
+    recorded = None
+    for se in events:
+        sha = se.event.details.get("seal_sha256")
+        if se.event.kind in SEAL_EVENTS and isinstance(sha, str):
+            recorded = (se.seq, se.event.kind, sha)
+    if recorded is None:
+        return [
+            Problem(
+                "ledger-mismatch",
+                name,
+                f"the ledger records no seal for item {item!r}: it was not made in this case",
+                found=f"sha256:{on_disk}",
+            )
+        ]
+    seq, kind, sha = recorded
+    if sha == on_disk:
+        return []
+    return [
+        Problem(
+            "ledger-mismatch",
+            name,
+            f"the seal is not the one the ledger recorded last for item {item!r} (event {seq}, "
+            f"{kind}): it was replaced, or copied from elsewhere",
+            expected=f"sha256:{sha}",
+            found=f"sha256:{on_disk}",
+        )
+    ]
 
 
 def custody_recorder() -> Callable[..., object] | None:

@@ -9,18 +9,29 @@ from pathlib import Path
 
 from evidencekit.case import Case
 from evidencekit.identity import Identity, IdentityStore
-from evidencekit.workflows.casework import add_examiner
-from evidencekit.workflows.custody import record_event
+from evidencekit.workflows.casework import record_opened
+from evidencekit.workflows.custody import list_events, record_event
 from tests.conftest import PASSPHRASE
 
 SECOND = "Trương Đình Bủng"
 
 
 def second_examiner(ek_home: Path, case: Case | None = None) -> Identity:
-    """Another examiner in the same home, pinned in `case` when given."""
-    other = IdentityStore(ek_home).create(SECOND, PASSPHRASE.encode(), org="Viện KSND")
+    """Another examiner in the same home, pinned in `case` when given.
+
+    Pinned in the case's first event, as `case init --pin` does (the case's ledger is started
+    again, by its creator, the home's first identity), so the tests' event positions stay those
+    of a case with one trust event; `case add-examiner` would append an `examiner_added`.
+    """
+    store = IdentityStore(ek_home)
+    other = store.create(SECOND, PASSPHRASE.encode(), org="Viện KSND")
     if case is not None:
-        add_examiner(case, other.certificate)
+        creator = store.load(case.info.examiners[0].fingerprint, lambda _: PASSPHRASE.encode())
+        assert list_events(case)[-1]["seq"] == 0, "pin at creation: the case must be new"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{case.ledger_path}{suffix}").unlink(missing_ok=True)
+        record_opened(case, creator, [other.certificate])
+        case.add_examiner(other.certificate)
     return other
 
 

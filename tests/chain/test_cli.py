@@ -95,7 +95,8 @@ def test_custody_flow(
     received = next(e for e in doc["events"] if e["kind"] == "received")
     assert received["actor"]["name"] == SECOND
     assert received["counterpart"]["name"] == EXAMINER
-    photos = doc["events"][1]["details"]["photos"]
+    registered = next(e for e in doc["events"] if e["kind"] == "registered")
+    photos = registered["details"]["photos"]
     assert photos[0]["name"] == "photos/HDD01/ảnh 1.jpg"
     assert photos[0]["sha256"] == hashlib.sha256(b"\xff\xd8jpeg").hexdigest()
 

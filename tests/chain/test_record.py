@@ -129,7 +129,7 @@ def test_counterpart_resolution(case_dir: Path, identity: Identity, ek_home: Pat
     assert resolve_party(case, identity.fingerprint[:8]).name == "Nguyễn Bá Tùng"
     assert resolve_party(case, " Lê Văn C ").fingerprint is None
     namesake = IdentityStore(ek_home).create("Nguyễn Bá Tùng", PASSPHRASE.encode())
-    add_examiner(case, namesake.certificate)
+    add_examiner(case, identity, namesake.certificate)
     with pytest.raises(CustodyError, match="2 pinned examiners"):
         resolve_party(case, "Nguyễn Bá Tùng")
     assert resolve_party(case, namesake.fingerprint[:12]).fingerprint == namesake.fingerprint

@@ -271,7 +271,9 @@ def test_report_signed_by_someone_else_than_it_names(
     from evidencekit.workflows.report import build_model, verify_report
 
     case = Case.open(case_dir)
-    case.add_examiner(other_identity.certificate)  # both pinned
+    from evidencekit.workflows.casework import add_examiner
+
+    add_examiner(case, identity, other_identity.certificate)  # both pinned
     model = build_model(case, identity)
     pdf = tmp_path / "swapped.pdf"
     pdf.write_bytes(finish_pdf(render_pdf(model), model.attachments, other_identity))

@@ -48,7 +48,7 @@ def _seal_image(case_dir: Path, identity: Identity, item: str, files: list[Path]
             buf = bytearray(img.size)
             img.readinto(memoryview(buf))
             media.update(buf)
-    seal_item(
+    sealed = seal_item(
         folder,
         item,
         identity,
@@ -62,6 +62,12 @@ def _seal_image(case_dir: Path, identity: Identity, item: str, files: list[Path]
         else {},
         description="Ổ cứng của Trương Đình Bủng",
     )
+    # recorded as the acquisition records it: `verify` checks the seal against this event
+    from evidencekit.case import Case
+    from evidencekit.workflows.custody import record_event
+
+    details = {"seal_sha256": sealed.seal_sha256}
+    record_event(Case.open(case_dir), identity, "acquired", item, details=details)
 
 
 @pytest.fixture

@@ -120,7 +120,9 @@ def test_edit_digest_in_seal(case_dir: Path, item: Path) -> None:
     _w(seal).write_bytes(canonical_json(doc))
     code, out, _ = _verify(case_dir, "IT")
     assert code == 3
-    assert "bad-signature" in out and "sums-mismatch: IT.md5" in out
+    # an edited seal is untrusted: nothing it names is read (its sums files included)
+    assert "bad-signature" in out and "sums-mismatch" not in out
+    assert "the seal's files were not read" in out
 
 
 def test_remove_signature(case_dir: Path, item: Path) -> None:
@@ -152,7 +154,16 @@ def test_resign_with_another_key_and_trust(case_dir: Path, item: Path, tmp_path:
     assert "not pinned in the case nor given with --trust" in out
     cert = tmp_path / "other.pem"
     cert.write_text(cert_pem(other.certificate))
+    # trusted by the reader, but in the case it is not the seal the ledger recorded
     code, out, err = _verify(case_dir, "IT", "--trust", str(cert))
+    assert code == 3 and "unknown-signer" not in out
+    assert "ledger-mismatch: IT.seal.json: the seal is not the one the ledger recorded" in out
+    # a copy outside the case is checked against what the reader trusts only
+    import shutil
+
+    copy = tmp_path / "copy" / "IT"
+    shutil.copytree(item, copy)
+    code, out, err = _verify(None, str(copy), "--trust", str(cert))
     assert code == 0, out + err
 
 

@@ -29,6 +29,14 @@ def case() -> None:
     help="Report language.",
 )
 @click.option("--timezone", help="IANA time zone for displayed times (default: the system's).")
+@click.option(
+    "--pin",
+    "pins",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    metavar="CERT.pem",
+    help="Also pin this colleague's certificate in the case's first event (repeatable).",
+)
 @pass_app
 def init(
     app: App,
@@ -39,10 +47,13 @@ def init(
     examiner: str | None,
     language: str,
     timezone: str | None,
+    pins: tuple[Path, ...],
 ) -> None:
     """Create a case in DIRECTORY (new or empty) and pin your certificate in it."""
+    from evidencekit.identity import load_cert_file
     from evidencekit.workflows.casework import init_case
 
+    certs = [load_cert_file(p) for p in pins]
     identity = app.identity()
     created = init_case(
         directory,
@@ -53,24 +64,32 @@ def init(
         examiner=examiner,
         language=language,
         timezone=timezone,
+        pins=certs,
     )
     app.emit(
         "evidencekit/case-init/1",
         {"path": str(created.path), "case": created.info.to_dict()},
-        f"Created case {created.info.number} in {created.path}\n"
-        f"  pinned examiner: {identity.name} ({identity.fingerprint[:16]})",
+        [
+            f"Created case {created.info.number} in {created.path}",
+            *(
+                f"  pinned examiner: {e.name} ({e.fingerprint[:16]})"
+                for e in created.info.examiners
+            ),
+        ],
     )
 
 
 @case.command("show")
 @pass_app
 def show(app: App) -> None:
-    """Print the case's details and pinned examiners."""
+    """Print the case's details and pinned examiners (as the ledger pins them)."""
     from evidencekit.timeutil import local_text
     from evidencekit.workflows.commit import unfinished
+    from evidencekit.workflows.trust import case_trust
 
     c = app.case()
     info = c.info
+    trust = case_trust(c)
     lines = [
         f"Case number: {info.number}",
         f"Title:       {info.title}",
@@ -80,9 +99,11 @@ def show(app: App) -> None:
         f"Time zone:   {info.timezone}",
         f"Created:     {local_text(info.created, info.timezone)}",
         f"Folder:      {c.path}",
-        "Pinned examiners:",
+        "Pinned examiners (ledger):",
     ]
-    lines += [f"  {e.name}  sha256:{e.fingerprint}" for e in info.examiners]
+    lines += [f"  {p.name}  sha256:{p.fingerprint}  (event {p.seq})" for p in trust.pinned]
+    lines += [f"  PROBLEM: {p}" for p in trust.problems]
+    lines += [f"  note: {n}" for n in trust.notes]
     items = c.items()
     lines.append("Items: " + (", ".join(items) if items else "(none)"))
     attempts = unfinished(c)
@@ -95,6 +116,7 @@ def show(app: App) -> None:
         {
             "path": str(c.path),
             "case": info.to_dict(),
+            "trust": trust.to_dict(),
             "items": items,
             "unfinished": [a.to_dict() for a in attempts],
         },
@@ -106,16 +128,20 @@ def show(app: App) -> None:
 @click.argument("cert", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @pass_app
 def add_examiner_cmd(app: App, cert: Path) -> None:
-    """Pin another examiner's certificate (PEM) so the case trusts their signatures."""
-    from evidencekit.identity import fingerprint, load_cert_file, subject_name
+    """Pin another examiner's certificate (PEM) so the case trusts their signatures.
+
+    Signed with your key (you must be pinned already): the ledger records an `examiner_added`
+    event carrying the certificate, and case.toml gets a copy.
+    """
+    from evidencekit.identity import load_cert_file
     from evidencekit.workflows.casework import add_examiner
 
     c = app.case()
     certificate = load_cert_file(cert)
-    add_examiner(c, certificate)
-    fp = fingerprint(certificate)
+    added = add_examiner(c, app.identity(), certificate)
+    how = f"ledger event {added.event_seq}" if added.event_seq is not None else "case.toml copy"
     app.emit(
         "evidencekit/case-add-examiner/1",
-        {"name": subject_name(certificate), "fingerprint": fp},
-        f"Pinned examiner {subject_name(certificate)} (sha256:{fp})",
+        added.to_dict(),
+        f"Pinned examiner {added.name} (sha256:{added.fingerprint}; {how})",
     )

@@ -121,7 +121,7 @@ def _check_checkpoint(case: Case, text: str) -> list[str]:
     from evidencekit.errors import EvidenceKitError, IntegrityError
     from evidencekit.workflows import custody
 
-    trusted = case.trusted()
+    trusted = custody.trusted_with(case)
     try:
         old = verify_checkpoint(text, trusted).checkpoint
     except IntegrityError as exc:

@@ -24,6 +24,7 @@ from evidencekit.report.attachments import shown
 from evidencekit.report.sign import SignatureCheck, check_signature, read_attachment_entries
 from evidencekit.workflows.report.embedded import CHECKPOINT_TXT, REPORT_JSON, SEAL_SUFFIX
 from evidencekit.workflows.report.ledger import _check_checkpoint, _find_report_event
+from evidencekit.workflows.trust import case_trust
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +75,9 @@ def verify_report(
         data = path.read_bytes()
     except OSError as exc:
         raise ReportError(f"cannot read report {str(path)!r}: {exc.strerror}") from exc
-    trusted: dict[str, x509.Certificate] = dict(case.trusted()) if case is not None else {}
+    # who the case trusts is what its ledger says (workflows.trust), not case.toml
+    case_trusts = case_trust(case) if case is not None else None
+    trusted: dict[str, x509.Certificate] = case_trusts.certificates if case_trusts else {}
     for cert in trust:
         trusted[fingerprint(cert)] = cert
     try:
@@ -82,6 +85,7 @@ def verify_report(
     except ReportError as exc:
         sig = SignatureCheck(signed=False, problems=(str(exc),))
     problems = list(sig.problems)
+    problems += [f"case trust: {p}" for p in (case_trusts.problems if case_trusts else ())]
     notes = list(sig.notes)
     if not trusted and sig.signed:
         notes.append("no certificate to trust: give --case or --trust CERT.pem")

@@ -1,0 +1,273 @@
+"""Who a case trusts, read from its ledger: the one place every verifier asks.
+
+`case.toml` is a file anyone with write access to the case folder can edit, so it is only a
+convenience copy. The trust list is what the ledger's signed events say:
+
+- the case's first event (`case_opened`, seq 0) pins its creator, the signer of that event, and
+  every certificate it carries (`details.certificates`: the creator's and those of
+  `case init --pin`, since this check exists); for cases opened before, the creator's
+  certificate is the `case.toml` one with the signer's fingerprint;
+- each later `examiner_added` event pins the certificate it carries (`details.certificate`), and
+  counts only when it is signed, by a signature that verifies, by an examiner already pinned at
+  that point of the ledger.
+
+Every fingerprint is recomputed from its certificate. An examiner `case.toml` pins that the
+ledger does not is *not* trusted and is reported as an integrity problem (exit 3); an examiner
+the ledger pins that `case.toml` lacks (a crash between the two writes) is trusted and noted.
+
+`custody verify` also reports every event signed by an examiner before the event that pinned
+them (`with_trust_problems`). Not yet here (docs/trust.md): revocation and CA anchors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography import x509
+
+from evidencekit.case import CASE_FILE, Case
+from evidencekit.chain import keys
+from evidencekit.chain.events import Event, check_bytes
+from evidencekit.chain.ledger import EventRow, Ledger, LedgerStore
+from evidencekit.chain.verify_status import LedgerStatus, in_order
+from evidencekit.chain.verify_status import Problem as LedgerProblem
+from evidencekit.errors import EvidenceKitError
+from evidencekit.identity import fingerprint, load_cert_pem, subject_name
+from evidencekit.workflows.custody import ledger_origin
+
+log = logging.getLogger(__name__)
+
+ADDED = "examiner_added"
+
+
+@dataclass(frozen=True, slots=True)
+class Pinned:
+    """An examiner the ledger pins: the certificate, and the event that pinned it."""
+
+    name: str
+    fingerprint: str
+    certificate: x509.Certificate
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class CaseTrust:
+    """The examiners a case trusts according to its ledger, and what disagrees with that."""
+
+    pinned: tuple[Pinned, ...]
+    problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    untrusted: dict[str, str] = field(default_factory=dict)
+    """fingerprint -> why, for certificates `case.toml` pins but the ledger does not."""
+
+    @property
+    def certificates(self) -> dict[str, x509.Certificate]:
+        """fingerprint -> certificate of every trusted examiner."""
+        return {p.fingerprint: p.certificate for p in self.pinned}
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "pinned": [
+                {"name": p.name, "fingerprint": p.fingerprint, "event": p.seq} for p in self.pinned
+            ],
+            "problems": list(self.problems),
+            "notes": list(self.notes),
+        }
+
+
+def case_trust(case: Case) -> CaseTrust:
+    """Replay the ledger's trust events and check `case.toml` against them.
+
+    Never raises for a finding: an unreadable ledger, a substituted certificate or a pin
+    without an event becomes a problem (and the examiner concerned is not trusted).
+    """
+    problems: list[str] = []
+    try:
+        toml_certs = case.trusted()
+    except EvidenceKitError as exc:
+        problems.append(exc.message)
+        toml_certs = {}
+    if not case.ledger_path.exists():
+        problems.append(
+            f"the case has no custody ledger ({case.ledger_path.name}): nobody is trusted"
+        )
+        return CaseTrust((), tuple(problems), untrusted=_all_untrusted(toml_certs))
+    try:
+        with Ledger.open(
+            case.ledger_path, ledger_origin(case), trusted={}, writable=False
+        ) as ledger:
+            first = list(ledger.store.rows(0, 1))
+            later = list(ledger.store.rows(1, None, item=None))
+    except EvidenceKitError as exc:
+        problems.append(f"cannot read the ledger's trust events: {exc.message}")
+        return CaseTrust((), tuple(problems), untrusted=_all_untrusted(toml_certs))
+    pinned: dict[str, Pinned] = {}
+    creator = _creator(first, toml_certs, problems)
+    if creator is not None:
+        for p in creator:
+            pinned.setdefault(p.fingerprint, p)
+        for row in later:
+            added = _added(row, pinned, problems)
+            if added is not None:
+                pinned.setdefault(added.fingerprint, added)
+    untrusted: dict[str, str] = {}
+    for fp, cert in toml_certs.items():
+        if fp not in pinned:
+            why = (
+                f"{CASE_FILE} pins {subject_name(cert)!r} ({fp[:16]}) but the ledger never added "
+                f"them (no {ADDED} event signed by a pinned examiner)"
+            )
+            untrusted[fp] = why
+            problems.append(f"{why}: not trusted")
+    notes = [
+        f"{p.name} ({p.fingerprint[:16]}) is pinned by ledger event {p.seq} but missing from "
+        f"{CASE_FILE}"
+        for fp, p in pinned.items()
+        if fp not in toml_certs
+    ]
+    return CaseTrust(tuple(pinned.values()), tuple(problems), tuple(notes), untrusted)
+
+
+def _all_untrusted(certs: dict[str, x509.Certificate]) -> dict[str, str]:
+    return {fp: "the case's trust could not be read from its ledger" for fp in certs}
+
+
+def _parse(row: EventRow, problems: list[str]) -> Event | None:
+    """The event a row holds, when its bytes are a canonical event whose actor is the row's
+    signer (else a problem)."""
+    try:
+        check_bytes(row.data)
+        event = Event.decode(row.data)
+    except EvidenceKitError as exc:
+        problems.append(f"ledger event {row.seq}: {exc.message}")
+        return None
+    if event.seq != row.seq or event.actor.fingerprint != row.signer:
+        problems.append(f"ledger event {row.seq}: its position or signer does not match its row")
+        return None
+    return event
+
+
+def _creator(
+    rows: list[EventRow], toml_certs: dict[str, x509.Certificate], problems: list[str]
+) -> list[Pinned] | None:
+    """The examiners event 0 pins: its signer first, with the certificate it carries (or, in
+    cases opened before events carried it, the one `case.toml` holds for that fingerprint),
+    then every other certificate it carries."""
+    if not rows or rows[0].seq != 0:
+        problems.append("the ledger has no first event (case_opened): nobody is trusted")
+        return None
+    row = rows[0]
+    event = _parse(row, problems)
+    if event is None:
+        return None
+    if event.kind != "case_opened" or event.item_id is not None:
+        problems.append(f"ledger event 0 is {event.kind}, not case_opened: nobody is trusted")
+        return None
+    fp = row.signer
+    carried = _certs(event.details.get("certificates"))
+    own = [c for c in carried if fingerprint(c) == fp]
+    cert = own[0] if own else toml_certs.get(fp)
+    if cert is None:
+        problems.append(
+            f"the case's creator ({fp[:16]}, signer of ledger event 0) has no certificate in the "
+            f"event or in {CASE_FILE}: nobody is trusted"
+        )
+        return None
+    if not keys.verify(fp, cert, row.data, row.signature):
+        problems.append(
+            "ledger event 0 (case_opened) is not signed by its creator: nobody is trusted"
+        )
+        return None
+    others = [Pinned(subject_name(c), fingerprint(c), c, 0) for c in carried]
+    return [Pinned(event.actor.name, fp, cert, 0), *others]
+
+
+def _added(row: EventRow, pinned: dict[str, Pinned], problems: list[str]) -> Pinned | None:
+    """The examiner an `examiner_added` row pins, when a pinned examiner signed it."""
+    if row.kind != ADDED and b'"kind":"examiner_added"' not in row.data:
+        return None  # the kind column can lie, so the bytes are looked at too (cheap)
+    event = _parse(row, problems)
+    if event is None or event.kind != ADDED:
+        return None
+    signer = pinned.get(row.signer)
+    where = f"ledger event {row.seq} ({ADDED})"
+    if signer is None:
+        problems.append(f"{where} is signed by {row.signer[:16]}, who was not pinned then")
+        return None
+    if not keys.verify(signer.fingerprint, signer.certificate, row.data, row.signature):
+        problems.append(f"{where}: the signature does not match the event")
+        return None
+    certs = _certs([event.details.get("certificate")])
+    if not certs:
+        problems.append(f"{where} carries no readable certificate")
+        return None
+    cert = certs[0]
+    fp = fingerprint(cert)
+    stated = event.details.get("fingerprint")
+    if stated is not None and stated != fp:
+        problems.append(
+            f"{where} states fingerprint {stated} but carries a certificate with {fp}: ignored"
+        )
+        return None
+    return Pinned(subject_name(cert), fp, cert, row.seq)
+
+
+def _certs(values: Any) -> list[x509.Certificate]:
+    out: list[x509.Certificate] = []
+    if not isinstance(values, list):
+        return out
+    for v in values:
+        if isinstance(v, str):
+            try:
+                out.append(load_cert_pem(v))
+            except EvidenceKitError:
+                continue
+    return out
+
+
+def with_trust_problems(
+    status: LedgerStatus,
+    trust: CaseTrust,
+    store: LedgerStore | None = None,
+    reader_trusted: Collection[str] = (),
+) -> LedgerStatus:
+    """`custody verify`'s status with the trust list's problems added (ledger-wide, exit 3),
+    and, given the ledger's `store`, every event signed by an examiner before the event that
+    pinned them (examiners the reader trusts with --trust, `reader_trusted`, are exempt)."""
+    extra = [LedgerProblem("untrusted-examiner", p) for p in trust.problems]
+    if store is not None:
+        extra += _signed_before_pinned(store, trust, reader_trusted)
+    if not extra:
+        return status
+    return dataclasses.replace(status, problems=in_order([*status.problems, *extra]))
+
+
+def _signed_before_pinned(
+    store: LedgerStore, trust: CaseTrust, reader_trusted: Collection[str]
+) -> list[LedgerProblem]:
+    """Events signed by an examiner the ledger pinned only later. Only the rows before the last
+    `examiner_added` are read (their signer column, which `custody verify` checks against each
+    event's actor), so a ledger whose examiners were all pinned early costs nothing here."""
+    late = {
+        p.fingerprint: p for p in trust.pinned if p.seq > 0 and p.fingerprint not in reader_trusted
+    }
+    if not late:
+        return []
+    out: list[LedgerProblem] = []
+    for row in store.rows(0, max(p.seq for p in late.values())):
+        pinned = late.get(row.signer)
+        if pinned is not None and row.seq < pinned.seq:
+            out.append(
+                LedgerProblem(
+                    "signed-before-pinned",
+                    f"signed by {pinned.name} ({pinned.fingerprint[:16]}), who was pinned only "
+                    f"by event {pinned.seq}",
+                    row.seq,
+                    row.item,
+                )
+            )
+    return out
