@@ -151,6 +151,13 @@ def _refuse_taken(case: Any, item_id: str) -> None:
         CaseError: it is.
     """
     final = Path(case.evidence_dir) / item_id
+    for planted in (Path(case.evidence_dir), final):
+        if planted.is_symlink():
+            raise UnsafeFileError(
+                f"{str(planted)!r} is a symbolic link: evidencekit writes only into real "
+                "folders of the case",
+                hint="remove the link (an item folder is never a link); nothing was written",
+            )
     if final.exists() and (not final.is_dir() or any(final.iterdir())):
         raise CaseError(
             f"item {item_id!r} already exists in {str(case.evidence_dir)!r}",

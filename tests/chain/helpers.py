@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +31,9 @@ def second_examiner(ek_home: Path, case: Case | None = None) -> Identity:
         assert list_events(case)[-1]["seq"] == 0, "pin at creation: the case must be new"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{case.ledger_path}{suffix}").unlink(missing_ok=True)
+        # the home remembers the ledger `case init` started; this one replaces it as if
+        # `case init --pin` had made it
+        shutil.rmtree(ek_home / "checkpoints", ignore_errors=True)
         record_opened(case, creator, [other.certificate])
         case.add_examiner(other.certificate)
     return other

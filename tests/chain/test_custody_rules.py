@@ -19,9 +19,11 @@ from evidencekit.chain import ledger as ledger_module
 from evidencekit.chain.ledger import Draft, Ledger
 from evidencekit.chain.rules import CLOCK_SKEW
 from evidencekit.errors import CustodyError
-from evidencekit.identity import Identity
+from evidencekit.identity import Identity, IdentityStore
+from evidencekit.workflows.casework import add_examiner
 from evidencekit.workflows.custody import ledger_origin, record_event, resolve_party
 from tests.chain.helpers import SECOND, second_examiner
+from tests.conftest import PASSPHRASE
 
 
 @pytest.fixture
@@ -134,7 +136,8 @@ def test_a_transfer_to_an_unpinned_name_is_not_received_by_whoever_later_takes_t
     record_event(case, identity, "transferred", "HDD01", counterpart=SECOND, purpose="giám định")
     # someone is pinned later under exactly that name: the name alone does not make them the
     # recipient
-    late = second_examiner(ek_home, Case.open(case_dir))
+    late = IdentityStore(ek_home).create(SECOND, PASSPHRASE.encode())
+    add_examiner(Case.open(case_dir), identity, late.certificate)
     with pytest.raises(CustodyError, match="holds no key in this case"):
         record_event(Case.open(case_dir), late, "received", "HDD01")
     _forge(Case.open(case_dir), late, Draft(kind="received", item_id="HDD01"), monkeypatch)

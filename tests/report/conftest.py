@@ -76,9 +76,15 @@ def other_identity(tmp_path: Path) -> Identity:
     return IdentityStore(tmp_path / "other-home").create("Kẻ Giả Mạo", b"other")
 
 
-def make_disk_item(case_dir: Path, identity: Identity, item: str = "USB01") -> str:
-    """A sealed 'raw image' item with two unreadable extents; returns its media sha256."""
+def make_disk_item(
+    case_dir: Path, identity: Identity, item: str = "USB01", event: str = "niêm phong ổ USB"
+) -> str:
+    """A sealed 'raw image' item with two unreadable extents, recorded in the ledger as the
+    seal workflow records one (a `sealed` event naming the seal's sha256, described `event`);
+    returns its media sha256."""
+    from evidencekit.case import Case
     from evidencekit.hash.seal import artifact_from_file, seal_item
+    from evidencekit.workflows.custody import record_event
 
     folder = case_dir / "evidence" / item
     folder.mkdir(parents=True)
@@ -87,7 +93,7 @@ def make_disk_item(case_dir: Path, identity: Identity, item: str = "USB01") -> s
     art, result = artifact_from_file(
         folder, f"{item}.raw", ("md5", "sha1", "sha256"), window=1 << 18
     )
-    seal_item(
+    sealed = seal_item(
         folder,
         item,
         identity,
@@ -104,4 +110,6 @@ def make_disk_item(case_dir: Path, identity: Identity, item: str = "USB01") -> s
         },
         description="Ổ USB thu giữ của Trương Đình Bủng",
     )
+    details = {"seal_sha256": sealed.seal_sha256, "status": sealed.status}
+    record_event(Case.open(case_dir), identity, "sealed", item, description=event, details=details)
     return result.digests["sha256"]

@@ -7,8 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from evidencekit.case import Case
 from evidencekit.hash.seal import artifact_from_file, seal_item
 from evidencekit.identity import Identity
+from evidencekit.workflows.custody import record_event
 from tests.report.conftest import assert_qpdf_ok, pdftotext
 
 
@@ -20,7 +22,7 @@ def test_an_item_with_thousands_of_files_not_sealed(
     (folder / "a.txt").write_bytes(b"a")
     art, _ = artifact_from_file(folder, "a.txt", ("sha256",))
     not_sealed = [f"/mnt/nguồn/thư mục {n // 50:03d}/tệp số {n:05d}.txt" for n in range(3000)]
-    seal_item(
+    sealed = seal_item(
         folder,
         "INT",
         identity,
@@ -29,6 +31,8 @@ def test_an_item_with_thousands_of_files_not_sealed(
         status="incomplete",
         facts={"mode": "copy", "not_sealed": not_sealed},
     )
+    details = {"seal_sha256": sealed.seal_sha256, "status": "incomplete"}
+    record_event(Case.open(case_dir), identity, "sealed", "INT", details=details)
     res = invoke("--json", "--case", str(case_dir), "report", "build", "--lang", "en")
     assert res.exit_code == 0, res.output
     pdf = Path(json.loads(res.stdout)["path"])

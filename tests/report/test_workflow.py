@@ -138,9 +138,8 @@ def test_ledger_is_in_the_report_and_extends_its_checkpoint(
     from evidencekit.case import Case
     from evidencekit.workflows.custody import list_events, record_event
 
-    make_disk_item(case_dir, identity)
+    make_disk_item(case_dir, identity, event="niêm phong ổ USB")
     case = Case.open(case_dir)
-    record_event(case, identity, "sealed", "USB01", description="niêm phong ổ USB")
     pdf = _build(runner, case_dir)
     text = pdftotext(pdf)
     assert "mở vụ án" in text and "niêm phong ổ USB" in text
@@ -159,11 +158,9 @@ def test_rewritten_ledger_fails_consistency(
     runner: CliRunner, case_dir: Path, identity: Identity
 ) -> None:
     from evidencekit.case import Case
-    from evidencekit.workflows.custody import record_event
 
-    make_disk_item(case_dir, identity)
+    make_disk_item(case_dir, identity, event="bản gốc")
     case = Case.open(case_dir)
-    record_event(case, identity, "sealed", "USB01", description="bản gốc")
     pdf = _build(runner, case_dir)
     # history rewritten from scratch with the same (pinned) key; evidencekit itself never
     # starts a ledger again, so the forger uses the chain layer directly

@@ -22,9 +22,10 @@ from click.testing import CliRunner
 from evidencekit.case import Case
 from evidencekit.chain.ledger import Draft, Ledger
 from evidencekit.cli.main import cli
+from evidencekit.errors import CustodyError, IntegrityError
 from evidencekit.hash.canonical import canonical_json
 from evidencekit.identity import Identity, IdentityInfo, IdentityStore, cert_pem
-from evidencekit.workflows.custody import ledger_origin, list_events, record_event
+from evidencekit.workflows.custody import ledger_origin, list_events, record_event, start_ledger
 from tests.conftest import EXAMINER, PASSPHRASE
 
 COLLEAGUE = "Trương Đình Bủng"
@@ -170,7 +171,7 @@ def test_examiner_added_signed_by_an_unpinned_key_is_not_trusted(
     # a cleverer outsider appends their own `examiner_added` with the ledger's code
     ident, _pem, _env = attacker
     case = Case.open(case_dir)
-    with Ledger.open(case.ledger_path, ledger_origin(case), create=False) as ledger:
+    with Ledger.open(case.ledger_path, ledger_origin(case), trusted=case.trusted()) as ledger:
         ledger.append(
             ident,
             [
@@ -227,11 +228,9 @@ def _old_style_case(path: Path, creator: Identity) -> Case:
     case = Case.create(
         path, number="CŨ-2025", title="Vụ án cũ", creator_cert=creator.certificate, timezone="UTC"
     )
-    record_event(
+    start_ledger(
         case,
         creator,
-        "case_opened",
-        None,
         description=case.info.title,
         details={"case_number": case.info.number, "agency": "", "examiner": creator.name},
     )
@@ -272,7 +271,11 @@ def test_colleague_pinned_the_old_way_is_adopted_by_add_examiner(
 
 
 def test_substituted_certificate_under_a_pinned_fingerprint(
-    case_dir: Path, identity: Identity, src: Path, attacker: tuple[Identity, Path, dict[str, str]]
+    case_dir: Path,
+    identity: Identity,
+    src: Path,
+    attacker: tuple[Identity, Path, dict[str, str]],
+    ek_home: Path,
 ) -> None:
     ident, _pem, _env = attacker
     _seal(case_dir, src, "IT")
@@ -290,13 +293,17 @@ def test_substituted_certificate_under_a_pinned_fingerprint(
     )
     case = Case.open(case_dir)
     case.ledger_path.unlink()
-    with Ledger.open(case.ledger_path, ledger_origin(case)) as ledger:
+    forged_trust = {fake.fingerprint: fake.certificate}
+    with Ledger.create(case.ledger_path, ledger_origin(case), trusted=forged_trust) as ledger:
         ledger.append(fake, [Draft(kind="case_opened", item_id=None, description="Vụ án")])
+    # judged by a reader whose home never saw the real ledger (what the home's memory adds is
+    # tested in tests/chain/test_witness.py)
+    shutil.rmtree(ek_home / "checkpoints", ignore_errors=True)
     seal = case_dir / "evidence" / "IT" / "IT.seal.json"
     _resign(seal, fake, description="đã sửa")
     import hashlib
 
-    with Ledger.open(case.ledger_path, ledger_origin(case)) as ledger:
+    with Ledger.open(case.ledger_path, ledger_origin(case), trusted=forged_trust) as ledger:
         ledger.append(
             fake,
             [
@@ -374,7 +381,9 @@ def test_item_planted_without_any_ledger_record(case_dir: Path, tmp_path: Path, 
     )
 
 
-def test_latest_seal_event_wins(case_dir: Path, src: Path, identity: Identity) -> None:
+def test_a_resigned_seal_cannot_be_bound_again(
+    case_dir: Path, src: Path, identity: Identity
+) -> None:
     # a later sealing event for the item (e.g. after a re-seal) is the one that binds
     _seal(case_dir, src, "IT")
     seal = case_dir / "evidence" / "IT" / "IT.seal.json"
@@ -385,8 +394,11 @@ def test_latest_seal_event_wins(case_dir: Path, src: Path, identity: Identity) -
     after = hashlib.sha256(seal.read_bytes()).hexdigest()
     res = _cli("--case", str(case_dir), "verify", "IT")
     assert res.exit_code == 3 and f"expected sha256:{before}, found sha256:{after}" in res.stdout
-    record_event(Case.open(case_dir), identity, "sealed", "IT", details={"seal_sha256": after})
-    _ok(_cli("--case", str(case_dir), "verify", "IT"))
+    # nor can the re-signed seal be bound by recording it again: an item's content is recorded
+    # once (chain/rules.py), so a second `sealed` event is refused and verify keeps failing
+    with pytest.raises(CustodyError, match="already sealed"):
+        record_event(Case.open(case_dir), identity, "sealed", "IT", details={"seal_sha256": after})
+    assert _cli("--case", str(case_dir), "verify", "IT").exit_code == 3
 
 
 def test_event_signed_before_its_signer_was_pinned(
@@ -398,9 +410,23 @@ def test_event_signed_before_its_signer_was_pinned(
 
     colleague = IdentityStore(ek_home).create(COLLEAGUE, PASSPHRASE.encode())
     case = Case.open(case_dir)
-    with Ledger.open(case.ledger_path, ledger_origin(case), create=False) as ledger:
+    # the colleague's own copy of the tool trusts their key, and appends
+    own = {**case.trusted(), colleague.fingerprint: colleague.certificate}
+    with Ledger.open(case.ledger_path, ledger_origin(case), trusted=own) as ledger:
         ledger.append(colleague, [Draft(kind="note", item_id=None, note="trước khi được thêm")])
-    add_examiner(case, identity, colleague.certificate)
+    # evidencekit itself no longer builds on a checkpoint an unpinned key signed ...
+    with pytest.raises(IntegrityError, match="signed by unknown key"):
+        add_examiner(case, identity, colleague.certificate)
+    # ... so the examiner is pinned by a copy that does (an older version, say)
+    with Ledger.open(case.ledger_path, ledger_origin(case), trusted=own) as ledger:
+        details = {
+            "name": colleague.name,
+            "fingerprint": colleague.fingerprint,
+            "certificate": colleague.cert_pem(),
+        }
+        ledger.append(identity, [Draft(kind="examiner_added", item_id=None, details=details)])
+    case.add_examiner(colleague.certificate)
+    shutil.rmtree(ek_home / "checkpoints", ignore_errors=True)  # a home that saw none of it
     record_event(Case.open(case_dir), colleague, "note", None, note="sau khi được thêm")
     res = _cli("--case", str(case_dir), "--json", "custody", "verify")
     assert res.exit_code == 3
@@ -421,9 +447,9 @@ def test_report_by_an_examiner_pinned_only_in_case_toml(
     _seal(case_dir, src, "IT")
     _pin_in_toml(case_dir, ident.name, ident.fingerprint, ident.cert_pem())
     pdf = tmp_path / "report.pdf"
+    # report build verifies the whole ledger first (issue 14): the case's trust problem stops it
     res = _cli("--case", str(case_dir), "report", "build", "--out", str(pdf), env=env)
-    assert res.exit_code == 0, (res.stdout, res.stderr)  # the build itself only asks case.toml
-    res = _cli("report", "verify", str(pdf), "--case", str(case_dir))
     assert res.exit_code == 3, (res.stdout, res.stderr)
     text = res.stdout + res.stderr
-    assert "case trust: case.toml pins 'Lê Văn Giả'" in text
+    assert "case.toml pins 'Lê Văn Giả'" in text and "no report was built" in text
+    assert not pdf.exists()

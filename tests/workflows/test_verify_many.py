@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
+from evidencekit.case import Case
 from evidencekit.hash.seal import artifact_from_file, seal_item
 from evidencekit.identity import Identity
+from evidencekit.workflows.custody import record_event
 
 
 def _sealed(case_dir: Path, identity: Identity, item: str, status: str = "complete") -> None:
@@ -18,7 +20,12 @@ def _sealed(case_dir: Path, identity: Identity, item: str, status: str = "comple
     folder.mkdir(parents=True)
     (folder / f"{item}.raw").write_bytes(item.encode() * 1000)
     art, result = artifact_from_file(folder, f"{item}.raw", ("md5", "sha256"))
-    seal_item(folder, item, identity, kind="raw", artifacts=[art], status=status, combined=result)
+    sealed = seal_item(
+        folder, item, identity, kind="raw", artifacts=[art], status=status, combined=result
+    )
+    # recorded as the workflows record a seal: `verify` checks the seal is the ledger's
+    details = {"seal_sha256": sealed.seal_sha256, "status": status}
+    record_event(Case.open(case_dir), identity, "sealed", item, details=details)
 
 
 @pytest.fixture
