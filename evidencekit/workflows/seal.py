@@ -1,5 +1,7 @@
-"""Seal existing files as an evidence item: copy them into `evidence/ITEM/` (or record them in
-place), hash them in the same pass, sign the seal, and record a `sealed` custody event."""
+"""Seal existing files as an evidence item: check them all first, copy them into the item (or
+record them in place) hashing them in the same pass and noting any that changed while read,
+sign the seal, record a `sealed` custody event, then publish `evidence/ITEM/`
+(docs/commit-protocol.md)."""
 
 from __future__ import annotations
 
@@ -73,26 +75,31 @@ class _Source:
     size: int
 
 
-_IO = "\x00io:"  # marks a problem that is an I/O failure, not a usage one
+@dataclass(frozen=True, slots=True)
+class _Problem:
+    """Why one source cannot be sealed; `io`: it cannot be read (exit 1), else usage (exit 2)."""
+
+    text: str
+    io: bool = False
 
 
 def _shown(path: Path | str) -> str:
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
-def _walk(src: Path, in_place: bool, found: list[_Source], problems: list[str]) -> None:
+def _walk(src: Path, in_place: bool, found: list[_Source], problems: list[_Problem]) -> None:
     """Add every file of `src` (a file, or a folder walked in sorted order) to `found`."""
     try:
         st = src.stat()
     except OSError as exc:
-        problems.append(_IO + f"{_shown(src)!r}: {exc.strerror}")
+        problems.append(_Problem(f"{_shown(src)!r}: {exc.strerror}", io=True))
         return
     if not stat.S_ISDIR(st.st_mode):
         _check_file(src, str(src) if in_place else src.name, found, problems)
         return
 
     def walk_error(exc: OSError) -> None:
-        problems.append(_IO + f"{_shown(exc.filename or src)!r}: {exc.strerror}")
+        problems.append(_Problem(f"{_shown(exc.filename or src)!r}: {exc.strerror}", io=True))
 
     for root, dirs, files in os.walk(src, onerror=walk_error):
         dirs.sort()
@@ -102,33 +109,33 @@ def _walk(src: Path, in_place: bool, found: list[_Source], problems: list[str]) 
             _check_file(path, str(path) if in_place else rel.as_posix(), found, problems)
 
 
-def _check_file(path: Path, name: str, found: list[_Source], problems: list[str]) -> None:
+def _check_file(path: Path, name: str, found: list[_Source], problems: list[_Problem]) -> None:
     """Check one file before anything is copied: a regular file that opens, under a name the
     seal can hold; a problem is added to `problems` instead of raising."""
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
         # seal names are JSON text; a raw byte name cannot be written into the seal exactly
-        problems.append(f"{_shown(path)!r}: its name is not valid UTF-8")
+        problems.append(_Problem(f"{_shown(path)!r}: its name is not valid UTF-8"))
         return
     try:
         resolve_artifact(Path("/"), name)
     except IntegrityError:
-        problems.append(f"{_shown(path)!r}: a name the seal cannot hold")
+        problems.append(_Problem(f"{_shown(path)!r}: a name the seal cannot hold"))
         return
     try:
         st = path.stat()
     except OSError as exc:
         what = "a dangling symbolic link" if path.is_symlink() else exc.strerror
-        problems.append(_IO + f"{_shown(path)!r}: {what}")
+        problems.append(_Problem(f"{_shown(path)!r}: {what}", io=True))
         return
     if not stat.S_ISREG(st.st_mode):
-        problems.append(f"{_shown(path)!r}: not a regular file ({_kind(st.st_mode)})")
+        problems.append(_Problem(f"{_shown(path)!r}: not a regular file ({_kind(st.st_mode)})"))
         return
     try:
         os.close(open_readonly(path))
     except HashError as exc:
-        problems.append(_IO + f"{_shown(path)!r}: {exc.message.rpartition(': ')[2]}")
+        problems.append(_Problem(f"{_shown(path)!r}: {exc.message.rpartition(': ')[2]}", io=True))
         return
     found.append(_Source(path, name, st.st_size))
 
@@ -153,13 +160,13 @@ def _collect(sources: Sequence[Path], in_place: bool) -> list[_Source]:
             file or a name the seal cannot hold, two sources share a name, or there is nothing.
     """
     found: list[_Source] = []
-    problems: list[str] = []
+    problems: list[_Problem] = []
     for src in sources:
         _walk(src, in_place, found, problems)
     if problems:
         # a source that cannot be read is an operational error (exit 1); the rest are usage
-        error = SourceError if any(p.startswith(_IO) for p in problems) else UsageError
-        shown = [p.removeprefix(_IO) for p in problems]
+        error = SourceError if any(p.io for p in problems) else UsageError
+        shown = [p.text for p in problems]
         more = f" (and {len(shown) - 3} more)" if len(shown) > 3 else ""
         raise error(
             f"cannot seal {len(shown)} of the files given, so nothing was copied: "

@@ -252,15 +252,19 @@ def test_killed_seal_leaves_only_an_unfinished_attempt(
     assert case.items() == []
     [attempt] = unfinished(case)
     assert attempt.item_id == "K" and attempt.pid == pid and attempt.running is False
-    code, out, _ = _cli(case_dir, "case", "show")
-    assert code == 0 and "Items: (none)" in out
-    assert "Unfinished" in out and "K: `evidencekit --case" in out and "no longer running" in out
+    code, text, _ = _cli(case_dir, "case", "show")
+    assert code == 0 and "Items: (none)" in text
+    assert "Unfinished" in text and "K: `evidencekit --case" in text
+    assert "no longer running" in text
     code, out, _ = _cli(case_dir, "--json", "case", "show")
     doc = json.loads(out)
     assert doc["items"] == [] and [a["item"] for a in doc["unfinished"]] == ["K"]
-    # the ledger holds an event only once the seal was recorded
+    # the ledger holds an event only once the seal was recorded, and case show says which
+    recorded = step.endswith("publish")
     kinds = [e["kind"] for e in list_events(case, "K")]
-    assert kinds == (["sealed"] if step.endswith("publish") else [])
+    assert kinds == (["sealed"] if recorded else [])
+    assert doc["unfinished"][0]["recorded"] is recorded
+    assert ("custody event recorded" if recorded else "no custody event") in text
     # the id stays reserved: a new attempt is refused without touching it, and says why
     code, _, err = _cli(case_dir, "seal", str(src_folder), "--item", "K")
     assert code == 1 and "reserved by another attempt" in err and "no longer running" in err

@@ -273,3 +273,23 @@ def test_cli_unpinned_examiner_is_refused_before_the_passphrase(
 def test_case_show_json_lists_no_attempts_when_none(case_dir: Path) -> None:
     code, out, _ = _cli(case_dir, "--json", "case", "show")
     assert code == 0 and json.loads(out)["unfinished"] == []
+
+
+def test_in_place_file_changed_while_hashed_is_named(
+    case_dir: Path, tmp_path: Path, identity: Identity
+) -> None:
+    moving = tmp_path / "in-place.bin"
+    moving.write_bytes(os.urandom(3 * MiB))
+    with pytest.raises(PartialReadError, match=r"in-place\.bin"):
+        seal_files(
+            Case.open(case_dir),
+            identity,
+            [moving],
+            "IP",
+            in_place=True,
+            on_progress=_mutating(moving, _shrink),
+        )
+    seal = load_seal(case_dir / "evidence" / "IP" / "IP.seal.json")
+    assert seal.status == "complete-with-errors"
+    assert seal.facts["changed_while_read"][0]["name"] == str(moving)
+    assert seal.artifacts[0].size == seal.facts["changed_while_read"][0]["bytes_read"]

@@ -107,10 +107,15 @@ def show(app: App) -> None:
     items = c.items()
     lines.append("Items: " + (", ".join(items) if items else "(none)"))
     attempts = unfinished(c)
+    recorded = {a.item_id: _recorded(c, a.item_id) for a in attempts}
     if attempts:
         lines.append("Unfinished attempts (not published as items; see docs/commit-protocol.md):")
         for a in attempts:
-            lines.append(f"  {a.item_id}: {a.describe()}; files in {a.folder}")
+            said = {True: "custody event recorded", False: "no custody event", None: ""}
+            event = said[recorded[a.item_id]]
+            lines.append(
+                f"  {a.item_id}: {a.describe()}; {event + '; ' if event else ''}files in {a.folder}"
+            )
     app.emit(
         "evidencekit/case/1",
         {
@@ -118,10 +123,21 @@ def show(app: App) -> None:
             "case": info.to_dict(),
             "trust": trust.to_dict(),
             "items": items,
-            "unfinished": [a.to_dict() for a in attempts],
+            "unfinished": [{**a.to_dict(), "recorded": recorded[a.item_id]} for a in attempts],
         },
         lines,
     )
+
+
+def _recorded(c: object, item_id: str) -> bool | None:
+    """Whether the ledger holds an event for `item_id` (None: the ledger cannot be read)."""
+    from evidencekit.errors import EvidenceKitError
+    from evidencekit.workflows.custody import list_events
+
+    try:
+        return bool(list_events(c, item_id))  # type: ignore[arg-type]
+    except EvidenceKitError:
+        return None
 
 
 @case.command("add-examiner")
