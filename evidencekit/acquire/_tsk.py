@@ -410,7 +410,7 @@ def open_disk(path: Path, credentials: Credentials, local_zone: dt.tzinfo | None
                     hint=f"Sleuth Kit: {tsk_error.message}; dfvfs: {dfvfs_error.message}",
                 ) from dfvfs_error
 
-    return DiskImage(path, partitions, opener, vs_name, media.close)
+    return DiskImage(path, partitions, opener, vs_name, media.close, source=media)
 
 
 class _Inside:

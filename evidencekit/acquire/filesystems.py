@@ -17,9 +17,12 @@ import logging
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from evidencekit.errors import SourceError, UsageError
+
+if TYPE_CHECKING:
+    from evidencekit.acquire.stored_digests import StoredDigestCheck
 
 log = logging.getLogger(__name__)
 
@@ -173,8 +176,10 @@ class DiskImage:
         opener: Callable[[Partition | None], FileSystem],
         description: str,
         closer: Callable[[], None],
+        source: Any = None,
     ) -> None:
         self.path = path
+        self.source = source  # the media stream (`source.MediaSource`) the partitions are in
         self.partitions = partitions
         self.description = description
         self._opener = opener
@@ -224,6 +229,18 @@ class DiskImage:
                 + "; ".join(errors)
             )
         return found
+
+    def check_stored_digests(
+        self, on_progress: Callable[[int], None] | None = None
+    ) -> StoredDigestCheck | None:
+        """Read the whole media and compare it with the digests the image stores about it (an
+        E01's MD5/SHA-1); None when it stores none. Never raises for unreadable data: the
+        check then says why it was not made."""
+        from evidencekit.acquire.stored_digests import check_source
+
+        if self.source is None:
+            return None
+        return check_source(self.source, on_progress)
 
     def close(self) -> None:
         self._closer()

@@ -35,6 +35,8 @@ class EwfMedia:
             self.facts["ewf_stored_md5"] = info.md5
         if info.sha1:
             self.facts["ewf_stored_sha1"] = info.sha1
+        # each stored digest with its section, for `stored_digests.compare`
+        self.stored: tuple[tuple[str, str, str], ...] = tuple(info.stored)
         self._lock = threading.Lock()
         self._cache: OrderedDict[int, bytes] = OrderedDict()
 
@@ -74,6 +76,15 @@ class EwfMedia:
                 out += piece
                 pos += len(piece)
         return bytes(out)
+
+    def stored_tail(self) -> bytes:
+        """The bytes the last chunk stores past the media, which the stored digests cover.
+
+        Raises:
+            EwfFormatError: the last chunk is corrupt.
+        """
+        with self._lock:
+            return self._image.stored_tail()
 
     def close(self) -> None:
         self._image.close()

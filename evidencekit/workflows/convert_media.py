@@ -14,6 +14,12 @@ from typing import Any
 
 from evidencekit.acquire.ewf_reader import EwfImage
 from evidencekit.acquire.ewf_writer import EwfMetadata, EwfWriter
+from evidencekit.acquire.stored_digests import (
+    StoredDigestCheck,
+    TailHasher,
+    compare,
+    stored_algorithms,
+)
 from evidencekit.case import Case
 from evidencekit.errors import IntegrityError
 from evidencekit.hash.multihash import HashResult, MultiHasher
@@ -53,6 +59,7 @@ class Copied:
     media: HashResult
     file_digests: list[dict[str, str]] | None  # E01: each segment file's, hashed as written
     started: dt.datetime
+    stored: StoredDigestCheck | None = None  # an original E01's stored MD5/SHA-1, checked
 
 
 class _ConcatReader:
@@ -114,11 +121,17 @@ def copy_media(
     original: Original,
     target: Target,
     on_progress: Callable[[int], None] | None = None,
+    accept_stored_digest_mismatch: str | None = None,
 ) -> Copied:
     """Write `original`'s media into `target.item_dir` as `target.format`, in one hashed pass.
 
+    An original E01's stored MD5/SHA-1 are compared with the media read: a mismatch removes
+    the new files and raises, unless `accept_stored_digest_mismatch` gives the reason to go on
+    (the derived E01 then stores the digests of the media as read, never the stored ones).
+
     Raises:
-        IntegrityError: the media decodes to another size or other digests than sealed.
+        IntegrityError: the media decodes to another size or other digests than sealed, or
+            an original E01's stored digests differ from it (and no reason accepts that).
         EwfFormatError / SourceError: an original E01 is truncated or corrupt.
         AcquisitionError: the new files cannot be written.
     """
@@ -133,11 +146,16 @@ def copy_media(
     image: EwfImage | None = None
     reader: _ConcatReader | None = None
     made: list[Path] = []
+    tail_hasher: TailHasher | None = None
+    check: StoredDigestCheck | None = None
     try:
         if combined.format == "e01":
             image = EwfImage(seal.artifact_path(combined.parts[0]))
             readinto = image.readinto
             size = image.size
+            tail = image.stored_tail() if image.info.stored else b""
+            if tail:  # the stored digests cover a partial last sector past the media
+                tail_hasher = TailHasher(stored_algorithms(image.info.stored), tail)
         else:
             paths = [seal.artifact_path(p) for p in combined.parts]
             reader = _ConcatReader(paths)
@@ -168,9 +186,14 @@ def copy_media(
             made.append(raw.path)
             sink = raw
         try:
-            pump(readinto, [*hasher.consumers(), sink], on_progress=on_progress)
+            extra = [tail_hasher] if tail_hasher is not None else []
+            pump(readinto, [*hasher.consumers(), *extra, sink], on_progress=on_progress)
             media = hasher.result()
             _check_media(original.item_id, combined, media)
+            if image is not None and image.info.stored:
+                check = _check_stored(
+                    original.item_id, image, media, tail_hasher, accept_stored_digest_mismatch
+                )
             if ewf is not None:
                 made = ewf.finish(media.digests["md5"], media.digests["sha1"])
             elif raw is not None:
@@ -193,7 +216,33 @@ def copy_media(
         if reader is not None:
             reader.close()
     file_digests = ewf.output_digests if ewf is not None else None
-    return Copied(tuple(made), media, file_digests, started)
+    return Copied(tuple(made), media, file_digests, started, check)
+
+
+def _check_stored(
+    item_id: str,
+    image: EwfImage,
+    media: HashResult,
+    tail_hasher: TailHasher | None,
+    accepted: str | None,
+) -> StoredDigestCheck:
+    """The original E01's stored digests against the media read.
+
+    Raises:
+        IntegrityError: they differ and no reason accepts it (nothing is converted).
+    """
+    tail = len(image.stored_tail()) if tail_hasher is not None else 0
+    computed = tail_hasher.digests() if tail_hasher is not None else dict(media.digests)
+    check = compare(
+        image.info.stored, computed, media.size + tail, tail_bytes=tail, accepted=accepted
+    )
+    if not check.ok and check.accepted is None:
+        raise IntegrityError(
+            f"the E01 of item {item_id!r}: {check.message()}: nothing converted",
+            hint="the E01 was changed after it was made; to convert it anyway, give "
+            "--accept-stored-digest-mismatch REASON (the new item is then complete-with-errors)",
+        )
+    return check
 
 
 def _check_media(item_id: str, combined: Combined, media: HashResult) -> None:

@@ -46,6 +46,11 @@ def _secret(var: str | None, what: str) -> str | None:
 )
 @click.option("--recovery-key-env", metavar="VAR", help="Variable holding a recovery key.")
 @click.option("-a", "--algorithms", default="md5,sha1,sha256", show_default=True, help="Digests.")
+@click.option(
+    "--no-stored-digest-check",
+    is_flag=True,
+    help="Do not read an E01's whole media to compare it with its stored MD5/SHA-1.",
+)
 @pass_app
 def files(
     app: App,
@@ -64,6 +69,7 @@ def files(
     password_env: str | None,
     recovery_key_env: str | None,
     algorithms: str,
+    no_stored_digest_check: bool,
 ) -> None:
     """Collect SOURCES (folders, files, disk images) into a sealed PAX tar with manifests.
 
@@ -73,6 +79,7 @@ def files(
     """
     from evidencekit.acquire.filesystems import Credentials
     from evidencekit.acquire.logical import CollectOptions
+    from evidencekit.acquire.stored_digests import warning_text
     from evidencekit.errors import PartialReadError, UsageError
     from evidencekit.hash.algorithms import parse_algorithms
     from evidencekit.sizes import human, parse_size
@@ -97,6 +104,7 @@ def files(
             password=_secret(password_env, "password"),
             recovery_key=_secret(recovery_key_env, "recovery key"),
         ),
+        check_stored_digests=not no_stored_digest_check,
     )
     progress = None
     if sys.stderr.isatty() and app.verbosity >= 0:
@@ -144,6 +152,10 @@ def files(
         lines.append(f"  not collected: {reason}")
     for err in result.to_dict()["errors"]:  # type: ignore[attr-defined]
         lines.append(f"  error: {err['path']}: {err['error']}")
+    for src in result.collection.sources:
+        warning = warning_text(src.path, src.stored_digests)
+        if warning:
+            app.warn(warning)
     app.emit("evidencekit/acquire-files/1", result.to_dict(), lines)
     if code:
         app.warn(f"{summary['errors']} file(s) could not be read; sealed as complete-with-errors")
