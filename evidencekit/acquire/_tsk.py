@@ -26,7 +26,9 @@ from evidencekit.acquire.filesystems import (
     FileSystem,
     Partition,
 )
+from evidencekit.acquire.media_damage import Damage, describe, read_tolerant
 from evidencekit.acquire.stream_entries import stream_entry
+from evidencekit.acquire.tsk_reader import TskReader
 from evidencekit.acquire.tsk_times import epoch_ns, local_ns, utc_process_zone
 from evidencekit.errors import SourceError
 
@@ -56,6 +58,7 @@ _NAME_UNALLOC = 0x02
 _META_ALLOC = 0x01
 _ATTR_NTFS_DATA = 128
 _ATTR_HFS_RSRC = 4353
+_FS_HEAD = 1 << 20  # where a file system's boot sector and first metadata lie
 _TRIED = (
     "Sleuth Kit (ext2/3/4, NTFS, FAT12/16/32, exFAT, HFS+, ISO 9660), LUKS and LVM (ours) "
     "and dfvfs (APFS, BitLocker, FileVault)"
@@ -63,17 +66,20 @@ _TRIED = (
 
 
 class _MediaImg(pytsk3.Img_Info):  # type: ignore[misc]
-    """Sleuth Kit reads the shared media stream through this."""
+    """Sleuth Kit reads the shared media stream through this. A read never raises (pytsk3 would
+    turn it into a RuntimeError that ends everything): unreadable pieces are zeros, recorded in
+    `damage` for the callers to turn into errors (see `media_damage`)."""
 
-    def __init__(self, media: Any) -> None:
+    def __init__(self, media: Any, damage: Damage | None = None) -> None:
         self._media = media
+        self.damage = damage if damage is not None else Damage()
         super().__init__(url="", type=pytsk3.TSK_IMG_TYPE_EXTERNAL)
 
     def close(self) -> None:
         pass
 
     def read(self, offset: int, size: int) -> bytes:
-        return bytes(self._media.read_at(offset, size))
+        return read_tolerant(self._media.read_at, offset, size, self.damage)
 
     def get_size(self) -> int:
         return int(self._media.size)
@@ -90,45 +96,23 @@ def open_media(path: Path) -> Any:
     return open_source(path)
 
 
-class _TskReader:
-    def __init__(self, file: Any, size: int, attr: tuple[int, int] | None, what: str) -> None:
-        self._file = file
-        self._size = size
-        self._attr = attr
-        self._pos = 0
-        self._what = what
-
-    def readinto(self, buf: memoryview) -> int:
-        n = min(len(buf), self._size - self._pos)
-        if n <= 0:
-            return 0
-        try:
-            if self._attr is None:
-                data = self._file.read_random(self._pos, n)
-            else:
-                data = self._file.read_random(self._pos, n, self._attr[0], self._attr[1])
-        except OSError as exc:
-            raise OSError(
-                errno.EIO, f"Sleuth Kit cannot read {self._what} at offset {self._pos}: {exc}"
-            ) from exc
-        if not data:  # nothing more Sleuth Kit will give (the caller records the short read)
-            return 0
-        buf[: len(data)] = data
-        self._pos += len(data)
-        return len(data)
-
-    def close(self) -> None:
-        pass
-
-
 class TskFileSystem:
     """One file system opened by Sleuth Kit at a byte offset of the media."""
 
     def __init__(self, img: Any, offset: int, label: str, local_zone: dt.tzinfo | None) -> None:
+        self._damage: Damage = img.damage
+        self._offset = offset
+        before = self._damage.count
         try:
             self._fs = pytsk3.FS_Info(img, offset=offset)
         except OSError as exc:
-            raise SourceError(f"Sleuth Kit found no file system in {label}: {exc}") from exc
+            # (what Sleuth Kit read while probing for a partition table is cached: look at the
+            # region where a file system's first structures would be, too)
+            bad = self._damage.since(before) or self._damage.overlapping(
+                [(offset, offset + _FS_HEAD)]
+            )
+            why = f" (the media is damaged there: {describe(bad)})" if bad else ""
+            raise SourceError(f"Sleuth Kit found no file system in {label}: {exc}{why}") from exc
         ftype = int(self._fs.info.ftype)
         self.fs_name = _fs_name(ftype)
         self.description = f"{self.fs_name} (Sleuth Kit)"
@@ -263,16 +247,29 @@ class TskFileSystem:
         self, addr: int, prefix: bytes, include_deleted: bool, seen: set[int], recursive: bool
     ) -> Iterator[FileEntry]:
         seen = seen | {addr}
+        before = self._damage.count
         try:
             directory = self._fs.open_dir(inode=addr)
             children = list(directory)
         except OSError as exc:
+            bad = self._damage.since(before)
+            why = f" (the media is damaged there: {describe(bad)})" if bad else ""
             yield FileEntry(
                 path=prefix,
                 kind="d",
-                error=f"Sleuth Kit cannot list directory (inode {addr}): {exc}",
+                error=f"Sleuth Kit cannot list directory (inode {addr}): {exc}{why}",
             )
             return
+        bad = self._damage.since(before)
+        if bad:
+            # zeros stood in for what could not be read: entries may be missing or wrong
+            yield FileEntry(
+                path=prefix,
+                kind="d",
+                inode=addr,
+                error=f"directory (inode {addr}) read from damaged media, its listing may be "
+                f"incomplete: {describe(bad)}",
+            )
         subdirs: list[tuple[int, bytes]] = []
         for child in children:
             name = child.info.name
@@ -302,7 +299,7 @@ class TskFileSystem:
         for sub_addr, sub_path in subdirs:
             yield from self._walk_dir(sub_addr, sub_path, include_deleted, seen, recursive)
 
-    def open(self, entry: FileEntry) -> _TskReader:
+    def open(self, entry: FileEntry) -> TskReader:
         if not isinstance(entry.ref, tuple):
             raise OSError(errno.ENOENT, "entry has no Sleuth Kit address")
         addr, attr = entry.ref
@@ -311,7 +308,8 @@ class TskFileSystem:
         except OSError as exc:
             raise OSError(errno.EIO, f"Sleuth Kit cannot open inode {addr}: {exc}") from exc
         what = f"inode {addr}" + (f" stream {entry.stream!r}" if entry.stream else "")
-        return _TskReader(file, entry.size, attr, what)
+        where = (self._offset, int(self._fs.info.block_size))
+        return TskReader(file, entry.size, attr, what, self._damage, where)
 
     def close(self) -> None:
         pass
@@ -400,6 +398,14 @@ def open_disk(path: Path, credentials: Credentials, local_zone: dt.tzinfo | None
         try:
             return TskFileSystem(img, offset, label, local_zone)
         except SourceError as tsk_error:
+            bad = img.damage.overlapping([(offset, offset + _FS_HEAD)])
+            if bad:
+                raise SourceError(
+                    f"no file system recognised in {label}: the image is damaged where it "
+                    f"would start: {describe(bad)}",
+                    hint="the image is corrupt there (check it with `evidencekit verify` or "
+                    "ewfverify); other partitions may still be read",
+                ) from tsk_error
             try:
                 return _dfvfs.open_filesystem(path, offset, length, credentials, label)
             except SourceError as dfvfs_error:
@@ -426,7 +432,15 @@ class _Inside:
         self.luks: dict[int, tuple[int, luks.LuksMedia | SourceError, str]] = {}
 
     def look(self, row: Partition, label: str) -> Partition:
-        """`row` with what it holds filled in (file system, encryption) when we read it."""
+        """`row` with what it holds filled in (file system, encryption) when we read it; as it
+        is when its first sectors cannot be read (a corrupt E01 chunk: Sleuth Kit says more)."""
+        try:
+            return self._look(row, label)
+        except OSError as exc:
+            log.debug("cannot look inside %s: %s", label, exc)
+            return row
+
+    def _look(self, row: Partition, label: str) -> Partition:
         read_at = lvm_listing.reader(self._media, row.start, row.length)
         size, mapped, enc = row.length, True, None
         inner: luks.LuksMedia | None = None
