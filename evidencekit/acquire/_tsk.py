@@ -281,6 +281,11 @@ class TskFileSystem:
                 continue
             path = prefix + b"/" + raw if prefix else raw
             meta = child.info.meta
+            if meta is None and not name_alloc and int(name.meta_addr or 0):
+                # a deleted name is listed without its metadata: load it, or a deleted
+                # directory would not be seen as one (NTFS) and its files never listed
+                with contextlib.suppress(OSError):
+                    meta = self._fs.open_meta(inode=int(name.meta_addr)).info.meta
             if meta is not None and int(meta.type) in (_VIRT, _VIRT_DIR):
                 # Sleuth Kit's own virtual entries ($MBR, $FAT1, $OrphanFiles) are not files
                 # of the file system; $OrphanFiles is walked for deleted entries when asked.
@@ -288,8 +293,19 @@ class TskFileSystem:
                     subdirs.append((int(meta.addr), path))
                 continue
             if not name_alloc and meta is not None and int(meta.type) == 2:
-                # a deleted directory whose inode may have been reused: list it, don't descend
-                yield from self._entry(child, path, name_alloc)
+                # a deleted directory: descend (as `fls -r -d` does) unless its metadata is in
+                # use again, when what it would list belongs to another, living directory
+                reused = bool(int(meta.flags) & _META_ALLOC)
+                for entry in self._entry(child, path, name_alloc):
+                    if reused and entry.stream is None:
+                        entry = replace(
+                            entry,
+                            note="deleted directory whose inode is in use again: its former "
+                            "contents cannot be listed",
+                        )
+                    yield entry
+                if not reused and int(meta.addr) not in seen:
+                    subdirs.append((int(meta.addr), path))
                 continue
             yield from self._entry(child, path, name_alloc)
             if meta is not None and int(meta.type) == 2 and int(meta.addr) not in seen:
