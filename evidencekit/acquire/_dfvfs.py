@@ -248,6 +248,9 @@ class DfvfsFileSystem:
         self._fs = fs
         self._spec = fs_spec
         self.description = description
+        # dfvfs locations use the file system's own separator ("\\" for NTFS): a location
+        # joined with "/" names nothing there, and every file read "dfvfs has no data"
+        self._sep = str(getattr(fs, "PATH_SEPARATOR", "/") or "/")
 
     def _entry_at(self, location: str) -> Any:
         _a, _d, factory, _r = _modules()
@@ -322,13 +325,12 @@ class DfvfsFileSystem:
     def walk(
         self, start: bytes = b"/", *, include_deleted: bool = False, recursive: bool = True
     ) -> Iterator[FileEntry]:
-        location = "/" + "/".join(
-            p for p in start.decode("utf-8", "surrogateescape").split("/") if p
-        )
+        parts = [p for p in start.decode("utf-8", "surrogateescape").split("/") if p]
+        location = self._sep + self._sep.join(parts)
         top = self._entry_at(location)
         if top is None:
-            raise SourceError(f"no path {location!r} in {self.description}")
-        rel = location.lstrip("/").encode("utf-8", "surrogateescape")
+            raise SourceError(f"no path {'/' + '/'.join(parts)!r} in {self.description}")
+        rel = "/".join(parts).encode("utf-8", "surrogateescape")
         if rel:
             yield from self._convert(top, rel)
         if top.IsDirectory():
@@ -364,6 +366,10 @@ class DfvfsFileSystem:
             raise OSError(errno.EIO, f"dfvfs cannot open {location!r}: {exc}") from exc
         if fo is None:
             raise OSError(errno.EIO, f"dfvfs has no data for {location!r}")
+        try:
+            fo.seek(0)  # dfvfs may hand back a cached file object left where the last read ended
+        except Exception as exc:
+            raise OSError(errno.EIO, f"dfvfs cannot read {location!r}: {exc}") from exc
         return _DfvfsReader(fo, repr(location))
 
     def close(self) -> None:

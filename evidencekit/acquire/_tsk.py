@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import errno
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -20,6 +21,8 @@ import pytsk3
 
 from evidencekit.acquire import luks, lvm, lvm_listing
 from evidencekit.acquire.filesystems import (
+    FS_TYPES,
+    AmbiguousFileSystemError,
     Credentials,
     DiskImage,
     FileEntry,
@@ -30,7 +33,7 @@ from evidencekit.acquire.media_damage import Damage, describe, read_tolerant
 from evidencekit.acquire.stream_entries import stream_entry
 from evidencekit.acquire.tsk_reader import TskReader
 from evidencekit.acquire.tsk_times import epoch_ns, local_ns, utc_process_zone
-from evidencekit.errors import SourceError
+from evidencekit.errors import SourceError, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -99,13 +102,28 @@ def open_media(path: Path) -> Any:
 class TskFileSystem:
     """One file system opened by Sleuth Kit at a byte offset of the media."""
 
-    def __init__(self, img: Any, offset: int, label: str, local_zone: dt.tzinfo | None) -> None:
+    def __init__(
+        self,
+        img: Any,
+        offset: int,
+        label: str,
+        local_zone: dt.tzinfo | None,
+        fs_type: str | None = None,
+    ) -> None:
         self._damage: Damage = img.damage
         self._offset = offset
         before = self._damage.count
         try:
-            self._fs = pytsk3.FS_Info(img, offset=offset)
+            self._fs = pytsk3.FS_Info(img, offset=offset, type=_tsk_type(fs_type))
         except OSError as exc:
+            both = _ambiguous(exc)
+            if both is not None and fs_type is None:
+                raise AmbiguousFileSystemError(
+                    f"{label} holds more than one file-system signature ({both}): which one "
+                    "is the file system to read is ambiguous",
+                    hint="say which with --fs-type (" + "|".join(FS_TYPES) + "), e.g. after "
+                    "comparing `fsstat -f ntfs IMAGE` with `fsstat -f ext2 IMAGE`",
+                ) from exc
             # (what Sleuth Kit read while probing for a partition table is cached: look at the
             # region where a file system's first structures would be, too)
             bad = self._damage.since(before) or self._damage.overlapping(
@@ -338,12 +356,40 @@ def _fs_name(ftype: int) -> str:
 def _fs_probe(img: Any, offset: int) -> str | None:
     try:
         fs = pytsk3.FS_Info(img, offset=offset)
-    except OSError:
-        return None
+    except OSError as exc:
+        both = _ambiguous(exc)
+        return f"ambiguous: {both}" if both else None
     return _fs_name(int(fs.info.ftype))
 
 
-def open_disk(path: Path, credentials: Credentials, local_zone: dt.tzinfo | None) -> DiskImage:
+def _ambiguous(exc: OSError) -> str | None:
+    """The file systems Sleuth Kit found at once ("EXT2/3/4 or NTFS"), from its error."""
+    found = re.search(r"Multiple file system types detected \(([^)]*)\)", str(exc))
+    return found.group(1) if found else None
+
+
+def _tsk_type(name: str | None) -> int:
+    """Sleuth Kit's detection flag for an --fs-type value (None: detect).
+
+    Raises:
+        UsageError: an unknown value.
+    """
+    if name is None:
+        return int(pytsk3.TSK_FS_TYPE_DETECT)
+    attr = FS_TYPES.get(name.lower())
+    if attr is None:
+        raise UsageError(
+            f"unknown file-system type {name!r}", hint=f"use one of {', '.join(FS_TYPES)}"
+        )
+    return int(getattr(pytsk3, attr))
+
+
+def open_disk(
+    path: Path,
+    credentials: Credentials,
+    local_zone: dt.tzinfo | None,
+    fs_type: str | None = None,
+) -> DiskImage:
     """Open `path` for logical access (see :func:`filesystems.open_image`)."""
     from evidencekit.acquire import _dfvfs
 
@@ -399,7 +445,7 @@ def open_disk(path: Path, credentials: Credentials, local_zone: dt.tzinfo | None
         length = part.length if part else int(media.size)
         label = f"partition {part.number} of {path.name!r}" if part else repr(path.name)
         if part is not None and part.number in volumes:
-            return _open_volume(volumes[part.number][1], part, path, local_zone)
+            return _open_volume(volumes[part.number][1], part, path, local_zone, fs_type)
         slot = part.slot if part is not None else 0
         pv = inside.pvs.get(slot)
         if pv is not None and offset == pv.row.start:
@@ -408,12 +454,18 @@ def open_disk(path: Path, credentials: Credentials, local_zone: dt.tzinfo | None
             _start, unlocked, name = inside.luks[slot]
             if isinstance(unlocked, SourceError):
                 raise unlocked
-            fs = TskFileSystem(_MediaImg(unlocked), 0, f"{label} ({name}, unlocked)", local_zone)
+            fs = TskFileSystem(
+                _MediaImg(unlocked), 0, f"{label} ({name}, unlocked)", local_zone, fs_type
+            )
             fs.description += f", {name} unlocked"
             return fs
         try:
-            return TskFileSystem(img, offset, label, local_zone)
+            return TskFileSystem(img, offset, label, local_zone, fs_type)
+        except AmbiguousFileSystemError:
+            raise  # dfvfs would pick one of them silently
         except SourceError as tsk_error:
+            if fs_type is not None:
+                raise  # the examiner chose the type: no other back-end second-guesses it
             bad = img.damage.overlapping([(offset, offset + _FS_HEAD)])
             if bad:
                 raise SourceError(
@@ -489,12 +541,12 @@ class _Inside:
 
 
 def _open_volume(
-    volume: lvm.VolumeMedia | str, part: Partition, path: Path, zone: Any
+    volume: lvm.VolumeMedia | str, part: Partition, path: Path, zone: Any, fs_type: str | None
 ) -> FileSystem:
     label = f"partition {part.number} of {path.name!r} ({part.description})"
     if isinstance(volume, str):
         raise SourceError(f"cannot read {label}: {volume}")
-    return TskFileSystem(_MediaImg(volume), 0, label, zone)
+    return TskFileSystem(_MediaImg(volume), 0, label, zone, fs_type)
 
 
 def _vs_name(vstype: int) -> str:

@@ -33,6 +33,22 @@ KIND_DIR = "d"
 KIND_LINK = "l"
 KINDS = frozenset("rdlpcbs-vVhw")
 
+# --fs-type values: Sleuth Kit's detection flag for each (when a volume holds several signatures)
+FS_TYPES = {
+    "ntfs": "TSK_FS_TYPE_NTFS_DETECT",
+    "fat": "TSK_FS_TYPE_FAT_DETECT",
+    "exfat": "TSK_FS_TYPE_EXFAT",
+    "ext": "TSK_FS_TYPE_EXT_DETECT",
+    "ufs": "TSK_FS_TYPE_FFS_DETECT",
+    "hfs": "TSK_FS_TYPE_HFS_DETECT",
+    "iso9660": "TSK_FS_TYPE_ISO9660_DETECT",
+}
+
+
+class AmbiguousFileSystemError(SourceError):
+    """A volume holds the signatures of more than one file system (NTFS and ext2, say): which
+    one to read is the examiner's choice (`--fs-type`), never a back-end's silent guess."""
+
 
 @dataclass(frozen=True, slots=True)
 class Partition:
@@ -257,6 +273,7 @@ def open_image(
     *,
     credentials: Credentials | None = None,
     local_zone: dt.tzinfo | None = None,
+    fs_type: str | None = None,
 ) -> DiskImage:
     """Open a disk image (raw, split raw, E01, qcow2, VMDK, VHD) for listing and collecting.
 
@@ -264,6 +281,8 @@ def open_image(
         path: the image (first segment for split images).
         credentials: password or recovery key for encrypted volumes.
         local_zone: how to read file systems that store local times (FAT, exFAT).
+        fs_type: the file system to read (a key of `FS_TYPES`) where a volume holds the
+            signatures of several; None detects, and refuses such a volume as ambiguous.
 
     Raises:
         SourceError: the image cannot be opened or holds nothing we recognise; the message
@@ -271,4 +290,4 @@ def open_image(
     """
     from evidencekit.acquire import _tsk
 
-    return _tsk.open_disk(path, credentials or Credentials(), local_zone)
+    return _tsk.open_disk(path, credentials or Credentials(), local_zone, fs_type)

@@ -177,7 +177,9 @@ def _collect_sources(
             )
             collector.run(index, None, root, live, b"/")
             continue
-        with open_image(path, credentials=opts.credentials, local_zone=tz) as disk:
+        with open_image(
+            path, credentials=opts.credentials, local_zone=tz, fs_type=opts.fs_type
+        ) as disk:
             chosen = disk.filesystems(opts.partition)
             stored = _stored_digests(disk, opts)
             partitions: tuple[Partition, ...] = tuple(disk.partitions)

@@ -47,6 +47,11 @@ def _secret(var: str | None, what: str) -> str | None:
 @click.option("--recovery-key-env", metavar="VAR", help="Variable holding a recovery key.")
 @click.option("-a", "--algorithms", default="md5,sha1,sha256", show_default=True, help="Digests.")
 @click.option(
+    "--fs-type",
+    type=click.Choice(["ntfs", "fat", "exfat", "ext", "ufs", "hfs", "iso9660"]),
+    help="Read image partitions as this file system (when one holds several signatures).",
+)
+@click.option(
     "--no-stored-digest-check",
     is_flag=True,
     help="Do not read an E01's whole media to compare it with its stored MD5/SHA-1.",
@@ -69,6 +74,7 @@ def files(
     password_env: str | None,
     recovery_key_env: str | None,
     algorithms: str,
+    fs_type: str | None,
     no_stored_digest_check: bool,
 ) -> None:
     """Collect SOURCES (folders, files, disk images) into a sealed PAX tar with manifests.
@@ -105,6 +111,7 @@ def files(
             recovery_key=_secret(recovery_key_env, "recovery key"),
         ),
         check_stored_digests=not no_stored_digest_check,
+        fs_type=fs_type,
     )
     progress = None
     if sys.stderr.isatty() and app.verbosity >= 0:

@@ -34,6 +34,11 @@ from evidencekit.cli.runtime import App, pass_app
     help="Zone of FAT local times.",
 )
 @click.option(
+    "--fs-type",
+    type=click.Choice(["ntfs", "fat", "exfat", "ext", "ufs", "hfs", "iso9660"]),
+    help="Read the partition as this file system (when it holds the signatures of several).",
+)
+@click.option(
     "--no-stored-digest-check",
     is_flag=True,
     help="Do not read an E01's whole media to compare it with its stored MD5/SHA-1.",
@@ -49,6 +54,7 @@ def ls(
     password_env: str | None,
     recovery_key_env: str | None,
     source_timezone: str,
+    fs_type: str | None,
     no_stored_digest_check: bool,
 ) -> None:
     """List the partitions of IMAGE, or the files under PATH in one of its file systems."""
@@ -63,7 +69,9 @@ def ls(
         password=_secret(password_env, "password"),
         recovery_key=_secret(recovery_key_env, "recovery key"),
     )
-    with open_image(image, credentials=creds, local_zone=zone(source_timezone)) as disk:
+    with open_image(
+        image, credentials=creds, local_zone=zone(source_timezone), fs_type=fs_type
+    ) as disk:
         stored = _stored_digests(app, image, disk, not no_stored_digest_check)
         numbered = disk.numbered()
         parts = [p.to_dict() for p in disk.partitions]
