@@ -19,7 +19,8 @@ from typing import Any
 
 import pytsk3
 
-from evidencekit.acquire import luks, lvm, lvm_listing
+from evidencekit.acquire import exfat_times, luks, lvm, lvm_listing
+from evidencekit.acquire.exfat_times import ExfatGeometry
 from evidencekit.acquire.filesystems import (
     FS_TYPES,
     AmbiguousFileSystemError,
@@ -53,7 +54,8 @@ _FS_NAMES = {
     0x2000: "ext4",
     0x4000: "YAFFS2",
 }
-_LOCAL_TIME_FS = {0x02, 0x04, 0x08, 0x0A}  # FAT and exFAT keep local wall-clock times
+_EXFAT = 0x0A
+_LOCAL_TIME_FS = {0x02, 0x04, 0x08, _EXFAT}  # FAT and exFAT keep local wall-clock times
 _KIND = {0: "-", 1: "r", 2: "d", 3: "p", 4: "c", 5: "b", 6: "l", 7: "h", 8: "s", 9: "w"}
 _NAME_KIND = {0: "-", 1: "p", 2: "c", 3: "d", 4: "b", 5: "r", 6: "l", 7: "s", 8: "h", 9: "w"}
 _VIRT, _VIRT_DIR = 10, 11
@@ -136,20 +138,52 @@ class TskFileSystem:
         self.description = f"{self.fs_name} (Sleuth Kit)"
         self._local = ftype in _LOCAL_TIME_FS
         self._zone = local_zone or dt.UTC
+        self._exfat: ExfatGeometry | None = None
+        if ftype == _EXFAT:
+            try:
+                self._exfat = ExfatGeometry(img.read, offset)
+            except ValueError as exc:
+                log.debug("exFAT UTC offsets not read in %s: %s", label, exc)
         self._label = label
         self._fs_size = int(self._fs.info.block_count) * int(self._fs.info.block_size)
 
-    def _times(self, meta: Any) -> dict[str, int | None]:
+    def _times(self, meta: Any) -> tuple[dict[str, int | None], str | None]:
+        """The entry's times in UTC, and for exFAT a note saying how they were converted."""
         names = ("mtime", "atime", "ctime", "crtime", "dtime")
+        recorded: dict[str, int | None] = {}
+        if self._exfat is not None:
+            raw = self._exfat.entry(int(meta.addr))
+            recorded = exfat_times.offsets(raw) if raw is not None else {}
         out: dict[str, int | None] = {}
+        used: list[str] = []
+        zoned: list[str] = []
         for name in names:
             sec = getattr(meta, name, 0) or 0
             nano = getattr(meta, name + "_nano", 0) or 0
-            if self._local:
+            minutes = recorded.get(name)
+            if minutes is not None:
+                # the wall clock minus the offset its writer recorded (Sleuth Kit gave the
+                # wall clock as if it were UTC)
+                wall = epoch_ns(sec, nano)
+                out[name + "_ns"] = None if wall is None else wall - minutes * 60_000_000_000
+                if wall is not None:
+                    used.append(f"{name} {exfat_times.offset_text(minutes)}")
+            elif self._local:
                 out[name + "_ns"] = local_ns(sec, nano, self._zone)
+                if self._exfat is not None and (sec or nano):
+                    zoned.append(name)
             else:
                 out[name + "_ns"] = epoch_ns(sec, nano)
-        return out
+        if self._exfat is None or not (used or zoned):
+            return out, None
+        parts = []
+        if used:
+            parts.append("UTC offset recorded in the entry: " + ", ".join(used))
+        if zoned:
+            parts.append(
+                f"no UTC offset recorded for {', '.join(zoned)}: read as local time in {self._zone}"
+            )
+        return out, "exFAT times: " + "; ".join(parts)
 
     def _entry(self, file: Any, path: bytes, name_alloc: bool) -> Iterator[FileEntry]:
         meta = file.info.meta
@@ -189,6 +223,7 @@ class TskFileSystem:
                 "corrupt metadata or a sparse file; content not copied"
             )
             size, ref = 0, None
+        times, time_note = self._times(meta)
         base = FileEntry(
             path=path,
             kind=kind,
@@ -202,7 +237,8 @@ class TskFileSystem:
             link_target=link or None,
             error=error,
             ref=ref,
-            **self._times(meta),  # type: ignore[arg-type]
+            note=time_note,
+            **times,  # type: ignore[arg-type]
         )
         yield base
         if kind != "r" or ref is None or self.fs_name not in ("NTFS", "HFS+"):
