@@ -205,8 +205,24 @@ class TskFileSystem:
         mtype = int(meta.type)
         kind = _KIND.get(mtype, "-")
         if self._local and path.endswith(b" (Volume Label Entry)"):
-            # Sleuth Kit shows a FAT volume label as a file; it holds no data
-            yield FileEntry(path=path, kind="v", inode=int(meta.addr), note="FAT volume label")
+            # Sleuth Kit shows a FAT volume label as a file. A label holds no data, but its
+            # entry can be given a cluster chain and a size to hide some: never drop that
+            size = int(meta.size)
+            if not 0 < size <= self._fs_size:
+                yield FileEntry(path=path, kind="v", inode=int(meta.addr), note="FAT volume label")
+                return
+            times, _note = self._times(meta)
+            yield FileEntry(
+                path=path,
+                kind="r",
+                size=size,
+                inode=int(meta.addr),
+                allocated=name_alloc and bool(int(meta.flags) & _META_ALLOC),
+                note=f"FAT volume label entry that holds data ({size} bytes in a cluster chain, "
+                "where a label has none): collected as a file",
+                ref=(int(meta.addr), None),
+                **times,  # type: ignore[arg-type]
+            )
             return
         allocated = name_alloc and bool(int(meta.flags) & _META_ALLOC)
         link = meta.link if kind == "l" else None
