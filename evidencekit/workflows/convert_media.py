@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from evidencekit.acquire.ewf_format import MEDIA_FLAG_PHYSICAL
 from evidencekit.acquire.ewf_reader import EwfImage
 from evidencekit.acquire.ewf_writer import EwfMetadata, EwfWriter
+from evidencekit.acquire.source_ewf import header_facts, source_summary
 from evidencekit.acquire.stored_digests import (
     StoredDigestCheck,
     TailHasher,
@@ -27,6 +29,7 @@ from evidencekit.hash.pipeline import pump
 from evidencekit.hash.seal import Combined, Seal
 from evidencekit.identity import Identity
 from evidencekit.timeutil import parse_iso, utcnow
+from evidencekit.workflows.acquire_disk.writers import is_physical
 
 DEFAULT_WINDOW = 64 << 20
 
@@ -265,8 +268,11 @@ def _started(doc: dict[str, Any]) -> dt.datetime | None:
 def _metadata(
     case: Case, identity: Identity, doc: dict[str, Any], image: EwfImage | None
 ) -> EwfMetadata:
-    """The derived E01's header: each value from the original E01's header when it has one, else
-    from the original seal (the case's number and the converting examiner as a last resort)."""
+    """The derived E01's header: our case's number and the converting examiner; the evidence
+    number and description from the original seal (else the original E01's header); what the
+    original E01 — or the E01 the original was acquired from — said about its own case,
+    evidence, examiner, notes, acquisition and software in the notes. Media type and "is
+    physical" follow the original E01, else the rule `acquire disk --format e01` applies."""
     facts = doc.get("facts") or {}
     found = facts.get("source")
     source: dict[str, Any] = found if isinstance(found, dict) else {}
@@ -279,13 +285,33 @@ def _metadata(
                 bps = value
                 break
     media_type = image.info.media_type if image is not None else "fixed"
-    physical = bool(image.info.media_flags & 0x02) if image is not None else True
+    identity_facts = source.get("identity")
+    ident: dict[str, Any] = identity_facts if isinstance(identity_facts, dict) else {}
+    if image is not None:
+        physical = bool(image.info.media_flags & MEDIA_FLAG_PHYSICAL)
+    else:  # the rule `acquire disk --format e01` applies to the same source
+        physical = is_physical(str(source.get("kind") or ""), ident)
+        if ident.get("ewf_media_type") in ("fixed", "removable", "optical", "memory"):
+            media_type = str(ident["ewf_media_type"])
+    options = facts.get("options")
+    ours = options if isinstance(options, dict) else {}
+    # our header names our case and the converting examiner; what the original E01 (or the
+    # E01 the original was acquired from) said about its own case goes into the notes
+    origin = source_summary({str(k): str(v) for k, v in ident.items()})
+    if not origin and not header.get("av", "").startswith("ek "):  # another tool's E01
+        origin = source_summary(header_facts(header))
+    notes = str(ours.get("notes") or facts.get("notes") or "")
     return EwfMetadata(
-        case_number=header.get("c") or case.info.number,
-        evidence_number=header.get("n") or str(facts.get("evidence_number") or doc["item"]),
-        description=header.get("a") or str(doc.get("description") or ""),
-        examiner=header.get("e") or identity.name,
-        notes=header.get("t") or str(facts.get("notes") or ""),
+        case_number=case.info.number,
+        evidence_number=str(
+            ours.get("evidence_number")
+            or facts.get("evidence_number")
+            or header.get("n")
+            or doc["item"]
+        ),
+        description=str(doc.get("description") or "") or header.get("a", ""),
+        examiner=identity.name,
+        notes=" | ".join(t for t in (notes, origin) if t),
         acquired=_started(doc),
         system_date=utcnow(),
         bytes_per_sector=bps or 512,
