@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import logging
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -119,7 +120,11 @@ def _apfs_unlock(resolver: Any, container: Any, ctx: Any) -> bool:
     return bool(apfs_helper.APFSUnlockVolume(volume, container, resolver.key_chain))
 
 
-def _set_credentials(resolver: Any, spec: Any, creds: Credentials) -> None:
+def _set_credentials(resolver: Any, spec: Any, creds: Credentials, *, fresh: bool) -> None:
+    if fresh:
+        # dfvfs's key chain is process-wide: a key given for an earlier open of the same
+        # volume must not unlock it now (a wrong password would then seem right)
+        resolver.key_chain.Empty()
     if creds.password is not None:
         resolver.key_chain.SetCredential(spec, "password", creds.password)
     if creds.recovery_key is not None:
@@ -140,6 +145,91 @@ def _require_key(creds: Credentials, label: str, encryption: str) -> None:
         )
 
 
+class DecryptedMedia:
+    """The decrypted bytes of an unlocked BitLocker / Core Storage volume (dfvfs's file object
+    over it), as media another back-end (Sleuth Kit) can read a file system from."""
+
+    def __init__(self, fileobj: Any, what: str) -> None:
+        self._f = fileobj
+        self._what = what
+        self._lock = threading.Lock()
+        self.size = int(fileobj.get_size())
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        length = max(0, min(length, self.size - offset))
+        if not length:
+            return b""
+        with self._lock:
+            try:
+                self._f.seek(offset)
+                return bytes(self._f.read(length))
+            except Exception as exc:  # dfvfs/pybde raise their own errors
+                raise OSError(
+                    errno.EIO, f"cannot decrypt {self._what} at offset {offset}: {exc}"
+                ) from exc
+
+    def close(self) -> None:
+        pass
+
+
+def _encrypted(
+    path: Path, offset: int, length: int, creds: Credentials, label: str
+) -> tuple[Any, Any, str, Any] | None:
+    """(spec of the decrypted volume, resolver context, encryption name, its file object) when
+    `label` is a BitLocker or Core Storage volume that the key unlocks; None when it is not
+    encrypted.
+
+    Raises:
+        SourceError: encrypted and no key was given, or the key does not unlock it.
+    """
+    try:
+        analyzer, _d, factory, resolver = _modules()
+        ctx = _context()
+        spec = _base_spec(path, offset, length, ctx)
+        kinds = analyzer.GetVolumeSystemTypeIndicators(spec, resolver_context=ctx)
+    except Exception as exc:
+        raise SourceError(f"dfvfs cannot read {label}: {exc}") from exc
+    for kind, name in _ENCRYPTED.items():
+        if kind not in kinds:
+            continue
+        _require_key(creds, label, name)
+        extra = {"location": "/cs1"} if kind == "CS" else {}
+        inner = factory.NewPathSpec(kind, parent=spec, **extra)
+        _set_credentials(resolver, inner, creds, fresh=True)
+        try:
+            fileobj = resolver.OpenFileObject(inner, resolver_context=ctx)
+            if fileobj is not None:
+                fileobj.get_size()  # pybde opens a locked volume; only its size says so
+        except Exception as exc:
+            log.debug("dfvfs could not unlock %s: %s", label, exc)
+            raise SourceError(
+                f"cannot unlock {label} ({name}): the password or recovery key is wrong",
+                hint="check the value of the --password-env / --recovery-key-env variable "
+                "(run with --debug for the back-end's message)",
+            ) from exc
+        if fileobj is None:
+            raise SourceError(f"cannot unlock {label} ({name}): dfvfs gave no decrypted volume")
+        return inner, ctx, name, fileobj
+    return None
+
+
+def unlock(
+    path: Path, offset: int, length: int, creds: Credentials, label: str
+) -> tuple[DecryptedMedia, str] | None:
+    """The decrypted media of a BitLocker / Core Storage volume and the encryption's name, or
+    None when `label` is not such a volume.
+
+    Raises:
+        SourceError: encrypted and no key was given, or the key does not unlock it (the message
+            says which; a volume that unlocks is never reported as a wrong key).
+    """
+    found = _encrypted(path, offset, length, creds, label)
+    if found is None:
+        return None
+    _spec, _ctx, name, fileobj = found
+    return DecryptedMedia(fileobj, f"{label} ({name})"), name
+
+
 def open_filesystem(
     path: Path, offset: int, length: int, creds: Credentials, label: str
 ) -> DfvfsFileSystem:
@@ -156,23 +246,21 @@ def open_filesystem(
     except Exception as exc:
         raise SourceError(f"dfvfs cannot read {label}: {exc}") from exc
     encryption = None
+    if any(kind in kinds for kind in _ENCRYPTED):
+        # unlock first, on its own, so that a file system that cannot be read inside a volume
+        # the key did unlock is never reported as a wrong key
+        found = _encrypted(path, offset, length, creds, label)
+        if found is not None:
+            spec, ctx, encryption, _fileobj = found
+            kinds = analyzer.GetVolumeSystemTypeIndicators(spec, resolver_context=ctx)
     try:
-        for kind, name in _ENCRYPTED.items():
-            if kind in kinds:
-                encryption = name
-                _require_key(creds, label, name)
-                extra = {"location": "/cs1"} if kind == "CS" else {}
-                spec = factory.NewPathSpec(kind, parent=spec, **extra)
-                _set_credentials(resolver, spec, creds)
-                kinds = analyzer.GetVolumeSystemTypeIndicators(spec, resolver_context=ctx)
-                break
         if "LVM" in kinds:
             raise _refuse_lvm(label)
         if "APFS_CONTAINER" in kinds:
             container = factory.NewPathSpec(
                 d.TYPE_INDICATOR_APFS_CONTAINER, location="/apfs1", parent=spec
             )
-            _set_credentials(resolver, container, creds)
+            _set_credentials(resolver, container, creds, fresh=encryption is None)
             if _apfs_locked(resolver, container, ctx):
                 encryption = "FileVault (APFS)"
                 _require_key(creds, label, encryption)
@@ -190,6 +278,11 @@ def open_filesystem(
     except SourceError:
         raise
     except Exception as exc:
+        if encryption and "APFS_CONTAINER" not in kinds:
+            raise SourceError(
+                f"{label} ({encryption}) was unlocked with the key given, but dfvfs cannot open "
+                f"the file system inside it: {exc}"
+            ) from exc
         if encryption:
             log.debug("dfvfs could not unlock %s: %s", label, exc)
             raise SourceError(

@@ -511,6 +511,10 @@ def open_disk(
             )
             fs.description += f", {name} unlocked"
             return fs
+        if _is_bitlocker(img.read(offset, 512)):
+            # BitLocker To Go wraps its volume in a readable FAT that holds only the unlock
+            # tool: never list that as if it were the volume's content
+            return _encrypted_fs(path, offset, length, label, credentials, local_zone, fs_type)
         try:
             return TskFileSystem(img, offset, label, local_zone, fs_type)
         except AmbiguousFileSystemError:
@@ -527,7 +531,7 @@ def open_disk(
                     "ewfverify); other partitions may still be read",
                 ) from tsk_error
             try:
-                return _dfvfs.open_filesystem(path, offset, length, credentials, label)
+                return _encrypted_fs(path, offset, length, label, credentials, local_zone, None)
             except SourceError as dfvfs_error:
                 if dfvfs_error.hint:  # encrypted and locked, or similar: the specific reason
                     raise
@@ -537,6 +541,60 @@ def open_disk(
                 ) from dfvfs_error
 
     return DiskImage(path, partitions, opener, vs_name, media.close, source=media)
+
+
+# BitLocker's identifier GUID {4967d63b-2e29-4ad8-8399-f6a339e3d001}, as stored on disk
+_BITLOCKER_GUID = bytes.fromhex("3bd66749292ed84a8399f6a339e3d001")
+
+
+def _is_bitlocker(boot: bytes) -> bool:
+    """A BitLocker volume ("-FVE-FS-") or BitLocker To Go (a FAT boot sector carrying the
+    BitLocker GUID)."""
+    return boot[3:11] == b"-FVE-FS-" or _BITLOCKER_GUID in boot[:512]
+
+
+def _encrypted_fs(
+    path: Path,
+    offset: int,
+    length: int,
+    label: str,
+    credentials: Credentials,
+    local_zone: dt.tzinfo | None,
+    fs_type: str | None,
+) -> FileSystem:
+    """The file system of a volume Sleuth Kit cannot read as it is: BitLocker or Core Storage
+    unlocked by dfvfs and read by Sleuth Kit (with its deleted entries) where it can, else by
+    dfvfs (APFS, FileVault, and what Sleuth Kit does not know).
+
+    Raises:
+        SourceError: no key, a key that does not unlock it, or an unlocked volume whose file
+            system neither back-end can read (said as such, never as a wrong key).
+    """
+    from evidencekit.acquire import _dfvfs
+
+    inner_error: SourceError | None = None
+    found = _dfvfs.unlock(path, offset, length, credentials, label)
+    if found is not None:
+        decrypted, name = found
+        try:
+            fs = TskFileSystem(
+                _MediaImg(decrypted), 0, f"{label} ({name}, unlocked)", local_zone, fs_type
+            )
+        except SourceError as exc:
+            inner_error = exc
+        else:
+            fs.description += f", {name} unlocked"
+            return fs
+    try:
+        return _dfvfs.open_filesystem(path, offset, length, credentials, label)
+    except SourceError as dfvfs_error:
+        if inner_error is None:
+            raise
+        raise SourceError(
+            f"{label} was unlocked with the key given, but the file system inside it could not "
+            "be read",
+            hint=f"Sleuth Kit: {inner_error.message}; dfvfs: {dfvfs_error.message}",
+        ) from dfvfs_error
 
 
 class _Inside:
