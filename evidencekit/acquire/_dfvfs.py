@@ -129,6 +129,8 @@ def _set_credentials(resolver: Any, spec: Any, creds: Credentials, *, fresh: boo
         resolver.key_chain.SetCredential(spec, "password", creds.password)
     if creds.recovery_key is not None:
         resolver.key_chain.SetCredential(spec, "recovery_password", creds.recovery_key)
+    if creds.key_file is not None and spec.type_indicator == "BDE":
+        resolver.key_chain.SetCredential(spec, "startup_key", str(creds.key_file))
 
 
 def _require_key(creds: Credentials, label: str, encryption: str) -> None:
@@ -137,11 +139,12 @@ def _require_key(creds: Credentials, label: str, encryption: str) -> None:
     Raises:
         SourceError: neither a password nor a recovery key was given (the hint says how).
     """
-    if creds.password is None and creds.recovery_key is None:
+    if creds.password is None and creds.recovery_key is None and creds.key_file is None:
         raise SourceError(
             f"{label} is encrypted ({encryption}) and no key was given",
             hint="pass --password-env VAR or --recovery-key-env VAR naming an "
-            "environment variable that holds the password or recovery key",
+            "environment variable that holds the password or recovery key, or --key-file "
+            "with a BitLocker startup key (.BEK)",
         )
 
 
@@ -205,7 +208,7 @@ def _encrypted(
             raise SourceError(
                 f"cannot unlock {label} ({name}): the password or recovery key is wrong",
                 hint="check the value of the --password-env / --recovery-key-env variable "
-                "(run with --debug for the back-end's message)",
+                "or --key-file (run with --debug for the back-end's message)",
             ) from exc
         if fileobj is None:
             raise SourceError(f"cannot unlock {label} ({name}): dfvfs gave no decrypted volume")

@@ -604,7 +604,15 @@ class _Inside:
 
     def __init__(self, media: Any, credentials: Credentials) -> None:
         self._media = media
-        self._password = credentials.password
+        self._password: str | bytes | None = credentials.password
+        if self._password is None and credentials.key_file is not None:
+            # cryptsetup's --key-file: the file's bytes, all of them, are the passphrase
+            try:
+                self._password = credentials.key_file.read_bytes()
+            except OSError as exc:
+                raise SourceError(
+                    f"cannot read the key file {str(credentials.key_file)!r}: {exc.strerror}"
+                ) from exc
         self.pvs: dict[int, lvm_listing.PhysicalVolume] = {}  # by slot
         # by slot: (start, decrypted media or why not, "LUKS1"/"LUKS2")
         self.luks: dict[int, tuple[int, luks.LuksMedia | SourceError, str]] = {}
@@ -629,7 +637,7 @@ class _Inside:
                 error = SourceError(
                     f"{label} is encrypted ({name}) and no key was given",
                     hint="pass --password-env VAR naming an environment variable that holds "
-                    "the password",
+                    "the password, or --key-file FILE",
                 )
                 self.luks[row.slot] = (row.start, error, name)
                 return replace(row, encryption=name)

@@ -180,6 +180,8 @@ class Credentials:
 
     password: str | None = None
     recovery_key: str | None = None
+    # a BitLocker startup key (.BEK), or a LUKS key file (its bytes are the passphrase)
+    key_file: Path | None = None
 
 
 class DiskImage:

@@ -45,6 +45,11 @@ def _secret(var: str | None, what: str) -> str | None:
     "--password-env", metavar="VAR", help="Variable holding an encrypted volume's password."
 )
 @click.option("--recovery-key-env", metavar="VAR", help="Variable holding a recovery key.")
+@click.option(
+    "--key-file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="BitLocker startup key (.BEK), or LUKS key file.",
+)
 @click.option("-a", "--algorithms", default="md5,sha1,sha256", show_default=True, help="Digests.")
 @click.option(
     "--fs-type",
@@ -73,6 +78,7 @@ def files(
     source_timezone: str | None,
     password_env: str | None,
     recovery_key_env: str | None,
+    key_file: Path | None,
     algorithms: str,
     fs_type: str | None,
     no_stored_digest_check: bool,
@@ -109,6 +115,7 @@ def files(
         credentials=Credentials(
             password=_secret(password_env, "password"),
             recovery_key=_secret(recovery_key_env, "recovery key"),
+            key_file=key_file,
         ),
         check_stored_digests=not no_stored_digest_check,
         fs_type=fs_type,

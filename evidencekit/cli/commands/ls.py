@@ -27,6 +27,11 @@ from evidencekit.cli.runtime import App, pass_app
 )
 @click.option("--recovery-key-env", metavar="VAR", help="Variable holding a recovery key.")
 @click.option(
+    "--key-file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="BitLocker startup key (.BEK), or LUKS key file.",
+)
+@click.option(
     "--source-timezone",
     metavar="ZONE",
     default="UTC",
@@ -53,6 +58,7 @@ def ls(
     deleted: bool,
     password_env: str | None,
     recovery_key_env: str | None,
+    key_file: Path | None,
     source_timezone: str,
     fs_type: str | None,
     no_stored_digest_check: bool,
@@ -68,6 +74,7 @@ def ls(
     creds = Credentials(
         password=_secret(password_env, "password"),
         recovery_key=_secret(recovery_key_env, "recovery key"),
+        key_file=key_file,
     )
     with open_image(
         image, credentials=creds, local_zone=zone(source_timezone), fs_type=fs_type
