@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import logging
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -119,11 +120,17 @@ def _apfs_unlock(resolver: Any, container: Any, ctx: Any) -> bool:
     return bool(apfs_helper.APFSUnlockVolume(volume, container, resolver.key_chain))
 
 
-def _set_credentials(resolver: Any, spec: Any, creds: Credentials) -> None:
+def _set_credentials(resolver: Any, spec: Any, creds: Credentials, *, fresh: bool) -> None:
+    if fresh:
+        # dfvfs's key chain is process-wide: a key given for an earlier open of the same
+        # volume must not unlock it now (a wrong password would then seem right)
+        resolver.key_chain.Empty()
     if creds.password is not None:
         resolver.key_chain.SetCredential(spec, "password", creds.password)
     if creds.recovery_key is not None:
         resolver.key_chain.SetCredential(spec, "recovery_password", creds.recovery_key)
+    if creds.key_file is not None and spec.type_indicator == "BDE":
+        resolver.key_chain.SetCredential(spec, "startup_key", str(creds.key_file))
 
 
 def _require_key(creds: Credentials, label: str, encryption: str) -> None:
@@ -132,12 +139,98 @@ def _require_key(creds: Credentials, label: str, encryption: str) -> None:
     Raises:
         SourceError: neither a password nor a recovery key was given (the hint says how).
     """
-    if creds.password is None and creds.recovery_key is None:
+    if creds.password is None and creds.recovery_key is None and creds.key_file is None:
         raise SourceError(
             f"{label} is encrypted ({encryption}) and no key was given",
             hint="pass --password-env VAR or --recovery-key-env VAR naming an "
-            "environment variable that holds the password or recovery key",
+            "environment variable that holds the password or recovery key, or --key-file "
+            "with a BitLocker startup key (.BEK)",
         )
+
+
+class DecryptedMedia:
+    """The decrypted bytes of an unlocked BitLocker / Core Storage volume (dfvfs's file object
+    over it), as media another back-end (Sleuth Kit) can read a file system from."""
+
+    def __init__(self, fileobj: Any, what: str) -> None:
+        self._f = fileobj
+        self._what = what
+        self._lock = threading.Lock()
+        self.size = int(fileobj.get_size())
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        length = max(0, min(length, self.size - offset))
+        if not length:
+            return b""
+        with self._lock:
+            try:
+                self._f.seek(offset)
+                return bytes(self._f.read(length))
+            except Exception as exc:  # dfvfs/pybde raise their own errors
+                raise OSError(
+                    errno.EIO, f"cannot decrypt {self._what} at offset {offset}: {exc}"
+                ) from exc
+
+    def close(self) -> None:
+        pass
+
+
+def _encrypted(
+    path: Path, offset: int, length: int, creds: Credentials, label: str
+) -> tuple[Any, Any, str, Any] | None:
+    """(spec of the decrypted volume, resolver context, encryption name, its file object) when
+    `label` is a BitLocker or Core Storage volume that the key unlocks; None when it is not
+    encrypted.
+
+    Raises:
+        SourceError: encrypted and no key was given, or the key does not unlock it.
+    """
+    try:
+        analyzer, _d, factory, resolver = _modules()
+        ctx = _context()
+        spec = _base_spec(path, offset, length, ctx)
+        kinds = analyzer.GetVolumeSystemTypeIndicators(spec, resolver_context=ctx)
+    except Exception as exc:
+        raise SourceError(f"dfvfs cannot read {label}: {exc}") from exc
+    for kind, name in _ENCRYPTED.items():
+        if kind not in kinds:
+            continue
+        _require_key(creds, label, name)
+        extra = {"location": "/cs1"} if kind == "CS" else {}
+        inner = factory.NewPathSpec(kind, parent=spec, **extra)
+        _set_credentials(resolver, inner, creds, fresh=True)
+        try:
+            fileobj = resolver.OpenFileObject(inner, resolver_context=ctx)
+            if fileobj is not None:
+                fileobj.get_size()  # pybde opens a locked volume; only its size says so
+        except Exception as exc:
+            log.debug("dfvfs could not unlock %s: %s", label, exc)
+            raise SourceError(
+                f"cannot unlock {label} ({name}): the password or recovery key is wrong",
+                hint="check the value of the --password-env / --recovery-key-env variable "
+                "or --key-file (run with --debug for the back-end's message)",
+            ) from exc
+        if fileobj is None:
+            raise SourceError(f"cannot unlock {label} ({name}): dfvfs gave no decrypted volume")
+        return inner, ctx, name, fileobj
+    return None
+
+
+def unlock(
+    path: Path, offset: int, length: int, creds: Credentials, label: str
+) -> tuple[DecryptedMedia, str] | None:
+    """The decrypted media of a BitLocker / Core Storage volume and the encryption's name, or
+    None when `label` is not such a volume.
+
+    Raises:
+        SourceError: encrypted and no key was given, or the key does not unlock it (the message
+            says which; a volume that unlocks is never reported as a wrong key).
+    """
+    found = _encrypted(path, offset, length, creds, label)
+    if found is None:
+        return None
+    _spec, _ctx, name, fileobj = found
+    return DecryptedMedia(fileobj, f"{label} ({name})"), name
 
 
 def open_filesystem(
@@ -156,23 +249,21 @@ def open_filesystem(
     except Exception as exc:
         raise SourceError(f"dfvfs cannot read {label}: {exc}") from exc
     encryption = None
+    if any(kind in kinds for kind in _ENCRYPTED):
+        # unlock first, on its own, so that a file system that cannot be read inside a volume
+        # the key did unlock is never reported as a wrong key
+        found = _encrypted(path, offset, length, creds, label)
+        if found is not None:
+            spec, ctx, encryption, _fileobj = found
+            kinds = analyzer.GetVolumeSystemTypeIndicators(spec, resolver_context=ctx)
     try:
-        for kind, name in _ENCRYPTED.items():
-            if kind in kinds:
-                encryption = name
-                _require_key(creds, label, name)
-                extra = {"location": "/cs1"} if kind == "CS" else {}
-                spec = factory.NewPathSpec(kind, parent=spec, **extra)
-                _set_credentials(resolver, spec, creds)
-                kinds = analyzer.GetVolumeSystemTypeIndicators(spec, resolver_context=ctx)
-                break
         if "LVM" in kinds:
             raise _refuse_lvm(label)
         if "APFS_CONTAINER" in kinds:
             container = factory.NewPathSpec(
                 d.TYPE_INDICATOR_APFS_CONTAINER, location="/apfs1", parent=spec
             )
-            _set_credentials(resolver, container, creds)
+            _set_credentials(resolver, container, creds, fresh=encryption is None)
             if _apfs_locked(resolver, container, ctx):
                 encryption = "FileVault (APFS)"
                 _require_key(creds, label, encryption)
@@ -190,6 +281,11 @@ def open_filesystem(
     except SourceError:
         raise
     except Exception as exc:
+        if encryption and "APFS_CONTAINER" not in kinds:
+            raise SourceError(
+                f"{label} ({encryption}) was unlocked with the key given, but dfvfs cannot open "
+                f"the file system inside it: {exc}"
+            ) from exc
         if encryption:
             log.debug("dfvfs could not unlock %s: %s", label, exc)
             raise SourceError(
@@ -248,6 +344,9 @@ class DfvfsFileSystem:
         self._fs = fs
         self._spec = fs_spec
         self.description = description
+        # dfvfs locations use the file system's own separator ("\\" for NTFS): a location
+        # joined with "/" names nothing there, and every file read "dfvfs has no data"
+        self._sep = str(getattr(fs, "PATH_SEPARATOR", "/") or "/")
 
     def _entry_at(self, location: str) -> Any:
         _a, _d, factory, _r = _modules()
@@ -322,13 +421,12 @@ class DfvfsFileSystem:
     def walk(
         self, start: bytes = b"/", *, include_deleted: bool = False, recursive: bool = True
     ) -> Iterator[FileEntry]:
-        location = "/" + "/".join(
-            p for p in start.decode("utf-8", "surrogateescape").split("/") if p
-        )
+        parts = [p for p in start.decode("utf-8", "surrogateescape").split("/") if p]
+        location = self._sep + self._sep.join(parts)
         top = self._entry_at(location)
         if top is None:
-            raise SourceError(f"no path {location!r} in {self.description}")
-        rel = location.lstrip("/").encode("utf-8", "surrogateescape")
+            raise SourceError(f"no path {'/' + '/'.join(parts)!r} in {self.description}")
+        rel = "/".join(parts).encode("utf-8", "surrogateescape")
         if rel:
             yield from self._convert(top, rel)
         if top.IsDirectory():
@@ -364,6 +462,10 @@ class DfvfsFileSystem:
             raise OSError(errno.EIO, f"dfvfs cannot open {location!r}: {exc}") from exc
         if fo is None:
             raise OSError(errno.EIO, f"dfvfs has no data for {location!r}")
+        try:
+            fo.seek(0)  # dfvfs may hand back a cached file object left where the last read ended
+        except Exception as exc:
+            raise OSError(errno.EIO, f"dfvfs cannot read {location!r}: {exc}") from exc
         return _DfvfsReader(fo, repr(location))
 
     def close(self) -> None:

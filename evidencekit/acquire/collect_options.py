@@ -23,6 +23,9 @@ class CollectOptions:
     source_timezone: str = "UTC"
     algorithms: tuple[str, ...] = tuple(DEFAULT_ARTIFACT_ALGORITHMS)
     credentials: Credentials = field(default_factory=Credentials)
+    # read an image's whole media to compare it with its stored MD5/SHA-1 (E01)
+    check_stored_digests: bool = True
+    fs_type: str | None = None  # `--fs-type`: where a volume holds several file systems' signatures
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -36,4 +39,6 @@ class CollectOptions:
             "path": self.inside_path,
             "source_timezone": self.source_timezone,
             "algorithms": list(self.algorithms),
+            "check_stored_digests": self.check_stored_digests,
+            "fs_type": self.fs_type,
         }

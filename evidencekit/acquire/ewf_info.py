@@ -101,6 +101,9 @@ class EwfInfo:
     md5: str | None = None
     sha1: str | None = None
     errors: list[tuple[int, int]] = field(default_factory=list)
+    # every stored digest as (algorithm, section, hex): the digest section's MD5 and SHA-1 and
+    # the hash section's MD5 are kept apart, so that one edited copy is not hidden by the other
+    stored: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def chunk_size(self) -> int:

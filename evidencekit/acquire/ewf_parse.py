@@ -219,10 +219,15 @@ class _Walk:
             md5, sha1, ok = unpack_digest(raw)
             self.info.md5 = md5.hex()
             self.info.sha1 = sha1.hex() if any(sha1) else None
+            found = [("md5", md5)] + ([("sha1", sha1)] if any(sha1) else [])
         else:
             md5, ok = unpack_hash(raw)
             if self.info.md5 is None:
                 self.info.md5 = md5.hex()
+            found = [("md5", md5)]
+        for algo, value in found:
+            if any(value):  # all zeros: the writer stored no digest there
+                self.info.stored.append((algo, f"{kind} section", value.hex()))
         if not ok:
             self.problems.append(f"{where} checksum")
 

@@ -36,6 +36,7 @@ from evidencekit.acquire.ewf_info import (
     EwfVerification,
 )
 from evidencekit.acquire.ewf_parse import parse_segments, segment_paths
+from evidencekit.acquire.stored_digests import TailHasher, compare, stored_algorithms
 from evidencekit.hash.multihash import MultiHasher
 from evidencekit.hash.pipeline import pump
 from evidencekit.hash.seal import Combined, Problem, Seal, compare_media, register_media_verifier
@@ -112,8 +113,27 @@ class EwfImage:
 
     def _decode(self, chunk: Chunk) -> tuple[bytes, str | None]:
         """The chunk's media bytes and None, or zeros and what is wrong with it."""
+        data, problem = self._decode_stored(chunk)
+        start, end = self.chunk_range(chunk.index)
+        return data[: end - start], problem
+
+    def _stored_length(self, chunk: Chunk) -> tuple[int, int]:
+        """How many bytes the chunk must hold, at least and at most.
+
+        libewf stores a stream whose length is not a multiple of the sector size (ewfacquirestream
+        of a pipe) with the sector count rounded down, yet keeps every byte in the last chunk and
+        in its stored MD5: that chunk holds up to one sector more than the media size leaves it.
+        """
         start, end = self.chunk_range(chunk.index)
         want = end - start
+        if chunk.index == len(self.chunks) - 1:
+            return want, min(self.info.chunk_size, want + self.info.bytes_per_sector - 1)
+        return want, want
+
+    def _decode_stored(self, chunk: Chunk) -> tuple[bytes, str | None]:
+        """Every byte the chunk stores (the last may hold a few past the media) and None, or
+        zeros for its media range and what is wrong with it."""
+        want, most = self._stored_length(chunk)
         try:
             data = self._pread(chunk.segment, chunk.stored, chunk.offset)
         except OSError as exc:
@@ -123,20 +143,44 @@ class EwfImage:
         if chunk.compressed:
             try:
                 inflater = isal_zlib.decompressobj()
-                out = inflater.decompress(data, want + 1)
+                out = inflater.decompress(data, most + 1)
             except Exception as exc:  # isal_zlib.error: typed as Any by the stubs
                 return bytes(want), f"zlib data corrupt ({exc})"
             if not inflater.eof:
                 return bytes(want), "zlib stream incomplete or longer than the chunk"
-            if len(out) != want:
+            if not want <= len(out) <= most:
                 return bytes(want), f"decompresses to {len(out)} bytes, expected {want}"
             return out, None
-        if len(data) < want + 4:
+        length = len(data) - 4
+        if length > most:  # (a writer that pads its chunks: the checksum follows the data)
+            length = want
+        if length < want:
             return bytes(want), f"stored chunk of {len(data)} bytes, expected {want + 4}"
-        body = data[:want]
-        if struct.unpack_from("<I", data, want)[0] != adler32(body):
-            return body, "Adler-32 checksum mismatch"
+        body = data[:length]
+        if struct.unpack_from("<I", data, length)[0] != adler32(body):
+            return body[:want], "Adler-32 checksum mismatch"
         return body, None
+
+    def stored_tail(self) -> bytes:
+        """The bytes the last chunk stores past the media size (see `_stored_length`): the
+        stored digests cover them too. Empty for a set whose media ends on a sector boundary.
+
+        Raises:
+            EwfFormatError: the last chunk is corrupt.
+        """
+        if not self.chunks:
+            return b""
+        last = self.chunks[-1]
+        data, problem = self._decode_stored(last)
+        if problem:
+            start, end = self.chunk_range(last.index)
+            raise EwfFormatError(
+                f"E01 {self.paths[last.segment].name}: chunk {last.index} (media bytes "
+                f"{start}-{end - 1}) is corrupt: {problem}",
+                hint="run `evidencekit verify` on the item",
+            )
+        start, end = self.chunk_range(last.index)
+        return data[end - start :]
 
     def _decode_batch(self, batch: Sequence[Chunk]) -> list[tuple[Chunk, bytes, str | None]]:
         return [(c, *self._decode(c)) for c in batch]
@@ -202,20 +246,25 @@ class EwfImage:
                 filled += take
             return filled
 
+        stored = self.info.stored
         try:
-            pump(readinto, hasher.consumers(), on_progress=on_progress)
+            tail = self.stored_tail()
+        except EwfFormatError:
+            tail = b""  # the last chunk is corrupt: listed among the chunk problems below
+        extra = TailHasher(stored_algorithms(stored), tail) if tail else None
+        try:
+            consumers = [*hasher.consumers(), *([extra] if extra else [])]
+            pump(readinto, consumers, on_progress=on_progress)
         finally:
             chunks.close()
         result = hasher.result()
         problems = list(self.problems)
-        for algo, stored in (("md5", self.info.md5), ("sha1", self.info.sha1)):
-            if stored is None:
-                if algo == "md5":
-                    problems.append("no MD5 stored in the hash/digest sections")
-            elif result.digests[algo] != stored:
-                problems.append(
-                    f"media {algo.upper()} {result.digests[algo]} differs from the stored {stored}"
-                )
+        if not any(a == "md5" for a, _w, _v in stored):
+            problems.append("no MD5 stored in the hash/digest sections")
+        computed = extra.digests() if extra else dict(result.digests)
+        check = compare(stored, computed, self.size + len(tail), tail_bytes=len(tail))
+        if not check.ok:
+            problems.append(check.message())
         return EwfVerification(
             self.info.media_size,
             len(self.chunks),

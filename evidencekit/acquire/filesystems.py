@@ -17,9 +17,12 @@ import logging
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from evidencekit.errors import SourceError, UsageError
+
+if TYPE_CHECKING:
+    from evidencekit.acquire.stored_digests import StoredDigestCheck
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,22 @@ KIND_FILE = "r"
 KIND_DIR = "d"
 KIND_LINK = "l"
 KINDS = frozenset("rdlpcbs-vVhw")
+
+# --fs-type values: Sleuth Kit's detection flag for each (when a volume holds several signatures)
+FS_TYPES = {
+    "ntfs": "TSK_FS_TYPE_NTFS_DETECT",
+    "fat": "TSK_FS_TYPE_FAT_DETECT",
+    "exfat": "TSK_FS_TYPE_EXFAT",
+    "ext": "TSK_FS_TYPE_EXT_DETECT",
+    "ufs": "TSK_FS_TYPE_FFS_DETECT",
+    "hfs": "TSK_FS_TYPE_HFS_DETECT",
+    "iso9660": "TSK_FS_TYPE_ISO9660_DETECT",
+}
+
+
+class AmbiguousFileSystemError(SourceError):
+    """A volume holds the signatures of more than one file system (NTFS and ext2, say): which
+    one to read is the examiner's choice (`--fs-type`), never a back-end's silent guess."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +180,8 @@ class Credentials:
 
     password: str | None = None
     recovery_key: str | None = None
+    # a BitLocker startup key (.BEK), or a LUKS key file (its bytes are the passphrase)
+    key_file: Path | None = None
 
 
 class DiskImage:
@@ -173,8 +194,10 @@ class DiskImage:
         opener: Callable[[Partition | None], FileSystem],
         description: str,
         closer: Callable[[], None],
+        source: Any = None,
     ) -> None:
         self.path = path
+        self.source = source  # the media stream (`source.MediaSource`) the partitions are in
         self.partitions = partitions
         self.description = description
         self._opener = opener
@@ -225,6 +248,18 @@ class DiskImage:
             )
         return found
 
+    def check_stored_digests(
+        self, on_progress: Callable[[int], None] | None = None
+    ) -> StoredDigestCheck | None:
+        """Read the whole media and compare it with the digests the image stores about it (an
+        E01's MD5/SHA-1); None when it stores none. Never raises for unreadable data: the
+        check then says why it was not made."""
+        from evidencekit.acquire.stored_digests import check_source
+
+        if self.source is None:
+            return None
+        return check_source(self.source, on_progress)
+
     def close(self) -> None:
         self._closer()
 
@@ -240,6 +275,7 @@ def open_image(
     *,
     credentials: Credentials | None = None,
     local_zone: dt.tzinfo | None = None,
+    fs_type: str | None = None,
 ) -> DiskImage:
     """Open a disk image (raw, split raw, E01, qcow2, VMDK, VHD) for listing and collecting.
 
@@ -247,6 +283,8 @@ def open_image(
         path: the image (first segment for split images).
         credentials: password or recovery key for encrypted volumes.
         local_zone: how to read file systems that store local times (FAT, exFAT).
+        fs_type: the file system to read (a key of `FS_TYPES`) where a volume holds the
+            signatures of several; None detects, and refuses such a volume as ambiguous.
 
     Raises:
         SourceError: the image cannot be opened or holds nothing we recognise; the message
@@ -254,4 +292,4 @@ def open_image(
     """
     from evidencekit.acquire import _tsk
 
-    return _tsk.open_disk(path, credentials or Credentials(), local_zone)
+    return _tsk.open_disk(path, credentials or Credentials(), local_zone, fs_type)

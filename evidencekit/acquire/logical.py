@@ -22,7 +22,7 @@ from evidencekit.acquire.collect_options import CollectOptions
 from evidencekit.acquire.collector import Collector
 from evidencekit.acquire.container import PaxTarWriter
 from evidencekit.acquire.dfxml import write_dfxml
-from evidencekit.acquire.filesystems import Partition, open_image
+from evidencekit.acquire.filesystems import DiskImage, Partition, open_image
 from evidencekit.acquire.livefs import LiveFileSystem
 from evidencekit.acquire.manifest import Collection, SourceInfo, write_json_manifest
 from evidencekit.acquire.member_names import safe_component
@@ -177,8 +177,11 @@ def _collect_sources(
             )
             collector.run(index, None, root, live, b"/")
             continue
-        with open_image(path, credentials=opts.credentials, local_zone=tz) as disk:
+        with open_image(
+            path, credentials=opts.credentials, local_zone=tz, fs_type=opts.fs_type
+        ) as disk:
             chosen = disk.filesystems(opts.partition)
+            stored = _stored_digests(disk, opts)
             partitions: tuple[Partition, ...] = tuple(disk.partitions)
             infos.append(
                 SourceInfo(
@@ -190,6 +193,7 @@ def _collect_sources(
                     partitions,
                     tuple(fs.description for _p, fs in chosen),
                     tuple(disk.skipped),
+                    stored,
                 )
             )
             for part, fs in chosen:
@@ -198,6 +202,22 @@ def _collect_sources(
                     collector.run(index, part.number if part else None, proot, fs, inside)
                 finally:
                     fs.close()
+
+
+def _stored_digests(disk: DiskImage, opts: CollectOptions) -> dict[str, object] | None:
+    """An image's stored MD5/SHA-1 checked against its media, for the manifest (a mismatch is
+    shown there and warned about; the files are still collected as they are in the image)."""
+    stored = disk.source.stored_digests if disk.source is not None else ()
+    if not stored:
+        return None
+    if not opts.check_stored_digests:
+        return {
+            "outcome": "not compared",
+            "stored": [{"algorithm": a, "where": w, "value": v} for a, w, v in stored],
+            "not_compared": "skipped (--no-stored-digest-check)",
+        }
+    check = disk.check_stored_digests()
+    return check.to_dict() if check is not None else None
 
 
 def _remove_partial(outputs: CollectOutputs) -> None:

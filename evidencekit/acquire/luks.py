@@ -78,15 +78,16 @@ class _Layout:
     iv_tweak: int = 0  # added to the IV's sector number (512-byte units)
 
 
-def unlock(read_at: ReadAt, size: int, passphrase: str, label: str) -> LuksMedia:
-    """The decrypted payload of the LUKS volume `read_at` reads (`size` bytes long).
+def unlock(read_at: ReadAt, size: int, passphrase: str | bytes, label: str) -> LuksMedia:
+    """The decrypted payload of the LUKS volume `read_at` reads (`size` bytes long);
+    `passphrase` is text (taken as UTF-8, as cryptsetup does) or a key file's bytes.
 
     Raises:
         SourceError: not LUKS, a damaged header, an unsupported cipher or KDF, or no key slot
             opens with this passphrase (the message says which).
     """
     layout = _layout(read_at, label)
-    secret = passphrase.encode("utf-8")
+    secret = passphrase.encode("utf-8") if isinstance(passphrase, str) else bytes(passphrase)
     for slot in layout.slots:
         material_size = slot.stripes * layout.key_size
         material = read_at(slot.area, -(-material_size // SECTOR) * SECTOR)

@@ -91,9 +91,11 @@ class SourceInfo:
     partitions: tuple[Partition, ...] = ()
     filesystems: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()  # partitions passed over, each with why (locked, no FS …)
+    # an image's stored MD5/SHA-1 compared with its media (`StoredDigestCheck.to_dict()`)
+    stored_digests: dict[str, object] | None = None
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        doc: dict[str, object] = {
             "index": self.index,
             **name_fields("path", os.fsencode(self.path)),
             "kind": self.kind,
@@ -103,6 +105,9 @@ class SourceInfo:
             "filesystems": list(self.filesystems),
             "skipped": list(self.skipped),
         }
+        if self.stored_digests is not None:
+            doc["stored_digests"] = self.stored_digests
+        return doc
 
 
 @dataclass(frozen=True, slots=True)

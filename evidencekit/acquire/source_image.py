@@ -14,6 +14,7 @@ from pathlib import Path
 from evidencekit.acquire import _libyal
 from evidencekit.acquire.source_ewf import EwfMedia
 from evidencekit.acquire.source_info import Media
+from evidencekit.acquire.unsupported import refuse_unsupported
 
 _SPLIT_NAME = re.compile(r"\.(\d{2,4}|[a-z]{2}|[A-Z]{2})$")
 
@@ -22,13 +23,16 @@ def detect_format(path: Path, fd: int, file_size: int) -> tuple[str | None, byte
     """The container format of the open file `fd` (None: plain raw) and its first 512 bytes.
 
     Raises:
-        SourceError: the file is a logical evidence file (L01/Lx01), not a disk image.
+        SourceError: the file is a logical evidence file (L01/Lx01), or a container we cannot
+            open (Apple DMG, VDI, AFF, an archive …): its bytes are not the media inside it.
     """
     if not file_size:
         return None, b""
     head = os.pread(fd, 512, 0)
     tail = os.pread(fd, 512, max(0, file_size - 512))
     fmt = _libyal.detect(path, head, tail)
+    if fmt is None:
+        refuse_unsupported(path, head, tail)
     if fmt is None and _SPLIT_NAME.search(path.name):
         segments = _libyal.split_raw_segments(path)
         if len(segments) > 1:

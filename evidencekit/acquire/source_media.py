@@ -43,6 +43,22 @@ class MediaSource:
     def sector_size(self) -> int:
         return self.info.logical_sector_size
 
+    @property
+    def stored_digests(self) -> tuple[tuple[str, str, str], ...]:
+        """The digests the image stores about its media, each as (algorithm, where, hex):
+        an E01's digest and hash sections. Empty for files, devices and other formats."""
+        return tuple(getattr(self._media, "stored", ()) or ())
+
+    def stored_tail(self) -> bytes:
+        """The bytes an image stores past its media that its stored digests cover (libewf
+        keeps the last partial sector of a stream there); usually empty.
+
+        Raises:
+            SourceError: the last chunk is corrupt.
+        """
+        tail = getattr(self._media, "stored_tail", None)
+        return bytes(tail()) if tail is not None else b""
+
     def fileno(self) -> int | None:
         """The read-only descriptor of a file or device source (None for images)."""
         return self._fd

@@ -53,6 +53,12 @@ class CollectResult:
             "errors": _error_list(self.collection),
             # partitions passed over when collecting every one, each with why
             "not_collected": [r for src in self.collection.sources for r in src.skipped],
+            # each image's stored MD5/SHA-1 compared with its media (E01), by source path
+            "stored_digests": {
+                src.path: src.stored_digests
+                for src in self.collection.sources
+                if src.stored_digests is not None
+            },
         }
 
 

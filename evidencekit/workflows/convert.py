@@ -69,6 +69,7 @@ class ConvertResult:
     media_size: int
     digests: dict[str, str]
     custody_recorded: bool
+    stored_digests: dict[str, object] | None = None  # an original E01's, checked
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -82,6 +83,7 @@ class ConvertResult:
             "media_size": self.media_size,
             "digests": dict(self.digests),
             "custody_recorded": self.custody_recorded,
+            "stored_digests": self.stored_digests,
         }
 
 
@@ -95,6 +97,7 @@ def convert_item(
     compression: str = "fast",
     segment_size: int = DEFAULT_SEGMENT_SIZE,
     on_progress: Callable[[int], None] | None = None,
+    accept_stored_digest_mismatch: str | None = None,
 ) -> ConvertResult:
     """Make `new_item`, holding `item_id`'s media as `to` ("e01" or "raw"), sealed and recorded.
 
@@ -106,7 +109,9 @@ def convert_item(
         UsageError: bad format or ids, the item is not an image.
         CaseError: the new item exists, or another attempt is writing it.
         CustodyError: the examiner is not pinned in the case.
-        IntegrityError: the original seal does not verify, or its media decodes to other digests.
+        IntegrityError: the original seal does not verify, or its media decodes to other digests,
+            or an original E01's stored MD5/SHA-1 differ from its media (unless
+            `accept_stored_digest_mismatch` gives the reason to convert it anyway).
         EwfFormatError / SourceError: an original E01 is truncated or corrupt.
         AcquisitionError: the new files cannot be written.
     """
@@ -116,15 +121,20 @@ def convert_item(
     check_item_id(new_item)
     if new_item == item_id:
         raise UsageError("the converted item needs a new id", hint="e.g. --item ITEM-E01")
+    reason = accept_stored_digest_mismatch
     found: list[Original] = []
-    ident, res = guard(
-        case, identity, new_item, checks=lambda: found.append(_open_original(case, item_id))
-    )
+
+    def checks() -> None:
+        if reason is not None and not reason.strip():
+            raise UsageError("--accept-stored-digest-mismatch needs a reason")
+        found.append(_open_original(case, item_id))
+
+    ident, res = guard(case, identity, new_item, checks=checks)
     original = found[0]
     target = Target(new_item, to, res.folder, compression, segment_size)
     keep = False
     try:
-        copied = copy_media(case, ident, original, target, on_progress)
+        copied = copy_media(case, ident, original, target, on_progress, reason)
         result = _seal_and_record(case, ident, original, target, copied)
         keep = True
         res.publish()
@@ -198,12 +208,17 @@ def _seal_and_record(
     seal_sha256 = hashlib.sha256(original.seal.path.read_bytes()).hexdigest()
     origin = {"item": original.item_id, "seal_sha256": seal_sha256, "kind": str(doc.get("kind"))}
     facts: dict[str, Any] = {"converted_from": origin, "size": media.size}
-    for key in ("source", "device", "read_errors"):
+    for key in ("source", "device", "read_errors", "stored_digests"):
         if key in (doc.get("facts") or {}):
             facts[key] = doc["facts"][key]
     if target.format == "e01":
         facts["e01"] = {"compression": target.compression, "segments": len(files)}
     status = str(doc.get("status") or "complete")
+    if copied.stored is not None:
+        # the original E01's own stored digests, checked while converting
+        facts["original_e01_stored_digests"] = copied.stored.to_dict()
+        if not copied.stored.ok and status == "complete":
+            status = "complete-with-errors"  # accepted with a reason, never "complete"
     result = _seal_item(
         target.item_dir,
         target.item_id,
@@ -231,6 +246,7 @@ def _seal_and_record(
         media.size,
         dict(media.digests),
         recorded,
+        copied.stored.to_dict() if copied.stored is not None else None,
     )
 
 

@@ -12,8 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from evidencekit.acquire.ewf_format import MEDIA_FLAG_PHYSICAL
 from evidencekit.acquire.ewf_reader import EwfImage
 from evidencekit.acquire.ewf_writer import EwfMetadata, EwfWriter
+from evidencekit.acquire.source_ewf import header_facts, source_summary
+from evidencekit.acquire.stored_digests import (
+    StoredDigestCheck,
+    TailHasher,
+    compare,
+    stored_algorithms,
+)
 from evidencekit.case import Case
 from evidencekit.errors import IntegrityError
 from evidencekit.hash.multihash import HashResult, MultiHasher
@@ -21,6 +29,7 @@ from evidencekit.hash.pipeline import pump
 from evidencekit.hash.seal import Combined, Seal
 from evidencekit.identity import Identity
 from evidencekit.timeutil import parse_iso, utcnow
+from evidencekit.workflows.acquire_disk.writers import is_physical
 
 DEFAULT_WINDOW = 64 << 20
 
@@ -53,6 +62,7 @@ class Copied:
     media: HashResult
     file_digests: list[dict[str, str]] | None  # E01: each segment file's, hashed as written
     started: dt.datetime
+    stored: StoredDigestCheck | None = None  # an original E01's stored MD5/SHA-1, checked
 
 
 class _ConcatReader:
@@ -114,11 +124,17 @@ def copy_media(
     original: Original,
     target: Target,
     on_progress: Callable[[int], None] | None = None,
+    accept_stored_digest_mismatch: str | None = None,
 ) -> Copied:
     """Write `original`'s media into `target.item_dir` as `target.format`, in one hashed pass.
 
+    An original E01's stored MD5/SHA-1 are compared with the media read: a mismatch removes
+    the new files and raises, unless `accept_stored_digest_mismatch` gives the reason to go on
+    (the derived E01 then stores the digests of the media as read, never the stored ones).
+
     Raises:
-        IntegrityError: the media decodes to another size or other digests than sealed.
+        IntegrityError: the media decodes to another size or other digests than sealed, or
+            an original E01's stored digests differ from it (and no reason accepts that).
         EwfFormatError / SourceError: an original E01 is truncated or corrupt.
         AcquisitionError: the new files cannot be written.
     """
@@ -133,11 +149,16 @@ def copy_media(
     image: EwfImage | None = None
     reader: _ConcatReader | None = None
     made: list[Path] = []
+    tail_hasher: TailHasher | None = None
+    check: StoredDigestCheck | None = None
     try:
         if combined.format == "e01":
             image = EwfImage(seal.artifact_path(combined.parts[0]))
             readinto = image.readinto
             size = image.size
+            tail = image.stored_tail() if image.info.stored else b""
+            if tail:  # the stored digests cover a partial last sector past the media
+                tail_hasher = TailHasher(stored_algorithms(image.info.stored), tail)
         else:
             paths = [seal.artifact_path(p) for p in combined.parts]
             reader = _ConcatReader(paths)
@@ -168,9 +189,14 @@ def copy_media(
             made.append(raw.path)
             sink = raw
         try:
-            pump(readinto, [*hasher.consumers(), sink], on_progress=on_progress)
+            extra = [tail_hasher] if tail_hasher is not None else []
+            pump(readinto, [*hasher.consumers(), *extra, sink], on_progress=on_progress)
             media = hasher.result()
             _check_media(original.item_id, combined, media)
+            if image is not None and image.info.stored:
+                check = _check_stored(
+                    original.item_id, image, media, tail_hasher, accept_stored_digest_mismatch
+                )
             if ewf is not None:
                 made = ewf.finish(media.digests["md5"], media.digests["sha1"])
             elif raw is not None:
@@ -193,7 +219,33 @@ def copy_media(
         if reader is not None:
             reader.close()
     file_digests = ewf.output_digests if ewf is not None else None
-    return Copied(tuple(made), media, file_digests, started)
+    return Copied(tuple(made), media, file_digests, started, check)
+
+
+def _check_stored(
+    item_id: str,
+    image: EwfImage,
+    media: HashResult,
+    tail_hasher: TailHasher | None,
+    accepted: str | None,
+) -> StoredDigestCheck:
+    """The original E01's stored digests against the media read.
+
+    Raises:
+        IntegrityError: they differ and no reason accepts it (nothing is converted).
+    """
+    tail = len(image.stored_tail()) if tail_hasher is not None else 0
+    computed = tail_hasher.digests() if tail_hasher is not None else dict(media.digests)
+    check = compare(
+        image.info.stored, computed, media.size + tail, tail_bytes=tail, accepted=accepted
+    )
+    if not check.ok and check.accepted is None:
+        raise IntegrityError(
+            f"the E01 of item {item_id!r}: {check.message()}: nothing converted",
+            hint="the E01 was changed after it was made; to convert it anyway, give "
+            "--accept-stored-digest-mismatch REASON (the new item is then complete-with-errors)",
+        )
+    return check
 
 
 def _check_media(item_id: str, combined: Combined, media: HashResult) -> None:
@@ -216,8 +268,11 @@ def _started(doc: dict[str, Any]) -> dt.datetime | None:
 def _metadata(
     case: Case, identity: Identity, doc: dict[str, Any], image: EwfImage | None
 ) -> EwfMetadata:
-    """The derived E01's header: each value from the original E01's header when it has one, else
-    from the original seal (the case's number and the converting examiner as a last resort)."""
+    """The derived E01's header: our case's number and the converting examiner; the evidence
+    number and description from the original seal (else the original E01's header); what the
+    original E01 — or the E01 the original was acquired from — said about its own case,
+    evidence, examiner, notes, acquisition and software in the notes. Media type and "is
+    physical" follow the original E01, else the rule `acquire disk --format e01` applies."""
     facts = doc.get("facts") or {}
     found = facts.get("source")
     source: dict[str, Any] = found if isinstance(found, dict) else {}
@@ -230,13 +285,33 @@ def _metadata(
                 bps = value
                 break
     media_type = image.info.media_type if image is not None else "fixed"
-    physical = bool(image.info.media_flags & 0x02) if image is not None else True
+    identity_facts = source.get("identity")
+    ident: dict[str, Any] = identity_facts if isinstance(identity_facts, dict) else {}
+    if image is not None:
+        physical = bool(image.info.media_flags & MEDIA_FLAG_PHYSICAL)
+    else:  # the rule `acquire disk --format e01` applies to the same source
+        physical = is_physical(str(source.get("kind") or ""), ident)
+        if ident.get("ewf_media_type") in ("fixed", "removable", "optical", "memory"):
+            media_type = str(ident["ewf_media_type"])
+    options = facts.get("options")
+    ours = options if isinstance(options, dict) else {}
+    # our header names our case and the converting examiner; what the original E01 (or the
+    # E01 the original was acquired from) said about its own case goes into the notes
+    origin = source_summary({str(k): str(v) for k, v in ident.items()})
+    if not origin and not header.get("av", "").startswith("ek "):  # another tool's E01
+        origin = source_summary(header_facts(header))
+    notes = str(ours.get("notes") or facts.get("notes") or "")
     return EwfMetadata(
-        case_number=header.get("c") or case.info.number,
-        evidence_number=header.get("n") or str(facts.get("evidence_number") or doc["item"]),
-        description=header.get("a") or str(doc.get("description") or ""),
-        examiner=header.get("e") or identity.name,
-        notes=header.get("t") or str(facts.get("notes") or ""),
+        case_number=case.info.number,
+        evidence_number=str(
+            ours.get("evidence_number")
+            or facts.get("evidence_number")
+            or header.get("n")
+            or doc["item"]
+        ),
+        description=str(doc.get("description") or "") or header.get("a", ""),
+        examiner=identity.name,
+        notes=" | ".join(t for t in (notes, origin) if t),
         acquired=_started(doc),
         system_date=utcnow(),
         bytes_per_sector=bps or 512,

@@ -63,6 +63,12 @@ def acquire() -> None:
     is_flag=True,
     help="Image a container file's own bytes instead of the media inside it.",
 )
+@click.option(
+    "--accept-stored-digest-mismatch",
+    metavar="REASON",
+    help="Seal an E01 source whose stored MD5/SHA-1 differ from what is read (recorded; "
+    "the seal is complete-with-errors, exit 4).",
+)
 @pass_app
 def disk(
     app: App,
@@ -85,6 +91,7 @@ def disk(
     copy_to: Path | None,
     force: bool,
     image_bytes: bool,
+    accept_stored_digest_mismatch: str | None,
 ) -> None:
     """Image SOURCE (a disk such as /dev/sdb, a file, or an E01/VMDK/QCOW2/VHD/split raw image).
 
@@ -122,6 +129,7 @@ def disk(
         force=force,
         compression=compression,
         source_format="raw" if image_bytes else None,
+        accept_stored_digest_mismatch=accept_stored_digest_mismatch,
     )
     bar = Progress(f"imaging {item_id}", 0, enabled=app.verbosity >= 0)
 
@@ -171,6 +179,8 @@ def disk(
             lines.append(f"    bytes {e['offset']}+{e['length']}: {e['error']}")
     if result.copy_files:
         lines.append(f"  copy: {', '.join(result.copy_files)}")
+    if result.stored_digests is not None:
+        lines.append(f"  stored digests of the source: {result.stored_digests['outcome']}")
     for w in result.warnings:
         app.warn(w)
     app.emit("evidencekit/acquire-disk/1", result.to_dict(), lines)

@@ -45,7 +45,22 @@ def _secret(var: str | None, what: str) -> str | None:
     "--password-env", metavar="VAR", help="Variable holding an encrypted volume's password."
 )
 @click.option("--recovery-key-env", metavar="VAR", help="Variable holding a recovery key.")
+@click.option(
+    "--key-file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="BitLocker startup key (.BEK), or LUKS key file.",
+)
 @click.option("-a", "--algorithms", default="md5,sha1,sha256", show_default=True, help="Digests.")
+@click.option(
+    "--fs-type",
+    type=click.Choice(["ntfs", "fat", "exfat", "ext", "ufs", "hfs", "iso9660"]),
+    help="Read image partitions as this file system (when one holds several signatures).",
+)
+@click.option(
+    "--no-stored-digest-check",
+    is_flag=True,
+    help="Do not read an E01's whole media to compare it with its stored MD5/SHA-1.",
+)
 @pass_app
 def files(
     app: App,
@@ -63,7 +78,10 @@ def files(
     source_timezone: str | None,
     password_env: str | None,
     recovery_key_env: str | None,
+    key_file: Path | None,
     algorithms: str,
+    fs_type: str | None,
+    no_stored_digest_check: bool,
 ) -> None:
     """Collect SOURCES (folders, files, disk images) into a sealed PAX tar with manifests.
 
@@ -73,6 +91,7 @@ def files(
     """
     from evidencekit.acquire.filesystems import Credentials
     from evidencekit.acquire.logical import CollectOptions
+    from evidencekit.acquire.stored_digests import warning_text
     from evidencekit.errors import PartialReadError, UsageError
     from evidencekit.hash.algorithms import parse_algorithms
     from evidencekit.sizes import human, parse_size
@@ -99,7 +118,10 @@ def files(
         credentials=Credentials(
             password=_secret(password_env, "password"),
             recovery_key=_secret(recovery_key_env, "recovery key"),
+            key_file=key_file,
         ),
+        check_stored_digests=not no_stored_digest_check,
+        fs_type=fs_type,
     )
     progress = None
     if sys.stderr.isatty() and app.verbosity >= 0:
@@ -147,6 +169,10 @@ def files(
         lines.append(f"  not collected: {reason}")
     for err in result.to_dict()["errors"]:  # type: ignore[attr-defined]
         lines.append(f"  error: {err['path']}: {err['error']}")
+    for src in result.collection.sources:
+        warning = warning_text(src.path, src.stored_digests)
+        if warning:
+            app.warn(warning)
     app.emit("evidencekit/acquire-files/1", result.to_dict(), lines)
     if code:
         app.warn(f"{summary['errors']} file(s) could not be read; sealed as complete-with-errors")

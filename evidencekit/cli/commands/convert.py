@@ -7,7 +7,7 @@ import time
 
 import click
 
-from evidencekit.cli.runtime import App, pass_app
+from evidencekit.cli.runtime import EXIT_PARTIAL, App, pass_app
 
 
 @click.command("convert")
@@ -28,9 +28,21 @@ from evidencekit.cli.runtime import App, pass_app
     metavar="SIZE",
     help="Largest E01 segment file (.E01, .E02, …).",
 )
+@click.option(
+    "--accept-stored-digest-mismatch",
+    metavar="REASON",
+    help="Convert an E01 whose stored MD5/SHA-1 differ from its media (recorded; the new "
+    "item is complete-with-errors).",
+)
 @pass_app
 def convert(
-    app: App, item_id: str, to: str, new_item: str, compression: str, segment_size: str
+    app: App,
+    item_id: str,
+    to: str,
+    new_item: str,
+    compression: str,
+    segment_size: str,
+    accept_stored_digest_mismatch: str | None,
 ) -> None:
     """Convert image item ITEM into a new item NEW_ID in another format.
 
@@ -65,6 +77,7 @@ def convert(
         compression=compression,
         segment_size=seg,
         on_progress=progress,
+        accept_stored_digest_mismatch=accept_stored_digest_mismatch,
     )
     if progress is not None:
         click.echo("\r\033[K", nl=False, err=True)
@@ -74,6 +87,18 @@ def convert(
         f"  media {human(result.media_size)}  sha256:{result.digests.get('sha256', '-')}",
         f"  status {result.seal.status}; signed by {identity.name} ({identity.fingerprint[:16]})",
     ]
+    accepted = None
+    if result.stored_digests is not None:
+        check = result.stored_digests
+        lines.append(f"  stored digests of the original E01: {check['outcome']}")
+        accepted = check.get("accepted_reason")
+        if accepted:
+            app.warn(
+                f"the original E01's stored digests differ from its media; accepted "
+                f"({accepted}): item {new_item} is sealed {result.seal.status}"
+            )
     if not result.custody_recorded:
         lines.append("  (custody ledger not available: no 'converted' event recorded)")
     app.emit("evidencekit/convert/1", result.to_dict(), lines)
+    if accepted:
+        app.exit(EXIT_PARTIAL)

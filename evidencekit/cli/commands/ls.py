@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -26,11 +27,26 @@ from evidencekit.cli.runtime import App, pass_app
 )
 @click.option("--recovery-key-env", metavar="VAR", help="Variable holding a recovery key.")
 @click.option(
+    "--key-file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="BitLocker startup key (.BEK), or LUKS key file.",
+)
+@click.option(
     "--source-timezone",
     metavar="ZONE",
     default="UTC",
     show_default=True,
     help="Zone of FAT local times.",
+)
+@click.option(
+    "--fs-type",
+    type=click.Choice(["ntfs", "fat", "exfat", "ext", "ufs", "hfs", "iso9660"]),
+    help="Read the partition as this file system (when it holds the signatures of several).",
+)
+@click.option(
+    "--no-stored-digest-check",
+    is_flag=True,
+    help="Do not read an E01's whole media to compare it with its stored MD5/SHA-1.",
 )
 @pass_app
 def ls(
@@ -42,7 +58,10 @@ def ls(
     deleted: bool,
     password_env: str | None,
     recovery_key_env: str | None,
+    key_file: Path | None,
     source_timezone: str,
+    fs_type: str | None,
+    no_stored_digest_check: bool,
 ) -> None:
     """List the partitions of IMAGE, or the files under PATH in one of its file systems."""
     from evidencekit.acquire.filesystems import Credentials, open_image
@@ -55,8 +74,12 @@ def ls(
     creds = Credentials(
         password=_secret(password_env, "password"),
         recovery_key=_secret(recovery_key_env, "recovery key"),
+        key_file=key_file,
     )
-    with open_image(image, credentials=creds, local_zone=zone(source_timezone)) as disk:
+    with open_image(
+        image, credentials=creds, local_zone=zone(source_timezone), fs_type=fs_type
+    ) as disk:
+        stored = _stored_digests(app, image, disk, not no_stored_digest_check)
         numbered = disk.numbered()
         parts = [p.to_dict() for p in disk.partitions]
         if numbered and partition is None:
@@ -76,7 +99,8 @@ def ls(
                     what += f" [{', '.join(x for x in (p.filesystem, p.encryption) if x)}]"
                 lines.append(f"{num}  {p.slot:>4} {p.start:>12} {human(p.length):>12}  {what}")
             lines.append("List files with: evidencekit ls IMAGE --partition N [PATH]")
-            app.emit("evidencekit/ls/1", {"image": str(image), "partitions": parts}, lines)
+            doc = {"image": str(image), "partitions": parts, "stored_digests": stored}
+            app.emit("evidencekit/ls/1", doc, lines)
             return
         ((_part, fs),) = disk.filesystems(partition)
         start = os.fsencode(path or "/")
@@ -92,12 +116,30 @@ def ls(
             inode = e.inode if e.inode is not None else 0
             mtime = ns_to_text(e.mtime_ns) or "-"
             lines.append(f"{e.kind}/{e.kind} {star}{inode}:\t{name}\t{e.size}\t{mtime}")
-        doc = {
+        listing: dict[str, object] = {
             "image": str(image),
             "partition": partition,
             **name_fields("path", start),
             "filesystem": fs.description,
             "partitions": parts,
             "entries": entries,
+            "stored_digests": stored,
         }
-        app.emit("evidencekit/ls/1", doc, lines)
+        app.emit("evidencekit/ls/1", listing, lines)
+
+
+def _stored_digests(app: App, image: Path, disk: Any, check: bool) -> dict[str, object] | None:
+    """An E01's stored MD5/SHA-1 compared with its whole media (a warning when they differ)."""
+    from evidencekit.acquire.stored_digests import warning_text
+
+    stored = disk.source.stored_digests if disk.source is not None else ()
+    if not stored:
+        return None
+    if not check:
+        return {"outcome": "not compared", "not_compared": "skipped (--no-stored-digest-check)"}
+    result = disk.check_stored_digests()
+    doc: dict[str, object] | None = result.to_dict() if result is not None else None
+    warning = warning_text(str(image), doc)
+    if warning:
+        app.warn(warning)
+    return doc

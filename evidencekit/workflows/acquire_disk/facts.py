@@ -14,6 +14,7 @@ from pathlib import Path
 from evidencekit.acquire import device
 from evidencekit.acquire.imager import ImagingResult
 from evidencekit.acquire.reader import BadExtent
+from evidencekit.acquire.stored_digests import StoredDigestCheck
 from evidencekit.workflows.acquire_disk.options import AcquireOptions
 
 
@@ -59,3 +60,5 @@ class Outcome:
     recovered_sectors: int
     started: dt.datetime
     finished: dt.datetime
+    # an E01 source's stored MD5/SHA-1 compared with what was read (None: it stores none)
+    stored: StoredDigestCheck | None = None

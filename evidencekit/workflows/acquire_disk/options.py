@@ -36,6 +36,9 @@ class AcquireOptions:
     force: bool = False
     compression: str = "fast"
     source_format: str | None = None  # "raw": image a container file's own bytes
+    # the examiner's reason for sealing an image whose stored MD5/SHA-1 (an E01 source's)
+    # differs from what was read; None: such a mismatch is an integrity failure
+    accept_stored_digest_mismatch: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -55,4 +58,5 @@ class AcquireOptions:
             "copy_to": str(self.copy_to) if self.copy_to else None,
             "force": self.force,
             "compression": self.compression if self.format == "e01" else None,
+            "accept_stored_digest_mismatch": self.accept_stored_digest_mismatch,
         }

@@ -83,6 +83,12 @@ def seal_and_record(
                 "seal_sha256": seal.seal_sha256,
                 "error": str(failure) if failure is not None else None,
                 "evidence_number": options.evidence_number,
+                "stored_digests": outcome.stored.to_dict()["outcome"]
+                if outcome.stored is not None
+                else None,
+                "stored_digest_mismatch_accepted": outcome.stored.accepted
+                if outcome.stored is not None
+                else None,
             },
         )
     except (OSError, EvidenceKitError) as exc:
@@ -178,6 +184,8 @@ def _facts(
         "read_errors": [e.to_dict() for e in outcome.extents[:MAX_ERRORS_IN_SEAL]],
         "verification": verification,
     }
+    if outcome.stored is not None:
+        facts["stored_digests"] = outcome.stored.to_dict()
     if outcome.failure is not None:
         facts["error"] = str(outcome.failure)
     if result is not None and len(result.paths) > 1:

@@ -28,6 +28,7 @@ class AcquireResult:
     seconds: float = 0.0
     error: str | None = None
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    stored_digests: dict[str, Any] | None = None  # an E01 source's stored MD5/SHA-1, checked
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -46,4 +47,5 @@ class AcquireResult:
             "seconds": round(self.seconds, 3),
             "error": self.error,
             "warnings": list(self.warnings),
+            "stored_digests": self.stored_digests,
         }

@@ -20,6 +20,7 @@ from evidencekit.acquire.acqlog import AcquisitionLog, log_header
 from evidencekit.acquire.device_report import device_facts
 from evidencekit.acquire.freespace import check_space
 from evidencekit.acquire.source import MediaSource, open_source
+from evidencekit.acquire.stored_digests import stored_algorithms
 from evidencekit.errors import (
     AcquisitionError,
     EvidenceKitError,
@@ -43,6 +44,7 @@ from evidencekit.workflows.acquire_disk.options import FORMATS, AcquireOptions
 from evidencekit.workflows.acquire_disk.readback import Readback, verify_readback
 from evidencekit.workflows.acquire_disk.record import seal_and_record
 from evidencekit.workflows.acquire_disk.result import AcquireResult
+from evidencekit.workflows.acquire_disk.stored import check_stored_digests
 from evidencekit.workflows.acquire_disk.writers import open_writers
 from evidencekit.workflows.commit import Reservation, guard
 
@@ -80,19 +82,29 @@ def acquire_disk(
     hash_algorithms = algorithms
     if options.format == "e01":  # the E01 hash/digest sections need them
         hash_algorithms = tuple(dict.fromkeys(("md5", "sha1", *algorithms)))
-    identity, res = guard(
-        case, identity, item_id, checks=lambda: _check_source(source_path), command=command_line
-    )
-    job = Job(
-        item_id=item_id,
-        item_dir=res.folder,  # staging: published as evidence/ITEM once sealed and recorded
-        options=options,
-        algorithms=algorithms,
-        hash_algorithms=hash_algorithms,
-        command_line=command_line or " ".join(sys.argv),
-    )
+    reason = options.accept_stored_digest_mismatch
+
+    def checks() -> None:
+        _check_source(source_path)
+        if reason is not None and not reason.strip():
+            raise UsageError(
+                "--accept-stored-digest-mismatch needs a reason",
+                hint='e.g. --accept-stored-digest-mismatch "copy received damaged, see report 12"',
+            )
+
+    identity, res = guard(case, identity, item_id, checks=checks, command=command_line)
     try:
         with open_source(source_path, as_format=options.source_format) as src:
+            # an E01 source's stored MD5/SHA-1 are compared with what is read: compute them too
+            extra = stored_algorithms(src.stored_digests)
+            job = Job(
+                item_id=item_id,
+                item_dir=res.folder,  # staging: published as evidence/ITEM once sealed, recorded
+                options=options,
+                algorithms=algorithms,
+                hash_algorithms=tuple(dict.fromkeys((*hash_algorithms, *extra))),
+                command_line=command_line or " ".join(sys.argv),
+            )
             return _acquire(case, identity, src, job, res, on_progress, on_phase)
     except BaseException:
         # before imaging began nothing of the source is in the attempt: it is removed; after,
@@ -156,6 +168,7 @@ def _acquire(
             except Exception:
                 log.warning("aborting writer failed", exc_info=True)
         raise
+    outcome = check_stored_digests(src, job, outcome, lg, warnings, on_progress, on_phase)
     readback = verify_readback(src, job, outcome, lg, warnings, on_progress, on_phase)
     seal = seal_and_record(
         case, identity, src, job, dev, outcome, readback.verification, lg, warnings
@@ -211,6 +224,7 @@ def _result(
         seconds=(outcome.finished - outcome.started).total_seconds(),
         error=str(outcome.failure) if outcome.failure is not None else None,
         warnings=tuple(warnings),
+        stored_digests=outcome.stored.to_dict() if outcome.stored is not None else None,
     )
 
 
@@ -243,6 +257,23 @@ def _raise_for(
         raise IntegrityError(
             readback.integrity_problem, hint="check the destination device and acquire again"
         )
+    stored = outcome.stored
+    if stored is not None and not stored.ok:
+        if stored.accepted is None:
+            raise IntegrityError(
+                f"{src.info.path!r}: {stored.message()}; item {item_id!r} is sealed "
+                "complete-with-errors",
+                hint="the source image was changed or damaged after it was made; to keep this "
+                "copy anyway, acquire it under a new --item with "
+                "--accept-stored-digest-mismatch REASON",
+            )
+        if not outcome.extents:
+            raise PartialReadError(
+                f"{src.info.path!r}: {stored.message()}; accepted ({stored.accepted}): item "
+                f"{item_id!r} is sealed complete-with-errors",
+                result=res,
+                hint=f"see {item_id}.log",
+            )
     if outcome.extents:
         raise PartialReadError(
             f"{outcome.bad_sectors} unreadable sector(s) in {len(outcome.extents)} extent(s) "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,15 @@ from evidencekit.acquire.writers import DEFAULT_SEGMENT_SIZE, ImageWriter, make_
 from evidencekit.errors import UsageError
 from evidencekit.timeutil import utcnow
 from evidencekit.workflows.acquire_disk.options import AcquireOptions
+
+
+def is_physical(kind: str, identity: Mapping[str, object]) -> bool:
+    """The E01 volume's "is physical" flag for a source of `kind`: a block device is, an E01
+    source is what its own flag says, anything else (a raw file, a VMDK …) is not. `convert`
+    uses the same rule with the original seal's source, so both commands say the same."""
+    if kind == "block-device":
+        return True
+    return str(identity.get("ewf_is_physical")) == "yes"
 
 
 def make_writer(
@@ -30,22 +40,29 @@ def make_writer(
         return make_raw_writer(base, options.format, seg)
     if options.format == "e01":
         from evidencekit.acquire.ewf_writer import EwfMetadata, EwfWriter
+        from evidencekit.acquire.source_ewf import source_summary
 
         info = src.info
         ident = info.identity
+        media_type = "removable" if ident.get("removable") == "1" else "fixed"
+        # an E01 source keeps its own media type and "is physical"; its case, examiner … go
+        # into our notes (and the seal's facts), our header names our case and examiner
+        if ident.get("ewf_media_type") in ("fixed", "removable", "optical", "memory"):
+            media_type = ident["ewf_media_type"]
+        notes = " | ".join(t for t in (options.notes or "", source_summary(ident)) if t)
         meta = EwfMetadata(
             case_number=str(getattr(getattr(case, "info", None), "number", "") or ""),
             evidence_number=options.evidence_number or "",
             description=options.description or "",
             examiner=str(getattr(getattr(case, "info", None), "examiner", "") or ""),
-            notes=options.notes or "",
+            notes=notes,
             acquired=utcnow(),
             system_date=utcnow(),
-            media_type="removable" if ident.get("removable") == "1" else "fixed",
-            is_physical=info.kind == "block-device",
+            media_type=media_type,
+            is_physical=is_physical(info.kind, ident),
             bytes_per_sector=info.logical_sector_size,
-            model=ident.get("model", ""),
-            serial_number=ident.get("serial", ""),
+            model=ident.get("model") or ident.get("ewf_model", ""),
+            serial_number=ident.get("serial") or ident.get("ewf_serial_number", ""),
         )
         writer: ImageWriter = EwfWriter(
             base,
