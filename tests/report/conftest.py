@@ -73,7 +73,9 @@ def add_annotation(data: bytes) -> bytes:
 @pytest.fixture
 def other_identity(tmp_path: Path) -> Identity:
     """Someone not pinned anywhere."""
-    return IdentityStore(tmp_path / "other-home").create("Kẻ Giả Mạo", b"other")
+    return IdentityStore(tmp_path / "other-home").create(
+        "Kẻ Giả Mạo", "mật khẩu của người khác".encode()
+    )
 
 
 def make_disk_item(case_dir: Path, identity: Identity, item: str = "USB01") -> str:

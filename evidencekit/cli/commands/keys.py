@@ -21,7 +21,13 @@ def keys() -> None:
 @click.option("--org", help="Organisation put in the certificate.")
 @pass_app
 def init(app: App, name: str, email: str | None, org: str | None) -> None:
-    """Create an ECDSA P-256 key and a self-signed signing certificate."""
+    """Create an ECDSA P-256 key and a self-signed signing certificate.
+
+    The key is encrypted with the passphrase (scrypt, ~0.4 s to unlock). The passphrase needs at
+    least 12 characters (counted after NFC normalisation) from at least two of letters, digits
+    and others (space, punctuation), with at least 6 different characters; several words with
+    spaces pass. It comes from --passphrase-file, EVIDENCEKIT_PASSPHRASE or a prompt.
+    """
     store = app.identity_store()
     passphrase = app.passphrase(name, confirm=True)
     identity = store.create(name, passphrase, email=email, org=org)
@@ -42,7 +48,10 @@ def init(app: App, name: str, email: str | None, org: str | None) -> None:
 )
 @pass_app
 def import_cmd(app: App, p12: Path, p12_passphrase_file: Path | None) -> None:
-    """Adopt a CA-issued identity from a PKCS#12 (.p12/.pfx) file."""
+    """Adopt a CA-issued identity from a PKCS#12 (.p12/.pfx) file.
+
+    Its key is re-encrypted with your passphrase (the same rule as `keys init`).
+    """
     p12_password: bytes | None
     if p12_passphrase_file is not None:
         p12_password = p12_passphrase_file.read_bytes().splitlines()[0]
