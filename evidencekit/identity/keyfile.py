@@ -6,6 +6,12 @@ and parameters; new keys use scrypt (`pkcs8.DEFAULT_SCRYPT`, ~0.4 s and 128 MiB 
 written before (PBKDF2-HMAC-SHA256, 2,048 iterations) keep loading, and a file that asks for more
 than `pkcs8`'s bounds is refused before any work. docs/keys.md has the format and the bounds.
 
+A passphrase is text, and the same Vietnamese text reaches us composed (NFC: "ậ" one code
+point) or decomposed (NFD, as macOS keyboards and some files give it). New keys are encrypted
+under the NFC form; unlocking tries the bytes as given, then their NFC and NFD forms, so a key
+opens with the passphrase however it was typed, then and now (a wrong one costs one derivation
+per distinct form).
+
 Only ECDSA keys are accepted: every signature evidencekit writes is ECDSA P-256 with SHA-256.
 """
 
@@ -13,6 +19,7 @@ from __future__ import annotations
 
 import os
 import stat
+import unicodedata
 from pathlib import Path
 
 from cryptography import x509
@@ -39,7 +46,7 @@ def write_key(
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    key_pem = pkcs8.encrypt(plain, passphrase, kdf)
+    key_pem = pkcs8.encrypt(plain, _nfc(passphrase), kdf)
     # O_EXCL with the mode at creation: the key is never, even briefly, readable by others.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
@@ -80,13 +87,16 @@ def decrypt_key(data: bytes, passphrase: bytes, name: str) -> ec.EllipticCurvePr
             parameter), or not an ECDSA key.
     """
     encrypted = pkcs8.parse_pem(data)
-    plain = pkcs8.decrypt(encrypted, passphrase)
     key = None
-    if plain is not None:
+    for candidate in _forms(passphrase):
+        plain = pkcs8.decrypt(encrypted, candidate)
+        if plain is None:
+            continue
         try:
             key = serialization.load_der_private_key(plain, password=None)
+            break
         except (ValueError, TypeError):
-            key = None
+            continue
     if key is None:
         raise IdentityError(
             f"wrong passphrase for identity {name!r} (or its key file is damaged)",
@@ -95,6 +105,30 @@ def decrypt_key(data: bytes, passphrase: bytes, name: str) -> ec.EllipticCurvePr
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise IdentityError(f"identity {name!r} does not hold an ECDSA key")
     return key
+
+
+def _nfc(passphrase: bytes) -> bytes:
+    """The NFC form of a UTF-8 passphrase (what new keys are encrypted under); other bytes as
+    they are."""
+    try:
+        return unicodedata.normalize("NFC", passphrase.decode("utf-8")).encode("utf-8")
+    except UnicodeDecodeError:
+        return passphrase
+
+
+def _forms(passphrase: bytes) -> list[bytes]:
+    """The passphrase as given (a key is most often opened the way it was made), then its NFC
+    and NFD forms when they differ."""
+    forms = [passphrase]
+    try:
+        text = passphrase.decode("utf-8")
+    except UnicodeDecodeError:
+        return forms
+    for form in ("NFC", "NFD"):
+        encoded = unicodedata.normalize(form, text).encode("utf-8")
+        if encoded not in forms:
+            forms.append(encoded)
+    return forms
 
 
 def read_key(path: Path, passphrase: bytes, name: str) -> ec.EllipticCurvePrivateKey:

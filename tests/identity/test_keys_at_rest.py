@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import subprocess
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ from tests.conftest import EXAMINER, PASSPHRASE, need_peer
 
 PW = PASSPHRASE.encode()
 OLD_IDENTITY = Path(__file__).parent.parent / "data" / "identity-pre-scrypt"
+TINY = Scrypt(n=2**10, r=8, p=1)  # for tests of the mechanics, not of the cost
 OLD_FINGERPRINT = "4c4c17fe2bb0d26132ec3acae068ae9e4b93db46f0cf6b9e31a1391784274d55"
 
 
@@ -310,7 +312,7 @@ def test_trailing_bytes_and_pbes1_are_refused(tmp_path: Path) -> None:
     need_peer("openssl")
     key = ec.generate_private_key(ec.SECP256R1())
     good = tmp_path / "good.pem"
-    write_key(good, key, PW, Scrypt(n=2**10, r=8, p=1))
+    write_key(good, key, PW, TINY)
     der = pkcs8.parse_pem(good.read_bytes())
     assert der.kdf == Scrypt(n=2**10, r=8, p=1)
     body = subprocess.run(
@@ -367,7 +369,7 @@ def test_one_derivation_per_identity_and_process(
     ek_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = IdentityStore(ek_home)
-    created = store.create(EXAMINER, PW, kdf=Scrypt(n=2**10, r=8, p=1))
+    created = store.create(EXAMINER, PW, kdf=TINY)
     counter = KdfCounter(monkeypatch)
     # created in this process: unlocking it needs no derivation
     first = store.unlock(created.info, PW)
@@ -390,16 +392,17 @@ def test_a_replaced_key_file_is_derived_again(
     ek_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = IdentityStore(ek_home)
-    created = store.create(EXAMINER, PW, kdf=Scrypt(n=2**10, r=8, p=1))
+    created = store.create(EXAMINER, PW, kdf=TINY)
     key_path = created.info.path / "key.pem"
     other_pw = "mật khẩu mới của tôi".encode()
     key_path.unlink()
-    write_key(key_path, created.private_key, other_pw, Scrypt(n=2**10, r=8, p=1))
+    write_key(key_path, created.private_key, other_pw, TINY)
     counter = KdfCounter(monkeypatch)
     with pytest.raises(IdentityError, match="wrong passphrase"):
         store.unlock(created.info, PW)  # the cached key belongs to the old file's bytes
+    assert counter.calls == 2  # the wrong Vietnamese passphrase is tried as NFC and as NFD
     assert store.unlock(created.info, other_pw).fingerprint == created.fingerprint
-    assert counter.calls == 2
+    assert counter.calls == 3
 
 
 def test_many_signing_commands_in_one_process_derive_once(
@@ -418,6 +421,39 @@ def test_many_signing_commands_in_one_process_derive_once(
         res = runner.invoke(cli, ["--case", str(case), "custody", "note", "-", f"ghi chú {i}"])
         assert res.exit_code == 0, res.output
     assert counter.calls == 1
+
+
+def test_a_passphrase_opens_its_key_whether_typed_composed_or_decomposed(
+    runner: CliRunner, ek_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nfd = unicodedata.normalize("NFD", PASSPHRASE)
+    assert nfd != PASSPHRASE
+    monkeypatch.delenv("EVIDENCEKIT_PASSPHRASE")
+    typed = tmp_path / "typed-on-a-mac.txt"
+    typed.write_text(nfd + "\n", "utf-8")
+    res = runner.invoke(cli, ["--passphrase-file", str(typed), "keys", "init", "--name", EXAMINER])
+    assert res.exit_code == 0, res.output
+    (folder,) = (ek_home / "identities").iterdir()
+    forget_unlocked_keys()
+    # encrypted under the NFC form, whatever form was typed
+    plain = pkcs8.decrypt(pkcs8.parse_pem((folder / "key.pem").read_bytes()), PW)
+    assert plain is not None
+    assert serialization.load_der_private_key(plain, None)
+    # both forms open it, through the CLI
+    for form in (PASSPHRASE, nfd):
+        forget_unlocked_keys()
+        monkeypatch.setenv("EVIDENCEKIT_PASSPHRASE", form)
+        res = runner.invoke(cli, ["keys", "show"])
+        assert res.exit_code == 0
+        assert read_key(folder / "key.pem", form.encode(), "k")
+    # a key made before, under the NFC bytes, opens with the NFD form too
+    old = tmp_path / "old.pem"
+    shutil.copy(OLD_IDENTITY / "key.pem", old)
+    assert read_key(old, nfd.encode(), "old")
+    # and a passphrase that is not UTF-8 is used as it is
+    weird = tmp_path / "latin1.pem"
+    write_key(weird, ec.generate_private_key(ec.SECP256R1()), b"m\xe2t kh\xe2u 1234", TINY)
+    assert read_key(weird, b"m\xe2t kh\xe2u 1234", "latin1")
 
 
 def test_the_test_hook_is_used_by_no_production_code() -> None:
@@ -442,7 +478,7 @@ def test_the_test_hook_is_used_by_no_production_code() -> None:
 
 def test_signature_from_cached_key_verifies(ek_home: Path) -> None:
     store = IdentityStore(ek_home)
-    store.create(EXAMINER, PW, kdf=Scrypt(n=2**10, r=8, p=1))
+    store.create(EXAMINER, PW, kdf=TINY)
     ident = store.load(None, lambda _n: PW)
     sig = ident.sign(b"data")
     ident.certificate.public_key().verify(sig, b"data", ec.ECDSA(hashes.SHA256()))
