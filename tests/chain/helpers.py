@@ -11,14 +11,19 @@ from evidencekit.case import Case
 from evidencekit.identity import Identity, IdentityStore
 from evidencekit.workflows.casework import add_examiner
 from evidencekit.workflows.custody import record_event
-from tests.conftest import PASSPHRASE
+from tests.conftest import PASSPHRASE, TEST_KDF
 
 SECOND = "Trương Đình Bủng"
 
 
 def second_examiner(ek_home: Path, case: Case | None = None) -> Identity:
     """Another examiner in the same home, pinned in `case` when given."""
-    other = IdentityStore(ek_home).create(SECOND, PASSPHRASE.encode(), org="Viện KSND")
+    other = IdentityStore(ek_home).create(
+        SECOND,
+        PASSPHRASE.encode(),
+        org="Viện KSND",
+        kdf=TEST_KDF,  # fixture: docs/keys.md
+    )
     if case is not None:
         add_examiner(case, other.certificate)
     return other
