@@ -148,7 +148,7 @@ def main() -> None:
         "|---|---|---:|---:|---:|---:|",
     ]
     for label, what, best, median, mem in rows:
-        rate = f"{1 / median:,.0f}" if label != "cached" else "—"
+        rate = f"{1 / median:,.1f}" if label != "cached" else "—"
         lines.append(
             f"| {label} | {what} | {best:.4f} | {median:.4f} | {rate} | {mem:.0f} |".replace(
                 "| 0 |", "| — |"
