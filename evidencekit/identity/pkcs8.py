@@ -52,7 +52,7 @@ _AES256_CBC = "2.16.840.1.101.3.4.1.42"
 # -- what a key file may ask for -------------------------------------------------------------
 # The defaults cost about 0.4 s and 128 MiB on the reference machine (docs/benchmarks.md). The
 # bounds allow a few times that (room to raise the defaults later) and nothing near minutes or
-# GiBs: scrypt's memory is 128·N·r bytes and its work is proportional to N·r·p.
+# GiBs: scrypt's memory is 128·r·(N+2+p) bytes and its work is proportional to N·r·p.
 MAX_SCRYPT_MEMORY = 256 * 1024 * 1024
 MAX_SCRYPT_WORK = 2**22  # N·r·p: 4 × the default's 2**20, about 1.6 s here
 MAX_PBKDF2_ITERATIONS = 5_000_000  # PBKDF2-HMAC-SHA256: about 1.2 s here
@@ -81,7 +81,7 @@ class Scrypt:
                 f"key file asks for invalid scrypt parameters N={self.n}, r={self.r}, p={self.p} "
                 "(N must be a power of two ≥ 2, r and p ≥ 1): the file is damaged"
             )
-        memory = 128 * self.n * self.r
+        memory = self.memory
         work = self.n * self.r * self.p
         if memory > MAX_SCRYPT_MEMORY or work > MAX_SCRYPT_WORK:
             raise IdentityError(
@@ -92,17 +92,25 @@ class Scrypt:
                 hint="restore key.pem from your backup of the identity folder",
             )
 
+    @property
+    def memory(self) -> int:
+        """Bytes scrypt allocates: V (128·r·(N+2)) and B (128·r·p), as OpenSSL counts them."""
+        return 128 * self.r * (self.n + 2 + self.p)
+
     def derive(self, passphrase: bytes, salt: bytes, length: int) -> bytes:
         self.check()
-        return hashlib.scrypt(
-            passphrase,
-            salt=salt,
-            n=self.n,
-            r=self.r,
-            p=self.p,
-            maxmem=128 * self.n * self.r * 2 + 2**20,  # hashlib's default cap is 32 MiB
-            dklen=length,
-        )
+        try:
+            return hashlib.scrypt(
+                passphrase,
+                salt=salt,
+                n=self.n,
+                r=self.r,
+                p=self.p,
+                maxmem=self.memory + 2**20,  # hashlib's default cap is 32 MiB
+                dklen=length,
+            )
+        except (ValueError, MemoryError) as exc:
+            raise IdentityError(f"scrypt {self.describe()} failed: {exc}") from exc
 
     def describe(self) -> str:
         return f"scrypt N={self.n} r={self.r} p={self.p}"

@@ -248,6 +248,8 @@ SALT = pkcs8._octets(bytes(16))
         (SALT + _der_int(2**17) + _der_int(1024) + _der_int(1), pkcs8.OID_SCRYPT, "r=1024"),
         (SALT + _der_int(2**17) + _der_int(8) + _der_int(64), pkcs8.OID_SCRYPT, "p=64"),
         (SALT + _der_int(2**17 + 1) + _der_int(8) + _der_int(1), pkcs8.OID_SCRYPT, "power of two"),
+        # p alone can ask for the memory (scrypt's B is 128·r·p bytes)
+        (SALT + _der_int(2) + _der_int(1) + _der_int(2**21), pkcs8.OID_SCRYPT, "p=2097152"),
         (SALT + _der_int(0) + _der_int(8) + _der_int(1), pkcs8.OID_SCRYPT, "N=0"),
         (SALT + _der_int(2**31 - 1), pkcs8.OID_PBKDF2, "2147483647 PBKDF2 iterations"),
         (SALT + _der_int(0), pkcs8.OID_PBKDF2, "0 PBKDF2 iterations"),
@@ -273,6 +275,14 @@ def test_out_of_bounds_parameters_are_refused_before_any_work(
     path = _forge(tmp_path, params, oid)
     with pytest.raises(IdentityError, match=message):
         read_key(path, PW, "hostile")
+
+
+def test_parameters_inside_the_bounds_never_fail_inside_the_kdf(tmp_path: Path) -> None:
+    # a large p with a small N needs memory beyond N·r: the bound and hashlib's maxmem agree
+    key = ec.generate_private_key(ec.SECP256R1())
+    path = tmp_path / "k.pem"
+    write_key(path, key, PW, Scrypt(n=2**8, r=1, p=2**12))
+    assert read_key(path, PW, "k").private_numbers() == key.private_numbers()
 
 
 def test_a_hostile_key_file_in_an_identity_folder_is_exit_1_naming_it(
