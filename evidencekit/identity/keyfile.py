@@ -56,6 +56,47 @@ def write_key(
     return key_pem
 
 
+def replace_key(path: Path, key: ec.EllipticCurvePrivateKey, passphrase: bytes) -> bytes:
+    """Re-encrypt the key in `path` under `passphrase` with the default KDF, atomically: the
+    new file is written beside it (mode 0600 at creation, fsynced) and renamed over it, so a
+    crash leaves the old key or the new one, never neither. Returns the bytes written.
+
+    Raises:
+        IdentityError: the folder cannot be written.
+    """
+    temp = path.with_name(path.name + ".new")
+    try:
+        # a leftover from an interrupted earlier attempt: never the only copy (the rename is
+        # what makes a new key current), so it can go
+        temp.unlink(missing_ok=True)
+        data = write_key(temp, key, passphrase)
+        os.replace(temp, path)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError as exc:
+        raise IdentityError(f"cannot replace the key {str(path)!r}: {exc.strerror}") from exc
+    return data
+
+
+def describe_key_file(path: Path) -> str:
+    """How the key in `path` is protected ("scrypt N=131072 r=8 p=1"), read without the
+    passphrase.
+
+    Raises:
+        IdentityError: the file cannot be read or parsed (the message says why).
+    """
+    return pkcs8.parse_pem(read_key_file(path)).kdf.describe()
+
+
+def is_default_protection(path: Path) -> bool:
+    """Whether the key in `path` is protected at least as today's default (scrypt, as costly)."""
+    kdf = pkcs8.parse_pem(read_key_file(path)).kdf
+    return isinstance(kdf, pkcs8.Scrypt) and kdf.n * kdf.r >= DEFAULT_SCRYPT.n * DEFAULT_SCRYPT.r
+
+
 def read_key_file(path: Path) -> bytes:
     """The bytes of a key file, refusing anything but a small regular file (a FIFO or a device
     planted as key.pem must not hang or flood the tool).

@@ -32,7 +32,13 @@ from cryptography.x509.oid import NameOID
 
 from evidencekit.errors import IdentityError, UsageError
 from evidencekit.identity.certs import cert_pem, fingerprint, self_signed, subject_name
-from evidencekit.identity.keyfile import decrypt_key, read_key_file, read_p12, write_key
+from evidencekit.identity.keyfile import (
+    decrypt_key,
+    read_key_file,
+    read_p12,
+    replace_key,
+    write_key,
+)
 from evidencekit.identity.passphrase import check_new_passphrase
 from evidencekit.identity.pkcs8 import DEFAULT_SCRYPT, Kdf
 from evidencekit.identity.signer import Identity, IdentityInfo
@@ -225,6 +231,23 @@ class IdentityStore:
         key = ec.generate_private_key(ec.SECP256R1())
         cert = self_signed(key, name, email, _nfc(org))
         return self._store(name, email, _nfc(org), key, cert, passphrase, kdf)
+
+    def change_passphrase(
+        self, info: IdentityInfo, passphrase: bytes, new_passphrase: bytes
+    ) -> Identity:
+        """Re-encrypt the key of `info` under `new_passphrase` with today's default KDF (how a
+        key written before moves to scrypt). The certificate and fingerprint do not change.
+
+        Raises:
+            UsageError: `new_passphrase` is weaker than `passphrase.RULE`.
+            IdentityError: wrong `passphrase`, or the key cannot be replaced.
+        """
+        check_new_passphrase(new_passphrase)
+        identity = self.unlock(info, passphrase)
+        key_path = info.path / "key.pem"
+        data = replace_key(key_path, identity.private_key, new_passphrase)
+        _UNLOCKED.put(key_path, data, new_passphrase, identity.private_key)
+        return identity
 
     def import_p12(self, path: Path, p12_password: bytes | None, passphrase: bytes) -> Identity:
         """Adopt a CA-issued identity from a PKCS#12 file, re-encrypting its key.
