@@ -127,7 +127,10 @@ def decrypt_key(data: bytes, passphrase: bytes, name: str) -> ec.EllipticCurvePr
         IdentityError: wrong passphrase, a damaged or hostile file (the message names the
             parameter), or not an ECDSA key.
     """
-    encrypted = pkcs8.parse_pem(data)
+    try:
+        encrypted = pkcs8.parse_pem(data)
+    except IdentityError as exc:
+        raise IdentityError(f"identity {name!r}: {exc.message}", hint=exc.hint) from exc
     key = None
     for candidate in _forms(passphrase):
         plain = pkcs8.decrypt(encrypted, candidate)

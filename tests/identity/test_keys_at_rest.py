@@ -297,6 +297,7 @@ def test_a_hostile_key_file_in_an_identity_folder_is_exit_1_naming_it(
     )
     assert res.exit_code == 1, res.output
     assert "N=1048576, r=64, p=16" in res.output and "damaged or hostile" in res.output
+    assert f"identity {EXAMINER!r}" in res.output
 
 
 @pytest.mark.parametrize(
