@@ -23,7 +23,6 @@ import base64
 import binascii
 import hashlib
 import os
-import re
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import padding
@@ -61,9 +60,6 @@ SALT_BYTES = 16
 _SALT_RANGE = (8, 64)
 
 PEM_LABEL = "ENCRYPTED PRIVATE KEY"
-_PEM_RE = re.compile(
-    rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END \1-----", re.DOTALL | re.ASCII
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,15 +196,21 @@ def parse_pem(data: bytes) -> EncryptedKey:
     """
     if len(data) > MAX_KEY_FILE_BYTES:
         raise IdentityError(f"key file is {len(data)} bytes; a key file is a few hundred")
-    match = _PEM_RE.search(data)
-    if match is None or match.group(1).decode("ascii") != PEM_LABEL:
-        found = match.group(1).decode("ascii") if match else "no PEM block"
+    # plain find() rather than a regular expression: linear on whatever a hostile file holds
+    begin = data.find(b"-----BEGIN ")
+    label_end = data.find(b"-----", begin + 11) if begin >= 0 else -1
+    found = data[begin + 11 : label_end].decode("ascii", "replace") if label_end >= 0 else ""
+    if found != PEM_LABEL:
         raise IdentityError(
-            f"key file holds {found!r}, not an {PEM_LABEL!r} (PKCS#8 with PBES2)",
+            f"key file holds {found or 'no PEM block'!r}, not an {PEM_LABEL!r} (PKCS#8 with PBES2)",
             hint="restore key.pem from your backup of the identity folder",
         )
+    body_start = label_end + 5
+    body_end = data.find(f"-----END {PEM_LABEL}-----".encode("ascii"), body_start)
+    if body_end < 0:
+        raise IdentityError(f"key file: its {PEM_LABEL!r} block has no END line")
     try:
-        der = base64.b64decode(b"".join(match.group(2).split()), validate=True)
+        der = base64.b64decode(b"".join(data[body_start:body_end].split()), validate=True)
     except (binascii.Error, ValueError) as exc:
         raise IdentityError("key file: its PEM body is not base64") from exc
     return parse_der(der)
