@@ -8,8 +8,12 @@ The library never prompts: callers pass the passphrase (bytes) they obtained.
 - `certs`: reading, naming and fingerprinting certificates, checking a signature against one,
   making the self-signed one;
 - `keyfile`: the private key in a file: ours encrypted at rest, a CA's PKCS#12;
+- `pkcs8`: the encrypted PKCS#8 format of ours (PBES2 with scrypt or PBKDF2), with the bounds on
+  what a key file may ask for;
+- `passphrase`: the minimum strength of a new key's passphrase;
 - `signer`: `IdentityInfo` (the public part) and `Identity` (unlocked, signs);
-- `store`: the folders under the home: choosing, unlocking, creating, importing.
+- `store`: the folders under the home: choosing, unlocking (once per process), creating,
+  importing.
 
 Import the names from here (`evidencekit.identity`); the modules are how it is arranged.
 """
@@ -24,16 +28,26 @@ from evidencekit.identity.certs import (
     subject_name,
     verify_signature,
 )
+from evidencekit.identity.passphrase import RULE as PASSPHRASE_RULE
+from evidencekit.identity.passphrase import check_new_passphrase
 from evidencekit.identity.signer import Identity, IdentityInfo
-from evidencekit.identity.store import IdentityStore, PassphraseSource, home_dir
+from evidencekit.identity.store import (
+    IdentityStore,
+    PassphraseSource,
+    forget_unlocked_keys,
+    home_dir,
+)
 
 __all__ = [
+    "PASSPHRASE_RULE",
     "Identity",
     "IdentityInfo",
     "IdentityStore",
     "PassphraseSource",
     "cert_pem",
+    "check_new_passphrase",
     "fingerprint",
+    "forget_unlocked_keys",
     "home_dir",
     "load_cert_file",
     "load_cert_pem",

@@ -1,12 +1,25 @@
 """Private keys in files: our own `key.pem` (PKCS#8 PEM, encrypted with the examiner's
 passphrase, readable only by its owner) and the PKCS#12 bundles a CA issues.
 
+`key.pem` is an `ENCRYPTED PRIVATE KEY` (PKCS#8, PBES2) that names its key-derivation function
+and parameters; new keys use scrypt (`pkcs8.DEFAULT_SCRYPT`, ~0.4 s and 128 MiB to unlock), keys
+written before (PBKDF2-HMAC-SHA256, 2,048 iterations) keep loading, and a file that asks for more
+than `pkcs8`'s bounds is refused before any work. docs/keys.md has the format and the bounds.
+
+A passphrase is text, and the same Vietnamese text reaches us composed (NFC: "ậ" one code
+point) or decomposed (NFD, as macOS keyboards and some files give it). New keys are encrypted
+under the NFC form; unlocking tries the bytes as given, then their NFC and NFD forms, so a key
+opens with the passphrase however it was typed, then and now (a wrong one costs one derivation
+per distinct form).
+
 Only ECDSA keys are accepted: every signature evidencekit writes is ECDSA P-256 with SHA-256.
 """
 
 from __future__ import annotations
 
 import os
+import stat
+import unicodedata
 from pathlib import Path
 
 from cryptography import x509
@@ -15,47 +28,161 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from evidencekit.errors import IdentityError
+from evidencekit.identity import pkcs8
+from evidencekit.identity.pkcs8 import DEFAULT_SCRYPT, Kdf
 
 
-def write_key(path: Path, key: ec.EllipticCurvePrivateKey, passphrase: bytes) -> None:
-    """Write `key` encrypted with `passphrase`, mode 0600, durable when this returns.
+def write_key(
+    path: Path, key: ec.EllipticCurvePrivateKey, passphrase: bytes, kdf: Kdf = DEFAULT_SCRYPT
+) -> bytes:
+    """Write `key` encrypted with `passphrase` (PBES2 with `kdf`, AES-256-CBC), mode 0600,
+    durable when this returns; returns the bytes written.
 
     Raises:
         FileExistsError: `path` exists (a key is never overwritten).
     """
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
+    plain = key.private_bytes(
+        serialization.Encoding.DER,
         serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(passphrase),
+        serialization.NoEncryption(),
     )
+    key_pem = pkcs8.encrypt(plain, _nfc(passphrase), kdf)
     # O_EXCL with the mode at creation: the key is never, even briefly, readable by others.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(key_pem)
         fh.flush()
         os.fsync(fh.fileno())
+    return key_pem
+
+
+def replace_key(path: Path, key: ec.EllipticCurvePrivateKey, passphrase: bytes) -> bytes:
+    """Re-encrypt the key in `path` under `passphrase` with the default KDF, atomically: the
+    new file is written beside it (mode 0600 at creation, fsynced) and renamed over it, so a
+    crash leaves the old key or the new one, never neither. Returns the bytes written.
+
+    Raises:
+        IdentityError: the folder cannot be written.
+    """
+    temp = path.with_name(path.name + ".new")
+    try:
+        # a leftover from an interrupted earlier attempt: never the only copy (the rename is
+        # what makes a new key current), so it can go
+        temp.unlink(missing_ok=True)
+        data = write_key(temp, key, passphrase)
+        os.replace(temp, path)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError as exc:
+        raise IdentityError(f"cannot replace the key {str(path)!r}: {exc.strerror}") from exc
+    return data
+
+
+def describe_key_file(path: Path) -> str:
+    """How the key in `path` is protected ("scrypt N=131072 r=8 p=1"), read without the
+    passphrase.
+
+    Raises:
+        IdentityError: the file cannot be read or parsed (the message says why).
+    """
+    return pkcs8.parse_pem(read_key_file(path)).kdf.describe()
+
+
+def is_default_protection(path: Path) -> bool:
+    """Whether the key in `path` is protected at least as today's default (scrypt, as costly)."""
+    kdf = pkcs8.parse_pem(read_key_file(path)).kdf
+    return isinstance(kdf, pkcs8.Scrypt) and kdf.n * kdf.r >= DEFAULT_SCRYPT.n * DEFAULT_SCRYPT.r
+
+
+def read_key_file(path: Path) -> bytes:
+    """The bytes of a key file, refusing anything but a small regular file (a FIFO or a device
+    planted as key.pem must not hang or flood the tool).
+
+    Raises:
+        IdentityError: unreadable, not a regular file, or too large to be a key.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise IdentityError(f"cannot read the private key {str(path)!r}: {exc.strerror}") from exc
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise IdentityError(f"the private key {str(path)!r} is not a regular file")
+        data = fh.read(pkcs8.MAX_KEY_FILE_BYTES + 1)
+    if len(data) > pkcs8.MAX_KEY_FILE_BYTES:
+        raise IdentityError(
+            f"the private key {str(path)!r} is larger than {pkcs8.MAX_KEY_FILE_BYTES} bytes; "
+            "a key file is a few hundred"
+        )
+    return data
+
+
+def decrypt_key(data: bytes, passphrase: bytes, name: str) -> ec.EllipticCurvePrivateKey:
+    """Decrypt the key file bytes `data` of the identity called `name`.
+
+    Raises:
+        IdentityError: wrong passphrase, a damaged or hostile file (the message names the
+            parameter), or not an ECDSA key.
+    """
+    try:
+        encrypted = pkcs8.parse_pem(data)
+    except IdentityError as exc:
+        raise IdentityError(f"identity {name!r}: {exc.message}", hint=exc.hint) from exc
+    key = None
+    for candidate in _forms(passphrase):
+        plain = pkcs8.decrypt(encrypted, candidate)
+        if plain is None:
+            continue
+        try:
+            key = serialization.load_der_private_key(plain, password=None)
+            break
+        except (ValueError, TypeError):
+            continue
+    if key is None:
+        raise IdentityError(
+            f"wrong passphrase for identity {name!r} (or its key file is damaged)",
+            hint="check EVIDENCEKIT_PASSPHRASE or --passphrase-file",
+        )
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise IdentityError(f"identity {name!r} does not hold an ECDSA key")
+    return key
+
+
+def _nfc(passphrase: bytes) -> bytes:
+    """The NFC form of a UTF-8 passphrase (what new keys are encrypted under); other bytes as
+    they are."""
+    try:
+        return unicodedata.normalize("NFC", passphrase.decode("utf-8")).encode("utf-8")
+    except UnicodeDecodeError:
+        return passphrase
+
+
+def _forms(passphrase: bytes) -> list[bytes]:
+    """The passphrase as given (a key is most often opened the way it was made), then its NFC
+    and NFD forms when they differ."""
+    forms = [passphrase]
+    try:
+        text = passphrase.decode("utf-8")
+    except UnicodeDecodeError:
+        return forms
+    for form in ("NFC", "NFD"):
+        encoded = unicodedata.normalize(form, text).encode("utf-8")
+        if encoded not in forms:
+            forms.append(encoded)
+    return forms
 
 
 def read_key(path: Path, passphrase: bytes, name: str) -> ec.EllipticCurvePrivateKey:
     """Decrypt the key in `path`, which belongs to the identity called `name`.
 
     Raises:
-        IdentityError: unreadable file, wrong passphrase, or not an ECDSA key.
+        IdentityError: unreadable file, wrong passphrase, out-of-bounds KDF parameters, or not
+            an ECDSA key.
     """
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise IdentityError(f"cannot read the private key {str(path)!r}: {exc.strerror}") from exc
-    try:
-        key = serialization.load_pem_private_key(data, password=passphrase)
-    except (ValueError, TypeError) as exc:
-        raise IdentityError(
-            f"wrong passphrase for identity {name!r} (or its key file is damaged)",
-            hint="check EVIDENCEKIT_PASSPHRASE or --passphrase-file",
-        ) from exc
-    if not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise IdentityError(f"identity {name!r} does not hold an ECDSA key")
-    return key
+    return decrypt_key(read_key_file(path), passphrase, name)
 
 
 def read_p12(

@@ -6,13 +6,22 @@ each:
     identities/<fingerprint[:16]>/identity.json   name, email, org, fingerprint (public)
                                   cert.pem        the certificate (public)
                                   key.pem         PKCS#8, encrypted with the passphrase, mode 0600
+
+A key is unlocked once per process: the KDF costs ~0.4 s by design, so a command that signs many
+times, or one process that runs many commands (the demo, a lab's script, the test suite), keeps
+the unlocked key in memory (`_UnlockCache`), never on disk. A cached key is handed out only for
+the same key file bytes and the same passphrase; anything else derives again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import os
+import secrets
+import threading
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +32,15 @@ from cryptography.x509.oid import NameOID
 
 from evidencekit.errors import IdentityError, UsageError
 from evidencekit.identity.certs import cert_pem, fingerprint, self_signed, subject_name
-from evidencekit.identity.keyfile import read_key, read_p12, write_key
+from evidencekit.identity.keyfile import (
+    decrypt_key,
+    read_key_file,
+    read_p12,
+    replace_key,
+    write_key,
+)
+from evidencekit.identity.passphrase import check_new_passphrase
+from evidencekit.identity.pkcs8 import DEFAULT_SCRYPT, Kdf
 from evidencekit.identity.signer import Identity, IdentityInfo
 from evidencekit.timeutil import isoformat, utcnow
 
@@ -45,6 +62,52 @@ def home_dir() -> Path:
 
 def _nfc(text: str | None) -> str | None:
     return unicodedata.normalize("NFC", text) if text is not None else None
+
+
+class _UnlockCache:
+    """Unlocked keys of this process, by key file path and the digest of its bytes.
+
+    The passphrase is not kept: only an HMAC of it under a key drawn when the process starts, so
+    that a cached key is returned only to the passphrase that unlocked it (a wrong passphrase
+    still fails, as it would after a restart) and nothing in the cache helps to guess it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._secret = secrets.token_bytes(32)
+        self._keys: dict[tuple[str, bytes], tuple[bytes, ec.EllipticCurvePrivateKey]] = {}
+
+    def _tag(self, passphrase: bytes) -> bytes:
+        return hmac.new(self._secret, passphrase, hashlib.sha256).digest()
+
+    @staticmethod
+    def _slot(path: Path, data: bytes) -> tuple[str, bytes]:
+        return (os.path.abspath(path), hashlib.sha256(data).digest())
+
+    def get(self, path: Path, data: bytes, passphrase: bytes) -> ec.EllipticCurvePrivateKey | None:
+        with self._lock:
+            found = self._keys.get(self._slot(path, data))
+        if found is None or not hmac.compare_digest(found[0], self._tag(passphrase)):
+            return None
+        return found[1]
+
+    def put(
+        self, path: Path, data: bytes, passphrase: bytes, key: ec.EllipticCurvePrivateKey
+    ) -> None:
+        with self._lock:
+            self._keys[self._slot(path, data)] = (self._tag(passphrase), key)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._keys.clear()
+
+
+_UNLOCKED = _UnlockCache()
+
+
+def forget_unlocked_keys() -> None:
+    """Drop every key this process has unlocked: the next unlock derives the key again."""
+    _UNLOCKED.clear()
 
 
 class IdentityStore:
@@ -117,12 +180,18 @@ class IdentityStore:
         raise IdentityError(f"{len(matches)} identities match {selector!r}; give the fingerprint")
 
     def unlock(self, info: IdentityInfo, passphrase: bytes) -> Identity:
-        """Decrypt the private key of `info`.
+        """Decrypt the private key of `info` (once per process: see the module's docstring).
 
         Raises:
-            IdentityError: wrong passphrase or unreadable key.
+            IdentityError: wrong passphrase, unreadable key, or a key file asking for more KDF
+                work than evidencekit accepts.
         """
-        key = read_key(info.path / "key.pem", passphrase, info.name)
+        path = info.path / "key.pem"
+        data = read_key_file(path)
+        key = _UNLOCKED.get(path, data, passphrase)
+        if key is None:
+            key = decrypt_key(data, passphrase, info.name)
+            _UNLOCKED.put(path, data, passphrase, key)
         cert = info.certificate
         cert_key = cert.public_key()
         if (
@@ -144,34 +213,57 @@ class IdentityStore:
         *,
         email: str | None = None,
         org: str | None = None,
+        kdf: Kdf = DEFAULT_SCRYPT,
     ) -> Identity:
         """Make a new P-256 key and a self-signed signing certificate.
 
+        `kdf` is a test hook: the suite's identity fixture passes cheaper (still valid, still
+        bounded) scrypt parameters so that hundreds of tests do not each spend ~0.4 s; the CLI,
+        the demo and the workflows never pass it (docs/keys.md).
+
         Raises:
-            UsageError: empty name or passphrase.
+            UsageError: empty name, or a passphrase weaker than `passphrase.RULE`.
         """
         name = _nfc(name.strip()) or ""
         if not name:
             raise UsageError("the examiner name is empty", hint="give --name 'Nguyễn Bá Tùng'")
-        if not passphrase:
-            raise UsageError("the passphrase is empty", hint="a key must be encrypted at rest")
+        check_new_passphrase(passphrase)
         key = ec.generate_private_key(ec.SECP256R1())
         cert = self_signed(key, name, email, _nfc(org))
-        return self._store(name, email, _nfc(org), key, cert, passphrase)
+        return self._store(name, email, _nfc(org), key, cert, passphrase, kdf)
+
+    def change_passphrase(
+        self, info: IdentityInfo, passphrase: bytes, new_passphrase: bytes
+    ) -> Identity:
+        """Re-encrypt the key of `info` under `new_passphrase` with today's default KDF (how a
+        key written before moves to scrypt). The certificate and fingerprint do not change.
+
+        Raises:
+            UsageError: `new_passphrase` is weaker than `passphrase.RULE`.
+            IdentityError: wrong `passphrase`, or the key cannot be replaced.
+        """
+        check_new_passphrase(new_passphrase)
+        identity = self.unlock(info, passphrase)
+        key_path = info.path / "key.pem"
+        data = replace_key(key_path, identity.private_key, new_passphrase)
+        _UNLOCKED.put(key_path, data, new_passphrase, identity.private_key)
+        return identity
 
     def import_p12(self, path: Path, p12_password: bytes | None, passphrase: bytes) -> Identity:
         """Adopt a CA-issued identity from a PKCS#12 file, re-encrypting its key.
 
         Raises:
+            UsageError: a passphrase weaker than `passphrase.RULE`.
             IdentityError: the file cannot be read or holds no ECDSA key and certificate.
         """
+        check_new_passphrase(passphrase)
         key, cert = read_p12(path, p12_password)
         name = subject_name(cert)
         emails = cert.subject.get_attributes_for_oid(NameOID.EMAIL_ADDRESS)
         orgs = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
         email = str(emails[0].value) if emails else None
         org = str(orgs[0].value) if orgs else None
-        return self._store(name, email, org, key, cert, passphrase)
+        return self._store(name, email, org, key, cert, passphrase, DEFAULT_SCRYPT)
 
     def _store(
         self,
@@ -181,13 +273,15 @@ class IdentityStore:
         key: ec.EllipticCurvePrivateKey,
         cert: x509.Certificate,
         passphrase: bytes,
+        kdf: Kdf,
     ) -> Identity:
         fp = fingerprint(cert)
         folder = self.root / fp[:16]
         if folder.exists():
             raise IdentityError(f"identity {fp[:16]} already exists in {str(self.root)!r}")
         folder.mkdir(parents=True, mode=0o700)
-        write_key(folder / "key.pem", key, passphrase)
+        key_path = folder / "key.pem"
+        _UNLOCKED.put(key_path, write_key(key_path, key, passphrase, kdf), passphrase, key)
         (folder / "cert.pem").write_text(cert_pem(cert), "ascii")
         meta = {
             "name": name,

@@ -1,8 +1,9 @@
 """The demo: a complete sample case built from the sample image shipped with the package.
 
 Everything it makes lives inside one folder: two examiner identities (with their passphrase
-written beside them, since this is sample data), the sample "USB stick" image, the case, and its
-outputs. The steps are the real workflows, called as a lab script would call them:
+written beside them in passphrase.txt, mode 0600, since this is sample data), the sample "USB
+stick" image, the case, and its outputs. The steps are the real workflows, called as a lab
+script would call them:
 
 1. identities for the examiner (Nguyễn Bá Tùng) and the receiving examiner (Trương Đình Bủng);
 2. `case init`, and the receiver pinned in the case;
@@ -18,6 +19,7 @@ outputs. The steps are the real workflows, called as a lab script would call the
 from __future__ import annotations
 
 import gzip
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -71,6 +73,24 @@ class DemoResult:
             lines += ["", "Verify it yourself:"]
             lines += [f"  {c}" for c in self.verify_commands]
         return lines
+
+
+def write_secret(path: Path, data: bytes) -> None:
+    """Create `path` holding `data`, readable by its owner only from the moment it exists.
+
+    The mode is given to open() (O_EXCL: never an existing file, never through a symlink), not
+    set by chmod afterwards, which would leave the passphrase world-readable between the two calls
+    under the usual umask 022.
+
+    Raises:
+        CaseError: `path` exists or cannot be created.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except OSError as exc:
+        raise CaseError(f"cannot create {str(path)!r}: {exc.strerror}") from exc
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
 
 
 def extract_sample(dest: Path) -> Path:
@@ -215,7 +235,7 @@ def run_demo(directory: Path | None, progress: Callable[[str], None] | None = No
     directory = directory.resolve()
     home = directory / "identities"
     store = IdentityStore(home)
-    (directory / "passphrase.txt").write_bytes(DEMO_PASSPHRASE + b"\n")
+    write_secret(directory / "passphrase.txt", DEMO_PASSPHRASE + b"\n")
     say(f"creating demo identities {DEMO_EXAMINER} and {DEMO_RECEIVER}")
     examiner = store.create(DEMO_EXAMINER, DEMO_PASSPHRASE, org="Công an tỉnh (demo)")
     receiver = store.create(DEMO_RECEIVER, DEMO_PASSPHRASE, org="Công an tỉnh (demo)")

@@ -12,7 +12,7 @@ from evidencekit.case import Case
 from evidencekit.identity import Identity, IdentityStore
 from evidencekit.workflows.casework import record_opened
 from evidencekit.workflows.custody import list_events, record_event
-from tests.conftest import PASSPHRASE
+from tests.conftest import PASSPHRASE, TEST_KDF
 
 SECOND = "Trương Đình Bủng"
 
@@ -25,7 +25,12 @@ def second_examiner(ek_home: Path, case: Case | None = None) -> Identity:
     of a case with one trust event; `case add-examiner` would append an `examiner_added`.
     """
     store = IdentityStore(ek_home)
-    other = store.create(SECOND, PASSPHRASE.encode(), org="Viện KSND")
+    other = store.create(
+        SECOND,
+        PASSPHRASE.encode(),
+        org="Viện KSND",
+        kdf=TEST_KDF,  # fixture: docs/keys.md
+    )
     if case is not None:
         creator = store.load(case.info.examiners[0].fingerprint, lambda _: PASSPHRASE.encode())
         assert list_events(case)[-1]["seq"] == 0, "pin at creation: the case must be new"

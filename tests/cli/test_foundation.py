@@ -264,7 +264,9 @@ def test_add_examiner_pins_colleague(
     from evidencekit.identity import IdentityStore
 
     other_home = tmp_path / "other"
-    colleague = IdentityStore(other_home).create("Trương Đình Bủng", b"pw")
+    colleague = IdentityStore(other_home).create(
+        "Trương Đình Bủng", "mật khẩu của người khác".encode()
+    )
     pem = tmp_path / "bung.pem"
     pem.write_text(colleague.cert_pem())
     result = runner.invoke(cli, ["--case", str(case_dir), "case", "add-examiner", str(pem)])
@@ -280,7 +282,7 @@ def test_keys_import_p12(runner: CliRunner, ek_home: Path, tmp_path: Path) -> No
 
     from evidencekit.identity import IdentityStore
 
-    src = IdentityStore(tmp_path / "ca").create("Lê Văn Cường", b"x")
+    src = IdentityStore(tmp_path / "ca").create("Lê Văn Cường", "mật khẩu của người khác".encode())
     blob = pkcs12.serialize_key_and_certificates(
         b"cuong", src.private_key, src.certificate, None, BestAvailableEncryption(b"p12pw")
     )

@@ -253,7 +253,9 @@ def test_remove_signature(sealed: Path, trusted: dict[str, Any]) -> None:
 
 
 def test_resign_with_another_key(sealed: Path, trusted: dict[str, Any], tmp_path: Path) -> None:
-    other = IdentityStore(tmp_path / "mallory").create("Mallory", b"pw")
+    other = IdentityStore(tmp_path / "mallory").create(
+        "Mallory", "mật khẩu của người khác".encode()
+    )
     doc = json.loads(sealed.read_bytes())
     doc["description"] = "forged"
     doc["examiner"] = {
@@ -275,7 +277,9 @@ def test_resign_with_another_key(sealed: Path, trusted: dict[str, Any], tmp_path
 def test_signature_swapped_in_from_another_key_without_cert(
     sealed: Path, trusted: dict[str, Any], tmp_path: Path
 ) -> None:
-    other = IdentityStore(tmp_path / "mallory").create("Mallory", b"pw")
+    other = IdentityStore(tmp_path / "mallory").create(
+        "Mallory", "mật khẩu của người khác".encode()
+    )
     doc = json.loads(sealed.read_bytes())
     unsigned = {k: v for k, v in doc.items() if k != "signature"}
     doc["signature"]["value"] = base64.b64encode(other.sign(canonical_json(unsigned))).decode()

@@ -11,7 +11,7 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from evidencekit.identity import Identity, IdentityStore
-from tests.conftest import need_peer
+from tests.conftest import TEST_KDF, need_peer
 
 
 def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -73,7 +73,11 @@ def add_annotation(data: bytes) -> bytes:
 @pytest.fixture
 def other_identity(tmp_path: Path) -> Identity:
     """Someone not pinned anywhere."""
-    return IdentityStore(tmp_path / "other-home").create("Kẻ Giả Mạo", b"other")
+    return IdentityStore(tmp_path / "other-home").create(
+        "Kẻ Giả Mạo",
+        "mật khẩu của người khác".encode(),
+        kdf=TEST_KDF,  # fixture: docs/keys.md
+    )
 
 
 def make_disk_item(

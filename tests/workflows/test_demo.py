@@ -40,6 +40,7 @@ def test_demo_builds_a_case_whose_reports_verify(
     assert {p.name.rsplit("-", 1)[1] for p in reports} == {"vi.pdf", "en.pdf"}
     case = Path(doc["case"])
     assert not (tmp_path / "not-used").exists()
+    assert (folder / "passphrase.txt").stat().st_mode & 0o777 == 0o600  # issue 13
     for pdf in reports:
         assert_pdfsig_valid(pdf)
         assert_qpdf_ok(pdf)

@@ -136,7 +136,9 @@ def test_remove_signature(case_dir: Path, item: Path) -> None:
 
 
 def test_resign_with_another_key_and_trust(case_dir: Path, item: Path, tmp_path: Path) -> None:
-    other = IdentityStore(tmp_path / "other").create("Lê Văn Giả", b"pw")
+    other = IdentityStore(tmp_path / "other").create(
+        "Lê Văn Giả", "mật khẩu của người khác".encode()
+    )
     seal = item / "IT.seal.json"
     doc = json.loads(seal.read_bytes())
     del doc["signature"]

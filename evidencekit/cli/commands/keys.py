@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -21,7 +22,13 @@ def keys() -> None:
 @click.option("--org", help="Organisation put in the certificate.")
 @pass_app
 def init(app: App, name: str, email: str | None, org: str | None) -> None:
-    """Create an ECDSA P-256 key and a self-signed signing certificate."""
+    """Create an ECDSA P-256 key and a self-signed signing certificate.
+
+    The key is encrypted with the passphrase (scrypt, ~0.4 s to unlock). The passphrase needs at
+    least 12 characters (counted after NFC normalisation) from at least two of letters, digits
+    and others (space, punctuation), with at least 6 different characters; several words with
+    spaces pass. It comes from --passphrase-file, EVIDENCEKIT_PASSPHRASE or a prompt.
+    """
     store = app.identity_store()
     passphrase = app.passphrase(name, confirm=True)
     identity = store.create(name, passphrase, email=email, org=org)
@@ -42,7 +49,10 @@ def init(app: App, name: str, email: str | None, org: str | None) -> None:
 )
 @pass_app
 def import_cmd(app: App, p12: Path, p12_passphrase_file: Path | None) -> None:
-    """Adopt a CA-issued identity from a PKCS#12 (.p12/.pfx) file."""
+    """Adopt a CA-issued identity from a PKCS#12 (.p12/.pfx) file.
+
+    Its key is re-encrypted with your passphrase (the same rule as `keys init`).
+    """
     p12_password: bytes | None
     if p12_passphrase_file is not None:
         p12_password = p12_passphrase_file.read_bytes().splitlines()[0]
@@ -63,13 +73,80 @@ def import_cmd(app: App, p12: Path, p12_passphrase_file: Path | None) -> None:
 @click.option("--all", "show_all", is_flag=True, help="List every identity.")
 @pass_app
 def show(app: App, show_all: bool) -> None:
-    """Print the identity's name and certificate fingerprint."""
+    """Print the identity's name, certificate fingerprint and how its key is protected."""
     store = app.identity_store()
     infos = store.list() if show_all else [store.find(app.identity_selector)]
+    docs, lines = [], []
+    for info in infos:
+        protection, weaker = _protection(info.path / "key.pem")
+        docs.append({**info.to_dict(), "key_protection": protection})
+        lines.append(f"{info.name}  sha256:{info.fingerprint}  key: {protection}")
+        if weaker:
+            lines.append(
+                "  (weaker than today's scrypt default: `evidencekit keys passwd` re-encrypts it)"
+            )
+    app.emit("evidencekit/identities/1", {"identities": docs}, lines or ["(no identities)"])
+
+
+def _protection(key_path: Path) -> tuple[str, bool]:
+    """("scrypt N=… r=… p=…", weaker than the default) or the reason it cannot be read."""
+    from evidencekit.errors import IdentityError
+    from evidencekit.identity.keyfile import describe_key_file, is_default_protection
+
+    try:
+        return describe_key_file(key_path), not is_default_protection(key_path)
+    except IdentityError as exc:
+        return f"unreadable ({exc.message})", False
+
+
+@keys.command("passwd")
+@click.option(
+    "--new-passphrase-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="File holding the new passphrase (else EVIDENCEKIT_NEW_PASSPHRASE, else a prompt).",
+)
+@pass_app
+def passwd(app: App, new_passphrase_file: Path | None) -> None:
+    """Re-encrypt the identity's key under a new passphrase with today's KDF (scrypt).
+
+    This is how a key made before scrypt became the default moves to it; the certificate and
+    fingerprint stay the same. The current passphrase comes from --passphrase-file,
+    EVIDENCEKIT_PASSPHRASE or a prompt; the new one must follow the `keys init` rule (giving the
+    same one again is allowed when it does).
+    """
+    from evidencekit.errors import IdentityError
+
+    store = app.identity_store()
+    info = store.find(app.identity_selector)
+    current = app.passphrase(info.name)
+    new: bytes
+    if new_passphrase_file is not None:
+        try:
+            text = new_passphrase_file.read_bytes()
+        except OSError as exc:
+            raise IdentityError(
+                f"cannot read passphrase file {str(new_passphrase_file)!r}: {exc.strerror}"
+            ) from exc
+        new = text.splitlines()[0] if text.strip() else b""
+    elif "EVIDENCEKIT_NEW_PASSPHRASE" in os.environ:
+        new = os.environ["EVIDENCEKIT_NEW_PASSPHRASE"].encode("utf-8")
+    elif sys.stdin.isatty() and sys.stderr.isatty():
+        value = click.prompt(
+            f"New passphrase for {info.name}", hide_input=True, confirmation_prompt=True, err=True
+        )
+        new = str(value).encode("utf-8")
+    else:
+        raise IdentityError(
+            f"no new passphrase for identity {info.name!r} and no terminal to ask on",
+            hint="set EVIDENCEKIT_NEW_PASSPHRASE or pass --new-passphrase-file FILE",
+        )
+    identity = store.change_passphrase(info, current, new)
+    protection, _weaker = _protection(info.path / "key.pem")
     app.emit(
-        "evidencekit/identities/1",
-        {"identities": [i.to_dict() for i in infos]},
-        [f"{i.name}  sha256:{i.fingerprint}" for i in infos] or ["(no identities)"],
+        "evidencekit/identity/1",
+        {"identity": {**identity.info.to_dict(), "key_protection": protection}},
+        f"Re-encrypted the key of {identity.name} ({protection})\n"
+        f"  fingerprint: sha256:{identity.fingerprint} (unchanged)",
     )
 
 
