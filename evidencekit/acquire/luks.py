@@ -12,7 +12,8 @@ on-disk format 1.1.x, both from the cryptsetup project), so we unlock it here:
                (PBKDF2, Argon2i or Argon2id) decrypts the slot's key material, whose AF-split
                stripes merge into a candidate volume key
     digest     PBKDF2 of the candidate must equal the header's digest: only then is it the key
-    payload    sectors of the data segment, AES in XTS or CBC-ESSIV mode, IV = sector number
+    payload    sectors of the data segment, AES in XTS or CBC-ESSIV mode, IV = sector number,
+               decrypted many sectors per call (`luks_cipher.py`)
 
 Only reading: the volume is never written and the key stays in this process.
 """
@@ -26,8 +27,8 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
+from evidencekit.acquire import luks_cipher
+from evidencekit.acquire.luks_cipher import SectorCipher
 from evidencekit.errors import SourceError
 
 MAGIC = b"LUKS\xba\xbe"
@@ -96,13 +97,13 @@ def unlock(read_at: ReadAt, size: int, passphrase: str, label: str) -> LuksMedia
             derived = slot.kdf(secret)
         except (ValueError, MemoryError) as exc:
             raise SourceError(f"cannot derive the key of {label}: {exc}") from exc
-        plain = _Sectors(slot.cipher, derived, SECTOR, 0, label).decrypt(0, material)
+        plain = _sectors(slot.cipher, derived, SECTOR, 0, label).decrypt(0, material)
         key = _af_merge(plain[:material_size], layout.key_size, slot.stripes, slot.af_hash)
         if layout.check(key):
             end = size if layout.size is None else min(size, layout.offset + layout.size)
             if end <= layout.offset:
                 raise SourceError(f"the LUKS payload of {label} lies past the end of the volume")
-            sectors = _Sectors(layout.cipher, key, layout.sector_size, layout.iv_tweak, label)
+            sectors = _sectors(layout.cipher, key, layout.sector_size, layout.iv_tweak, label)
             return LuksMedia(read_at, layout.offset, end - layout.offset, sectors)
     raise SourceError(
         f"cannot unlock {label} (LUKS{layout.version}): no key slot opens with this password",
@@ -113,7 +114,7 @@ def unlock(read_at: ReadAt, size: int, passphrase: str, label: str) -> LuksMedia
 class LuksMedia:
     """The decrypted payload as a media stream (`read_at`, `size`)."""
 
-    def __init__(self, read_at: ReadAt, offset: int, size: int, sectors: _Sectors) -> None:
+    def __init__(self, read_at: ReadAt, offset: int, size: int, sectors: SectorCipher) -> None:
         self._read = read_at
         self._offset = offset
         self._sectors = sectors
@@ -131,52 +132,20 @@ class LuksMedia:
         return plain[offset - first * unit : end - first * unit]
 
 
-class _Sectors:
-    """Sector-wise decryption: AES-XTS (plain64/plain IVs) or AES-CBC (ESSIV/plain64 IVs)."""
-
-    def __init__(self, spec: str, key: bytes, size: int, tweak: int, label: str) -> None:
-        cipher, _, mode = spec.partition("-")
-        self.size = size
-        self._tweak = tweak
-        if cipher != "aes" or mode not in (
-            "xts-plain64",
-            "xts-plain",
-            "cbc-essiv:sha256",
-            "cbc-plain64",
-            "cbc-plain",
-        ):
-            raise SourceError(
-                f"{label} uses the LUKS cipher {spec!r}; evidencekit reads aes-xts-plain64, "
-                "aes-xts-plain, aes-cbc-essiv:sha256 and aes-cbc-plain64",
-                hint="open it read-only with cryptsetup on a Linux machine and collect from "
-                "/dev/mapper/NAME",
-            )
-        self._xts = mode.startswith("xts")
-        self._bits = 32 if mode.endswith("plain") else 64
-        self._key = key
-        self._essiv = None
-        if mode == "cbc-essiv:sha256":
-            salt = hashlib.sha256(key).digest()
-            self._essiv = Cipher(algorithms.AES(salt), modes.ECB()).encryptor()
-
-    def _iv(self, number: int) -> bytes:
-        # dm-crypt counts IVs in 512-byte sectors whatever the encryption sector size (LUKS2
-        # does not set iv_large_sectors): the k-th 4 KiB sector has IV 8k (+ the tweak)
-        n = (number * (self.size // SECTOR) + self._tweak) & ((1 << self._bits) - 1)
-        iv = n.to_bytes(16, "little")
-        if self._essiv is not None:
-            return self._essiv.update(iv)
-        return iv
-
-    def decrypt(self, first: int, data: bytes) -> bytes:
-        out = bytearray()
-        size = self.size
-        for i in range(0, len(data) - size + 1, size):
-            iv = self._iv(first + i // size)
-            mode = modes.XTS(iv) if self._xts else modes.CBC(iv)
-            dec = Cipher(algorithms.AES(self._key), mode).decryptor()
-            out += dec.update(data[i : i + size]) + dec.finalize()
-        return bytes(out)
+def _sectors(spec: str, key: bytes, size: int, tweak: int, label: str) -> SectorCipher:
+    """The decryption of a LUKS cipher spec ("aes-xts-plain64" …), or why we cannot."""
+    cipher, _, mode = spec.partition("-")
+    if cipher != "aes" or mode not in luks_cipher.MODES:
+        raise SourceError(
+            f"{label} uses the LUKS cipher {spec!r}; evidencekit reads aes-xts-plain64, "
+            "aes-xts-plain, aes-cbc-essiv:sha256 and aes-cbc-plain64",
+            hint="open it read-only with cryptsetup on a Linux machine and collect from "
+            "/dev/mapper/NAME",
+        )
+    try:
+        return SectorCipher(mode, key, size, tweak)
+    except ValueError as exc:
+        raise SourceError(f"{label} uses {spec} with {exc}, which evidencekit cannot read") from exc
 
 
 def _af_merge(material: bytes, key_size: int, stripes: int, hash_name: str) -> bytes:
