@@ -127,9 +127,11 @@ class LuksMedia:
         unit = self._sectors.size
         first, last = offset // unit, -(-end // unit)
         raw = self._read(self._offset + first * unit, (last - first) * unit)
-        raw = raw[: len(raw) - len(raw) % unit]
-        plain = self._sectors.decrypt(first, raw)
-        return plain[offset - first * unit : end - first * unit]
+        plain = self._sectors.decrypt(first, raw)  # drops a partial last sector
+        start = offset - first * unit
+        if start == 0 and len(plain) == end - offset:  # aligned: no second copy
+            return plain
+        return plain[start : end - first * unit]
 
 
 def _sectors(spec: str, key: bytes, size: int, tweak: int, label: str) -> SectorCipher:
