@@ -64,6 +64,7 @@ class _Slot:
     stripes: int
     af_hash: str
     cipher: str  # e.g. "aes-xts-plain64"
+    number: int = 0  # the key slot's number, as cryptsetup luksDump shows it
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +105,16 @@ def unlock(read_at: ReadAt, size: int, passphrase: str, label: str) -> LuksMedia
             if end <= layout.offset:
                 raise SourceError(f"the LUKS payload of {label} lies past the end of the volume")
             sectors = _sectors(layout.cipher, key, layout.sector_size, layout.iv_tweak, label)
-            return LuksMedia(read_at, layout.offset, end - layout.offset, sectors)
+            facts = {
+                "version": f"LUKS{layout.version}",
+                "uuid": _text(read_at(168, 40)),
+                "cipher": layout.cipher,
+                "key_bits": str(8 * layout.key_size),
+                "sector_size": str(layout.sector_size),
+                "payload_offset": str(layout.offset),
+                "key_slot": str(slot.number),
+            }
+            return LuksMedia(read_at, layout.offset, end - layout.offset, sectors, facts)
     raise SourceError(
         f"cannot unlock {label} (LUKS{layout.version}): no key slot opens with this password",
         hint="check the value of the --password-env variable",
@@ -114,11 +124,22 @@ def unlock(read_at: ReadAt, size: int, passphrase: str, label: str) -> LuksMedia
 class LuksMedia:
     """The decrypted payload as a media stream (`read_at`, `size`)."""
 
-    def __init__(self, read_at: ReadAt, offset: int, size: int, sectors: SectorCipher) -> None:
+    def __init__(
+        self,
+        read_at: ReadAt,
+        offset: int,
+        size: int,
+        sectors: SectorCipher,
+        facts: dict[str, str] | None = None,
+    ) -> None:
         self._read = read_at
         self._offset = offset
         self._sectors = sectors
         self.size = size - size % sectors.size
+        self.sector_size = sectors.size
+        # what identifies the volume (version, UUID, cipher, key size, sector size, payload
+        # offset, the key slot that opened): never the key or the password
+        self.facts = dict(facts or {})
 
     def read_at(self, offset: int, size: int) -> bytes:
         end = min(offset + size, self.size)
@@ -219,7 +240,7 @@ def _luks1(read_at: ReadAt) -> _Layout:
             _within("AF stripe count", stripes, 1, _MAX_STRIPES)
             kdf = _pbkdf2(hash_name, salt, iterations, key_size)
             spec = f"{cipher}-{mode}"
-            slots.append(_Slot(kdf, area * SECTOR, stripes, hash_name, spec))
+            slots.append(_Slot(kdf, area * SECTOR, stripes, hash_name, spec, i))
     digest = _pbkdf2(hash_name, mk_salt, mk_iter, 20)
     return _Layout(
         1,
@@ -280,6 +301,7 @@ def _luks2(read_at: ReadAt, label: str) -> _Layout:
                 int(af["stripes"]),
                 af["hash"],
                 slot_area["encryption"],
+                int(slot_id),
             )
         )
     return _Layout(

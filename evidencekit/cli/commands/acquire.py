@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from evidencekit.cli.commands.acquire_files import _secret
 from evidencekit.cli.runtime import EXIT_PARTIAL, App, pass_app
 
 
@@ -63,6 +64,15 @@ def acquire() -> None:
     is_flag=True,
     help="Image a container file's own bytes instead of the media inside it.",
 )
+@click.option(
+    "--decrypt",
+    is_flag=True,
+    help="Image the decrypted payload of the LUKS volume that is SOURCE (or --partition).",
+)
+@click.option("--partition", type=int, help="With --decrypt: the partition holding the volume.")
+@click.option(
+    "--password-env", metavar="VAR", help="With --decrypt: variable holding the password."
+)
 @pass_app
 def disk(
     app: App,
@@ -85,12 +95,18 @@ def disk(
     copy_to: Path | None,
     force: bool,
     image_bytes: bool,
+    decrypt: bool,
+    partition: int | None,
+    password_env: str | None,
 ) -> None:
     """Image SOURCE (a disk such as /dev/sdb, a file, or an E01/VMDK/QCOW2/VHD/split raw image).
 
     Writes evidence/ITEM/ITEM.raw (or ITEM.001 …, ITEM.E01 …), ITEM.log, ITEM.device.txt,
     ITEM.map (when sectors were unreadable), sums files and ITEM.seal.json, and records an
     "acquired" custody event. Exit 4 when some sectors could not be read (zero-filled, listed).
+
+    With --decrypt the image is what `cryptsetup open --readonly` would show of the LUKS1/LUKS2
+    volume that is SOURCE or its --partition N; the seal names the volume (UUID, cipher).
     """
     from evidencekit.cli.progress import Progress
     from evidencekit.errors import PartialReadError
@@ -119,7 +135,10 @@ def disk(
         force=force,
         compression=compression,
         source_format="raw" if image_bytes else None,
+        decrypt=decrypt,
+        partition=partition,
     )
+    password = _secret(password_env, "password") if password_env else None
     bar = Progress(f"imaging {item_id}", 0, enabled=app.verbosity >= 0)
 
     def on_progress(done: int, bad: int) -> None:
@@ -132,7 +151,7 @@ def disk(
     try:
         from evidencekit.acquire.source import open_source
 
-        if bar.enabled:
+        if bar.enabled and not decrypt:  # decrypted: the payload's size is known once unlocked
             with open_source(source, as_format=options.source_format) as probe:
                 bar.total = probe.size
         try:
@@ -145,6 +164,7 @@ def disk(
                 on_progress=on_progress,
                 on_phase=on_phase,
                 command_line=" ".join(sys.argv),
+                password=password,
             )
         finally:
             bar.finish()

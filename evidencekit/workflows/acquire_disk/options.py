@@ -36,6 +36,9 @@ class AcquireOptions:
     force: bool = False
     compression: str = "fast"
     source_format: str | None = None  # "raw": image a container file's own bytes
+    # image the decrypted payload of the LUKS volume that is the source (or its partition)
+    decrypt: bool = False
+    partition: int | None = None  # with decrypt: the partition holding the volume
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -55,4 +58,6 @@ class AcquireOptions:
             "copy_to": str(self.copy_to) if self.copy_to else None,
             "force": self.force,
             "compression": self.compression if self.format == "e01" else None,
+            "decrypt": self.decrypt,
+            "partition": self.partition,
         }

@@ -18,6 +18,7 @@ from evidencekit.acquire.acqlog import AcquisitionLog, log_header
 from evidencekit.acquire.device_report import device_facts
 from evidencekit.acquire.freespace import check_space
 from evidencekit.acquire.source import MediaSource, open_source
+from evidencekit.acquire.source_luks import open_decrypted
 from evidencekit.errors import (
     AcquisitionError,
     CustodyError,
@@ -56,8 +57,12 @@ def acquire_disk(
     on_progress: Callable[[int, int], None] | None = None,
     on_phase: Callable[[str, int], None] | None = None,
     command_line: str | None = None,
+    password: str | None = None,
 ) -> AcquireResult:
     """Image `source_path` as item `item_id` of `case`; verify, seal and record custody.
+
+    With `options.decrypt`, the image is the decrypted payload of the LUKS volume that is the
+    source (or its partition `options.partition`), unlocked with `password`.
 
     Raises:
         UsageError: bad id or options.
@@ -71,6 +76,7 @@ def acquire_disk(
     check_item_id(item_id)
     if options.format not in FORMATS:
         raise UsageError(f"unknown image format {options.format!r}", hint="use raw, split or e01")
+    _check_decrypt(options, password)
     algorithms = parse_algorithms(list(options.algorithms))
     hash_algorithms = algorithms
     if options.format == "e01":  # the E01 hash/digest sections need them
@@ -96,7 +102,34 @@ def acquire_disk(
         command_line=command_line or " ".join(sys.argv),
     )
     with open_source(source_path, as_format=options.source_format) as src:
+        if options.decrypt:
+            assert password is not None
+            with open_decrypted(src, password, options.partition) as plain:
+                return _acquire(case, identity, plain, job, on_progress, on_phase)
         return _acquire(case, identity, src, job, on_progress, on_phase)
+
+
+def _check_decrypt(options: AcquireOptions, password: str | None) -> None:
+    """Raises UsageError for a --decrypt/--partition combination that cannot work."""
+    if options.partition is not None and not options.decrypt:
+        raise UsageError(
+            "--partition chooses the LUKS volume to decrypt and needs --decrypt",
+            hint="to image a whole disk leave --partition out",
+        )
+    if not options.decrypt:
+        return
+    if password is None:
+        raise UsageError(
+            "--decrypt needs the volume's password",
+            hint="pass --password-env VAR naming an environment variable that holds it",
+        )
+    if options.source_format == "raw":
+        raise UsageError("--decrypt reads the media inside an image; leave out --image-bytes")
+    if options.set_readonly:
+        raise UsageError(
+            "--set-readonly is not available with --decrypt",
+            hint="set the flag with blockdev --setro, or image the whole device first",
+        )
 
 
 def _acquire(
