@@ -115,16 +115,16 @@ def test_impossible_keys_and_sector_sizes_are_refused(
         SectorCipher(mode, key, size)
 
 
-def qemu_luks(plain: Path, out: Path, options: str) -> Path:
+def qemu_luks(plain: Path, out: Path, options: str = "", password: str = PASSWORD) -> Path:
     """A LUKS1 volume QEMU writes around `plain`. QEMU calibrates PBKDF2 on the CPU clock and,
     on a busy machine, sometimes gives up ("Unable to get accurate CPU usage"): try again."""
     need_peer("qemu-img")
+    opts = ",".join(o for o in ("key-secret=s0,iter-time=10", options) if o)
     for _attempt in range(5):
         done = subprocess.run(
             [
-                *("qemu-img", "convert", "--object", f"secret,id=s0,data={PASSWORD}"),
-                *("-O", "luks", "-o", f"key-secret=s0,iter-time=10,{options}"),
-                *(str(plain), str(out)),
+                *("qemu-img", "convert", "--object", f"secret,id=s0,data={password}"),
+                *("-O", "luks", "-o", opts, str(plain), str(out)),
             ],
             capture_output=True,
             text=True,
