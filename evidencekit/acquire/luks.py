@@ -26,10 +26,12 @@ import json
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from evidencekit.acquire import luks_cipher
-from evidencekit.acquire.luks_cipher import SectorCipher
 from evidencekit.errors import SourceError
+
+if TYPE_CHECKING:  # luks_cipher imports numpy (~0.1 s): only when a volume is unlocked
+    from evidencekit.acquire.luks_cipher import SectorCipher
 
 MAGIC = b"LUKS\xba\xbe"
 SECTOR = 512
@@ -157,6 +159,8 @@ class LuksMedia:
 
 def _sectors(spec: str, key: bytes, size: int, tweak: int, label: str) -> SectorCipher:
     """The decryption of a LUKS cipher spec ("aes-xts-plain64" …), or why we cannot."""
+    from evidencekit.acquire import luks_cipher
+
     cipher, _, mode = spec.partition("-")
     if cipher != "aes" or mode not in luks_cipher.MODES:
         raise SourceError(
@@ -166,7 +170,7 @@ def _sectors(spec: str, key: bytes, size: int, tweak: int, label: str) -> Sector
             "/dev/mapper/NAME",
         )
     try:
-        return SectorCipher(mode, key, size, tweak)
+        return luks_cipher.SectorCipher(mode, key, size, tweak)
     except ValueError as exc:
         raise SourceError(f"{label} uses {spec} with {exc}, which evidencekit cannot read") from exc
 

@@ -18,7 +18,6 @@ from evidencekit.acquire.acqlog import AcquisitionLog, log_header
 from evidencekit.acquire.device_report import device_facts
 from evidencekit.acquire.freespace import check_space
 from evidencekit.acquire.source import MediaSource, open_source
-from evidencekit.acquire.source_luks import open_decrypted
 from evidencekit.errors import (
     AcquisitionError,
     CustodyError,
@@ -104,6 +103,8 @@ def acquire_disk(
     with open_source(source_path, as_format=options.source_format) as src:
         if options.decrypt:
             assert password is not None
+            from evidencekit.acquire.source_luks import open_decrypted  # numpy: only here
+
             with open_decrypted(src, password, options.partition) as plain:
                 return _acquire(case, identity, plain, job, on_progress, on_phase)
         return _acquire(case, identity, src, job, on_progress, on_phase)
