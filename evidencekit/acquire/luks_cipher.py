@@ -18,6 +18,8 @@ with QEMU's own decryption.
 from __future__ import annotations
 
 import hashlib
+import threading
+from typing import Any
 
 import numpy as np
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -28,6 +30,9 @@ MODES = ("xts-plain64", "xts-plain", "cbc-essiv:sha256", "cbc-plain64", "cbc-pla
 # enough that the temporaries (a few times the batch) stay in the CPU caches
 BATCH_BYTES = 256 << 10
 BATCH_SECTORS = 256
+# a call's output up to this size goes through one reused array: a fresh one costs page faults
+# (~0.3 ms per MiB here, a third of the decryption); larger ones are allocated and let go
+_KEEP_OUTPUT = 4 << 20
 _U64 = np.dtype("<u8")
 _MASK64 = (1 << 64) - 1
 
@@ -66,6 +71,8 @@ class SectorCipher:
             self._key = key
             self._iv_key = hashlib.sha256(key).digest() if mode == "cbc-essiv:sha256" else b""
         self._blocks = size // 16
+        self._lock = threading.Lock()  # guards the reused output array
+        self._out = np.empty(0, _U64)
 
     def decrypt(self, first: int, data: bytes | bytearray | memoryview) -> bytes:
         """The plaintext of the whole sectors in `data`, the first of which is sector `first`
@@ -79,8 +86,20 @@ class SectorCipher:
         iv_ecb = (
             Cipher(algorithms.AES(self._iv_key), modes.ECB()).encryptor() if self._iv_key else None
         )
+        with self._lock:
+            return self._decrypt(first, view, count, ecb, iv_ecb)
+
+    def _decrypt(
+        self, first: int, view: memoryview, count: int, ecb: Any, iv_ecb: Any | None
+    ) -> bytes:
         step = max(BATCH_SECTORS, BATCH_BYTES // self.size)
-        out = np.empty((count, self._blocks, 2), _U64)
+        words = count * self.size // 8
+        if words * 8 > _KEEP_OUTPUT:
+            out = np.empty((count, self._blocks, 2), _U64)
+        else:
+            if self._out.size < words:
+                self._out = np.empty(words, _U64)
+            out = self._out[:words].reshape(count, self._blocks, 2)
         # scratch for one batch, reused: allocating per batch costs more than the AES
         work = np.empty(min(step, count) * self.size // 8, _U64)
         dec = bytearray(work.nbytes + 15)  # update_into wants a block's slack

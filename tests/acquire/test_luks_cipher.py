@@ -191,3 +191,20 @@ def test_qemu_written_volumes_decrypt_as_qemu_decrypts_them(
 def test_an_unusable_key_size_is_a_clear_source_error() -> None:
     with pytest.raises(SourceError, match=r"'x' uses aes-cbc-essiv:sha256 with a CBC key of 64"):
         luks._sectors("aes-cbc-essiv:sha256", bytes(64), 512, 0, "'x'")
+
+
+def test_one_cipher_read_from_several_threads_gives_each_its_own_bytes() -> None:
+    """The cipher reuses its output array between calls: threads reading through the same
+    volume (Sleuth Kit, a verification pass) must never see each other's sectors."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    key = bytes(range(64))
+    cipher = SectorCipher("xts-plain64", key, 512)
+    inputs = [random.Random(i).randbytes(1 << 20) for i in range(4)]
+    expected = [per_sector("xts-plain64", key, 512, 100 * i, d) for i, d in enumerate(inputs)]
+
+    def work(i: int) -> bool:
+        return all(cipher.decrypt(100 * i, inputs[i]) == expected[i] for _ in range(10))
+
+    with ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(work, range(4)))
