@@ -62,7 +62,18 @@ def open_decrypted(outer: MediaSource, password: str, partition: int | None) -> 
             f"{label} holds no LUKS volume, so there is nothing to decrypt",
             hint="see the partitions and what they hold with: evidencekit ls SOURCE",
         )
+
+    def readinto(view: memoryview, offset: int) -> int:
+        want, done = max(0, min(len(view), length - offset)), 0
+        while done < want:
+            n = outer.readinto_at(view[done:want], start + offset + done)
+            if n == 0:
+                break
+            done += n
+        return done
+
     volume = luks.unlock(read_at, length, password, label)
+    volume.read_into_from(readinto)
     facts = dict(outer.info.identity)
     facts["decrypted"] = f"the decrypted payload of the {volume.facts['version']} volume {label}"
     facts.update({f"luks_{k}": v for k, v in volume.facts.items()})

@@ -185,3 +185,23 @@ def test_what_cannot_be_decrypted_is_refused_and_leaves_no_item(
     assert message in err
     item = case_dir / "evidence" / "BAD"
     assert not item.exists() or not any(item.iterdir())
+
+
+@pytest.mark.peer
+def test_decrypted_source_reads_qemus_bytes_at_any_offset(
+    luks_disk: tuple[Path, bytes, str],
+) -> None:
+    """The source `--decrypt` images, read as the resilient reader and Sleuth Kit would: whole
+    chunks, single sectors, unaligned pieces, across the end."""
+    from evidencekit.acquire.source import open_source
+    from evidencekit.acquire.source_luks import open_decrypted
+
+    disk, theirs, _volume_id = luks_disk
+    with open_source(disk) as outer, open_decrypted(outer, PASSWORD, 2) as src:
+        assert src.size == len(theirs)
+        for offset, size in ((0, MiB), (MiB, MiB), (513, 1000), (5 * MiB, 4096), (7, 3 * MiB)):
+            assert src.read_at(offset, size) == theirs[offset : offset + size], (offset, size)
+        assert src.read_at(len(theirs) - 100, MiB) == theirs[-100:]
+        buf = bytearray(MiB)
+        assert src.readinto_at(memoryview(buf), 2 * MiB) == MiB
+        assert bytes(buf) == theirs[2 * MiB : 3 * MiB]
