@@ -113,7 +113,8 @@ def unlock(read_at: ReadAt, size: int, passphrase: str, label: str) -> LuksMedia
             sectors = _sectors(layout.cipher, key, layout.sector_size, layout.iv_tweak, label)
             facts = {
                 "version": f"LUKS{layout.version}",
-                "uuid": _text(read_at(168, 40)),
+                # the header's UUID field (ASCII by the spec; a hostile one is shown, not fatal)
+                "uuid": bytes(read_at(168, 40)).split(b"\0", 1)[0].decode("ascii", "replace"),
                 "cipher": layout.cipher,
                 "key_bits": str(8 * layout.key_size),
                 "sector_size": str(layout.sector_size),

@@ -26,6 +26,7 @@ from evidencekit.errors import SourceError
 from tests.peers import need_peer
 
 PASSWORD = "Mật khẩu Việt 2024"
+MiB = 1 << 20
 
 
 def per_sector(mode: str, key: bytes, size: int, first: int, data: bytes, tweak: int = 0) -> bytes:
@@ -228,3 +229,31 @@ def test_one_cipher_read_from_several_threads_gives_each_its_own_bytes() -> None
 
     with ThreadPoolExecutor(4) as pool:
         assert all(pool.map(work, range(4)))
+
+
+@pytest.mark.peer
+def test_volume_facts_name_the_volume_and_survive_a_hostile_uuid(tmp_path: Path) -> None:
+    """The facts the seal carries come from the header (cryptsetup reads the same UUID); a
+    UUID field that is not ASCII (LUKS1 has no header checksum) is shown, never a crash."""
+    plain = tmp_path / "plain.raw"
+    plain.write_bytes(bytes(MiB))
+    volume = qemu_luks(plain, tmp_path / "v.luks", "cipher-alg=aes-128,cipher-mode=xts")
+    need_peer("cryptsetup")
+    uuid = subprocess.run(
+        ["cryptsetup", "luksUUID", str(volume)], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    data = bytearray(volume.read_bytes())
+    media = luks.unlock(lambda o, n: bytes(data[o : o + n]), len(data), PASSWORD, "'v.luks'")
+    assert media.facts == {
+        "version": "LUKS1",
+        "uuid": uuid,
+        "cipher": "aes-xts-plain64",
+        "key_bits": "256",
+        "sector_size": "512",
+        "payload_offset": str(int.from_bytes(data[104:108], "big") * 512),
+        "key_slot": "0",
+    }
+    data[168:172] = b"\xff\xfe\x00\x01"
+    hostile = luks.unlock(lambda o, n: bytes(data[o : o + n]), len(data), PASSWORD, "'v.luks'")
+    assert hostile.facts["uuid"] == "\ufffd\ufffd"
+    assert hostile.read_at(0, MiB) == bytes(MiB)

@@ -18,8 +18,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from evidencekit.case import Case
 from evidencekit.cli.main import cli
+from evidencekit.errors import UsageError
 from evidencekit.hash.seal import load_seal
+from evidencekit.identity import Identity
+from evidencekit.workflows.acquire_disk import AcquireOptions, acquire_disk
 from tests.acquire.test_luks import cryptsetup_luks
 from tests.acquire.test_luks_cipher import PASSWORD, qemu_decrypt, qemu_luks
 from tests.acquire.test_lvm import fat_and
@@ -205,3 +209,29 @@ def test_decrypted_source_reads_qemus_bytes_at_any_offset(
         buf = bytearray(MiB)
         assert src.readinto_at(memoryview(buf), 2 * MiB) == MiB
         assert bytes(buf) == theirs[2 * MiB : 3 * MiB]
+
+
+@pytest.mark.peer
+def test_workflow_api_decrypts_and_reports_the_payload_size_first(
+    case_dir: Path, identity: Identity, luks_disk: tuple[Path, bytes, str]
+) -> None:
+    """Through the Python API (what the CLI wraps): the progress learns the decrypted size
+    before imaging starts, and the result is QEMU's bytes."""
+    disk, theirs, _volume_id = luks_disk
+    phases: list[tuple[str, int]] = []
+    options = AcquireOptions(decrypt=True, partition=2, verify=False)
+    res = acquire_disk(
+        Case.open(case_dir),
+        identity,
+        disk,
+        "API",
+        options,
+        on_phase=lambda label, total: phases.append((label, total)),
+        password=PASSWORD,
+    )
+    assert phases[0] == ("imaging API (decrypted)", len(theirs))
+    assert res.size == len(theirs) and res.status == "complete"
+    assert (res.item_dir / "API.raw").read_bytes() == theirs
+    assert res.source["identity"]["luks_version"] == "LUKS1"
+    with pytest.raises(UsageError, match="needs the volume's password"):
+        acquire_disk(Case.open(case_dir), identity, disk, "API2", options)

@@ -151,7 +151,7 @@ def disk(
     try:
         from evidencekit.acquire.source import open_source
 
-        if bar.enabled and not decrypt:  # decrypted: the payload's size is known once unlocked
+        if bar.enabled and not decrypt:  # decrypted: the workflow gives the size once unlocked
             with open_source(source, as_format=options.source_format) as probe:
                 bar.total = probe.size
         try:

@@ -106,6 +106,8 @@ def acquire_disk(
             from evidencekit.acquire.source_luks import open_decrypted  # numpy: only here
 
             with open_decrypted(src, password, options.partition) as plain:
+                if on_phase:  # the payload's size is known only now
+                    on_phase(f"imaging {item_id} (decrypted)", plain.size)
                 return _acquire(case, identity, plain, job, on_progress, on_phase)
         return _acquire(case, identity, src, job, on_progress, on_phase)
 
