@@ -235,3 +235,29 @@ def test_workflow_api_decrypts_and_reports_the_payload_size_first(
     assert res.source["identity"]["luks_version"] == "LUKS1"
     with pytest.raises(UsageError, match="needs the volume's password"):
         acquire_disk(Case.open(case_dir), identity, disk, "API2", options)
+
+
+@pytest.mark.peer
+def test_luks_partition_inside_an_e01_made_by_libewf(
+    case_dir: Path, luks_disk: tuple[Path, bytes, str], tmp_path: Path
+) -> None:
+    """The disk as libewf's ewfacquirestream stored it: the partition is found and decrypted
+    through our E01 reader, and the image is still QEMU's bytes."""
+    need_peer("ewfacquirestream")
+    disk, theirs, uuid = luks_disk
+    with disk.open("rb") as stdin:
+        subprocess.run(
+            ["ewfacquirestream", "-q", "-t", str(tmp_path / "disk"), "-c", "none"],
+            stdin=stdin,
+            check=True,
+            capture_output=True,
+        )
+    code, out, err = _run(
+        *("--case", str(case_dir), "--json", "acquire", "disk", str(tmp_path / "disk.E01")),
+        *("--item", "FROM-E01", "--decrypt", "--partition", "2", "--password-env", "LUKS_PW"),
+        env={"LUKS_PW": PASSWORD},
+    )
+    assert code == 0, out + err
+    assert (case_dir / "evidence" / "FROM-E01" / "FROM-E01.raw").read_bytes() == theirs
+    facts = json.loads(out)["source"]["identity"]
+    assert facts["luks_uuid"] == uuid and facts["outer_format"] == "ewf"
