@@ -135,7 +135,7 @@ def acquire_rows(buf: bytes, repeat: int) -> None:
         plain, volume = work / "plain.raw", work / "volume.luks"
         plain.write_bytes(buf)
         secret = f"secret,id=s0,data={PASSWORD}"
-        for _attempt in range(5):  # QEMU's PBKDF2 calibration fails now and then under load
+        for _attempt in range(30):  # QEMU's PBKDF2 calibration fails now and then under load
             done = subprocess.run(
                 ["qemu-img", "convert", "--object", secret, "-O", "luks",
                  "-o", "key-secret=s0,iter-time=10", str(plain), str(volume)],

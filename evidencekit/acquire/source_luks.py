@@ -65,11 +65,19 @@ def open_decrypted(outer: MediaSource, password: str, partition: int | None) -> 
 
     def readinto(view: memoryview, offset: int) -> int:
         want, done = max(0, min(len(view), length - offset)), 0
-        while done < want:
-            n = outer.readinto_at(view[done:want], start + offset + done)
-            if n == 0:
-                break
-            done += n
+        try:
+            while done < want:
+                n = outer.readinto_at(view[done:want], start + offset + done)
+                if n == 0:
+                    break
+                done += n
+        except OSError:
+            # buffered reads of a failing disk fail whole read-ahead windows: read exactly these
+            # sectors around the page cache, as the resilient reader's sector retries do (they
+            # reach us as small reads of the decrypted volume)
+            data = outer.read_direct(start + offset, want)
+            view[: len(data)] = data
+            return len(data)
         return done
 
     volume = luks.unlock(read_at, length, password, label)
@@ -97,22 +105,21 @@ def open_decrypted(outer: MediaSource, password: str, partition: int | None) -> 
 
 
 def _partition(outer: MediaSource, number: int) -> tuple[int, int]:
-    """(start, length) in bytes of partition `number` of `outer`, by Sleuth Kit's listing."""
-    from evidencekit.acquire.filesystems import open_image
+    """(start, length) in bytes of partition `number` of `outer`, numbered as `ls` shows them."""
+    from evidencekit.acquire._tsk import partition_rows
 
-    path = Path(outer.info.path)
-    with open_image(path) as disk:
-        rows = disk.numbered()
+    name = Path(outer.info.path).name
+    rows = partition_rows(outer, repr(name))
     for row in rows:
         if row.number == number:
             if row.start + row.length > outer.size:
                 raise SourceError(
-                    f"partition {number} of {path.name!r} ends past the end of the media "
+                    f"partition {number} of {name!r} ends past the end of the media "
                     f"({row.start + row.length} > {outer.size} bytes)"
                 )
             return row.start, row.length
     have = ", ".join(str(r.number) for r in rows) or "none"
     raise UsageError(
-        f"{path.name!r} has no partition {number} (partitions: {have})",
-        hint=f"see them with: evidencekit ls {path}",
+        f"{name!r} has no partition {number} (partitions: {have})",
+        hint=f"see them with: evidencekit ls {outer.info.path}",
     )

@@ -141,7 +141,7 @@ def qemu_luks(plain: Path, out: Path, options: str = "", password: str = PASSWOR
     on a busy machine, sometimes gives up ("Unable to get accurate CPU usage"): try again."""
     need_peer("qemu-img")
     opts = ",".join(o for o in ("key-secret=s0,iter-time=10", options) if o)
-    for _attempt in range(5):
+    for _attempt in range(30):
         done = subprocess.run(
             [
                 *("qemu-img", "convert", "--object", f"secret,id=s0,data={password}"),

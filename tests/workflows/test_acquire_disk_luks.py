@@ -27,7 +27,7 @@ from evidencekit.workflows.acquire_disk import AcquireOptions, acquire_disk
 from tests.acquire.test_luks import cryptsetup_luks
 from tests.acquire.test_luks_cipher import PASSWORD, qemu_decrypt, qemu_luks
 from tests.acquire.test_lvm import fat_and
-from tests.peers import need_peer
+from tests.peers import need_peer, need_root
 
 MiB = 1 << 20
 
@@ -197,10 +197,15 @@ def test_decrypted_source_reads_qemus_bytes_at_any_offset(
 ) -> None:
     """The source `--decrypt` images, read as the resilient reader and Sleuth Kit would: whole
     chunks, single sectors, unaligned pieces, across the end."""
+    from evidencekit.acquire._tsk import partition_rows
+    from evidencekit.acquire.filesystems import open_image
     from evidencekit.acquire.source import open_source
     from evidencekit.acquire.source_luks import open_decrypted
 
     disk, theirs, _volume_id = luks_disk
+    with open_image(disk) as listing, open_source(disk) as outer:  # numbered as `ls` shows
+        shown = [(p.number, p.start, p.length) for p in listing.numbered()]
+        assert [(p.number, p.start, p.length) for p in partition_rows(outer, "x")] == shown
     with open_source(disk) as outer, open_decrypted(outer, PASSWORD, 2) as src:
         assert src.size == len(theirs)
         for offset, size in ((0, MiB), (MiB, MiB), (513, 1000), (5 * MiB, 4096), (7, 3 * MiB)):
@@ -261,3 +266,49 @@ def test_luks_partition_inside_an_e01_made_by_libewf(
     assert (case_dir / "evidence" / "FROM-E01" / "FROM-E01.raw").read_bytes() == theirs
     facts = json.loads(out)["source"]["identity"]
     assert facts["luks_uuid"] == uuid and facts["outer_format"] == "ewf"
+
+
+@pytest.mark.root
+@pytest.mark.peer
+def test_unreadable_encrypted_sectors_are_zero_filled_in_the_decrypted_image(
+    case_dir: Path, luks_disk: tuple[Path, bytes, str]
+) -> None:
+    """The disk on a real faulty block device (FUSE + a direct-I/O loop device): the sectors
+    of the LUKS partition that fail are zeros in the decrypted image, exactly there, the rest
+    is QEMU's bytes, and the item is complete-with-errors (exit 4)."""
+    need_root()
+    need_peer("losetup", "fusermount")
+    from tests.fixtures.faulty import faulty_loop
+
+    disk, theirs, _volume_id = luks_disk
+    raw = disk.read_bytes()
+    payload = 10240 + int.from_bytes(raw[10240 * 512 + 104 : 10240 * 512 + 108], "big")
+    bad = [100, 101, 3000]  # sectors of the payload
+    with faulty_loop(disk, [payload + s for s in bad]) as dev:
+        code, out, err = _run(
+            *(
+                "--debug",
+                "--case",
+                str(case_dir),
+                "--json",
+                "acquire",
+                "disk",
+                dev.device,
+                "--item",
+                "FL",
+            ),
+            *("--decrypt", "--partition", "2", "--password-env", "LUKS_PW", "--retries", "1"),
+            env={"LUKS_PW": PASSWORD},
+        )
+    assert code == 4, out + err
+    doc = json.loads(out)
+    assert doc["status"] == "complete-with-errors" and doc["bad_sectors"] == 3
+    assert doc["source"]["kind"] == "block-device" and doc["source"]["format"] == "luks1"
+    expected = bytearray(theirs)
+    for s in bad:
+        expected[s * 512 : (s + 1) * 512] = bytes(512)
+    assert (case_dir / "evidence" / "FL" / "FL.raw").read_bytes() == bytes(expected)
+    assert [(e["offset"], e["length"]) for e in doc["read_errors"]] == [
+        (100 * 512, 1024),
+        (3000 * 512, 512),
+    ]
