@@ -57,7 +57,11 @@ def open_decrypted(outer: MediaSource, password: str, partition: int | None) -> 
     def read_at(offset: int, size: int) -> bytes:
         return outer.read_at(start + offset, max(0, min(size, length - offset)))
 
-    if luks.version(read_at) is None:
+    try:
+        found = luks.version(read_at)
+    except OSError as exc:
+        raise SourceError(f"cannot read the start of {label}: {exc.strerror or exc}") from exc
+    if found is None:
         raise SourceError(
             f"{label} holds no LUKS volume, so there is nothing to decrypt",
             hint="see the partitions and what they hold with: evidencekit ls SOURCE",
@@ -80,7 +84,14 @@ def open_decrypted(outer: MediaSource, password: str, partition: int | None) -> 
             return len(data)
         return done
 
-    volume = luks.unlock(read_at, length, password, label)
+    try:
+        volume = luks.unlock(read_at, length, password, label)
+    except OSError as exc:  # the header or a key slot lies on an unreadable sector
+        raise SourceError(
+            f"cannot read the LUKS header or key slots of {label}: {exc.strerror or exc}",
+            hint="without them the volume key cannot be recovered; image the encrypted "
+            "bytes without --decrypt and keep the image",
+        ) from exc
     volume.read_into_from(readinto)
     facts = dict(outer.info.identity)
     facts["decrypted"] = f"the decrypted payload of the {volume.facts['version']} volume {label}"

@@ -312,3 +312,28 @@ def test_unreadable_encrypted_sectors_are_zero_filled_in_the_decrypted_image(
         (100 * 512, 1024),
         (3000 * 512, 512),
     ]
+
+
+@pytest.mark.root
+@pytest.mark.peer
+def test_an_unreadable_key_slot_is_named_and_nothing_is_written(
+    case_dir: Path, luks_disk: tuple[Path, bytes, str]
+) -> None:
+    need_root()
+    need_peer("losetup", "fusermount")
+    from tests.fixtures.faulty import faulty_loop
+
+    disk, _theirs, _volume_id = luks_disk
+    head = disk.read_bytes()[10240 * 512 : 10240 * 512 + 592]
+    key_material = int.from_bytes(head[248:252], "big")  # key slot 0, in sectors
+    with faulty_loop(disk, [10240 + key_material + 1]) as dev:
+        code, out, err = _run(
+            *("--case", str(case_dir), "acquire", "disk", dev.device, "--item", "KS"),
+            *("--decrypt", "--partition", "2", "--password-env", "LUKS_PW"),
+            env={"LUKS_PW": PASSWORD},
+        )
+    assert code == 1, out + err
+    assert "cannot read the LUKS header or key slots of partition 2 of" in err
+    assert "internal error" not in err
+    item = case_dir / "evidence" / "KS"
+    assert not item.exists() or not any(item.iterdir())
