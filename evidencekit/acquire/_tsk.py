@@ -671,3 +671,26 @@ def _vs_name(vstype: int) -> str:
     return {0x01: "DOS/MBR", 0x02: "BSD", 0x04: "Sun", 0x08: "Mac", 0x10: "GPT"}.get(
         vstype, f"type 0x{vstype:x}"
     )
+
+
+def partition_rows(media: Any, label: str) -> list[Partition]:
+    """The numbered partitions of `media` as `open_disk` numbers them (what `ls` shows), read
+    from the partition table only: nothing inside them is probed, so a damaged sector inside a
+    partition does not stop `acquire disk --decrypt --partition N` from finding it.
+
+    Raises:
+        SourceError: the partition table itself cannot be read.
+    """
+    try:
+        vol = pytsk3.Volume_Info(_MediaImg(media))
+    except OSError:
+        return []  # no partition table (open_disk: the whole image)
+    except RuntimeError as exc:  # the read callback failed (EIO) under Sleuth Kit
+        raise SourceError(f"cannot read the partition table of {label}: {exc}") from exc
+    block = int(vol.info.block_size)
+    rows: list[Partition] = []
+    for part in vol:
+        if int(part.flags) & 0x01:  # TSK_VS_PART_FLAG_ALLOC, numbered as in open_disk
+            start, length = int(part.start) * block, int(part.len) * block
+            rows.append(Partition(len(rows) + 1, int(part.addr), start, length, "partition"))
+    return rows

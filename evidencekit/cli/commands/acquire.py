@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from evidencekit.cli.commands.acquire_files import _secret
 from evidencekit.cli.runtime import EXIT_PARTIAL, App, pass_app
 
 
@@ -69,6 +70,15 @@ def acquire() -> None:
     help="Seal an E01 source whose stored MD5/SHA-1 differ from what is read (recorded; "
     "the seal is complete-with-errors, exit 4).",
 )
+@click.option(
+    "--decrypt",
+    is_flag=True,
+    help="Image the decrypted payload of the LUKS volume that is SOURCE (or --partition).",
+)
+@click.option("--partition", type=int, help="With --decrypt: the partition holding the volume.")
+@click.option(
+    "--password-env", metavar="VAR", help="With --decrypt: variable holding the password."
+)
 @pass_app
 def disk(
     app: App,
@@ -92,12 +102,18 @@ def disk(
     force: bool,
     image_bytes: bool,
     accept_stored_digest_mismatch: str | None,
+    decrypt: bool,
+    partition: int | None,
+    password_env: str | None,
 ) -> None:
     """Image SOURCE (a disk such as /dev/sdb, a file, or an E01/VMDK/QCOW2/VHD/split raw image).
 
     Writes evidence/ITEM/ITEM.raw (or ITEM.001 …, ITEM.E01 …), ITEM.log, ITEM.device.txt,
     ITEM.map (when sectors were unreadable), sums files and ITEM.seal.json, and records an
     "acquired" custody event. Exit 4 when some sectors could not be read (zero-filled, listed).
+
+    With --decrypt the image is what `cryptsetup open --readonly` would show of the LUKS1/LUKS2
+    volume that is SOURCE or its --partition N; the seal names the volume (UUID, cipher).
     """
     from evidencekit.cli.progress import Progress
     from evidencekit.errors import PartialReadError
@@ -130,7 +146,10 @@ def disk(
         compression=compression,
         source_format="raw" if image_bytes else None,
         accept_stored_digest_mismatch=accept_stored_digest_mismatch,
+        decrypt=decrypt,
+        partition=partition,
     )
+    password = _secret(password_env, "password") if password_env else None
     bar = Progress(f"imaging {item_id}", 0, enabled=app.verbosity >= 0)
 
     def on_progress(done: int, bad: int) -> None:
@@ -143,7 +162,7 @@ def disk(
     try:
         from evidencekit.acquire.source import open_source
 
-        if bar.enabled:
+        if bar.enabled and not decrypt:  # decrypted: the workflow gives the size once unlocked
             with open_source(source, as_format=options.source_format) as probe:
                 bar.total = probe.size
         try:
@@ -156,6 +175,7 @@ def disk(
                 on_progress=on_progress,
                 on_phase=on_phase,
                 command_line=" ".join(sys.argv),
+                password=password,
             )
         finally:
             bar.finish()

@@ -39,6 +39,9 @@ class AcquireOptions:
     # the examiner's reason for sealing an image whose stored MD5/SHA-1 (an E01 source's)
     # differs from what was read; None: such a mismatch is an integrity failure
     accept_stored_digest_mismatch: str | None = None
+    # image the decrypted payload of the LUKS volume that is the source (or its partition)
+    decrypt: bool = False
+    partition: int | None = None  # with decrypt: the partition holding the volume
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -59,4 +62,6 @@ class AcquireOptions:
             "force": self.force,
             "compression": self.compression if self.format == "e01" else None,
             "accept_stored_digest_mismatch": self.accept_stored_digest_mismatch,
+            "decrypt": self.decrypt,
+            "partition": self.partition,
         }

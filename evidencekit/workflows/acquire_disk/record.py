@@ -8,7 +8,7 @@ from typing import Any
 from evidencekit.acquire import mapfile
 from evidencekit.acquire.acqlog import AcquisitionLog, write_text
 from evidencekit.acquire.device_report import render_device_report
-from evidencekit.acquire.source import MediaSource
+from evidencekit.acquire.source import MediaSource, SourceInfo
 from evidencekit.errors import AcquisitionError, EvidenceKitError
 from evidencekit.fsutil import fsync_dir
 from evidencekit.hash.seal import Artifact, SealResult, artifact_from_file, seal_item
@@ -67,7 +67,7 @@ def seal_and_record(
             "acquired",
             job.item_id,
             description=options.description
-            or f"Disk image of {info.path} ({human(info.size)}), {outcome.status}",
+            or f"{_what(info)} ({human(info.size)}), {outcome.status}",
             digests=dict(result.hashes.digests) if result is not None else None,
             details={
                 "kind": KINDS[options.format],
@@ -153,6 +153,13 @@ def _artifacts(job: Job, outcome: Outcome) -> list[Artifact]:
     for name in side:
         artifacts.append(artifact_from_file(item_dir, name, job.hash_algorithms)[0])
     return artifacts
+
+
+def _what(info: SourceInfo) -> str:
+    """What the image is of, for the custody event (`acquire disk --decrypt` says so)."""
+    if info.format in ("luks1", "luks2") and "decrypted" in info.identity:
+        return f"Image of {info.identity['decrypted']} in {info.path}"
+    return f"Disk image of {info.path}"
 
 
 def _facts(

@@ -61,8 +61,12 @@ def acquire_disk(
     on_progress: Callable[[int, int], None] | None = None,
     on_phase: Callable[[str, int], None] | None = None,
     command_line: str | None = None,
+    password: str | None = None,
 ) -> AcquireResult:
     """Image `source_path` as item `item_id` of `case`; verify, seal and record custody.
+
+    With `options.decrypt`, the image is the decrypted payload of the LUKS volume that is the
+    source (or its partition `options.partition`), unlocked with `password`.
 
     Raises:
         UsageError: bad id or options.
@@ -78,6 +82,7 @@ def acquire_disk(
     check_item_id(item_id)
     if options.format not in FORMATS:
         raise UsageError(f"unknown image format {options.format!r}", hint="use raw, split or e01")
+    _check_decrypt(options, password)
     algorithms = parse_algorithms(list(options.algorithms))
     hash_algorithms = algorithms
     if options.format == "e01":  # the E01 hash/digest sections need them
@@ -105,6 +110,15 @@ def acquire_disk(
                 hash_algorithms=tuple(dict.fromkeys((*hash_algorithms, *extra))),
                 command_line=command_line or " ".join(sys.argv),
             )
+            if options.decrypt:
+                assert password is not None
+                from evidencekit.acquire.source_luks import open_decrypted  # numpy: only here
+
+                # the outer image's stored digests are of the encrypted bytes: not compared
+                with open_decrypted(src, password, options.partition) as plain:
+                    if on_phase:  # the payload's size is known only now
+                        on_phase(f"imaging {item_id} (decrypted)", plain.size)
+                    return _acquire(case, identity, plain, job, res, on_progress, on_phase)
             return _acquire(case, identity, src, job, res, on_progress, on_phase)
     except BaseException:
         # before imaging began nothing of the source is in the attempt: it is removed; after,
@@ -124,6 +138,29 @@ def _check_source(source_path: Path) -> None:
         os.stat(source_path)
     except OSError as exc:
         raise SourceError(f"cannot open source {str(source_path)!r}: {exc.strerror}") from exc
+
+
+def _check_decrypt(options: AcquireOptions, password: str | None) -> None:
+    """Raises UsageError for a --decrypt/--partition combination that cannot work."""
+    if options.partition is not None and not options.decrypt:
+        raise UsageError(
+            "--partition chooses the LUKS volume to decrypt and needs --decrypt",
+            hint="to image a whole disk leave --partition out",
+        )
+    if not options.decrypt:
+        return
+    if password is None:
+        raise UsageError(
+            "--decrypt needs the volume's password",
+            hint="pass --password-env VAR naming an environment variable that holds it",
+        )
+    if options.source_format == "raw":
+        raise UsageError("--decrypt reads the media inside an image; leave out --image-bytes")
+    if options.set_readonly:
+        raise UsageError(
+            "--set-readonly is not available with --decrypt",
+            hint="set the flag with blockdev --setro, or image the whole device first",
+        )
 
 
 def _acquire(
