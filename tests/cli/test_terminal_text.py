@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from evidencekit.cli.main import cli
 from evidencekit.cli.runtime import terminal_text
+from tests.conftest import TEST_KDF
 
 HOSTILE = "Mallory\x1b[2J\u202eTùng"
 SHOWN = "Mallory\\x1b[2J\\u202eTùng"
@@ -111,7 +112,7 @@ def test_error_messages_are_escaped(ek_home: Path, tmp_path: Path) -> None:
             "T",
         )
     )
-    other = IdentityStore(ek_home).create("Lê Văn B", b"pw-b")
+    other = IdentityStore(ek_home).create("Lê Văn B", b"mat khau B 2026", kdf=TEST_KDF)
     pem = tmp_path / "b.pem"
     pem.write_text(other.cert_pem())
     a = ["--case", str(case_dir), "--identity", HOSTILE]
@@ -132,7 +133,7 @@ def test_error_messages_are_escaped(ek_home: Path, tmp_path: Path) -> None:
             "--purpose",
             "x",
         ],
-        env={"EVIDENCEKIT_PASSPHRASE": "pw-b"},
+        env={"EVIDENCEKIT_PASSPHRASE": "mat khau B 2026"},
     )
     assert res.exit_code == 1, (res.stdout, res.stderr)
     _clean(res.stderr)

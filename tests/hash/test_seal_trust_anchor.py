@@ -8,6 +8,7 @@ from pathlib import Path
 
 from evidencekit.hash.seal import artifact_from_file, seal_item, verify_seal
 from evidencekit.identity import Identity, IdentityStore
+from tests.conftest import TEST_KDF
 
 
 def _sealed(tmp_path: Path, identity: Identity) -> Path:
@@ -19,7 +20,9 @@ def _sealed(tmp_path: Path, identity: Identity) -> Path:
 
 
 def test_trusted_certificate_under_another_fingerprint(tmp_path: Path, identity: Identity) -> None:
-    other = IdentityStore(tmp_path / "other").create("Lê Văn Giả", b"pw")
+    other = IdentityStore(tmp_path / "other").create(
+        "Lê Văn Giả", b"mat khau gia 2026", kdf=TEST_KDF
+    )
     seal = _sealed(tmp_path, identity)
     assert verify_seal(seal, trusted={identity.fingerprint: identity.certificate}).ok
     status = verify_seal(seal, trusted={identity.fingerprint: other.certificate})

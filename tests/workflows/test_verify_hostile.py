@@ -24,6 +24,7 @@ from click.testing import CliRunner
 from evidencekit.cli.main import cli
 from evidencekit.hash.canonical import canonical_json
 from evidencekit.identity import Identity, IdentityStore
+from tests.conftest import TEST_KDF
 
 HANG_GUARD = 120  # seconds: only turns a hang into a failure (a verify here takes ~1 s)
 
@@ -83,7 +84,9 @@ def _artifacts(seal: Path, names: list[str], sizes: list[int] | None = None) -> 
 
 
 def _attacker(tmp_path: Path) -> Identity:
-    return IdentityStore(tmp_path / "attacker").create("Kẻ Giả Mạo", b"attacker-pw")
+    return IdentityStore(tmp_path / "attacker").create(
+        "Kẻ Giả Mạo", b"attacker passphrase 1", kdf=TEST_KDF
+    )
 
 
 def test_untrusted_seal_naming_a_file_outside_is_never_read(
