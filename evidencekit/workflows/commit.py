@@ -304,7 +304,11 @@ def reserve(
 
 
 def _check_pinned(case: Any, name: str, fp: str) -> None:
-    if hasattr(case, "is_pinned") and not case.is_pinned(fp):
+    """Pinned by the case's ledger (`workflows.trust`), not only listed in `case.toml`: what an
+    examiner the ledger does not pin signs fails every verification, so no work is started."""
+    from evidencekit.workflows.custody import trusted_with
+
+    if hasattr(case, "is_pinned") and (not case.is_pinned(fp) or fp not in trusted_with(case)):
         raise CustodyError(
             f"examiner {name!r} ({fp[:16]}) is not pinned in case "
             f"{getattr(getattr(case, 'info', None), 'number', case.path)!r}: the item could not "

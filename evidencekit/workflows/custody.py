@@ -281,6 +281,14 @@ def record_drafts(case: Case, identity: Identity, drafts: Sequence[Draft]) -> Ap
     """
     _check_signer(case, identity)
     with open_ledger(case, writable=True) as ledger:
+        if identity.fingerprint not in ledger.trusted:
+            # case.toml lists them, but no event of the ledger pins them (docs/trust.md): what
+            # they signed would fail every verification, so nothing is signed
+            raise CustodyError(
+                f"examiner {identity.name!r} ({identity.fingerprint[:16]}) is not pinned by the "
+                f"ledger of case {case.info.number!r}: nothing was recorded",
+                hint="a pinned examiner adds them: evidencekit case add-examiner CERT.pem",
+            )
         result = ledger.append(identity, drafts)
     _remember(result.checkpoint, identity)
     return result

@@ -453,3 +453,20 @@ def test_report_by_an_examiner_pinned_only_in_case_toml(
     text = res.stdout + res.stderr
     assert "case.toml pins 'Lê Văn Giả'" in text and "no report was built" in text
     assert not pdf.exists()
+
+
+def test_an_examiner_only_case_toml_pins_signs_nothing(
+    case_dir: Path, src: Path, attacker: tuple[Identity, Path, dict[str, str]]
+) -> None:
+    """Writers ask the ledger who is pinned, before any work: a hand-edited case.toml entry
+    neither seals an item nor appends a custody event."""
+    ident, _pem, env = attacker
+    _pin_in_toml(case_dir, ident.name, ident.fingerprint, ident.cert_pem())
+    before = len(list_events(Case.open(case_dir)))
+    res = _cli("--case", str(case_dir), "seal", str(src), "--item", "GIA", env=env)
+    assert res.exit_code == 1 and "not pinned" in res.stderr, (res.stdout, res.stderr)
+    assert not (case_dir / "evidence" / "GIA").exists()
+    assert not list((case_dir / "evidence").glob(".staging/*"))
+    res = _cli("--case", str(case_dir), "custody", "note", "-", "ghi chú giả", env=env)
+    assert res.exit_code == 1 and "not pinned by the ledger" in res.stderr, res.stderr
+    assert len(list_events(Case.open(case_dir))) == before
