@@ -22,7 +22,7 @@ def demo(app: App, directory: Path | None) -> None:
     lines = result.summary_lines()
     hint = _path_hint()
     if hint:
-        lines.append(hint)
+        lines += ["", hint]  # one line each: printed lines are escaped, a newline included
     app.emit("evidencekit/demo/1", result.to_dict(), lines)
 
 
@@ -37,4 +37,4 @@ def _path_hint() -> str | None:
         return None
     activate = running.parent / "activate"
     how = f". {activate}" if activate.is_file() else f"PATH={running.parent}:$PATH"
-    return f"\n(evidencekit is not on your PATH: run `{how}` first)"
+    return f"(evidencekit is not on your PATH: run `{how}` first)"
