@@ -35,8 +35,11 @@ def init(app: App, name: str, email: str | None, org: str | None) -> None:
     app.emit(
         "evidencekit/identity/1",
         {"identity": identity.info.to_dict()},
-        f"Created identity {identity.name}\n  fingerprint: sha256:{identity.fingerprint}\n"
-        f"  folder: {identity.info.path}",
+        [
+            f"Created identity {identity.name}",
+            f"  fingerprint: sha256:{identity.fingerprint}",
+            f"  folder: {identity.info.path}",
+        ],
     )
 
 
@@ -65,7 +68,7 @@ def import_cmd(app: App, p12: Path, p12_passphrase_file: Path | None) -> None:
     app.emit(
         "evidencekit/identity/1",
         {"identity": identity.info.to_dict()},
-        f"Imported identity {identity.name}\n  fingerprint: sha256:{identity.fingerprint}",
+        [f"Imported identity {identity.name}", f"  fingerprint: sha256:{identity.fingerprint}"],
     )
 
 
@@ -145,8 +148,10 @@ def passwd(app: App, new_passphrase_file: Path | None) -> None:
     app.emit(
         "evidencekit/identity/1",
         {"identity": {**identity.info.to_dict(), "key_protection": protection}},
-        f"Re-encrypted the key of {identity.name} ({protection})\n"
-        f"  fingerprint: sha256:{identity.fingerprint} (unchanged)",
+        [
+            f"Re-encrypted the key of {identity.name} ({protection})",
+            f"  fingerprint: sha256:{identity.fingerprint} (unchanged)",
+        ],
     )
 
 

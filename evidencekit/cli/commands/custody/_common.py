@@ -24,7 +24,9 @@ def _write_out(out: Path | None, data: bytes) -> None:
     atomic_write(out.resolve(), data)
 
 
-def _event_line(ev: dict[str, Any], zone: str) -> str:
+def _event_lines(ev: dict[str, Any], zone: str) -> list[str]:
+    """The event's line and one indented line per field (App.emit escapes each line: a note
+    holding a newline stays on its own line, escaped)."""
     from evidencekit.timeutil import local_text, parse_iso
 
     when = local_text(parse_iso(ev["time"]), zone)
@@ -43,7 +45,7 @@ def _event_line(ev: dict[str, Any], zone: str) -> str:
         extras.append(f"OVERRIDE: {ev['override']}")
     for alg, hexval in sorted((ev.get("digests") or {}).items()):
         extras.append(f"{alg}: {hexval}")
-    return line + "".join(f"\n         {x}" for x in extras)
+    return [line, *(f"         {x}" for x in extras)]
 
 
 def _appended(app: App, case: Any, result: Any) -> None:
@@ -54,7 +56,7 @@ def _appended(app: App, case: Any, result: Any) -> None:
         "evidencekit/custody-event/1",
         {"event": ev, "checkpoint": result.checkpoint},
         [
-            f"Recorded {_event_line(ev, case.info.timezone)}",
+            *_recorded(_event_lines(ev, case.info.timezone)),
             f"Checkpoint: tree size {result.tree_size}",
         ],
     )
@@ -94,3 +96,7 @@ _out_option = click.option(
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write to this file instead of stdout.",
 )
+
+
+def _recorded(lines: list[str]) -> list[str]:
+    return [f"Recorded {lines[0]}", *lines[1:]]

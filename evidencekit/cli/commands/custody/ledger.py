@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from evidencekit.cli.commands.custody._common import (
-    _event_line,
+    _event_lines,
     _out_option,
     _read_text,
     _trust,
@@ -33,7 +33,7 @@ def log_cmd(app: App, item: str | None, as_json: bool) -> None:
     case = app.case()
     events = list_events(case, item)
     cp = latest_checkpoint(case)
-    lines = [_event_line(e, case.info.timezone) for e in events]
+    lines = [line for e in events for line in _event_lines(e, case.info.timezone)]
     if not events:
         lines = [f"No custody events{' for ' + item if item else ''}."]
     app.emit(
