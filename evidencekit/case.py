@@ -167,6 +167,9 @@ class Case:
     def __init__(self, path: Path, info: CaseInfo) -> None:
         self.path = path
         self.info = info
+        self.pinned_identity: str | None = None
+        """The case identity the reader trusts (`--case-identity`): then the ledger alone, from
+        that first event, says who is trusted (`workflows.trust`), never `case.toml`."""
         self._trusted: dict[str, x509.Certificate] | None = None
 
     # -- locations ------------------------------------------------------------------------

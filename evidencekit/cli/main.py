@@ -7,6 +7,7 @@ Command modules are imported only when their command runs, so `evidencekit --hel
 from __future__ import annotations
 
 import importlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,14 @@ class LazyGroup(click.Group):
     type=click.Path(path_type=Path, dir_okay=False),
     help="File whose first line is the identity's passphrase (else EVIDENCEKIT_PASSPHRASE).",
 )
+@click.option(
+    "--case-identity",
+    metavar="sha256:HEX",
+    envvar="EVIDENCEKIT_CASE_IDENTITY",
+    callback=lambda _ctx, _p, v: _case_identity(v),
+    help="Trust only the ledger that starts with this case (shown by `case show` and in every "
+    "report): case.toml's list of examiners is then not consulted.",
+)
 @click.version_option(__version__, "--version", prog_name="evidencekit")
 @click.pass_context
 def cli(
@@ -88,6 +97,7 @@ def cli(
     debug: bool,
     identity_selector: str | None,
     passphrase_file: Path | None,
+    case_identity: str | None,
 ) -> None:
     """evidencekit: image devices, collect files, seal them, record custody, report.
 
@@ -103,7 +113,21 @@ def cli(
         debug=debug,
         identity_selector=identity_selector,
         passphrase_file=passphrase_file,
+        case_identity=case_identity,
     )
+
+
+def _case_identity(value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = value.strip().lower()
+    if not re.fullmatch(r"sha256:[0-9a-f]{64}", text):
+        raise click.BadParameter(
+            f"{value!r} is not a case identity: sha256: and 64 hex digits "
+            "(`evidencekit case show` prints it)",
+            param_hint="--case-identity",
+        )
+    return text
 
 
 def main() -> None:

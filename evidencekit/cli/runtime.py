@@ -81,6 +81,7 @@ class App:
     debug: bool = False
     identity_selector: str | None = None
     passphrase_file: Path | None = None
+    case_identity: str | None = None
     _identity: Any = field(default=None, repr=False)
 
     # -- case and identity ----------------------------------------------------------------
@@ -88,7 +89,13 @@ class App:
         """The case from --case / EVIDENCEKIT_CASE / the current folder (CaseError if none)."""
         from evidencekit.case import find_case
 
-        return find_case(self.case_dir)
+        return self.pin(find_case(self.case_dir))
+
+    def pin(self, case: Any) -> Any:
+        """`case` with the case identity the reader trusts (--case-identity), if any."""
+        if case is not None and self.case_identity:
+            case.pinned_identity = self.case_identity
+        return case
 
     def identity_store(self) -> Any:
         from evidencekit.identity import IdentityStore

@@ -139,6 +139,7 @@ LABELS: dict[str, dict[str, str]] = {
         "PDF reader, with `pdfsig`, or with the command below.",
     },
     "fingerprint": {"vi": "Dấu vân tay SHA-256", "en": "SHA-256 fingerprint"},
+    "case_identity": {"vi": "Mã định danh vụ án (sổ giám sát)", "en": "Case identity (ledger)"},
     "verify_with": {"vi": "Lệnh kiểm tra", "en": "Verify with"},
     "unsigned": {
         "vi": "BẢN KHÔNG KÝ — chỉ để xem trước.",

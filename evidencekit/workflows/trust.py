@@ -30,7 +30,7 @@ from typing import Any
 from cryptography import x509
 
 from evidencekit.case import CASE_FILE, Case
-from evidencekit.chain import keys
+from evidencekit.chain import keys, merkle
 from evidencekit.chain.events import Event, check_bytes
 from evidencekit.chain.ledger import EventRow, Ledger, LedgerStore
 from evidencekit.chain.verify_status import LedgerStatus, in_order
@@ -63,6 +63,9 @@ class CaseTrust:
     notes: tuple[str, ...] = ()
     untrusted: dict[str, str] = field(default_factory=dict)
     """fingerprint -> why, for certificates `case.toml` pins but the ledger does not."""
+    identity: str | None = None
+    """The case identity: `sha256:` and the Merkle leaf hash of its first event (case_opened),
+    which reports show and a reader outside the lab pins (`--case-identity`)."""
 
     @property
     def certificates(self) -> dict[str, x509.Certificate]:
@@ -76,18 +79,29 @@ class CaseTrust:
             ],
             "problems": list(self.problems),
             "notes": list(self.notes),
+            "identity": self.identity,
         }
+
+
+def case_identity(first_event: bytes) -> str:
+    """The case identity of a ledger whose event 0 is `first_event` (its exact bytes)."""
+    return "sha256:" + merkle.leaf_hash(first_event).hex()
 
 
 def case_trust(case: Case) -> CaseTrust:
     """Replay the ledger's trust events and check `case.toml` against them.
 
+    When the reader pinned the case identity (`case.pinned_identity`, from `--case-identity`),
+    `case.toml` is not consulted at all: the ledger must start with that very event, and only
+    what its events pin is trusted.
+
     Never raises for a finding: an unreadable ledger, a substituted certificate or a pin
     without an event becomes a problem (and the examiner concerned is not trusted).
     """
     problems: list[str] = []
+    pinned_identity = getattr(case, "pinned_identity", None)
     try:
-        toml_certs = case.trusted()
+        toml_certs = {} if pinned_identity else case.trusted()
     except EvidenceKitError as exc:
         problems.append(exc.message)
         toml_certs = {}
@@ -105,6 +119,13 @@ def case_trust(case: Case) -> CaseTrust:
     except EvidenceKitError as exc:
         problems.append(f"cannot read the ledger's trust events: {exc.message}")
         return CaseTrust((), tuple(problems), untrusted=_all_untrusted(toml_certs))
+    identity = case_identity(_blob(first[0].data)) if first and first[0].seq == 0 else None
+    if pinned_identity and identity != pinned_identity:
+        problems.append(
+            f"the ledger's first event is {identity or 'missing'}, not the case identity "
+            f"{pinned_identity} the reader trusts: this is another ledger, nobody is trusted"
+        )
+        return CaseTrust((), tuple(problems), identity=identity)
     pinned: dict[str, Pinned] = {}
     creator = _creator(first, toml_certs, problems)
     if creator is not None:
@@ -129,7 +150,15 @@ def case_trust(case: Case) -> CaseTrust:
         for fp, p in pinned.items()
         if fp not in toml_certs
     ]
-    return CaseTrust(tuple(pinned.values()), tuple(problems), tuple(notes), untrusted)
+    if pinned_identity:
+        notes = []  # case.toml was not read
+    return CaseTrust(tuple(pinned.values()), tuple(problems), tuple(notes), untrusted, identity)
+
+
+def _blob(value: object) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    return str(value).encode("utf-8", "surrogatepass")
 
 
 def _all_untrusted(certs: dict[str, x509.Certificate]) -> dict[str, str]:

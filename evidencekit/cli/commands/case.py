@@ -99,6 +99,7 @@ def show(app: App) -> None:
         f"Time zone:   {info.timezone}",
         f"Created:     {local_text(info.created, info.timezone)}",
         f"Folder:      {c.path}",
+        f"Identity:    {trust.identity or '(no ledger)'}",
         "Pinned examiners (ledger):",
     ]
     lines += [f"  {p.name}  sha256:{p.fingerprint}  (event {p.seq})" for p in trust.pinned]

@@ -101,7 +101,7 @@ def verify(app: App, pdf: Path, case_dir: Path | None, trust: tuple[Path, ...]) 
     def safe(text: str) -> str:  # names from the PDF and its certificates reach the terminal
         return shown(text, quote=False)
 
-    case = find_case_if_any(case_dir or app.case_dir)
+    case = app.pin(find_case_if_any(case_dir or app.case_dir))
     certs = [load_cert_file(p) for p in trust]
     result = verify_report(pdf, case=case, trust=certs)
     sig = result.signature

@@ -49,6 +49,7 @@ from evidencekit.workflows.report.embedded import (
     seal_attachment,
 )
 from evidencekit.workflows.report.ledger import _ledger_snapshot, _record_report_issued
+from evidencekit.workflows.trust import case_trust
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +160,7 @@ def build_model(
         checkpoint = Checkpoint(ledger.checkpoint_text, ledger.tree_size, ledger.root)
     attachments += ledger_attachments(ledger)
     report_id = new_report_id(now)
+    case_id = case_trust(case).identity
     examiner = nfc(identity.name) if identity is not None else case.info.examiner
     fp = identity.fingerprint if identity is not None else ""
     meta = {
@@ -166,7 +168,7 @@ def build_model(
         "report_id": report_id,
         "lang": lang,
         "generated": isoformat(now),
-        "case": {"number": case.info.number, "title": case.info.title},
+        "case": {"number": case.info.number, "title": case.info.title, "identity": case_id},
         "examiner": {"name": examiner, "fingerprint": fp},
         "items": wanted,
         "seals": {k: f"sha256:{v}" for k, v in seal_digests.items()},
@@ -192,6 +194,7 @@ def build_model(
         checkpoint=checkpoint,
         attachments=tuple(attachments),
         signed=signed,
+        extra={label(lang, "case_identity"): case_id} if case_id else {},
     )
 
 

@@ -152,6 +152,13 @@ def _check_against_case(
     number = meta.get("case", {}).get("number") if isinstance(meta.get("case"), dict) else None
     if number is not None and number != case.info.number:
         problems.append(f"the report is for case {number!r}, not {case.info.number!r}")
+    claimed = meta.get("case", {}).get("identity") if isinstance(meta.get("case"), dict) else None
+    actual = case_trust(case).identity
+    if claimed is not None and claimed != actual:
+        problems.append(
+            f"the report names case identity {claimed}, but this case's ledger starts with "
+            f"{actual or 'no event'}: another ledger"
+        )
     seals = {n[: -len(SEAL_SUFFIX)]: d for n, d in files.items() if n.endswith(SEAL_SUFFIX)}
     listed = meta.get("seals") if isinstance(meta.get("seals"), dict) else {}
     for item in sorted(set(listed or {}) - set(seals)):
