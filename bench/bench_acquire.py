@@ -68,7 +68,7 @@ def main() -> int:
     make_random_file(source, size)
     work = Path(tempfile.mkdtemp(prefix="ek-bench-acquire-", dir=SHM))
     env = dict(os.environ)
-    env.update(EVIDENCEKIT_HOME=str(work / "home"), EVIDENCEKIT_PASSPHRASE="bench")
+    env.update(EVIDENCEKIT_HOME=str(work / "home"), EVIDENCEKIT_PASSPHRASE="bench passphrase 2026")
     env.pop("EVIDENCEKIT_CASE", None)
     # an installed tool runs from compiled bytecode: do not recompile every module on each run
     env.pop("PYTHONDONTWRITEBYTECODE", None)

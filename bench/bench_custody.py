@@ -73,7 +73,7 @@ def main() -> None:
 
     work = Path(args.dir or tempfile.mkdtemp(prefix="bench-custody-"))
     os.environ["EVIDENCEKIT_HOME"] = str(work / "home")
-    identity = IdentityStore().create("Nguyễn Bá Tùng", b"bench")
+    identity = IdentityStore().create("Nguyễn Bá Tùng", b"bench passphrase 2026")
     case = init_case(work / "case", identity, number="BENCH-1", title="Benchmark vụ án")
     cpus = len(os.sched_getaffinity(0))
     print(f"work folder {work}; {cpus} CPU(s); load average {os.getloadavg()}")

@@ -156,7 +156,11 @@ def main() -> int:
     ours_base, theirs_base = OUT / "ours", OUT / "theirs"
     idle = idle_before(args, 0.8)
     home, case = OUT / "home", OUT / "case"
-    env = {**os.environ, "EVIDENCEKIT_HOME": str(home), "EVIDENCEKIT_PASSPHRASE": "bench"}
+    env = {
+        **os.environ,
+        "EVIDENCEKIT_HOME": str(home),
+        "EVIDENCEKIT_PASSPHRASE": "bench passphrase 2026",
+    }
     os.environ.update(env)
     ek = [sys.executable, "-m", "evidencekit"]
     shutil.rmtree(home, ignore_errors=True)

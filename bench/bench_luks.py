@@ -128,7 +128,11 @@ def child(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
 def acquire_rows(buf: bytes, repeat: int) -> None:
     """`acquire disk` of a QEMU-written LUKS1 volume, as it is and --decrypt, and qemu-img."""
     work = Path(tempfile.mkdtemp(prefix="ek-bench-luks-", dir="/dev/shm"))
-    env = dict(os.environ, EVIDENCEKIT_HOME=str(work / "home"), EVIDENCEKIT_PASSPHRASE="bench")
+    env = dict(
+        os.environ,
+        EVIDENCEKIT_HOME=str(work / "home"),
+        EVIDENCEKIT_PASSPHRASE="bench passphrase 2026",
+    )
     env["LUKS_PW"] = PASSWORD
     env.pop("EVIDENCEKIT_CASE", None)
     try:

@@ -31,7 +31,9 @@ from evidencekit.workflows.report import build_report, verify_report
 
 
 def make_case(root: Path, n_items: int, n_files: int) -> tuple[Case, object]:
-    ident = IdentityStore(root / "home").create("Nguyễn Bá Tùng", b"bench", org="Công an tỉnh")
+    ident = IdentityStore(root / "home").create(
+        "Nguyễn Bá Tùng", b"bench passphrase 2026", org="Công an tỉnh"
+    )
     case = Case.create(
         root / "case",
         number="VKS-2024-06",
@@ -120,7 +122,7 @@ def _cosigned_verify(root: Path, pdf: Path, case: Case, runs: int) -> list[float
     from pyhanko.sign import fields, signers
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-    second = IdentityStore(root / "home2").create("Trần Văn Đồng", b"bench")
+    second = IdentityStore(root / "home2").create("Trần Văn Đồng", b"bench passphrase 2026")
     cert = ax509.Certificate.load(second.certificate.public_bytes(serialization.Encoding.DER))
     key = akeys.PrivateKeyInfo.load(
         second.private_key.private_bytes(
