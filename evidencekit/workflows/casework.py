@@ -7,6 +7,7 @@ already pinned, carrying the new certificate. `case.toml` gets a copy of each fo
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,8 +41,10 @@ def init_case(
 
     Raises:
         CaseError: the folder is not empty or cannot be created.
-        UsageError: invalid language, time zone, or empty fields.
+        UsageError: invalid language, time zone, or empty fields; a certificate in `pins` that
+            is not P-256 or carries a pinned examiner's name (checked before anything is written).
     """
+    _pinned_certs(identity, pins)
     case = Case.create(
         path,
         number=number,
@@ -65,11 +68,7 @@ def record_opened(case: Case, identity: Identity, pins: Sequence[x509.Certificat
     Raises:
         UsageError: a certificate in `pins` does not hold an ECDSA P-256 key.
     """
-    certs = [identity.certificate]
-    for cert in pins:
-        _check_key(cert)
-        if fingerprint(cert) not in {fingerprint(c) for c in certs}:
-            certs.append(cert)
+    certs = _pinned_certs(identity, pins)
     start_ledger(
         case,
         identity,
@@ -133,6 +132,7 @@ def add_examiner(case: Case, identity: Identity, cert: x509.Certificate) -> Adde
     in_toml = case.is_pinned(fp)
     if fp in pinned and in_toml:
         raise CaseError(f"examiner {name!r} ({fp[:16]}) is already pinned")
+    _refuse_same_name(name, fp, [(p.name, p.fingerprint) for p in trust.pinned])
     seq = None
     if fp not in pinned:
         event = record_event(
@@ -147,3 +147,39 @@ def add_examiner(case: Case, identity: Identity, cert: x509.Certificate) -> Adde
     if not in_toml:
         case.add_examiner(cert)
     return AddedExaminer(name, fp, seq)
+
+
+def _pinned_certs(identity: Identity, pins: Sequence[x509.Certificate]) -> list[x509.Certificate]:
+    """The certificates a new case pins, its creator's first.
+
+    Raises:
+        UsageError: one is not P-256, or two of them carry the same name.
+    """
+    certs = [identity.certificate]
+    for cert in pins:
+        _check_key(cert)
+        if fingerprint(cert) not in {fingerprint(c) for c in certs}:
+            others = [(subject_name(c), fingerprint(c)) for c in certs]
+            _refuse_same_name(subject_name(cert), fingerprint(cert), others)
+            certs.append(cert)
+    return certs
+
+
+def _refuse_same_name(name: str, fp: str, pinned: Sequence[tuple[str, str]]) -> None:
+    """Two pinned examiners may not share a display name: logs, reports and the Biên bản show
+    examiners by name, and a colleague pinned under the case examiner's name would sign "as"
+    them to every reader who does not compare fingerprints. (People without a key — witnesses,
+    clerks — may share names: Vietnamese names often coincide.)
+
+    Raises:
+        UsageError: a pinned examiner with another certificate already has that name.
+    """
+    key = unicodedata.normalize("NFC", name).casefold().strip()
+    for other_name, other_fp in pinned:
+        if other_fp != fp and unicodedata.normalize("NFC", other_name).casefold().strip() == key:
+            raise UsageError(
+                f"examiner {other_name!r} ({other_fp[:16]}) is already pinned under that name; "
+                f"the certificate {fp[:16]} would be shown as the same person",
+                hint="ask for a certificate whose name tells them apart (e.g. with the unit: "
+                '"Nguyễn Văn An - PC02")',
+            )

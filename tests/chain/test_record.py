@@ -12,7 +12,7 @@ from evidencekit.chain.checkpoint import verify_checkpoint
 from evidencekit.errors import CustodyError, UsageError
 from evidencekit.identity import Identity, IdentityStore
 from evidencekit.workflows.custody import latest_checkpoint, list_events, record_event
-from tests.conftest import PASSPHRASE
+from tests.conftest import PASSPHRASE, TEST_KDF
 
 
 def test_case_init_records_case_opened(case_dir: Path) -> None:
@@ -128,8 +128,13 @@ def test_counterpart_resolution(case_dir: Path, identity: Identity, ek_home: Pat
     assert resolve_party(case, "Nguyễn Bá Tùng").fingerprint == identity.fingerprint
     assert resolve_party(case, identity.fingerprint[:8]).name == "Nguyễn Bá Tùng"
     assert resolve_party(case, " Lê Văn C ").fingerprint is None
-    namesake = IdentityStore(ek_home).create("Nguyễn Bá Tùng", PASSPHRASE.encode())
-    add_examiner(case, identity, namesake.certificate)
+    # a namesake pinned in case.toml only (pinning one through the ledger is refused,
+    # tests/workflows/test_trust.py): names still resolve to nobody rather than to either
+    namesake = IdentityStore(ek_home).create("Nguyễn Bá Tùng", PASSPHRASE.encode(), kdf=TEST_KDF)
+    with pytest.raises(UsageError, match="already pinned under that name"):
+        add_examiner(case, identity, namesake.certificate)
+    case.add_examiner(namesake.certificate)
     with pytest.raises(CustodyError, match="2 pinned examiners"):
-        resolve_party(case, "Nguyễn Bá Tùng")
-    assert resolve_party(case, namesake.fingerprint[:12]).fingerprint == namesake.fingerprint
+        resolve_party(Case.open(case_dir), "Nguyễn Bá Tùng")
+    found = resolve_party(Case.open(case_dir), namesake.fingerprint[:12])
+    assert found.fingerprint == namesake.fingerprint

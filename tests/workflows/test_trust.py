@@ -470,3 +470,27 @@ def test_an_examiner_only_case_toml_pins_signs_nothing(
     res = _cli("--case", str(case_dir), "custody", "note", "-", "ghi chú giả", env=env)
     assert res.exit_code == 1 and "not pinned by the ledger" in res.stderr, res.stderr
     assert len(list_events(Case.open(case_dir))) == before
+
+
+def test_two_pinned_examiners_may_not_share_a_name(
+    case_dir: Path, identity: Identity, tmp_path: Path
+) -> None:
+    """A colleague whose certificate carries the case examiner's own name would sign "as" them
+    to every reader of names: refused (the pinned examiner's fingerprint is named)."""
+    env = {
+        "EVIDENCEKIT_HOME": str(tmp_path / "twin"),
+        "EVIDENCEKIT_PASSPHRASE": "mật khẩu sinh đôi",
+    }
+    _ok(_cli("keys", "init", "--name", EXAMINER, env=env))
+    pem = tmp_path / "twin.pem"
+    _ok(_cli("keys", "export-cert", "--out", str(pem), env=env))
+    before = len(list_events(Case.open(case_dir)))
+    res = _cli("--case", str(case_dir), "case", "add-examiner", str(pem))
+    assert res.exit_code == 2, (res.stdout, res.stderr)
+    assert f"examiner '{EXAMINER}' ({identity.fingerprint[:16]}) is already pinned" in res.stderr
+    assert len(list_events(Case.open(case_dir))) == before
+    # at creation too
+    res = _cli("case", "init", str(tmp_path / "c2"), "--case-number", "X-1", "--title", "t",
+               "--pin", str(pem))  # fmt: skip
+    assert res.exit_code == 2 and "already pinned under that name" in res.stderr
+    assert not (tmp_path / "c2" / "case.toml").exists()  # refused before anything was written
