@@ -34,12 +34,21 @@ class Collector:
         self._current: tuple[int, int | None, FileEntry, bytes, bool] | None = None
 
     def interrupted(self) -> None:
-        """Record the member being written when Ctrl-C came (the writer pads it with zeros)."""
+        """Record the file in flight when Ctrl-C came, as the tar will hold it: not at all (the
+        interruption came before its header was written), cut short (the writer pads it with
+        zeros) or whole (only its digests were not recorded)."""
         cur = self._current
         if cur is None:
             return  # nothing was in flight
         source, partition, e, member, renamed = cur
-        if self.writer.in_member():
+        if self.files and self.files[-1].member == member:
+            return  # recorded already: the interruption came just after
+        state = self.writer.member_state(member)
+        if state == "absent":
+            error = "interrupted before it was copied: not in the container"
+            self.files.append(CollectedFile(source, partition, e, None, renamed, error=error))
+            return
+        if state == "partial":
             error = "interrupted while copying; the rest is stored as zeros"
         else:
             error = "interrupted just after copying; its digests were not recorded"

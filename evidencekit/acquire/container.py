@@ -123,6 +123,9 @@ class PaxTarWriter:
         self._offset = 0
         self._flushed = 0
         self._member_end = 0  # where the member being written ends (header, data, padding)
+        self._member_start = 0  # where it begins, and where its header ends
+        self._header_end = 0
+        self._member_name: bytes | None = None
         self._closed = False
         self._buf = bytearray(_SMALL + BLOCK)
 
@@ -159,7 +162,7 @@ class PaxTarWriter:
         """A member without data: directory, symlink, FIFO or device."""
         kind = entry.kind if entry.kind in TAR_TYPES and entry.kind != "r" else "r"
         header = self._header(name, entry, kind, 0)
-        self._member_end = self._offset + len(header)
+        self._begin(name, len(header), 0)
         self._write(header)
 
     def add_file(
@@ -179,7 +182,7 @@ class PaxTarWriter:
         The reader is closed.
         """
         header = self._header(name, entry, "r", size)
-        self._member_end = self._offset + len(header) + size + -size % BLOCK
+        self._begin(name, len(header), size + -size % BLOCK)
         filler = _Filler(reader, size, None)
         digests: dict[str, str]
         try:
@@ -233,9 +236,26 @@ class PaxTarWriter:
                     pass
         return Stored(size=size, digests=digests, error=filler.error)
 
-    def in_member(self) -> bool:
-        """True when a member was cut short (an interruption while it was being written)."""
-        return self._offset < self._member_end
+    def _begin(self, name: bytes, header: int, data: int) -> None:
+        self._member_name = name
+        self._member_start = self._offset
+        self._header_end = self._offset + header
+        self._member_end = self._header_end + data
+
+    def member_state(self, name: bytes) -> str:
+        """Where member `name` stands after an interruption: "absent" (never begun, or its
+        header not fully written: `close` removes what there is of it), "partial" (header
+        written, data cut short: `close` completes it with zeros) or "complete".
+
+        Ctrl-C can land anywhere, also before a file's header is written (a small file is read
+        whole first): the manifest must then not list a member the tar does not hold.
+        """
+        if name != self._member_name:
+            return "absent"
+        pos = self._fh.tell() if not self._closed else self._offset
+        if pos < self._header_end:
+            return "absent"
+        return "partial" if pos < self._member_end else "complete"
 
     def close(self) -> HashResult:
         """Two zero blocks, padding to a full 10 KiB record, then fsync; the tar's digests.
@@ -245,9 +265,17 @@ class PaxTarWriter:
         """
         if self.result is not None:
             return self.result
-        if self.in_member():
-            self._background.sync()
-            self._raw_write(bytes(self._member_end - self._offset))
+        self._background.sync()
+        # after an interruption the file may hold part of a member: the position the file
+        # really reached, not our count, decides (a write can stop half way)
+        pos = self._fh.tell()
+        if self._member_start < pos < self._header_end:
+            self._fh.seek(self._member_start)  # a header cut short: the member is not there
+            self._fh.truncate()
+            pos = self._member_start
+        self._offset = pos
+        if self._header_end <= pos < self._member_end:
+            self._raw_write(bytes(self._member_end - pos))
         self._write(bytes(2 * BLOCK))
         self._write(bytes(-self._offset % RECORD))
         try:

@@ -111,3 +111,37 @@ def test_a_second_signal_stops_at_once() -> None:
     assert res.returncode == 1, res.stderr
     assert res.stdout == "first: SIGTERM\n"
     assert "SIGHUP again: stopping now" in res.stderr
+
+
+@pytest.mark.parametrize(
+    ("step", "state"),
+    [
+        # a small file is read whole before its header is written
+        ("evidencekit.acquire.container:_Filler.readinto#2", "before it was copied"),
+        # the second file is in the tar, its entry not yet listed
+        ("evidencekit.acquire.collector:CollectedFile#2", "just after copying"),
+    ],
+    ids=["before-header", "after-member"],
+)
+def test_ctrl_c_in_acquire_files_leaves_a_collection_that_verifies_as_incomplete(
+    step: str, state: str, case_dir: Path, tmp_path: Path
+) -> None:
+    """Issue 14, item 5: the manifest never lists a member the tar does not hold."""
+    import tarfile
+
+    src = tmp_path / "thư mục"
+    src.mkdir()
+    for n in range(4):
+        (src / f"tệp {n}.txt").write_bytes(f"nội dung {n}\n".encode() * 100)
+    paused = Paused(tmp_path, step, case_dir, "acquire", "files", str(src), "--item", "F")
+    code, err = _signal(paused, signal.SIGINT)
+    assert code == 1 and "interrupted" in err, err
+    item = case_dir / "evidence" / "F"
+    manifest = json.loads((item / "F.manifest.json").read_text("utf-8"))
+    with tarfile.open(item / "F.tar") as tar:
+        members = set(tar.getnames())
+    listed = [f for f in manifest["files"] if f.get("member")]
+    assert {f["member"] for f in listed} <= members, (listed, members)
+    assert any(state in (f.get("error") or "") for f in manifest["files"]), manifest["files"]
+    code, out, _ = _cli(case_dir, "--json", "verify", "F")
+    assert code == 4, out  # verifies, incomplete: no member-missing
