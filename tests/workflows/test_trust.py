@@ -8,7 +8,6 @@ over from a scratch case made with the same examiner's key.
 
 from __future__ import annotations
 
-import base64
 import json
 import shutil
 import tomllib
@@ -23,10 +22,10 @@ from evidencekit.case import Case
 from evidencekit.chain.ledger import Draft, Ledger
 from evidencekit.cli.main import cli
 from evidencekit.errors import CustodyError, IntegrityError
-from evidencekit.hash.canonical import canonical_json
 from evidencekit.identity import Identity, IdentityInfo, IdentityStore, cert_pem
 from evidencekit.workflows.custody import ledger_origin, list_events, record_event, start_ledger
 from tests.conftest import EXAMINER, PASSPHRASE
+from tests.seals import resign
 
 COLLEAGUE = "Trương Đình Bủng"
 
@@ -63,21 +62,6 @@ def attacker(tmp_path: Path) -> tuple[Identity, Path, dict[str, str]]:
     pem = tmp_path / "attacker.pem"
     _ok(_cli("keys", "export-cert", "--out", str(pem), env=env))
     return ident, pem, env
-
-
-def _resign(seal: Path, signer: Identity, **edit: Any) -> None:
-    doc = json.loads(seal.read_bytes())
-    doc.pop("signature")
-    doc.update(edit)
-    doc["examiner"] = {
-        "name": signer.name,
-        "fingerprint": signer.fingerprint,
-        "certificate": signer.cert_pem(),
-    }
-    sig = signer.sign(canonical_json(doc))
-    doc["signature"] = {"algorithm": "ecdsa-p256-sha256", "value": base64.b64encode(sig).decode()}
-    seal.chmod(0o644)
-    seal.write_bytes(canonical_json(doc))
 
 
 def _pin_in_toml(case_dir: Path, name: str, fingerprint: str, pem: str) -> None:
@@ -148,7 +132,7 @@ def test_pin_by_editing_case_toml_is_not_trusted(
     _seal(case_dir, src, "IT")
     _pin_in_toml(case_dir, ident.name, ident.fingerprint, ident.cert_pem())
     seal = case_dir / "evidence" / "IT" / "IT.seal.json"
-    _resign(seal, ident, description="đã sửa")
+    resign(seal, ident, {"description": "đã sửa"})
     res = _cli("--case", str(case_dir), "verify", "IT")
     assert res.exit_code == 3
     assert (
@@ -300,7 +284,7 @@ def test_substituted_certificate_under_a_pinned_fingerprint(
     # tested in tests/chain/test_witness.py)
     shutil.rmtree(ek_home / "checkpoints", ignore_errors=True)
     seal = case_dir / "evidence" / "IT" / "IT.seal.json"
-    _resign(seal, fake, description="đã sửa")
+    resign(seal, fake, {"description": "đã sửa"})
     import hashlib
 
     with Ledger.open(case.ledger_path, ledger_origin(case), trusted=forged_trust) as ledger:
@@ -390,7 +374,7 @@ def test_a_resigned_seal_cannot_be_bound_again(
     import hashlib
 
     before = hashlib.sha256(seal.read_bytes()).hexdigest()
-    _resign(seal, identity, description="niêm phong lại")
+    resign(seal, identity, {"description": "niêm phong lại"})
     after = hashlib.sha256(seal.read_bytes()).hexdigest()
     res = _cli("--case", str(case_dir), "verify", "IT")
     assert res.exit_code == 3 and f"expected sha256:{before}, found sha256:{after}" in res.stdout

@@ -9,7 +9,6 @@ reads /dev/zero forever fails the test instead of hanging the suite (no timing i
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
@@ -22,9 +21,9 @@ import pytest
 from click.testing import CliRunner
 
 from evidencekit.cli.main import cli
-from evidencekit.hash.canonical import canonical_json
 from evidencekit.identity import Identity, IdentityStore
 from tests.conftest import TEST_KDF
+from tests.seals import resign
 
 HANG_GUARD = 120  # seconds: only turns a hang into a failure (a verify here takes ~1 s)
 
@@ -54,22 +53,6 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _resign(seal: Path, signer: Identity, edit: dict[str, object]) -> None:
-    """Rewrite `seal` with `edit` applied, signed by `signer` (its certificate embedded)."""
-    doc = json.loads(seal.read_bytes())
-    doc.pop("signature")
-    doc.update(edit)
-    doc["examiner"] = {
-        "name": signer.name,
-        "fingerprint": signer.fingerprint,
-        "certificate": signer.cert_pem(),
-    }
-    sig = signer.sign(canonical_json(doc))
-    doc["signature"] = {"algorithm": "ecdsa-p256-sha256", "value": base64.b64encode(sig).decode()}
-    seal.chmod(0o644)
-    seal.write_bytes(canonical_json(doc))
-
-
 def _artifacts(seal: Path, names: list[str], sizes: list[int] | None = None) -> list[object]:
     doc = json.loads(seal.read_bytes())
     arts = doc["artifacts"]
@@ -96,7 +79,7 @@ def test_untrusted_seal_naming_a_file_outside_is_never_read(
     secret.write_bytes(b"not evidence: a file the seal's author wants digested\n")
     secret_sha = hashlib.sha256(secret.read_bytes()).hexdigest()
     seal = item / "IT.seal.json"
-    _resign(
+    resign(
         seal,
         _attacker(tmp_path),
         {
@@ -118,7 +101,7 @@ def test_trusted_seal_not_made_in_place_may_not_name_absolute_paths(
     outside = tmp_path / "outside.bin"
     outside.write_bytes(b"outside the item folder")
     seal = item / "IT.seal.json"
-    _resign(seal, identity, {"artifacts": _artifacts(seal, [str(outside)]), "combined": None})
+    resign(seal, identity, {"artifacts": _artifacts(seal, [str(outside)]), "combined": None})
     res = _run("--case", str(case_dir), "--json", "verify", "IT")
     assert res.returncode == 3
     problems = json.loads(res.stdout)["items"][0]["problems"]
@@ -137,7 +120,7 @@ def test_in_place_seal_naming_a_device_is_refused_not_read(
     if not Path(target).exists():
         pytest.skip(f"{target} does not exist here")
     seal = item / "IT.seal.json"
-    _resign(
+    resign(
         seal,
         identity,
         {
@@ -212,7 +195,7 @@ def test_seal_file_itself_a_link_to_a_device(case_dir: Path, item: Path) -> None
 
 def test_nul_in_names(case_dir: Path, item: Path, identity: Identity) -> None:
     seal = item / "IT.seal.json"
-    _resign(
+    resign(
         seal,
         identity,
         {
