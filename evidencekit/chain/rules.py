@@ -46,6 +46,7 @@ KINDS = (
     "report_issued",
     "checkpoint_timestamped",
     "examiner_added",
+    "attempt_discarded",
 )
 FIRST_KINDS = frozenset({"registered", "acquired", "collected", "sealed"})
 TERMINAL_KINDS = frozenset({"released", "returned", "destroyed"})
@@ -57,10 +58,20 @@ CLOCK_SKEW = dt.timedelta(minutes=10)
 """How far an event's time may lie before the item's previous event or the case's opening: the
 clocks of two workstations writing one ledger differ a little; more than this is refused."""
 CASE_LEVEL_KINDS = frozenset(
-    {"case_opened", "note", "report_issued", "exported", "checkpoint_timestamped", "examiner_added"}
+    {
+        "case_opened",
+        "note",
+        "report_issued",
+        "exported",
+        "checkpoint_timestamped",
+        "examiner_added",
+        "attempt_discarded",
+    }
 )
 """Kinds that may be recorded without an item (about the whole case)."""
-CASE_ONLY_KINDS = frozenset({"case_opened", "examiner_added", "checkpoint_timestamped"})
+CASE_ONLY_KINDS = frozenset(
+    {"case_opened", "examiner_added", "checkpoint_timestamped", "attempt_discarded"}
+)
 """Kinds about the case's trust, never about an item (`evidencekit.workflows.trust`)."""
 
 

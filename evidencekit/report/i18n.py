@@ -170,6 +170,10 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "checkpoint timestamped",
     },
     "ev_examiner_added": {"vi": "thêm giám định viên", "en": "examiner added"},
+    "ev_attempt_discarded": {
+        "vi": "gác lại lần thu thập dở dang",
+        "en": "unfinished attempt set aside",
+    },
 }
 
 # Names of the acquisition facts the report shows most often (keys of the seal's `facts`, dots

@@ -141,6 +141,35 @@ def _recorded(c: object, item_id: str) -> bool | None:
         return None
 
 
+@case.command("recover")
+@click.argument("item")
+@click.option(
+    "--discard",
+    metavar="REASON",
+    help="Set an attempt the ledger does not record aside (moved to evidence/.discarded/, "
+    "recorded with REASON), freeing its id.",
+)
+@pass_app
+def recover_cmd(app: App, item: str, discard: str | None) -> None:
+    """Finish or set aside the unfinished attempt at ITEM (listed by `case show`).
+
+    Without --discard: publish an attempt whose seal the ledger recorded (a crash came between
+    recording and publishing), after checking the staged seal is that one and verifies.
+    """
+    from evidencekit.workflows.recover import recover
+
+    c = app.case()
+    done = recover(
+        c, item, identity=app.identity() if discard is not None else None, discard=discard
+    )
+    event = f" (ledger event {done.event_seq})" if done.event_seq is not None else ""
+    app.emit(
+        "evidencekit/recover/1",
+        done.to_dict(),
+        [f"{done.item_id}: {done.action}{event}: {done.folder}"],
+    )
+
+
 @case.command("add-examiner")
 @click.argument("cert", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @pass_app

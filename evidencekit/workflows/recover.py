@@ -1,0 +1,192 @@
+"""Finishing or setting aside an unfinished attempt (docs/commit-protocol.md): `case recover`.
+
+An attempt stopped by a crash, a kill or a full disk stays in `evidence/.staging/ITEM`, and its
+id stays reserved. It is in one of two states, and each has one way out:
+
+- **recorded** (the ledger holds the item's seal event, and the staged seal is that seal): the
+  crash came between recording and publishing. `publish` finishes the protocol's last step —
+  after checking the staged seal verifies and is exactly the one the ledger recorded.
+- **not recorded**: nothing about the attempt is in the record. `discard` moves its folder, as it
+  is, to `evidence/.discarded/ITEM.<UTC time>` (evidence is never deleted) and records a signed
+  case-level `attempt_discarded` event naming the item, the reason and every file with its size;
+  the id is then free for a new attempt.
+
+An attempt whose process still runs, or that was started on another host (its process cannot
+be seen from here), is left alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evidencekit.case import Case
+from evidencekit.errors import CaseError, IntegrityError, UsageError
+from evidencekit.fsutil import fsync_dir, make_dirs_inside
+from evidencekit.hash.seal import verify_seal
+from evidencekit.identity import Identity
+from evidencekit.timeutil import compact, utcnow
+from evidencekit.workflows.commit import (
+    ATTEMPT_SUFFIX,
+    STAGING,
+    Attempt,
+    Reservation,
+    staging_root,
+    unfinished,
+)
+from evidencekit.workflows.custody import list_events, record_event, trusted_with
+
+DISCARDED = ".discarded"
+SEAL_EVENTS = ("acquired", "collected", "sealed", "converted")
+
+
+@dataclass(frozen=True, slots=True)
+class Recovered:
+    """What `case recover` did with one attempt."""
+
+    item_id: str
+    action: str  # "published" or "discarded"
+    folder: Path
+    event_seq: int | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "item": self.item_id,
+            "action": self.action,
+            "folder": str(self.folder),
+            "event": self.event_seq,
+        }
+
+
+def recover(
+    case: Case, item_id: str, *, identity: Identity | None = None, discard: str | None = None
+) -> Recovered:
+    """Publish the recorded attempt at `item_id`, or (with `discard`, the reason) set an
+    unrecorded one aside with a signed event by `identity`.
+
+    Raises:
+        UsageError: no unfinished attempt for the id, or an empty reason.
+        CaseError: its process may still run, or the wrong way out was asked for.
+        IntegrityError: the staged seal does not verify or is not the one the ledger recorded.
+    """
+    attempt = _attempt(case, item_id)
+    recorded = _recorded_seal(case, item_id)
+    if discard is None:
+        return _publish(case, attempt, recorded)
+    if not discard.strip():
+        raise UsageError("--discard needs a reason", hint='e.g. --discard "power cut at 40 %"')
+    if recorded is not None:
+        raise CaseError(
+            f"the ledger records item {item_id!r} (event {recorded[0]}): its attempt cannot be "
+            "discarded",
+            hint=f"publish it: evidencekit case recover {item_id}",
+        )
+    if identity is None:
+        raise UsageError("discarding an attempt is recorded: an examiner identity is needed")
+    return _discard(case, identity, attempt, discard.strip())
+
+
+def _attempt(case: Case, item_id: str) -> Attempt:
+    for attempt in unfinished(case):
+        if attempt.item_id == item_id:
+            if attempt.running is not False:
+                state = "still running" if attempt.running else "of a process this host cannot see"
+                raise CaseError(
+                    f"the attempt at {item_id!r} is {state}: {attempt.describe()}",
+                    hint="wait for it to end (or stop it) and run this again on its host",
+                )
+            return attempt
+    raise UsageError(
+        f"no unfinished attempt for item {item_id!r}",
+        hint="`evidencekit case show` lists unfinished attempts",
+    )
+
+
+def _recorded_seal(case: Case, item_id: str) -> tuple[int, str] | None:
+    """(seq, seal sha256) of the last event that recorded the item's seal, if any."""
+    found = None
+    for ev in list_events(case, item_id):
+        sha = (ev.get("details") or {}).get("seal_sha256")
+        if ev.get("kind") in SEAL_EVENTS and isinstance(sha, str):
+            found = (int(ev["seq"]), sha)
+    return found
+
+
+def _publish(case: Case, attempt: Attempt, recorded: tuple[int, str] | None) -> Recovered:
+    item = attempt.item_id
+    if recorded is None:
+        raise CaseError(
+            f"the ledger records no seal for the attempt at {item!r}: there is nothing to publish",
+            hint=f'set it aside: evidencekit case recover {item} --discard "REASON", then run '
+            "the command again",
+        )
+    seq, want = recorded
+    seal = attempt.folder / f"{item}.seal.json"
+    try:
+        got = hashlib.sha256(seal.read_bytes()).hexdigest()
+    except OSError as exc:
+        raise IntegrityError(f"cannot read the staged seal {str(seal)!r}: {exc.strerror}") from exc
+    if got != want:
+        raise IntegrityError(
+            f"the staged seal of {item!r} is not the one the ledger recorded (event {seq}): "
+            f"sha256 {got}, expected {want}",
+            hint="keep the folder as it is and compare it with a backup",
+        )
+    status = verify_seal(seal, trusted=trusted_with(case))
+    if not status.ok:
+        first = status.problems[0]
+        raise IntegrityError(
+            f"the staged item {item!r} does not verify ({len(status.problems)} problem(s)), "
+            f"e.g. {first.text()}",
+            hint="keep the folder as it is; `evidencekit verify` on it lists every problem",
+        )
+    root = staging_root(case)
+    res = Reservation(case, item, attempt.folder, root / f"{item}{ATTEMPT_SUFFIX}")
+    return Recovered(item, "published", res.publish(), seq)
+
+
+def _discard(case: Case, identity: Identity, attempt: Attempt, reason: str) -> Recovered:
+    item = attempt.item_id
+    files = _listing(attempt.folder)
+    make_dirs_inside(case.path, ["evidence", DISCARDED])
+    target = Path(case.evidence_dir) / DISCARDED / f"{item}.{compact(utcnow())}"
+    # recorded first, moved second: a crash between them leaves the attempt in staging under
+    # an event that says where it was to go (the next recover finds it recorded as discarded)
+    se = record_event(
+        case,
+        identity,
+        "attempt_discarded",
+        None,
+        description=f"unfinished attempt at item {item} set aside",
+        reason=reason,
+        details={
+            "item": item,
+            "command": attempt.command,
+            "started": attempt.started,
+            "moved_to": str(target.relative_to(case.path)),
+            "files": files,
+        },
+    )
+    os.rename(attempt.folder, target)
+    fsync_dir(target.parent)
+    (staging_root(case) / f"{item}{ATTEMPT_SUFFIX}").unlink(missing_ok=True)
+    fsync_dir(staging_root(case))
+    return Recovered(item, "discarded", target, se.seq)
+
+
+def _listing(folder: Path) -> list[dict[str, Any]]:
+    """Every file of the attempt (relative name, size), without following links."""
+    out: list[dict[str, Any]] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames.sort()
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            st = path.lstat()
+            out.append({"name": os.fsdecode(path.relative_to(folder)), "size": st.st_size})
+    return out
+
+
+__all__ = ["DISCARDED", "STAGING", "Recovered", "recover"]
