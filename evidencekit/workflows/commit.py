@@ -209,7 +209,7 @@ class Reservation:
         self.published = True
         fsync_dir(self.final.parent)
         self.record.unlink(missing_ok=True)
-        _drop_if_empty(self.record.parent)
+        drop_if_empty(self.record.parent)
         return self.final
 
     def final_seal(self, seal: SealResult) -> SealResult:
@@ -227,10 +227,10 @@ class Reservation:
             return
         shutil.rmtree(self.folder, ignore_errors=True)
         self.record.unlink(missing_ok=True)
-        _drop_if_empty(self.record.parent)
+        drop_if_empty(self.record.parent)
 
 
-def _drop_if_empty(root: Path) -> None:
+def drop_if_empty(root: Path) -> None:
     """Remove `evidence/.staging` once it holds nothing, so that `evidence/` lists only items
     when no attempt is under way (a concurrent reserve retries if it loses this race)."""
     try:

@@ -34,6 +34,7 @@ from evidencekit.workflows.commit import (
     STAGING,
     Attempt,
     Reservation,
+    drop_if_empty,
     staging_root,
     unfinished,
 )
@@ -152,9 +153,14 @@ def _discard(case: Case, identity: Identity, attempt: Attempt, reason: str) -> R
     item = attempt.item_id
     files = _listing(attempt.folder)
     make_dirs_inside(case.path, ["evidence", DISCARDED])
+    pending = _pending_discard(case, item)
+    if pending is not None:  # recorded before, not moved yet (a crash between the two)
+        seq, target = pending
+        _move(case, attempt, target)
+        return Recovered(item, "discarded", target, seq)
     target = Path(case.evidence_dir) / DISCARDED / f"{item}.{compact(utcnow())}"
     # recorded first, moved second: a crash between them leaves the attempt in staging under
-    # an event that says where it was to go (the next recover finds it recorded as discarded)
+    # an event that says where it was to go, and the next `--discard` only moves it there
     se = record_event(
         case,
         identity,
@@ -170,11 +176,32 @@ def _discard(case: Case, identity: Identity, attempt: Attempt, reason: str) -> R
             "files": files,
         },
     )
+    _move(case, attempt, target)
+    return Recovered(item, "discarded", target, se.seq)
+
+
+def _move(case: Case, attempt: Attempt, target: Path) -> None:
     os.rename(attempt.folder, target)
     fsync_dir(target.parent)
-    (staging_root(case) / f"{item}{ATTEMPT_SUFFIX}").unlink(missing_ok=True)
+    (staging_root(case) / f"{attempt.item_id}{ATTEMPT_SUFFIX}").unlink(missing_ok=True)
     fsync_dir(staging_root(case))
-    return Recovered(item, "discarded", target, se.seq)
+    drop_if_empty(staging_root(case))
+
+
+def _pending_discard(case: Case, item: str) -> tuple[int, Path] | None:
+    """An `attempt_discarded` event for `item` whose folder was never moved where it says."""
+    for ev in reversed(list_events(case)):
+        details = ev.get("details") or {}
+        if ev.get("kind") != "attempt_discarded" or details.get("item") != item:
+            continue
+        moved_to = details.get("moved_to")
+        if not isinstance(moved_to, str) or "/" + DISCARDED + "/" not in "/" + moved_to:
+            return None
+        target = case.path / moved_to
+        if target.parent != Path(case.evidence_dir) / DISCARDED or target.exists():
+            return None  # a later attempt, or already moved: this one gets its own event
+        return int(ev["seq"]), target
+    return None
 
 
 def _listing(folder: Path) -> list[dict[str, Any]]:

@@ -97,3 +97,25 @@ def test_a_running_attempt_is_left_alone(case_dir: Path, tmp_path: Path, src_fol
     assert code == 2 and "no unfinished attempt" in err
     code, _, err = paused.release()
     assert code == 0, err
+
+
+def test_a_discard_killed_after_its_event_is_finished_without_another(
+    case_dir: Path, tmp_path: Path, src_folder: Path
+) -> None:
+    _killed(tmp_path, case_dir, COPYING, src_folder)
+    paused = Paused(
+        tmp_path, "evidencekit.workflows.recover:_move", case_dir, "case", "recover", "K",
+        "--discard", "mất điện",
+    )  # fmt: skip
+    paused.kill(signal.SIGKILL)
+    events = [e for e in list_events(Case.open(case_dir)) if e["kind"] == "attempt_discarded"]
+    assert len(events) == 1 and (case_dir / "evidence" / ".staging" / "K").is_dir()
+    code, out, err = _cli(case_dir, "--json", "case", "recover", "K", "--discard", "lần hai")
+    assert code == 0, err
+    done = json.loads(out)
+    assert done["event"] == events[0]["seq"]  # the recorded event, not a new one
+    assert Path(done["folder"]).name == Path(events[0]["details"]["moved_to"]).name
+    assert (
+        len([e for e in list_events(Case.open(case_dir)) if e["kind"] == "attempt_discarded"]) == 1
+    )
+    assert not (case_dir / "evidence" / ".staging").exists()
