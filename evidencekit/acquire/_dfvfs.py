@@ -175,23 +175,38 @@ class DecryptedMedia:
         pass
 
 
+def _probe(path: Path, offset: int, length: int, label: str) -> tuple[Any, Any, Any]:
+    """(resolver context, spec of the range, the volume-system kinds dfvfs sees in it).
+
+    Raises:
+        SourceError: dfvfs cannot read the range.
+    """
+    try:
+        analyzer, _d, _factory, _resolver = _modules()
+        ctx = _context()
+        spec = _base_spec(path, offset, length, ctx)
+        return ctx, spec, analyzer.GetVolumeSystemTypeIndicators(spec, resolver_context=ctx)
+    except Exception as exc:
+        raise SourceError(f"dfvfs cannot read {label}: {exc}") from exc
+
+
 def _encrypted(
-    path: Path, offset: int, length: int, creds: Credentials, label: str
+    path: Path,
+    offset: int,
+    length: int,
+    creds: Credentials,
+    label: str,
+    probed: tuple[Any, Any, Any] | None = None,
 ) -> tuple[Any, Any, str, Any] | None:
     """(spec of the decrypted volume, resolver context, encryption name, its file object) when
     `label` is a BitLocker or Core Storage volume that the key unlocks; None when it is not
-    encrypted.
+    encrypted. `probed`: what `_probe` already found for the range (not read again).
 
     Raises:
         SourceError: encrypted and no key was given, or the key does not unlock it.
     """
-    try:
-        analyzer, _d, factory, resolver = _modules()
-        ctx = _context()
-        spec = _base_spec(path, offset, length, ctx)
-        kinds = analyzer.GetVolumeSystemTypeIndicators(spec, resolver_context=ctx)
-    except Exception as exc:
-        raise SourceError(f"dfvfs cannot read {label}: {exc}") from exc
+    ctx, spec, kinds = probed if probed is not None else _probe(path, offset, length, label)
+    _analyzer, _d, factory, resolver = _modules()
     for kind, name in _ENCRYPTED.items():
         if kind not in kinds:
             continue
@@ -241,18 +256,13 @@ def open_filesystem(
     Raises:
         SourceError: nothing found, or the volume is encrypted and stays locked (with a hint).
     """
-    try:
-        analyzer, d, factory, resolver = _modules()
-        ctx = _context()
-        spec = _base_spec(path, offset, length, ctx)
-        kinds = analyzer.GetVolumeSystemTypeIndicators(spec, resolver_context=ctx)
-    except Exception as exc:
-        raise SourceError(f"dfvfs cannot read {label}: {exc}") from exc
+    ctx, spec, kinds = _probe(path, offset, length, label)
+    analyzer, d, factory, resolver = _modules()
     encryption = None
     if any(kind in kinds for kind in _ENCRYPTED):
         # unlock first, on its own, so that a file system that cannot be read inside a volume
         # the key did unlock is never reported as a wrong key
-        found = _encrypted(path, offset, length, creds, label)
+        found = _encrypted(path, offset, length, creds, label, (ctx, spec, kinds))
         if found is not None:
             spec, ctx, encryption, _fileobj = found
             kinds = analyzer.GetVolumeSystemTypeIndicators(spec, resolver_context=ctx)
