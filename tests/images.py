@@ -31,6 +31,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -247,3 +248,27 @@ def _digest(tool: str, files: list[Path]) -> str:
     out = subprocess.run([tool], stdin=cat.stdout, capture_output=True, check=True).stdout
     assert cat.wait() == 0
     return out.split()[0].decode()
+
+
+def ntfs_volume(
+    path: Path, files: dict[str, bytes], *, then: Callable[[Path], None] | None = None
+) -> Path:
+    """An 8 MiB NTFS volume at `path` (`mkntfs`) holding `files` (relative name -> bytes),
+    written through a real `ntfs-3g` FUSE mount (root); `then(mount point)` runs before the
+    unmount (to delete what a test wants deleted)."""
+    need_peer("mkntfs", "ntfs-3g", "fusermount")
+    with open(path, "wb") as fh:
+        fh.truncate(8 << 20)
+    subprocess.run(["mkntfs", "-F", "-q", "-f", str(path)], check=True, capture_output=True)
+    mnt = path.with_name(path.name + ".mnt")
+    mnt.mkdir()
+    subprocess.run(["ntfs-3g", str(path), str(mnt)], check=True)
+    try:
+        for name, data in files.items():
+            (mnt / name).parent.mkdir(parents=True, exist_ok=True)
+            (mnt / name).write_bytes(data)
+        if then is not None:
+            then(mnt)
+    finally:
+        subprocess.run(["fusermount", "-u", str(mnt)], check=True)
+    return path

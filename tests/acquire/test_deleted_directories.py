@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from evidencekit.cli.main import cli
 from tests.conftest import need_peer, need_root
+from tests.images import ntfs_volume
 
 FILES = {
     "TANG/A.TXT": "Biên bản thu giữ số 12\n".encode() * 40,
@@ -49,24 +50,12 @@ def _fat(tmp_path: Path) -> Path:
 
 def _ntfs(tmp_path: Path) -> Path:
     need_root()
-    need_peer("mkntfs", "ntfs-3g", "fusermount")
-    img = tmp_path / "ntfs.img"
-    with open(img, "wb") as fh:
-        fh.truncate(8 << 20)
-    subprocess.run(["mkntfs", "-F", "-q", "-f", str(img)], check=True, capture_output=True)
-    mnt = tmp_path / "mnt"
-    mnt.mkdir()
-    subprocess.run(["ntfs-3g", str(img), str(mnt)], check=True)
-    try:
-        for name, data in FILES.items():
-            (mnt / name).parent.mkdir(parents=True, exist_ok=True)
-            (mnt / name).write_bytes(data)
-        (mnt / "KEEP.TXT").write_bytes(KEEP)
+
+    def delete(mnt: Path) -> None:
         subprocess.run(["sync"], check=True)
         subprocess.run(["rm", "-r", str(mnt / "TANG")], check=True)
-    finally:
-        subprocess.run(["fusermount", "-u", str(mnt)], check=True)
-    return img
+
+    return ntfs_volume(tmp_path / "ntfs.img", {**FILES, "KEEP.TXT": KEEP}, then=delete)
 
 
 def _fls_deleted(img: Path) -> dict[str, tuple[str, int]]:

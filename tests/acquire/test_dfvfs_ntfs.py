@@ -21,6 +21,7 @@ from evidencekit.acquire import _dfvfs
 from evidencekit.acquire.filesystems import Credentials
 from evidencekit.cli.main import cli
 from tests.conftest import need_peer, need_root
+from tests.images import ntfs_volume
 
 FILES = {
     "Biên bản.txt": "Biên bản thu giữ số 12\n".encode() * 30,
@@ -38,21 +39,8 @@ def _run(case_dir: Path | None, *args: str) -> tuple[int, str, str]:
 @pytest.fixture
 def ntfs(tmp_path: Path) -> Path:
     need_root()
-    need_peer("mkntfs", "ntfs-3g", "fusermount", "fls", "icat")
-    img = tmp_path / "ntfs.img"
-    with open(img, "wb") as fh:
-        fh.truncate(8 << 20)
-    subprocess.run(["mkntfs", "-F", "-q", "-f", str(img)], check=True, capture_output=True)
-    mnt = tmp_path / "mnt"
-    mnt.mkdir()
-    subprocess.run(["ntfs-3g", str(img), str(mnt)], check=True)
-    try:
-        for name, data in FILES.items():
-            (mnt / name).parent.mkdir(parents=True, exist_ok=True)
-            (mnt / name).write_bytes(data)
-    finally:
-        subprocess.run(["fusermount", "-u", str(mnt)], check=True)
-    return img
+    need_peer("fls", "icat")
+    return ntfs_volume(tmp_path / "ntfs.img", FILES)
 
 
 def _icat_ntfs(img: Path) -> dict[str, bytes]:
