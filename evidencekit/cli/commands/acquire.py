@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from evidencekit.cli.commands.acquire_files import _secret
+from evidencekit.cli.image_options import secret_from_env as _secret
 from evidencekit.cli.runtime import EXIT_PARTIAL, App, pass_app
 
 

@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
 
 import click
 
+from evidencekit.cli.image_options import image_options
+from evidencekit.cli.image_options import secret_from_env as _secret
 from evidencekit.cli.runtime import EXIT_PARTIAL, App, pass_app
-
-
-def _secret(var: str | None, what: str) -> str | None:
-    from evidencekit.errors import UsageError
-
-    if var is None:
-        return None
-    value = os.environ.get(var)
-    if value is None:
-        raise UsageError(
-            f"environment variable {var!r} (for the {what}) is not set",
-            hint=f"export {var}=... before running, or name another variable",
-        )
-    return value
 
 
 @click.command("files")
@@ -41,26 +28,8 @@ def _secret(var: str | None, what: str) -> str | None:
 @click.option(
     "--source-timezone", metavar="ZONE", help="Zone of FAT local times (default: case's)."
 )
-@click.option(
-    "--password-env", metavar="VAR", help="Variable holding an encrypted volume's password."
-)
-@click.option("--recovery-key-env", metavar="VAR", help="Variable holding a recovery key.")
-@click.option(
-    "--key-file",
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="BitLocker startup key (.BEK), or LUKS key file.",
-)
 @click.option("-a", "--algorithms", default="md5,sha1,sha256", show_default=True, help="Digests.")
-@click.option(
-    "--fs-type",
-    type=click.Choice(["ntfs", "fat", "exfat", "ext", "ufs", "hfs", "iso9660"]),
-    help="Read image partitions as this file system (when one holds several signatures).",
-)
-@click.option(
-    "--no-stored-digest-check",
-    is_flag=True,
-    help="Do not read an E01's whole media to compare it with its stored MD5/SHA-1.",
-)
+@image_options
 @pass_app
 def files(
     app: App,

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from evidencekit.cli.image_options import image_options
 from evidencekit.cli.runtime import App, pass_app
 
 
@@ -23,31 +24,13 @@ from evidencekit.cli.runtime import App, pass_app
 @click.option("-r", "--recursive", is_flag=True, help="List folders recursively.")
 @click.option("-d", "--deleted", is_flag=True, help="Include deleted entries.")
 @click.option(
-    "--password-env", metavar="VAR", help="Variable holding an encrypted volume's password."
-)
-@click.option("--recovery-key-env", metavar="VAR", help="Variable holding a recovery key.")
-@click.option(
-    "--key-file",
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="BitLocker startup key (.BEK), or LUKS key file.",
-)
-@click.option(
     "--source-timezone",
     metavar="ZONE",
     default="UTC",
     show_default=True,
     help="Zone of FAT local times.",
 )
-@click.option(
-    "--fs-type",
-    type=click.Choice(["ntfs", "fat", "exfat", "ext", "ufs", "hfs", "iso9660"]),
-    help="Read the partition as this file system (when it holds the signatures of several).",
-)
-@click.option(
-    "--no-stored-digest-check",
-    is_flag=True,
-    help="Do not read an E01's whole media to compare it with its stored MD5/SHA-1.",
-)
+@image_options
 @pass_app
 def ls(
     app: App,
@@ -66,7 +49,7 @@ def ls(
     """List the partitions of IMAGE, or the files under PATH in one of its file systems."""
     from evidencekit.acquire.filesystems import Credentials, open_image
     from evidencekit.acquire.manifest import escape_name, name_fields, ns_to_text
-    from evidencekit.cli.commands.acquire_files import _secret
+    from evidencekit.cli.image_options import secret_from_env as _secret
     from evidencekit.errors import UsageError
     from evidencekit.sizes import human
     from evidencekit.timeutil import zone
