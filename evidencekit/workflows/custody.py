@@ -279,8 +279,19 @@ def record_drafts(case: Case, identity: Identity, drafts: Sequence[Draft]) -> Ap
             is appended).
         IntegrityError: the ledger is missing, empty or does not verify (nothing is appended).
     """
+    from evidencekit.workflows.trust import case_trust
+
     _check_signer(case, identity)
-    with open_ledger(case, writable=True) as ledger:
+    trust = case_trust(case)
+    revoked = trust.revoked_at(identity.fingerprint)
+    if revoked is not None:
+        raise CustodyError(
+            f"examiner {identity.name!r} ({identity.fingerprint[:16]}) was revoked by ledger "
+            f"event {revoked.seq} of case {case.info.number!r} ({revoked.reason}): nothing was "
+            "recorded",
+            hint="an examiner the case still trusts records it",
+        )
+    with open_ledger(case, writable=True, trusted=trust.certificates) as ledger:
         if identity.fingerprint not in ledger.trusted:
             # case.toml lists them, but no event of the ledger pins them (docs/trust.md): what
             # they signed would fail every verification, so nothing is signed
