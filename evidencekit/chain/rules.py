@@ -24,7 +24,8 @@ from evidencekit.errors import CustodyError
 if TYPE_CHECKING:
     # Annotations only: events.py imports this module (it re-exports the rules), so a runtime
     # import back would be circular.
-    from evidencekit.chain.events import Event, Party
+    from evidencekit.chain.events import Event
+    from evidencekit.chain.parties import Party
 
 KINDS = (
     "case_opened",
