@@ -411,7 +411,8 @@ def with_trust_problems(
 ) -> LedgerStatus:
     """`custody verify`'s status with the trust list's problems added (ledger-wide, exit 3),
     and, given the ledger's `store`, every event signed by an examiner before the event that
-    pinned them (examiners the reader trusts with --trust, `reader_trusted`, are exempt)."""
+    pinned them (examiners the reader trusts with --trust, `reader_trusted`, are exempt) and
+    every event or checkpoint signed after the event that revoked them (nobody is exempt)."""
     extra = [LedgerProblem("untrusted-examiner", p) for p in trust.problems]
     if store is not None:
         extra += _signed_before_pinned(store, trust, reader_trusted)
