@@ -243,3 +243,15 @@ def test_the_newest_timestamp_travels_with_the_copy(
     res = _check(invoke, case_dir, tmp_path / "bogus.json")
     assert res.exit_code == 3, res.output
     assert "over other data than this checkpoint" in res.stderr
+
+
+def test_export_to_stdout_is_the_file(
+    case_dir: Path, identity: Identity, invoke: Any, tmp_path: Path
+) -> None:
+    for args in (("custody", "witness"), ("--json", "custody", "witness")):
+        res = invoke("--case", str(case_dir), *args)
+        assert res.exit_code == 0, res.output
+        kept = tmp_path / "stdout.json"
+        kept.write_text(res.stdout, "utf-8")
+        assert json.loads(res.stdout)["schema"] == "evidencekit/witness/1"
+        assert _check(invoke, case_dir, kept).exit_code == 0

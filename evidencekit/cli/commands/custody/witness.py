@@ -33,10 +33,10 @@ def witness(ctx: click.Context, out: Path | None) -> None:
     app = ctx.find_object(App)
     assert app is not None
     done = export_witness(app.case(), app.identity())
-    if app.json and out is None:
-        app.emit("evidencekit/custody-witness/1", done.to_dict(), None)
+    _write_out(out, done.data)  # the file is JSON itself: stdout carries it with --json too
+    if app.json and out is not None:
+        app.emit("evidencekit/custody-witness/1", {**done.to_dict(), "path": str(out)}, None)
         return
-    _write_out(out, done.data)
     app.info(
         f"Witness copy of {done.tree_size} events (root {done.root}, case identity "
         f"{done.case_identity})" + (f" written to {out}" if out is not None else "")
