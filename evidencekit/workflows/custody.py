@@ -344,6 +344,8 @@ def record_drafts(case: Case, identity: Identity, drafts: Sequence[Draft]) -> Ap
             hint="an examiner the case still trusts records it",
         )
     with open_ledger(case, writable=True, trusted=trust.certificates) as ledger:
+        if trust.revoked:
+            _refuse_revoked_base(ledger, trust)
         if identity.fingerprint not in ledger.trusted:
             # case.toml lists them, but no event of the ledger pins them (docs/trust.md): what
             # they signed would fail every verification, so nothing is signed
@@ -355,6 +357,29 @@ def record_drafts(case: Case, identity: Identity, drafts: Sequence[Draft]) -> Ap
         result = ledger.append(identity, drafts)
     _remember(result.checkpoint, identity)
     return result
+
+
+def _refuse_revoked_base(ledger: Ledger, trust: Any) -> None:
+    """Never build on a ledger whose latest checkpoint a revoked examiner signed after their
+    revocation (what they appended past the tool): the pre-append check trusts their
+    certificate, which their earlier events need.
+
+    Raises:
+        IntegrityError: it does.
+    """
+    from evidencekit.workflows.trust import note_signers
+
+    cp = ledger.latest_checkpoint()
+    if cp is None:
+        return
+    for fp in note_signers(cp.note):
+        r = trust.revoked_at(fp)
+        if r is not None and cp.tree_size > r.seq + 1:
+            raise IntegrityError(
+                f"refusing to append: the ledger's latest checkpoint ({cp.tree_size} events) is "
+                f"signed by {r.name} ({fp[:16]}), whose trust was revoked by event {r.seq}",
+                hint="nothing was recorded; `evidencekit custody verify` names what they signed",
+            )
 
 
 # -- reading (reports, CLI) ---------------------------------------------------------------------

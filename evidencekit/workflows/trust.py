@@ -470,7 +470,7 @@ def _signed_after_revoked(store: LedgerStore, trust: CaseTrust) -> list[LedgerPr
                 )
             )
     for cp in store.checkpoints():
-        r = next((by_fp[fp] for fp in _note_signers(cp.note) if fp in by_fp), None)
+        r = next((by_fp[fp] for fp in note_signers(cp.note) if fp in by_fp), None)
         if r is not None and cp.tree_size > r.seq + 1:
             out.append(
                 LedgerProblem(
@@ -482,7 +482,7 @@ def _signed_after_revoked(store: LedgerStore, trust: CaseTrust) -> list[LedgerPr
     return out
 
 
-def _note_signers(note: str) -> list[str]:
+def note_signers(note: str) -> list[str]:
     """The fingerprints a signed checkpoint names as its signers (not the row's column, which
     anyone with the file can edit)."""
     try:

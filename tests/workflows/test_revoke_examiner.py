@@ -140,6 +140,11 @@ def test_events_signed_after_the_revocation_fail_custody_verify(
     assert f"signed by {SECOND}" in text and "revoked by event 2" in text
     # the checkpoint the forger signed with the event is named too
     assert any("checkpoint of 4 events" in p["message"] for p in _problems(res))
+    # and nobody builds on it: the next append is refused, nothing recorded
+    res = _in_case(case_dir, "--identity", EXAMINER, "custody", "note", "-", "ghi chú")
+    assert res.exit_code == 3, res.output
+    assert "latest checkpoint (4 events) is signed by" in res.stderr
+    assert len(list_events(Case.open(case_dir))) == 4
 
 
 def test_a_trust_change_signed_by_a_revoked_examiner_counts_for_nothing(
