@@ -14,7 +14,8 @@ byte); a participant record carries all of::
     {"name": "Nguyễn Văn An", "fingerprint": null, "role": "witness", "holds_key": false,
      "document": {"type": "cccd", "number": "001203004567"}}
 
-(`fingerprint` set and `document` null when `holds_key` is true).
+(`fingerprint` set and `document` null when `holds_key` is true), and, optionally, the
+details a Vietnamese record carries: `year_of_birth` (a number), `address`, `unit` (texts).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ cước) is 12 digits, `cmnd` 9 digits; `passport` 5-20 letters and digits; `oth
 
 LEGACY_KEYS = frozenset({"name", "fingerprint"})
 KEYS = frozenset({"name", "fingerprint", "role", "holds_key", "document"})
+OPTIONAL_KEYS = frozenset({"year_of_birth", "address", "unit"})
 _FP = re.compile(r"^[0-9a-f]{64}$")
 _PATTERNS = {
     "cccd": re.compile(r"^[0-9]{12}$"),
@@ -76,6 +78,9 @@ class Party:
     holds_key: bool | None = None
     document_type: str | None = None
     document_number: str | None = None
+    year_of_birth: int | None = None
+    address: str | None = None
+    unit: str | None = None
 
     @property
     def legacy(self) -> bool:
@@ -94,13 +99,18 @@ class Party:
             if self.document_type is None
             else {"type": self.document_type, "number": self.document_number}
         )
-        return {
+        out: dict[str, object] = {
             "name": self.name,
             "fingerprint": self.fingerprint,
             "role": self.role,
             "holds_key": self.holds_key,
             "document": doc,
         }
+        for key in ("year_of_birth", "address", "unit"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
 
     def describe(self, lang: str = "en") -> str:
         """How logs and reports name them: the name, the role, and what tells them apart (the
@@ -131,6 +141,9 @@ class Party:
             bool(doc.get("holds_key")),
             None if not isinstance(d, dict) else d.get("type"),
             None if not isinstance(d, dict) else d.get("number"),
+            doc.get("year_of_birth"),
+            doc.get("address"),
+            doc.get("unit"),
         )
 
 
@@ -144,8 +157,15 @@ def problem(doc: Any) -> str | None:
             doc["fingerprint"] is None or isinstance(doc["fingerprint"], str)
         )
         return None if ok else "a participant's name or fingerprint has the wrong type"
-    if keys != KEYS:
+    if not keys >= KEYS or not keys - KEYS <= OPTIONAL_KEYS:
         return f"a participant has the fields {sorted(keys)}"
+    year = doc.get("year_of_birth")
+    if year is not None and (type(year) is not int or not 1900 <= year <= 2100):
+        return f"a participant's year of birth {year!r} is not a year"
+    for key in ("address", "unit"):
+        value = doc.get(key)
+        if value is not None and (not isinstance(value, str) or len(value) > MAX_TEXT):
+            return f"a participant's {key} is not a short text"
     try:
         check(
             doc["name"],
@@ -212,7 +232,15 @@ def check_document(kind: str, number: Any) -> None:
         raise UsageError(f"document number {number!r} is empty, too long or holds control codes")
 
 
-def keyless(name: str, role: str, document: str) -> Party:
+def keyless(
+    name: str,
+    role: str,
+    document: str,
+    *,
+    year_of_birth: int | None = None,
+    address: str | None = None,
+    unit: str | None = None,
+) -> Party:
     """A party who holds no key, from what an examiner types: `document` is `KIND:NUMBER`
     (`cccd:001203004567`, `passport:B1234567`, `other:Quyết định 12/QĐ-TA`). The name is
     stored NFC.
@@ -233,7 +261,21 @@ def keyless(name: str, role: str, document: str) -> Party:
         number = number.upper()
     doc = {"type": kind, "number": number}
     check(name, role=role, fingerprint=None, holds_key=False, document=doc)
-    return Party(name, None, role, False, kind, number)
+    party = Party(
+        name,
+        None,
+        role,
+        False,
+        kind,
+        number,
+        year_of_birth,
+        None if address is None else unicodedata.normalize("NFC", address.strip()) or None,
+        None if unit is None else unicodedata.normalize("NFC", unit.strip()) or None,
+    )
+    wrong = problem(party.to_dict())
+    if wrong is not None:
+        raise UsageError(wrong)
+    return party
 
 
 def examiner(name: str, fp: str, role: str | None = None) -> Party:
@@ -252,6 +294,7 @@ __all__ = [
     "DOCUMENTS",
     "KEYS",
     "LEGACY_KEYS",
+    "OPTIONAL_KEYS",
     "ROLES",
     "Party",
     "check",

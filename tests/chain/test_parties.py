@@ -75,6 +75,12 @@ def test_the_schema_rules() -> None:
             keyless(AN, role, doc)
     with pytest.raises(UsageError, match="needs a name"):
         keyless("  ", "witness", f"cccd:{CCCD_1}")
+    # the details a Vietnamese record carries (issue 16), optional
+    full = keyless(AN, "witness", f"cccd:{CCCD_1}", year_of_birth=1985, address="Hà Nội", unit="")
+    assert full.to_dict()["year_of_birth"] == 1985 and "unit" not in full.to_dict()
+    assert Party.from_dict(full.to_dict()) == full and parties.problem(full.to_dict()) is None
+    with pytest.raises(UsageError, match="not a year"):
+        keyless(AN, "witness", f"cccd:{CCCD_1}", year_of_birth=85)
     # what a signed event may hold: legacy, or a complete and consistent record
     assert parties.problem({"name": "X", "fingerprint": None}) is None
     bad = [
@@ -84,6 +90,8 @@ def test_the_schema_rules() -> None:
         {"name": "X", "fingerprint": None, "role": "witness", "holds_key": False},
         {**p.to_dict(), "extra": 1},
         {**p.to_dict(), "holds_key": 0},
+        {**p.to_dict(), "year_of_birth": "1985"},
+        {**p.to_dict(), "address": 5},
     ]
     for doc in bad:
         assert parties.problem(doc) is not None, doc
