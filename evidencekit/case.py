@@ -7,6 +7,7 @@ reader passes `--trust CERT.pem`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import tomllib
@@ -43,6 +44,9 @@ class Examiner:
     fingerprint: str
     certificate_pem: str
     added: dt.datetime
+    revoked_event: int | None = None
+    """The ledger event that revoked them (a copy: the ledger decides, `workflows.trust`)."""
+    revoked: dt.datetime | None = None
 
     @property
     def certificate(self) -> x509.Certificate:
@@ -53,6 +57,8 @@ class Examiner:
             "name": self.name,
             "fingerprint": self.fingerprint,
             "added": isoformat(self.added),
+            "revoked_event": self.revoked_event,
+            "revoked": None if self.revoked is None else isoformat(self.revoked),
         }
 
 
@@ -117,6 +123,15 @@ def _time(table: Any, key: str, where: str, toml_path: Path) -> dt.datetime:
         ) from exc
 
 
+def _event_no(table: Any, where: str, toml_path: Path) -> int | None:
+    value = table.get("revoked_event") if isinstance(table, dict) else None
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise _case_file_error(toml_path, f"{where}: revoked_event must be an event number")
+    return value
+
+
 def _read_case_file(toml_path: Path) -> CaseInfo:
     """Parse `case.toml`; every error names the line or key that is wrong.
 
@@ -147,6 +162,8 @@ def _read_case_file(toml_path: Path) -> CaseInfo:
                 fingerprint=_text(e, "fingerprint", where, toml_path),
                 certificate_pem=_text(e, "certificate", where, toml_path),
                 added=_time(e, "added", where, toml_path),
+                revoked_event=_event_no(e, where, toml_path),
+                revoked=_time(e, "revoked", where, toml_path) if "revoked" in e else None,
             )
         )
     return CaseInfo(
@@ -274,19 +291,26 @@ class Case:
             certificate_pem=cert_pem(cert),
             added=utcnow(),
         )
-        self.info = CaseInfo(
-            number=self.info.number,
-            title=self.info.title,
-            agency=self.info.agency,
-            examiner=self.info.examiner,
-            language=self.info.language,
-            timezone=self.info.timezone,
-            created=self.info.created,
-            examiners=(*self.info.examiners, examiner),
-        )
+        self.info = dataclasses.replace(self.info, examiners=(*self.info.examiners, examiner))
         self._trusted = None
         self._save()
         return examiner
+
+    def mark_revoked(self, fp: str, event_seq: int, when: dt.datetime) -> bool:
+        """Write into the `case.toml` copy that the examiner with fingerprint `fp` was revoked
+        by ledger event `event_seq` (the ledger decides; this copy is checked against it).
+        Returns False when `case.toml` does not list them."""
+        found = False
+        examiners = []
+        for e in self.info.examiners:
+            if e.fingerprint == fp:
+                e = dataclasses.replace(e, revoked_event=event_seq, revoked=when)
+                found = True
+            examiners.append(e)
+        if found:
+            self.info = dataclasses.replace(self.info, examiners=tuple(examiners))
+            self._save()
+        return found
 
     # -- persistence ----------------------------------------------------------------------
     def _save(self) -> None:
@@ -307,6 +331,11 @@ class Case:
                     "name": e.name,
                     "fingerprint": e.fingerprint,
                     "added": isoformat(e.added),
+                    **(
+                        {}
+                        if e.revoked_event is None or e.revoked is None
+                        else {"revoked_event": e.revoked_event, "revoked": isoformat(e.revoked)}
+                    ),
                     "certificate": e.certificate_pem,
                 }
                 for e in info.examiners

@@ -11,6 +11,7 @@ import json
 import re
 from typing import Any
 
+from evidencekit.chain import parties
 from evidencekit.chain.rules import KINDS
 from evidencekit.errors import EvidenceKitError, IntegrityError
 from evidencekit.hash.canonical import canonical_json
@@ -116,7 +117,7 @@ def check_bytes(data: bytes) -> Light:
         and actor.keys() == {"name", "fingerprint"}
         and isinstance(actor["name"], str)
         and isinstance(actor["fingerprint"], str)
-        and (cp is None or (isinstance(cp, dict) and cp.keys() == {"name", "fingerprint"}))
+        and (cp is None or parties.problem(cp) is None)
         and all(t is None or isinstance(t, str) for t in texts)
         and isinstance(doc["digests"], list)
         and all(isinstance(d, str) and ":" in d for d in doc["digests"])

@@ -29,6 +29,7 @@ from evidencekit.chain.encoding import (
     check_bytes,
     plain_json,
 )
+from evidencekit.chain.parties import Party
 from evidencekit.chain.rules import (
     CASE_LEVEL_KINDS,
     FIRST_KINDS,
@@ -68,17 +69,6 @@ SIGNATURE_ALGORITHM = "ecdsa-p256-sha256"
 
 def _nfc(text: str | None) -> str | None:
     return unicodedata.normalize("NFC", text) if text is not None else None
-
-
-@dataclass(frozen=True, slots=True)
-class Party:
-    """A person in an event: the actor (always a pinned examiner) or a counterpart."""
-
-    name: str
-    fingerprint: str | None = None
-
-    def to_dict(self) -> dict[str, object]:
-        return {"name": self.name, "fingerprint": self.fingerprint}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -187,7 +177,7 @@ class Event(EventFields):
                 actor=Party(str(actor["name"]), actor.get("fingerprint")),
                 prev=doc.get("prev"),
                 description=doc.get("description"),
-                counterpart=None if cp is None else Party(str(cp["name"]), cp.get("fingerprint")),
+                counterpart=None if cp is None else Party.from_dict(cp),
                 purpose=doc.get("purpose"),
                 location=doc.get("location"),
                 seal_number=doc.get("seal_number"),

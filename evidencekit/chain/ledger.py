@@ -15,7 +15,7 @@ from pathlib import Path
 
 from cryptography import x509
 
-from evidencekit.chain import merkle
+from evidencekit.chain import merkle, parties
 from evidencekit.chain.checkpoint import Checkpoint, sign_checkpoint
 from evidencekit.chain.events import (
     KINDS,
@@ -189,6 +189,10 @@ class Ledger:
                     raise CustodyError(
                         f"unknown custody event kind {d.kind!r}", hint=", ".join(KINDS)
                     )
+                wrong = None if d.counterpart is None else parties.problem(d.counterpart.to_dict())
+                if wrong is not None:
+                    # what check_bytes would refuse on every later read
+                    raise CustodyError(f"the {d.kind} event's counterpart: {wrong}")
                 state = states.get(d.item_id)
                 if state is None:
                     state = self._state(tx, d.item_id)

@@ -24,7 +24,8 @@ from evidencekit.errors import CustodyError
 if TYPE_CHECKING:
     # Annotations only: events.py imports this module (it re-exports the rules), so a runtime
     # import back would be circular.
-    from evidencekit.chain.events import Event, Party
+    from evidencekit.chain.events import Event
+    from evidencekit.chain.parties import Party
 
 KINDS = (
     "case_opened",
@@ -46,6 +47,7 @@ KINDS = (
     "report_issued",
     "checkpoint_timestamped",
     "examiner_added",
+    "examiner_revoked",
     "attempt_discarded",
 )
 FIRST_KINDS = frozenset({"registered", "acquired", "collected", "sealed"})
@@ -65,12 +67,19 @@ CASE_LEVEL_KINDS = frozenset(
         "exported",
         "checkpoint_timestamped",
         "examiner_added",
+        "examiner_revoked",
         "attempt_discarded",
     }
 )
 """Kinds that may be recorded without an item (about the whole case)."""
 CASE_ONLY_KINDS = frozenset(
-    {"case_opened", "examiner_added", "checkpoint_timestamped", "attempt_discarded"}
+    {
+        "case_opened",
+        "examiner_added",
+        "examiner_revoked",
+        "checkpoint_timestamped",
+        "attempt_discarded",
+    }
 )
 """Kinds about the case's trust, never about an item (`evidencekit.workflows.trust`)."""
 

@@ -128,13 +128,16 @@ def _mark(memory: CheckpointMemory, origin: str) -> None:
         memory.remember(old.note, checked=False)
 
 
-def check_extends(remembered: Remembered, size: int, node: merkle.NodeSource) -> None:
-    """Check that a ledger of `size` leaves (nodes from `node`) still holds the remembered tree.
+def check_extends(
+    remembered: Remembered, size: int, node: merkle.NodeSource, *, what: str | None = None
+) -> None:
+    """Check that a ledger of `size` leaves (nodes from `node`) still holds the remembered tree
+    (a home's memory, or a kept copy described by `what`: `custody witness check`).
 
     Raises:
         IntegrityError: it holds fewer events (truncated) or other ones (rewritten).
     """
-    what = (
+    what = what or (
         f"this examiner's home remembers a checkpoint of {remembered.size} events "
         f"(seen {remembered.seen}, kept in {str(remembered.path)!r})"
     )

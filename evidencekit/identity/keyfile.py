@@ -17,6 +17,7 @@ Only ECDSA keys are accepted: every signature evidencekit writes is ECDSA P-256 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import stat
 import unicodedata
@@ -185,18 +186,43 @@ def read_key(path: Path, passphrase: bytes, name: str) -> ec.EllipticCurvePrivat
     return decrypt_key(read_key_file(path), passphrase, name)
 
 
+MAX_P12_BYTES = 1 << 20
+"""A PKCS#12 file holds a key, a certificate and perhaps a short CA chain: a few kilobytes. A
+larger one is refused unread."""
+MAX_P12_ITERATIONS = 1_000_000
+"""Above what any CA or browser writes (OpenSSL 2,048; OWASP's PBKDF2 advice 600,000): each key
+derivation of a PKCS#12 file runs before anything in it can be checked, so a file asking for
+billions of iterations would hang the import. Refused before any derivation."""
+
+
 def read_p12(
-    path: Path, password: bytes | None
+    path: Path, password: bytes | None, *, now: dt.datetime | None = None
 ) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
     """The key and certificate of a PKCS#12 (.p12/.pfx) file; any CA chain in it is ignored.
 
+    Bounded before any key derivation: the file's size (`MAX_P12_BYTES`), its structure and
+    every iteration count in it (`MAX_P12_ITERATIONS`, the MAC's and each encryption's). Then
+    the key must be ECDSA P-256 and the certificate valid `now`.
+
     Raises:
-        IdentityError: the file cannot be read or holds no ECDSA key and certificate.
+        IdentityError: the file cannot be read, is out of bounds, or holds no ECDSA P-256 key
+            and currently valid certificate.
     """
+    from evidencekit.fsutil import UnsafeFileError, read_regular
+
     try:
-        key, cert, _chain = pkcs12.load_key_and_certificates(path.read_bytes(), password)
+        data = read_regular(path, limit=MAX_P12_BYTES)
+    except UnsafeFileError as exc:
+        raise IdentityError(
+            f"refusing PKCS#12 file {str(path)!r}: {exc.message} (at most {MAX_P12_BYTES} "
+            "bytes, a regular file)",
+            hint="a PKCS#12 file holds one key and its certificate: ask the CA for that file",
+        ) from exc
     except OSError as exc:
         raise IdentityError(f"cannot read {str(path)!r}: {exc.strerror}") from exc
+    _p12_bounds(path, data)
+    try:
+        key, cert, _chain = pkcs12.load_key_and_certificates(data, password)
     except ValueError as exc:
         raise IdentityError(
             f"cannot open PKCS#12 file {str(path)!r}: wrong password or not PKCS#12",
@@ -204,9 +230,59 @@ def read_p12(
         ) from exc
     if key is None or cert is None:
         raise IdentityError(f"{str(path)!r} holds no private key and certificate")
-    if not isinstance(key, ec.EllipticCurvePrivateKey):
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
+        what = (
+            f"an ECDSA {key.curve.name} key"
+            if isinstance(key, ec.EllipticCurvePrivateKey)
+            else f"a {type(key).__name__.removeprefix('_')}"
+        )
         raise IdentityError(
-            f"{str(path)!r} holds a {type(key).__name__}; evidencekit needs an ECDSA key",
+            f"{str(path)!r} holds {what}; evidencekit signs with ECDSA P-256 keys only",
             hint="ask the CA for an ECDSA P-256 signing certificate",
         )
+    when = now or dt.datetime.now(dt.UTC)
+    start, end = cert.not_valid_before_utc, cert.not_valid_after_utc
+    if not start <= when <= end:
+        state = "expired on" if when > end else "is valid only from"
+        day = (end if when > end else start).strftime("%Y-%m-%d %H:%M UTC")
+        raise IdentityError(
+            f"the certificate in {str(path)!r} {state} {day}: it cannot sign evidence now",
+            hint="ask the CA for a current certificate",
+        )
     return key, cert
+
+
+def _p12_bounds(path: Path, data: bytes) -> None:
+    """Refuse a PKCS#12 file whose structure is not PKCS#12 or whose key derivations ask for
+    more than `MAX_P12_ITERATIONS`, reading only its DER structure (no password, no KDF).
+
+    Raises:
+        IdentityError: malformed, or an iteration count out of bounds.
+    """
+    from asn1crypto import pkcs12 as a_pkcs12
+
+    counts: list[tuple[str, int]] = []
+    try:
+        pfx = a_pkcs12.Pfx.load(data, strict=True)
+        mac = pfx["mac_data"]
+        if mac.native is not None:
+            counts.append(("its integrity MAC", int(mac["iterations"].native)))
+        for ci in pfx.authenticated_safe:
+            kind = ci["content_type"].native
+            if kind == "encrypted_data":
+                alg = ci["content"]["encrypted_content_info"]["content_encryption_algorithm"]
+                counts.append(("its encrypted certificates", int(alg.kdf_iterations)))
+            elif kind == "data":
+                for bag in a_pkcs12.SafeContents.load(ci["content"].native):
+                    if bag["bag_id"].native == "pkcs8_shrouded_key_bag":
+                        alg = bag["bag_value"]["encryption_algorithm"]
+                        counts.append(("its encrypted key", int(alg.kdf_iterations)))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise IdentityError(f"{str(path)!r} is not a PKCS#12 file: {exc}") from exc
+    for what, n in counts:
+        if n > MAX_P12_ITERATIONS:
+            raise IdentityError(
+                f"refusing PKCS#12 file {str(path)!r}: {what} asks for {n:,} key-derivation "
+                f"iterations (at most {MAX_P12_ITERATIONS:,} are accepted)",
+                hint="export it again with the default settings (openssl pkcs12 -export)",
+            )

@@ -256,8 +256,20 @@ class IdentityStore:
             UsageError: a passphrase weaker than `passphrase.RULE`.
             IdentityError: the file cannot be read or holds no ECDSA key and certificate.
         """
-        check_new_passphrase(passphrase)
         key, cert = read_p12(path, p12_password)
+        return self.import_key(key, cert, passphrase)
+
+    def import_key(
+        self, key: ec.EllipticCurvePrivateKey, cert: x509.Certificate, passphrase: bytes
+    ) -> Identity:
+        """Store a key and certificate read from a PKCS#12 file (`read_p12`, which checks them
+        before anything is asked or derived), re-encrypting the key with `passphrase`.
+
+        Raises:
+            UsageError: a passphrase weaker than `passphrase.RULE`.
+            IdentityError: an identity with that certificate exists already.
+        """
+        check_new_passphrase(passphrase)
         name = subject_name(cert)
         emails = cert.subject.get_attributes_for_oid(NameOID.EMAIL_ADDRESS)
         orgs = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)

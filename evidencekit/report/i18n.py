@@ -170,6 +170,7 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "checkpoint timestamped",
     },
     "ev_examiner_added": {"vi": "thêm giám định viên", "en": "examiner added"},
+    "ev_examiner_revoked": {"vi": "thu hồi quyền giám định viên", "en": "examiner revoked"},
     "ev_attempt_discarded": {
         "vi": "gác lại lần thu thập dở dang",
         "en": "unfinished attempt set aside",

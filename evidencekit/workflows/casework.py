@@ -1,4 +1,4 @@
-"""Case creation and examiner pinning, with their custody events.
+"""Case creation, examiner pinning and revocation, with their custody events.
 
 Trust lives in the ledger (`evidencekit.workflows.trust`): `case_opened` carries its creator's
 certificate, and every examiner added later is an `examiner_added` event, signed by an examiner
@@ -19,7 +19,7 @@ from evidencekit.case import Case
 from evidencekit.errors import CaseError, CustodyError, UsageError
 from evidencekit.identity import Identity, cert_pem, fingerprint, subject_name
 from evidencekit.workflows.custody import record_event, start_ledger
-from evidencekit.workflows.trust import ADDED, case_trust
+from evidencekit.workflows.trust import ADDED, REVOKED, case_trust
 
 
 def init_case(
@@ -183,3 +183,105 @@ def _refuse_same_name(name: str, fp: str, pinned: Sequence[tuple[str, str]]) -> 
                 hint="ask for a certificate whose name tells them apart (e.g. with the unit: "
                 '"Nguyễn Văn An - PC02")',
             )
+
+
+@dataclass(frozen=True, slots=True)
+class RevokedExaminer:
+    """What `revoke_examiner` did."""
+
+    name: str
+    fingerprint: str
+    event_seq: int
+    recorded: bool
+    """False: the ledger had already revoked them; only the `case.toml` copy was written."""
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "fingerprint": self.fingerprint,
+            "event": self.event_seq,
+            "recorded": self.recorded,
+        }
+
+
+def revoke_examiner(case: Case, identity: Identity, who: str, reason: str) -> RevokedExaminer:
+    """End a pinned examiner's trust from now on: an `examiner_revoked` event signed by
+    `identity` (pinned and not revoked), naming them by certificate fingerprint, with `reason`;
+    then the copy in `case.toml`. What they signed before stays valid; what they sign after is
+    a `revoked-signer` problem, and the ledger refuses their appends.
+
+    An examiner may revoke themselves (a key that leaked, a transfer out of the unit) but never
+    as the last one who may sign: a case nobody can sign for could record nothing more, not even
+    a new examiner.
+
+    Raises:
+        UsageError: `who` names nobody or several, `reason` is empty, or the revocation would
+            leave no examiner who may sign.
+        CustodyError: `identity` may not sign for the case.
+        CaseError: they are already revoked in the ledger and in `case.toml`.
+    """
+    reason = unicodedata.normalize("NFC", reason.strip())
+    if not reason:
+        raise UsageError("a revocation needs a reason (--reason)", hint="it is recorded and shown")
+    trust = case_trust(case)
+    signers = trust.signers
+    if identity.fingerprint not in signers:
+        raise CustodyError(
+            f"examiner {identity.name!r} ({identity.fingerprint[:16]}) may not sign for case "
+            f"{case.info.number!r} (not pinned by its ledger, or revoked): only an examiner "
+            "the case trusts revokes another",
+        )
+    target = _find_pinned(who, [(p.name, p.fingerprint) for p in trust.pinned])
+    name, fp = target
+    done = trust.revoked_at(fp)
+    if done is not None:
+        listed = next((e for e in case.info.examiners if e.fingerprint == fp), None)
+        if listed is not None and listed.revoked_event != done.seq:
+            case.mark_revoked(fp, done.seq, done.time)  # the copy a crash or an edit lost
+            return RevokedExaminer(name, fp, done.seq, False)
+        raise CaseError(f"examiner {name!r} ({fp[:16]}) was already revoked by event {done.seq}")
+    if not set(signers) - {fp}:
+        raise UsageError(
+            f"{name!r} ({fp[:16]}) is the last examiner who may sign for case "
+            f"{case.info.number!r}: revoking them would leave nobody to record anything",
+            hint="add another examiner first: evidencekit case add-examiner CERT.pem",
+        )
+    event = record_event(
+        case,
+        identity,
+        REVOKED,
+        None,
+        description=f"examiner {name} revoked",
+        reason=reason,
+        details={"name": name, "fingerprint": fp},
+    )
+    case.mark_revoked(fp, event.seq, event.event.time)
+    return RevokedExaminer(name, fp, event.seq, True)
+
+
+def _find_pinned(who: str, pinned: Sequence[tuple[str, str]]) -> tuple[str, str]:
+    """The pinned examiner `who` names: exactly by display name (NFC, case-insensitive), or by
+    a fingerprint prefix of 8 or more hex digits.
+
+    Raises:
+        UsageError: nobody or several match.
+    """
+    text = unicodedata.normalize("NFC", who.strip())
+    key = text.casefold()
+    hexkey = key.removeprefix("sha256:").replace(":", "")
+    by_name = [p for p in pinned if unicodedata.normalize("NFC", p[0]).casefold() == key]
+    by_fp = (
+        [p for p in pinned if p[1].startswith(hexkey)]
+        if len(hexkey) >= 8 and all(c in "0123456789abcdef" for c in hexkey)
+        else []
+    )
+    found = by_name or by_fp
+    if len(found) != 1:
+        raise UsageError(
+            f"{len(found) or 'no'} pinned examiner(s) match {text!r}"
+            if found
+            else f"no pinned examiner matches {text!r}",
+            hint="name them by certificate fingerprint (8+ hex digits); `evidencekit case show` "
+            "lists them",
+        )
+    return found[0]

@@ -306,13 +306,15 @@ def reserve(
 def _check_pinned(case: Any, name: str, fp: str) -> None:
     """Pinned by the case's ledger (`workflows.trust`), not only listed in `case.toml`: what an
     examiner the ledger does not pin signs fails every verification, so no work is started."""
-    from evidencekit.workflows.custody import trusted_with
+    from evidencekit.workflows.trust import case_trust
 
-    if hasattr(case, "is_pinned") and (not case.is_pinned(fp) or fp not in trusted_with(case)):
+    if hasattr(case, "is_pinned") and (
+        not case.is_pinned(fp) or fp not in case_trust(case).signers
+    ):
         raise CustodyError(
             f"examiner {name!r} ({fp[:16]}) is not pinned in case "
             f"{getattr(getattr(case, 'info', None), 'number', case.path)!r}: the item could not "
-            "be recorded in its custody ledger",
+            "be recorded in its custody ledger (or the ledger revoked them)",
             hint="a pinned examiner adds them: evidencekit case add-examiner CERT.pem",
         )
 

@@ -28,7 +28,7 @@ from evidencekit.chain.proof import ConsistencyResult
 from evidencekit.chain.verify import LedgerStatus
 from evidencekit.chain.verify_status import Problem, in_order
 from evidencekit.chain.witness import CheckpointMemory, Remembered, check_extends, home_memory
-from evidencekit.errors import CustodyError, IntegrityError
+from evidencekit.errors import CustodyError, IntegrityError, UsageError
 from evidencekit.identity import Identity, home_dir
 from evidencekit.ids import check_item_id
 from evidencekit.timeutil import compact, isoformat
@@ -163,26 +163,77 @@ def start_ledger(case: Case, identity: Identity, **fields: Unpack[EventText]) ->
     return result
 
 
-def resolve_party(case: Case, name_or_fp: str) -> Party:
-    """A counterpart: a pinned examiner when the text names one (name or fingerprint
-    prefix of 8+ hex digits), else just the name as typed (NFC)."""
-    text = unicodedata.normalize("NFC", name_or_fp.strip())
+def resolve_party(case: Case, name_or_fp: str | Party) -> Party:
+    """A counterpart: a pinned examiner the text names (exact display name, NFC, or a
+    fingerprint prefix of 8+ hex digits), bound by certificate fingerprint; or a `Party` built
+    with `chain.parties` (a keyless party, or an examiner with a role), checked here.
+
+    A text that names no pinned examiner is refused, never recorded as a bare name: a typo of
+    an examiner's name must not become someone else, and a party who holds no key is recorded
+    as such, with their role and identity document (`chain.parties.keyless`).
+
+    Raises:
+        UsageError: the text names nobody or several, the party is malformed, or it claims a
+            key that is not a pinned examiner's.
+    """
+    from evidencekit.chain import parties
+    from evidencekit.workflows.trust import case_trust
+
+    if isinstance(name_or_fp, Party):
+        party = name_or_fp
+        if party.legacy and party.fingerprint is None:
+            raise UsageError(
+                f"counterpart {party.name!r} has neither a key nor an identity document",
+                hint="record a party who holds no key with chain.parties.keyless",
+            )
+        if not party.legacy:
+            parties.check(
+                party.name,
+                role=party.role,
+                fingerprint=party.fingerprint,
+                holds_key=party.holds_key,
+                document=None
+                if party.document_type is None
+                else {"type": party.document_type, "number": party.document_number},
+            )
+        if party.fingerprint is None:
+            return party
+        text = party.fingerprint
+    else:
+        text = unicodedata.normalize("NFC", name_or_fp.strip())
+        party = None
     if not text:
-        raise CustodyError("the counterpart's name is empty")
-    key = text.lower().replace(":", "")
-    matches = [
-        e
-        for e in case.info.examiners
-        if e.name == text or (len(key) >= 8 and e.fingerprint.startswith(key))
+        raise UsageError("the counterpart's name is empty")
+    trust = case_trust(case)
+    key = text.lower().removeprefix("sha256:").replace(":", "")
+    by_fp = len(key) >= 8 and all(c in "0123456789abcdef" for c in key)
+    matches = [p for p in trust.pinned if p.name == text] or [
+        p for p in trust.pinned if by_fp and p.fingerprint.startswith(key)
     ]
     if len(matches) > 1:
-        raise CustodyError(
+        raise UsageError(
             f"{len(matches)} pinned examiners match {text!r}",
             hint="name the recipient by certificate fingerprint (8+ hex digits)",
         )
-    if matches:
-        return Party(matches[0].name, matches[0].fingerprint)
-    return Party(text, None)
+    if not matches:
+        raise UsageError(
+            f"no examiner pinned in case {case.info.number!r} is named {text!r}; a party who "
+            "holds no key is recorded with their role and identity document",
+            hint="e.g. --to-role witness --to-id cccd:001203004567 (the name is kept as typed)",
+        )
+    found = matches[0]
+    gone = trust.revoked_at(found.fingerprint)
+    if gone is not None:
+        raise UsageError(
+            f"examiner {found.name!r} ({found.fingerprint[:16]}) was revoked by ledger event "
+            f"{gone.seq}: they cannot receive anything",
+        )
+    if party is not None and party.name != found.name:
+        raise UsageError(
+            f"the counterpart is named {party.name!r} but the certificate "
+            f"{found.fingerprint[:16]} is {found.name!r}'s"
+        )
+    return parties.examiner(found.name, found.fingerprint, party.role if party else None)
 
 
 def _check_signer(case: Case, identity: Identity) -> None:
@@ -196,15 +247,16 @@ def _check_signer(case: Case, identity: Identity) -> None:
 
 class EventText(TypedDict, total=False):
     """An event's form fields as callers give them to `make_draft` and `record_event` (all
-    optional keywords): texts as typed, `counterpart` a name or a pinned examiner's name or
-    fingerprint, `digests` {algorithm: hex} (or "algorithm:hex" values), `details` JSON-able."""
+    optional keywords): texts as typed; `counterpart` a pinned examiner's name or fingerprint,
+    or a `chain.parties.Party` (a party who holds no key); `digests` {algorithm: hex} (or
+    "algorithm:hex" values); `details` JSON-able."""
 
     description: str | None
     digests: Mapping[str, str] | None
     details: Mapping[str, Any] | None
     purpose: str | None
     location: str | None
-    counterpart: str | None
+    counterpart: str | Party | None
     seal_number: str | None
     condition: str | None
     note: str | None
@@ -279,8 +331,21 @@ def record_drafts(case: Case, identity: Identity, drafts: Sequence[Draft]) -> Ap
             is appended).
         IntegrityError: the ledger is missing, empty or does not verify (nothing is appended).
     """
+    from evidencekit.workflows.trust import case_trust
+
     _check_signer(case, identity)
-    with open_ledger(case, writable=True) as ledger:
+    trust = case_trust(case)
+    revoked = trust.revoked_at(identity.fingerprint)
+    if revoked is not None:
+        raise CustodyError(
+            f"examiner {identity.name!r} ({identity.fingerprint[:16]}) was revoked by ledger "
+            f"event {revoked.seq} of case {case.info.number!r} ({revoked.reason}): nothing was "
+            "recorded",
+            hint="an examiner the case still trusts records it",
+        )
+    with open_ledger(case, writable=True, trusted=trust.certificates) as ledger:
+        if trust.revoked:
+            _refuse_revoked_base(ledger, trust)
         if identity.fingerprint not in ledger.trusted:
             # case.toml lists them, but no event of the ledger pins them (docs/trust.md): what
             # they signed would fail every verification, so nothing is signed
@@ -292,6 +357,29 @@ def record_drafts(case: Case, identity: Identity, drafts: Sequence[Draft]) -> Ap
         result = ledger.append(identity, drafts)
     _remember(result.checkpoint, identity)
     return result
+
+
+def _refuse_revoked_base(ledger: Ledger, trust: Any) -> None:
+    """Never build on a ledger whose latest checkpoint a revoked examiner signed after their
+    revocation (what they appended past the tool): the pre-append check trusts their
+    certificate, which their earlier events need.
+
+    Raises:
+        IntegrityError: it does.
+    """
+    from evidencekit.workflows.trust import note_signers
+
+    cp = ledger.latest_checkpoint()
+    if cp is None:
+        return
+    for fp in note_signers(cp.note):
+        r = trust.revoked_at(fp)
+        if r is not None and cp.tree_size > r.seq + 1:
+            raise IntegrityError(
+                f"refusing to append: the ledger's latest checkpoint ({cp.tree_size} events) is "
+                f"signed by {r.name} ({fp[:16]}), whose trust was revoked by event {r.seq}",
+                hint="nothing was recorded; `evidencekit custody verify` names what they signed",
+            )
 
 
 # -- reading (reports, CLI) ---------------------------------------------------------------------

@@ -15,13 +15,21 @@ Every fingerprint is recomputed from its certificate. An examiner `case.toml` pi
 ledger does not is *not* trusted and is reported as an integrity problem (exit 3); an examiner
 the ledger pins that `case.toml` lacks (a crash between the two writes) is trusted and noted.
 
+- each `examiner_revoked` event ends a pinned examiner's trust from that point of the ledger on:
+  it counts when signed by an examiner pinned (and not revoked) at that point, and never when it
+  would leave the case with no examiner at all. The revoked certificate stays known, so what
+  they signed before keeps verifying; what they signed after is a `revoked-signer` problem, and
+  a revoked certificate is never pinned again (a new certificate is).
+
 `custody verify` also reports every event signed by an examiner before the event that pinned
-them (`with_trust_problems`). Not yet here (docs/trust.md): revocation and CA anchors.
+them, or after the event that revoked them (`with_trust_problems`). Not yet here
+(docs/trust.md): CA anchors.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -31,17 +39,20 @@ from cryptography import x509
 
 from evidencekit.case import CASE_FILE, Case
 from evidencekit.chain import keys, merkle
+from evidencekit.chain.checkpoint import KEY_PREFIX, parse_note
 from evidencekit.chain.events import Event, check_bytes
 from evidencekit.chain.ledger import EventRow, Ledger, LedgerStore
 from evidencekit.chain.verify_status import LedgerStatus, in_order
 from evidencekit.chain.verify_status import Problem as LedgerProblem
 from evidencekit.errors import EvidenceKitError
 from evidencekit.identity import fingerprint, load_cert_pem, subject_name
+from evidencekit.timeutil import isoformat
 from evidencekit.workflows.custody import ledger_origin
 
 log = logging.getLogger(__name__)
 
 ADDED = "examiner_added"
+REVOKED = "examiner_revoked"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +63,28 @@ class Pinned:
     fingerprint: str
     certificate: x509.Certificate
     seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class Revoked:
+    """A pinned examiner the ledger revoked: by which event, when, by whom and why."""
+
+    name: str
+    fingerprint: str
+    seq: int
+    time: dt.datetime
+    by: str
+    reason: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "fingerprint": self.fingerprint,
+            "event": self.seq,
+            "time": isoformat(self.time),
+            "by": self.by,
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,17 +99,31 @@ class CaseTrust:
     identity: str | None = None
     """The case identity: `sha256:` and the Merkle leaf hash of its first event (case_opened),
     which reports show and a reader outside the lab pins (`--case-identity`)."""
+    revoked: tuple[Revoked, ...] = ()
 
     @property
     def certificates(self) -> dict[str, x509.Certificate]:
-        """fingerprint -> certificate of every trusted examiner."""
+        """fingerprint -> certificate of every examiner the ledger pinned, revoked ones included
+        (what they signed before their revocation keeps verifying; `revoked_at` says when their
+        trust ended)."""
         return {p.fingerprint: p.certificate for p in self.pinned}
+
+    @property
+    def signers(self) -> dict[str, x509.Certificate]:
+        """fingerprint -> certificate of the examiners who may sign now (pinned, not revoked)."""
+        gone = {r.fingerprint for r in self.revoked}
+        return {p.fingerprint: p.certificate for p in self.pinned if p.fingerprint not in gone}
+
+    def revoked_at(self, fp: str | None) -> Revoked | None:
+        """The revocation of the examiner with fingerprint `fp`, if the ledger records one."""
+        return next((r for r in self.revoked if r.fingerprint == fp), None)
 
     def to_dict(self) -> dict[str, object]:
         return {
             "pinned": [
                 {"name": p.name, "fingerprint": p.fingerprint, "event": p.seq} for p in self.pinned
             ],
+            "revoked": [r.to_dict() for r in self.revoked],
             "problems": list(self.problems),
             "notes": list(self.notes),
             "identity": self.identity,
@@ -127,12 +174,17 @@ def case_trust(case: Case) -> CaseTrust:
         )
         return CaseTrust((), tuple(problems), identity=identity)
     pinned: dict[str, Pinned] = {}
+    revoked: dict[str, Revoked] = {}
     creator = _creator(first, toml_certs, problems)
     if creator is not None:
         for p in creator:
             pinned.setdefault(p.fingerprint, p)
         for row in later:
-            added = _added(row, pinned, problems)
+            gone = _revoked(row, pinned, revoked, problems)
+            if gone is not None:
+                revoked[gone.fingerprint] = gone
+                continue
+            added = _added(row, pinned, revoked, problems)
             if added is not None:
                 pinned.setdefault(added.fingerprint, added)
     untrusted: dict[str, str] = {}
@@ -152,7 +204,37 @@ def case_trust(case: Case) -> CaseTrust:
     ]
     if pinned_identity:
         notes = []  # case.toml was not read
-    return CaseTrust(tuple(pinned.values()), tuple(problems), tuple(notes), untrusted, identity)
+    else:
+        _check_revoked_copy(case, revoked, problems, notes)
+    return CaseTrust(
+        tuple(pinned.values()),
+        tuple(problems),
+        tuple(notes),
+        untrusted,
+        identity,
+        tuple(revoked.values()),
+    )
+
+
+def _check_revoked_copy(
+    case: Case, revoked: dict[str, Revoked], problems: list[str], notes: list[str]
+) -> None:
+    """`case.toml`'s copy of the revocations against the ledger's: a revocation the ledger does
+    not hold is an edit (a problem); one `case.toml` lacks is a crash between the two writes
+    (a note; `case revoke-examiner` again writes the copy)."""
+    for e in case.info.examiners:
+        r = revoked.get(e.fingerprint)
+        if e.revoked_event is not None and (r is None or r.seq != e.revoked_event):
+            problems.append(
+                f"{CASE_FILE} says {e.name!r} ({e.fingerprint[:16]}) was revoked by ledger event "
+                f"{e.revoked_event}, but the ledger records "
+                + (f"their revocation at event {r.seq}" if r else "no such revocation")
+            )
+        elif e.revoked_event is None and r is not None:
+            notes.append(
+                f"{r.name} ({r.fingerprint[:16]}) is revoked by ledger event {r.seq} but "
+                f"{CASE_FILE} does not say so"
+            )
 
 
 def _blob(value: object) -> bytes:
@@ -215,20 +297,77 @@ def _creator(
     return [Pinned(event.actor.name, fp, cert, 0), *others]
 
 
-def _added(row: EventRow, pinned: dict[str, Pinned], problems: list[str]) -> Pinned | None:
+def _signer(
+    row: EventRow,
+    where: str,
+    pinned: dict[str, Pinned],
+    revoked: dict[str, Revoked],
+    problems: list[str],
+) -> Pinned | None:
+    """The examiner who signed a trust-list change, when they were pinned and not revoked at
+    that point of the ledger and the signature verifies (else a problem)."""
+    signer = pinned.get(row.signer)
+    if signer is None:
+        problems.append(f"{where} is signed by {row.signer[:16]}, who was not pinned then")
+        return None
+    gone = revoked.get(row.signer)
+    if gone is not None:
+        problems.append(
+            f"{where} is signed by {signer.name} ({row.signer[:16]}), revoked by event "
+            f"{gone.seq}: ignored"
+        )
+        return None
+    if not keys.verify(signer.fingerprint, signer.certificate, row.data, row.signature):
+        problems.append(f"{where}: the signature does not match the event")
+        return None
+    return signer
+
+
+def _revoked(
+    row: EventRow, pinned: dict[str, Pinned], revoked: dict[str, Revoked], problems: list[str]
+) -> Revoked | None:
+    """The examiner an `examiner_revoked` row revokes, when it counts: signed by an examiner
+    pinned and not revoked then, naming a pinned, not yet revoked examiner by the fingerprint
+    of their certificate, and leaving at least one examiner who may sign."""
+    if row.kind != REVOKED and b'"kind":"examiner_revoked"' not in row.data:
+        return None
+    event = _parse(row, problems)
+    if event is None or event.kind != REVOKED:
+        return None
+    where = f"ledger event {row.seq} ({REVOKED})"
+    signer = _signer(row, where, pinned, revoked, problems)
+    if signer is None:
+        return None
+    fp = event.details.get("fingerprint")
+    target = pinned.get(fp) if isinstance(fp, str) else None
+    if target is None:
+        problems.append(f"{where} names {str(fp)[:16]!r}, who is not pinned: ignored")
+        return None
+    if fp in revoked:
+        problems.append(f"{where}: {target.name} was already revoked by event {revoked[fp].seq}")
+        return None
+    if not set(pinned) - set(revoked) - {fp}:
+        problems.append(
+            f"{where} would revoke {target.name}, the last examiner who may sign: ignored"
+        )
+        return None
+    return Revoked(
+        target.name, target.fingerprint, row.seq, event.time, signer.name, event.reason or ""
+    )
+
+
+def _added(
+    row: EventRow, pinned: dict[str, Pinned], revoked: dict[str, Revoked], problems: list[str]
+) -> Pinned | None:
     """The examiner an `examiner_added` row pins, when a pinned examiner signed it."""
     if row.kind != ADDED and b'"kind":"examiner_added"' not in row.data:
         return None  # the kind column can lie, so the bytes are looked at too (cheap)
     event = _parse(row, problems)
     if event is None or event.kind != ADDED:
         return None
-    signer = pinned.get(row.signer)
     where = f"ledger event {row.seq} ({ADDED})"
+    signer = _signer(row, where, pinned, revoked, problems)
     if signer is None:
-        problems.append(f"{where} is signed by {row.signer[:16]}, who was not pinned then")
-        return None
-    if not keys.verify(signer.fingerprint, signer.certificate, row.data, row.signature):
-        problems.append(f"{where}: the signature does not match the event")
         return None
     certs = _certs([event.details.get("certificate")])
     if not certs:
@@ -240,6 +379,12 @@ def _added(row: EventRow, pinned: dict[str, Pinned], problems: list[str]) -> Pin
     if stated is not None and stated != fp:
         problems.append(
             f"{where} states fingerprint {stated} but carries a certificate with {fp}: ignored"
+        )
+        return None
+    if fp in revoked:
+        problems.append(
+            f"{where} pins {subject_name(cert)!r} ({fp[:16]}) again, revoked by event "
+            f"{revoked[fp].seq}: a revoked certificate is never trusted again (a new one is)"
         )
         return None
     return Pinned(subject_name(cert), fp, cert, row.seq)
@@ -266,10 +411,12 @@ def with_trust_problems(
 ) -> LedgerStatus:
     """`custody verify`'s status with the trust list's problems added (ledger-wide, exit 3),
     and, given the ledger's `store`, every event signed by an examiner before the event that
-    pinned them (examiners the reader trusts with --trust, `reader_trusted`, are exempt)."""
+    pinned them (examiners the reader trusts with --trust, `reader_trusted`, are exempt) and
+    every event or checkpoint signed after the event that revoked them (nobody is exempt)."""
     extra = [LedgerProblem("untrusted-examiner", p) for p in trust.problems]
     if store is not None:
         extra += _signed_before_pinned(store, trust, reader_trusted)
+        extra += _signed_after_revoked(store, trust)
     if not extra:
         return status
     return dataclasses.replace(status, problems=in_order([*status.problems, *extra]))
@@ -300,3 +447,46 @@ def _signed_before_pinned(
                 )
             )
     return out
+
+
+def _signed_after_revoked(store: LedgerStore, trust: CaseTrust) -> list[LedgerProblem]:
+    """Events and checkpoints signed by an examiner after the event that revoked them (a
+    `--trust` certificate does not lift a revocation the case recorded). Only the rows after
+    the first revocation are read, so a case without one costs nothing here."""
+    if not trust.revoked:
+        return []
+    by_fp = {r.fingerprint: r for r in trust.revoked}
+    out: list[LedgerProblem] = []
+    for row in store.rows(min(r.seq for r in trust.revoked) + 1, None):
+        r = by_fp.get(row.signer)
+        if r is not None and row.seq > r.seq:
+            out.append(
+                LedgerProblem(
+                    "revoked-signer",
+                    f"signed by {r.name} ({r.fingerprint[:16]}), whose trust was revoked by "
+                    f"event {r.seq} ({isoformat(r.time)}, by {r.by}: {r.reason})",
+                    row.seq,
+                    row.item,
+                )
+            )
+    for cp in store.checkpoints():
+        r = next((by_fp[fp] for fp in note_signers(cp.note) if fp in by_fp), None)
+        if r is not None and cp.tree_size > r.seq + 1:
+            out.append(
+                LedgerProblem(
+                    "revoked-signer",
+                    f"checkpoint of {cp.tree_size} events signed by {r.name} "
+                    f"({r.fingerprint[:16]}), whose trust was revoked by event {r.seq}",
+                )
+            )
+    return out
+
+
+def note_signers(note: str) -> list[str]:
+    """The fingerprints a signed checkpoint names as its signers (not the row's column, which
+    anyone with the file can edit)."""
+    try:
+        _body, sigs = parse_note(note)
+    except EvidenceKitError:
+        return []  # custody verify reports the malformed checkpoint itself
+    return [s.name.removeprefix(KEY_PREFIX) for s in sigs if s.name.startswith(KEY_PREFIX)]

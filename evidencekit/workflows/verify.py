@@ -18,8 +18,10 @@ from cryptography import x509
 from evidencekit.case import CASE_FILE, Case
 from evidencekit.errors import CustodyError, EvidenceKitError, UsageError
 from evidencekit.hash.seal import SEAL_SUFFIX, Problem, VerifyStatus, find_seal, verify_seal
+from evidencekit.hash.sealio import load_seal
 from evidencekit.identity import Identity, fingerprint, load_cert_file
 from evidencekit.ids import check_item_id
+from evidencekit.timeutil import isoformat, parse_iso
 from evidencekit.workflows.trust import CaseTrust, case_trust
 
 log = logging.getLogger(__name__)
@@ -142,6 +144,7 @@ def verify_items(
         extra: list[Problem] = []
         if case_trusts is not None:
             status = _explain_untrusted(status, case_trusts)
+            extra += _revoked_signer(case, item, seal_path, status, case_trusts)
         if case is not None and case_trusts is not None and item is not None:
             # an item of the case: the case's own record must hold together
             extra += [Problem("untrusted-examiner", CASE_FILE, p) for p in case_trusts.problems]
@@ -194,6 +197,62 @@ def _planted_link(case: Case, item: str, seal_path: Path) -> VerifyStatus | None
                 f"is {what}: the item is not inside the case; nothing in it was read",
             )
             return VerifyStatus(seal_path, item, None, None, None, (problem,))
+    return None
+
+
+def _revoked_signer(
+    case: Case | None, item: str | None, seal_path: Path, status: VerifyStatus, trust: CaseTrust
+) -> list[Problem]:
+    """A seal signed by an examiner the case's ledger revoked must predate the revocation on
+    both counts: its `sealed` time (what the signer wrote) and the ledger order (the event that
+    recorded the seal comes before the revocation: a revoked key back-dating a seal is caught
+    here, since the ledger refuses their appends)."""
+    r = trust.revoked_at(status.signer_fingerprint)
+    if r is None or status.seal_sha256 is None:
+        return []
+    name = seal_path.name
+    why = f"{r.name} ({r.fingerprint[:16]}) was revoked by ledger event {r.seq}"
+    why += f" ({isoformat(r.time)}, by {r.by}: {r.reason})"
+    try:
+        sealed = parse_iso(str(load_seal(seal_path).document.get("sealed")))
+    except (EvidenceKitError, ValueError):
+        sealed = None
+    if sealed is None or sealed > r.time:
+        when = isoformat(sealed) if sealed is not None else "an unreadable time"
+        return [Problem("revoked-signer", name, f"sealed at {when}, after {why}")]
+    seq = _recording_event(case, item, status.seal_sha256) if case and item else None
+    if seq is None:
+        return [
+            Problem(
+                "revoked-signer",
+                name,
+                f"no ledger event before the revocation records this seal, and {why}",
+            )
+        ]
+    if seq > r.seq:
+        return [
+            Problem(
+                "revoked-signer",
+                name,
+                f"the ledger recorded this seal at event {seq}, after {why}",
+            )
+        ]
+    return []
+
+
+def _recording_event(case: Case, item: str, seal_sha256: str) -> int | None:
+    """The first ledger event of `item` that records the seal with this SHA-256, if any."""
+    from evidencekit.workflows.custody import open_ledger
+
+    try:
+        check_item_id(item)
+        with open_ledger(case) as ledger:
+            events = ledger.events(item)
+    except EvidenceKitError:
+        return None  # _ledger_binding reports an unreadable ledger
+    for se in events:
+        if se.event.kind in SEAL_EVENTS and se.event.details.get("seal_sha256") == seal_sha256:
+            return se.seq
     return None
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from evidencekit.case import Case
+from evidencekit.chain.parties import keyless
 from evidencekit.identity import Identity
 from tests.chain.helpers import SECOND, second_examiner
 from tests.conftest import EXAMINER, need_peer
@@ -52,12 +53,18 @@ def test_custody_flow(
     assert not (case_dir / "evidence/HDD01").exists()  # left for the acquisition
     # only the custodian transfers
     _ok(invoke(*a, "custody", "transfer", "HDD01", "--to", SECOND, "--purpose", "phân tích"))
-    res = invoke(*a, "custody", "transfer", "HDD01", "--to", "Ai đó", "--purpose", "x")
+    res = invoke(
+        *a, "custody", "transfer", "HDD01", "--to", "Ai đó", "--to-role", "witness",
+        "--to-id", "cccd:001203004567", "--purpose", "x",
+    )  # fmt: skip
     assert res.exit_code == 1 and "not the current custodian" in res.stderr
     res = invoke(*a, "custody", "receive", "HDD01")
     assert res.exit_code == 1 and "not to" in res.stderr
     _ok(invoke(*b, "custody", "receive", "HDD01", "--condition", "nguyên vẹn"))
-    res = invoke(*a, "custody", "transfer", "HDD01", "--to", "X", "--purpose", "p")
+    res = invoke(
+        *a, "custody", "transfer", "HDD01", "--to", "X", "--to-role", "court",
+        "--to-id", "other:TA-01", "--purpose", "p",
+    )  # fmt: skip
     assert res.exit_code == 1 and "not the current custodian" in res.stderr
     _ok(
         invoke(
@@ -67,6 +74,10 @@ def test_custody_flow(
             "HDD01",
             "--to",
             "X",
+            "--to-role",
+            "court",
+            "--to-id",
+            "other:TA-01",
             "--purpose",
             "p",
             "--override-reason",
@@ -211,7 +222,7 @@ def test_export_case_uco_validates(
         identity,
         "transferred",
         "HDD01",
-        counterpart="Lê Văn C",
+        counterpart=keyless("Lê Văn C", "specialist", "cccd:079088001234"),
         purpose="giám định",
         location="Viện KHHS",
     )

@@ -17,8 +17,9 @@ import pytest
 from evidencekit.case import Case
 from evidencekit.chain import ledger as ledger_module
 from evidencekit.chain.ledger import Draft, Ledger
+from evidencekit.chain.parties import keyless
 from evidencekit.chain.rules import CLOCK_SKEW
-from evidencekit.errors import CustodyError
+from evidencekit.errors import CustodyError, UsageError
 from evidencekit.identity import Identity, IdentityStore
 from evidencekit.workflows.casework import add_examiner
 from evidencekit.workflows.custody import ledger_origin, record_event, resolve_party
@@ -130,10 +131,12 @@ def test_a_transfer_to_an_unpinned_name_is_not_received_by_whoever_later_takes_t
 ) -> None:
     case = Case.open(case_dir)
     record_event(case, identity, "acquired", "HDD01")
-    # the recipient is not pinned yet: the transfer can only name them
-    to = resolve_party(case, SECOND)
-    assert to.fingerprint is None
-    record_event(case, identity, "transferred", "HDD01", counterpart=SECOND, purpose="giám định")
+    # the recipient is not pinned yet: a bare name is refused (never bound by name) ...
+    with pytest.raises(UsageError, match="no examiner pinned"):
+        resolve_party(case, SECOND)
+    # ... so the transfer records them as a party who holds no key, with their document
+    to = keyless(SECOND, "receiver", "cccd:001203004567")
+    record_event(case, identity, "transferred", "HDD01", counterpart=to, purpose="giám định")
     # someone is pinned later under exactly that name: the name alone does not make them the
     # recipient
     late = IdentityStore(ek_home).create(SECOND, PASSPHRASE.encode())

@@ -1,4 +1,4 @@
-"""`evidencekit case init|show|add-examiner`."""
+"""`evidencekit case init|show|add-examiner|revoke-examiner|recover`."""
 
 from __future__ import annotations
 
@@ -102,7 +102,16 @@ def show(app: App) -> None:
         f"Identity:    {trust.identity or '(no ledger)'}",
         "Pinned examiners (ledger):",
     ]
-    lines += [f"  {p.name}  sha256:{p.fingerprint}  (event {p.seq})" for p in trust.pinned]
+    gone = {r.fingerprint: r for r in trust.revoked}
+    lines += [
+        f"  {p.name}  sha256:{p.fingerprint}  (event {p.seq})"
+        + (
+            f"  REVOKED by event {gone[p.fingerprint].seq}: {gone[p.fingerprint].reason}"
+            if p.fingerprint in gone
+            else ""
+        )
+        for p in trust.pinned
+    ]
     lines += [f"  PROBLEM: {p}" for p in trust.problems]
     lines += [f"  note: {n}" for n in trust.notes]
     items = c.items()
@@ -190,4 +199,27 @@ def add_examiner_cmd(app: App, cert: Path) -> None:
         "evidencekit/case-add-examiner/1",
         added.to_dict(),
         f"Pinned examiner {added.name} (sha256:{added.fingerprint}; {how})",
+    )
+
+
+@case.command("revoke-examiner")
+@click.argument("who", metavar="NAME|FINGERPRINT")
+@click.option("--reason", required=True, help="Why their trust ends (recorded and shown).")
+@pass_app
+def revoke_examiner_cmd(app: App, who: str, reason: str) -> None:
+    """End a pinned examiner's trust from now on (an `examiner_revoked` event).
+
+    Signed with your key (pinned and not revoked). What they signed before stays valid; what
+    they sign after fails `verify` and `custody verify`, and their appends are refused. Never
+    the last examiner who may sign.
+    """
+    from evidencekit.workflows.casework import revoke_examiner
+
+    c = app.case()
+    done = revoke_examiner(c, app.identity(), who, reason)
+    how = f"ledger event {done.event_seq}" + ("" if done.recorded else ", case.toml copy written")
+    app.emit(
+        "evidencekit/case-revoke-examiner/1",
+        done.to_dict(),
+        f"Revoked examiner {done.name} (sha256:{done.fingerprint}; {how})",
     )

@@ -54,7 +54,9 @@ def init(app: App, name: str, email: str | None, org: str | None) -> None:
 def import_cmd(app: App, p12: Path, p12_passphrase_file: Path | None) -> None:
     """Adopt a CA-issued identity from a PKCS#12 (.p12/.pfx) file.
 
-    Its key is re-encrypted with your passphrase (the same rule as `keys init`).
+    Its key is re-encrypted with your passphrase (the same rule as `keys init`). Refused
+    before anything is derived: files over 1 MiB, more than 1,000,000 key-derivation
+    iterations; then keys other than ECDSA P-256 and certificates not valid now.
     """
     p12_password: bytes | None
     if p12_passphrase_file is not None:
@@ -63,8 +65,12 @@ def import_cmd(app: App, p12: Path, p12_passphrase_file: Path | None) -> None:
         p12_password = os.environ["EVIDENCEKIT_P12_PASSPHRASE"].encode("utf-8")
     else:
         p12_password = None
+    from evidencekit.identity.keyfile import read_p12
+
     store = app.identity_store()
-    identity = store.import_p12(p12, p12_password, app.passphrase(str(p12), confirm=True))
+    # checked (size, iteration counts, key type, validity) before a passphrase is asked
+    key, cert = read_p12(p12, p12_password)
+    identity = store.import_key(key, cert, app.passphrase(str(p12), confirm=True))
     app.emit(
         "evidencekit/identity/1",
         {"identity": identity.info.to_dict()},

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from evidencekit.chain import parties
+from evidencekit.chain.parties import Party
 from evidencekit.report.model.readers import _flatten, _get, _int, _time, nfc
 from evidencekit.report.model.values import CustodyEntry
 
@@ -61,6 +63,7 @@ def custody_from_events(events: Iterable[Mapping[str, Any]]) -> tuple[CustodyEnt
                 item_id=_get(body, "item_id", "item"),
                 actor=nfc(actor) if isinstance(actor, str) else "",
                 counterpart=nfc(counterpart) if isinstance(counterpart, str) else None,
+                counterpart_party=_party(_get(body, "counterpart")),
                 purpose=nfc(p) if isinstance(p := _get(body, "purpose"), str) else None,
                 location=nfc(loc) if isinstance(loc := _get(body, "location"), str) else None,
                 detail="; ".join(detail_parts),
@@ -68,3 +71,10 @@ def custody_from_events(events: Iterable[Mapping[str, Any]]) -> tuple[CustodyEnt
             )
         )
     return tuple(out)
+
+
+def _party(value: object) -> Party | None:
+    """The recorded counterpart, when it is a participant record (chain.parties)."""
+    if not isinstance(value, Mapping) or parties.problem(dict(value)) is not None:
+        return None
+    return Party.from_dict(value)

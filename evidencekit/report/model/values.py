@@ -10,6 +10,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass, field
 
+from evidencekit.chain.parties import Party
 from evidencekit.timeutil import compact
 
 Pairs = tuple[tuple[str, str], ...]
@@ -78,6 +79,9 @@ class CustodyEntry:
     location: str | None
     detail: str
     result: bool | None = None  # a `verified` event's outcome
+    counterpart_party: Party | None = None
+    """The counterpart as recorded (chain.parties), when the event names one: how the report
+    tells a party who holds no key apart (role, document) from an examiner of that name."""
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -90,6 +94,11 @@ class CustodyEntry:
             "purpose": self.purpose,
             "location": self.location,
             "detail": self.detail,
+            **(
+                {}
+                if self.counterpart_party is None or self.counterpart_party.legacy
+                else {"counterpart_party": self.counterpart_party.to_dict()}
+            ),
         }
 
 

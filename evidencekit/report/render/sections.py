@@ -18,7 +18,7 @@ from reportlab.platypus import (
 )
 
 from evidencekit.report.i18n import event_label, label, status_label
-from evidencekit.report.model import ReportModel
+from evidencekit.report.model import CustodyEntry, ReportModel
 from evidencekit.report.render.fonts import SANS
 from evidencekit.report.render.qr import qr_drawing
 from evidencekit.report.render.styles import BODY_W
@@ -88,7 +88,7 @@ def _custody(model: ReportModel, st: dict[str, ParagraphStyle]) -> list[Flowable
         extra = [
             x
             for x in (
-                f"→ {e.counterpart}" if e.counterpart else "",
+                f"→ {_who(e, lang)}" if e.counterpart else "",
                 e.location or "",
                 e.purpose or "",
                 e.detail,
@@ -195,3 +195,12 @@ def _signature(model: ReportModel, st: dict[str, ParagraphStyle]) -> list[Flowab
     if not model.signed:
         out += [Spacer(1, 3 * mm), _p(label(lang, "unsigned"), st["h2"])]
     return out
+
+
+def _who(e: CustodyEntry, lang: str) -> str:
+    """The counterpart as the report names them: a party who holds no key with their role,
+    "holds no key" and their document (names coincide); an examiner by name."""
+    party = e.counterpart_party
+    if party is not None and party.fingerprint is None:
+        return str(party.describe(lang))
+    return str(e.counterpart)

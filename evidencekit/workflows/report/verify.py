@@ -24,7 +24,7 @@ from evidencekit.report.attachments import shown
 from evidencekit.report.sign import SignatureCheck, check_signature, read_attachment_entries
 from evidencekit.workflows.report.embedded import CHECKPOINT_TXT, REPORT_JSON, SEAL_SUFFIX
 from evidencekit.workflows.report.ledger import _check_checkpoint, _find_report_event
-from evidencekit.workflows.trust import case_trust
+from evidencekit.workflows.trust import CaseTrust, case_trust
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +108,8 @@ def verify_report(
     digest = hashlib.sha256(data).hexdigest()
     if case is not None and sig.signed:
         _check_against_case(case, files, meta, data, problems, notes)
+        if case_trusts is not None:
+            problems += _revoked_signer(case, case_trusts, sig.signer_fingerprint, data)
     return ReportVerification(
         path=path,
         sha256=digest,
@@ -226,3 +228,22 @@ def _check_against_case(
             f"{hashlib.sha256(data).hexdigest()[:16]}…, nor of any earlier revision of it): "
             "the report was never recorded as issued"
         )
+
+
+def _revoked_signer(case: Case, trust: CaseTrust, fp: str | None, data: bytes) -> list[str]:
+    """A report signed by an examiner the ledger revoked must have been issued (its
+    `report_issued` event) before the revocation."""
+    r = trust.revoked_at(fp)
+    if r is None:
+        return []
+    try:
+        found = _find_report_event(case, data)
+    except EvidenceKitError:
+        return []  # reported by _check_against_case
+    if found is not None and found[0] < r.seq:
+        return []
+    when = f"issued by event {found[0]}" if found else "not recorded as issued"
+    return [
+        f"the report is signed by {r.name} ({r.fingerprint[:16]}), whose trust was revoked by "
+        f"ledger event {r.seq} ({r.reason}); it was {when}, not before"
+    ]

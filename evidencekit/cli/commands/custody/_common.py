@@ -34,8 +34,11 @@ def _event_lines(ev: dict[str, Any], zone: str) -> list[str]:
     parts = [f"#{ev['seq']:<5} {when}  {ev['kind']:<13} {item:<12} {ev['actor']['name']}"]
     cp = ev.get("counterpart")
     if cp:
+        from evidencekit.chain.parties import Party
+
         arrow = "→" if ev["kind"] == "transferred" else "from" if ev["kind"] == "received" else "·"
-        parts.append(f"{arrow} {cp['name']}")
+        # the fingerprint, or "holds no key" and the document: names alone can coincide
+        parts.append(f"{arrow} {Party.from_dict(cp).describe()}")
     line = " ".join(parts)
     extras = []
     for key in ("description", "purpose", "location", "seal_number", "condition", "note", "reason"):
@@ -100,3 +103,51 @@ _out_option = click.option(
 
 def _recorded(lines: list[str]) -> list[str]:
     return [f"Recorded {lines[0]}", *lines[1:]]
+
+
+def _party_options(f: Any) -> Any:
+    """`--to-role` and `--to-id`: what records a counterpart who holds no key."""
+    from evidencekit.chain.parties import DOCUMENTS, ROLES
+
+    f = click.option(
+        "--to-id",
+        "to_id",
+        metavar="KIND:NUMBER",
+        help="The identity document of a recipient who holds no key ("
+        + ", ".join(DOCUMENTS)
+        + "), e.g. cccd:001203004567; the name is then kept as typed, never bound to an "
+        "examiner.",
+    )(f)
+    return click.option(
+        "--to-role",
+        "to_role",
+        type=click.Choice(list(ROLES)),
+        help="The recipient's role (required with --to-id).",
+    )(f)
+
+
+def _counterpart(case: Any, to: str | None, role: str | None, doc: str | None) -> Any:
+    """The counterpart of `--to` (`--to-role`, `--to-id`): a pinned examiner by name or
+    fingerprint, or, with --to-id, a party who holds no key (chain.parties).
+
+    Raises:
+        UsageError: --to-id without --to-role or --to, or --to-role/--to-id without --to.
+    """
+    from evidencekit.chain import parties
+    from evidencekit.errors import UsageError
+    from evidencekit.workflows.custody import resolve_party
+
+    if to is None:
+        if role is not None or doc is not None:
+            raise UsageError("--to-role and --to-id describe the recipient named with --to")
+        return None
+    if doc is not None:
+        if role is None:
+            raise UsageError(
+                "a recipient who holds no key needs --to-role (witness, court, owner, …)"
+            )
+        return parties.keyless(to, role, doc)
+    if role is None:
+        return to
+    found = resolve_party(case, to)
+    return parties.examiner(found.name, found.fingerprint or "", role)

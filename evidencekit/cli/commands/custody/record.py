@@ -13,6 +13,8 @@ import click
 from evidencekit.cli.commands.custody._common import (
     TERMINAL_COMMANDS,
     _appended,
+    _counterpart,
+    _party_options,
 )
 from evidencekit.cli.commands.custody._group import custody
 from evidencekit.cli.runtime import App, pass_app
@@ -102,7 +104,14 @@ def register(
 
 @custody.command("transfer")
 @click.argument("item")
-@click.option("--to", "to", required=True, help="Recipient: a name, or a pinned examiner.")
+@click.option(
+    "--to",
+    "to",
+    required=True,
+    help="Recipient: a pinned examiner (name or fingerprint), or with --to-id a person or body "
+    "who holds no key.",
+)
+@_party_options
 @click.option("--purpose", required=True, help="Why it is handed over.")
 @click.option("--location", help="Where the hand-over happens.")
 @click.option("--condition", help="Condition / seal state at hand-over.")
@@ -112,6 +121,8 @@ def transfer(
     app: App,
     item: str,
     to: str,
+    to_role: str | None,
+    to_id: str | None,
     purpose: str,
     location: str | None,
     condition: str | None,
@@ -126,7 +137,7 @@ def transfer(
         app.identity(),
         "transferred",
         item,
-        counterpart=to,
+        counterpart=_counterpart(case, to, to_role, to_id),
         purpose=purpose,
         location=location,
         condition=condition,
@@ -204,7 +215,14 @@ for _name, _kind in TERMINAL_COMMANDS.items():
     def _make_terminal(kind: str) -> Any:
         @click.argument("item")
         @click.option("--reason", required=True, help="Why (court order, owner, …).")
-        @click.option("--counterpart", help="Who it went to (for release/return).")
+        @click.option(
+            "--to",
+            "--counterpart",
+            "counterpart",
+            help="Who it went to: a pinned examiner, or with --to-id a person or body who "
+            "holds no key (an owner, a court).",
+        )
+        @_party_options
         @click.option("--location", help="Where.")
         @click.option(
             "--override-reason",
@@ -216,6 +234,8 @@ for _name, _kind in TERMINAL_COMMANDS.items():
             item: str,
             reason: str,
             counterpart: str | None,
+            to_role: str | None,
+            to_id: str | None,
             location: str | None,
             override_reason: str | None,
         ) -> None:
@@ -228,7 +248,7 @@ for _name, _kind in TERMINAL_COMMANDS.items():
                 kind,
                 item,
                 reason=reason,
-                counterpart=counterpart,
+                counterpart=_counterpart(case, counterpart, to_role, to_id),
                 location=location,
                 override=override_reason,
             )

@@ -1,0 +1,153 @@
+"""`keys import` of a PKCS#12 file is bounded before any key derivation (issue 13): size, iteration
+counts, then the key type and the certificate's validity. The files are made by `openssl pkcs12
+-export` (the peer that writes what CAs hand out); the oracle for "nothing was derived" is that
+the identity store stays empty and the error names the bound."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509.oid import NameOID
+
+from evidencekit.cli.main import cli
+from evidencekit.identity.keyfile import MAX_P12_BYTES, MAX_P12_ITERATIONS
+from tests.conftest import PASSPHRASE, need_peer
+
+P12_PASSWORD = "mật khẩu p12"
+NAME = "Lê Văn Cường"
+
+
+def _openssl(*args: str) -> None:
+    need_peer("openssl")
+    subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+
+def _key(folder: Path, kind: str) -> Path:
+    key = folder / f"{kind}.key"
+    if kind == "rsa":
+        _openssl(
+            "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", str(key)
+        )
+    else:
+        _openssl(
+            "genpkey", "-algorithm", "EC", "-pkeyopt", f"ec_paramgen_curve:{kind}", "-out", str(key)
+        )
+    return key
+
+
+def _cert(folder: Path, key: Path, *, days: int = 365, expired: bool = False) -> Path:
+    cert = folder / f"{key.stem}{'-expired' if expired else ''}.crt"
+    if not expired:
+        _openssl(
+            "req", "-x509", "-key", str(key), "-out", str(cert), "-days", str(days),
+            "-subj", f"/CN={NAME}", "-utf8",
+        )  # fmt: skip
+        return cert
+    # openssl 3.0's req/x509 cannot back-date a certificate: the certificate is made here, the
+    # PKCS#12 file around it by openssl
+    private = serialization.load_pem_private_key(key.read_bytes(), None)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, NAME)])
+    now = dt.datetime.now(dt.UTC)
+    built = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(private.public_key())  # type: ignore[arg-type]
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=400))
+        .not_valid_after(now - dt.timedelta(days=35))
+        .sign(private, hashes.SHA256())  # type: ignore[arg-type]
+    )
+    cert.write_bytes(built.public_bytes(serialization.Encoding.PEM))
+    return cert
+
+
+def _p12(folder: Path, key: Path, cert: Path, name: str, *extra: str) -> Path:
+    out = folder / f"{name}.p12"
+    _openssl(
+        "pkcs12", "-export", "-inkey", str(key), "-in", str(cert), "-out", str(out),
+        "-passout", f"pass:{P12_PASSWORD}", *extra,
+    )  # fmt: skip
+    return out
+
+
+def _import(p12: Path) -> Any:
+    env = {"EVIDENCEKIT_P12_PASSPHRASE": P12_PASSWORD, "EVIDENCEKIT_PASSPHRASE": PASSPHRASE}
+    return CliRunner().invoke(cli, ["keys", "import", str(p12)], env=env)
+
+
+def _refused(res: Any, ek_home: Path, *words: str) -> None:
+    assert res.exit_code == 1, res.output
+    line = res.stderr.splitlines()[0]
+    for w in words:
+        assert w in line, line
+    assert not (ek_home / "identities").exists()  # nothing stored
+
+
+@pytest.mark.peer
+def test_a_p256_p12_from_openssl_imports(ek_home: Path, tmp_path: Path) -> None:
+    key = _key(tmp_path, "P-256")
+    res = _import(_p12(tmp_path, key, _cert(tmp_path, key), "ok"))
+    assert res.exit_code == 0, res.output
+    assert f"Imported identity {NAME}" in res.stdout
+
+
+@pytest.mark.peer
+def test_legacy_p12_imports(ek_home: Path, tmp_path: Path) -> None:
+    """RC2/3DES with the PKCS#12 KDF (what older CAs and Windows write) is read too."""
+    key = _key(tmp_path, "P-256")
+    res = _import(_p12(tmp_path, key, _cert(tmp_path, key), "legacy", "-legacy"))
+    assert res.exit_code == 0, res.output
+
+
+@pytest.mark.peer
+def test_too_many_iterations_refused_before_any_derivation(ek_home: Path, tmp_path: Path) -> None:
+    key = _key(tmp_path, "P-256")
+    big = _p12(tmp_path, key, _cert(tmp_path, key), "iter", "-iter", str(MAX_P12_ITERATIONS + 1))
+    _refused(_import(big), ek_home, f"{MAX_P12_ITERATIONS + 1:,} key-derivation iterations")
+
+
+@pytest.mark.peer
+def test_rsa_and_other_curves_refused(ek_home: Path, tmp_path: Path) -> None:
+    rsa = _key(tmp_path, "rsa")
+    _refused(
+        _import(_p12(tmp_path, rsa, _cert(tmp_path, rsa), "rsa")),
+        ek_home,
+        "RSAPrivateKey",
+        "ECDSA P-256 keys only",
+    )
+    p384 = _key(tmp_path, "P-384")
+    _refused(
+        _import(_p12(tmp_path, p384, _cert(tmp_path, p384), "p384")),
+        ek_home,
+        "an ECDSA secp384r1 key",
+    )
+
+
+@pytest.mark.peer
+def test_expired_certificate_refused(ek_home: Path, tmp_path: Path) -> None:
+    key = _key(tmp_path, "P-256")
+    old = _p12(tmp_path, key, _cert(tmp_path, key, expired=True), "expired")
+    _refused(_import(old), ek_home, "expired on", "cannot sign evidence now")
+
+
+@pytest.mark.peer
+def test_oversized_and_malformed_files_refused(ek_home: Path, tmp_path: Path) -> None:
+    key = _key(tmp_path, "P-256")
+    ok = _p12(tmp_path, key, _cert(tmp_path, key), "ok")
+    big = tmp_path / "big.p12"
+    big.write_bytes(ok.read_bytes() + b"\0" * MAX_P12_BYTES)
+    _refused(_import(big), ek_home, f"at most {MAX_P12_BYTES} bytes")
+    junk = tmp_path / "junk.p12"
+    junk.write_bytes(b"0\x03\x02\x01\x03")  # a DER SEQUENCE, not a PFX
+    _refused(_import(junk), ek_home, "is not a PKCS#12 file")
+    link = tmp_path / "link.p12"
+    link.symlink_to(ok)
+    _refused(_import(link), ek_home, "refusing PKCS#12 file")
