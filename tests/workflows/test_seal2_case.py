@@ -197,7 +197,7 @@ def test_raw_and_split_files_keep_the_chosen_digests(
     item = _acquire(case_dir, src, "S", "--format", fmt, "--segment-size", "1MiB")
     doc = json.loads((item / "S.seal.json").read_bytes())
     algos = _digest_algos(doc)
-    media = [n for n in algos if n.startswith("S.") and n[2:].isdigit() or n == "S.raw"]
+    media = [n for n in algos if (n.startswith("S.") and n[2:].isdigit()) or n == "S.raw"]
     assert len(media) == (4 if fmt == "split" else 1), algos
     assert all(algos[n] == ["md5", "sha1", "sha256"] for n in media)
     assert algos["S.log"] == ["sha256"] and algos["S.device.txt"] == ["sha256"]
@@ -249,3 +249,24 @@ def test_a_folder_of_hostile_names_is_sealed_complete_and_checked(
     code, out, _ = _cli("--case", str(case_dir), "verify", "N")
     assert code == 3
     assert "digest-mismatch: src/caf\\xe9: content differs from the seal" in out
+
+
+def test_chosen_digests_without_sha256(case_dir: Path, identity: Identity, tmp_path: Path) -> None:
+    """`-a md5`: a raw image still carries sha256 (every sealed file does, ITEM.sha256 lists
+    them all); an E01's media is hashed only with what E01 and `-a` need, its segments get
+    their sha256 from the writer."""
+    need_peer("md5sum", "sha256sum")
+    src = tmp_path / "disk.bin"
+    mixed_source(src, MiB + 512)
+    item = _acquire(case_dir, src, "R", "-a", "md5")
+    doc = json.loads((item / "R.seal.json").read_bytes())
+    assert _digest_algos(doc)["R.raw"] == ["md5", "sha256"]
+    assert doc["algorithms"] == ["md5"] and doc["sums"] == {"md5": "R.md5", "sha256": "R.sha256"}
+    for tool, ext in (("md5sum", "md5"), ("sha256sum", "sha256")):
+        run = subprocess.run([tool, "-c", f"R.{ext}"], cwd=item, capture_output=True)
+        assert run.returncode == 0, run.stdout + run.stderr
+    e01 = _acquire(case_dir, src, "E", "--format", "e01", "-a", "md5,sha1")
+    edoc = json.loads((e01 / "E.seal.json").read_bytes())
+    assert [d.split(":")[0] for d in edoc["combined"]["digests"]] == ["md5", "sha1"]
+    assert set(map(tuple, _digest_algos(edoc).values())) == {("sha256",)}
+    _ok("--case", str(case_dir), "verify", "R", "E")
