@@ -38,6 +38,9 @@ files `seal` copies) carry the algorithms chosen with `-a`. Every seal/2 artifac
 SHA-256, so `ITEM.sha256` lists every file of the item."""
 SEAL_SUFFIX = ".seal.json"
 
+SIGNATURE_ALGORITHM = "ecdsa-p256-sha256"
+STATUSES = ("complete", "complete-with-errors", "incomplete")
+
 
 def media_algorithms(algorithms: Sequence[str]) -> tuple[str, ...]:
     """What a media file (a raw image, a split piece, a file `seal` copies) is hashed with: the
@@ -45,10 +48,6 @@ def media_algorithms(algorithms: Sequence[str]) -> tuple[str, ...]:
     table's order)."""
     wanted = {*algorithms, "sha256"}
     return tuple(a for a in ALGORITHMS if a in wanted)
-
-
-SIGNATURE_ALGORITHM = "ecdsa-p256-sha256"
-STATUSES = ("complete", "complete-with-errors", "incomplete")
 
 
 def _digest_list(digests: Mapping[str, str]) -> list[str]:
