@@ -278,3 +278,54 @@ def test_raw_artifact_names_survive_the_artifact_type(tmp_path: Path) -> None:
     art = Artifact("x/caf\udce9", 3, {"sha256": "0" * 64})
     assert Artifact.from_dict(art.to_dict()) == art
     assert art.to_dict(SCHEMA_V1)["name"] == "x/caf\udce9"  # seal/1 writer refuses it earlier
+
+
+def _resign_doc(path: Path, identity: Identity, edit: Any) -> None:
+    doc = json.loads(path.read_bytes())
+    doc.pop("signature")
+    edit(doc)
+    sig = identity.sign(canonical_json(doc))
+    doc["signature"] = {"algorithm": "ecdsa-p256-sha256", "value": base64.b64encode(sig).decode()}
+    path.chmod(0o644)
+    path.write_bytes(canonical_json(doc))
+
+
+@pytest.mark.parametrize(
+    ("label", "edit", "why"),
+    [
+        ("no-case", lambda d: d.pop("case"), "no 'case' member"),
+        ("bad-case", lambda d: d.update(case={"identity": "md5:00"}), "bad 'case' member"),
+        ("no-sha256-sums", lambda d: d["sums"].pop("sha256"), "must name the sha256 sums"),
+        ("derived-without-sha256", lambda d: d["artifacts"][1].update(digests=[]), "sha256"),
+        ("twice", lambda d: d["artifacts"].append(d["artifacts"][0]), "listed twice"),
+        ("schema-3", lambda d: d.update(schema="evidencekit/seal/3"), "unknown schema"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_a_seal2_breaking_its_rules_is_malformed_even_when_signed(
+    tmp_path: Path,
+    identity: Identity,
+    trusted: dict[str, Any],
+    label: str,
+    edit: Any,
+    why: str,
+) -> None:
+    path = _item(tmp_path, identity, case_identity=CASE_A)
+    _resign_doc(path, identity, edit)
+    status = verify_seal(path, trusted=trusted, case_identity=CASE_A, item_id="IT")
+    assert [p.kind for p in status.problems] == ["malformed-seal"], (label, status.problems)
+    assert why in status.problems[0].message
+    assert status.checked_files == ()
+
+
+def test_a_sums_file_for_a_digest_nothing_carries_is_malformed(
+    tmp_path: Path, identity: Identity, trusted: dict[str, Any]
+) -> None:
+    path = _item(tmp_path, identity, case_identity=CASE_A)
+
+    def edit(doc: dict[str, Any]) -> None:
+        doc["sums"]["sha512"] = "IT.sha512"
+
+    _resign_doc(path, identity, edit)
+    status = verify_seal(path, trusted=trusted)
+    assert [(p.kind, p.file) for p in status.problems] == [("malformed-seal", "IT.sha512")]
