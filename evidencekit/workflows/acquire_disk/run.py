@@ -85,8 +85,8 @@ def acquire_disk(
     _check_decrypt(options, password)
     algorithms = parse_algorithms(list(options.algorithms))
     # raw and split files are the media, sealed with the chosen digests and sha256 (which every
-    # sealed file carries); E01 segments get their sha256 from the writer, not from here
-    hash_algorithms = algorithms if options.format == "e01" else media_algorithms(algorithms)
+    # sealed file carries); an E01's segments get their sha256 from the writer instead
+    hash_algorithms = media_algorithms(algorithms)
     if options.format == "e01":  # the E01 hash/digest sections need them
         hash_algorithms = tuple(dict.fromkeys(("md5", "sha1", *algorithms)))
     reason = options.accept_stored_digest_mismatch
