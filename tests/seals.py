@@ -16,11 +16,11 @@ def resign(seal: Path, signer: Identity, edit: Mapping[str, object] | None = Non
     doc = json.loads(seal.read_bytes())
     doc.pop("signature")
     doc.update(edit or {})
-    doc["examiner"] = {
-        "name": signer.name,
-        "fingerprint": signer.fingerprint,
-        "certificate": signer.cert_pem(),
-    }
+    doc["examiner"] = {"name": signer.name, "fingerprint": signer.fingerprint}
+    if doc.get("schema") == "evidencekit/seal/1":
+        doc["examiner"]["certificate"] = signer.cert_pem()
+    else:  # seal/2: the chain, leaf first
+        doc["examiner"]["certificates"] = [signer.cert_pem()]
     sig = signer.sign(canonical_json(doc))
     doc["signature"] = {"algorithm": "ecdsa-p256-sha256", "value": base64.b64encode(sig).decode()}
     seal.chmod(0o644)

@@ -1,12 +1,16 @@
 """Seals: `ITEM.seal.json`, a signed statement of what an evidence item's files hold.
 
-A seal lists every artifact file of an item (name, size, digests), the digests of the item's
-logical content (`combined`: e.g. the media of a split or E01 image, with per-window digests so a
-later check names the byte ranges that changed), the caller's acquisition facts (read errors
-included), tool, host and UTC times, and the examiner's certificate. It is encoded as RFC 8785
-canonical JSON and signed (ECDSA P-256, SHA-256) over the canonical bytes of the document without
-its `signature` member. Beside it, plain sums files (`ITEM.md5`, `ITEM.sha256`, …) let anyone
-check the artifacts with coreutils alone (`cd evidence/ITEM && sha256sum -c ITEM.sha256`).
+A seal (`evidencekit/seal/2`) names the case (its identity) and the item it belongs to, lists
+every artifact file of the item (its exact name, size, digests: the media's with the chosen
+algorithms, a derived file's SHA-256 only), the digests of the item's logical content
+(`combined`: e.g. the media of a split or E01 image, with per-window digests so a later check
+names the byte ranges that changed), the caller's acquisition facts (read errors included), tool,
+host and UTC times, and the examiner's certificate chain. It is encoded as RFC 8785 canonical
+JSON and signed (ECDSA P-256, SHA-256) over the canonical bytes of the document without its
+`signature` member. Beside it, plain sums files (`ITEM.sha256` listing every artifact, `ITEM.md5`
+… listing those that carry that digest) let anyone check the artifacts with coreutils alone
+(`cd evidence/ITEM && sha256sum -c ITEM.sha256`). Seals written before (`evidencekit/seal/1`)
+keep verifying.
 
 Threat model: the seal proves the files have not changed since the examiner signed; it does not
 prove who holds the files now (that is the custody ledger's job). Verification therefore rejects
@@ -44,7 +48,11 @@ from evidencekit.hash.multihash import HashResult, hash_file
 # The seal's parts live in their own modules; they are re-exported here so that
 # `from evidencekit.hash.seal import X` stays the one import callers need.
 from evidencekit.hash.sealdoc import (
+    DERIVED_ALGORITHMS,
     SCHEMA,
+    SCHEMA_V1,
+    SCHEMA_V2,
+    SCHEMAS,
     SEAL_SUFFIX,
     SIGNATURE_ALGORITHM,
     STATUSES,
@@ -52,7 +60,12 @@ from evidencekit.hash.sealdoc import (
     Combined,
     Seal,
     SealResult,
+    is_text_name,
+    media_algorithms,
+    name_member,
+    parse_name_member,
     resolve_artifact,
+    shown_name,
 )
 from evidencekit.hash.sealio import find_seal, load_seal, parse_seal
 from evidencekit.hash.sealplugins import (
@@ -95,9 +108,23 @@ def atomic_write(path: Path, data: bytes) -> None:
     _atomic_write(path, data, mode=0o444)
 
 
-def sums_file_bytes(algorithm: str, artifacts: Sequence[Artifact]) -> bytes:
-    """The `ITEM.<ext>` sums file: one coreutils/b3sum line per artifact."""
-    return b"".join(format_line(algorithm, a.digests[algorithm], a.name) for a in artifacts)
+def sums_file_bytes(
+    algorithm: str, artifacts: Sequence[Artifact], *, carrying: bool = False
+) -> bytes:
+    """The `ITEM.<ext>` sums file: one coreutils/b3sum line per artifact (with `carrying`,
+    per artifact that carries `algorithm`: seal/2; else every artifact must carry it).
+
+    Names are written as the peer writes them (:func:`evidencekit.hash.sums.format_line`), from
+    their exact bytes.
+
+    Raises:
+        KeyError: without `carrying`, an artifact has no `algorithm` digest.
+    """
+    return b"".join(
+        format_line(algorithm, a.digests[algorithm], a.name)
+        for a in artifacts
+        if not carrying or algorithm in a.digests
+    )
 
 
 def _unsigned_bytes(doc: Mapping[str, Any]) -> bytes:
@@ -120,8 +147,10 @@ def seal_item(
     started: dt.datetime | None = None,
     finished: dt.datetime | None = None,
     algorithms: Sequence[str] | None = None,
+    case_identity: str | None = None,
+    schema: str = SCHEMA,
 ) -> SealResult:
-    """Sign and write `item_dir/ITEM.seal.json` and the sums files `ITEM.md5`, `ITEM.sha1`, ….
+    """Sign and write `item_dir/ITEM.seal.json` and the sums files `ITEM.sha256`, `ITEM.md5`, ….
 
     The caller must have written and **fsync'ed** every artifact before calling (the digests
     must describe bytes that are on stable storage). Files are checked for their sizes here, not
@@ -134,7 +163,10 @@ def seal_item(
         identity: the unlocked examiner identity that signs.
         kind: what the item is: "raw", "split-raw", "e01", "tar", "files", …
         artifacts: every file of the item; names relative to `item_dir` (or absolute for files
-            sealed in place), digests as computed while writing.
+            sealed in place), any bytes but NUL (non-UTF-8 bytes as lone surrogates, as
+            `os.fsdecode` gives them), digests as computed while writing. Every artifact
+            carries SHA-256; the media's files carry the chosen `algorithms`, a derived file
+            (log, E01 segment, tar, manifest …) needs no more (:data:`DERIVED_ALGORITHMS`).
         status: "complete", "complete-with-errors" (some source data unreadable: list it in
             `facts`), or "incomplete" (interrupted: never pass "complete" for that).
         combined: digests of the logical content (the media), with window digests if any.
@@ -145,16 +177,24 @@ def seal_item(
         facts: the acquisition's facts (source, read errors …): JSON values only.
         description: free text (Vietnamese welcome).
         started, finished: aware UTC times of the acquisition (default: now).
-        algorithms: the algorithms every artifact carries, one sums file each (default: those
-            common to all artifacts).
+        algorithms: the media's algorithms (`-a`): one sums file each, listing the artifacts
+            that carry it, besides `ITEM.sha256` (default: those common to all artifacts).
+        case_identity: the identity of the case the item belongs to (`sha256:…`, see
+            `evidencekit.workflows.trust.case_identity`); None writes `"case": null`, saying
+            the seal was made outside any case.
+        schema: :data:`SCHEMA` (seal/2); :data:`SCHEMA_V1` writes the former format exactly
+            (every artifact carries every algorithm, UTF-8 names, no case): kept so that the
+            compatibility of seal/1 is tested against the real writer.
 
     Raises:
-        UsageError: an invalid item id, status, name or algorithm list.
+        UsageError: an invalid item id, status, name, algorithm list or schema.
         IntegrityError: an artifact is missing or its size differs from the one given.
         EvidenceKitError: the facts cannot be encoded as canonical JSON; the seal cannot be
             written.
     """
     check_item_id(item_id)
+    if schema not in SCHEMAS:
+        raise UsageError(f"unknown seal schema {schema!r}", hint=f"use {SCHEMA}")
     if status not in STATUSES:
         raise UsageError(f"invalid seal status {status!r}", hint=f"use {', '.join(STATUSES)}")
     if not artifacts:
@@ -164,12 +204,29 @@ def seal_item(
         raise UsageError(f"item {item_id!r}: an artifact is listed twice")
     common = [a for a in ALGORITHMS if all(a in art.digests for art in artifacts)]
     algos = [a for a in ALGORITHMS if a in (algorithms or common)]
-    if not algos or any(a not in common for a in algos):
-        raise UsageError(
-            f"item {item_id!r}: artifacts do not all carry the algorithms {algos}",
-            hint=f"they share {common}",
-        )
+    if schema == SCHEMA_V1:
+        if not algos or any(a not in common for a in algos):
+            raise UsageError(
+                f"item {item_id!r}: artifacts do not all carry the algorithms {algos}",
+                hint=f"they share {common}",
+            )
+        sums_algos = algos
+    else:
+        lacking = [shown_name(a.name) for a in artifacts if "sha256" not in a.digests]
+        if lacking:
+            raise UsageError(f"item {item_id!r}: artifacts without a sha256 digest: {lacking[:3]}")
+        if not algos:
+            raise UsageError(f"item {item_id!r}: no digest algorithm given")
+        if case_identity is not None and not _is_case_identity(case_identity):
+            raise UsageError(f"invalid case identity {case_identity!r}", hint="sha256:<64 hex>")
+        # a sums file per algorithm some artifact carries: never an empty one
+        wanted = {*algos, "sha256"}
+        sums_algos = [
+            a for a in ALGORITHMS if a in wanted and any(a in art.digests for art in artifacts)
+        ]
     for art in artifacts:
+        if schema == SCHEMA_V1 and not is_text_name(art.name):
+            raise UsageError(f"seal/1 cannot hold the name {shown_name(art.name)!r}")
         try:
             path = resolve_artifact(item_dir, art.name)
         except IntegrityError as exc:
@@ -178,12 +235,13 @@ def seal_item(
             st = path.stat()
         except OSError as exc:
             raise IntegrityError(
-                f"cannot seal {str(path)!r}: {exc.strerror}", hint="was it moved or deleted?"
+                f"cannot seal {shown_name(str(path))!r}: {exc.strerror}",
+                hint="was it moved or deleted?",
             ) from exc
         if stat.S_ISREG(st.st_mode) and st.st_size != art.size:
             raise IntegrityError(
-                f"cannot seal {str(path)!r}: it has {st.st_size} bytes, the digests cover "
-                f"{art.size}",
+                f"cannot seal {shown_name(str(path))!r}: it has {st.st_size} bytes, the digests "
+                f"cover {art.size}",
                 hint="the file changed after it was hashed",
             )
     comb: Combined | None
@@ -198,6 +256,9 @@ def seal_item(
         unknown = [p for p in comb.parts if p not in names]
         if unknown:
             raise UsageError(f"item {item_id!r}: combined parts {unknown} are not artifacts")
+        if any(not is_text_name(p) for p in comb.parts):
+            # parts are image files named after the item id: always text
+            raise UsageError(f"item {item_id!r}: a combined part is not named in UTF-8")
         if comb.format == "raw":
             part_size = sum(a.size for a in artifacts if a.name in comb.parts)
             if part_size != comb.size:
@@ -206,28 +267,28 @@ def seal_item(
                     f"{part_size} bytes"
                 )
     now = utcnow()
-    sums = {a: f"{item_id}.{SUMS_EXTENSIONS[a]}" for a in algos}
-    doc: dict[str, Any] = {
-        "schema": SCHEMA,
-        "item": item_id,
-        "kind": kind,
-        "status": status,
-        "algorithms": algos,
-        "artifacts": [a.to_dict() for a in artifacts],
-        "combined": comb.to_dict() if comb else None,
-        "facts": dict(facts or {}),
-        "sums": sums,
-        "tool": {"name": "evidencekit", "version": __version__},
-        "host": socket.gethostname(),
-        "started": isoformat(started or now),
-        "finished": isoformat(finished or now),
-        "sealed": isoformat(now),
-        "examiner": {
-            "name": identity.name,
-            "fingerprint": identity.fingerprint,
-            "certificate": identity.cert_pem(),
-        },
-    }
+    sums = {a: f"{item_id}.{SUMS_EXTENSIONS[a]}" for a in sums_algos}
+    doc: dict[str, Any] = {"schema": schema}
+    if schema != SCHEMA_V1:
+        doc["case"] = {"identity": case_identity} if case_identity is not None else None
+    doc.update(
+        {
+            "item": item_id,
+            "kind": kind,
+            "status": status,
+            "algorithms": algos,
+            "artifacts": [a.to_dict(schema) for a in artifacts],
+            "combined": comb.to_dict() if comb else None,
+            "facts": dict(facts or {}),
+            "sums": sums,
+            "tool": {"name": "evidencekit", "version": __version__},
+            "host": socket.gethostname(),
+            "started": isoformat(started or now),
+            "finished": isoformat(finished or now),
+            "sealed": isoformat(now),
+            "examiner": _examiner(identity, schema),
+        }
+    )
     if description:
         doc["description"] = description
     signature = identity.sign(_unsigned_bytes(doc))
@@ -237,10 +298,11 @@ def seal_item(
     }
     data = canonical_json(doc)
     sums_paths: list[Path] = []
+    carrying = schema != SCHEMA_V1
     try:
         for algo, fname in sums.items():
             path = item_dir / fname
-            atomic_write(path, sums_file_bytes(algo, artifacts))
+            atomic_write(path, sums_file_bytes(algo, artifacts, carrying=carrying))
             sums_paths.append(path)
         seal_path = item_dir / f"{item_id}{SEAL_SUFFIX}"
         atomic_write(seal_path, data)
@@ -258,6 +320,23 @@ def seal_item(
     )
 
 
+def _is_case_identity(value: str) -> bool:
+    algo, _, hexd = value.partition(":")
+    return algo == "sha256" and len(hexd) == 64 and all(c in "0123456789abcdef" for c in hexd)
+
+
+def _examiner(identity: Identity, schema: str) -> dict[str, Any]:
+    """Who signs: name, fingerprint (of the leaf certificate), and the certificate (seal/1) or
+    the chain, leaf first (seal/2: today one self-signed certificate; a CA-issued or token
+    key's chain goes here whole)."""
+    doc: dict[str, Any] = {"name": identity.name, "fingerprint": identity.fingerprint}
+    if schema == SCHEMA_V1:
+        doc["certificate"] = identity.cert_pem()
+    else:
+        doc["certificates"] = [identity.cert_pem()]
+    return doc
+
+
 # ---------------------------------------------------------------------------------------------
 # verification (in sealcheck.py)
 
@@ -268,18 +347,32 @@ def verify_seal(
     trusted: Mapping[str, x509.Certificate],
     rehash: bool = True,
     on_progress: Callable[[int], None] | None = None,
+    case_identity: str | None = None,
+    item_id: str | None = None,
 ) -> VerifyStatus:
-    """Check a seal's signature, its signer, and every sealed file; never raises for a mismatch.
+    """Check a seal's signature, its signer, its case and item (seal/2), and every sealed file;
+    never raises for a mismatch.
 
     See :func:`evidencekit.hash.sealcheck.verify` for what is checked.
     """
     from evidencekit.hash.sealcheck import verify
 
-    return verify(seal_path, trusted=trusted, rehash=rehash, on_progress=on_progress)
+    return verify(
+        seal_path,
+        trusted=trusted,
+        rehash=rehash,
+        on_progress=on_progress,
+        case_identity=case_identity,
+        item_id=item_id,
+    )
 
 
 __all__ = [
+    "DERIVED_ALGORITHMS",
     "SCHEMA",
+    "SCHEMAS",
+    "SCHEMA_V1",
+    "SCHEMA_V2",
     "SEAL_SUFFIX",
     "STATUSES",
     "Artifact",
@@ -296,12 +389,16 @@ __all__ = [
     "find_seal",
     "item_checker",
     "load_seal",
+    "media_algorithms",
     "media_verifier",
+    "name_member",
+    "parse_name_member",
     "parse_seal",
     "register_item_checker",
     "register_media_verifier",
     "resolve_artifact",
     "seal_item",
+    "shown_name",
     "sums_file_bytes",
     "verify_seal",
 ]

@@ -16,7 +16,7 @@ from evidencekit.errors import IntegrityError
 from evidencekit.fsutil import UnsafeFileError
 from evidencekit.hash.multihash import MultiHasher
 from evidencekit.hash.pipeline import Consumer, pump
-from evidencekit.hash.sealdoc import Artifact, Seal
+from evidencekit.hash.sealdoc import Artifact, Seal, shown_name
 from evidencekit.hash.sealplugins import _pick, compare_media
 from evidencekit.hash.sealstatus import Problem
 
@@ -81,7 +81,7 @@ def _size_problem(art: Artifact, found: int, *, ranged: bool) -> Problem:
         )
     return Problem(
         "size-mismatch",
-        art.name,
+        shown_name(art.name),
         message,
         byte_range=(min(expected, found), max(expected, found)) if ranged else None,
         expected=str(expected),
@@ -134,31 +134,32 @@ class _ArtifactChecker:
 
     def _check_one(self, art: Artifact, media: MultiHasher | None) -> bool:
         """False when the file is missing, unreadable or not a regular file in its place."""
+        shown = shown_name(art.name)
         try:
             fd = self.seal.open_artifact(art.name)
         except UnsafeFileError as exc:
-            self.checked.append(art.name)
-            self.problems.append(Problem("unsafe-file", art.name, f"{exc.message}; not read"))
+            self.checked.append(shown)
+            self.problems.append(Problem("unsafe-file", shown, f"{exc.message}; not read"))
             self.unsafe = True
             return False
         except IntegrityError as exc:
-            self.problems.append(Problem("unsafe-name", art.name, exc.message))
+            self.problems.append(Problem("unsafe-name", shown, exc.message))
             self.unsafe = True
             return False
         except FileNotFoundError:
-            self.checked.append(art.name)
-            where = self.seal.artifact_path(art.name)
+            self.checked.append(shown)
+            where = shown_name(str(self.seal.artifact_path(art.name)))
             self.problems.append(
-                Problem("missing-file", art.name, f"sealed file is missing ({where})")
+                Problem("missing-file", shown, f"sealed file is missing ({where})")
             )
             return False
         except OSError as exc:
-            self.checked.append(art.name)
+            self.checked.append(shown)
             self.problems.append(
-                Problem("unreadable-file", art.name, f"cannot open: {exc.strerror or exc}")
+                Problem("unreadable-file", shown, f"cannot open: {exc.strerror or exc}")
             )
             return False
-        self.checked.append(art.name)
+        self.checked.append(shown)
         try:
             size = os.fstat(fd).st_size
             if size != art.size:
@@ -188,19 +189,19 @@ class _ArtifactChecker:
                 n = pump(fh.readinto, consumers, on_progress=progress)  # type: ignore[arg-type]
         except OSError as exc:
             self.problems.append(
-                Problem("unreadable-file", art.name, f"read error: {exc.strerror}")
+                Problem("unreadable-file", shown_name(art.name), f"read error: {exc.strerror}")
             )
             return False
         self.hashed += n
         result = hasher.result()
-        self.found[art.name] = dict(result.digests)
+        self.found[shown_name(art.name)] = dict(result.digests)
         bad = [a for a in art.digests if result.digests.get(a) != art.digests[a]]
         if bad:
             algo = _pick({a: art.digests[a] for a in bad})
             self.problems.append(
                 Problem(
                     "digest-mismatch",
-                    art.name,
+                    shown_name(art.name),
                     f"content differs from the seal ({', '.join(bad)} differ)",
                     expected=f"{algo}:{art.digests[algo]}",
                     found=f"{algo}:{result.digests[algo]}",
@@ -210,7 +211,7 @@ class _ArtifactChecker:
 
     def _find_swaps(self) -> None:
         """Name the artifact whose sealed content a changed file now holds (swapped files)."""
-        expected = {a.name: a.digests for a in self.seal.artifacts}
+        expected = {shown_name(a.name): a.digests for a in self.seal.artifacts}
         for i, p in enumerate(self.problems):
             if p.kind not in ("digest-mismatch", "size-mismatch") or p.file not in self.found:
                 continue

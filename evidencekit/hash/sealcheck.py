@@ -17,7 +17,7 @@ from cryptography import x509
 from evidencekit.errors import EvidenceKitError, IntegrityError
 from evidencekit.fsutil import UnsafeFileError, read_regular
 from evidencekit.hash.sealartifacts import check_artifacts
-from evidencekit.hash.sealdoc import SEAL_SUFFIX, Seal, artifact_location
+from evidencekit.hash.sealdoc import SEAL_SUFFIX, Seal, artifact_location, shown_name
 from evidencekit.hash.sealio import MAX_SEAL_BYTES, parse_seal
 from evidencekit.hash.sealplugins import item_checker, media_verifier
 from evidencekit.hash.sealstatus import Problem, VerifyStatus
@@ -34,14 +34,18 @@ def verify(
     trusted: Mapping[str, x509.Certificate],
     rehash: bool = True,
     on_progress: Callable[[int], None] | None = None,
+    case_identity: str | None = None,
+    item_id: str | None = None,
 ) -> VerifyStatus:
     """Check a seal's signature, its signer, and every sealed file; never raises for a mismatch.
 
     Checks, each reported as a :class:`Problem`: the file is canonical and well-formed; the
-    signature matches; the signer's certificate fingerprint is in `trusted`; every artifact is
-    present with its size and (with `rehash`) its digests; the combined media digests and each
-    window (naming the byte range and the file holding it); the sums files; then the registered
-    media verifier for non-raw content (E01) and the item checker for the seal's kind.
+    signature matches; the signer's certificate fingerprint is in `trusted`; a seal/2 names
+    `case_identity` (`wrong-case`) and `item_id` (`wrong-item`) when they are given; every
+    artifact is present with its size and (with `rehash`) its digests; the combined media
+    digests and each window (naming the byte range and the file holding it); the sums files;
+    then the registered media verifier for non-raw content (E01) and the item checker for the
+    seal's kind.
 
     Args:
         seal_path: `ITEM.seal.json`.
@@ -49,6 +53,9 @@ def verify(
             `--trust` certificate).
         rehash: re-read and hash every file (else sizes only).
         on_progress: called with the bytes hashed so far.
+        case_identity: the identity of the case the seal is verified in (None: no case, the
+            seal's own is only noted). A seal/1 names no case: a note, not a failure.
+        item_id: the item id of the folder the seal is in (None: not compared).
     """
     name = seal_path.name
     try:
@@ -71,6 +78,8 @@ def verify(
         problems.append(
             Problem("item-mismatch", name, f"the seal is for item {item!r} but is named {name!r}")
         )
+    bound, bound_notes = _binding(seal, case_identity, item_id)
+    problems += bound
     if any(p.kind in UNTRUSTED for p in problems):
         # What an untrusted document names is never opened: its names could point at
         # /etc/shadow (whose digest we would print), /dev/zero (read forever) or a FIFO.
@@ -81,12 +90,15 @@ def verify(
             signer=signer,
             signer_fingerprint=fp,
             problems=tuple(problems + _name_problems(seal)),
-            notes=("the seal's files were not read: its signature or signer is not trusted",),
+            notes=(
+                "the seal's files were not read: its signature or signer is not trusted",
+                *bound_notes,
+            ),
             seal_sha256=digest,
         )
     arts = check_artifacts(seal, rehash=rehash, on_progress=on_progress)
     problems += arts.problems
-    notes = list(arts.notes)
+    notes = [*bound_notes, *arts.notes]
     sums_problems, sums_checked = check_sums(seal)
     problems += sums_problems
     unsealed = _unsealed_note(seal)
@@ -127,6 +139,54 @@ def verify(
     )
 
 
+def _binding(
+    seal: Seal, case_identity: str | None, item_id: str | None
+) -> tuple[list[Problem], list[str]]:
+    """A seal/2 belongs to one case and one item: the ones it is verified in. An item imaged in
+    another case (even by the same examiner, pinned in both) and copied in is `wrong-case`; a
+    seal moved to another item's folder and renamed is `wrong-item`."""
+    name = seal.path.name
+    if not seal.names_case:
+        if case_identity is not None:
+            return [], ["seal/1: does not name its case (made before seals did)"]
+        return [], []
+    problems: list[Problem] = []
+    notes: list[str] = []
+    named = seal.case_identity
+    if case_identity is not None and named != case_identity:
+        problems.append(
+            Problem(
+                "wrong-case",
+                name,
+                (
+                    f"the seal belongs to case {named}, not to this case ({case_identity}): "
+                    "the item was made in another case and copied here"
+                    if named is not None
+                    else f"the seal was made outside any case, not in this case ({case_identity})"
+                ),
+                expected=case_identity,
+                found=named or "null",
+            )
+        )
+    elif case_identity is None:
+        notes.append(
+            f"the seal names case {named} (not compared: no case given)"
+            if named is not None
+            else "the seal was made outside any case"
+        )
+    if item_id is not None and seal.item_id != item_id:
+        problems.append(
+            Problem(
+                "wrong-item",
+                name,
+                f"the seal is of item {seal.item_id!r} but lies in the folder of item {item_id!r}",
+                expected=item_id,
+                found=seal.item_id,
+            )
+        )
+    return problems, notes
+
+
 def _name_problems(seal: Seal) -> list[Problem]:
     """The artifact names that would be refused, found without touching the file system."""
     out: list[Problem] = []
@@ -134,7 +194,7 @@ def _name_problems(seal: Seal) -> list[Problem]:
         try:
             artifact_location(seal.item_dir, art.name, absolute_ok=seal.in_place)
         except IntegrityError as exc:
-            out.append(Problem("unsafe-name", art.name, exc.message))
+            out.append(Problem("unsafe-name", shown_name(art.name), exc.message))
     return out
 
 
@@ -154,7 +214,8 @@ def _unsealed_note(seal: Seal) -> str | None:
     extra = [n for n in names if n not in covered and not n.startswith(".")]
     if not extra:
         return None
-    shown = ", ".join(extra[:10]) + (f" and {len(extra) - 10} more" if len(extra) > 10 else "")
+    shown = ", ".join(shown_name(n) for n in extra[:10])
+    shown += f" and {len(extra) - 10} more" if len(extra) > 10 else ""
     return f"not covered by the seal: {shown}"
 
 

@@ -3,10 +3,19 @@
 
 Names an artifact may carry are checked here (:func:`resolve_artifact`) so that a hostile seal
 cannot make a verifier read outside the item folder.
+
+Two schemas are read: `evidencekit/seal/1` (still verified) and `evidencekit/seal/2`, the one
+written. Seal/2 adds the case identity and item the seal belongs to, the signer's certificate
+chain, SHA-256-only digests of derived artifacts, and an exact encoding of any file name (see
+:func:`name_member`). Inside the program a name is a `str` in which a byte that is not UTF-8 is a
+lone surrogate (Python's `surrogateescape`, as `os.fsdecode` gives on POSIX), so it round-trips
+to the exact bytes with :func:`name_bytes`.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -17,10 +26,28 @@ from evidencekit.fsutil import open_regular
 from evidencekit.hash.algorithms import ALGORITHMS, DIGEST_HEX_LENGTH
 from evidencekit.hash.multihash import HashResult
 
-SCHEMA = "evidencekit/seal/1"
+SCHEMA_V1 = "evidencekit/seal/1"
+SCHEMA_V2 = "evidencekit/seal/2"
+SCHEMA = SCHEMA_V2
+"""The schema every writer writes; :data:`SCHEMAS` are those read."""
+SCHEMAS = (SCHEMA_V1, SCHEMA_V2)
+DERIVED_ALGORITHMS = ("sha256",)
+"""The per-file digests of a *derived* artifact (E01 segment, tar, log, manifest, device report,
+DFXML): SHA-256 only. The media (the combined content, the files of a raw or split image, the
+files `seal` copies) carry the algorithms chosen with `-a`. Every seal/2 artifact carries
+SHA-256, so `ITEM.sha256` lists every file of the item."""
 SEAL_SUFFIX = ".seal.json"
+
 SIGNATURE_ALGORITHM = "ecdsa-p256-sha256"
 STATUSES = ("complete", "complete-with-errors", "incomplete")
+
+
+def media_algorithms(algorithms: Sequence[str]) -> tuple[str, ...]:
+    """What a media file (a raw image, a split piece, a file `seal` copies) is hashed with: the
+    chosen algorithms and SHA-256, which every seal/2 artifact carries (in the algorithm
+    table's order)."""
+    wanted = {*algorithms, "sha256"}
+    return tuple(a for a in ALGORITHMS if a in wanted)
 
 
 def _digest_list(digests: Mapping[str, str]) -> list[str]:
@@ -39,26 +66,102 @@ def _parse_digest_list(items: Any, where: str) -> dict[str, str]:
     return out
 
 
+def name_bytes(name: str) -> bytes:
+    """The exact bytes of a name held as text (non-UTF-8 bytes as lone surrogates)."""
+    return name.encode("utf-8", "surrogateescape")
+
+
+def is_text_name(name: str) -> bool:
+    """Whether `name` is valid UTF-8 (and so held in a seal as JSON text)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def shown_name(name: str) -> str:
+    """A name for messages: valid UTF-8 as it is, any other byte as `\\xff` (the exact bytes
+    are in the seal; a lone surrogate cannot be printed)."""
+    return name_bytes(name).decode("utf-8", "backslashreplace")
+
+
+def name_member(name: str, key: str = "name") -> dict[str, str]:
+    """The seal/2 encoding of a file name, `{key: text}` or `{key + "_bytes": base64}`.
+
+    A name that is valid UTF-8 is JSON text under `key`; any other name (a POSIX name is any
+    bytes but NUL and `/` per component) is its exact bytes in standard base64 (RFC 4648, with
+    padding) under `key_bytes`. Exactly one of the two is present, and `key_bytes` is used only
+    when the bytes are not UTF-8, so every name has one encoding and decodes to its exact bytes.
+    Backslash, newline, CR, a leading dash are ordinary characters of the text form.
+    """
+    if is_text_name(name):
+        return {key: name}
+    return {key + "_bytes": base64.b64encode(name_bytes(name)).decode("ascii")}
+
+
+def parse_name_member(doc: Mapping[str, Any], key: str = "name") -> str:
+    """The name :func:`name_member` encoded (lone surrogates for the bytes that are not UTF-8).
+
+    Raises:
+        ValueError: neither or both members, text that holds a lone surrogate, base64 that is
+            not canonical, or bytes given as base64 that are valid UTF-8 (two encodings of one
+            name would let two readers disagree).
+    """
+    text, raw = doc.get(key), doc.get(key + "_bytes")
+    if (text is None) == (raw is None):
+        raise ValueError(f"needs exactly one of {key!r} and {key + '_bytes'!r}: {dict(doc)!r}")
+    if text is not None:
+        if not isinstance(text, str) or not is_text_name(text):
+            raise ValueError(f"{key!r} must be UTF-8 text: {text!r}")
+        return text
+    if not isinstance(raw, str):
+        raise ValueError(f"{key + '_bytes'!r} must be base64 text")
+    try:
+        data = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(f"{key + '_bytes'!r} is not base64: {raw!r}") from exc
+    if base64.b64encode(data).decode("ascii") != raw:
+        raise ValueError(f"{key + '_bytes'!r} is not canonical base64: {raw!r}")
+    name = data.decode("utf-8", "surrogateescape")
+    if is_text_name(name):
+        raise ValueError(f"{key + '_bytes'!r} holds a UTF-8 name: it must be given as {key!r}")
+    return name
+
+
 @dataclass(frozen=True, slots=True)
 class Artifact:
     """One sealed file: `name` relative to the item folder (POSIX `/`), or absolute (in place).
 
-    `digests` maps algorithm to lowercase hex.
+    `digests` maps algorithm to lowercase hex. A name's bytes that are not UTF-8 are lone
+    surrogates (see the module docstring); :meth:`to_dict` encodes them exactly (seal/2).
     """
 
     name: str
     size: int
     digests: dict[str, str]
 
-    def to_dict(self) -> dict[str, object]:
-        return {"name": self.name, "size": self.size, "digests": _digest_list(self.digests)}
+    def to_dict(self, schema: str = SCHEMA) -> dict[str, object]:
+        if schema == SCHEMA_V1:
+            return {"name": self.name, "size": self.size, "digests": _digest_list(self.digests)}
+        return {
+            **name_member(self.name),
+            "size": self.size,
+            "digests": _digest_list(self.digests),
+        }
 
     @classmethod
-    def from_dict(cls, doc: Mapping[str, Any]) -> Artifact:
-        name, size = doc["name"], doc["size"]
-        if not isinstance(name, str) or not isinstance(size, int) or size < 0:
+    def from_dict(cls, doc: Mapping[str, Any], schema: str = SCHEMA) -> Artifact:
+        if schema == SCHEMA_V1:
+            name = doc["name"]
+            if not isinstance(name, str):
+                raise ValueError(f"bad artifact entry {doc!r}")
+        else:
+            name = parse_name_member(doc)
+        size = doc["size"]
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
             raise ValueError(f"bad artifact entry {doc!r}")
-        return cls(name, size, _parse_digest_list(doc["digests"], name))
+        return cls(name, size, _parse_digest_list(doc["digests"], shown_name(name)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +251,39 @@ class Seal:
         return self.path.parent
 
     @property
+    def schema(self) -> str:
+        return str(self.document["schema"])
+
+    @property
+    def names_case(self) -> bool:
+        """Whether the seal says which case it belongs to (seal/2; seal/1 does not)."""
+        return self.schema != SCHEMA_V1
+
+    @property
+    def case_identity(self) -> str | None:
+        """The case identity a seal/2 names (`sha256:…`); None for a seal/2 made outside a
+        case (`"case": null`) and for a seal/1, which does not name one (see
+        :attr:`names_case`)."""
+        case = self.document.get("case")
+        if isinstance(case, dict) and isinstance(case.get("identity"), str):
+            return str(case["identity"])
+        return None
+
+    @property
+    def certificate_pems(self) -> tuple[str, ...]:
+        """The signer's certificates as PEM, leaf first (seal/1: its one certificate)."""
+        examiner = self.document.get("examiner")
+        if not isinstance(examiner, dict):
+            return ()
+        if self.schema == SCHEMA_V1:
+            cert = examiner.get("certificate")
+            return (cert,) if isinstance(cert, str) else ()
+        certs = examiner.get("certificates")
+        if not isinstance(certs, list) or not all(isinstance(c, str) for c in certs):
+            return ()
+        return tuple(certs)
+
+    @property
     def item_id(self) -> str:
         return str(self.document["item"])
 
@@ -218,7 +354,7 @@ class SealResult:
             return _parse_digest_list(comb["digests"], "combined")
         arts = self.document["artifacts"]
         if len(arts) == 1:
-            return _parse_digest_list(arts[0]["digests"], arts[0]["name"])
+            return _parse_digest_list(arts[0]["digests"], "artifact")
         return {}
 
     def to_dict(self) -> dict[str, object]:
@@ -257,18 +393,18 @@ def artifact_location(item_dir: Path, name: str, *, absolute_ok: bool) -> tuple[
         IntegrityError: an unsafe name, or an absolute one where it is not allowed.
     """
     if "\x00" in name:
-        raise IntegrityError(f"unsafe artifact name {name!r} in seal (it holds a NUL)")
+        raise IntegrityError(f"unsafe artifact name {shown_name(name)!r} in seal (it holds a NUL)")
     if name.startswith("/"):
         if not absolute_ok:
             raise IntegrityError(
-                f"artifact name {name!r} is outside the item folder, and the seal was not made "
-                "in place"
+                f"artifact name {shown_name(name)!r} is outside the item folder, and the seal "
+                "was not made in place"
             )
         path = PurePosixPath(name)
         if any(p in ("..", ".") for p in path.parts) or path.name in ("", "/"):
-            raise IntegrityError(f"unsafe artifact name {name!r} in seal")
+            raise IntegrityError(f"unsafe artifact name {shown_name(name)!r} in seal")
         return Path(path.parent), [path.name]
     parts = PurePosixPath(name).parts
     if not parts or any(p in ("..", ".", "") for p in parts):
-        raise IntegrityError(f"unsafe artifact name {name!r} in seal")
+        raise IntegrityError(f"unsafe artifact name {shown_name(name)!r} in seal")
     return item_dir, list(parts)

@@ -13,8 +13,9 @@ class Problem:
 
     `kind` is one of: missing-file, unreadable-file, size-mismatch, digest-mismatch,
     window-mismatch, media-mismatch, sums-mismatch, bad-signature, missing-signature,
-    unknown-signer, malformed-seal, item-mismatch, unsafe-name, unsafe-file (a link, device
-    or FIFO where a sealed file should be: never opened), ledger-mismatch and
+    unknown-signer, malformed-seal, item-mismatch, wrong-case and wrong-item (a seal/2 that
+    names another case or item than the one it is verified in), unsafe-name, unsafe-file (a
+    link, device or FIFO where a sealed file should be: never opened), ledger-mismatch and
     untrusted-examiner (from the case's ledger, `evidencekit.workflows.verify`); verifier
     plug-ins may add their own, e.g. chunk-mismatch. `byte_range` is [start, end) in the file
     or media named.

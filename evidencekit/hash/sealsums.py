@@ -12,7 +12,7 @@ from pathlib import Path
 from evidencekit.errors import IntegrityError
 from evidencekit.fsutil import UnsafeFileError, open_regular
 from evidencekit.hash.seal import sums_file_bytes
-from evidencekit.hash.sealdoc import Seal, artifact_location
+from evidencekit.hash.sealdoc import SCHEMA_V1, Seal, artifact_location
 from evidencekit.hash.sealstatus import Problem
 from evidencekit.hash.sums import SUMS_EXTENSIONS
 
@@ -32,13 +32,19 @@ def check_sums(seal: Seal) -> tuple[list[Problem], list[str]]:
         if algo not in SUMS_EXTENSIONS or not isinstance(fname, str):
             problems.append(Problem("malformed-seal", seal.path.name, f"bad sums entry {algo}"))
             continue
+        if seal.schema != SCHEMA_V1 and not any(algo in a.digests for a in seal.artifacts):
+            problems.append(
+                Problem("malformed-seal", fname, f"no artifact carries {algo}: an empty sums file")
+            )
+            continue
         try:
             folder, parts = artifact_location(seal.item_dir, fname, absolute_ok=False)
         except IntegrityError as exc:
             problems.append(Problem("unsafe-name", fname, exc.message))
             continue
         try:
-            want = sums_file_bytes(algo, seal.artifacts)
+            # seal/2: the artifacts that carry the digest (a derived file has SHA-256 only)
+            want = sums_file_bytes(algo, seal.artifacts, carrying=seal.schema != SCHEMA_V1)
         except KeyError:
             problems.append(Problem("malformed-seal", fname, f"an artifact has no {algo} digest"))
             continue

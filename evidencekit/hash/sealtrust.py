@@ -1,6 +1,8 @@
 """Verifying who sealed: the seal file is its canonical encoding, carries the examiner's
-certificate (valid when the seal was made, matching the stated fingerprint), a signature by that
-certificate over the document, and the signer is one the case pins or `--trust` names.
+certificate (seal/1) or certificate chain, leaf first (seal/2), the leaf valid when the seal was
+made and matching the stated fingerprint, a signature by that certificate over the document, and
+the signer is one the case pins or `--trust` names (today trust is by the pinned leaf; the
+chain's other certificates are read, and are there for CA-issued and token keys).
 
 Every fingerprint is recomputed here from a certificate: the seal's own, and the trusted one
 listed under it (which must be the same certificate).
@@ -53,11 +55,15 @@ def check_signature(
             )
         )
     examiner = doc.get("examiner")
-    if not isinstance(examiner, dict) or not isinstance(examiner.get("certificate"), str):
+    pems = seal.certificate_pems
+    if not isinstance(examiner, dict) or not pems:
         problems.append(Problem("bad-signature", name, "no examiner certificate in the seal"))
         return problems, None, None
     try:
-        cert = load_cert_pem(examiner["certificate"], what="the seal's examiner certificate")
+        # seal/2 carries the chain, leaf first: the leaf signs, the fingerprint is the leaf's
+        cert = load_cert_pem(pems[0], what="the seal's examiner certificate")
+        for i, pem in enumerate(pems[1:], 1):
+            load_cert_pem(pem, what=f"certificate {i} of the seal's examiner chain")
     except EvidenceKitError as exc:
         problems.append(Problem("bad-signature", name, exc.message))
         return problems, None, None

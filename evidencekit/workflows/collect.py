@@ -19,8 +19,15 @@ from typing import Any
 from evidencekit.acquire.logical import CollectOptions, CollectOutputs, collect
 from evidencekit.acquire.manifest import Collection, name_fields
 from evidencekit.errors import InterruptedError_, PartialReadError, SourceError
-from evidencekit.hash.seal import Artifact, SealResult, artifact_from_file, seal_item
+from evidencekit.hash.seal import (
+    DERIVED_ALGORITHMS,
+    Artifact,
+    SealResult,
+    artifact_from_file,
+    seal_item,
+)
 from evidencekit.workflows.commit import guard
+from evidencekit.workflows.trust import identity_of
 
 log = logging.getLogger(__name__)
 
@@ -130,11 +137,15 @@ def collect_item(
         raise
     algorithms = tuple(options.algorithms)
     tar_hash = outputs.container_hash
-    artifacts: list[Artifact] = [
-        Artifact(outputs.container.name, tar_hash.size, dict(tar_hash.digests))
-    ]
+    # the tar, the DFXML and the manifest are derived artifacts: SHA-256 only; the tar's
+    # content carries the chosen digests as the item's `combined`
+    tar_digests = {a: h for a, h in tar_hash.digests.items() if a in DERIVED_ALGORITHMS}
+    if len(tar_digests) == len(DERIVED_ALGORITHMS):
+        artifacts = [Artifact(outputs.container.name, tar_hash.size, tar_digests)]
+    else:  # -a without sha256: the tar is read once more for it
+        artifacts = [artifact_from_file(item_dir, outputs.container.name, DERIVED_ALGORITHMS)[0]]
     for path in (outputs.dfxml, outputs.manifest):
-        artifact, _res = artifact_from_file(item_dir, path.name, algorithms)
+        artifact, _res = artifact_from_file(item_dir, path.name, DERIVED_ALGORITHMS)
         artifacts.append(artifact)
     errors = collection.errors
     status = "complete-with-errors" if errors else "complete"
@@ -161,6 +172,7 @@ def collect_item(
         started=collection.started,
         finished=collection.finished,
         algorithms=algorithms,
+        case_identity=identity_of(case),
     )
     summary = collection.summary()
     record_event(

@@ -27,6 +27,7 @@ from evidencekit.errors import (
     UsageError,
 )
 from evidencekit.hash.seal import (
+    DERIVED_ALGORITHMS,
     Artifact,
     Combined,
     SealResult,
@@ -48,6 +49,7 @@ from evidencekit.workflows.convert_media import (
     Target,
     copy_media,
 )
+from evidencekit.workflows.trust import identity_of
 
 __all__ = ["DEFAULT_WINDOW", "FORMATS", "ConvertResult", "convert_item"]
 
@@ -203,8 +205,8 @@ def _seal_and_record(
         elif copied.file_digests is not None and len(copied.file_digests) == len(files):
             # the E01 writer hashed each segment file as it wrote it
             artifacts.append(Artifact(path.name, path.stat().st_size, dict(copied.file_digests[i])))
-        else:
-            artifacts.append(artifact_from_file(target.item_dir, path.name, algos)[0])
+        else:  # E01 segments are derived artifacts: SHA-256 only
+            artifacts.append(artifact_from_file(target.item_dir, path.name, DERIVED_ALGORITHMS)[0])
     seal_sha256 = hashlib.sha256(original.seal.path.read_bytes()).hexdigest()
     origin = {"item": original.item_id, "seal_sha256": seal_sha256, "kind": str(doc.get("kind"))}
     facts: dict[str, Any] = {"converted_from": origin, "size": media.size}
@@ -234,6 +236,7 @@ def _seal_and_record(
         started=copied.started,
         finished=utcnow(),
         algorithms=algos,
+        case_identity=identity_of(case),
     )
     recorded = _record(case, identity, original.item_id, seal_sha256, target, result)
     return ConvertResult(

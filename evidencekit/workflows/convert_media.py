@@ -26,7 +26,7 @@ from evidencekit.case import Case
 from evidencekit.errors import IntegrityError
 from evidencekit.hash.multihash import HashResult, MultiHasher
 from evidencekit.hash.pipeline import pump
-from evidencekit.hash.seal import Combined, Seal
+from evidencekit.hash.seal import DERIVED_ALGORITHMS, Combined, Seal
 from evidencekit.identity import Identity
 from evidencekit.timeutil import parse_iso, utcnow
 from evidencekit.workflows.acquire_disk.writers import is_physical
@@ -141,7 +141,7 @@ def copy_media(
     seal, combined = original.seal, original.combined
     out_dir, new_item = target.item_dir, target.item_id
     started = utcnow()
-    algos = list(dict.fromkeys(["md5", "sha1", *combined.digests]))
+    algos = list(dict.fromkeys(["md5", "sha1", *combined.digests, "sha256"]))
     window = combined.window_size or DEFAULT_WINDOW
     hasher = MultiHasher(
         algos, window=window, window_algorithm=combined.window_algorithm or "sha256"
@@ -179,7 +179,7 @@ def copy_media(
                 compression=target.compression,
                 metadata=meta,
                 media_size=size,
-                output_digests=algos,
+                output_digests=DERIVED_ALGORITHMS,  # segments are derived: SHA-256 only
             )
             for err in read_errors:
                 ewf.mark_unreadable(int(err["offset"]), int(err.get("length", 0)))

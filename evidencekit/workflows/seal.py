@@ -27,10 +27,18 @@ from evidencekit.errors import (
 from evidencekit.hash.algorithms import DEFAULT_ARTIFACT_ALGORITHMS, parse_algorithms
 from evidencekit.hash.multihash import MultiHasher, open_readonly
 from evidencekit.hash.pipeline import pump
-from evidencekit.hash.seal import Artifact, SealResult, resolve_artifact, seal_item
+from evidencekit.hash.seal import (
+    Artifact,
+    SealResult,
+    media_algorithms,
+    name_member,
+    resolve_artifact,
+    seal_item,
+)
 from evidencekit.identity import Identity
 from evidencekit.timeutil import isoformat, utcnow
 from evidencekit.workflows.commit import Reservation, Signer, guard
+from evidencekit.workflows.trust import identity_of
 
 log = logging.getLogger(__name__)
 
@@ -112,12 +120,8 @@ def _walk(src: Path, in_place: bool, found: list[_Source], problems: list[_Probl
 def _check_file(path: Path, name: str, found: list[_Source], problems: list[_Problem]) -> None:
     """Check one file before anything is copied: a regular file that opens, under a name the
     seal can hold; a problem is added to `problems` instead of raising."""
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        # seal names are JSON text; a raw byte name cannot be written into the seal exactly
-        problems.append(_Problem(f"{_shown(path)!r}: its name is not valid UTF-8"))
-        return
+    # any name the file system holds is sealed exactly (seal/2 encodes non-UTF-8 bytes); only
+    # a name no seal entry could stand for (none that os.walk gives) is refused
     try:
         resolve_artifact(Path("/"), name)
     except IntegrityError:
@@ -210,7 +214,7 @@ def _changed(
     ):
         return None
     return {
-        "name": name,
+        **name_member(name),
         "path": _shown(path),
         "size_before": before.st_size,
         "size_after": after.st_size,
@@ -379,11 +383,13 @@ def _seal_reserved(
     copied: list[tuple[Artifact, dict[str, Any], dict[str, Any] | None]] = []
     try:
         for src in files:
-            got = _copy_and_hash(src, None if in_place else item_dir / src.name, algos, progress)
+            got = _copy_and_hash(
+                src, None if in_place else item_dir / src.name, media_algorithms(algos), progress
+            )
             mtime = dt.datetime.fromtimestamp(got.before.st_mtime, dt.UTC)
             fact = {
-                "path": os.fsdecode(src.path),
-                "name": src.name,
+                **name_member(os.fsdecode(src.path), "path"),
+                **name_member(src.name),
                 "size": got.size,
                 "mtime": isoformat(mtime),
             }
@@ -403,7 +409,7 @@ def _seal_reserved(
     if changes:
         facts["changed_while_read"] = changes
     if interrupted:
-        facts["not_sealed"] = [os.fsdecode(s.path) for s in files[len(artifacts) :]]
+        facts["not_sealed"] = [_shown(s.path) for s in files[len(artifacts) :]]
         if not artifacts:
             raise InterruptedError_(f"interrupted before any file of {item_id!r} was copied")
     result = seal_item(
@@ -418,6 +424,7 @@ def _seal_reserved(
         started=started,
         finished=utcnow(),
         algorithms=algos,
+        case_identity=identity_of(case),
     )
     recorded = _record_sealed(case, identity, result, description, res.final_seal(result).path)
     return result, recorded, changes, interrupted

@@ -44,7 +44,7 @@ from evidencekit.chain.events import Event, check_bytes
 from evidencekit.chain.ledger import EventRow, Ledger, LedgerStore
 from evidencekit.chain.verify_status import LedgerStatus, in_order
 from evidencekit.chain.verify_status import Problem as LedgerProblem
-from evidencekit.errors import EvidenceKitError
+from evidencekit.errors import CustodyError, EvidenceKitError
 from evidencekit.identity import fingerprint, load_cert_pem, subject_name
 from evidencekit.timeutil import isoformat
 from evidencekit.workflows.custody import ledger_origin
@@ -133,6 +133,35 @@ class CaseTrust:
 def case_identity(first_event: bytes) -> str:
     """The case identity of a ledger whose event 0 is `first_event` (its exact bytes)."""
     return "sha256:" + merkle.leaf_hash(first_event).hex()
+
+
+def identity_of(case: Case) -> str:
+    """The case identity a seal written into `case` names: read from the ledger's first event
+    only (the writer's guard has already checked, through :func:`case_trust`, that the examiner
+    is pinned by that ledger).
+
+    Raises:
+        CustodyError: the case has no ledger or its ledger has no first event.
+    """
+    pinned = getattr(case, "pinned_identity", None)
+    try:
+        with Ledger.open(
+            case.ledger_path, ledger_origin(case), trusted={}, writable=False
+        ) as ledger:
+            first = list(ledger.store.rows(0, 1))
+    except EvidenceKitError as exc:
+        raise CustodyError(f"cannot read the case identity from the ledger: {exc.message}") from exc
+    if not first or first[0].seq != 0:
+        raise CustodyError(
+            f"the case's ledger {str(case.ledger_path)!r} has no first event: it has no identity "
+            "for a seal to name"
+        )
+    identity = case_identity(_blob(first[0].data))
+    if pinned and identity != pinned:
+        raise CustodyError(
+            f"the ledger's first event is {identity}, not the case identity {pinned} given"
+        )
+    return identity
 
 
 def case_trust(case: Case) -> CaseTrust:

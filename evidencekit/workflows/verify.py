@@ -1,7 +1,7 @@
 """Verify evidence items: find their seals, gather the trusted signers (from the case's ledger,
 `workflows.trust`, and `--trust`), load the format plug-ins (E01 media checks …), verify, check
-that a seal inside the case is the one its ledger recorded, and optionally record a `verified`
-custody event."""
+that a seal inside the case names this case and its folder's item (seal/2) and is the one its
+ledger recorded, and optionally record a `verified` custody event."""
 
 from __future__ import annotations
 
@@ -140,7 +140,16 @@ def verify_items(
             if unsafe is not None:
                 statuses.append(unsafe)
                 continue
-        status = verify_seal(seal_path, trusted=trusted, rehash=rehash, on_progress=cb)
+        # a seal of the case's evidence folder must name this case and this folder's item
+        in_case = case_trusts is not None and item is not None
+        status = verify_seal(
+            seal_path,
+            trusted=trusted,
+            rehash=rehash,
+            on_progress=cb,
+            case_identity=case_trusts.identity if in_case and case_trusts else None,
+            item_id=item if in_case else None,
+        )
         extra: list[Problem] = []
         if case_trusts is not None:
             status = _explain_untrusted(status, case_trusts)

@@ -97,7 +97,7 @@ def test_seal_document_and_known_media_digests(sealed: Path, trusted: dict[str, 
     assert len(seal.combined.windows) == 64
     doc = seal.document
     assert doc["description"] == "Ổ cứng của Trương Đình Bủng"
-    assert doc["examiner"]["certificate"].startswith("-----BEGIN CERTIFICATE-----")
+    assert doc["examiner"]["certificates"][0].startswith("-----BEGIN CERTIFICATE-----")
     assert doc["sums"] == {"md5": "DISK-1.md5", "sha1": "DISK-1.sha1", "sha256": "DISK-1.sha256"}
     for key in ("tool", "host", "started", "finished", "sealed", "facts", "signature"):
         assert key in doc
@@ -190,7 +190,7 @@ def _edits() -> list[tuple[str, Any]]:
 
     cases: list[tuple[str, Any]] = []
     for path, value in [
-        (["schema"], "evidencekit/seal/1"),  # unchanged value: control, must still verify
+        (["schema"], "evidencekit/seal/2"),  # unchanged value: control, must still verify
         (["item"], "DISK-2"),
         (["kind"], "raw"),
         (["status"], "incomplete"),
@@ -261,7 +261,7 @@ def test_resign_with_another_key(sealed: Path, trusted: dict[str, Any], tmp_path
     doc["examiner"] = {
         "name": other.name,
         "fingerprint": other.fingerprint,
-        "certificate": other.cert_pem(),
+        "certificates": [other.cert_pem()],  # seal/2: the chain, leaf first
     }
     del doc["signature"]
     sig = other.sign(canonical_json(doc))
@@ -376,7 +376,7 @@ def test_openssl_verifies_the_signature(sealed: Path, tmp_path: Path) -> None:
     doc = json.loads(sealed.read_bytes())
     sig = doc.pop("signature")
     (tmp_path / "sig.der").write_bytes(base64.b64decode(sig["value"]))
-    (tmp_path / "cert.pem").write_text(doc["examiner"]["certificate"])
+    (tmp_path / "cert.pem").write_text(doc["examiner"]["certificates"][0])
     (tmp_path / "signed.bin").write_bytes(canonical_json(doc))
     pub = subprocess.run(
         ["openssl", "x509", "-in", "cert.pem", "-pubkey", "-noout"],

@@ -89,6 +89,7 @@ def make_disk_item(
     from evidencekit.case import Case
     from evidencekit.hash.seal import artifact_from_file, seal_item
     from evidencekit.workflows.custody import record_event
+    from evidencekit.workflows.trust import identity_of
 
     folder = case_dir / "evidence" / item
     folder.mkdir(parents=True)
@@ -113,6 +114,7 @@ def make_disk_item(
             ],
         },
         description="Ổ USB thu giữ của Trương Đình Bủng",
+        case_identity=identity_of(Case.open(case_dir)),  # seal/2 names its case
     )
     details = {"seal_sha256": sealed.seal_sha256, "status": sealed.status}
     record_event(Case.open(case_dir), identity, "sealed", item, description=event, details=details)

@@ -11,6 +11,7 @@ from evidencekit.case import Case
 from evidencekit.hash.seal import artifact_from_file, seal_item
 from evidencekit.identity import Identity
 from evidencekit.workflows.custody import record_event
+from evidencekit.workflows.trust import identity_of
 from tests.report.conftest import assert_qpdf_ok, pdftotext
 
 
@@ -30,6 +31,7 @@ def test_an_item_with_thousands_of_files_not_sealed(
         artifacts=[art],
         status="incomplete",
         facts={"mode": "copy", "not_sealed": not_sealed},
+        case_identity=identity_of(Case.open(case_dir)),  # seal/2 names its case
     )
     details = {"seal_sha256": sealed.seal_sha256, "status": "incomplete"}
     record_event(Case.open(case_dir), identity, "sealed", "INT", details=details)

@@ -17,6 +17,7 @@ from evidencekit.cli.main import cli
 from evidencekit.hash.multihash import MultiHasher
 from evidencekit.hash.seal import Artifact, load_seal, seal_item
 from evidencekit.identity import Identity
+from evidencekit.workflows.trust import identity_of
 from tests.acquire.ewf_helpers import ewfverify, mixed_source
 from tests.conftest import need_peer
 from tests.images import image, media
@@ -61,9 +62,9 @@ def _seal_image(case_dir: Path, identity: Identity, item: str, files: list[Path]
         if fmt == "raw"
         else {},
         description="Ổ cứng của Trương Đình Bủng",
+        case_identity=identity_of(Case.open(case_dir)),  # seal/2 names its case
     )
     # recorded as the acquisition records it: `verify` checks the seal against this event
-    from evidencekit.case import Case
     from evidencekit.workflows.custody import record_event
 
     details = {"seal_sha256": sealed.seal_sha256}

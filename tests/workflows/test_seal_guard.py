@@ -1,5 +1,5 @@
 """`seal` checks everything before any work (sources, names, pinning, then the key), accepts any
-name a POSIX file system holds except raw non-UTF-8 bytes, and seals a file that changed while it
+name a POSIX file system holds, and seals a file that changed while it
 was read as `complete-with-errors` (exit 4) naming it. `acquire files` and `convert` refuse an
 unpinned examiner before writing anything."""
 

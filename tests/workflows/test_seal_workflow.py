@@ -148,12 +148,18 @@ def test_interrupted_seal_is_incomplete(
     assert code == 4 and "status incomplete" in out and "did not finish" in out
 
 
-def test_non_utf8_name_is_refused_before_copying(case_dir: Path, tmp_path: Path) -> None:
+def test_non_utf8_name_is_sealed_exactly(case_dir: Path, tmp_path: Path) -> None:
+    # seal/2 holds any name (its bytes in base64 when not UTF-8): refused before, sealed now
+    import base64
     import os
 
     bad = os.fsencode(tmp_path) + b"/caf\xe9.txt"
     with open(bad, "wb") as fh:
         fh.write(b"x")
-    code, _, err = _seal(case_dir, "seal", os.fsdecode(bad), "--item", "U")
-    assert code == 2 and "not valid UTF-8" in err
-    assert not (case_dir / "evidence" / "U").exists()
+    code, out, err = _seal(case_dir, "seal", os.fsdecode(bad), "--item", "U")
+    assert code == 0, err
+    assert "caf\\xe9.txt" in out
+    doc = json.loads((case_dir / "evidence" / "U" / "U.seal.json").read_bytes())
+    assert [a.get("name_bytes") for a in doc["artifacts"]] == [
+        base64.b64encode(b"caf\xe9.txt").decode()
+    ]

@@ -345,7 +345,8 @@ def test_item_swapped_from_a_scratch_case(
     ) in res.stdout
     # nor is the swapped item converted into a new, freshly sealed one
     res = _cli("--case", str(case_dir), "convert", "IT", "--to", "raw", "--item", "IT2")
-    assert res.exit_code == 3 and "refusing to convert it: ledger-mismatch" in res.stderr
+    # (the seal/2 names the scratch case: the first problem named is now `wrong-case`)
+    assert res.exit_code == 3 and "refusing to convert it: wrong-case" in res.stderr
     assert not (case_dir / "evidence" / "IT2").exists()
     # the same folder, outside any case, still verifies against the examiner's certificate
     cert = tmp_path / "tung.pem"

@@ -13,6 +13,7 @@ from evidencekit.case import Case
 from evidencekit.hash.seal import artifact_from_file, seal_item
 from evidencekit.identity import Identity
 from evidencekit.workflows.custody import record_event
+from evidencekit.workflows.trust import identity_of
 
 
 def _sealed(case_dir: Path, identity: Identity, item: str, status: str = "complete") -> None:
@@ -21,7 +22,14 @@ def _sealed(case_dir: Path, identity: Identity, item: str, status: str = "comple
     (folder / f"{item}.raw").write_bytes(item.encode() * 1000)
     art, result = artifact_from_file(folder, f"{item}.raw", ("md5", "sha256"))
     sealed = seal_item(
-        folder, item, identity, kind="raw", artifacts=[art], status=status, combined=result
+        folder,
+        item,
+        identity,
+        kind="raw",
+        artifacts=[art],
+        status=status,
+        combined=result,
+        case_identity=identity_of(Case.open(case_dir)),  # seal/2 names its case
     )
     # recorded as the workflows record a seal: `verify` checks the seal is the ledger's
     details = {"seal_sha256": sealed.seal_sha256, "status": status}

@@ -145,7 +145,7 @@ def test_resign_with_another_key_and_trust(case_dir: Path, item: Path, tmp_path:
     doc["examiner"] = {
         "name": other.name,
         "fingerprint": other.fingerprint,
-        "certificate": other.cert_pem(),
+        "certificates": [other.cert_pem()],  # seal/2: the chain, leaf first
     }
     sig = other.sign(canonical_json(doc))
     doc["signature"] = {"algorithm": "ecdsa-p256-sha256", "value": base64.b64encode(sig).decode()}

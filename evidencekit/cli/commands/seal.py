@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from evidencekit.cli.runtime import App, pass_app
+from evidencekit.hash.sums import escape_name
 
 
 @click.command("seal")
@@ -43,6 +44,7 @@ def seal(
     """
     from evidencekit.errors import PartialReadError
     from evidencekit.hash.algorithms import parse_algorithms
+    from evidencekit.hash.seal import parse_name_member
     from evidencekit.ids import check_item_id
     from evidencekit.sizes import human
     from evidencekit.workflows.commit import lazy_identity
@@ -72,10 +74,11 @@ def seal(
     lines = [f"Sealed item {item_id} ({result.seal.status}): {result.seal.path}"]
     for art in doc["artifacts"]:
         sha = next((d for d in art["digests"] if d.startswith("sha256:")), art["digests"][-1])
-        lines.append(f"  {shown_name(art['name'])}  {human(art['size'])}  {sha}")
+        lines.append(f"  {shown_name(parse_name_member(art))}  {human(art['size'])}  {sha}")
     for change in doc["facts"].get("changed_while_read", []):
         lines.append(
-            f"  changed while read: {shown_name(change['name'])} ({change['size_before']} -> "
+            f"  changed while read: {shown_name(parse_name_member(change))} "
+            f"({change['size_before']} -> "
             f"{change['size_after']} bytes, {change['bytes_read']} read)"
         )
     lines.append(f"  signed by {signer.name} ({signer.fingerprint[:16]})")
@@ -88,7 +91,7 @@ def seal(
 
 def shown_name(name: str) -> str:
     """A sealed name on one line: backslash, newline and carriage return escaped as in sums
-    files (the seal itself holds the exact name)."""
-    if not any(c in name for c in "\\\n\r"):
-        return name
-    return "\\" + name.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+    files (the line then starts with a backslash), a byte that is not UTF-8 as `\\xff` (the
+    seal itself holds the exact name)."""
+    escaped, shown = escape_name("sha256", name)
+    return ("\\" if escaped else "") + shown.decode("utf-8", "backslashreplace")

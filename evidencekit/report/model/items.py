@@ -46,6 +46,9 @@ def _signer_name(seal: Mapping[str, Any]) -> str:
     if isinstance(name, str):
         return nfc(name)
     pem = _get(seal, "certificate", "examiner.certificate", "signer.certificate", "signature.cert")
+    chain = _get(seal, "examiner.certificates")  # seal/2: the chain, leaf first
+    if pem is None and isinstance(chain, list) and chain:
+        pem = chain[0]
     if isinstance(pem, str) and "BEGIN CERTIFICATE" in pem:
         from evidencekit.identity import load_cert_pem, subject_name
 

@@ -43,6 +43,8 @@ def _artifacts(seal: Mapping[str, Any]) -> tuple[Artifact, ...]:
             if not isinstance(entry, Mapping):
                 continue
             name = _get(entry, "name", "path", "relative_name", "file")
+            if name is None and isinstance(entry.get("name_bytes"), str):
+                name = _bytes_name(entry["name_bytes"])
             out.append(
                 Artifact(
                     name=str(name) if name is not None else "?",
@@ -51,6 +53,18 @@ def _artifacts(seal: Mapping[str, Any]) -> tuple[Artifact, ...]:
                 )
             )
     return tuple(out)
+
+
+def _bytes_name(value: str) -> str:
+    """A seal/2 name that is not UTF-8 (`name_bytes`, base64), shown with each byte that is not
+    UTF-8 as `\\xff` (the seal attached to the report holds the exact bytes)."""
+    import base64
+    import binascii
+
+    try:
+        return base64.b64decode(value, validate=True).decode("utf-8", "backslashreplace")
+    except (binascii.Error, ValueError):
+        return "?"
 
 
 _KINDS = {

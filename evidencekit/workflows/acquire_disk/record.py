@@ -11,10 +11,17 @@ from evidencekit.acquire.device_report import render_device_report
 from evidencekit.acquire.source import MediaSource, SourceInfo
 from evidencekit.errors import AcquisitionError, EvidenceKitError
 from evidencekit.fsutil import fsync_dir
-from evidencekit.hash.seal import Artifact, SealResult, artifact_from_file, seal_item
+from evidencekit.hash.seal import (
+    DERIVED_ALGORITHMS,
+    Artifact,
+    SealResult,
+    artifact_from_file,
+    seal_item,
+)
 from evidencekit.sizes import human
 from evidencekit.workflows.acquire_disk.facts import DeviceFacts, Job, Outcome
 from evidencekit.workflows.acquire_disk.options import KINDS
+from evidencekit.workflows.trust import identity_of
 
 MAX_ERRORS_IN_SEAL = 10_000
 
@@ -60,6 +67,7 @@ def seal_and_record(
             started=outcome.started,
             finished=outcome.finished,
             algorithms=job.algorithms,
+            case_identity=identity_of(case),
         )
         record_event(
             case,
@@ -145,13 +153,15 @@ def _artifacts(job: Job, outcome: Outcome) -> list[Artifact]:
         for path, digests in zip(files, result.segment_digests, strict=True):
             artifacts.append(Artifact(path.name, path.stat().st_size, dict(digests)))
     else:
+        # raw and split files are the media (the chosen digests); E01 segments are derived
+        algos = DERIVED_ALGORITHMS if job.options.format == "e01" else job.hash_algorithms
         for path in files:
-            artifacts.append(artifact_from_file(item_dir, path.name, job.hash_algorithms)[0])
+            artifacts.append(artifact_from_file(item_dir, path.name, algos)[0])
     side = [f"{item_id}.log", f"{item_id}.device.txt"]
     if outcome.extents:
         side.append(f"{item_id}.map")
-    for name in side:
-        artifacts.append(artifact_from_file(item_dir, name, job.hash_algorithms)[0])
+    for name in side:  # derived: SHA-256 only
+        artifacts.append(artifact_from_file(item_dir, name, DERIVED_ALGORITHMS)[0])
     return artifacts
 
 

@@ -31,7 +31,7 @@ from evidencekit.errors import (
     UsageError,
 )
 from evidencekit.hash.algorithms import parse_algorithms
-from evidencekit.hash.seal import SealResult
+from evidencekit.hash.seal import DERIVED_ALGORITHMS, SealResult, media_algorithms
 from evidencekit.ids import check_item_id
 from evidencekit.sizes import human
 from evidencekit.workflows.acquire_disk.facts import DeviceFacts, Job, Outcome
@@ -84,7 +84,9 @@ def acquire_disk(
         raise UsageError(f"unknown image format {options.format!r}", hint="use raw, split or e01")
     _check_decrypt(options, password)
     algorithms = parse_algorithms(list(options.algorithms))
-    hash_algorithms = algorithms
+    # raw and split files are the media, sealed with the chosen digests and sha256 (which every
+    # sealed file carries); an E01's segments get their sha256 from the writer instead
+    hash_algorithms = media_algorithms(algorithms)
     if options.format == "e01":  # the E01 hash/digest sections need them
         hash_algorithms = tuple(dict.fromkeys(("md5", "sha1", *algorithms)))
     reason = options.accept_stored_digest_mismatch
@@ -180,7 +182,9 @@ def _acquire(
     log_header(lg, case, identity, job.item_id, options, src.info, clock, job.command_line)
     reports, hpa, mounts = device_facts(src.info, options.allow_mounted, lg)
     _check_space(src, job, warnings)
-    writers = open_writers(options, job.item_dir, job.item_id, src, case, job.hash_algorithms)
+    # E01 segment files are derived artifacts: sealed with SHA-256 only (the media's own
+    # digests are the combined ones); raw and split files are the media (hashed by the Imager)
+    writers = open_writers(options, job.item_dir, job.item_id, src, case, DERIVED_ALGORITHMS)
     res.keep = True  # from here on the attempt holds (part of) an image
     ro_set = set_readonly_flag(src, options, lg, warnings)
     try:
