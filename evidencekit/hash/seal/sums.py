@@ -11,9 +11,9 @@ from pathlib import Path
 
 from evidencekit.errors import IntegrityError
 from evidencekit.fsutil import UnsafeFileError, open_regular
-from evidencekit.hash.seal import sums_file_bytes
-from evidencekit.hash.sealdoc import SCHEMA_V1, Seal, artifact_location
-from evidencekit.hash.sealstatus import Problem
+from evidencekit.hash.seal.document import SCHEMA_V1, Seal, artifact_location
+from evidencekit.hash.seal.status import Problem
+from evidencekit.hash.seal.write import sums_file_bytes
 from evidencekit.hash.sums import SUMS_EXTENSIONS
 
 

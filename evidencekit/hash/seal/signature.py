@@ -7,7 +7,7 @@ chain's other certificates are read, and are there for CA-issued and token keys)
 Every fingerprint is recomputed here from a certificate: the seal's own, and the trusted one
 listed under it (which must be the same certificate).
 
-Nothing here reads an artifact (that is :mod:`sealartifacts`), and nothing raises for a finding:
+Nothing here reads an artifact (that is :mod:`.artifacts`), and nothing raises for a finding:
 each becomes a :class:`Problem`.
 """
 
@@ -20,9 +20,9 @@ from cryptography import x509
 
 from evidencekit.errors import EvidenceKitError
 from evidencekit.hash.canonical import canonical_json
-from evidencekit.hash.seal import _unsigned_bytes
-from evidencekit.hash.sealdoc import SIGNATURE_ALGORITHM, Seal
-from evidencekit.hash.sealstatus import Problem
+from evidencekit.hash.seal.document import SIGNATURE_ALGORITHM, Seal
+from evidencekit.hash.seal.status import Problem
+from evidencekit.hash.seal.write import _unsigned_bytes
 from evidencekit.identity import fingerprint, load_cert_pem, subject_name
 from evidencekit.identity import verify_signature as _verify_signature
 from evidencekit.timeutil import isoformat, parse_iso

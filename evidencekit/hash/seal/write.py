@@ -1,27 +1,8 @@
-"""Seals: `ITEM.seal.json`, a signed statement of what an evidence item's files hold.
+"""Writing a seal: :func:`seal_item` checks the artifacts' sizes, signs the document and writes
+the sums files and `ITEM.seal.json` atomically; :func:`artifact_from_file` hashes a file for it.
 
-A seal (`evidencekit/seal/2`) names the case (its identity) and the item it belongs to, lists
-every artifact file of the item (its exact name, size, digests: the media's with the chosen
-algorithms, a derived file's SHA-256 only), the digests of the item's logical content
-(`combined`: e.g. the media of a split or E01 image, with per-window digests so a later check
-names the byte ranges that changed), the caller's acquisition facts (read errors included), tool,
-host and UTC times, and the examiner's certificate chain. It is encoded as RFC 8785 canonical
-JSON and signed (ECDSA P-256, SHA-256) over the canonical bytes of the document without its
-`signature` member. Beside it, plain sums files (`ITEM.sha256` listing every artifact, `ITEM.md5`
-… listing those that carry that digest) let anyone check the artifacts with coreutils alone
-(`cd evidence/ITEM && sha256sum -c ITEM.sha256`). Seals written before (`evidencekit/seal/1`)
-keep verifying.
-
-Threat model: the seal proves the files have not changed since the examiner signed; it does not
-prove who holds the files now (that is the custody ledger's job). Verification therefore rejects
-any edit (the file must be exactly its canonical encoding, so duplicate keys or a re-ordered copy
-cannot show different values to different readers), any signer not pinned by the case or given
-with `--trust`, and hostile artifact names that climb out of the item folder.
-
-Verification never raises for a mismatch: it returns a :class:`VerifyStatus` listing every
-problem precisely. Artifact formats whose logical content is not the plain concatenation of files
-(E01) plug a checker in with :func:`register_media_verifier`; kinds that need extra checks (a tar
-against its DFXML) use :func:`register_item_checker`.
+What the document holds is :mod:`evidencekit.hash.seal.document`; reading it back is
+:mod:`evidencekit.hash.seal.read`, checking it :mod:`evidencekit.hash.seal.verify`.
 """
 
 from __future__ import annotations
@@ -44,40 +25,21 @@ from evidencekit.fsutil import atomic_write as _atomic_write
 from evidencekit.hash.algorithms import ALGORITHMS
 from evidencekit.hash.canonical import canonical_json
 from evidencekit.hash.multihash import HashResult, hash_file
-
-# The seal's parts live in their own modules; they are re-exported here so that
-# `from evidencekit.hash.seal import X` stays the one import callers need.
-from evidencekit.hash.sealdoc import (
-    DERIVED_ALGORITHMS,
+from evidencekit.hash.seal.document import (
     SCHEMA,
     SCHEMA_V1,
-    SCHEMA_V2,
     SCHEMAS,
     SEAL_SUFFIX,
     SIGNATURE_ALGORITHM,
     STATUSES,
     Artifact,
     Combined,
-    Seal,
     SealResult,
     is_text_name,
-    media_algorithms,
-    name_member,
-    parse_name_member,
     resolve_artifact,
     shown_name,
 )
-from evidencekit.hash.sealio import find_seal, load_seal, parse_seal
-from evidencekit.hash.sealplugins import (
-    ItemChecker,
-    MediaVerifier,
-    compare_media,
-    item_checker,
-    media_verifier,
-    register_item_checker,
-    register_media_verifier,
-)
-from evidencekit.hash.sealstatus import Problem, VerifyStatus
+from evidencekit.hash.seal.status import VerifyStatus
 from evidencekit.hash.sums import SUMS_EXTENSIONS, format_line
 from evidencekit.identity import Identity
 from evidencekit.ids import check_item_id
@@ -338,7 +300,7 @@ def _examiner(identity: Identity, schema: str) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------
-# verification (in sealcheck.py)
+# verification (in verify.py)
 
 
 def verify_seal(
@@ -353,9 +315,9 @@ def verify_seal(
     """Check a seal's signature, its signer, its case and item (seal/2), and every sealed file;
     never raises for a mismatch.
 
-    See :func:`evidencekit.hash.sealcheck.verify` for what is checked.
+    See :func:`evidencekit.hash.seal.verify.verify` for what is checked.
     """
-    from evidencekit.hash.sealcheck import verify
+    from evidencekit.hash.seal.verify import verify
 
     return verify(
         seal_path,
@@ -365,40 +327,3 @@ def verify_seal(
         case_identity=case_identity,
         item_id=item_id,
     )
-
-
-__all__ = [
-    "DERIVED_ALGORITHMS",
-    "SCHEMA",
-    "SCHEMAS",
-    "SCHEMA_V1",
-    "SCHEMA_V2",
-    "SEAL_SUFFIX",
-    "STATUSES",
-    "Artifact",
-    "Combined",
-    "ItemChecker",
-    "MediaVerifier",
-    "Problem",
-    "Seal",
-    "SealResult",
-    "VerifyStatus",
-    "artifact_from_file",
-    "atomic_write",
-    "compare_media",
-    "find_seal",
-    "item_checker",
-    "load_seal",
-    "media_algorithms",
-    "media_verifier",
-    "name_member",
-    "parse_name_member",
-    "parse_seal",
-    "register_item_checker",
-    "register_media_verifier",
-    "resolve_artifact",
-    "seal_item",
-    "shown_name",
-    "sums_file_bytes",
-    "verify_seal",
-]

@@ -1,9 +1,9 @@
-"""Verifying a seal: signature and signer (:mod:`sealtrust`), every artifact's size and digests
-and the combined media window by window (:mod:`sealartifacts`), the sums files
-(:mod:`sealsums`), then the registered format plug-ins.
+"""Verifying a seal: signature and signer (:mod:`.signature`), every artifact's size and digests
+and the combined media window by window (:mod:`.artifacts`), the sums files (:mod:`.sums`), then
+the registered format plug-ins (:mod:`.plugins`).
 
 Nothing here raises for a mismatch: every finding becomes a :class:`Problem` in the returned
-:class:`VerifyStatus` (use :func:`evidencekit.hash.seal.verify_seal`).
+:class:`VerifyStatus` (use :func:`evidencekit.hash.seal.write.verify_seal`).
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from cryptography import x509
 
 from evidencekit.errors import EvidenceKitError, IntegrityError
 from evidencekit.fsutil import UnsafeFileError, read_regular
-from evidencekit.hash.sealartifacts import check_artifacts
-from evidencekit.hash.sealdoc import SEAL_SUFFIX, Seal, artifact_location, shown_name
-from evidencekit.hash.sealio import MAX_SEAL_BYTES, parse_seal
-from evidencekit.hash.sealplugins import item_checker, media_verifier
-from evidencekit.hash.sealstatus import Problem, VerifyStatus
-from evidencekit.hash.sealsums import check_sums
-from evidencekit.hash.sealtrust import check_signature
+from evidencekit.hash.seal.artifacts import check_artifacts
+from evidencekit.hash.seal.document import SEAL_SUFFIX, Seal, artifact_location, shown_name
+from evidencekit.hash.seal.plugins import item_checker, media_verifier
+from evidencekit.hash.seal.read import MAX_SEAL_BYTES, parse_seal
+from evidencekit.hash.seal.signature import check_signature
+from evidencekit.hash.seal.status import Problem, VerifyStatus
+from evidencekit.hash.seal.sums import check_sums
 
 UNTRUSTED = frozenset({"bad-signature", "missing-signature", "unknown-signer"})
 """Problem kinds that make a seal untrusted: none of the files it names is then opened."""
