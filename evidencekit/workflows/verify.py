@@ -20,7 +20,7 @@ from evidencekit.errors import CustodyError, EvidenceKitError, UsageError
 from evidencekit.hash.seal.document import SEAL_SUFFIX
 from evidencekit.hash.seal.read import find_seal, load_seal
 from evidencekit.hash.seal.status import Problem, VerifyStatus
-from evidencekit.hash.seal.write import verify_seal
+from evidencekit.hash.seal.verify import verify_seal
 from evidencekit.identity import Identity, fingerprint, load_cert_file
 from evidencekit.ids import check_item_id
 from evidencekit.timeutil import isoformat, parse_iso

@@ -24,7 +24,8 @@ from evidencekit.hash.seal.document import (
     parse_name_member,
 )
 from evidencekit.hash.seal.read import load_seal
-from evidencekit.hash.seal.write import artifact_from_file, seal_item, verify_seal
+from evidencekit.hash.seal.verify import verify_seal
+from evidencekit.hash.seal.write import artifact_from_file, seal_item
 from evidencekit.identity import Identity
 from tests.conftest import need_peer
 

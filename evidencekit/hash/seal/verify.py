@@ -3,7 +3,7 @@ and the combined media window by window (:mod:`.artifacts`), the sums files (:mo
 the registered format plug-ins (:mod:`.plugins`).
 
 Nothing here raises for a mismatch: every finding becomes a :class:`Problem` in the returned
-:class:`VerifyStatus` (use :func:`evidencekit.hash.seal.write.verify_seal`).
+:class:`VerifyStatus` (:func:`verify_seal`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ UNTRUSTED = frozenset({"bad-signature", "missing-signature", "unknown-signer"})
 """Problem kinds that make a seal untrusted: none of the files it names is then opened."""
 
 
-def verify(
+def verify_seal(
     seal_path: Path,
     *,
     trusted: Mapping[str, x509.Certificate],
@@ -37,7 +37,8 @@ def verify(
     case_identity: str | None = None,
     item_id: str | None = None,
 ) -> VerifyStatus:
-    """Check a seal's signature, its signer, and every sealed file; never raises for a mismatch.
+    """Check a seal's signature, its signer, its case and item (seal/2), and every sealed file;
+    never raises for a mismatch.
 
     Checks, each reported as a :class:`Problem`: the file is canonical and well-formed; the
     signature matches; the signer's certificate fingerprint is in `trusted`; a seal/2 names

@@ -2,7 +2,9 @@
 the sums files and `ITEM.seal.json` atomically; :func:`artifact_from_file` hashes a file for it.
 
 What the document holds is :mod:`evidencekit.hash.seal.document`; reading it back is
-:mod:`evidencekit.hash.seal.read`, checking it :mod:`evidencekit.hash.seal.verify`.
+:mod:`evidencekit.hash.seal.read`, checking it :mod:`evidencekit.hash.seal.verify`; the bytes the
+signature covers are :func:`evidencekit.hash.seal.signature.signed_bytes`, the sums files' lines
+:func:`evidencekit.hash.seal.sums.sums_file_bytes`.
 """
 
 from __future__ import annotations
@@ -13,11 +15,9 @@ import hashlib
 import logging
 import socket
 import stat
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
-
-from cryptography import x509
 
 from evidencekit import __version__
 from evidencekit.errors import EvidenceKitError, IntegrityError, UsageError
@@ -39,8 +39,9 @@ from evidencekit.hash.seal.document import (
     resolve_artifact,
     shown_name,
 )
-from evidencekit.hash.seal.status import VerifyStatus
-from evidencekit.hash.sums import SUMS_EXTENSIONS, format_line
+from evidencekit.hash.seal.signature import signed_bytes
+from evidencekit.hash.seal.sums import sums_file_bytes
+from evidencekit.hash.sums import SUMS_EXTENSIONS
 from evidencekit.identity import Identity
 from evidencekit.ids import check_item_id
 from evidencekit.timeutil import isoformat, utcnow
@@ -68,29 +69,6 @@ def atomic_write(path: Path, data: bytes) -> None:
     """Write a seal or sums file atomically and durably, read-only for everyone: such a file is
     never edited, only replaced whole."""
     _atomic_write(path, data, mode=0o444)
-
-
-def sums_file_bytes(
-    algorithm: str, artifacts: Sequence[Artifact], *, carrying: bool = False
-) -> bytes:
-    """The `ITEM.<ext>` sums file: one coreutils/b3sum line per artifact (with `carrying`,
-    per artifact that carries `algorithm`: seal/2; else every artifact must carry it).
-
-    Names are written as the peer writes them (:func:`evidencekit.hash.sums.format_line`), from
-    their exact bytes.
-
-    Raises:
-        KeyError: without `carrying`, an artifact has no `algorithm` digest.
-    """
-    return b"".join(
-        format_line(algorithm, a.digests[algorithm], a.name)
-        for a in artifacts
-        if not carrying or algorithm in a.digests
-    )
-
-
-def _unsigned_bytes(doc: Mapping[str, Any]) -> bytes:
-    return canonical_json({k: v for k, v in doc.items() if k != "signature"})
 
 
 def seal_item(
@@ -253,7 +231,7 @@ def seal_item(
     )
     if description:
         doc["description"] = description
-    signature = identity.sign(_unsigned_bytes(doc))
+    signature = identity.sign(signed_bytes(doc))
     doc["signature"] = {
         "algorithm": SIGNATURE_ALGORITHM,
         "value": base64.b64encode(signature).decode("ascii"),
@@ -297,33 +275,3 @@ def _examiner(identity: Identity, schema: str) -> dict[str, Any]:
     else:
         doc["certificates"] = [identity.cert_pem()]
     return doc
-
-
-# ---------------------------------------------------------------------------------------------
-# verification (in verify.py)
-
-
-def verify_seal(
-    seal_path: Path,
-    *,
-    trusted: Mapping[str, x509.Certificate],
-    rehash: bool = True,
-    on_progress: Callable[[int], None] | None = None,
-    case_identity: str | None = None,
-    item_id: str | None = None,
-) -> VerifyStatus:
-    """Check a seal's signature, its signer, its case and item (seal/2), and every sealed file;
-    never raises for a mismatch.
-
-    See :func:`evidencekit.hash.seal.verify.verify` for what is checked.
-    """
-    from evidencekit.hash.seal.verify import verify
-
-    return verify(
-        seal_path,
-        trusted=trusted,
-        rehash=rehash,
-        on_progress=on_progress,
-        case_identity=case_identity,
-        item_id=item_id,
-    )
