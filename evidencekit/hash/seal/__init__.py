@@ -18,8 +18,20 @@ any edit (the file must be exactly its canonical encoding, so duplicate keys or 
 cannot show different values to different readers), any signer not pinned by the case or given
 with `--trust`, and hostile artifact names that climb out of the item folder.
 
-Verification never raises for a mismatch: it returns a :class:`VerifyStatus` listing every
-problem precisely. Artifact formats whose logical content is not the plain concatenation of files
-(E01) plug a checker in with :func:`register_media_verifier`; kinds that need extra checks (a tar
-against its DFXML) use :func:`register_item_checker`.
+Verification never raises for a mismatch: it returns a :class:`~.status.VerifyStatus` listing
+every problem precisely. Artifact formats whose logical content is not the plain concatenation of
+files (E01) plug a checker in with :func:`~.plugins.register_media_verifier`; kinds that need
+extra checks (a tar against its DFXML) use :func:`~.plugins.register_item_checker`.
+
+The package exports nothing; import each name from its module. Each module imports only those on
+the lines below it, and modules on one line do not import each other (the `seal-layers`
+contract in setup.cfg):
+
+- :mod:`.write` (sign and write a seal and its sums files), :mod:`.verify` (the order of checks);
+- :mod:`.artifacts` (files, media windows, swaps), :mod:`.signature` (form, certificate chain,
+  signature, signer; the bytes signed), :mod:`.sums` (the sums files' bytes and their check);
+- :mod:`.read` (parse, load, find: nothing checked), :mod:`.plugins` (media verifiers, item
+  checkers, :func:`~.plugins.compare_media`);
+- :mod:`.document` (value types, schemas, name encoding, artifact locations), :mod:`.status`
+  (:class:`~.status.Problem`, :class:`~.status.VerifyStatus`).
 """
