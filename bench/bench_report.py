@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from evidencekit.case import Case
-from evidencekit.hash.seal import artifact_from_file, seal_item
+from evidencekit.hash.seal.write import artifact_from_file, seal_item
 from evidencekit.identity import IdentityStore
 from evidencekit.workflows.report import build_report, verify_report
 

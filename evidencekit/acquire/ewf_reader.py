@@ -39,7 +39,9 @@ from evidencekit.acquire.ewf_parse import parse_segments, segment_paths
 from evidencekit.acquire.stored_digests import TailHasher, compare, stored_algorithms
 from evidencekit.hash.multihash import MultiHasher
 from evidencekit.hash.pipeline import pump
-from evidencekit.hash.seal import Combined, Problem, Seal, compare_media, register_media_verifier
+from evidencekit.hash.seal.document import Combined, Seal
+from evidencekit.hash.seal.plugins import compare_media, register_media_verifier
+from evidencekit.hash.seal.status import Problem
 
 log = logging.getLogger(__name__)
 

@@ -238,7 +238,7 @@ def _remove_partial(outputs: CollectOutputs) -> None:
 
 
 def _register() -> None:
-    from evidencekit.hash.seal import register_item_checker
+    from evidencekit.hash.seal.plugins import register_item_checker
 
     register_item_checker("tar", check_tar_item)
 

@@ -20,7 +20,7 @@ def check_tar_item(seal: Any) -> list[Any]:
     import tarfile
 
     from evidencekit.hash.multihash import MultiHasher
-    from evidencekit.hash.seal import Problem
+    from evidencekit.hash.seal.status import Problem
 
     item = seal.item_id
     tar_name, manifest_name = f"{item}.tar", f"{item}.manifest.json"

@@ -19,13 +19,8 @@ from typing import Any
 from evidencekit.acquire.logical import CollectOptions, CollectOutputs, collect
 from evidencekit.acquire.manifest import Collection, name_fields
 from evidencekit.errors import InterruptedError_, PartialReadError, SourceError
-from evidencekit.hash.seal import (
-    DERIVED_ALGORITHMS,
-    Artifact,
-    SealResult,
-    artifact_from_file,
-    seal_item,
-)
+from evidencekit.hash.seal.document import DERIVED_ALGORITHMS, Artifact, SealResult
+from evidencekit.hash.seal.write import artifact_from_file, seal_item
 from evidencekit.workflows.commit import guard
 from evidencekit.workflows.trust import identity_of
 

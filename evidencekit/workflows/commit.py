@@ -28,7 +28,7 @@ from typing import Any
 
 from evidencekit.errors import CaseError, CustodyError
 from evidencekit.fsutil import UnsafeFileError, atomic_write, fsync_dir, make_dirs_inside
-from evidencekit.hash.seal import SealResult
+from evidencekit.hash.seal.document import SealResult
 from evidencekit.identity import Identity
 from evidencekit.ids import check_item_id
 from evidencekit.timeutil import isoformat, utcnow

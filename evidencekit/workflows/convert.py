@@ -26,18 +26,10 @@ from evidencekit.errors import (
     IntegrityError,
     UsageError,
 )
-from evidencekit.hash.seal import (
-    DERIVED_ALGORITHMS,
-    Artifact,
-    Combined,
-    SealResult,
-    artifact_from_file,
-    find_seal,
-    load_seal,
-)
-from evidencekit.hash.seal import (
-    seal_item as _seal_item,
-)
+from evidencekit.hash.seal.document import DERIVED_ALGORITHMS, Artifact, Combined, SealResult
+from evidencekit.hash.seal.read import find_seal, load_seal
+from evidencekit.hash.seal.write import artifact_from_file
+from evidencekit.hash.seal.write import seal_item as _seal_item
 from evidencekit.identity import Identity
 from evidencekit.ids import check_item_id
 from evidencekit.timeutil import utcnow

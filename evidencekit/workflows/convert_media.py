@@ -26,7 +26,7 @@ from evidencekit.case import Case
 from evidencekit.errors import IntegrityError
 from evidencekit.hash.multihash import HashResult, MultiHasher
 from evidencekit.hash.pipeline import pump
-from evidencekit.hash.seal import DERIVED_ALGORITHMS, Combined, Seal
+from evidencekit.hash.seal.document import DERIVED_ALGORITHMS, Combined, Seal
 from evidencekit.identity import Identity
 from evidencekit.timeutil import parse_iso, utcnow
 from evidencekit.workflows.acquire_disk.writers import is_physical

@@ -26,7 +26,7 @@ from typing import Any
 from evidencekit.case import Case
 from evidencekit.errors import CaseError, IntegrityError, UsageError
 from evidencekit.fsutil import fsync_dir, make_dirs_inside
-from evidencekit.hash.seal import verify_seal
+from evidencekit.hash.seal.verify import verify_seal
 from evidencekit.identity import Identity
 from evidencekit.timeutil import compact, utcnow
 from evidencekit.workflows.commit import (

@@ -27,14 +27,14 @@ from evidencekit.errors import (
 from evidencekit.hash.algorithms import DEFAULT_ARTIFACT_ALGORITHMS, parse_algorithms
 from evidencekit.hash.multihash import MultiHasher, open_readonly
 from evidencekit.hash.pipeline import pump
-from evidencekit.hash.seal import (
+from evidencekit.hash.seal.document import (
     Artifact,
     SealResult,
     media_algorithms,
     name_member,
     resolve_artifact,
-    seal_item,
 )
+from evidencekit.hash.seal.write import seal_item
 from evidencekit.identity import Identity
 from evidencekit.timeutil import isoformat, utcnow
 from evidencekit.workflows.commit import Reservation, Signer, guard

@@ -17,8 +17,10 @@ from cryptography import x509
 
 from evidencekit.case import CASE_FILE, Case
 from evidencekit.errors import CustodyError, EvidenceKitError, UsageError
-from evidencekit.hash.seal import SEAL_SUFFIX, Problem, VerifyStatus, find_seal, verify_seal
-from evidencekit.hash.sealio import load_seal
+from evidencekit.hash.seal.document import SEAL_SUFFIX
+from evidencekit.hash.seal.read import find_seal, load_seal
+from evidencekit.hash.seal.status import Problem, VerifyStatus
+from evidencekit.hash.seal.verify import verify_seal
 from evidencekit.identity import Identity, fingerprint, load_cert_file
 from evidencekit.ids import check_item_id
 from evidencekit.timeutil import isoformat, parse_iso
@@ -26,7 +28,7 @@ from evidencekit.workflows.trust import CaseTrust, case_trust
 
 log = logging.getLogger(__name__)
 
-# Modules that register media verifiers / item checkers with evidencekit.hash.seal when imported
+# Modules that register media verifiers / item checkers (hash.seal.plugins) when imported
 # (E01 media and chunk checks; the logical collection's tar/DFXML checks). A module that does not
 # exist (yet) is skipped; one that fails to import is logged and skipped: the seal, signature and
 # every artifact digest are still checked without it.

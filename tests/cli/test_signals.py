@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from evidencekit.case import Case
-from evidencekit.hash.seal import load_seal
+from evidencekit.hash.seal.read import load_seal
 from evidencekit.workflows.custody import list_events
 from tests.workflows.test_commit_protocol import (  # the barrier and its clean-up fixture
     REPO,

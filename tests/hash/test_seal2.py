@@ -16,17 +16,16 @@ import pytest
 
 from evidencekit.errors import UsageError
 from evidencekit.hash.canonical import canonical_json
-from evidencekit.hash.seal import (
+from evidencekit.hash.seal.document import (
     SCHEMA_V1,
     SCHEMA_V2,
     Artifact,
-    artifact_from_file,
-    load_seal,
     name_member,
     parse_name_member,
-    seal_item,
-    verify_seal,
 )
+from evidencekit.hash.seal.read import load_seal
+from evidencekit.hash.seal.verify import verify_seal
+from evidencekit.hash.seal.write import artifact_from_file, seal_item
 from evidencekit.identity import Identity
 from tests.conftest import need_peer
 

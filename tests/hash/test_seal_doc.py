@@ -13,17 +13,12 @@ import pytest
 from evidencekit.errors import IntegrityError, UsageError
 from evidencekit.hash.canonical import canonical_json
 from evidencekit.hash.multihash import MultiHasher
-from evidencekit.hash.seal import (
-    Artifact,
-    Combined,
-    Problem,
-    Seal,
-    artifact_from_file,
-    load_seal,
-    register_media_verifier,
-    seal_item,
-    verify_seal,
-)
+from evidencekit.hash.seal.document import Artifact, Combined, Seal
+from evidencekit.hash.seal.plugins import register_media_verifier
+from evidencekit.hash.seal.read import load_seal
+from evidencekit.hash.seal.status import Problem
+from evidencekit.hash.seal.verify import verify_seal
+from evidencekit.hash.seal.write import artifact_from_file, seal_item
 from evidencekit.identity import Identity, IdentityStore
 from tests.conftest import need_peer
 from tests.images import media, segments

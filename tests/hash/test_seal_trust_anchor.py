@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from evidencekit.hash.seal import artifact_from_file, seal_item, verify_seal
+from evidencekit.hash.seal.verify import verify_seal
+from evidencekit.hash.seal.write import artifact_from_file, seal_item
 from evidencekit.identity import Identity, IdentityStore
 from tests.conftest import TEST_KDF
 

@@ -87,7 +87,7 @@ def make_disk_item(
     seal workflow records one (a `sealed` event naming the seal's sha256, described `event`);
     returns its media sha256."""
     from evidencekit.case import Case
-    from evidencekit.hash.seal import artifact_from_file, seal_item
+    from evidencekit.hash.seal.write import artifact_from_file, seal_item
     from evidencekit.workflows.custody import record_event
     from evidencekit.workflows.trust import identity_of
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from evidencekit.case import Case
-from evidencekit.hash.seal import artifact_from_file, seal_item
+from evidencekit.hash.seal.write import artifact_from_file, seal_item
 from evidencekit.identity import Identity
 from evidencekit.workflows.custody import record_event
 from evidencekit.workflows.trust import identity_of

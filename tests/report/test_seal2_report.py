@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from evidencekit.hash.seal import SCHEMA_V1
-from evidencekit.hash.seal import seal_item as real_seal_item
+from evidencekit.hash.seal.document import SCHEMA_V1
+from evidencekit.hash.seal.write import seal_item as real_seal_item
 from evidencekit.identity import Identity
 from tests.report.conftest import assert_pdfsig_valid, pdftotext
 

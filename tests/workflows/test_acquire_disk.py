@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from evidencekit.case import Case
 from evidencekit.cli.main import cli
 from evidencekit.errors import InterruptedError_
-from evidencekit.hash.seal import load_seal
+from evidencekit.hash.seal.read import load_seal
 from evidencekit.identity import Identity
 from evidencekit.workflows.acquire_disk import AcquireOptions, acquire_disk
 from evidencekit.workflows.custody import list_events

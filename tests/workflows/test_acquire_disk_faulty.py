@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from evidencekit.acquire import mapfile
 from evidencekit.cli.main import cli
-from evidencekit.hash.seal import load_seal
+from evidencekit.hash.seal.read import load_seal
 from tests.conftest import need_peer, need_root
 from tests.fixtures.faulty import faulty_loop
 

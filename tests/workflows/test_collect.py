@@ -14,7 +14,8 @@ import pytest
 from evidencekit.acquire.logical import CollectOptions
 from evidencekit.case import Case
 from evidencekit.errors import CaseError, PartialReadError, SourceError
-from evidencekit.hash.seal import load_seal, verify_seal
+from evidencekit.hash.seal.read import load_seal
+from evidencekit.hash.seal.verify import verify_seal
 from evidencekit.identity import Identity
 from evidencekit.workflows.collect import CollectResult, collect_item
 from evidencekit.workflows.custody import list_events

@@ -15,7 +15,9 @@ from click.testing import CliRunner
 from evidencekit.case import Case
 from evidencekit.cli.main import cli
 from evidencekit.hash.multihash import MultiHasher
-from evidencekit.hash.seal import Artifact, load_seal, seal_item
+from evidencekit.hash.seal.document import Artifact
+from evidencekit.hash.seal.read import load_seal
+from evidencekit.hash.seal.write import seal_item
 from evidencekit.identity import Identity
 from evidencekit.workflows.trust import identity_of
 from tests.acquire.ewf_helpers import ewfverify, mixed_source

@@ -15,7 +15,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from evidencekit.cli.main import cli
-from evidencekit.hash.seal import load_seal
+from evidencekit.hash.seal.read import load_seal
 from tests.conftest import need_peer
 
 

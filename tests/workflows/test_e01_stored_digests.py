@@ -22,7 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 from evidencekit.cli.main import cli
-from evidencekit.hash.seal import load_seal
+from evidencekit.hash.seal.read import load_seal
 from evidencekit.identity import Identity
 from tests.conftest import need_peer
 from tests.workflows.test_convert import _seal_image

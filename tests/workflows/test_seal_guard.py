@@ -18,7 +18,7 @@ from evidencekit.acquire.logical import CollectOptions
 from evidencekit.case import Case
 from evidencekit.cli.main import cli
 from evidencekit.errors import CustodyError, PartialReadError
-from evidencekit.hash.seal import load_seal
+from evidencekit.hash.seal.read import load_seal
 from evidencekit.identity import Identity, IdentityStore
 from evidencekit.workflows.collect import collect_item
 from evidencekit.workflows.convert import convert_item

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from evidencekit.case import Case
 from evidencekit.cli.main import cli
-from evidencekit.hash.seal import load_seal
+from evidencekit.hash.seal.read import load_seal
 from tests.conftest import need_peer
 
 HELLO_SHA256 = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"

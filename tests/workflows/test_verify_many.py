@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from evidencekit.case import Case
-from evidencekit.hash.seal import artifact_from_file, seal_item
+from evidencekit.hash.seal.write import artifact_from_file, seal_item
 from evidencekit.identity import Identity
 from evidencekit.workflows.custody import record_event
 from evidencekit.workflows.trust import identity_of

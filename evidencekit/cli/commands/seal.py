@@ -44,7 +44,7 @@ def seal(
     """
     from evidencekit.errors import PartialReadError
     from evidencekit.hash.algorithms import parse_algorithms
-    from evidencekit.hash.seal import parse_name_member
+    from evidencekit.hash.seal.document import parse_name_member
     from evidencekit.ids import check_item_id
     from evidencekit.sizes import human
     from evidencekit.workflows.commit import lazy_identity

@@ -11,13 +11,8 @@ from evidencekit.acquire.device_report import render_device_report
 from evidencekit.acquire.source import MediaSource, SourceInfo
 from evidencekit.errors import AcquisitionError, EvidenceKitError
 from evidencekit.fsutil import fsync_dir
-from evidencekit.hash.seal import (
-    DERIVED_ALGORITHMS,
-    Artifact,
-    SealResult,
-    artifact_from_file,
-    seal_item,
-)
+from evidencekit.hash.seal.document import DERIVED_ALGORITHMS, Artifact, SealResult
+from evidencekit.hash.seal.write import artifact_from_file, seal_item
 from evidencekit.sizes import human
 from evidencekit.workflows.acquire_disk.facts import DeviceFacts, Job, Outcome
 from evidencekit.workflows.acquire_disk.options import KINDS

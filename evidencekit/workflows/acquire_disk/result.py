@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evidencekit.hash.seal import SealResult
+from evidencekit.hash.seal.document import SealResult
 
 
 @dataclass(frozen=True, slots=True)

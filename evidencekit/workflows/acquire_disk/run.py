@@ -31,7 +31,7 @@ from evidencekit.errors import (
     UsageError,
 )
 from evidencekit.hash.algorithms import parse_algorithms
-from evidencekit.hash.seal import DERIVED_ALGORITHMS, SealResult, media_algorithms
+from evidencekit.hash.seal.document import DERIVED_ALGORITHMS, SealResult, media_algorithms
 from evidencekit.ids import check_item_id
 from evidencekit.sizes import human
 from evidencekit.workflows.acquire_disk.facts import DeviceFacts, Job, Outcome

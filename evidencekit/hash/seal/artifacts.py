@@ -16,9 +16,9 @@ from evidencekit.errors import IntegrityError
 from evidencekit.fsutil import UnsafeFileError
 from evidencekit.hash.multihash import MultiHasher
 from evidencekit.hash.pipeline import Consumer, pump
-from evidencekit.hash.sealdoc import Artifact, Seal, shown_name
-from evidencekit.hash.sealplugins import _pick, compare_media
-from evidencekit.hash.sealstatus import Problem
+from evidencekit.hash.seal.document import Artifact, Seal, shown_name
+from evidencekit.hash.seal.plugins import _pick, compare_media
+from evidencekit.hash.seal.status import Problem
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,6 @@
-"""Verifying a seal's sums files (`ITEM.md5`, `ITEM.sha256`, …): each must hold exactly the
-lines the seal's own digests give, so `sha256sum -c` beside the seal checks what the seal says.
+"""A seal's sums files (`ITEM.md5`, `ITEM.sha256`, …): the bytes :func:`sums_file_bytes` gives
+from the seal's artifacts (written beside the seal by :mod:`.write`), and verifying them: each
+must hold exactly those lines, so `sha256sum -c` beside the seal checks what the seal says.
 
 Nothing here raises for a finding: each becomes a :class:`Problem`.
 """
@@ -7,14 +8,33 @@ Nothing here raises for a finding: each becomes a :class:`Problem`.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from evidencekit.errors import IntegrityError
 from evidencekit.fsutil import UnsafeFileError, open_regular
-from evidencekit.hash.seal import sums_file_bytes
-from evidencekit.hash.sealdoc import SCHEMA_V1, Seal, artifact_location
-from evidencekit.hash.sealstatus import Problem
-from evidencekit.hash.sums import SUMS_EXTENSIONS
+from evidencekit.hash.seal.document import SCHEMA_V1, Artifact, Seal, artifact_location
+from evidencekit.hash.seal.status import Problem
+from evidencekit.hash.sums import SUMS_EXTENSIONS, format_line
+
+
+def sums_file_bytes(
+    algorithm: str, artifacts: Sequence[Artifact], *, carrying: bool = False
+) -> bytes:
+    """The `ITEM.<ext>` sums file: one coreutils/b3sum line per artifact (with `carrying`,
+    per artifact that carries `algorithm`: seal/2; else every artifact must carry it).
+
+    Names are written as the peer writes them (:func:`evidencekit.hash.sums.format_line`), from
+    their exact bytes.
+
+    Raises:
+        KeyError: without `carrying`, an artifact has no `algorithm` digest.
+    """
+    return b"".join(
+        format_line(algorithm, a.digests[algorithm], a.name)
+        for a in artifacts
+        if not carrying or algorithm in a.digests
+    )
 
 
 def check_sums(seal: Seal) -> tuple[list[Problem], list[str]]:

@@ -7,7 +7,7 @@ chain's other certificates are read, and are there for CA-issued and token keys)
 Every fingerprint is recomputed here from a certificate: the seal's own, and the trusted one
 listed under it (which must be the same certificate).
 
-Nothing here reads an artifact (that is :mod:`sealartifacts`), and nothing raises for a finding:
+Nothing here reads an artifact (that is :mod:`.artifacts`), and nothing raises for a finding:
 each becomes a :class:`Problem`.
 """
 
@@ -15,17 +15,23 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
+from typing import Any
 
 from cryptography import x509
 
 from evidencekit.errors import EvidenceKitError
 from evidencekit.hash.canonical import canonical_json
-from evidencekit.hash.seal import _unsigned_bytes
-from evidencekit.hash.sealdoc import SIGNATURE_ALGORITHM, Seal
-from evidencekit.hash.sealstatus import Problem
+from evidencekit.hash.seal.document import SIGNATURE_ALGORITHM, Seal
+from evidencekit.hash.seal.status import Problem
 from evidencekit.identity import fingerprint, load_cert_pem, subject_name
 from evidencekit.identity import verify_signature as _verify_signature
 from evidencekit.timeutil import isoformat, parse_iso
+
+
+def signed_bytes(doc: Mapping[str, Any]) -> bytes:
+    """What a seal's signature covers: the canonical JSON of the document without its
+    `signature` member (signed by :func:`evidencekit.hash.seal.write.seal_item`, checked here)."""
+    return canonical_json({k: v for k, v in doc.items() if k != "signature"})
 
 
 def check_signature(
@@ -91,7 +97,7 @@ def check_signature(
         except (ValueError, KeyError) as exc:
             problems.append(Problem("bad-signature", name, f"unreadable signature: {exc}"))
         else:
-            if not _verify_signature(cert, _unsigned_bytes(doc), raw):
+            if not _verify_signature(cert, signed_bytes(doc), raw):
                 problems.append(
                     Problem(
                         "bad-signature",

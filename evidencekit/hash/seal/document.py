@@ -1,5 +1,5 @@
 """The seal document's value types: artifacts, combined media digests, a parsed seal, what
-:func:`evidencekit.hash.seal.seal_item` wrote, and where an artifact named in a seal lives.
+:func:`evidencekit.hash.seal.write.seal_item` wrote, and where an artifact named in a seal lives.
 
 Names an artifact may carry are checked here (:func:`resolve_artifact`) so that a hostile seal
 cannot make a verifier read outside the item folder.

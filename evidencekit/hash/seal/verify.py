@@ -1,9 +1,9 @@
-"""Verifying a seal: signature and signer (:mod:`sealtrust`), every artifact's size and digests
-and the combined media window by window (:mod:`sealartifacts`), the sums files
-(:mod:`sealsums`), then the registered format plug-ins.
+"""Verifying a seal: signature and signer (:mod:`.signature`), every artifact's size and digests
+and the combined media window by window (:mod:`.artifacts`), the sums files (:mod:`.sums`), then
+the registered format plug-ins (:mod:`.plugins`).
 
 Nothing here raises for a mismatch: every finding becomes a :class:`Problem` in the returned
-:class:`VerifyStatus` (use :func:`evidencekit.hash.seal.verify_seal`).
+:class:`VerifyStatus` (:func:`verify_seal`).
 """
 
 from __future__ import annotations
@@ -16,19 +16,19 @@ from cryptography import x509
 
 from evidencekit.errors import EvidenceKitError, IntegrityError
 from evidencekit.fsutil import UnsafeFileError, read_regular
-from evidencekit.hash.sealartifacts import check_artifacts
-from evidencekit.hash.sealdoc import SEAL_SUFFIX, Seal, artifact_location, shown_name
-from evidencekit.hash.sealio import MAX_SEAL_BYTES, parse_seal
-from evidencekit.hash.sealplugins import item_checker, media_verifier
-from evidencekit.hash.sealstatus import Problem, VerifyStatus
-from evidencekit.hash.sealsums import check_sums
-from evidencekit.hash.sealtrust import check_signature
+from evidencekit.hash.seal.artifacts import check_artifacts
+from evidencekit.hash.seal.document import SEAL_SUFFIX, Seal, artifact_location, shown_name
+from evidencekit.hash.seal.plugins import item_checker, media_verifier
+from evidencekit.hash.seal.read import MAX_SEAL_BYTES, parse_seal
+from evidencekit.hash.seal.signature import check_signature
+from evidencekit.hash.seal.status import Problem, VerifyStatus
+from evidencekit.hash.seal.sums import check_sums
 
 UNTRUSTED = frozenset({"bad-signature", "missing-signature", "unknown-signer"})
 """Problem kinds that make a seal untrusted: none of the files it names is then opened."""
 
 
-def verify(
+def verify_seal(
     seal_path: Path,
     *,
     trusted: Mapping[str, x509.Certificate],
@@ -37,7 +37,8 @@ def verify(
     case_identity: str | None = None,
     item_id: str | None = None,
 ) -> VerifyStatus:
-    """Check a seal's signature, its signer, and every sealed file; never raises for a mismatch.
+    """Check a seal's signature, its signer, its case and item (seal/2), and every sealed file;
+    never raises for a mismatch.
 
     Checks, each reported as a :class:`Problem`: the file is canonical and well-formed; the
     signature matches; the signer's certificate fingerprint is in `trusted`; a seal/2 names

@@ -1,27 +1,10 @@
-"""Seals: `ITEM.seal.json`, a signed statement of what an evidence item's files hold.
+"""Writing a seal: :func:`seal_item` checks the artifacts' sizes, signs the document and writes
+the sums files and `ITEM.seal.json` atomically; :func:`artifact_from_file` hashes a file for it.
 
-A seal (`evidencekit/seal/2`) names the case (its identity) and the item it belongs to, lists
-every artifact file of the item (its exact name, size, digests: the media's with the chosen
-algorithms, a derived file's SHA-256 only), the digests of the item's logical content
-(`combined`: e.g. the media of a split or E01 image, with per-window digests so a later check
-names the byte ranges that changed), the caller's acquisition facts (read errors included), tool,
-host and UTC times, and the examiner's certificate chain. It is encoded as RFC 8785 canonical
-JSON and signed (ECDSA P-256, SHA-256) over the canonical bytes of the document without its
-`signature` member. Beside it, plain sums files (`ITEM.sha256` listing every artifact, `ITEM.md5`
-… listing those that carry that digest) let anyone check the artifacts with coreutils alone
-(`cd evidence/ITEM && sha256sum -c ITEM.sha256`). Seals written before (`evidencekit/seal/1`)
-keep verifying.
-
-Threat model: the seal proves the files have not changed since the examiner signed; it does not
-prove who holds the files now (that is the custody ledger's job). Verification therefore rejects
-any edit (the file must be exactly its canonical encoding, so duplicate keys or a re-ordered copy
-cannot show different values to different readers), any signer not pinned by the case or given
-with `--trust`, and hostile artifact names that climb out of the item folder.
-
-Verification never raises for a mismatch: it returns a :class:`VerifyStatus` listing every
-problem precisely. Artifact formats whose logical content is not the plain concatenation of files
-(E01) plug a checker in with :func:`register_media_verifier`; kinds that need extra checks (a tar
-against its DFXML) use :func:`register_item_checker`.
+What the document holds is :mod:`evidencekit.hash.seal.document`; reading it back is
+:mod:`evidencekit.hash.seal.read`, checking it :mod:`evidencekit.hash.seal.verify`; the bytes the
+signature covers are :func:`evidencekit.hash.seal.signature.signed_bytes`, the sums files' lines
+:func:`evidencekit.hash.seal.sums.sums_file_bytes`.
 """
 
 from __future__ import annotations
@@ -32,11 +15,9 @@ import hashlib
 import logging
 import socket
 import stat
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
-
-from cryptography import x509
 
 from evidencekit import __version__
 from evidencekit.errors import EvidenceKitError, IntegrityError, UsageError
@@ -44,41 +25,23 @@ from evidencekit.fsutil import atomic_write as _atomic_write
 from evidencekit.hash.algorithms import ALGORITHMS
 from evidencekit.hash.canonical import canonical_json
 from evidencekit.hash.multihash import HashResult, hash_file
-
-# The seal's parts live in their own modules; they are re-exported here so that
-# `from evidencekit.hash.seal import X` stays the one import callers need.
-from evidencekit.hash.sealdoc import (
-    DERIVED_ALGORITHMS,
+from evidencekit.hash.seal.document import (
     SCHEMA,
     SCHEMA_V1,
-    SCHEMA_V2,
     SCHEMAS,
     SEAL_SUFFIX,
     SIGNATURE_ALGORITHM,
     STATUSES,
     Artifact,
     Combined,
-    Seal,
     SealResult,
     is_text_name,
-    media_algorithms,
-    name_member,
-    parse_name_member,
     resolve_artifact,
     shown_name,
 )
-from evidencekit.hash.sealio import find_seal, load_seal, parse_seal
-from evidencekit.hash.sealplugins import (
-    ItemChecker,
-    MediaVerifier,
-    compare_media,
-    item_checker,
-    media_verifier,
-    register_item_checker,
-    register_media_verifier,
-)
-from evidencekit.hash.sealstatus import Problem, VerifyStatus
-from evidencekit.hash.sums import SUMS_EXTENSIONS, format_line
+from evidencekit.hash.seal.signature import signed_bytes
+from evidencekit.hash.seal.sums import sums_file_bytes
+from evidencekit.hash.sums import SUMS_EXTENSIONS
 from evidencekit.identity import Identity
 from evidencekit.ids import check_item_id
 from evidencekit.timeutil import isoformat, utcnow
@@ -106,29 +69,6 @@ def atomic_write(path: Path, data: bytes) -> None:
     """Write a seal or sums file atomically and durably, read-only for everyone: such a file is
     never edited, only replaced whole."""
     _atomic_write(path, data, mode=0o444)
-
-
-def sums_file_bytes(
-    algorithm: str, artifacts: Sequence[Artifact], *, carrying: bool = False
-) -> bytes:
-    """The `ITEM.<ext>` sums file: one coreutils/b3sum line per artifact (with `carrying`,
-    per artifact that carries `algorithm`: seal/2; else every artifact must carry it).
-
-    Names are written as the peer writes them (:func:`evidencekit.hash.sums.format_line`), from
-    their exact bytes.
-
-    Raises:
-        KeyError: without `carrying`, an artifact has no `algorithm` digest.
-    """
-    return b"".join(
-        format_line(algorithm, a.digests[algorithm], a.name)
-        for a in artifacts
-        if not carrying or algorithm in a.digests
-    )
-
-
-def _unsigned_bytes(doc: Mapping[str, Any]) -> bytes:
-    return canonical_json({k: v for k, v in doc.items() if k != "signature"})
 
 
 def seal_item(
@@ -291,7 +231,7 @@ def seal_item(
     )
     if description:
         doc["description"] = description
-    signature = identity.sign(_unsigned_bytes(doc))
+    signature = identity.sign(signed_bytes(doc))
     doc["signature"] = {
         "algorithm": SIGNATURE_ALGORITHM,
         "value": base64.b64encode(signature).decode("ascii"),
@@ -335,70 +275,3 @@ def _examiner(identity: Identity, schema: str) -> dict[str, Any]:
     else:
         doc["certificates"] = [identity.cert_pem()]
     return doc
-
-
-# ---------------------------------------------------------------------------------------------
-# verification (in sealcheck.py)
-
-
-def verify_seal(
-    seal_path: Path,
-    *,
-    trusted: Mapping[str, x509.Certificate],
-    rehash: bool = True,
-    on_progress: Callable[[int], None] | None = None,
-    case_identity: str | None = None,
-    item_id: str | None = None,
-) -> VerifyStatus:
-    """Check a seal's signature, its signer, its case and item (seal/2), and every sealed file;
-    never raises for a mismatch.
-
-    See :func:`evidencekit.hash.sealcheck.verify` for what is checked.
-    """
-    from evidencekit.hash.sealcheck import verify
-
-    return verify(
-        seal_path,
-        trusted=trusted,
-        rehash=rehash,
-        on_progress=on_progress,
-        case_identity=case_identity,
-        item_id=item_id,
-    )
-
-
-__all__ = [
-    "DERIVED_ALGORITHMS",
-    "SCHEMA",
-    "SCHEMAS",
-    "SCHEMA_V1",
-    "SCHEMA_V2",
-    "SEAL_SUFFIX",
-    "STATUSES",
-    "Artifact",
-    "Combined",
-    "ItemChecker",
-    "MediaVerifier",
-    "Problem",
-    "Seal",
-    "SealResult",
-    "VerifyStatus",
-    "artifact_from_file",
-    "atomic_write",
-    "compare_media",
-    "find_seal",
-    "item_checker",
-    "load_seal",
-    "media_algorithms",
-    "media_verifier",
-    "name_member",
-    "parse_name_member",
-    "parse_seal",
-    "register_item_checker",
-    "register_media_verifier",
-    "resolve_artifact",
-    "seal_item",
-    "shown_name",
-    "sums_file_bytes",
-    "verify_seal",
-]

@@ -1,5 +1,5 @@
 """Reading seals: parse (rejecting duplicate keys and unknown schemas), load, find the seal of
-an item folder. Nothing here checks a signature or a digest (that is :mod:`sealcheck`)."""
+an item folder. Nothing here checks a signature or a digest (that is :mod:`.verify`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from evidencekit.errors import IntegrityError, UsageError
 from evidencekit.fsutil import UnsafeFileError, read_regular
-from evidencekit.hash.sealdoc import (
+from evidencekit.hash.seal.document import (
     SCHEMA_V1,
     SCHEMAS,
     SEAL_SUFFIX,
@@ -59,7 +59,7 @@ def parse_seal(path: Path, data: bytes) -> Seal:
 def _check_v2(doc: dict[str, Any], arts: tuple[Artifact, ...], comb: Combined | None) -> None:
     """What seal/2 adds: `case` (null, or an object naming the case identity), a SHA-256 digest
     on every artifact listed in `ITEM.sha256`, one entry per name (the signer's certificate
-    chain is checked with the signature: :mod:`sealtrust`).
+    chain is checked with the signature: :mod:`.signature`).
 
     Raises:
         ValueError: any of them is missing or malformed.

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from evidencekit.hash.multihash import HashResult
-from evidencekit.hash.sealdoc import Combined, Seal
-from evidencekit.hash.sealstatus import Problem
+from evidencekit.hash.seal.document import Combined, Seal
+from evidencekit.hash.seal.status import Problem
 
 MediaVerifier = Callable[[Seal, Combined], list[Problem]]
 """Re-reads an item's logical content from its artifacts (e.g. decodes E01 segments), compares
