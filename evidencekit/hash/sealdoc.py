@@ -43,7 +43,7 @@ SEAL_SUFFIX = ".seal.json"
 SIGNATURE_ALGORITHM = "ecdsa-p256-sha256"
 SealStatus = Literal["complete", "complete-with-errors", "incomplete"]
 """A seal's status: whole, whole but some source data unreadable (listed in its facts), or
-interrupted. Checked when a seal is written and when it is read."""
+interrupted. A writer refuses any other (:func:`evidencekit.hash.seal.seal_item`)."""
 STATUSES: tuple[SealStatus, ...] = get_args(SealStatus)
 SealKind = Literal["raw", "split-raw", "e01", "tar", "files"]
 """What the writers seal: a disk image (raw file, split raw pieces, E01 segments), a logical
@@ -304,11 +304,17 @@ class Seal:
         return str(self.document["kind"])
 
     @property
-    def status(self) -> SealStatus:
-        status = self.document["status"]
-        if status not in STATUSES:  # parse_seal refuses such a seal; a Seal built by hand may not
-            raise ValueError(f"seal status {status!r} is not one of {', '.join(STATUSES)}")
-        return status  # type: ignore[no-any-return]
+    def status(self) -> str:
+        """The status as the seal states it (verification judges the seal that states it)."""
+        return str(self.document["status"])
+
+    @property
+    def known_status(self) -> SealStatus | None:
+        """The status when it is one of :data:`STATUSES`, as in every seal a writer made (they
+        refuse any other); None for other text, which only a changed seal holds (its signature
+        then fails, and `verify` says so)."""
+        status = self.document.get("status")
+        return next((s for s in STATUSES if s == status), None)
 
     @property
     def facts(self) -> dict[str, Any]:

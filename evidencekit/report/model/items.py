@@ -74,7 +74,7 @@ def item_from_seal(
         kind=kind,
         description=nfc((seal.description if seal is not None else None) or ""),
         evidence_number=nfc(evidence_number or ""),
-        status=seal.status if seal is not None else None,
+        status=seal.known_status if seal is not None else None,
         content_size=content_size,
         content_digests=digest_pairs(combined.digests) if combined is not None else (),
         source=source,

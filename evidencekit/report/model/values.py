@@ -125,7 +125,7 @@ class ItemSection:
     kind: SectionKind
     description: str = ""
     evidence_number: str = ""
-    status: SealStatus | None = None  # None: the item has no seal
+    status: SealStatus | None = None  # None: no seal, or one whose status is not a status
     content_size: int | None = None
     content_digests: Pairs = ()
     source: Pairs = ()
