@@ -8,6 +8,7 @@ non-UTF-8 name; raw and split acquisitions (evidence number, window digests); a 
 a live-folder collection with an NFD name and description; a seal/1 item made by the seal
 workflow with the former schema; a seal/1 disk item with unreadable extents made by the real
 seal writer and recorded by a real custody append; a release to a recipient who holds no key.
+As root, a disk with unreadable sectors (FUSE behind a loop device) is imaged for real as well.
 
 The oracle is the former dict-reading builder, frozen in tests/report/legacy_model.py: every
 item section and custody entry, the whole model `build_model` gives and its rendered text must
@@ -42,6 +43,8 @@ from evidencekit.report.render import render_pdf
 from evidencekit.workflows.custody import list_events, open_ledger, record_event
 from evidencekit.workflows.demo import DEMO_EXAMINER, DEMO_PASSPHRASE, DEMO_RECEIVER, run_demo
 from evidencekit.workflows.report.build import build_model
+from tests.conftest import need_peer, need_root
+from tests.fixtures.faulty import faulty_loop
 from tests.report import legacy_model
 from tests.report.conftest import pdftotext
 
@@ -273,3 +276,32 @@ def test_a_status_that_is_not_a_seal_status_is_not_shown_as_one(
     res = CliRunner().invoke(cli, ["--case", str(copy), "verify", "RAW01"], env=env)
     assert res.exit_code == 3, res.output
     assert "bad-signature" in res.output and "changed after signing" in res.output
+
+
+@pytest.mark.root
+@pytest.mark.slow
+def test_a_disk_imaged_with_unreadable_sectors_reads_the_same(
+    runner: CliRunner, case_dir: Path, identity: Identity, tmp_path: Path
+) -> None:
+    """Unreadable extents as the imager records them (a FUSE disk failing sectors 100, 101 and
+    3000 behind a loop device), read by both builders."""
+    need_root()
+    need_peer("losetup", "fusermount")
+    backing = tmp_path / "backing.bin"
+    backing.write_bytes(bytes((i * 7 + 3) % 251 for i in range(2 << 20)))
+    with faulty_loop(backing, [100, 101, 3000]) as dev:
+        res = runner.invoke(
+            cli,
+            ["--case", str(case_dir), "acquire", "disk", dev.device, "--item", "HDD01",
+             "--format", "e01", "--retries", "1", "--evidence-number", "VC-02"],
+        )  # fmt: skip
+    assert res.exit_code == 4, res.output
+    typed, legacy, typed_custody, legacy_custody = _both_ways(case_dir)
+    assert typed == legacy and typed_custody == legacy_custody
+    (hdd,) = typed
+    assert hdd.kind == "disk" and hdd.status == "complete-with-errors"
+    assert [(e.offset, e.length, e.error) for e in hdd.read_errors] == [
+        (51200, 1024, "EIO (5)"),
+        (1536000, 512, "EIO (5)"),
+    ]
+    assert hdd.evidence_number == "VC-02" and hdd.media_size == 2 << 20
