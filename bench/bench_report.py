@@ -27,21 +27,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from evidencekit.case import Case
 from evidencekit.hash.seal.write import artifact_from_file, seal_item
 from evidencekit.identity import IdentityStore
+from evidencekit.workflows.casework import init_case
 from evidencekit.workflows.report import build_report, verify_report
+from evidencekit.workflows.trust import identity_of
 
 
 def make_case(root: Path, n_items: int, n_files: int) -> tuple[Case, object]:
     ident = IdentityStore(root / "home").create(
         "Nguyễn Bá Tùng", b"bench passphrase 2026", org="Công an tỉnh"
     )
-    case = Case.create(
+    case = init_case(
         root / "case",
+        ident,
         number="VKS-2024-06",
         title="Vụ án trộm cắp tài sản (benchmark)",
-        creator_cert=ident.certificate,
         agency="Cơ quan Cảnh sát điều tra",
         timezone="Asia/Ho_Chi_Minh",
     )
+    case_identity = identity_of(case)
     n_logical = max(1, n_items // 5)
     per = n_files // n_logical
     try:
@@ -87,7 +90,7 @@ def make_case(root: Path, n_items: int, n_files: int) -> tuple[Case, object]:
                     {"offset": 4096 * k, "length": 512, "errno": 5} for k in range(i % 4)
                 ],
             }
-        seal_item(
+        sealed = seal_item(
             folder,
             item,
             ident,
@@ -97,6 +100,7 @@ def make_case(root: Path, n_items: int, n_files: int) -> tuple[Case, object]:
             combined=None if logical else res,
             facts=facts,
             description=f"Vật chứng số {i} của Nguyễn Bá Tùng",
+            case_identity=case_identity,
         )
         if record_event is not None:
             record_event(
@@ -106,6 +110,7 @@ def make_case(root: Path, n_items: int, n_files: int) -> tuple[Case, object]:
                 item,
                 description=f"vật chứng {i}",
                 digests={"sha256": art.digests["sha256"]},
+                details={"seal_sha256": sealed.seal_sha256, "status": sealed.status},
             )
     return case, ident
 

@@ -71,7 +71,7 @@ class StrictDocInfoRule(WhitelistRule):
     def apply(self, old: HistoricalResolver, new: HistoricalResolver) -> Iterable[ReferenceUpdate]:
         before, after = _info(old), _info(new)
         if before is not None:
-            current = after if after is not None else generic.DictionaryObject()
+            current = after if after is not None else generic.DictionaryObject()  # type: ignore[no-untyped-call]
             for key in sorted(set(before) | set(current)):
                 if key in INFO_MUTABLE:
                     continue
@@ -163,16 +163,16 @@ class StrictMetadataRule(MetadataUpdateRule):
 
 REPORT_DIFF_POLICY = StandardDiffPolicy(
     global_rules=[
-        CatalogModificationRule(),
+        CatalogModificationRule(),  # type: ignore[no-untyped-call]
         StrictDocInfoRule().as_qualified(ModificationLevel.LTA_UPDATES),
         XrefStreamRule().as_qualified(ModificationLevel.LTA_UPDATES),
         ObjectStreamRule().as_qualified(ModificationLevel.LTA_UPDATES),
         DSSCompareRule().as_qualified(ModificationLevel.LTA_UPDATES),
-        StrictMetadataRule().as_qualified(ModificationLevel.LTA_UPDATES),
+        StrictMetadataRule().as_qualified(ModificationLevel.LTA_UPDATES),  # type: ignore[no-untyped-call]
     ],
     form_rule=FormUpdatingRule(
         field_rules=[
-            SigFieldCreationRule(),
+            SigFieldCreationRule(),  # type: ignore[no-untyped-call]
             SigFieldModificationRule(),
             GenericFieldModificationRule(),
         ],

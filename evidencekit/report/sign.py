@@ -59,7 +59,7 @@ class UrllibTimeStamper(TimeStamper):
     """RFC 3161 over HTTP with the standard library (pyhanko's clients need requests/aiohttp)."""
 
     def __init__(self, url: str, timeout: float = 15.0) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.url = url
         self.timeout = timeout
 
@@ -106,7 +106,7 @@ def _signer(identity: Identity) -> signers.SimpleSigner:
     return signers.SimpleSigner(
         signing_cert=cert,
         signing_key=key,
-        cert_registry=SimpleCertificateStore.from_certs([cert]),
+        cert_registry=SimpleCertificateStore.from_certs([cert]),  # type: ignore[no-untyped-call]
     )
 
 
@@ -155,7 +155,7 @@ def finish_pdf(
             embed.embed_file(writer, spec)
         out = io.BytesIO()
         if identity is None:
-            writer.write(out)
+            writer.write(out)  # type: ignore[no-untyped-call]
             return out.getvalue()
         meta = signers.PdfSignatureMetadata(
             field_name=FIELD_NAME,

@@ -22,6 +22,7 @@ from evidencekit.report.render.sections import _who
 from evidencekit.workflows.custody import (
     ledger_origin,
     list_events,
+    open_ledger,
     record_event,
     resolve_party,
     trusted_with,
@@ -142,7 +143,8 @@ def test_namesakes_without_keys_are_told_apart_by_their_document(
     log = invoke("--case", str(case_dir), "custody", "log").stdout
     assert f"citizen ID {CCCD_1}" in log and f"citizen ID {CCCD_2}" in log
     # the report names them the same way (the PDF's custody table uses _who)
-    entries = custody_from_events(events)
+    with open_ledger(Case.open(case_dir)) as ledger:
+        entries = custody_from_events(se.event for se in ledger.events())
     released = [e for e in entries if e.event_type == "released"]
     assert [_who(e, "vi") for e in released] == [
         f"{AN} (người có phương tiện / chủ sở hữu, không giữ khoá, CCCD {CCCD_1})",

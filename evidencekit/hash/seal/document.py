@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Literal, get_args
 
 from evidencekit.errors import IntegrityError
 from evidencekit.fsutil import open_regular
 from evidencekit.hash.algorithms import ALGORITHMS, DIGEST_HEX_LENGTH
 from evidencekit.hash.multihash import HashResult
+from evidencekit.timeutil import parse_iso
 
 SCHEMA_V1 = "evidencekit/seal/1"
 SCHEMA_V2 = "evidencekit/seal/2"
@@ -39,7 +41,17 @@ SHA-256, so `ITEM.sha256` lists every file of the item."""
 SEAL_SUFFIX = ".seal.json"
 
 SIGNATURE_ALGORITHM = "ecdsa-p256-sha256"
-STATUSES = ("complete", "complete-with-errors", "incomplete")
+SealStatus = Literal["complete", "complete-with-errors", "incomplete"]
+"""A seal's status: whole, whole but some source data unreadable (listed in its facts), or
+interrupted. A writer refuses any other (:func:`evidencekit.hash.seal.seal_item`)."""
+STATUSES: tuple[SealStatus, ...] = get_args(SealStatus)
+SealKind = Literal["raw", "split-raw", "e01", "tar", "files"]
+"""What the writers seal: a disk image (raw file, split raw pieces, E01 segments), a logical
+collection (PAX tar) or files `seal` copied or hashed in place. The format leaves `kind` open
+(a seal is read whatever it says); these are the kinds a reader can tell apart."""
+SEAL_KINDS: tuple[SealKind, ...] = get_args(SealKind)
+DISK_KINDS: frozenset[SealKind] = frozenset({"raw", "split-raw", "e01"})
+FILE_KINDS: frozenset[SealKind] = frozenset({"tar", "files"})
 
 
 def media_algorithms(algorithms: Sequence[str]) -> tuple[str, ...]:
@@ -293,12 +305,56 @@ class Seal:
 
     @property
     def status(self) -> str:
+        """The status as the seal states it (verification judges the seal that states it)."""
         return str(self.document["status"])
+
+    @property
+    def known_status(self) -> SealStatus | None:
+        """The status when it is one of :data:`STATUSES`, as in every seal a writer made (they
+        refuse any other); None for other text, which only a changed seal holds (its signature
+        then fails, and `verify` says so)."""
+        status = self.document.get("status")
+        return next((s for s in STATUSES if s == status), None)
 
     @property
     def facts(self) -> dict[str, Any]:
         facts = self.document.get("facts") or {}
         return dict(facts) if isinstance(facts, dict) else {}
+
+    @property
+    def description(self) -> str | None:
+        """The free text given when sealing (optional in both schemas)."""
+        text = self.document.get("description")
+        return text if isinstance(text, str) else None
+
+    @property
+    def host(self) -> str:
+        """The name of the machine that sealed it."""
+        host = self.document.get("host")
+        return host if isinstance(host, str) else ""
+
+    @property
+    def tool(self) -> str:
+        """The program that sealed it, `name version` (`evidencekit 0.1.0`)."""
+        tool = self.document.get("tool")
+        if not isinstance(tool, dict):
+            return ""
+        return " ".join(str(v) for v in (tool.get("name"), tool.get("version")) if v)
+
+    @property
+    def started(self) -> dt.datetime | None:
+        """When the acquisition (or copy) began; None if the seal lacks a readable time."""
+        return _time_member(self.document, "started")
+
+    @property
+    def finished(self) -> dt.datetime | None:
+        """When it ended; None if the seal lacks a readable time."""
+        return _time_member(self.document, "finished")
+
+    @property
+    def sealed_at(self) -> dt.datetime | None:
+        """When the seal was signed; None if the seal lacks a readable time."""
+        return _time_member(self.document, "sealed")
 
     @property
     def examiner_name(self) -> str:
@@ -333,6 +389,18 @@ class Seal:
 
     def to_dict(self) -> dict[str, object]:
         return {"path": str(self.path), **self.document}
+
+
+def _time_member(doc: Mapping[str, Any], key: str) -> dt.datetime | None:
+    """A time the writer always writes (`started`, `finished`, `sealed`); parse_seal does not
+    require them, so a seal without one still reads (and is shown without it)."""
+    value = doc.get(key)
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_iso(value)
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,19 +1,21 @@
 """The report model: everything a report shows, as plain values, built from the case's documents.
 
-The model is built *defensively* from the seal and manifest JSON documents (read as dicts) and the
-ledger's events (as dicts), so a report renders whatever sections have data and never fails on a
-field it does not know. Typed text (names, titles, notes) is NFC-normalised here; file names are
-kept exactly as stored (the manifest's text, escapes and all).
+The model is built from the typed values the writers and readers share: the parsed seal
+(`hash.sealdoc.Seal`, seal/1 or seal/2) and the ledger's events (`chain.events.Event`). Only what
+their formats leave open is read as JSON values: a seal's `facts`, an event's `details` and the
+logical manifest, which are shown as they are. Typed text (names, titles, notes) is
+NFC-normalised here; file names are kept exactly as stored (the manifest's text, escapes and
+all; a seal's non-UTF-8 artifact name with `\\xNN` for its bytes that are not UTF-8).
 
-Modules: `values` (the frozen value types), `readers` (defensive field readers, `nfc`), `rows`
-(an item's artifacts, unreadable extents and files), `items` (one item's section from its seal
-and manifest), `custody` (custody entries from ledger events).
+Modules: `values` (the frozen value types), `readers` (display helpers, `nfc`), `rows` (an item's
+artifacts, unreadable extents and files), `items` (one item's section from its seal and
+manifest), `custody` (custody entries from ledger events).
 """
 
 from __future__ import annotations
 
 from evidencekit.report.model.custody import custody_from_events
-from evidencekit.report.model.items import item_from_documents
+from evidencekit.report.model.items import item_from_seal
 from evidencekit.report.model.readers import digest_pairs, nfc
 from evidencekit.report.model.values import (
     Artifact,
@@ -25,6 +27,7 @@ from evidencekit.report.model.values import (
     ItemSection,
     Pairs,
     ReportModel,
+    SectionKind,
     Verification,
     new_report_id,
 )
@@ -39,10 +42,11 @@ __all__ = [
     "ItemSection",
     "Pairs",
     "ReportModel",
+    "SectionKind",
     "Verification",
     "custody_from_events",
     "digest_pairs",
-    "item_from_documents",
+    "item_from_seal",
     "new_report_id",
     "nfc",
 ]

@@ -1,13 +1,13 @@
-"""The custody entries a report shows, from the ledger's events (as dicts)."""
+"""The custody entries a report shows, from the ledger's events (`chain.events.Event`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 from evidencekit.chain import parties
+from evidencekit.chain.events import Event
 from evidencekit.chain.parties import Party
-from evidencekit.report.model.readers import _flatten, _get, _int, _time, nfc
+from evidencekit.report.model.readers import _flatten, nfc
 from evidencekit.report.model.values import CustodyEntry
 
 _NOISY_DETAILS = {
@@ -24,57 +24,48 @@ _NOISY_DETAILS = {
 }
 
 
-def custody_from_events(events: Iterable[Mapping[str, Any]]) -> tuple[CustodyEntry, ...]:
-    """Custody entries from ledger event dicts (as `Event.to_dict()` gives them)."""
+def custody_from_events(events: Iterable[Event]) -> tuple[CustodyEntry, ...]:
+    """Custody entries from the ledger's events, in the order given."""
     out: list[CustodyEntry] = []
-    for n, ev in enumerate(events):
-        body = _get(ev, "event", "body") or ev
-        time = _time(_get(body, "time", "timestamp", "at")) or _time(_get(ev, "time"))
-        if time is None:
-            continue
-        actor = _get(body, "actor.name", "actor_name", "actor")
-        counterpart = _get(body, "counterpart.name", "counterpart", "to")
-        details = _get(body, "details")
-        detail_parts: list[str] = []
-        for key, prefix in (
-            ("description", ""),
-            ("note", ""),
-            ("reason", ""),
-            ("condition", ""),
-            ("seal_number", "#"),
-            ("override", "override: "),
-        ):
-            text = _get(body, key)
-            if isinstance(text, str) and text:
-                detail_parts.append(prefix + nfc(text))
-        result: bool | None = None
-        if isinstance(details, Mapping):
-            ok = details.get("ok")
-            result = ok if isinstance(ok, bool) else None
-            flat: list[tuple[str, str]] = []
-            _flatten("", details, flat, _NOISY_DETAILS)
-            detail_parts += [f"{k}: {v}" for k, v in flat[:4]]
-        seq = _int(_get(ev, "seq", "index", "leaf_index", "id"))
+    for ev in events:
+        detail_parts = [
+            prefix + nfc(text)
+            for text, prefix in (
+                (ev.description, ""),
+                (ev.note, ""),
+                (ev.reason, ""),
+                (ev.condition, ""),
+                (ev.seal_number, "#"),
+                (ev.override, "override: "),
+            )
+            if text
+        ]
+        # A `verified` event's details say whether the item verified.
+        ok = ev.details.get("ok")
+        flat: list[tuple[str, str]] = []
+        _flatten("", ev.details, flat, _NOISY_DETAILS)
+        detail_parts += [f"{k}: {v}" for k, v in flat[:4]]
+        cp = ev.counterpart
         out.append(
             CustodyEntry(
-                seq=seq if seq is not None else n,
-                time=time,
-                event_type=str(_get(body, "type", "event_type", "kind") or "?"),
-                item_id=_get(body, "item_id", "item"),
-                actor=nfc(actor) if isinstance(actor, str) else "",
-                counterpart=nfc(counterpart) if isinstance(counterpart, str) else None,
-                counterpart_party=_party(_get(body, "counterpart")),
-                purpose=nfc(p) if isinstance(p := _get(body, "purpose"), str) else None,
-                location=nfc(loc) if isinstance(loc := _get(body, "location"), str) else None,
+                seq=ev.seq,
+                time=ev.time,
+                event_type=ev.kind,
+                item_id=ev.item_id,
+                actor=nfc(ev.actor.name),
+                counterpart=None if cp is None else nfc(cp.name),
+                counterpart_party=_party(cp),
+                purpose=None if ev.purpose is None else nfc(ev.purpose),
+                location=None if ev.location is None else nfc(ev.location),
                 detail="; ".join(detail_parts),
-                result=result,
+                result=ok if isinstance(ok, bool) else None,
             )
         )
     return tuple(out)
 
 
-def _party(value: object) -> Party | None:
-    """The recorded counterpart, when it is a participant record (chain.parties)."""
-    if not isinstance(value, Mapping) or parties.problem(dict(value)) is not None:
+def _party(party: Party | None) -> Party | None:
+    """The recorded counterpart, when its record is a valid participant (chain.parties)."""
+    if party is None or parties.problem(party.to_dict()) is not None:
         return None
-    return Party.from_dict(value)
+    return party

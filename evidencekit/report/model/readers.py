@@ -1,39 +1,24 @@
-"""Defensive readers of the seal, manifest and ledger documents (read as plain dicts).
+"""Display helpers shared by the model's builders: NFC for typed text, digests as sorted pairs,
+and the open `facts`/`details` mappings flattened to (key, text) rows of bounded size.
 
-A document may come from an older or newer writer: every reader returns None (or an empty
-result) for a field that is missing or of an unexpected type, so a report still renders.
+The seal and the custody events arrive typed (`hash.sealdoc.Seal`, `chain.events.Event`); only
+what their formats leave open (a seal's `facts`, an event's `details`, the logical manifest) is
+read here as JSON values.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import errno
 import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
 from evidencekit.report.model.values import Pairs
-from evidencekit.timeutil import parse_iso
 
 
 def nfc(text: object) -> str:
     """Typed text for display: NFC-normalised (never used for file names)."""
     return unicodedata.normalize("NFC", str(text))
-
-
-def _get(doc: Mapping[str, Any] | None, *keys: str) -> Any:
-    """The first of `keys` present (and not None) in `doc`; dotted keys walk nested dicts."""
-    if not isinstance(doc, Mapping):
-        return None
-    for key in keys:
-        value: Any = doc
-        for part in key.split("."):
-            value = value.get(part) if isinstance(value, Mapping) else None
-            if value is None:
-                break
-        if value is not None:
-            return value
-    return None
 
 
 def _int(value: Any) -> int | None:
@@ -46,44 +31,21 @@ def _int(value: Any) -> int | None:
     return None
 
 
-def _time(value: Any) -> dt.datetime | None:
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo else None
-    if isinstance(value, str):
-        try:
-            return parse_iso(value)
-        except ValueError:
-            return None
-    return None
+_ORDER = {"md5": 0, "sha1": 1, "sha256": 2, "sha512": 3, "blake3": 4}
 
 
-def digest_pairs(value: Any) -> Pairs:
-    """Digests as ((alg, hex), ...) from `{"sha256": "ab.."}`, `{"sha256": "sha256:ab.."}`,
-    `["sha256:ab..", ...]` or `[{"algorithm": "sha256", "value": "ab.."}]`."""
+def digest_pairs(digests: Mapping[str, str]) -> Pairs:
+    """Digests as ((alg, hex), ...) in the algorithm table's order, from `{"sha256": "ab.."}`
+    (a seal's artifacts and combined) or `{"sha256": "sha256:ab.."}` (the logical manifest)."""
     out: list[tuple[str, str]] = []
-
-    def add(alg: str, hexval: str) -> None:
-        if ":" in hexval:
-            prefix, _, rest = hexval.partition(":")
-            if prefix.lower() == alg.lower() or not alg:
-                alg, hexval = prefix, rest
+    for alg, hexval in digests.items():
+        if not isinstance(hexval, str):
+            continue
+        prefix, sep, rest = hexval.partition(":")
+        if sep and prefix.lower() == alg.lower():
+            hexval = rest
         out.append((alg.lower(), hexval.lower()))
-
-    if isinstance(value, Mapping):
-        for alg, hexval in value.items():
-            if isinstance(hexval, str):
-                add(str(alg), hexval)
-    elif isinstance(value, list | tuple):
-        for entry in value:
-            if isinstance(entry, str) and ":" in entry:
-                add("", entry)
-            elif isinstance(entry, Mapping):
-                alg = _get(entry, "algorithm", "alg", "name")
-                hexval = _get(entry, "value", "hex", "digest")
-                if isinstance(alg, str) and isinstance(hexval, str):
-                    add(alg, hexval)
-    order = {"md5": 0, "sha1": 1, "sha256": 2, "sha512": 3, "blake3": 4}
-    return tuple(sorted(out, key=lambda p: (order.get(p[0], 9), p[0])))
+    return tuple(sorted(out, key=lambda p: (_ORDER.get(p[0], 9), p[0])))
 
 
 _MAX_LIST = 8

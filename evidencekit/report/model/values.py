@@ -1,7 +1,7 @@
 """The report's value types: everything a report shows, as plain frozen values.
 
-Built from the case's documents by `items` and `custody`, or by hand (tests); the renderer reads
-nothing else.
+Built from the typed seal and custody events by `items` and `custody`, or by hand (tests); the
+renderer reads nothing else.
 """
 
 from __future__ import annotations
@@ -9,11 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass, field
+from typing import Literal
 
 from evidencekit.chain.parties import Party
+from evidencekit.hash.sealdoc import SealStatus
 from evidencekit.timeutil import compact
 
 Pairs = tuple[tuple[str, str], ...]
+SectionKind = Literal["disk", "logical", "other"]
+"""How the report presents an item: a disk image (media map, unreadable extents), a logical
+collection or sealed files (file table), or neither."""
 
 
 def new_report_id(now: dt.datetime) -> str:
@@ -117,10 +122,10 @@ class ItemSection:
     """Everything the report says about one item."""
 
     item_id: str
-    kind: str  # "disk", "logical" or "other"
+    kind: SectionKind
     description: str = ""
     evidence_number: str = ""
-    status: str | None = None
+    status: SealStatus | None = None  # None: no seal, or one whose status is not a status
     content_size: int | None = None
     content_digests: Pairs = ()
     source: Pairs = ()

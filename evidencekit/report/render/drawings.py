@@ -96,10 +96,10 @@ def custody_lanes(entries: Sequence[CustodyEntry], lang: str, zone_name: str) ->
     n = len(entries)
 
     def x_of(i: int) -> float:
-        return label_w + (plot_w * (i + 0.5) / n if n else 0)
+        return float(label_w + (plot_w * (i + 0.5) / n if n else 0))
 
     def y_of(who: str) -> float:
-        return height - top_pad - lane_h * (lanes.index(who) + 0.5)
+        return float(height - top_pad - lane_h * (lanes.index(who) + 0.5))
 
     for idx, who in enumerate(lanes):
         y = y_of(who)

@@ -18,7 +18,7 @@ from evidencekit.report.render.styles import ERR, GRID, MARGIN, PAGE_H, PAGE_W
 def _canvas_class(model: ReportModel) -> type[Canvas]:
     lang = model.lang
 
-    class NumberedCanvas(Canvas):
+    class NumberedCanvas(Canvas):  # type: ignore[misc]  # reportlab is untyped
         """Keeps every page until the end so each footer can say 'page X of Y'."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:

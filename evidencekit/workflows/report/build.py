@@ -1,12 +1,12 @@
 """Build the signed PDF report of a case.
 
-Read each item's seal (and a logical collection's manifest) as JSON documents, take the custody
-events, the latest signed checkpoint and the exports from the ledger, render, embed the
-machine-readable record (seals, custody JSON Lines, CASE/UCO JSON-LD, checkpoint, report.json),
-sign (PAdES B-B; B-T with a TSA), and record a `report_issued` custody event carrying the PDF's
-sha256. Before anything is rendered, the whole ledger and every seal the report shows are
-verified (`check_case`); the PDF is written under a temporary name and renamed to its own only
-after its event is committed.
+Parse each item's seal (`hash.sealio.parse_seal`) and read a logical collection's manifest, take
+the custody events (`chain.events.Event`), the latest signed checkpoint and the exports from the
+ledger, render, embed the machine-readable record (seals, custody JSON Lines, CASE/UCO JSON-LD,
+checkpoint, report.json), sign (PAdES B-B; B-T with a TSA), and record a `report_issued` custody
+event carrying the PDF's sha256. Before anything is rendered, the whole ledger and every seal the
+report shows are verified (`check_case`); the PDF is written under a temporary name and renamed
+to its own only after its event is committed.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from evidencekit import __version__
 from evidencekit.case import Case
 from evidencekit.errors import IntegrityError, ReportError, UsageError
 from evidencekit.fsutil import fsync_dir
+from evidencekit.hash.sealdoc import Seal
+from evidencekit.hash.sealio import parse_seal
 from evidencekit.identity import Identity
 from evidencekit.report.i18n import LANGUAGES, label
 from evidencekit.report.model import (
@@ -33,7 +35,7 @@ from evidencekit.report.model import (
     Checkpoint,
     ReportModel,
     custody_from_events,
-    item_from_documents,
+    item_from_seal,
     new_report_id,
     nfc,
 )
@@ -89,13 +91,30 @@ def default_report_path(case: Case, lang: str, now: dt.datetime) -> Path:
     return case.reports_dir / f"{_safe(case.info.number)}-{compact(now)}-{lang}.pdf"
 
 
-def _read_json(path: Path) -> tuple[dict[str, Any] | None, bytes | None]:
+def _read_bytes(path: Path) -> bytes | None:
+    """The file's bytes; None when there is none."""
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
-        return None, None
+        return None
     except OSError as exc:
         raise ReportError(f"cannot read {str(path)!r}: {exc.strerror}") from exc
+
+
+def _read_seal(path: Path) -> tuple[Seal | None, bytes | None]:
+    """The item's parsed seal and its bytes (both None when the item has no seal yet).
+
+    Raises:
+        IntegrityError: the file is not a seal of a known schema.
+    """
+    raw = _read_bytes(path)
+    return (None, None) if raw is None else (parse_seal(path, raw), raw)
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    raw = _read_bytes(path)
+    if raw is None:
+        return None
     try:
         doc = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -103,7 +122,7 @@ def _read_json(path: Path) -> tuple[dict[str, Any] | None, bytes | None]:
             f"{str(path)!r} is not valid JSON: {exc}",
             hint="run `evidencekit verify` on the item",
         ) from exc
-    return (doc if isinstance(doc, dict) else None), raw
+    return doc if isinstance(doc, dict) else None
 
 
 def build_model(
@@ -119,7 +138,8 @@ def build_model(
 
     Raises:
         UsageError: an unknown item or language.
-        ReportError: a seal or manifest cannot be read.
+        ReportError: a seal or manifest cannot be read, or a manifest is not JSON.
+        IntegrityError: a seal is not a seal (`build_report` verifies every seal first).
     """
     lang = lang or case.info.language
     if lang not in LANGUAGES:
@@ -147,14 +167,14 @@ def build_model(
     seal_digests: dict[str, str] = {}
     for item in wanted:
         folder = case.item_dir(item)
-        seal, seal_raw = _read_json(folder / f"{item}{SEAL_SUFFIX}")
-        manifest, _ = _read_json(folder / f"{item}{MANIFEST_SUFFIX}")
+        seal, seal_raw = _read_seal(folder / f"{item}{SEAL_SUFFIX}")
+        manifest = _read_json(folder / f"{item}{MANIFEST_SUFFIX}")
         seal_sha = hashlib.sha256(seal_raw).hexdigest() if seal_raw is not None else None
         if seal_raw is not None and seal_sha is not None:
             seal_digests[item] = seal_sha
             attachments.append(seal_attachment(item, seal_raw))
         per_item = tuple(e for e in custody if e.item_id == item)
-        sections.append(item_from_documents(item, seal, manifest, per_item, seal_sha))
+        sections.append(item_from_seal(item, seal, manifest, per_item, seal_sha))
     checkpoint = None
     if ledger.checkpoint_text:
         checkpoint = Checkpoint(ledger.checkpoint_text, ledger.tree_size, ledger.root)

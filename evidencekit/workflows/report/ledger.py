@@ -8,13 +8,12 @@ a PDF as issued.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from evidencekit.case import Case
+from evidencekit.chain.events import Event
 from evidencekit.identity import Identity
 
 
@@ -22,7 +21,7 @@ from evidencekit.identity import Identity
 class LedgerSnapshot:
     """What the report needs from the ledger."""
 
-    events: tuple[dict[str, Any], ...] = ()
+    events: tuple[Event, ...] = ()
     checkpoint_text: str | None = None
     tree_size: int | None = None
     root: str | None = None
@@ -39,7 +38,8 @@ def _ledger_snapshot(case: Case) -> LedgerSnapshot:
     from evidencekit.chain.checkpoint import parse_checkpoint_body, parse_note
     from evidencekit.workflows import custody
 
-    events = tuple(custody.list_events(case))
+    with custody.open_ledger(case) as ledger:
+        events = tuple(se.event for se in ledger.events())
     note = custody.latest_checkpoint(case)
     size = root = None
     if note is not None:
@@ -51,25 +51,9 @@ def _ledger_snapshot(case: Case) -> LedgerSnapshot:
         checkpoint_text=note,
         tree_size=size,
         root=root,
-        jsonl=_export(case, "jsonl", events),
-        case_jsonld=_export(case, "case", events),
+        jsonl=custody.export_jsonl_bytes(case) if events else None,
+        case_jsonld=custody.export_case_bytes(case) if events else None,
     )
-
-
-def _export(case: Case, fmt: str, events: Sequence[dict[str, Any]]) -> bytes | None:
-    """The custody helper's export in `fmt` ("jsonl" or "case"), when it provides one."""
-    from evidencekit.workflows import custody
-
-    name = "export_jsonl_bytes" if fmt == "jsonl" else "export_case_bytes"
-    exporter = getattr(custody, name, None)
-    if callable(exporter) and events:
-        data = exporter(case)
-        return data if isinstance(data, bytes) else str(data).encode("utf-8")
-    if fmt == "jsonl" and events:
-        # Until the custody export lands: the events exactly as the ledger lists them.
-        lines = [json.dumps(e, ensure_ascii=False, sort_keys=True) for e in events]
-        return ("\n".join(lines) + "\n").encode("utf-8")
-    return None
 
 
 def _record_report_issued(
