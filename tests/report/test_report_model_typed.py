@@ -1,4 +1,4 @@
-"""The report model takes the typed seal (`hash.sealdoc.Seal`) and custody event
+"""The report model takes the typed seal (`hash.seal.document.Seal`) and custody event
 (`chain.events.Event`), and shows exactly what it showed when it read them as dicts.
 
 One case is built with the real writers: the demo (an E01 acquired by `acquire disk`, a logical
@@ -34,9 +34,10 @@ from click.testing import CliRunner
 from evidencekit.acquire.reader import BadExtent
 from evidencekit.case import Case
 from evidencekit.cli.main import cli
-from evidencekit.hash.seal import SCHEMA_V1, artifact_from_file
-from evidencekit.hash.seal import seal_item as real_seal_item
-from evidencekit.hash.sealio import parse_seal
+from evidencekit.hash.seal.document import SCHEMA_V1
+from evidencekit.hash.seal.read import parse_seal
+from evidencekit.hash.seal.write import artifact_from_file
+from evidencekit.hash.seal.write import seal_item as real_seal_item
 from evidencekit.identity import Identity, IdentityStore
 from evidencekit.report.model import ItemSection, custody_from_events, item_from_seal
 from evidencekit.report.render import render_pdf

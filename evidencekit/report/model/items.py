@@ -1,4 +1,4 @@
-"""One item's report section, built from its parsed seal (`hash.sealdoc.Seal`) and, for a
+"""One item's report section, built from its parsed seal (`hash.seal.document.Seal`) and, for a
 logical collection, its manifest document."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from evidencekit.hash.sealdoc import DISK_KINDS, FILE_KINDS, Combined, Seal
+from evidencekit.hash.seal.document import DISK_KINDS, FILE_KINDS, Combined, Seal
 from evidencekit.report.model.readers import _flatten, _int, digest_pairs, nfc
 from evidencekit.report.model.rows import _artifacts, _extents, _file_rows
 from evidencekit.report.model.values import (

@@ -1,7 +1,7 @@
 """Display helpers shared by the model's builders: NFC for typed text, digests as sorted pairs,
 and the open `facts`/`details` mappings flattened to (key, text) rows of bounded size.
 
-The seal and the custody events arrive typed (`hash.sealdoc.Seal`, `chain.events.Event`); only
+The seal and the custody events arrive typed (`hash.seal.document.Seal`, `chain.events.Event`); only
 what their formats leave open (a seal's `facts`, an event's `details`, the logical manifest) is
 read here as JSON values.
 """

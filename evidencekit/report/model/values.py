@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from evidencekit.chain.parties import Party
-from evidencekit.hash.sealdoc import SealStatus
+from evidencekit.hash.seal.document import SealStatus
 from evidencekit.timeutil import compact
 
 Pairs = tuple[tuple[str, str], ...]

@@ -1,6 +1,6 @@
 """Build the signed PDF report of a case.
 
-Parse each item's seal (`hash.sealio.parse_seal`) and read a logical collection's manifest, take
+Parse each item's seal (`hash.seal.read.parse_seal`) and read a logical collection's manifest, take
 the custody events (`chain.events.Event`), the latest signed checkpoint and the exports from the
 ledger, render, embed the machine-readable record (seals, custody JSON Lines, CASE/UCO JSON-LD,
 checkpoint, report.json), sign (PAdES B-B; B-T with a TSA), and record a `report_issued` custody
@@ -26,8 +26,8 @@ from evidencekit import __version__
 from evidencekit.case import Case
 from evidencekit.errors import IntegrityError, ReportError, UsageError
 from evidencekit.fsutil import fsync_dir
-from evidencekit.hash.sealdoc import Seal
-from evidencekit.hash.sealio import parse_seal
+from evidencekit.hash.seal.document import Seal
+from evidencekit.hash.seal.read import parse_seal
 from evidencekit.identity import Identity
 from evidencekit.report.i18n import LANGUAGES, label
 from evidencekit.report.model import (
