@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from evidencekit.hash import sealdoc
+from evidencekit.hash.seal import document as sealdoc
 from evidencekit.hash.seal.document import shown_name
 from evidencekit.report.model.readers import _errno_text, _int, digest_pairs, nfc
 from evidencekit.report.model.values import Artifact, Extent, FileRow
