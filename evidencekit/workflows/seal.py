@@ -256,7 +256,7 @@ def _copy_and_hash(
             consumers = [_Writer(fd_out), *consumers]
         with open(fd_in, "rb", buffering=0, closefd=False) as fh:
             try:
-                read = pump(fh.readinto, consumers, on_progress=on_progress)  # type: ignore[arg-type]
+                read = pump(fh.readinto, consumers, on_progress=on_progress)
             except OSError as exc:
                 raise EvidenceKitError(
                     f"cannot read {_shown(source.path)!r}: {exc.strerror}",

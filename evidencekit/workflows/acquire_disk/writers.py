@@ -39,7 +39,8 @@ def make_writer(
         seg = options.segment_size or DEFAULT_SEGMENT_SIZE
         return make_raw_writer(base, options.format, seg)
     if options.format == "e01":
-        from evidencekit.acquire.ewf_writer import EwfMetadata, EwfWriter
+        from evidencekit.acquire.ewf_metadata import EwfMetadata
+        from evidencekit.acquire.ewf_writer import EwfWriter
         from evidencekit.acquire.source_ewf import source_summary
 
         info = src.info
