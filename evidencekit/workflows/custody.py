@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import unicodedata
 from collections.abc import Mapping, Sequence
-from typing import Any, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 from urllib.parse import quote
 
 from cryptography import x509
@@ -32,6 +32,9 @@ from evidencekit.errors import CustodyError, IntegrityError, UsageError
 from evidencekit.identity import Identity, home_dir
 from evidencekit.ids import check_item_id
 from evidencekit.timeutil import compact, isoformat
+
+if TYPE_CHECKING:  # workflows.trust imports this module
+    from evidencekit.workflows.trust import CaseTrust
 
 
 def ledger_origin(case: Case) -> str:
@@ -359,7 +362,7 @@ def record_drafts(case: Case, identity: Identity, drafts: Sequence[Draft]) -> Ap
     return result
 
 
-def _refuse_revoked_base(ledger: Ledger, trust: Any) -> None:
+def _refuse_revoked_base(ledger: Ledger, trust: CaseTrust) -> None:
     """Never build on a ledger whose latest checkpoint a revoked examiner signed after their
     revocation (what they appended past the tool): the pre-append check trusts their
     certificate, which their earlier events need.
