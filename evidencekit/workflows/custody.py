@@ -51,7 +51,7 @@ def ledger_witnesses(case: Case) -> list[str]:
     without its ledger: `case init` writes `case.toml` and the first event together, so a case
     folder alone means a ledger existed; items and reports say more.
 
-    The examiner's home remembering the newest checkpoint it has seen of this case (DESIGN,
+    The examiner's home remembering the newest checkpoint it has seen of this case (docs/design.md,
     "Examiner identity") is the witness that does not live in the case folder; it belongs here.
     """
     found = [f"{CASE_FILE} of case {case.info.number!r} (created {isoformat(case.info.created)})"]

@@ -114,9 +114,9 @@ def _not_sealed(st: VerifyStatus) -> bool:
 
 
 def worst_code(statuses: Sequence[VerifyStatus]) -> int:
-    """Every item is reported; the exit code is the worst of theirs (DESIGN: 3 over 4 over 1):
-    3 when a seal does not verify, 4 when it verifies but is not `complete`, 1 when a target
-    has no seal to verify, else 0."""
+    """Every item is reported; the exit code is the worst of theirs (docs/design.md: 3 over 4
+    over 1): 3 when a seal does not verify, 4 when it verifies but is not `complete`, 1 when a
+    target has no seal to verify, else 0."""
     codes = []
     for st in statuses:
         if not st.problems:
