@@ -30,10 +30,10 @@ peers:
 lint: venv-test
 	$(BIN)/ruff check evidencekit tests bench
 	$(BIN)/ruff format --check evidencekit tests bench
-	$(BIN)/mypy
+	$(BIN)/mypy --strict  # with setup.cfg [mypy]: its files and per-module overrides
 	$(BIN)/lint-imports
 
-## The tests: venv with the test extra, peer tools (as root), ruff, mypy, import layers, pytest.
+## The tests: venv with the test extra, peer tools (as root), ruff, mypy --strict, import layers, pytest.
 test: venv-test peers lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 

@@ -322,7 +322,7 @@ def _ns(value: Any) -> int | None:
         return None
     import calendar
 
-    secs = calendar.timegm((*tuple(int(m.group(i)) for i in range(1, 7)), 0, 0, 0))  # type: ignore[arg-type]
+    secs = calendar.timegm((*tuple(int(m.group(i)) for i in range(1, 7)), 0, 0, 0))
     frac = (m.group(7) or "").ljust(9, "0")[:9]
     offset = getattr(value, "time_zone_offset", None) or 0  # minutes east of UTC
     return (secs - int(offset) * 60) * 1_000_000_000 + int(frac)

@@ -7,10 +7,12 @@ import os
 import platform
 import socket
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from evidencekit import __version__
 from evidencekit.acquire.source import SourceInfo
+from evidencekit.case import Case
+from evidencekit.identity import Identity
 from evidencekit.sizes import human
 from evidencekit.timeutil import isoformat, utcnow
 
@@ -53,8 +55,8 @@ def write_text(path: Path, text: str) -> None:
 
 def log_header(
     lg: AcquisitionLog,
-    case: Any,
-    identity: Any,
+    case: Case,
+    identity: Identity,
     item_id: str,
     options: LoggedOptions,
     info: SourceInfo,
@@ -64,9 +66,7 @@ def log_header(
     """The log's opening: who, what, with which tool and parameters, the host clock, the source."""
     lg.add(f"evidencekit {__version__} — disk acquisition log")
     lg.add(f"Item:            {item_id}")
-    cinfo = getattr(case, "info", None)
-    if cinfo is not None:
-        lg.add(f"Case:            {cinfo.number} — {cinfo.title}")
+    lg.add(f"Case:            {case.info.number} — {case.info.title}")
     lg.add(f"Examiner:        {identity.name} ({identity.fingerprint})")
     if options.evidence_number:
         lg.add(f"Evidence number: {options.evidence_number}")

@@ -8,10 +8,10 @@ Adler-32), hashes the media, compares with the stored MD5/SHA-1, and names the m
 of every bad chunk. Truncated or corrupt files give an `EwfFormatError` naming the file and
 offset, never a hang: every offset is bounds-checked and section walks only move forward.
 
-It is also a media source (`EwfImage.readinto`) for conversion, and registers the "e01" media
-verifier with the seal module. The section walk is in `ewf_parse`, the byte layouts in
-`ewf_format`, the value types (`EwfInfo`, `Chunk`, `EwfVerification` …) in `ewf_info`; they are
-importable from here too.
+It is also a media source (`EwfImage.readinto`) for conversion, and provides the "e01" media
+verifier of seals (:func:`verify_e01`, registered by `evidencekit.workflows.verifiers`). The
+section walk is in `ewf_parse`, the byte layouts in `ewf_format`, the value types (`EwfInfo`,
+`Chunk`, `EwfVerification` …) in `ewf_info`; they are importable from here too.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from evidencekit.acquire.stored_digests import TailHasher, compare, stored_algor
 from evidencekit.hash.multihash import MultiHasher
 from evidencekit.hash.pipeline import pump
 from evidencekit.hash.seal.document import Combined, Seal
-from evidencekit.hash.seal.plugins import compare_media, register_media_verifier
+from evidencekit.hash.seal.plugins import compare_media
 from evidencekit.hash.seal.status import Problem
 
 log = logging.getLogger(__name__)
@@ -317,7 +317,10 @@ def open_ewf(first: Path) -> EwfImage:
 # -- seal plug-in -----------------------------------------------------------------------------
 
 
-def _verify_e01(seal: Seal, combined: Combined) -> list[Problem]:
+def verify_e01(seal: Seal, combined: Combined) -> list[Problem]:
+    """The "e01" media verifier (`hash.seal.plugins.MediaVerifier`): decode the sealed E01
+    segments, check every section and chunk, and compare the media with the sealed digests
+    window by window."""
     if not combined.parts:
         return [Problem("malformed-seal", seal.item_id, "e01 media without segment files")]
     first_name = combined.parts[0]
@@ -340,6 +343,3 @@ def _verify_e01(seal: Seal, combined: Combined) -> list[Problem]:
     if result.hash_result is not None:
         problems += compare_media(combined, result.hash_result, name=f"{seal.item_id} media")
     return problems
-
-
-register_media_verifier("e01", _verify_e01)

@@ -58,7 +58,7 @@ def _load_statx() -> Callable[[bytes, bool], int | None]:
         if not mask_fmt.unpack_from(raw, 0)[0] & _STATX_BTIME:
             return None
         sec, nsec = btime_fmt.unpack_from(raw, 80)  # struct statx: stx_btime at offset 80
-        return sec * 1_000_000_000 + nsec
+        return int(sec) * 1_000_000_000 + int(nsec)
 
     return birth_ns
 

@@ -229,18 +229,3 @@ def _remove_partial(outputs: CollectOutputs) -> None:
             pass
         except OSError as exc:  # pragma: no cover - reported, not hidden
             raise AcquisitionError(f"cannot remove partial output {str(p)!r}: {exc}") from exc
-
-
-# -- verification plug-in ------------------------------------------------------------------
-# `verify` imports this module (workflows/verify.py PLUGIN_MODULES); on import we register a
-# checker that proves each tar member holds what the sealed manifest says it holds
-# (`tar_check.check_tar_item`).
-
-
-def _register() -> None:
-    from evidencekit.hash.seal.plugins import register_item_checker
-
-    register_item_checker("tar", check_tar_item)
-
-
-_register()

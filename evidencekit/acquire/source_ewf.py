@@ -107,7 +107,7 @@ class EwfMedia:
         start = index * self.chunk_size
         want = min(self.chunk_size, self.size - start)
         buf = bytearray(want)
-        from evidencekit.acquire.ewf_reader import EwfFormatError
+        from evidencekit.acquire.ewf_info import EwfFormatError
 
         try:
             self._image.seek(start)

@@ -3,7 +3,7 @@ was read.
 
 An E01 carries the MD5 (and SHA-1) its maker computed in its digest and hash sections. A chunk
 changed with its Adler-32 recomputed decodes cleanly: only these stored digests show it. So
-every command that reads an E01's whole media compares them with what it read (DESIGN.md: a
+every command that reads an E01's whole media compares them with what it read (docs/design.md: a
 stored digest that disagrees is an integrity failure, never silently replaced by ours), and
 records the outcome (`StoredDigestCheck.to_dict()`) in the seal, the log or the manifest.
 

@@ -1,15 +1,19 @@
 """Verification of a sealed logical collection: every tar member against the manifest.
 
-`logical` registers :func:`check_tar_item` as the `tar` item checker when it is imported
-(workflows/verify.py PLUGIN_MODULES names `evidencekit.acquire.logical`).
+:func:`check_tar_item` is the `tar` item checker of seals (`hash.seal.plugins.ItemChecker`),
+registered by `evidencekit.workflows.verifiers`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from evidencekit.hash.seal.document import Seal
+    from evidencekit.hash.seal.status import Problem
 
 
-def check_tar_item(seal: Any) -> list[Any]:
+def check_tar_item(seal: Seal) -> list[Problem]:
     """Re-read ITEM.tar and compare every member with `ITEM.manifest.json` (digests, sizes, and
     that each listed member is there and nothing else is).
 
@@ -38,7 +42,7 @@ def check_tar_item(seal: Any) -> list[Any]:
             listed[raw] = rec
     except (OSError, ValueError, KeyError, TypeError) as exc:
         return [Problem("malformed-manifest", manifest_name, f"cannot read the manifest: {exc}")]
-    problems: list[Any] = []
+    problems: list[Problem] = []
     seen: set[bytes] = set()
     try:
         with tarfile.open(

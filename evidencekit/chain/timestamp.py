@@ -98,7 +98,7 @@ def request_token(url: str, data: bytes, *, timeout: float = 30.0) -> bytes:
     if status not in ("granted", "granted_with_mods") or not token:
         text = reply["status"]["status_string"].native
         raise CustodyError(f"timestamp authority {url!r} refused: {status} {text or ''}".strip())
-    der = token.dump()
+    der: bytes = token.dump()  # asn1crypto is untyped
     tst = _tst_info(cms.ContentInfo.load(der))
     if tst["nonce"].native != nonce:
         raise IntegrityError(f"timestamp authority {url!r} answered another request (nonce)")

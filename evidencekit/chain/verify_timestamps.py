@@ -87,7 +87,7 @@ def _check_one(
     while len(latest) < min(cp.size, len(rows)):
         t = _time_of(rows[len(latest)])
         prev = latest[-1] if latest else None
-        latest.append(t if prev is None or (t is not None and t > prev) else prev)  # type: ignore[arg-type]
+        latest.append(t if prev is None or (t is not None and t > prev) else prev)
     last = latest[min(cp.size, len(latest)) - 1] if latest else None
     if last is not None and last > info.time + CLOCK_SKEW:
         raise IntegrityError(

@@ -17,12 +17,16 @@ import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, overload
 
 import click
 
 from evidencekit import __version__
 from evidencekit.errors import EvidenceKitError, IdentityError, InterruptedError_
+
+if TYPE_CHECKING:  # imported when a command needs them: `evidencekit --help` stays quick
+    from evidencekit.case import Case
+    from evidencekit.identity import Identity, IdentityStore
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -82,22 +86,26 @@ class App:
     identity_selector: str | None = None
     passphrase_file: Path | None = None
     case_identity: str | None = None
-    _identity: Any = field(default=None, repr=False)
+    _identity: Identity | None = field(default=None, repr=False)
 
     # -- case and identity ----------------------------------------------------------------
-    def case(self) -> Any:
+    def case(self) -> Case:
         """The case from --case / EVIDENCEKIT_CASE / the current folder (CaseError if none)."""
         from evidencekit.case import find_case
 
         return self.pin(find_case(self.case_dir))
 
-    def pin(self, case: Any) -> Any:
+    @overload
+    def pin(self, case: Case) -> Case: ...
+    @overload
+    def pin(self, case: None) -> None: ...
+    def pin(self, case: Case | None) -> Case | None:
         """`case` with the case identity the reader trusts (--case-identity), if any."""
         if case is not None and self.case_identity:
             case.pinned_identity = self.case_identity
         return case
 
-    def identity_store(self) -> Any:
+    def identity_store(self) -> IdentityStore:
         from evidencekit.identity import IdentityStore
 
         return IdentityStore()
@@ -128,7 +136,7 @@ class App:
             hint="set EVIDENCEKIT_PASSPHRASE or pass --passphrase-file FILE",
         )
 
-    def identity(self) -> Any:
+    def identity(self) -> Identity:
         """The unlocked examiner identity (loaded once per command)."""
         if self._identity is None:
             store = self.identity_store()

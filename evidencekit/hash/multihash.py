@@ -208,7 +208,7 @@ def hash_file(
         with open(fd, "rb", buffering=0, closefd=False) as fh:
             try:
                 pump(
-                    fh.readinto,  # type: ignore[arg-type]
+                    fh.readinto,
                     hasher.consumers(),
                     chunk_size=chunk_size,
                     buffers=buffers,

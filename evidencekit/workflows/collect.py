@@ -14,14 +14,15 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from evidencekit.acquire.logical import CollectOptions, CollectOutputs, collect
 from evidencekit.acquire.manifest import Collection, name_fields
+from evidencekit.case import Case
 from evidencekit.errors import InterruptedError_, PartialReadError, SourceError
 from evidencekit.hash.seal.document import DERIVED_ALGORITHMS, Artifact, SealResult
 from evidencekit.hash.seal.write import artifact_from_file, seal_item
-from evidencekit.workflows.commit import guard
+from evidencekit.identity import Identity
+from evidencekit.workflows.commit import Signer, guard
 from evidencekit.workflows.trust import identity_of
 
 log = logging.getLogger(__name__)
@@ -90,8 +91,8 @@ def _check_sources(sources: list[Path]) -> None:
 
 
 def collect_item(
-    case: Any,
-    identity: Any,
+    case: Case,
+    identity: Identity | Signer,
     item_id: str,
     sources: list[Path],
     options: CollectOptions,

@@ -26,10 +26,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from evidencekit.case import Case
 from evidencekit.errors import CaseError, CustodyError
 from evidencekit.fsutil import UnsafeFileError, atomic_write, fsync_dir, make_dirs_inside
 from evidencekit.hash.seal.document import SealResult
-from evidencekit.identity import Identity
+from evidencekit.identity import Identity, IdentityStore
 from evidencekit.ids import check_item_id
 from evidencekit.timeutil import isoformat, utcnow
 
@@ -51,7 +52,9 @@ class Signer:
     unlock: Callable[[], Identity]
 
 
-def lazy_identity(store: Any, selector: str | None, unlock: Callable[[], Identity]) -> Signer:
+def lazy_identity(
+    store: IdentityStore, selector: str | None, unlock: Callable[[], Identity]
+) -> Signer:
     """A :class:`Signer` for the identity `selector` of `store` (an IdentityStore).
 
     Raises:
@@ -108,7 +111,7 @@ class Attempt:
         }
 
 
-def staging_root(case: Any) -> Path:
+def staging_root(case: Case) -> Path:
     return Path(case.evidence_dir) / STAGING
 
 
@@ -132,7 +135,7 @@ def _read_attempt(root: Path, item_id: str) -> Attempt:
     )
 
 
-def unfinished(case: Any) -> list[Attempt]:
+def unfinished(case: Case) -> list[Attempt]:
     """Every unfinished attempt in the case (a staging folder not yet published), by id."""
     root = staging_root(case)
     if not root.is_dir():
@@ -144,7 +147,7 @@ def unfinished(case: Any) -> list[Attempt]:
     return found
 
 
-def _refuse_taken(case: Any, item_id: str) -> None:
+def _refuse_taken(case: Case, item_id: str) -> None:
     """Raise if `item_id` is already an item or being written.
 
     Raises:
@@ -181,7 +184,7 @@ def _refuse_taken(case: Any, item_id: str) -> None:
 class Reservation:
     """An item id held by this process: write into `folder`, then :meth:`publish`."""
 
-    def __init__(self, case: Any, item_id: str, folder: Path, record: Path) -> None:
+    def __init__(self, case: Case, item_id: str, folder: Path, record: Path) -> None:
         self.case = case
         self.item_id = item_id
         self.folder = folder  # evidence/.staging/ITEM: everything in it is this attempt's
@@ -241,7 +244,7 @@ def drop_if_empty(root: Path) -> None:
 
 
 def reserve(
-    case: Any, item_id: str, *, command: str | None = None, examiner: str = ""
+    case: Case, item_id: str, *, command: str | None = None, examiner: str = ""
 ) -> Reservation:
     """Reserve `item_id` atomically: ``mkdir evidence/.staging/ITEM``.
 
@@ -303,30 +306,28 @@ def reserve(
     return res
 
 
-def _check_pinned(case: Any, name: str, fp: str) -> None:
+def _check_pinned(case: Case, name: str, fp: str) -> None:
     """Pinned by the case's ledger (`workflows.trust`), not only listed in `case.toml`: what an
     examiner the ledger does not pin signs fails every verification, so no work is started."""
     from evidencekit.workflows.trust import case_trust
 
-    if hasattr(case, "is_pinned") and (
-        not case.is_pinned(fp) or fp not in case_trust(case).signers
-    ):
+    if not case.is_pinned(fp) or fp not in case_trust(case).signers:
         raise CustodyError(
             f"examiner {name!r} ({fp[:16]}) is not pinned in case "
-            f"{getattr(getattr(case, 'info', None), 'number', case.path)!r}: the item could not "
+            f"{case.info.number!r}: the item could not "
             "be recorded in its custody ledger (or the ledger revoked them)",
             hint="a pinned examiner adds them: evidencekit case add-examiner CERT.pem",
         )
 
 
 def guard(
-    case: Any,
-    identity: Identity | Signer | Any,
+    case: Case,
+    identity: Identity | Signer,
     item_id: str,
     *,
     checks: Callable[[], object] | None = None,
     command: str | None = None,
-) -> tuple[Any, Reservation]:
+) -> tuple[Identity, Reservation]:
     """Everything an item-writing command must know before any work, in this order: the id is
     valid and free; `checks()` (the command's arguments and sources) passes; the examiner is
     pinned; the key unlocks (a :class:`Signer` is unlocked only now); the id is reserved.

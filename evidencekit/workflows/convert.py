@@ -253,12 +253,9 @@ def _record(
     target: Target,
     result: SealResult,
 ) -> bool:
-    """Record `sealed`, then `converted`, for the derived item; False without a ledger."""
-    try:
-        from evidencekit.workflows.custody import make_draft, record_drafts
-    except ImportError:
-        log.warning("custody ledger not available: no 'converted' event recorded")
-        return False
+    """Record `sealed`, then `converted`, for the derived item (True: recorded)."""
+    from evidencekit.workflows.custody import make_draft, record_drafts
+
     new_item, to = target.item_id, target.format
     digests = result.combined_digests
     details = {"from_item": item_id, "from_seal_sha256": seal_sha256, "format": to}

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from evidencekit.acquire.ewf_format import MEDIA_FLAG_PHYSICAL
+from evidencekit.acquire.ewf_metadata import EwfMetadata
 from evidencekit.acquire.ewf_reader import EwfImage
-from evidencekit.acquire.ewf_writer import EwfMetadata, EwfWriter
+from evidencekit.acquire.ewf_writer import EwfWriter
 from evidencekit.acquire.source_ewf import header_facts, source_summary
 from evidencekit.acquire.stored_digests import (
     StoredDigestCheck,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import unicodedata
 from collections.abc import Mapping, Sequence
-from typing import Any, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 from urllib.parse import quote
 
 from cryptography import x509
@@ -33,6 +33,9 @@ from evidencekit.identity import Identity, home_dir
 from evidencekit.ids import check_item_id
 from evidencekit.timeutil import compact, isoformat
 
+if TYPE_CHECKING:  # workflows.trust imports this module
+    from evidencekit.workflows.trust import CaseTrust
+
 
 def ledger_origin(case: Case) -> str:
     """The ledger's checkpoint origin: `evidencekit.case/<case number>/<created UTC>`.
@@ -48,7 +51,7 @@ def ledger_witnesses(case: Case) -> list[str]:
     without its ledger: `case init` writes `case.toml` and the first event together, so a case
     folder alone means a ledger existed; items and reports say more.
 
-    The examiner's home remembering the newest checkpoint it has seen of this case (DESIGN,
+    The examiner's home remembering the newest checkpoint it has seen of this case (docs/design.md,
     "Examiner identity") is the witness that does not live in the case folder; it belongs here.
     """
     found = [f"{CASE_FILE} of case {case.info.number!r} (created {isoformat(case.info.created)})"]
@@ -359,7 +362,7 @@ def record_drafts(case: Case, identity: Identity, drafts: Sequence[Draft]) -> Ap
     return result
 
 
-def _refuse_revoked_base(ledger: Ledger, trust: Any) -> None:
+def _refuse_revoked_base(ledger: Ledger, trust: CaseTrust) -> None:
     """Never build on a ledger whose latest checkpoint a revoked examiner signed after their
     revocation (what they appended past the tool): the pre-append check trusts their
     certificate, which their earlier events need.

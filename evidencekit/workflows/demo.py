@@ -105,8 +105,8 @@ def extract_sample(dest: Path) -> Path:
 
 def _acquire_disk(
     case: Case, examiner: Identity, source: Path, result: DemoResult, say: Callable[[str], None]
-) -> Path | None:
-    """Image the sample to E01 with the disk-acquisition workflow; the E01's path, or None."""
+) -> Path:
+    """Image the sample to E01 with the disk-acquisition workflow; the E01's path."""
     from evidencekit.workflows.acquire_disk import AcquireOptions, AcquireResult, acquire_disk
 
     say(f"imaging {source.name} to E01 as item {DISK_ITEM}")
@@ -130,8 +130,7 @@ def _acquire_disk(
         f"disk image {DISK_ITEM}: {source.name} imaged to E01 ({', '.join(res.files)}), read "
         f"back and sealed; sha256 {res.digests.get('sha256', '?')}"
     )
-    image = case.item_dir(DISK_ITEM) / f"{DISK_ITEM}.E01"
-    return image if image.exists() else None
+    return case.item_dir(DISK_ITEM) / f"{DISK_ITEM}.E01"
 
 
 def _collect(
@@ -264,12 +263,9 @@ def run_demo(directory: Path | None, progress: Callable[[str], None] | None = No
     source = extract_sample(directory / "source" / "usb-sample.img")
     result.steps.append(f"sample USB image (FAT16, Vietnamese file names): {source}")
 
-    items: list[str] = []
     image = _acquire_disk(case, examiner, source, result, say)
-    if image is not None:
-        items.append(DISK_ITEM)
-    _collect(case, examiner, image or source, result, say)
-    items.append(FILES_ITEM)
+    _collect(case, examiner, image, result, say)
+    items = [DISK_ITEM, FILES_ITEM]
     _custody(case, examiner, receiver, items, result, say)
     _verify(case, receiver, items, result, say)
 

@@ -39,6 +39,9 @@ from evidencekit.workflows.commit import (
     unfinished,
 )
 from evidencekit.workflows.custody import list_events, record_event, trusted_with
+from evidencekit.workflows.verifiers import register_verifiers
+
+register_verifiers()  # a staged item is published only when it verifies with its format checks
 
 DISCARDED = ".discarded"
 SEAL_EVENTS = ("acquired", "collected", "sealed", "converted")

@@ -256,7 +256,7 @@ def _copy_and_hash(
             consumers = [_Writer(fd_out), *consumers]
         with open(fd_in, "rb", buffering=0, closefd=False) as fh:
             try:
-                read = pump(fh.readinto, consumers, on_progress=on_progress)  # type: ignore[arg-type]
+                read = pump(fh.readinto, consumers, on_progress=on_progress)
             except OSError as exc:
                 raise EvidenceKitError(
                     f"cannot read {_shown(source.path)!r}: {exc.strerror}",
@@ -442,13 +442,9 @@ def _fsync_tree(folder: Path) -> None:
 def _record_sealed(
     case: Case, identity: Identity, result: SealResult, description: str | None, final: Path
 ) -> bool:
-    """Append the `sealed` custody event, when the custody workflow is available."""
-    from evidencekit.workflows.verify import custody_recorder
+    """Append the `sealed` custody event (True: it is recorded; CustodyError if refused)."""
+    from evidencekit.workflows.custody import record_event
 
-    record_event = custody_recorder()
-    if record_event is None:
-        log.warning("custody ledger not available: no 'sealed' event recorded")
-        return False
     digests = result.combined_digests or {"sha256": result.seal_sha256}
     record_event(
         case,

@@ -143,7 +143,7 @@ def identity_of(case: Case) -> str:
     Raises:
         CustodyError: the case has no ledger or its ledger has no first event.
     """
-    pinned = getattr(case, "pinned_identity", None)
+    pinned = case.pinned_identity
     try:
         with Ledger.open(
             case.ledger_path, ledger_origin(case), trusted={}, writable=False
@@ -175,7 +175,7 @@ def case_trust(case: Case) -> CaseTrust:
     without an event becomes a problem (and the examiner concerned is not trusted).
     """
     problems: list[str] = []
-    pinned_identity = getattr(case, "pinned_identity", None)
+    pinned_identity = case.pinned_identity
     try:
         toml_certs = {} if pinned_identity else case.trusted()
     except EvidenceKitError as exc:

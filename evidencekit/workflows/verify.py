@@ -1,12 +1,14 @@
 """Verify evidence items: find their seals, gather the trusted signers (from the case's ledger,
 `workflows.trust`, and `--trust`), load the format plug-ins (E01 media checks …), verify, check
 that a seal inside the case names this case and its folder's item (seal/2) and is the one its
-ledger recorded, and optionally record a `verified` custody event."""
+ledger recorded, and optionally record a `verified` custody event.
+
+The format plug-ins (E01 media, tar items) are registered when this module is imported
+(`workflows.verifiers`)."""
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import logging
 import os
 import stat
@@ -25,36 +27,11 @@ from evidencekit.identity import Identity, fingerprint, load_cert_file
 from evidencekit.ids import check_item_id
 from evidencekit.timeutil import isoformat, parse_iso
 from evidencekit.workflows.trust import CaseTrust, case_trust
+from evidencekit.workflows.verifiers import register_verifiers
 
 log = logging.getLogger(__name__)
 
-# Modules that register media verifiers / item checkers (hash.seal.plugins) when imported
-# (E01 media and chunk checks; the logical collection's tar/DFXML checks). A module that does not
-# exist (yet) is skipped; one that fails to import is logged and skipped: the seal, signature and
-# every artifact digest are still checked without it.
-PLUGIN_MODULES: tuple[str, ...] = (
-    "evidencekit.acquire.ewf_reader",
-    "evidencekit.acquire.logical",
-)
-_loaded = False
-
-
-def load_plugins() -> None:
-    """Import the verifier plug-ins once (their import registers them)."""
-    global _loaded
-    if _loaded:
-        return
-    for name in PLUGIN_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                log.warning("verifier plug-in %s cannot be loaded: %s", name, exc)
-            else:
-                log.debug("verifier plug-in %s not available", name)
-        except Exception as exc:  # a broken plug-in must not stop the digest checks
-            log.warning("verifier plug-in %s cannot be loaded: %s", name, exc)
-    _loaded = True
+register_verifiers()
 
 
 def trusted_signers(case: Case | None, trust: Sequence[Path] = ()) -> dict[str, x509.Certificate]:
@@ -118,7 +95,6 @@ def verify_items(
         UsageError: a target names nothing.
         IdentityError: a --trust file is not a certificate.
     """
-    load_plugins()
     case_trusts = case_trust(case) if case is not None else None
     trusted = _with_trust_files(case_trusts.certificates if case_trusts else {}, trust)
     statuses: list[VerifyStatus] = []
@@ -328,29 +304,16 @@ def _ledger_binding(case: Case, item: str, name: str, on_disk: str) -> list[Prob
     ]
 
 
-def custody_recorder() -> Callable[..., object] | None:
-    """`evidencekit.workflows.custody.record_event`, or None while that module does not exist."""
-    try:
-        module = importlib.import_module("evidencekit.workflows.custody")
-    except ModuleNotFoundError as exc:
-        if exc.name != "evidencekit.workflows.custody":
-            raise
-        return None
-    func: Callable[..., object] = module.record_event
-    return func
-
-
 def record_verification(case: Case, identity: Identity, status: VerifyStatus) -> None:
     """Append a `verified` custody event carrying the result.
 
     Raises:
-        CustodyError: the custody ledger is not available or refuses the event.
+        CustodyError: the custody ledger refuses the event.
     """
+    from evidencekit.workflows.custody import record_event
+
     if status.item_id is None:
         raise CustodyError(f"cannot record a verification of {str(status.seal_path)!r}: no item")
-    record_event = custody_recorder()
-    if record_event is None:
-        raise CustodyError("the custody ledger is not available in this build")
     problems: list[Problem] = list(status.problems)
     record_event(
         case,

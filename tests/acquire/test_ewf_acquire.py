@@ -73,7 +73,7 @@ def test_faulty_device_to_e01_lists_bad_sectors_and_verifies(
     assert seal.combined.digests["sha256"] == hashlib.sha256(media).hexdigest()
     assert json.loads(out)["status"] == "complete-with-errors"
     r = CliRunner().invoke(cli, ["--case", str(case_dir), "verify", "BAD"])
-    # verifies, but complete-with-errors: exit 4 (DESIGN; issue 14)
+    # verifies, but complete-with-errors: exit 4 (docs/design.md; issue 14)
     assert r.exit_code == 4, r.output
     assert "BAD: OK" in r.output
 

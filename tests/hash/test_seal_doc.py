@@ -353,7 +353,9 @@ def test_media_verifier_plugin_is_called(
         combined_parts=["E.E01"],
     )
     status = verify_seal(result.path, trusted=trusted)
-    assert status.ok and any("no verifier" in n for n in status.notes)
+    # no verifier for the format: its media digests went unchecked, a problem (not a note)
+    assert [(p.kind, p.file) for p in status.problems] == [("no-verifier", "E.E01")]
+    assert not any("verifier" in n for n in status.notes)
     calls: list[str] = []
 
     def fake(seal: Seal, combined: Combined) -> list[Problem]:

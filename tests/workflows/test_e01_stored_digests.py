@@ -110,7 +110,7 @@ def _stored_facts(case_dir: Path, item: str) -> tuple[str, dict[str, object]]:
 
 
 def _verifies_not_complete(case_dir: Path, item: str) -> None:
-    """The seal verifies and says it is not complete (DESIGN: `verify` exits 4 for that; the
+    """The seal verifies and says it is not complete (docs/design.md: `verify` exits 4 for that; the
     exit code itself is the verify command's, rewritten under issue #14)."""
     code, out, err = _run(case_dir, "verify", item)
     assert code in (0, 4), out + err

@@ -144,7 +144,7 @@ def test_interrupted_seal_is_incomplete(
     code, out, _ = (lambda r: (r.exit_code, r.stdout, r.stderr))(
         CliRunner().invoke(cli, ["--case", str(case_dir), "verify", "INT"])
     )
-    # verifies, but incomplete: exit 4 (DESIGN; issue 14)
+    # verifies, but incomplete: exit 4 (docs/design.md; issue 14)
     assert code == 4 and "status incomplete" in out and "did not finish" in out
 
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from evidencekit.cli.image_options import image_options
 from evidencekit.cli.runtime import App, pass_app
+
+if TYPE_CHECKING:
+    from evidencekit.acquire.filesystems import DiskImage
 
 
 @click.command("ls")
@@ -111,7 +114,9 @@ def ls(
         app.emit("evidencekit/ls/1", listing, lines)
 
 
-def _stored_digests(app: App, image: Path, disk: Any, check: bool) -> dict[str, object] | None:
+def _stored_digests(
+    app: App, image: Path, disk: DiskImage, check: bool
+) -> dict[str, object] | None:
     """An E01's stored MD5/SHA-1 compared with its whole media (a warning when they differ)."""
     from evidencekit.acquire.stored_digests import warning_text
 

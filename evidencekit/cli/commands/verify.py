@@ -6,7 +6,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,6 +18,9 @@ from evidencekit.cli.runtime import (
     App,
     pass_app,
 )
+
+if TYPE_CHECKING:
+    from evidencekit.hash.seal.status import VerifyStatus
 
 
 @click.command("verify")
@@ -66,7 +69,7 @@ def verify(
     )
     if progress is not None:
         click.echo("\r\033[K", nl=False, err=True)
-    if record:
+    if record and case is not None:  # without a case, `record` raised above
         identity = app.identity()
         for st in statuses:
             if not _not_sealed(st):  # nothing was verified, nothing to record
@@ -104,16 +107,16 @@ def verify(
         app.exit(code)
 
 
-def _not_sealed(st: Any) -> bool:
+def _not_sealed(st: VerifyStatus) -> bool:
     from evidencekit.workflows.verify import NOT_SEALED
 
     return bool(st.problems) and all(p.kind == NOT_SEALED for p in st.problems)
 
 
-def worst_code(statuses: Sequence[Any]) -> int:
-    """Every item is reported; the exit code is the worst of theirs (DESIGN: 3 over 4 over 1):
-    3 when a seal does not verify, 4 when it verifies but is not `complete`, 1 when a target
-    has no seal to verify, else 0."""
+def worst_code(statuses: Sequence[VerifyStatus]) -> int:
+    """Every item is reported; the exit code is the worst of theirs (docs/design.md: 3 over 4
+    over 1): 3 when a seal does not verify, 4 when it verifies but is not `complete`, 1 when a
+    target has no seal to verify, else 0."""
     codes = []
     for st in statuses:
         if not st.problems:

@@ -186,7 +186,7 @@ class _ArtifactChecker:
 
         try:
             with open(fd, "rb", buffering=0, closefd=False) as fh:
-                n = pump(fh.readinto, consumers, on_progress=progress)  # type: ignore[arg-type]
+                n = pump(fh.readinto, consumers, on_progress=progress)
         except OSError as exc:
             self.problems.append(
                 Problem("unreadable-file", shown_name(art.name), f"read error: {exc.strerror}")

@@ -16,9 +16,10 @@ class Problem:
     unknown-signer, malformed-seal, item-mismatch, wrong-case and wrong-item (a seal/2 that
     names another case or item than the one it is verified in), unsafe-name, unsafe-file (a
     link, device or FIFO where a sealed file should be: never opened), ledger-mismatch and
-    untrusted-examiner (from the case's ledger, `evidencekit.workflows.verify`); verifier
-    plug-ins may add their own, e.g. chunk-mismatch. `byte_range` is [start, end) in the file
-    or media named.
+    untrusted-examiner (from the case's ledger, `evidencekit.workflows.verify`), no-verifier (a
+    `combined.format` no media verifier is registered for: its media digests went unchecked);
+    verifier plug-ins may add their own, e.g. chunk-mismatch. `byte_range` is [start, end) in
+    the file or media named.
     """
 
     kind: str

@@ -17,7 +17,13 @@ from cryptography import x509
 from evidencekit.errors import EvidenceKitError, IntegrityError
 from evidencekit.fsutil import UnsafeFileError, read_regular
 from evidencekit.hash.seal.artifacts import check_artifacts
-from evidencekit.hash.seal.document import SEAL_SUFFIX, Seal, artifact_location, shown_name
+from evidencekit.hash.seal.document import (
+    SEAL_SUFFIX,
+    Combined,
+    Seal,
+    artifact_location,
+    shown_name,
+)
 from evidencekit.hash.seal.plugins import item_checker, media_verifier
 from evidencekit.hash.seal.read import MAX_SEAL_BYTES, parse_seal
 from evidencekit.hash.seal.signature import check_signature
@@ -112,10 +118,8 @@ def verify_seal(
     elif comb is not None and comb.format != "raw":
         verifier = media_verifier(comb.format)
         if verifier is None:
-            notes.append(
-                f"{comb.format} media digests not re-computed: no verifier for that format "
-                "(the artifact files' digests were checked)"
-            )
+            if rehash:  # --sizes-only re-computes no media digest with or without one
+                problems.append(_no_verifier(comb))
         elif rehash:
             problems += _guarded(lambda: verifier(seal, comb), item)
     item_check = item_checker(seal.kind)
@@ -137,6 +141,21 @@ def verify_seal(
         checked_files=arts.checked + tuple(sums_checked),
         bytes_hashed=arts.bytes_hashed,
         seal_sha256=digest,
+    )
+
+
+NO_VERIFIER = "no-verifier"
+"""The problem kind of a seal whose `combined.format` has no media verifier registered
+(`hash.seal.plugins`): its media digests, which the signature covers, could not be checked."""
+
+
+def _no_verifier(comb: Combined) -> Problem:
+    return Problem(
+        NO_VERIFIER,
+        comb.parts[0] if comb.parts else "combined",
+        f"the {comb.format} media digests were not re-computed: no verifier for the format "
+        f"{comb.format!r} is registered in this program (the artifact files' digests were "
+        "checked)",
     )
 
 

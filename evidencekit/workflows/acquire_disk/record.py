@@ -9,10 +9,12 @@ from evidencekit.acquire import mapfile
 from evidencekit.acquire.acqlog import AcquisitionLog, write_text
 from evidencekit.acquire.device_report import render_device_report
 from evidencekit.acquire.source import MediaSource, SourceInfo
+from evidencekit.case import Case
 from evidencekit.errors import AcquisitionError, EvidenceKitError
 from evidencekit.fsutil import fsync_dir
 from evidencekit.hash.seal.document import DERIVED_ALGORITHMS, Artifact, SealResult
 from evidencekit.hash.seal.write import artifact_from_file, seal_item
+from evidencekit.identity import Identity
 from evidencekit.sizes import human
 from evidencekit.workflows.acquire_disk.facts import DeviceFacts, Job, Outcome
 from evidencekit.workflows.acquire_disk.options import KINDS
@@ -22,8 +24,8 @@ MAX_ERRORS_IN_SEAL = 10_000
 
 
 def seal_and_record(
-    case: Any,
-    identity: Any,
+    case: Case,
+    identity: Identity,
     src: MediaSource,
     job: Job,
     dev: DeviceFacts,

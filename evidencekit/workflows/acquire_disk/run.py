@@ -13,7 +13,6 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from evidencekit.acquire import device
 from evidencekit.acquire.acqlog import AcquisitionLog, log_header
@@ -21,6 +20,7 @@ from evidencekit.acquire.device_report import device_facts
 from evidencekit.acquire.freespace import check_space
 from evidencekit.acquire.source import MediaSource, open_source
 from evidencekit.acquire.stored_digests import stored_algorithms
+from evidencekit.case import Case
 from evidencekit.errors import (
     AcquisitionError,
     EvidenceKitError,
@@ -32,6 +32,7 @@ from evidencekit.errors import (
 )
 from evidencekit.hash.algorithms import parse_algorithms
 from evidencekit.hash.seal.document import DERIVED_ALGORITHMS, SealResult, media_algorithms
+from evidencekit.identity import Identity
 from evidencekit.ids import check_item_id
 from evidencekit.sizes import human
 from evidencekit.workflows.acquire_disk.facts import DeviceFacts, Job, Outcome
@@ -46,14 +47,14 @@ from evidencekit.workflows.acquire_disk.record import seal_and_record
 from evidencekit.workflows.acquire_disk.result import AcquireResult
 from evidencekit.workflows.acquire_disk.stored import check_stored_digests
 from evidencekit.workflows.acquire_disk.writers import open_writers
-from evidencekit.workflows.commit import Reservation, guard
+from evidencekit.workflows.commit import Reservation, Signer, guard
 
 log = logging.getLogger(__name__)
 
 
 def acquire_disk(
-    case: Any,
-    identity: Any,
+    case: Case,
+    identity: Identity | Signer,
     source_path: Path,
     item_id: str,
     options: AcquireOptions,
@@ -166,8 +167,8 @@ def _check_decrypt(options: AcquireOptions, password: str | None) -> None:
 
 
 def _acquire(
-    case: Any,
-    identity: Any,
+    case: Case,
+    identity: Identity,
     src: MediaSource,
     job: Job,
     res: Reservation,

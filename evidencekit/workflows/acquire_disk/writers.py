@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from evidencekit.acquire.source import MediaSource
 from evidencekit.acquire.writers import DEFAULT_SEGMENT_SIZE, ImageWriter, make_raw_writer
+from evidencekit.case import Case
 from evidencekit.errors import UsageError
 from evidencekit.timeutil import utcnow
 from evidencekit.workflows.acquire_disk.options import AcquireOptions
@@ -26,7 +26,7 @@ def make_writer(
     options: AcquireOptions,
     base: Path,
     src: MediaSource,
-    case: Any,
+    case: Case,
     output_digests: tuple[str, ...] = (),
 ) -> ImageWriter:
     """A writer for `base` (`base.raw`, `base.001`…, `base.E01`…) in the chosen format;
@@ -39,7 +39,8 @@ def make_writer(
         seg = options.segment_size or DEFAULT_SEGMENT_SIZE
         return make_raw_writer(base, options.format, seg)
     if options.format == "e01":
-        from evidencekit.acquire.ewf_writer import EwfMetadata, EwfWriter
+        from evidencekit.acquire.ewf_metadata import EwfMetadata
+        from evidencekit.acquire.ewf_writer import EwfWriter
         from evidencekit.acquire.source_ewf import source_summary
 
         info = src.info
@@ -51,10 +52,10 @@ def make_writer(
             media_type = ident["ewf_media_type"]
         notes = " | ".join(t for t in (options.notes or "", source_summary(ident)) if t)
         meta = EwfMetadata(
-            case_number=str(getattr(getattr(case, "info", None), "number", "") or ""),
+            case_number=case.info.number,
             evidence_number=options.evidence_number or "",
             description=options.description or "",
-            examiner=str(getattr(getattr(case, "info", None), "examiner", "") or ""),
+            examiner=case.info.examiner,
             notes=notes,
             acquired=utcnow(),
             system_date=utcnow(),
@@ -81,7 +82,7 @@ def open_writers(
     item_dir: Path,
     item_id: str,
     src: MediaSource,
-    case: Any,
+    case: Case,
     output_digests: tuple[str, ...] = (),
 ) -> list[ImageWriter]:
     """The item's writer (and the --copy-to one); nothing is left behind when one fails.

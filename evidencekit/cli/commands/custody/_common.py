@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from evidencekit.cli.runtime import App
 from evidencekit.fsutil import atomic_write
+
+if TYPE_CHECKING:  # imported by the commands that need them: `evidencekit --help` stays quick
+    from cryptography import x509
+
+    from evidencekit.case import Case
+    from evidencekit.chain.ledger import AppendResult
+    from evidencekit.chain.parties import Party
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 TERMINAL_COMMANDS = {"release": "released", "return": "returned", "destroy": "destroyed"}
 
@@ -51,7 +61,7 @@ def _event_lines(ev: dict[str, Any], zone: str) -> list[str]:
     return [line, *(f"         {x}" for x in extras)]
 
 
-def _appended(app: App, case: Any, result: Any) -> None:
+def _appended(app: App, case: Case, result: AppendResult) -> None:
     """Print what an append committed: from its result, never by reading the ledger again (on
     a full disk that read can fail after the commit, and a committed event must be reported)."""
     ev = result.events[0].to_dict()
@@ -65,7 +75,7 @@ def _appended(app: App, case: Any, result: Any) -> None:
     )
 
 
-def _trust(paths: tuple[Path, ...]) -> list[Any]:
+def _trust(paths: tuple[Path, ...]) -> list[x509.Certificate]:
     from evidencekit.identity import load_cert_file
 
     return [load_cert_file(p) for p in paths]
@@ -105,7 +115,7 @@ def _recorded(lines: list[str]) -> list[str]:
     return [f"Recorded {lines[0]}", *lines[1:]]
 
 
-def _party_options(f: Any) -> Any:
+def _party_options(f: F) -> F:
     """`--to-role` and `--to-id`: what records a counterpart who holds no key."""
     from evidencekit.chain.parties import DOCUMENTS, ROLES
 
@@ -126,7 +136,9 @@ def _party_options(f: Any) -> Any:
     )(f)
 
 
-def _counterpart(case: Any, to: str | None, role: str | None, doc: str | None) -> Any:
+def _counterpart(
+    case: Case, to: str | None, role: str | None, doc: str | None
+) -> str | Party | None:
     """The counterpart of `--to` (`--to-role`, `--to-id`): a pinned examiner by name or
     fingerprint, or, with --to-id, a party who holds no key (chain.parties).
 
