@@ -54,6 +54,8 @@ collection against its manifest (docs/seal.md)."""
 
 LedgerKind = Literal[
     "missing",
+    "moved",
+    "unknown-signer",
     "bad-signature",
     "malformed-event",
     "wrong-ledger",

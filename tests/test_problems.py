@@ -161,3 +161,32 @@ def test_raw_db_is_what_the_attack_uses(sealed_case: tuple[Path, Path]) -> None:
         db.execute("UPDATE events SET kind = kind WHERE seq = 0")
     with raw_db(case_dir) as db:
         db.execute("UPDATE events SET kind = kind WHERE seq = 0")
+
+
+def test_every_kind_the_code_reports_is_documented() -> None:
+    """Each kind written literally where a problem is made is in KNOWN_KINDS (and so in the
+    docs' lists): a new kind cannot slip in undocumented."""
+    import ast
+
+    import evidencekit
+
+    root = Path(evidencekit.__file__).parent
+    makers = {"of_file", "of_event", "of_report", "problem", "bad_ledger"}
+    seen: dict[str, str] = {}
+    for path in root.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
+            first = node.args[0]
+            if name in makers and isinstance(first, ast.Constant) and isinstance(first.value, str):
+                seen[first.value] = str(path.relative_to(root))
+        if path.name == "verify_events.py":  # (kind, message) pairs, made Problems by chain.verify
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Tuple) and len(node.elts) == 2:
+                    first = node.elts[0]
+                    if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                        seen[first.value] = str(path.relative_to(root))
+    assert len(seen) > 40, seen  # the scan finds the makers
+    assert {k: f for k, f in seen.items() if k not in KNOWN_KINDS} == {}
