@@ -41,7 +41,7 @@ from evidencekit.hash.multihash import MultiHasher
 from evidencekit.hash.pipeline import pump
 from evidencekit.hash.seal.document import Combined, Seal
 from evidencekit.hash.seal.plugins import compare_media
-from evidencekit.hash.seal.status import Problem
+from evidencekit.problems import Problem
 
 log = logging.getLogger(__name__)
 
@@ -322,12 +322,12 @@ def verify_e01(seal: Seal, combined: Combined) -> list[Problem]:
     segments, check every section and chunk, and compare the media with the sealed digests
     window by window."""
     if not combined.parts:
-        return [Problem("malformed-seal", seal.item_id, "e01 media without segment files")]
+        return [Problem.of_file("malformed-seal", seal.item_id, "e01 media without segment files")]
     first_name = combined.parts[0]
     try:
         image = EwfImage(seal.artifact_path(first_name))
     except EwfFormatError as exc:
-        return [Problem("unreadable-file", first_name, exc.message)]
+        return [Problem.of_file("unreadable-file", first_name, exc.message)]
     with image:
         algos = [a for a in combined.digests]
         result = image.verify(
@@ -336,10 +336,10 @@ def verify_e01(seal: Seal, combined: Combined) -> list[Problem]:
             window_algorithm=combined.window_algorithm or "sha256",
         )
     problems: list[Problem] = [
-        Problem("chunk-mismatch", p.file, p.text(), byte_range=p.media_range)
+        Problem.of_file("chunk-mismatch", p.file, p.text(), byte_range=p.media_range)
         for p in result.chunk_problems
     ]
-    problems += [Problem("format-mismatch", first_name, text) for text in result.problems]
+    problems += [Problem.of_file("format-mismatch", first_name, text) for text in result.problems]
     if result.hash_result is not None:
         problems += compare_media(combined, result.hash_result, name=f"{seal.item_id} media")
     return problems

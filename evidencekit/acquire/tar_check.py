@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from evidencekit.hash.seal.document import Seal
-    from evidencekit.hash.seal.status import Problem
+    from evidencekit.problems import Problem
 
 
 def check_tar_item(seal: Seal) -> list[Problem]:
@@ -24,7 +24,7 @@ def check_tar_item(seal: Seal) -> list[Problem]:
     import tarfile
 
     from evidencekit.hash.multihash import MultiHasher
-    from evidencekit.hash.seal.status import Problem
+    from evidencekit.problems import Problem
 
     item = seal.item_id
     tar_name, manifest_name = f"{item}.tar", f"{item}.manifest.json"
@@ -41,7 +41,9 @@ def check_tar_item(seal: Seal) -> list[Problem]:
             )
             listed[raw] = rec
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        return [Problem("malformed-manifest", manifest_name, f"cannot read the manifest: {exc}")]
+        return [
+            Problem.of_file("malformed-manifest", manifest_name, f"cannot read the manifest: {exc}")
+        ]
     problems: list[Problem] = []
     seen: set[bytes] = set()
     try:
@@ -53,7 +55,9 @@ def check_tar_item(seal: Seal) -> list[Problem]:
                 rec = listed.get(name)
                 shown = name.decode("utf-8", "backslashreplace")
                 if rec is None:
-                    problems.append(Problem("member-extra", tar_name, f"{shown!r} is not listed"))
+                    problems.append(
+                        Problem.of_file("member-extra", tar_name, f"{shown!r} is not listed")
+                    )
                     continue
                 seen.add(name)
                 if not member.isfile():
@@ -73,7 +77,7 @@ def check_tar_item(seal: Seal) -> list[Problem]:
                 for algo, want in digests.items():
                     if found.digests.get(algo) != want:
                         problems.append(
-                            Problem(
+                            Problem.of_file(
                                 "member-mismatch",
                                 tar_name,
                                 f"member {shown!r} does not hold what the manifest lists",
@@ -83,9 +87,11 @@ def check_tar_item(seal: Seal) -> list[Problem]:
                         )
                         break
     except (OSError, tarfile.TarError) as exc:
-        problems.append(Problem("unreadable-file", tar_name, f"cannot read the tar: {exc}"))
+        problems.append(Problem.of_file("unreadable-file", tar_name, f"cannot read the tar: {exc}"))
         return problems
     for name in listed.keys() - seen:
         shown = name.decode("utf-8", "backslashreplace")
-        problems.append(Problem("member-missing", tar_name, f"{shown!r} is listed but absent"))
+        problems.append(
+            Problem.of_file("member-missing", tar_name, f"{shown!r} is listed but absent")
+        )
     return problems

@@ -33,8 +33,8 @@ from cryptography import x509
 from evidencekit.chain import merkle
 from evidencekit.chain.checkpoint import verify_checkpoint
 from evidencekit.chain.store import WriteTxn
-from evidencekit.chain.verify_status import shown
 from evidencekit.errors import IntegrityError
+from evidencekit.problems import shown
 
 
 class LedgerDoesNotVerify(IntegrityError):

@@ -32,13 +32,14 @@ from evidencekit.chain.verify_events import (
     check_all,
     worker_count,
 )
-from evidencekit.chain.verify_status import LedgerStatus, Problem, in_order
+from evidencekit.chain.verify_status import LedgerStatus, in_order
 from evidencekit.chain.verify_timestamps import check_timestamps
 from evidencekit.chain.verify_tree import check_checkpoints, check_nodes
 from evidencekit.errors import CustodyError
+from evidencekit.problems import Problem
 from evidencekit.timeutil import parse_iso
 
-__all__ = ["CHUNK", "PARALLEL_THRESHOLD", "LedgerStatus", "Problem", "verify_ledger"]
+__all__ = ["CHUNK", "PARALLEL_THRESHOLD", "LedgerStatus", "verify_ledger"]
 
 
 def verify_ledger(
@@ -90,13 +91,15 @@ def _replay(
         if seq != expected_seq:
             missing = f"{expected_seq}" if seq == expected_seq + 1 else f"{expected_seq}–{seq - 1}"
             problems.append(
-                Problem("missing", f"event {missing} is missing (deleted)", expected_seq)
+                Problem.of_event("missing", f"event {missing} is missing (deleted)", expected_seq)
             )
         expected_seq = seq + 1
         for kind, msg in event_problems:
-            problems.append(Problem(kind, msg, seq, item))
+            problems.append(Problem.of_event(kind, msg, seq, item))
         if leaf != row.leaf_hash:
-            problems.append(Problem("leaf-mismatch", "stored leaf hash is wrong", seq, item))
+            problems.append(
+                Problem.of_event("leaf-mismatch", "stored leaf hash is wrong", seq, item)
+            )
         leaves.append(leaf)
         signers.add(row.signer)
         if light is None:
@@ -107,7 +110,9 @@ def _replay(
             opened = time
         if ev_item != item or kind != row.kind:
             problems.append(
-                Problem("index-mismatch", "the row's item/kind columns differ from the event", seq)
+                Problem.of_event(
+                    "index-mismatch", "the row's item/kind columns differ from the event", seq
+                )
             )
         state = states.get(ev_item)
         if state is None:
@@ -115,7 +120,7 @@ def _replay(
         want_prev = None if state.last_leaf is None else state.last_leaf.hex()
         if prev != want_prev:
             problems.append(
-                Problem(
+                Problem.of_event(
                     "chain-broken",
                     f"prev is {prev or 'empty'} but the item's previous event hashes to "
                     f"{want_prev or 'nothing'}",
@@ -128,6 +133,6 @@ def _replay(
         try:
             check_event(state, ev_item, kind, seq, actor, counterpart, override, time, opened)
         except CustodyError as exc:
-            problems.append(Problem("rule-violation", exc.message, seq, ev_item))
+            problems.append(Problem.of_event("rule-violation", exc.message, seq, ev_item))
         state.apply(kind, actor, counterpart, leaf, time)
     return leaves, signers

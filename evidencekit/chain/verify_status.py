@@ -1,5 +1,6 @@
-"""What `custody verify` reports: one `Problem` per precise reason the ledger does not verify,
-and the `LedgerStatus` that carries them with the recomputed tree's size and root."""
+"""What `custody verify` reports: the `LedgerStatus` that carries one `evidencekit.problems.Problem`
+per precise reason the ledger does not verify (each about an event, or the whole ledger), with
+the recomputed tree's size and root."""
 
 from __future__ import annotations
 
@@ -8,48 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from evidencekit.problems import Problem
 from evidencekit.timeutil import isoformat
-
-
-def shown(value: object) -> str:
-    """Text from the ledger made safe to print: a tampered row can hold anything (control and
-    escape sequences, invalid UTF-8, bytes where text belongs), and a terminal must show it,
-    not obey it. Printable characters (Vietnamese included) stay; others become `\\xNN`,
-    `\\uNNNN`; bytes are shown as their escaped repr."""
-    if isinstance(value, bytes | bytearray | memoryview):
-        return repr(bytes(value))
-    text = value if isinstance(value, str) else str(value)
-    if text.isprintable():
-        return text
-    out = []
-    for ch in text:
-        if ch.isprintable():
-            out.append(ch)
-        elif ord(ch) < 0x100:
-            out.append(f"\\x{ord(ch):02x}")
-        else:
-            out.append(f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}")
-    return "".join(out)
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One thing that does not verify. `seq` names the event when there is one."""
-
-    kind: str
-    message: str
-    seq: int | None = None
-    item: str | None = None
-
-    def to_dict(self) -> dict[str, object]:
-        item = self.item if self.item is None or isinstance(self.item, str) else shown(self.item)
-        return {"kind": self.kind, "seq": self.seq, "item": item, "message": self.message}
-
-    def __str__(self) -> str:
-        where = f"event {self.seq}" if self.seq is not None else "ledger"
-        if self.item:
-            where += f" (item {shown(self.item)})"
-        return f"{where}: {shown(self.message)}"
 
 
 @dataclass(frozen=True, slots=True)

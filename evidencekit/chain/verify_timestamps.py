@@ -21,8 +21,9 @@ from evidencekit.chain import merkle
 from evidencekit.chain.checkpoint import verify_checkpoint
 from evidencekit.chain.rules import CLOCK_SKEW
 from evidencekit.chain.store import EventRow
-from evidencekit.chain.verify_status import Problem, TimestampSeen
+from evidencekit.chain.verify_status import TimestampSeen
 from evidencekit.errors import IntegrityError
+from evidencekit.problems import Problem
 from evidencekit.timeutil import isoformat, parse_iso
 
 KIND = "checkpoint_timestamped"
@@ -45,7 +46,7 @@ def check_timestamps(
         try:
             seen.append(_check_one(row, rows, latest, tree, origin, trusted, tsa_certs))
         except IntegrityError as exc:
-            problems.append(Problem("timestamp-invalid", exc.message, row.seq, None))
+            problems.append(Problem.of_event("timestamp-invalid", exc.message, row.seq, None))
     return tuple(seen)
 
 

@@ -11,7 +11,8 @@ from evidencekit.chain import merkle
 from evidencekit.chain.checkpoint import Checkpoint
 from evidencekit.chain.store import CheckpointRow, LedgerStore
 from evidencekit.chain.verify_events import CpResult
-from evidencekit.chain.verify_status import Problem, first_bad_event
+from evidencekit.chain.verify_status import first_bad_event
+from evidencekit.problems import Problem
 
 
 def check_nodes(store: LedgerStore, tree: merkle.MemoryTree, problems: list[Problem]) -> None:
@@ -23,7 +24,7 @@ def check_nodes(store: LedgerStore, tree: merkle.MemoryTree, problems: list[Prob
         if not ok or tree.levels[level][index] != value:
             first = index << level
             problems.append(
-                Problem(
+                Problem.of_event(
                     "node-mismatch",
                     f"stored Merkle node ({level}, {index}) is not the recomputed one",
                     first if first < tree.size else None,
@@ -33,7 +34,9 @@ def check_nodes(store: LedgerStore, tree: merkle.MemoryTree, problems: list[Prob
     expected = sum(len(level) for level in tree.levels)
     if stored != expected:
         problems.append(
-            Problem("node-mismatch", f"{expected - stored} stored Merkle node(s) are missing")
+            Problem.of_event(
+                "node-mismatch", f"{expected - stored} stored Merkle node(s) are missing"
+            )
         )
 
 
@@ -55,20 +58,22 @@ def check_checkpoints(
     last_size = 0
     for cp, result in zip(cps, results, strict=True):
         if isinstance(result, str):
-            problems.append(Problem("bad-checkpoint", f"checkpoint {cp.id}: {result}"))
+            problems.append(Problem.of_event("bad-checkpoint", f"checkpoint {cp.id}: {result}"))
             continue
         c = Checkpoint(*result)
         if c.origin != origin:
             problems.append(
-                Problem("bad-checkpoint", f"checkpoint {cp.id} is for ledger {c.origin!r}")
+                Problem.of_event("bad-checkpoint", f"checkpoint {cp.id} is for ledger {c.origin!r}")
             )
         if c.size != cp.tree_size or c.root != cp.root:
             problems.append(
-                Problem("bad-checkpoint", f"checkpoint {cp.id}: columns differ from signed note")
+                Problem.of_event(
+                    "bad-checkpoint", f"checkpoint {cp.id}: columns differ from signed note"
+                )
             )
         if c.size < last_size:
             problems.append(
-                Problem(
+                Problem.of_event(
                     "bad-checkpoint",
                     f"checkpoint {cp.id} shrinks the tree from {last_size} to {c.size}",
                 )
@@ -76,7 +81,7 @@ def check_checkpoints(
         last_size = max(last_size, c.size)
         if c.size > n:
             problems.append(
-                Problem(
+                Problem.of_event(
                     "truncated",
                     f"signed checkpoint {cp.id} covers {c.size} events but the ledger holds "
                     f"{n}: event {n} onwards is missing",
@@ -85,7 +90,7 @@ def check_checkpoints(
             )
         elif tree.root(c.size) != c.root:
             problems.append(
-                Problem(
+                Problem.of_event(
                     "root-mismatch",
                     f"signed checkpoint {cp.id} (size {c.size}) does not match the events' tree",
                     first_bad_event(problems, below=c.size),
@@ -94,7 +99,7 @@ def check_checkpoints(
         latest_text = cp.note
     if n and last_size < n:
         problems.append(
-            Problem(
+            Problem.of_event(
                 "uncovered",
                 f"events {last_size}–{n - 1} are not covered by any signed checkpoint "
                 "(appended outside evidencekit?)",

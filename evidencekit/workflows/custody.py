@@ -26,11 +26,12 @@ from evidencekit.chain.events import (
 from evidencekit.chain.ledger import AppendResult, Draft, Ledger
 from evidencekit.chain.proof import ConsistencyResult
 from evidencekit.chain.verify import LedgerStatus
-from evidencekit.chain.verify_status import Problem, in_order
+from evidencekit.chain.verify_status import in_order
 from evidencekit.chain.witness import CheckpointMemory, Remembered, check_extends, home_memory
 from evidencekit.errors import CustodyError, IntegrityError, UsageError
 from evidencekit.identity import Identity, home_dir
 from evidencekit.ids import check_item_id
+from evidencekit.problems import Problem
 from evidencekit.timeutil import compact, isoformat
 
 if TYPE_CHECKING:  # workflows.trust imports this module
@@ -457,7 +458,7 @@ def verify_custody(
                 check_extends(seen, status.events, ledger.node)
         except IntegrityError as exc:
             # a rollback is listed with everything else the full check found
-            problems = in_order((*status.problems, Problem("rolled-back", exc.message)))
+            problems = in_order((*status.problems, Problem.of_event("rolled-back", exc.message)))
             status = dataclasses.replace(status, problems=problems)
     if status.ok:
         _remember(status.latest_checkpoint)

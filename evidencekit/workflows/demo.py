@@ -276,7 +276,8 @@ def run_demo(directory: Path | None, progress: Callable[[str], None] | None = No
         built = build_report(case, examiner, lang=lang)
         check = verify_report(built.path, case=case)
         if not check.ok:
-            raise IntegrityError(f"demo: report {built.path} does not verify: {check.problems}")
+            shown = "; ".join(p.text() for p in check.problems)
+            raise IntegrityError(f"demo: report {built.path} does not verify: {shown}")
         result.reports.append(built.path)
     result.steps.append(
         "signed reports (PAdES) in Vietnamese and English, each recorded in the ledger "

@@ -36,6 +36,7 @@ from evidencekit.hash.seal.document import (
 )
 from evidencekit.hash.seal.write import seal_item
 from evidencekit.identity import Identity
+from evidencekit.problems import Problem
 from evidencekit.timeutil import isoformat, utcnow
 from evidencekit.workflows.commit import Reservation, Signer, guard
 from evidencekit.workflows.trust import identity_of
@@ -83,31 +84,29 @@ class _Source:
     size: int
 
 
-@dataclass(frozen=True, slots=True)
-class _Problem:
-    """Why one source cannot be sealed; `io`: it cannot be read (exit 1), else usage (exit 2)."""
-
-    text: str
-    io: bool = False
+UNREADABLE = "unreadable-file"
+"""The kind of a source that cannot be read (exit 1); the others (`unsafe-name`, `unsafe-file`:
+a name no seal can hold, not a regular file) are usage errors (exit 2)."""
 
 
 def _shown(path: Path | str) -> str:
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
-def _walk(src: Path, in_place: bool, found: list[_Source], problems: list[_Problem]) -> None:
+def _walk(src: Path, in_place: bool, found: list[_Source], problems: list[Problem]) -> None:
     """Add every file of `src` (a file, or a folder walked in sorted order) to `found`."""
     try:
         st = src.stat()
     except OSError as exc:
-        problems.append(_Problem(f"{_shown(src)!r}: {exc.strerror}", io=True))
+        problems.append(Problem.of_file(UNREADABLE, _shown(src), str(exc.strerror)))
         return
     if not stat.S_ISDIR(st.st_mode):
         _check_file(src, str(src) if in_place else src.name, found, problems)
         return
 
     def walk_error(exc: OSError) -> None:
-        problems.append(_Problem(f"{_shown(exc.filename or src)!r}: {exc.strerror}", io=True))
+        where = _shown(exc.filename or src)
+        problems.append(Problem.of_file(UNREADABLE, where, str(exc.strerror)))
 
     for root, dirs, files in os.walk(src, onerror=walk_error):
         dirs.sort()
@@ -117,7 +116,7 @@ def _walk(src: Path, in_place: bool, found: list[_Source], problems: list[_Probl
             _check_file(path, str(path) if in_place else rel.as_posix(), found, problems)
 
 
-def _check_file(path: Path, name: str, found: list[_Source], problems: list[_Problem]) -> None:
+def _check_file(path: Path, name: str, found: list[_Source], problems: list[Problem]) -> None:
     """Check one file before anything is copied: a regular file that opens, under a name the
     seal can hold; a problem is added to `problems` instead of raising."""
     # any name the file system holds is sealed exactly (seal/2 encodes non-UTF-8 bytes); only
@@ -125,21 +124,23 @@ def _check_file(path: Path, name: str, found: list[_Source], problems: list[_Pro
     try:
         resolve_artifact(Path("/"), name)
     except IntegrityError:
-        problems.append(_Problem(f"{_shown(path)!r}: a name the seal cannot hold"))
+        problems.append(Problem.of_file("unsafe-name", _shown(path), "a name the seal cannot hold"))
         return
     try:
         st = path.stat()
     except OSError as exc:
         what = "a dangling symbolic link" if path.is_symlink() else exc.strerror
-        problems.append(_Problem(f"{_shown(path)!r}: {what}", io=True))
+        problems.append(Problem.of_file(UNREADABLE, _shown(path), str(what)))
         return
     if not stat.S_ISREG(st.st_mode):
-        problems.append(_Problem(f"{_shown(path)!r}: not a regular file ({_kind(st.st_mode)})"))
+        what = f"not a regular file ({_kind(st.st_mode)})"
+        problems.append(Problem.of_file("unsafe-file", _shown(path), what))
         return
     try:
         os.close(open_readonly(path))
     except HashError as exc:
-        problems.append(_Problem(f"{_shown(path)!r}: {exc.message.rpartition(': ')[2]}", io=True))
+        why = exc.message.rpartition(": ")[2]
+        problems.append(Problem.of_file(UNREADABLE, _shown(path), why))
         return
     found.append(_Source(path, name, st.st_size))
 
@@ -164,13 +165,13 @@ def _collect(sources: Sequence[Path], in_place: bool) -> list[_Source]:
             file or a name the seal cannot hold, two sources share a name, or there is nothing.
     """
     found: list[_Source] = []
-    problems: list[_Problem] = []
+    problems: list[Problem] = []
     for src in sources:
         _walk(src, in_place, found, problems)
     if problems:
         # a source that cannot be read is an operational error (exit 1); the rest are usage
-        error = SourceError if any(p.io for p in problems) else UsageError
-        shown = [p.text for p in problems]
+        error = SourceError if any(p.kind == UNREADABLE for p in problems) else UsageError
+        shown = [f"{p.file!r}: {p.message}" for p in problems]
         more = f" (and {len(shown) - 3} more)" if len(shown) > 3 else ""
         raise error(
             f"cannot seal {len(shown)} of the files given, so nothing was copied: "

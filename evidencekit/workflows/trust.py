@@ -43,9 +43,9 @@ from evidencekit.chain.checkpoint import KEY_PREFIX, parse_note
 from evidencekit.chain.events import Event, check_bytes
 from evidencekit.chain.ledger import EventRow, Ledger, LedgerStore
 from evidencekit.chain.verify_status import LedgerStatus, in_order
-from evidencekit.chain.verify_status import Problem as LedgerProblem
 from evidencekit.errors import CustodyError, EvidenceKitError
 from evidencekit.identity import fingerprint, load_cert_pem, subject_name
+from evidencekit.problems import Problem
 from evidencekit.timeutil import isoformat
 from evidencekit.workflows.custody import ledger_origin
 
@@ -442,7 +442,7 @@ def with_trust_problems(
     and, given the ledger's `store`, every event signed by an examiner before the event that
     pinned them (examiners the reader trusts with --trust, `reader_trusted`, are exempt) and
     every event or checkpoint signed after the event that revoked them (nobody is exempt)."""
-    extra = [LedgerProblem("untrusted-examiner", p) for p in trust.problems]
+    extra = [Problem.of_event("untrusted-examiner", p) for p in trust.problems]
     if store is not None:
         extra += _signed_before_pinned(store, trust, reader_trusted)
         extra += _signed_after_revoked(store, trust)
@@ -453,7 +453,7 @@ def with_trust_problems(
 
 def _signed_before_pinned(
     store: LedgerStore, trust: CaseTrust, reader_trusted: Collection[str]
-) -> list[LedgerProblem]:
+) -> list[Problem]:
     """Events signed by an examiner the ledger pinned only later. Only the rows before the last
     `examiner_added` are read (their signer column, which `custody verify` checks against each
     event's actor), so a ledger whose examiners were all pinned early costs nothing here."""
@@ -462,12 +462,12 @@ def _signed_before_pinned(
     }
     if not late:
         return []
-    out: list[LedgerProblem] = []
+    out: list[Problem] = []
     for row in store.rows(0, max(p.seq for p in late.values())):
         pinned = late.get(row.signer)
         if pinned is not None and row.seq < pinned.seq:
             out.append(
-                LedgerProblem(
+                Problem.of_event(
                     "signed-before-pinned",
                     f"signed by {pinned.name} ({pinned.fingerprint[:16]}), who was pinned only "
                     f"by event {pinned.seq}",
@@ -478,19 +478,19 @@ def _signed_before_pinned(
     return out
 
 
-def _signed_after_revoked(store: LedgerStore, trust: CaseTrust) -> list[LedgerProblem]:
+def _signed_after_revoked(store: LedgerStore, trust: CaseTrust) -> list[Problem]:
     """Events and checkpoints signed by an examiner after the event that revoked them (a
     `--trust` certificate does not lift a revocation the case recorded). Only the rows after
     the first revocation are read, so a case without one costs nothing here."""
     if not trust.revoked:
         return []
     by_fp = {r.fingerprint: r for r in trust.revoked}
-    out: list[LedgerProblem] = []
+    out: list[Problem] = []
     for row in store.rows(min(r.seq for r in trust.revoked) + 1, None):
         r = by_fp.get(row.signer)
         if r is not None and row.seq > r.seq:
             out.append(
-                LedgerProblem(
+                Problem.of_event(
                     "revoked-signer",
                     f"signed by {r.name} ({r.fingerprint[:16]}), whose trust was revoked by "
                     f"event {r.seq} ({isoformat(r.time)}, by {r.by}: {r.reason})",
@@ -502,7 +502,7 @@ def _signed_after_revoked(store: LedgerStore, trust: CaseTrust) -> list[LedgerPr
         r = next((by_fp[fp] for fp in note_signers(cp.note) if fp in by_fp), None)
         if r is not None and cp.tree_size > r.seq + 1:
             out.append(
-                LedgerProblem(
+                Problem.of_event(
                     "revoked-signer",
                     f"checkpoint of {cp.tree_size} events signed by {r.name} "
                     f"({r.fingerprint[:16]}), whose trust was revoked by event {r.seq}",

@@ -21,10 +21,11 @@ from evidencekit.case import CASE_FILE, Case
 from evidencekit.errors import CustodyError, EvidenceKitError, UsageError
 from evidencekit.hash.seal.document import SEAL_SUFFIX
 from evidencekit.hash.seal.read import find_seal, load_seal
-from evidencekit.hash.seal.status import Problem, VerifyStatus
+from evidencekit.hash.seal.status import VerifyStatus
 from evidencekit.hash.seal.verify import verify_seal
 from evidencekit.identity import Identity, fingerprint, load_cert_file
 from evidencekit.ids import check_item_id
+from evidencekit.problems import Problem
 from evidencekit.timeutil import isoformat, parse_iso
 from evidencekit.workflows.trust import CaseTrust, case_trust
 from evidencekit.workflows.verifiers import register_verifiers
@@ -134,7 +135,9 @@ def verify_items(
             extra += _revoked_signer(case, item, seal_path, status, case_trusts)
         if case is not None and case_trusts is not None and item is not None:
             # an item of the case: the case's own record must hold together
-            extra += [Problem("untrusted-examiner", CASE_FILE, p) for p in case_trusts.problems]
+            extra += [
+                Problem.of_file("untrusted-examiner", CASE_FILE, p) for p in case_trusts.problems
+            ]
             if status.seal_sha256 is not None:
                 extra += _ledger_binding(case, item, seal_path.name, status.seal_sha256)
         if extra:
@@ -154,7 +157,7 @@ def _not_sealed(case: Case | None, target: str, exc: UsageError) -> VerifyStatus
         folder = case.evidence_dir / target
     item = folder.name if folder.is_dir() else None
     message = exc.message + (f"; {exc.hint}" if exc.hint else "")
-    problem = Problem(NOT_SEALED, target, message)
+    problem = Problem.of_file(NOT_SEALED, target, message)
     return VerifyStatus(folder / f"{folder.name}{SEAL_SUFFIX}", item, None, None, None, (problem,))
 
 
@@ -178,7 +181,7 @@ def _planted_link(case: Case, item: str, seal_path: Path) -> VerifyStatus | None
             return None  # missing: verify_seal reports the missing seal
         if not stat.S_ISDIR(st.st_mode):
             what = "a symbolic link" if stat.S_ISLNK(st.st_mode) else "not a folder"
-            problem = Problem(
+            problem = Problem.of_file(
                 "unsafe-file",
                 str(folder.relative_to(case.path)),
                 f"is {what}: the item is not inside the case; nothing in it was read",
@@ -206,11 +209,11 @@ def _revoked_signer(
         sealed = None
     if sealed is None or sealed > r.time:
         when = isoformat(sealed) if sealed is not None else "an unreadable time"
-        return [Problem("revoked-signer", name, f"sealed at {when}, after {why}")]
+        return [Problem.of_file("revoked-signer", name, f"sealed at {when}, after {why}")]
     seq = _recording_event(case, item, status.seal_sha256) if case and item else None
     if seq is None:
         return [
-            Problem(
+            Problem.of_file(
                 "revoked-signer",
                 name,
                 f"no ledger event before the revocation records this seal, and {why}",
@@ -218,7 +221,7 @@ def _revoked_signer(
         ]
     if seq > r.seq:
         return [
-            Problem(
+            Problem.of_file(
                 "revoked-signer",
                 name,
                 f"the ledger recorded this seal at event {seq}, after {why}",
@@ -273,7 +276,9 @@ def _ledger_binding(case: Case, item: str, name: str, on_disk: str) -> list[Prob
             events = ledger.events(item)
     except EvidenceKitError as exc:
         return [
-            Problem("ledger-mismatch", name, f"cannot check the seal against the ledger: {exc}")
+            Problem.of_file(
+                "ledger-mismatch", name, f"cannot check the seal against the ledger: {exc}"
+            )
         ]
     recorded = None
     for se in events:
@@ -282,7 +287,7 @@ def _ledger_binding(case: Case, item: str, name: str, on_disk: str) -> list[Prob
             recorded = (se.seq, se.event.kind, sha)
     if recorded is None:
         return [
-            Problem(
+            Problem.of_file(
                 "ledger-mismatch",
                 name,
                 f"the ledger records no seal for item {item!r}: it was not made in this case",
@@ -293,7 +298,7 @@ def _ledger_binding(case: Case, item: str, name: str, on_disk: str) -> list[Prob
     if sha == on_disk:
         return []
     return [
-        Problem(
+        Problem.of_file(
             "ledger-mismatch",
             name,
             f"the seal is not the one the ledger recorded last for item {item!r} (event {seq}, "

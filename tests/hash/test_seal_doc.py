@@ -16,10 +16,10 @@ from evidencekit.hash.multihash import MultiHasher
 from evidencekit.hash.seal.document import Artifact, Combined, Seal
 from evidencekit.hash.seal.plugins import register_media_verifier
 from evidencekit.hash.seal.read import load_seal
-from evidencekit.hash.seal.status import Problem
 from evidencekit.hash.seal.verify import verify_seal
 from evidencekit.hash.seal.write import artifact_from_file, seal_item
 from evidencekit.identity import Identity, IdentityStore
+from evidencekit.problems import Problem
 from tests.conftest import need_peer
 from tests.images import media, segments
 

@@ -33,5 +33,5 @@ contract in setup.cfg):
 - :mod:`.read` (parse, load, find: nothing checked), :mod:`.plugins` (media verifiers, item
   checkers, :func:`~.plugins.compare_media`);
 - :mod:`.document` (value types, schemas, name encoding, artifact locations), :mod:`.status`
-  (:class:`~.status.Problem`, :class:`~.status.VerifyStatus`).
+  (:class:`~.status.VerifyStatus`, holding `evidencekit.problems.Problem`s).
 """

@@ -8,6 +8,7 @@ Nothing here raises for a finding: each becomes a :class:`Problem` in the return
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from evidencekit.hash.multihash import MultiHasher
 from evidencekit.hash.pipeline import Consumer, pump
 from evidencekit.hash.seal.document import Artifact, Seal, shown_name
 from evidencekit.hash.seal.plugins import _pick, compare_media
-from evidencekit.hash.seal.status import Problem
+from evidencekit.problems import Problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +80,7 @@ def _size_problem(art: Artifact, found: int, *, ranged: bool) -> Problem:
         message = (
             f"bytes appended: {expected} bytes sealed, {found} found ({found - expected} extra)"
         )
-    return Problem(
+    return Problem.of_file(
         "size-mismatch",
         shown_name(art.name),
         message,
@@ -139,24 +140,24 @@ class _ArtifactChecker:
             fd = self.seal.open_artifact(art.name)
         except UnsafeFileError as exc:
             self.checked.append(shown)
-            self.problems.append(Problem("unsafe-file", shown, f"{exc.message}; not read"))
+            self.problems.append(Problem.of_file("unsafe-file", shown, f"{exc.message}; not read"))
             self.unsafe = True
             return False
         except IntegrityError as exc:
-            self.problems.append(Problem("unsafe-name", shown, exc.message))
+            self.problems.append(Problem.of_file("unsafe-name", shown, exc.message))
             self.unsafe = True
             return False
         except FileNotFoundError:
             self.checked.append(shown)
             where = shown_name(str(self.seal.artifact_path(art.name)))
             self.problems.append(
-                Problem("missing-file", shown, f"sealed file is missing ({where})")
+                Problem.of_file("missing-file", shown, f"sealed file is missing ({where})")
             )
             return False
         except OSError as exc:
             self.checked.append(shown)
             self.problems.append(
-                Problem("unreadable-file", shown, f"cannot open: {exc.strerror or exc}")
+                Problem.of_file("unreadable-file", shown, f"cannot open: {exc.strerror or exc}")
             )
             return False
         self.checked.append(shown)
@@ -189,7 +190,9 @@ class _ArtifactChecker:
                 n = pump(fh.readinto, consumers, on_progress=progress)
         except OSError as exc:
             self.problems.append(
-                Problem("unreadable-file", shown_name(art.name), f"read error: {exc.strerror}")
+                Problem.of_file(
+                    "unreadable-file", shown_name(art.name), f"read error: {exc.strerror}"
+                )
             )
             return False
         self.hashed += n
@@ -199,7 +202,7 @@ class _ArtifactChecker:
         if bad:
             algo = _pick({a: art.digests[a] for a in bad})
             self.problems.append(
-                Problem(
+                Problem.of_file(
                     "digest-mismatch",
                     shown_name(art.name),
                     f"content differs from the seal ({', '.join(bad)} differ)",
@@ -218,13 +221,9 @@ class _ArtifactChecker:
             got = self.found[p.file]
             for other, digests in expected.items():
                 if other != p.file and digests and all(got.get(a) == h for a, h in digests.items()):
-                    self.problems[i] = Problem(
-                        p.kind,
-                        p.file,
-                        f"{p.message}; it holds the sealed content of {other!r} "
+                    self.problems[i] = dataclasses.replace(
+                        p,
+                        message=f"{p.message}; it holds the sealed content of {other!r} "
                         "(files swapped or renamed?)",
-                        p.byte_range,
-                        p.expected,
-                        p.found,
                     )
                     break

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from evidencekit.hash.multihash import HashResult
 from evidencekit.hash.seal.document import Combined, Seal
-from evidencekit.hash.seal.status import Problem
+from evidencekit.problems import Problem
 
 MediaVerifier = Callable[[Seal, Combined], list[Problem]]
 """Re-reads an item's logical content from its artifacts (e.g. decodes E01 segments), compares
@@ -83,7 +83,7 @@ def compare_media(
     problems: list[Problem] = []
     if found.size != expected.size:
         problems.append(
-            Problem(
+            Problem.of_file(
                 "media-mismatch",
                 name,
                 f"{'shorter' if found.size < expected.size else 'longer'} than sealed: "
@@ -97,7 +97,7 @@ def compare_media(
     if bad:
         algo = _pick(bad)
         problems.append(
-            Problem(
+            Problem.of_file(
                 "media-mismatch",
                 name,
                 f"the digests of the whole content differ ({', '.join(bad)})",
@@ -117,7 +117,7 @@ def compare_media(
                 start, end = w.offset, w.offset + max(w.length, want_len)
                 where = f" = {_locate(parts, start, end)}" if parts else ""
                 problems.append(
-                    Problem(
+                    Problem.of_file(
                         "window-mismatch",
                         name,
                         f"media bytes {start}-{end - 1} (window {w.index} of {wsize} bytes"

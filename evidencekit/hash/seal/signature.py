@@ -22,9 +22,9 @@ from cryptography import x509
 from evidencekit.errors import EvidenceKitError
 from evidencekit.hash.canonical import canonical_json
 from evidencekit.hash.seal.document import SIGNATURE_ALGORITHM, Seal
-from evidencekit.hash.seal.status import Problem
 from evidencekit.identity import fingerprint, load_cert_pem, subject_name
 from evidencekit.identity import verify_signature as _verify_signature
+from evidencekit.problems import Problem
 from evidencekit.timeutil import isoformat, parse_iso
 
 
@@ -54,7 +54,7 @@ def check_signature(
     problems: list[Problem] = []
     if canonical_json(doc) != data:
         problems.append(
-            Problem(
+            Problem.of_file(
                 "malformed-seal",
                 name,
                 "the file is not in canonical JSON form: it was rewritten or edited after sealing",
@@ -63,7 +63,9 @@ def check_signature(
     examiner = doc.get("examiner")
     pems = seal.certificate_pems
     if not isinstance(examiner, dict) or not pems:
-        problems.append(Problem("bad-signature", name, "no examiner certificate in the seal"))
+        problems.append(
+            Problem.of_file("bad-signature", name, "no examiner certificate in the seal")
+        )
         return problems, None, None
     try:
         # seal/2 carries the chain, leaf first: the leaf signs, the fingerprint is the leaf's
@@ -71,14 +73,14 @@ def check_signature(
         for i, pem in enumerate(pems[1:], 1):
             load_cert_pem(pem, what=f"certificate {i} of the seal's examiner chain")
     except EvidenceKitError as exc:
-        problems.append(Problem("bad-signature", name, exc.message))
+        problems.append(Problem.of_file("bad-signature", name, exc.message))
         return problems, None, None
     fp = fingerprint(cert)
     signer = subject_name(cert)
     problems += _check_validity(cert, doc.get("sealed"), name, signer)
     if examiner.get("fingerprint") != fp:
         problems.append(
-            Problem(
+            Problem.of_file(
                 "bad-signature",
                 name,
                 "the examiner fingerprint does not belong to the embedded certificate",
@@ -88,18 +90,18 @@ def check_signature(
         )
     sig = doc.get("signature")
     if sig is None:
-        problems.append(Problem("missing-signature", name, "the seal carries no signature"))
+        problems.append(Problem.of_file("missing-signature", name, "the seal carries no signature"))
     else:
         try:
             if not isinstance(sig, dict) or sig.get("algorithm") != SIGNATURE_ALGORITHM:
                 raise ValueError("unknown signature algorithm")
             raw = base64.b64decode(str(sig["value"]), validate=True)
         except (ValueError, KeyError) as exc:
-            problems.append(Problem("bad-signature", name, f"unreadable signature: {exc}"))
+            problems.append(Problem.of_file("bad-signature", name, f"unreadable signature: {exc}"))
         else:
             if not _verify_signature(cert, signed_bytes(doc), raw):
                 problems.append(
-                    Problem(
+                    Problem.of_file(
                         "bad-signature",
                         name,
                         f"the signature of {signer} ({fp[:16]}) does not match the seal's "
@@ -111,7 +113,7 @@ def check_signature(
         # a trust list whose key is not its certificate's own fingerprint (a name and
         # fingerprint kept beside another certificate) trusts nobody under that key
         problems.append(
-            Problem(
+            Problem.of_file(
                 "unknown-signer",
                 name,
                 f"signed by {signer} ({fp[:16]}), but the trusted certificate listed under that "
@@ -122,7 +124,7 @@ def check_signature(
         )
     elif anchor is None:
         problems.append(
-            Problem(
+            Problem.of_file(
                 "unknown-signer",
                 name,
                 f"signed by {signer} ({fp[:16]}), who is not pinned in the case nor given "
@@ -141,12 +143,12 @@ def _check_validity(
     try:
         when = parse_iso(str(sealed))
     except ValueError:
-        return [Problem("malformed-seal", name, f"bad 'sealed' time {sealed!r}")]
+        return [Problem.of_file("malformed-seal", name, f"bad 'sealed' time {sealed!r}")]
     start, end = cert.not_valid_before_utc, cert.not_valid_after_utc
     if start <= when <= end:
         return []
     return [
-        Problem(
+        Problem.of_file(
             "bad-signature",
             name,
             f"the certificate of {signer} was not valid when the seal was made "

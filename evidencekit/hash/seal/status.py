@@ -1,52 +1,14 @@
-"""The outcome of verifying a seal: one :class:`Problem` per precise reason an item does not
-verify, gathered in a :class:`VerifyStatus` (verification never raises for a mismatch)."""
+"""The outcome of verifying a seal: one `evidencekit.problems.Problem` per precise reason an item
+does not verify (each about a file the seal names), gathered in a :class:`VerifyStatus`
+(verification never raises for a mismatch). The kinds: `evidencekit.problems.SealKind`, and
+`MediaKind` for the media verifiers shipped with evidencekit."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One precise reason an item does not verify.
-
-    `kind` is one of: missing-file, unreadable-file, size-mismatch, digest-mismatch,
-    window-mismatch, media-mismatch, sums-mismatch, bad-signature, missing-signature,
-    unknown-signer, malformed-seal, item-mismatch, wrong-case and wrong-item (a seal/2 that
-    names another case or item than the one it is verified in), unsafe-name, unsafe-file (a
-    link, device or FIFO where a sealed file should be: never opened), ledger-mismatch and
-    untrusted-examiner (from the case's ledger, `evidencekit.workflows.verify`), no-verifier (a
-    `combined.format` no media verifier is registered for: its media digests went unchecked);
-    verifier plug-ins may add their own, e.g. chunk-mismatch. `byte_range` is [start, end) in
-    the file or media named.
-    """
-
-    kind: str
-    file: str
-    message: str
-    byte_range: tuple[int, int] | None = None
-    expected: str | None = None
-    found: str | None = None
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "kind": self.kind,
-            "file": self.file,
-            "message": self.message,
-            "byte_range": list(self.byte_range) if self.byte_range else None,
-            "expected": self.expected,
-            "found": self.found,
-        }
-
-    def text(self) -> str:
-        """One line for humans."""
-        line = f"{self.kind}: {self.file}: {self.message}"
-        if self.expected is not None:
-            line += f" (expected {self.expected}, found {self.found})"
-        elif self.found is not None:
-            line += f" (found {self.found})"
-        return line
+from evidencekit.problems import Problem
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,8 @@ from pathlib import Path
 from evidencekit.errors import IntegrityError
 from evidencekit.fsutil import UnsafeFileError, open_regular
 from evidencekit.hash.seal.document import SCHEMA_V1, Artifact, Seal, artifact_location
-from evidencekit.hash.seal.status import Problem
 from evidencekit.hash.sums import SUMS_EXTENSIONS, format_line
+from evidencekit.problems import Problem
 
 
 def sums_file_bytes(
@@ -47,43 +47,55 @@ def check_sums(seal: Seal) -> tuple[list[Problem], list[str]]:
     checked: list[str] = []
     sums = seal.document.get("sums") or {}
     if not isinstance(sums, dict):
-        return [Problem("malformed-seal", seal.path.name, "'sums' is not an object")], checked
+        return [
+            Problem.of_file("malformed-seal", seal.path.name, "'sums' is not an object")
+        ], checked
     for algo, fname in sums.items():
         if algo not in SUMS_EXTENSIONS or not isinstance(fname, str):
-            problems.append(Problem("malformed-seal", seal.path.name, f"bad sums entry {algo}"))
+            problems.append(
+                Problem.of_file("malformed-seal", seal.path.name, f"bad sums entry {algo}")
+            )
             continue
         if seal.schema != SCHEMA_V1 and not any(algo in a.digests for a in seal.artifacts):
             problems.append(
-                Problem("malformed-seal", fname, f"no artifact carries {algo}: an empty sums file")
+                Problem.of_file(
+                    "malformed-seal", fname, f"no artifact carries {algo}: an empty sums file"
+                )
             )
             continue
         try:
             folder, parts = artifact_location(seal.item_dir, fname, absolute_ok=False)
         except IntegrityError as exc:
-            problems.append(Problem("unsafe-name", fname, exc.message))
+            problems.append(Problem.of_file("unsafe-name", fname, exc.message))
             continue
         try:
             # seal/2: the artifacts that carry the digest (a derived file has SHA-256 only)
             want = sums_file_bytes(algo, seal.artifacts, carrying=seal.schema != SCHEMA_V1)
         except KeyError:
-            problems.append(Problem("malformed-seal", fname, f"an artifact has no {algo} digest"))
+            problems.append(
+                Problem.of_file("malformed-seal", fname, f"an artifact has no {algo} digest")
+            )
             continue
         try:
             data = _read(folder, parts, len(want))
         except UnsafeFileError as exc:
-            problems.append(Problem("unsafe-file", fname, f"{exc.message}; not read"))
+            problems.append(Problem.of_file("unsafe-file", fname, f"{exc.message}; not read"))
             continue
         except FileNotFoundError:
             path = folder.joinpath(*parts)
-            problems.append(Problem("missing-file", fname, f"sums file is missing ({path})"))
+            problems.append(
+                Problem.of_file("missing-file", fname, f"sums file is missing ({path})")
+            )
             continue
         except OSError as exc:
-            problems.append(Problem("unreadable-file", fname, f"cannot read: {exc.strerror}"))
+            problems.append(
+                Problem.of_file("unreadable-file", fname, f"cannot read: {exc.strerror}")
+            )
             continue
         checked.append(fname)
         if data != want:
             problems.append(
-                Problem(
+                Problem.of_file(
                     "sums-mismatch",
                     fname,
                     "the sums file does not match the seal's digests (edited?)",

@@ -27,8 +27,9 @@ from evidencekit.hash.seal.document import (
 from evidencekit.hash.seal.plugins import item_checker, media_verifier
 from evidencekit.hash.seal.read import MAX_SEAL_BYTES, parse_seal
 from evidencekit.hash.seal.signature import check_signature
-from evidencekit.hash.seal.status import Problem, VerifyStatus
+from evidencekit.hash.seal.status import VerifyStatus
 from evidencekit.hash.seal.sums import check_sums
+from evidencekit.problems import Problem
 
 UNTRUSTED = frozenset({"bad-signature", "missing-signature", "unknown-signer"})
 """Problem kinds that make a seal untrusted: none of the files it names is then opened."""
@@ -68,22 +69,24 @@ def verify_seal(
     try:
         data = read_regular(seal_path, limit=MAX_SEAL_BYTES)
     except UnsafeFileError as exc:
-        return _failed(seal_path, Problem("unsafe-file", name, f"{exc.message}; not read"))
+        return _failed(seal_path, Problem.of_file("unsafe-file", name, f"{exc.message}; not read"))
     except FileNotFoundError:
-        return _failed(seal_path, Problem("missing-file", name, "the seal file is missing"))
+        return _failed(seal_path, Problem.of_file("missing-file", name, "the seal file is missing"))
     except OSError as exc:
         why = exc.strerror or str(exc)
-        return _failed(seal_path, Problem("unreadable-file", name, f"cannot read: {why}"))
+        return _failed(seal_path, Problem.of_file("unreadable-file", name, f"cannot read: {why}"))
     try:
         seal = parse_seal(seal_path, data)
     except IntegrityError as exc:
-        return _failed(seal_path, Problem("malformed-seal", name, exc.message))
+        return _failed(seal_path, Problem.of_file("malformed-seal", name, exc.message))
     digest = hashlib.sha256(data).hexdigest()
     problems, signer, fp = check_signature(seal, data, trusted)
     item = seal.item_id
     if name != f"{item}{SEAL_SUFFIX}":
         problems.append(
-            Problem("item-mismatch", name, f"the seal is for item {item!r} but is named {name!r}")
+            Problem.of_file(
+                "item-mismatch", name, f"the seal is for item {item!r} but is named {name!r}"
+            )
         )
     bound, bound_notes = _binding(seal, case_identity, item_id)
     problems += bound
@@ -150,7 +153,7 @@ NO_VERIFIER = "no-verifier"
 
 
 def _no_verifier(comb: Combined) -> Problem:
-    return Problem(
+    return Problem.of_file(
         NO_VERIFIER,
         comb.parts[0] if comb.parts else "combined",
         f"the {comb.format} media digests were not re-computed: no verifier for the format "
@@ -175,7 +178,7 @@ def _binding(
     named = seal.case_identity
     if case_identity is not None and named != case_identity:
         problems.append(
-            Problem(
+            Problem.of_file(
                 "wrong-case",
                 name,
                 (
@@ -196,7 +199,7 @@ def _binding(
         )
     if item_id is not None and seal.item_id != item_id:
         problems.append(
-            Problem(
+            Problem.of_file(
                 "wrong-item",
                 name,
                 f"the seal is of item {seal.item_id!r} but lies in the folder of item {item_id!r}",
@@ -214,7 +217,7 @@ def _name_problems(seal: Seal) -> list[Problem]:
         try:
             artifact_location(seal.item_dir, art.name, absolute_ok=seal.in_place)
         except IntegrityError as exc:
-            out.append(Problem("unsafe-name", shown_name(art.name), exc.message))
+            out.append(Problem.of_file("unsafe-name", shown_name(art.name), exc.message))
     return out
 
 
@@ -243,10 +246,12 @@ def _guarded(func: Callable[[], list[Problem]], item: str) -> list[Problem]:
     try:
         return list(func())
     except EvidenceKitError as exc:
-        return [Problem("unreadable-file", item, exc.message)]
+        return [Problem.of_file("unreadable-file", item, exc.message)]
     except OSError as exc:  # a plug-in's raw I/O error still becomes a reported problem
         where = f" {exc.filename}" if exc.filename else ""
-        return [Problem("unreadable-file", item, f"read error{where}: {exc.strerror or exc}")]
+        return [
+            Problem.of_file("unreadable-file", item, f"read error{where}: {exc.strerror or exc}")
+        ]
 
 
 def _failed(seal_path: Path, problem: Problem) -> VerifyStatus:

@@ -1,8 +1,8 @@
 """The report's access to the custody ledger (through the custody helper's API).
 
 For building: the events, latest checkpoint and exports to embed, and the `report_issued` event.
-For verifying: whether the current ledger extends an embedded checkpoint, and whether it records
-a PDF as issued.
+For verifying: whether the current ledger extends an embedded checkpoint (as problems and notes),
+and whether it records a PDF as issued.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 from evidencekit.case import Case
 from evidencekit.chain.events import Event
 from evidencekit.identity import Identity
+from evidencekit.problems import Problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +94,8 @@ def _record_report_issued(
     )
 
 
-def _check_checkpoint(case: Case, text: str) -> list[str]:
-    """Lines about the embedded checkpoint; those starting with "!" are problems.
+def _check_checkpoint(case: Case, text: str) -> tuple[list[Problem], list[str]]:
+    """The problems and notes about the embedded checkpoint (one of them is given).
 
     The checkpoint must be signed by a pinned examiner, name this case's ledger, and the current
     ledger (whose own latest checkpoint must verify too) must extend it: a Merkle consistency
@@ -104,40 +105,52 @@ def _check_checkpoint(case: Case, text: str) -> list[str]:
     from evidencekit.chain.checkpoint import verify_checkpoint
     from evidencekit.errors import EvidenceKitError, IntegrityError
     from evidencekit.workflows import custody
+    from evidencekit.workflows.report.embedded import CHECKPOINT_TXT  # embedded imports this
+
+    def bad_checkpoint(message: str) -> tuple[list[Problem], list[str]]:
+        return [Problem.of_report("bad-checkpoint", "attachment", message, CHECKPOINT_TXT)], []
+
+    def bad_ledger(kind: str, message: str) -> tuple[list[Problem], list[str]]:
+        return [Problem.of_report(kind, "ledger", message)], []
 
     trusted = custody.trusted_with(case)
     try:
         old = verify_checkpoint(text, trusted).checkpoint
     except IntegrityError as exc:
-        return [f"!embedded checkpoint: {exc}"]
+        return bad_checkpoint(f"embedded checkpoint: {exc}")
     if old.origin != custody.ledger_origin(case):
-        return [f"!embedded checkpoint is for ledger {old.origin!r}, not this case's"]
+        return bad_checkpoint(f"embedded checkpoint is for ledger {old.origin!r}, not this case's")
     try:
         latest = custody.latest_checkpoint(case)
         if latest is None:
-            return ["!the case's ledger has no checkpoint"]
+            return bad_ledger("ledger-invalid", "the case's ledger has no checkpoint")
         new = verify_checkpoint(latest, trusted).checkpoint
         with custody.open_ledger(case) as ledger:
             size = ledger.size()
             if size != new.size:
-                return [
-                    f"!the ledger holds {size} events but its latest checkpoint says {new.size}"
-                ]
+                return bad_ledger(
+                    "ledger-invalid",
+                    f"the ledger holds {size} events but its latest checkpoint says {new.size}",
+                )
             current = merkle.root(ledger.node, size)
             if current != new.root:
-                return ["!the ledger's Merkle root differs from its latest signed checkpoint"]
+                return bad_ledger(
+                    "ledger-invalid",
+                    "the ledger's Merkle root differs from its latest signed checkpoint",
+                )
             if old.size > size:
-                return [
-                    f"!the ledger holds {size} events, fewer than the {old.size} of the "
-                    "checkpoint in the report: history was removed"
-                ]
+                return bad_ledger(
+                    "rolled-back",
+                    f"the ledger holds {size} events, fewer than the {old.size} of the "
+                    "checkpoint in the report: history was removed",
+                )
             proof = merkle.consistency_proof(ledger.node, old.size, size) if old.size else []
         if old.size == 0:
-            return ["the embedded checkpoint is of the empty ledger"]
+            return [], ["the embedded checkpoint is of the empty ledger"]
         merkle.verify_consistency(old.size, size, proof, old.root, current)
     except EvidenceKitError as exc:
-        return [f"!ledger consistency: {exc}"]
-    return [
+        return bad_ledger("not-extended", f"ledger consistency: {exc}")
+    return [], [
         f"the current ledger ({size} events) extends the report's checkpoint ({old.size} events):"
         " consistency proof verified"
     ]

@@ -20,6 +20,7 @@ from cryptography import x509
 from evidencekit.case import Case
 from evidencekit.errors import EvidenceKitError, ReportError, UsageError
 from evidencekit.identity import fingerprint
+from evidencekit.problems import Problem, ReportPart
 from evidencekit.report.attachments import shown
 from evidencekit.report.sign import SignatureCheck, check_signature, read_attachment_entries
 from evidencekit.workflows.report.embedded import CHECKPOINT_TXT, REPORT_JSON, SEAL_SUFFIX
@@ -29,14 +30,15 @@ from evidencekit.workflows.trust import CaseTrust, case_trust
 
 @dataclass(frozen=True, slots=True)
 class ReportVerification:
-    """The outcome of `report verify`; `problems` empty means everything holds."""
+    """The outcome of `report verify`; `problems` empty means everything holds. `notes` say
+    what held or was not checked (never a problem)."""
 
     path: Path
     sha256: str
     signature: SignatureCheck
     report_id: str | None = None
     attachments: tuple[str, ...] = ()
-    problems: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
     case_checked: bool = False
 
@@ -53,7 +55,8 @@ class ReportVerification:
             "signature": self.signature.to_dict(),
             "attachments": list(self.attachments),
             "case_checked": self.case_checked,
-            "problems": list(self.problems),
+            # the report's JSON has always carried each problem as its one line of text
+            "problems": [p.message for p in self.problems],
             "notes": list(self.notes),
         }
 
@@ -84,8 +87,11 @@ def verify_report(
         sig = check_signature(data, trusted)
     except ReportError as exc:
         sig = SignatureCheck(signed=False, problems=(str(exc),))
-    problems = list(sig.problems)
-    problems += [f"case trust: {p}" for p in (case_trusts.problems if case_trusts else ())]
+    problems = [Problem.of_report("report-signature", "signature", m) for m in sig.problems]
+    problems += [
+        Problem.of_report("case-trust", "case", f"case trust: {p}")
+        for p in (case_trusts.problems if case_trusts else ())
+    ]
     notes = list(sig.notes)
     if not trusted and sig.signed:
         notes.append("no certificate to trust: give --case or --trust CERT.pem")
@@ -96,14 +102,25 @@ def verify_report(
             loaded = json.loads(files[REPORT_JSON])
             meta = loaded if isinstance(loaded, dict) else {}
         except ValueError:
-            problems.append(f"the attached {REPORT_JSON} is not valid JSON")
+            problems.append(
+                Problem.of_report(
+                    "malformed-report",
+                    "attachment",
+                    f"the attached {REPORT_JSON} is not valid JSON",
+                    REPORT_JSON,
+                )
+            )
     report_id = meta.get("report_id") if isinstance(meta.get("report_id"), str) else None
     examiner = meta.get("examiner") if isinstance(meta.get("examiner"), dict) else {}
     claimed = examiner.get("fingerprint") if examiner else None
     if claimed and sig.signer_fingerprint and claimed != sig.signer_fingerprint:
         problems.append(
-            f"the report names examiner sha256:{claimed[:16]}… but its first signature is by "
-            f"sha256:{sig.signer_fingerprint[:16]}…"
+            Problem.of_report(
+                "examiner-mismatch",
+                "signature",
+                f"the report names examiner sha256:{claimed[:16]}… but its first signature is "
+                f"by sha256:{sig.signer_fingerprint[:16]}…",
+            )
         )
     digest = hashlib.sha256(data).hexdigest()
     if case is not None and sig.signed:
@@ -122,21 +139,32 @@ def verify_report(
     )
 
 
-def _read_files(data: bytes, problems: list[str]) -> dict[str, bytes]:
+def _read_files(data: bytes, problems: list[Problem]) -> dict[str, bytes]:
     """The attachments by name; every hostile name, duplicate or unreadable entry is a problem
     (a name that is a path or holds controls would write outside an extraction folder, or
     disguise itself on a terminal; a duplicate makes two readers see two different files)."""
     try:
         entries = read_attachment_entries(data)
     except ReportError as exc:
-        if str(exc) not in problems:
-            problems.append(str(exc))
+        # the signature check read the same attachments: say it once
+        if str(exc) not in (p.message for p in problems):
+            problems.append(Problem.of_report("bad-attachment", "attachment", str(exc)))
         return {}
     files: dict[str, bytes] = {}
     for entry in entries:
-        problems.extend(entry.problems())
+        problems += [
+            Problem.of_report("bad-attachment", "attachment", m, entry.key)
+            for m in entry.problems()
+        ]
         if entry.key in files:
-            problems.append(f"two attachments are named {shown(entry.key)}")
+            problems.append(
+                Problem.of_report(
+                    "bad-attachment",
+                    "attachment",
+                    f"two attachments are named {shown(entry.key)}",
+                    entry.key,
+                )
+            )
             continue
         if entry.data is not None:
             files[entry.key] = entry.data
@@ -148,37 +176,58 @@ def _check_against_case(
     files: dict[str, bytes],
     meta: dict[str, Any],
     data: bytes,
-    problems: list[str],
+    problems: list[Problem],
     notes: list[str],
 ) -> None:
+    def problem(kind: str, part: ReportPart, message: str, name: str | None = None) -> None:
+        problems.append(Problem.of_report(kind, part, message, name))
+
     number = meta.get("case", {}).get("number") if isinstance(meta.get("case"), dict) else None
     if number is not None and number != case.info.number:
-        problems.append(f"the report is for case {number!r}, not {case.info.number!r}")
+        problem(
+            "wrong-case", "report", f"the report is for case {number!r}, not {case.info.number!r}"
+        )
     claimed = meta.get("case", {}).get("identity") if isinstance(meta.get("case"), dict) else None
     actual = case_trust(case).identity
     if claimed is not None and claimed != actual:
-        problems.append(
+        problem(
+            "wrong-case",
+            "case",
             f"the report names case identity {claimed}, but this case's ledger starts with "
-            f"{actual or 'no event'}: another ledger"
+            f"{actual or 'no event'}: another ledger",
         )
     seals = {n[: -len(SEAL_SUFFIX)]: d for n, d in files.items() if n.endswith(SEAL_SUFFIX)}
     listed = meta.get("seals") if isinstance(meta.get("seals"), dict) else {}
     for item in sorted(set(listed or {}) - set(seals)):
-        problems.append(f"the seal of item {item!r} listed in {REPORT_JSON} is not attached")
+        problem(
+            "seal-not-attached",
+            "attachment",
+            f"the seal of item {item!r} listed in {REPORT_JSON} is not attached",
+            f"{item}{SEAL_SUFFIX}",
+        )
     for item, attached in sorted(seals.items()):
         try:
             on_disk = (case.item_dir(item) / f"{item}{SEAL_SUFFIX}").read_bytes()
         except UsageError:
-            problems.append(f"attached seal has an invalid item id {item!r}")
+            name = f"{item}{SEAL_SUFFIX}"
+            problem(
+                "bad-attachment",
+                "attachment",
+                f"attached seal has an invalid item id {item!r}",
+                name,
+            )
             continue
         except OSError:
-            problems.append(f"item {item!r}: the case has no seal for it any more")
+            problem("seal-missing", "case", f"item {item!r}: the case has no seal for it any more")
             continue
         if on_disk != attached:
-            problems.append(
+            problem(
+                "seal-mismatch",
+                "attachment",
                 f"item {item!r}: the attached seal differs from the case's "
                 f"(report sha256:{hashlib.sha256(attached).hexdigest()[:16]}…, case "
-                f"sha256:{hashlib.sha256(on_disk).hexdigest()[:16]}…)"
+                f"sha256:{hashlib.sha256(on_disk).hexdigest()[:16]}…)",
+                f"{item}{SEAL_SUFFIX}",
             )
         else:
             notes.append(f"item {item}: attached seal matches the case")
@@ -189,10 +238,16 @@ def _check_against_case(
     try:
         text = cp.decode("utf-8")
     except UnicodeDecodeError:
-        problems.append(f"the attached {CHECKPOINT_TXT} is not UTF-8 text")
+        problem(
+            "bad-checkpoint",
+            "attachment",
+            f"the attached {CHECKPOINT_TXT} is not UTF-8 text",
+            CHECKPOINT_TXT,
+        )
         return
-    for line in _check_checkpoint(case, text):
-        (problems if line.startswith("!") else notes).append(line.lstrip("!"))
+    found_problems, found_notes = _check_checkpoint(case, text)
+    problems += found_problems
+    notes += found_notes
     # The consistency proof is built from the stored tree; an event edited in place since the
     # report leaves that tree as it was, so the whole ledger is verified too.
     from evidencekit.workflows.custody import verify_custody
@@ -200,15 +255,17 @@ def _check_against_case(
     try:
         status = verify_custody(case)
     except EvidenceKitError as exc:
-        problems.append(f"the case's custody ledger cannot be verified: {exc}")
+        problem("ledger-invalid", "ledger", f"the case's custody ledger cannot be verified: {exc}")
         return
     if not status.ok:
         shown = "; ".join(str(p) for p in status.problems[:3])
-        problems.append(f"the case's custody ledger does not verify: {shown}")
+        problem("ledger-invalid", "ledger", f"the case's custody ledger does not verify: {shown}")
     try:
         found = _find_report_event(case, data)
     except EvidenceKitError as exc:
-        problems.append(f"cannot look the report up in the case's ledger: {exc}")
+        problem(
+            "ledger-invalid", "ledger", f"cannot look the report up in the case's ledger: {exc}"
+        )
         return
     if found is not None:
         seq, size = found
@@ -223,14 +280,16 @@ def _check_against_case(
         # `report build` publishes a PDF only after its event is committed: a signed report
         # the ledger does not know was never issued (killed, or the ledger full) or its event
         # was removed.
-        problems.append(
+        problem(
+            "not-issued",
+            "ledger",
             f"the case's ledger holds no report_issued event for this PDF (sha256 "
             f"{hashlib.sha256(data).hexdigest()[:16]}…, nor of any earlier revision of it): "
-            "the report was never recorded as issued"
+            "the report was never recorded as issued",
         )
 
 
-def _revoked_signer(case: Case, trust: CaseTrust, fp: str | None, data: bytes) -> list[str]:
+def _revoked_signer(case: Case, trust: CaseTrust, fp: str | None, data: bytes) -> list[Problem]:
     """A report signed by an examiner the ledger revoked must have been issued (its
     `report_issued` event) before the revocation."""
     r = trust.revoked_at(fp)
@@ -244,6 +303,10 @@ def _revoked_signer(case: Case, trust: CaseTrust, fp: str | None, data: bytes) -
         return []
     when = f"issued by event {found[0]}" if found else "not recorded as issued"
     return [
-        f"the report is signed by {r.name} ({r.fingerprint[:16]}), whose trust was revoked by "
-        f"ledger event {r.seq} ({r.reason}); it was {when}, not before"
+        Problem.of_report(
+            "revoked-signer",
+            "signature",
+            f"the report is signed by {r.name} ({r.fingerprint[:16]}), whose trust was revoked "
+            f"by ledger event {r.seq} ({r.reason}); it was {when}, not before",
+        )
     ]
