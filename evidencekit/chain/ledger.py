@@ -249,27 +249,44 @@ class Ledger:
     def _state(self, tx: WriteTxn, item: str | None) -> ItemState:
         """The item's state from the events the rules read, each checked in full first: its
         signature by a trusted key, its form, its position, this ledger, its columns."""
+        rows = tx.item_key_rows(item)
+        self._check_rows(rows, item, appending=True)
+        return replay(item or "", ((Event.decode(r.data), r.leaf_hash) for r in rows))
+
+    def _check_rows(
+        self,
+        rows: Sequence[EventRow],
+        item: str | None,
+        *,
+        appending: bool,
+        trusted: Mapping[str, x509.Certificate] | None = None,
+    ) -> None:
+        """Raise LedgerDoesNotVerify naming the first of `rows` that does not verify in full."""
         from evidencekit.chain.verify_events import check_row
 
-        rows = tx.item_key_rows(item)
+        trusted = dict(self.trusted if trusted is None else trusted)
         for r in rows:
             key = (self.origin, r.seq, r.item, r.kind, r.signer, r.data, r.signature, r.leaf_hash)
-            if key in _ROWS_CHECKED and r.signer in self.trusted:
+            if key in _ROWS_CHECKED and r.signer in trusted:
                 continue
-            problems = check_row(r, self.origin, self.trusted)
+            problems = check_row(r, self.origin, trusted)
             if not problems and merkle.leaf_hash(r.data) == r.leaf_hash:
                 if len(_ROWS_CHECKED) >= _ROWS_CHECKED_MAX:
                     _ROWS_CHECKED.clear()
                 _ROWS_CHECKED.add(key)
             else:
-                why = problems[0][1] if problems else "its stored leaf hash is wrong"
-                raise LedgerDoesNotVerify(
-                    f"refusing to append to the custody ledger {self.name!r}: its event "
-                    f"{r.seq}, which the custody rules read for "
-                    f"{'the case' if item is None else repr(item)}, does not verify: {why}",
-                    hint="nothing was recorded; run: evidencekit custody verify",
+                detail = problems[0][1] if problems else "its stored leaf hash is wrong"
+                lead, why = (
+                    ("refusing to append to the custody ledger", "the custody rules read for")
+                    if appending
+                    else ("the custody ledger", "records")
                 )
-        return replay(item or "", ((Event.decode(r.data), r.leaf_hash) for r in rows))
+                raise LedgerDoesNotVerify(
+                    f"{lead} {self.name!r}: its event {r.seq}, which {why} "
+                    f"{'the case' if item is None else repr(item)}, does not verify: {detail}",
+                    hint=("nothing was recorded; " if appending else "")
+                    + "run: evidencekit custody verify",
+                )
 
     # -- reading ------------------------------------------------------------------------------
     def size(self) -> int:
@@ -278,6 +295,20 @@ class Ledger:
     def events(self, item: str | bool | None = False) -> list[SignedEvent]:
         """Events in order: all (`item=False`), case-level (`None`) or one item's."""
         return [decode_row(r) for r in self.store.rows(item=item)]
+
+    def verified_events(
+        self, item: str, trusted: Mapping[str, x509.Certificate] | None = None
+    ) -> list[SignedEvent]:
+        """One item's events, each checked in full as an append checks what it builds on
+        (signature by a key of `trusted` (default: the keys this ledger was opened with), form,
+        position, ledger, columns, leaf hash).
+
+        Raises:
+            LedgerDoesNotVerify: naming the first event that does not.
+        """
+        rows = list(self.store.rows(item=item))
+        self._check_rows(rows, item, appending=False, trusted=trusted)
+        return [decode_row(r) for r in rows]
 
     def item_state(self, item: str) -> ItemState:
         return replay(item, ((se.event, se.leaf_hash) for se in self.events(item)))

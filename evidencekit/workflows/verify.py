@@ -12,7 +12,7 @@ import dataclasses
 import logging
 import os
 import stat
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from cryptography import x509
@@ -139,7 +139,9 @@ def verify_items(
                 Problem.of_file("untrusted-examiner", CASE_FILE, p) for p in case_trusts.problems
             ]
             if status.seal_sha256 is not None:
-                extra += _ledger_binding(case, item, seal_path.name, status.seal_sha256)
+                extra += _ledger_binding(
+                    case, item, seal_path.name, status.seal_sha256, case_trusts.certificates
+                )
         if extra:
             status = dataclasses.replace(status, problems=status.problems + tuple(extra))
         statuses.append(status)
@@ -265,7 +267,13 @@ SEAL_EVENTS = frozenset({"acquired", "collected", "sealed", "converted"})
 """Custody events that record an item's seal (its SHA-256 in `details.seal_sha256`)."""
 
 
-def _ledger_binding(case: Case, item: str, name: str, on_disk: str) -> list[Problem]:
+def _ledger_binding(
+    case: Case,
+    item: str,
+    name: str,
+    on_disk: str,
+    trusted: Mapping[str, x509.Certificate],
+) -> list[Problem]:
     """The seal on disk must be the one the ledger recorded last for the item: an item imaged
     elsewhere (even by the same examiner) and copied over `evidence/ITEM` is caught here."""
     from evidencekit.workflows.custody import open_ledger
@@ -273,7 +281,7 @@ def _ledger_binding(case: Case, item: str, name: str, on_disk: str) -> list[Prob
     try:
         check_item_id(item)
         with open_ledger(case, create=False) as ledger:
-            events = ledger.events(item)
+            events = ledger.verified_events(item, trusted)  # a rewritten row binds nothing
     except EvidenceKitError as exc:
         return [
             Problem.of_file(
