@@ -87,8 +87,68 @@ class ImagingResult:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class ResumePoint:
+    """Where a resumed acquisition starts: the media's first `offset` bytes are already in
+    `paths` (the interrupted attempt's image files, their concatenation), with `extents` among
+    them unreadable (zero-filled) when they were read."""
+
+    paths: tuple[Path, ...]
+    offset: int
+    extents: tuple[BadExtent, ...] = ()
+
+
+class _SkipFirst:
+    """A writer that is not handed the media's first `skip` bytes (they are in its files)."""
+
+    def __init__(self, writer: ImageWriter, skip: int) -> None:
+        self.writer = writer
+        self._skip = skip
+
+    def consume(self, data: memoryview) -> None:
+        if self._skip:
+            take = min(self._skip, len(data))
+            self._skip -= take
+            data = data[take:]
+        if len(data):
+            self.writer.consume(data)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class _Resumed:
+    """The media as one stream: the written image up to the resume point, then the source."""
+
+    def __init__(self, point: ResumePoint, reader: ResilientReader) -> None:
+        self._image = _Concat(point.paths)
+        self._left = point.offset
+        self._reader = reader
+
+    def readinto(self, buf: memoryview) -> int:
+        while self._left:
+            n = self._image.readinto(buf[: min(len(buf), self._left)])
+            if not n:
+                raise SourceError(
+                    f"the image to resume ends {self._left} bytes before the resume point",
+                    hint="it changed since it was checked; resume again",
+                )
+            self._left -= n
+            if not self._left:
+                self._image.close()
+            return n
+        return self._reader.readinto(buf)
+
+    def close(self) -> None:
+        self._image.close()
+
+
 class Imager:
-    """Runs one acquisition. After a failure, `reader` still tells how far it got."""
+    """Runs one acquisition. After a failure, `reader` still tells how far it got.
+
+    With `resume`, the media's first `resume.offset` bytes are read back from the image files
+    an interrupted attempt wrote (hashed once more with every digest, not written again) and
+    the source is read from there on."""
 
     def __init__(
         self,
@@ -104,11 +164,24 @@ class Imager:
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         buffers: int = DEFAULT_BUFFERS,
         on_progress: Progress | None = None,
+        resume: ResumePoint | None = None,
+        on_bad: Callable[[BadExtent], None] | None = None,
     ) -> None:
         self.source = source
         self.writers = list(writers)
         self.hasher = MultiHasher(algorithms, window=window, window_algorithm=window_algorithm)
-        self.reader = ResilientReader(source, retries=retries, max_errors=max_errors)
+        self.resume = resume
+        self.reader = ResilientReader(
+            source,
+            retries=retries,
+            max_errors=max_errors,
+            start=resume.offset if resume else 0,
+            on_bad=on_bad,
+        )
+        if resume is not None:
+            sector = max(512, source.sector_size)
+            self.reader.extents = list(resume.extents)
+            self.reader.bad_sectors = sum(-(-e.length // sector) for e in resume.extents)
         self.segment_hashers = (
             [_SegmentHasher(a, segment_size) for a in self.hasher.algorithms]
             if segment_size
@@ -128,11 +201,13 @@ class Imager:
         """
         started = utcnow()
         t0 = time.perf_counter()
+        skip = self.resume.offset if self.resume else 0
         consumers: list[Consumer] = [
             *self.hasher.consumers(),
             *self.segment_hashers,
-            *self.writers,
+            *(_SkipFirst(w, skip) if skip else w for w in self.writers),
         ]
+        stream = _Resumed(self.resume, self.reader) if self.resume else None
         progress = None
         if self.on_progress is not None:
             cb = self.on_progress
@@ -142,13 +217,17 @@ class Imager:
                 cb(done, reader.bad_sectors)
 
         try:
-            total = pump(
-                self.reader.readinto,
-                consumers,
-                chunk_size=self.chunk_size,
-                buffers=self.buffers,
-                on_progress=progress,
-            )
+            try:
+                total = pump(
+                    stream.readinto if stream else self.reader.readinto,
+                    consumers,
+                    chunk_size=self.chunk_size,
+                    buffers=self.buffers,
+                    on_progress=progress,
+                )
+            finally:
+                if stream is not None:
+                    stream.close()
             if total != self.source.size:
                 raise SourceError(
                     f"read {total} bytes but the source has {self.source.size}",
