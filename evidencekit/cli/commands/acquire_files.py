@@ -73,6 +73,9 @@ def files(
 
     # unlocked by the workflow's guard, once the id, sources and pinning are checked
     identity = lazy_identity(app.identity_store(), app.identity_selector, app.identity)
+    from evidencekit.workflows.sources import resolve_source
+
+    sources = tuple(resolve_source(case, s) for s in sources)  # an item id: its image
     options = CollectOptions(
         includes=includes,
         excludes=excludes,
