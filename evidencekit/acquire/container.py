@@ -287,8 +287,17 @@ class PaxTarWriter:
             self._fh.close()
             self._closed = True
         self._background.close()
+        if self._background.cancelled:
+            # interrupted: the tar's own digests were abandoned (the caller hashes the file)
+            self.result = HashResult(self._offset, {})
+            return self.result
         self.result = self._hasher.result()
         return self.result
+
+    def cancel_hashing(self) -> None:
+        """After an interruption: stop computing the tar's digests as it is written, so that
+        closing it never waits for the hashing thread (`logical` hashes the file again)."""
+        self._background.cancel()
 
     def abort(self) -> None:
         self._background.stop()

@@ -129,6 +129,7 @@ def collect(
             # Ctrl-C: keep what was collected, closed as a valid tar, and say so everywhere;
             # the caller seals it as incomplete (docs/design.md: never a valid-looking seal).
             interrupted = True
+            writer.cancel_hashing()
             collector.interrupted()
         tar_hash = writer.close()
         if interrupted:  # hashing threads may have stopped at different bytes: hash it again
