@@ -15,6 +15,7 @@ Oracle for the final image: `sha256sum` of the source against the image's concat
 
 from __future__ import annotations
 
+import hashlib
 import random
 import signal
 import subprocess
@@ -149,3 +150,66 @@ def test_acquire_disk_killed(tmp_path: Path, case_dir: Path, fmt: str, step: str
     elif sig == "KILL" and step != "published":
         assert state == "unfinished"
     _finish_disk(case_dir, src, fmt, state)
+
+
+def _tree(tmp_path: Path) -> Path:
+    rnd = random.Random(SEED)
+    tree = tmp_path / "tree"
+    (tree / "Biên bản").mkdir(parents=True)
+    for n in range(6):
+        (tree / "Biên bản" / f"tệp {n}.bin").write_bytes(rnd.randbytes(300_000))
+    return tree
+
+
+def _files_source(tmp_path: Path, kind: str) -> Path:
+    tree = _tree(tmp_path)
+    if kind == "folder":
+        return tree
+    need_peer("mkfs.ext4")
+    image = tmp_path / "the disk.bin"  # recognised by content, not by name
+    subprocess.run(["truncate", "-s", "8M", str(image)], check=True)
+    subprocess.run(
+        ["mkfs.ext4", "-q", "-F", "-d", str(tree), str(image)], check=True, capture_output=True
+    )
+    return image
+
+
+def _finish_files(case_dir: Path, src: Path, tree: Path, state: str) -> None:
+    if state == "unfinished" and _recorded(case_dir, "F1"):
+        r = run(case_dir, "case", "recover", "F1")
+        assert r.returncode == 0, r.stderr
+        state = assert_truthful(case_dir, "F1")
+    if state in ("unfinished", "incomplete"):
+        r = run(case_dir, "acquire", "files", str(src), "--resume", "F1")
+        assert r.returncode == 0, r.stderr
+    elif state == "absent":
+        r = run(case_dir, "acquire", "files", str(src), "--item", "F1")
+        assert r.returncode == 0, r.stderr
+    assert assert_truthful(case_dir, "F1") == "complete"
+    tar = case_dir / "evidence" / "F1" / "F1.tar"
+    for n in (0, 5):  # the oracle: GNU tar's copy of a member against the source file
+        member = f"{src.name}/Biên bản/tệp {n}.bin"
+        out = subprocess.run(["tar", "-xOf", str(tar), member], capture_output=True, check=True)
+        assert hashlib.sha256(out.stdout).hexdigest() == sha256(tree / "Biên bản" / f"tệp {n}.bin")
+
+
+@pytest.mark.parametrize("sig", list(SIGNALS))
+@pytest.mark.parametrize("step", [*FILES_STEPS, "random"])
+@pytest.mark.parametrize("kind", ["folder", "image"])
+def test_acquire_files_killed(
+    tmp_path: Path, case_dir: Path, kind: str, step: str, sig: str
+) -> None:
+    src = _files_source(tmp_path, kind)
+    if step == "random":
+        n = random.Random(f"{SEED}-{kind}-{sig}").randint(1, 6)
+        where = f"{FILES_HOT}#{n}"
+    else:
+        where = FILES_STEPS[step]
+    state = _kill_at(tmp_path, case_dir, where, sig, "acquire", "files", str(src), "--item", "F1")
+    if step == "guarded":
+        assert state == "absent"
+    elif step == "published" and sig != "KILL":
+        assert state == "complete"
+    elif sig == "KILL" and step != "published":
+        assert state == "unfinished"
+    _finish_files(case_dir, src, tmp_path / "tree", state)

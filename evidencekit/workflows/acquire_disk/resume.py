@@ -93,7 +93,7 @@ class Resumed:
         }
 
 
-def _last_acquisition(case: Any, item_id: str) -> tuple[int, str, str, str] | None:
+def last_acquisition(case: Any, item_id: str) -> tuple[int, str, str, str] | None:
     """(seq, kind, status, seal sha256) of the item's current acquisition event, if any."""
     from evidencekit.chain.rules import ACQUISITION_KINDS
     from evidencekit.workflows.custody import list_events
@@ -119,7 +119,7 @@ def inspect(case: Any, item_id: str, folder: Path, where: str, record: dict[str,
     """
     from evidencekit.hash.sealio import load_seal
 
-    last = _last_acquisition(case, item_id)
+    last = last_acquisition(case, item_id)
     if last is not None:
         seq, kind, status, _sha = last
         if kind != "acquired":
@@ -322,16 +322,17 @@ def resume_point(earlier: Earlier, fmt: str, segment_size: int, size: int) -> Re
     return ResumePoint(tuple(cut), done, tuple(extents))
 
 
-def set_aside(case: Any, earlier: Earlier) -> str:
-    """Move an E01 attempt's files out of the item folder into `evidence/.discarded/` (the
-    folder stays, empty, as the reservation). Returns where they went."""
+def set_aside(case: Any, item_id: str, folder: Path) -> str:
+    """Move a redone attempt's files (E01, a collection) out of its staging `folder` into
+    `evidence/.discarded/ITEM.<UTC time>/` (the folder stays, empty, as the reservation):
+    evidence is never deleted. Returns where they went."""
     make_dirs_inside(case.path, ["evidence", ".discarded"])
-    dest = Path(case.evidence_dir) / ".discarded" / f"{earlier.item_id}.{compact(utcnow())}"
+    dest = Path(case.evidence_dir) / ".discarded" / f"{item_id}.{compact(utcnow())}"
     dest.mkdir()
-    for entry in sorted(earlier.folder.iterdir()):
+    for entry in sorted(folder.iterdir()):
         shutil.move(str(entry), str(dest / entry.name))
     fsync_dir(dest)
-    fsync_dir(earlier.folder)
+    fsync_dir(folder)
     return str(dest)
 
 

@@ -236,7 +236,7 @@ def _continue(case: Any, earlier: Earlier, src: MediaSource, options: AcquireOpt
         seg = options.segment_size or DEFAULT_SEGMENT_SIZE
         point = resume_point(earlier, options.format, seg, src.info.size)
         return Resumed(point, earlier, at, earlier_log, redo=False)
-    where = set_aside(case, earlier)
+    where = set_aside(case, earlier.item_id, earlier.folder)
     return Resumed(ResumePoint((), 0, ()), earlier, at, earlier_log, redo=True, set_aside=where)
 
 
