@@ -18,7 +18,7 @@ from pathlib import Path
 from evidencekit.acquire.reader import BadExtent, ResilientReader
 from evidencekit.acquire.source import MediaSource, open_source
 from evidencekit.acquire.writers import ImageWriter
-from evidencekit.errors import SourceError
+from evidencekit.errors import IntegrityError, SourceError
 from evidencekit.hash.algorithms import Hasher, new_hasher
 from evidencekit.hash.multihash import HashResult, MultiHasher
 from evidencekit.hash.pipeline import DEFAULT_BUFFERS, DEFAULT_CHUNK_SIZE, Consumer, pump
@@ -96,6 +96,14 @@ class ResumePoint:
     paths: tuple[Path, ...]
     offset: int
     extents: tuple[BadExtent, ...] = ()
+    # (media offset, length, algorithm, hex, file name): the digests the earlier attempt's seal
+    # gives its image files; they are compared as the files are re-hashed, before any new byte
+    # is written, so a partial image changed since it was sealed is never continued
+    checks: tuple[tuple[int, int, str, str, str], ...] = ()
+
+
+class ResumeMismatch(IntegrityError):
+    """The earlier attempt's image differs from what its seal says: nothing may be added to it."""
 
 
 class _SkipFirst:
@@ -123,7 +131,9 @@ class _Resumed:
     def __init__(self, point: ResumePoint, reader: ResilientReader) -> None:
         self._image = _Concat(point.paths)
         self._left = point.offset
+        self._pos = 0
         self._reader = reader
+        self._checks = [(c, new_hasher(c[2])) for c in point.checks]
 
     def readinto(self, buf: memoryview) -> int:
         while self._left:
@@ -133,11 +143,28 @@ class _Resumed:
                     f"the image to resume ends {self._left} bytes before the resume point",
                     hint="it changed since it was checked; resume again",
                 )
+            self._check(buf[:n])
             self._left -= n
+            self._pos += n
             if not self._left:
                 self._image.close()
             return n
         return self._reader.readinto(buf)
+
+    def _check(self, data: memoryview) -> None:
+        lo, hi = self._pos, self._pos + len(data)
+        for (start, length, algo, want, name), h in self._checks:
+            end = start + length
+            if end <= lo or start >= hi:
+                continue
+            h.update(data[max(start, lo) - lo : min(end, hi) - lo])
+            if end <= hi and h.hexdigest() != want:
+                raise ResumeMismatch(
+                    f"{name} has changed since the interrupted acquisition sealed it: "
+                    f"{algo} {h.hexdigest()}, sealed {want}; nothing was added to it",
+                    hint="it is left unfinished in evidence/.staging; compare it with a backup "
+                    "(evidencekit verify after `case recover` names the changed range)",
+                )
 
     def close(self) -> None:
         self._image.close()

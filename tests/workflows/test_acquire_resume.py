@@ -221,3 +221,37 @@ def test_resume_from_a_loop_device_after_kill_9(tmp_path: Path, case_dir: Path) 
         assert assert_truthful(case_dir, "D1") == "complete"
     finally:
         subprocess.run(["losetup", "-d", dev], check=False)
+
+
+def test_a_partial_image_changed_since_its_seal_is_not_continued(
+    tmp_path: Path, case_dir: Path
+) -> None:
+    src = _source(tmp_path)
+    assert _interrupt(tmp_path, case_dir, src, signal.SIGINT) == 1
+    raw = case_dir / "evidence" / "D1" / "D1.raw"
+    data = bytearray(raw.read_bytes())
+    data[1000] ^= 0xFF  # one flipped byte in what the interrupted run sealed
+    raw.write_bytes(bytes(data))
+    r = run(case_dir, "acquire", "disk", str(src), "--resume", "D1")
+    assert r.returncode == 3, r.stderr
+    assert "D1.raw has changed since the interrupted acquisition sealed it" in r.stderr
+    # nothing was added or re-sealed: the item is back where it was, with its recorded seal,
+    # and `verify` reports the changed image
+    assert raw.read_bytes() == bytes(data)
+    assert not (case_dir / "evidence" / ".staging" / "D1").exists()
+    assert run(case_dir, "verify", "D1").returncode == 3
+    assert run(case_dir, "custody", "verify").returncode == 0
+    evs = [e for e in events(case_dir, "D1") if e["kind"] == "acquired"]
+    assert len(evs) == 1
+
+
+def test_a_shortened_partial_image_is_refused_before_anything(
+    tmp_path: Path, case_dir: Path
+) -> None:
+    src = _source(tmp_path)
+    assert _interrupt(tmp_path, case_dir, src, signal.SIGINT) == 1
+    raw = case_dir / "evidence" / "D1" / "D1.raw"
+    os.truncate(raw, raw.stat().st_size - 4096)
+    r = run(case_dir, "acquire", "disk", str(src), "--resume", "D1")
+    assert r.returncode == 3 and "sealed it at" in r.stderr, r.stderr
+    assert raw.is_file() and not (case_dir / "evidence" / ".staging").exists()

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from evidencekit.acquire import device, mapfile
 from evidencekit.acquire.acqlog import AcquisitionLog
-from evidencekit.acquire.imager import Imager, ImagingResult
+from evidencekit.acquire.imager import Imager, ImagingResult, ResumeMismatch
 from evidencekit.acquire.reader import BadExtent, ResilientReader
 from evidencekit.acquire.source import MediaSource
 from evidencekit.acquire.writers import DEFAULT_SEGMENT_SIZE, ImageWriter, make_room
@@ -98,8 +98,8 @@ def run_imaging(
         resume=resumed.point if resumed is not None and not resumed.redo else None,
         on_bad=checkpoint,
     )
-    if resumed is not None and resumed.point.extents:
-        checkpoint(resumed.point.extents[-1])
+    # a resume's carried extents are in the earlier map already (that is where they come
+    # from): it is rewritten, with them, at the next unreadable sector or when sealed
     started = utcnow()
     lg.event(f"acquisition started ({options.format}, digests {', '.join(job.hash_algorithms)})")
     result: ImagingResult | None = None
@@ -111,6 +111,11 @@ def run_imaging(
             f"interrupted at byte {imager.reader.pos}: item {job.item_id!r} is sealed and "
             "recorded as incomplete"
         )
+    except ResumeMismatch:
+        # the earlier image differs from its seal: sealing it again (even incomplete) would
+        # vouch for the changed bytes; it stays unfinished, its recorded seal untouched
+        # (`finally` restores the read-only flag)
+        raise
     except (EvidenceKitError, OSError) as exc:
         failure = exc
     finally:

@@ -265,6 +265,7 @@ def resume_point(earlier: Earlier, fmt: str, segment_size: int, size: int) -> Re
     """
     folder, item_id = earlier.folder, earlier.item_id
     files = image_files(folder, item_id, fmt)
+    checks = _sealed_checks(folder, item_id, files)
     done = 0
     keep: list[Path] = []
     for p in files:
@@ -319,7 +320,61 @@ def resume_point(earlier: Earlier, fmt: str, segment_size: int, size: int) -> Re
         for e in _map_extents(folder, item_id, seal_facts)
         if e.offset < done
     ]
-    return ResumePoint(tuple(cut), done, tuple(extents))
+    return ResumePoint(tuple(cut), done, tuple(extents), checks)
+
+
+def _sealed_checks(
+    folder: Path, item_id: str, files: list[Path]
+) -> tuple[tuple[int, int, str, str, str], ...]:
+    """The digests the staged seal gives the image files, as media ranges to compare while
+    they are re-hashed. A file whose size is not the sealed one is refused at once.
+
+    Raises:
+        IntegrityError: an image file has another size than its seal says, or is missing.
+    """
+    from evidencekit.errors import IntegrityError
+    from evidencekit.hash.sealio import load_seal
+
+    seal_path = folder / f"{item_id}.seal.json"
+    if not seal_path.is_file():
+        return ()  # never sealed (killed first): nothing was claimed about the image yet
+    try:
+        seal = load_seal(seal_path)
+    except EvidenceKitError:
+        return ()
+    sealed = {a.name: a for a in seal.artifacts}
+    names = [p.name for p in files]
+    image_names = [n for n in sealed if n in names or _is_image_name(n, item_id)]
+    out = []
+    start = 0
+    for name in image_names:
+        if name not in names:
+            raise IntegrityError(
+                f"{name}, sealed by the interrupted acquisition of {item_id!r}, is missing",
+                hint="it is left as it was; compare the item folder with a backup",
+            )
+    for path in files:
+        art = sealed.get(path.name)
+        size = path.stat().st_size
+        if art is None:
+            break  # written after the seal (a resume killed before sealing): not claimed
+        if size < art.size:
+            raise IntegrityError(
+                f"{path.name} is {size} bytes, but the interrupted acquisition of {item_id!r} "
+                f"sealed it at {art.size}: it was changed since",
+                hint="it is left as it was; compare the item folder with a backup",
+            )
+        # longer than sealed: a later resume was killed while adding to it; only the sealed
+        # part is claimed (and `resume_point` never keeps more than the seal says was read)
+        algo = "sha256" if "sha256" in art.digests else sorted(art.digests)[0]
+        out.append((start, art.size, algo, art.digests[algo], path.name))
+        start += size
+    return tuple(out)
+
+
+def _is_image_name(name: str, item_id: str) -> bool:
+    rest = name[len(item_id) :] if name.startswith(item_id + ".") else ""
+    return rest == ".raw" or (len(rest) == 4 and rest[1:].isdigit())
 
 
 def set_aside(case: Any, item_id: str, folder: Path) -> str:

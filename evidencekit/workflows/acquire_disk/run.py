@@ -173,11 +173,20 @@ def acquire_disk(
                         on_phase(f"imaging {item_id} (decrypted)", plain.size)
                     return _acquire(case, identity, plain, job, res, on_progress, on_phase)
             return _acquire(case, identity, src, job, res, on_progress, on_phase)
-    except BaseException:
+    except BaseException as exc:
         # before imaging began nothing of the source is in the attempt: it is removed; after,
         # a partial image that could not be sealed stays in staging, listed as unfinished
         if not res.keep:
             res.abandon()
+        elif (
+            isinstance(exc, IntegrityError)
+            and earlier is not None
+            and earlier.where == "published"
+            and not res.published
+        ):
+            # the sealed partial image was found changed before anything was added: it goes
+            # back where it was, where `verify` reports it
+            res.publish()
         raise
 
 
