@@ -255,3 +255,21 @@ def test_a_shortened_partial_image_is_refused_before_anything(
     r = run(case_dir, "acquire", "disk", str(src), "--resume", "D1")
     assert r.returncode == 3 and "sealed it at" in r.stderr, r.stderr
     assert raw.is_file() and not (case_dir / "evidence" / ".staging").exists()
+
+
+@pytest.mark.parametrize("fmt", ["raw", "split"])
+def test_a_resume_killed_while_adding_is_resumed_again(
+    tmp_path: Path, case_dir: Path, fmt: str
+) -> None:
+    src = _source(tmp_path)
+    extra = ("--format", "split", "--segment-size", "2MiB") if fmt == "split" else ()
+    assert _interrupt(tmp_path, case_dir, src, signal.SIGINT, *extra) == 1
+    # the image part is 2 reads; the 5th read is of the source, after bytes were added
+    p = Paused(tmp_path, f"{READ}#5", case_dir, "acquire", "disk", str(src), "--resume", "D1")
+    assert p.reached
+    assert p.signal(signal.SIGKILL)[0] == -signal.SIGKILL
+    assert assert_truthful(case_dir, "D1") == "unfinished"
+    r = run(case_dir, "acquire", "disk", str(src), "--resume", "D1")
+    assert r.returncode == 0, r.stderr
+    assert media_sha256(_image(case_dir, "D1")) == sha256(src)
+    assert assert_truthful(case_dir, "D1") == "complete"
