@@ -152,6 +152,15 @@ def test_a_second_interruption_while_resuming_is_resumed_again(
     assert p.reached
     assert p.signal(signal.SIGKILL)[0] == -signal.SIGKILL
     assert assert_truthful(case_dir, "D1") == "unfinished"
+    # the recorded seal covers only the earlier part. raw: the sealed file grew, so recover
+    # refuses and says how to go on; split: the sealed segments are intact (the added ones are
+    # not in the seal), so it publishes the item as recorded, incomplete
+    r = run(case_dir, "case", "recover", "D1")
+    if fmt == "raw":
+        assert r.returncode == 3 and "--resume D1" in r.stderr, r.stderr
+    else:
+        assert r.returncode == 0, r.stderr
+        assert assert_truthful(case_dir, "D1") == "incomplete"
     r = run(case_dir, "acquire", "disk", str(src), "--resume", "D1")
     assert r.returncode == 0, r.stderr
     assert media_sha256(_image(case_dir, "D1")) == sha256(src)
@@ -264,11 +273,21 @@ def test_a_resume_killed_while_adding_is_resumed_again(
     src = _source(tmp_path)
     extra = ("--format", "split", "--segment-size", "2MiB") if fmt == "split" else ()
     assert _interrupt(tmp_path, case_dir, src, signal.SIGINT, *extra) == 1
-    # the image part is 2 reads; the 5th read is of the source, after bytes were added
-    p = Paused(tmp_path, f"{READ}#5", case_dir, "acquire", "disk", str(src), "--resume", "D1")
+    # paused before the writer's 2nd write: its 1st (1 MiB of the source) is in the image
+    write = "evidencekit.acquire.writers:SplitRawWriter.write#2"
+    p = Paused(tmp_path, write, case_dir, "acquire", "disk", str(src), "--resume", "D1")
     assert p.reached
     assert p.signal(signal.SIGKILL)[0] == -signal.SIGKILL
     assert assert_truthful(case_dir, "D1") == "unfinished"
+    # the recorded seal covers only the earlier part. raw: the sealed file grew, so recover
+    # refuses and says how to go on; split: the sealed segments are intact (the added ones are
+    # not in the seal), so it publishes the item as recorded, incomplete
+    r = run(case_dir, "case", "recover", "D1")
+    if fmt == "raw":
+        assert r.returncode == 3 and "--resume D1" in r.stderr, r.stderr
+    else:
+        assert r.returncode == 0, r.stderr
+        assert assert_truthful(case_dir, "D1") == "incomplete"
     r = run(case_dir, "acquire", "disk", str(src), "--resume", "D1")
     assert r.returncode == 0, r.stderr
     assert media_sha256(_image(case_dir, "D1")) == sha256(src)
