@@ -92,3 +92,57 @@ def test_supersedes_without_an_earlier_acquisition_is_refused() -> None:
     with pytest.raises(CustodyError, match="has none"):
         check_event(state, "D1", "acquired", 2, A, None, None, details={"supersedes": "11" * 32})
     check_event(state, "D1", "acquired", 2, A, None, None, details={"status": "complete"})
+
+
+# -- end to end: the ledger refuses before signing, `custody verify` names a forged one --------
+
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+from evidencekit.case import Case  # noqa: E402
+from evidencekit.chain.ledger import Draft  # noqa: E402
+from evidencekit.identity import Identity  # noqa: E402
+from evidencekit.workflows.custody import record_event  # noqa: E402
+from tests.chain.test_custody_rules import _forge, _violations  # noqa: E402
+
+
+def test_custody_verify_accepts_a_superseding_resume(
+    case_dir: Path, identity: Identity, invoke: Any
+) -> None:
+    case = Case.open(case_dir)
+    record_event(
+        case, identity, "acquired", "D1", details={"status": "incomplete", "seal_sha256": "11" * 32}
+    )
+    record_event(
+        case,
+        identity,
+        "acquired",
+        "D1",
+        details={"status": "complete", "seal_sha256": "22" * 32, "supersedes": "11" * 32},
+    )
+    assert invoke("--case", str(case.path), "custody", "verify").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "message"),
+    [
+        ({"status": "complete", "seal_sha256": "11" * 32}, {"supersedes": "11" * 32}, "already"),
+        ({"status": "incomplete", "seal_sha256": "11" * 32}, {"status": "complete"}, "must name"),
+    ],
+)
+def test_custody_verify_names_a_forged_second_acquisition(
+    case_dir: Path,
+    identity: Identity,
+    invoke: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    first: dict[str, object],
+    second: dict[str, object],
+    message: str,
+) -> None:
+    case = Case.open(case_dir)
+    record_event(case, identity, "acquired", "D1", details=first)
+    with pytest.raises(CustodyError, match=message):
+        record_event(case, identity, "acquired", "D1", details=second)
+    _forge(case, identity, Draft(kind="acquired", item_id="D1", details=second), monkeypatch)
+    (v,) = _violations(invoke, case)
+    assert v["item"] == "D1" and message in v["message"]

@@ -87,8 +87,9 @@ def test_resume_after_interruption_gives_the_source(
     facts = seal["facts"]
     assert isinstance(facts, dict)
     resumed = facts["resumed"]
-    assert resumed["mode"] == "resume" and resumed["from_offset"] > 0
-    assert resumed["from_offset"] < src.stat().st_size
+    assert resumed["mode"] == "resume" and resumed["from_offset"] < src.stat().st_size
+    if sig != signal.SIGKILL:  # the pump hands every block read to the writer first
+        assert resumed["from_offset"] == 2 * MiB
     # the digests chosen by the interrupted run (-a md5,sha256) are kept, and right
     combined = json.dumps(seal["combined"])
     assert f"md5:{md5}" in combined and f"sha256:{sha256(src)}" in combined
@@ -146,21 +147,12 @@ def test_a_second_interruption_while_resuming_is_resumed_again(
 ) -> None:
     src = _source(tmp_path)
     assert _interrupt(tmp_path, case_dir, src, signal.SIGTERM) == 1
-    # interrupted again while re-hashing what the first attempt wrote (the 1st read of the
-    # image), then killed outright while reading the source
+    # the resume killed outright before its 2nd read of the source (the written part was
+    # re-hashed by then; the image reads are not the reader's)
     p = Paused(tmp_path, f"{READ}#2", case_dir, "acquire", "disk", str(src), "--resume", "D1")
     assert p.reached
     assert p.signal(signal.SIGKILL)[0] == -signal.SIGKILL
     assert assert_truthful(case_dir, "D1") == "unfinished"
-    # the recorded seal covers only the earlier part. raw: the sealed file grew, so recover
-    # refuses and says how to go on; split: the sealed segments are intact (the added ones are
-    # not in the seal), so it publishes the item as recorded, incomplete
-    r = run(case_dir, "case", "recover", "D1")
-    if fmt == "raw":
-        assert r.returncode == 3 and "--resume D1" in r.stderr, r.stderr
-    else:
-        assert r.returncode == 0, r.stderr
-        assert assert_truthful(case_dir, "D1") == "incomplete"
     r = run(case_dir, "acquire", "disk", str(src), "--resume", "D1")
     assert r.returncode == 0, r.stderr
     assert media_sha256(_image(case_dir, "D1")) == sha256(src)
