@@ -76,6 +76,7 @@ def test_resume_after_interruption_gives_the_source(
         assert rc == 1 and state == "incomplete"
     r = run(case_dir, "acquire", "disk", str(src), "--resume", "D1")
     assert r.returncode == 0, r.stderr
+    assert "resumed at byte" in r.stdout
     files = _image(case_dir, "D1")
     assert media_sha256(files) == sha256(src)
     if fmt == "split":

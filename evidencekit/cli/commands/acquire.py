@@ -220,6 +220,15 @@ def disk(
         )
         for e in result.read_errors[:20]:
             lines.append(f"    bytes {e['offset']}+{e['length']}: {e['error']}")
+    if result.resumed is not None:
+        r = result.resumed
+        if r["mode"] == "redo":
+            lines.append(f"  redone from byte 0; earlier files in {r['earlier_files_set_aside']}")
+        else:
+            lines.append(
+                f"  resumed at byte {r['from_offset']} ({r['rehashed_bytes']} bytes written "
+                "before were re-hashed)"
+            )
     if result.copy_files:
         lines.append(f"  copy: {', '.join(result.copy_files)}")
     if result.stored_digests is not None:

@@ -432,6 +432,7 @@ def _result(
         error=str(outcome.failure) if outcome.failure is not None else None,
         warnings=tuple(warnings),
         stored_digests=outcome.stored.to_dict() if outcome.stored is not None else None,
+        resumed=job.resumed.facts() if job.resumed is not None else None,
     )
 
 
