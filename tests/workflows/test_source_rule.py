@@ -83,3 +83,20 @@ def test_an_item_id_names_its_image(tmp_path: Path, case_dir: Path) -> None:
         text=True,
     ).stdout
     assert "docs/biên bản.txt" in names
+
+
+def test_a_compressed_file_named_img_is_collected_as_a_file(tmp_path: Path, case_dir: Path) -> None:
+    need_peer("gzip")
+    text = tmp_path / "notes.txt"
+    text.write_text("Trương Đình Bủng\n" * 200, "utf-8")
+    subprocess.run(["gzip", "-k", str(text)], check=True)
+    packed = tmp_path / "x.img"
+    (tmp_path / "notes.txt.gz").rename(packed)
+    r = run(case_dir, "acquire", "files", str(packed), "--item", "F4")
+    assert r.returncode == 0, r.stderr
+    tar = case_dir / "evidence" / "F4" / "F4.tar"
+    out = subprocess.run(["tar", "-xOf", str(tar), "x.img"], capture_output=True, check=True)
+    assert out.stdout == packed.read_bytes()
+    # `ls` and `acquire disk` refuse it as what it is
+    ls = run(case_dir, "ls", str(packed))
+    assert ls.returncode == 1 and "gzip-compressed" in ls.stderr
