@@ -9,6 +9,7 @@ visibly unfinished. `communicate()` has a timeout: a hang fails the test.
 from __future__ import annotations
 
 import os
+import select
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +27,15 @@ def _reap() -> Iterator[None]:
     Paused.reap()
 
 
+def _collecting(p: Paused, case_dir: Path) -> None:
+    """Wait (for a state, not a time) until the command is inside the collection with the
+    hasher's queue full: 6 MiB of the tar written while the hashing thread never started."""
+    tar = case_dir / "evidence" / ".staging" / "F1" / "F1.tar"
+    while not (tar.exists() and tar.stat().st_size >= 6 << 20):
+        assert p.proc.poll() is None, "the command ended before it filled the queue"
+        select.select([], [], [], 0.02)
+
+
 def _tree(tmp_path: Path) -> Path:
     tree = tmp_path / "tree"
     tree.mkdir()
@@ -39,6 +49,7 @@ def test_ctrl_c_with_a_stuck_hasher_ends_and_seals_incomplete(
 ) -> None:
     p = Paused(tmp_path, HASHER, case_dir, "acquire", "files", str(_tree(tmp_path)), "--item", "F1")
     assert p.reached
+    _collecting(p, case_dir)
     rc, _, err = p.signal(signal.SIGINT)  # the hasher is never released
     assert rc == 1, err
     assert "interrupted" in err
@@ -48,6 +59,7 @@ def test_ctrl_c_with_a_stuck_hasher_ends_and_seals_incomplete(
 def test_two_ctrl_c_with_a_stuck_hasher_end_it(tmp_path: Path, case_dir: Path) -> None:
     p = Paused(tmp_path, HASHER, case_dir, "acquire", "files", str(_tree(tmp_path)), "--item", "F1")
     assert p.reached
+    _collecting(p, case_dir)
     p.proc.send_signal(signal.SIGINT)
     rc, _, err = p.signal(signal.SIGINT)
     assert rc == 1, err
@@ -65,6 +77,7 @@ def test_one_ctrl_c_then_the_hasher_goes_on_seals_incomplete(
 ) -> None:
     p = Paused(tmp_path, HASHER, case_dir, "acquire", "files", str(_tree(tmp_path)), "--item", "F1")
     assert p.reached
+    _collecting(p, case_dir)
     p.proc.send_signal(signal.SIGINT)
     rc, _, err = p.release()
     assert rc == 1, err
