@@ -141,6 +141,8 @@ def test_resume_usage_errors(tmp_path: Path, case_dir: Path) -> None:
     assert r.returncode == 2 and "either --item" in r.stderr
     r = run(case_dir, "acquire", "disk", str(src))
     assert r.returncode == 2
+    r = run(case_dir, "acquire", "disk", str(src), "--resume", "X", "--format", "e01", "-a", "md5")
+    assert r.returncode == 2 and "leave out --format, --algorithms" in r.stderr, r.stderr
 
 
 def test_a_second_interruption_while_resuming_is_resumed_again(

@@ -137,6 +137,22 @@ def disk(
     resume = resume_id is not None
     item_id = resume_id or item_id
     assert item_id is not None
+    if resume:
+        from click.core import ParameterSource
+
+        ctx = click.get_current_context()
+        fixed = ("fmt", "segment_size", "compression", "algorithms", "window")
+        given = [
+            f"--{n.replace('fmt', 'format').replace('_', '-')}"
+            for n in fixed
+            if ctx.get_parameter_source(n) == ParameterSource.COMMANDLINE
+        ]
+        if given:
+            raise UsageError(
+                f"--resume continues with the interrupted acquisition's own format, segment "
+                f"size, compression, digests and window: leave out {', '.join(given)}",
+                hint=f"evidencekit acquire disk SOURCE --resume {item_id}",
+            )
     from evidencekit.cli.progress import Progress
     from evidencekit.errors import PartialReadError
     from evidencekit.hash.algorithms import parse_algorithms
