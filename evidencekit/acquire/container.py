@@ -9,6 +9,7 @@ digests from `tar_hasher`; their public names are re-exported here.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ __all__ = [
 
 RECORD = 10240
 _SMALL = 1 << 20  # files up to this size are hashed inline (no threads per file)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,14 +290,29 @@ class PaxTarWriter:
             self._fh.close()
             self._closed = True
         self._background.close()
+        if self._background.cancelled:
+            # interrupted: the tar's own digests were abandoned (the caller hashes the file)
+            self.result = HashResult(self._offset, {})
+            return self.result
         self.result = self._hasher.result()
         return self.result
 
+    def cancel_hashing(self) -> None:
+        """After an interruption: stop computing the tar's digests as it is written, so that
+        closing it never waits for the hashing thread (`logical` hashes the file again)."""
+        self._background.cancel()
+
     def abort(self) -> None:
+        self._background.cancel()
         self._background.stop()
         if not self._closed:
-            self._fh.close()
             self._closed = True
+            try:
+                # closing flushes the buffer: on a full disk that fails again, and must not
+                # replace the error being handled (which names the container) by a bare one
+                self._fh.close()
+            except OSError as exc:
+                log.warning("closing %s after a failure: %s", self.path, exc)
 
     def __enter__(self) -> PaxTarWriter:
         return self

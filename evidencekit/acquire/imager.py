@@ -18,7 +18,7 @@ from pathlib import Path
 from evidencekit.acquire.reader import BadExtent, ResilientReader
 from evidencekit.acquire.source import MediaSource, open_source
 from evidencekit.acquire.writers import ImageWriter
-from evidencekit.errors import SourceError
+from evidencekit.errors import IntegrityError, SourceError
 from evidencekit.hash.algorithms import Hasher, new_hasher
 from evidencekit.hash.multihash import HashResult, MultiHasher
 from evidencekit.hash.pipeline import DEFAULT_BUFFERS, DEFAULT_CHUNK_SIZE, Consumer, pump
@@ -87,8 +87,95 @@ class ImagingResult:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class ResumePoint:
+    """Where a resumed acquisition starts: the media's first `offset` bytes are already in
+    `paths` (the interrupted attempt's image files, their concatenation), with `extents` among
+    them unreadable (zero-filled) when they were read."""
+
+    paths: tuple[Path, ...]
+    offset: int
+    extents: tuple[BadExtent, ...] = ()
+    # (media offset, length, algorithm, hex, file name): the digests the earlier attempt's seal
+    # gives its image files; they are compared as the files are re-hashed, before any new byte
+    # is written, so a partial image changed since it was sealed is never continued
+    checks: tuple[tuple[int, int, str, str, str], ...] = ()
+
+
+class ResumeMismatch(IntegrityError):
+    """The earlier attempt's image differs from what its seal says: nothing may be added to it."""
+
+
+class _SkipFirst:
+    """A writer that is not handed the media's first `skip` bytes (they are in its files)."""
+
+    def __init__(self, writer: ImageWriter, skip: int) -> None:
+        self.writer = writer
+        self._skip = skip
+
+    def consume(self, data: memoryview) -> None:
+        if self._skip:
+            take = min(self._skip, len(data))
+            self._skip -= take
+            data = data[take:]
+        if len(data):
+            self.writer.consume(data)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class _Resumed:
+    """The media as one stream: the written image up to the resume point, then the source."""
+
+    def __init__(self, point: ResumePoint, reader: ResilientReader) -> None:
+        self._image = _Concat(point.paths)
+        self._left = point.offset
+        self._pos = 0
+        self._reader = reader
+        self._checks = [(c, new_hasher(c[2])) for c in point.checks]
+
+    def readinto(self, buf: memoryview) -> int:
+        while self._left:
+            n = self._image.readinto(buf[: min(len(buf), self._left)])
+            if not n:
+                raise SourceError(
+                    f"the image to resume ends {self._left} bytes before the resume point",
+                    hint="it changed since it was checked; resume again",
+                )
+            self._check(buf[:n])
+            self._left -= n
+            self._pos += n
+            if not self._left:
+                self._image.close()
+            return n
+        return self._reader.readinto(buf)
+
+    def _check(self, data: memoryview) -> None:
+        lo, hi = self._pos, self._pos + len(data)
+        for (start, length, algo, want, name), h in self._checks:
+            end = start + length
+            if end <= lo or start >= hi:
+                continue
+            h.update(data[max(start, lo) - lo : min(end, hi) - lo])
+            if end <= hi and h.hexdigest() != want:
+                raise ResumeMismatch(
+                    f"{name} has changed since the interrupted acquisition sealed it: "
+                    f"{algo} {h.hexdigest()}, sealed {want}; nothing was added to it",
+                    hint="it is left unfinished in evidence/.staging; compare it with a backup "
+                    "(evidencekit verify after `case recover` names the changed range)",
+                )
+
+    def close(self) -> None:
+        self._image.close()
+
+
 class Imager:
-    """Runs one acquisition. After a failure, `reader` still tells how far it got."""
+    """Runs one acquisition. After a failure, `reader` still tells how far it got.
+
+    With `resume`, the media's first `resume.offset` bytes are read back from the image files
+    an interrupted attempt wrote (hashed once more with every digest, not written again) and
+    the source is read from there on."""
 
     def __init__(
         self,
@@ -104,11 +191,24 @@ class Imager:
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         buffers: int = DEFAULT_BUFFERS,
         on_progress: Progress | None = None,
+        resume: ResumePoint | None = None,
+        on_bad: Callable[[BadExtent], None] | None = None,
     ) -> None:
         self.source = source
         self.writers = list(writers)
         self.hasher = MultiHasher(algorithms, window=window, window_algorithm=window_algorithm)
-        self.reader = ResilientReader(source, retries=retries, max_errors=max_errors)
+        self.resume = resume
+        self.reader = ResilientReader(
+            source,
+            retries=retries,
+            max_errors=max_errors,
+            start=resume.offset if resume else 0,
+            on_bad=on_bad,
+        )
+        if resume is not None:
+            sector = max(512, source.sector_size)
+            self.reader.extents = list(resume.extents)
+            self.reader.bad_sectors = sum(-(-e.length // sector) for e in resume.extents)
         self.segment_hashers = (
             [_SegmentHasher(a, segment_size) for a in self.hasher.algorithms]
             if segment_size
@@ -128,11 +228,13 @@ class Imager:
         """
         started = utcnow()
         t0 = time.perf_counter()
+        skip = self.resume.offset if self.resume else 0
         consumers: list[Consumer] = [
             *self.hasher.consumers(),
             *self.segment_hashers,
-            *self.writers,
+            *(_SkipFirst(w, skip) if skip else w for w in self.writers),
         ]
+        stream = _Resumed(self.resume, self.reader) if self.resume else None
         progress = None
         if self.on_progress is not None:
             cb = self.on_progress
@@ -142,13 +244,17 @@ class Imager:
                 cb(done, reader.bad_sectors)
 
         try:
-            total = pump(
-                self.reader.readinto,
-                consumers,
-                chunk_size=self.chunk_size,
-                buffers=self.buffers,
-                on_progress=progress,
-            )
+            try:
+                total = pump(
+                    stream.readinto if stream else self.reader.readinto,
+                    consumers,
+                    chunk_size=self.chunk_size,
+                    buffers=self.buffers,
+                    on_progress=progress,
+                )
+            finally:
+                if stream is not None:
+                    stream.close()
             if total != self.source.size:
                 raise SourceError(
                     f"read {total} bytes but the source has {self.source.size}",

@@ -1,9 +1,11 @@
 """Logical collection: files from live folders and from inside disk images into one PAX tar,
 hashed in the same pass, with DFXML and JSON manifests.
 
-A SOURCE that is a folder (or a file without a disk-image name) is collected live; a file with a
-disk-image name (`.E01`, `.dd`, `.raw`, `.img`, `.qcow2`, `.vmdk`, `.vhd`, `.000`/`.001`, …),
-or any file when `--partition`/`--path` is given, is opened as an image. A file that cannot be
+A SOURCE that is a folder is collected live; a file (or block device) that is a disk image by its
+content (`filesystems.recognised_image`, the rule `ls` uses too: a container, a partition table
+or a file system, whatever its name), or any file when `--partition`/`--path` is given, is opened
+as an image; any other file is collected as a file, and when its name looks like an image's the
+manifest says it was not recognised as one. A file that cannot be
 read is recorded with its reason and the collection goes on; the caller seals the result as
 `complete-with-errors`.
 """
@@ -14,6 +16,7 @@ import datetime as dt
 import logging
 import os
 import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,7 +25,7 @@ from evidencekit.acquire.collect_options import CollectOptions
 from evidencekit.acquire.collector import Collector
 from evidencekit.acquire.container import PaxTarWriter
 from evidencekit.acquire.dfxml import write_dfxml
-from evidencekit.acquire.filesystems import DiskImage, Partition, open_image
+from evidencekit.acquire.filesystems import DiskImage, Partition, open_image, recognised_image
 from evidencekit.acquire.livefs import LiveFileSystem
 from evidencekit.acquire.manifest import Collection, SourceInfo, write_json_manifest
 from evidencekit.acquire.member_names import safe_component
@@ -79,7 +82,9 @@ def is_image(path: Path, opts: CollectOptions) -> bool:
         return False
     if opts.partition is not None or opts.inside_path is not None:
         return True
-    return bool(IMAGE_NAME.search(path.name)) and st.st_size > 0
+    if st.st_size == 0 and not stat.S_ISBLK(st.st_mode):
+        return False
+    return recognised_image(path, fs_type=opts.fs_type)
 
 
 def collect(
@@ -124,6 +129,7 @@ def collect(
             # Ctrl-C: keep what was collected, closed as a valid tar, and say so everywhere;
             # the caller seals it as incomplete (docs/design.md: never a valid-looking seal).
             interrupted = True
+            writer.cancel_hashing()
             collector.interrupted()
         tar_hash = writer.close()
         if interrupted:  # hashing threads may have stopped at different bytes: hash it again
@@ -166,13 +172,19 @@ def _collect_sources(
                     f"--path is for disk images; {str(path)!r} is a live folder or file"
                 )
             live = LiveFileSystem(path, follow_symlinks=opts.follow_symlinks)
+            description = live.description
+            if not path.is_dir() and IMAGE_NAME.search(path.name):
+                description += (
+                    "; not a disk image (no container, partition table or file system "
+                    "recognised in it): collected as a file"
+                )
             infos.append(
                 SourceInfo(
                     index,
                     str(path),
                     "live",
                     root.decode("utf-8", "surrogateescape"),
-                    live.description,
+                    description,
                 )
             )
             collector.run(index, None, root, live, b"/")

@@ -70,20 +70,21 @@ def write_error(path: Path, exc: OSError) -> AcquisitionError:
 class _File:
     """One output file written with os.write, writeback started every 32 MiB."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, append: bool = False) -> None:
         self.path = path
+        # a resumed image (`acquire disk --resume`) continues the file an interrupted attempt
+        # left, after the part it re-hashed; a new one never overwrites anything
+        flags = os.O_WRONLY | os.O_CLOEXEC | (os.O_APPEND if append else os.O_CREAT | os.O_EXCL)
         try:
-            self.fd: int | None = os.open(
-                path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644
-            )
+            self.fd: int | None = os.open(path, flags, 0o644)
+            self.size = os.fstat(self.fd).st_size if append else 0
         except FileExistsError as exc:
             raise AcquisitionError(
                 f"output {str(path)!r} already exists", hint="use another --item id"
             ) from exc
         except OSError as exc:
             raise write_error(path, exc) from exc
-        self.size = 0
-        self._flushed = 0
+        self._flushed = self.size
 
     def write(self, view: memoryview) -> None:
         assert self.fd is not None
@@ -115,9 +116,18 @@ class _File:
 
 class SplitRawWriter:
     """`BASE.001`, `BASE.002`, … each at most `segment_size` bytes (their concatenation is the
-    media). With `segment_size=None` a single file `BASE.raw` is written (see RawWriter)."""
+    media). With `segment_size=None` a single file `BASE.raw` is written (see RawWriter).
+    `existing`: the files an interrupted attempt wrote (already cut to what is resumed from);
+    writing continues at the end of the last one."""
 
-    def __init__(self, base: Path, segment_size: int | None, *, single_name: str | None = None):
+    def __init__(
+        self,
+        base: Path,
+        segment_size: int | None,
+        *,
+        single_name: str | None = None,
+        existing: list[Path] | None = None,
+    ):
         if segment_size is not None and segment_size <= 0:
             raise UsageError(f"invalid segment size {segment_size}: must be positive")
         self.base = base
@@ -126,7 +136,14 @@ class SplitRawWriter:
         self._files: list[_File] = []
         self._current: _File | None = None
         self.unreadable: list[tuple[int, int]] = []
-        self._open_next()
+        if existing:
+            for path in existing:
+                self._current = _File(path, append=True)
+                self._files.append(self._current)
+            for f in self._files[:-1]:
+                f.close()  # full segments: written before, only named again
+        else:
+            self._open_next()
 
     @property
     def paths(self) -> list[Path]:
@@ -191,16 +208,19 @@ class SplitRawWriter:
 class RawWriter(SplitRawWriter):
     """One file, `BASE.raw`."""
 
-    def __init__(self, base: Path) -> None:
-        super().__init__(base, None, single_name=f"{base.name}.raw")
+    def __init__(self, base: Path, *, existing: list[Path] | None = None) -> None:
+        super().__init__(base, None, single_name=f"{base.name}.raw", existing=existing)
 
 
-def make_raw_writer(base: Path, fmt: str, segment_size: int | None) -> SplitRawWriter:
-    """`raw` -> RawWriter(BASE.raw); `split` -> SplitRawWriter(BASE.001 …)."""
+def make_raw_writer(
+    base: Path, fmt: str, segment_size: int | None, *, existing: list[Path] | None = None
+) -> SplitRawWriter:
+    """`raw` -> RawWriter(BASE.raw); `split` -> SplitRawWriter(BASE.001 …); with `existing`,
+    continuing those files (a resumed acquisition)."""
     if fmt == "raw":
-        return RawWriter(base)
+        return RawWriter(base, existing=existing)
     if fmt == "split":
-        return SplitRawWriter(base, segment_size or DEFAULT_SEGMENT_SIZE)
+        return SplitRawWriter(base, segment_size or DEFAULT_SEGMENT_SIZE, existing=existing)
     raise UsageError(f"unknown raw format {fmt!r}", hint="use raw or split")
 
 

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from evidencekit.chain import parties
-from evidencekit.chain.rules import KINDS
+from evidencekit.chain.rules import ACQUISITION_KINDS, KINDS
 from evidencekit.errors import EvidenceKitError, IntegrityError
 from evidencekit.hash.canonical import canonical_json
 
@@ -79,10 +79,26 @@ BODY_KEYS = frozenset(
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 
 Light = tuple[
-    int, str, str, str | None, str | None, str, str | None, str | None, str | None, str | None, str
+    int,
+    str,
+    str,
+    str | None,
+    str | None,
+    str,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    str,
+    dict[str, object] | None,
 ]
 """(seq, origin, kind, item, prev, actor name, actor fingerprint, counterpart name,
-counterpart fingerprint, override, time): what verification needs of an event."""
+counterpart fingerprint, override, time, rule details): what verification needs of an event.
+The rule details are the `details` the custody rules read (an acquisition's status, seal and
+what it supersedes), None for other kinds."""
+
+RULE_DETAILS = ("status", "seal_sha256", "supersedes")
+"""The keys of an acquisition event's `details` that the custody rules read (chain/rules.py)."""
 
 
 def check_bytes(data: bytes) -> Light:
@@ -137,4 +153,7 @@ def check_bytes(data: bytes) -> Light:
         None if cp is None else cp["fingerprint"],
         doc["override"],
         doc["time"],
+        {k: doc["details"][k] for k in RULE_DETAILS if k in doc["details"]}
+        if doc["kind"] in ACQUISITION_KINDS
+        else None,
     )

@@ -211,6 +211,7 @@ class Ledger:
                     d.override,
                     now,
                     case_state.first_time,
+                    d.details,
                 )
                 ev = Event(
                     origin=self.origin,
@@ -238,7 +239,7 @@ class Ledger:
                     )
                 )
                 _append_leaf(tx, size, leaf)
-                state.apply(d.kind, actor, d.counterpart, leaf, now)
+                state.apply(d.kind, actor, d.counterpart, leaf, now, d.details)
                 out.append(SignedEvent(ev, data, sig, leaf))
                 size += 1
             root = merkle.root(tx.node, size)

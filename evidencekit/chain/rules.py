@@ -1,7 +1,10 @@
 """The custody rules: which event kinds exist, and which may follow an item's history.
 
 An item has exactly one first event (it is registered, acquired, collected or sealed); a registered
-item is then acquired, collected or sealed at most once. Only its custodian transfers, releases,
+item is then acquired, collected or sealed at most once — except that an acquisition recorded
+`incomplete` (interrupted, failed) may be superseded by one later acquisition event of the same
+kind that names it (`details.supersedes` = its `seal_sha256`): a resume or redo of the same item.
+A complete acquisition is never superseded. Only its custodian transfers, releases,
 returns or destroys it (or someone giving an override reason, which the event records); only the
 recipient named *by certificate* receives it (a recipient who holds no key in the case can only be
 received for with an override), and nothing follows a release, return or destruction. No event is
@@ -15,7 +18,7 @@ signs a forbidden event with a key of their own is named on the next verificatio
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -54,6 +57,8 @@ FIRST_KINDS = frozenset({"registered", "acquired", "collected", "sealed"})
 TERMINAL_KINDS = frozenset({"released", "returned", "destroyed"})
 ACQUISITION_KINDS = frozenset({"acquired", "collected", "sealed"})
 """What records the item's content: at most once per item (after a `registered`, or first)."""
+SUPERSEDABLE_STATUSES = frozenset({"incomplete"})
+"""An acquisition event whose `details.status` is one of these may be superseded (resume, redo)."""
 CUSTODIAN_KINDS = TERMINAL_KINDS | {"transferred"}
 """Kinds only the current custodian records, unless an override reason is given."""
 CLOCK_SKEW = dt.timedelta(minutes=10)
@@ -96,6 +101,10 @@ class ItemState:
     closed_by: str | None = None
     acquired_by: str | None = None
     """The kind of the item's acquisition event (acquired/collected/sealed), once there is one."""
+    acquisition_status: str | None = None
+    """The current acquisition's `details.status` (`incomplete` may be superseded)."""
+    acquisition_seal: str | None = None
+    """The current acquisition's `details.seal_sha256`: what a superseding event names."""
     first_time: dt.datetime | None = None
     last_time: dt.datetime | None = None
 
@@ -106,8 +115,10 @@ class ItemState:
         counterpart: Party | None,
         override: str | None,
         time: dt.datetime | None = None,
+        details: Mapping[str, object] | None = None,
     ) -> None:
-        """Raise CustodyError if `kind` by `actor` at `time` may not follow the item's history.
+        """Raise CustodyError if `kind` by `actor` at `time` (with `details`) may not follow the
+        item's history.
 
         Raises:
             CustodyError: the custody rules forbid it.
@@ -137,11 +148,14 @@ class ItemState:
                 f"item {item!r} already has its first event; an item is registered only once",
                 hint="choose a new item id for another object",
             )
+        supersedes = (details or {}).get("supersedes")
         if kind in ACQUISITION_KINDS and self.acquired_by is not None:
+            self._check_supersedes(kind, supersedes)
+        elif kind in ACQUISITION_KINDS and supersedes is not None:
             raise CustodyError(
-                f"item {item!r} was already {self.acquired_by}; a second {kind} event would "
-                "stand beside the first as another record of its content",
-                hint="acquire again under a new item id",
+                f"a {kind} event of {item!r} names an acquisition it supersedes, but the item "
+                "has none",
+                hint="only a resume or redo of an incomplete acquisition supersedes one",
             )
         if kind in CUSTODIAN_KINDS:
             if kind == "transferred" and counterpart is None:
@@ -178,6 +192,34 @@ class ItemState:
                     hint="the named recipient must receive it (or give --override-reason)",
                 )
 
+    def _check_supersedes(self, kind: str, supersedes: object) -> None:
+        """A second acquisition event: only of an incomplete one, of its kind, naming its seal.
+
+        Raises:
+            CustodyError: anything else.
+        """
+        item = self.item_id
+        if self.acquisition_status not in SUPERSEDABLE_STATUSES:
+            raise CustodyError(
+                f"item {item!r} was already {self.acquired_by} "
+                f"({self.acquisition_status or 'status not recorded'}); a second {kind} event "
+                "would stand beside the first as another record of its content",
+                hint="acquire again under a new item id",
+            )
+        if kind != self.acquired_by:
+            raise CustodyError(
+                f"item {item!r} was {self.acquired_by} incomplete; only another "
+                f"{self.acquired_by} event can supersede it, not {kind}",
+                hint="resume it with the command that made it",
+            )
+        if supersedes is None or supersedes != self.acquisition_seal:
+            raise CustodyError(
+                f"item {item!r} was {self.acquired_by} incomplete (seal sha256 "
+                f"{self.acquisition_seal}); a second {kind} event must name that seal in "
+                f"details.supersedes, not {supersedes!r}",
+                hint=f"resume it: evidencekit acquire disk SOURCE --resume {item}",
+            )
+
     def _is_custodian(self, actor: Party) -> bool:
         c = self.custodian
         if c is None:
@@ -193,13 +235,19 @@ class ItemState:
         counterpart: Party | None,
         leaf: bytes,
         time: dt.datetime | None = None,
+        details: Mapping[str, object] | None = None,
     ) -> None:
         """Advance the state past one (already checked) event."""
         if self.events == 0:
             self.custodian = actor
             self.first_time = time
-        if kind in ACQUISITION_KINDS and self.acquired_by is None:
-            self.acquired_by = kind
+        if kind in ACQUISITION_KINDS:
+            if self.acquired_by is None:
+                self.acquired_by = kind
+            status = (details or {}).get("status")
+            seal = (details or {}).get("seal_sha256")
+            self.acquisition_status = status if isinstance(status, str) else None
+            self.acquisition_seal = seal if isinstance(seal, str) else None
         if time is not None and (self.last_time is None or time > self.last_time):
             self.last_time = time
         if kind == "transferred":
@@ -224,6 +272,7 @@ def check_event(
     override: str | None,
     time: dt.datetime | None = None,
     opened: dt.datetime | None = None,
+    details: Mapping[str, object] | None = None,
 ) -> None:
     """The custody rules for one event at ledger position `seq` and `time`, after the item's
     `state`, in a case opened at `opened`: the one check both the ledger (before it signs) and
@@ -247,14 +296,14 @@ def check_event(
         return
     if kind in CASE_ONLY_KINDS:
         raise CustodyError(f"{kind} is about the case, not an item")
-    state.check(kind, actor, counterpart, override, time)
+    state.check(kind, actor, counterpart, override, time, details)
 
 
 def replay(item_id: str, events: Iterable[tuple[Event, bytes]]) -> ItemState:
     """The state of `item_id` after its (event, leaf hash) pairs, rules not re-checked."""
     state = ItemState(item_id)
     for ev, leaf in events:
-        state.apply(ev.kind, ev.actor, ev.counterpart, leaf, ev.time)
+        state.apply(ev.kind, ev.actor, ev.counterpart, leaf, ev.time, ev.details)
     return state
 
 

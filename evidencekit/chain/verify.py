@@ -104,7 +104,9 @@ def _replay(
         signers.add(row.signer)
         if light is None:
             continue
-        _, _, kind, ev_item, prev, actor_name, actor_fp, cp_name, cp_fp, override, when = light
+        (_, _, kind, ev_item, prev, actor_name, actor_fp, cp_name, cp_fp, override, when, rd) = (
+            light
+        )
         time = parse_iso(when)
         if opened is None and seq == 0:
             opened = time
@@ -131,8 +133,8 @@ def _replay(
         actor = Party(actor_name, actor_fp)
         counterpart = None if cp_name is None else Party(cp_name, cp_fp)
         try:
-            check_event(state, ev_item, kind, seq, actor, counterpart, override, time, opened)
+            check_event(state, ev_item, kind, seq, actor, counterpart, override, time, opened, rd)
         except CustodyError as exc:
             problems.append(Problem.of_event("rule-violation", exc.message, seq, ev_item))
-        state.apply(kind, actor, counterpart, leaf, time)
+        state.apply(kind, actor, counterpart, leaf, time, rd)
     return leaves, signers

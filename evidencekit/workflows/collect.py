@@ -14,15 +14,18 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from evidencekit.acquire.logical import CollectOptions, CollectOutputs, collect
 from evidencekit.acquire.manifest import Collection, name_fields
 from evidencekit.case import Case
-from evidencekit.errors import InterruptedError_, PartialReadError, SourceError
+from evidencekit.errors import CaseError, InterruptedError_, PartialReadError, SourceError
 from evidencekit.hash.seal.document import DERIVED_ALGORITHMS, Artifact, SealResult
 from evidencekit.hash.seal.write import artifact_from_file, seal_item
 from evidencekit.identity import Identity
-from evidencekit.workflows.commit import Signer, guard
+from evidencekit.timeutil import isoformat, utcnow
+from evidencekit.workflows.acquire_disk.resume import last_acquisition, set_aside
+from evidencekit.workflows.commit import Reservation, Signer, guard, reclaim
 from evidencekit.workflows.trust import identity_of
 
 log = logging.getLogger(__name__)
@@ -90,6 +93,30 @@ def _check_sources(sources: list[Path]) -> None:
             raise SourceError(f"cannot open source {str(src)!r}: {exc.strerror}") from exc
 
 
+def _redoable(case: Case, item_id: str) -> str | None:
+    """The seal sha256 of the incomplete collection `item_id` a redo supersedes (None: it has
+    no event yet, an unfinished attempt).
+
+    Raises:
+        CaseError: the item is recorded complete, or is not a collection.
+    """
+    last = last_acquisition(case, item_id)
+    if last is None:
+        return None
+    seq, kind, status, sha = last
+    if kind != "collected":
+        raise CaseError(
+            f"item {item_id!r} was {kind}, not collected: `acquire files --resume` redoes "
+            "collections only"
+        )
+    if status != "incomplete":
+        raise CaseError(
+            f"item {item_id!r} is recorded {status} (event {seq}): there is nothing to resume",
+            hint="a complete collection is never superseded; collect under a new --item id",
+        )
+    return sha
+
+
 def collect_item(
     case: Case,
     identity: Identity | Signer,
@@ -100,8 +127,13 @@ def collect_item(
     description: str | None = None,
     on_progress: Callable[[int], None] | None = None,
     command_line: str | None = None,
+    resume: bool = False,
 ) -> CollectResult:
     """Collect `sources` as item `item_id` of `case`, seal it and record custody.
+
+    With `resume`, `item_id` is an interrupted collection (sealed incomplete, or unfinished in
+    staging): it is redone from the start, the earlier files set aside in `evidence/.discarded/`,
+    and its `collected` event supersedes the incomplete one (chain/rules.py).
 
     Raises:
         UsageError: bad id or options.
@@ -115,10 +147,35 @@ def collect_item(
     """
     from evidencekit.workflows.custody import record_event
 
+    take, supersedes = None, None
+    if resume:
+        supersedes = _redoable(case, item_id)
+
+        def take(examiner: str) -> Reservation:
+            return reclaim(case, item_id, command=command_line, examiner=examiner)[0]
+
     identity, res = guard(
-        case, identity, item_id, checks=lambda: _check_sources(sources), command=command_line
+        case,
+        identity,
+        item_id,
+        checks=lambda: _check_sources(sources),
+        command=command_line,
+        take=take,
     )
     item_dir = res.folder  # staging: published as evidence/ITEM once sealed and recorded
+    redo: dict[str, Any] | None = None
+    if resume:
+        where = str(res.recorded().get("resumes") or "unfinished")
+        aside = set_aside(case, item_id, item_dir)
+        redo = {
+            "mode": "redo",
+            "resumed": isoformat(utcnow()),
+            "earlier": {
+                "state": "sealed incomplete" if where == "published" else "unfinished",
+                "seal_sha256": supersedes,
+            },
+            "earlier_files_set_aside": aside,
+        }
     try:
         collection, outputs = collect(
             sources,
@@ -153,6 +210,8 @@ def collect_item(
         "summary": collection.summary(),
         "read_errors": _error_list(collection, MAX_ERRORS_IN_SEAL),
     }
+    if redo is not None:
+        facts["resumed"] = redo
     seal = seal_item(
         item_dir,
         item_id,
@@ -188,6 +247,8 @@ def collect_item(
             "seal_sha256": seal.seal_sha256,
             "sources": [name_fields("path", os.fsencode(s.path)) for s in collection.sources],
             "summary": summary,
+            **({"resumed": "redo"} if redo is not None else {}),
+            **({"supersedes": supersedes} if supersedes is not None else {}),
         },
     )
     res.publish()

@@ -215,6 +215,17 @@ class Reservation:
         drop_if_empty(self.record.parent)
         return self.final
 
+    def note(self, **fields: object) -> None:
+        """Add `fields` to the attempt record (atomically): what a later resume must know, such
+        as the source an acquisition reads and its options."""
+        doc = record_doc(self.record)
+        doc.update(fields)
+        atomic_write(self.record, json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8"))
+
+    def recorded(self) -> dict[str, Any]:
+        """The attempt record as written (empty when it cannot be read)."""
+        return record_doc(self.record)
+
     def final_seal(self, seal: SealResult) -> SealResult:
         """`seal` with its paths where they are once published."""
         return replace(
@@ -306,6 +317,125 @@ def reserve(
     return res
 
 
+def _rename_noreplace(src: Path, dst: Path) -> None:
+    """rename(2) that fails with EEXIST instead of replacing an (empty) folder at `dst`: a plain
+    rename would silently take over a reservation another command just made there.
+
+    Raises:
+        OSError: as renameat2 (or, where it is not available, rename after a check).
+    """
+    import ctypes
+    import errno
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    fn = getattr(libc, "renameat2", None)
+    if fn is not None:
+        at_fdcwd, rename_noreplace = -100, 1
+        if fn(at_fdcwd, os.fsencode(src), at_fdcwd, os.fsencode(dst), rename_noreplace) == 0:
+            return
+        err = ctypes.get_errno()
+        if err not in (errno.EINVAL, errno.ENOSYS):  # not supported here (some NFS): fall back
+            raise OSError(err, os.strerror(err), str(src))
+    if os.path.lexists(dst):
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(dst))
+    os.rename(src, dst)
+
+
+def reclaim(
+    case: Case, item_id: str, *, command: str | None = None, examiner: str = ""
+) -> tuple[Reservation, str]:
+    """Take an interrupted item back into staging to resume or redo it (`acquire disk
+    --resume`): a published item (sealed incomplete) is renamed from `evidence/ITEM` to
+    `evidence/.staging/ITEM`; an unfinished attempt whose process is gone is claimed by
+    renaming its attempt record (of two resuming commands exactly one succeeds). What the item
+    holds is judged by the caller, which puts a published item back with `publish()` when it
+    must not be resumed.
+
+    Returns:
+        The reservation (its folder holds the earlier attempt's files; `keep` is set) and where
+        they were: "published" or "unfinished".
+
+    Raises:
+        UsageError: no item or attempt of that id.
+        CaseError: the attempt still runs (or ran on another host), or another command took it.
+    """
+    from evidencekit.errors import UsageError
+
+    check_item_id(item_id)
+    root = staging_root(case)
+    folder = root / item_id
+    record = root / f"{item_id}{ATTEMPT_SUFFIX}"
+    final = Path(case.evidence_dir) / item_id
+    if folder.is_dir() and not folder.is_symlink():
+        attempt = _read_attempt(root, item_id)
+        if attempt.running is not False and attempt.pid is not None:
+            state = "still running" if attempt.running else "of another host"
+            raise CaseError(
+                f"the attempt at {item_id!r} is {state}: {attempt.describe()}",
+                hint="wait for it to end (or stop it) and resume it on its host",
+            )
+        claimed = root / f".{item_id}.claimed.{os.getpid()}"
+        try:
+            if attempt.pid is not None:
+                os.rename(record, claimed)  # the loser of two resumes gets ENOENT here
+            else:
+                os.close(os.open(claimed, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+        except OSError as exc:
+            raise CaseError(
+                f"item {item_id!r} was taken by another command while this one resumed it",
+                hint="`evidencekit case show` lists unfinished attempts",
+            ) from exc
+        where = "unfinished"
+    elif final.is_dir() and not final.is_symlink():
+        claimed = None
+        make_dirs_inside(case.path, ["evidence", STAGING])
+        try:
+            _rename_noreplace(final, folder)
+        except OSError as exc:
+            raise CaseError(
+                f"cannot take item {item_id!r} back into {str(root)!r} to resume it: "
+                f"{exc.strerror}",
+                hint="another command may hold it; `evidencekit case show` lists attempts",
+            ) from exc
+        fsync_dir(final.parent)
+        where = "published"
+    else:
+        raise UsageError(
+            f"there is no item or unfinished attempt {item_id!r} to resume",
+            hint="`evidencekit case show` lists items and unfinished attempts",
+        )
+    res = Reservation(case, item_id, folder, record)
+    res.keep = True
+    doc = {
+        "schema": ATTEMPT_SCHEMA,
+        "item": item_id,
+        "command": command or " ".join([os.path.basename(sys.argv[0]), *sys.argv[1:]]),
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "started": isoformat(utcnow()),
+        "examiner": examiner,
+        "resumes": where,
+    }
+    old = record_doc(claimed) if claimed is not None else {}
+    if old.get("acquisition") is not None:
+        doc["acquisition"] = old["acquisition"]  # what the earlier attempt read, and how
+    if old:
+        doc["earlier"] = {k: old.get(k) for k in ("command", "pid", "host", "started")}
+    atomic_write(record, json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8"))
+    if claimed is not None:
+        claimed.unlink(missing_ok=True)
+    fsync_dir(root)
+    return res, where
+
+
+def record_doc(path: Path) -> dict[str, Any]:
+    try:
+        doc = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
 def _check_pinned(case: Case, name: str, fp: str) -> None:
     """Pinned by the case's ledger (`workflows.trust`), not only listed in `case.toml`: what an
     examiner the ledger does not pin signs fails every verification, so no work is started."""
@@ -327,6 +457,7 @@ def guard(
     *,
     checks: Callable[[], object] | None = None,
     command: str | None = None,
+    take: Callable[[str], Reservation] | None = None,
 ) -> tuple[Identity, Reservation]:
     """Everything an item-writing command must know before any work, in this order: the id is
     valid and free; `checks()` (the command's arguments and sources) passes; the examiner is
@@ -342,12 +473,15 @@ def guard(
         IdentityError: the key does not unlock.
     """
     check_item_id(item_id)
-    _refuse_taken(case, item_id)
+    if take is None:
+        _refuse_taken(case, item_id)
     if checks is not None:
         checks()
     _check_pinned(case, identity.name, identity.fingerprint)
     if isinstance(identity, Signer):
         identity = identity.unlock()
         _check_pinned(case, identity.name, identity.fingerprint)
+    if take is not None:  # a resume: the id is the earlier attempt's, taken back (`reclaim`)
+        return identity, take(str(identity.name))
     res = reserve(case, item_id, command=command, examiner=str(identity.name))
     return identity, res

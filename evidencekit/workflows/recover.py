@@ -142,14 +142,29 @@ def _publish(case: Case, attempt: Attempt, recorded: tuple[int, str] | None) -> 
     status = verify_seal(seal, trusted=trusted_with(case))
     if not status.ok:
         first = status.problems[0]
+        hint = "keep the folder as it is; `evidencekit verify` on it lists every problem"
+        if _is_resume(case, item):
+            # `acquire disk --resume` stopped after adding to the sealed image: the seal
+            # covers the earlier part only, and the resume itself knows how to go on
+            hint = (
+                "it is an interrupted `--resume` of the recorded item: continue it with "
+                f"`evidencekit acquire disk SOURCE --resume {item}` (or acquire files --resume)"
+            )
         raise IntegrityError(
             f"the staged item {item!r} does not verify ({len(status.problems)} problem(s)), "
             f"e.g. {first.text()}",
-            hint="keep the folder as it is; `evidencekit verify` on it lists every problem",
+            hint=hint,
         )
     root = staging_root(case)
     res = Reservation(case, item, attempt.folder, root / f"{item}{ATTEMPT_SUFFIX}")
     return Recovered(item, "published", res.publish(), seq)
+
+
+def _is_resume(case: Case, item: str) -> bool:
+    """Whether the attempt record says the attempt resumes an earlier one (commit.reclaim)."""
+    from evidencekit.workflows.commit import record_doc
+
+    return bool(record_doc(staging_root(case) / f"{item}{ATTEMPT_SUFFIX}").get("resumes"))
 
 
 def _discard(case: Case, identity: Identity, attempt: Attempt, reason: str) -> Recovered:

@@ -11,6 +11,8 @@ the test decides exactly when the paused command continues, or kills it while it
 from __future__ import annotations
 
 import importlib
+import os
+import select
 import sys
 from typing import Any
 
@@ -30,10 +32,21 @@ def main() -> None:
         calls[0] += 1
         if not paused[0] and calls[0] >= int(nth or 1):
             paused[0] = True
-            with open(ready, "w") as fh:
-                fh.write("ready\n")
-            with open(go) as fh:
-                fh.read()
+            # GO is opened before READY is written, so the test's open(GO, "w") never blocks
+            fd = os.open(go, os.O_RDONLY | os.O_NONBLOCK)
+            try:
+                with open(ready, "w") as fh:
+                    fh.write("ready\n")
+                # wait in short slices: a signal the kernel delivers to another thread does not
+                # interrupt a blocking call of the main thread, so the signal handlers (Ctrl-C,
+                # SIGTERM) only run if the main thread comes back to Python now and then
+                while True:
+                    readable, _, _ = select.select([fd], [], [], 0.05)
+                    if readable:
+                        os.read(fd, 64)
+                        break
+            finally:
+                os.close(fd)
         return real(*a, **k)
 
     setattr(owner, attr, barrier)

@@ -18,7 +18,14 @@ def acquire() -> None:
 
 @acquire.command("disk")
 @click.argument("source", type=click.Path(path_type=Path))
-@click.option("--item", "item_id", required=True, help="Evidence item id (becomes file names).")
+@click.option("--item", "item_id", help="Evidence item id (becomes file names).")
+@click.option(
+    "--resume",
+    "resume_id",
+    metavar="ITEM",
+    help="Continue the interrupted acquisition ITEM from the same SOURCE (raw/split: from "
+    "where its image ends, re-hashing what is written; E01: redone).",
+)
 @click.option(
     "--format",
     "fmt",
@@ -83,7 +90,8 @@ def acquire() -> None:
 def disk(
     app: App,
     source: Path,
-    item_id: str,
+    item_id: str | None,
+    resume_id: str | None,
     fmt: str,
     segment_size: str | None,
     compression: str,
@@ -114,7 +122,37 @@ def disk(
 
     With --decrypt the image is what `cryptsetup open --readonly` would show of the LUKS1/LUKS2
     volume that is SOURCE or its --partition N; the seal names the volume (UUID, cipher).
+
+    --resume ITEM continues an acquisition interrupted by Ctrl-C, SIGTERM, a full disk or a
+    kill (listed by `case show`) with the earlier format, segment size and digests; the new seal
+    and log say it was resumed, and its custody event supersedes the incomplete one.
     """
+    from evidencekit.errors import UsageError
+
+    if (item_id is None) == (resume_id is None):
+        raise UsageError(
+            "give either --item ITEM (a new acquisition) or --resume ITEM (continue one)",
+            hint="evidencekit acquire disk SOURCE --item ITEM",
+        )
+    resume = resume_id is not None
+    item_id = resume_id or item_id
+    assert item_id is not None
+    if resume:
+        from click.core import ParameterSource
+
+        ctx = click.get_current_context()
+        fixed = ("fmt", "segment_size", "compression", "algorithms", "window")
+        given = [
+            f"--{n.replace('fmt', 'format').replace('_', '-')}"
+            for n in fixed
+            if ctx.get_parameter_source(n) == ParameterSource.COMMANDLINE
+        ]
+        if given:
+            raise UsageError(
+                f"--resume continues with the interrupted acquisition's own format, segment "
+                f"size, compression, digests and window: leave out {', '.join(given)}",
+                hint=f"evidencekit acquire disk SOURCE --resume {item_id}",
+            )
     from evidencekit.cli.progress import Progress
     from evidencekit.errors import PartialReadError
     from evidencekit.hash.algorithms import parse_algorithms
@@ -176,6 +214,7 @@ def disk(
                 on_phase=on_phase,
                 command_line=" ".join(sys.argv),
                 password=password,
+                resume=resume,
             )
         finally:
             bar.finish()
@@ -197,6 +236,15 @@ def disk(
         )
         for e in result.read_errors[:20]:
             lines.append(f"    bytes {e['offset']}+{e['length']}: {e['error']}")
+    if result.resumed is not None:
+        r = result.resumed
+        if r["mode"] == "redo":
+            lines.append(f"  redone from byte 0; earlier files in {r['earlier_files_set_aside']}")
+        else:
+            lines.append(
+                f"  resumed at byte {r['from_offset']} ({r['rehashed_bytes']} bytes written "
+                "before were re-hashed)"
+            )
     if result.copy_files:
         lines.append(f"  copy: {', '.join(result.copy_files)}")
     if result.stored_digests is not None:

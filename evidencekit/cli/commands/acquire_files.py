@@ -15,7 +15,13 @@ from evidencekit.cli.runtime import EXIT_PARTIAL, App, pass_app
 
 @click.command("files")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--item", "item_id", required=True, help="Evidence item id (becomes file names).")
+@click.option("--item", "item_id", help="Evidence item id (becomes file names).")
+@click.option(
+    "--resume",
+    "resume_id",
+    metavar="ITEM",
+    help="Redo the interrupted collection ITEM (its earlier files are set aside, never deleted).",
+)
 @click.option("--description", help='What this is, e.g. "Thư mục tài liệu của ông A".')
 @click.option("--partition", type=int, help="Only this partition (numbers as `ls IMAGE` shows).")
 @click.option("--path", "inside", metavar="/INSIDE", help="Only this folder or file inside images.")
@@ -34,7 +40,8 @@ from evidencekit.cli.runtime import EXIT_PARTIAL, App, pass_app
 def files(
     app: App,
     sources: tuple[Path, ...],
-    item_id: str,
+    item_id: str | None,
+    resume_id: str | None,
     description: str | None,
     partition: int | None,
     inside: str | None,
@@ -66,6 +73,14 @@ def files(
     from evidencekit.sizes import human, parse_size
     from evidencekit.workflows.collect import CollectResult, collect_item
 
+    if (item_id is None) == (resume_id is None):
+        raise UsageError(
+            "give either --item ITEM (a new collection) or --resume ITEM (redo one)",
+            hint="evidencekit acquire files SOURCE… --item ITEM",
+        )
+    resume = resume_id is not None
+    item_id = resume_id or item_id
+    assert item_id is not None
     if password_env and recovery_key_env:
         raise UsageError("give --password-env or --recovery-key-env, not both")
     case = app.case()
@@ -73,6 +88,9 @@ def files(
 
     # unlocked by the workflow's guard, once the id, sources and pinning are checked
     identity = lazy_identity(app.identity_store(), app.identity_selector, app.identity)
+    from evidencekit.workflows.sources import resolve_source
+
+    sources = tuple(resolve_source(case, s) for s in sources)  # an item id: its image
     options = CollectOptions(
         includes=includes,
         excludes=excludes,
@@ -117,6 +135,7 @@ def files(
             description=description,
             on_progress=progress,
             command_line=" ".join(sys.argv),
+            resume=resume,
         )
     except PartialReadError as exc:
         assert isinstance(exc.result, CollectResult)

@@ -53,10 +53,16 @@ def ls(
     from evidencekit.acquire.filesystems import Credentials, open_image
     from evidencekit.acquire.manifest import escape_name, name_fields, ns_to_text
     from evidencekit.cli.image_options import secret_from_env as _secret
-    from evidencekit.errors import UsageError
+    from evidencekit.errors import EvidenceKitError, UsageError
     from evidencekit.sizes import human
     from evidencekit.timeutil import zone
+    from evidencekit.workflows.sources import resolve_source
 
+    try:
+        case = app.case()
+    except EvidenceKitError:
+        case = None  # ls works outside a case
+    image = resolve_source(case, image)  # an item id of the case: its image
     creds = Credentials(
         password=_secret(password_env, "password"),
         recovery_key=_secret(recovery_key_env, "recovery key"),

@@ -10,12 +10,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from evidencekit.acquire import device
 from evidencekit.acquire.imager import ImagingResult
 from evidencekit.acquire.reader import BadExtent
 from evidencekit.acquire.stored_digests import StoredDigestCheck
 from evidencekit.workflows.acquire_disk.options import AcquireOptions
+
+if TYPE_CHECKING:
+    from evidencekit.workflows.acquire_disk.resume import Resumed
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +32,7 @@ class Job:
     algorithms: tuple[str, ...]  # the seal's digests, as chosen
     hash_algorithms: tuple[str, ...]  # computed while imaging: E01 adds md5 and sha1
     command_line: str
+    resumed: Resumed | None = None  # `--resume`: how the earlier attempt is continued
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,13 +11,14 @@ import errno
 import os
 from collections.abc import Callable
 
-from evidencekit.acquire import device
+from evidencekit.acquire import device, mapfile
 from evidencekit.acquire.acqlog import AcquisitionLog
-from evidencekit.acquire.imager import Imager, ImagingResult
+from evidencekit.acquire.imager import Imager, ImagingResult, ResumeMismatch
 from evidencekit.acquire.reader import BadExtent, ResilientReader
 from evidencekit.acquire.source import MediaSource
 from evidencekit.acquire.writers import DEFAULT_SEGMENT_SIZE, ImageWriter, make_room
 from evidencekit.errors import AcquisitionError, EvidenceKitError, InterruptedError_
+from evidencekit.fsutil import atomic_write
 from evidencekit.sizes import human
 from evidencekit.timeutil import utcnow
 from evidencekit.workflows.acquire_disk.facts import Job, Outcome
@@ -63,6 +64,25 @@ def run_imaging(
     `Outcome.failure`, with the status "incomplete".
     """
     options = job.options
+    resumed = job.resumed
+    imager: Imager | None = None
+
+    def checkpoint(_extent: BadExtent) -> None:
+        # the map lists every unreadable extent before its zeros reach the image, so that a
+        # `--resume` after kill -9 knows which written bytes were never read
+        assert imager is not None
+        r = imager.reader
+        atomic_write(
+            job.item_dir / f"{job.item_id}.map",
+            mapfile.render(
+                src.info.size,
+                [(e.offset, e.length) for e in r.extents],
+                done=r.pos,
+                command_line=job.command_line,
+                now=utcnow(),
+            ).encode("utf-8"),
+        )
+
     imager = Imager(
         src,
         writers,
@@ -75,7 +95,11 @@ def run_imaging(
         if options.format == "split"
         else None,
         on_progress=on_progress,
+        resume=resumed.point if resumed is not None and not resumed.redo else None,
+        on_bad=checkpoint,
     )
+    # a resume's carried extents are in the earlier map already (that is where they come
+    # from): it is rewritten, with them, at the next unreadable sector or when sealed
     started = utcnow()
     lg.event(f"acquisition started ({options.format}, digests {', '.join(job.hash_algorithms)})")
     result: ImagingResult | None = None
@@ -87,6 +111,11 @@ def run_imaging(
             f"interrupted at byte {imager.reader.pos}: item {job.item_id!r} is sealed and "
             "recorded as incomplete"
         )
+    except ResumeMismatch:
+        # the earlier image differs from its seal: sealing it again (even incomplete) would
+        # vouch for the changed bytes; it stays unfinished, its recorded seal untouched
+        # (`finally` restores the read-only flag)
+        raise
     except (EvidenceKitError, OSError) as exc:
         failure = exc
     finally:

@@ -94,6 +94,7 @@ def seal_and_record(
                 "stored_digest_mismatch_accepted": outcome.stored.accepted
                 if outcome.stored is not None
                 else None,
+                **_resume_details(job),
             },
         )
     except (OSError, EvidenceKitError) as exc:
@@ -106,6 +107,19 @@ def seal_and_record(
             hint="free space on the destination; the partial image is not sealed",
         ) from exc
     return seal
+
+
+def _resume_details(job: Job) -> dict[str, Any]:
+    """A resumed (or redone) acquisition's event names the incomplete one it supersedes
+    (chain/rules.py), the offset it went on from and the mode."""
+    r = job.resumed
+    if r is None:
+        return {}
+    out: dict[str, Any] = {"resumed": "redo" if r.redo else "resume"}
+    out["resumed_from"] = r.point.offset
+    if r.supersedes is not None:
+        out["supersedes"] = r.supersedes
+    return out
 
 
 def _write_side_files(
@@ -134,7 +148,11 @@ def _write_side_files(
     lg.event(f"status: {outcome.status.upper()}")
     for text in warnings:
         lg.event(f"warning: {text}")
-    write_text(item_dir / f"{item_id}.log", lg.text())
+    text = lg.text()
+    if job.resumed is not None and job.resumed.earlier_log:
+        # the earlier attempt's log stays whole, above what this run did
+        text = job.resumed.earlier_log.rstrip("\n") + "\n\n" + "=" * 72 + "\n" + text
+    write_text(item_dir / f"{item_id}.log", text)
     fsync_dir(item_dir)
 
 
@@ -200,6 +218,8 @@ def _facts(
     }
     if outcome.stored is not None:
         facts["stored_digests"] = outcome.stored.to_dict()
+    if job.resumed is not None:
+        facts["resumed"] = job.resumed.facts()
     if outcome.failure is not None:
         facts["error"] = str(outcome.failure)
     if result is not None and len(result.paths) > 1:

@@ -29,6 +29,7 @@ class AcquireResult:
     error: str | None = None
     warnings: tuple[str, ...] = field(default_factory=tuple)
     stored_digests: dict[str, Any] | None = None  # an E01 source's stored MD5/SHA-1, checked
+    resumed: dict[str, Any] | None = None  # `--resume`: the seal's facts.resumed
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -48,4 +49,5 @@ class AcquireResult:
             "error": self.error,
             "warnings": list(self.warnings),
             "stored_digests": self.stored_digests,
+            "resumed": self.resumed,
         }

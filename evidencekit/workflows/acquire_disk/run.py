@@ -7,10 +7,11 @@ Unreadable sectors give a `complete-with-errors` seal and PartialReadError (exit
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,8 +19,10 @@ from evidencekit.acquire import device
 from evidencekit.acquire.acqlog import AcquisitionLog, log_header
 from evidencekit.acquire.device_report import device_facts
 from evidencekit.acquire.freespace import check_space
+from evidencekit.acquire.imager import ResumePoint
 from evidencekit.acquire.source import MediaSource, open_source
 from evidencekit.acquire.stored_digests import stored_algorithms
+from evidencekit.acquire.writers import DEFAULT_SEGMENT_SIZE
 from evidencekit.case import Case
 from evidencekit.errors import (
     AcquisitionError,
@@ -35,6 +38,7 @@ from evidencekit.hash.seal.document import DERIVED_ALGORITHMS, SealResult, media
 from evidencekit.identity import Identity
 from evidencekit.ids import check_item_id
 from evidencekit.sizes import human
+from evidencekit.timeutil import isoformat, utcnow
 from evidencekit.workflows.acquire_disk.facts import DeviceFacts, Job, Outcome
 from evidencekit.workflows.acquire_disk.imaging import (
     restore_readonly_flag,
@@ -45,9 +49,28 @@ from evidencekit.workflows.acquire_disk.options import FORMATS, AcquireOptions
 from evidencekit.workflows.acquire_disk.readback import Readback, verify_readback
 from evidencekit.workflows.acquire_disk.record import seal_and_record
 from evidencekit.workflows.acquire_disk.result import AcquireResult
+from evidencekit.workflows.acquire_disk.resume import (
+    RESUMABLE,
+    Earlier,
+    Resumed,
+    check_same_source,
+    inspect,
+    merged_options,
+    now_iso,
+    resume_point,
+    set_aside,
+)
 from evidencekit.workflows.acquire_disk.stored import check_stored_digests
 from evidencekit.workflows.acquire_disk.writers import open_writers
-from evidencekit.workflows.commit import Reservation, Signer, guard
+from evidencekit.workflows.commit import (
+    ATTEMPT_SUFFIX,
+    Reservation,
+    Signer,
+    guard,
+    reclaim,
+    record_doc,
+    staging_root,
+)
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +86,13 @@ def acquire_disk(
     on_phase: Callable[[str, int], None] | None = None,
     command_line: str | None = None,
     password: str | None = None,
+    resume: bool = False,
 ) -> AcquireResult:
     """Image `source_path` as item `item_id` of `case`; verify, seal and record custody.
+
+    With `resume`, `item_id` is an interrupted acquisition (sealed incomplete, or unfinished in
+    staging) that is continued (raw, split) or redone (E01) from the same source; its format,
+    segment size, digests and window are the earlier attempt's (`acquire_disk/resume.py`).
 
     With `options.decrypt`, the image is the decrypted payload of the LUKS volume that is the
     source (or its partition `options.partition`), unlocked with `password`.
@@ -81,6 +109,10 @@ def acquire_disk(
         PartialReadError: sealed complete-with-errors; `result` is the AcquireResult (exit 4).
     """
     check_item_id(item_id)
+    earlier: Earlier | None = None
+    if resume:
+        earlier = _earlier_before(case, item_id, options)
+        options = merged_options(earlier, options)
     if options.format not in FORMATS:
         raise UsageError(f"unknown image format {options.format!r}", hint="use raw, split or e01")
     _check_decrypt(options, password)
@@ -100,9 +132,30 @@ def acquire_disk(
                 hint='e.g. --accept-stored-digest-mismatch "copy received damaged, see report 12"',
             )
 
-    identity, res = guard(case, identity, item_id, checks=checks, command=command_line)
+    take = None
+    if resume:
+
+        def take(examiner: str) -> Reservation:
+            return reclaim(case, item_id, command=command_line, examiner=examiner)[0]
+
+    identity, res = guard(case, identity, item_id, checks=checks, command=command_line, take=take)
+    if resume:
+        earlier = _earlier_taken(case, item_id, res)
     try:
-        with open_source(source_path, as_format=options.source_format) as src:
+        try:
+            opened = open_source(source_path, as_format=options.source_format)
+            if earlier is not None:
+                with _closing_on_error(opened):
+                    check_same_source(earlier, opened.info)
+        except BaseException:
+            # a resume that changed nothing puts a published item back as it was
+            if earlier is not None and earlier.where == "published":
+                res.publish()
+            raise
+        with opened as src:
+            resumed = None
+            if earlier is not None:
+                resumed = _continue(case, earlier, src, options)
             # an E01 source's stored MD5/SHA-1 are compared with what is read: compute them too
             extra = stored_algorithms(src.stored_digests)
             job = Job(
@@ -112,6 +165,7 @@ def acquire_disk(
                 algorithms=algorithms,
                 hash_algorithms=tuple(dict.fromkeys((*hash_algorithms, *extra))),
                 command_line=command_line or " ".join(sys.argv),
+                resumed=resumed,
             )
             if options.decrypt:
                 assert password is not None
@@ -123,11 +177,88 @@ def acquire_disk(
                         on_phase(f"imaging {item_id} (decrypted)", plain.size)
                     return _acquire(case, identity, plain, job, res, on_progress, on_phase)
             return _acquire(case, identity, src, job, res, on_progress, on_phase)
-    except BaseException:
+    except BaseException as exc:
         # before imaging began nothing of the source is in the attempt: it is removed; after,
         # a partial image that could not be sealed stays in staging, listed as unfinished
         if not res.keep:
             res.abandon()
+        elif (
+            isinstance(exc, IntegrityError)
+            and earlier is not None
+            and earlier.where == "published"
+            and not res.published
+        ):
+            # the sealed partial image was found changed before anything was added: it goes
+            # back where it was, where `verify` reports it
+            res.publish()
+        raise
+
+
+def _earlier_before(case: Case, item_id: str, options: AcquireOptions) -> Earlier:
+    """The interrupted attempt `--resume` names, judged before a passphrase is asked for.
+
+    Raises:
+        UsageError: nothing of that id to resume, or options that cannot be resumed.
+        CaseError: it is recorded complete, or is not a disk acquisition.
+    """
+    if options.decrypt or options.copy_to is not None:
+        raise UsageError(
+            "--resume continues the image only: leave out --decrypt and --copy-to",
+            hint="acquire under a new --item id to use them",
+        )
+    root = staging_root(case)
+    staged, final = root / item_id, Path(case.evidence_dir) / item_id
+    if staged.is_dir():
+        record = record_doc(root / f"{item_id}{ATTEMPT_SUFFIX}")
+        return inspect(case, item_id, staged, "unfinished", record)
+    if final.is_dir():
+        return inspect(case, item_id, final, "published", {})
+    raise UsageError(
+        f"there is no item or unfinished attempt {item_id!r} to resume",
+        hint="`evidencekit case show` lists items and unfinished attempts",
+    )
+
+
+def _earlier_taken(case: Case, item_id: str, res: Reservation) -> Earlier:
+    """The attempt as it is once taken back into staging (another command may have changed it
+    meanwhile); a published one that must not be resumed is put back.
+
+    Raises:
+        CaseError: as `inspect`.
+    """
+    record = res.recorded()
+    where = str(record.get("resumes") or "unfinished")
+    try:
+        return inspect(case, item_id, res.folder, where, record)
+    except BaseException:
+        if where == "published":
+            res.publish()
+        raise
+
+
+def _continue(case: Case, earlier: Earlier, src: MediaSource, options: AcquireOptions) -> Resumed:
+    """Cut the earlier image to the resume point (raw, split) or set the earlier files aside
+    (E01); the source was checked to be the earlier one."""
+    log_path = earlier.folder / f"{earlier.item_id}.log"
+    try:
+        earlier_log = log_path.read_text("utf-8") if log_path.is_file() else None
+    except (OSError, UnicodeDecodeError):
+        earlier_log = None
+    at = now_iso()
+    if options.format in RESUMABLE:
+        seg = options.segment_size or DEFAULT_SEGMENT_SIZE
+        point = resume_point(earlier, options.format, seg, src.info.size)
+        return Resumed(point, earlier, at, earlier_log, redo=False)
+    where = set_aside(case, earlier.item_id, earlier.folder)
+    return Resumed(ResumePoint((), 0, ()), earlier, at, earlier_log, redo=True, set_aside=where)
+
+
+@contextlib.contextmanager
+def _closing_on_error(src: MediaSource) -> Iterator[None]:
+    try:
+        yield
+    except BaseException:
+        src.close()
         raise
 
 
@@ -181,11 +312,27 @@ def _acquire(
     warnings: list[str] = []
     clock = device.host_clock()
     log_header(lg, case, identity, job.item_id, options, src.info, clock, job.command_line)
+    if job.resumed is not None:
+        _log_resume(lg, job)
     reports, hpa, mounts = device_facts(src.info, options.allow_mounted, lg)
     _check_space(src, job, warnings)
+    earlier_started = job.resumed.earlier.started if job.resumed is not None else None
+    # what a later `--resume` must know if this attempt is killed (the record dies on publish)
+    res.note(
+        acquisition={
+            "source": src.info.to_dict(),
+            "options": options.to_dict(),
+            "started": earlier_started or isoformat(utcnow()),
+        }
+    )
+    existing = None
+    if job.resumed is not None and not job.resumed.redo:
+        existing = list(job.resumed.point.paths)
     # E01 segment files are derived artifacts: sealed with SHA-256 only (the media's own
     # digests are the combined ones); raw and split files are the media (hashed by the Imager)
-    writers = open_writers(options, job.item_dir, job.item_id, src, case, DERIVED_ALGORITHMS)
+    writers = open_writers(
+        options, job.item_dir, job.item_id, src, case, DERIVED_ALGORITHMS, existing
+    )
     res.keep = True  # from here on the attempt holds (part of) an image
     ro_set = set_readonly_flag(src, options, lg, warnings)
     try:
@@ -223,6 +370,28 @@ def _acquire(
     return result
 
 
+def _log_resume(lg: AcquisitionLog, job: Job) -> None:
+    r = job.resumed
+    assert r is not None
+    e = r.earlier
+    was = "sealed incomplete" if e.where == "published" else "unfinished (the process was killed)"
+    cmd = e.attempt.get("command") if e.attempt else None
+    lg.event(
+        f"RESUMED: the earlier acquisition of {job.item_id} ({was}, started {e.started or '?'}"
+        + (f", `{cmd}`" if cmd else "")
+        + (f", ledger event {e.recorded[0]}" if e.recorded else "")
+        + ")"
+    )
+    if r.redo:
+        lg.event(f"an E01 cannot be continued: redone from byte 0; earlier files in {r.set_aside}")
+    else:
+        lg.event(
+            f"resumed at byte {r.point.offset}: the {r.point.offset} bytes already written are "
+            f"re-hashed, the source is read from there; {len(r.point.extents)} unreadable "
+            "extent(s) before it carried over"
+        )
+
+
 def _check_space(src: MediaSource, job: Job, warnings: list[str]) -> None:
     """Refuse a destination (or --copy-to) too small for the image, unless --force.
 
@@ -232,6 +401,8 @@ def _check_space(src: MediaSource, job: Job, warnings: list[str]) -> None:
     options = job.options
     size = src.info.size
     need = size if options.format != "e01" else 0
+    if job.resumed is not None and not job.resumed.redo:
+        need -= job.resumed.point.offset
     space = check_space(job.item_dir, need, options.force)
     if options.copy_to is not None:
         check_space(options.copy_to, need, options.force)
@@ -267,6 +438,7 @@ def _result(
         error=str(outcome.failure) if outcome.failure is not None else None,
         warnings=tuple(warnings),
         stored_digests=outcome.stored.to_dict() if outcome.stored is not None else None,
+        resumed=job.resumed.facts() if job.resumed is not None else None,
     )
 
 

@@ -28,6 +28,7 @@ def make_writer(
     src: MediaSource,
     case: Case,
     output_digests: tuple[str, ...] = (),
+    existing: list[Path] | None = None,
 ) -> ImageWriter:
     """A writer for `base` (`base.raw`, `base.001`…, `base.E01`…) in the chosen format;
     `output_digests`: E01 segment files hashed with these as they are written (for the seal).
@@ -37,7 +38,7 @@ def make_writer(
     """
     if options.format in ("raw", "split"):
         seg = options.segment_size or DEFAULT_SEGMENT_SIZE
-        return make_raw_writer(base, options.format, seg)
+        return make_raw_writer(base, options.format, seg, existing=existing)
     if options.format == "e01":
         from evidencekit.acquire.ewf_metadata import EwfMetadata
         from evidencekit.acquire.ewf_writer import EwfWriter
@@ -84,21 +85,26 @@ def open_writers(
     src: MediaSource,
     case: Case,
     output_digests: tuple[str, ...] = (),
+    existing: list[Path] | None = None,
 ) -> list[ImageWriter]:
     """The item's writer (and the --copy-to one); nothing is left behind when one fails.
     `output_digests`: the algorithms the item's (sealed) files are hashed with. `item_dir` is
     the reserved staging folder (workflows/commit.py): on failure only the files these writers
-    made are removed, never a folder another attempt may share."""
+    made are removed, never a folder another attempt may share. `existing`: a resumed raw or
+    split image's files, continued (never removed)."""
     item_dir.mkdir(parents=True, exist_ok=True)
     writers: list[ImageWriter] = []
     try:
-        writers.append(make_writer(options, item_dir / item_id, src, case, output_digests))
+        writers.append(
+            make_writer(options, item_dir / item_id, src, case, output_digests, existing)
+        )
         if options.copy_to is not None:
             options.copy_to.mkdir(parents=True, exist_ok=True)
             writers.append(make_writer(options, options.copy_to / item_id, src, case))
     except BaseException:
         for w in writers:
             for p in w.abort():
-                p.unlink(missing_ok=True)
+                if not existing or p not in existing:
+                    p.unlink(missing_ok=True)
         raise
     return writers
