@@ -271,10 +271,15 @@ class Reservation:
                 hint="`evidencekit case show` lists it as unfinished; move it there by hand",
             ) from exc
         self.published = True
+        self._settle()
+        return self.final
+
+    def _settle(self) -> None:
+        """After the rename: make it durable and drop the attempt record (a record left by a
+        kill here is cleared by the next command, `clear_stale`)."""
         fsync_dir(self.final.parent)
         self.record.unlink(missing_ok=True)
         drop_if_empty(self.record.parent)
-        return self.final
 
     def final_seal(self, seal: SealResult) -> SealResult:
         """`seal` with its paths where they are once published."""

@@ -225,11 +225,14 @@ def _sha256(path: Path) -> str:
 
 
 def _seal_events(events: list[dict[str, Any]], item: str) -> list[str]:
-    return [
-        str((e.get("details") or {}).get("seal_sha256"))
-        for e in events
-        if e.get("item") == item and e.get("kind") in SEAL_EVENTS
-    ]
+    """The seal sha256 each event that recorded `item`'s seal names, in order (convert records
+    `sealed` with it, then `converted` without)."""
+    found = []
+    for e in events:
+        sha = (e.get("details") or {}).get("seal_sha256")
+        if e.get("item") == item and e.get("kind") in SEAL_EVENTS and isinstance(sha, str):
+            found.append(sha)
+    return found
 
 
 def truth(world: World) -> Truth:

@@ -35,7 +35,7 @@ STEPS = {
     "written": "evidencekit.workflows.seal:seal_item",
     "sealed": "evidencekit.workflows.seal:_record_sealed",
     "recorded": "evidencekit.workflows.commit:Reservation.publish",
-    "published": "evidencekit.workflows.commit:fsync_dir#2",  # renamed, record not yet removed
+    "published": "evidencekit.workflows.commit:Reservation._settle",  # renamed, record left
 }
 
 # hot functions and how often one `seal` of FILES files calls them: open_readonly once per file
