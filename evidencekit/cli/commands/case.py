@@ -117,6 +117,16 @@ def show(app: App) -> None:
             lines.append(
                 f"  {a.item_id}: {a.describe()}; {event + '; ' if event else ''}files in {a.folder}"
             )
+    reports = _unfinished_reports(c)
+    if reports:
+        lines.append("Reports left under a temporary name (a build killed before publishing):")
+        for r in reports:
+            state = (
+                f"recorded as issued (event {r['event']}): rename it to {r['final']}"
+                if r["recorded"]
+                else "not recorded: never issued"
+            )
+            lines.append(f"  {r['file']}: {state}")
     app.emit(
         "evidencekit/case/1",
         {
@@ -125,9 +135,22 @@ def show(app: App) -> None:
             "trust": trust.to_dict(),
             "items": items,
             "unfinished": [{**a.to_dict(), "recorded": recorded[a.item_id]} for a in attempts],
+            "unfinished_reports": reports,
         },
         lines,
     )
+
+
+def _unfinished_reports(c: object) -> list[dict[str, object]]:
+    """Reports left under a temporary name (empty when the ledger cannot be read: the ledger's
+    own problem is reported by every command that reads it)."""
+    from evidencekit.errors import EvidenceKitError
+    from evidencekit.workflows.report.build import unfinished_reports
+
+    try:
+        return unfinished_reports(c)  # type: ignore[arg-type]
+    except EvidenceKitError:
+        return []
 
 
 def _recorded(c: object, item_id: str) -> bool | None:

@@ -202,7 +202,7 @@ def _write_partial(path: Path, data: bytes) -> Path:
     """`data` written durably beside `path` under a name of its own (`NAME.partial-XXXX`)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f"{path.name}.partial-", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f"{path.name}{PARTIAL}", dir=path.parent)
     except OSError as exc:
         raise ReportError(f"cannot write the report {str(path)!r}: {exc.strerror}") from exc
     partial = Path(tmp)
@@ -232,6 +232,48 @@ def _publish(partial: Path, path: Path, recorded: bool) -> None:
             f"renamed from {str(partial)!r} to {str(path)!r}: {exc.strerror}",
             hint=f"rename it by hand: mv {str(partial)!r} {str(path)!r}",
         ) from exc
+
+
+PARTIAL = ".partial-"
+
+
+def unfinished_reports(case: Case) -> list[dict[str, object]]:
+    """Reports left under their temporary name (`NAME.pdf.partial-XXXX`) by a `report build`
+    that was killed or failed before publishing: each with its sha256, whether the ledger
+    records it as issued (killed after its event: rename it to `final`), and its final name.
+    One the ledger does not record was never issued (`report verify --case` rejects it).
+
+    Raises:
+        IntegrityError: the ledger is missing or damaged.
+    """
+    folder = case.reports_dir
+    partials = sorted(folder.glob(f"*.pdf{PARTIAL}*")) if folder.is_dir() else []
+    if not partials:
+        return []
+    from evidencekit.workflows.custody import list_events
+
+    issued = {
+        str((e.get("digests") or {}).get("sha256")): e
+        for e in list_events(case)
+        if e.get("kind") == "report_issued"
+    }
+    out: list[dict[str, object]] = []
+    for partial in partials:
+        try:
+            sha = hashlib.sha256(partial.read_bytes()).hexdigest()
+        except OSError:
+            continue  # removed meanwhile, or unreadable: nothing to say about it
+        event = issued.get(sha)
+        out.append(
+            {
+                "file": str(partial),
+                "sha256": sha,
+                "recorded": event is not None,
+                "event": None if event is None else event.get("seq"),
+                "final": str(folder / partial.name.partition(PARTIAL)[0]),
+            }
+        )
+    return out
 
 
 def check_case(case: Case, items: Sequence[str] | None, *, rehash: bool = False) -> None:
