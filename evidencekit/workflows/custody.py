@@ -28,7 +28,7 @@ from evidencekit.chain.proof import ConsistencyResult
 from evidencekit.chain.verify import LedgerStatus
 from evidencekit.chain.verify_status import Problem, in_order
 from evidencekit.chain.witness import CheckpointMemory, Remembered, check_extends, home_memory
-from evidencekit.errors import CustodyError, IntegrityError
+from evidencekit.errors import CustodyError, IntegrityError, InterruptedAfterRecording
 from evidencekit.identity import Identity, home_dir
 from evidencekit.ids import check_item_id
 from evidencekit.timeutil import compact, isoformat
@@ -290,8 +290,23 @@ def record_drafts(case: Case, identity: Identity, drafts: Sequence[Draft]) -> Ap
                 hint="a pinned examiner adds them: evidencekit case add-examiner CERT.pem",
             )
         result = ledger.append(identity, drafts)
-    _remember(result.checkpoint, identity)
+        try:
+            ledger.close()
+            _remember(result.checkpoint, identity)
+        except KeyboardInterrupt as exc:
+            raise _recorded_then_interrupted(result) from exc
     return result
+
+
+def _recorded_then_interrupted(result: AppendResult) -> InterruptedAfterRecording:
+    """The interruption of a command whose append has committed, naming what it recorded."""
+    seqs = [e.seq for e in result.events]
+    what = f"event {seqs[0]}" if len(seqs) == 1 else f"events {seqs[0]}–{seqs[-1]}"
+    kinds = ", ".join(dict.fromkeys(e.event.kind for e in result.events))
+    return InterruptedAfterRecording(
+        f"interrupted after {what} ({kinds}) was committed to the custody ledger: it is "
+        "recorded; `evidencekit custody log` shows it"
+    )
 
 
 # -- reading (reports, CLI) ---------------------------------------------------------------------
