@@ -15,6 +15,7 @@ leaves the attempt in ``evidence/.staging/`` (with ``ITEM.attempt.json`` saying 
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -356,7 +357,8 @@ def reserve(
             raise
         except OSError as exc:
             raise CaseError(
-                f"cannot reserve item {item_id!r} in {str(root)!r}: {exc.strerror}"
+                f"cannot reserve item {item_id!r} in {str(root)!r}: {exc.strerror}",
+                hint=_no_room_hint(exc),
             ) from exc
     res = Reservation(case, item_id, folder, record)
     _make_folder(res)
@@ -397,6 +399,14 @@ def _link_record(root: Path, record: Path, data: bytes) -> None:
     fsync_dir(root)
 
 
+def _no_room_hint(exc: OSError) -> str:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "free space on the disk that holds the case, then run the command again; " + (
+            "nothing was written"
+        )
+    return "check that the case folder is writable; nothing was written"
+
+
 def _tmp_prefix(record_name: str, pid: int | None = None, host: str | None = None) -> str:
     """The name a record is written under before it is linked: whose it is, so that one left
     by a killed process is recognised (`clear_stale`)."""
@@ -419,6 +429,12 @@ def _make_folder(res: Reservation) -> None:
             f"{str(res.folder)!r}",
             hint="`evidencekit case show` lists unfinished attempts",
         ) from None
+    except OSError as exc:
+        res.record.unlink(missing_ok=True)
+        raise CaseError(
+            f"cannot reserve item {res.item_id!r}: cannot make {str(res.folder)!r}: {exc.strerror}",
+            hint=_no_room_hint(exc),
+        ) from exc
     fsync_dir(res.folder.parent)
 
 

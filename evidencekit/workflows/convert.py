@@ -138,6 +138,17 @@ def convert_item(
         result = _seal_and_record(case, ident, original, target, copied)
         keep = True
         res.publish()
+    except AcquisitionError as exc:
+        # the new files could not be written (a full disk): the writers' hint speaks of a
+        # partial image kept as incomplete, which is not what convert does
+        if not keep:
+            res.abandon()
+        if not keep and isinstance(exc.__cause__, OSError):
+            exc.hint = (
+                "free space on the disk that holds the case, then convert again; nothing was "
+                "sealed or recorded (the new files were removed)"
+            )
+        raise
     except (EvidenceKitError, OSError):
         # nothing was recorded (a ledger append is all or nothing), and the original item is
         # untouched: the attempt is removed so that the id is free for a retry

@@ -81,6 +81,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """A case made by `case init`, its examiner's home and passphrase in the environment for
     the whole module (the conftest fixtures are per test: too slow to remake per kill)."""
     base = tmp_path_factory.mktemp("faults")
+    yield from make_world(base, base)
+
+
+def make_world(base: Path, case_parent: Path) -> Iterator[World]:
+    """The `world` fixture's body, with the case made in `case_parent` (a small disk)."""
     home = base / "ekhome"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("EVIDENCEKIT_HOME", str(home))
@@ -90,7 +95,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         ident = IdentityStore(home).create(
             EXAMINER, PASSPHRASE.encode(), org="Công an tỉnh", kdf=TEST_KDF
         )
-        case_dir = base / "vụ án"
+        case_dir = case_parent / "vụ án"
         code, _, err = cli_run(
             None, "case", "init", str(case_dir), "--case-number", "VKS-14", "--title", "Lỗi"
         )
