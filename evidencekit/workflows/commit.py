@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from evidencekit.errors import CaseError, CustodyError
+from evidencekit.errors import CaseError, CustodyError, InterruptedAfterRecording
 from evidencekit.fsutil import UnsafeFileError, fsync_dir, make_dirs_inside
 from evidencekit.hash.seal import SealResult
 from evidencekit.identity import Identity
@@ -281,6 +281,19 @@ class Reservation:
         fsync_dir(self.final.parent)
         self.record.unlink(missing_ok=True)
         drop_if_empty(self.record.parent)
+
+    def interrupted_after_recording(self) -> InterruptedAfterRecording:
+        """The interruption of a command whose item is recorded (call only then): where the
+        item is, and how to finish publishing it when the rename has not happened."""
+        if self.published:
+            return InterruptedAfterRecording(
+                f"interrupted after item {self.item_id!r} was sealed, recorded and published in "
+                f"{str(self.final)!r}: it is complete"
+            )
+        return InterruptedAfterRecording(
+            f"interrupted after item {self.item_id!r} was sealed and recorded, before it was "
+            f"published: `evidencekit case recover {self.item_id}` publishes it"
+        )
 
     def final_seal(self, seal: SealResult) -> SealResult:
         """`seal` with its paths where they are once published."""

@@ -24,6 +24,7 @@ from evidencekit.errors import (
     CustodyError,
     EvidenceKitError,
     IntegrityError,
+    InterruptedAfterRecording,
     UsageError,
 )
 from evidencekit.hash.seal import (
@@ -138,6 +139,11 @@ def convert_item(
         result = _seal_and_record(case, ident, original, target, copied)
         keep = True
         res.publish()
+    except KeyboardInterrupt as exc:
+        # stopped after the events were committed: kept in staging for `case recover`
+        if keep and not isinstance(exc, InterruptedAfterRecording):
+            raise res.interrupted_after_recording() from exc
+        raise
     except AcquisitionError as exc:
         # the new files could not be written (a full disk): the writers' hint speaks of a
         # partial image kept as incomplete, which is not what convert does

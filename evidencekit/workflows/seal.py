@@ -20,6 +20,7 @@ from evidencekit.errors import (
     EvidenceKitError,
     HashError,
     IntegrityError,
+    InterruptedAfterRecording,
     InterruptedError_,
     PartialReadError,
     SourceError,
@@ -338,7 +339,7 @@ def seal_files(
     ident, res = guard(
         case, identity, item_id, checks=lambda: files.extend(_collect(paths, in_place))
     )
-    keep = False
+    keep = recorded = False
     try:
         result, recorded, changes, interrupted = _seal_reserved(
             case, ident, res, files, in_place, algos, description, on_progress
@@ -349,9 +350,11 @@ def seal_files(
         if not keep:
             res.abandon()
         raise
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         # a Ctrl-C during the ledger append may have committed it: the attempt stays in
         # staging, listed by `case show`, rather than be removed under a recorded event
+        if keep and recorded and not isinstance(exc, InterruptedAfterRecording):
+            raise res.interrupted_after_recording() from exc
         raise
     sealed = SealFilesResult(
         item_dir=res.final, seal=res.final_seal(result), custody_recorded=recorded

@@ -196,6 +196,12 @@ def kill_at(world: World, step: str, sig: int, *args: str) -> Killed:
     return done
 
 
+SAYS = {  # what a command stopped by SIGTERM or SIGINT after recording its item says
+    "recorded": "was sealed and recorded, before it was published: `evidencekit case recover",
+    "published": "was sealed, recorded and published in",
+}
+
+
 def random_points(
     seed: int, name: str, hot: Sequence[tuple[str, int]], count: int
 ) -> list[tuple[str, str, str]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.faults._harness import (
+    SAYS,
     SEED,
     SIGNALS,
     World,
@@ -58,7 +59,10 @@ def originals(world: World) -> dict[str, str]:
 def _run(world: World, to: str, step: str, sig: str) -> None:
     item = world.new_id(f"C{to.upper()}")
     args = ["convert", ORIGINAL[to], "--to", to, "--item", item]
-    kill_at(world, step, SIGNALS[sig], *args)
+    done = kill_at(world, step, SIGNALS[sig], *args)
+    said = next((v for k, v in SAYS.items() if step == STEPS[k]), None)
+    if said and sig != "kill9":  # stopped after recording: it says so, and what to do
+        assert said in done.stderr, done.stderr
     recover_all(world, truth(world))
     assert_done(world, item, args)
     # the original was only read

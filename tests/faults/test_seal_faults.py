@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.faults._harness import (
+    SAYS,
     SEED,
     SIGNALS,
     World,
@@ -59,7 +60,10 @@ def src(world: World) -> Path:
 def _run(world: World, src: Path, step: str, sig: str) -> None:
     item = world.new_id("S")
     args = ["seal", str(src), "--item", item]
-    kill_at(world, step, SIGNALS[sig], *args)
+    done = kill_at(world, step, SIGNALS[sig], *args)
+    said = next((v for k, v in SAYS.items() if step == STEPS[k]), None)
+    if said and sig != "kill9":  # stopped after recording: it says so, and what to do
+        assert said in done.stderr, done.stderr
     recover_all(world, truth(world))
     assert_done(world, item, args)
 
