@@ -24,7 +24,7 @@ from tests.faults._harness import (
 
 __all__ = ["no_paused_command_outlives_its_test", "world"]
 
-CHUNKS = 3  # the media is 3 MiB: the copy reads it in 1 MiB buffers
+CHUNKS = 2  # the media is 2 MiB: the copy reads it in 1 MiB buffers
 
 STEPS = {
     "guarded": "evidencekit.workflows.commit:reserve",
@@ -46,7 +46,7 @@ ORIGINAL = {"e01": "RAW0", "raw": "E010"}  # what each target format is converte
 
 @pytest.fixture(scope="module")
 def originals(world: World) -> dict[str, str]:
-    """RAW0, a sealed 3 MiB raw image, and E010, its E01 made by convert."""
+    """RAW0, a sealed 2 MiB raw image, and E010, its E01 made by convert."""
     image = world.base / "đĩa.raw"
     image.write_bytes(bytes(range(256)) * (CHUNKS << 12))
     code, _, err = cli_run(world.case_dir, "seal", str(image), "--item", "RAW0")
