@@ -170,3 +170,30 @@ def test_case_recover_publish_killed(world: World, where: str, sig: str) -> None
     assert state.items[item] == "complete" and not state.unfinished
     code, out, err = cli_run(world.case_dir, "verify", item)
     assert code == 0, out + err
+
+
+@pytest.mark.parametrize("sig", sorted(SIGNALS))
+@pytest.mark.parametrize("where", list(COMMIT))
+def test_custody_register_with_a_photo_killed(world: World, where: str, sig: str) -> None:
+    """A photo is copied under a temporary name and published after the event: a photo the
+    ledger records is under its name once the command is run again, and none it does not."""
+    step, committed = COMMIT[where]
+    photo = world.base / "ảnh niêm phong.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    item = world.new_id("P")
+    args = ["custody", "register", item, "--description", "Túi niêm phong", "--photo", str(photo)]
+    kill_at(world, step, SIGNALS[sig], *args)
+    kinds = _kinds(world, item)
+    assert kinds == (["registered"] if committed else []), kinds
+    folder = world.case_dir / "photos" / item
+    code, _, err = cli_run(world.case_dir, *args)
+    published = folder / photo.name
+    if committed:
+        # recorded once: the custody rules refuse a second first event ...
+        assert code == 1, err
+        # ... and the recorded photo must be found under the name its event gives
+        assert published.is_file(), sorted(p.name for p in folder.iterdir())
+    else:
+        assert code == 0, err
+        assert published.read_bytes() == photo.read_bytes()
+    assert not [p.name for p in folder.iterdir() if p.name != photo.name]
