@@ -210,6 +210,16 @@ def _move(case: Case, attempt: Attempt, target: Path) -> None:
     drop_if_empty(staging_root(case))
 
 
+def pending_discard(case: Case, item: str) -> tuple[int, Path] | None:
+    """(seq, destination) of the `attempt_discarded` event of the unfinished attempt at `item`
+    whose folder was never moved where it says (a crash between the two), else None.
+
+    Raises:
+        IntegrityError: the ledger is missing or damaged.
+    """
+    return _pending_discard(case, item)
+
+
 def _pending_discard(case: Case, item: str) -> tuple[int, Path] | None:
     """An `attempt_discarded` event for `item` whose folder was never moved where it says."""
     for ev in reversed(list_events(case)):
@@ -238,4 +248,4 @@ def _listing(folder: Path) -> list[dict[str, Any]]:
     return out
 
 
-__all__ = ["DISCARDED", "STAGING", "Recovered", "recover"]
+__all__ = ["DISCARDED", "STAGING", "Recovered", "pending_discard", "recover"]

@@ -286,6 +286,15 @@ def truth(world: World) -> Truth:
         recorded = bool(_seal_events(events, item))
         # case show says whether the ledger knows it: the same as the ledger says
         assert attempt["recorded"] is bool([e for e in events if e.get("item") == item])
+        # a discard recorded but not moved is named as such
+        discards = [
+            e["seq"]
+            for e in events
+            if e.get("kind") == "attempt_discarded"
+            and (e.get("details") or {}).get("item") == item
+            and not (case_dir / e["details"]["moved_to"]).exists()
+        ]
+        assert attempt["discard_event"] == (discards[-1] if discards else None), attempt
         if recorded:
             staged_seal = folder / f"{item}.seal.json"
             assert _sha256(staged_seal) == _seal_events(events, item)[-1]

@@ -109,11 +109,17 @@ def show(app: App) -> None:
     lines.append("Items: " + (", ".join(items) if items else "(none)"))
     attempts = unfinished(c)
     recorded = {a.item_id: _recorded(c, a.item_id) for a in attempts}
+    discards = {a.item_id: _discarded(c, a.item_id) for a in attempts}
     if attempts:
         lines.append("Unfinished attempts (not published as items; see docs/commit-protocol.md):")
         for a in attempts:
             said = {True: "custody event recorded", False: "no custody event", None: ""}
             event = said[recorded[a.item_id]]
+            if discards[a.item_id] is not None:
+                event = (
+                    f"recorded as set aside (event {discards[a.item_id]}) but not moved yet: "
+                    f"`evidencekit case recover {a.item_id} --discard REASON` moves it"
+                )
             lines.append(
                 f"  {a.item_id}: {a.describe()}; {event + '; ' if event else ''}files in {a.folder}"
             )
@@ -134,11 +140,30 @@ def show(app: App) -> None:
             "case": info.to_dict(),
             "trust": trust.to_dict(),
             "items": items,
-            "unfinished": [{**a.to_dict(), "recorded": recorded[a.item_id]} for a in attempts],
+            "unfinished": [
+                {
+                    **a.to_dict(),
+                    "recorded": recorded[a.item_id],
+                    "discard_event": discards[a.item_id],
+                }
+                for a in attempts
+            ],
             "unfinished_reports": reports,
         },
         lines,
     )
+
+
+def _discarded(c: object, item_id: str) -> int | None:
+    """The `attempt_discarded` event of the attempt at `item_id` whose move was not done."""
+    from evidencekit.errors import EvidenceKitError
+    from evidencekit.workflows.recover import pending_discard
+
+    try:
+        found = pending_discard(c, item_id)  # type: ignore[arg-type]
+    except EvidenceKitError:
+        return None
+    return None if found is None else found[0]
 
 
 def _unfinished_reports(c: object) -> list[dict[str, object]]:
