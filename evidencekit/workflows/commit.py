@@ -352,12 +352,13 @@ def reserve(
         "examiner": examiner,
     }
     data = json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8")
+    linked = True
     for tries_left in range(8, -1, -1):
         try:
             # never through a link planted at evidence/ or evidence/.staging: the attempt
             # would be written outside the case
             make_dirs_inside(case.path, ["evidence", STAGING])
-            _link_record(root, record, data)
+            linked = _link_record(root, record, data)
             break
         except FileExistsError:
             _refuse_taken(case, item_id)
@@ -374,7 +375,8 @@ def reserve(
                 hint=_no_room_hint(exc),
             ) from exc
     res = Reservation(case, item_id, folder, record)
-    _make_folder(res)
+    if linked:
+        _make_folder(res)
     try:
         # the final name may have appeared between the check and the reservation (published by
         # an attempt that held the reservation until then): the staging folder is ours to remove
@@ -392,9 +394,18 @@ def reserve(
     return res
 
 
-def _link_record(root: Path, record: Path, data: bytes) -> None:
+NO_LINKS = (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.ENOSYS)
+"""What `link` fails with on a file system without hard links (FAT, exFAT, some SMB shares)."""
+
+
+def _link_record(root: Path, record: Path, data: bytes) -> bool:
     """Create `record` holding `data`, atomically and exclusively: written and fsync'ed under a
     name of its own, then linked to `record` (EEXIST if another attempt holds it).
+
+    Returns:
+        False when the file system has no hard links: then nothing is reserved yet, and the
+        caller reserves with the folder's `mkdir` and renames the record into place after it
+        (a kill between the two leaves a folder without its record there).
 
     Raises:
         FileExistsError: another attempt holds the id.
@@ -406,10 +417,22 @@ def _link_record(root: Path, record: Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.link(tmp, record)
+        try:
+            os.link(tmp, record)
+        except FileExistsError:
+            raise
+        except OSError as exc:
+            if exc.errno not in NO_LINKS:
+                raise
+            os.mkdir(record.with_name(record.name[: -len(ATTEMPT_SUFFIX)]))  # EEXIST: taken
+            os.replace(tmp, record)
+            fsync_dir(root)
+            return False
     finally:
-        os.unlink(tmp)
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
     fsync_dir(root)
+    return True
 
 
 def _no_room_hint(exc: OSError) -> str:

@@ -6,7 +6,9 @@ ledger records it), and building again ends with a report that verifies against 
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,8 @@ BUILD = "evidencekit.workflows.report.build"
 STEPS = {
     "checked": f"{BUILD}:render_pdf",  # ledger and seals verified, nothing written
     "written": f"{BUILD}:_record_report_issued",  # signed PDF under its temporary name
+    # report_issued committed, its checkpoint not yet remembered (the first call is the check's)
+    "committed": "evidencekit.workflows.custody:_remember#2",
     "recorded": f"{BUILD}:_publish",  # report_issued committed, not renamed
     "published": f"{BUILD}:ReportResult",  # renamed, not acknowledged
 }
@@ -45,6 +49,10 @@ def sealed(world: World) -> str:
     return "BB1"
 
 
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def _issued(world: World) -> list[str]:
     return [e["digests"]["sha256"] for e in truth(world).events if e["kind"] == "report_issued"]
 
@@ -52,12 +60,17 @@ def _issued(world: World) -> list[str]:
 def _run(world: World, step: str, sig: str) -> None:
     before = _issued(world)
     world.new_id("R")
-    kill_at(world, step, SIGNALS[sig], "report", "build", "--lang", "en")
+    done = kill_at(world, step, SIGNALS[sig], "report", "build", "--lang", "en")
+    if step in (STEPS["committed"], STEPS["recorded"]) and sig != "kill9":
+        assert "interrupted after the report was recorded as issued" in done.stderr
     state = truth(world)  # no report under its own name that the ledger does not record
     issued = [e["digests"]["sha256"] for e in state.events if e["kind"] == "report_issued"]
     assert issued[: len(before)] == before and len(issued) - len(before) in (0, 1)
     code, out, err = cli_run(world.case_dir, "--json", "case", "show")
     left = json.loads(out)["unfinished_reports"]
+    # a report the ledger records as issued is never lost: under its name, or a temporary one
+    kept = {_sha(p) for p in (world.case_dir / "reports").iterdir()}
+    assert set(issued) <= kept, "a recorded report was removed or overwritten"
     on_disk = sorted(p.name for p in (world.case_dir / "reports").glob("*.partial-*"))
     assert sorted(Path(r["file"]).name for r in left) == on_disk
     for r in left:
@@ -68,7 +81,8 @@ def _run(world: World, step: str, sig: str) -> None:
         # what the examiner does once case show names it: a recorded report gets its name,
         # one never issued is removed
         if r["recorded"]:
-            Path(r["file"]).rename(r["final"])
+            os.link(r["file"], r["final"])  # never over another report (EEXIST)
+            Path(r["file"]).unlink()
         else:
             Path(r["file"]).unlink()
     truth(world)
