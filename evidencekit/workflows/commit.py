@@ -184,6 +184,18 @@ def clear_stale(case: Any) -> list[str]:
             pid, _, where = owner.partition("@")
             if where != host or not pid.isdigit() or _alive(int(pid)):
                 continue
+            item_id = name[1:].rsplit(ATTEMPT_SUFFIX + ".", 1)[0]
+            record = root / f"{item_id}{ATTEMPT_SUFFIX}"
+            if (root / item_id).is_dir() and not os.path.lexists(record):
+                # without hard links the folder is made first: killed before the record was
+                # renamed in, the reservation is finished so that its attempt names its process
+                try:
+                    os.replace(entry, record)
+                except OSError:
+                    continue
+                log.info("finished the record %s of an attempt killed while reserving", record)
+                removed.append(name)
+                continue
         else:
             continue
         try:
@@ -425,7 +437,7 @@ def _link_record(root: Path, record: Path, data: bytes) -> bool:
             if exc.errno not in NO_LINKS:
                 raise
             os.mkdir(record.with_name(record.name[: -len(ATTEMPT_SUFFIX)]))  # EEXIST: taken
-            os.replace(tmp, record)
+            _rename_record(tmp, record)
             fsync_dir(root)
             return False
     finally:
@@ -447,6 +459,12 @@ def _tmp_prefix(record_name: str, pid: int | None = None, host: str | None = Non
     """The name a record is written under before it is linked: whose it is, so that one left
     by a killed process is recognised (`clear_stale`)."""
     return f".{record_name}.{pid or os.getpid()}@{host or socket.gethostname()}."
+
+
+def _rename_record(tmp: str, record: Path) -> None:
+    """Without hard links: put the record in place once the folder holds the id (a kill
+    before this leaves the temporary record, which `clear_stale` renames in)."""
+    os.replace(tmp, record)
 
 
 def _make_folder(res: Reservation) -> None:

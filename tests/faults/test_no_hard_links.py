@@ -72,6 +72,7 @@ def test_seal_and_report_on_exfat(world: World) -> None:
 @pytest.mark.parametrize(
     "step",
     [
+        "evidencekit.workflows.commit:_rename_record",  # folder made, record not in place
         "evidencekit.workflows.seal:_seal_reserved",
         "evidencekit.workflows.commit:Reservation.publish",
         "evidencekit.workflows.commit:Reservation._settle",
