@@ -415,9 +415,10 @@ def _link_record(root: Path, record: Path, data: bytes) -> bool:
     name of its own, then linked to `record` (EEXIST if another attempt holds it).
 
     Returns:
-        False when the file system has no hard links: then nothing is reserved yet, and the
-        caller reserves with the folder's `mkdir` and renames the record into place after it
-        (a kill between the two leaves a folder without its record there).
+        True when linked (the caller then makes the folder); False on a file system without
+        hard links, where the folder's `mkdir` reserved the id and the record was renamed in
+        after it (a kill between the two leaves the folder and the temporary record, which
+        `clear_stale` renames in once the process is gone).
 
     Raises:
         FileExistsError: another attempt holds the id.
@@ -436,8 +437,13 @@ def _link_record(root: Path, record: Path, data: bytes) -> bool:
         except OSError as exc:
             if exc.errno not in NO_LINKS:
                 raise
-            os.mkdir(record.with_name(record.name[: -len(ATTEMPT_SUFFIX)]))  # EEXIST: taken
-            _rename_record(tmp, record)
+            folder = record.with_name(record.name[: -len(ATTEMPT_SUFFIX)])
+            os.mkdir(folder)  # EEXIST: taken
+            try:
+                _rename_record(tmp, record)
+            except BaseException:
+                os.rmdir(folder)  # ours and empty: nothing is left without its record
+                raise
             fsync_dir(root)
             return False
     finally:

@@ -78,11 +78,12 @@ def test_seal_and_report_on_exfat(world: World) -> None:
         "evidencekit.workflows.commit:Reservation._settle",
     ],
 )
-def test_a_killed_seal_on_exfat_is_recovered(world: World, step: str) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_a_killed_seal_on_exfat_is_recovered(world: World, step: str, sig: int) -> None:
     src = world.base / "tệp.txt"
     src.write_text("nội dung", encoding="utf-8")
     item = world.new_id("K")
     args = ["seal", str(src), "--item", item]
-    kill_at(world, step, signal.SIGKILL, *args)
+    kill_at(world, step, sig, *args)
     recover_all(world, truth(world))
     assert_done(world, item, args)
