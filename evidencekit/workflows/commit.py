@@ -28,7 +28,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from evidencekit.errors import CaseError, CustodyError, InterruptedAfterRecording
+from evidencekit.errors import (
+    CaseError,
+    CustodyError,
+    EvidenceKitError,
+    InterruptedAfterRecording,
+)
 from evidencekit.fsutil import UnsafeFileError, fsync_dir, make_dirs_inside
 from evidencekit.hash.seal import SealResult
 from evidencekit.identity import Identity
@@ -323,6 +328,19 @@ class Reservation:
         shutil.rmtree(self.folder, ignore_errors=True)
         self.record.unlink(missing_ok=True)
         drop_if_empty(self.record.parent)
+
+
+def hint_if_full(exc: BaseException, then: str) -> None:
+    """Give an error caused by a full disk that says nothing of what to do (the seal's own
+    writer, for one) the hint every full-disk error gives; `then`: what was left."""
+    cause = exc.__cause__ if not isinstance(exc, OSError) else exc
+    if (
+        isinstance(exc, EvidenceKitError)
+        and not exc.hint
+        and isinstance(cause, OSError)
+        and cause.errno in (errno.ENOSPC, errno.EDQUOT)
+    ):
+        exc.hint = f"free space on the disk that holds the case, then run the command again; {then}"
 
 
 def drop_if_empty(root: Path) -> None:

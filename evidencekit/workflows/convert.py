@@ -41,7 +41,7 @@ from evidencekit.hash.seal import (
 from evidencekit.identity import Identity
 from evidencekit.ids import check_item_id
 from evidencekit.timeutil import utcnow
-from evidencekit.workflows.commit import Signer, guard
+from evidencekit.workflows.commit import Signer, guard, hint_if_full
 from evidencekit.workflows.convert_media import (
     DEFAULT_WINDOW,
     Copied,
@@ -155,11 +155,12 @@ def convert_item(
                 "sealed or recorded (the new files were removed)"
             )
         raise
-    except (EvidenceKitError, OSError):
+    except (EvidenceKitError, OSError) as exc:
         # nothing was recorded (a ledger append is all or nothing), and the original item is
         # untouched: the attempt is removed so that the id is free for a retry
         if not keep:
             res.abandon()
+            hint_if_full(exc, "nothing was sealed or recorded (the new files were removed)")
         raise
     return replace(
         result,

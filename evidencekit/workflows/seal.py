@@ -32,7 +32,7 @@ from evidencekit.hash.pipeline import pump
 from evidencekit.hash.seal import Artifact, SealResult, resolve_artifact, seal_item
 from evidencekit.identity import Identity
 from evidencekit.timeutil import isoformat, utcnow
-from evidencekit.workflows.commit import Reservation, Signer, guard
+from evidencekit.workflows.commit import Reservation, Signer, guard, hint_if_full
 
 log = logging.getLogger(__name__)
 
@@ -346,9 +346,10 @@ def seal_files(
         )
         keep = True
         res.publish()
-    except (EvidenceKitError, OSError):
+    except (EvidenceKitError, OSError) as exc:
         if not keep:
             res.abandon()
+            hint_if_full(exc, "nothing was sealed or recorded (the copies were removed)")
         raise
     except KeyboardInterrupt as exc:
         # a Ctrl-C during the ledger append may have committed it: the attempt stays in

@@ -201,3 +201,52 @@ def _unrecorded_attempt(world: World, item: str, source: Path) -> None:
         world, "evidencekit.workflows.seal:_record_sealed", 9, "seal", str(source), "--item", item
     )
     assert truth(world).unfinished == {item: False}
+
+
+# the disk fills while the command is paused before a step (the barrier of tests/faults)
+FILLS = {
+    "seal": {
+        "written": ("evidencekit.workflows.seal:seal_item", 1),  # the seal cannot be written
+        "sealed": ("evidencekit.workflows.seal:_record_sealed", 1),  # the append cannot start
+        "recorded": ("evidencekit.workflows.commit:Reservation.publish", 0),  # a rename fits
+    },
+    "convert-e01": {
+        "written": ("evidencekit.workflows.convert:_seal_item", 1),
+        "sealed": ("evidencekit.workflows.convert:_record", 1),
+        "recorded": ("evidencekit.workflows.commit:Reservation.publish", 0),
+    },
+}
+
+
+@pytest.mark.parametrize(("command", "step"), [(c, s) for c, steps in FILLS.items() for s in steps])
+def test_disk_fills_before_a_step(
+    world: World, disk: Path, source: Path, command: str, step: str
+) -> None:
+    from tests.faults._harness import Paused
+
+    item = world.new_id(command.replace("-", "").upper())
+    args = [*COMMANDS[command](source), "--item", item]
+    events = len(truth(world).events)
+    where, code_wanted = FILLS[command][step]
+    paused = Paused(world, where, *args)
+    filler = _fill(disk, 0)
+    try:
+        done = paused.release()
+        if code_wanted:
+            _failed_cleanly(done.returncode, done.stderr, disk)
+        else:
+            assert done.returncode == 0, done.stderr
+        state = truth(world)
+        assert len(state.events) == events + (0 if code_wanted else len(_kinds(command)))
+        assert not state.unfinished  # refused before recording: the attempt is removed
+    finally:
+        filler.unlink()
+    if code_wanted:
+        code, _, err = cli_run(world.case_dir, *args)
+        assert code == 0, err
+    code, out, err = cli_run(world.case_dir, "verify", item)
+    assert code == 0, out + err
+
+
+def _kinds(command: str) -> list[str]:
+    return ["sealed"] if command == "seal" else ["sealed", "converted"]
