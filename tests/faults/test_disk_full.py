@@ -250,3 +250,33 @@ def test_disk_fills_before_a_step(
 
 def _kinds(command: str) -> list[str]:
     return ["sealed"] if command == "seal" else ["sealed", "converted"]
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        "evidencekit.chain.sqlite_store:_SQLiteTxn.add_checkpoint",  # uncommitted WAL frames
+        "evidencekit.workflows.custody:_remember",  # committed, not checkpointed into the file
+    ],
+    ids=["inside-the-commit", "after-the-commit"],
+)
+def test_a_killed_append_then_a_full_disk(world: World, disk: Path, step: str) -> None:
+    """kill -9 in an append leaves the WAL (and its index) as they were; on a disk then full,
+    reading and verifying still work (without a shared-memory index) and say nothing of damage;
+    with room, the next append commits."""
+    from tests.faults._harness import kill_at
+
+    world.new_id("W")
+    events = len(truth(world).events)
+    kill_at(world, step, 9, "custody", "note", "-", "bị ngắt")
+    filler = _fill(disk, 0)
+    try:
+        state = truth(world)  # custody verify, case show, verify: all read on a full disk
+        committed = step.endswith("_remember")
+        assert len(state.events) == events + (1 if committed else 0)
+        code, out, err = cli_run(world.case_dir, "custody", "log")
+        assert code == 0 and "damaged" not in err, err
+    finally:
+        filler.unlink()
+    code, _, err = cli_run(world.case_dir, "custody", "note", "-", "lần nữa")
+    assert code == 0, err
