@@ -274,7 +274,7 @@ def test_a_killed_append_then_a_full_disk(world: World, disk: Path, step: str) -
         state = truth(world)  # custody verify, case show, verify: all read on a full disk
         committed = step.endswith("_remember")
         assert len(state.events) == events + (1 if committed else 0)
-        code, out, err = cli_run(world.case_dir, "custody", "log")
+        code, _, err = cli_run(world.case_dir, "custody", "log")
         assert code == 0 and "damaged" not in err, err
     finally:
         filler.unlink()
