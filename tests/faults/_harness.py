@@ -338,12 +338,12 @@ def recover_all(world: World, truth_before: Truth) -> Truth:
     return after
 
 
-def assert_done(world: World, item: str, args: Sequence[str]) -> None:
+def assert_done(world: World, item: str, args: Sequence[str], state: Truth | None = None) -> None:
     """After recovery, `item` ends complete and verified: the command is run again with the same
     id when the item is absent; an item sealed `incomplete` (Ctrl-C or SIGTERM while copying:
     what was done is sealed, recorded and published) keeps its id, so the same command is refused
     (an item's content is recorded once) and a new id is used instead."""
-    state = truth(world)
+    state = state or truth(world)  # `state`: what recover_all just checked
     status = state.items.get(item)
     if status is None:
         code, _, err = cli_run(world.case_dir, *args)

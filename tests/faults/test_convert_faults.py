@@ -63,8 +63,7 @@ def _run(world: World, to: str, step: str, sig: str) -> None:
     said = next((v for k, v in SAYS.items() if step == STEPS[k]), None)
     if said and sig != "kill9":  # stopped after recording: it says so, and what to do
         assert said in done.stderr, done.stderr
-    recover_all(world, truth(world))
-    assert_done(world, item, args)
+    assert_done(world, item, args, recover_all(world, truth(world)))
     # the original was only read
     code, out, err = cli_run(world.case_dir, "verify", ORIGINAL[to])
     assert code == 0, out + err

@@ -64,8 +64,7 @@ def _run(world: World, src: Path, step: str, sig: str) -> None:
     said = next((v for k, v in SAYS.items() if step == STEPS[k]), None)
     if said and sig != "kill9":  # stopped after recording: it says so, and what to do
         assert said in done.stderr, done.stderr
-    recover_all(world, truth(world))
-    assert_done(world, item, args)
+    assert_done(world, item, args, recover_all(world, truth(world)))
 
 
 @pytest.mark.parametrize("sig", sorted(SIGNALS))
