@@ -34,6 +34,7 @@ STEPS = {
     # report_issued committed, its checkpoint not yet remembered (the first call is the check's)
     "committed": "evidencekit.workflows.custody:_remember#2",
     "recorded": f"{BUILD}:_publish",  # report_issued committed, not renamed
+    "linked": f"{BUILD}:_drop_partial",  # under both names for an instant
     "published": f"{BUILD}:ReportResult",  # renamed, not acknowledged
 }
 # a build opens the ledger 7 times (verify, trust, events, checkpoint, exports, the append)

@@ -252,7 +252,7 @@ def _publish(partial: Path, path: Path, recorded: bool) -> None:
                 raise
             os.rename(partial, path)
         else:
-            os.unlink(partial)
+            _drop_partial(partial)
         fsync_dir(path.parent)
     except OSError as exc:
         taken = isinstance(exc, FileExistsError)
@@ -266,6 +266,11 @@ def _publish(partial: Path, path: Path, recorded: bool) -> None:
         ) from exc
 
 
+def _drop_partial(partial: Path) -> None:
+    """Remove the temporary name of a report now linked under its own."""
+    os.unlink(partial)
+
+
 PARTIAL = ".partial-"
 
 
@@ -274,6 +279,9 @@ def unfinished_reports(case: Case) -> list[dict[str, object]]:
     that was killed or failed before publishing: each with its sha256, whether the ledger
     records it as issued (killed after its event: rename it to `final`), and its final name.
     One the ledger does not record was never issued (`report verify --case` rejects it).
+
+    A temporary name that is a second name of the published report (killed between the link
+    and the removal) is removed instead.
 
     Raises:
         IntegrityError: the ledger is missing or damaged.
@@ -291,6 +299,15 @@ def unfinished_reports(case: Case) -> list[dict[str, object]]:
     }
     out: list[dict[str, object]] = []
     for partial in partials:
+        final = folder / partial.name.partition(PARTIAL)[0]
+        try:
+            if final.exists() and os.path.samefile(partial, final):
+                # killed between the link and the removal of the temporary name: the report
+                # is published; its second name goes
+                partial.unlink()
+                continue
+        except OSError:
+            pass  # read-only media: listed below like any other
         try:
             sha = hashlib.sha256(partial.read_bytes()).hexdigest()
         except OSError:
@@ -302,7 +319,7 @@ def unfinished_reports(case: Case) -> list[dict[str, object]]:
                 "sha256": sha,
                 "recorded": event is not None,
                 "event": None if event is None else event.get("seq"),
-                "final": str(folder / partial.name.partition(PARTIAL)[0]),
+                "final": str(final),
             }
         )
     return out
@@ -448,7 +465,13 @@ def build_report(
     try:
         _publish(partial, path, recorded)
     except KeyboardInterrupt as exc:
-        if not recorded or path.exists():
+        if path.exists():
+            # stopped between the link and the removal of the temporary name: one file, two
+            # names; the temporary one goes, the report stays published
+            if partial.exists() and os.path.samefile(partial, path):
+                partial.unlink()
+            raise
+        if not recorded:
             raise
         raise _stopped_after_recording(partial, path) from exc
     return ReportResult(
