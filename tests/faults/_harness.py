@@ -1,6 +1,6 @@
 """The fault-injection harness (docs/commit-protocol.md, "How it is tested").
 
-A command runs in its own process (`python -m tests.workflows._paused_cli`), paused at a FIFO
+A command runs in its own process (`python -m tests.faults._paused`), paused at a FIFO
 barrier at the Nth call of a named function: the step boundary. The test then sends SIGKILL,
 SIGTERM or SIGINT while it waits there (SIGTERM and SIGINT raise in the paused call, before the
 step runs, as a signal arriving at that instant would), waits for the process to end, and asks
@@ -137,7 +137,7 @@ class Paused:
             os.mkfifo(fifo)
         self.proc = subprocess.Popen(
             [
-                *(sys.executable, "-m", "tests.workflows._paused_cli", module, attr),
+                *(sys.executable, "-m", "tests.faults._paused", module, attr),
                 *(str(self.ready), str(self.go), "--case", str(world.case_dir), *args),
             ],
             cwd=REPO,
