@@ -75,6 +75,18 @@ class InterruptedError_(EvidenceKitError):
     """The operation was interrupted by the user (Ctrl-C) and left marked incomplete."""
 
 
+class InterruptedAfterRecording(KeyboardInterrupt):
+    """Ctrl-C, SIGTERM or SIGHUP arrived after a custody append committed: the command stops,
+    but its event is recorded, and `message` says which (so nobody records it twice).
+
+    A KeyboardInterrupt, so that every path that keeps an interrupted attempt (rather than
+    removing it as a failure) keeps this one: its event is in the ledger."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 class PartialReadError(EvidenceKitError):
     """Finished and sealed, but some source data could not be read (exit 4).
 

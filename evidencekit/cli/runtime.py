@@ -22,7 +22,12 @@ from typing import TYPE_CHECKING, Any, NoReturn, overload
 import click
 
 from evidencekit import __version__
-from evidencekit.errors import EvidenceKitError, IdentityError, InterruptedError_
+from evidencekit.errors import (
+    EvidenceKitError,
+    IdentityError,
+    InterruptedAfterRecording,
+    InterruptedError_,
+)
 
 if TYPE_CHECKING:  # imported when a command needs them: `evidencekit --help` stays quick
     from evidencekit.case import Case
@@ -199,6 +204,11 @@ def run_guarded(func: Callable[[], Any], app_getter: Callable[[], App | None]) -
         _print_error(exc, app)
         raise SystemExit(exc.exit_code) from None
     except KeyboardInterrupt as exc:
+        if isinstance(exc, InterruptedAfterRecording):
+            sig = _RECEIVED[0] if _RECEIVED else signal.SIGINT
+            by = f" (by {_SIGNAL_NAMES.get(sig, sig)})" if sig != signal.SIGINT else ""
+            click.echo(f"evidencekit: error: {terminal_text(exc.message)}{by}", err=True)
+            raise SystemExit(EXIT_ERROR) from None
         by = f" by {exc}" if isinstance(exc, Terminated) else ""
         click.echo(f"evidencekit: error: interrupted{by}", err=True)
         raise SystemExit(EXIT_ERROR) from None

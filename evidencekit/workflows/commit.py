@@ -15,19 +15,26 @@ leaves the attempt in ``evidence/.staging/`` (with ``ITEM.attempt.json`` saying 
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
 import shutil
 import socket
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from evidencekit.case import Case
-from evidencekit.errors import CaseError, CustodyError
+from evidencekit.errors import (
+    CaseError,
+    CustodyError,
+    EvidenceKitError,
+    InterruptedAfterRecording,
+)
 from evidencekit.fsutil import UnsafeFileError, atomic_write, fsync_dir, make_dirs_inside
 from evidencekit.hash.seal.document import SealResult
 from evidencekit.identity import Identity, IdentityStore
@@ -81,13 +88,7 @@ class Attempt:
         """Whether its process still runs (None: started on another host, or unknown)."""
         if self.pid is None or self.host != socket.gethostname():
             return None
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
+        return _alive(self.pid)
 
     def describe(self) -> str:
         who = f"pid {self.pid} on {self.host}" if self.pid is not None else "an unknown process"
@@ -136,15 +137,95 @@ def _read_attempt(root: Path, item_id: str) -> Attempt:
 
 
 def unfinished(case: Case) -> list[Attempt]:
-    """Every unfinished attempt in the case (a staging folder not yet published), by id."""
+    """Every unfinished attempt in the case (a staging folder not yet published), by id.
+
+    What a finished or killed attempt left behind without a folder is cleared first
+    (`clear_stale`)."""
     root = staging_root(case)
     if not root.is_dir():
         return []
+    clear_stale(case)
+    try:
+        entries = sorted(root.iterdir())
+    except FileNotFoundError:  # nothing was left in it, and it went
+        return []
     found = []
-    for entry in sorted(root.iterdir()):
+    for entry in entries:
         if entry.is_dir() and not entry.name.startswith("."):
             found.append(_read_attempt(root, entry.name))
     return found
+
+
+def clear_stale(case: Case) -> list[str]:
+    """Remove what an attempt that is over left in `evidence/.staging` besides a folder, and
+    return the names removed:
+
+    - a record whose folder is gone, when its item is published (killed between the rename
+      and the record's removal) or its process is gone (killed after the record was linked and
+      before its folder was made, or while its attempt was being removed or set aside): nothing
+      of that attempt remains in staging;
+    - a record's temporary copy (`.ITEM.attempt.json.PID@HOST.….tmp`) whose process, of this
+      host, is gone.
+
+    A record of a process that may still run, or of another host, is left alone, and so is
+    anything that cannot be read. Never touches a folder.
+    """
+    root = staging_root(case)
+    removed: list[str] = []
+    try:
+        entries = sorted(root.iterdir())
+    except OSError:
+        return removed
+    host = socket.gethostname()
+    for entry in entries:
+        name = entry.name
+        if name.endswith(ATTEMPT_SUFFIX) and not name.startswith("."):
+            item_id = name[: -len(ATTEMPT_SUFFIX)]
+            if os.path.lexists(root / item_id):
+                continue
+            attempt = _read_attempt(root, item_id)
+            published = (Path(case.evidence_dir) / item_id).is_dir()
+            if not (published or attempt.running is False):
+                continue
+        elif name.startswith(".") and name.endswith(".tmp") and ATTEMPT_SUFFIX + "." in name:
+            owner = name.rsplit(ATTEMPT_SUFFIX + ".", 1)[1].split(".", 1)[0]
+            pid, _, where = owner.partition("@")
+            if where != host or not pid.isdigit() or _alive(int(pid)):
+                continue
+            item_id = name[1:].rsplit(ATTEMPT_SUFFIX + ".", 1)[0]
+            record = root / f"{item_id}{ATTEMPT_SUFFIX}"
+            if (root / item_id).is_dir() and not os.path.lexists(record):
+                # without hard links the folder is made first: killed before the record was
+                # renamed in, the reservation is finished so that its attempt names its process
+                try:
+                    os.replace(entry, record)
+                except OSError:
+                    continue
+                log.info("finished the record %s of an attempt killed while reserving", record)
+                removed.append(name)
+                continue
+        else:
+            continue
+        try:
+            entry.unlink()
+        except OSError:
+            continue  # read-only media, or another command cleared it first
+        log.info("removed %s, left by an attempt that is over", entry)
+        removed.append(name)
+    if removed:
+        fsync_dir(root)
+        drop_if_empty(root)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _refuse_taken(case: Case, item_id: str) -> None:
@@ -167,7 +248,8 @@ def _refuse_taken(case: Case, item_id: str) -> None:
             hint="choose another --item id",
         )
     root = staging_root(case)
-    if (root / item_id).exists():
+    clear_stale(case)
+    if (root / item_id).exists() or (root / f"{item_id}{ATTEMPT_SUFFIX}").exists():
         attempt = _read_attempt(root, item_id)
         raise CaseError(
             f"item {item_id!r} is reserved by another attempt: {attempt.describe()}; its "
@@ -210,10 +292,28 @@ class Reservation:
                 hint="`evidencekit case show` lists it as unfinished; move it there by hand",
             ) from exc
         self.published = True
+        self._settle()
+        return self.final
+
+    def _settle(self) -> None:
+        """After the rename: make it durable and drop the attempt record (a record left by a
+        kill here is cleared by the next command, `clear_stale`)."""
         fsync_dir(self.final.parent)
         self.record.unlink(missing_ok=True)
         drop_if_empty(self.record.parent)
-        return self.final
+
+    def interrupted_after_recording(self) -> InterruptedAfterRecording:
+        """The interruption of a command whose item is recorded (call only then): where the
+        item is, and how to finish publishing it when the rename has not happened."""
+        if self.published:
+            return InterruptedAfterRecording(
+                f"interrupted after item {self.item_id!r} was sealed, recorded and published in "
+                f"{str(self.final)!r}: it is complete"
+            )
+        return InterruptedAfterRecording(
+            f"interrupted after item {self.item_id!r} was sealed and recorded, before it was "
+            f"published: `evidencekit case recover {self.item_id}` publishes it"
+        )
 
     def note(self, **fields: object) -> None:
         """Add `fields` to the attempt record (atomically): what a later resume must know, such
@@ -244,6 +344,19 @@ class Reservation:
         drop_if_empty(self.record.parent)
 
 
+def hint_if_full(exc: BaseException, then: str) -> None:
+    """Give an error caused by a full disk that says nothing of what to do (the seal's own
+    writer, for one) the hint every full-disk error gives; `then`: what was left."""
+    cause = exc.__cause__ if not isinstance(exc, OSError) else exc
+    if (
+        isinstance(exc, EvidenceKitError)
+        and not exc.hint
+        and isinstance(cause, OSError)
+        and cause.errno in (errno.ENOSPC, errno.EDQUOT)
+    ):
+        exc.hint = f"free space on the disk that holds the case, then run the command again; {then}"
+
+
 def drop_if_empty(root: Path) -> None:
     """Remove `evidence/.staging` once it holds nothing, so that `evidence/` lists only items
     when no attempt is under way (a concurrent reserve retries if it loses this race)."""
@@ -257,7 +370,12 @@ def drop_if_empty(root: Path) -> None:
 def reserve(
     case: Case, item_id: str, *, command: str | None = None, examiner: str = ""
 ) -> Reservation:
-    """Reserve `item_id` atomically: ``mkdir evidence/.staging/ITEM``.
+    """Reserve `item_id` atomically: the attempt record ``evidence/.staging/ITEM.attempt.json``
+    is created by ``link`` (which, like ``mkdir``, either creates the name or fails with
+    ``EEXIST``, on a local file system and on NFS), already holding who made it; then the
+    staging folder is made. So an attempt is never without its record: a kill at any instant
+    leaves either nothing, a record alone (nothing written yet; cleared by the next command once
+    its process is gone), or a folder with its record.
 
     Raises:
         CaseError: the id is an item already, or another attempt holds it (that attempt's
@@ -267,31 +385,45 @@ def reserve(
     _refuse_taken(case, item_id)
     root = staging_root(case)
     folder = root / item_id
+    record = root / f"{item_id}{ATTEMPT_SUFFIX}"
+    doc = {
+        "schema": ATTEMPT_SCHEMA,
+        "item": item_id,
+        "command": command or " ".join([os.path.basename(sys.argv[0]), *sys.argv[1:]]),
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "started": isoformat(utcnow()),
+        "examiner": examiner,
+    }
+    data = json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8")
+    linked = True
     for tries_left in range(8, -1, -1):
         try:
             # never through a link planted at evidence/ or evidence/.staging: the attempt
             # would be written outside the case
             make_dirs_inside(case.path, ["evidence", STAGING])
-            os.mkdir(folder)
+            linked = _link_record(root, record, data)
             break
         except FileExistsError:
             _refuse_taken(case, item_id)
             raise CaseError(f"item {item_id!r} is reserved by another attempt") from None
         except FileNotFoundError as exc:
-            # another attempt removed the empty staging root between our two mkdirs
+            # another attempt removed the empty staging root between our two steps
             if not tries_left:
                 raise CaseError(f"cannot reserve item {item_id!r}: {exc.strerror}") from exc
         except UnsafeFileError:
             raise
         except OSError as exc:
             raise CaseError(
-                f"cannot reserve item {item_id!r} in {str(root)!r}: {exc.strerror}"
+                f"cannot reserve item {item_id!r} in {str(root)!r}: {exc.strerror}",
+                hint=_no_room_hint(exc),
             ) from exc
-    record = root / f"{item_id}{ATTEMPT_SUFFIX}"
     res = Reservation(case, item_id, folder, record)
+    if linked:
+        _make_folder(res)
     try:
-        # the final name may have appeared between the check and the mkdir (published by an
-        # attempt that held the reservation until then): the staging folder is ours to remove
+        # the final name may have appeared between the check and the reservation (published by
+        # an attempt that held the reservation until then): the staging folder is ours to remove
         final = res.final
         if os.path.lexists(final) and (
             final.is_symlink() or not final.is_dir() or any(final.iterdir())
@@ -300,17 +432,6 @@ def reserve(
                 f"item {item_id!r} already exists in {str(case.evidence_dir)!r}",
                 hint="choose another --item id",
             )
-        doc = {
-            "schema": ATTEMPT_SCHEMA,
-            "item": item_id,
-            "command": command or " ".join([os.path.basename(sys.argv[0]), *sys.argv[1:]]),
-            "pid": os.getpid(),
-            "host": socket.gethostname(),
-            "started": isoformat(utcnow()),
-            "examiner": examiner,
-        }
-        atomic_write(record, json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8"))
-        fsync_dir(root)
     except BaseException:
         res.abandon()
         raise
@@ -434,6 +555,98 @@ def record_doc(path: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return doc if isinstance(doc, dict) else {}
+
+
+NO_LINKS = (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.ENOSYS)
+"""What `link` fails with on a file system without hard links (FAT, exFAT, some SMB shares)."""
+
+
+def _link_record(root: Path, record: Path, data: bytes) -> bool:
+    """Create `record` holding `data`, atomically and exclusively: written and fsync'ed under a
+    name of its own, then linked to `record` (EEXIST if another attempt holds it).
+
+    Returns:
+        True when linked (the caller then makes the folder); False on a file system without
+        hard links, where the folder's `mkdir` reserved the id and the record was renamed in
+        after it (a kill between the two leaves the folder and the temporary record, which
+        `clear_stale` renames in once the process is gone).
+
+    Raises:
+        FileExistsError: another attempt holds the id.
+        OSError: the record cannot be written.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=_tmp_prefix(record.name), suffix=".tmp", dir=root)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, record)
+        except FileExistsError:
+            raise
+        except OSError as exc:
+            if exc.errno not in NO_LINKS:
+                raise
+            folder = record.with_name(record.name[: -len(ATTEMPT_SUFFIX)])
+            os.mkdir(folder)  # EEXIST: taken
+            try:
+                _rename_record(tmp, record)
+            except BaseException:
+                os.rmdir(folder)  # ours and empty: nothing is left without its record
+                raise
+            fsync_dir(root)
+            return False
+    finally:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+    fsync_dir(root)
+    return True
+
+
+def _no_room_hint(exc: OSError) -> str:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "free space on the disk that holds the case, then run the command again; " + (
+            "nothing was written"
+        )
+    return "check that the case folder is writable; nothing was written"
+
+
+def _tmp_prefix(record_name: str, pid: int | None = None, host: str | None = None) -> str:
+    """The name a record is written under before it is linked: whose it is, so that one left
+    by a killed process is recognised (`clear_stale`)."""
+    return f".{record_name}.{pid or os.getpid()}@{host or socket.gethostname()}."
+
+
+def _rename_record(tmp: str, record: Path) -> None:
+    """Without hard links: put the record in place once the folder holds the id (a kill
+    before this leaves the temporary record, which `clear_stale` renames in)."""
+    os.replace(tmp, record)
+
+
+def _make_folder(res: Reservation) -> None:
+    """Make the reservation's staging folder (its record exists: the id is ours).
+
+    Raises:
+        CaseError: a folder is there already (an attempt without a record, made by an older
+            version): it is left alone.
+    """
+    try:
+        os.mkdir(res.folder)
+    except FileExistsError:
+        res.record.unlink(missing_ok=True)
+        raise CaseError(
+            f"item {res.item_id!r} is reserved by another attempt: its files are in "
+            f"{str(res.folder)!r}",
+            hint="`evidencekit case show` lists unfinished attempts",
+        ) from None
+    except OSError as exc:
+        res.record.unlink(missing_ok=True)
+        raise CaseError(
+            f"cannot reserve item {res.item_id!r}: cannot make {str(res.folder)!r}: {exc.strerror}",
+            hint=_no_room_hint(exc),
+        ) from exc
+    fsync_dir(res.folder.parent)
 
 
 def _check_pinned(case: Case, name: str, fp: str) -> None:

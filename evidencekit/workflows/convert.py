@@ -24,6 +24,7 @@ from evidencekit.errors import (
     CustodyError,
     EvidenceKitError,
     IntegrityError,
+    InterruptedAfterRecording,
     UsageError,
 )
 from evidencekit.hash.seal.document import DERIVED_ALGORITHMS, Artifact, Combined, SealResult
@@ -33,7 +34,7 @@ from evidencekit.hash.seal.write import seal_item as _seal_item
 from evidencekit.identity import Identity
 from evidencekit.ids import check_item_id
 from evidencekit.timeutil import utcnow
-from evidencekit.workflows.commit import Signer, guard
+from evidencekit.workflows.commit import Signer, guard, hint_if_full
 from evidencekit.workflows.convert_media import (
     DEFAULT_WINDOW,
     Copied,
@@ -132,11 +133,28 @@ def convert_item(
         result = _seal_and_record(case, ident, original, target, copied)
         keep = True
         res.publish()
-    except (EvidenceKitError, OSError):
+    except KeyboardInterrupt as exc:
+        # stopped after the events were committed: kept in staging for `case recover`
+        if keep and not isinstance(exc, InterruptedAfterRecording):
+            raise res.interrupted_after_recording() from exc
+        raise
+    except AcquisitionError as exc:
+        # the new files could not be written (a full disk): the writers' hint speaks of a
+        # partial image kept as incomplete, which is not what convert does
+        if not keep:
+            res.abandon()
+        if not keep and isinstance(exc.__cause__, OSError):
+            exc.hint = (
+                "free space on the disk that holds the case, then convert again; nothing was "
+                "sealed or recorded (the new files were removed)"
+            )
+        raise
+    except (EvidenceKitError, OSError) as exc:
         # nothing was recorded (a ledger append is all or nothing), and the original item is
         # untouched: the attempt is removed so that the id is free for a retry
         if not keep:
             res.abandon()
+            hint_if_full(exc, "nothing was sealed or recorded (the new files were removed)")
         raise
     return replace(
         result,

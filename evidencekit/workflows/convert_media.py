@@ -23,6 +23,7 @@ from evidencekit.acquire.stored_digests import (
     compare,
     stored_algorithms,
 )
+from evidencekit.acquire.writers import write_error
 from evidencekit.case import Case
 from evidencekit.errors import IntegrityError
 from evidencekit.hash.multihash import HashResult, MultiHasher
@@ -96,12 +97,18 @@ class _RawWriter:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+        try:
+            self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise write_error(path, exc) from exc
 
     def consume(self, data: memoryview) -> None:
-        while len(data):
-            n = os.write(self.fd, data)
-            data = data[n:]
+        try:
+            while len(data):
+                n = os.write(self.fd, data)
+                data = data[n:]
+        except OSError as exc:
+            raise write_error(self.path, exc) from exc
 
     def close(self) -> None:
         pass
@@ -109,6 +116,8 @@ class _RawWriter:
     def finish(self) -> None:
         try:
             os.fsync(self.fd)
+        except OSError as exc:
+            raise write_error(self.path, exc) from exc
         finally:
             os.close(self.fd)
             self.fd = -1

@@ -28,7 +28,12 @@ from evidencekit.chain.proof import ConsistencyResult
 from evidencekit.chain.verify import LedgerStatus
 from evidencekit.chain.verify_status import in_order
 from evidencekit.chain.witness import CheckpointMemory, Remembered, check_extends, home_memory
-from evidencekit.errors import CustodyError, IntegrityError, UsageError
+from evidencekit.errors import (
+    CustodyError,
+    IntegrityError,
+    InterruptedAfterRecording,
+    UsageError,
+)
 from evidencekit.identity import Identity, home_dir
 from evidencekit.ids import check_item_id
 from evidencekit.problems import Problem
@@ -359,7 +364,11 @@ def record_drafts(case: Case, identity: Identity, drafts: Sequence[Draft]) -> Ap
                 hint="a pinned examiner adds them: evidencekit case add-examiner CERT.pem",
             )
         result = ledger.append(identity, drafts)
-    _remember(result.checkpoint, identity)
+        try:
+            ledger.close()
+            _remember(result.checkpoint, identity)
+        except KeyboardInterrupt as exc:
+            raise _recorded_then_interrupted(result) from exc
     return result
 
 
@@ -384,6 +393,17 @@ def _refuse_revoked_base(ledger: Ledger, trust: CaseTrust) -> None:
                 f"signed by {r.name} ({fp[:16]}), whose trust was revoked by event {r.seq}",
                 hint="nothing was recorded; `evidencekit custody verify` names what they signed",
             )
+
+
+def _recorded_then_interrupted(result: AppendResult) -> InterruptedAfterRecording:
+    """The interruption of a command whose append has committed, naming what it recorded."""
+    seqs = [e.seq for e in result.events]
+    what = f"event {seqs[0]}" if len(seqs) == 1 else f"events {seqs[0]}–{seqs[-1]}"
+    kinds = ", ".join(dict.fromkeys(e.event.kind for e in result.events))
+    return InterruptedAfterRecording(
+        f"interrupted after {what} ({kinds}) was committed to the custody ledger: it is "
+        "recorded; `evidencekit custody log` shows it"
+    )
 
 
 # -- reading (reports, CLI) ---------------------------------------------------------------------

@@ -17,6 +17,7 @@ be seen from here), is left alone.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 from dataclasses import dataclass
@@ -170,7 +171,14 @@ def _is_resume(case: Case, item: str) -> bool:
 def _discard(case: Case, identity: Identity, attempt: Attempt, reason: str) -> Recovered:
     item = attempt.item_id
     files = _listing(attempt.folder)
-    make_dirs_inside(case.path, ["evidence", DISCARDED])
+    try:
+        make_dirs_inside(case.path, ["evidence", DISCARDED])
+    except OSError as exc:
+        raise CaseError(
+            f"cannot set the attempt at {item!r} aside: cannot make "
+            f"{str(Path(case.evidence_dir) / DISCARDED)!r}: {exc.strerror}",
+            hint=_room_hint(exc, "nothing was recorded or moved"),
+        ) from exc
     pending = _pending_discard(case, item)
     if pending is not None:  # recorded before, not moved yet (a crash between the two)
         seq, target = pending
@@ -198,12 +206,36 @@ def _discard(case: Case, identity: Identity, attempt: Attempt, reason: str) -> R
     return Recovered(item, "discarded", target, se.seq)
 
 
+def _room_hint(exc: OSError, then: str) -> str:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"free space on the disk that holds the case, then run it again; {then}"
+    return f"check that the case folder is writable; {then}"
+
+
 def _move(case: Case, attempt: Attempt, target: Path) -> None:
-    os.rename(attempt.folder, target)
+    try:
+        os.rename(attempt.folder, target)
+    except OSError as exc:
+        # the discard is recorded (its event names `target`): running it again only moves it
+        raise CaseError(
+            f"the attempt at {attempt.item_id!r} is recorded as set aside but could not be "
+            f"moved to {str(target)!r}: {exc.strerror}",
+            hint=_room_hint(exc, "that only moves it: it is recorded once"),
+        ) from exc
     fsync_dir(target.parent)
     (staging_root(case) / f"{attempt.item_id}{ATTEMPT_SUFFIX}").unlink(missing_ok=True)
     fsync_dir(staging_root(case))
     drop_if_empty(staging_root(case))
+
+
+def pending_discard(case: Case, item: str) -> tuple[int, Path] | None:
+    """(seq, destination) of the `attempt_discarded` event of the unfinished attempt at `item`
+    whose folder was never moved where it says (a crash between the two), else None.
+
+    Raises:
+        IntegrityError: the ledger is missing or damaged.
+    """
+    return _pending_discard(case, item)
 
 
 def _pending_discard(case: Case, item: str) -> tuple[int, Path] | None:
@@ -234,4 +266,4 @@ def _listing(folder: Path) -> list[dict[str, Any]]:
     return out
 
 
-__all__ = ["DISCARDED", "STAGING", "Recovered", "recover"]
+__all__ = ["DISCARDED", "STAGING", "Recovered", "pending_discard", "recover"]

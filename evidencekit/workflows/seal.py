@@ -6,6 +6,7 @@ sign the seal, record a `sealed` custody event, then publish `evidence/ITEM/`
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import logging
 import os
 import stat
@@ -19,6 +20,7 @@ from evidencekit.errors import (
     EvidenceKitError,
     HashError,
     IntegrityError,
+    InterruptedAfterRecording,
     InterruptedError_,
     PartialReadError,
     SourceError,
@@ -38,7 +40,7 @@ from evidencekit.hash.seal.write import seal_item
 from evidencekit.identity import Identity
 from evidencekit.problems import Problem
 from evidencekit.timeutil import isoformat, utcnow
-from evidencekit.workflows.commit import Reservation, Signer, guard
+from evidencekit.workflows.commit import Reservation, Signer, guard, hint_if_full
 from evidencekit.workflows.trust import identity_of
 
 log = logging.getLogger(__name__)
@@ -63,16 +65,38 @@ class SealFilesResult:
 class _Writer:
     """Pump consumer writing every buffer to an open file (short writes retried)."""
 
-    def __init__(self, fd: int) -> None:
+    def __init__(self, fd: int, path: Path) -> None:
         self.fd = fd
+        self.path = path
 
     def consume(self, data: memoryview) -> None:
-        while len(data):
-            n = os.write(self.fd, data)
-            data = data[n:]
+        try:
+            while len(data):
+                n = os.write(self.fd, data)
+                data = data[n:]
+        except OSError as exc:
+            raise _write_error(self.path, exc) from exc
 
     def close(self) -> None:
-        os.fsync(self.fd)
+        try:
+            os.fsync(self.fd)
+        except OSError as exc:
+            raise _write_error(self.path, exc) from exc
+
+
+def _write_error(path: Path, exc: OSError) -> EvidenceKitError:
+    """A copy that cannot be written (a full disk, most often): never reported as the source
+    being unreadable. The attempt is then removed: nothing was sealed or recorded."""
+    full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    return EvidenceKitError(
+        f"cannot write the copy {_shown(path)!r}: {exc.strerror or exc}",
+        hint=(
+            "free space on the disk that holds the case, then seal again"
+            if full
+            else "check the disk that holds the case"
+        )
+        + "; nothing was sealed or recorded (the copies were removed)",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,12 +273,12 @@ def _copy_and_hash(
         before = os.fstat(fd_in)
         consumers = hasher.consumers()
         if part is not None:
-            part.parent.mkdir(parents=True, exist_ok=True)
             try:
+                part.parent.mkdir(parents=True, exist_ok=True)
                 fd_out = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             except OSError as exc:
-                raise EvidenceKitError(f"cannot create {str(part)!r}: {exc.strerror}") from exc
-            consumers = [_Writer(fd_out), *consumers]
+                raise _write_error(part, exc) from exc
+            consumers = [_Writer(fd_out, part), *consumers]
         with open(fd_in, "rb", buffering=0, closefd=False) as fh:
             try:
                 read = pump(fh.readinto, consumers, on_progress=on_progress)
@@ -320,20 +344,23 @@ def seal_files(
     ident, res = guard(
         case, identity, item_id, checks=lambda: files.extend(_collect(paths, in_place))
     )
-    keep = False
+    keep = recorded = False
     try:
         result, recorded, changes, interrupted = _seal_reserved(
             case, ident, res, files, in_place, algos, description, on_progress
         )
         keep = True
         res.publish()
-    except (EvidenceKitError, OSError):
+    except (EvidenceKitError, OSError) as exc:
         if not keep:
             res.abandon()
+            hint_if_full(exc, "nothing was sealed or recorded (the copies were removed)")
         raise
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         # a Ctrl-C during the ledger append may have committed it: the attempt stays in
         # staging, listed by `case show`, rather than be removed under a recorded event
+        if keep and recorded and not isinstance(exc, InterruptedAfterRecording):
+            raise res.interrupted_after_recording() from exc
         raise
     sealed = SealFilesResult(
         item_dir=res.final, seal=res.final_seal(result), custody_recorded=recorded

@@ -118,14 +118,30 @@ def show(app: App) -> None:
     lines.append("Items: " + (", ".join(items) if items else "(none)"))
     attempts = unfinished(c)
     recorded = {a.item_id: _recorded(c, a.item_id) for a in attempts}
+    discards = {a.item_id: _discarded(c, a.item_id) for a in attempts}
     if attempts:
         lines.append("Unfinished attempts (not published as items; see docs/commit-protocol.md):")
         for a in attempts:
             said = {True: "custody event recorded", False: "no custody event", None: ""}
             event = said[recorded[a.item_id]]
+            if discards[a.item_id] is not None:
+                event = (
+                    f"recorded as set aside (event {discards[a.item_id]}) but not moved yet: "
+                    f"`evidencekit case recover {a.item_id} --discard REASON` moves it"
+                )
             lines.append(
                 f"  {a.item_id}: {a.describe()}; {event + '; ' if event else ''}files in {a.folder}"
             )
+    reports = _unfinished_reports(c)
+    if reports:
+        lines.append("Reports left under a temporary name (a build killed before publishing):")
+        for r in reports:
+            state = (
+                f"recorded as issued (event {r['event']}): rename it to {r['final']}"
+                if r["recorded"]
+                else "not recorded: never issued"
+            )
+            lines.append(f"  {r['file']}: {state}")
     app.emit(
         "evidencekit/case/1",
         {
@@ -133,10 +149,42 @@ def show(app: App) -> None:
             "case": info.to_dict(),
             "trust": trust.to_dict(),
             "items": items,
-            "unfinished": [{**a.to_dict(), "recorded": recorded[a.item_id]} for a in attempts],
+            "unfinished": [
+                {
+                    **a.to_dict(),
+                    "recorded": recorded[a.item_id],
+                    "discard_event": discards[a.item_id],
+                }
+                for a in attempts
+            ],
+            "unfinished_reports": reports,
         },
         lines,
     )
+
+
+def _discarded(c: object, item_id: str) -> int | None:
+    """The `attempt_discarded` event of the attempt at `item_id` whose move was not done."""
+    from evidencekit.errors import EvidenceKitError
+    from evidencekit.workflows.recover import pending_discard
+
+    try:
+        found = pending_discard(c, item_id)  # type: ignore[arg-type]
+    except EvidenceKitError:
+        return None
+    return None if found is None else found[0]
+
+
+def _unfinished_reports(c: object) -> list[dict[str, object]]:
+    """Reports left under a temporary name (empty when the ledger cannot be read: the ledger's
+    own problem is reported by every command that reads it)."""
+    from evidencekit.errors import EvidenceKitError
+    from evidencekit.workflows.report.build import unfinished_reports
+
+    try:
+        return unfinished_reports(c)  # type: ignore[arg-type]
+    except EvidenceKitError:
+        return []
 
 
 def _recorded(c: object, item_id: str) -> bool | None:

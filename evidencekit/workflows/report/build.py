@@ -24,7 +24,12 @@ from typing import Any
 
 from evidencekit import __version__
 from evidencekit.case import Case
-from evidencekit.errors import IntegrityError, ReportError, UsageError
+from evidencekit.errors import (
+    IntegrityError,
+    InterruptedAfterRecording,
+    ReportError,
+    UsageError,
+)
 from evidencekit.fsutil import fsync_dir
 from evidencekit.hash.seal.document import Seal
 from evidencekit.hash.seal.read import parse_seal
@@ -42,6 +47,7 @@ from evidencekit.report.model import (
 from evidencekit.report.render import render_pdf
 from evidencekit.report.sign import finish_pdf
 from evidencekit.timeutil import compact, isoformat, utcnow
+from evidencekit.workflows.commit import NO_LINKS as _NO_LINKS
 from evidencekit.workflows.report.embedded import (
     MANIFEST_SUFFIX,
     REPORT_SCHEMA,
@@ -222,7 +228,7 @@ def _write_partial(path: Path, data: bytes) -> Path:
     """`data` written durably beside `path` under a name of its own (`NAME.partial-XXXX`)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f"{path.name}.partial-", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f"{path.name}{PARTIAL}", dir=path.parent)
     except OSError as exc:
         raise ReportError(f"cannot write the report {str(path)!r}: {exc.strerror}") from exc
     partial = Path(tmp)
@@ -241,17 +247,109 @@ def _write_partial(path: Path, data: bytes) -> Path:
     return partial
 
 
+def _free_path(path: Path) -> Path:
+    """`path`, or `NAME-2.pdf`, `NAME-3.pdf` … when a report already has that name (two builds
+    in one second share the default name): a report is never overwritten."""
+    candidate, n = path, 1
+    # a name a report left under a temporary name is to have is taken too (case show says so)
+    while os.path.lexists(candidate) or any(path.parent.glob(f"{candidate.name}{PARTIAL}*")):
+        n += 1
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+    return candidate
+
+
 def _publish(partial: Path, path: Path, recorded: bool) -> None:
-    """Rename the finished report to its name (after its custody event is committed)."""
+    """Give the finished report its name (after its custody event is committed), never over
+    another file: linked to it (EEXIST if something took the name meanwhile), then the temporary
+    name removed; on a file system without hard links, renamed if the name is still free."""
     try:
-        os.replace(partial, path)
+        try:
+            os.link(partial, path)
+        except FileExistsError:
+            raise
+        except OSError as exc:
+            if exc.errno not in _NO_LINKS or os.path.lexists(path):
+                raise
+            os.rename(partial, path)
+        else:
+            _drop_partial(partial)
         fsync_dir(path.parent)
     except OSError as exc:
+        taken = isinstance(exc, FileExistsError)
         raise ReportError(
             f"the report was {'recorded in the ledger but ' if recorded else ''}could not be "
             f"renamed from {str(partial)!r} to {str(path)!r}: {exc.strerror}",
-            hint=f"rename it by hand: mv {str(partial)!r} {str(path)!r}",
+            hint="another file took that name meanwhile and was left as it is; give the report "
+            "a free name by hand"
+            if taken
+            else f"rename it by hand: mv -n {str(partial)!r} {str(path)!r}",
         ) from exc
+
+
+def _drop_partial(partial: Path) -> None:
+    """Remove the temporary name of a report now linked under its own."""
+    os.unlink(partial)
+
+
+PARTIAL = ".partial-"
+
+
+def unfinished_reports(case: Case) -> list[dict[str, object]]:
+    """Reports left under their temporary name (`NAME.pdf.partial-XXXX`) by a `report build`
+    that was killed or failed before publishing: each with its sha256, whether the ledger
+    records it as issued (killed after its event: rename it to `final`), and its final name.
+    One the ledger does not record was never issued (`report verify --case` rejects it).
+
+    A temporary name that is a second name of the published report (killed between the link
+    and the removal) is removed instead.
+
+    Raises:
+        IntegrityError: the ledger is missing or damaged.
+    """
+    folder = case.reports_dir
+    partials = sorted(folder.glob(f"*.pdf{PARTIAL}*")) if folder.is_dir() else []
+    if not partials:
+        return []
+    from evidencekit.workflows.custody import list_events
+
+    issued = {
+        str((e.get("digests") or {}).get("sha256")): e
+        for e in list_events(case)
+        if e.get("kind") == "report_issued"
+    }
+    out: list[dict[str, object]] = []
+    for partial in partials:
+        final = folder / partial.name.partition(PARTIAL)[0]
+        try:
+            if final.exists() and os.path.samefile(partial, final):
+                # killed between the link and the removal of the temporary name: the report
+                # is published; its second name goes
+                partial.unlink()
+                continue
+        except OSError:
+            pass  # read-only media: listed below like any other
+        try:
+            sha = hashlib.sha256(partial.read_bytes()).hexdigest()
+        except OSError:
+            continue  # removed meanwhile, or unreadable: nothing to say about it
+        event = issued.get(sha)
+        out.append(
+            {
+                "file": str(partial),
+                "sha256": sha,
+                "recorded": event is not None,
+                "event": None if event is None else event.get("seq"),
+                "final": str(final),
+            }
+        )
+    return out
+
+
+def _stopped_after_recording(partial: Path, path: Path) -> InterruptedAfterRecording:
+    return InterruptedAfterRecording(
+        f"interrupted after the report was recorded as issued, before it was renamed: it is "
+        f"{str(partial)!r}; rename it to {str(path)!r} (`evidencekit case show` names it)"
+    )
 
 
 def check_case(case: Case, items: Sequence[str] | None, *, rehash: bool = False) -> None:
@@ -340,6 +438,13 @@ def build_report(
             f"{case.info.number!r}, so the report could not be recorded in its ledger",
             hint="a pinned examiner adds you: evidencekit case add-examiner CERT.pem",
         )
+    if out is not None and out.is_dir():
+        raise UsageError(f"--out {str(out)!r} is a folder", hint="give a file name")
+    if out is not None and os.path.lexists(out):
+        raise UsageError(
+            f"--out {str(out)!r} exists: a report is never written over another file",
+            hint="give a new file name",
+        )
     now = now or utcnow()
     check_case(case, items, rehash=rehash)
     model = build_model(case, identity, items=items, lang=lang, now=now, signed=sign)
@@ -353,9 +458,7 @@ def build_report(
         location=case.info.agency or None,
         now=now,
     )
-    path = out if out is not None else default_report_path(case, model.lang, now)
-    if path.exists() and path.is_dir():
-        raise UsageError(f"--out {str(path)!r} is a folder", hint="give a file name")
+    path = out if out is not None else _free_path(default_report_path(case, model.lang, now))
     digest = hashlib.sha256(final).hexdigest()
     recorded = sign and record and identity is not None
     # Written under a temporary name, recorded, then published: a crash or a full disk leaves
@@ -373,10 +476,24 @@ def build_report(
                 items=[i.item_id for i in model.items],
                 lang=model.lang,
             )
+    except InterruptedAfterRecording as exc:
+        # its event is committed: the report it records is kept (and named), never removed
+        raise _stopped_after_recording(partial, path) from exc
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    _publish(partial, path, recorded)
+    try:
+        _publish(partial, path, recorded)
+    except KeyboardInterrupt as exc:
+        if path.exists():
+            # stopped between the link and the removal of the temporary name: one file, two
+            # names; the temporary one goes, the report stays published
+            if partial.exists() and os.path.samefile(partial, path):
+                partial.unlink()
+            raise
+        if not recorded:
+            raise
+        raise _stopped_after_recording(partial, path) from exc
     return ReportResult(
         path=path,
         sha256=digest,

@@ -44,14 +44,30 @@ def register(
     photos: tuple[Path, ...],
 ) -> None:
     """Register a seized physical ITEM before imaging (its first custody event)."""
+    from evidencekit.errors import CustodyError, InterruptedAfterRecording
     from evidencekit.fsutil import fsync_dir
     from evidencekit.hash.multihash import hash_file
     from evidencekit.ids import check_item_id
-    from evidencekit.workflows.custody import record
+    from evidencekit.workflows.custody import list_events, record
+    from evidencekit.workflows.photos import partial_name, settle_photos
 
     case = app.case()
     identity = app.identity()
     check_item_id(item)
+    # what an earlier register of this item killed before or after its commit left behind
+    history = list_events(case, item)
+    for line in settle_photos(
+        case, item, [p for e in history for p in (e.get("details") or {}).get("photos") or []]
+    ):
+        app.info(line)
+    if history:
+        # refused by the custody rules in any case: before any photo is copied
+        first = history[0]
+        raise CustodyError(
+            f"item {item!r} is already in the ledger (event {first['seq']}, {first['kind']}): "
+            "`registered` is only ever an item's first event; nothing was recorded",
+            hint="`evidencekit custody log ITEM` shows its events",
+        )
     recorded = []
     # Photos are copied under temporary names and published after the event is committed: a
     # refused or failed append leaves no photo that the ledger does not record.
@@ -66,7 +82,7 @@ def register(
                 target = folder / p.name
                 if target.exists() or any(t == target for _, t in staged):
                     raise click.UsageError(f"photo {p.name!r} is already in {folder}")
-                partial = folder / f".{p.name}.partial"
+                partial = partial_name(target)  # this process's own: never another's
                 shutil.copyfile(p, partial)
                 staged.append((partial, target))
                 res = hash_file(partial, ("sha256",))
@@ -91,6 +107,13 @@ def register(
             location=location,
             details={"photos": recorded} if recorded else None,
         )
+    except InterruptedAfterRecording:
+        # committed: the photos it records are published before the command stops
+        for partial, target in staged:
+            os.replace(partial, target)
+        if staged:
+            fsync_dir(staged[0][1].parent)
+        raise
     except BaseException:
         for partial, _ in staged:
             partial.unlink(missing_ok=True)
