@@ -15,6 +15,7 @@ import stat
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from evidencekit.errors import IntegrityError
 
@@ -220,3 +221,30 @@ def make_dirs_inside(root: Path, parts: Sequence[str]) -> bool:
                 "folders of the case"
             )
     return created
+
+
+def command_line(argv: Sequence[str] | None = None) -> str:
+    """The command line as text every record can hold (attempt records, logs, DFXML, seal facts):
+    the arguments joined by spaces, each byte of a non-UTF-8 argument (a file name in Latin-1,
+    say, which Python carries as a surrogate escape) shown as `\\xNN`. Never raises: writing a
+    record must not fail on the name of what it records."""
+    import sys
+
+    args = list(sys.argv if argv is None else argv)
+    return " ".join(
+        a.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace") for a in args
+    )
+
+
+def names_shown(value: Any) -> Any:
+    """`value` (JSON values) with every string that holds a name which is not UTF-8 (surrogate
+    escapes: a source path in Latin-1, say) shown with `\\xNN` for each such byte, as `ls -b`
+    shows it, so it can be signed as canonical JSON. For records people read (seal facts, event
+    details); names that must round-trip exactly are a seal's artifacts (`name_bytes`)."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    if isinstance(value, dict):
+        return {names_shown(k): names_shown(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [names_shown(v) for v in value]
+    return value

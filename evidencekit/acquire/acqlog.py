@@ -46,7 +46,11 @@ class AcquisitionLog:
 
 
 def write_text(path: Path, text: str) -> None:
-    """Write a side file (log, map, device report) durably: it is hashed and sealed next."""
+    """Write a side file (log, map, device report) durably: it is hashed and sealed next.
+
+    A name that is not UTF-8 (a source path in Latin-1, carried as surrogate escapes) is written
+    with `\\xNN` for each such byte, as `ls -b` shows it: the file stays valid UTF-8."""
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(text)
         fh.flush()

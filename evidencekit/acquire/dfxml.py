@@ -14,7 +14,6 @@ import getpass
 import os
 import platform
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
@@ -28,6 +27,7 @@ from evidencekit.acquire.manifest import (
     ns_to_text,
 )
 from evidencekit.fsutil import atomic_write
+from evidencekit.fsutil import command_line as fs_command_line
 
 DFXML_NS = "http://www.forensicswiki.org/wiki/Category:Digital_Forensics_XML"
 DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -146,7 +146,7 @@ def _header(c: Collection, command_line: str | None) -> Iterator[str]:
     yield _el("os_release", uname.release, "      ")
     yield _el("host", uname.node, "      ")
     yield _el("arch", uname.machine, "      ")
-    yield _el("command_line", command_line or " ".join(sys.argv), "      ")
+    yield _el("command_line", command_line or fs_command_line(), "      ")
     yield _el("uid", os.getuid(), "      ")
     try:
         user = getpass.getuser()

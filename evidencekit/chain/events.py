@@ -39,6 +39,7 @@ from evidencekit.chain.rules import (
     replay,
 )
 from evidencekit.errors import CustodyError, IntegrityError
+from evidencekit.fsutil import names_shown
 from evidencekit.timeutil import isoformat, parse_iso
 
 __all__ = [
@@ -95,10 +96,15 @@ class EventFields:
 
     def form(self) -> dict[str, Any]:
         """These fields as keyword arguments, the mappings copied: what is signed must not
-        change when the caller later changes a dict it passed in."""
-        out = {f.name: getattr(self, f.name) for f in fields(EventFields)}
+        change when the caller later changes a dict it passed in. A name in them that is not
+        UTF-8 (a source path in Latin-1) is shown with `\\xNN` (`fsutil.names_shown`): signed
+        text is UTF-8."""
+        out: dict[str, Any] = {}
+        for f in fields(EventFields):
+            value = getattr(self, f.name)
+            out[f.name] = names_shown(value) if isinstance(value, str) else value
         out["digests"] = dict(self.digests)
-        out["details"] = dict(self.details)
+        out["details"] = names_shown(dict(self.details))
         return out
 
 
@@ -251,10 +257,10 @@ def jsonable_details(details: Mapping[str, Any] | None) -> dict[str, Any]:
     if not details:
         return {}
     if isinstance(details, dict) and plain_json(details):
-        return dict(details)
+        return dict(names_shown(details))
     try:
         out = json.loads(
-            json.dumps(dict(details), ensure_ascii=False, default=str, allow_nan=False)
+            json.dumps(names_shown(dict(details)), ensure_ascii=False, default=str, allow_nan=False)
         )
     except ValueError as exc:
         raise CustodyError(f"event details cannot be recorded as JSON: {exc}") from exc

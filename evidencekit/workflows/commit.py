@@ -36,6 +36,7 @@ from evidencekit.errors import (
     InterruptedAfterRecording,
 )
 from evidencekit.fsutil import UnsafeFileError, atomic_write, fsync_dir, make_dirs_inside
+from evidencekit.fsutil import command_line as fs_command_line
 from evidencekit.hash.seal.document import SealResult
 from evidencekit.identity import Identity, IdentityStore
 from evidencekit.ids import check_item_id
@@ -320,7 +321,7 @@ class Reservation:
         as the source an acquisition reads and its options."""
         doc = record_doc(self.record)
         doc.update(fields)
-        atomic_write(self.record, json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8"))
+        atomic_write(self.record, record_bytes(doc))
 
     def recorded(self) -> dict[str, Any]:
         """The attempt record as written (empty when it cannot be read)."""
@@ -389,13 +390,15 @@ def reserve(
     doc = {
         "schema": ATTEMPT_SCHEMA,
         "item": item_id,
-        "command": command or " ".join([os.path.basename(sys.argv[0]), *sys.argv[1:]]),
+        "command": fs_command_line([os.path.basename(sys.argv[0]), *sys.argv[1:]])
+        if command is None
+        else fs_command_line([command]),
         "pid": os.getpid(),
         "host": socket.gethostname(),
         "started": isoformat(utcnow()),
         "examiner": examiner,
     }
-    data = json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8")
+    data = record_bytes(doc)
     linked = True
     for tries_left in range(8, -1, -1):
         try:
@@ -530,7 +533,9 @@ def reclaim(
     doc = {
         "schema": ATTEMPT_SCHEMA,
         "item": item_id,
-        "command": command or " ".join([os.path.basename(sys.argv[0]), *sys.argv[1:]]),
+        "command": fs_command_line([os.path.basename(sys.argv[0]), *sys.argv[1:]])
+        if command is None
+        else fs_command_line([command]),
         "pid": os.getpid(),
         "host": socket.gethostname(),
         "started": isoformat(utcnow()),
@@ -542,11 +547,21 @@ def reclaim(
         doc["acquisition"] = old["acquisition"]  # what the earlier attempt read, and how
     if old:
         doc["earlier"] = {k: old.get(k) for k in ("command", "pid", "host", "started")}
-    atomic_write(record, json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8"))
+    atomic_write(record, record_bytes(doc))
     if claimed is not None:
         claimed.unlink(missing_ok=True)
     fsync_dir(root)
     return res, where
+
+
+def record_bytes(doc: dict[str, Any]) -> bytes:
+    """An attempt record's bytes: UTF-8 JSON, readable as it is; a value holding a name that is
+    not UTF-8 (a source path in Latin-1, carried as surrogate escapes) makes the whole record
+    ASCII JSON with `\\udcNN` escapes instead, which reads back to exactly the same value."""
+    try:
+        return json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(doc, ensure_ascii=True, indent=2).encode("ascii")
 
 
 def record_doc(path: Path) -> dict[str, Any]:

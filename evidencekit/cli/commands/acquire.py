@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from evidencekit.cli.image_options import secret_from_env as _secret
 from evidencekit.cli.runtime import EXIT_PARTIAL, App, pass_app
+from evidencekit.fsutil import command_line as fs_command_line
 
 
 @click.group("acquire")
@@ -212,7 +212,7 @@ def disk(
                 options,
                 on_progress=on_progress,
                 on_phase=on_phase,
-                command_line=" ".join(sys.argv),
+                command_line=fs_command_line(),
                 password=password,
                 resume=resume,
             )

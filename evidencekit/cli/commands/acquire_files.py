@@ -11,6 +11,7 @@ import click
 from evidencekit.cli.image_options import image_options
 from evidencekit.cli.image_options import secret_from_env as _secret
 from evidencekit.cli.runtime import EXIT_PARTIAL, App, pass_app
+from evidencekit.fsutil import command_line as fs_command_line
 
 
 @click.command("files")
@@ -134,7 +135,7 @@ def files(
             options,
             description=description,
             on_progress=progress,
-            command_line=" ".join(sys.argv),
+            command_line=fs_command_line(),
             resume=resume,
         )
     except PartialReadError as exc:

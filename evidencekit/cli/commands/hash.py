@@ -21,6 +21,7 @@ import click
 
 from evidencekit import __version__
 from evidencekit.cli.runtime import EXIT_ERROR, EXIT_INTEGRITY, EXIT_OK, App, pass_app, worst
+from evidencekit.fsutil import command_line as fs_command_line
 from evidencekit.hash.sums import display_name
 
 
@@ -175,7 +176,9 @@ def _hash(
     files: list[dict[str, Any]] = []
     errors: list[dict[str, str]] = []
     if fmt == "hashdeep":
-        command = " ".join(["evidencekit", *sys.argv[1:]]) if sys.argv else "evidencekit hash"
+        command = (
+            fs_command_line(["evidencekit", *sys.argv[1:]]) if sys.argv else "evidencekit hash"
+        )
         out.write(header(algorithms, os.getcwd(), command))
     for arg in paths:
         for name, err in _walk(os.fsencode(arg), recursive):

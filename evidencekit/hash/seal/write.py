@@ -22,6 +22,7 @@ from typing import Any
 from evidencekit import __version__
 from evidencekit.errors import EvidenceKitError, IntegrityError, UsageError
 from evidencekit.fsutil import atomic_write as _atomic_write
+from evidencekit.fsutil import names_shown
 from evidencekit.hash.algorithms import ALGORITHMS
 from evidencekit.hash.canonical import canonical_json
 from evidencekit.hash.multihash import HashResult, hash_file
@@ -219,7 +220,7 @@ def seal_item(
             "algorithms": algos,
             "artifacts": [a.to_dict(schema) for a in artifacts],
             "combined": comb.to_dict() if comb else None,
-            "facts": dict(facts or {}),
+            "facts": names_shown(dict(facts or {})),
             "sums": sums,
             "tool": {"name": "evidencekit", "version": __version__},
             "host": socket.gethostname(),

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -33,6 +32,7 @@ from evidencekit.errors import (
     SourceError,
     UsageError,
 )
+from evidencekit.fsutil import command_line as fs_command_line
 from evidencekit.hash.algorithms import parse_algorithms
 from evidencekit.hash.seal.document import DERIVED_ALGORITHMS, SealResult, media_algorithms
 from evidencekit.identity import Identity
@@ -164,7 +164,7 @@ def acquire_disk(
                 options=options,
                 algorithms=algorithms,
                 hash_algorithms=tuple(dict.fromkeys((*hash_algorithms, *extra))),
-                command_line=command_line or " ".join(sys.argv),
+                command_line=fs_command_line([command_line]) if command_line else fs_command_line(),
                 resumed=resumed,
             )
             if options.decrypt:
