@@ -39,7 +39,10 @@ HOT = [  # each called once by one append, so any draw lands inside the transact
 COMMANDS = {  # name -> (args after ITEM; the event kind; whether it may be recorded again)
     "note": (["note", "{item}", "ghi chú của điều tra viên"], "note", True),
     "transfer": (
-        ["transfer", "{item}", "--to", "Lê Văn Tám", "--purpose", "giám định"],
+        [
+            *("transfer", "{item}", "--to", "Lê Văn Tám", "--to-role", "witness"),
+            *("--to-id", "cccd:001203004567", "--purpose", "giám định"),
+        ],
         "transferred",
         False,
     ),
