@@ -387,18 +387,7 @@ def reserve(
     root = staging_root(case)
     folder = root / item_id
     record = root / f"{item_id}{ATTEMPT_SUFFIX}"
-    doc = {
-        "schema": ATTEMPT_SCHEMA,
-        "item": item_id,
-        "command": fs_command_line([os.path.basename(sys.argv[0]), *sys.argv[1:]])
-        if command is None
-        else fs_command_line([command]),
-        "pid": os.getpid(),
-        "host": socket.gethostname(),
-        "started": isoformat(utcnow()),
-        "examiner": examiner,
-    }
-    data = record_bytes(doc)
+    data = record_bytes(_attempt_doc(item_id, command, examiner))
     linked = True
     for tries_left in range(8, -1, -1):
         try:
@@ -530,18 +519,8 @@ def reclaim(
         )
     res = Reservation(case, item_id, folder, record)
     res.keep = True
-    doc = {
-        "schema": ATTEMPT_SCHEMA,
-        "item": item_id,
-        "command": fs_command_line([os.path.basename(sys.argv[0]), *sys.argv[1:]])
-        if command is None
-        else fs_command_line([command]),
-        "pid": os.getpid(),
-        "host": socket.gethostname(),
-        "started": isoformat(utcnow()),
-        "examiner": examiner,
-        "resumes": where,
-    }
+    doc = _attempt_doc(item_id, command, examiner)
+    doc["resumes"] = where
     old = record_doc(claimed) if claimed is not None else {}
     if old.get("acquisition") is not None:
         doc["acquisition"] = old["acquisition"]  # what the earlier attempt read, and how
@@ -552,6 +531,21 @@ def reclaim(
         claimed.unlink(missing_ok=True)
     fsync_dir(root)
     return res, where
+
+
+def _attempt_doc(item_id: str, command: str | None, examiner: str) -> dict[str, Any]:
+    """What an attempt record says of the attempt: who runs it, where, since when, and how."""
+    return {
+        "schema": ATTEMPT_SCHEMA,
+        "item": item_id,
+        "command": fs_command_line([os.path.basename(sys.argv[0]), *sys.argv[1:]])
+        if command is None
+        else fs_command_line([command]),
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "started": isoformat(utcnow()),
+        "examiner": examiner,
+    }
 
 
 def record_bytes(doc: dict[str, Any]) -> bytes:
