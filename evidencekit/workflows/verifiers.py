@@ -14,8 +14,8 @@ Every module that verifies seals (`workflows.verify`, `workflows.recover`) calls
 
 from __future__ import annotations
 
-from evidencekit.acquire.ewf_reader import verify_e01
-from evidencekit.acquire.tar_check import check_tar_item
+from evidencekit.acquire.ewf.reader import verify_e01
+from evidencekit.acquire.logical.tar_check import check_tar_item
 from evidencekit.hash.seal.plugins import register_item_checker, register_media_verifier
 
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from evidencekit.acquire.ewf_writer import EwfMetadata, EwfWriter
+from evidencekit.acquire.ewf.writer import EwfMetadata, EwfWriter
 
 META = EwfMetadata(
     case_number="VKS-2024-06",

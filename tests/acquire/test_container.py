@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from evidencekit.acquire.container import MemberNames, PaxTarWriter, safe_component
-from evidencekit.acquire.filesystems import FileEntry
+from evidencekit.acquire.fs.model import FileEntry
+from evidencekit.acquire.logical.tar_writer import MemberNames, PaxTarWriter, safe_component
 from evidencekit.errors import AcquisitionError
 from tests.conftest import need_peer
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from evidencekit.acquire import device
+from evidencekit.acquire.source import device
 from tests.conftest import need_root
 from tests.fixtures.faulty import loop_device
 

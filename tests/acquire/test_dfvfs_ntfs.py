@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from evidencekit.acquire import _dfvfs
-from evidencekit.acquire.filesystems import Credentials
+from evidencekit.acquire.fs import _dfvfs
+from evidencekit.acquire.fs.model import Credentials
 from evidencekit.cli.main import cli
 from tests.conftest import need_peer, need_root
 from tests.images import ntfs_volume

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from evidencekit.acquire import ewf_writer
-from evidencekit.acquire.ewf_reader import EwfImage
-from evidencekit.acquire.ewf_writer import EwfMetadata, EwfWriter, segment_extension
+from evidencekit.acquire.ewf import writer as ewf_writer
+from evidencekit.acquire.ewf.reader import EwfImage
+from evidencekit.acquire.ewf.writer import EwfMetadata, EwfWriter, segment_extension
 from evidencekit.errors import UsageError
 from evidencekit.hash.multihash import MultiHasher
 from evidencekit.hash.pipeline import pump
@@ -287,7 +287,7 @@ def test_abort_leaves_an_unfinished_set(tmp_path: Path) -> None:
     writer.write(bytes(1 << 20))
     paths = writer.abort()
     assert paths == [tmp_path / "img.E01"]
-    from evidencekit.acquire.ewf_reader import EwfFormatError
+    from evidencekit.acquire.ewf.reader import EwfFormatError
 
     with pytest.raises(EwfFormatError):
         EwfImage(paths[0])
@@ -312,7 +312,7 @@ def test_destination_full_is_a_clear_error(tmp_path: Path) -> None:
             writer.finish(hashlib.md5(data).hexdigest(), hashlib.sha1(data).hexdigest())
         paths = writer.abort()
         assert paths == [mnt / "img.E01"]
-        from evidencekit.acquire.ewf_reader import EwfFormatError
+        from evidencekit.acquire.ewf.reader import EwfFormatError
 
         with pytest.raises(EwfFormatError):
             EwfImage(paths[0])
@@ -338,7 +338,7 @@ def test_other_geometries(tmp_path: Path, bps: int, spc: int) -> None:
 def test_encoder_skips_deflate_only_for_random_chunks() -> None:
     """Random chunks are stored raw without deflating them; text, program bytes and a chunk
     random only in its middle are deflated (the samples come from both ends)."""
-    from evidencekit.acquire.ewf_encode import ChunkEncoder
+    from evidencekit.acquire.ewf.encode import ChunkEncoder
 
     size = 32768
     encoder = ChunkEncoder("fast", size)

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from evidencekit.acquire.filesystems import open_image
-from evidencekit.acquire.logical import CollectOptions, collect
+from evidencekit.acquire.fs.model import open_image
+from evidencekit.acquire.logical.collect import CollectOptions, collect
 from evidencekit.errors import SourceError, UsageError
 from tests.conftest import need_peer
 from tests.images import image
 
-HAVE_SOURCE = importlib.util.find_spec("evidencekit.acquire.source") is not None
+HAVE_SOURCE = importlib.util.find_spec("evidencekit.acquire.source.adapter") is not None
 
 # image -> (files given to icat/fls, extra Sleuth Kit options, needs the shared source adapter)
 CASES: dict[str, tuple[tuple[str, ...], tuple[str, ...], bool]] = {
@@ -86,7 +86,7 @@ def _fls_regular_inodes(files: list[str], opts: tuple[str, ...]) -> set[int]:
 def test_collected_files_match_icat(name: str, tmp_path: Path) -> None:
     need_peer("icat", "fls")
     if CASES[name][2] and not HAVE_SOURCE:
-        pytest.skip("needs the shared source adapter (evidencekit/acquire/source.py)")
+        pytest.skip("needs the shared source adapter (evidencekit/acquire/source/adapter.py)")
     files = _peer_files(name, tmp_path)
     opts = CASES[name][1]
     out = tmp_path / "out"

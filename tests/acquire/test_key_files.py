@@ -22,8 +22,8 @@ import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from evidencekit.acquire import _dfvfs
-from evidencekit.acquire.filesystems import Credentials
+from evidencekit.acquire.fs import _dfvfs
+from evidencekit.acquire.fs.model import Credentials
 from evidencekit.cli.main import cli
 from tests.conftest import REQUIRE_PEERS, TESTDATA, need_peer
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from evidencekit.acquire.logical import CollectOptions, collect
+from evidencekit.acquire.logical.collect import CollectOptions, collect
 from evidencekit.errors import UsageError
 from tests.conftest import need_peer, need_root
 

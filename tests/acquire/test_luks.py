@@ -1,4 +1,4 @@
-"""LUKS1 and LUKS2 volumes in images, unlocked by our own reader (`acquire/luks.py`).
+"""LUKS1 and LUKS2 volumes in images, unlocked by our own reader (`acquire/fs/luks.py`).
 
 Oracles, none of them ours:
 - QEMU (`qemu-img convert -O luks`) writes LUKS1 volumes itself, header, key slot and every
@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from evidencekit.acquire import luks
-from evidencekit.acquire.filesystems import Credentials, open_image
-from evidencekit.acquire.logical import CollectOptions, collect
+from evidencekit.acquire.fs import luks
+from evidencekit.acquire.fs.model import Credentials, open_image
+from evidencekit.acquire.logical.collect import CollectOptions, collect
 from evidencekit.errors import SourceError
 from tests.acquire.test_lvm import FILES, LAYOUT, _ext4, _lv_text, fat_and, make_pv
 from tests.conftest import need_peer

@@ -1,4 +1,4 @@
-"""The batched sector decryption of `acquire/luks_cipher.py`, byte for byte against two oracles:
+"""The batched sector decryption of `acquire/fs/luks_cipher.py`, byte for byte against two oracles:
 
 - `cryptography`'s own XTS and CBC modes (OpenSSL), one cipher object per sector, as the LUKS
   reader did before (random keys and data, every mode, key size and sector size, sector numbers
@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from evidencekit.acquire import luks, luks_cipher
-from evidencekit.acquire.luks_cipher import SectorCipher
+from evidencekit.acquire.fs import luks, luks_cipher
+from evidencekit.acquire.fs.luks_cipher import SectorCipher
 from evidencekit.errors import SourceError
 from tests.peers import need_peer
 

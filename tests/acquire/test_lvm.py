@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from evidencekit.acquire import lvm
-from evidencekit.acquire.filesystems import open_image
-from evidencekit.acquire.logical import CollectOptions, collect
+from evidencekit.acquire.fs import lvm
+from evidencekit.acquire.fs.model import open_image
+from evidencekit.acquire.logical.collect import CollectOptions, collect
 from evidencekit.errors import SourceError
 from tests.conftest import need_peer, need_root
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from evidencekit.acquire import mapfile
+from evidencekit.acquire.imaging import mapfile
 from evidencekit.errors import UsageError
 from tests.conftest import need_peer
 

@@ -6,7 +6,7 @@ import errno
 
 import pytest
 
-from evidencekit.acquire.reader import BadExtent, ResilientReader
+from evidencekit.acquire.imaging.reader import BadExtent, ResilientReader
 from evidencekit.errors import AcquisitionError
 
 SECTOR = 512

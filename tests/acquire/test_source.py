@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from evidencekit.acquire.source import open_source
+from evidencekit.acquire.source.adapter import open_source
 from evidencekit.errors import SourceError
 from tests.conftest import need_root
 from tests.fixtures.faulty import loop_device
@@ -117,8 +117,8 @@ def test_loop_device_facts(tmp_path: Path) -> None:
 
 def test_corrupt_e01_chunk_reads_as_eio_not_as_garbage(tmp_path: Path) -> None:
     """pyewf would hand back the damaged chunk's bytes; our reader refuses exactly that chunk."""
-    from evidencekit.acquire.ewf_reader import EwfImage
-    from evidencekit.acquire.reader import ResilientReader
+    from evidencekit.acquire.ewf.reader import EwfImage
+    from evidencekit.acquire.imaging.reader import ResilientReader
 
     bad = tmp_path / "flip.E01"
     data = bytearray((image("ext2.E01")).read_bytes())

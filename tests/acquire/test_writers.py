@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from evidencekit.acquire.writers import ImageWriter, RawWriter, SplitRawWriter, make_raw_writer
+from evidencekit.acquire.imaging.writers import (
+    ImageWriter,
+    RawWriter,
+    SplitRawWriter,
+    make_raw_writer,
+)
 from evidencekit.errors import AcquisitionError, UsageError
 
 

@@ -197,10 +197,10 @@ def test_decrypted_source_reads_qemus_bytes_at_any_offset(
 ) -> None:
     """The source `--decrypt` images, read as the resilient reader and Sleuth Kit would: whole
     chunks, single sectors, unaligned pieces, across the end."""
-    from evidencekit.acquire._tsk import partition_rows
-    from evidencekit.acquire.filesystems import open_image
-    from evidencekit.acquire.source import open_source
-    from evidencekit.acquire.source_luks import open_decrypted
+    from evidencekit.acquire.fs._tsk import partition_rows
+    from evidencekit.acquire.fs.model import open_image
+    from evidencekit.acquire.source.adapter import open_source
+    from evidencekit.acquire.source.luks import open_decrypted
 
     disk, theirs, _volume_id = luks_disk
     with open_image(disk) as listing, open_source(disk) as outer:  # numbered as `ls` shows

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from evidencekit.acquire.acqlog import AcquisitionLog
-from evidencekit.acquire.source import MediaSource
-from evidencekit.acquire.stored_digests import (
+from evidencekit.acquire.imaging.acqlog import AcquisitionLog
+from evidencekit.acquire.source.adapter import MediaSource
+from evidencekit.acquire.source.stored_digests import (
     compare,
     digests_with_tail,
     not_compared,
