@@ -15,15 +15,15 @@ from typing import Any
 from evidencekit.acquire.ewf.format import MEDIA_FLAG_PHYSICAL
 from evidencekit.acquire.ewf.metadata import EwfMetadata
 from evidencekit.acquire.ewf.reader import EwfImage
-from evidencekit.acquire.ewf.writer import EwfWriter
-from evidencekit.acquire.imaging.writers import write_error
-from evidencekit.acquire.source.ewf import header_facts, source_summary
-from evidencekit.acquire.source.stored_digests import (
+from evidencekit.acquire.ewf.stored_digests import (
     StoredDigestCheck,
     TailHasher,
     compare,
     stored_algorithms,
 )
+from evidencekit.acquire.ewf.writer import EwfWriter
+from evidencekit.acquire.source.ewf import header_facts, source_summary
+from evidencekit.acquire.write_errors import write_error
 from evidencekit.case import Case
 from evidencekit.errors import IntegrityError
 from evidencekit.hash.multihash import HashResult, MultiHasher

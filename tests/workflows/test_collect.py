@@ -18,7 +18,7 @@ from evidencekit.hash.seal.verify import verify_seal
 from evidencekit.identity import Identity
 from evidencekit.workflows.collect import CollectResult, collect_item
 from evidencekit.workflows.custody import list_events
-from tests.acquire.test_logical import build_live, eio_mount  # noqa: F401 - a fixture
+from tests.acquire.logical.test_logical import build_live, eio_mount  # noqa: F401 - a fixture
 from tests.conftest import need_peer
 from tests.images import image
 

@@ -20,7 +20,7 @@ from evidencekit.hash.seal.read import load_seal
 from evidencekit.hash.seal.write import seal_item
 from evidencekit.identity import Identity
 from evidencekit.workflows.trust import identity_of
-from tests.acquire.ewf_helpers import ewfverify, mixed_source
+from tests.acquire.ewf.helpers import ewfverify, mixed_source
 from tests.conftest import need_peer
 from tests.images import image, media
 

@@ -36,7 +36,7 @@ from evidencekit.acquire.ewf.info import (
     EwfVerification,
 )
 from evidencekit.acquire.ewf.parse import parse_segments, segment_paths
-from evidencekit.acquire.source.stored_digests import TailHasher, compare, stored_algorithms
+from evidencekit.acquire.ewf.stored_digests import TailHasher, compare, stored_algorithms
 from evidencekit.hash.multihash import MultiHasher
 from evidencekit.hash.pipeline import pump
 from evidencekit.hash.seal.document import Combined, Seal

@@ -17,7 +17,7 @@ from evidencekit.acquire.ewf.format import (
     descriptor,
     unpack_descriptor,
 )
-from evidencekit.acquire.imaging.writers import write_error
+from evidencekit.acquire.write_errors import write_error
 from evidencekit.hash.parts import PartHasher
 
 _IOV_MAX = 1024

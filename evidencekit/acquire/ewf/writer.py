@@ -61,7 +61,7 @@ from evidencekit.acquire.ewf.format import VOLUME_DATA_SIZE as VOLUME_DATA_SIZE
 from evidencekit.acquire.ewf.format import adler32 as adler32
 from evidencekit.acquire.ewf.metadata import EwfMetadata, header2_bytes, header_bytes, volume_bytes
 from evidencekit.acquire.ewf.segment import SectionBuffers, SegmentFile, patch_volume
-from evidencekit.acquire.imaging.writers import write_error
+from evidencekit.acquire.write_errors import write_error
 from evidencekit.errors import AcquisitionError, UsageError
 from evidencekit.fsutil import fsync_dir
 from evidencekit.hash.parts import PartHasher

@@ -1,5 +1,5 @@
 """Files inside disk images: the typed model (partitions, file entries) and the one entry point,
-:func:`open_image`, that picks the back-end.
+:func:`~evidencekit.acquire.fs.open.open_image` (in `open.py`), that picks the back-end.
 
 Sleuth Kit (through `_tsk.py`) reads the volume system and the file systems it knows (ext2/3/4,
 NTFS, FAT12/16/32, exFAT, HFS+, ISO 9660) and can still list deleted entries; dfvfs (through
@@ -12,17 +12,17 @@ Sleuth Kit as media of their own. Neither binding's objects leave the adapters: 
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from evidencekit.acquire.fs.names import name_fields, ns_to_text
 from evidencekit.errors import SourceError, UsageError
 
 if TYPE_CHECKING:
-    from evidencekit.acquire.source.stored_digests import StoredDigestCheck
+    from evidencekit.acquire.ewf.stored_digests import StoredDigestCheck
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +110,6 @@ class FileEntry:
         return not self.allocated
 
     def to_dict(self) -> dict[str, object]:
-        from evidencekit.acquire.logical.manifest import name_fields, ns_to_text
-
         doc: dict[str, object] = dict(name_fields("path", self.path))
         doc.update(
             {
@@ -254,7 +252,7 @@ class DiskImage:
         """Read the whole media and compare it with the digests the image stores about it (an
         E01's MD5/SHA-1); None when it stores none. Never raises for unreadable data: the
         check then says why it was not made."""
-        from evidencekit.acquire.source.stored_digests import check_source
+        from evidencekit.acquire.ewf.stored_digests import check_source
 
         if self.source is None:
             return None
@@ -268,78 +266,3 @@ class DiskImage:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def open_image(
-    path: Path,
-    *,
-    credentials: Credentials | None = None,
-    local_zone: dt.tzinfo | None = None,
-    fs_type: str | None = None,
-) -> DiskImage:
-    """Open a disk image (raw, split raw, E01, qcow2, VMDK, VHD) for listing and collecting.
-
-    Args:
-        path: the image (first segment for split images).
-        credentials: password or recovery key for encrypted volumes.
-        local_zone: how to read file systems that store local times (FAT, exFAT).
-        fs_type: the file system to read (a key of `FS_TYPES`) where a volume holds the
-            signatures of several; None detects, and refuses such a volume as ambiguous.
-
-    Raises:
-        SourceError: the image cannot be opened or holds nothing we recognise; the message
-            says what was tried.
-    """
-    from evidencekit.acquire.fs import _tsk
-
-    return _tsk.open_disk(path, credentials or Credentials(), local_zone, fs_type)
-
-
-def recognised_image(path: Path, *, fs_type: str | None = None) -> bool:
-    """Whether the file (or block device) `path` is a disk image by its content — the one rule
-    `ls` and `acquire files` share, whatever its name: a container we open (E01, qcow2, VMDK,
-    VHD, split raw), or raw media holding a partition table, an encrypted or LVM volume, or a
-    file system Sleuth Kit or dfvfs recognises (a damaged one too: its problem is then
-    reported by the command). A compressed file or an archive, and anything else, is not:
-    `acquire files` collects it as a file.
-
-    Raises:
-        SourceError: `path` cannot be opened at all, or is a disk image we cannot open (a
-            UDIF DMG, AFF, VDI …: refused by name, as `ls` and `acquire disk` do).
-    """
-    import os as _os
-
-    from evidencekit.acquire.source.image import detect_format
-    from evidencekit.acquire.source.unsupported import identify
-
-    try:
-        fd = _os.open(path, _os.O_RDONLY | _os.O_CLOEXEC)
-    except OSError as exc:
-        raise SourceError(f"cannot open source {str(path)!r}: {exc.strerror}") from exc
-    try:
-        size = _os.lseek(fd, 0, _os.SEEK_END)
-        if size == 0:
-            return False
-        try:
-            fmt, _head = detect_format(path, fd, size)
-        except SourceError:
-            found = identify(_os.pread(fd, 512, 0), _os.pread(fd, 512, max(0, size - 512)))
-            if found is not None and "image" in found[0]:
-                raise  # a disk image we cannot open (DMG, AFF, VDI …): refused, by name
-            return False  # a compressed file or an archive: collected as a file
-    finally:
-        _os.close(fd)
-    if fmt is not None:
-        return True  # damaged or not, it is an image: its errors are reported as such
-    try:
-        with open_image(path, fs_type=fs_type) as disk:
-            if disk.partitions:
-                return True
-            disk.filesystems(None)
-            return True
-    except AmbiguousFileSystemError:
-        return True
-    except SourceError as exc:
-        # nothing recognised: a plain file. Anything else (a damaged LVM label, a volume that
-        # will not unlock …) is an image with a problem, which the command then reports
-        return not exc.message.startswith("no file system recognised")

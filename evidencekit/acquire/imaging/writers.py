@@ -8,12 +8,12 @@ handed to `finish()` (E01 stores them; raw ignores them). A write error (ENOSPC,
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from evidencekit.acquire.write_errors import write_error
 from evidencekit.errors import AcquisitionError, UsageError
 from evidencekit.fsutil import fsync_dir, start_writeback
 
@@ -52,19 +52,6 @@ class ImageWriter(Protocol):
 
     def abort(self) -> list[Path]:
         """Stop, close (fsync) what exists, leave it in place (the seal marks it incomplete)."""
-
-
-def write_error(path: Path, exc: OSError) -> AcquisitionError:
-    """Our error for a failed write: ENOSPC and EDQUOT say the destination is full."""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return AcquisitionError(
-            f"destination full while writing {str(path)!r}: {exc.strerror}",
-            hint="free space or choose another destination; the partial image is marked incomplete",
-        )
-    return AcquisitionError(
-        f"cannot write {str(path)!r}: {exc.strerror or exc}",
-        hint="check the destination device; the partial image is marked incomplete",
-    )
 
 
 class _File:

@@ -22,7 +22,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from evidencekit.acquire.fs.livefs import LiveFileSystem
-from evidencekit.acquire.fs.model import DiskImage, Partition, open_image, recognised_image
+from evidencekit.acquire.fs.model import DiskImage, Partition
+from evidencekit.acquire.fs.open import open_image, recognised_image
 from evidencekit.acquire.logical.collector import Collector
 from evidencekit.acquire.logical.dfxml import write_dfxml
 from evidencekit.acquire.logical.manifest import Collection, SourceInfo, write_json_manifest

@@ -19,13 +19,8 @@ from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 from evidencekit import __version__
-from evidencekit.acquire.logical.manifest import (
-    CollectedFile,
-    Collection,
-    escape_name,
-    name_is_plain,
-    ns_to_text,
-)
+from evidencekit.acquire.fs.names import escape_name, name_is_plain, ns_to_text
+from evidencekit.acquire.logical.manifest import CollectedFile, Collection
 from evidencekit.fsutil import atomic_write
 from evidencekit.fsutil import command_line as fs_command_line
 

@@ -11,7 +11,7 @@ import os
 import re
 from pathlib import Path
 
-from evidencekit.acquire.fs import _libyal
+from evidencekit.acquire.source import _libyal
 from evidencekit.acquire.source.ewf import EwfMedia
 from evidencekit.acquire.source.info import Media
 from evidencekit.acquire.source.unsupported import refuse_unsupported

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from evidencekit.acquire.fs import lvm
-from evidencekit.acquire.fs.model import open_image
+from evidencekit.acquire.fs.open import open_image
 from evidencekit.acquire.logical.collect import CollectOptions, collect
 from evidencekit.errors import SourceError
 from tests.conftest import need_peer, need_root

@@ -18,7 +18,7 @@ from evidencekit.acquire.ewf.writer import EwfMetadata, EwfWriter, segment_exten
 from evidencekit.errors import UsageError
 from evidencekit.hash.multihash import MultiHasher
 from evidencekit.hash.pipeline import pump
-from tests.acquire.ewf_helpers import META, ewfverify, mixed_source, pyewf_read, write_e01
+from tests.acquire.ewf.helpers import META, ewfverify, mixed_source, pyewf_read, write_e01
 from tests.conftest import need_peer
 from tests.images import image
 from tests.images import media as media_of

@@ -19,7 +19,7 @@ from tests.conftest import need_peer, need_root
 from tests.images import image
 
 # vendored from dfxml-working-group/dfxml_schema (tests/data/README.md)
-DFXML = Path(__file__).resolve().parent.parent / "data" / "dfxml"
+DFXML = Path(__file__).resolve().parents[3] / "tests" / "data" / "dfxml"
 XSD = DFXML / "dfxml.xsd"
 NS = {"d": DFXML_NS, "ek": EK_NS}
 

@@ -22,10 +22,11 @@ import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from evidencekit.acquire.fs import luks
-from evidencekit.acquire.fs.model import Credentials, open_image
+from evidencekit.acquire.fs.model import Credentials
+from evidencekit.acquire.fs.open import open_image
 from evidencekit.acquire.logical.collect import CollectOptions, collect
 from evidencekit.errors import SourceError
-from tests.acquire.test_lvm import FILES, LAYOUT, _ext4, _lv_text, fat_and, make_pv
+from tests.acquire.fs.test_lvm import FILES, LAYOUT, _ext4, _lv_text, fat_and, make_pv
 from tests.conftest import need_peer
 
 MiB = 1 << 20
@@ -40,7 +41,7 @@ def _read(path: Path) -> luks.ReadAt:
 
 def qemu_luks(plain: Path, out: Path, password: str = PASSWORD) -> Path:
     # retries QEMU's PBKDF2 calibration, which fails now and then on a busy machine
-    from tests.acquire.test_luks_cipher import qemu_luks as written_by_qemu
+    from tests.acquire.fs.test_luks_cipher import qemu_luks as written_by_qemu
 
     return written_by_qemu(plain, out, password=password)
 

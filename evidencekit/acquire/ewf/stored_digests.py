@@ -17,17 +17,28 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from evidencekit.errors import SourceError
-
-if TYPE_CHECKING:
-    from evidencekit.acquire.source.media import MediaSource
 
 # (algorithm, where it is stored, hex digest), e.g. ("md5", "digest section", "ab12…")
 Stored = tuple[str, str, str]
 
 _BLOCK = 4 << 20
+
+
+class CheckedMedia(Protocol):
+    """What :func:`check_source` reads: a source's media (`source.media.MediaSource`)."""
+
+    @property
+    def size(self) -> int: ...
+
+    @property
+    def stored_digests(self) -> tuple[Stored, ...]: ...
+
+    def stored_tail(self) -> bytes: ...
+
+    def read_at(self, offset: int, length: int) -> bytes: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +179,7 @@ def digests_with_tail(
 
 
 def check_source(
-    src: MediaSource, on_progress: Callable[[int], None] | None = None
+    src: CheckedMedia, on_progress: Callable[[int], None] | None = None
 ) -> StoredDigestCheck | None:
     """Read the whole media of `src` and compare it with the digests it stores; None when it
     stores none. A media that cannot be read whole gives a check that says why it was not made.

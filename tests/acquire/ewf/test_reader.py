@@ -12,7 +12,7 @@ import pytest
 
 from evidencekit.acquire.ewf.reader import EwfFormatError, EwfImage
 from tests import images
-from tests.acquire.ewf_helpers import ewfverify, mixed_source, pyewf_read, write_e01
+from tests.acquire.ewf.helpers import ewfverify, mixed_source, pyewf_read, write_e01
 from tests.conftest import need_peer
 
 

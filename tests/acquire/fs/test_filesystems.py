@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from evidencekit.acquire.fs.model import open_image
+from evidencekit.acquire.fs.open import open_image
 from evidencekit.acquire.logical.collect import CollectOptions, collect
 from evidencekit.errors import SourceError, UsageError
 from tests.conftest import need_peer

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from evidencekit.cli.main import cli
 from evidencekit.hash.seal.read import load_seal
-from tests.acquire.ewf_helpers import ewfverify, mixed_source, pyewf_read
+from tests.acquire.ewf.helpers import ewfverify, mixed_source, pyewf_read
 from tests.conftest import need_peer, need_root
 from tests.fixtures.faulty import faulty_loop
 
