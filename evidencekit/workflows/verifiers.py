@@ -3,7 +3,7 @@
 plug-in that cannot be imported stops the program at once, and a seal whose format has no
 verifier registered does not verify (`no-verifier`, `hash.seal.verify`).
 
-- "e01" media (`combined.format`): `acquire.ewf_reader.verify_e01` decodes the segments, checks
+- "e01" media (`combined.format`): `acquire.ewf.reader.verify_e01` decodes the segments, checks
   every section and chunk and compares the media window by window;
 - "tar" items (`kind`): `acquire.tar_check.check_tar_item` re-reads every member against the
   sealed manifest.

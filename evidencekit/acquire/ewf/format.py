@@ -5,7 +5,7 @@ segment file is a 13-byte file header, then sections, each a 76-byte descriptor 
 section's offset, size, Adler-32) and a payload. Most payloads end in an Adler-32 of what comes
 before it. Packing and unpacking live side by side here, so an offset fixed in one is fixed in
 the other. The header/header2 text and the volume's values from `EwfMetadata` are in
-`ewf_metadata`.
+`metadata`.
 """
 
 from __future__ import annotations

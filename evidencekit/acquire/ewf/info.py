@@ -1,6 +1,6 @@
 """What reading an E01 set yields: where each chunk is, what the sections say, what is wrong.
 
-Value types of `ewf_parse` (the section walk) and `ewf_reader` (chunk decoding and verification).
+Value types of `parse` (the section walk) and `reader` (chunk decoding and verification).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 `EwfMetadata` holds the examiner's and the media's values; header2 (UTF-16, what every reader
 prefers) and header (ASCII, for older readers) carry them as tab-separated text in EnCase 6's
-layout, and the volume section the geometry (its byte layout is in `ewf_format`).
+layout, and the volume section the geometry (its byte layout is in `format`).
 """
 
 from __future__ import annotations

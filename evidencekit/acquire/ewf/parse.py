@@ -4,7 +4,7 @@ Every section descriptor's and structure's Adler-32 is checked and every offset 
 section walks only move forward, so a truncated or corrupt file gives an `EwfFormatError` naming
 the file and offset, never a hang. A damaged table is read from its table2 mirror, and
 differences that do not stop reading (a table2 that differs, a bad digest checksum …) are listed
-as problems. The byte layouts are in `ewf_format`.
+as problems. The byte layouts are in `format`.
 """
 
 from __future__ import annotations

@@ -11,15 +11,15 @@ Each chunk (sectors_per_chunk × bytes_per_sector, 32 KiB by default) is stored 
 stream (when that is smaller than the chunk) or raw followed by its Adler-32. Chunks are
 compressed in a thread pool (ISA-L's deflate, which releases the GIL and whose output zlib and
 libewf read) in batches, with results written in order and at most a few batches in flight, so
-memory stays bounded whatever the media size (the encoder is in `ewf_encode`).
+memory stays bounded whatever the media size (the encoder is in `encode`).
 
 Every byte goes to each segment file once, in file order: a sectors section's chunks are held in
 memory (at most SECTION_SPAN bytes) until the section closes, then written after their
 descriptor, whose size is by then known. So the files can be hashed as they are written
 (`output_digests`), with no seek back and no second read.
 
-The byte layout of every section is in `ewf_format`, the header/volume values in
-`ewf_metadata`, the segment files and section buffers in `ewf_segment`; the names they held here
+The byte layout of every section is in `format`, the header/volume values in
+`metadata`, the segment files and section buffers in `segment`; the names they held here
 before are still importable from this module.
 """
 

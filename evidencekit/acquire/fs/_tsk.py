@@ -442,7 +442,7 @@ def open_disk(
     local_zone: dt.tzinfo | None,
     fs_type: str | None = None,
 ) -> DiskImage:
-    """Open `path` for logical access (see :func:`filesystems.open_image`)."""
+    """Open `path` for logical access (see :func:`evidencekit.acquire.fs.open.open_image`)."""
     from evidencekit.acquire.fs import _dfvfs
 
     media = open_media(path)

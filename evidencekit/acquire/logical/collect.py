@@ -2,7 +2,7 @@
 hashed in the same pass, with DFXML and JSON manifests.
 
 A SOURCE that is a folder is collected live; a file (or block device) that is a disk image by its
-content (`filesystems.recognised_image`, the rule `ls` uses too: a container, a partition table
+content (`fs.open.recognised_image`, the rule `ls` uses too: a container, a partition table
 or a file system, whatever its name), or any file when `--partition`/`--path` is given, is opened
 as an image; any other file is collected as a file, and when its name looks like an image's the
 manifest says it was not recognised as one. A file that cannot be

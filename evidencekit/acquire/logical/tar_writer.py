@@ -264,7 +264,7 @@ class PaxTarWriter:
         """Two zero blocks, padding to a full 10 KiB record, then fsync; the tar's digests.
 
         A member cut short by an interruption is first completed with zeros, so the tar stays
-        readable (its digests must then be computed again from the file: see `logical`).
+        readable (its digests must then be computed again from the file: see `collect`).
         """
         if self.result is not None:
             return self.result
@@ -299,7 +299,7 @@ class PaxTarWriter:
 
     def cancel_hashing(self) -> None:
         """After an interruption: stop computing the tar's digests as it is written, so that
-        closing it never waits for the hashing thread (`logical` hashes the file again)."""
+        closing it never waits for the hashing thread (`collect` hashes the file again)."""
         self._background.cancel()
 
     def abort(self) -> None:

@@ -7,12 +7,12 @@ what is it" is answered once:
 * a regular file or block device is read with plain `pread` on a read-only descriptor (never
   opened for writing, so the source cannot be modified through us);
 * a container (E01 incl. split, split raw, QCOW2, VMDK, VHD/VHDX) is decoded by its libyal
-  binding in `_libyal.py` (E01 by our own checking reader, `source_ewf.py`), and its media — the
+  binding in `_libyal.py` (E01 by our own checking reader, `ewf.py`), and its media — the
   bytes of the emulated disk — is what is read.
 
 Reads raise `OSError` (EIO for an unreadable image chunk too) so the resilient reader can treat
-every source alike. This module opens and describes; the description is `source_info.py`, the
-reading `source_media.py`, recognising and opening containers `source_image.py`.
+every source alike. This module opens and describes; the description is `info.py`, the
+reading `media.py`, recognising and opening containers `image.py`.
 """
 
 from __future__ import annotations

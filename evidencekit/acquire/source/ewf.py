@@ -71,7 +71,7 @@ def source_summary(values: Mapping[str, str], prefix: str = "ewf_") -> str:
 
 
 class EwfMedia:
-    """An E01 (EWF v1) set through our own chunk reader (`ewf_reader.EwfImage`), which checks
+    """An E01 (EWF v1) set through our own chunk reader (`ewf.reader.EwfImage`), which checks
     every chunk: pyewf silently returns the bytes of a corrupted or missing chunk, so an image
     made from a damaged E01 would look complete. Here a bad chunk reads as EIO, and the resilient
     reader zero-fills and reports exactly that chunk's sectors."""
