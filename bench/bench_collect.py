@@ -4,7 +4,8 @@ The tree: 10,000 small files (1–16 KiB, in 100 folders) plus four 256 MiB file
 run in the same process run, alternately, on the same warm page cache:
 
 - baseline: `tar -cf OUT/base.tar -C PARENT tree` then `hashdeep -r -c md5,sha256 tree`
-- ours: `evidencekit.acquire.logical.collect` with md5,sha256 (the same digests), which writes
+- ours: `evidencekit.acquire.logical.collect.collect` with md5,sha256 (the same digests),
+  which writes
   the PAX tar, hashes every file in the same pass, hashes the tar itself, and writes the DFXML
   and JSON manifests; then once more with the default md5,sha1,sha256.
 
@@ -27,7 +28,7 @@ from _common import add_wait_idle, idle_before
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from evidencekit.acquire.logical import CollectOptions, collect
+from evidencekit.acquire.logical.collect import CollectOptions, collect
 
 SMALL = 10_000
 BIG = 4

@@ -116,7 +116,7 @@ def write_cost(nbytes: int) -> float:
 def encode_cost(path: Path, read_cost: float) -> tuple[float, int]:
     """Our E01 chunk encoder (zero test, incompressibility sample, ISA-L deflate, Adler-32)."""
     sys.path.insert(0, str(ROOT))
-    from evidencekit.acquire.ewf_encode import ChunkEncoder
+    from evidencekit.acquire.ewf.encode import ChunkEncoder
 
     enc = ChunkEncoder("fast", 32768)
     out = {"n": 0}

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Benchmark LUKS payload decryption: one cipher call per sector (the reader before issue 19)
-against the batched `acquire/luks_cipher.py`, side by side on the same buffer, in one run.
+against the batched `acquire/fs/luks_cipher.py`, side by side on the same buffer, in one run.
 
 A random buffer (`--size`, default 256 MiB) is decrypted in reads of `--read` bytes (1 MiB, the
 size disk acquisition reads) with AES-256-XTS (plain64), for 512- and 4096-byte sectors, each
@@ -34,8 +34,8 @@ from pathlib import Path
 from _common import add_wait_idle, idle_before
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from evidencekit.acquire.luks import LuksMedia
-from evidencekit.acquire.luks_cipher import SectorCipher
+from evidencekit.acquire.fs.luks import LuksMedia
+from evidencekit.acquire.fs.luks_cipher import SectorCipher
 from evidencekit.sizes import parse_size
 
 KEY = bytes(range(64))  # AES-256-XTS: two 32-byte halves

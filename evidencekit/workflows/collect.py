@@ -16,8 +16,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from evidencekit.acquire.logical import CollectOptions, CollectOutputs, collect
-from evidencekit.acquire.manifest import Collection, name_fields
+from evidencekit.acquire.fs.names import name_fields
+from evidencekit.acquire.logical.collect import CollectOptions, CollectOutputs, collect
+from evidencekit.acquire.logical.manifest import Collection
 from evidencekit.case import Case
 from evidencekit.errors import CaseError, InterruptedError_, PartialReadError, SourceError
 from evidencekit.hash.seal.document import DERIVED_ALGORITHMS, Artifact, SealResult

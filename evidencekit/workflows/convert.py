@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from evidencekit.acquire.ewf_writer import DEFAULT_SEGMENT_SIZE
+from evidencekit.acquire.ewf.writer import DEFAULT_SEGMENT_SIZE
 from evidencekit.case import Case
 from evidencekit.errors import (
     AcquisitionError,

@@ -12,18 +12,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evidencekit.acquire.ewf_format import MEDIA_FLAG_PHYSICAL
-from evidencekit.acquire.ewf_metadata import EwfMetadata
-from evidencekit.acquire.ewf_reader import EwfImage
-from evidencekit.acquire.ewf_writer import EwfWriter
-from evidencekit.acquire.source_ewf import header_facts, source_summary
-from evidencekit.acquire.stored_digests import (
+from evidencekit.acquire.ewf.format import MEDIA_FLAG_PHYSICAL
+from evidencekit.acquire.ewf.metadata import EwfMetadata
+from evidencekit.acquire.ewf.reader import EwfImage
+from evidencekit.acquire.ewf.stored_digests import (
     StoredDigestCheck,
     TailHasher,
     compare,
     stored_algorithms,
 )
-from evidencekit.acquire.writers import write_error
+from evidencekit.acquire.ewf.writer import EwfWriter
+from evidencekit.acquire.source.ewf import header_facts, source_summary
+from evidencekit.acquire.write_errors import write_error
 from evidencekit.case import Case
 from evidencekit.errors import IntegrityError
 from evidencekit.hash.multihash import HashResult, MultiHasher

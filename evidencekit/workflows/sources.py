@@ -1,6 +1,6 @@
 """What a SOURCE argument of `ls` and `acquire files` names, by one rule (issue 19 item 10):
 an item id of the case (its image), else a path — a disk image recognised by its content
-(`acquire.filesystems.recognised_image`), a folder, or a plain file."""
+(`acquire.fs.open.recognised_image`), a folder, or a plain file."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 plug-in that cannot be imported stops the program at once, and a seal whose format has no
 verifier registered does not verify (`no-verifier`, `hash.seal.verify`).
 
-- "e01" media (`combined.format`): `acquire.ewf_reader.verify_e01` decodes the segments, checks
+- "e01" media (`combined.format`): `acquire.ewf.reader.verify_e01` decodes the segments, checks
   every section and chunk and compares the media window by window;
 - "tar" items (`kind`): `acquire.tar_check.check_tar_item` re-reads every member against the
   sealed manifest.
@@ -14,8 +14,8 @@ Every module that verifies seals (`workflows.verify`, `workflows.recover`) calls
 
 from __future__ import annotations
 
-from evidencekit.acquire.ewf_reader import verify_e01
-from evidencekit.acquire.tar_check import check_tar_item
+from evidencekit.acquire.ewf.reader import verify_e01
+from evidencekit.acquire.logical.tar_check import check_tar_item
 from evidencekit.hash.seal.plugins import register_item_checker, register_media_verifier
 
 

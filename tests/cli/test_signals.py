@@ -69,7 +69,7 @@ def test_acquire_disk_interrupted_by_a_signal_is_sealed_incomplete(
     src = tmp_path / "disk.raw"
     src.write_bytes(b"".join(i.to_bytes(8, "little") * 64 for i in range(8192)))
     paused = Paused(
-        tmp_path, "evidencekit.acquire.reader:ResilientReader.readinto", case_dir,
+        tmp_path, "evidencekit.acquire.imaging.reader:ResilientReader.readinto", case_dir,
         "acquire", "disk", str(src), "--item", "DISK",
     )  # fmt: skip
     code, err = _signal(paused, sig)
@@ -117,9 +117,9 @@ def test_a_second_signal_stops_at_once() -> None:
     ("step", "state"),
     [
         # a small file is read whole before its header is written
-        ("evidencekit.acquire.container:_Filler.readinto#2", "before it was copied"),
+        ("evidencekit.acquire.logical.tar_writer:_Filler.readinto#2", "before it was copied"),
         # the second file is in the tar, its entry not yet listed
-        ("evidencekit.acquire.collector:CollectedFile#2", "just after copying"),
+        ("evidencekit.acquire.logical.collector:CollectedFile#2", "just after copying"),
     ],
     ids=["before-header", "after-member"],
 )

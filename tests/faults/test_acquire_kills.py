@@ -54,8 +54,8 @@ FILES_STEPS = {
     "recorded": "evidencekit.workflows.commit:Reservation.publish",
     "published": "evidencekit.workflows.collect:CollectResult",
 }
-DISK_HOT = "evidencekit.acquire.reader:ResilientReader.readinto"
-FILES_HOT = "evidencekit.acquire.container:PaxTarWriter.add_file"
+DISK_HOT = "evidencekit.acquire.imaging.reader:ResilientReader.readinto"
+FILES_HOT = "evidencekit.acquire.logical.tar_writer:PaxTarWriter.add_file"
 SEED = 20261205
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from tests.faults._acquire_harness import Paused, assert_truthful, run
 
-HASHER = "evidencekit.acquire.tar_hasher:BackgroundHasher._work"
+HASHER = "evidencekit.acquire.logical.tar_hasher:BackgroundHasher._work"
 
 
 @pytest.fixture(autouse=True)

@@ -39,7 +39,7 @@ STEPS = {
 # the media is read in the main thread, one buffer per call (the last call finds the end)
 HOT = {
     "e01": [("evidencekit.workflows.convert_media:_ConcatReader.readinto", CHUNKS)],
-    "raw": [("evidencekit.acquire.ewf_reader:EwfImage.readinto", CHUNKS)],
+    "raw": [("evidencekit.acquire.ewf.reader:EwfImage.readinto", CHUNKS)],
 }
 ORIGINAL = {"e01": "RAW0", "raw": "E010"}  # what each target format is converted from
 

@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from evidencekit.acquire.reader import BadExtent
+from evidencekit.acquire.imaging.reader import BadExtent
 from evidencekit.case import Case
 from evidencekit.cli.main import cli
 from evidencekit.hash.seal.document import SCHEMA_V1

@@ -189,7 +189,7 @@ def test_refuses_when_it_cannot_fit_unless_forced(
 def test_ctrl_c_leaves_an_incomplete_seal(
     case_dir: Path, identity: Identity, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from evidencekit.acquire import reader as reader_mod
+    from evidencekit.acquire.imaging import reader as reader_mod
 
     src = _source(tmp_path, 6 * MiB)
     real = reader_mod.ResilientReader.readinto
@@ -303,7 +303,7 @@ def test_refuses_a_source_mounted_read_write(case_dir: Path, tmp_path: Path) -> 
 @pytest.mark.root
 def test_set_readonly_is_restored(case_dir: Path, tmp_path: Path) -> None:
     need_root()
-    from evidencekit.acquire import device
+    from evidencekit.acquire.source import device
 
     src = _source(tmp_path, MiB)
     with loop_device(src, read_only=False) as dev:
@@ -341,7 +341,7 @@ def test_set_readonly_is_restored_when_interrupted_before_imaging(
     """Ctrl-C between setting the flag and the imaging pass's own handler: the flag (which
     outlives the process) is cleared and the writers are closed."""
     need_root()
-    from evidencekit.acquire import device
+    from evidencekit.acquire.source import device
     from evidencekit.workflows.acquire_disk import run as run_module
 
     def interrupted(*args: object, **kwargs: object) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from evidencekit.acquire import mapfile
+from evidencekit.acquire.imaging import mapfile
 from evidencekit.cli.main import cli
 from evidencekit.hash.seal.read import load_seal
 from tests.conftest import need_peer, need_root

@@ -24,9 +24,9 @@ from evidencekit.errors import UsageError
 from evidencekit.hash.seal.read import load_seal
 from evidencekit.identity import Identity
 from evidencekit.workflows.acquire_disk import AcquireOptions, acquire_disk
-from tests.acquire.test_luks import cryptsetup_luks
-from tests.acquire.test_luks_cipher import PASSWORD, qemu_decrypt, qemu_luks
-from tests.acquire.test_lvm import fat_and
+from tests.acquire.fs.test_luks import cryptsetup_luks
+from tests.acquire.fs.test_luks_cipher import PASSWORD, qemu_decrypt, qemu_luks
+from tests.acquire.fs.test_lvm import fat_and
 from tests.peers import need_peer, need_root
 
 MiB = 1 << 20
@@ -197,10 +197,10 @@ def test_decrypted_source_reads_qemus_bytes_at_any_offset(
 ) -> None:
     """The source `--decrypt` images, read as the resilient reader and Sleuth Kit would: whole
     chunks, single sectors, unaligned pieces, across the end."""
-    from evidencekit.acquire._tsk import partition_rows
-    from evidencekit.acquire.filesystems import open_image
-    from evidencekit.acquire.source import open_source
-    from evidencekit.acquire.source_luks import open_decrypted
+    from evidencekit.acquire.fs._tsk import partition_rows
+    from evidencekit.acquire.fs.luks_media import open_decrypted
+    from evidencekit.acquire.fs.open import open_image
+    from evidencekit.acquire.source.adapter import open_source
 
     disk, theirs, _volume_id = luks_disk
     with open_image(disk) as listing, open_source(disk) as outer:  # numbered as `ls` shows

@@ -28,7 +28,7 @@ from tests.faults._acquire_harness import (
 )
 from tests.peers import need_root
 
-READ = "evidencekit.acquire.reader:ResilientReader.readinto"
+READ = "evidencekit.acquire.imaging.reader:ResilientReader.readinto"
 MiB = 1 << 20
 
 
@@ -269,7 +269,7 @@ def test_a_resume_killed_while_adding_is_resumed_again(
     extra = ("--format", "split", "--segment-size", "2MiB") if fmt == "split" else ()
     assert _interrupt(tmp_path, case_dir, src, signal.SIGINT, *extra) == 1
     # paused before the writer's 2nd write: its 1st (1 MiB of the source) is in the image
-    write = "evidencekit.acquire.writers:SplitRawWriter.write#2"
+    write = "evidencekit.acquire.imaging.writers:SplitRawWriter.write#2"
     p = Paused(tmp_path, write, case_dir, "acquire", "disk", str(src), "--resume", "D1")
     assert p.reached
     assert p.signal(signal.SIGKILL)[0] == -signal.SIGKILL

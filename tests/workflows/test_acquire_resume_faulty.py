@@ -20,7 +20,7 @@ from tests.peers import need_peer, need_root
 
 BAD = [100, 101, 102, 5000]  # the first three in the first 1 MiB read, 5000 in the third
 SIZE = 6000 * 512
-READ = "evidencekit.acquire.reader:ResilientReader.readinto"
+READ = "evidencekit.acquire.imaging.reader:ResilientReader.readinto"
 
 
 @pytest.fixture(autouse=True)

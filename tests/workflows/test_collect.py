@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from evidencekit.acquire.logical import CollectOptions
+from evidencekit.acquire.logical.collect import CollectOptions
 from evidencekit.case import Case
 from evidencekit.errors import CaseError, PartialReadError, SourceError
 from evidencekit.hash.seal.read import load_seal
@@ -18,7 +18,7 @@ from evidencekit.hash.seal.verify import verify_seal
 from evidencekit.identity import Identity
 from evidencekit.workflows.collect import CollectResult, collect_item
 from evidencekit.workflows.custody import list_events
-from tests.acquire.test_logical import build_live, eio_mount  # noqa: F401 - a fixture
+from tests.acquire.logical.test_logical import build_live, eio_mount  # noqa: F401 - a fixture
 from tests.conftest import need_peer
 from tests.images import image
 
@@ -197,7 +197,7 @@ def test_tar_checker_compares_members_with_the_manifest(
     case_dir: Path, identity: Identity, tmp_path: Path
 ) -> None:
     """Negative tests for the tar item checker that `verify` runs after the digest checks."""
-    from evidencekit.acquire.logical import check_tar_item
+    from evidencekit.acquire.logical.collect import check_tar_item
 
     src = tmp_path / "src"
     src.mkdir()

@@ -20,7 +20,7 @@ from evidencekit.hash.seal.read import load_seal
 from evidencekit.hash.seal.write import seal_item
 from evidencekit.identity import Identity
 from evidencekit.workflows.trust import identity_of
-from tests.acquire.ewf_helpers import ewfverify, mixed_source
+from tests.acquire.ewf.helpers import ewfverify, mixed_source
 from tests.conftest import need_peer
 from tests.images import image, media
 
@@ -45,7 +45,7 @@ def _seal_image(case_dir: Path, identity: Identity, item: str, files: list[Path]
         for f in files:
             media.update(f.read_bytes())
     else:
-        from evidencekit.acquire.ewf_reader import EwfImage
+        from evidencekit.acquire.ewf.reader import EwfImage
 
         with EwfImage(folder / files[0].name) as img:
             buf = bytearray(img.size)
@@ -137,7 +137,7 @@ def test_verify_names_the_byte_range_of_a_flipped_chunk(
     )
     assert code == 0, err + out
     first = case_dir / "evidence" / "X" / "X.E01"
-    from evidencekit.acquire.ewf_reader import EwfImage
+    from evidencekit.acquire.ewf.reader import EwfImage
 
     with EwfImage(first) as img:
         chunk = img.chunks[40]

@@ -324,7 +324,7 @@ def test_stream_e01_with_a_partial_last_sector_reads_whole(case_dir: Path, tmp_p
     assert check["covered_bytes"] == len(data) and check["tail_bytes"] == len(data) - len(exported)
     assert check["computed"]["md5"] == hashlib.md5(data).hexdigest()  # md5sum of the input
 
-    from evidencekit.acquire.ewf_reader import EwfImage
+    from evidencekit.acquire.ewf.reader import EwfImage
 
     with EwfImage(first) as image:
         result = image.verify()

@@ -22,7 +22,7 @@ from evidencekit.hash.seal.document import SCHEMA_V1
 from evidencekit.hash.seal.read import load_seal
 from evidencekit.hash.seal.write import seal_item as real_seal_item
 from evidencekit.identity import Identity
-from tests.acquire.ewf_helpers import ewfverify, mixed_source
+from tests.acquire.ewf.helpers import ewfverify, mixed_source
 from tests.conftest import need_peer
 
 MiB = 1 << 20

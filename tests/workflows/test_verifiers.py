@@ -22,8 +22,8 @@ from evidencekit.workflows.trust import identity_of
 _REGISTERED = """
 import importlib, sys
 importlib.import_module(sys.argv[1])
-from evidencekit.acquire.ewf_reader import verify_e01
-from evidencekit.acquire.tar_check import check_tar_item
+from evidencekit.acquire.ewf.reader import verify_e01
+from evidencekit.acquire.logical.tar_check import check_tar_item
 from evidencekit.hash.seal.plugins import item_checker, media_verifier
 print(media_verifier("e01") is verify_e01, item_checker("tar") is check_tar_item)
 """
@@ -44,7 +44,7 @@ def test_nothing_is_registered_by_importing_the_plugin_modules() -> None:
     """The acquire modules provide the verifiers; they no longer register themselves when
     imported (that made verification depend on what happened to be imported before)."""
     code = (
-        "import evidencekit.acquire.ewf_reader, evidencekit.acquire.logical\n"
+        "import evidencekit.acquire.ewf.reader, evidencekit.acquire.logical.collect\n"
         "from evidencekit.hash.seal.plugins import item_checker, media_verifier\n"
         "print(media_verifier('e01'), item_checker('tar'))\n"
     )

@@ -198,7 +198,7 @@ def disk(
 
     code = 0
     try:
-        from evidencekit.acquire.source import open_source
+        from evidencekit.acquire.source.adapter import open_source
 
         if bar.enabled and not decrypt:  # decrypted: the workflow gives the size once unlocked
             with open_source(source, as_format=options.source_format) as probe:

@@ -66,9 +66,9 @@ def files(
     ITEM.seal.json, and records a "collected" custody event. Exit 4 when some files could not
     be read (they are listed; the seal says complete-with-errors).
     """
-    from evidencekit.acquire.filesystems import Credentials
-    from evidencekit.acquire.logical import CollectOptions
-    from evidencekit.acquire.stored_digests import warning_text
+    from evidencekit.acquire.ewf.stored_digests import warning_text
+    from evidencekit.acquire.fs.model import Credentials
+    from evidencekit.acquire.logical.collect import CollectOptions
     from evidencekit.errors import PartialReadError, UsageError
     from evidencekit.hash.algorithms import parse_algorithms
     from evidencekit.sizes import human, parse_size

@@ -17,7 +17,7 @@ from evidencekit.cli.image_options import image_options
 from evidencekit.cli.runtime import App, pass_app
 
 if TYPE_CHECKING:
-    from evidencekit.acquire.filesystems import DiskImage
+    from evidencekit.acquire.fs.model import DiskImage
 
 
 @click.command("ls")
@@ -50,8 +50,9 @@ def ls(
     no_stored_digest_check: bool,
 ) -> None:
     """List the partitions of IMAGE, or the files under PATH in one of its file systems."""
-    from evidencekit.acquire.filesystems import Credentials, open_image
-    from evidencekit.acquire.manifest import escape_name, name_fields, ns_to_text
+    from evidencekit.acquire.fs.model import Credentials
+    from evidencekit.acquire.fs.names import escape_name, name_fields, ns_to_text
+    from evidencekit.acquire.fs.open import open_image
     from evidencekit.cli.image_options import secret_from_env as _secret
     from evidencekit.errors import EvidenceKitError, UsageError
     from evidencekit.sizes import human
@@ -124,7 +125,7 @@ def _stored_digests(
     app: App, image: Path, disk: DiskImage, check: bool
 ) -> dict[str, object] | None:
     """An E01's stored MD5/SHA-1 compared with its whole media (a warning when they differ)."""
-    from evidencekit.acquire.stored_digests import warning_text
+    from evidencekit.acquire.ewf.stored_digests import warning_text
 
     stored = disk.source.stored_digests if disk.source is not None else ()
     if not stored:

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from evidencekit.acquire import device
-from evidencekit.acquire.imager import ImagingResult
-from evidencekit.acquire.reader import BadExtent
-from evidencekit.acquire.stored_digests import StoredDigestCheck
+from evidencekit.acquire.ewf.stored_digests import StoredDigestCheck
+from evidencekit.acquire.imaging.imager import ImagingResult
+from evidencekit.acquire.imaging.reader import BadExtent
+from evidencekit.acquire.source import device
 from evidencekit.workflows.acquire_disk.options import AcquireOptions
 
 if TYPE_CHECKING:

@@ -11,12 +11,13 @@ import errno
 import os
 from collections.abc import Callable
 
-from evidencekit.acquire import device, mapfile
-from evidencekit.acquire.acqlog import AcquisitionLog
-from evidencekit.acquire.imager import Imager, ImagingResult, ResumeMismatch
-from evidencekit.acquire.reader import BadExtent, ResilientReader
-from evidencekit.acquire.source import MediaSource
-from evidencekit.acquire.writers import DEFAULT_SEGMENT_SIZE, ImageWriter, make_room
+from evidencekit.acquire.imaging import mapfile
+from evidencekit.acquire.imaging.acqlog import AcquisitionLog
+from evidencekit.acquire.imaging.imager import Imager, ImagingResult, ResumeMismatch
+from evidencekit.acquire.imaging.reader import BadExtent, ResilientReader
+from evidencekit.acquire.imaging.writers import DEFAULT_SEGMENT_SIZE, ImageWriter, make_room
+from evidencekit.acquire.source import device
+from evidencekit.acquire.source.adapter import MediaSource
 from evidencekit.errors import AcquisitionError, EvidenceKitError, InterruptedError_
 from evidencekit.fsutil import atomic_write
 from evidencekit.sizes import human

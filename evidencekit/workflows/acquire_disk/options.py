@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from evidencekit.acquire.reader import DEFAULT_RETRIES
+from evidencekit.acquire.imaging.reader import DEFAULT_RETRIES
 
 FORMATS = ("raw", "split", "e01")
 KINDS = {"raw": "raw", "split": "split-raw", "e01": "e01"}

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from evidencekit.acquire.acqlog import AcquisitionLog
-from evidencekit.acquire.imager import hash_image, hash_source
-from evidencekit.acquire.source import MediaSource
+from evidencekit.acquire.imaging.acqlog import AcquisitionLog
+from evidencekit.acquire.imaging.imager import hash_image, hash_source
+from evidencekit.acquire.source.adapter import MediaSource
 from evidencekit.errors import EvidenceKitError
 from evidencekit.workflows.acquire_disk.facts import Job, Outcome
 from evidencekit.workflows.acquire_disk.options import KINDS

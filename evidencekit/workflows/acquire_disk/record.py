@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from evidencekit.acquire import mapfile
-from evidencekit.acquire.acqlog import AcquisitionLog, write_text
-from evidencekit.acquire.device_report import render_device_report
-from evidencekit.acquire.source import MediaSource, SourceInfo
+from evidencekit.acquire.imaging import mapfile
+from evidencekit.acquire.imaging.acqlog import AcquisitionLog, write_text
+from evidencekit.acquire.imaging.device_report import render_device_report
+from evidencekit.acquire.source.adapter import MediaSource, SourceInfo
 from evidencekit.case import Case
 from evidencekit.errors import AcquisitionError, EvidenceKitError
 from evidencekit.fsutil import fsync_dir

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evidencekit.acquire import mapfile
-from evidencekit.acquire.imager import ResumePoint
-from evidencekit.acquire.reader import BadExtent
-from evidencekit.acquire.source import SourceInfo
+from evidencekit.acquire.imaging import mapfile
+from evidencekit.acquire.imaging.imager import ResumePoint
+from evidencekit.acquire.imaging.reader import BadExtent
+from evidencekit.acquire.source.adapter import SourceInfo
 from evidencekit.case import Case
 from evidencekit.errors import CaseError, EvidenceKitError, SourceError, UsageError
 from evidencekit.fsutil import fsync_dir, make_dirs_inside

@@ -14,14 +14,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from evidencekit.acquire import device
-from evidencekit.acquire.acqlog import AcquisitionLog, log_header
-from evidencekit.acquire.device_report import device_facts
-from evidencekit.acquire.freespace import check_space
-from evidencekit.acquire.imager import ResumePoint
-from evidencekit.acquire.source import MediaSource, open_source
-from evidencekit.acquire.stored_digests import stored_algorithms
-from evidencekit.acquire.writers import DEFAULT_SEGMENT_SIZE
+from evidencekit.acquire.ewf.stored_digests import stored_algorithms
+from evidencekit.acquire.imaging.acqlog import AcquisitionLog, log_header
+from evidencekit.acquire.imaging.device_report import device_facts
+from evidencekit.acquire.imaging.freespace import check_space
+from evidencekit.acquire.imaging.imager import ResumePoint
+from evidencekit.acquire.imaging.writers import DEFAULT_SEGMENT_SIZE
+from evidencekit.acquire.source import device
+from evidencekit.acquire.source.adapter import MediaSource, open_source
 from evidencekit.case import Case
 from evidencekit.errors import (
     AcquisitionError,
@@ -169,7 +169,7 @@ def acquire_disk(
             )
             if options.decrypt:
                 assert password is not None
-                from evidencekit.acquire.source_luks import open_decrypted  # numpy: only here
+                from evidencekit.acquire.fs.luks_media import open_decrypted  # numpy: only here
 
                 # the outer image's stored digests are of the encrypted bytes: not compared
                 with open_decrypted(src, password, options.partition) as plain:

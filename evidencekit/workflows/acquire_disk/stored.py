@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from evidencekit.acquire.acqlog import AcquisitionLog
-from evidencekit.acquire.source import MediaSource
-from evidencekit.acquire.stored_digests import (
+from evidencekit.acquire.ewf.stored_digests import (
     compare,
     digests_with_tail,
     not_compared,
     stored_algorithms,
 )
+from evidencekit.acquire.imaging.acqlog import AcquisitionLog
+from evidencekit.acquire.source.adapter import MediaSource
 from evidencekit.errors import SourceError
 from evidencekit.workflows.acquire_disk.facts import Job, Outcome
 

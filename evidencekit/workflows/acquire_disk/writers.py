@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from evidencekit.acquire.source import MediaSource
-from evidencekit.acquire.writers import DEFAULT_SEGMENT_SIZE, ImageWriter, make_raw_writer
+from evidencekit.acquire.imaging.writers import DEFAULT_SEGMENT_SIZE, ImageWriter, make_raw_writer
+from evidencekit.acquire.source.adapter import MediaSource
 from evidencekit.case import Case
 from evidencekit.errors import UsageError
 from evidencekit.timeutil import utcnow
@@ -40,9 +40,9 @@ def make_writer(
         seg = options.segment_size or DEFAULT_SEGMENT_SIZE
         return make_raw_writer(base, options.format, seg, existing=existing)
     if options.format == "e01":
-        from evidencekit.acquire.ewf_metadata import EwfMetadata
-        from evidencekit.acquire.ewf_writer import EwfWriter
-        from evidencekit.acquire.source_ewf import source_summary
+        from evidencekit.acquire.ewf.metadata import EwfMetadata
+        from evidencekit.acquire.ewf.writer import EwfWriter
+        from evidencekit.acquire.source.ewf import source_summary
 
         info = src.info
         ident = info.identity

@@ -1,0 +1,1 @@
+"""Tests of evidencekit.acquire.ewf (the tree mirrors the package)."""

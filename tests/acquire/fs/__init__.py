@@ -1,0 +1,1 @@
+"""Tests of evidencekit.acquire.fs (the tree mirrors the package)."""

@@ -1,0 +1,1 @@
+"""Tests of evidencekit.acquire.imaging (the tree mirrors the package)."""

@@ -1,0 +1,1 @@
+"""Tests of evidencekit.acquire.logical (the tree mirrors the package)."""

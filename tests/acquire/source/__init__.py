@@ -1,0 +1,1 @@
+"""Tests of evidencekit.acquire.source (the tree mirrors the package)."""
