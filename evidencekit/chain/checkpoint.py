@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from evidencekit.chain import keys
+from evidencekit.chain import signature_cache
 from evidencekit.errors import IntegrityError
 from evidencekit.identity import Identity, subject_name
 
@@ -163,7 +163,7 @@ def verify_checkpoint(text: str, trusted: dict[str, x509.Certificate]) -> Verifi
         cert = trusted.get(fp)
         if cert is None or key_id(cert) != s.key_id:
             continue
-        if not keys.verify(fp, cert, data, s.signature):
+        if not signature_cache.verify(fp, cert, data, s.signature):
             raise IntegrityError(
                 f"checkpoint signature by {subject_name(cert)!r} ({fp[:16]}) does not verify "
                 f"(tree size {checkpoint.size})"

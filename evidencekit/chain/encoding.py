@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from evidencekit.chain import parties
-from evidencekit.chain.rules import ACQUISITION_KINDS, KINDS
+from evidencekit.chain.kinds import ACQUISITION_KINDS, KINDS
 from evidencekit.errors import EvidenceKitError, IntegrityError
 from evidencekit.hash.canonical import canonical_json
 

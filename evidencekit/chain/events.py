@@ -6,8 +6,8 @@ signature is stored beside it and covers exactly the same bytes. The event names
 (`seq`), the ledger (`origin`) and the previous event of the same item (`prev`, that event's leaf
 hash), so moving, copying or dropping an event breaks a signature or a chain.
 
-The byte format is in `chain.encoding` and the custody rules in `chain.rules`; their names are
-re-exported here, where callers have always imported them from.
+The byte format is in `chain.encoding`, the kinds in `chain.kinds` and the custody rules (which
+replay these events) in `chain.rules`.
 """
 
 from __future__ import annotations
@@ -21,48 +21,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from evidencekit.chain.encoding import (
-    BODY_KEYS,
-    SCHEMA,
-    Light,
-    canonical,
-    check_bytes,
-    plain_json,
-)
+from evidencekit.chain.encoding import SCHEMA, canonical, plain_json
 from evidencekit.chain.parties import Party
-from evidencekit.chain.rules import (
-    CASE_LEVEL_KINDS,
-    FIRST_KINDS,
-    KINDS,
-    TERMINAL_KINDS,
-    ItemState,
-    replay,
-)
 from evidencekit.errors import CustodyError, IntegrityError
 from evidencekit.fsutil import names_shown
 from evidencekit.timeutil import isoformat, parse_iso
 
 __all__ = [
-    "BODY_KEYS",
-    "CASE_LEVEL_KINDS",
-    "FIRST_KINDS",
-    "KINDS",
-    "SCHEMA",
     "SIGNATURE_ALGORITHM",
-    "TERMINAL_KINDS",
     "Event",
     "EventFields",
-    "ItemState",
-    "Light",
-    "Party",
     "SignedEvent",
-    "canonical",
-    "check_bytes",
     "clean_text",
     "jsonable_details",
     "normalise_digests",
-    "plain_json",
-    "replay",
 ]
 
 SIGNATURE_ALGORITHM = "ecdsa-p256-sha256"

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from evidencekit.chain.events import SignedEvent
-from evidencekit.chain.ledger import CheckpointRow
+from evidencekit.chain.store import CheckpointRow
 
 CONTEXT = {
     "kb": "urn:evidencekit:kb:",

@@ -2,8 +2,7 @@
 
 Everything here (rules, signing, Merkle nodes, checkpoints) is backend-independent: storage sits
 behind the `LedgerStore` and `WriteTxn` protocols (`chain.store`), and `SQLiteStore`
-(`chain.sqlite_store`) is the embedded backend `Ledger.open` uses. Those names are re-exported
-here, where callers have always imported them from.
+(`chain.sqlite_store`) is the embedded backend `Ledger.open` uses.
 """
 
 from __future__ import annotations
@@ -17,36 +16,18 @@ from cryptography import x509
 
 from evidencekit.chain import merkle, parties
 from evidencekit.chain.checkpoint import Checkpoint, sign_checkpoint
-from evidencekit.chain.events import (
-    KINDS,
-    Event,
-    EventFields,
-    ItemState,
-    Party,
-    SignedEvent,
-    replay,
-)
+from evidencekit.chain.events import Event, EventFields, SignedEvent
+from evidencekit.chain.kinds import KINDS
+from evidencekit.chain.parties import Party
 from evidencekit.chain.precheck import LedgerDoesNotVerify, check_base
-from evidencekit.chain.rules import check_event
-from evidencekit.chain.sqlite_store import BUSY_TIMEOUT_MS, STORE_SCHEMA, SQLiteStore
+from evidencekit.chain.rules import ItemState, check_event, replay
+from evidencekit.chain.sqlite_store import SQLiteStore
 from evidencekit.chain.store import CheckpointRow, EventRow, LedgerStore, WriteTxn
 from evidencekit.errors import CustodyError
 from evidencekit.identity import Identity
 from evidencekit.timeutil import isoformat, utcnow
 
-__all__ = [
-    "BUSY_TIMEOUT_MS",
-    "STORE_SCHEMA",
-    "AppendResult",
-    "CheckpointRow",
-    "Draft",
-    "EventRow",
-    "Ledger",
-    "LedgerStore",
-    "SQLiteStore",
-    "WriteTxn",
-    "decode_row",
-]
+__all__ = ["AppendResult", "Draft", "Ledger", "decode_row"]
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +101,7 @@ class Ledger:
         self.name = name or origin
         self.verified = 0
         """Events before this position were checked by this examiner before (the checkpoint
-        its home remembers, `chain.witness`): appends re-hash only the events after it."""
+        its home remembers, `chain.checkpoint_memory`): appends re-hash only the events after it."""
 
     @classmethod
     def open(

@@ -104,8 +104,8 @@ def check_base(
 
     `verified`: the events before this position were checked so by this examiner before (the
     checkpoint its home remembers, whose root the stored tree was just shown to give:
-    `chain.witness`); only the events after it are re-hashed, and the tree below it is taken
-    from the stored nodes, so an append costs O(new events + log n). An older event edited or
+    `chain.checkpoint_memory`); only the events after it are re-hashed, and the tree below it is
+    taken from the stored nodes, so an append costs O(new events + log n). An older event edited or
     deleted in place since is found by the next full check (`custody verify`, `report build`),
     after which this examiner's appends check every event again. 0 checks every event.
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from cryptography import x509
 
-from evidencekit.chain import keys, merkle
+from evidencekit.chain import merkle, signature_cache
 from evidencekit.chain.checkpoint import VerifiedCheckpoint, verify_checkpoint
 from evidencekit.chain.events import SIGNATURE_ALGORITHM, Event, SignedEvent
 from evidencekit.errors import IntegrityError
@@ -162,7 +162,7 @@ def verify_inclusion_document(
                 f"event {index} is signed by {event.actor.name!r} ({fp[:16]}), who is not trusted",
                 hint="pass the signer's certificate with --trust CERT.pem",
             )
-        if not keys.verify(fp, cert, data, sig):
+        if not signature_cache.verify(fp, cert, data, sig):
             raise IntegrityError(f"event {index}: signature does not match the event")
         leaf = merkle.leaf_hash(data)
         try:

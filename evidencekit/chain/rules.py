@@ -1,4 +1,4 @@
-"""The custody rules: which event kinds exist, and which may follow an item's history.
+"""The custody rules: which event may follow an item's history (the kinds are in `chain.kinds`).
 
 An item has exactly one first event (it is registered, acquired, collected or sealed); a registered
 item is then acquired, collected or sealed at most once — except that an acquisition recorded
@@ -20,73 +20,23 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from evidencekit.chain.events import Event
+from evidencekit.chain.kinds import (
+    ACQUISITION_KINDS,
+    CASE_LEVEL_KINDS,
+    CASE_ONLY_KINDS,
+    CUSTODIAN_KINDS,
+    FIRST_KINDS,
+    SUPERSEDABLE_STATUSES,
+    TERMINAL_KINDS,
+)
+from evidencekit.chain.parties import Party
 from evidencekit.errors import CustodyError
 
-if TYPE_CHECKING:
-    # Annotations only: events.py imports this module (it re-exports the rules), so a runtime
-    # import back would be circular.
-    from evidencekit.chain.events import Event
-    from evidencekit.chain.parties import Party
-
-KINDS = (
-    "case_opened",
-    "registered",
-    "acquired",
-    "collected",
-    "sealed",
-    "converted",
-    "verified",
-    "transferred",
-    "received",
-    "accessed",
-    "analysed",
-    "exported",
-    "note",
-    "released",
-    "returned",
-    "destroyed",
-    "report_issued",
-    "checkpoint_timestamped",
-    "examiner_added",
-    "examiner_revoked",
-    "attempt_discarded",
-)
-FIRST_KINDS = frozenset({"registered", "acquired", "collected", "sealed"})
-TERMINAL_KINDS = frozenset({"released", "returned", "destroyed"})
-ACQUISITION_KINDS = frozenset({"acquired", "collected", "sealed"})
-"""What records the item's content: at most once per item (after a `registered`, or first)."""
-SUPERSEDABLE_STATUSES = frozenset({"incomplete"})
-"""An acquisition event whose `details.status` is one of these may be superseded (resume, redo)."""
-CUSTODIAN_KINDS = TERMINAL_KINDS | {"transferred"}
-"""Kinds only the current custodian records, unless an override reason is given."""
 CLOCK_SKEW = dt.timedelta(minutes=10)
 """How far an event's time may lie before the item's previous event or the case's opening: the
 clocks of two workstations writing one ledger differ a little; more than this is refused."""
-CASE_LEVEL_KINDS = frozenset(
-    {
-        "case_opened",
-        "note",
-        "report_issued",
-        "exported",
-        "checkpoint_timestamped",
-        "examiner_added",
-        "examiner_revoked",
-        "attempt_discarded",
-    }
-)
-"""Kinds that may be recorded without an item (about the whole case)."""
-CASE_ONLY_KINDS = frozenset(
-    {
-        "case_opened",
-        "examiner_added",
-        "examiner_revoked",
-        "checkpoint_timestamped",
-        "attempt_discarded",
-    }
-)
-"""Kinds about the case's trust, never about an item (`evidencekit.workflows.trust`)."""
 
 
 @dataclass(slots=True)

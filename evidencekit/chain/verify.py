@@ -22,9 +22,9 @@ from collections.abc import Sequence
 from cryptography import x509
 
 from evidencekit.chain import merkle
-from evidencekit.chain.events import ItemState, Party
-from evidencekit.chain.ledger import EventRow, LedgerStore
-from evidencekit.chain.rules import check_event
+from evidencekit.chain.parties import Party
+from evidencekit.chain.rules import ItemState, check_event
+from evidencekit.chain.store import EventRow, LedgerStore
 from evidencekit.chain.verify_events import (
     CHUNK,
     PARALLEL_THRESHOLD,

@@ -18,9 +18,9 @@ from typing import Any
 
 from cryptography import x509
 
-from evidencekit.chain import keys, merkle
+from evidencekit.chain import merkle, signature_cache
 from evidencekit.chain.checkpoint import verify_checkpoint
-from evidencekit.chain.events import Light, check_bytes
+from evidencekit.chain.encoding import Light, check_bytes
 from evidencekit.chain.store import EventRow
 from evidencekit.errors import IntegrityError
 from evidencekit.identity import cert_pem, load_cert_pem
@@ -55,7 +55,7 @@ def _check_one(row: _Row, origin: str, trusted: dict[str, x509.Certificate]) -> 
         problems.append(
             ("unknown-signer", f"signed by {signer[:16]}…, which is not pinned or trusted")
         )
-    elif not keys.verify(signer, cert, data, sig):
+    elif not signature_cache.verify(signer, cert, data, sig):
         problems.append(("bad-signature", "signature does not match the event's bytes"))
     try:
         light = check_bytes(data)

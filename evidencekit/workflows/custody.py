@@ -10,24 +10,28 @@ from __future__ import annotations
 import dataclasses
 import unicodedata
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypedDict, Unpack
-from urllib.parse import quote
+from typing import Any, TypedDict, Unpack
 
 from cryptography import x509
 
 from evidencekit.case import CASE_FILE, Case
+from evidencekit.chain.checkpoint_memory import (
+    CheckpointMemory,
+    Remembered,
+    check_extends,
+    home_memory,
+)
 from evidencekit.chain.events import (
-    Party,
     SignedEvent,
     clean_text,
     jsonable_details,
     normalise_digests,
 )
 from evidencekit.chain.ledger import AppendResult, Draft, Ledger
+from evidencekit.chain.parties import Party
 from evidencekit.chain.proof import ConsistencyResult
 from evidencekit.chain.verify import LedgerStatus
 from evidencekit.chain.verify_status import in_order
-from evidencekit.chain.witness import CheckpointMemory, Remembered, check_extends, home_memory
 from evidencekit.errors import (
     CustodyError,
     IntegrityError,
@@ -37,19 +41,14 @@ from evidencekit.errors import (
 from evidencekit.identity import Identity, home_dir
 from evidencekit.ids import check_item_id
 from evidencekit.problems import Problem
-from evidencekit.timeutil import compact, isoformat
-
-if TYPE_CHECKING:  # workflows.trust imports this module
-    from evidencekit.workflows.trust import CaseTrust
-
-
-def ledger_origin(case: Case) -> str:
-    """The ledger's checkpoint origin: `evidencekit.case/<case number>/<created UTC>`.
-
-    Percent-encoded so it holds no spaces or '+' (C2SP checkpoint origin rules).
-    """
-    number = quote(unicodedata.normalize("NFC", case.info.number), safe="")
-    return f"evidencekit.case/{number}/{compact(case.info.created)}"
+from evidencekit.timeutil import isoformat
+from evidencekit.workflows.origin import ledger_origin
+from evidencekit.workflows.trust import (
+    CaseTrust,
+    case_trust,
+    note_signers,
+    with_trust_problems,
+)
 
 
 def ledger_witnesses(case: Case) -> list[str]:
@@ -99,7 +98,8 @@ def open_ledger(
 ) -> Ledger:
     """The case's ledger, which must exist and hold at least its `case_opened` event, and —
     unless `remembered` is false — still hold the newest checkpoint this examiner's home has
-    seen of it (`chain.witness`: a truncated or rebuilt ledger is caught by the next command).
+    seen of it (`chain.checkpoint_memory`: a truncated or rebuilt ledger is caught by the next
+    command).
 
     Nothing here creates a ledger: only `start_ledger` (from `case init`) does. `create` is
     accepted for callers written before that rule; it must be False. A `writable` ledger checks
@@ -186,7 +186,6 @@ def resolve_party(case: Case, name_or_fp: str | Party) -> Party:
             key that is not a pinned examiner's.
     """
     from evidencekit.chain import parties
-    from evidencekit.workflows.trust import case_trust
 
     if isinstance(name_or_fp, Party):
         party = name_or_fp
@@ -340,7 +339,6 @@ def record_drafts(case: Case, identity: Identity, drafts: Sequence[Draft]) -> Ap
             is appended).
         IntegrityError: the ledger is missing, empty or does not verify (nothing is appended).
     """
-    from evidencekit.workflows.trust import case_trust
 
     _check_signer(case, identity)
     trust = case_trust(case)
@@ -380,7 +378,6 @@ def _refuse_revoked_base(ledger: Ledger, trust: CaseTrust) -> None:
     Raises:
         IntegrityError: it does.
     """
-    from evidencekit.workflows.trust import note_signers
 
     cp = ledger.latest_checkpoint()
     if cp is None:
@@ -435,7 +432,6 @@ def trusted_with(case: Case | None, extra: Sequence[x509.Certificate] = ()) -> d
     """The examiners the case's ledger pins (`workflows.trust`) plus `extra` (--trust), by
     fingerprint."""
     from evidencekit.identity import fingerprint
-    from evidencekit.workflows.trust import case_trust
 
     trusted: dict[str, Any] = case_trust(case).certificates if case is not None else {}
     for cert in extra:
@@ -459,7 +455,6 @@ def verify_custody(
     """
     from evidencekit.chain.verify import verify_ledger
     from evidencekit.identity import fingerprint
-    from evidencekit.workflows.trust import case_trust, with_trust_problems
 
     trust = case_trust(case)
     extra = {fingerprint(c): c for c in extra_trust}

@@ -38,16 +38,18 @@ from typing import Any
 from cryptography import x509
 
 from evidencekit.case import CASE_FILE, Case
-from evidencekit.chain import keys, merkle
+from evidencekit.chain import merkle, signature_cache
 from evidencekit.chain.checkpoint import KEY_PREFIX, parse_note
-from evidencekit.chain.events import Event, check_bytes
-from evidencekit.chain.ledger import EventRow, Ledger, LedgerStore
+from evidencekit.chain.encoding import check_bytes
+from evidencekit.chain.events import Event
+from evidencekit.chain.ledger import Ledger
+from evidencekit.chain.store import EventRow, LedgerStore
 from evidencekit.chain.verify_status import LedgerStatus, in_order
 from evidencekit.errors import CustodyError, EvidenceKitError
 from evidencekit.identity import fingerprint, load_cert_pem, subject_name
 from evidencekit.problems import Problem
 from evidencekit.timeutil import isoformat
-from evidencekit.workflows.custody import ledger_origin
+from evidencekit.workflows.origin import ledger_origin
 
 log = logging.getLogger(__name__)
 
@@ -317,7 +319,7 @@ def _creator(
             f"event or in {CASE_FILE}: nobody is trusted"
         )
         return None
-    if not keys.verify(fp, cert, row.data, row.signature):
+    if not signature_cache.verify(fp, cert, row.data, row.signature):
         problems.append(
             "ledger event 0 (case_opened) is not signed by its creator: nobody is trusted"
         )
@@ -346,7 +348,7 @@ def _signer(
             f"{gone.seq}: ignored"
         )
         return None
-    if not keys.verify(signer.fingerprint, signer.certificate, row.data, row.signature):
+    if not signature_cache.verify(signer.fingerprint, signer.certificate, row.data, row.signature):
         problems.append(f"{where}: the signature does not match the event")
         return None
     return signer

@@ -2,9 +2,9 @@
 a kept copy against the ledger (the file format is in `chain.witnesscopy`).
 
 The check proves consistency from the kept tree to the ledger's current one with the same code
-the examiners' homes use (`chain.witness.check_extends`, then the RFC 9162 consistency proof of
-`chain.proof`): a ledger rolled back below the kept size, or rewritten at or before it, fails
-naming the kept size and root; a ledger started again (even with the same key) starts with
+the examiners' homes use (`chain.checkpoint_memory.check_extends`, then the RFC 9162 consistency
+proof of `chain.proof`): a ledger rolled back below the kept size, or rewritten at or before it,
+fails naming the kept size and root; a ledger started again (even with the same key) starts with
 another first event and is named "another ledger".
 """
 
@@ -20,13 +20,13 @@ from cryptography import x509
 
 from evidencekit.case import Case
 from evidencekit.chain.checkpoint import verify_checkpoint
+from evidencekit.chain.checkpoint_memory import Remembered, check_extends
 from evidencekit.chain.proof import (
     ConsistencyResult,
     consistency_document,
     verify_consistency_document,
 )
 from evidencekit.chain.timestamp import verify_token
-from evidencekit.chain.witness import Remembered, check_extends
 from evidencekit.chain.witnesscopy import WitnessCopy, make_witness, read_witness
 from evidencekit.errors import CustodyError, IntegrityError
 from evidencekit.identity import Identity, fingerprint

@@ -22,7 +22,8 @@ from evidencekit.chain.rules import CLOCK_SKEW
 from evidencekit.errors import CustodyError, UsageError
 from evidencekit.identity import Identity, IdentityStore
 from evidencekit.workflows.casework import add_examiner
-from evidencekit.workflows.custody import ledger_origin, record_event, resolve_party
+from evidencekit.workflows.custody import record_event, resolve_party
+from evidencekit.workflows.origin import ledger_origin
 from tests.chain.helpers import SECOND, second_examiner
 from tests.conftest import PASSPHRASE
 

@@ -14,7 +14,9 @@ from evidencekit.chain.checkpoint import (
     sign_checkpoint,
     verify_checkpoint,
 )
-from evidencekit.chain.events import Event, Party, canonical
+from evidencekit.chain.encoding import canonical
+from evidencekit.chain.events import Event
+from evidencekit.chain.parties import Party
 from evidencekit.errors import IntegrityError
 from evidencekit.identity import Identity, IdentityStore
 from evidencekit.timeutil import utcnow
@@ -120,18 +122,18 @@ def test_cached_key_verification(ident: Identity, ek_home: Any) -> None:
     from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.x509.oid import NameOID
 
-    from evidencekit.chain import keys
+    from evidencekit.chain import signature_cache
     from evidencekit.identity import verify_signature
 
     data = "sự kiện".encode()
     sig = ident.sign(data)
     fp = ident.fingerprint
     for _ in range(2):  # second time from the cache
-        assert keys.verify(fp, ident.certificate, data, sig)
-        assert not keys.verify(fp, ident.certificate, data + b"x", sig)
+        assert signature_cache.verify(fp, ident.certificate, data, sig)
+        assert not signature_cache.verify(fp, ident.certificate, data + b"x", sig)
     other = IdentityStore(ek_home).create("Người khác", PASSPHRASE.encode())
     # same fingerprint key, another certificate object: the cache must not answer for it
-    assert not keys.verify(fp, other.certificate, data, sig)
+    assert not signature_cache.verify(fp, other.certificate, data, sig)
     assert verify_signature(ident.certificate, data, sig)
     rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "rsa")])
@@ -146,4 +148,4 @@ def test_cached_key_verification(ident: Identity, ek_home: Any) -> None:
         .not_valid_after(now + dt.timedelta(days=1))
         .sign(rsa_key, hashes.SHA256())
     )
-    assert not keys.verify("rsa", rsa_cert, data, sig)
+    assert not signature_cache.verify("rsa", rsa_cert, data, sig)

@@ -21,7 +21,8 @@ from evidencekit.chain.ledger import Ledger
 from evidencekit.chain.merkle import leaf_hash
 from evidencekit.errors import CustodyError
 from evidencekit.identity import Identity
-from evidencekit.workflows.custody import ledger_origin, start_ledger
+from evidencekit.workflows.custody import start_ledger
+from evidencekit.workflows.origin import ledger_origin
 from tests.chain.helpers import populate, raw_db, second_examiner
 
 N = 9  # case_opened + the 8 events of `populate`
@@ -215,7 +216,7 @@ def test_no_append_on_a_tampered_ledger(
         TAMPERS[tamper](db)
     before = _rows(ledger_case)
     assert invoke("--case", str(ledger_case), "custody", "verify").exit_code == 3
-    # this examiner saw the ledger before: its home's checkpoint (chain.witness) or the
+    # this examiner saw the ledger before: its home's checkpoint (chain.checkpoint_memory) or the
     # append's own check refuses
     res = invoke("--case", str(ledger_case), "custody", "note", item, "sau khi sửa")
     assert res.exit_code == 3, res.output

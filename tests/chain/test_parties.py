@@ -20,13 +20,13 @@ from evidencekit.identity import Identity
 from evidencekit.report.model import custody_from_events
 from evidencekit.report.render.sections import _who
 from evidencekit.workflows.custody import (
-    ledger_origin,
     list_events,
     open_ledger,
     record_event,
     resolve_party,
     trusted_with,
 )
+from evidencekit.workflows.origin import ledger_origin
 from tests.chain.helpers import SECOND, second_examiner
 
 AN = "Nguyễn Văn An"

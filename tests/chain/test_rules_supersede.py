@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from evidencekit.chain.events import Party
+from evidencekit.chain.parties import Party
 from evidencekit.chain.rules import ItemState, check_event
 from evidencekit.errors import CustodyError
 

@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 
 from evidencekit.case import Case
-from evidencekit.chain.events import Party
 from evidencekit.chain.ledger import Draft, Ledger
 from evidencekit.chain.merkle import leaf_hash
+from evidencekit.chain.parties import Party
 from evidencekit.errors import CustodyError
 from evidencekit.identity import Identity, IdentityStore
-from evidencekit.workflows.custody import ledger_origin, list_events
+from evidencekit.workflows.custody import list_events
+from evidencekit.workflows.origin import ledger_origin
 from tests.chain.helpers import populate, raw_db, second_examiner
 from tests.conftest import PASSPHRASE
 

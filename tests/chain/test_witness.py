@@ -13,11 +13,12 @@ from typing import Any
 import pytest
 
 from evidencekit.case import Case
+from evidencekit.chain.checkpoint_memory import CheckpointMemory, check_extends
 from evidencekit.chain.ledger import Ledger
-from evidencekit.chain.witness import CheckpointMemory, check_extends
 from evidencekit.errors import IntegrityError
 from evidencekit.identity import Identity
-from evidencekit.workflows.custody import latest_checkpoint, ledger_origin, record_event
+from evidencekit.workflows.custody import latest_checkpoint, record_event
+from evidencekit.workflows.origin import ledger_origin
 from tests.chain.helpers import raw_db
 
 

@@ -165,7 +165,7 @@ def test_rewritten_ledger_fails_consistency(
     # history rewritten from scratch with the same (pinned) key; evidencekit itself never
     # starts a ledger again, so the forger uses the chain layer directly
     from evidencekit.chain.ledger import Draft, Ledger
-    from evidencekit.workflows.custody import ledger_origin
+    from evidencekit.workflows.origin import ledger_origin
 
     for f in case_dir.glob("custody.sqlite*"):
         f.unlink()

@@ -13,7 +13,8 @@ from evidencekit.case import Case
 from evidencekit.chain.ledger import Draft, Ledger
 from evidencekit.chain.merkle import leaf_hash
 from evidencekit.identity import Identity
-from evidencekit.workflows.custody import ledger_origin, list_events
+from evidencekit.workflows.custody import list_events
+from evidencekit.workflows.origin import ledger_origin
 from tests.report.conftest import pdftotext
 
 

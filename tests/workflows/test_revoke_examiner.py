@@ -22,7 +22,8 @@ from evidencekit.case import Case
 from evidencekit.chain.ledger import Draft, Ledger
 from evidencekit.cli.main import cli
 from evidencekit.identity import Identity
-from evidencekit.workflows.custody import ledger_origin, list_events, trusted_with
+from evidencekit.workflows.custody import list_events, trusted_with
+from evidencekit.workflows.origin import ledger_origin
 from evidencekit.workflows.trust import case_trust
 from tests.chain.helpers import SECOND, second_examiner
 from tests.conftest import EXAMINER

@@ -23,7 +23,8 @@ from evidencekit.chain.ledger import Draft, Ledger
 from evidencekit.cli.main import cli
 from evidencekit.errors import CustodyError, IntegrityError
 from evidencekit.identity import Identity, IdentityInfo, IdentityStore, cert_pem
-from evidencekit.workflows.custody import ledger_origin, list_events, record_event, start_ledger
+from evidencekit.workflows.custody import list_events, record_event, start_ledger
+from evidencekit.workflows.origin import ledger_origin
 from tests.conftest import EXAMINER, PASSPHRASE
 from tests.seals import resign
 

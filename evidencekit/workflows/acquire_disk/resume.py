@@ -96,7 +96,7 @@ class Resumed:
 
 def last_acquisition(case: Case, item_id: str) -> tuple[int, str, str, str] | None:
     """(seq, kind, status, seal sha256) of the item's current acquisition event, if any."""
-    from evidencekit.chain.rules import ACQUISITION_KINDS
+    from evidencekit.chain.kinds import ACQUISITION_KINDS
     from evidencekit.workflows.custody import list_events
 
     found = None

@@ -23,14 +23,14 @@ from evidencekit.workflows.report.build import (
     build_report,
     default_report_path,
 )
-from evidencekit.workflows.report.embedded import (
+from evidencekit.workflows.report.ledger import LedgerSnapshot
+from evidencekit.workflows.report.names import (
     CHECKPOINT_TXT,
     MANIFEST_SUFFIX,
     REPORT_JSON,
     REPORT_SCHEMA,
     SEAL_SUFFIX,
 )
-from evidencekit.workflows.report.ledger import LedgerSnapshot
 from evidencekit.workflows.report.verify import ReportVerification, verify_report
 
 __all__ = [

@@ -49,14 +49,12 @@ from evidencekit.report.sign import finish_pdf
 from evidencekit.timeutil import compact, isoformat, utcnow
 from evidencekit.workflows.commit import NO_LINKS as _NO_LINKS
 from evidencekit.workflows.report.embedded import (
-    MANIFEST_SUFFIX,
-    REPORT_SCHEMA,
-    SEAL_SUFFIX,
     ledger_attachments,
     report_json_attachment,
     seal_attachment,
 )
 from evidencekit.workflows.report.ledger import _ledger_snapshot, _record_report_issued
+from evidencekit.workflows.report.names import MANIFEST_SUFFIX, REPORT_SCHEMA, SEAL_SUFFIX
 from evidencekit.workflows.trust import case_trust
 
 

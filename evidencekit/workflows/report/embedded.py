@@ -12,12 +12,11 @@ from collections.abc import Mapping
 
 from evidencekit.report.model import Attachment
 from evidencekit.workflows.report.ledger import LedgerSnapshot
-
-REPORT_SCHEMA = "evidencekit/report/1"
-REPORT_JSON = "report.json"
-CHECKPOINT_TXT = "checkpoint.txt"
-SEAL_SUFFIX = ".seal.json"
-MANIFEST_SUFFIX = ".manifest.json"  # read from the case, never embedded
+from evidencekit.workflows.report.names import (
+    CHECKPOINT_TXT,
+    REPORT_JSON,
+    SEAL_SUFFIX,
+)
 
 
 def seal_attachment(item: str, raw: bytes) -> Attachment:

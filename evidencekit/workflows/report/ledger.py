@@ -13,9 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evidencekit.case import Case
+from evidencekit.chain import merkle
+from evidencekit.chain.checkpoint import parse_checkpoint_body, parse_note, verify_checkpoint
 from evidencekit.chain.events import Event
+from evidencekit.errors import EvidenceKitError, IntegrityError
 from evidencekit.identity import Identity
 from evidencekit.problems import Problem
+from evidencekit.workflows import custody
+from evidencekit.workflows.origin import ledger_origin
+from evidencekit.workflows.report.names import CHECKPOINT_TXT
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +42,6 @@ def _ledger_snapshot(case: Case) -> LedgerSnapshot:
     Raises:
         IntegrityError: the ledger or its latest checkpoint is damaged.
     """
-    from evidencekit.chain.checkpoint import parse_checkpoint_body, parse_note
-    from evidencekit.workflows import custody
 
     with custody.open_ledger(case) as ledger:
         events = tuple(se.event for se in ledger.events())
@@ -75,9 +79,8 @@ def _record_report_issued(
     Raises:
         CustodyError: the ledger refuses it (e.g. the identity is not pinned).
     """
-    from evidencekit.workflows.custody import record_event
 
-    record_event(
+    custody.record_event(
         case,
         identity,
         "report_issued",
@@ -101,11 +104,6 @@ def _check_checkpoint(case: Case, text: str) -> tuple[list[Problem], list[str]]:
     ledger (whose own latest checkpoint must verify too) must extend it: a Merkle consistency
     proof from the embedded tree to the current one.
     """
-    from evidencekit.chain import merkle
-    from evidencekit.chain.checkpoint import verify_checkpoint
-    from evidencekit.errors import EvidenceKitError, IntegrityError
-    from evidencekit.workflows import custody
-    from evidencekit.workflows.report.embedded import CHECKPOINT_TXT  # embedded imports this
 
     def bad_checkpoint(message: str) -> tuple[list[Problem], list[str]]:
         return [Problem.of_report("bad-checkpoint", "attachment", message, CHECKPOINT_TXT)], []
@@ -118,7 +116,7 @@ def _check_checkpoint(case: Case, text: str) -> tuple[list[Problem], list[str]]:
         old = verify_checkpoint(text, trusted).checkpoint
     except IntegrityError as exc:
         return bad_checkpoint(f"embedded checkpoint: {exc}")
-    if old.origin != custody.ledger_origin(case):
+    if old.origin != ledger_origin(case):
         return bad_checkpoint(f"embedded checkpoint is for ledger {old.origin!r}, not this case's")
     try:
         latest = custody.latest_checkpoint(case)
@@ -163,9 +161,8 @@ def _find_report_event(case: Case, data: bytes) -> tuple[int, int] | None:
     (co-signatures, document timestamps, validation data) only append, so the issued report is
     the first `size` bytes (events written before sizes were recorded bind the whole file).
     """
-    from evidencekit.workflows.custody import list_events
 
-    for event in list_events(case):
+    for event in custody.list_events(case):
         if event.get("kind") != "report_issued":
             continue
         want = (event.get("digests") or {}).get("sha256")

@@ -23,8 +23,8 @@ from evidencekit.identity import fingerprint
 from evidencekit.problems import Problem, ReportPart
 from evidencekit.report.attachments import shown
 from evidencekit.report.sign import SignatureCheck, check_signature, read_attachment_entries
-from evidencekit.workflows.report.embedded import CHECKPOINT_TXT, REPORT_JSON, SEAL_SUFFIX
 from evidencekit.workflows.report.ledger import _check_checkpoint, _find_report_event
+from evidencekit.workflows.report.names import CHECKPOINT_TXT, REPORT_JSON, SEAL_SUFFIX
 from evidencekit.workflows.trust import CaseTrust, case_trust
 
 
