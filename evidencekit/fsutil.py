@@ -231,9 +231,7 @@ def command_line(argv: Sequence[str] | None = None) -> str:
     import sys
 
     args = list(sys.argv if argv is None else argv)
-    return " ".join(
-        a.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace") for a in args
-    )
+    return " ".join(names_shown(a) for a in args)
 
 
 def names_shown(value: Any) -> Any:

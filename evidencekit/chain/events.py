@@ -229,10 +229,10 @@ def jsonable_details(details: Mapping[str, Any] | None) -> dict[str, Any]:
     if not details:
         return {}
     if isinstance(details, dict) and plain_json(details):
-        return dict(names_shown(details))
+        return dict(details)
     try:
         out = json.loads(
-            json.dumps(names_shown(dict(details)), ensure_ascii=False, default=str, allow_nan=False)
+            json.dumps(dict(details), ensure_ascii=False, default=str, allow_nan=False)
         )
     except ValueError as exc:
         raise CustodyError(f"event details cannot be recorded as JSON: {exc}") from exc

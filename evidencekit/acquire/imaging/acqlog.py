@@ -12,6 +12,7 @@ from typing import Protocol
 from evidencekit import __version__
 from evidencekit.acquire.source.adapter import SourceInfo
 from evidencekit.case import Case
+from evidencekit.fsutil import names_shown
 from evidencekit.identity import Identity
 from evidencekit.sizes import human
 from evidencekit.timeutil import isoformat, utcnow
@@ -50,7 +51,7 @@ def write_text(path: Path, text: str) -> None:
 
     A name that is not UTF-8 (a source path in Latin-1, carried as surrogate escapes) is written
     with `\\xNN` for each such byte, as `ls -b` shows it: the file stays valid UTF-8."""
-    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    text = names_shown(text)
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(text)
         fh.flush()
