@@ -30,6 +30,7 @@ from evidencekit.errors import (
     InterruptedError_,
     PartialReadError,
     SourceError,
+    StalledError,
     UsageError,
 )
 from evidencekit.fsutil import command_line as fs_command_line
@@ -345,12 +346,15 @@ def _acquire(
             ro_set=ro_set,
         )
         outcome = run_imaging(src, job, writers, dev.ro_set, lg, warnings, on_progress)
-    except BaseException:
+    except BaseException as exc:
         # run_imaging keeps the imaging pass's own failures in its outcome; anything escaping
         # (Ctrl-C before its try, a bug) must not leave the source's read-only flag set, a
-        # flag that outlives us, nor the writers' files open
+        # flag that outlives us, nor the writers' files open (unless a writer is stuck: then
+        # closing its files could hang as it did, and the process ending closes them)
         if ro_set:
             restore_readonly_flag(src, lg, warnings)
+        if isinstance(exc, StalledError):
+            raise
         for w in writers:
             try:
                 w.abort()
