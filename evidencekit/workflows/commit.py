@@ -524,6 +524,9 @@ def reclaim(
     old = record_doc(claimed) if claimed is not None else {}
     if old.get("acquisition") is not None:
         doc["acquisition"] = old["acquisition"]  # what the earlier attempt read, and how
+    if old.get("discarded_segments") is not None:
+        # segments an earlier resume of it set aside: named again by the one that finishes
+        doc["discarded_segments"] = old["discarded_segments"]
     if old:
         doc["earlier"] = {k: old.get(k) for k in ("command", "pid", "host", "started")}
     atomic_write(record, record_bytes(doc))

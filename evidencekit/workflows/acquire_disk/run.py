@@ -156,7 +156,7 @@ def acquire_disk(
         with opened as src:
             resumed = None
             if earlier is not None:
-                resumed = _continue(case, earlier, src, options)
+                resumed = _continue(case, earlier, src, options, res)
             # an E01 source's stored MD5/SHA-1 are compared with what is read: compute them too
             extra = stored_algorithms(src.stored_digests)
             job = Job(
@@ -237,9 +237,12 @@ def _earlier_taken(case: Case, item_id: str, res: Reservation) -> Earlier:
         raise
 
 
-def _continue(case: Case, earlier: Earlier, src: MediaSource, options: AcquireOptions) -> Resumed:
-    """Cut the earlier image to the resume point (raw, split) or set the earlier files aside
-    (E01); the source was checked to be the earlier one."""
+def _continue(
+    case: Case, earlier: Earlier, src: MediaSource, options: AcquireOptions, res: Reservation
+) -> Resumed:
+    """Cut the earlier image to the resume point (raw, split; segments past it are set aside,
+    named in the attempt record first) or set the earlier files aside (E01); the source was
+    checked to be the earlier one."""
     log_path = earlier.folder / f"{earlier.item_id}.log"
     try:
         earlier_log = log_path.read_text("utf-8") if log_path.is_file() else None
@@ -248,8 +251,15 @@ def _continue(case: Case, earlier: Earlier, src: MediaSource, options: AcquireOp
     at = now_iso()
     if options.format in RESUMABLE:
         seg = options.segment_size or DEFAULT_SEGMENT_SIZE
-        point = resume_point(earlier, options.format, seg, src.info.size)
-        return Resumed(point, earlier, at, earlier_log, redo=False)
+        point, discarded = resume_point(
+            case,
+            earlier,
+            options.format,
+            seg,
+            src.info.size,
+            lambda segments: res.note(discarded_segments=segments),
+        )
+        return Resumed(point, earlier, at, earlier_log, redo=False, discarded=discarded)
     where = set_aside(case, earlier.item_id, earlier.folder)
     return Resumed(ResumePoint((), 0, ()), earlier, at, earlier_log, redo=True, set_aside=where)
 
@@ -393,6 +403,11 @@ def _log_resume(lg: AcquisitionLog, job: Job) -> None:
             f"resumed at byte {r.point.offset}: the {r.point.offset} bytes already written are "
             f"re-hashed, the source is read from there; {len(r.point.extents)} unreadable "
             "extent(s) before it carried over"
+        )
+    for d in r.discarded:
+        lg.event(
+            f"segment {d['name']} ({d['size']} bytes), written past the resume point by an "
+            f"interrupted attempt, set aside to {d['moved_to']}"
         )
 
 
