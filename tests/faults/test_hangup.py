@@ -103,7 +103,7 @@ def test_terminal_closed_during_acquisition(tmp_path: Path, case_dir: Path) -> N
     master, slave = os.openpty()
     proc = subprocess.Popen(
         [
-            *(sys.executable, "-m", "tests.workflows._paused_cli", *f"{READ}#3".split(":")),
+            *(sys.executable, "-m", "tests.paused", *f"{READ}#3".split(":")),
             *(str(ready), str(go), "--case", str(case_dir), "acquire", "disk", str(src)),
             *("--item", "D1"),
         ],

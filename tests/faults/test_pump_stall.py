@@ -1,6 +1,6 @@
 """A writer or hasher that stops taking data never hangs a command (issue 14: "no thread join can
 hang"). Fault injection: the command runs in its own process with the Nth call of a consumer
-paused at a barrier that is never released (tests/workflows/_paused_cli.py: the call runs in one
+paused at a barrier that is never released (tests/paused.py: the call runs in one
 of the pump's threads, as a write to a share that stopped answering would), and the stall limit
 set to a few seconds (EVIDENCEKIT_STALL_TIMEOUT). The stuck call never returns, so the command
 must give up by itself whatever the machine's speed: exit 1 with one clear line, nothing sealed
