@@ -107,3 +107,23 @@ def test_hash_digest_stuck(tmp_path: Path, case_dir: Path) -> None:
     assert rc == 1, err
     assert "the sha256 digest took no data for 3 s" in err, err
     assert out == ""
+
+
+def test_acquire_files_member_write_stuck(tmp_path: Path, case_dir: Path) -> None:
+    """`acquire files`: the tar's writer stops while a large member is copied: exit 1, the
+    attempt removed (nothing was sealed), then the same command ends complete."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "ảnh lớn.bin").write_bytes(random.Random(17).randbytes(6 * MiB))  # > 1 MiB: pumped
+    rc, _, err = _stuck(
+        tmp_path,
+        case_dir,
+        "evidencekit.acquire.logical.tar_writer:_Feed.consume#2",
+        *("acquire", "files", str(tree), "--item", "F1"),
+    )
+    assert rc == 1, err
+    assert "took no data for 3 s" in err and ("F1.tar" in err or "digest" in err), err
+    assert assert_truthful(case_dir, "F1") == "absent"
+    r = run(case_dir, "acquire", "files", str(tree), "--item", "F1")
+    assert r.returncode == 0, r.stderr
+    assert assert_truthful(case_dir, "F1") == "complete"

@@ -54,8 +54,15 @@ class _Feed:
     """A pump consumer that passes data on and never closes what it feeds (the container
     file, or the tar's own hashers)."""
 
-    def __init__(self, consume: Callable[[memoryview], object]) -> None:
+    def __init__(
+        self, consume: Callable[[memoryview], object], *, path: Path | None = None, name: str = ""
+    ) -> None:
         self._consume = consume
+        # what a stuck pump names (hash/pipeline: "the writer of PATH", "the NAME digest")
+        if path is not None:
+            self.path = path
+        if name:
+            self.name = name
 
     def consume(self, data: memoryview) -> None:
         self._consume(data)
@@ -217,8 +224,11 @@ class PaxTarWriter:
                     filler.readinto,
                     [
                         *hasher.consumers(),
-                        *(_Feed(c.consume) for c in self._hasher.consumers()),
-                        _Feed(self._raw_write),
+                        *(
+                            _Feed(c.consume, name=str(getattr(c, "name", "")))
+                            for c in self._hasher.consumers()
+                        ),
+                        _Feed(self._raw_write, path=self.path),
                     ],
                     chunk_size=4 << 20,
                     buffers=6,
