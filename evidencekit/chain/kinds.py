@@ -29,6 +29,12 @@ KINDS = (
     "examiner_added",
     "examiner_revoked",
     "attempt_discarded",
+    "session_opened",
+    "session_closed",
+    "seal_applied",
+    "seal_opened",
+    "resealed",
+    "document_attached",
 )
 FIRST_KINDS = frozenset({"registered", "acquired", "collected", "sealed"})
 TERMINAL_KINDS = frozenset({"released", "returned", "destroyed"})
@@ -48,6 +54,8 @@ CASE_LEVEL_KINDS = frozenset(
         "examiner_added",
         "examiner_revoked",
         "attempt_discarded",
+        "session_opened",
+        "session_closed",
     }
 )
 """Kinds that may be recorded without an item (about the whole case)."""
@@ -61,3 +69,14 @@ CASE_ONLY_KINDS = frozenset(
     }
 )
 """Kinds about the case's trust, never about an item (`evidencekit.workflows.trust`)."""
+
+SESSION_KINDS = frozenset({"session_opened", "session_closed"})
+"""A seizure session (issue 16: the Biên bản's place, start and end, legal basis, participants):
+case-level only; the events of the session name it in `details.session`."""
+PHYSICAL_SEAL_KINDS = frozenset({"seal_applied", "seal_opened", "resealed"})
+"""The physical seal of an item (niêm phong, mở niêm phong, niêm phong lại), told apart from the
+cryptographic seal (`sealed`). `chain.rules` replays every event of these kinds of an item."""
+SEAL_BOUND_KINDS = frozenset({"transferred", "released", "returned"})
+"""Kinds refused while the item's physical seal is open (re-seal it first)."""
+EXAMINATION_KINDS = frozenset({"accessed", "analysed"})
+"""Kinds that name the working copy they used (Art. 107 BLTTHS: examination is done on copies)."""

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from cryptography import x509
 
+from evidencekit.chain import details as event_details
 from evidencekit.chain import merkle, parties
 from evidencekit.chain.checkpoint import Checkpoint, sign_checkpoint
 from evidencekit.chain.events import Event, EventFields, SignedEvent
@@ -174,6 +175,9 @@ class Ledger:
                 if wrong is not None:
                     # what check_bytes would refuse on every later read
                     raise CustodyError(f"the {d.kind} event's counterpart: {wrong}")
+                wrong = event_details.problem(d.kind, d.details)
+                if wrong is not None:
+                    raise CustodyError(f"the {d.kind} event's details: {wrong}")
                 state = states.get(d.item_id)
                 if state is None:
                     state = self._state(tx, d.item_id)
@@ -193,6 +197,8 @@ class Ledger:
                     now,
                     case_state.first_time,
                     d.details,
+                    case=case_state,
+                    recording=True,
                 )
                 ev = Event(
                     origin=self.origin,

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from evidencekit.chain.kinds import PHYSICAL_SEAL_KINDS, SESSION_KINDS
 from evidencekit.chain.store import CheckpointRow, EventRow, WriteTxn
 from evidencekit.errors import CustodyError, EvidenceKitError, IntegrityError
 
@@ -87,18 +88,20 @@ class _SQLiteTxn:
 
     def item_key_rows(self, item: str | None) -> list[EventRow]:
         # one statement for the four rows (first, last transfer/receipt, first acquisition,
-        # last): an append reads them for every item it touches
-        sql = " UNION ".join(
+        # last): an append reads them for every item it touches; and every physical-seal event
+        # of an item and every session event of the case (a few each, which the rules replay)
+        parts = [
             f"SELECT * FROM (SELECT {_EVENT_COLS} FROM events WHERE item IS ?{cond} "
-            f"ORDER BY seq{order} LIMIT 1)"
-            for cond, order in (
-                ("", ""),
-                (" AND kind IN ('transferred', 'received')", " DESC"),
-                (" AND kind IN ('acquired', 'collected', 'sealed')", ""),
-                ("", " DESC"),
+            f"ORDER BY seq{order}{limit})"
+            for cond, order, limit in (
+                ("", "", " LIMIT 1"),
+                (" AND kind IN ('transferred', 'received')", " DESC", " LIMIT 1"),
+                (" AND kind IN ('acquired', 'collected', 'sealed')", "", " LIMIT 1"),
+                ("", " DESC", " LIMIT 1"),
+                (f" AND kind IN ({_kinds(PHYSICAL_SEAL_KINDS | SESSION_KINDS)})", "", ""),
             )
-        )
-        rows = self.conn.execute(sql + " ORDER BY 1", (item,) * 4).fetchall()
+        ]
+        rows = self.conn.execute(" UNION ".join(parts) + " ORDER BY 1", (item,) * 5).fetchall()
         return [_row(r) for r in rows]
 
     def scan(self, start: int = 0) -> Iterator[tuple[int, str | None, str, bytes, bytes]]:
@@ -185,6 +188,11 @@ def _blob(value: Any) -> bytes:
     if isinstance(value, str):
         return value.encode("utf-8", "surrogatepass")
     return b"" if value is None else str(value).encode("ascii")
+
+
+def _kinds(kinds: frozenset[str]) -> str:
+    """An SQL list of kinds (names from `chain.kinds`: letters and underscores only)."""
+    return ", ".join(f"'{k}'" for k in sorted(kinds))
 
 
 def _row(r: Any) -> EventRow:
