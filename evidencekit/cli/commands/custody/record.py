@@ -15,6 +15,8 @@ from evidencekit.cli.commands.custody._common import (
     _appended,
     _counterpart,
     _party_options,
+    _seizure_details,
+    _seizure_options,
 )
 from evidencekit.cli.commands.custody._group import custody
 from evidencekit.cli.runtime import App, pass_app
@@ -33,6 +35,7 @@ from evidencekit.cli.runtime import App, pass_app
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="Photo of the item; copied into CASE/photos/ITEM/ and hashed. Repeatable.",
 )
+@_seizure_options
 @pass_app
 def register(
     app: App,
@@ -42,6 +45,8 @@ def register(
     condition: str | None,
     location: str | None,
     photos: tuple[Path, ...],
+    participants: tuple[str, ...],
+    session: str | None,
 ) -> None:
     """Register a seized physical ITEM before imaging (its first custody event)."""
     from evidencekit.errors import CustodyError, InterruptedAfterRecording
@@ -52,8 +57,9 @@ def register(
     from evidencekit.workflows.photos import partial_name, settle_photos
 
     case = app.case()
-    identity = app.identity()
     check_item_id(item)
+    extra = _seizure_details(case, participants, session) or {}
+    identity = app.identity()
     # what an earlier register of this item killed before or after its commit left behind
     history = list_events(case, item)
     for line in settle_photos(
@@ -105,7 +111,7 @@ def register(
             seal_number=seal_number,
             condition=condition,
             location=location,
-            details={"photos": recorded} if recorded else None,
+            details={**extra, **({"photos": recorded} if recorded else {})} or None,
         )
     except InterruptedAfterRecording:
         # committed: the photos it records are published before the command stops
@@ -139,6 +145,7 @@ def register(
 @click.option("--location", help="Where the hand-over happens.")
 @click.option("--condition", help="Condition / seal state at hand-over.")
 @click.option("--override-reason", help="Record it although you are not the custodian.")
+@_seizure_options
 @pass_app
 def transfer(
     app: App,
@@ -150,11 +157,14 @@ def transfer(
     location: str | None,
     condition: str | None,
     override_reason: str | None,
+    participants: tuple[str, ...],
+    session: str | None,
 ) -> None:
     """Hand ITEM over to someone (only its current custodian may)."""
     from evidencekit.workflows.custody import record
 
     case = app.case()
+    details = _seizure_details(case, participants, session)
     se = record(
         case,
         app.identity(),
@@ -165,6 +175,7 @@ def transfer(
         location=location,
         condition=condition,
         override=override_reason,
+        details=details,
     )
     _appended(app, case, se)
 
@@ -174,14 +185,22 @@ def transfer(
 @click.option("--location", help="Where it was received.")
 @click.option("--condition", help="Condition / seal state on receipt.")
 @click.option("--override-reason", help="Record it although the transfer named someone else.")
+@_seizure_options
 @pass_app
 def receive(
-    app: App, item: str, location: str | None, condition: str | None, override_reason: str | None
+    app: App,
+    item: str,
+    location: str | None,
+    condition: str | None,
+    override_reason: str | None,
+    participants: tuple[str, ...],
+    session: str | None,
 ) -> None:
     """Acknowledge receipt of ITEM, signed with YOUR identity (you must be pinned in the case)."""
     from evidencekit.workflows.custody import list_events, record
 
     case = app.case()
+    details = _seizure_details(case, participants, session)
     sender = None
     for ev in reversed(list_events(case, item)):
         if ev["kind"] == "transferred":
@@ -196,6 +215,7 @@ def receive(
         location=location,
         condition=condition,
         override=override_reason,
+        details=details,
     )
     _appended(app, case, se)
 
@@ -219,15 +239,53 @@ for _name, _kind in (("access", "accessed"), ("analyse", "analysed")):
         @click.argument("item")
         @click.option("--purpose", required=True, help="Why it is accessed.")
         @click.option("--location", help="Where.")
+        @click.option(
+            "--working-copy",
+            "working",
+            metavar="ITEM_OR_PATH",
+            help="The working copy examined (Art. 107 BLTTHS: examination is done on copies): "
+            "another item of the case, or the copy's file (hashed, SHA-256 recorded).",
+        )
+        @click.option(
+            "--on-original",
+            "on_original",
+            metavar="REASON",
+            help="Why the original acquired image itself was examined (recorded; custody "
+            "verify notes it).",
+        )
+        @_seizure_options
         @pass_app
-        def _cmd(app: App, item: str, purpose: str, location: str | None) -> None:
-            from evidencekit.workflows.custody import record
+        def _cmd(
+            app: App,
+            item: str,
+            purpose: str,
+            location: str | None,
+            working: str | None,
+            on_original: str | None,
+            participants: tuple[str, ...],
+            session: str | None,
+        ) -> None:
+            from evidencekit.workflows.seizure import examine
 
             case = app.case()
-            se = record(case, app.identity(), kind, item, purpose=purpose, location=location)
+            se = examine(
+                case,
+                app.identity(),
+                kind,
+                item,
+                purpose=purpose,
+                location=location,
+                working=working,
+                on_original=on_original,
+                participants=participants,
+                session=session,
+            )
             _appended(app, case, se)
 
-        _cmd.__doc__ = f"Record that ITEM was {kind} (and why)."
+        _cmd.__doc__ = (
+            f"Record that ITEM was {kind} (and why), naming the working copy used; an original "
+            "acquired image needs --working-copy or --on-original."
+        )
         return _cmd
 
     custody.command(_name)(_make(_kind))
@@ -251,6 +309,7 @@ for _name, _kind in TERMINAL_COMMANDS.items():
             "--override-reason",
             help="Record it although you are not the item's custodian (the reason is recorded).",
         )
+        @_seizure_options
         @pass_app
         def _cmd(
             app: App,
@@ -261,10 +320,13 @@ for _name, _kind in TERMINAL_COMMANDS.items():
             to_id: str | None,
             location: str | None,
             override_reason: str | None,
+            participants: tuple[str, ...],
+            session: str | None,
         ) -> None:
             from evidencekit.workflows.custody import record
 
             case = app.case()
+            details = _seizure_details(case, participants, session)
             se = record(
                 case,
                 app.identity(),
@@ -274,6 +336,7 @@ for _name, _kind in TERMINAL_COMMANDS.items():
                 counterpart=_counterpart(case, counterpart, to_role, to_id),
                 location=location,
                 override=override_reason,
+                details=details,
             )
             _appended(app, case, se)
 
