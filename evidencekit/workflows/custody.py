@@ -468,6 +468,7 @@ def verify_custody(
             tsa_certs=tsa_certs,
         )
         status = with_trust_problems(status, trust, ledger.store, extra)
+        status = _with_case_files(case, ledger, status)
         try:
             if seen is not None:
                 check_extends(seen, status.events, ledger.node)
@@ -482,6 +483,31 @@ def verify_custody(
         # those after the remembered checkpoint
         CheckpointMemory(home_dir()).mark_unchecked(ledger_origin(case))
     return status
+
+
+def _with_case_files(case: Case, ledger: Ledger, status: LedgerStatus) -> LedgerStatus:
+    """`status` with the problems and notes of the photos and documents the ledger records
+    (`workflows.casefiles`: each re-hashed against its event)."""
+    from evidencekit.chain.events import Event
+    from evidencekit.workflows.casefiles import check_files, recorded_files
+
+    events = []
+    for row in ledger.store.rows():
+        if row.kind not in ("registered", "document_attached"):
+            continue
+        try:
+            ev = Event.decode(row.data)
+        except IntegrityError:
+            continue  # named by the ledger's own checks
+        events.append({"seq": ev.seq, "kind": ev.kind, "item": ev.item_id, "details": ev.details})
+    problems, notes = check_files(case, recorded_files(events))
+    if not problems and not notes:
+        return status
+    return dataclasses.replace(
+        status,
+        problems=in_order((*status.problems, *problems)),
+        notes=(*status.notes, *notes),
+    )
 
 
 def timestamp_checkpoint(case: Case, identity: Identity, tsa_url: str) -> AppendResult:

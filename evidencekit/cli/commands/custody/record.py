@@ -3,8 +3,6 @@ release, return, destroy."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +31,8 @@ from evidencekit.cli.runtime import App, pass_app
     "photos",
     multiple=True,
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="Photo of the item; copied into CASE/photos/ITEM/ and hashed. Repeatable.",
+    help="Photo of the item; hashed, recorded and kept in CASE/photos/ITEM/ (checked by "
+    "custody verify and verify). Repeatable.",
 )
 @_seizure_options
 @pass_app
@@ -49,85 +48,24 @@ def register(
     session: str | None,
 ) -> None:
     """Register a seized physical ITEM before imaging (its first custody event)."""
-    from evidencekit.errors import CustodyError, InterruptedAfterRecording
-    from evidencekit.fsutil import fsync_dir
-    from evidencekit.hash.multihash import hash_file
     from evidencekit.ids import check_item_id
-    from evidencekit.workflows.custody import list_events, record
-    from evidencekit.workflows.photos import partial_name, settle_photos
+    from evidencekit.workflows.registration import register_item
 
     case = app.case()
-    check_item_id(item)
-    extra = _seizure_details(case, participants, session) or {}
-    identity = app.identity()
-    # what an earlier register of this item killed before or after its commit left behind
-    history = list_events(case, item)
-    for line in settle_photos(
-        case, item, [p for e in history for p in (e.get("details") or {}).get("photos") or []]
-    ):
-        app.info(line)
-    if history:
-        # refused by the custody rules in any case: before any photo is copied
-        first = history[0]
-        raise CustodyError(
-            f"item {item!r} is already in the ledger (event {first['seq']}, {first['kind']}): "
-            "`registered` is only ever an item's first event; nothing was recorded",
-            hint="`evidencekit custody log ITEM` shows its events",
-        )
-    recorded = []
-    # Photos are copied under temporary names and published after the event is committed: a
-    # refused or failed append leaves no photo that the ledger does not record.
-    staged: list[tuple[Path, Path]] = []
-    try:
-        if photos:
-            # Not under evidence/ITEM/: that folder is for the item's image or collection, which
-            # acquisition creates empty.
-            folder = case.path / "photos" / item
-            folder.mkdir(parents=True, exist_ok=True)
-            for p in photos:
-                target = folder / p.name
-                if target.exists() or any(t == target for _, t in staged):
-                    raise click.UsageError(f"photo {p.name!r} is already in {folder}")
-                partial = partial_name(target)  # this process's own: never another's
-                shutil.copyfile(p, partial)
-                staged.append((partial, target))
-                res = hash_file(partial, ("sha256",))
-                recorded.append(
-                    {
-                        "name": f"photos/{item}/{p.name}",
-                        "size": res.size,
-                        "sha256": res.digests["sha256"],
-                    }
-                )
-            for partial, _ in staged:
-                with partial.open("rb") as fh:
-                    os.fsync(fh.fileno())
-        se = record(
-            case,
-            identity,
-            "registered",
-            item,
-            description=description,
-            seal_number=seal_number,
-            condition=condition,
-            location=location,
-            details={**extra, **({"photos": recorded} if recorded else {})} or None,
-        )
-    except InterruptedAfterRecording:
-        # committed: the photos it records are published before the command stops
-        for partial, target in staged:
-            os.replace(partial, target)
-        if staged:
-            fsync_dir(staged[0][1].parent)
-        raise
-    except BaseException:
-        for partial, _ in staged:
-            partial.unlink(missing_ok=True)
-        raise
-    for partial, target in staged:
-        os.replace(partial, target)
-    if staged:
-        fsync_dir(staged[0][1].parent)
+    check_item_id(item)  # before a passphrase is asked for
+    extra = _seizure_details(case, participants, session)
+    se = register_item(
+        case,
+        app.identity(),
+        item,
+        description=description,
+        photos=photos,
+        seal_number=seal_number,
+        condition=condition,
+        location=location,
+        details=extra,
+        on_info=app.info,
+    )
     _appended(app, case, se)
 
 
