@@ -1,7 +1,10 @@
 """Custody commands of the seizure record (issue 16): `session open|close`, `seal-apply`,
-`seal-open`, `reseal` (the physical seal; `sealed` is the cryptographic one)."""
+`seal-open`, `reseal` (the physical seal; `sealed` is the cryptographic one), `attach` (a
+document, such as the scanned signed Biên bản)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
@@ -221,5 +224,47 @@ def reseal_cmd(
         method=method,
         participants=participants,
         session=session,
+    )
+    _appended(app, case, se)
+
+
+@custody.command("attach")
+@click.argument("item")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option(
+    "--what",
+    type=click.Choice(["signed-record", "other"]),
+    required=True,
+    help="signed-record: the scanned signed copy of a Biên bản; other: another document.",
+)
+@click.option("--note", help="What the document is.")
+@_seizure_options
+@pass_app
+def attach(
+    app: App,
+    item: str,
+    file: Path,
+    what: str,
+    note: str | None,
+    participants: tuple[str, ...],
+    session: str | None,
+) -> None:
+    """Attach FILE to ITEM (hashed, kept in CASE/documents/ITEM/, checked by custody verify
+    and verify)."""
+    from evidencekit.ids import check_item_id
+    from evidencekit.workflows.attach import attach_document
+
+    case = app.case()
+    check_item_id(item)
+    se = attach_document(
+        case,
+        app.identity(),
+        item,
+        file,
+        what=what,
+        note=note,
+        participants=participants,
+        session=session,
+        on_info=app.info,
     )
     _appended(app, case, se)
