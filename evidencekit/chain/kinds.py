@@ -29,6 +29,7 @@ KINDS = (
     "examiner_added",
     "examiner_revoked",
     "attempt_discarded",
+    "ledger_migrated",
 )
 FIRST_KINDS = frozenset({"registered", "acquired", "collected", "sealed"})
 TERMINAL_KINDS = frozenset({"released", "returned", "destroyed"})
@@ -48,6 +49,7 @@ CASE_LEVEL_KINDS = frozenset(
         "examiner_added",
         "examiner_revoked",
         "attempt_discarded",
+        "ledger_migrated",
     }
 )
 """Kinds that may be recorded without an item (about the whole case)."""
@@ -58,6 +60,7 @@ CASE_ONLY_KINDS = frozenset(
         "examiner_revoked",
         "checkpoint_timestamped",
         "attempt_discarded",
+        "ledger_migrated",
     }
 )
 """Kinds about the case's trust, never about an item (`evidencekit.workflows.trust`)."""
