@@ -23,8 +23,10 @@ Credentials never go in the URL (and so never in `case.toml`): libpq reads them 
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -156,6 +158,46 @@ def _lock_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "big", signed=True)
 
 
+_IDLE: dict[str, psycopg.Connection[Any]] = {}
+"""One idle connection per URL, kept when a store closes: one command opens the ledger
+several times (the trust list, the case identity, the append), and a new connection costs
+its authentication (SCRAM) and a fork on the server."""
+
+
+def _connect(url: str) -> psycopg.Connection[Any]:
+    conn = _IDLE.pop(url, None)
+    if conn is not None:
+        try:
+            conn.execute("SELECT 1")  # the server may have restarted since
+            return conn
+        except psycopg.Error:
+            conn.close()
+    return psycopg.connect(url, autocommit=True, application_name="evidencekit")
+
+
+def _release(url: str, conn: psycopg.Connection[Any]) -> None:
+    idle = psycopg.pq.TransactionStatus.IDLE
+    if conn.closed or conn.info.transaction_status != idle or url in _IDLE:
+        conn.close()
+    else:
+        _IDLE[url] = conn
+
+
+def _close_idle() -> None:
+    while _IDLE:
+        _, conn = _IDLE.popitem()
+        conn.close()
+
+
+def _forget_idle_in_child() -> None:
+    # a forked child must not use (or close) its parent's sockets
+    _IDLE.clear()
+
+
+atexit.register(_close_idle)
+os.register_at_fork(after_in_child=_forget_idle_in_child)
+
+
 def pg_error(exc: psycopg.Error, url: str, doing: str) -> EvidenceKitError:
     """Our error for a PostgreSQL failure while `doing` ("open", "read", "append to") the
     ledger at `url`: operational (exit 1) unless the database says the tables are not there."""
@@ -234,9 +276,13 @@ def _latest_checkpoint(conn: psycopg.Connection[Any], name: str) -> CheckpointRo
 
 
 class _PGTxn:
-    def __init__(self, conn: psycopg.Connection[Any], name: str) -> None:
+    def __init__(
+        self, conn: psycopg.Connection[Any], name: str, known: dict[tuple[int, int], bytes]
+    ) -> None:
         self.conn = conn
         self.name = name
+        self._known = known
+        """Nodes the store read or committed before: stored subtree hashes never change."""
         self._nodes: dict[tuple[int, int], bytes] = {}
         self._size: int | None = None
 
@@ -278,10 +324,13 @@ class _PGTxn:
         return _latest_checkpoint(self.conn, self.name)
 
     def node(self, level: int, index: int) -> bytes:
-        cached = self._nodes.get((level, index))
+        key = (level, index)
+        cached = self._nodes.get(key) or self._known.get(key)
         if cached is not None:
             return cached
-        return _select_node(self.conn, self.name, level, index)
+        value = _select_node(self.conn, self.name, level, index)
+        self._nodes[key] = value
+        return value
 
     def add_event(self, row: EventRow) -> None:
         self.conn.execute(
@@ -338,10 +387,10 @@ class PostgreSQLStore:
         self.name = name
         self.writable = writable or create
         self._reading_txn = False
+        self._nodes: dict[tuple[int, int], bytes] = {}
+        self._closed = False
         try:
-            self.conn: psycopg.Connection[Any] = psycopg.connect(
-                url, autocommit=True, application_name="evidencekit"
-            )
+            self.conn: psycopg.Connection[Any] = _connect(url)
         except psycopg.Error as exc:
             raise pg_error(exc, url, "create" if create else "open") from exc
         if create:
@@ -429,8 +478,9 @@ class PostgreSQLStore:
                 f"the database {self.url!r} holds no custody ledger named {self.name!r}",
                 hint="check the ledger URL in case.toml; nothing was recorded",
             )
+        tx = _PGTxn(conn, self.name, self._nodes)
         try:
-            yield _PGTxn(conn, self.name)
+            yield tx
             conn.execute("COMMIT")
         except psycopg.Error as exc:
             self._abandon()
@@ -438,6 +488,7 @@ class PostgreSQLStore:
         except BaseException:
             self._abandon()
             raise
+        self._nodes.update(tx._nodes)
 
     # -- reading ----------------------------------------------------------------------------
     def size(self) -> int:
@@ -473,8 +524,15 @@ class PostgreSQLStore:
             pos = int(page[-1][0]) + 1
 
     def node(self, level: int, index: int) -> bytes:
-        with self._reading():
-            return _select_node(self.conn, self.name, level, index)
+        # a stored subtree hash never changes (append-only): kept for this store's life, so
+        # the roots a command computes (remembered checkpoint, append, checkpoint) read each
+        # node once
+        cached = self._nodes.get((level, index))
+        if cached is None:
+            with self._reading():
+                cached = _select_node(self.conn, self.name, level, index)
+            self._nodes[(level, index)] = cached
+        return cached
 
     def all_nodes(self) -> Iterator[tuple[int, int, bytes]]:
         """Every stored subtree hash as (level, index, hash)."""
@@ -506,8 +564,11 @@ class PostgreSQLStore:
             return _latest_checkpoint(self.conn, self.name)
 
     def close(self) -> None:
+        if self._closed:  # closing twice must not hand the connection back twice
+            return
+        self._closed = True
         self._end_read()
         try:
-            self.conn.close()
+            _release(self.url, self.conn)
         except psycopg.Error as exc:
             log.warning("closing the custody ledger %s: %s", self.url, exc)

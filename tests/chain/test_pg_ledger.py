@@ -233,3 +233,18 @@ def test_a_ledger_is_created_once(pg_case: Path, pg_url: str) -> None:
     origin = ledger_origin(Case.open(pg_case))
     with pytest.raises(CustodyError, match="already holds a custody ledger named"):
         PostgreSQLStore(pg_url, origin, create=True)
+
+
+def test_commands_go_on_after_a_server_restart(
+    pg_case: Path, pg_server: PGServer, invoke: Any
+) -> None:
+    """A process keeps an idle connection for its next command: after the server restarted
+    (a crash: stop -m immediate), that connection is replaced, not used."""
+    res = invoke("--case", str(pg_case), "custody", "register", "A1", "--description", "a")
+    assert res.exit_code == 0, res.output
+    pg_server.stop("immediate")
+    pg_server.start()
+    res = invoke("--case", str(pg_case), "custody", "register", "A2", "--description", "b")
+    assert res.exit_code == 0, res.output
+    code, doc = _verify(invoke, pg_case)
+    assert code == 0 and doc["events"] == 3, doc["problems"]
