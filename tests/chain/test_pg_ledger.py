@@ -248,3 +248,24 @@ def test_commands_go_on_after_a_server_restart(
     assert res.exit_code == 0, res.output
     code, doc = _verify(invoke, pg_case)
     assert code == 0 and doc["events"] == 3, doc["problems"]
+
+
+def test_appends_wait_for_the_ledgers_advisory_lock(
+    pg_case: Path, pg_server: PGServer, invoke: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another workstation's append holds the ledger's lock: this one waits for it (up to
+    lock_timeout), then gives up having recorded nothing."""
+    from evidencekit.chain import pg_store
+
+    monkeypatch.setattr(pg_store, "LOCK_TIMEOUT", "300ms")
+    origin = ledger_origin(Case.open(pg_case))
+    with pg_server.connect(APP) as holder:
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", (pg_store._lock_key(origin),))
+        res = invoke("--case", str(pg_case), "custody", "register", "B1", "--description", "b")
+        assert res.exit_code == 1
+        assert "another workstation held the ledger" in res.stderr
+        assert "nothing was recorded" in res.stderr
+        holder.rollback()
+    res = invoke("--case", str(pg_case), "custody", "register", "B1", "--description", "b")
+    assert res.exit_code == 0, res.output
+    assert [e["seq"] for e in list_events(Case.open(pg_case))] == [0, 1]
