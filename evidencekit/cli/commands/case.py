@@ -107,6 +107,7 @@ def show(app: App) -> None:
         f"Time zone:   {info.timezone}",
         f"Created:     {local_text(info.created, info.timezone)}",
         f"Folder:      {c.path}",
+        f"Ledger:      {c.info.ledger or 'custody.sqlite'}",
         f"Identity:    {trust.identity or '(no ledger)'}",
         "Pinned examiners (ledger):",
     ]
