@@ -35,6 +35,7 @@ KINDS = (
     "seal_opened",
     "resealed",
     "document_attached",
+    "ledger_migrated",
 )
 FIRST_KINDS = frozenset({"registered", "acquired", "collected", "sealed"})
 TERMINAL_KINDS = frozenset({"released", "returned", "destroyed"})
@@ -56,6 +57,7 @@ CASE_LEVEL_KINDS = frozenset(
         "attempt_discarded",
         "session_opened",
         "session_closed",
+        "ledger_migrated",
     }
 )
 """Kinds that may be recorded without an item (about the whole case)."""
@@ -66,6 +68,7 @@ CASE_ONLY_KINDS = frozenset(
         "examiner_revoked",
         "checkpoint_timestamped",
         "attempt_discarded",
+        "ledger_migrated",
     }
 )
 """Kinds about the case's trust, never about an item (`evidencekit.workflows.trust`)."""
