@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from evidencekit.acquire.fs.names import name_fields
-from evidencekit.acquire.logical.collect import CollectOptions, CollectOutputs, collect
+from evidencekit.acquire.logical.collect import CollectOutputs, collect
 from evidencekit.acquire.logical.manifest import Collection
+from evidencekit.acquire.logical.options import CollectOptions
 from evidencekit.case import Case
 from evidencekit.errors import CaseError, InterruptedError_, PartialReadError, SourceError
 from evidencekit.hash.seal.document import DERIVED_ALGORITHMS, Artifact, SealResult

@@ -36,15 +36,12 @@ from evidencekit.ids import check_item_id
 from evidencekit.timeutil import utcnow
 from evidencekit.workflows.commit import Signer, guard, hint_if_full
 from evidencekit.workflows.convert_media import (
-    DEFAULT_WINDOW,
     Copied,
     Original,
     Target,
     copy_media,
 )
 from evidencekit.workflows.trust import identity_of
-
-__all__ = ["DEFAULT_WINDOW", "FORMATS", "ConvertResult", "convert_item"]
 
 log = logging.getLogger(__name__)
 

@@ -136,7 +136,7 @@ def _acquire_disk(
 def _collect(
     case: Case, examiner: Identity, source: Path, result: DemoResult, say: Callable[[str], None]
 ) -> bool:
-    from evidencekit.acquire.logical.collect import CollectOptions
+    from evidencekit.acquire.logical.options import CollectOptions
     from evidencekit.workflows.collect import collect_item
 
     say(f"collecting the files inside {source.name} as item {FILES_ITEM}")

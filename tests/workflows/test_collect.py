@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from evidencekit.acquire.logical.collect import CollectOptions
+from evidencekit.acquire.logical.options import CollectOptions
 from evidencekit.case import Case
 from evidencekit.errors import CaseError, PartialReadError, SourceError
 from evidencekit.hash.seal.read import load_seal
@@ -197,7 +197,7 @@ def test_tar_checker_compares_members_with_the_manifest(
     case_dir: Path, identity: Identity, tmp_path: Path
 ) -> None:
     """Negative tests for the tar item checker that `verify` runs after the digest checks."""
-    from evidencekit.acquire.logical.collect import check_tar_item
+    from evidencekit.acquire.logical.tar_check import check_tar_item
 
     src = tmp_path / "src"
     src.mkdir()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from evidencekit.acquire.logical.collect import CollectOptions
+from evidencekit.acquire.logical.options import CollectOptions
 from evidencekit.case import Case
 from evidencekit.cli.main import cli
 from evidencekit.errors import CustodyError, PartialReadError

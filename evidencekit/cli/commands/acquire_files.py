@@ -68,7 +68,7 @@ def files(
     """
     from evidencekit.acquire.ewf.stored_digests import warning_text
     from evidencekit.acquire.fs.model import Credentials
-    from evidencekit.acquire.logical.collect import CollectOptions
+    from evidencekit.acquire.logical.options import CollectOptions
     from evidencekit.errors import PartialReadError, UsageError
     from evidencekit.hash.algorithms import parse_algorithms
     from evidencekit.sizes import human, parse_size
