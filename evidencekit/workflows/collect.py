@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from evidencekit.identity import Identity
 from evidencekit.timeutil import isoformat, utcnow
 from evidencekit.workflows.acquire_disk.resume import last_acquisition, set_aside
 from evidencekit.workflows.commit import Reservation, Signer, guard, reclaim
+from evidencekit.workflows.progress import Accumulated, Progress
 from evidencekit.workflows.trust import identity_of
 
 log = logging.getLogger(__name__)
@@ -119,23 +120,32 @@ def _redoable(case: Case, item_id: str) -> str | None:
     return sha
 
 
-def collect_item(
-    case: Case,
-    identity: Identity | Signer,
-    item_id: str,
-    sources: list[Path],
-    options: CollectOptions,
-    *,
-    description: str | None = None,
-    on_progress: Callable[[int], None] | None = None,
-    command_line: str | None = None,
-    resume: bool = False,
-) -> CollectResult:
-    """Collect `sources` as item `item_id` of `case`, seal it and record custody.
+@dataclass(frozen=True, slots=True)
+class CollectRequest:
+    """What `acquire files` is asked to do: collect `sources` (folders, files, disk images) as
+    item `item_id` (with `resume`: redo that interrupted collection).
 
-    With `resume`, `item_id` is an interrupted collection (sealed incomplete, or unfinished in
-    staging): it is redone from the start, the earlier files set aside in `evidence/.discarded/`,
-    and its `collected` event supersedes the incomplete one (chain/rules.py).
+    Attributes:
+        command_line: recorded in the manifest and the attempt's record (None: not recorded).
+        progress: told the bytes copied so far (the total is not known before the walk).
+    """
+
+    item_id: str
+    sources: tuple[Path, ...]
+    options: CollectOptions = field(default_factory=CollectOptions)
+    description: str | None = None
+    resume: bool = False
+    command_line: str | None = None
+    progress: Progress | None = None
+
+
+def collect_item(case: Case, identity: Identity | Signer, request: CollectRequest) -> CollectResult:
+    """Collect `request.sources` as item `request.item_id` of `case`, seal it and record custody.
+
+    With `request.resume`, the item is an interrupted collection (sealed incomplete, or
+    unfinished in staging): it is redone from the start, the earlier files set aside in
+    `evidence/.discarded/`, and its `collected` event supersedes the incomplete one
+    (chain/rules.py).
 
     Raises:
         UsageError: bad id or options.
@@ -149,6 +159,11 @@ def collect_item(
     """
     from evidencekit.workflows.custody import record_event
 
+    item_id, sources, options = request.item_id, list(request.sources), request.options
+    description, command_line, resume = request.description, request.command_line, request.resume
+    on_progress: Callable[[int], None] | None = None
+    if request.progress is not None:
+        on_progress = Accumulated(request.progress, f"collecting {item_id}")
     take, supersedes = None, None
     if resume:
         supersedes = _redoable(case, item_id)
