@@ -48,6 +48,16 @@ class CollectResult:
     seal: SealResult
     status: str
 
+    @property
+    def errors(self) -> list[dict[str, object]]:
+        """Every file that could not be read: its path (and stream), source and error."""
+        return _error_list(self.collection)
+
+    @property
+    def not_collected(self) -> list[str]:
+        """The partitions passed over when collecting every one, each with why."""
+        return [r for src in self.collection.sources for r in src.skipped]
+
     def to_dict(self) -> dict[str, object]:
         return {
             "item": self.item_id,
@@ -59,9 +69,8 @@ class CollectResult:
             "seal": self.seal.path.name,
             "digests": {k: f"{k}:{v}" for k, v in self.outputs.container_hash.digests.items()},
             "summary": self.collection.summary(),
-            "errors": _error_list(self.collection),
-            # partitions passed over when collecting every one, each with why
-            "not_collected": [r for src in self.collection.sources for r in src.skipped],
+            "errors": self.errors,
+            "not_collected": self.not_collected,
             # each image's stored MD5/SHA-1 compared with its media (E01), by source path
             "stored_digests": {
                 src.path: src.stored_digests

@@ -135,10 +135,8 @@ def files(
     for algo, digest in result.outputs.container_hash.digests.items():
         lines.append(f"  {result.outputs.container.name} {algo}: {digest}")
     lines.append(f"  seal: {result.seal.path.name}")
-    for reason in result.to_dict()["not_collected"]:  # type: ignore[attr-defined]
-        lines.append(f"  not collected: {reason}")
-    for err in result.to_dict()["errors"]:  # type: ignore[attr-defined]
-        lines.append(f"  error: {err['path']}: {err['error']}")
+    lines += [f"  not collected: {reason}" for reason in result.not_collected]
+    lines += [f"  error: {err['path']}: {err['error']}" for err in result.errors]
     for src in result.collection.sources:
         warning = warning_text(src.path, src.stored_digests)
         if warning:
