@@ -22,7 +22,7 @@ from evidencekit.acquire.logical.manifest import Collection
 from evidencekit.acquire.logical.options import CollectOptions
 from evidencekit.case import Case
 from evidencekit.errors import CaseError, InterruptedError_, PartialReadError, SourceError
-from evidencekit.hash.seal.document import DERIVED_ALGORITHMS, Artifact, SealResult
+from evidencekit.hash.seal.document import DERIVED_ALGORITHMS, Artifact, SealResult, SealStatus
 from evidencekit.hash.seal.write import artifact_from_file, seal_item
 from evidencekit.identity import Identity
 from evidencekit.timeutil import isoformat, utcnow
@@ -46,7 +46,7 @@ class CollectResult:
     collection: Collection
     outputs: CollectOutputs
     seal: SealResult
-    status: str
+    status: SealStatus
 
     @property
     def errors(self) -> list[dict[str, object]]:
@@ -227,7 +227,7 @@ def collect_item(case: Case, identity: Identity | Signer, request: CollectReques
         artifact, _res = artifact_from_file(item_dir, path.name, DERIVED_ALGORITHMS)
         artifacts.append(artifact)
     errors = collection.errors
-    status = "complete-with-errors" if errors else "complete"
+    status: SealStatus = "complete-with-errors" if errors else "complete"
     if collection.interrupted:
         status = "incomplete"
     facts = {

@@ -28,7 +28,14 @@ from evidencekit.errors import (
     InterruptedAfterRecording,
     UsageError,
 )
-from evidencekit.hash.seal.document import DERIVED_ALGORITHMS, Artifact, Combined, SealResult
+from evidencekit.hash.seal.document import (
+    DERIVED_ALGORITHMS,
+    STATUSES,
+    Artifact,
+    Combined,
+    SealResult,
+    SealStatus,
+)
 from evidencekit.hash.seal.read import find_seal, load_seal
 from evidencekit.hash.seal.write import artifact_from_file
 from evidencekit.hash.seal.write import seal_item as _seal_item
@@ -242,7 +249,10 @@ def _seal_and_record(
             facts[key] = doc["facts"][key]
     if target.format == "e01":
         facts["e01"] = {"compression": target.compression, "segments": len(files)}
-    status = str(doc.get("status") or "complete")
+    found = str(doc.get("status") or "complete")
+    if found not in STATUSES:
+        raise UsageError(f"invalid seal status {found!r}", hint=f"use {', '.join(STATUSES)}")
+    status: SealStatus = found
     if copied.stored is not None:
         # the original E01's own stored digests, checked while converting
         facts["original_e01_stored_digests"] = copied.stored.to_dict()

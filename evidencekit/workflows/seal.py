@@ -32,6 +32,7 @@ from evidencekit.hash.pipeline import pump
 from evidencekit.hash.seal.document import (
     Artifact,
     SealResult,
+    SealStatus,
     media_algorithms,
     name_member,
     resolve_artifact,
@@ -442,7 +443,7 @@ def _seal_reserved(
     changes += [c for _, _, c in copied if c is not None]
     if not in_place:
         _fsync_tree(item_dir)
-    status = "complete-with-errors" if changes else "complete"
+    status: SealStatus = "complete-with-errors" if changes else "complete"
     if interrupted:
         status = "incomplete"
     facts: dict[str, Any] = {"mode": "in-place" if in_place else "copy", "sources": facts_sources}
