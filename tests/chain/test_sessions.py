@@ -100,6 +100,9 @@ def test_session_round_trip(case_dir: Path, invoke: Any) -> None:
     assert "Số 5, phố Hàng Bài, Hoàn Kiếm, Hà Nội".encode() in raw
     log = _ok(invoke("--json", "--case", str(case_dir), "custody", "log"))
     assert [e["details"] for e in log["events"] if e["kind"] == "session_opened"] == [d]
+    export = invoke("--case", str(case_dir), "custody", "export", "--format", "jsonl").stdout_bytes
+    assert "Số 5, phố Hàng Bài, Hoàn Kiếm, Hà Nội".encode() in export
+    assert "Trương Thị Bủng".encode() in export
     text = invoke("--case", str(case_dir), "custody", "log").stdout
     assert "participant: Nguyễn Văn An (witness, holds no key, citizen ID 001203004567)" in text
     assert "refused to sign: Trương Thị Bủng" in text
@@ -111,6 +114,7 @@ def test_event_naming_a_closed_or_unknown_session_is_refused(case_dir: Path, inv
     _ok(invoke("--json", "--case", str(case_dir), "custody", "session", "close", "S1"))
     for args in (
         ("register", "HDD01", "--description", "Ổ cứng", "--session", "S1"),
+        ("note", "-", "ghi chú", "--session", "S1"),
         ("register", "HDD02", "--description", "Ổ cứng", "--session", "S9"),
         ("session", "close", "S1"),
         ("session", "close", "S9"),
