@@ -7,6 +7,8 @@ which may be recorded without an item: `chain.encoding` checks a stored event ag
 
 from __future__ import annotations
 
+from typing import Literal
+
 KINDS = (
     "case_opened",
     "registered",
@@ -35,7 +37,34 @@ KINDS = (
     "seal_opened",
     "resealed",
     "document_attached",
+    "ledger_migrated",
 )
+EventKind = Literal[
+    "case_opened",
+    "registered",
+    "acquired",
+    "collected",
+    "sealed",
+    "converted",
+    "verified",
+    "transferred",
+    "received",
+    "accessed",
+    "analysed",
+    "exported",
+    "note",
+    "released",
+    "returned",
+    "destroyed",
+    "report_issued",
+    "checkpoint_timestamped",
+    "examiner_added",
+    "examiner_revoked",
+    "attempt_discarded",
+]
+"""A kind this version writes (KINDS, in the same order; tests/chain/test_event_kind.py keeps
+them equal). A stored event's kind is read as `str` and checked against KINDS: a ledger from
+elsewhere may hold anything."""
 FIRST_KINDS = frozenset({"registered", "acquired", "collected", "sealed"})
 TERMINAL_KINDS = frozenset({"released", "returned", "destroyed"})
 ACQUISITION_KINDS = frozenset({"acquired", "collected", "sealed"})
@@ -56,6 +85,7 @@ CASE_LEVEL_KINDS = frozenset(
         "attempt_discarded",
         "session_opened",
         "session_closed",
+        "ledger_migrated",
     }
 )
 """Kinds that may be recorded without an item (about the whole case)."""
@@ -66,6 +96,7 @@ CASE_ONLY_KINDS = frozenset(
         "examiner_revoked",
         "checkpoint_timestamped",
         "attempt_discarded",
+        "ledger_migrated",
     }
 )
 """Kinds about the case's trust, never about an item (`evidencekit.workflows.trust`)."""

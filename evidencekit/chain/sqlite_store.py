@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from evidencekit.chain import netfs
 from evidencekit.chain.kinds import PHYSICAL_SEAL_KINDS, SESSION_KINDS
 from evidencekit.chain.store import CheckpointRow, EventRow, WriteTxn
 from evidencekit.errors import CustodyError, EvidenceKitError, IntegrityError
@@ -273,6 +274,24 @@ def ledger_error(exc: sqlite3.Error, path: Path, doing: str) -> EvidenceKitError
     return CustodyError(f"{what}: {exc}", hint=hint)
 
 
+def refuse_network_fs(path: Path) -> None:
+    """Refuse a SQLite ledger at `path` on a network file system (`chain.netfs`): SQLite's
+    locks and its shared WAL index do not work across hosts, so events could be lost or the
+    file corrupted. Reading is refused too (the WAL index is written by readers as well).
+
+    Raises:
+        CustodyError: the folder holding `path` is on NFS, SMB/CIFS or a network FUSE mount.
+    """
+    fs = netfs.network_fs(path.parent)
+    if fs is not None:
+        raise CustodyError(
+            f"the custody ledger {str(path)!r} is on a network file system ({fs}), where "
+            "SQLite cannot be shared safely",
+            hint="keep a shared case's ledger in PostgreSQL (evidencekit custody migrate --to "
+            "postgresql://…, docs/postgresql.md), or copy the case to a local disk",
+        )
+
+
 def _checkpoint_row(r: Any) -> CheckpointRow:
     return CheckpointRow(int(r[0]), int(r[1]), _blob(r[2]), str(r[3]), str(r[4]), str(r[5]))
 
@@ -295,6 +314,7 @@ class SQLiteStore:
     def __init__(self, path: Path, *, create: bool = False, writable: bool = True) -> None:
         self.path = path
         self.writable = writable or create
+        refuse_network_fs(path)
         if create:
             if path.exists():
                 raise CustodyError(

@@ -13,12 +13,19 @@ import logging
 import os
 import stat
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
 
 from evidencekit.case import CASE_FILE, Case
-from evidencekit.errors import CustodyError, EvidenceKitError, UsageError
+from evidencekit.errors import (
+    CustodyError,
+    EvidenceKitError,
+    IntegrityError,
+    PartialReadError,
+    UsageError,
+)
 from evidencekit.hash.seal.document import SEAL_SUFFIX
 from evidencekit.hash.seal.read import find_seal, load_seal
 from evidencekit.hash.seal.status import VerifyStatus
@@ -27,6 +34,7 @@ from evidencekit.identity import Identity, fingerprint, load_cert_file
 from evidencekit.ids import check_item_id
 from evidencekit.problems import Problem
 from evidencekit.timeutil import isoformat, parse_iso
+from evidencekit.workflows.progress import Progress, Tick
 from evidencekit.workflows.trust import CaseTrust, case_trust
 from evidencekit.workflows.verifiers import register_verifiers
 
@@ -395,3 +403,100 @@ def record_verification(case: Case, identity: Identity, status: VerifyStatus) ->
             "bytes_hashed": status.bytes_hashed,
         },
     )
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyRequest:
+    """What `verify` is asked to do: check the seals `targets` name (item ids of the case, item
+    folders, seal files).
+
+    Attributes:
+        trust: certificate files of further signers to accept (beside those the case's ledger
+            pins).
+        rehash: re-read every file (False: signatures and sizes only).
+        record: append a `verified` custody event per verified item (needs a case and an
+            examiner).
+        progress: told the bytes re-hashed so far, per target.
+    """
+
+    targets: tuple[str, ...]
+    trust: tuple[Path, ...] = ()
+    rehash: bool = True
+    record: bool = False
+    progress: Progress | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    """Every target's status, in the order given, and whether `verified` events were recorded."""
+
+    statuses: tuple[VerifyStatus, ...]
+    recorded: bool
+
+    @property
+    def ok(self) -> bool:
+        return all(st.ok for st in self.statuses)
+
+    @property
+    def exit_code(self) -> int:
+        """The worst of the targets' outcomes (docs/design.md: 3 over 4 over 1): 3 when a seal
+        does not verify, 4 when it verifies but is not `complete`, 1 when a target has no seal
+        to verify, else 0."""
+        codes = []
+        for st in self.statuses:
+            if not st.problems:
+                codes.append(0 if st.status == "complete" else PartialReadError.exit_code)
+            elif not_sealed(st):
+                codes.append(EvidenceKitError.exit_code)
+            else:
+                codes.append(IntegrityError.exit_code)
+        rank = {0: 0, EvidenceKitError.exit_code: 1, PartialReadError.exit_code: 2}
+        return max(codes, key=lambda c: rank.get(c, 3), default=0)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "exit_code": self.exit_code,
+            "items": [st.to_dict() for st in self.statuses],
+            "recorded": self.recorded,
+        }
+
+
+def not_sealed(status: VerifyStatus) -> bool:
+    """Whether the target had no seal to verify (nothing was checked)."""
+    return bool(status.problems) and all(p.kind == NOT_SEALED for p in status.problems)
+
+
+def verify_evidence(
+    case: Case | None,
+    request: VerifyRequest,
+    examiner: Identity | Callable[[], Identity] | None = None,
+) -> VerifyResult:
+    """Verify every target of `request`; with `request.record`, then append a `verified`
+    custody event per target that had a seal, signed by `examiner` (or by the identity the
+    callable returns, called only then: the passphrase is asked for after the re-hashing).
+
+    Raises:
+        UsageError: `record` without a case or an examiner.
+        IdentityError: a --trust file is not a certificate; the examiner's key cannot be
+            unlocked.
+        CustodyError: the ledger refuses a `verified` event.
+    """
+    if request.record and (case is None or examiner is None):
+        raise UsageError("recording a verification needs a case and an examiner")
+    on_progress: Callable[[str, int], None] | None = None
+    if request.progress is not None:
+        progress = request.progress
+
+        def on_progress(target: str, done: int) -> None:
+            progress(Tick(f"verifying {target}", done))
+
+    statuses = verify_items(
+        case, request.targets, trust=request.trust, rehash=request.rehash, on_progress=on_progress
+    )
+    if request.record and case is not None and examiner is not None:
+        identity = examiner if isinstance(examiner, Identity) else examiner()
+        for st in statuses:
+            if not not_sealed(st):  # nothing was verified, nothing to record
+                record_verification(case, identity, st)
+    return VerifyResult(tuple(statuses), request.record)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from evidencekit.cli.options import trust_option
 from evidencekit.cli.runtime import App
 from evidencekit.fsutil import atomic_write
 
@@ -136,13 +137,7 @@ def _read_text(path: Path, what: str) -> str:
     return text
 
 
-_trust_option = click.option(
-    "--trust",
-    "trust",
-    multiple=True,
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="Also trust the signer with this certificate (PEM/DER); repeatable.",
-)
+_trust_option = trust_option  # the one `--trust` definition (cli/options.py)
 _out_option = click.option(
     "--out",
     type=click.Path(path_type=Path, dir_okay=False),
