@@ -54,6 +54,8 @@ def test_session_round_trip(case_dir: Path, invoke: Any) -> None:
     }  # fmt: skip
     assert inv["holds_key"] is True and inv["name"] == EXAMINER and len(inv["fingerprint"]) == 64
     assert owner["document"] == {"type": "passport", "number": "B1234567"}
+    # a case-level event in between: the rules read every session event, not only the last
+    assert invoke("--case", str(case_dir), "custody", "note", "-", "bắt đầu").exit_code == 0
     reg = _ok(
         invoke(
             "--json",
