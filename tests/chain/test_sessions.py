@@ -109,6 +109,13 @@ def test_session_round_trip(case_dir: Path, invoke: Any) -> None:
     assert "participant: Nguyễn Văn An (witness, holds no key, citizen ID 001203004567)" in text
     assert "refused to sign: Trương Thị Bủng" in text
     assert verify_custody(Case.open(case_dir)).ok
+    shown = _ok(invoke("--json", "--case", str(case_dir), "custody", "session", "show", "S1"))
+    assert [e["kind"] for e in shown["events"]] == [
+        "session_opened", "registered", "session_closed",
+    ]  # fmt: skip
+    assert shown["closed"] is True
+    res = invoke("--case", str(case_dir), "custody", "session", "show", "S2")
+    assert res.exit_code == 2
 
 
 def test_event_naming_a_closed_or_unknown_session_is_refused(case_dir: Path, invoke: Any) -> None:
