@@ -60,8 +60,9 @@ def test_sample_photo_is_a_png(tmp_path: Path) -> None:
         (crc,) = struct.unpack(">I", data[pos + 8 + length : pos + 12 + length])
         assert zlib.crc32(body) == crc
         kinds.append(body[:4])
+        bodies.append(body[4:])
         pos += 12 + length
     assert kinds == [b"IHDR", b"IDAT", b"IEND"]
-    assert len(zlib.decompress(data[8 + 8 + 13 + 4 + 8 :].split(b"IEND")[0][:-8])) == 4 * (
-        1 + 8 * 3
-    )
+    assert struct.unpack(">II", bodies[0][:8]) == (8, 4)
+    # 4 rows of a filter byte and 8 RGB pixels
+    assert len(zlib.decompress(bodies[1])) == 4 * (1 + 8 * 3)
