@@ -7,9 +7,12 @@ script would call them:
 
 1. identities for the examiner (Nguyễn Bá Tùng) and the receiving examiner (Trương Đình Bủng);
 2. `case init`, and the receiver pinned in the case;
-3. disk acquisition of the sample image to E01 (item USB01);
+3. the seizure (workflows.demo_seizure): a session with its legal basis and participants, the
+   stick registered with a photo and physically sealed, the owner's refusal to sign, the seal
+   opened for imaging; disk acquisition of the sample image to E01 (item USB01);
 4. logical collection of the files inside that E01, deleted entries included (item FILES01),
-   or inside the sample image itself when disk acquisition is not in the build;
+   or inside the sample image itself when disk acquisition is not in the build; the stick sealed
+   again, and its analysis recorded on that working copy;
 5. custody: the examiner transfers both items to the receiver, who receives them (signed with
    the receiver's own key);
 6. verification of every item (re-hash, seal signatures), recorded in the ledger;
@@ -40,6 +43,7 @@ SAMPLE_IMAGE = "usb-sample.img.gz"
 DISK_ITEM = "USB01"
 FILES_ITEM = "FILES01"
 LOCATION = "Phòng giám định kỹ thuật số, Công an tỉnh (demo)"
+DISK_DESCRIPTION = "Ổ USB thu giữ của Trương Đình Bủng (mẫu)"
 
 
 @dataclass
@@ -119,7 +123,7 @@ def _acquire_disk(
         options = AcquireOptions(
             format="e01",
             evidence_number="NP-0001",
-            description="Ổ USB thu giữ của Trương Đình Bủng (mẫu)",
+            description=DISK_DESCRIPTION,
             notes="Ảnh đĩa mẫu của bản trình diễn evidencekit",
         )
         res = acquire_disk(case, examiner, AcquireDiskRequest(source, DISK_ITEM, options))
@@ -262,8 +266,14 @@ def run_demo(directory: Path | None, progress: Callable[[str], None] | None = No
     source = extract_sample(directory / "source" / "usb-sample.img")
     result.steps.append(f"sample USB image (FAT16, Vietnamese file names): {source}")
 
+    from evidencekit.workflows import demo_seizure
+
+    demo_seizure.seize(
+        case, examiner, DISK_ITEM, DISK_DESCRIPTION, directory / "photos", result.steps, say
+    )
     image = _acquire_disk(case, examiner, source, result, say)
     _collect(case, examiner, image, result, say)
+    demo_seizure.after_imaging(case, examiner, DISK_ITEM, FILES_ITEM, result.steps, say)
     items = [DISK_ITEM, FILES_ITEM]
     _custody(case, examiner, receiver, items, result, say)
     _verify(case, receiver, items, result, say)
