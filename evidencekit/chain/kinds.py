@@ -61,6 +61,13 @@ EventKind = Literal[
     "examiner_added",
     "examiner_revoked",
     "attempt_discarded",
+    "session_opened",
+    "session_closed",
+    "seal_applied",
+    "seal_opened",
+    "resealed",
+    "document_attached",
+    "ledger_migrated",
 ]
 """A kind this version writes (KINDS, in the same order; tests/chain/test_event_kind.py keeps
 them equal). A stored event's kind is read as `str` and checked against KINDS: a ledger from
