@@ -111,7 +111,14 @@ def verify_items(
         try:
             seal_path = resolve_target(case, target)
         except UsageError as exc:  # one target that names no seal does not hide the others
-            statuses.append(_not_sealed(case, target, exc))
+            st = _not_sealed(case, target, exc)
+            item = st.item_id or (
+                target if case is not None and not _looks_like_path(target) else None
+            )
+            if case is not None and case_trusts is not None and item is not None:
+                # a registered item not yet imaged: its photos and documents still verify
+                st = _with_case_files(case, item, case_trusts.certificates, st)
+            statuses.append(st)
             continue
         cb = None
         if on_progress is not None:
@@ -152,6 +159,8 @@ def verify_items(
                 )
         if extra:
             status = dataclasses.replace(status, problems=status.problems + tuple(extra))
+        if case is not None and case_trusts is not None and item is not None:
+            status = _with_case_files(case, item, case_trusts.certificates, status)
         statuses.append(status)
     return statuses
 
@@ -269,6 +278,45 @@ def _explain_untrusted(status: VerifyStatus, trust: CaseTrust) -> VerifyStatus:
             changed = True
         problems.append(p)
     return dataclasses.replace(status, problems=tuple(problems)) if changed else status
+
+
+def _with_case_files(
+    case: Case, item: str, trusted: Mapping[str, x509.Certificate], status: VerifyStatus
+) -> VerifyStatus:
+    """`status` with the problems and notes of the photos and documents the ledger records for
+    `item` (`workflows.casefiles`), each re-hashed against the event that recorded it."""
+    from evidencekit.workflows.casefiles import check_files, recorded_files
+    from evidencekit.workflows.custody import open_ledger
+
+    try:
+        check_item_id(item)
+        with open_ledger(case, create=False) as ledger:
+            events = ledger.verified_events(item, trusted)
+    except EvidenceKitError:
+        return status  # the ledger's own trouble is reported by the seal's ledger binding
+    files = recorded_files(
+        {
+            "seq": se.seq,
+            "kind": se.event.kind,
+            "item": se.event.item_id,
+            "details": se.event.details,
+        }
+        for se in events
+    )
+    if not files:
+        return status
+    problems, notes = check_files(case, files, by_file=True)
+    if not problems:
+        notes.append(
+            f"{len(files)} photo(s) and attached document(s) re-hashed: each is the one its "
+            "custody event recorded"
+        )
+    return dataclasses.replace(
+        status,
+        item_id=status.item_id or item,
+        problems=status.problems + tuple(problems),
+        notes=(*status.notes, *notes),
+    )
 
 
 SEAL_EVENTS = frozenset({"acquired", "collected", "sealed", "converted"})
