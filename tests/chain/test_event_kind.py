@@ -10,7 +10,7 @@ from evidencekit.chain import kinds
 
 
 def test_kinds_come_from_the_literal_without_repeats() -> None:
-    assert kinds.KINDS == get_args(kinds.EventKind)
+    assert get_args(kinds.EventKind) == kinds.KINDS
     assert len(set(kinds.KINDS)) == len(kinds.KINDS)
 
 
