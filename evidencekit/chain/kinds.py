@@ -29,6 +29,8 @@ KINDS = (
     "examiner_added",
     "examiner_revoked",
     "attempt_discarded",
+    "report_cosigned",
+    "report_extended",
 )
 FIRST_KINDS = frozenset({"registered", "acquired", "collected", "sealed"})
 TERMINAL_KINDS = frozenset({"released", "returned", "destroyed"})
@@ -48,6 +50,8 @@ CASE_LEVEL_KINDS = frozenset(
         "examiner_added",
         "examiner_revoked",
         "attempt_discarded",
+        "report_cosigned",
+        "report_extended",
     }
 )
 """Kinds that may be recorded without an item (about the whole case)."""

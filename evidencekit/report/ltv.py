@@ -316,3 +316,24 @@ def _first_complete_dss(
     else:
         notes.append("no validation data (DSS) after it")
     return None
+
+
+def revocation_file(data: bytes, what: str, kind: str) -> bytes:
+    """A CRL (`kind` "crl") or OCSP response ("ocsp") given as a file, PEM or DER, as DER.
+
+    Raises:
+        ReportError: the file holds no such structure.
+    """
+    from asn1crypto import pem
+
+    if pem.detect(data):
+        _type, _headers, data = pem.unarmor(data)
+    try:
+        if kind == "crl":
+            crl.CertificateList.load(data).native  # noqa: B018  (parses it all)
+        else:
+            ocsp.OCSPResponse.load(data).native  # noqa: B018
+    except Exception as exc:
+        name = "CRL" if kind == "crl" else "OCSP response"
+        raise ReportError(f"{what} is not a {name} (DER or PEM): {exc}") from exc
+    return data

@@ -141,7 +141,7 @@ def finish_pdf(
         UsageError: a level that needs a TSA without one.
         ReportError: pyhanko or the timestamp authority failed.
     """
-    level = _level(level, tsa_url)
+    level = pades_level(level, tsa_url)
     attachments = sorted(attachments, key=lambda a: a.name)
     for att in attachments:
         why = name_problem(att.name)
@@ -200,8 +200,13 @@ def finish_pdf(
         raise ReportError(f"cannot sign the report: {type(exc).__name__}: {exc}") from exc
 
 
-def _level(level: str | None, tsa_url: str | None) -> str:
-    """The level asked for, checked against the TSA given (B-T and above need one)."""
+def pades_level(level: str | None, tsa_url: str | None) -> str:
+    """The level asked for (default: B-T with a TSA, else B-B), checked against the TSA given
+    (B-T and above need one).
+
+    Raises:
+        UsageError: an unknown level, or one that does not fit the TSA given.
+    """
     if level is None:
         return "B-T" if tsa_url else "B-B"
     if level not in LEVELS:
@@ -267,7 +272,7 @@ def cosign_pdf(
     """
     if role not in ROLES:
         raise UsageError(f"unknown co-signer role {role!r}", hint="use " + ", ".join(ROLES))
-    level = _level(level, tsa_url)
+    level = pades_level(level, tsa_url)
     reader = _open(data)
     try:
         sigs = list(reader.embedded_signatures)
