@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evidencekit.case import Case
-from evidencekit.errors import InterruptedAfterRecording, ReportError, UsageError
+from evidencekit.errors import IntegrityError, InterruptedAfterRecording, ReportError, UsageError
 from evidencekit.fsutil import fsync_dir
 from evidencekit.identity import Identity
 from evidencekit.report.ltv import ValidationInputs
@@ -66,11 +66,11 @@ def _issued_in(case: Case, path: Path, data: bytes) -> dict[str, object]:
     (co-signing or extending it would record it as if it were the case's).
 
     Raises:
-        ReportError: the ledger records no `report_issued` event for it.
+        IntegrityError: the ledger records no `report_issued` event for it.
     """
     found = _find_report_event(case, data)
     if found is None:
-        raise ReportError(
+        raise IntegrityError(
             f"{str(path)!r} is not a report case {case.info.number!r} issued (no report_issued "
             "event binds it)",
             hint="run: evidencekit report verify REPORT.pdf --case CASE",
@@ -80,11 +80,15 @@ def _issued_in(case: Case, path: Path, data: bytes) -> dict[str, object]:
 
 def _check_before(data: bytes, path: Path) -> None:
     """Only a report whose signatures hold is amended (`report verify` names the problems);
-    who signed is not judged here, the ledger refuses an unpinned co-signer."""
+    who signed is not judged here, the ledger refuses an unpinned co-signer.
+
+    Raises:
+        IntegrityError: a signature does not hold, or a later revision changes the report.
+    """
     check = check_signature(data, {})
     real = [p for p in check.problems if "unknown signer" not in p]
     if not check.signed or real:
-        raise ReportError(
+        raise IntegrityError(
             f"{str(path)!r} does not verify, so it is not amended: "
             + "; ".join((real or ["it is not signed"])[:3]),
             hint="run: evidencekit report verify REPORT.pdf",
@@ -160,7 +164,8 @@ def cosign_report(
 
     Raises:
         UsageError: a bad role, level or --out.
-        ReportError: the report does not verify, the case never issued it, or signing failed.
+        IntegrityError: the report does not verify, or the case never issued it.
+        ReportError: signing failed.
         CustodyError: the ledger refuses the event (the co-signer is not pinned).
     """
     level = pades_level(level or ("B-LT" if tsa_url else "B-B"), tsa_url)
@@ -215,7 +220,8 @@ def extend_report(
 
     Raises:
         UsageError: a case without an identity, or a bad --out.
-        ReportError: the report does not verify, the case never issued it, or the TSA failed.
+        IntegrityError: the report does not verify, or the case never issued it.
+        ReportError: the TSA failed.
         CustodyError: the ledger refuses the event.
     """
     if case is not None and identity is None:
