@@ -59,13 +59,16 @@ def assert_pdfsig_all_valid(pdf: Path, signatures: int, *nss: str) -> list[str]:
     return blocks
 
 
-def pyhanko_validate(pdf: Path, *trust: Path) -> str:
-    """pyhanko-cli's `sign validate` with only `trust` as roots; its summary lines."""
+def pyhanko_validate(
+    pdf: Path, *trust: Path, command: str = "validate", options: tuple[str, ...] = ()
+) -> str:
+    """pyhanko-cli's `sign validate` (or `sign adesverify`) with only `trust` as roots; its
+    summary lines, and "exit N" when it failed."""
     exe = Path(sys.executable).parent / "pyhanko"
     if not exe.exists():
         exe = Path(shutil.which("pyhanko") or "pyhanko")
     need_peer(str(exe))
-    args = [str(exe), "sign", "validate", "--trust-replace"]
+    args = [str(exe), "sign", command, "--trust-replace", *options]
     for t in trust:
         args += ["--trust", str(t)]
     res = subprocess.run([*args, str(pdf)], capture_output=True, text=True)
