@@ -303,6 +303,7 @@ def record_cosign(case_dir: Path, signer: Identity, data: bytes, field: str) -> 
     import hashlib
 
     from evidencekit.case import Case
+    from evidencekit.report.sign import role_of
     from evidencekit.workflows.custody import record_event
 
     record_event(
@@ -312,5 +313,5 @@ def record_cosign(case_dir: Path, signer: Identity, data: bytes, field: str) -> 
         None,
         description="report co-signed",
         digests={"sha256": hashlib.sha256(data).hexdigest()},
-        details={"field": field, "size": len(data), "role": "co-signer"},
+        details={"field": field, "size": len(data), "role": role_of(field, first=False)},
     )

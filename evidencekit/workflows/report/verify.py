@@ -320,10 +320,10 @@ def _revoked_signer(case: Case, trust: CaseTrust, fp: str | None, data: bytes) -
 def _check_amendments(
     case: Case, sig: SignatureCheck, data: bytes, problems: list[Problem], notes: list[str]
 ) -> None:
-    """Every co-signature is recorded by a `report_cosigned` event of its signer binding the
-    file up to (at least) that signature; a document timestamp recorded by `report_extended`
-    is named, one that is not is only noted (anyone may renew an archive timestamp: it adds
-    validation data, never content)."""
+    """Every co-signature is recorded by a `report_cosigned` event of its signer, naming its
+    field and the role that field declares, binding the file up to (at least) that signature;
+    a document timestamp recorded by `report_extended` is named, one that is not is only noted
+    (anyone may renew an archive timestamp: it adds validation data, never content)."""
     try:
         events = _revision_events(case, data)
     except EvidenceKitError as exc:
@@ -348,6 +348,7 @@ def _check_amendments(
             for e in size_ok
             if e.get("kind") == "report_cosigned"
             and _get(e, "details", "field") == entry.field
+            and _get(e, "details", "role") == entry.role
             and _get(e, "actor", "fingerprint") == entry.fingerprint
         ]
         if mine:
