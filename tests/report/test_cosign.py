@@ -5,6 +5,7 @@ pyhanko's own difference analysis, and `custody verify`."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from pathlib import Path
@@ -14,8 +15,10 @@ from click.testing import CliRunner
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import MDPPerm
 
+from evidencekit.case import Case
 from evidencekit.cli.main import cli
 from evidencekit.identity import Identity
+from evidencekit.workflows.custody import record_event
 from tests.conftest import PASSPHRASE, need_peer
 from tests.report.attacks import COLLEAGUE, add_page_text, cosign, make_colleague, record_cosign
 from tests.report.conftest import make_disk_item
@@ -166,6 +169,21 @@ def test_a_cosignature_not_recorded_in_the_ledger_exits_3(
     assert_pdfsig_all_valid(pdf, 2)
     # an event for another co-signer's field does not cover it
     record_cosign(case_dir, colleague, pdf.read_bytes(), "EvidencekitCosign1-witness")
+    assert _verify(runner, pdf, case_dir)[0] == 3
+    # nor does one for this field that names another role than the field declares
+    record_event(
+        Case.open(case_dir),
+        colleague,
+        "report_cosigned",
+        None,
+        description="report co-signed",
+        digests={"sha256": hashlib.sha256(pdf.read_bytes()).hexdigest()},
+        details={
+            "field": "EvidencekitCosign1-supervisor",
+            "size": pdf.stat().st_size,
+            "role": "witness",
+        },
+    )
     assert _verify(runner, pdf, case_dir)[0] == 3
     record_cosign(case_dir, colleague, pdf.read_bytes(), "EvidencekitCosign1-supervisor")
     code, text, doc = _verify(runner, pdf, case_dir)
