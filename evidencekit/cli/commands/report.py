@@ -33,6 +33,22 @@ def report() -> None:
     is_flag=True,
     help="Also re-hash every sealed file first (default: signatures, signers and sizes).",
 )
+@click.option(
+    "--form",
+    type=click.Choice(["report", "bien-ban"]),
+    default="report",
+    show_default=True,
+    help="report: the full report; bien-ban: the seizure record (Biên bản) of one --item or "
+    "one --session, to print and sign by hand (the PDF is signed digitally too).",
+)
+@click.option("--session", metavar="ID", help="With --form bien-ban: the seizure session's record.")
+@click.option(
+    "--copies",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="With --form bien-ban: how many copies the record says it is made in.",
+)
 @pass_app
 def build(
     app: App,
@@ -42,6 +58,9 @@ def build(
     tsa: str | None,
     no_sign: bool,
     rehash: bool,
+    form: str,
+    session: str | None,
+    copies: int,
 ) -> None:
     """Verify the ledger and the seals, render the case's report, sign it, record it in the
     custody ledger, then publish it under its name (exit 3 when anything does not verify)."""
@@ -59,6 +78,9 @@ def build(
         tsa_url=tsa,
         sign=not no_sign,
         rehash=rehash,
+        form=form,
+        session=session,
+        copies=copies,
     )
     kind = (
         "unsigned preview"

@@ -45,15 +45,21 @@ from evidencekit.report.model import (
     nfc,
 )
 from evidencekit.report.render import render_pdf
+from evidencekit.report.render.bienban import render_record
 from evidencekit.report.sign import finish_pdf
 from evidencekit.timeutil import compact, isoformat, utcnow
 from evidencekit.workflows.commit import NO_LINKS as _NO_LINKS
+from evidencekit.workflows.report.bienban import FORMS, record_items, record_model
 from evidencekit.workflows.report.embedded import (
     ledger_attachments,
     report_json_attachment,
     seal_attachment,
 )
-from evidencekit.workflows.report.ledger import _ledger_snapshot, _record_report_issued
+from evidencekit.workflows.report.ledger import (
+    LedgerSnapshot,
+    _ledger_snapshot,
+    _record_report_issued,
+)
 from evidencekit.workflows.report.names import MANIFEST_SUFFIX, REPORT_SCHEMA, SEAL_SUFFIX
 from evidencekit.workflows.trust import case_trust
 
@@ -90,9 +96,11 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "report"
 
 
-def default_report_path(case: Case, lang: str, now: dt.datetime) -> Path:
-    """`C/reports/<case number>-<UTC time>-<lang>.pdf`, safe as a file name."""
-    return case.reports_dir / f"{_safe(case.info.number)}-{compact(now)}-{lang}.pdf"
+def default_report_path(case: Case, lang: str, now: dt.datetime, form: str = "report") -> Path:
+    """`C/reports/<case number>-<UTC time>-<lang>.pdf` (`…-bien-ban-<lang>.pdf` for a Biên
+    bản), safe as a file name."""
+    kind = "" if form == "report" else f"{form}-"
+    return case.reports_dir / f"{_safe(case.info.number)}-{compact(now)}-{kind}{lang}.pdf"
 
 
 def _read_bytes(path: Path) -> bytes | None:
@@ -137,6 +145,8 @@ def build_model(
     lang: str | None = None,
     now: dt.datetime | None = None,
     signed: bool = True,
+    ledger: LedgerSnapshot | None = None,
+    form: str = "report",
 ) -> ReportModel:
     """Gather the case's documents into a report model (attachments included).
 
@@ -157,7 +167,7 @@ def build_model(
                 f"item {item!r} is not in case {case.info.number!r}",
                 hint=f"items: {', '.join(known) or '(none)'}",
             )
-    ledger = _ledger_snapshot(case)
+    ledger = ledger if ledger is not None else _ledger_snapshot(case)
     custody = custody_from_events(ledger.events)
     if not items:
         # In the order the ledger first saw them (acquired before collected from it), then the rest.
@@ -200,6 +210,7 @@ def build_model(
         if checkpoint is None
         else {"tree_size": checkpoint.tree_size, "root": checkpoint.root},
         "tool": {"name": "evidencekit", "version": __version__},
+        **({"form": form} if form != "report" else {}),
     }
     attachments.append(report_json_attachment(meta))
     return ReportModel(
@@ -408,6 +419,9 @@ def build_report(
     record: bool = True,
     rehash: bool = False,
     now: dt.datetime | None = None,
+    form: str = "report",
+    session: str | None = None,
+    copies: int = 2,
 ) -> ReportResult:
     """Build, sign and write the report; record `report_issued` in the ledger.
 
@@ -418,6 +432,10 @@ def build_report(
         sign: False writes an unsigned preview (no custody event).
         record: False skips the custody event (benchmarks).
         rehash: also re-hash every sealed file before building (`check_case`).
+        form: "report" (the full report) or "bien-ban" (the seizure record of one item or of
+            `session`, `workflows.report.bienban`).
+        session: the seizure session whose Biên bản to build (its registered items).
+        copies: the number of copies the Biên bản says it is made in.
 
     Raises:
         UsageError: bad item, language, or options.
@@ -443,20 +461,35 @@ def build_report(
             f"--out {str(out)!r} exists: a report is never written over another file",
             hint="give a new file name",
         )
+    if form not in FORMS:
+        raise UsageError(f"unknown report form {form!r}", hint="report or bien-ban")
+    if form == "report" and session is not None:
+        raise UsageError("--session goes with --form bien-ban")
     now = now or utcnow()
+    ledger = _ledger_snapshot(case) if form != "report" else None
+    if ledger is not None:
+        items = record_items(ledger.events, case, items, session)
     check_case(case, items, rehash=rehash)
-    model = build_model(case, identity, items=items, lang=lang, now=now, signed=sign)
-    pdf = render_pdf(model)
+    model = build_model(
+        case, identity, items=items, lang=lang, now=now, signed=sign, ledger=ledger, form=form
+    )
+    if ledger is not None:
+        seizure = record_model(
+            case, identity, model, ledger.events, list(items or ()), session, copies=copies
+        )
+        pdf = render_record(seizure)
+    else:
+        pdf = render_pdf(model)
     final = finish_pdf(
         pdf,
         model.attachments,
         identity if sign else None,
         tsa_url=tsa_url,
-        reason=label(model.lang, "title"),
+        reason=label(model.lang, "title" if form == "report" else "bb_pdf_title"),
         location=case.info.agency or None,
         now=now,
     )
-    path = out if out is not None else _free_path(default_report_path(case, model.lang, now))
+    path = out if out is not None else _free_path(default_report_path(case, model.lang, now, form))
     digest = hashlib.sha256(final).hexdigest()
     recorded = sign and record and identity is not None
     # Written under a temporary name, recorded, then published: a crash or a full disk leaves
