@@ -217,6 +217,12 @@ def test_the_built_model_and_its_text_equal_the_former_path(built: Built, tmp_pa
     legacy_items = tuple(
         dataclasses.replace(by_id[s.item_id], seal_sha256=s.seal_sha256) for s in model.items
     )
+    # the sentences of the custody section are worded from the signed event itself (not a
+    # compared field): the former entries are given their event to render the same text
+    legacy_custody = tuple(
+        dataclasses.replace(old, event=new.event, description_typed=new.description_typed)
+        for old, new in zip(legacy_custody, model.custody, strict=True)
+    )
     former = dataclasses.replace(model, items=legacy_items, custody=legacy_custody)
     assert model == former
     texts = []

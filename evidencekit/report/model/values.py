@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Literal
 
+from evidencekit.chain.events import Event
 from evidencekit.chain.parties import Party
 from evidencekit.hash.seal.document import SealStatus
 from evidencekit.timeutil import compact
@@ -87,6 +88,12 @@ class CustodyEntry:
     counterpart_party: Party | None = None
     """The counterpart as recorded (chain.parties), when the event names one: how the report
     tells a party who holds no key apart (role, document) from an examiner of that name."""
+    event: Event | None = field(default=None, compare=False)
+    """The signed event itself, from which the report words its sentence (`report.sentences`);
+    None for an entry built by hand."""
+    description_typed: bool = field(default=False, compare=False)
+    """True when an acquisition's description is the one the examiner typed (the item's seal
+    holds it); otherwise it is the tool's own default and is not quoted."""
 
     def to_dict(self) -> dict[str, object]:
         return {

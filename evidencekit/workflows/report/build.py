@@ -168,7 +168,13 @@ def build_model(
                 hint=f"items: {', '.join(known) or '(none)'}",
             )
     ledger = ledger if ledger is not None else _ledger_snapshot(case)
-    custody = custody_from_events(ledger.events)
+    seals = {item: _read_seal(case.item_dir(item) / f"{item}{SEAL_SUFFIX}") for item in wanted}
+    typed = {
+        item: nfc(seal.description)
+        for item, (seal, _raw) in seals.items()
+        if seal is not None and seal.description
+    }
+    custody = custody_from_events(ledger.events, typed)
     if not items:
         # In the order the ledger first saw them (acquired before collected from it), then the rest.
         first: dict[str, int] = {}
@@ -181,7 +187,7 @@ def build_model(
     seal_digests: dict[str, str] = {}
     for item in wanted:
         folder = case.item_dir(item)
-        seal, seal_raw = _read_seal(folder / f"{item}{SEAL_SUFFIX}")
+        seal, seal_raw = seals[item]
         manifest = _read_json(folder / f"{item}{MANIFEST_SUFFIX}")
         seal_sha = hashlib.sha256(seal_raw).hexdigest() if seal_raw is not None else None
         if seal_raw is not None and seal_sha is not None:
