@@ -13,7 +13,7 @@ import io
 from collections.abc import Sequence
 from xml.sax.saxutils import escape
 
-from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_RIGHT
+from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -50,7 +50,8 @@ def _styles() -> dict[str, ParagraphStyle]:
     base = ParagraphStyle("bb", fontName=SANS, fontSize=10, leading=13.5, alignment=TA_JUSTIFY)
     return {
         "body": base,
-        "indent": ParagraphStyle("bbi", parent=base, leftIndent=6 * mm),
+        # left-aligned: a digest in a justified line stretches the spaces around it
+        "indent": ParagraphStyle("bbi", parent=base, leftIndent=6 * mm, alignment=TA_LEFT),
         "small": ParagraphStyle("bbs", parent=base, fontSize=8, leading=10),
         "centre": ParagraphStyle("bbc", parent=base, alignment=TA_CENTER),
         "centreb": ParagraphStyle("bbcb", parent=base, alignment=TA_CENTER, fontName=SANS_BOLD),
@@ -172,8 +173,10 @@ def _header(model: SeizureRecord, st: dict[str, ParagraphStyle]) -> list[Flowabl
     out: list[Flowable] = [table, Spacer(1, 3 * mm)]
     if model.start is not None:
         dated = label(lang, "bb_dated", **_parts(model, model.start))
+        # the locality, as the dateline names it ("Thành phố Huế, ngày …")
         place = model.place.split(",")[-1].strip() if model.place else ""
-        out.append(_p(f"{place}, {dated}" if place else dated, st["right"]))
+        line = f"{place}, {dated}" if place else dated
+        out.append(_p(line[:1].upper() + line[1:], st["right"]))
     out += [Spacer(1, 5 * mm), _p(label(lang, "bb_title"), st["title"])]
     seized = any(it.seals or it.characteristics or it.photos for it in model.items)
     out.append(
@@ -276,13 +279,22 @@ def _item(
         rows.append([label(lang, "bb_condition"), it.condition])
     if it.location:
         rows.append([label(lang, "bb_location"), it.location])
-    for photo in it.photos:
-        rows.append([label(lang, "bb_photo"), f"{photo.name}\nSHA-256 {photo.sha256}"])
     out.append(_p(label(lang, "bb_characteristics"), st["h"]))
     if rows:
         out.append(_kv(rows))
     else:
         out.append(_p(label(lang, "bb_no_characteristics"), st["indent"]))
+    if it.photos:
+        out.append(Spacer(1, 1.5 * mm))
+        out.append(
+            _plain_table(
+                [label(lang, "bb_photo"), label(lang, "size"), "SHA-256"],
+                [[p.name, _grouped(p.size), p.sha256] for p in it.photos],
+                [50 * mm, 20 * mm, BODY_W - 70 * mm],
+                font_size=8,
+                mono_cols=(2,),
+            )
+        )
     out.append(_p(label(lang, "bb_seals"), st["h"]))
     if it.seals:
         out += [_p(_seal_line(model, s), st["indent"]) for s in it.seals]
