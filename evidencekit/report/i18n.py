@@ -835,5 +835,16 @@ LABELS.update(
         "cs_intact": {"vi": "còn nguyên vẹn", "en": "intact"},
         "cs_damaged": {"vi": "không còn nguyên vẹn", "en": "damaged"},
         "cs_event": {"vi": "Diễn biến", "en": "What happened"},
+        "doc_signed-record": {
+            "vi": "bản quét biên bản đã ký",
+            "en": "the scanned signed record",
+        },
+        "doc_other": {"vi": "tài liệu", "en": "a document"},
     }
 )
+
+
+def document_label(lang: str, what: str) -> str:
+    """What an attached document is (`document_attached`'s `what`), in `lang`."""
+    key = f"doc_{what}"
+    return label(lang, key) if key in LABELS else what

@@ -17,7 +17,7 @@ from typing import Any
 from evidencekit.chain import parties
 from evidencekit.chain.events import Event
 from evidencekit.chain.parties import ROLES, Party
-from evidencekit.report.i18n import LABELS, event_label, label
+from evidencekit.report.i18n import LABELS, document_label, event_label, label
 from evidencekit.report.model.readers import nfc
 from evidencekit.report.model.values import CustodyEntry
 
@@ -147,7 +147,7 @@ def _sentences(ev: Event, e: CustodyEntry, lang: str) -> list[str]:
     elif kind == "document_attached":
         raw = d.get("file")
         f: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
-        values["what"] = nfc(d.get("what") or "—")
+        values["what"] = document_label(lang, nfc(d.get("what") or "—"))
         values["name"] = nfc(f.get("name") or "—")
         values["sha"] = str(f.get("sha256") or "—")
     if kind == "registered":

@@ -32,7 +32,7 @@ from reportlab.platypus import (
 
 from evidencekit.chain.parties import DOCUMENTS, ROLES, Party
 from evidencekit.errors import ReportError
-from evidencekit.report.i18n import label
+from evidencekit.report.i18n import document_label, label
 from evidencekit.report.model.record import RecordItem, SealStep, SeizureRecord
 from evidencekit.report.render.fonts import MONO, SANS, SANS_BOLD, _register_fonts
 from evidencekit.report.render.page import _canvas_class, _on_page
@@ -398,18 +398,24 @@ def _item(
         for d in it.documents:
             out.append(
                 _p(
-                    label(
-                        lang,
-                        "bb_document_line",
-                        what=d.what,
-                        name=d.name,
-                        size=_grouped(d.size),
-                        sha=d.sha256,
+                    _capital(
+                        label(
+                            lang,
+                            "bb_document_line",
+                            what=document_label(lang, d.what),
+                            name=d.name,
+                            size=_grouped(d.size),
+                            sha=d.sha256,
+                        )
                     ),
                     st["indent"],
                 )
             )
     return out
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _alg(name: str) -> str:
