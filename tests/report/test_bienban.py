@@ -421,3 +421,27 @@ def test_a_broken_seal_builds_no_record(runner: CliRunner, seized: Path) -> None
     )
     assert res.exit_code == 3, res.output
     assert "no report was built" in res.output
+
+
+def test_an_item_only_registered_has_a_record_too(
+    runner: CliRunner, case_dir: Path, identity: Identity, tmp_path: Path
+) -> None:
+    """Seized at the scene, not imaged yet: the record is drawn up there and then."""
+    _ek(runner, case_dir, "custody", "register", "HDD02", "--description", "Ổ cứng Toshiba 500 GB",
+        "--seal-number", "NP-0009", "--location", "Số 3 Trần Phú, Hà Nội")  # fmt: skip
+    out = tmp_path / "bb.pdf"
+    _ek(runner, case_dir, "report", "build", "--form", "bien-ban", "--item", "HDD02",
+        "--out", str(out))  # fmt: skip
+    assert_pdfsig_valid(out)
+    text = _text(out)
+    for needle in (
+        "THU GIỮ PHƯƠNG TIỆN ĐIỆN TỬ",
+        "tại Số 3 Trần Phú, Hà Nội",
+        "Ổ cứng Toshiba 500 GB",
+        "Số niêm phong ghi khi đăng ký: NP-0009.",
+        "Chưa sao chép dữ liệu của vật chứng này.",
+    ):
+        assert needle in text, needle
+    # the full report still lists only items with evidence
+    res = runner.invoke(cli, ["--case", str(case_dir), "report", "build", "--item", "HDD02"])
+    assert res.exit_code == 2 and "HDD02" in res.output, res.output

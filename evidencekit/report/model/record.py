@@ -106,6 +106,9 @@ class RecordItem:
 
     item_id: str
     description: str
+    seized: bool = False
+    """A physical thing was seized: the item was registered or physically sealed (else only
+    data were collected)."""
     evidence_number: str = ""
     condition: str = ""
     location: str = ""
@@ -368,6 +371,7 @@ def record_item(item_id: str, events: Sequence[Event], seal: Seal | None) -> Rec
     return RecordItem(
         item_id=item_id,
         description=description,
+        seized=registered is not None or bool(seals),
         evidence_number=nfc(evidence_number) if isinstance(evidence_number, str) else "",
         condition=nfc(registered.condition or "") if registered is not None else "",
         location=nfc(registered.location or "") if registered is not None else "",

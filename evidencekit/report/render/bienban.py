@@ -178,7 +178,7 @@ def _header(model: SeizureRecord, st: dict[str, ParagraphStyle]) -> list[Flowabl
         line = f"{place}, {dated}" if place else dated
         out.append(_p(line[:1].upper() + line[1:], st["right"]))
     out += [Spacer(1, 5 * mm), _p(label(lang, "bb_title"), st["title"])]
-    seized = any(it.seals or it.characteristics or it.photos for it in model.items)
+    seized = any(it.seized for it in model.items)
     out.append(
         _p(label(lang, "bb_title_seizure" if seized else "bb_title_collection"), st["subtitle"])
     )
@@ -209,7 +209,7 @@ def _frame(model: SeizureRecord, st: dict[str, ParagraphStyle]) -> list[Flowable
         for n, p in enumerate(people, 1):
             out.append(_p(f"{n}. {_person(model, p)}", st["indent"]))
     out.append(Spacer(1, 2 * mm))
-    seized = any(it.seals or it.characteristics or it.photos for it in model.items)
+    seized = any(it.seized for it in model.items)
     out.append(
         _p(label(lang, "bb_proceed_seizure" if seized else "bb_proceed_collection"), st["body"])
     )

@@ -51,6 +51,12 @@ def record_items(
                 hint="a seizure session's record: --session ID (its items are those registered "
                 "in it)",
             )
+        known = sorted({*case.items(), *(e.item_id for e in events if e.item_id)})
+        if items[0] not in known:
+            raise UsageError(
+                f"item {items[0]!r} is not in case {case.info.number!r}",
+                hint=f"items: {', '.join(known) or '(none)'}",
+            )
         return list(items)
     opened, _closed = session_events(events, session)
     if opened is None:

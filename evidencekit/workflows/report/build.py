@@ -161,6 +161,11 @@ def build_model(
     now = now or utcnow()
     known = case.items()
     wanted = list(items) if items else known
+    if form != "report":
+        # a Biên bản may be of an item that is only registered (seized, not yet imaged)
+        known = sorted(
+            {*known, *(e.item_id for e in (ledger.events if ledger else ()) if e.item_id)}
+        )
     for item in wanted:
         if item not in known:
             raise UsageError(
@@ -371,6 +376,7 @@ def check_case(case: Case, items: Sequence[str] | None, *, rehash: bool = False)
     """What a report may be built on: the whole custody ledger verifies, and so does the seal
     of every item it reports on (signature, signer, every sealed file present at its size;
     with `rehash`, its digests too). A broken ledger or seal is never rendered as if it held.
+    `items` None is every item of the case.
 
     Raises:
         IntegrityError: the ledger or a seal does not verify (every problem of a seal is
@@ -397,7 +403,8 @@ def check_case(case: Case, items: Sequence[str] | None, *, rehash: bool = False)
                 f"item {item!r} is not in case {case.info.number!r}",
                 hint=f"items: {', '.join(known) or '(none)'}",
             )
-    sealed = [i for i in (items or known) if (case.item_dir(i) / f"{i}{SEAL_SUFFIX}").is_file()]
+    listed: Sequence[str] = known if items is None else items
+    sealed = [i for i in listed if (case.item_dir(i) / f"{i}{SEAL_SUFFIX}").is_file()]
     problems = [
         f"item {st.item_id or st.seal_path}: {p.text()}"
         for st in verify_items(case, sealed, rehash=rehash)
@@ -475,7 +482,11 @@ def build_report(
     ledger = _ledger_snapshot(case) if form != "report" else None
     if ledger is not None:
         items = record_items(ledger.events, case, items, session)
-    check_case(case, items, rehash=rehash)
+        # the seals of its items that have one (an item only registered has none yet)
+        check_case(case, [i for i in items if i in case.items()], rehash=rehash)
+    else:
+        items = list(items) if items else None
+        check_case(case, items, rehash=rehash)
     model = build_model(
         case, identity, items=items, lang=lang, now=now, signed=sign, ledger=ledger, form=form
     )
