@@ -835,6 +835,9 @@ LABELS.update(
         "cs_intact": {"vi": "còn nguyên vẹn", "en": "intact"},
         "cs_damaged": {"vi": "không còn nguyên vẹn", "en": "damaged"},
         "cs_event": {"vi": "Diễn biến", "en": "What happened"},
+        "cs_statements": {"vi": "Ý kiến: {text}", "en": "Statements: {text}"},
+        "cs_record_number": {"vi": "Số biên bản: {text}.", "en": "Record number: {text}."},
+        "cs_basis": {"vi": "Căn cứ: {text}.", "en": "Legal basis: {text}."},
         "doc_signed-record": {
             "vi": "bản quét biên bản đã ký",
             "en": "the scanned signed record",

@@ -193,4 +193,12 @@ def _sentences(ev: Event, e: CustodyEntry, lang: str) -> list[str]:
         refused = _parties(refusals)
         if refused:
             out.append(label(lang, "cs_refusals", names=present(refused, lang)))
+        if isinstance(d.get("statements"), str):
+            out.append(label(lang, "cs_statements", text=nfc(d["statements"])))
+    if kind == "session_opened":
+        if isinstance(d.get("record_number"), str):
+            out.append(label(lang, "cs_record_number", text=nfc(d["record_number"])))
+        basis = [nfc(b) for b in d.get("legal_basis") or [] if isinstance(b, str)]
+        if basis:
+            out.append(label(lang, "cs_basis", text="; ".join(basis)))
     return out

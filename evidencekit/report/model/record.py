@@ -421,9 +421,9 @@ def record_frame(
     """The record's frame: from `session`'s opening and closing events when given (or when the
     only item's `registered` event names one), else from the items' own events.
 
-    The participants are those the session's opening names, then every participant and keyless
-    counterpart the items' events name, then the examiner who draws up the record (when not yet
-    among them).
+    The participants are those the session's opening names and those of the events recorded in
+    the session (without a session: every participant and keyless counterpart the items' events
+    name), and the examiner who draws up the record when not yet among them.
     """
     mine = [e for e in events if e.item_id in items]
     if session is None:
@@ -458,7 +458,10 @@ def record_frame(
                     _add(people, got)
         if isinstance(d.get("statements"), str):
             statements = nfc(d["statements"])
-    for e in mine:
+    # a session's record names those present at it: its opening's participants and those of
+    # the events recorded in it; one item's record, everyone its events name
+    present = [e for e in mine if e.details.get("session") == session] if opened else mine
+    for e in present:
         _add(people, _parties(e.details.get("participants")))
         cp = e.counterpart
         if (

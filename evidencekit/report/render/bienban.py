@@ -487,7 +487,10 @@ def _signatures(model: SeizureRecord, st: dict[str, ParagraphStyle]) -> list[Flo
     recorded refusal to sign with its reason, or a line to write one."""
     lang = model.lang
     blocks: list[list[Flowable]] = []
-    ordered = [p for _k, ps in reversed(_groups(model)) for p in ps]
+    # those present first, those who conducted it last (the drafter signs at the bottom)
+    groups = _groups(model)
+    ordered = [p for k, ps in groups if k != "bb_we" for p in ps]
+    ordered += [p for k, ps in groups if k == "bb_we" for p in ps]
     for p in ordered:
         refusal = model.refusal_of(p)
         cell: list[Flowable] = [
