@@ -38,6 +38,8 @@ _BOOLEAN = {
 }
 _BYTES = {
     "size",
+    "source_logical_sector_size",
+    "source_physical_sector_size",
     "source_size",
     "bytes_read",
     "summary_bytes",
@@ -50,8 +52,6 @@ _BYTES = {
     "sources_stored_digests_covered_bytes",
 }
 _COUNTS = {
-    "source_logical_sector_size",
-    "source_physical_sector_size",
     "bad_sectors",
     "recovered_sectors",
     "options_retries",

@@ -23,7 +23,7 @@ from evidencekit.chain.parties import Party
 from evidencekit.hash.seal.document import Seal
 from evidencekit.report.model.readers import _int, digest_pairs, nfc
 from evidencekit.report.model.rows import _artifacts
-from evidencekit.report.model.values import Artifact, Pairs
+from evidencekit.report.model.values import Artifact, Pairs, Photo
 
 CHARACTERISTICS = ("make", "model", "serial", "capacity", "transport", "firmware")
 """The characteristics a record lists for a device, in this order (Art. 133: "đặc điểm")."""
@@ -89,15 +89,6 @@ class HandOver:
     purpose: str
     location: str
     participants: tuple[Party, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Photo:
-    """A photo registered with the item (hashed into its `registered` event)."""
-
-    name: str
-    size: int | None
-    sha256: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +257,16 @@ def _device_facts(registered: Event | None, seal: Seal | None) -> tuple[Pairs, i
     return tuple((k, found[k]) for k in CHARACTERISTICS if k in found), capacity
 
 
+def registered_photos(registered: Event | None) -> list[Photo]:
+    """The photos a `registered` event records (`details.photos`), without their bytes."""
+    out: list[Photo] = []
+    listed = registered.details.get("photos") if registered is not None else None
+    for p in listed if isinstance(listed, list) else ():
+        if isinstance(p, Mapping) and isinstance(p.get("sha256"), str):
+            out.append(Photo(nfc(p.get("name", "")), _int(p.get("size")), p["sha256"]))
+    return out
+
+
 def _first(sources: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> Any:
     """The first plain value under one of `keys` in the first source that has one."""
     for src in sources:
@@ -282,11 +283,7 @@ def record_item(item_id: str, events: Sequence[Event], seal: Seal | None) -> Rec
     registered = next((e for e in mine if e.kind == "registered"), None)
     acquisition = next((e for e in mine if e.kind in ("acquired", "collected", "sealed")), None)
     characteristics, capacity = _device_facts(registered, seal)
-    photos = []
-    if registered is not None:
-        for p in registered.details.get("photos") or []:
-            if isinstance(p, Mapping) and isinstance(p.get("sha256"), str):
-                photos.append(Photo(nfc(p.get("name", "")), _int(p.get("size")), p["sha256"]))
+    photos = registered_photos(registered)
     seals: list[SealStep] = []
     exams: list[Examination] = []
     hand_overs: list[HandOver] = []
@@ -501,7 +498,6 @@ __all__ = [
     "AttachedDocument",
     "Examination",
     "HandOver",
-    "Photo",
     "RecordFrame",
     "RecordItem",
     "Refusal",
@@ -509,6 +505,7 @@ __all__ = [
     "SeizureRecord",
     "record_frame",
     "record_item",
+    "registered_photos",
     "session_events",
     "session_items",
 ]

@@ -52,6 +52,21 @@ class Artifact:
 
 
 @dataclass(frozen=True, slots=True)
+class Photo:
+    """A photo registered with an item (`registered` event's `details.photos`: its name in the
+    case, size and SHA-256), and its bytes when the case's file still has that digest (for a
+    thumbnail; None otherwise)."""
+
+    name: str
+    size: int | None
+    sha256: str
+    data: bytes | None = field(default=None, compare=False, repr=False)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"name": self.name, "size": self.size, "sha256": self.sha256}
+
+
+@dataclass(frozen=True, slots=True)
 class FileRow:
     """One collected file (logical collections), its name exactly as the manifest stores it."""
 
@@ -154,6 +169,8 @@ class ItemSection:
     files_total: int | None = None
     custody: tuple[CustodyEntry, ...] = ()
     seal_sha256: str | None = None
+    photos: tuple[Photo, ...] = field(default=(), compare=False)
+    """The photos registered with the item (from its `registered` event)."""
 
     @property
     def sha256(self) -> str | None:

@@ -36,6 +36,7 @@ from evidencekit.report.i18n import document_label, label
 from evidencekit.report.model.record import RecordItem, SealStep, SeizureRecord
 from evidencekit.report.render.fonts import MONO, SANS, SANS_BOLD, _register_fonts
 from evidencekit.report.render.page import _canvas_class, _on_page
+from evidencekit.report.render.photos import photo_table
 from evidencekit.report.render.styles import BODY_W, GRID, MARGIN, PAGE_H
 from evidencekit.report.render.tables import _plain_table
 from evidencekit.report.render.text import _grouped, human_size, wrap
@@ -286,15 +287,7 @@ def _item(
         out.append(_p(label(lang, "bb_no_characteristics"), st["indent"]))
     if it.photos:
         out.append(Spacer(1, 1.5 * mm))
-        out.append(
-            _plain_table(
-                [label(lang, "bb_photo"), label(lang, "size"), "SHA-256"],
-                [[p.name, _grouped(p.size), p.sha256] for p in it.photos],
-                [50 * mm, 20 * mm, BODY_W - 70 * mm],
-                font_size=8,
-                mono_cols=(2,),
-            )
-        )
+        out.append(photo_table(it.photos, lang))
     out.append(_p(label(lang, "bb_seals"), st["h"]))
     if it.seals:
         out += [_p(_seal_line(model, s), st["indent"]) for s in it.seals]

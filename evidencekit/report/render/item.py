@@ -19,6 +19,7 @@ from reportlab.platypus import (
 from evidencekit.report.i18n import LABELS, label, status_label
 from evidencekit.report.model import ItemSection, ReportModel
 from evidencekit.report.render.drawings import custody_lanes, media_map
+from evidencekit.report.render.photos import photo_table
 from evidencekit.report.render.styles import BODY_W
 from evidencekit.report.render.tables import _kv_table, _plain_table
 from evidencekit.report.render.text import _grouped, _p, _t, _visible, human_size
@@ -106,6 +107,9 @@ def _item(model: ReportModel, it: ItemSection, st: dict[str, ParagraphStyle]) ->
                 long=True,
             )
         )
+    if it.photos:
+        out.append(_p(label(lang, "photos"), st["h2"]))
+        out.append(photo_table(it.photos, lang))
     if it.window_count:
         out.append(_p(label(lang, "windows"), st["h2"]))
         out.append(

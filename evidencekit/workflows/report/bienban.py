@@ -9,6 +9,7 @@ checks before rendering (the whole ledger and every shown seal verify), the same
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from evidencekit.case import Case
@@ -20,6 +21,7 @@ from evidencekit.hash.seal.read import parse_seal
 from evidencekit.identity import Identity
 from evidencekit.report.model import ReportModel
 from evidencekit.report.model.record import (
+    RecordItem,
     SeizureRecord,
     record_frame,
     record_item,
@@ -27,6 +29,7 @@ from evidencekit.report.model.record import (
     session_items,
 )
 from evidencekit.workflows.report.names import SEAL_SUFFIX
+from evidencekit.workflows.report.photos import with_data
 
 FORMS = ("report", "bien-ban")
 """What `report build --form` renders: the full report, or the Biên bản."""
@@ -80,6 +83,12 @@ def record_items(
     return found
 
 
+def _with_photos(case: Case, item: RecordItem) -> RecordItem:
+    if not item.photos:
+        return item
+    return dataclasses.replace(item, photos=with_data(case, item.photos))
+
+
 def record_model(
     case: Case,
     identity: Identity | None,
@@ -129,7 +138,7 @@ def record_model(
         participants=frame.participants,
         refusals=frame.refusals,
         statements=frame.statements,
-        items=tuple(record_item(i, events, seals[i]) for i in items),
+        items=tuple(_with_photos(case, record_item(i, events, seals[i])) for i in items),
         copies=copies,
         signed=report.signed,
     )

@@ -11,6 +11,7 @@ to its own only after its event is committed.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -61,6 +62,7 @@ from evidencekit.workflows.report.ledger import (
     _record_report_issued,
 )
 from evidencekit.workflows.report.names import MANIFEST_SUFFIX, REPORT_SCHEMA, SEAL_SUFFIX
+from evidencekit.workflows.report.photos import with_data
 from evidencekit.workflows.trust import case_trust
 
 
@@ -199,7 +201,10 @@ def build_model(
             seal_digests[item] = seal_sha
             attachments.append(seal_attachment(item, seal_raw))
         per_item = tuple(e for e in custody if e.item_id == item)
-        sections.append(item_from_seal(item, seal, manifest, per_item, seal_sha))
+        section = item_from_seal(item, seal, manifest, per_item, seal_sha)
+        if section.photos:
+            section = dataclasses.replace(section, photos=with_data(case, section.photos))
+        sections.append(section)
     checkpoint = None
     if ledger.checkpoint_text:
         checkpoint = Checkpoint(ledger.checkpoint_text, ledger.tree_size, ledger.root)
