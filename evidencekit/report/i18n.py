@@ -211,6 +211,15 @@ LABELS: dict[str, dict[str, str]] = {
         "tool messages), for experts to check; the sections above say them in words.",
     },
     "appendix_key": {"vi": "Trường", "en": "Field"},
+    "appendix_file_errors": {
+        "vi": "Lỗi khi đọc các tệp, nguyên văn thông báo của công cụ:",
+        "en": "Errors reading the files, as the tools worded them:",
+    },
+    "appendix_message": {"vi": "Thông báo", "en": "Message"},
+    "file_error": {
+        "vi": "lỗi khi đọc tệp (thông báo nguyên văn ở phụ lục)",
+        "en": "error",
+    },
     "att_seal": {
         "vi": "bản chốt giá trị băm đã ký số của vật chứng {item}",
         "en": "signed seal of item {item}",

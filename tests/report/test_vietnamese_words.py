@@ -134,3 +134,29 @@ def test_the_vietnamese_demo_report_has_no_english_outside_the_appendix(tmp_path
         "Trương Đình Bủng nhận vật chứng USB01 từ Nguyễn Bá Tùng" in body
     )
     assert "chốt giá trị băm và ký số" in " ".join(body.split()).lower()
+
+
+def test_a_tools_error_message_is_quoted_only_in_the_appendix(tmp_path: Path) -> None:
+    import dataclasses
+
+    from evidencekit.report.model import FileRow
+    from evidencekit.report.render import render_pdf
+    from tests.report.sample import model
+
+    m = model("vi", n_files=2)
+    logical = m.items[1]
+    bad = FileRow(
+        "Tài liệu/hỏng.doc", 10, None, None, "error: read error at offset 0: Input/output error"
+    )
+    m = dataclasses.replace(
+        m, items=(m.items[0], dataclasses.replace(logical, files=(*logical.files, bad)))
+    )
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(render_pdf(m))
+    text = " ".join(pdftotext(pdf).split())
+    body, appendix = text.split(APPENDIX, 1)
+    assert "lỗi khi đọc tệp (thông báo nguyên văn ở phụ lục)" in body
+    assert "Input/output error" not in body
+    assert (
+        "Tài liệu/hỏng.doc" in appendix and "read error at offset 0: Input/output error" in appendix
+    )

@@ -207,7 +207,8 @@ def _note(note: str, lang: str) -> str:
         if part == "deleted":
             part = label(lang, "deleted")
         elif part.startswith("error: "):
-            part = f"{label(lang, 'error')}: {part[7:]}"
+            # the tool's message (English) is quoted in the appendix; here it is said in words
+            part = label(lang, "file_error") if lang != "en" else f"error: {part[7:]}"
         elif f"file_kind_{part}" in LABELS:
             part = label(lang, f"file_kind_{part}")
         parts.append(part)

@@ -18,12 +18,12 @@ from reportlab.platypus import (
 )
 
 from evidencekit.report.i18n import attachment_label, label, status_label
-from evidencekit.report.model import CustodyEntry, ReportModel
+from evidencekit.report.model import CustodyEntry, ItemSection, ReportModel
 from evidencekit.report.render.fonts import SANS
 from evidencekit.report.render.qr import qr_drawing
 from evidencekit.report.render.styles import BODY_W
 from evidencekit.report.render.tables import _kv_table, _plain_table
-from evidencekit.report.render.text import _grouped, _p, _t, human_size
+from evidencekit.report.render.text import _grouped, _p, _t, _visible, human_size
 from evidencekit.report.sentences import sentence, who
 
 
@@ -190,7 +190,7 @@ def _appendix(model: ReportModel, st: dict[str, ParagraphStyle]) -> list[Flowabl
     (English, internal names, tool messages): for experts; the item sections say them in
     words."""
     lang = model.lang
-    items = [it for it in model.items if it.source or it.acquisition]
+    items = [it for it in model.items if it.source or it.acquisition or _file_errors(it)]
     if not items:
         return []
     out: list[Flowable] = [
@@ -201,14 +201,37 @@ def _appendix(model: ReportModel, st: dict[str, ParagraphStyle]) -> list[Flowabl
     for it in items:
         out.append(_p(f"{label(lang, 'item')} {it.item_id}", st["h2"]))
         rows = [[key, value] for key, value in (*it.source, *it.acquisition)]
-        out.append(
-            _plain_table(
-                [label(lang, "appendix_key"), label(lang, "value")],
-                rows,
-                [62 * mm, BODY_W - 62 * mm],
-                font_size=7,
-                mono_cols=(0,),  # values in the sans font: the mono one lacks Vietnamese letters
-                long=True,
+        if rows:
+            out.append(
+                _plain_table(
+                    [label(lang, "appendix_key"), label(lang, "value")],
+                    rows,
+                    [62 * mm, BODY_W - 62 * mm],
+                    font_size=7,
+                    mono_cols=(0,),  # values in the sans font: the mono one lacks Vietnamese
+                    long=True,
+                )
             )
-        )
+        errors = _file_errors(it)
+        if errors:
+            out.append(_p(label(lang, "appendix_file_errors"), st["body"]))
+            out.append(
+                _plain_table(
+                    [label(lang, "path"), label(lang, "appendix_message")],
+                    errors,
+                    [70 * mm, BODY_W - 70 * mm],
+                    font_size=7,
+                    long=True,
+                )
+            )
+    return out
+
+
+def _file_errors(it: ItemSection) -> list[list[str]]:
+    """The collected files' read errors, as the tools worded them: (path, message)."""
+    out = []
+    for f in it.files:
+        for part in f.note.split("; ") if f.note else []:
+            if part.startswith("error: "):
+                out.append([_visible(f.path), part[7:]])
     return out
