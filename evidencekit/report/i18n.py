@@ -240,6 +240,7 @@ LABELS: dict[str, dict[str, str]] = {
         "vi": "{count} vấn đề, chi tiết trong sổ hành trình đính kèm",
         "en": "{count} problems, listed in the attached custody ledger",
     },
+    "ev_ledger_migrated": {"vi": "chuyển sổ giám sát sang nơi lưu khác", "en": "ledger moved"},
 }
 
 
@@ -825,6 +826,12 @@ LABELS.update(
         "cs_document_attached": {
             "vi": "{actor} đính kèm {what} vào vật chứng {item}: tệp {name}, SHA-256 {sha}.",
             "en": "{actor} attached {what} to item {item}: file {name}, SHA-256 {sha}.",
+        },
+        "cs_ledger_migrated": {
+            "vi": "{actor} chuyển sổ hành trình sang nơi lưu khác ({size} sự kiện được chép "
+            "nguyên vẹn).",
+            "en": "{actor} moved the custody ledger to another store ({size} events copied as "
+            "they were).",
         },
         "cs_unknown": {"vi": "{actor}: {kind}.", "en": "{actor}: {kind}."},
         "cs_description": {"vi": "Mô tả: {text}.", "en": "Description: {text}."},

@@ -31,6 +31,7 @@ AUTO_DESCRIPTION = frozenset(
         "attempt_discarded",
         "converted",
         "verified",
+        "ledger_migrated",
     }
 )
 """Kinds whose description the tool writes itself (in English): never quoted."""
@@ -128,6 +129,8 @@ def _sentences(ev: Event, e: CustodyEntry, lang: str) -> list[str]:
         values["counterpart"] = cp
     elif kind in ("exported", "note") and ev.item_id is not None:
         key += "_item"
+    elif kind == "ledger_migrated":
+        values["size"] = d.get("tree_size", "?")
     elif kind == "report_issued":
         values["report"] = nfc(d.get("report_id") or "")
     elif kind == "attempt_discarded":
