@@ -154,13 +154,15 @@ def _grouped(n: int) -> str:
     return f"{n:,}".replace(",", " ")
 
 
-def _size(n: int) -> str:
+def size_in_words(n: int, lang: str) -> str:
+    """ "16 777 216 byte (16.0 MiB)" ("bytes" in English)."""
+    word = label(lang, "bytes")
     value = float(n)
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if value < 1024 or unit == "TiB":
-            return f"{_grouped(n)} byte" + ("" if unit == "B" else f" ({value:.1f} {unit})")
+            return f"{_grouped(n)} {word}" + ("" if unit == "B" else f" ({value:.1f} {unit})")
         value /= 1024
-    return f"{_grouped(n)} byte"
+    return f"{_grouped(n)} {word}"
 
 
 def fact_value(lang: str, key: str, value: str, zone_name: str) -> str | None:
@@ -178,7 +180,7 @@ def fact_value(lang: str, key: str, value: str, zone_name: str) -> str | None:
     if bare in _BYTES or bare in _COUNTS:
         if not text.isdigit():
             return None
-        return _size(int(text)) if bare in _BYTES else _grouped(int(text))
+        return size_in_words(int(text), lang) if bare in _BYTES else _grouped(int(text))
     if bare in _TIMES:
         try:
             return local_text(parse_iso(text), zone_name)

@@ -173,3 +173,24 @@ def test_the_full_report_words_the_seizure(
         "chốt giá trị băm và ký số vật chứng USB01-WC, chuyển đổi từ vật chứng USB01",
     ):
         assert needle in text, needle
+
+
+def test_the_scanned_signed_record_attached_back_is_named_in_the_next_one(
+    runner: CliRunner, seizure: Path, tmp_path: Path
+) -> None:
+    """The printed record, signed by hand, scanned and attached to the item (hashed): the
+    item's next record names it with its digest."""
+    first = tmp_path / "bb1.pdf"
+    _ek(runner, seizure, "report", "build", "--form", "bien-ban", "--item", "USB01",
+        "--out", str(first))  # fmt: skip
+    scan = tmp_path / "biên bản đã ký.pdf"
+    scan.write_bytes(first.read_bytes() + b"%% scanned with signatures\n")
+    _ek(runner, seizure, "custody", "attach", "USB01", str(scan), "--what", "signed-record")
+    second = tmp_path / "bb2.pdf"
+    _ek(runner, seizure, "report", "build", "--form", "bien-ban", "--item", "USB01",
+        "--out", str(second))  # fmt: skip
+    text = _text(second)
+    assert "Bản quét biên bản đã ký: tệp" in text, text
+    assert hashlib.sha256(scan.read_bytes()).hexdigest() in text
+    # one item's record takes its frame from the session it was registered in
+    assert "Số: 15/BB-CSHS" in text and "Phiên thu giữ: S1." in text

@@ -39,7 +39,8 @@ from evidencekit.report.render.page import _canvas_class, _on_page
 from evidencekit.report.render.photos import photo_table
 from evidencekit.report.render.styles import BODY_W, GRID, MARGIN, PAGE_H
 from evidencekit.report.render.tables import _plain_table
-from evidencekit.report.render.text import _grouped, human_size, wrap
+from evidencekit.report.render.text import _grouped, wrap
+from evidencekit.report.words import size_in_words
 from evidencekit.timeutil import zone
 
 CONDUCTING = ("investigator", "officer", "examiner", "specialist", "clerk", "prosecutor", None)
@@ -270,12 +271,7 @@ def _item(
     for key, value in it.characteristics:
         rows.append([label(lang, f"bb_{key}"), value])
     if it.capacity is not None:
-        rows.append(
-            [
-                label(lang, "bb_capacity"),
-                f"{_grouped(it.capacity)} byte ({human_size(it.capacity)})",
-            ]
-        )
+        rows.append([label(lang, "bb_capacity"), size_in_words(it.capacity, lang)])
     if it.condition:
         rows.append([label(lang, "bb_condition"), it.condition])
     if it.location:

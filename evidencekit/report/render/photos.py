@@ -65,7 +65,7 @@ def photo_table(photos: Sequence[Photo], lang: str, font_size: float = 8) -> Tab
         data.append(
             [
                 thumbnail(p.data) or Paragraph("—", cell),
-                Paragraph(escape(f"{p.name}") + f"<br/>{size} byte", cell),
+                Paragraph(escape(p.name) + f"<br/>{size} {escape(label(lang, 'bytes'))}", cell),
                 Paragraph(escape(p.sha256), mono),
             ]
         )
