@@ -195,6 +195,14 @@ LABELS: dict[str, dict[str, str]] = {
     "ev_document_attached": {"vi": "đính kèm tài liệu", "en": "document attached"},
     "photos": {"vi": "Ảnh chụp khi đăng ký", "en": "Photos taken at registration"},
     "photo": {"vi": "Ảnh", "en": "Photo"},
+    "more_values": {
+        "vi": "… (còn {more}; tổng cộng {total}, đủ cả trong bản chốt đính kèm)",
+        "en": "… (+{more}; {total} in all)",
+    },
+    "more_text": {
+        "vi": "… (tổng cộng {total} ký tự, đủ cả trong bản chốt đính kèm)",
+        "en": "… ({total} characters in all)",
+    },
     "checkpoint_note": {
         "vi": "Văn bản điểm kiểm tra đã ký (C2SP)",
         "en": "C2SP signed note",

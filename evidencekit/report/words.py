@@ -193,8 +193,18 @@ def fact_value(lang: str, key: str, value: str, zone_name: str) -> str | None:
         term = next((t for k, t in _TERMS[bare].items() if k.lower() == text.lower()), None)
         return None if term is None else term[i]
     if bare in _TYPED:
-        return value
+        return _bounds_in(lang, value)
     return None
+
+
+_MORE = re.compile(r", … \(\+(\d+); (\d+) in all\)$")
+_LONGER = re.compile(r" … \((\d+) characters in all\)$")
+
+
+def _bounds_in(lang: str, value: str) -> str:
+    """A long value cut by the model ("… (+N; M in all)") says so in `lang`."""
+    value = _MORE.sub(lambda m: ", " + label(lang, "more_values", more=m[1], total=m[2]), value)
+    return _LONGER.sub(lambda m: " " + label(lang, "more_text", total=m[1]), value)
 
 
 def facts_in_words(

@@ -171,3 +171,12 @@ def test_a_tools_error_message_is_quoted_only_in_the_appendix(tmp_path: Path) ->
     assert (
         "Tài liệu/hỏng.doc" in appendix and "read error at offset 0: Input/output error" in appendix
     )
+
+
+def test_a_long_value_says_it_was_cut_in_the_reports_language() -> None:
+    from evidencekit.report.model.readers import _bounded_list
+
+    value = _bounded_list([f"/dev/sdb{i}" for i in range(45)])
+    vi = fact_value("vi", "source.segments", value, "UTC")
+    assert vi is not None and vi.endswith("… (còn 5; tổng cộng 45, đủ cả trong bản chốt đính kèm)")
+    assert fact_value("en", "source.segments", value, "UTC") == value  # "… (+5; 45 in all)"
