@@ -794,6 +794,10 @@ LABELS.update(
             "vi": "{actor} phát hành báo cáo {report}.",
             "en": "{actor} issued report {report}.",
         },
+        "cs_record_issued": {
+            "vi": "{actor} lập và ký số biên bản {report}.",
+            "en": "{actor} drew up and digitally signed the record {report}.",
+        },
         "cs_checkpoint_timestamped": {
             "vi": "{actor} đóng dấu thời gian (RFC 3161) cho điểm kiểm tra của sổ hành trình.",
             "en": "{actor} had the ledger's checkpoint timestamped (RFC 3161).",

@@ -133,6 +133,8 @@ def _sentences(ev: Event, e: CustodyEntry, lang: str) -> list[str]:
         values["size"] = d.get("tree_size", "?")
     elif kind == "report_issued":
         values["report"] = nfc(d.get("report_id") or "")
+        if d.get("form") == "bien-ban":
+            key = "cs_record_issued"
     elif kind == "attempt_discarded":
         values["item"] = nfc(d.get("item") or "—")
     elif kind in ("session_opened", "session_closed"):

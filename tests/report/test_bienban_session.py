@@ -194,3 +194,19 @@ def test_the_scanned_signed_record_attached_back_is_named_in_the_next_one(
     assert hashlib.sha256(scan.read_bytes()).hexdigest() in text
     # one item's record takes its frame from the session it was registered in
     assert "Số: 15/BB-CSHS" in text and "Phiên thu giữ: S1." in text
+
+
+def test_the_ledger_says_a_record_was_issued(
+    runner: CliRunner, seizure: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "bb.pdf"
+    _ek(runner, seizure, "report", "build", "--form", "bien-ban", "--session", "S1",
+        "--out", str(out))  # fmt: skip
+    log = json.loads(_ek(runner, seizure, "--json", "custody", "log"))
+    issued = log["events"][-1]
+    assert issued["kind"] == "report_issued"
+    assert issued["details"]["form"] == "bien-ban" and issued["details"]["items"] == ["USB01"]
+    report = tmp_path / "r.pdf"
+    _ek(runner, seizure, "report", "build", "--out", str(report))
+    text = _text(report)
+    assert f"Nguyễn Bá Tùng lập và ký số biên bản {issued['details']['report_id']}." in text

@@ -528,6 +528,7 @@ def build_report(
                 path=path,
                 items=[i.item_id for i in model.items],
                 lang=model.lang,
+                form=form,
             )
     except InterruptedAfterRecording as exc:
         # its event is committed: the report it records is kept (and named), never removed
