@@ -1,61 +1,46 @@
-"""The demo's seizure record (issue 16): a seizure session with its legal basis and witnesses,
-the USB stick registered with a photo and physically sealed in it, the seal opened in front of a
-witness to image the stick and sealed again, and the analysis recorded on a working copy.
-
-Called by `workflows.demo` around its acquisition; sample data only (names, ID numbers and the
-photo are made up).
+"""The demo's seizure record (issue 16): a seizure session at the owner's home with its legal
+basis, an investigator, a specialist, two witnesses and the owner; the USB stick registered in it
+with a photo and physically sealed before the witnesses; the session closed with the owner's
+refusal to sign; later the seal opened (intact) to image the stick, a working copy made from the
+image, the stick re-sealed, the analysis done on the working copy. Real workflows only.
 """
 
 from __future__ import annotations
 
-import struct
-import zlib
+import io
 from collections.abc import Callable
 from pathlib import Path
 
 from evidencekit.case import Case
 from evidencekit.identity import Identity
-from evidencekit.workflows.registration import register_item
-from evidencekit.workflows.seizure import (
-    apply_seal,
-    close_session,
-    event_details,
-    examine,
-    open_seal,
-    open_session,
-    reseal,
+
+SESSION = "S1"
+PLACE = "Nhà số 12 Lê Lợi, phường Phú Hội, thành phố Huế (demo)"
+SEIZING_AGENCY = "Cơ quan Cảnh sát điều tra Công an thành phố Huế (demo)"
+RECORD_NUMBER = "15/BB-CSĐT"
+BASIS = ("Lệnh khám xét số 07/LKX ngày 04/6/2024 (demo)",)
+OWNER = "Phạm Thị Lan"
+WITNESSES = (
+    'role=witness,name=Lê Thị Hoa,cccd=046190004567,yob=1990,address="15 Lê Lợi, Huế"',
+    'role=witness,name=Hoàng Văn Nam,cccd=046185001122,yob=1985,address="20 Lê Lợi, Huế"',
 )
-
-SESSION = "BB-01"
-PLACE = "Số 12 Lê Lợi, phường Bến Nghé, Quận 1, TP. Hồ Chí Minh (demo)"
-WITNESS = (
-    "role=witness,name=Nguyễn Văn An,cccd=001203004567,yob=1980,"
-    'address="Số 5, phố Hàng Bài, Hoàn Kiếm, Hà Nội"'
-)
-OWNER = "role=owner,name=Trần Thị Bình,cccd=001185009876,yob=1985"
-SEAL, NEW_SEAL = "NP-0001", "NP-0002"
+SEALS = ("NP-2024-001", "NP-2024-002")
+WORKING_COPY = "USB01-WC"
 
 
-def sample_photo(path: Path, width: int = 96, height: int = 64) -> Path:
-    """Write a small PNG (a colour gradient standing in for the photo of the seized stick)."""
-    rows = b"".join(
-        b"\x00" + b"".join(bytes((x * 255 // width, y * 255 // height, 160)) for x in range(width))
-        for y in range(height)
-    )
+def sample_photo(path: Path) -> Path:
+    """A small photo of "the USB stick" (drawn here: the demo ships no picture)."""
+    from PIL import Image, ImageDraw
 
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    png = (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows, 9))
-        + chunk(b"IEND", b"")
-    )
+    im = Image.new("RGB", (480, 320), (236, 239, 241))
+    draw = ImageDraw.Draw(im)
+    draw.rounded_rectangle((90, 120, 330, 200), radius=18, fill=(30, 90, 160))
+    draw.rectangle((330, 138, 390, 182), fill=(170, 170, 170))
+    draw.rectangle((40, 250, 440, 290), outline=(120, 120, 120))
+    out = io.BytesIO()
+    im.save(out, "JPEG", quality=85)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(png)
+    path.write_bytes(out.getvalue())
     return path
 
 
@@ -63,102 +48,110 @@ def seize(
     case: Case,
     examiner: Identity,
     item: str,
-    description: str,
-    photo_dir: Path,
+    photo: Path,
     steps: list[str],
     say: Callable[[str], None],
 ) -> None:
-    """The seizure session: opened, the item registered with a photo and sealed, closed (the
-    owner refuses to sign); then the seal opened in front of the witness for imaging."""
-    me = f"role=investigator,key={examiner.fingerprint}"
-    say(f"opening seizure session {SESSION}")
+    """The session: opened, the item registered in it with `photo`, sealed before the
+    witnesses, the session closed (the owner refuses to sign)."""
+    from evidencekit.workflows.registration import register_item
+    from evidencekit.workflows.seizure import (
+        apply_seal,
+        close_session,
+        event_details,
+        open_session,
+    )
+
+    say(f"opening seizure session {SESSION} at {PLACE}")
     open_session(
         case,
         examiner,
         SESSION,
         place=PLACE,
-        agency=case.info.agency or "Cơ quan Cảnh sát điều tra (demo)",
-        record_number="01/BB-TG (mẫu)",
-        legal_basis=["Điều 107 BLTTHS 2015", "Điều 196 BLTTHS 2015", "Lệnh khám xét số 12/LKX"],
-        participants=[me, WITNESS, OWNER],
+        agency=SEIZING_AGENCY,
+        record_number=RECORD_NUMBER,
+        legal_basis=BASIS,
+        participants=(
+            f"role=investigator,key={examiner.fingerprint},unit=Đội Cảnh sát hình sự (demo)",
+            "role=specialist,name=Đặng Quốc Bảo,cccd=046088007777,unit=Phòng Kỹ thuật hình sự",
+            *WITNESSES,
+            f'role=owner,name={OWNER},cccd=046192003344,yob=1992,address="12 Lê Lợi, Huế"',
+        ),
     )
-    photo = sample_photo(photo_dir / "ảnh thu giữ USB01.png")
-    say(f"registering {item} with its photo")
     register_item(
         case,
         examiner,
         item,
-        description=description,
-        photos=[photo],
-        condition="Còn nguyên vẹn, không trầy xước",
-        location=PLACE,
-        details=event_details(case, [WITNESS], SESSION),
+        description=f"Ổ USB Kingston 16 GB màu xanh của {OWNER} (mẫu)",
+        photos=(photo,),
+        condition="Còn nguyên vẹn, vỏ nhựa trầy xước nhẹ",
+        location="Ngăn kéo bàn làm việc, phòng khách",
+        details=event_details(case, session=SESSION),
     )
     apply_seal(
         case,
         examiner,
         item,
-        seal_numbers=[SEAL],
-        method="Cho vào túi niêm phong, dán tem, chữ ký của người chứng kiến và chủ sở hữu",
-        participants=[WITNESS],
+        seal_numbers=(SEALS[0],),
+        method="cho vào túi niêm phong, dán tem có chữ ký của những người chứng kiến",
+        participants=WITNESSES,
         session=SESSION,
     )
     close_session(
         case,
         examiner,
         SESSION,
-        refusals=[("name=Trần Thị Bình", "không đồng ý với việc thu giữ")],
-        statements="Người chứng kiến không có ý kiến. Chủ sở hữu không ký biên bản.",
+        refusals=((f"name={OWNER}", "không đồng ý với việc thu giữ"),),
+        statements=f"Bà {OWNER} đề nghị được nhận lại ổ USB sau khi giám định xong.",
     )
-    say(f"opening seal {SEAL} of {item} to image it")
+    steps.append(
+        f"seizure session {SESSION} at {PLACE}: {item} registered with a photo and sealed "
+        f"({SEALS[0]}) before two witnesses; {OWNER} refused to sign the record"
+    )
+
+
+def open_for_imaging(case: Case, examiner: Identity, item: str) -> None:
+    """The seal opened (intact) before a witness, to image the item."""
+    from evidencekit.workflows.seizure import open_seal
+
     open_seal(
         case,
         examiner,
         item,
-        seal_numbers=[SEAL],
+        seal_numbers=(SEALS[0],),
         seal_state="intact",
-        state_note="Tem niêm phong còn nguyên, chữ ký đúng",
-        reason="Sao chép dữ liệu để giám định (Điều 107 BLTTHS 2015)",
-        participants=[WITNESS],
-    )
-    steps.append(
-        f"seizure session {SESSION} at {PLACE}: {item} registered with a photo and sealed "
-        f"({SEAL}) in front of a witness, the owner's refusal to sign recorded; the seal opened "
-        "(intact) to image it"
+        reason="sao chép dữ liệu (tạo ảnh đĩa)",
+        participants=WITNESSES[:1],
     )
 
 
 def after_imaging(
-    case: Case,
-    examiner: Identity,
-    item: str,
-    working_copy: str,
-    steps: list[str],
-    say: Callable[[str], None],
+    case: Case, examiner: Identity, item: str, steps: list[str], say: Callable[[str], None]
 ) -> None:
-    """The item sealed again after imaging, and its analysis recorded on the working copy."""
-    say(f"sealing {item} again ({NEW_SEAL})")
+    """A working copy made from the image, the item re-sealed, the analysis on the copy."""
+    from evidencekit.workflows.convert import ConvertRequest, convert_item
+    from evidencekit.workflows.seizure import examine, reseal
+
+    say(f"making the working copy {WORKING_COPY} and re-sealing {item}")
+    convert_item(case, examiner, ConvertRequest(item, WORKING_COPY, "raw"))
     reseal(
         case,
         examiner,
         item,
-        seal_numbers=[NEW_SEAL],
-        replaces=[SEAL],
-        method="Túi niêm phong mới, chữ ký của người chứng kiến",
-        participants=[WITNESS],
+        seal_numbers=(SEALS[1],),
+        replaces=(SEALS[0],),
+        method="cho vào túi niêm phong mới, dán tem có chữ ký của người chứng kiến",
+        participants=WITNESSES[:1],
     )
     examine(
         case,
         examiner,
         "analysed",
         item,
-        purpose="Tìm tệp đã xoá, trích xuất tài liệu",
-        working=working_copy,
+        purpose="tìm các tệp đã xoá",
+        working=WORKING_COPY,
     )
     steps.append(
-        f"{item} sealed again ({NEW_SEAL} replaces {SEAL}); analysed on the working copy "
-        f"{working_copy} (Art. 107 BLTTHS: examination on copies)"
+        f"{item}'s seal {SEALS[0]} opened (intact) to image it, re-sealed as {SEALS[1]}; "
+        f"analysed on the working copy {WORKING_COPY} (raw), never on the original"
     )
-
-
-__all__ = ["after_imaging", "sample_photo", "seize"]

@@ -112,6 +112,22 @@ def report() -> None:
     is_flag=True,
     help="Also re-hash every sealed file first (default: signatures, signers and sizes).",
 )
+@click.option(
+    "--form",
+    type=click.Choice(["report", "bien-ban"]),
+    default="report",
+    show_default=True,
+    help="report: the full report; bien-ban: the seizure record (Biên bản) of one --item or "
+    "one --session, to print and sign by hand (the PDF is signed digitally too).",
+)
+@click.option("--session", metavar="ID", help="With --form bien-ban: the seizure session's record.")
+@click.option(
+    "--copies",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="With --form bien-ban: how many copies the record says it is made in.",
+)
 @pass_app
 def build(
     app: App,
@@ -126,6 +142,9 @@ def build(
     fetch_revocation: bool,
     no_sign: bool,
     rehash: bool,
+    form: str,
+    session: str | None,
+    copies: int,
 ) -> None:
     """Verify the ledger and the seals, render the case's report, sign it, record it in the
     custody ledger, then publish it under its name (exit 3 when anything does not verify)."""
@@ -145,6 +164,9 @@ def build(
         rehash=rehash,
         level=level,
         validation=_inputs(certs, crls, ocsps, fetch_revocation),
+        form=form,
+        session=session,
+        copies=copies,
     )
     kind = "unsigned preview" if not result.signed else f"signed, PAdES {result.level}"
     app.emit(

@@ -71,6 +71,7 @@ def _record_report_issued(
     path: Path,
     items: Sequence[str],
     lang: str,
+    form: str = "report",
 ) -> None:
     """Append one case-level `report_issued` event carrying the PDF's sha256 and size: the
     report as issued, which stays the first `size` bytes of the file after co-signatures,
@@ -93,6 +94,8 @@ def _record_report_issued(
             "size": size,
             "lang": lang,
             "items": list(items),
+            # a Biên bản says so (a report's details are as they always were)
+            **({"form": form} if form != "report" else {}),
         },
     )
 
