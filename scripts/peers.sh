@@ -7,6 +7,7 @@ PACKAGES=(
   ewf-tools sleuthkit coreutils b3sum dc3dd poppler-utils qpdf libxml2-utils
   dosfstools mtools e2fsprogs util-linux hashdeep ntfs-3g exfatprogs qemu-utils
   openssl attr libfuse2 hdparm smartmontools nvme-cli gddrescue fdisk cryptsetup-bin exfat-fuse fuse3 lvm2 xorriso
+  softhsm2 opensc
 )
 COMMANDS=(
   ewfverify ewfinfo ewfacquire img_stat fls icat md5sum sha1sum sha256sum sha512sum b3sum
@@ -14,6 +15,7 @@ COMMANDS=(
   mkntfs mkfs.exfat qemu-img openssl setfattr sfdisk cryptsetup mount.exfat-fuse fusermount debugfs istat
   ddrescue ddrescuelog hdparm smartctl mount umount pvcreate vgcreate vgcfgbackup vgcfgrestore lvs pvs
   xorriso ntfscp mmd ewfexport
+  softhsm2-util pkcs11-tool
 )
 missing_cmds() {
   local m=()
