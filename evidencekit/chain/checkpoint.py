@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 from dataclasses import dataclass
 
@@ -42,8 +43,12 @@ EXTENSION_PREFIX = "evidencekit-sig/"
 MAX_SIGNATURES = 16
 
 
+@functools.lru_cache(maxsize=256)
 def key_id(cert: x509.Certificate, algorithm: str = algorithms.DEFAULT) -> bytes:
-    """Signed-note key ID of `cert`'s key signing with `algorithm` (see the module docstring)."""
+    """Signed-note key ID of `cert`'s key signing with `algorithm` (see the module docstring).
+
+    Cached: `custody verify` checks every checkpoint of a ledger against the same few
+    certificates."""
     spki = cert.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )

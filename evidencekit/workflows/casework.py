@@ -41,7 +41,8 @@ def init_case(
     Raises:
         CaseError: the folder is not empty or cannot be created.
         UsageError: invalid language, time zone, or empty fields; a certificate in `pins` that
-            is not P-256 or carries a pinned examiner's name (checked before anything is written).
+            holds a key outside the signature whitelist or carries a pinned examiner's name
+            (checked before anything is written).
     """
     _pinned_certs(identity, pins)
     case = Case.create(
@@ -152,7 +153,7 @@ def _pinned_certs(identity: Identity, pins: Sequence[x509.Certificate]) -> list[
     """The certificates a new case pins, its creator's first.
 
     Raises:
-        UsageError: one is not P-256, or two of them carry the same name.
+        UsageError: one holds a key outside the signature whitelist, or two carry the same name.
     """
     certs = [identity.certificate]
     for cert in pins:

@@ -252,3 +252,48 @@ def test_tampered_token_checkpoint_refused(token: Token, tmp_path: Path, key: st
     relabelled = f"{body}\n{EM_DASH} {sigs[0].name} {base64.b64encode(other).decode()}\n"
     with pytest.raises(IntegrityError, match="signed by unknown key"):
         verify_checkpoint(relabelled, trusted)
+
+
+def test_two_token_examiners_through_the_case_flow(
+    token: Token, ek_home: Path, tmp_path: Path
+) -> None:
+    """The issue's flow with two examiners on tokens, one RSA-2048 and one P-256: the RSA
+    examiner opens the case, pins the P-256 one, seals and collects; hands an item over; the
+    P-256 examiner receives it and builds the report. Everything verifies; no key material is
+    written anywhere."""
+    need_peer("pdfsig")
+    _cli(*add_token_args(token, "rsa"))
+    _cli(*add_token_args(token, "ec"))
+    rsa_id = ["--identity", RSA_NAME]
+    ec_id = ["--identity", EC_NAME]
+    case = tmp_path / "case"
+    _cli(*rsa_id, "case", "init", str(case), "--case-number", "VKS-2026-17B", "--title",
+         "Vụ án hai giám định viên", "--agency", "Công an tỉnh")  # fmt: skip
+    on = ["--case", str(case)]
+    _cli(*rsa_id, *on, "case", "add-examiner", str(token.ec_cert))
+    src = tmp_path / "thư mục"
+    (src / "tài liệu").mkdir(parents=True)
+    (src / "tài liệu" / "hợp đồng.txt").write_text("Hợp đồng mua bán\n", "utf-8")
+    (src / "ảnh.bin").write_bytes(bytes(range(256)) * 64)
+    _cli(*rsa_id, *on, "seal", "--item", "DOC01", str(src / "ảnh.bin"))
+    _cli(*rsa_id, *on, "acquire", "files", "--item", "COL01", str(src))
+    _cli(*rsa_id, *on, "custody", "transfer", "COL01", "--to", EC_NAME, "--purpose",
+         "giám định")  # fmt: skip
+    _cli(*ec_id, *on, "custody", "receive", "COL01", "--condition", "niêm phong nguyên vẹn")
+    _cli(*ec_id, *on, "custody", "note", "COL01", "bắt đầu giám định")
+    _cli(*on, "verify", "DOC01", "COL01")
+    res = _cli("--json", *on, "custody", "verify")
+    assert json.loads(res.stdout)["ok"]
+    with sqlite3.connect(case / "custody.sqlite") as db:
+        signers = {row[0] for row in db.execute("SELECT signer FROM events")}
+    assert signers == {
+        fingerprint(load_cert_file(token.rsa_cert)),
+        fingerprint(load_cert_file(token.ec_cert)),
+    }
+    res = _cli("--json", *ec_id, *on, "report", "build")
+    pdf = Path(json.loads(res.stdout)["path"])
+    out = subprocess.run(["pdfsig", str(pdf)], capture_output=True, text=True).stdout
+    assert "Signature Validation: Signature is Valid." in out, out
+    assert f"Signer Certificate Common Name: {EC_NAME}" in out, out
+    _cli(*on, "report", "verify", str(pdf))
+    _assert_no_key_material(token, [case, ek_home])
