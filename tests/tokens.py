@@ -115,9 +115,22 @@ def _issue(folder: Path, name: str, pubkey: Path, ca: Path, ca_key: Path) -> Pat
     return cert
 
 
+_MADE: list[Token] = []
+"""The process's token. Test modules import the fixture, which makes it a fixture of each module
+(a session-scoped fixture imported into two modules runs twice): the token must still be made
+once, before the module is first loaded, and SOFTHSM2_CONF stays set for the rest of the
+process."""
+
+
 @pytest.fixture(scope="session")
-def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Token]:
+def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Token:
     """The session's SoftHSM2 token with its three keys and the CA's certificates."""
+    if not _MADE:
+        _MADE.append(_make(tmp_path_factory))
+    return _MADE[0]
+
+
+def _make(tmp_path_factory: pytest.TempPathFactory) -> Token:
     need_peer("softhsm2-util", "pkcs11-tool", "openssl")
     module = _module()
     if module is None:
@@ -129,7 +142,6 @@ def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Token]:
     (folder / "tokens").mkdir()
     conf = folder / "softhsm2.conf"
     conf.write_text(f"directories.tokendir = {folder / 'tokens'}\nobjectstore.backend = file\n")
-    before = os.environ.get("SOFTHSM2_CONF")
     os.environ["SOFTHSM2_CONF"] = str(conf)
     _run("softhsm2-util", "--init-token", "--free", "--label", TOKEN_LABEL, "--pin", PIN,
          "--so-pin", SO_PIN)  # fmt: skip
@@ -185,7 +197,7 @@ def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Token]:
 
     rsa_key, ec_key = keys["rsa"], keys["ec"]
     assert isinstance(rsa_key, rsa.RSAPrivateKey) and isinstance(ec_key, ec.EllipticCurvePrivateKey)
-    yield Token(
+    return Token(
         module=module,
         label=TOKEN_LABEL,
         pin=PIN,
@@ -197,13 +209,6 @@ def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Token]:
         rsa_key=rsa_key,
         ec_key=ec_key,
     )
-    from evidencekit.identity import forget_unlocked_keys
-
-    forget_unlocked_keys()
-    if before is None:
-        os.environ.pop("SOFTHSM2_CONF", None)
-    else:
-        os.environ["SOFTHSM2_CONF"] = before
 
 
 @pytest.fixture

@@ -190,11 +190,7 @@ def verify_checkpoint(text: str, trusted: dict[str, x509.Certificate]) -> Verifi
         # the key ID names the algorithm, among those this key may make: any other is an
         # unknown key (C2SP: ignored), never verified as another algorithm
         algorithm = next(
-            (
-                a
-                for a in algorithms.algorithms_for(signature_cache.public_key(fp, cert))
-                if key_id(cert, a) == s.key_id
-            ),
+            (a for a in signature_cache.allowed(fp, cert) if key_id(cert, a) == s.key_id),
             None,
         )
         if algorithm is None:

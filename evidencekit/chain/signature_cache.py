@@ -11,7 +11,7 @@ from cryptography import x509
 
 from evidencekit.identity import algorithms
 
-_KEYS: dict[str, tuple[x509.Certificate, algorithms.PublicKey]] = {}
+_KEYS: dict[str, tuple[x509.Certificate, algorithms.PublicKey, tuple[str, ...]]] = {}
 
 
 def verify(
@@ -24,13 +24,29 @@ def verify(
     """True when `signature`, an `algorithm` signature over `data`, was made by `cert`'s key
     (False for an algorithm that does not fit the key); the same answer as
     `evidencekit.identity.verify_signature`, faster on repeated signers."""
-    return algorithms.verify(public_key(fp, cert), algorithm, data, signature)
+    _cert, key, allowed = _entry(fp, cert)
+    if algorithm not in allowed:
+        return False
+    return algorithms.verify_fitting(key, algorithm, data, signature)
 
 
 def public_key(fp: str, cert: x509.Certificate) -> algorithms.PublicKey:
     """`cert`'s public key, parsed once per fingerprint (and certificate object)."""
+    return _entry(fp, cert)[1]
+
+
+def allowed(fp: str, cert: x509.Certificate) -> tuple[str, ...]:
+    """The algorithms `cert`'s key may sign with (`algorithms.algorithms_for`), once per
+    fingerprint (and certificate object)."""
+    return _entry(fp, cert)[2]
+
+
+def _entry(
+    fp: str, cert: x509.Certificate
+) -> tuple[x509.Certificate, algorithms.PublicKey, tuple[str, ...]]:
     hit = _KEYS.get(fp)
     if hit is None or hit[0] is not cert:
-        hit = (cert, cert.public_key())
+        key = cert.public_key()
+        hit = (cert, key, algorithms.algorithms_for(key))
         _KEYS[fp] = hit
-    return hit[1]
+    return hit

@@ -65,9 +65,9 @@ def _check_one(row: _Row, origin: str, trusted: dict[str, x509.Certificate]) -> 
         # signature holds (it is refused as malformed either way)
         light, algorithm, malformed = None, algorithms.DEFAULT, exc.message
     if cert is not None:
-        key = signature_cache.public_key(signer, cert)
-        if not algorithms.fits(key, algorithm):
+        if algorithm not in signature_cache.allowed(signer, cert):
             if malformed is None:
+                key = signature_cache.public_key(signer, cert)
                 problems.append(
                     (
                         "bad-signature",

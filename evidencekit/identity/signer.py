@@ -49,8 +49,14 @@ class SoftwareSigner:
     key: SoftwareKey
     algorithm: str
 
+    def __post_init__(self) -> None:
+        if self.algorithm not in algorithms.algorithms_for(self.key):
+            raise IdentityError(
+                f"an {algorithms.describe_key(self.key)} key cannot sign {self.algorithm}"
+            )
+
     def sign(self, data: bytes) -> bytes:
-        return algorithms.sign_with_key(self.key, self.algorithm, data)
+        return algorithms.sign_fitting(self.key, self.algorithm, data)
 
 
 @dataclass(frozen=True, slots=True)
