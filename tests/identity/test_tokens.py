@@ -214,3 +214,26 @@ def test_stored_algorithm_that_does_not_fit_refused(token: Token, ek_home: Path)
     store = IdentityStore(ek_home)
     with pytest.raises(Exception, match="cannot sign rsa-pkcs1v15-sha256"):
         store.unlock(store.find(None), token.pin.encode())
+
+
+def test_register_by_slot_and_key_id(token: Token, ek_home: Path) -> None:
+    """A token named by its slot number and a key by its CKA_ID (as `pkcs11-tool -L` and `-O`
+    show them) works as well as labels."""
+    listing = token.tool("-L", login=False)
+    slot = next(
+        int(line.split("(0x")[1].split(")")[0], 16)
+        for line in listing.splitlines()
+        if line.startswith("Slot ") and "(0x" in line
+    )
+    res = _cli("--json", "keys", "add-token", "--module", str(token.module), "--slot",
+               str(slot), "--key-id", "02")  # fmt: skip
+    assert res.exit_code == 0, res.output
+    info = json.loads(res.stdout)["identity"]
+    assert info["token"]["slot"] == slot and info["token"]["key_id"] == "02"
+    assert info["name"] == EC_NAME
+    store = IdentityStore(ek_home)
+    ident = store.unlock(store.find(None), token.pin.encode())
+    assert verify_signature(ident.certificate, MESSAGE, ident.sign(MESSAGE), ident.algorithm)
+    res = _cli("keys", "add-token", "--module", str(token.module), "--slot", str(slot),
+               "--key-id", "zz")  # fmt: skip
+    _one_line_error(res, 2, "--key-id 'zz' is not hexadecimal")
