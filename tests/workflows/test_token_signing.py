@@ -297,3 +297,39 @@ def test_two_token_examiners_through_the_case_flow(
     assert f"Signer Certificate Common Name: {EC_NAME}" in out, out
     _cli(*on, "report", "verify", str(pdf))
     _assert_no_key_material(token, [case, ek_home])
+
+
+def test_p384_token_identity_seals_and_reports(
+    token: Token, ek_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The P-384 key made on the token (never extractable), its certificate given with --cert,
+    the PIN from --passphrase-file: a seal openssl verifies with SHA-384, and a report whose
+    PAdES signature uses SHA-384 (pdfsig)."""
+    need_peer("openssl", "pdfsig")
+    pin_file = tmp_path / "pin.txt"
+    pin_file.write_text(token.pin + "\n", "utf-8")
+    monkeypatch.setenv("EVIDENCEKIT_PASSPHRASE", "0000000000")  # the file wins, as for a passphrase
+    pin = ["--passphrase-file", str(pin_file)]
+    _cli(*pin, *add_token_args(token, "p384", "--cert", str(token.p384_cert)))
+    case = tmp_path / "case"
+    _cli(*pin, "case", "init", str(case), "--case-number", "VKS-2026-384", "--title",
+         "Vụ án P-384", "--agency", "Công an tỉnh")  # fmt: skip
+    src = tmp_path / "biên bản.txt"
+    src.write_text("Biên bản\n", "utf-8")
+    _cli(*pin, "--case", str(case), "seal", "--item", "DOC01", str(src))
+    doc = json.loads((case / "evidence" / "DOC01" / "DOC01.seal.json").read_text("utf-8"))
+    assert doc["signature"]["algorithm"] == "ecdsa-p384-sha384"
+    signed = canonical_json({k: v for k, v in doc.items() if k != "signature"})
+    sig = base64.b64decode(doc["signature"]["value"])
+    oracle = tmp_path / "oracle"
+    oracle.mkdir()
+    assert _openssl_verify(oracle, token.p384_cert, signed, sig, "-sha384")
+    assert not _openssl_verify(oracle, token.p384_cert, signed, sig, "-sha256")
+    _cli("--case", str(case), "verify", "DOC01")
+    _cli("--case", str(case), "custody", "verify")
+    res = _cli("--json", *pin, "--case", str(case), "report", "build")
+    pdf = Path(json.loads(res.stdout)["path"])
+    out = subprocess.run(["pdfsig", str(pdf)], capture_output=True, text=True).stdout
+    assert "Signature Validation: Signature is Valid." in out, out
+    assert "Signing Hash Algorithm: SHA-384" in out, out
+    _cli("--case", str(case), "report", "verify", str(pdf))
