@@ -4,8 +4,8 @@
 
 Makes a throwaway SoftHSM2 token in a temp folder (`softhsm2-util`, keys by `pkcs11-tool`),
 then signs N messages of 600 bytes (the size of a custody event) through `TokenSigner.sign` and
-`SoftwareSigner.sign` for each algorithm. A real USB token is far slower than SoftHSM2 (a few
-RSA signatures per second); see docs/signing.md.
+`SoftwareSigner.sign` for each algorithm. A real USB token is slower than SoftHSM2 (every
+signature is a round trip to its chip); see docs/signing.md.
 """
 
 from __future__ import annotations
