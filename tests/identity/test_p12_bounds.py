@@ -177,3 +177,27 @@ def test_oversized_and_malformed_files_refused(ek_home: Path, tmp_path: Path) ->
     link = tmp_path / "link.p12"
     link.symlink_to(ok)
     _refused(_import(link), ek_home, "refusing PKCS#12 file")
+
+
+@pytest.mark.peer
+def test_rsa_padding_choice_on_import(ek_home: Path, tmp_path: Path) -> None:
+    """`--rsa-padding pss` makes an RSA identity sign RSA-PSS; asked of an EC key it is refused
+    before a passphrase is asked or anything stored."""
+    p256 = _key(tmp_path, "P-256")
+    env = {"EVIDENCEKIT_P12_PASSPHRASE": P12_PASSWORD, "EVIDENCEKIT_PASSPHRASE": PASSPHRASE}
+    res = CliRunner().invoke(
+        cli,
+        ["keys", "import", str(_p12(tmp_path, p256, _cert(tmp_path, p256), "ec")),
+         "--rsa-padding", "pss"],
+        env=env,
+    )  # fmt: skip
+    _refused(res, ek_home, "EC P-256 key, which cannot sign rsa-pss-sha256")
+    key = _key(tmp_path, "rsa")
+    res = CliRunner().invoke(
+        cli,
+        ["--json", "keys", "import", str(_p12(tmp_path, key, _cert(tmp_path, key), "rsa")),
+         "--rsa-padding", "pss"],
+        env=env,
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["identity"]["algorithm"] == "rsa-pss-sha256"
