@@ -491,9 +491,23 @@ class PostgreSQLStore:
             )
         tx = _PGTxn(conn, self.name, self._nodes)
         self._writing = True
+        committing = False
         try:
             yield tx
+            committing = True
             conn.execute("COMMIT")
+        except psycopg.OperationalError as exc:
+            self._abandon()
+            if not committing:
+                raise pg_error(exc, self.url, "append to") from exc
+            # the server may have committed before the connection was lost: say so, never
+            # "nothing was recorded"
+            detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise CustodyError(
+                f"lost the custody ledger {self.url!r} while committing an append: {detail}",
+                hint="it may or may not have been recorded: check with `evidencekit custody "
+                "log` before recording it again",
+            ) from exc
         except psycopg.Error as exc:
             self._abandon()
             raise pg_error(exc, self.url, "append to") from exc
