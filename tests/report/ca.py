@@ -101,3 +101,35 @@ def nss_db(folder: Path, *roots: Path) -> str:
             cwd=folder,
         )  # fmt: skip
     return f"sql:{folder}"
+
+
+def ocsp_response(ca: TestCA) -> Path:
+    """A DER OCSP response of the root saying "good" for the examiner's certificate, made
+    offline with `openssl ocsp` (its index lists the certificate as valid)."""
+    folder = ca.root.parent
+
+    def field(*opts: str) -> str:
+        res = subprocess.run(
+            ["openssl", "x509", "-in", str(ca.examiner_cert), "-noout", *opts],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return res.stdout.strip().split("=", 1)[1]
+
+    import datetime as dt
+
+    end = dt.datetime.strptime(field("-enddate"), "%b %d %H:%M:%S %Y %Z")
+    line = f"V\t{end:%y%m%d%H%M%S}Z\t\t{field('-serial')}\tunknown\t/CN=examiner\n"
+    (folder / "index.txt").write_text(line)
+    _run(
+        "openssl", "ocsp", "-issuer", "root.pem", "-cert", "examiner.pem", "-no_nonce",
+        "-reqout", "req.der",
+        cwd=folder,
+    )  # fmt: skip
+    _run(
+        "openssl", "ocsp", "-index", "index.txt", "-rsigner", "root.pem", "-rkey", "root.key",
+        "-CA", "root.pem", "-reqin", "req.der", "-respout", "ocsp.der", "-ndays", "7",
+        cwd=folder,
+    )  # fmt: skip
+    return folder / "ocsp.der"
