@@ -21,7 +21,7 @@ from evidencekit.cli.main import cli
 from evidencekit.identity import Identity, fingerprint, load_cert_file
 from tests.conftest import PASSPHRASE, need_peer
 from tests.report.attacks import add_page_text
-from tests.report.ca import EXAMINER_CN, make_ca, nss_db, ocsp_response
+from tests.report.ca import EXAMINER_CN, QuietHandler, make_ca, nss_db, ocsp_response, serve_folder
 from tests.report.conftest import make_disk_item, run
 from tests.report.tsa import local_tsa
 
@@ -323,3 +323,40 @@ def test_an_ocsp_response_given_as_a_file_goes_into_the_dss(
          "--ocsp", str(ca.root)],
     )  # fmt: skip
     assert res.exit_code == 1 and "is not an OCSP response" in res.output, res.output
+
+
+def test_fetch_revocation_gets_the_crl_the_certificate_names(
+    runner: CliRunner, case_dir: Path, identity: Identity, tmp_path: Path, tsa: str
+) -> None:
+    """With --fetch-revocation the CRL comes from the distribution point the examiner's
+    certificate names (a loopback HTTP server here); without it nothing is fetched."""
+    need_peer("openssl")
+    served = tmp_path / "www"
+    with serve_folder(served) as base:
+        ca = make_ca(tmp_path / "ca", crl_url=f"{base}/root.crl")
+        served.joinpath("root.crl").write_bytes(ca.crl.read_bytes())
+        res = runner.invoke(
+            cli,
+            ["keys", "import", str(ca.examiner_p12), "--p12-passphrase-file",
+             str(ca.p12_password_file)],
+        )  # fmt: skip
+        assert res.exit_code == 0, res.output
+        res = runner.invoke(
+            cli,
+            ["--identity", identity.name, "--case", str(case_dir), "case", "add-examiner",
+             str(ca.examiner_cert)],
+        )  # fmt: skip
+        assert res.exit_code == 0, res.output
+        make_disk_item(case_dir, identity)
+        hoa = ["--json", "--identity", EXAMINER_CN, "--case", str(case_dir), "report", "build"]
+        QuietHandler.requests.clear()
+        res = runner.invoke(cli, [*hoa, "--tsa", tsa, "--cert", str(ca.root)])
+        assert res.exit_code == 0, res.output
+        assert QuietHandler.requests == []  # offline by default
+        res = runner.invoke(cli, [*hoa, "--tsa", tsa, "--cert", str(ca.root), "--fetch-revocation"])
+        assert res.exit_code == 0, res.output
+        assert "/root.crl" in QuietHandler.requests
+    pdf = Path(json.loads(res.stdout)["path"])
+    code, _doc, text = _verify(runner, pdf, case_dir)
+    assert code == 0 and "level: PAdES B-LT" in text, text
+    assert _dss(pdf.read_bytes())[1] == 1
