@@ -8,12 +8,12 @@ import hashlib
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from evidencekit.errors import IdentityError
+from evidencekit.identity import algorithms
 from evidencekit.timeutil import utcnow
 
 
@@ -67,16 +67,14 @@ def subject_name(cert: x509.Certificate) -> str:
     return cert.subject.rfc4514_string()
 
 
-def verify_signature(cert: x509.Certificate, data: bytes, signature: bytes) -> bool:
-    """True when `signature` (ECDSA-SHA256, DER) over `data` was made by `cert`'s key."""
-    key = cert.public_key()
-    if not isinstance(key, ec.EllipticCurvePublicKey):
-        return False
-    try:
-        key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
-    except InvalidSignature:
-        return False
-    return True
+def verify_signature(
+    cert: x509.Certificate, data: bytes, signature: bytes, algorithm: str = algorithms.DEFAULT
+) -> bool:
+    """True when `signature`, an `algorithm` signature over `data`, was made by `cert`'s key.
+
+    False, without trying, when `algorithm` is unknown or does not fit the certificate's key
+    (an RSA certificate never verifies a signature labelled ECDSA, nor the reverse)."""
+    return algorithms.verify(cert.public_key(), algorithm, data, signature)
 
 
 def self_signed(

@@ -38,9 +38,9 @@ from typing import Any
 from cryptography import x509
 
 from evidencekit.case import CASE_FILE, Case
-from evidencekit.chain import merkle, signature_cache
+from evidencekit.chain import merkle
 from evidencekit.chain.checkpoint import KEY_PREFIX, parse_note
-from evidencekit.chain.encoding import check_bytes
+from evidencekit.chain.encoding import check_bytes, event_signature_ok
 from evidencekit.chain.events import Event
 from evidencekit.chain.ledger import Ledger
 from evidencekit.chain.store import EventRow, LedgerStore
@@ -319,7 +319,7 @@ def _creator(
             f"event or in {CASE_FILE}: nobody is trusted"
         )
         return None
-    if not signature_cache.verify(fp, cert, row.data, row.signature):
+    if not event_signature_ok(fp, cert, row.data, row.signature):
         problems.append(
             "ledger event 0 (case_opened) is not signed by its creator: nobody is trusted"
         )
@@ -348,7 +348,7 @@ def _signer(
             f"{gone.seq}: ignored"
         )
         return None
-    if not signature_cache.verify(signer.fingerprint, signer.certificate, row.data, row.signature):
+    if not event_signature_ok(signer.fingerprint, signer.certificate, row.data, row.signature):
         problems.append(f"{where}: the signature does not match the event")
         return None
     return signer

@@ -31,7 +31,6 @@ from evidencekit.hash.seal.document import (
     SCHEMA_V1,
     SCHEMAS,
     SEAL_SUFFIX,
-    SIGNATURE_ALGORITHM,
     STATUSES,
     Artifact,
     Combined,
@@ -235,7 +234,7 @@ def seal_item(
         doc["description"] = description
     signature = identity.sign(signed_bytes(doc))
     doc["signature"] = {
-        "algorithm": SIGNATURE_ALGORITHM,
+        "algorithm": identity.algorithm,
         "value": base64.b64encode(signature).decode("ascii"),
     }
     data = canonical_json(doc)
