@@ -8,6 +8,7 @@ PACKAGES=(
   dosfstools mtools e2fsprogs util-linux hashdeep ntfs-3g exfatprogs qemu-utils
   openssl attr libfuse2 hdparm smartmontools nvme-cli gddrescue fdisk cryptsetup-bin exfat-fuse fuse3 lvm2 xorriso
   postgresql
+  libnss3-tools
   softhsm2 opensc
 )
 COMMANDS=(
@@ -17,6 +18,7 @@ COMMANDS=(
   ddrescue ddrescuelog hdparm smartctl mount umount pvcreate vgcreate vgcfgbackup vgcfgrestore lvs pvs
   xorriso ntfscp mmd ewfexport
   pg_ctl initdb
+  certutil
   softhsm2-util pkcs11-tool
 )
 # Debian installs the PostgreSQL server programs under /usr/lib/postgresql/N/bin, not on PATH

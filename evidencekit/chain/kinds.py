@@ -38,6 +38,8 @@ EventKind = Literal[
     "resealed",
     "document_attached",
     "ledger_migrated",
+    "report_cosigned",
+    "report_extended",
 ]
 """A kind this version writes (KINDS is made from it). A stored event's kind is read as `str`
 and checked against KINDS: a ledger from elsewhere may hold anything."""
@@ -64,6 +66,8 @@ CASE_LEVEL_KINDS = frozenset(
         "session_opened",
         "session_closed",
         "ledger_migrated",
+        "report_cosigned",
+        "report_extended",
     }
 )
 """Kinds that may be recorded without an item (about the whole case)."""
