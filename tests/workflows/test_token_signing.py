@@ -370,3 +370,30 @@ def test_ca_chain_carried_in_seal_and_report(token: Token, ek_home: Path, tmp_pa
             if c.name == "certificate"
         }
     assert fingerprint(ca) in carried
+
+
+def test_report_cosigned_by_a_token_identity(token: Token, ek_home: Path, tmp_path: Path) -> None:
+    """The P-256 token examiner builds the report, the RSA token examiner (pinned) co-signs it as
+    receiver through the same identity-backed pyhanko signer: pdfsig shows two valid
+    signatures, one per signer, and `report verify` accepts it."""
+    need_peer("pdfsig")
+    _cli(*add_token_args(token, "ec"))
+    _cli(*add_token_args(token, "rsa"))
+    case = tmp_path / "case"
+    on = ["--case", str(case)]
+    _cli("--identity", EC_NAME, "case", "init", str(case), "--case-number", "VKS-2026-CO",
+         "--title", "Vụ án đồng ký", "--agency", "Công an tỉnh")  # fmt: skip
+    _cli("--identity", EC_NAME, *on, "case", "add-examiner", str(token.rsa_cert))
+    src = tmp_path / "tệp.txt"
+    src.write_text("nội dung\n", "utf-8")
+    _cli("--identity", EC_NAME, *on, "seal", "--item", "DOC01", str(src))
+    res = _cli("--json", "--identity", EC_NAME, *on, "report", "build")
+    pdf = Path(json.loads(res.stdout)["path"])
+    _cli("--identity", RSA_NAME, *on, "report", "cosign", str(pdf), "--role", "receiver")
+    out = subprocess.run(["pdfsig", str(pdf)], capture_output=True, text=True).stdout
+    assert out.count("Signature Validation: Signature is Valid.") == 2, out
+    assert f"Signer Certificate Common Name: {EC_NAME}" in out, out
+    assert f"Signer Certificate Common Name: {RSA_NAME}" in out, out
+    res = _cli(*on, "report", "verify", str(pdf))
+    assert RSA_NAME in res.output and EC_NAME in res.output
+    _assert_no_key_material(token, [case, ek_home])
