@@ -28,6 +28,7 @@ from __future__ import annotations
 from evidencekit.identity.certs import (
     cert_pem,
     fingerprint,
+    load_cert_bundle,
     load_cert_file,
     load_cert_pem,
     subject_name,
@@ -57,6 +58,7 @@ __all__ = [
     "fingerprint",
     "forget_unlocked_keys",
     "home_dir",
+    "load_cert_bundle",
     "load_cert_file",
     "load_cert_pem",
     "subject_name",

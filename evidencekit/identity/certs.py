@@ -58,6 +58,25 @@ def load_cert_file(path: Path) -> x509.Certificate:
         raise IdentityError(f"{str(path)!r} is not an X.509 certificate (PEM or DER)") from exc
 
 
+def load_cert_bundle(path: Path, *, limit: int = 8) -> tuple[x509.Certificate, ...]:
+    """The PEM certificates in `path` (a CA chain), at most `limit`.
+
+    Raises:
+        IdentityError: unreadable, no certificate, or more than `limit`.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise IdentityError(f"cannot read certificates {str(path)!r}: {exc.strerror}") from exc
+    try:
+        certs = tuple(x509.load_pem_x509_certificates(data))
+    except ValueError as exc:
+        raise IdentityError(f"{str(path)!r} holds no PEM certificates: {exc}") from exc
+    if len(certs) > limit:
+        raise IdentityError(f"{str(path)!r} holds {len(certs)} certificates (at most {limit})")
+    return certs
+
+
 def subject_name(cert: x509.Certificate) -> str:
     """The certificate's common name (the examiner's name), or its whole subject."""
     names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)

@@ -199,7 +199,26 @@ billions of iterations would hang the import. Refused before any derivation."""
 def read_p12(
     path: Path, password: bytes | None, *, now: dt.datetime | None = None
 ) -> tuple[SoftwareKey, x509.Certificate]:
-    """The key and certificate of a PKCS#12 (.p12/.pfx) file; any CA chain in it is ignored.
+    """The key and certificate of a PKCS#12 (.p12/.pfx) file (`read_p12_bundle` without the
+    CA certificates).
+
+    Raises:
+        IdentityError: as `read_p12_bundle`.
+    """
+    key, cert, _chain = read_p12_bundle(path, password, now=now)
+    return key, cert
+
+
+MAX_CHAIN = 8
+"""CA certificates kept with an identity: a national root, an intermediate or two; more is not a
+chain a CA issues."""
+
+
+def read_p12_bundle(
+    path: Path, password: bytes | None, *, now: dt.datetime | None = None
+) -> tuple[SoftwareKey, x509.Certificate, tuple[x509.Certificate, ...]]:
+    """The key, certificate and CA certificates (the chain the CA put in the file, at most
+    `MAX_CHAIN`, the leaf left out) of a PKCS#12 (.p12/.pfx) file.
 
     Bounded before any key derivation: the file's size (`MAX_P12_BYTES`), its structure and
     every iteration count in it (`MAX_P12_ITERATIONS`, the MAC's and each encryption's). Then
@@ -224,7 +243,7 @@ def read_p12(
         raise IdentityError(f"cannot read {str(path)!r}: {exc.strerror}") from exc
     _p12_bounds(path, data)
     try:
-        key, cert, _chain = pkcs12.load_key_and_certificates(data, password)
+        key, cert, extra = pkcs12.load_key_and_certificates(data, password)
     except ValueError as exc:
         raise IdentityError(
             f"cannot open PKCS#12 file {str(path)!r}: wrong password or not PKCS#12",
@@ -248,7 +267,13 @@ def read_p12(
             f"the certificate in {str(path)!r} {state} {day}: it cannot sign evidence now",
             hint="ask the CA for a current certificate",
         )
-    return key, cert
+    chain = tuple(c for c in extra if c != cert)
+    if len(chain) > MAX_CHAIN:
+        raise IdentityError(
+            f"{str(path)!r} holds {len(chain)} CA certificates besides the examiner's (at most "
+            f"{MAX_CHAIN} are kept)"
+        )
+    return key, cert, chain
 
 
 def _p12_bounds(path: Path, data: bytes) -> None:

@@ -54,10 +54,15 @@ class IdentityPdfSigner(signers.Signer):
     """pyhanko's view of an `Identity`: its certificate, its algorithm, its `sign`."""
 
     def __init__(self, identity: Identity) -> None:
-        cert = ax509.Certificate.load(identity.certificate.public_bytes(serialization.Encoding.DER))
+        cert, *chain = (
+            ax509.Certificate.load(c.public_bytes(serialization.Encoding.DER))
+            for c in (identity.certificate, *identity.chain)
+        )
         super().__init__(
             signing_cert=cert,
-            cert_registry=SimpleCertificateStore.from_certs([cert]),  # type: ignore[no-untyped-call]
+            # the CA certificates go into the CMS too: a reader who trusts the root builds
+            # the path from what the PDF carries
+            cert_registry=SimpleCertificateStore.from_certs([cert, *chain]),  # type: ignore[no-untyped-call]
             signature_mechanism=_mechanism(identity.algorithm),
         )
         self.identity = identity

@@ -113,6 +113,19 @@ class IdentityInfo:
         return load_cert_pem((self.path / "cert.pem").read_bytes())
 
     @property
+    def chain(self) -> tuple[x509.Certificate, ...]:
+        """The CA certificates above `certificate` kept with the identity (`chain.pem`: from
+        the CA's PKCS#12 file or `keys add-token --chain`), as given; empty when none. Path
+        material for a reader who trusts the CA (seals and reports carry them), never trust."""
+        path = self.path / "chain.pem"
+        if not path.is_file():
+            return ()
+        try:
+            return tuple(x509.load_pem_x509_certificates(path.read_bytes()))
+        except ValueError as exc:
+            raise IdentityError(f"identity {self.name!r}: {str(path)!r} is not PEM: {exc}") from exc
+
+    @property
     def kind(self) -> str:
         """ "token" (PKCS#11) or "software" (an encrypted key file)."""
         return "software" if self.token is None else "token"
@@ -150,6 +163,11 @@ class Identity:
     def algorithm(self) -> str:
         """The identifier written beside every signature this identity makes."""
         return self.signer.algorithm
+
+    @property
+    def chain(self) -> tuple[x509.Certificate, ...]:
+        """The CA certificates above `certificate` (`IdentityInfo.chain`)."""
+        return self.info.chain
 
     @property
     def key_name(self) -> str:

@@ -29,7 +29,7 @@ import secrets
 import sys
 import threading
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from cryptography import x509
@@ -48,7 +48,7 @@ from evidencekit.identity.certs import (
 from evidencekit.identity.keyfile import (
     decrypt_key,
     read_key_file,
-    read_p12,
+    read_p12_bundle,
     replace_key,
     write_key,
 )
@@ -307,8 +307,8 @@ class IdentityStore:
             IdentityError: the file cannot be read or holds no whitelisted key and certificate,
                 or `algorithm` does not fit the key.
         """
-        key, cert = read_p12(path, p12_password)
-        return self.import_key(key, cert, passphrase, algorithm=algorithm)
+        key, cert, chain = read_p12_bundle(path, p12_password)
+        return self.import_key(key, cert, passphrase, algorithm=algorithm, chain=chain)
 
     def import_key(
         self,
@@ -317,6 +317,7 @@ class IdentityStore:
         passphrase: bytes,
         *,
         algorithm: str | None = None,
+        chain: Sequence[x509.Certificate] = (),
     ) -> Identity:
         """Store a key and certificate read from a PKCS#12 file (`read_p12`, which checks them
         before anything is asked or derived), re-encrypting the key with `passphrase`.
@@ -329,7 +330,9 @@ class IdentityStore:
         chosen = algorithms.choose(key, algorithm, "the key")
         check_new_passphrase(passphrase)
         name, email, org = _names(cert)
-        return self._store(name, email, org, key, cert, passphrase, DEFAULT_SCRYPT, chosen)
+        return self._store(
+            name, email, org, key, cert, passphrase, DEFAULT_SCRYPT, chosen, tuple(chain)
+        )
 
     def add_token(
         self,
@@ -339,6 +342,7 @@ class IdentityStore:
         cert: x509.Certificate | None = None,
         name: str | None = None,
         algorithm: str | None = None,
+        chain: Sequence[x509.Certificate] = (),
     ) -> Identity:
         """Register a key on a PKCS#11 token: only where it is (`ref`), the algorithm and the
         certificate (read from the token beside the key, or `cert`) are stored. The token signs
@@ -375,6 +379,7 @@ class IdentityStore:
         fp = fingerprint(cert)
         folder = self._folder(fp)
         (folder / "cert.pem").write_text(cert_pem(cert), "ascii")
+        _write_chain(folder, cert, chain)
         info = self._write_meta(folder, given or cert_name, fp, email, org, chosen, ref)
         return Identity(info=info, certificate=cert, signer=signer)
 
@@ -388,12 +393,14 @@ class IdentityStore:
         passphrase: bytes,
         kdf: Kdf,
         algorithm: str = algorithms.DEFAULT,
+        chain: tuple[x509.Certificate, ...] = (),
     ) -> Identity:
         fp = fingerprint(cert)
         folder = self._folder(fp)
         key_path = folder / "key.pem"
         _UNLOCKED.put(key_path, write_key(key_path, key, passphrase, kdf), passphrase, key)
         (folder / "cert.pem").write_text(cert_pem(cert), "ascii")
+        _write_chain(folder, cert, chain)
         info = self._write_meta(folder, name, fp, email, org, algorithm, None)
         return Identity(info=info, certificate=cert, signer=SoftwareSigner(key, algorithm))
 
@@ -439,6 +446,14 @@ class IdentityStore:
             algorithm=algorithm,
             token=token,
         )
+
+
+def _write_chain(folder: Path, cert: x509.Certificate, chain: Sequence[x509.Certificate]) -> None:
+    """`chain.pem`: the CA certificates given with the identity, the leaf left out; none, no
+    file."""
+    others = [c for c in chain if c != cert]
+    if others:
+        (folder / "chain.pem").write_text("".join(cert_pem(c) for c in others), "ascii")
 
 
 def _names(cert: x509.Certificate) -> tuple[str, str | None, str | None]:

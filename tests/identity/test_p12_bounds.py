@@ -132,6 +132,7 @@ def test_rsa_and_p384_import(ek_home: Path, tmp_path: Path, kind: str, algorithm
     res = _import(_p12(tmp_path, key, _cert(tmp_path, key), kind))
     assert res.exit_code == 0, res.output
     (folder,) = (ek_home / "identities").iterdir()
+    assert not (folder / "chain.pem").exists()  # no CA certificates in the file: none kept
     assert (
         json.loads((folder / "identity.json").read_text("utf-8")).get(
             "algorithm", "ecdsa-p256-sha256"
@@ -201,3 +202,23 @@ def test_rsa_padding_choice_on_import(ek_home: Path, tmp_path: Path) -> None:
     )  # fmt: skip
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["identity"]["algorithm"] == "rsa-pss-sha256"
+
+
+@pytest.mark.peer
+def test_ca_certificates_in_the_p12_are_kept(ek_home: Path, tmp_path: Path) -> None:
+    """The CA certificates a PKCS#12 file carries beside the examiner's (`-certfile`) are kept as
+    the identity's chain (`chain.pem`), the leaf left out; a file without them keeps none."""
+    ca_dir = tmp_path / "ca"
+    ca_dir.mkdir()
+    ca_key = _key(ca_dir, "P-384")
+    ca_cert = _cert(ca_dir, ca_key)
+    key = _key(tmp_path, "rsa")
+    p12 = _p12(tmp_path, key, _cert(tmp_path, key), "chain", "-certfile", str(ca_cert))
+    res = _import(p12)
+    assert res.exit_code == 0, res.output
+    (folder,) = (ek_home / "identities").iterdir()
+    kept = (folder / "chain.pem").read_bytes()
+    assert kept.count(b"BEGIN CERTIFICATE") == 1
+    assert x509.load_pem_x509_certificate(kept) == x509.load_pem_x509_certificate(
+        ca_cert.read_bytes()
+    )

@@ -24,7 +24,7 @@ from evidencekit.chain.checkpoint import EM_DASH, parse_note, verify_checkpoint
 from evidencekit.cli.main import cli
 from evidencekit.errors import IntegrityError
 from evidencekit.hash.canonical import canonical_json
-from evidencekit.identity import fingerprint, load_cert_file
+from evidencekit.identity import fingerprint, load_cert_file, load_cert_pem
 from tests.chain.helpers import raw_db
 from tests.peers import need_peer
 from tests.tokens import EC_NAME, RSA_NAME, Token, add_token_args, softhsm, token
@@ -333,3 +333,67 @@ def test_p384_token_identity_seals_and_reports(
     assert "Signature Validation: Signature is Valid." in out, out
     assert "Signing Hash Algorithm: SHA-384" in out, out
     _cli("--case", str(case), "report", "verify", str(pdf))
+
+
+def test_ca_chain_carried_in_seal_and_report(token: Token, ek_home: Path, tmp_path: Path) -> None:
+    """`--chain` keeps the CA certificates with the identity: a seal carries them after the
+    leaf, the PDF's CMS carries them beside the signer's (path material for a reader who trusts
+    the root); the identity store holds them as `chain.pem`."""
+    need_peer("pdfsig")
+    _cli(*add_token_args(token, "rsa", "--chain", str(token.ca_cert)))
+    (folder,) = (ek_home / "identities").iterdir()
+    assert (folder / "chain.pem").read_bytes().count(b"BEGIN CERTIFICATE") == 1
+    case = tmp_path / "case"
+    _cli("case", "init", str(case), "--case-number", "VKS-2026-CA", "--title", "Vụ án CA",
+         "--agency", "Công an tỉnh")  # fmt: skip
+    src = tmp_path / "tệp.txt"
+    src.write_text("nội dung\n", "utf-8")
+    _cli("--case", str(case), "seal", "--item", "DOC01", str(src))
+    doc = json.loads((case / "evidence" / "DOC01" / "DOC01.seal.json").read_text("utf-8"))
+    certs = doc["examiner"]["certificates"]
+    ca = load_cert_file(token.ca_cert)
+    assert len(certs) == 2
+    assert fingerprint(load_cert_pem(certs[0])) == fingerprint(load_cert_file(token.rsa_cert))
+    assert fingerprint(load_cert_pem(certs[1])) == fingerprint(ca)
+    _cli("--case", str(case), "verify", "DOC01")
+    res = _cli("--json", "--case", str(case), "report", "build")
+    pdf = Path(json.loads(res.stdout)["path"])
+    out = subprocess.run(["pdfsig", str(pdf)], capture_output=True, text=True).stdout
+    assert "Signature Validation: Signature is Valid." in out, out
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    with pdf.open("rb") as fh:
+        sig = PdfFileReader(fh).embedded_signatures[0]
+        carried = {
+            c.chosen.sha256.hex()
+            for c in sig.signed_data["certificates"]
+            if c.name == "certificate"
+        }
+    assert fingerprint(ca) in carried
+
+
+def test_report_cosigned_by_a_token_identity(token: Token, ek_home: Path, tmp_path: Path) -> None:
+    """The P-256 token examiner builds the report, the RSA token examiner (pinned) co-signs it as
+    receiver through the same identity-backed pyhanko signer: pdfsig shows two valid
+    signatures, one per signer, and `report verify` accepts it."""
+    need_peer("pdfsig")
+    _cli(*add_token_args(token, "ec"))
+    _cli(*add_token_args(token, "rsa"))
+    case = tmp_path / "case"
+    on = ["--case", str(case)]
+    _cli("--identity", EC_NAME, "case", "init", str(case), "--case-number", "VKS-2026-CO",
+         "--title", "Vụ án đồng ký", "--agency", "Công an tỉnh")  # fmt: skip
+    _cli("--identity", EC_NAME, *on, "case", "add-examiner", str(token.rsa_cert))
+    src = tmp_path / "tệp.txt"
+    src.write_text("nội dung\n", "utf-8")
+    _cli("--identity", EC_NAME, *on, "seal", "--item", "DOC01", str(src))
+    res = _cli("--json", "--identity", EC_NAME, *on, "report", "build")
+    pdf = Path(json.loads(res.stdout)["path"])
+    _cli("--identity", RSA_NAME, *on, "report", "cosign", str(pdf), "--role", "receiver")
+    out = subprocess.run(["pdfsig", str(pdf)], capture_output=True, text=True).stdout
+    assert out.count("Signature Validation: Signature is Valid.") == 2, out
+    assert f"Signer Certificate Common Name: {EC_NAME}" in out, out
+    assert f"Signer Certificate Common Name: {RSA_NAME}" in out, out
+    res = _cli(*on, "report", "verify", str(pdf))
+    assert RSA_NAME in res.output and EC_NAME in res.output
+    _assert_no_key_material(token, [case, ek_home])

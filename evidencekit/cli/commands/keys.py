@@ -81,18 +81,18 @@ def import_cmd(
         p12_password = os.environ["EVIDENCEKIT_P12_PASSPHRASE"].encode("utf-8")
     else:
         p12_password = None
-    from evidencekit.identity.keyfile import read_p12
+    from evidencekit.identity.keyfile import read_p12_bundle
 
     store = app.identity_store()
     # checked (size, iteration counts, key type, validity) before a passphrase is asked
-    key, cert = read_p12(p12, p12_password)
+    key, cert, chain = read_p12_bundle(p12, p12_password)
     algorithm = _algorithm(rsa_padding)
     if algorithm is not None:
         from evidencekit.identity.algorithms import choose
 
         choose(key, algorithm, repr(str(p12)))  # before the passphrase is asked
     identity = store.import_key(
-        key, cert, app.passphrase(str(p12), confirm=True), algorithm=algorithm
+        key, cert, app.passphrase(str(p12), confirm=True), algorithm=algorithm, chain=chain
     )
     app.emit(
         "evidencekit/identity/1",
@@ -119,6 +119,12 @@ def import_cmd(
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="The key's certificate (PEM or DER), when it is not stored on the token.",
 )
+@click.option(
+    "--chain",
+    "chain_path",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="PEM file of the CA certificates above the key's (carried in seals and reports).",
+)
 @click.option("--name", help="Examiner name (default: the certificate's common name).")
 @RSA_PADDING
 @pass_app
@@ -130,6 +136,7 @@ def add_token(
     key_label: str | None,
     key_id: str | None,
     cert_path: Path | None,
+    chain_path: Path | None,
     name: str | None,
     rsa_padding: str | None,
 ) -> None:
@@ -142,7 +149,7 @@ def add_token(
     stored, checked against the certificate.
     """
     from evidencekit.errors import UsageError
-    from evidencekit.identity import TokenRef, load_cert_file
+    from evidencekit.identity import TokenRef, load_cert_bundle, load_cert_file
 
     if (token_label is None) == (slot is None):
         raise UsageError("give exactly one of --token LABEL and --slot N")
@@ -161,9 +168,12 @@ def add_token(
         key_id=key_id,
     )
     cert = load_cert_file(cert_path) if cert_path is not None else None
+    chain = load_cert_bundle(chain_path) if chain_path is not None else ()
     store = app.identity_store()
     pin = app.passphrase(token_label or f"slot {slot}", what="PIN")
-    identity = store.add_token(ref, pin, cert=cert, name=name, algorithm=_algorithm(rsa_padding))
+    identity = store.add_token(
+        ref, pin, cert=cert, name=name, algorithm=_algorithm(rsa_padding), chain=chain
+    )
     app.emit(
         "evidencekit/identity/1",
         {"identity": identity.info.to_dict()},
