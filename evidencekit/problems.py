@@ -93,6 +93,7 @@ ReportKind = Literal[
     "not-extended",
     "not-issued",
     "revoked-signer",
+    "cosign-not-recorded",
 ]
 """What a signed report's verification finds (docs/report.md)."""
 

@@ -7,9 +7,9 @@ which may be recorded without an item: `chain.encoding` checks a stored event ag
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
-KINDS = (
+EventKind = Literal[
     "case_opened",
     "registered",
     "acquired",
@@ -38,33 +38,13 @@ KINDS = (
     "resealed",
     "document_attached",
     "ledger_migrated",
-)
-EventKind = Literal[
-    "case_opened",
-    "registered",
-    "acquired",
-    "collected",
-    "sealed",
-    "converted",
-    "verified",
-    "transferred",
-    "received",
-    "accessed",
-    "analysed",
-    "exported",
-    "note",
-    "released",
-    "returned",
-    "destroyed",
-    "report_issued",
-    "checkpoint_timestamped",
-    "examiner_added",
-    "examiner_revoked",
-    "attempt_discarded",
+    "report_cosigned",
+    "report_extended",
 ]
-"""A kind this version writes (KINDS, in the same order; tests/chain/test_event_kind.py keeps
-them equal). A stored event's kind is read as `str` and checked against KINDS: a ledger from
-elsewhere may hold anything."""
+"""A kind this version writes (KINDS is made from it). A stored event's kind is read as `str`
+and checked against KINDS: a ledger from elsewhere may hold anything."""
+KINDS: tuple[str, ...] = get_args(EventKind)
+"""Every kind, in the order of `EventKind` (one list: the Literal is the source)."""
 FIRST_KINDS = frozenset({"registered", "acquired", "collected", "sealed"})
 TERMINAL_KINDS = frozenset({"released", "returned", "destroyed"})
 ACQUISITION_KINDS = frozenset({"acquired", "collected", "sealed"})
@@ -86,6 +66,8 @@ CASE_LEVEL_KINDS = frozenset(
         "session_opened",
         "session_closed",
         "ledger_migrated",
+        "report_cosigned",
+        "report_extended",
     }
 )
 """Kinds that may be recorded without an item (about the whole case)."""

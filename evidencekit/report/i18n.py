@@ -180,6 +180,8 @@ LABELS: dict[str, dict[str, str]] = {
     "ev_returned": {"vi": "trả lại", "en": "returned"},
     "ev_destroyed": {"vi": "tiêu huỷ", "en": "destroyed"},
     "ev_report_issued": {"vi": "phát hành báo cáo", "en": "report issued"},
+    "ev_report_cosigned": {"vi": "đồng ký báo cáo", "en": "report co-signed"},
+    "ev_report_extended": {"vi": "gia hạn chữ ký báo cáo", "en": "report signatures extended"},
     "ev_checkpoint_timestamped": {
         "vi": "đóng dấu thời gian điểm kiểm tra sổ",
         "en": "checkpoint timestamped",

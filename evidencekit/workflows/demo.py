@@ -44,6 +44,7 @@ SAMPLE_IMAGE = "usb-sample.img.gz"
 DISK_ITEM = "USB01"
 FILES_ITEM = "FILES01"
 LOCATION = "Phòng giám định kỹ thuật số, Công an tỉnh (demo)"
+DISK_DESCRIPTION = "Ổ USB thu giữ của Trương Đình Bủng (mẫu)"
 
 
 @dataclass

@@ -230,10 +230,12 @@ def test_b_t_through_the_cli(
     need_peer("openssl")
     make_disk_item(case_dir, identity)
     with local_tsa(tmp_path / "tsa") as url:
-        pdf = _build(runner, case_dir, "--tsa", url)
+        # B-T on request (a TSA alone now means B-LT: tests/report/test_long_term.py)
+        pdf = _build(runner, case_dir, "--tsa", url, "--level", "B-T")
     assert_pdfsig_valid(pdf)
     res = runner.invoke(cli, ["--case", str(case_dir), "report", "verify", str(pdf)])
     assert res.exit_code == 0 and "timestamp" in res.output, res.output
+    assert "level: PAdES B-T" in res.output, res.output
 
 
 def test_case_without_items(runner: CliRunner, case_dir: Path, identity: Identity) -> None:

@@ -3,10 +3,10 @@
 Parse each item's seal (`hash.seal.read.parse_seal`) and read a logical collection's manifest, take
 the custody events (`chain.events.Event`), the latest signed checkpoint and the exports from the
 ledger, render, embed the machine-readable record (seals, custody JSON Lines, CASE/UCO JSON-LD,
-checkpoint, report.json), sign (PAdES B-B; B-T with a TSA), and record a `report_issued` custody
-event carrying the PDF's sha256. Before anything is rendered, the whole ledger and every seal the
-report shows are verified (`check_case`); the PDF is written under a temporary name and renamed
-to its own only after its event is committed.
+checkpoint, report.json), sign (PAdES B-B; with a TSA B-T, B-LT by default, or B-LTA), and
+record a `report_issued` custody event carrying the PDF's sha256. Before anything is rendered,
+the whole ledger and every seal the report shows are verified (`check_case`); the PDF is
+written under a temporary name and renamed to its own only after its event is committed.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from evidencekit.hash.seal.document import Seal
 from evidencekit.hash.seal.read import parse_seal
 from evidencekit.identity import Identity
 from evidencekit.report.i18n import LANGUAGES, label
+from evidencekit.report.ltv import ValidationInputs
 from evidencekit.report.model import (
     Attachment,
     Checkpoint,
@@ -47,7 +48,7 @@ from evidencekit.report.model import (
 )
 from evidencekit.report.render import render_pdf
 from evidencekit.report.render.bienban import render_record
-from evidencekit.report.sign import finish_pdf
+from evidencekit.report.sign import finish_pdf, pades_level
 from evidencekit.timeutil import compact, isoformat, utcnow
 from evidencekit.workflows.commit import NO_LINKS as _NO_LINKS
 from evidencekit.workflows.report.bienban import FORMS, record_items, record_model
@@ -79,6 +80,7 @@ class ReportResult:
     items: tuple[str, ...]
     size: int
     event_recorded: bool
+    level: str | None = None  # the PAdES level it was signed at (None: unsigned)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -91,6 +93,7 @@ class ReportResult:
             "items": list(self.items),
             "size": self.size,
             "event_recorded": self.event_recorded,
+            "level": self.level,
         }
 
 
@@ -437,6 +440,8 @@ def build_report(
     record: bool = True,
     rehash: bool = False,
     now: dt.datetime | None = None,
+    level: str | None = None,
+    validation: ValidationInputs | None = None,
     form: str = "report",
     session: str | None = None,
     copies: int = 2,
@@ -446,7 +451,9 @@ def build_report(
     Args:
         identity: the examiner who signs (may be None only with `sign=False`).
         out: the PDF's path (default: `C/reports/<case>-<UTC time>-<lang>.pdf`).
-        tsa_url: an RFC 3161 timestamp authority, for PAdES B-T.
+        tsa_url: an RFC 3161 timestamp authority (B-T and above need one).
+        level: PAdES B-B, B-T, B-LT or B-LTA; default B-LT with a TSA, else B-B.
+        validation: CA certificates and revocation data for the DSS (B-LT, B-LTA).
         sign: False writes an unsigned preview (no custody event).
         record: False skips the custody event (benchmarks).
         rehash: also re-hash every sealed file before building (`check_case`).
@@ -465,6 +472,10 @@ def build_report(
         raise UsageError("signing a report needs an examiner identity")
     if tsa_url and not sign:
         raise UsageError("--tsa needs a signature; drop --no-sign")
+    if level is not None and not sign:
+        raise UsageError("--level needs a signature; drop --no-sign")
+    if sign:
+        level = pades_level(level or ("B-LT" if tsa_url else "B-B"), tsa_url)
     if sign and record and identity is not None and not case.is_pinned(identity.fingerprint):
         # Checked before anything is written: a report the ledger cannot record is refused.
         raise ReportError(
@@ -510,6 +521,8 @@ def build_report(
         reason=label(model.lang, "title" if form == "report" else "bb_pdf_title"),
         location=case.info.agency or None,
         now=now,
+        level=level,
+        validation=validation,
     )
     path = out if out is not None else _free_path(default_report_path(case, model.lang, now, form))
     digest = hashlib.sha256(final).hexdigest()
@@ -558,4 +571,5 @@ def build_report(
         items=tuple(i.item_id for i in model.items),
         size=len(final),
         event_recorded=recorded,
+        level=level if sign else None,
     )
