@@ -179,6 +179,20 @@ CUSTODY_LABELS: dict[str, dict[str, str]] = {
         "en": "{actor} moved the custody ledger to another store ({size} events copied as "
         "they were).",
     },
+    "cs_report_cosigned": {
+        "vi": "{actor} ký số thêm vào báo cáo đã phát hành (sự kiện số {event}) với tư cách "
+        "{role}.",
+        "en": "{actor} co-signed the report issued at event {event}, as {role}.",
+    },
+    "cs_report_extended": {
+        "vi": "{actor} bổ sung dữ liệu xác thực và dấu thời gian lưu trữ cho báo cáo đã phát hành "
+        "(sự kiện số {event}).",
+        "en": "{actor} added validation data and an archive timestamp to the report issued at "
+        "event {event}.",
+    },
+    "cosign_receiver": {"vi": "người nhận", "en": "receiver"},
+    "cosign_supervisor": {"vi": "người phụ trách", "en": "supervisor"},
+    "cosign_witness": {"vi": "người chứng kiến", "en": "witness"},
     "cs_unknown": {"vi": "{actor}: {kind}.", "en": "{actor}: {kind}."},
     "cs_description": {"vi": "Mô tả: {text}.", "en": "Description: {text}."},
     "cs_location": {"vi": "Địa điểm: {text}.", "en": "Where: {text}."},
