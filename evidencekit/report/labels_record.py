@@ -226,8 +226,8 @@ RECORD_LABELS: dict[str, dict[str, str]] = {
     },
     "bb_digital": {
         "vi": "Bản điện tử của biên bản này được ký số (PAdES) bởi {name}, chứng thư có dấu "
-        "vân tay SHA-256 {fp}. Chữ ký tay của những người tham gia ký trên bản in; bản in đã "
-        "ký có thể được quét và đính kèm vào vật chứng. Mã biên bản: {id}.",
+        "vân tay SHA-256 {fp}. Những người tham gia ký tay trên bản giấy; bản giấy đã ký có "
+        "thể được quét và đính kèm vào vật chứng. Mã biên bản: {id}.",
         "en": "The electronic copy of this record is digitally signed (PAdES) by {name}, "
         "whose certificate has the SHA-256 fingerprint {fp}. Those present sign the printed "
         "copy by hand; the signed copy can be scanned and attached to the item. Record id: "

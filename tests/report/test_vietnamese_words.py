@@ -153,6 +153,10 @@ def test_the_vietnamese_demo_report_has_no_english_outside_the_appendix(tmp_path
         "Trương Đình Bủng nhận vật chứng USB01 từ Nguyễn Bá Tùng" in body
     )
     assert "chốt giá trị băm và ký số" in " ".join(body.split()).lower()
+    # the Biên bản of the demo's seizure session is Vietnamese through and through
+    record = next(p for p in result.reports if "bien-ban" in p.name)
+    words = english_words(pdftotext(record), data)
+    assert words == [], f"English in the Biên bản: {sorted(set(words))}"
 
 
 def test_a_tools_error_message_is_quoted_only_in_the_appendix(tmp_path: Path) -> None:
