@@ -445,3 +445,22 @@ def test_an_item_only_registered_has_a_record_too(
     # the full report still lists only items with evidence
     res = runner.invoke(cli, ["--case", str(case_dir), "report", "build", "--item", "HDD02"])
     assert res.exit_code == 2 and "HDD02" in res.output, res.output
+
+
+def test_typed_text_is_shown_as_typed_never_as_markup(tmp_path: Path) -> None:
+    odd = keyless("Lê <b>Hoa</b> & Co", "witness", "cccd:001203004568", address="<br/>số 5")
+    events = seizure_events()
+    opened = events[0]
+    details = dict(opened.details)
+    details["participants"] = [*details["participants"], odd.to_dict()]
+    details["place"] = "Phòng <i>12</i> & sân"
+    events[0] = Event(
+        origin=opened.origin, seq=opened.seq, kind=opened.kind, item_id=None, time=opened.time,
+        actor=opened.actor, details=details,
+    )  # fmt: skip
+    pdf = tmp_path / "bb.pdf"
+    pdf.write_bytes(render_record(_record(events)))
+    text = _text(pdf)
+    assert "Lê <b>Hoa</b> & Co — người chứng kiến" in text
+    assert "nơi cư trú: <br/>số 5" in text
+    assert "tại Phòng <i>12</i> & sân" in text
