@@ -124,6 +124,9 @@ RECORD_LABELS: dict[str, dict[str, str]] = {
         "định dạng {format}.",
         "en": "{when}, {who} copied the whole of the device's data into a {format} disk image.",
     },
+    "bb_format_e01": {"vi": "E01", "en": "E01"},
+    "bb_format_raw": {"vi": "thô", "en": "raw"},
+    "bb_format_split-raw": {"vi": "thô, chia nhiều tệp", "en": "split raw"},
     "bb_copied_files": {
         "vi": "{when}, {who} sao chép các tệp dữ liệu vào tệp lưu trữ (TAR).",
         "en": "{when}, {who} copied the data files into an archive (TAR).",

@@ -210,7 +210,6 @@ def record_item(item_id: str, events: Sequence[Event], seal: Seal | None) -> Rec
         acquired_at=acquisition.time if acquisition is not None else None,
         acquired_by=nfc(acquisition.actor.name) if acquisition is not None else "",
         copy_kind=seal.kind if seal is not None else "",
-        copy_format=(seal.facts.get("format") or "") if seal is not None else "",
         copies=_artifacts(seal.artifacts) if seal is not None else (),
         content_digests=digest_pairs(combined.digests) if combined is not None else (),
         status=seal.known_status if seal is not None else None,

@@ -88,7 +88,6 @@ class RecordItem:
     acquired_at: dt.datetime | None = None
     acquired_by: str = ""
     copy_kind: str = ""
-    copy_format: str = ""
     copies: tuple[Artifact, ...] = ()
     content_digests: Pairs = ()
     status: str | None = None

@@ -12,7 +12,8 @@ from reportlab.platypus import (
     Spacer,
 )
 
-from evidencekit.report.i18n import document_label, label
+from evidencekit.hash.seal.document import DISK_KINDS
+from evidencekit.report.i18n import LABELS, document_label, label
 from evidencekit.report.model.record import RecordItem, SealStep, SeizureRecord
 from evidencekit.report.render.bienban_text import (
     _alg,
@@ -102,12 +103,13 @@ def _item(
     if it.copies:
         when = _when(model, it.acquired_at)
         kind = it.copy_kind
-        if kind in ("disk-image", "disk", "raw", "e01", "split") or it.copy_format:
-            fmt = (it.copy_format or kind).upper()
+        if kind in DISK_KINDS:
+            key = f"bb_format_{kind}"
+            fmt = label(lang, key) if key in LABELS else kind
             text = label(lang, "bb_copied_disk", when=when, who=it.acquired_by, format=fmt)
-        elif kind in ("logical", "files", "logical-collection"):
+        elif kind in ("tar",):
             text = label(lang, "bb_copied_files", when=when, who=it.acquired_by)
-        else:
+        else:  # files sealed as they are
             text = label(lang, "bb_copied_other", when=when, who=it.acquired_by)
         out.append(_p(text, st["indent"]))
         if it.content_digests:
