@@ -29,6 +29,10 @@ KINDS = (
     "examiner_added",
     "examiner_revoked",
     "attempt_discarded",
+    "trust_anchor_added",
+    "trust_anchor_removed",
+    "certificate_chain_added",
+    "revocation_data_added",
 )
 FIRST_KINDS = frozenset({"registered", "acquired", "collected", "sealed"})
 TERMINAL_KINDS = frozenset({"released", "returned", "destroyed"})
@@ -48,6 +52,10 @@ CASE_LEVEL_KINDS = frozenset(
         "examiner_added",
         "examiner_revoked",
         "attempt_discarded",
+        "trust_anchor_added",
+        "trust_anchor_removed",
+        "certificate_chain_added",
+        "revocation_data_added",
     }
 )
 """Kinds that may be recorded without an item (about the whole case)."""
@@ -58,6 +66,10 @@ CASE_ONLY_KINDS = frozenset(
         "examiner_revoked",
         "checkpoint_timestamped",
         "attempt_discarded",
+        "trust_anchor_added",
+        "trust_anchor_removed",
+        "certificate_chain_added",
+        "revocation_data_added",
     }
 )
 """Kinds about the case's trust, never about an item (`evidencekit.workflows.trust`)."""

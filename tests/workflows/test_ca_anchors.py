@@ -1,0 +1,330 @@
+"""Issue 17: a case trusts a CA root as an anchor, within limits; examiners it does not pin are
+trusted through it, checked at the time a timestamp proves, against revocation data the case
+keeps (CRL and OCSP, offline later).
+
+Real components: a CA hierarchy made with `openssl` (tests/identity/ca.py), examiners imported
+from PKCS#12 files with `keys import`, a CRL by `openssl ca -gencrl`, an `openssl ocsp`
+responder on loopback, the local RFC 3161 TSA of the report tests. Oracle: `openssl verify
+-crl_check` agrees with each verdict.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from evidencekit.case import Case
+from evidencekit.chain.ledger import Draft, Ledger
+from evidencekit.cli.main import cli
+from evidencekit.identity import IdentityStore, cert_pem, load_cert_file
+from evidencekit.workflows.origin import ledger_origin
+from evidencekit.workflows.trust import case_trust
+from tests.conftest import EXAMINER, PASSPHRASE, need_peer
+from tests.identity.ca import (
+    ORG,
+    OTHER_POLICY,
+    P12_PASSWORD,
+    POLICY,
+    CaHierarchy,
+    lookalike,
+    make_ca,
+)
+from tests.report.tsa import local_tsa
+
+AN = "Trần Văn An"
+BINH = "Lê Thị Bình"
+
+
+def _cli(*args: str) -> Any:
+    env = {"EVIDENCEKIT_P12_PASSPHRASE": P12_PASSWORD, "EVIDENCEKIT_PASSPHRASE": PASSPHRASE}
+    return CliRunner().invoke(cli, list(args), env=env)
+
+
+def _ok(res: Any) -> Any:
+    assert res.exit_code == 0, (res.stdout, res.stderr)
+    return res
+
+
+def _next_second() -> None:
+    """Wait until the UTC second changes: a revocation and a timestamp (both to the second)
+    must fall in distinct seconds for their order to be provable. An ordering, not a timing."""
+    start = int(time.time())
+    while int(time.time()) <= start:
+        time.sleep(0.05)
+
+
+@dataclass
+class World:
+    case: Path
+    ca: CaHierarchy
+    an: Path
+    binh: Path
+    tsa_url: str
+    tsa_dir: Path
+
+    def run(self, who: str, *args: str) -> Any:
+        return _cli("--case", str(self.case), "--identity", who, *args)
+
+    def verify(self) -> Any:
+        return _cli("--json", "--case", str(self.case), "custody", "verify")
+
+    def stamp(self) -> None:
+        _ok(self.run(EXAMINER, "custody", "timestamp", "--tsa", self.tsa_url))
+
+
+def _problems(res: Any) -> list[dict[str, Any]]:
+    return list(json.loads(res.stdout)["problems"])
+
+
+@pytest.fixture
+def world(case_dir: Path, tmp_path: Path) -> Iterator[World]:
+    need_peer("openssl")
+    ca = make_ca(tmp_path / "ca")
+    an, _ = ca.issue("an", cn=AN)
+    binh, _ = ca.issue("binh", cn=BINH)
+    for name in ("an", "binh"):
+        _ok(_cli("keys", "import", str(ca.p12(name))))
+    with local_tsa(tmp_path / "tsa") as url:
+        w = World(case_dir, ca, an, binh, url, tmp_path / "tsa")
+        _ok(
+            w.run(
+                EXAMINER,
+                "case",
+                "trust-ca",
+                str(ca.root),
+                "--org",
+                ORG,
+                "--policy",
+                POLICY,
+                "--intermediate",
+                str(ca.issuing),
+                "--reason",
+                "chứng thư số của Bộ",
+            )  # fmt: skip
+        )
+        _ok(w.run(EXAMINER, "case", "trust-ca", str(w.tsa_dir / "tsa.crt"), "--tsa",
+                  "--reason", "TSA của phòng"))  # fmt: skip
+        yield w
+
+
+def test_the_two_examiners_are_trusted_through_the_root(world: World) -> None:
+    w = world
+    _ok(w.run(AN, "custody", "note", "-", "An ghi chú"))
+    _ok(w.run(BINH, "custody", "note", "-", "Bình ghi chú"))
+    crl = w.ca.crl()
+    _ok(w.run(EXAMINER, "case", "add-revocation", "--crl", str(crl)))
+    w.stamp()
+    res = w.verify()
+    assert res.exit_code == 0, res.stdout
+    trust = case_trust(Case.open(w.case))
+    assert {c.name for c in trust.chained} == {AN, BINH}
+    assert not {c.fingerprint for c in trust.chained} & set(trust.pinned_signers)
+    # the oracle agrees: both chain to the root, neither is on the CRL
+    assert w.ca.openssl_verify(w.an, crl=crl) and w.ca.openssl_verify(w.binh, crl=crl)
+
+
+def test_events_not_covered_by_a_timestamp_are_a_problem(world: World) -> None:
+    w = world
+    _ok(w.run(AN, "custody", "note", "-", "chưa đóng dấu thời gian"))
+    res = w.verify()
+    assert res.exit_code == 3
+    kinds = {p["kind"] for p in _problems(res)}
+    assert "not-timestamped" in kinds
+    w.stamp()  # now covered, but the CRL is missing: An's status is unknown
+    res = w.verify()
+    assert res.exit_code == 3
+    assert any(
+        p["kind"] == "chain-invalid" and "revocation" in p["message"] for p in _problems(res)
+    ), res.stdout
+
+
+def test_a_self_signed_lookalike_is_not_trusted(world: World, ek_home: Path) -> None:
+    w = world
+    cert, key = lookalike(w.ca.dir, AN)
+    p12 = w.ca.dir / "lookalike.p12"
+    from tests.identity.ca import run
+
+    run("openssl", "pkcs12", "-export", "-inkey", str(key), "-in", str(cert), "-out", str(p12),
+        "-passout", f"pass:{P12_PASSWORD}")  # fmt: skip
+    imported = _ok(_cli("--json", "keys", "import", str(p12)))
+    fake_fp = json.loads(imported.stdout)["identity"]["fingerprint"]
+    refused = w.run(fake_fp[:16], "custody", "note", "-", "giả mạo")
+    assert refused.exit_code == 1
+    assert "neither pinned" in refused.stderr and "self-signed" in refused.stderr
+    assert not w.ca.openssl_verify(cert)  # the oracle: it does not chain to the root
+    # past the CLI: the look-alike appends its own chain event and a note with the chain API
+    ident = IdentityStore(ek_home).load(fake_fp[:16], lambda _info: PASSPHRASE.encode())
+    case = Case.open(w.case)
+    trusted = {**case_trust(case).certificates, ident.fingerprint: ident.certificate}
+    with Ledger.open(case.ledger_path, ledger_origin(case), trusted=trusted, writable=True) as lg:
+        lg.append(
+            ident,
+            [
+                Draft(
+                    kind="certificate_chain_added",
+                    item_id=None,
+                    details={"certificates": [cert_pem(ident.certificate)]},
+                ),
+                Draft(kind="note", item_id=None, note="giả mạo"),
+            ],
+        )
+    # nobody builds on it: the next append refuses, naming the unknown signer
+    refused = w.run(EXAMINER, "custody", "timestamp", "--tsa", w.tsa_url)
+    assert refused.exit_code == 3 and "refusing to append" in refused.stderr
+    res = w.verify()
+    assert res.exit_code == 3
+    text = " ".join(p["message"] for p in _problems(res))
+    assert "self-signed" in text and AN in text, res.stdout
+    assert ident.fingerprint not in case_trust(case).certificates
+
+
+def test_a_ca_trusted_examiner_never_changes_the_trust_list(world: World, ek_home: Path) -> None:
+    w = world
+    _ok(w.run(AN, "custody", "note", "-", "An ghi chú"))
+    other = make_ca(w.ca.dir.parent / "other")
+    refused = w.run(AN, "case", "trust-ca", str(other.root), "--reason", "tự thêm")
+    assert refused.exit_code == 1 and "only a pinned examiner" in refused.stderr
+    # past the CLI: An signs a trust_anchor_added with the chain API; it counts for nothing
+    case = Case.open(w.case)
+    an = IdentityStore(ek_home).load(AN, lambda _info: PASSPHRASE.encode())
+    with Ledger.open(
+        case.ledger_path, ledger_origin(case), trusted=case_trust(case).certificates, writable=True
+    ) as lg:
+        root = load_cert_file(other.root)
+        lg.append(
+            an,
+            [
+                Draft(
+                    kind="trust_anchor_added",
+                    item_id=None,
+                    reason="tự thêm",
+                    details={
+                        "anchor_kind": "examiner",
+                        "certificate": cert_pem(root),
+                        "fingerprint": __import__("evidencekit.identity").identity.fingerprint(
+                            root
+                        ),
+                        "limits": {},
+                        "intermediates": [],
+                    },
+                )
+            ],
+        )
+    trust = case_trust(case)
+    assert len([a for a in trust.anchors if a.anchor.kind == "examiner"]) == 1
+    _ok(w.run(EXAMINER, "case", "add-revocation", "--crl", str(w.ca.crl())))
+    w.stamp()
+    res = w.verify()
+    assert res.exit_code == 3
+    assert any("not pinned then" in p["message"] for p in _problems(res)), res.stdout
+
+
+def test_limits_keep_other_units_out(world: World) -> None:
+    w = world
+    # an examiner of another organisation, and one under another policy, by the same CA
+    w.ca.issue("khac", cn="Phạm Văn Khác", org="Công ty Khác")
+    _ok(_cli("keys", "import", str(w.ca.p12("khac"))))
+    refused = w.run("Phạm Văn Khác", "custody", "note", "-", "ngoài phạm vi")
+    assert refused.exit_code == 1 and "subject O" in refused.stderr
+    assert w.ca.openssl_verify(w.ca.dir / "khac.pem")  # chains fine: only the limits say no
+    res = w.run(EXAMINER, "case", "trust-ca", str(w.ca.root), "--policy", OTHER_POLICY,
+                "--reason", "x")  # fmt: skip
+    assert res.exit_code == 1  # already an anchor
+
+
+def _revoked_flow(w: World, add_revocation: Any) -> None:
+    """Bình signs (event A), a timestamp proves it; the CA revokes Bình; Bình signs again
+    (event B), a timestamp proves it; the revocation data goes into the case."""
+    crl_before = w.ca.crl("before.crl")
+    _ok(w.run(BINH, "custody", "note", "-", "trước khi thu hồi"))
+    w.stamp()
+    _next_second()
+    w.ca.revoke(w.binh)
+    _next_second()
+    _ok(w.run(BINH, "custody", "note", "-", "sau khi thu hồi"))
+    w.stamp()
+    add_revocation()
+    w.stamp()
+    # the oracle: before the revocation the CRL says good, after it revoked
+    assert w.ca.openssl_verify(w.binh, crl=crl_before)
+    assert not w.ca.openssl_verify(w.binh, crl=w.ca.crl("after.crl"))
+
+
+def _check_revoked(w: World) -> None:
+    res = w.verify()
+    assert res.exit_code == 3, res.stdout
+    events = {e["seq"]: e for e in json.loads(_ok(_cli("--json", "--case", str(w.case),
+                                                           "custody", "log")).stdout)["events"]}  # fmt: skip
+    notes = {e["note"]: e["seq"] for e in events.values() if e.get("note")}
+    revoked = [p for p in _problems(res) if p["kind"] == "revoked-certificate"]
+    assert [p["seq"] for p in revoked] == [notes["sau khi thu hồi"]], res.stdout
+    assert BINH in revoked[0]["message"] and "revoked at" in revoked[0]["message"]
+    assert "compromised key" in revoked[0]["message"]
+    assert not [p for p in _problems(res) if p.get("seq") == notes["trước khi thu hồi"]]
+
+
+def test_events_signed_after_a_crl_revocation_fail_offline(world: World, tmp_path: Path) -> None:
+    w = world
+    crl = tmp_path / "given.crl"
+
+    def add() -> None:
+        crl.write_bytes(w.ca.crl("given.crl").read_bytes())
+        _ok(w.run(EXAMINER, "case", "add-revocation", "--crl", str(crl)))
+
+    _revoked_flow(w, add)
+    crl.unlink()  # offline, later: only what the case stored
+    _check_revoked(w)
+    # the stored CRL is part of the record: changing it is caught
+    stored = next((w.case / "trust" / "revocation").glob("*.crl"))
+    stored.write_bytes(stored.read_bytes() + b"\0")
+    res = w.verify()
+    assert res.exit_code == 3 and "was changed" in res.stdout
+
+
+def test_events_signed_after_an_ocsp_revocation_fail_offline(world: World) -> None:
+    w = world
+
+    def add() -> None:
+        with w.ca.ocsp_responder():  # started after the revocation, which it then knows
+            resp = w.ca.ocsp_response(w.binh, w.ca.dir / "binh.ocsp")
+            good = w.ca.ocsp_response(w.an, w.ca.dir / "an.ocsp")
+        _ok(w.run(EXAMINER, "case", "add-revocation", "--ocsp-response", str(resp),
+                  "--ocsp-response", str(good)))  # fmt: skip
+
+    _revoked_flow(w, add)
+    _check_revoked(w)  # the responder is gone: the stored answers decide
+
+
+def test_revocation_fetched_online_from_the_certificate(world: World) -> None:
+    w = world
+
+    def add() -> None:
+        with w.ca.ocsp_responder():  # the URL in the examiners' certificates
+            _ok(w.run(EXAMINER, "case", "add-revocation", "--fetch"))
+
+    _revoked_flow(w, add)
+    stored = list((w.case / "trust" / "revocation").glob("*.ocsp"))
+    assert len(stored) == 1  # one answer for the one CA-trusted examiner who signed
+    _check_revoked(w)
+
+
+def test_a_tsa_from_another_ca_proves_no_time(world: World, tmp_path: Path) -> None:
+    w = world
+    _ok(w.run(AN, "custody", "note", "-", "An ghi chú"))
+    _ok(w.run(EXAMINER, "case", "add-revocation", "--crl", str(w.ca.crl())))
+    with local_tsa(tmp_path / "tsa2") as other:
+        _ok(w.run(EXAMINER, "custody", "timestamp", "--tsa", other))
+    res = w.verify()
+    assert res.exit_code == 3
+    kinds = [p["kind"] for p in _problems(res)]
+    assert "untrusted-tsa" in kinds and "not-timestamped" in kinds, res.stdout
+    w.stamp()  # the trusted TSA: everything before it is proven
+    res = w.verify()
+    assert [p["kind"] for p in _problems(res)] == ["untrusted-tsa"], res.stdout
