@@ -107,10 +107,19 @@ def world(case_dir: Path, tmp_path: Path) -> Iterator[World]:
                 str(ca.issuing),
                 "--reason",
                 "chứng thư số của Bộ",
-            )  # fmt: skip
+            )
         )
-        _ok(w.run(EXAMINER, "case", "trust-ca", str(w.tsa_dir / "tsa.crt"), "--tsa",
-                  "--reason", "TSA của phòng"))  # fmt: skip
+        _ok(
+            w.run(
+                EXAMINER,
+                "case",
+                "trust-ca",
+                str(w.tsa_dir / "tsa.crt"),
+                "--tsa",
+                "--reason",
+                "TSA của phòng",
+            )
+        )
         yield w
 
 
@@ -151,8 +160,19 @@ def test_a_self_signed_lookalike_is_not_trusted(world: World, ek_home: Path) -> 
     p12 = w.ca.dir / "lookalike.p12"
     from tests.identity.ca import run
 
-    run("openssl", "pkcs12", "-export", "-inkey", str(key), "-in", str(cert), "-out", str(p12),
-        "-passout", f"pass:{P12_PASSWORD}")  # fmt: skip
+    run(
+        "openssl",
+        "pkcs12",
+        "-export",
+        "-inkey",
+        str(key),
+        "-in",
+        str(cert),
+        "-out",
+        str(p12),
+        "-passout",
+        f"pass:{P12_PASSWORD}",
+    )
     imported = _ok(_cli("--json", "keys", "import", str(p12)))
     fake_fp = json.loads(imported.stdout)["identity"]["fingerprint"]
     refused = w.run(fake_fp[:16], "custody", "note", "-", "giả mạo")
@@ -234,8 +254,9 @@ def test_limits_keep_other_units_out(world: World) -> None:
     refused = w.run("Phạm Văn Khác", "custody", "note", "-", "ngoài phạm vi")
     assert refused.exit_code == 1 and "subject O" in refused.stderr
     assert w.ca.openssl_verify(w.ca.dir / "khac.pem")  # chains fine: only the limits say no
-    res = w.run(EXAMINER, "case", "trust-ca", str(w.ca.root), "--policy", OTHER_POLICY,
-                "--reason", "x")  # fmt: skip
+    res = w.run(
+        EXAMINER, "case", "trust-ca", str(w.ca.root), "--policy", OTHER_POLICY, "--reason", "x"
+    )
     assert res.exit_code == 1  # already an anchor
 
 
@@ -260,8 +281,8 @@ def _revoked_flow(w: World, add_revocation: Any) -> None:
 def _check_revoked(w: World) -> None:
     res = w.verify()
     assert res.exit_code == 3, res.stdout
-    events = {e["seq"]: e for e in json.loads(_ok(_cli("--json", "--case", str(w.case),
-                                                           "custody", "log")).stdout)["events"]}  # fmt: skip
+    log = _ok(_cli("--json", "--case", str(w.case), "custody", "log"))
+    events = {e["seq"]: e for e in json.loads(log.stdout)["events"]}
     notes = {e["note"]: e["seq"] for e in events.values() if e.get("note")}
     revoked = [p for p in _problems(res) if p["kind"] == "revoked-certificate"]
     assert [p["seq"] for p in revoked] == [notes["sau khi thu hồi"]], res.stdout
@@ -295,8 +316,17 @@ def test_events_signed_after_an_ocsp_revocation_fail_offline(world: World) -> No
         with w.ca.ocsp_responder():  # started after the revocation, which it then knows
             resp = w.ca.ocsp_response(w.binh, w.ca.dir / "binh.ocsp")
             good = w.ca.ocsp_response(w.an, w.ca.dir / "an.ocsp")
-        _ok(w.run(EXAMINER, "case", "add-revocation", "--ocsp-response", str(resp),
-                  "--ocsp-response", str(good)))  # fmt: skip
+        _ok(
+            w.run(
+                EXAMINER,
+                "case",
+                "add-revocation",
+                "--ocsp-response",
+                str(resp),
+                "--ocsp-response",
+                str(good),
+            )
+        )
 
     _revoked_flow(w, add)
     _check_revoked(w)  # the responder is gone: the stored answers decide

@@ -31,13 +31,42 @@ if TYPE_CHECKING:
     multiple=True,
     type=click.Path(path_type=Path, dir_okay=False),
     metavar="CERT.pem",
-    help="Also accept seals signed by this certificate (repeatable).",
+    help="Also accept seals signed by this certificate, or by any examiner whose chain goes to "
+    "it when it is a CA certificate (within the --trust-* limits; repeatable).",
+)
+@click.option("--trust-org", "orgs", multiple=True, help="CA trust: allowed signer O.")
+@click.option("--trust-ou", "ous", multiple=True, help="CA trust: allowed signer OU.")
+@click.option("--trust-policy", "policies", multiple=True, metavar="OID", help="CA trust: policy.")
+@click.option("--trust-eku", "ekus", multiple=True, metavar="OID", help="CA trust: required EKU.")
+@click.option(
+    "--crl",
+    "crls",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Revocation data for CA trust: a CRL file (repeatable).",
+)
+@click.option(
+    "--ocsp-response",
+    "ocsps",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Revocation data for CA trust: a DER OCSP response (repeatable).",
 )
 @click.option("--record", is_flag=True, help="Append a `verified` custody event per item.")
 @click.option("--sizes-only", is_flag=True, help="Check signatures and sizes without re-hashing.")
 @pass_app
 def verify(
-    app: App, targets: tuple[str, ...], trust: tuple[Path, ...], record: bool, sizes_only: bool
+    app: App,
+    targets: tuple[str, ...],
+    trust: tuple[Path, ...],
+    orgs: tuple[str, ...],
+    ous: tuple[str, ...],
+    policies: tuple[str, ...],
+    ekus: tuple[str, ...],
+    crls: tuple[Path, ...],
+    ocsps: tuple[Path, ...],
+    record: bool,
+    sizes_only: bool,
 ) -> None:
     """Re-hash evidence items and check their seals and signers.
 
@@ -64,8 +93,17 @@ def verify(
                 last[0] = now
                 click.echo(f"\r{target}: {human(done)} re-hashed ", nl=False, err=True)
 
+    from evidencekit.identity.validation import Limits
+    from evidencekit.workflows.verify import reader_anchors
+
+    leaves, anchors = reader_anchors(
+        trust,
+        Limits(orgs, ous, policies, ekus),
+        [p.read_bytes() for p in crls],
+        [p.read_bytes() for p in ocsps],
+    )
     statuses = verify_items(
-        case, targets, trust=list(trust), rehash=not sizes_only, on_progress=progress
+        case, targets, trust=leaves, rehash=not sizes_only, on_progress=progress, anchors=anchors
     )
     if progress is not None:
         click.echo("\r\033[K", nl=False, err=True)
