@@ -11,6 +11,7 @@ import json
 import re
 from typing import Any
 
+from evidencekit.chain import details as event_details
 from evidencekit.chain import parties
 from evidencekit.chain.kinds import ACQUISITION_KINDS, KINDS
 from evidencekit.errors import EvidenceKitError, IntegrityError
@@ -95,9 +96,10 @@ Light = tuple[
 """(seq, origin, kind, item, prev, actor name, actor fingerprint, counterpart name,
 counterpart fingerprint, override, time, rule details): what verification needs of an event.
 The rule details are the `details` the custody rules read (an acquisition's status, seal and
-what it supersedes), None for other kinds."""
+what it supersedes; the session, seal numbers and working copy of others, `chain.details`),
+None when there are none."""
 
-RULE_DETAILS = ("status", "seal_sha256", "supersedes")
+RULE_DETAILS = ("status", "seal_sha256", "supersedes", "derived_from")
 """The keys of an acquisition event's `details` that the custody rules read (chain/rules.py)."""
 
 
@@ -141,6 +143,9 @@ def check_bytes(data: bytes) -> Light:
     )
     if not ok:
         raise IntegrityError("malformed custody event: a field has the wrong type")
+    wrong = event_details.problem(doc["kind"], doc["details"])
+    if wrong is not None:
+        raise IntegrityError(f"malformed custody event: {wrong}")
     return (
         seq,
         doc["origin"],
@@ -153,7 +158,13 @@ def check_bytes(data: bytes) -> Light:
         None if cp is None else cp["fingerprint"],
         doc["override"],
         doc["time"],
-        {k: doc["details"][k] for k in RULE_DETAILS if k in doc["details"]}
-        if doc["kind"] in ACQUISITION_KINDS
-        else None,
+        _rule_details(doc["kind"], doc["details"]),
     )
+
+
+def _rule_details(kind: str, details: dict[str, Any]) -> dict[str, object] | None:
+    """What the custody rules read of `details`: an acquisition's `RULE_DETAILS`, and of any
+    event the seizure-record keys (`chain.details.RULE_KEYS`); None when there is nothing."""
+    keys = RULE_DETAILS if kind in ACQUISITION_KINDS else event_details.RULE_KEYS
+    out = {k: details[k] for k in keys if k in details}
+    return out if out or kind in ACQUISITION_KINDS else None

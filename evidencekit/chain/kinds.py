@@ -7,6 +7,8 @@ which may be recorded without an item: `chain.encoding` checks a stored event ag
 
 from __future__ import annotations
 
+from typing import Literal
+
 KINDS = (
     "case_opened",
     "registered",
@@ -29,11 +31,55 @@ KINDS = (
     "examiner_added",
     "examiner_revoked",
     "attempt_discarded",
+    "session_opened",
+    "session_closed",
+    "seal_applied",
+    "seal_opened",
+    "resealed",
+    "document_attached",
+    "ledger_migrated",
     "trust_anchor_added",
     "trust_anchor_removed",
     "certificate_chain_added",
     "revocation_data_added",
 )
+EventKind = Literal[
+    "case_opened",
+    "registered",
+    "acquired",
+    "collected",
+    "sealed",
+    "converted",
+    "verified",
+    "transferred",
+    "received",
+    "accessed",
+    "analysed",
+    "exported",
+    "note",
+    "released",
+    "returned",
+    "destroyed",
+    "report_issued",
+    "checkpoint_timestamped",
+    "examiner_added",
+    "examiner_revoked",
+    "attempt_discarded",
+    "session_opened",
+    "session_closed",
+    "seal_applied",
+    "seal_opened",
+    "resealed",
+    "document_attached",
+    "ledger_migrated",
+    "trust_anchor_added",
+    "trust_anchor_removed",
+    "certificate_chain_added",
+    "revocation_data_added",
+]
+"""A kind this version writes (KINDS, in the same order; tests/chain/test_event_kind.py keeps
+them equal). A stored event's kind is read as `str` and checked against KINDS: a ledger from
+elsewhere may hold anything."""
 FIRST_KINDS = frozenset({"registered", "acquired", "collected", "sealed"})
 TERMINAL_KINDS = frozenset({"released", "returned", "destroyed"})
 ACQUISITION_KINDS = frozenset({"acquired", "collected", "sealed"})
@@ -52,6 +98,9 @@ CASE_LEVEL_KINDS = frozenset(
         "examiner_added",
         "examiner_revoked",
         "attempt_discarded",
+        "session_opened",
+        "session_closed",
+        "ledger_migrated",
         "trust_anchor_added",
         "trust_anchor_removed",
         "certificate_chain_added",
@@ -66,6 +115,7 @@ CASE_ONLY_KINDS = frozenset(
         "examiner_revoked",
         "checkpoint_timestamped",
         "attempt_discarded",
+        "ledger_migrated",
         "trust_anchor_added",
         "trust_anchor_removed",
         "certificate_chain_added",
@@ -73,3 +123,14 @@ CASE_ONLY_KINDS = frozenset(
     }
 )
 """Kinds about the case's trust, never about an item (`evidencekit.workflows.trust`)."""
+
+SESSION_KINDS = frozenset({"session_opened", "session_closed"})
+"""A seizure session (issue 16: the Biên bản's place, start and end, legal basis, participants):
+case-level only; the events of the session name it in `details.session`."""
+PHYSICAL_SEAL_KINDS = frozenset({"seal_applied", "seal_opened", "resealed"})
+"""The physical seal of an item (niêm phong, mở niêm phong, niêm phong lại), told apart from the
+cryptographic seal (`sealed`). `chain.rules` replays every event of these kinds of an item."""
+SEAL_BOUND_KINDS = frozenset({"transferred", "released", "returned"})
+"""Kinds refused while the item's physical seal is open (re-seal it first)."""
+EXAMINATION_KINDS = frozenset({"accessed", "analysed"})
+"""Kinds that name the working copy they used (Art. 107 BLTTHS: examination is done on copies)."""

@@ -185,6 +185,7 @@ LABELS: dict[str, dict[str, str]] = {
         "vi": "gác lại lần thu thập dở dang",
         "en": "unfinished attempt set aside",
     },
+    "ev_ledger_migrated": {"vi": "chuyển sổ giám sát sang nơi lưu khác", "en": "ledger moved"},
 }
 
 # Names of the acquisition facts the report shows most often (keys of the seal's `facts`, dots

@@ -33,11 +33,14 @@ def init_case(
     language: str = "vi",
     timezone: str | None = None,
     pins: Sequence[x509.Certificate] = (),
+    ledger: str | None = None,
 ) -> Case:
     """Create a case folder pinned to `identity` (its creator) and to the examiners of `pins`.
 
     The first ledger event (`case_opened`) is signed by the creator and carries every
-    certificate it pins: it, not `case.toml`, is what pins them.
+    certificate it pins: it, not `case.toml`, is what pins them. `ledger` is a postgresql://
+    URL (no password) of the lab's shared ledger database (docs/postgresql.md); without it the
+    ledger is `custody.sqlite` in the folder.
 
     Raises:
         CaseError: the folder is not empty or cannot be created.
@@ -45,6 +48,10 @@ def init_case(
             is not P-256 or carries a pinned examiner's name (checked before anything is written).
     """
     _pinned_certs(identity, pins)
+    if ledger is not None:
+        from evidencekit.chain.pg_store import check_url
+
+        check_url(ledger)
     case = Case.create(
         path,
         number=number,
@@ -54,6 +61,7 @@ def init_case(
         examiner=examiner or identity.name,
         language=language,
         timezone=timezone,
+        ledger=ledger,
     )
     record_opened(case, identity, pins)
     for cert in pins:

@@ -1,8 +1,9 @@
 """Custody use cases: record events in a case's ledger, read them back, verify, prove, export.
 
 This is the interface the acquisition, seal, collection and report workflows use
-(docs/interfaces.md, "chain"). Every function opens the case's `custody.sqlite`, does its work
-and closes it; appends are durable before they return.
+(docs/interfaces.md, "chain"). Every function opens the case's ledger (`custody.sqlite`, or the
+PostgreSQL database `case.toml` names), does its work and closes it; appends are durable before
+they return.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import unicodedata
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
 from cryptography import x509
@@ -75,11 +77,16 @@ def ledger_witnesses(case: Case) -> list[str]:
 
 def _missing_ledger(case: Case, what: str) -> IntegrityError:
     witnesses = ledger_witnesses(case)
+    url = case.info.ledger
     return IntegrityError(
-        f"the custody ledger {str(case.ledger_path)!r} {what}, but the case has had events "
+        f"the custody ledger {str(case.ledger_location)!r} {what}, but the case has had events "
         f"({'; '.join(witnesses)}); a case's ledger is created only by `case init` and is never "
         "started again",
-        hint="restore custody.sqlite from a backup copy"
+        hint=(
+            "restore custody.sqlite from a backup copy"
+            if url is None
+            else "check the [ledger] url in case.toml; restore the database from a backup"
+        )
         + (
             "; if `case init` itself was interrupted (the folder holds nothing else), delete "
             "the folder and run `evidencekit case init` again"
@@ -116,18 +123,21 @@ def open_ledger(
         raise CustodyError(
             "a custody ledger is created only by `case init` (workflows.custody.start_ledger)"
         )
-    path = case.ledger_path
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        raise _missing_ledger(case, "is missing") from None
-    except OSError as exc:
-        raise CustodyError(f"cannot open the custody ledger {str(path)!r}: {exc.strerror}") from exc
-    if st.st_size == 0:
-        raise _missing_ledger(case, "is empty (0 bytes)")
+    location = case.ledger_location
+    if isinstance(location, Path):
+        try:
+            st = location.stat()
+        except FileNotFoundError:
+            raise _missing_ledger(case, "is missing") from None
+        except OSError as exc:
+            raise CustodyError(
+                f"cannot open the custody ledger {str(location)!r}: {exc.strerror}"
+            ) from exc
+        if st.st_size == 0:
+            raise _missing_ledger(case, "is empty (0 bytes)")
     if trusted is None:
         trusted = trusted_with(case) if writable else {}
-    ledger = Ledger.open(path, ledger_origin(case), trusted=trusted, writable=writable)
+    ledger = Ledger.open(location, ledger_origin(case), trusted=trusted, writable=writable)
     try:
         # recalled before the size is read: another process may append and remember a newer
         # checkpoint meanwhile, and the ledger only grows
@@ -167,7 +177,9 @@ def start_ledger(case: Case, identity: Identity, **fields: Unpack[EventText]) ->
     """
     _check_signer(case, identity)
     draft = make_draft(case, "case_opened", None, **fields)
-    with Ledger.create(case.ledger_path, ledger_origin(case), trusted=trusted_with(case)) as ledger:
+    with Ledger.create(
+        case.ledger_location, ledger_origin(case), trusted=trusted_with(case)
+    ) as ledger:
         result = ledger.append(identity, [draft])
     _remember(result.checkpoint, identity)
     return result
@@ -518,6 +530,7 @@ def verify_custody(
         )
         status = with_trust_problems(status, trust, ledger.store, extra)
         status = _with_proven_time(status, ledger, trust)
+        status = _with_case_files(case, ledger, status)
         try:
             if seen is not None:
                 check_extends(seen, status.events, ledger.node)
@@ -543,6 +556,31 @@ def _with_proven_time(status: LedgerStatus, ledger: Ledger, trust: CaseTrust) ->
     if not extra:
         return status
     return dataclasses.replace(status, problems=in_order([*status.problems, *extra]))
+
+
+def _with_case_files(case: Case, ledger: Ledger, status: LedgerStatus) -> LedgerStatus:
+    """`status` with the problems and notes of the photos and documents the ledger records
+    (`workflows.casefiles`: each re-hashed against its event)."""
+    from evidencekit.chain.events import Event
+    from evidencekit.workflows.casefiles import check_files, recorded_files
+
+    events = []
+    for row in ledger.store.rows():
+        if row.kind not in ("registered", "document_attached"):
+            continue
+        try:
+            ev = Event.decode(row.data)
+        except IntegrityError:
+            continue  # named by the ledger's own checks
+        events.append({"seq": ev.seq, "kind": ev.kind, "item": ev.item_id, "details": ev.details})
+    problems, notes = check_files(case, recorded_files(events))
+    if not problems and not notes:
+        return status
+    return dataclasses.replace(
+        status,
+        problems=in_order((*status.problems, *problems)),
+        notes=(*status.notes, *notes),
+    )
 
 
 def timestamp_checkpoint(case: Case, identity: Identity, tsa_url: str) -> AppendResult:

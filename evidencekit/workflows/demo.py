@@ -107,22 +107,22 @@ def _acquire_disk(
     case: Case, examiner: Identity, source: Path, result: DemoResult, say: Callable[[str], None]
 ) -> Path:
     """Image the sample to E01 with the disk-acquisition workflow; the E01's path."""
-    from evidencekit.workflows.acquire_disk import AcquireOptions, AcquireResult, acquire_disk
+    from evidencekit.workflows.acquire_disk import (
+        AcquireDiskRequest,
+        AcquireOptions,
+        AcquireResult,
+        acquire_disk,
+    )
 
     say(f"imaging {source.name} to E01 as item {DISK_ITEM}")
     try:
-        res = acquire_disk(
-            case,
-            examiner,
-            source,
-            DISK_ITEM,
-            AcquireOptions(
-                format="e01",
-                evidence_number="NP-0001",
-                description="Ổ USB thu giữ của Trương Đình Bủng (mẫu)",
-                notes="Ảnh đĩa mẫu của bản trình diễn evidencekit",
-            ),
+        options = AcquireOptions(
+            format="e01",
+            evidence_number="NP-0001",
+            description="Ổ USB thu giữ của Trương Đình Bủng (mẫu)",
+            notes="Ảnh đĩa mẫu của bản trình diễn evidencekit",
         )
+        res = acquire_disk(case, examiner, AcquireDiskRequest(source, DISK_ITEM, options))
     except PartialReadError as exc:
         assert isinstance(exc.result, AcquireResult)
         res = exc.result
@@ -136,21 +136,20 @@ def _acquire_disk(
 def _collect(
     case: Case, examiner: Identity, source: Path, result: DemoResult, say: Callable[[str], None]
 ) -> bool:
-    from evidencekit.acquire.logical.collect import CollectOptions
-    from evidencekit.workflows.collect import collect_item
+    from evidencekit.acquire.logical.options import CollectOptions
+    from evidencekit.workflows.collect import CollectRequest, collect_item
 
     say(f"collecting the files inside {source.name} as item {FILES_ITEM}")
     options = CollectOptions(include_deleted=True, source_timezone=case.info.timezone)
     res: Any
     try:
-        res = collect_item(
-            case,
-            examiner,
+        request = CollectRequest(
             FILES_ITEM,
-            [source],
+            (source,),
             options,
             description="Các tệp trong ổ USB thu giữ (gồm cả tệp đã xoá)",
         )
+        res = collect_item(case, examiner, request)
     except PartialReadError as exc:
         res = exc.result
     files = res.collection.summary()["files"] if res is not None else "?"

@@ -194,15 +194,15 @@ def identity_of(case: Case) -> str:
     pinned = case.pinned_identity
     try:
         with Ledger.open(
-            case.ledger_path, ledger_origin(case), trusted={}, writable=False
+            case.ledger_location, ledger_origin(case), trusted={}, writable=False
         ) as ledger:
             first = list(ledger.store.rows(0, 1))
     except EvidenceKitError as exc:
         raise CustodyError(f"cannot read the case identity from the ledger: {exc.message}") from exc
     if not first or first[0].seq != 0:
         raise CustodyError(
-            f"the case's ledger {str(case.ledger_path)!r} has no first event: it has no identity "
-            "for a seal to name"
+            f"the case's ledger {str(case.ledger_location)!r} has no first event: it has no "
+            "identity for a seal to name"
         )
     identity = case_identity(_blob(first[0].data))
     if pinned and identity != pinned:
@@ -229,14 +229,14 @@ def case_trust(case: Case) -> CaseTrust:
     except EvidenceKitError as exc:
         problems.append(exc.message)
         toml_certs = {}
-    if not case.ledger_path.exists():
+    if case.info.ledger is None and not case.ledger_path.exists():
         problems.append(
             f"the case has no custody ledger ({case.ledger_path.name}): nobody is trusted"
         )
         return CaseTrust((), tuple(problems), untrusted=_all_untrusted(toml_certs))
     try:
         with Ledger.open(
-            case.ledger_path, ledger_origin(case), trusted={}, writable=False
+            case.ledger_location, ledger_origin(case), trusted={}, writable=False
         ) as ledger:
             first = list(ledger.store.rows(0, 1))
             later = list(ledger.store.rows(1, None, item=None))

@@ -14,13 +14,19 @@ import logging
 import os
 import stat
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
 
 from evidencekit.case import CASE_FILE, Case
-from evidencekit.errors import CustodyError, EvidenceKitError, UsageError
+from evidencekit.errors import (
+    CustodyError,
+    EvidenceKitError,
+    IntegrityError,
+    PartialReadError,
+    UsageError,
+)
 from evidencekit.hash.seal.document import SEAL_SUFFIX
 from evidencekit.hash.seal.read import find_seal, load_seal
 from evidencekit.hash.seal.status import VerifyStatus
@@ -37,6 +43,7 @@ from evidencekit.identity.validation import (
 from evidencekit.ids import check_item_id
 from evidencekit.problems import Problem
 from evidencekit.timeutil import isoformat, parse_iso, utcnow
+from evidencekit.workflows.progress import Progress, Tick
 from evidencekit.workflows.trust import CaseTrust, case_trust
 from evidencekit.workflows.verifiers import register_verifiers
 
@@ -162,7 +169,14 @@ def verify_items(
         try:
             seal_path = resolve_target(case, target)
         except UsageError as exc:  # one target that names no seal does not hide the others
-            statuses.append(_not_sealed(case, target, exc))
+            st = _not_sealed(case, target, exc)
+            item = st.item_id or (
+                target if case is not None and not _looks_like_path(target) else None
+            )
+            if case is not None and case_trusts is not None and item is not None:
+                # a registered item not yet imaged: its photos and documents still verify
+                st = _with_case_files(case, item, case_trusts.certificates, st)
+            statuses.append(st)
             continue
         cb = None
         if on_progress is not None:
@@ -208,6 +222,8 @@ def verify_items(
                 )
         if extra:
             status = dataclasses.replace(status, problems=status.problems + tuple(extra))
+        if case is not None and case_trusts is not None and item is not None:
+            status = _with_case_files(case, item, case_trusts.certificates, status)
         statuses.append(status)
     return statuses
 
@@ -404,6 +420,45 @@ def _explain_untrusted(status: VerifyStatus, trust: CaseTrust) -> VerifyStatus:
     return dataclasses.replace(status, problems=tuple(problems)) if changed else status
 
 
+def _with_case_files(
+    case: Case, item: str, trusted: Mapping[str, x509.Certificate], status: VerifyStatus
+) -> VerifyStatus:
+    """`status` with the problems and notes of the photos and documents the ledger records for
+    `item` (`workflows.casefiles`), each re-hashed against the event that recorded it."""
+    from evidencekit.workflows.casefiles import check_files, recorded_files
+    from evidencekit.workflows.custody import open_ledger
+
+    try:
+        check_item_id(item)
+        with open_ledger(case, create=False) as ledger:
+            events = ledger.verified_events(item, trusted)
+    except EvidenceKitError:
+        return status  # the ledger's own trouble is reported by the seal's ledger binding
+    files = recorded_files(
+        {
+            "seq": se.seq,
+            "kind": se.event.kind,
+            "item": se.event.item_id,
+            "details": se.event.details,
+        }
+        for se in events
+    )
+    if not files:
+        return status
+    problems, notes = check_files(case, files, by_file=True)
+    if not problems:
+        notes.append(
+            f"{len(files)} photo(s) and attached document(s) re-hashed: each is the one its "
+            "custody event recorded"
+        )
+    return dataclasses.replace(
+        status,
+        item_id=status.item_id or item,
+        problems=status.problems + tuple(problems),
+        notes=(*status.notes, *notes),
+    )
+
+
 SEAL_EVENTS = frozenset({"acquired", "collected", "sealed", "converted"})
 """Custody events that record an item's seal (its SHA-256 in `details.seal_sha256`)."""
 
@@ -488,3 +543,131 @@ def record_verification(case: Case, identity: Identity, status: VerifyStatus) ->
             "bytes_hashed": status.bytes_hashed,
         },
     )
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyRequest:
+    """What `verify` is asked to do: check the seals `targets` name (item ids of the case, item
+    folders, seal files).
+
+    Attributes:
+        trust: certificate files of further signers to accept (beside those the case's ledger
+            pins).
+        rehash: re-read every file (False: signatures and sizes only).
+        record: append a `verified` custody event per verified item (needs a case and an
+            examiner).
+        progress: told the bytes re-hashed so far, per target.
+        limits: for `trust` files that are CA certificates (anchors): the signer's allowed O,
+            OU, policies and EKUs.
+        crls, ocsps: revocation data (CRL files, DER OCSP responses) for those anchors.
+    """
+
+    targets: tuple[str, ...]
+    trust: tuple[Path, ...] = ()
+    rehash: bool = True
+    record: bool = False
+    progress: Progress | None = None
+    limits: Limits = field(default_factory=Limits)
+    crls: tuple[Path, ...] = ()
+    ocsps: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    """Every target's status, in the order given, and whether `verified` events were recorded."""
+
+    statuses: tuple[VerifyStatus, ...]
+    recorded: bool
+
+    @property
+    def ok(self) -> bool:
+        return all(st.ok for st in self.statuses)
+
+    @property
+    def exit_code(self) -> int:
+        """The worst of the targets' outcomes (docs/design.md: 3 over 4 over 1): 3 when a seal
+        does not verify, 4 when it verifies but is not `complete`, 1 when a target has no seal
+        to verify, else 0."""
+        codes = []
+        for st in self.statuses:
+            if not st.problems:
+                codes.append(0 if st.status == "complete" else PartialReadError.exit_code)
+            elif not_sealed(st):
+                codes.append(EvidenceKitError.exit_code)
+            else:
+                codes.append(IntegrityError.exit_code)
+        rank = {0: 0, EvidenceKitError.exit_code: 1, PartialReadError.exit_code: 2}
+        return max(codes, key=lambda c: rank.get(c, 3), default=0)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "exit_code": self.exit_code,
+            "items": [st.to_dict() for st in self.statuses],
+            "recorded": self.recorded,
+        }
+
+
+def not_sealed(status: VerifyStatus) -> bool:
+    """Whether the target had no seal to verify (nothing was checked)."""
+    return bool(status.problems) and all(p.kind == NOT_SEALED for p in status.problems)
+
+
+def verify_evidence(
+    case: Case | None,
+    request: VerifyRequest,
+    examiner: Identity | Callable[[], Identity] | None = None,
+) -> VerifyResult:
+    """Verify every target of `request`; with `request.record`, then append a `verified`
+    custody event per target that had a seal, signed by `examiner` (or by the identity the
+    callable returns, called only then: the passphrase is asked for after the re-hashing).
+
+    Raises:
+        UsageError: `record` without a case or an examiner.
+        IdentityError: a --trust file is not a certificate; the examiner's key cannot be
+            unlocked.
+        CustodyError: the ledger refuses a `verified` event.
+    """
+    if request.record and (case is None or examiner is None):
+        raise UsageError("recording a verification needs a case and an examiner")
+    on_progress: Callable[[str, int], None] | None = None
+    if request.progress is not None:
+        progress = request.progress
+
+        def on_progress(target: str, done: int) -> None:
+            progress(Tick(f"verifying {target}", done))
+
+    leaves, anchors = reader_anchors(
+        request.trust,
+        request.limits,
+        [_read_file(p) for p in request.crls],
+        [_read_file(p) for p in request.ocsps],
+    )
+    statuses = verify_items(
+        case,
+        request.targets,
+        trust=leaves,
+        rehash=request.rehash,
+        on_progress=on_progress,
+        anchors=anchors,
+    )
+    if request.record and case is not None and examiner is not None:
+        identity = examiner if isinstance(examiner, Identity) else examiner()
+        for st in statuses:
+            if not not_sealed(st):  # nothing was verified, nothing to record
+                record_verification(case, identity, st)
+    return VerifyResult(tuple(statuses), request.record)
+
+
+def _read_file(path: Path) -> bytes:
+    """A revocation data file given by the reader.
+
+    Raises:
+        IdentityError: it cannot be read.
+    """
+    from evidencekit.errors import IdentityError
+
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise IdentityError(f"cannot read {str(path)!r}: {exc.strerror}") from exc

@@ -37,6 +37,12 @@ def case() -> None:
     metavar="CERT.pem",
     help="Also pin this colleague's certificate in the case's first event (repeatable).",
 )
+@click.option(
+    "--ledger",
+    metavar="postgresql://…",
+    help="Keep the ledger in the lab's PostgreSQL database (docs/postgresql.md) instead of "
+    "custody.sqlite; no password in the URL (PGPASSFILE, service file, environment).",
+)
 @pass_app
 def init(
     app: App,
@@ -48,6 +54,7 @@ def init(
     language: str,
     timezone: str | None,
     pins: tuple[Path, ...],
+    ledger: str | None,
 ) -> None:
     """Create a case in DIRECTORY (new or empty) and pin your certificate in it."""
     from evidencekit.identity import load_cert_file
@@ -65,6 +72,7 @@ def init(
         language=language,
         timezone=timezone,
         pins=certs,
+        ledger=ledger,
     )
     app.emit(
         "evidencekit/case-init/1",
@@ -99,6 +107,7 @@ def show(app: App) -> None:
         f"Time zone:   {info.timezone}",
         f"Created:     {local_text(info.created, info.timezone)}",
         f"Folder:      {c.path}",
+        f"Ledger:      {c.info.ledger or 'custody.sqlite'}",
         f"Identity:    {trust.identity or '(no ledger)'}",
         "Pinned examiners (ledger):",
     ]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from evidencekit.cli.options import trust_option
 from evidencekit.cli.runtime import EXIT_INTEGRITY, App, pass_app
 
 
@@ -80,13 +81,7 @@ def build(
     type=click.Path(path_type=Path, file_okay=False),
     help="Also check the attachments against this case (or give the global --case).",
 )
-@click.option(
-    "--trust",
-    "trust",
-    multiple=True,
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="Trust this signer's certificate (PEM), e.g. for a reader outside the case.",
-)
+@trust_option
 @pass_app
 def verify(app: App, pdf: Path, case_dir: Path | None, trust: tuple[Path, ...]) -> None:
     """Check a report: every signature valid and its signer known, nothing but co-signatures,

@@ -409,7 +409,7 @@ class SealResult:
 
     path: Path
     item_id: str
-    status: str
+    status: SealStatus
     sums_files: tuple[Path, ...]
     seal_sha256: str
     document: dict[str, Any]

@@ -368,7 +368,7 @@ def check_case(case: Case, items: Sequence[str] | None, *, rehash: bool = False)
         shown = "; ".join(str(p) for p in status.problems[:3])
         more = len(status.problems) - 3
         raise IntegrityError(
-            f"the custody ledger {str(case.ledger_path)!r} does not verify: {shown}"
+            f"the custody ledger {str(case.ledger_location)!r} does not verify: {shown}"
             + (f"; … and {more} more" if more > 0 else "")
             + "; no report was built",
             hint="run: evidencekit custody verify",
