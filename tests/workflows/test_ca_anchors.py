@@ -358,3 +358,36 @@ def test_a_tsa_from_another_ca_proves_no_time(world: World, tmp_path: Path) -> N
     w.stamp()  # the trusted TSA: everything before it is proven
     res = w.verify()
     assert [p["kind"] for p in _problems(res)] == ["untrusted-tsa"], res.stdout
+
+
+def test_a_seal_by_a_ca_trusted_examiner_in_the_case_and_outside(
+    world: World, tmp_path: Path
+) -> None:
+    w = world
+    src = tmp_path / "biên bản.txt"
+    src.write_bytes("Biên bản thu giữ\n".encode())
+    _ok(w.run(AN, "seal", "--item", "BB-01", str(src)))
+    crl = w.ca.crl()
+    _ok(w.run(EXAMINER, "case", "add-revocation", "--crl", str(crl)))
+    w.stamp()
+    _ok(_cli("--case", str(w.case), "verify", "BB-01"))
+    seal = w.case / "evidence" / "BB-01" / "BB-01.seal.json"
+    outside = ("verify", str(seal), "--trust", str(w.ca.root), "--trust", str(w.ca.issuing))
+    # a reader outside the case, with the root (and the issuing CA the seal's chain needs)
+    assert w.ca.openssl_verify(w.an, crl=crl)
+    _ok(_cli(*outside, "--crl", str(crl), "--trust-org", ORG))
+    no_status = _cli("--json", *outside)
+    assert no_status.exit_code == 3 and "revocation" in no_status.stdout
+    other_org = _cli("--json", *outside, "--crl", str(crl), "--trust-org", "Công ty Khác")
+    assert other_org.exit_code == 3 and "subject O" in other_org.stdout
+    # revoked later: outside a case nothing proves the seal came first, so it fails
+    w.ca.revoke(w.an)
+    after = w.ca.crl("after.crl")
+    assert not w.ca.openssl_verify(w.an, crl=after)
+    revoked = _cli("--json", *outside, "--crl", str(after))
+    assert revoked.exit_code == 3
+    assert "revoked-certificate" in revoked.stdout and "nothing proves" in revoked.stdout
+    # inside the case the timestamp proves the seal came first: it stays valid
+    _ok(w.run(EXAMINER, "case", "add-revocation", "--crl", str(after)))
+    w.stamp()
+    _ok(_cli("--case", str(w.case), "verify", "BB-01"))

@@ -121,6 +121,10 @@ def show(app: App) -> None:
         )
         for p in trust.pinned
     ]
+    from evidencekit.workflows.anchors import describe_anchor, describe_chained
+
+    lines += [f"  anchor: {describe_anchor(a)}" for a in trust.anchors]
+    lines += [f"  through a CA: {describe_chained(ch)}" for ch in trust.chained]
     lines += [f"  PROBLEM: {p}" for p in trust.problems]
     lines += [f"  note: {n}" for n in trust.notes]
     items = c.items()
