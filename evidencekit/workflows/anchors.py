@@ -87,6 +87,8 @@ class ChainSigner:
     seq: int
     anchor: str
     """Fingerprint of the anchor their chain went to when presented."""
+    anchor_seq: int
+    """The event that added that anchor."""
 
     def to_dict(self) -> dict[str, object]:
         return {

@@ -373,7 +373,7 @@ def record_drafts(case: Case, identity: Identity, drafts: Sequence[Draft]) -> Ap
             "list; nothing was recorded",
             hint="a pinned examiner signs it (evidencekit case show lists them)",
         )
-    if not pinned and identity.fingerprint not in trust.certificates:
+    if trust.needs_chain(identity.fingerprint):
         drafts = [*present_chain(case, trust, identity), *drafts]
     with open_ledger(case, writable=True, trusted=trust.certificates) as ledger:
         if trust.revoked:

@@ -155,7 +155,7 @@ class ChainCheck:
                 f"signed by {c.name} ({c.fingerprint[:16]}) before their certificate chain was "
                 f"recorded (event {c.seq})",
             )
-        anchor = next((a for a in self.trust.anchors if a.fingerprint == c.anchor), None)
+        anchor = next((a for a in self.trust.anchors if a.seq == c.anchor_seq), None)
         if anchor is not None and anchor.removed is not None and seq > anchor.removed:
             return (
                 "chain-invalid",

@@ -153,6 +153,16 @@ class CaseTrust:
     def chained_signer(self, fp: str | None) -> ChainSigner | None:
         return next((c for c in self.chained if c.fingerprint == fp), None)
 
+    def needs_chain(self, fp: str) -> bool:
+        """Whether an examiner who is not pinned must (again) record their chain: they never
+        did, or the anchor it went to was removed since."""
+        if fp in self.pinned_signers:
+            return False
+        c = self.chained_signer(fp)
+        if c is None:
+            return True
+        return any(a.seq == c.anchor_seq and a.removed is not None for a in self.anchors)
+
     @property
     def signers(self) -> dict[str, x509.Certificate]:
         """fingerprint -> certificate of the examiners who may sign now (pinned, not revoked)."""
@@ -303,9 +313,13 @@ def case_trust(case: Case) -> CaseTrust:
 class _CaState:
     """The CA side of the trust list while the ledger is replayed."""
 
-    anchors: dict[str, TrustAnchor] = field(default_factory=dict)
+    anchors: dict[int, TrustAnchor] = field(default_factory=dict)
+    """By the event that added each."""
     chained: dict[str, ChainSigner] = field(default_factory=dict)
     revocation: list[StoredRevocation] = field(default_factory=list)
+
+    def active(self) -> list[TrustAnchor]:
+        return [a for a in self.anchors.values() if a.removed is None]
 
 
 _CA_KINDS = (ANCHOR_ADDED, ANCHOR_REMOVED, CHAIN_ADDED, REVOCATION_ADDED)
@@ -338,17 +352,17 @@ def _ca_row(
             except EvidenceKitError as exc:
                 problems.append(f"{where}: {exc.message}: ignored")
                 return
-            if a.fingerprint in ca.anchors and ca.anchors[a.fingerprint].removed is None:
+            if any(o.fingerprint == a.fingerprint for o in ca.active()):
                 problems.append(f"{where}: {a.anchor.name} is already an anchor: ignored")
                 return
-            ca.anchors[a.fingerprint] = a
+            ca.anchors[a.seq] = a  # by event: an anchor removed and added again is two
         else:
             fp = event.details.get("fingerprint")
-            old = ca.anchors.get(fp) if isinstance(fp, str) else None
-            if old is None or old.removed is not None:
+            old = next((o for o in ca.active() if o.fingerprint == fp), None)
+            if old is None:
                 problems.append(f"{where} names {str(fp)[:16]!r}, not an anchor: ignored")
                 return
-            ca.anchors[old.fingerprint] = dataclasses.replace(old, removed=row.seq)
+            ca.anchors[old.seq] = dataclasses.replace(old, removed=row.seq)
         return
     if event.kind == CHAIN_ADDED:
         _chain_row(row, event, where, pinned, ca, problems)
@@ -386,18 +400,22 @@ def _chain_row(
     if fp != row.signer:
         problems.append(f"{where} carries {fp[:16]} but is signed by {row.signer[:16]}: ignored")
         return
-    if fp in pinned or fp in ca.chained:
-        return  # already trusted: nothing more
+    prev = ca.chained.get(fp)
+    if fp in pinned or (prev is not None and ca.anchors[prev.anchor_seq].removed is None):
+        return  # already trusted: nothing more (after their anchor's removal, a new chain)
     if not signature_cache.verify(fp, leaf, row.data, row.signature):
         problems.append(f"{where}: the signature does not match the event")
         return
-    active = [a.anchor for a in ca.anchors.values() if a.active_at(row.seq)]
-    result = validate_chain(leaf, others, active, moment=event.time, revocation=False)
+    active = [a for a in ca.anchors.values() if a.active_at(row.seq)]
+    result = validate_chain(
+        leaf, others, [a.anchor for a in active], moment=event.time, revocation=False
+    )
     if not result.ok or result.anchor is None:
         problems.append(f"{where}: {result.problem}: {subject_name(leaf)!r} is not trusted")
         return
+    through = next(a for a in active if a.anchor is result.anchor)
     ca.chained[fp] = ChainSigner(
-        subject_name(leaf), fp, leaf, others, row.seq, result.anchor.fingerprint
+        subject_name(leaf), fp, leaf, others, row.seq, through.fingerprint, through.seq
     )
 
 

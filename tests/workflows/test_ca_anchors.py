@@ -391,3 +391,74 @@ def test_a_seal_by_a_ca_trusted_examiner_in_the_case_and_outside(
     _ok(w.run(EXAMINER, "case", "add-revocation", "--crl", str(after)))
     w.stamp()
     _ok(_cli("--case", str(w.case), "verify", "BB-01"))
+
+
+def _append_past_the_cli(case_dir: Path, ident: Any, *drafts: Draft) -> None:
+    """What an insider with the key and write access appends with the chain's own API."""
+    case = Case.open(case_dir)
+    trusted = {**case_trust(case).certificates, ident.fingerprint: ident.certificate}
+    with Ledger.open(case.ledger_path, ledger_origin(case), trusted=trusted, writable=True) as lg:
+        lg.append(ident, list(drafts))
+
+
+def test_an_expired_certificate_signs_nothing(world: World, ek_home: Path) -> None:
+    w = world
+    cert, key = w.ca.issue("cu", cn="Đỗ Văn Cũ", start="20200101000000Z", end="20210101000000Z")
+    assert not w.ca.openssl_verify(cert)  # the oracle: expired
+    refused = _cli("keys", "import", str(w.ca.p12("cu")))
+    assert refused.exit_code == 1 and "expired" in refused.stderr
+    # the key still works: an insider stores it past `keys import` and signs with it
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    old = IdentityStore(ek_home).import_key(
+        load_pem_private_key(key.read_bytes(), None),  # type: ignore[arg-type]
+        load_cert_file(cert),
+        PASSPHRASE.encode(),
+    )
+    res = w.run("Đỗ Văn Cũ", "custody", "note", "-", "chứng thư hết hạn")
+    assert res.exit_code == 1 and "expired" in res.stderr
+    _append_past_the_cli(
+        w.case,
+        old,
+        Draft(
+            kind="certificate_chain_added",
+            item_id=None,
+            details={"certificates": [cert_pem(old.certificate)]},
+        ),
+        Draft(kind="note", item_id=None, note="chứng thư hết hạn"),
+    )
+    res = w.verify()
+    assert res.exit_code == 3
+    assert any("expired" in p["message"] for p in _problems(res)), res.stdout
+    assert old.fingerprint not in case_trust(Case.open(w.case)).certificates
+
+
+def test_a_removed_anchor_and_a_policy_limit(world: World, ek_home: Path) -> None:
+    w = world
+    _ok(w.run(AN, "custody", "note", "-", "qua gốc thứ nhất"))
+    case = Case.open(w.case)
+    root_fp = next(a.fingerprint for a in case_trust(case).anchors if a.anchor.kind == "examiner")
+    refused = w.run(AN, "case", "untrust-ca", root_fp[:12], "--reason", "tự bỏ")
+    assert refused.exit_code == 1 and "only a pinned examiner" in refused.stderr
+    _ok(w.run(EXAMINER, "case", "untrust-ca", root_fp[:12], "--reason", "đổi chính sách"))
+    # the root again, now only for certificates under another policy: An's is not
+    _ok(w.run(EXAMINER, "case", "trust-ca", str(w.ca.root), "--policy", OTHER_POLICY,
+              "--intermediate", str(w.ca.issuing), "--reason", "chính sách khác"))  # fmt: skip
+    # An's chain went to the removed anchor: a new chain is needed, which the new limits refuse
+    res = w.run(AN, "custody", "note", "-", "sau khi bỏ gốc")
+    assert res.exit_code == 1 and "policies" in res.stderr
+    # past the CLI: An signs on with the old chain event
+    an = IdentityStore(ek_home).load(AN, lambda _info: PASSPHRASE.encode())
+    _append_past_the_cli(w.case, an, Draft(kind="note", item_id=None, note="sau khi bỏ gốc"))
+    _ok(w.run(EXAMINER, "case", "add-revocation", "--crl", str(w.ca.crl())))
+    w.stamp()
+    res = w.verify()
+    assert res.exit_code == 3
+    problems = _problems(res)
+    removed = [p for p in problems if p["kind"] == "chain-invalid" and "removed" in p["message"]]
+    assert len(removed) == 1, res.stdout  # the note after the removal, not the one before
+    # a new examiner under the test policy cannot join through the policy-limited anchor
+    w.ca.issue("moi", cn="Vũ Thị Mới")
+    _ok(_cli("keys", "import", str(w.ca.p12("moi"))))
+    res = w.run("Vũ Thị Mới", "custody", "note", "-", "không đúng chính sách")
+    assert res.exit_code == 1 and "policies" in res.stderr
