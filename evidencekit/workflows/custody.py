@@ -375,6 +375,8 @@ def record_drafts(case: Case, identity: Identity, drafts: Sequence[Draft]) -> Ap
         )
     if trust.needs_chain(identity.fingerprint):
         drafts = [*present_chain(case, trust, identity), *drafts]
+    elif not pinned and trust.revocation:
+        _refuse_revoked_certificate(case, trust, identity)
     with open_ledger(case, writable=True, trusted=trust.certificates) as ledger:
         if trust.revoked:
             _refuse_revoked_base(ledger, trust)
@@ -429,6 +431,33 @@ def present_chain(case: Case, trust: CaseTrust, identity: Identity) -> list[Draf
             },
         )
     ]
+
+
+def _refuse_revoked_certificate(case: Case, trust: CaseTrust, identity: Identity) -> None:
+    """An examiner trusted through a CA whose certificate the revocation data the case keeps
+    shows revoked signs nothing more (what they signed past the tool fails `custody verify`).
+
+    Raises:
+        CustodyError: it does.
+    """
+    from evidencekit.identity.validation import validate_chain
+    from evidencekit.timeutil import utcnow
+    from evidencekit.workflows.proven import revocation_lists
+
+    c = trust.chained_signer(identity.fingerprint)
+    if c is None:
+        return
+    crls, ocsps = revocation_lists(trust)
+    active = [a.anchor for a in trust.anchors if a.removed is None]
+    result = validate_chain(
+        c.certificate, c.others, active, moment=utcnow(), crls=crls, ocsps=ocsps
+    )
+    if result.revoked is not None:
+        raise CustodyError(
+            f"the certificate of {identity.name!r} ({identity.fingerprint[:16]}) is revoked: "
+            f"{result.revoked.describe()}; nothing was recorded",
+            hint="an examiner the case still trusts records it",
+        )
 
 
 def _refuse_revoked_base(ledger: Ledger, trust: CaseTrust) -> None:

@@ -302,6 +302,9 @@ def test_events_signed_after_a_crl_revocation_fail_offline(world: World, tmp_pat
     _revoked_flow(w, add)
     crl.unlink()  # offline, later: only what the case stored
     _check_revoked(w)
+    # the case now knows: Bình's next append is refused
+    refused = w.run(BINH, "custody", "note", "-", "lại ký")
+    assert refused.exit_code == 1 and "is revoked" in refused.stderr
     # the stored CRL is part of the record: changing it is caught
     stored = next((w.case / "trust" / "revocation").glob("*.crl"))
     stored.write_bytes(stored.read_bytes() + b"\0")
