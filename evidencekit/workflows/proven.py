@@ -27,6 +27,9 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+
 from evidencekit.chain import merkle
 from evidencekit.chain.checkpoint import verify_checkpoint
 from evidencekit.chain.merkle import NodeSource
@@ -225,3 +228,35 @@ def ledger_problems(
                 )
             )
     return problems
+
+
+def tsa_paths(store: LedgerStore, trust: CaseTrust) -> list[tuple[x509.Certificate, ...]]:
+    """The certification paths (anchor first) of the TSAs whose timestamps the ledger holds,
+    where they chain to a `tsa` anchor (revocation aside): what `case add-revocation --fetch`
+    fetches revocation data for, beside the examiners'."""
+    from evidencekit.chain.timestamp import verify_token
+
+    out: list[tuple[x509.Certificate, ...]] = []
+    seen: set[bytes] = set()
+    for row in store.rows(0, None, item=None):
+        if row.kind != TIMESTAMPED:
+            continue
+        try:
+            details = json.loads(row.data)["details"]
+            note = str(details["checkpoint"])
+            token = base64.b64decode(details["token"], validate=True)
+            info = verify_token(token, note.encode("utf-8"))
+            others = [c for c in token_certificates(token) if c != info.tsa]
+        except (EvidenceKitError, ValueError, KeyError, TypeError, binascii.Error):
+            continue  # custody verify names it
+        key = info.tsa.fingerprint(hashes.SHA256())
+        if key in seen:
+            continue
+        seen.add(key)
+        anchors = [a.anchor for a in trust.anchors if a.removed is None]
+        result = validate_chain(
+            info.tsa, others, anchors, moment=info.time, purpose=TSA, revocation=False
+        )
+        if result.ok:
+            out.append(result.path)
+    return out

@@ -36,7 +36,8 @@ from evidencekit.workflows.anchors import (
     REVOCATION_ADDED,
     REVOCATION_DIR,
 )
-from evidencekit.workflows.custody import record_event
+from evidencekit.workflows.custody import open_ledger, record_event
+from evidencekit.workflows.proven import tsa_paths
 from evidencekit.workflows.trust import case_trust
 
 
@@ -163,7 +164,8 @@ def add_revocation(
 ) -> list[Recorded]:
     """Store revocation data in the case and record it: the `data` given (files an examiner
     brought, offline) and, with `fetch`, the CRLs and OCSP answers the certificates of every
-    examiner trusted through an anchor name (online).
+    examiner trusted through an anchor, and of every TSA whose timestamps the ledger holds,
+    name (online).
 
     Raises:
         UsageError: nothing to store.
@@ -180,6 +182,10 @@ def add_revocation(
             )
             if result.ok:
                 items += fetch_revocation(result.path)
+        with open_ledger(case) as ledger:
+            paths = tsa_paths(ledger.store, trust)
+        for path in paths:
+            items += fetch_revocation(path)
     if not items:
         raise UsageError(
             "no revocation data to store",

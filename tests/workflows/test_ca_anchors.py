@@ -134,6 +134,9 @@ def test_the_two_examiners_are_trusted_through_the_root(world: World) -> None:
     assert res.exit_code == 0, res.stdout
     trust = case_trust(Case.open(w.case))
     assert {c.name for c in trust.chained} == {AN, BINH}
+    shown = _ok(_cli("--case", str(w.case), "case", "show")).stdout
+    assert "anchor: O=Bộ Công an Thử nghiệm,CN=Test Root CA evidencekit" in shown
+    assert f"through a CA: {AN}" in shown and f"through a CA: {BINH}" in shown
     assert not {c.fingerprint for c in trust.chained} & set(trust.pinned_signers)
     # the oracle agrees: both chain to the root, neither is on the CRL
     assert w.ca.openssl_verify(w.an, crl=crl) and w.ca.openssl_verify(w.binh, crl=crl)
@@ -354,6 +357,35 @@ def test_a_tsa_from_another_ca_proves_no_time(world: World, tmp_path: Path) -> N
     _ok(w.run(EXAMINER, "case", "add-revocation", "--crl", str(w.ca.crl())))
     with local_tsa(tmp_path / "tsa2") as other:
         _ok(w.run(EXAMINER, "custody", "timestamp", "--tsa", other))
+    # the oracle: the other TSA's certificate does not chain to the TSA anchor
+    import subprocess
+
+    ok = subprocess.run(
+        [
+            "openssl",
+            "verify",
+            "-CAfile",
+            str(w.tsa_dir / "tsa.crt"),
+            "-purpose",
+            "timestampsign",
+            str(tmp_path / "tsa2" / "tsa.crt"),
+        ],
+        capture_output=True,
+    )
+    assert ok.returncode != 0
+    same = subprocess.run(
+        [
+            "openssl",
+            "verify",
+            "-CAfile",
+            str(w.tsa_dir / "tsa.crt"),
+            "-purpose",
+            "timestampsign",
+            str(w.tsa_dir / "tsa.crt"),
+        ],
+        capture_output=True,
+    )
+    assert same.returncode == 0, same.stderr
     res = w.verify()
     assert res.exit_code == 3
     kinds = [p["kind"] for p in _problems(res)]
