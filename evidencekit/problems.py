@@ -99,6 +99,7 @@ ReportKind = Literal[
     "not-extended",
     "not-issued",
     "revoked-signer",
+    "cosign-not-recorded",
 ]
 """What a signed report's verification finds (docs/report.md)."""
 

@@ -8,6 +8,7 @@ PACKAGES=(
   dosfstools mtools e2fsprogs util-linux hashdeep ntfs-3g exfatprogs qemu-utils
   openssl attr libfuse2 hdparm smartmontools nvme-cli gddrescue fdisk cryptsetup-bin exfat-fuse fuse3 lvm2 xorriso
   postgresql
+  libnss3-tools
 )
 COMMANDS=(
   ewfverify ewfinfo ewfacquire img_stat fls icat md5sum sha1sum sha256sum sha512sum b3sum
@@ -16,6 +17,7 @@ COMMANDS=(
   ddrescue ddrescuelog hdparm smartctl mount umount pvcreate vgcreate vgcfgbackup vgcfgrestore lvs pvs
   xorriso ntfscp mmd ewfexport
   pg_ctl initdb
+  certutil
 )
 # Debian installs the PostgreSQL server programs under /usr/lib/postgresql/N/bin, not on PATH
 # (tests/pgserver.py looks there too).

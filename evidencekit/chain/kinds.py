@@ -7,42 +7,8 @@ which may be recorded without an item: `chain.encoding` checks a stored event ag
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
-KINDS = (
-    "case_opened",
-    "registered",
-    "acquired",
-    "collected",
-    "sealed",
-    "converted",
-    "verified",
-    "transferred",
-    "received",
-    "accessed",
-    "analysed",
-    "exported",
-    "note",
-    "released",
-    "returned",
-    "destroyed",
-    "report_issued",
-    "checkpoint_timestamped",
-    "examiner_added",
-    "examiner_revoked",
-    "attempt_discarded",
-    "session_opened",
-    "session_closed",
-    "seal_applied",
-    "seal_opened",
-    "resealed",
-    "document_attached",
-    "ledger_migrated",
-    "trust_anchor_added",
-    "trust_anchor_removed",
-    "certificate_chain_added",
-    "revocation_data_added",
-)
 EventKind = Literal[
     "case_opened",
     "registered",
@@ -72,14 +38,17 @@ EventKind = Literal[
     "resealed",
     "document_attached",
     "ledger_migrated",
+    "report_cosigned",
+    "report_extended",
     "trust_anchor_added",
     "trust_anchor_removed",
     "certificate_chain_added",
     "revocation_data_added",
 ]
-"""A kind this version writes (KINDS, in the same order; tests/chain/test_event_kind.py keeps
-them equal). A stored event's kind is read as `str` and checked against KINDS: a ledger from
-elsewhere may hold anything."""
+"""A kind this version writes (KINDS is made from it). A stored event's kind is read as `str`
+and checked against KINDS: a ledger from elsewhere may hold anything."""
+KINDS: tuple[str, ...] = get_args(EventKind)
+"""Every kind, in the order of `EventKind` (one list: the Literal is the source)."""
 FIRST_KINDS = frozenset({"registered", "acquired", "collected", "sealed"})
 TERMINAL_KINDS = frozenset({"released", "returned", "destroyed"})
 ACQUISITION_KINDS = frozenset({"acquired", "collected", "sealed"})
@@ -101,6 +70,8 @@ CASE_LEVEL_KINDS = frozenset(
         "session_opened",
         "session_closed",
         "ledger_migrated",
+        "report_cosigned",
+        "report_extended",
         "trust_anchor_added",
         "trust_anchor_removed",
         "certificate_chain_added",

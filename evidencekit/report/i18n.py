@@ -16,15 +16,15 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "Digital evidence collection report",
     },
     "subtitle": {
-        "vi": "Biên bản thu giữ, niêm phong và chuỗi hành trình chứng cứ",
-        "en": "Record of seizure, sealing and chain of custody",
+        "vi": "Thu thập, chốt giá trị băm và chuỗi hành trình chứng cứ",
+        "en": "Collection, sealing and chain of custody",
     },
     "seizure_record": {"vi": "Biên bản thu giữ", "en": "Seizure record"},
     "agency": {"vi": "Cơ quan", "en": "Agency"},
     "case_number": {"vi": "Số vụ án", "en": "Case number"},
     "case_title": {"vi": "Tên vụ án", "en": "Case title"},
-    "examiner": {"vi": "Giám định viên", "en": "Examiner"},
-    "examiner_cert": {"vi": "Chứng thư số của giám định viên", "en": "Examiner's certificate"},
+    "examiner": {"vi": "Cán bộ thực hiện", "en": "Examiner"},
+    "examiner_cert": {"vi": "Chứng thư số của cán bộ thực hiện", "en": "Examiner's certificate"},
     "report_date": {"vi": "Ngày lập báo cáo", "en": "Report date"},
     "report_id": {"vi": "Mã báo cáo", "en": "Report id"},
     "time_zone": {"vi": "Múi giờ hiển thị", "en": "Times shown in"},
@@ -37,7 +37,7 @@ LABELS: dict[str, dict[str, str]] = {
     "kind": {"vi": "Loại", "en": "Kind"},
     "kind_disk": {"vi": "Ảnh đĩa", "en": "Disk image"},
     "kind_logical": {"vi": "Thu thập tệp", "en": "Logical collection"},
-    "kind_other": {"vi": "Tệp niêm phong", "en": "Sealed files"},
+    "kind_other": {"vi": "Tệp đã chốt giá trị băm", "en": "Sealed files"},
     "description": {"vi": "Mô tả", "en": "Description"},
     "evidence_number": {"vi": "Số hiệu chứng cứ", "en": "Evidence number"},
     "status": {"vi": "Trạng thái", "en": "Status"},
@@ -52,8 +52,16 @@ LABELS: dict[str, dict[str, str]] = {
     "acquisition": {"vi": "Tham số thu thập", "en": "Acquisition parameters"},
     "started": {"vi": "Bắt đầu", "en": "Started"},
     "finished": {"vi": "Kết thúc", "en": "Finished"},
-    "sealed_at": {"vi": "Niêm phong lúc", "en": "Sealed at"},
-    "sealed_by": {"vi": "Niêm phong bởi", "en": "Sealed by"},
+    "sealed_at": {"vi": "Chốt giá trị băm và ký số lúc", "en": "Sealed at"},
+    "sealed_by": {"vi": "Người chốt và ký số", "en": "Sealed by"},
+    "seal_sha256": {"vi": "SHA-256 của bản chốt (seal.json)", "en": "SHA-256 (seal.json)"},
+    "file_kind_symlink": {"vi": "liên kết tượng trưng", "en": "symlink"},
+    "file_kind_fifo": {"vi": "ống dẫn có tên", "en": "fifo"},
+    "file_kind_socket": {"vi": "ổ cắm", "en": "socket"},
+    "file_kind_block device": {"vi": "thiết bị khối", "en": "block device"},
+    "file_kind_char device": {"vi": "thiết bị ký tự", "en": "char device"},
+    "file_kind_data stream": {"vi": "luồng dữ liệu phụ", "en": "data stream"},
+    "file_kind_virtual": {"vi": "mục ảo", "en": "virtual"},
     "host": {"vi": "Máy thực hiện", "en": "Host"},
     "digests": {"vi": "Giá trị băm", "en": "Digests"},
     "media_digests": {"vi": "Giá trị băm nội dung", "en": "Content digests"},
@@ -111,7 +119,7 @@ LABELS: dict[str, dict[str, str]] = {
     "counterpart": {"vi": "Bên liên quan", "en": "Counterpart"},
     "checkpoint": {"vi": "Điểm kiểm tra của sổ hành trình", "en": "Ledger checkpoint"},
     "checkpoint_text": {
-        "vi": "Điểm kiểm tra đã ký (định dạng C2SP signed note). Mã QR chứa đúng văn bản này.",
+        "vi": "Điểm kiểm tra đã ký (định dạng C2SP). Mã QR chứa đúng văn bản này.",
         "en": "Signed checkpoint (C2SP signed note). The QR code holds exactly this text.",
     },
     "tree_size": {"vi": "Số sự kiện", "en": "Tree size"},
@@ -124,14 +132,14 @@ LABELS: dict[str, dict[str, str]] = {
     "attachments_text": {
         "vi": "Các tệp sau được đính kèm trong tệp PDF này (mở bằng trình đọc PDF, "
         "mục Tệp đính kèm, hoặc lưu ra thư mục bằng "
-        "`evidencekit report extract REPORT.pdf --out DIR`):",
+        "`evidencekit report extract BÁO_CÁO.pdf --out THƯ_MỤC`):",
         "en": "These files are attached inside this PDF (open them in a PDF reader's "
         "attachments panel, or save them to a folder with "
         "`evidencekit report extract REPORT.pdf --out DIR`):",
     },
     "signature_page": {"vi": "Chữ ký", "en": "Signature"},
     "signature_text": {
-        "vi": "Báo cáo này được ký số (PAdES) bằng khoá của giám định viên có chứng thư với "
+        "vi": "Báo cáo này được ký số (PAdES) bằng khoá của cán bộ thực hiện có chứng thư với "
         "dấu vân tay SHA-256 dưới đây. Bất kỳ ai cũng có thể kiểm tra chữ ký bằng trình đọc "
         "PDF, bằng `pdfsig`, hoặc bằng lệnh dưới đây.",
         "en": "This report is digitally signed (PAdES) with the key of the examiner whose "
@@ -141,6 +149,10 @@ LABELS: dict[str, dict[str, str]] = {
     "fingerprint": {"vi": "Dấu vân tay SHA-256", "en": "SHA-256 fingerprint"},
     "case_identity": {"vi": "Mã định danh vụ án (sổ giám sát)", "en": "Case identity (ledger)"},
     "verify_with": {"vi": "Lệnh kiểm tra", "en": "Verify with"},
+    "verify_commands": {
+        "vi": "pdfsig BÁO_CÁO.pdf\nevidencekit report verify BÁO_CÁO.pdf --trust CHỨNG_THƯ.pem",
+        "en": "pdfsig REPORT.pdf\nevidencekit report verify REPORT.pdf --trust EXAMINER.pem",
+    },
     "unsigned": {
         "vi": "BẢN KHÔNG KÝ — chỉ để xem trước.",
         "en": "UNSIGNED COPY — for preview only.",
@@ -152,7 +164,7 @@ LABELS: dict[str, dict[str, str]] = {
     "ev_registered": {"vi": "đăng ký vật chứng", "en": "registered"},
     "ev_acquired": {"vi": "thu thập ảnh đĩa", "en": "acquired"},
     "ev_collected": {"vi": "thu thập tệp", "en": "collected"},
-    "ev_sealed": {"vi": "niêm phong", "en": "sealed"},
+    "ev_sealed": {"vi": "chốt giá trị băm và ký số", "en": "sealed"},
     "ev_converted": {"vi": "chuyển đổi định dạng", "en": "converted"},
     "ev_verified": {"vi": "kiểm tra", "en": "verified"},
     "ev_transferred": {"vi": "bàn giao", "en": "transferred"},
@@ -165,12 +177,14 @@ LABELS: dict[str, dict[str, str]] = {
     "ev_returned": {"vi": "trả lại", "en": "returned"},
     "ev_destroyed": {"vi": "tiêu huỷ", "en": "destroyed"},
     "ev_report_issued": {"vi": "phát hành báo cáo", "en": "report issued"},
+    "ev_report_cosigned": {"vi": "đồng ký báo cáo", "en": "report co-signed"},
+    "ev_report_extended": {"vi": "gia hạn chữ ký báo cáo", "en": "report signatures extended"},
     "ev_checkpoint_timestamped": {
         "vi": "đóng dấu thời gian điểm kiểm tra sổ",
         "en": "checkpoint timestamped",
     },
-    "ev_examiner_added": {"vi": "thêm giám định viên", "en": "examiner added"},
-    "ev_examiner_revoked": {"vi": "thu hồi quyền giám định viên", "en": "examiner revoked"},
+    "ev_examiner_added": {"vi": "thêm người được phép ký", "en": "examiner added"},
+    "ev_examiner_revoked": {"vi": "thu hồi quyền ký", "en": "examiner revoked"},
     "ev_trust_anchor_added": {"vi": "thêm chứng thư gốc tin cậy", "en": "trust anchor added"},
     "ev_trust_anchor_removed": {"vi": "bỏ chứng thư gốc tin cậy", "en": "trust anchor removed"},
     "ev_certificate_chain_added": {
@@ -185,8 +199,86 @@ LABELS: dict[str, dict[str, str]] = {
         "vi": "gác lại lần thu thập dở dang",
         "en": "unfinished attempt set aside",
     },
+    "ev_session_opened": {"vi": "mở phiên thu giữ", "en": "seizure session opened"},
+    "ev_session_closed": {"vi": "kết thúc phiên thu giữ", "en": "seizure session closed"},
+    "ev_seal_applied": {"vi": "niêm phong", "en": "physical seal applied"},
+    "ev_seal_opened": {"vi": "mở niêm phong", "en": "physical seal opened"},
+    "ev_resealed": {"vi": "niêm phong lại", "en": "re-sealed"},
+    "ev_document_attached": {"vi": "đính kèm tài liệu", "en": "document attached"},
+    "photos": {"vi": "Ảnh chụp khi đăng ký", "en": "Photos taken at registration"},
+    "photo": {"vi": "Ảnh", "en": "Photo"},
+    "more_values": {
+        "vi": "… (còn {more}; tổng cộng {total}, đủ cả trong bản chốt đính kèm)",
+        "en": "… (+{more}; {total} in all)",
+    },
+    "more_text": {
+        "vi": "… (tổng cộng {total} ký tự, đủ cả trong bản chốt đính kèm)",
+        "en": "… ({total} characters in all)",
+    },
+    "checkpoint_note": {
+        "vi": "Văn bản điểm kiểm tra đã ký (C2SP)",
+        "en": "C2SP signed note",
+    },
+    "appendix": {
+        "vi": "Phụ lục: thông tin thiết bị nguyên bản",
+        "en": "Appendix: raw device facts",
+    },
+    "appendix_text": {
+        "vi": "Các thông tin dưới đây được giữ nguyên như công cụ đã ghi (tên trường nội bộ, "
+        "thông báo của công cụ bằng tiếng Anh), dành cho chuyên gia đối chiếu; các phần trên "
+        "đã trình bày chúng bằng lời.",
+        "en": "These facts are kept exactly as the tools recorded them (internal field names, "
+        "tool messages), for experts to check; the sections above say them in words.",
+    },
+    "appendix_key": {"vi": "Trường", "en": "Field"},
+    "appendix_file_errors": {
+        "vi": "Lỗi khi đọc các tệp, nguyên văn thông báo của công cụ:",
+        "en": "Errors reading the files, as the tools worded them:",
+    },
+    "appendix_message": {"vi": "Thông báo", "en": "Message"},
+    "file_error": {
+        "vi": "lỗi khi đọc tệp (thông báo nguyên văn ở phụ lục)",
+        "en": "error",
+    },
+    "att_seal": {
+        "vi": "bản chốt giá trị băm đã ký số của vật chứng {item}",
+        "en": "signed seal of item {item}",
+    },
+    "att_checkpoint": {"vi": "điểm kiểm tra đã ký của sổ", "en": "signed ledger checkpoint"},
+    "att_jsonl": {"vi": "sổ hành trình (JSONL)", "en": "custody ledger (JSON Lines)"},
+    "att_jsonld": {"vi": "sổ hành trình (CASE/UCO JSON-LD)", "en": "custody ledger (CASE/UCO)"},
+    "att_report": {"vi": "thông tin của báo cáo", "en": "report metadata"},
+    "att_other": {"vi": "tệp đính kèm", "en": "attachment"},
+    "item_default_disk": {"vi": "Ảnh đĩa", "en": "Disk image"},
+    "item_default_logical": {"vi": "Các tệp đã thu thập", "en": "Collected files"},
+    "item_default_other": {"vi": "Các tệp đã chốt giá trị băm", "en": "Sealed files"},
+    "readback_image": {"vi": "đọc lại ảnh sau khi ghi", "en": "image read back after writing"},
+    "readback_source": {"vi": "đọc lại nguồn", "en": "source read again"},
+    "readback_match": {"vi": "khớp", "en": "matches"},
+    "readback_mismatch": {"vi": "KHÔNG khớp", "en": "DOES NOT match"},
+    "readback_problems": {
+        "vi": "{count} vấn đề, chi tiết trong sổ hành trình đính kèm",
+        "en": "{count} problems, listed in the attached custody ledger",
+    },
     "ev_ledger_migrated": {"vi": "chuyển sổ giám sát sang nơi lưu khác", "en": "ledger moved"},
 }
+
+
+def attachment_label(lang: str, name: str) -> str:
+    """What an attached file is, in `lang` (from its name: `ITEM.seal.json`, `checkpoint.txt`,
+    `custody.jsonl`, `custody.case.jsonld`, `report.json`)."""
+    fixed = {
+        "checkpoint.txt": "att_checkpoint",
+        "custody.jsonl": "att_jsonl",
+        "custody.case.jsonld": "att_jsonld",
+        "report.json": "att_report",
+    }
+    if name in fixed:
+        return label(lang, fixed[name])
+    if name.endswith(".seal.json"):
+        return label(lang, "att_seal", item=name[: -len(".seal.json")])
+    return label(lang, "att_other")
+
 
 # Names of the acquisition facts the report shows most often (keys of the seal's `facts`, dots
 # as underscores). Any other fact is shown under its key as recorded.
@@ -194,11 +286,11 @@ FACT_LABELS: dict[str, dict[str, str]] = {
     "source_path": {"vi": "Đường dẫn nguồn", "en": "Source path"},
     "source_kind": {"vi": "Loại nguồn", "en": "Source kind"},
     "source_format": {"vi": "Định dạng nguồn", "en": "Source format"},
-    "source_size": {"vi": "Dung lượng nguồn (byte)", "en": "Source size (bytes)"},
-    "source_logical_sector_size": {"vi": "Sector logic (byte)", "en": "Logical sector (bytes)"},
+    "source_size": {"vi": "Dung lượng nguồn", "en": "Source size"},
+    "source_logical_sector_size": {"vi": "Sector logic", "en": "Logical sector"},
     "source_physical_sector_size": {
-        "vi": "Sector vật lý (byte)",
-        "en": "Physical sector (bytes)",
+        "vi": "Sector vật lý",
+        "en": "Physical sector",
     },
     "source_model": {"vi": "Model thiết bị", "en": "Device model"},
     "source_serial": {"vi": "Số sê-ri", "en": "Serial number"},
@@ -211,7 +303,7 @@ FACT_LABELS: dict[str, dict[str, str]] = {
     "source_identity_rotational": {"vi": "Đĩa quay", "en": "Rotational"},
     "source_read_only_flag": {"vi": "Cờ chỉ đọc (BLKROGET)", "en": "Read-only flag (BLKROGET)"},
     "device_hpa_status": {"vi": "HPA/DCO", "en": "HPA/DCO"},
-    "size": {"vi": "Dung lượng (byte)", "en": "Size (bytes)"},
+    "size": {"vi": "Dung lượng", "en": "Size"},
     "format": {"vi": "Định dạng ảnh", "en": "Image format"},
     "bytes_read": {"vi": "Số byte đã đọc", "en": "Bytes read"},
     "bad_sectors": {"vi": "Sector không đọc được", "en": "Unreadable sectors"},
@@ -220,7 +312,7 @@ FACT_LABELS: dict[str, dict[str, str]] = {
     "options_retries": {"vi": "Số lần đọc lại", "en": "Retries"},
     "options_compression": {"vi": "Nén", "en": "Compression"},
     "options_segment_size": {"vi": "Kích thước phân đoạn", "en": "Segment size"},
-    "options_window": {"vi": "Cửa sổ băm (byte)", "en": "Hash window (bytes)"},
+    "options_window": {"vi": "Cửa sổ băm", "en": "Hash window"},
     "options_include_deleted": {"vi": "Gồm tệp đã xoá", "en": "Deleted files included"},
     "options_source_timezone": {"vi": "Múi giờ của nguồn", "en": "Source time zone"},
     "host_clock_Timezone": {"vi": "Múi giờ máy", "en": "Host time zone"},
@@ -273,12 +365,12 @@ FACT_LABELS: dict[str, dict[str, str]] = {
     "sources_partitions_number": {"vi": "Phân vùng: số", "en": "Partition: number"},
     "sources_partitions_slot": {"vi": "Phân vùng: vị trí trong bảng", "en": "Partition: slot"},
     "sources_partitions_start": {
-        "vi": "Phân vùng: bắt đầu (byte)",
-        "en": "Partition: start (bytes)",
+        "vi": "Phân vùng: bắt đầu",
+        "en": "Partition: start",
     },
     "sources_partitions_length": {
-        "vi": "Phân vùng: độ dài (byte)",
-        "en": "Partition: length (bytes)",
+        "vi": "Phân vùng: độ dài",
+        "en": "Partition: length",
     },
     "sources_partitions_description": {"vi": "Phân vùng: mô tả", "en": "Partition: description"},
     "sources_partitions_filesystem": {
@@ -286,6 +378,33 @@ FACT_LABELS: dict[str, dict[str, str]] = {
         "en": "Partition: file system",
     },
     "sources_partitions_encryption": {"vi": "Phân vùng: mã hóa", "en": "Partition: encryption"},
+    "device_tools_summary_model": {
+        "vi": "Model thiết bị (công cụ của hãng)",
+        "en": "Device model (vendor tool)",
+    },
+    "device_tools_summary_serial": {
+        "vi": "Số sê-ri (công cụ của hãng)",
+        "en": "Serial number (vendor tool)",
+    },
+    "device_tools_summary_firmware": {"vi": "Phiên bản phần sụn", "en": "Firmware"},
+    "device_tools_summary_capacity": {
+        "vi": "Dung lượng (công cụ của hãng)",
+        "en": "Capacity (vendor tool)",
+    },
+    "device_tools_summary_wwn": {"vi": "WWN (công cụ của hãng)", "en": "WWN (vendor tool)"},
+    "device_read_only_flag_before": {
+        "vi": "Cờ chỉ đọc trước khi thu",
+        "en": "Read-only flag before",
+    },
+    "options_decrypt": {"vi": "Giải mã nguồn", "en": "Source decrypted"},
+    "options_check_stored_digests": {
+        "vi": "Kiểm tra giá trị băm lưu trong ảnh nguồn",
+        "en": "Stored digests of the source checked",
+    },
+    "sources_stored_digests_outcome": {
+        "vi": "Nguồn: giá trị băm lưu trong ảnh so với giá trị tính lại",
+        "en": "Source: stored digests against those computed",
+    },
 }
 
 
@@ -320,3 +439,457 @@ def status_label(lang: str, status: str | None) -> str:
     """A seal status (`complete`, `complete-with-errors`, `incomplete`) in `lang`."""
     key = f"status_{status or 'unknown'}"
     return label(lang, key) if key in LABELS else str(status)
+
+
+# The Biên bản (seizure record, `report build --form bien-ban`). The legal basis names the
+# Code's articles by number and title only (no law text is quoted).
+LABELS.update(
+    {
+        "bb_nation": {
+            "vi": "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+            "en": "SOCIALIST REPUBLIC OF VIETNAM",
+        },
+        "bb_motto": {
+            "vi": "Độc lập – Tự do – Hạnh phúc",
+            "en": "Independence – Freedom – Happiness",
+        },
+        "bb_number": {"vi": "Số: {number}", "en": "No.: {number}"},
+        "bb_number_blank": {"vi": "Số: ……/BB", "en": "No.: ……"},
+        "bb_dated": {
+            "vi": "ngày {d} tháng {m} năm {y}",
+            "en": "{y}-{m}-{d}",
+        },
+        "bb_title": {"vi": "BIÊN BẢN", "en": "RECORD"},
+        "bb_title_seizure": {
+            "vi": "THU GIỮ PHƯƠNG TIỆN ĐIỆN TỬ, DỮ LIỆU ĐIỆN TỬ",
+            "en": "OF THE SEIZURE OF ELECTRONIC DEVICES AND ELECTRONIC DATA",
+        },
+        "bb_title_collection": {
+            "vi": "THU THẬP DỮ LIỆU ĐIỆN TỬ",
+            "en": "OF THE COLLECTION OF ELECTRONIC DATA",
+        },
+        "bb_at_time": {
+            "vi": "Hồi {H} giờ {M} phút, ngày {d} tháng {m} năm {y}",
+            "en": "At {H}:{M} on {y}-{m}-{d}",
+        },
+        "bb_opening": {"vi": "{when}, tại {place}.", "en": "{when}, at {place}."},
+        "bb_opening_noplace": {"vi": "{when}.", "en": "{when}."},
+        "bb_session": {
+            "vi": "Phiên thu giữ: {session}.",
+            "en": "Seizure session: {session}.",
+        },
+        "bb_case": {
+            "vi": "Vụ án: {title} (số {number}).",
+            "en": "Case: {title} (no. {number}).",
+        },
+        "bb_basis_code": {
+            "vi": "Căn cứ Điều 107 (Thu thập phương tiện điện tử, dữ liệu điện tử) và Điều 196 "
+            "(Thu giữ phương tiện điện tử, dữ liệu điện tử) của Bộ luật Tố tụng hình sự năm 2015 "
+            "(sửa đổi, bổ sung năm 2021);",
+            "en": "Under Article 107 (Collection of electronic devices and electronic data) and "
+            "Article 196 (Seizure of electronic devices and electronic data) of the 2015 "
+            "Criminal Procedure Code (amended 2021);",
+        },
+        "bb_basis": {"vi": "Căn cứ {text};", "en": "Under {text};"},
+        "bb_we": {"vi": "Chúng tôi gồm:", "en": "We, the undersigned:"},
+        "bb_witnessed": {"vi": "Với sự chứng kiến của:", "en": "In the presence of:"},
+        "bb_owner": {
+            "vi": "Người có phương tiện, dữ liệu điện tử bị thu giữ:",
+            "en": "The person from whom the devices and data were seized:",
+        },
+        "bb_others": {"vi": "Những người khác có mặt:", "en": "Others present:"},
+        "bb_drafter": {"vi": "người lập biên bản", "en": "drafter of the record"},
+        "bb_yob": {"vi": "năm sinh {year}", "en": "born {year}"},
+        "bb_address": {"vi": "nơi cư trú: {text}", "en": "address: {text}"},
+        "bb_unit": {"vi": "đơn vị: {text}", "en": "unit: {text}"},
+        "bb_document": {"vi": "{kind} số {number}", "en": "{kind} no. {number}"},
+        "bb_key": {
+            "vi": "chứng thư số SHA-256 {fp}…",
+            "en": "certificate SHA-256 {fp}…",
+        },
+        "bb_proceed_seizure": {
+            "vi": "Tiến hành thu giữ phương tiện điện tử, dữ liệu điện tử sau đây:",
+            "en": "Seized the following electronic devices and electronic data:",
+        },
+        "bb_proceed_collection": {
+            "vi": "Tiến hành thu thập dữ liệu điện tử sau đây:",
+            "en": "Collected the following electronic data:",
+        },
+        "bb_item": {"vi": "Vật chứng {id}", "en": "Item {id}"},
+        "bb_evidence_number": {"vi": "số hiệu {number}", "en": "evidence no. {number}"},
+        "bb_characteristics": {"vi": "Đặc điểm", "en": "Characteristics"},
+        "bb_make": {"vi": "Nhà sản xuất", "en": "Make"},
+        "bb_model": {"vi": "Kiểu (model)", "en": "Model"},
+        "bb_serial": {"vi": "Số sê-ri", "en": "Serial number"},
+        "bb_capacity": {"vi": "Dung lượng", "en": "Capacity"},
+        "bb_transport": {"vi": "Giao tiếp", "en": "Interface"},
+        "bb_firmware": {"vi": "Phiên bản phần sụn", "en": "Firmware"},
+        "bb_condition": {"vi": "Tình trạng khi thu giữ", "en": "Condition when seized"},
+        "bb_location": {"vi": "Nơi thu giữ", "en": "Where seized"},
+        "bb_photo": {"vi": "Ảnh chụp", "en": "Photo"},
+        "bb_no_characteristics": {
+            "vi": "Không ghi nhận đặc điểm thiết bị.",
+            "en": "No device characteristics recorded.",
+        },
+        "bb_seals": {"vi": "Niêm phong", "en": "Physical seals"},
+        "bb_seal_applied": {
+            "vi": "{when}, {who} niêm phong, số niêm phong: {numbers}; cách niêm phong: {method}.",
+            "en": "{when}, {who} sealed it, seal number(s): {numbers}; how: {method}.",
+        },
+        "bb_seal_opened": {
+            "vi": "{when}, {who} mở niêm phong số {numbers}; tình trạng niêm phong: {state}; "
+            "lý do mở: {reason}.",
+            "en": "{when}, {who} opened seal(s) {numbers}; seal state: {state}; why: {reason}.",
+        },
+        "bb_resealed": {
+            "vi": "{when}, {who} niêm phong lại bằng niêm phong số {numbers} (thay cho số "
+            "{replaces}); cách niêm phong: {method}.",
+            "en": "{when}, {who} re-sealed it with seal(s) {numbers} (replacing {replaces}); "
+            "how: {method}.",
+        },
+        "bb_seal_intact": {"vi": "còn nguyên vẹn", "en": "intact"},
+        "bb_seal_damaged": {"vi": "không còn nguyên vẹn", "en": "damaged"},
+        "bb_present": {"vi": "Có mặt: {names}.", "en": "Present: {names}."},
+        "bb_seal_registered": {
+            "vi": "Số niêm phong ghi khi đăng ký: {number}.",
+            "en": "Seal number given at registration: {number}.",
+        },
+        "bb_no_seal": {
+            "vi": "Chưa ghi nhận việc niêm phong vật chứng này.",
+            "en": "No physical seal recorded for this item.",
+        },
+        "bb_copied": {"vi": "Dữ liệu đã sao chép", "en": "Data copied"},
+        "bb_copied_disk": {
+            "vi": "{when}, {who} sao chép toàn bộ dữ liệu của phương tiện thành ảnh đĩa "
+            "định dạng {format}.",
+            "en": "{when}, {who} copied the whole of the device's data into a {format} disk image.",
+        },
+        "bb_copied_files": {
+            "vi": "{when}, {who} sao chép các tệp dữ liệu vào tệp lưu trữ (TAR).",
+            "en": "{when}, {who} copied the data files into an archive (TAR).",
+        },
+        "bb_copied_other": {
+            "vi": "{when}, {who} chốt giá trị băm và ký số các tệp dữ liệu.",
+            "en": "{when}, {who} hashed and digitally signed the data files.",
+        },
+        "bb_not_copied": {
+            "vi": "Chưa sao chép dữ liệu của vật chứng này.",
+            "en": "No data of this item copied yet.",
+        },
+        "bb_data_digests": {
+            "vi": "Giá trị băm của dữ liệu đã sao chép:",
+            "en": "Digests of the copied data:",
+        },
+        "bb_files_digests": {
+            "vi": "Các tệp của bản sao và giá trị băm:",
+            "en": "The copy's files and their digests:",
+        },
+        "bb_readback": {"vi": "Kiểm tra đọc lại", "en": "Read-back verification"},
+        "bb_readback_ok": {
+            "vi": "{when}, {who} đọc lại bản sao và so sánh giá trị băm: khớp với dữ liệu đã thu.",
+            "en": "{when}, {who} read the copy back and compared its digests: they match the "
+            "data collected.",
+        },
+        "bb_readback_bad": {
+            "vi": "{when}, {who} đọc lại bản sao và so sánh giá trị băm: KHÔNG khớp.",
+            "en": "{when}, {who} read the copy back and compared its digests: they DO NOT match.",
+        },
+        "bb_readback_unknown": {
+            "vi": "{when}, {who} đọc lại bản sao; kết quả không được ghi nhận.",
+            "en": "{when}, {who} read the copy back; no result recorded.",
+        },
+        "bb_no_readback": {
+            "vi": "Chưa ghi nhận lần đọc lại nào.",
+            "en": "No read-back recorded.",
+        },
+        "bb_copies_count": {
+            "vi": "Số bản sao dữ liệu đã lập: {count} ({what}).",
+            "en": "Copies of the data made: {count} ({what}).",
+        },
+        "bb_copy_image": {"vi": "bản sao chính {id}", "en": "master copy {id}"},
+        "bb_copy_working": {"vi": "bản sao làm việc {id}", "en": "working copy {id}"},
+        "bb_exams": {"vi": "Khai thác, phân tích", "en": "Examination"},
+        "bb_exam_copy": {
+            "vi": "{when}, {who} {action} trên bản sao làm việc {copy} (SHA-256 {sha}); "
+            "mục đích: {purpose}.",
+            "en": "{when}, {who} {action} on the working copy {copy} (SHA-256 {sha}); "
+            "purpose: {purpose}.",
+        },
+        "bb_exam_original": {
+            "vi": "{when}, {who} {action} trực tiếp trên bản gốc; lý do: {reason}; "
+            "mục đích: {purpose}.",
+            "en": "{when}, {who} {action} on the original itself; why: {reason}; "
+            "purpose: {purpose}.",
+        },
+        "bb_exam_unnamed": {
+            "vi": "{when}, {who} {action} mà không ghi bản sao làm việc (cần xem xét).",
+            "en": "{when}, {who} {action} without naming a working copy (to be reviewed).",
+        },
+        "bb_action_analysed": {"vi": "phân tích", "en": "analysed it"},
+        "bb_action_accessed": {"vi": "truy cập", "en": "accessed it"},
+        "bb_handovers": {"vi": "Bàn giao", "en": "Hand-overs"},
+        "bb_handover": {
+            "vi": "{when}, {giver} bàn giao cho {receiver}; mục đích: {purpose}.",
+            "en": "{when}, {giver} handed it over to {receiver}; purpose: {purpose}.",
+        },
+        "bb_documents": {"vi": "Tài liệu đính kèm", "en": "Attached documents"},
+        "bb_document_line": {
+            "vi": "{what}: tệp {name} ({size} byte), SHA-256 {sha}.",
+            "en": "{what}: file {name} ({size} bytes), SHA-256 {sha}.",
+        },
+        "bb_statements": {
+            "vi": "Ý kiến, khiếu nại của những người tham gia: {text}",
+            "en": "Statements and complaints of those present: {text}",
+        },
+        "bb_no_statements": {"vi": "không có.", "en": "none."},
+        "bb_end": {
+            "vi": "Việc thu giữ kết thúc {when}.",
+            "en": "The seizure ended {when}.",
+        },
+        "bb_end_lower": {
+            "vi": "hồi {H} giờ {M} phút, ngày {d} tháng {m} năm {y}",
+            "en": "at {H}:{M} on {y}-{m}-{d}",
+        },
+        "bb_copies": {
+            "vi": "Biên bản được lập thành {count} bản, đã đọc lại cho những người có mặt cùng "
+            "nghe, công nhận đúng và cùng ký tên dưới đây.",
+            "en": "This record is made in {count} copies, was read out to everyone present, "
+            "who agreed it is correct and sign it below.",
+        },
+        "bb_sign_hint": {"vi": "(Ký, ghi rõ họ tên)", "en": "(Signature and full name)"},
+        "bb_refused": {
+            "vi": "Từ chối ký. Lý do: {reason}",
+            "en": "Refused to sign. Reason: {reason}",
+        },
+        "bb_refusal_line": {
+            "vi": "Từ chối ký, lý do: ……………………………",
+            "en": "Refused to sign, reason: ……………………………",
+        },
+        "bb_digital": {
+            "vi": "Bản điện tử của biên bản này được ký số (PAdES) bởi {name}, chứng thư có dấu "
+            "vân tay SHA-256 {fp}. Chữ ký tay của những người tham gia ký trên bản in; bản in đã "
+            "ký có thể được quét và đính kèm vào vật chứng. Mã biên bản: {id}.",
+            "en": "The electronic copy of this record is digitally signed (PAdES) by {name}, "
+            "whose certificate has the SHA-256 fingerprint {fp}. Those present sign the printed "
+            "copy by hand; the signed copy can be scanned and attached to the item. Record id: "
+            "{id}.",
+        },
+        "bb_pdf_title": {"vi": "Biên bản", "en": "Seizure record"},
+    }
+)
+
+
+# The custody section as sentences (`report.sentences`): `{actor}` did what, to which item, with
+# whom. Only what the examiner typed is quoted; texts the tool wrote itself are never shown.
+LABELS.update(
+    {
+        "cs_case_opened": {
+            "vi": "{actor} mở hồ sơ vụ án «{title}».",
+            "en": "{actor} opened the case «{title}».",
+        },
+        "cs_examiner_added": {
+            "vi": "{actor} cho phép {name} (chứng thư SHA-256 {fp}…) ký các ghi nhận của vụ án.",
+            "en": "{actor} allowed {name} (certificate SHA-256 {fp}…) to sign the case's records.",
+        },
+        "cs_examiner_revoked": {
+            "vi": "{actor} thu hồi quyền ký của {name} (chứng thư SHA-256 {fp}…).",
+            "en": "{actor} revoked the right of {name} (certificate SHA-256 {fp}…) to sign.",
+        },
+        "cs_registered": {
+            "vi": "{actor} đăng ký vật chứng {item}: {description}.",
+            "en": "{actor} registered item {item}: {description}.",
+        },
+        "cs_acquired": {
+            "vi": "{actor} tạo ảnh đĩa (bản sao toàn bộ) của vật chứng {item}.",
+            "en": "{actor} made a disk image (a complete copy) of item {item}.",
+        },
+        "cs_acquired_bad": {
+            "vi": "{actor} tạo ảnh đĩa (bản sao toàn bộ) của vật chứng {item}; {count} sector "
+            "không đọc được.",
+            "en": "{actor} made a disk image (a complete copy) of item {item}; {count} sectors "
+            "could not be read.",
+        },
+        "cs_collected": {
+            "vi": "{actor} sao chép các tệp dữ liệu vào vật chứng {item}.",
+            "en": "{actor} copied data files into item {item}.",
+        },
+        "cs_sealed": {
+            "vi": "{actor} chốt giá trị băm và ký số các tệp của vật chứng {item}.",
+            "en": "{actor} hashed and digitally signed the files of item {item}.",
+        },
+        "cs_sealed_derived": {
+            "vi": "{actor} chốt giá trị băm và ký số vật chứng {item}, chuyển đổi từ vật chứng "
+            "{source}.",
+            "en": "{actor} hashed and digitally signed item {item}, converted from item {source}.",
+        },
+        "cs_converted": {
+            "vi": "{actor} chuyển đổi định dạng, tạo vật chứng {item}.",
+            "en": "{actor} converted the format, making item {item}.",
+        },
+        "cs_verified_ok": {
+            "vi": "{actor} kiểm tra vật chứng {item}: giá trị băm và chữ ký số khớp.",
+            "en": "{actor} verified item {item}: its digests and digital signature hold.",
+        },
+        "cs_verified_bad": {
+            "vi": "{actor} kiểm tra vật chứng {item}: KHÔNG khớp ({count} vấn đề, chi tiết "
+            "trong sổ hành trình đính kèm).",
+            "en": "{actor} verified item {item}: it DOES NOT verify ({count} problems, listed "
+            "in the attached custody ledger).",
+        },
+        "cs_verified": {
+            "vi": "{actor} kiểm tra vật chứng {item}.",
+            "en": "{actor} verified item {item}.",
+        },
+        "cs_transferred": {
+            "vi": "{actor} bàn giao vật chứng {item} cho {counterpart}.",
+            "en": "{actor} handed item {item} over to {counterpart}.",
+        },
+        "cs_transferred_nobody": {
+            "vi": "{actor} bàn giao vật chứng {item}.",
+            "en": "{actor} handed item {item} over.",
+        },
+        "cs_received": {
+            "vi": "{actor} nhận vật chứng {item} từ {counterpart}.",
+            "en": "{actor} received item {item} from {counterpart}.",
+        },
+        "cs_received_nobody": {
+            "vi": "{actor} tiếp nhận vật chứng {item}.",
+            "en": "{actor} received item {item}.",
+        },
+        "cs_accessed": {
+            "vi": "{actor} truy cập vật chứng {item}.",
+            "en": "{actor} accessed item {item}.",
+        },
+        "cs_analysed": {
+            "vi": "{actor} phân tích vật chứng {item}.",
+            "en": "{actor} analysed item {item}.",
+        },
+        "cs_working_copy": {
+            "vi": "Thực hiện trên bản sao làm việc {copy} (SHA-256 {sha}).",
+            "en": "Done on the working copy {copy} (SHA-256 {sha}).",
+        },
+        "cs_on_original": {
+            "vi": "Thực hiện trực tiếp trên bản gốc; lý do: {reason}.",
+            "en": "Done on the original itself; why: {reason}.",
+        },
+        "cs_exported": {"vi": "{actor} xuất dữ liệu.", "en": "{actor} exported data."},
+        "cs_exported_item": {
+            "vi": "{actor} xuất dữ liệu của vật chứng {item}.",
+            "en": "{actor} exported data of item {item}.",
+        },
+        "cs_note": {"vi": "{actor} ghi chú.", "en": "{actor} added a note."},
+        "cs_note_item": {
+            "vi": "{actor} ghi chú về vật chứng {item}.",
+            "en": "{actor} added a note about item {item}.",
+        },
+        "cs_released": {
+            "vi": "{actor} giải phóng vật chứng {item}.",
+            "en": "{actor} released item {item}.",
+        },
+        "cs_released_to": {
+            "vi": "{actor} giải phóng vật chứng {item}, giao cho {counterpart}.",
+            "en": "{actor} released item {item} to {counterpart}.",
+        },
+        "cs_returned": {
+            "vi": "{actor} trả lại vật chứng {item}.",
+            "en": "{actor} returned item {item}.",
+        },
+        "cs_returned_to": {
+            "vi": "{actor} trả lại vật chứng {item} cho {counterpart}.",
+            "en": "{actor} returned item {item} to {counterpart}.",
+        },
+        "cs_destroyed": {
+            "vi": "{actor} tiêu huỷ vật chứng {item}.",
+            "en": "{actor} destroyed item {item}.",
+        },
+        "cs_report_issued": {
+            "vi": "{actor} phát hành báo cáo {report}.",
+            "en": "{actor} issued report {report}.",
+        },
+        "cs_record_issued": {
+            "vi": "{actor} lập và ký số biên bản {report}.",
+            "en": "{actor} drew up and digitally signed the record {report}.",
+        },
+        "cs_checkpoint_timestamped": {
+            "vi": "{actor} đóng dấu thời gian (RFC 3161) cho điểm kiểm tra của sổ hành trình.",
+            "en": "{actor} had the ledger's checkpoint timestamped (RFC 3161).",
+        },
+        "cs_attempt_discarded": {
+            "vi": "{actor} gác lại lần thu thập dở dang của vật chứng {item}.",
+            "en": "{actor} set aside an unfinished attempt at item {item}.",
+        },
+        "cs_session_opened": {
+            "vi": "{actor} mở phiên thu giữ {session} tại {place}.",
+            "en": "{actor} opened seizure session {session} at {place}.",
+        },
+        "cs_session_closed": {
+            "vi": "{actor} kết thúc phiên thu giữ {session}.",
+            "en": "{actor} closed seizure session {session}.",
+        },
+        "cs_refusals": {
+            "vi": "Từ chối ký biên bản: {names}.",
+            "en": "Refused to sign the record: {names}.",
+        },
+        "cs_seal_applied": {
+            "vi": "{actor} niêm phong vật chứng {item}, số niêm phong {numbers}; cách niêm "
+            "phong: {method}.",
+            "en": "{actor} sealed item {item}, seal number(s) {numbers}; how: {method}.",
+        },
+        "cs_seal_opened": {
+            "vi": "{actor} mở niêm phong số {numbers} của vật chứng {item}; niêm phong {state}; "
+            "lý do mở: {reason}.",
+            "en": "{actor} opened seal(s) {numbers} of item {item}; the seal was {state}; why: "
+            "{reason}.",
+        },
+        "cs_resealed": {
+            "vi": "{actor} niêm phong lại vật chứng {item} bằng niêm phong số {numbers} (thay "
+            "cho số {replaces}); cách niêm phong: {method}.",
+            "en": "{actor} re-sealed item {item} with seal(s) {numbers} (replacing {replaces}); "
+            "how: {method}.",
+        },
+        "cs_document_attached": {
+            "vi": "{actor} đính kèm {what} vào vật chứng {item}: tệp {name}, SHA-256 {sha}.",
+            "en": "{actor} attached {what} to item {item}: file {name}, SHA-256 {sha}.",
+        },
+        "cs_ledger_migrated": {
+            "vi": "{actor} chuyển sổ hành trình sang nơi lưu khác ({size} sự kiện được chép "
+            "nguyên vẹn).",
+            "en": "{actor} moved the custody ledger to another store ({size} events copied as "
+            "they were).",
+        },
+        "cs_unknown": {"vi": "{actor}: {kind}.", "en": "{actor}: {kind}."},
+        "cs_description": {"vi": "Mô tả: {text}.", "en": "Description: {text}."},
+        "cs_location": {"vi": "Địa điểm: {text}.", "en": "Where: {text}."},
+        "cs_purpose": {"vi": "Mục đích: {text}.", "en": "Purpose: {text}."},
+        "cs_condition": {"vi": "Tình trạng: {text}.", "en": "Condition: {text}."},
+        "cs_seal_number": {"vi": "Số niêm phong: {text}.", "en": "Seal number: {text}."},
+        "cs_note_text": {"vi": "Ghi chú: {text}.", "en": "Note: {text}."},
+        "cs_reason": {"vi": "Lý do: {text}.", "en": "Reason: {text}."},
+        "cs_override": {
+            "vi": "Ghi nhận khi không phải người đang quản lý vật chứng; lý do: {text}.",
+            "en": "Recorded by someone other than the custodian; why: {text}.",
+        },
+        "cs_present": {"vi": "Có mặt: {names}.", "en": "Present: {names}."},
+        "cs_photos": {
+            "vi": "Kèm {count} ảnh chụp (giá trị băm ghi trong sổ).",
+            "en": "With {count} photo(s) (their digests are in the ledger).",
+        },
+        "cs_intact": {"vi": "còn nguyên vẹn", "en": "intact"},
+        "cs_damaged": {"vi": "không còn nguyên vẹn", "en": "damaged"},
+        "cs_event": {"vi": "Diễn biến", "en": "What happened"},
+        "cs_statements": {"vi": "Ý kiến: {text}", "en": "Statements: {text}"},
+        "cs_record_number": {"vi": "Số biên bản: {text}.", "en": "Record number: {text}."},
+        "cs_basis": {"vi": "Căn cứ: {text}.", "en": "Legal basis: {text}."},
+        "doc_signed-record": {
+            "vi": "bản quét biên bản đã ký",
+            "en": "the scanned signed record",
+        },
+        "doc_other": {"vi": "tài liệu", "en": "a document"},
+    }
+)
+
+
+def document_label(lang: str, what: str) -> str:
+    """What an attached document is (`document_attached`'s `what`), in `lang`."""
+    key = f"doc_{what}"
+    return label(lang, key) if key in LABELS else what
