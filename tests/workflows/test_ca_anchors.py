@@ -249,7 +249,7 @@ def test_a_ca_trusted_examiner_never_changes_the_trust_list(world: World, ek_hom
     assert any("not pinned then" in p["message"] for p in _problems(res)), res.stdout
 
 
-def test_limits_keep_other_units_out(world: World) -> None:
+def test_limits_keep_other_units_out(world: World, ek_home: Path) -> None:
     w = world
     # an examiner of another organisation, and one under another policy, by the same CA
     w.ca.issue("khac", cn="Phạm Văn Khác", org="Công ty Khác")
@@ -257,6 +257,19 @@ def test_limits_keep_other_units_out(world: World) -> None:
     refused = w.run("Phạm Văn Khác", "custody", "note", "-", "ngoài phạm vi")
     assert refused.exit_code == 1 and "subject O" in refused.stderr
     assert w.ca.openssl_verify(w.ca.dir / "khac.pem")  # chains fine: only the limits say no
+    # a certificate of the right unit whose key usage is not for signing
+    w.ca.issue("mahoa", cn="Hoàng Văn Mã", ext="encipher_only")
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    enc = IdentityStore(
+        ek_home
+    ).import_key(  # `keys import` may refuse it; the check must not rely on that
+        load_pem_private_key((w.ca.dir / "mahoa.key").read_bytes(), None),  # type: ignore[arg-type]
+        load_cert_file(w.ca.dir / "mahoa.pem"),
+        PASSPHRASE.encode(),
+    )
+    refused = w.run(enc.fingerprint[:16], "custody", "note", "-", "khoá để mã hoá")
+    assert refused.exit_code == 1 and "key usage" in refused.stderr, refused.stderr
     res = w.run(
         EXAMINER, "case", "trust-ca", str(w.ca.root), "--policy", OTHER_POLICY, "--reason", "x"
     )
