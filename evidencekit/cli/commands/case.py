@@ -123,8 +123,10 @@ def show(app: App) -> None:
     ]
     from evidencekit.workflows.anchors import describe_anchor, describe_chained
 
-    lines += [f"  anchor: {describe_anchor(a)}" for a in trust.anchors]
-    lines += [f"  through a CA: {describe_chained(ch)}" for ch in trust.chained]
+    if trust.anchors:
+        lines.append("CA trust anchors (ledger; docs/trust.md):")
+        lines += [f"  anchor: {describe_anchor(a)}" for a in trust.anchors]
+        lines += [f"  through a CA: {describe_chained(ch)}" for ch in trust.chained]
     lines += [f"  PROBLEM: {p}" for p in trust.problems]
     lines += [f"  note: {n}" for n in trust.notes]
     items = c.items()
