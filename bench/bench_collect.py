@@ -28,7 +28,8 @@ from _common import add_wait_idle, idle_before
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from evidencekit.acquire.logical.collect import CollectOptions, collect
+from evidencekit.acquire.logical.collect import collect
+from evidencekit.acquire.logical.options import CollectOptions
 
 SMALL = 10_000
 BIG = 4

@@ -110,7 +110,8 @@ def make_source(path: Path, size: int) -> None:
 def child(source: Path, target: Path, workers: int | None) -> None:
     """Our side: the same pump + consumers an `acquire disk --format e01` runs."""
     sys.path.insert(0, str(ROOT))
-    from evidencekit.acquire.ewf.writer import EwfMetadata, EwfWriter
+    from evidencekit.acquire.ewf.metadata import EwfMetadata
+    from evidencekit.acquire.ewf.writer import EwfWriter
     from evidencekit.hash.multihash import MultiHasher
     from evidencekit.hash.pipeline import pump
 

@@ -74,9 +74,13 @@ class CaseInfo:
     timezone: str
     created: dt.datetime
     examiners: tuple[Examiner, ...] = field(default_factory=tuple)
+    ledger: str | None = None
+    """Where the ledger is when it is not `custody.sqlite` in the folder: a postgresql:// URL
+    (no credentials: libpq finds them in PGPASSFILE, a service file or the environment)."""
 
     def to_dict(self) -> dict[str, object]:
         return {
+            "ledger": self.ledger or LEDGER_FILE,
             "number": self.number,
             "title": self.title,
             "agency": self.agency,
@@ -175,7 +179,17 @@ def _read_case_file(toml_path: Path) -> CaseInfo:
         timezone=_text(c, "timezone", "[case]", toml_path, "UTC"),
         created=_time(c, "created", "[case]", toml_path),
         examiners=tuple(examiners),
+        ledger=_ledger_url(doc, toml_path),
     )
+
+
+def _ledger_url(doc: dict[str, Any], toml_path: Path) -> str | None:
+    if "ledger" not in doc:
+        return None
+    url = _text(doc["ledger"], "url", "[ledger]", toml_path)
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise _case_file_error(toml_path, f"[ledger].url = {url!r} is not a postgresql:// URL")
+    return url
 
 
 class Case:
@@ -200,7 +214,20 @@ class Case:
 
     @property
     def ledger_path(self) -> Path:
+        """The embedded ledger's file (whether or not the case uses it: `ledger_location`)."""
         return self.path / LEDGER_FILE
+
+    @property
+    def ledger_location(self) -> Path | str:
+        """Where the case's ledger is: `custody.sqlite` in the folder, or the postgresql://
+        URL `case.toml` names."""
+        return self.info.ledger or self.ledger_path
+
+    def set_ledger(self, url: str | None) -> None:
+        """Name another place for the ledger in `case.toml` (None: `custody.sqlite`); only a
+        migration that proved the copy does this (`workflows.migrate`)."""
+        self.info = dataclasses.replace(self.info, ledger=url)
+        self._save()
 
     def item_dir(self, item_id: str) -> Path:
         """`evidence/ITEM/` (not created)."""
@@ -341,6 +368,8 @@ class Case:
                 for e in info.examiners
             ],
         }
+        if info.ledger is not None:
+            doc["ledger"] = {"url": info.ledger}
         atomic_write(self.path / CASE_FILE, tomli_w.dumps(doc).encode("utf-8"))
 
     @classmethod
@@ -371,8 +400,10 @@ class Case:
         examiner: str | None = None,
         language: str = "vi",
         timezone: str | None = None,
+        ledger: str | None = None,
     ) -> Case:
-        """Create a case folder and pin the creating examiner's certificate.
+        """Create a case folder and pin the creating examiner's certificate; `ledger` is a
+        postgresql:// URL for a lab's shared ledger (default: `custody.sqlite` in the folder).
 
         Raises:
             CaseError: `path` exists and is not empty, or cannot be created.
@@ -411,6 +442,7 @@ class Case:
             timezone=tz_name,
             created=now,
             examiners=(creator,),
+            ledger=ledger,
         )
         case = cls(path, info)
         case._save()

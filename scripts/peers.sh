@@ -7,6 +7,9 @@ PACKAGES=(
   ewf-tools sleuthkit coreutils b3sum dc3dd poppler-utils qpdf libxml2-utils
   dosfstools mtools e2fsprogs util-linux hashdeep ntfs-3g exfatprogs qemu-utils
   openssl attr libfuse2 hdparm smartmontools nvme-cli gddrescue fdisk cryptsetup-bin exfat-fuse fuse3 lvm2 xorriso
+  postgresql
+  libnss3-tools
+  softhsm2 opensc
 )
 COMMANDS=(
   ewfverify ewfinfo ewfacquire img_stat fls icat md5sum sha1sum sha256sum sha512sum b3sum
@@ -14,10 +17,19 @@ COMMANDS=(
   mkntfs mkfs.exfat qemu-img openssl setfattr sfdisk cryptsetup mount.exfat-fuse fusermount debugfs istat
   ddrescue ddrescuelog hdparm smartctl mount umount pvcreate vgcreate vgcfgbackup vgcfgrestore lvs pvs
   xorriso ntfscp mmd ewfexport
+  pg_ctl initdb
+  certutil
+  softhsm2-util pkcs11-tool
 )
+# Debian installs the PostgreSQL server programs under /usr/lib/postgresql/N/bin, not on PATH
+# (tests/pgserver.py looks there too).
+found_cmd() {
+  command -v "$1" >/dev/null 2>&1 && return 0
+  compgen -G "/usr/lib/postgresql/*/bin/$1" >/dev/null 2>&1
+}
 missing_cmds() {
   local m=()
-  for c in "${COMMANDS[@]}"; do command -v "$c" >/dev/null 2>&1 || m+=("$c"); done
+  for c in "${COMMANDS[@]}"; do found_cmd "$c" || m+=("$c"); done
   echo "${m[@]:-}"
 }
 missing=$(missing_cmds)

@@ -1,8 +1,9 @@
 """The custody ledger: append signed events under the custody rules, one checkpoint per append.
 
 Everything here (rules, signing, Merkle nodes, checkpoints) is backend-independent: storage sits
-behind the `LedgerStore` and `WriteTxn` protocols (`chain.store`), and `SQLiteStore`
-(`chain.sqlite_store`) is the embedded backend `Ledger.open` uses.
+behind the `LedgerStore` and `WriteTxn` protocols (`chain.store`): `SQLiteStore`
+(`chain.sqlite_store`) is the embedded backend, `PostgreSQLStore` (`chain.pg_store`) the lab's;
+`Ledger.open` picks one by the ledger's location (`chain.backends`).
 """
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ from pathlib import Path
 
 from cryptography import x509
 
+from evidencekit.chain import details as event_details
 from evidencekit.chain import merkle, parties
+from evidencekit.chain.backends import open_store
 from evidencekit.chain.checkpoint import Checkpoint, sign_checkpoint
 from evidencekit.chain.events import Event, EventFields, SignedEvent
 from evidencekit.chain.kinds import KINDS
 from evidencekit.chain.parties import Party
 from evidencekit.chain.precheck import LedgerDoesNotVerify, check_base
 from evidencekit.chain.rules import ItemState, check_event, replay
-from evidencekit.chain.sqlite_store import SQLiteStore
 from evidencekit.chain.store import CheckpointRow, EventRow, LedgerStore, WriteTxn
 from evidencekit.errors import CustodyError
 from evidencekit.identity import Identity
@@ -106,28 +108,35 @@ class Ledger:
     @classmethod
     def open(
         cls,
-        path: Path,
+        path: Path | str,
         origin: str,
         *,
         trusted: Mapping[str, x509.Certificate],
         writable: bool = True,
     ) -> Ledger:
-        """The ledger stored at `path`, which must exist (it is never created here).
+        """The ledger stored at `path` (a SQLite file, or a postgresql:// URL where the
+        ledger is named `origin`), which must exist (it is never created here).
 
         Raises:
-            CustodyError: no file at `path`, or it cannot be opened (disk full, permissions).
+            CustodyError: no file at `path`, or it cannot be opened (disk full, permissions,
+                the database server unreachable).
             IntegrityError: the file is not a ledger or is damaged.
+            UsageError: a URL with a password in it.
         """
-        return cls(SQLiteStore(path, writable=writable), origin, trusted, str(path))
+        store = open_store(path, origin, writable=writable)
+        return cls(store, origin, trusted, str(path))
 
     @classmethod
-    def create(cls, path: Path, origin: str, *, trusted: Mapping[str, x509.Certificate]) -> Ledger:
-        """A new, empty ledger at `path`, which must not exist.
+    def create(
+        cls, path: Path | str, origin: str, *, trusted: Mapping[str, x509.Certificate]
+    ) -> Ledger:
+        """A new, empty ledger at `path` (a file or a postgresql:// URL), which must not
+        exist.
 
         Raises:
             CustodyError: something is already at `path`, or it cannot be created.
         """
-        return cls(SQLiteStore(path, create=True), origin, trusted, str(path))
+        return cls(open_store(path, origin, create=True), origin, trusted, str(path))
 
     def close(self) -> None:
         self.store.close()
@@ -174,6 +183,9 @@ class Ledger:
                 if wrong is not None:
                     # what check_bytes would refuse on every later read
                     raise CustodyError(f"the {d.kind} event's counterpart: {wrong}")
+                wrong = event_details.problem(d.kind, d.details)
+                if wrong is not None:
+                    raise CustodyError(f"the {d.kind} event's details: {wrong}")
                 state = states.get(d.item_id)
                 if state is None:
                     state = self._state(tx, d.item_id)
@@ -193,6 +205,8 @@ class Ledger:
                     now,
                     case_state.first_time,
                     d.details,
+                    case=case_state,
+                    recording=True,
                 )
                 ev = Event(
                     origin=self.origin,
@@ -202,6 +216,7 @@ class Ledger:
                     time=now,
                     actor=actor,
                     prev=None if state.last_leaf is None else state.last_leaf.hex(),
+                    signature_algorithm=identity.algorithm,
                     **d.form(),
                 )
                 data = ev.encode()

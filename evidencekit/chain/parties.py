@@ -290,16 +290,167 @@ def examiner(name: str, fp: str, role: str | None = None) -> Party:
     return Party(name, fp, role, True)
 
 
+SPEC_KEYS = (
+    "role",
+    "name",
+    "key",
+    "id",
+    "cccd",
+    "cmnd",
+    "passport",
+    "other",
+    "yob",
+    "address",
+    "unit",
+)
+"""The keys of a participant SPEC (`parse_spec`)."""
+
+
+def parse_spec(spec: str) -> dict[str, str]:
+    """The `key=value` pairs of a participant SPEC as typed on the command line::
+
+        role=witness,name=Nguyễn Văn An,cccd=001203004567,yob=1980,address="Số 5, Hàng Bài"
+
+    Pairs are separated by commas. A value may be double-quoted (then it holds commas and
+    leading or trailing spaces as typed; `""` or `\\"` is a quote); outside quotes `\\,` is a
+    comma. A backslash before any character is that character. Keys (`SPEC_KEYS`): `role`,
+    `name`, then either `key` (a pinned examiner's name or fingerprint) or the identity document
+    (`cccd=`, `cmnd=`, `passport=`, `other=`, or `id=KIND:NUMBER`), and optionally `yob` (year of
+    birth), `address`, `unit`. Values are kept as typed (NFC is applied by `keyless`).
+
+    Raises:
+        UsageError: a malformed SPEC, an unknown or repeated key.
+    """
+    out: dict[str, str] = {}
+    i, n = 0, len(spec)
+    while i < n:
+        eq = spec.find("=", i)
+        if eq < 0:
+            raise UsageError(
+                f"participant {spec!r}: {spec[i:].strip()!r} is not key=value",
+                hint="e.g. role=witness,name=Nguyễn Văn An,cccd=001203004567",
+            )
+        key = spec[i:eq].strip().lower()
+        if key not in SPEC_KEYS:
+            raise UsageError(
+                f"participant {spec!r}: unknown key {key!r}", hint="keys: " + ", ".join(SPEC_KEYS)
+            )
+        if key in out:
+            raise UsageError(f"participant {spec!r}: {key!r} is given twice")
+        i = eq + 1
+        while i < n and spec[i] == " ":
+            i += 1
+        chars: list[str] = []
+        if i < n and spec[i] == '"':
+            i += 1
+            while True:
+                if i >= n:
+                    raise UsageError(f"participant {spec!r}: the quote of {key!r} is not closed")
+                c = spec[i]
+                if c == "\\" and i + 1 < n:
+                    chars.append(spec[i + 1])
+                    i += 2
+                elif c == '"' and spec[i + 1 : i + 2] == '"':
+                    chars.append('"')
+                    i += 2
+                elif c == '"':
+                    i += 1
+                    break
+                else:
+                    chars.append(c)
+                    i += 1
+            while i < n and spec[i] == " ":
+                i += 1
+            if i < n and spec[i] != ",":
+                raise UsageError(
+                    f"participant {spec!r}: text after the quoted value of {key!r}",
+                    hint="separate pairs with commas",
+                )
+            value = "".join(chars)
+        else:
+            while i < n and spec[i] != ",":
+                if spec[i] == "\\" and i + 1 < n:
+                    chars.append(spec[i + 1])
+                    i += 2
+                    continue
+                chars.append(spec[i])
+                i += 1
+            value = "".join(chars).strip()
+        out[key] = value
+        i += 1  # the comma
+    return out
+
+
+def spec_document(fields: Mapping[str, str]) -> str | None:
+    """The `KIND:NUMBER` identity document a parsed SPEC gives, or None.
+
+    Raises:
+        UsageError: it gives more than one.
+    """
+    given = [f"{k}:{fields[k]}" for k in ("cccd", "cmnd", "passport", "other") if k in fields]
+    if "id" in fields:
+        given.append(fields["id"])
+    if len(given) > 1:
+        raise UsageError(f"participant {fields.get('name', '')!r}: give one identity document")
+    return given[0] if given else None
+
+
+def spec_year(fields: Mapping[str, str]) -> int | None:
+    """The year of birth of a parsed SPEC (`yob`), or None.
+
+    Raises:
+        UsageError: it is not a year.
+    """
+    text = fields.get("yob")
+    if text is None or text == "":
+        return None
+    if not text.isascii() or not text.isdigit() or not 1900 <= int(text) <= 2100:
+        raise UsageError(f"participant year of birth {text!r} is not a year (1900-2100)")
+    return int(text)
+
+
+def with_details(party: Party, fields: Mapping[str, str]) -> Party:
+    """`party` with the year of birth, address and unit of a parsed SPEC (NFC).
+
+    Raises:
+        UsageError: a bad year, or a text over 200 characters.
+    """
+    out = Party(
+        party.name,
+        party.fingerprint,
+        party.role,
+        party.holds_key,
+        party.document_type,
+        party.document_number,
+        spec_year(fields),
+        _nfc_or_none(fields.get("address")),
+        _nfc_or_none(fields.get("unit")),
+    )
+    wrong = problem(out.to_dict())
+    if wrong is not None:
+        raise UsageError(wrong)
+    return out
+
+
+def _nfc_or_none(text: str | None) -> str | None:
+    return None if text is None else unicodedata.normalize("NFC", text.strip()) or None
+
+
 __all__ = [
     "DOCUMENTS",
     "KEYS",
     "LEGACY_KEYS",
     "OPTIONAL_KEYS",
     "ROLES",
+    "SPEC_KEYS",
     "Party",
     "check",
     "check_document",
     "examiner",
     "keyless",
+    "parse_spec",
     "problem",
+    "spec_document",
+    "spec_year",
+    "with_details",
 ]

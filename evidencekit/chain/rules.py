@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from evidencekit.chain.events import Event
 from evidencekit.chain.kinds import (
@@ -27,7 +27,10 @@ from evidencekit.chain.kinds import (
     CASE_LEVEL_KINDS,
     CASE_ONLY_KINDS,
     CUSTODIAN_KINDS,
+    EXAMINATION_KINDS,
     FIRST_KINDS,
+    SEAL_BOUND_KINDS,
+    SESSION_KINDS,
     SUPERSEDABLE_STATUSES,
     TERMINAL_KINDS,
 )
@@ -57,6 +60,17 @@ class ItemState:
     """The current acquisition's `details.seal_sha256`: what a superseding event names."""
     first_time: dt.datetime | None = None
     last_time: dt.datetime | None = None
+    derived: bool = False
+    """The item's content was derived from another item (`details.derived_from`, a conversion):
+    it is itself a copy, so examining it needs no other working copy."""
+    seals: set[str] = field(default_factory=set)
+    """The physical seals applied to the item and not opened (seal numbers)."""
+    seals_open: set[str] = field(default_factory=set)
+    """The physical seals opened and not yet replaced by a re-seal."""
+    seals_used: set[str] = field(default_factory=set)
+    """Every seal number ever applied to the item: a number is never applied twice."""
+    sessions: dict[str, tuple[dt.datetime | None, bool]] = field(default_factory=dict)
+    """Of the case-level state: each seizure session's opening time and whether it is closed."""
 
     def check(
         self,
@@ -66,9 +80,12 @@ class ItemState:
         override: str | None,
         time: dt.datetime | None = None,
         details: Mapping[str, object] | None = None,
+        *,
+        recording: bool = False,
     ) -> None:
         """Raise CustodyError if `kind` by `actor` at `time` (with `details`) may not follow the
-        item's history.
+        item's history. `recording`: the event is being appended (not replayed), so the
+        working-copy rule refuses instead of leaving a note (`examination_note`).
 
         Raises:
             CustodyError: the custody rules forbid it.
@@ -107,6 +124,9 @@ class ItemState:
                 "has none",
                 hint="only a resume or redo of an incomplete acquisition supersedes one",
             )
+        self._check_physical_seal(kind, details or {})
+        if kind in EXAMINATION_KINDS:
+            self._check_working_copy(kind, details or {}, recording)
         if kind in CUSTODIAN_KINDS:
             if kind == "transferred" and counterpart is None:
                 raise CustodyError(f"a transfer of {item!r} needs a recipient (--to)")
@@ -170,6 +190,158 @@ class ItemState:
                 hint=f"resume it: evidencekit acquire disk SOURCE --resume {item}",
             )
 
+    def _check_physical_seal(self, kind: str, details: Mapping[str, object]) -> None:
+        """The physical seal (niêm phong): opened only where applied, re-sealed before it leaves.
+
+        Raises:
+            CustodyError: the rules forbid it.
+        """
+        item = self.item_id
+        numbers = _strings(details.get("seal_numbers"))
+        if kind in SEAL_BOUND_KINDS and self.seals_open:
+            raise CustodyError(
+                f"the physical seal of {item!r} is open ({', '.join(sorted(self.seals_open))}); "
+                f"it must be re-sealed before it is {kind}",
+                hint=f"evidencekit custody reseal {item} --seal-number NEW "
+                f"--replaces {sorted(self.seals_open)[0]} --method …",
+            )
+        if kind == "seal_applied":
+            if self.seals_open:
+                raise CustodyError(
+                    f"the physical seal of {item!r} is open ({', '.join(sorted(self.seals_open))})"
+                    "; a seal applied now replaces it",
+                    hint=f"record it with: evidencekit custody reseal {item} --replaces …",
+                )
+            self._check_new_numbers(numbers)
+        elif kind == "seal_opened":
+            for n in numbers:
+                if n not in self.seals:
+                    why = (
+                        "it is already open"
+                        if n in self.seals_open
+                        else "it was never applied to it"
+                        if n not in self.seals_used
+                        else "it was replaced"
+                    )
+                    applied = ", ".join(sorted(self.seals)) or "none"
+                    raise CustodyError(
+                        f"seal {n!r} of {item!r} cannot be opened: {why} "
+                        f"(seals applied now: {applied})",
+                        hint="name a seal number recorded by seal-apply or reseal",
+                    )
+        elif kind == "resealed":
+            replaces = _strings(details.get("replaces"))
+            for n in replaces:
+                if n not in self.seals_open:
+                    opened = ", ".join(sorted(self.seals_open)) or "none"
+                    raise CustodyError(
+                        f"seal {n!r} of {item!r} is not open, so it cannot be replaced "
+                        f"(open seals: {opened})",
+                        hint=f"open it first: evidencekit custody seal-open {item} --seal-number "
+                        f"{n} …",
+                    )
+            self._check_new_numbers(numbers)
+
+    def _check_new_numbers(self, numbers: list[str]) -> None:
+        used = sorted(set(numbers) & self.seals_used)
+        if used:
+            raise CustodyError(
+                f"seal number {used[0]!r} was already applied to {self.item_id!r}; a seal "
+                "number is used once",
+                hint="give the number of the new seal",
+            )
+
+    def _check_working_copy(
+        self, kind: str, details: Mapping[str, object], recording: bool
+    ) -> None:
+        """Art. 107 BLTTHS: examination is done on copies. An original acquired image is
+        examined only through a named working copy, or with the recorded reason why not (checked
+        when `recording`; on replay `examination_note` notes it instead).
+
+        Raises:
+            CustodyError: the working copy is the item itself, or (recording) neither is given.
+        """
+        wc = details.get("working_copy")
+        if isinstance(wc, Mapping) and wc.get("item") == self.item_id:
+            raise CustodyError(
+                f"the working copy of {self.item_id!r} cannot be the item itself",
+                hint="name another item (a converted or copied image) or a copy's path",
+            )
+        if not recording or self.acquired_by is None or self.derived or wc is not None:
+            return
+        if details.get("on_original"):
+            return
+        raise CustodyError(
+            f"{self.item_id!r} is an original acquired image: a {kind} event names the working "
+            "copy used (Art. 107 BLTTHS 2015: examination is done on copies)",
+            hint="give --working-copy ITEM_OR_PATH, or --on-original REASON (recorded and "
+            "shown by custody verify)",
+        )
+
+    def examination_note(self, kind: str, details: Mapping[str, object] | None) -> str | None:
+        """What `custody verify` notes of an examination event: the original examined (with the
+        recorded reason, or without one in an event recorded before the rule)."""
+        if kind not in EXAMINATION_KINDS or self.acquired_by is None or self.derived:
+            return None
+        details = details or {}
+        if details.get("working_copy") is not None:
+            return None
+        reason = details.get("on_original")
+        if reason:
+            return f"{kind} the original of {self.item_id!r}, not a working copy: {reason}"
+        return (
+            f"{kind} {self.item_id!r} without naming a working copy (recorded before the "
+            "working-copy rule)"
+        )
+
+    def check_session(
+        self, kind: str, item: str | None, details: Mapping[str, object], time: dt.datetime | None
+    ) -> None:
+        """The seizure-session rules, on the case-level state: a session opens once and closes
+        once, and an event naming it falls between.
+
+        Raises:
+            CustodyError: they are broken.
+        """
+        session = details.get("session")
+        if not isinstance(session, str):
+            return
+        known = self.sessions.get(session)
+        if kind == "session_opened":
+            if known is not None:
+                raise CustodyError(
+                    f"seizure session {session!r} was already opened; a session opens once",
+                    hint="choose a new session id",
+                )
+            return
+        if known is None:
+            raise CustodyError(
+                f"seizure session {session!r} is not open: a {kind} event "
+                f"{'of ' + repr(item) + ' ' if item else ''}cannot name it",
+                hint=f"open it first: evidencekit custody session open {session} --place …",
+            )
+        opened, closed = known
+        if closed:
+            raise CustodyError(
+                f"seizure session {session!r} is closed: a {kind} event "
+                f"{'of ' + repr(item) + ' ' if item else ''}cannot name it",
+                hint="record it without --session, or in a new session",
+            )
+        if time is not None and opened is not None and time < opened - CLOCK_SKEW:
+            raise CustodyError(
+                f"a {kind} event dated {_iso(time)} names seizure session {session!r}, "
+                f"opened later ({_iso(opened)})",
+                hint="check this computer's clock (date -u)",
+            )
+
+    def apply_session(
+        self, kind: str, details: Mapping[str, object] | None, time: dt.datetime | None
+    ) -> None:
+        """Advance the case-level state past a session event."""
+        session = (details or {}).get("session")
+        if kind in SESSION_KINDS and isinstance(session, str):
+            self.sessions[session] = (time, kind == "session_closed")
+
     def _is_custodian(self, actor: Party) -> bool:
         c = self.custodian
         if c is None:
@@ -188,6 +360,7 @@ class ItemState:
         details: Mapping[str, object] | None = None,
     ) -> None:
         """Advance the state past one (already checked) event."""
+        self.apply_session(kind, details, time)
         if self.events == 0:
             self.custodian = actor
             self.first_time = time
@@ -198,6 +371,19 @@ class ItemState:
             seal = (details or {}).get("seal_sha256")
             self.acquisition_status = status if isinstance(status, str) else None
             self.acquisition_seal = seal if isinstance(seal, str) else None
+            if (details or {}).get("derived_from") is not None:
+                self.derived = True
+        numbers = _strings((details or {}).get("seal_numbers"))
+        if kind == "seal_applied":
+            self.seals.update(numbers)
+            self.seals_used.update(numbers)
+        elif kind == "seal_opened":
+            self.seals.difference_update(numbers)
+            self.seals_open.update(numbers)
+        elif kind == "resealed":
+            self.seals_open.difference_update(_strings((details or {}).get("replaces")))
+            self.seals.update(numbers)
+            self.seals_used.update(numbers)
         if time is not None and (self.last_time is None or time > self.last_time):
             self.last_time = time
         if kind == "transferred":
@@ -223,11 +409,16 @@ def check_event(
     time: dt.datetime | None = None,
     opened: dt.datetime | None = None,
     details: Mapping[str, object] | None = None,
+    *,
+    case: ItemState | None = None,
+    recording: bool = False,
 ) -> None:
     """The custody rules for one event at ledger position `seq` and `time`, after the item's
-    `state`, in a case opened at `opened`: the one check both the ledger (before it signs) and
-    `custody verify` (on replay) apply, so a ledger that verifies is one the ledger itself could
-    have written.
+    `state`, in a case opened at `opened` whose case-level state is `case` (the seizure
+    sessions): the one check both the ledger (before it signs) and `custody verify` (on replay)
+    apply, so a ledger that verifies is one the ledger itself could have written. The one
+    difference is `recording` (the ledger): an examination of an original without a working
+    copy is refused then, and noted on replay (events recorded before the rule existed).
 
     Raises:
         CustodyError: the rules forbid it.
@@ -243,10 +434,17 @@ def check_event(
             raise CustodyError(f"a {kind} event needs an item id")
         if kind == "case_opened" and seq != 0:
             raise CustodyError("case_opened can only be the ledger's first event")
+        if kind in SESSION_KINDS and not isinstance((details or {}).get("session"), str):
+            raise CustodyError(f"a {kind} event names its session (details.session)")
+        state.check_session(kind, None, details or {}, time)
         return
-    if kind in CASE_ONLY_KINDS:
+    if kind in CASE_ONLY_KINDS or kind in SESSION_KINDS:
         raise CustodyError(f"{kind} is about the case, not an item")
-    state.check(kind, actor, counterpart, override, time, details)
+    if case is not None:
+        case.check_session(kind, item_id, details or {}, time)
+    elif isinstance((details or {}).get("session"), str):
+        raise CustodyError(f"seizure session {(details or {}).get('session')!r} is not open")
+    state.check(kind, actor, counterpart, override, time, details, recording=recording)
 
 
 def replay(item_id: str, events: Iterable[tuple[Event, bytes]]) -> ItemState:
@@ -255,6 +453,10 @@ def replay(item_id: str, events: Iterable[tuple[Event, bytes]]) -> ItemState:
     for ev, leaf in events:
         state.apply(ev.kind, ev.actor, ev.counterpart, leaf, ev.time, ev.details)
     return state
+
+
+def _strings(value: object) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def _iso(time: dt.datetime) -> str:

@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from evidencekit.chain import netfs
+from evidencekit.chain.kinds import PHYSICAL_SEAL_KINDS, SESSION_KINDS
 from evidencekit.chain.store import CheckpointRow, EventRow, WriteTxn
 from evidencekit.errors import CustodyError, EvidenceKitError, IntegrityError
 
@@ -87,18 +89,20 @@ class _SQLiteTxn:
 
     def item_key_rows(self, item: str | None) -> list[EventRow]:
         # one statement for the four rows (first, last transfer/receipt, first acquisition,
-        # last): an append reads them for every item it touches
-        sql = " UNION ".join(
+        # last): an append reads them for every item it touches; and every physical-seal event
+        # of an item and every session event of the case (a few each, which the rules replay)
+        parts = [
             f"SELECT * FROM (SELECT {_EVENT_COLS} FROM events WHERE item IS ?{cond} "
-            f"ORDER BY seq{order} LIMIT 1)"
-            for cond, order in (
-                ("", ""),
-                (" AND kind IN ('transferred', 'received')", " DESC"),
-                (" AND kind IN ('acquired', 'collected', 'sealed')", ""),
-                ("", " DESC"),
+            f"ORDER BY seq{order}{limit})"
+            for cond, order, limit in (
+                ("", "", " LIMIT 1"),
+                (" AND kind IN ('transferred', 'received')", " DESC", " LIMIT 1"),
+                (" AND kind IN ('acquired', 'collected', 'sealed')", "", " LIMIT 1"),
+                ("", " DESC", " LIMIT 1"),
+                (f" AND kind IN ({_kinds(PHYSICAL_SEAL_KINDS | SESSION_KINDS)})", "", ""),
             )
-        )
-        rows = self.conn.execute(sql + " ORDER BY 1", (item,) * 4).fetchall()
+        ]
+        rows = self.conn.execute(" UNION ".join(parts) + " ORDER BY 1", (item,) * 5).fetchall()
         return [_row(r) for r in rows]
 
     def scan(self, start: int = 0) -> Iterator[tuple[int, str | None, str, bytes, bytes]]:
@@ -187,6 +191,11 @@ def _blob(value: Any) -> bytes:
     return b"" if value is None else str(value).encode("ascii")
 
 
+def _kinds(kinds: frozenset[str]) -> str:
+    """An SQL list of kinds (names from `chain.kinds`: letters and underscores only)."""
+    return ", ".join(f"'{k}'" for k in sorted(kinds))
+
+
 def _row(r: Any) -> EventRow:
     return EventRow(
         int(r[0]), r[1], str(r[2]), str(r[3]), str(r[4]), _blob(r[5]), _blob(r[6]), _blob(r[7])
@@ -265,6 +274,24 @@ def ledger_error(exc: sqlite3.Error, path: Path, doing: str) -> EvidenceKitError
     return CustodyError(f"{what}: {exc}", hint=hint)
 
 
+def refuse_network_fs(path: Path) -> None:
+    """Refuse a SQLite ledger at `path` on a network file system (`chain.netfs`): SQLite's
+    locks and its shared WAL index do not work across hosts, so events could be lost or the
+    file corrupted. Reading is refused too (the WAL index is written by readers as well).
+
+    Raises:
+        CustodyError: the folder holding `path` is on NFS, SMB/CIFS or a network FUSE mount.
+    """
+    fs = netfs.network_fs(path.parent)
+    if fs is not None:
+        raise CustodyError(
+            f"the custody ledger {str(path)!r} is on a network file system ({fs}), where "
+            "SQLite cannot be shared safely",
+            hint="keep a shared case's ledger in PostgreSQL (evidencekit custody migrate --to "
+            "postgresql://…, docs/postgresql.md), or copy the case to a local disk",
+        )
+
+
 def _checkpoint_row(r: Any) -> CheckpointRow:
     return CheckpointRow(int(r[0]), int(r[1]), _blob(r[2]), str(r[3]), str(r[4]), str(r[5]))
 
@@ -287,6 +314,7 @@ class SQLiteStore:
     def __init__(self, path: Path, *, create: bool = False, writable: bool = True) -> None:
         self.path = path
         self.writable = writable or create
+        refuse_network_fs(path)
         if create:
             if path.exists():
                 raise CustodyError(

@@ -58,7 +58,8 @@ def verify_ledger(
     checked, cp_checked = check_all(
         rows, [c.note for c in cps], origin, trusted, worker_count(len(rows) + len(cps), workers)
     )
-    leaves, signers = _replay(rows, checked, problems)
+    notes: list[str] = []
+    leaves, signers = _replay(rows, checked, problems, notes)
     tree = merkle.MemoryTree(leaves)
     check_nodes(store, tree, problems)
     latest_text = check_checkpoints(cps, cp_checked, origin, tree, problems)
@@ -72,15 +73,20 @@ def verify_ledger(
         latest_checkpoint=latest_text,
         signers=tuple(sorted(signers)),
         timestamps=stamps,
+        notes=tuple(notes),
     )
 
 
 def _replay(
-    rows: Sequence[EventRow], checked: Sequence[EventResult], problems: list[Problem]
+    rows: Sequence[EventRow],
+    checked: Sequence[EventResult],
+    problems: list[Problem],
+    notes: list[str],
 ) -> tuple[list[bytes], set[str]]:
     """Walk the events in order with each one's own findings: report those, then what only the
-    order shows (a missing seq, an index column that lies, a broken `prev` chain, a custody rule
-    broken). Returns the recomputed leaf hashes and the signers seen."""
+        order shows (a missing seq, an index column that lies, a broken `prev` chain, a custody rule
+        broken), and the notes the replay leaves (an original examined without a working copy).
+    Returns the recomputed leaf hashes and the signers seen."""
     states: dict[str | None, ItemState] = {}
     opened: dt.datetime | None = None
     leaves: list[bytes] = []
@@ -133,8 +139,23 @@ def _replay(
         actor = Party(actor_name, actor_fp)
         counterpart = None if cp_name is None else Party(cp_name, cp_fp)
         try:
-            check_event(state, ev_item, kind, seq, actor, counterpart, override, time, opened, rd)
+            check_event(
+                state,
+                ev_item,
+                kind,
+                seq,
+                actor,
+                counterpart,
+                override,
+                time,
+                opened,
+                rd,
+                case=states.get(None) if ev_item is not None else None,
+            )
         except CustodyError as exc:
             problems.append(Problem.of_event("rule-violation", exc.message, seq, ev_item))
+        note = state.examination_note(kind, rd) if ev_item is not None else None
+        if note is not None:
+            notes.append(f"event {seq}: {note}")
         state.apply(kind, actor, counterpart, leaf, time, rd)
     return leaves, signers

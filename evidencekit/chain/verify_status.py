@@ -47,6 +47,8 @@ class LedgerStatus:
     latest_checkpoint: str | None
     signers: tuple[str, ...] = field(default_factory=tuple)
     timestamps: tuple[TimestampSeen, ...] = field(default_factory=tuple)
+    notes: tuple[str, ...] = field(default_factory=tuple)
+    """What held but a reader should know (an original examined, with the recorded reason)."""
 
     @property
     def ok(self) -> bool:
@@ -68,6 +70,7 @@ class LedgerStatus:
             "signers": list(self.signers),
             "latest_checkpoint": self.latest_checkpoint,
             "timestamps": [t.to_dict() for t in self.timestamps],
+            "notes": list(self.notes),
         }
 
 

@@ -1,4 +1,8 @@
-"""Progress on stderr, only on a terminal: bytes, percent, rate, ETA, bad sectors."""
+"""Progress on stderr, only on a terminal: bytes, percent, rate, ETA, bad sectors.
+
+The workflows report progress as `Tick`s (evidencekit/workflows/progress.py), sizes included;
+:class:`TickBar` draws them. Nothing here opens a source.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import time
 from typing import TextIO
 
 from evidencekit.sizes import human
+from evidencekit.workflows.progress import Tick
 
 
 def _eta(seconds: float) -> str:
@@ -65,7 +70,7 @@ class Progress:
         if not self.enabled:
             return
         now = time.monotonic()
-        if now - self._last < self.interval and done < self.total:
+        if now - self._last < self.interval and (not self.total or done < self.total):
             return
         self._last = now
         text = self.line(done, bad)
@@ -79,3 +84,48 @@ class Progress:
             self.stream.write("\n")
             self.stream.flush()
             self._width = 0
+
+
+class TickBar:
+    """Draws a workflow's :class:`Tick`s as one :class:`Progress` line; a new label starts a new
+    pass. `transient`: `finish()` (and each new pass) wipes the line instead of ending it, for
+    commands whose results follow on the same terminal line by line (hash, verify).
+    Pass the instance as a request's `progress` when `enabled`, else None."""
+
+    def __init__(
+        self, *, enabled: bool = True, transient: bool = False, stream: TextIO | None = None
+    ) -> None:
+        self.bar = Progress("", 0, stream=stream, enabled=enabled)
+        self.transient = transient
+        self._label: str | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.bar.enabled
+
+    def __call__(self, tick: Tick) -> None:
+        if tick.label != self._label:
+            if self._label is not None:
+                self._end()
+            self.bar.phase(tick.label, tick.total or 0)
+            self._label = tick.label
+        elif tick.total is not None:
+            self.bar.total = tick.total
+        self.bar.update(tick.done, tick.bad)
+
+    def _end(self) -> None:
+        if self.transient:
+            self.clear()
+        else:
+            self.bar.finish()
+
+    def clear(self) -> None:
+        """Wipe the line drawn so far (before a result line is printed)."""
+        if self.bar.enabled and self.bar._width:
+            self.bar.stream.write("\r\033[K")
+            self.bar.stream.flush()
+            self.bar._width = 0
+
+    def finish(self) -> None:
+        self._end()
+        self._label = None

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, get_args
 
 from evidencekit.errors import UsageError
 
-ALGORITHMS: tuple[str, ...] = ("md5", "sha1", "sha256", "sha512", "blake3")
-DEFAULT_ARTIFACT_ALGORITHMS: tuple[str, ...] = ("md5", "sha1", "sha256")
-DEFAULT_HASH_ALGORITHM = "sha256"
+Algorithm = Literal["md5", "sha1", "sha256", "sha512", "blake3"]
+"""A digest algorithm's name, as digests and options write it."""
+ALGORITHMS: tuple[Algorithm, ...] = get_args(Algorithm)
+DEFAULT_ARTIFACT_ALGORITHMS: tuple[Algorithm, ...] = ("md5", "sha1", "sha256")
+DEFAULT_HASH_ALGORITHM: Algorithm = "sha256"
 
 # blake3 splits large updates across threads itself; below this size the thread start-up costs
 # more than it saves.
@@ -75,7 +77,7 @@ def new_hasher(name: str) -> Hasher:
         ) from None
 
 
-def parse_algorithms(text: str | Iterable[str]) -> tuple[str, ...]:
+def parse_algorithms(text: str | Iterable[str]) -> tuple[Algorithm, ...]:
     """`"md5,SHA256"` (or an iterable of names, each possibly comma-separated) -> ("md5", "sha256").
 
     Order follows ALGORITHMS; duplicates are dropped; `sha-256` and `SHA256` are accepted.

@@ -92,7 +92,7 @@ def parse(
             bad.append(number)
             continue
         size = int(fields[0])
-        digests = {
+        digests: dict[str, str] = {
             col: fields[i].decode("ascii", "replace").lower()
             for i, col in enumerate(columns[1:-1], 1)
             if col in ALGORITHMS

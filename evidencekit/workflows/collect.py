@@ -12,21 +12,23 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from evidencekit.acquire.fs.names import name_fields
-from evidencekit.acquire.logical.collect import CollectOptions, CollectOutputs, collect
+from evidencekit.acquire.logical.collect import CollectOutputs, collect
 from evidencekit.acquire.logical.manifest import Collection
+from evidencekit.acquire.logical.options import CollectOptions
 from evidencekit.case import Case
 from evidencekit.errors import CaseError, InterruptedError_, PartialReadError, SourceError
-from evidencekit.hash.seal.document import DERIVED_ALGORITHMS, Artifact, SealResult
+from evidencekit.hash.seal.document import DERIVED_ALGORITHMS, Artifact, SealResult, SealStatus
 from evidencekit.hash.seal.write import artifact_from_file, seal_item
 from evidencekit.identity import Identity
 from evidencekit.timeutil import isoformat, utcnow
 from evidencekit.workflows.acquire_disk.resume import last_acquisition, set_aside
 from evidencekit.workflows.commit import Reservation, Signer, guard, reclaim
+from evidencekit.workflows.progress import Accumulated, Progress
 from evidencekit.workflows.trust import identity_of
 
 log = logging.getLogger(__name__)
@@ -44,7 +46,17 @@ class CollectResult:
     collection: Collection
     outputs: CollectOutputs
     seal: SealResult
-    status: str
+    status: SealStatus
+
+    @property
+    def errors(self) -> list[dict[str, object]]:
+        """Every file that could not be read: its path (and stream), source and error."""
+        return _error_list(self.collection)
+
+    @property
+    def not_collected(self) -> list[str]:
+        """The partitions passed over when collecting every one, each with why."""
+        return [r for src in self.collection.sources for r in src.skipped]
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -57,9 +69,8 @@ class CollectResult:
             "seal": self.seal.path.name,
             "digests": {k: f"{k}:{v}" for k, v in self.outputs.container_hash.digests.items()},
             "summary": self.collection.summary(),
-            "errors": _error_list(self.collection),
-            # partitions passed over when collecting every one, each with why
-            "not_collected": [r for src in self.collection.sources for r in src.skipped],
+            "errors": self.errors,
+            "not_collected": self.not_collected,
             # each image's stored MD5/SHA-1 compared with its media (E01), by source path
             "stored_digests": {
                 src.path: src.stored_digests
@@ -118,23 +129,32 @@ def _redoable(case: Case, item_id: str) -> str | None:
     return sha
 
 
-def collect_item(
-    case: Case,
-    identity: Identity | Signer,
-    item_id: str,
-    sources: list[Path],
-    options: CollectOptions,
-    *,
-    description: str | None = None,
-    on_progress: Callable[[int], None] | None = None,
-    command_line: str | None = None,
-    resume: bool = False,
-) -> CollectResult:
-    """Collect `sources` as item `item_id` of `case`, seal it and record custody.
+@dataclass(frozen=True, slots=True)
+class CollectRequest:
+    """What `acquire files` is asked to do: collect `sources` (folders, files, disk images) as
+    item `item_id` (with `resume`: redo that interrupted collection).
 
-    With `resume`, `item_id` is an interrupted collection (sealed incomplete, or unfinished in
-    staging): it is redone from the start, the earlier files set aside in `evidence/.discarded/`,
-    and its `collected` event supersedes the incomplete one (chain/rules.py).
+    Attributes:
+        command_line: recorded in the manifest and the attempt's record (None: not recorded).
+        progress: told the bytes copied so far (the total is not known before the walk).
+    """
+
+    item_id: str
+    sources: tuple[Path, ...]
+    options: CollectOptions = field(default_factory=CollectOptions)
+    description: str | None = None
+    resume: bool = False
+    command_line: str | None = None
+    progress: Progress | None = None
+
+
+def collect_item(case: Case, identity: Identity | Signer, request: CollectRequest) -> CollectResult:
+    """Collect `request.sources` as item `request.item_id` of `case`, seal it and record custody.
+
+    With `request.resume`, the item is an interrupted collection (sealed incomplete, or
+    unfinished in staging): it is redone from the start, the earlier files set aside in
+    `evidence/.discarded/`, and its `collected` event supersedes the incomplete one
+    (chain/rules.py).
 
     Raises:
         UsageError: bad id or options.
@@ -148,6 +168,11 @@ def collect_item(
     """
     from evidencekit.workflows.custody import record_event
 
+    item_id, sources, options = request.item_id, list(request.sources), request.options
+    description, command_line, resume = request.description, request.command_line, request.resume
+    on_progress: Callable[[int], None] | None = None
+    if request.progress is not None:
+        on_progress = Accumulated(request.progress, f"collecting {item_id}")
     take, supersedes = None, None
     if resume:
         supersedes = _redoable(case, item_id)
@@ -202,7 +227,7 @@ def collect_item(
         artifact, _res = artifact_from_file(item_dir, path.name, DERIVED_ALGORITHMS)
         artifacts.append(artifact)
     errors = collection.errors
-    status = "complete-with-errors" if errors else "complete"
+    status: SealStatus = "complete-with-errors" if errors else "complete"
     if collection.interrupted:
         status = "incomplete"
     facts = {

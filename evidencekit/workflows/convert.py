@@ -15,8 +15,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
+from evidencekit.acquire.ewf.format import Compression
 from evidencekit.acquire.ewf.writer import DEFAULT_SEGMENT_SIZE
 from evidencekit.case import Case
 from evidencekit.errors import (
@@ -27,7 +28,15 @@ from evidencekit.errors import (
     InterruptedAfterRecording,
     UsageError,
 )
-from evidencekit.hash.seal.document import DERIVED_ALGORITHMS, Artifact, Combined, SealResult
+from evidencekit.hash.seal.document import (
+    DERIVED_ALGORITHMS,
+    STATUSES,
+    Artifact,
+    Combined,
+    SealResult,
+    SealStatus,
+    parse_name_member,
+)
 from evidencekit.hash.seal.read import find_seal, load_seal
 from evidencekit.hash.seal.write import artifact_from_file
 from evidencekit.hash.seal.write import seal_item as _seal_item
@@ -36,19 +45,19 @@ from evidencekit.ids import check_item_id
 from evidencekit.timeutil import utcnow
 from evidencekit.workflows.commit import Signer, guard, hint_if_full
 from evidencekit.workflows.convert_media import (
-    DEFAULT_WINDOW,
     Copied,
     Original,
     Target,
     copy_media,
 )
+from evidencekit.workflows.progress import Bytes, Progress
 from evidencekit.workflows.trust import identity_of
-
-__all__ = ["DEFAULT_WINDOW", "FORMATS", "ConvertResult", "convert_item"]
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("e01", "raw")
+ConvertFormat = Literal["e01", "raw"]
+"""What `convert` writes: E01 segments or one raw file."""
+FORMATS: tuple[ConvertFormat, ...] = get_args(ConvertFormat)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +75,11 @@ class ConvertResult:
     custody_recorded: bool
     stored_digests: dict[str, object] | None = None  # an original E01's, checked
 
+    @property
+    def sizes(self) -> dict[str, int]:
+        """Each new file's size as sealed, by name."""
+        return {parse_name_member(art): int(art["size"]) for art in self.seal.document["artifacts"]}
+
     def to_dict(self) -> dict[str, object]:
         return {
             "item": self.item_id,
@@ -82,19 +96,30 @@ class ConvertResult:
         }
 
 
-def convert_item(
-    case: Case,
-    identity: Identity | Signer,
-    item_id: str,
-    *,
-    to: str,
-    new_item: str,
-    compression: str = "fast",
-    segment_size: int = DEFAULT_SEGMENT_SIZE,
-    on_progress: Callable[[int], None] | None = None,
-    accept_stored_digest_mismatch: str | None = None,
-) -> ConvertResult:
-    """Make `new_item`, holding `item_id`'s media as `to` ("e01" or "raw"), sealed and recorded.
+@dataclass(frozen=True, slots=True)
+class ConvertRequest:
+    """What `convert` is asked to do: write item `item_id`'s media as the new item `new_item`
+    in format `to` (E01 segments of at most `segment_size` bytes, chunks compressed as
+    `compression`; or one raw file).
+
+    Attributes:
+        accept_stored_digest_mismatch: the examiner's reason to convert an E01 whose stored
+            MD5/SHA-1 differ from its media (None: that is an integrity failure).
+        progress: told the media's size and the bytes converted so far.
+    """
+
+    item_id: str
+    new_item: str
+    to: ConvertFormat
+    compression: Compression = "fast"
+    segment_size: int = DEFAULT_SEGMENT_SIZE
+    accept_stored_digest_mismatch: str | None = None
+    progress: Progress | None = None
+
+
+def convert_item(case: Case, identity: Identity | Signer, request: ConvertRequest) -> ConvertResult:
+    """Make `request.new_item`, holding `request.item_id`'s media as `request.to` ("e01" or
+    "raw"), sealed and recorded.
 
     Everything is checked first (the ids, the original's seal, the examiner's pinning, then
     the key); the new item is written in its staging folder and published once sealed and
@@ -110,13 +135,15 @@ def convert_item(
         EwfFormatError / SourceError: an original E01 is truncated or corrupt.
         AcquisitionError: the new files cannot be written.
     """
+    item_id, new_item, to = request.item_id, request.new_item, request.to
+    compression, segment_size = request.compression, request.segment_size
     if to not in FORMATS:
         raise UsageError(f"unknown target format {to!r}", hint="use --to e01 or --to raw")
     check_item_id(item_id)
     check_item_id(new_item)
     if new_item == item_id:
         raise UsageError("the converted item needs a new id", hint="e.g. --item ITEM-E01")
-    reason = accept_stored_digest_mismatch
+    reason = request.accept_stored_digest_mismatch
     found: list[Original] = []
 
     def checks() -> None:
@@ -126,6 +153,9 @@ def convert_item(
 
     ident, res = guard(case, identity, new_item, checks=checks)
     original = found[0]
+    on_progress: Callable[[int], None] | None = None
+    if request.progress is not None:
+        on_progress = Bytes(request.progress, f"{item_id} -> {new_item}", original.combined.size)
     target = Target(new_item, to, res.folder, compression, segment_size)
     keep = False
     try:
@@ -225,7 +255,10 @@ def _seal_and_record(
             facts[key] = doc["facts"][key]
     if target.format == "e01":
         facts["e01"] = {"compression": target.compression, "segments": len(files)}
-    status = str(doc.get("status") or "complete")
+    found = str(doc.get("status") or "complete")
+    if found not in STATUSES:
+        raise UsageError(f"invalid seal status {found!r}", hint=f"use {', '.join(STATUSES)}")
+    status: SealStatus = found
     if copied.stored is not None:
         # the original E01's own stored digests, checked while converting
         facts["original_e01_stored_digests"] = copied.stored.to_dict()

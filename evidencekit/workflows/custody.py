@@ -1,8 +1,9 @@
 """Custody use cases: record events in a case's ledger, read them back, verify, prove, export.
 
 This is the interface the acquisition, seal, collection and report workflows use
-(docs/interfaces.md, "chain"). Every function opens the case's `custody.sqlite`, does its work
-and closes it; appends are durable before they return.
+(docs/interfaces.md, "chain"). Every function opens the case's ledger (`custody.sqlite`, or the
+PostgreSQL database `case.toml` names), does its work and closes it; appends are durable before
+they return.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import unicodedata
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
 from cryptography import x509
@@ -42,6 +44,7 @@ from evidencekit.identity import Identity, home_dir
 from evidencekit.ids import check_item_id
 from evidencekit.problems import Problem
 from evidencekit.timeutil import isoformat
+from evidencekit.workflows.anchors import CHAIN_ADDED, TRUST_CHANGES
 from evidencekit.workflows.origin import ledger_origin
 from evidencekit.workflows.trust import (
     CaseTrust,
@@ -74,11 +77,16 @@ def ledger_witnesses(case: Case) -> list[str]:
 
 def _missing_ledger(case: Case, what: str) -> IntegrityError:
     witnesses = ledger_witnesses(case)
+    url = case.info.ledger
     return IntegrityError(
-        f"the custody ledger {str(case.ledger_path)!r} {what}, but the case has had events "
+        f"the custody ledger {str(case.ledger_location)!r} {what}, but the case has had events "
         f"({'; '.join(witnesses)}); a case's ledger is created only by `case init` and is never "
         "started again",
-        hint="restore custody.sqlite from a backup copy"
+        hint=(
+            "restore custody.sqlite from a backup copy"
+            if url is None
+            else "check the [ledger] url in case.toml; restore the database from a backup"
+        )
         + (
             "; if `case init` itself was interrupted (the folder holds nothing else), delete "
             "the folder and run `evidencekit case init` again"
@@ -115,18 +123,21 @@ def open_ledger(
         raise CustodyError(
             "a custody ledger is created only by `case init` (workflows.custody.start_ledger)"
         )
-    path = case.ledger_path
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        raise _missing_ledger(case, "is missing") from None
-    except OSError as exc:
-        raise CustodyError(f"cannot open the custody ledger {str(path)!r}: {exc.strerror}") from exc
-    if st.st_size == 0:
-        raise _missing_ledger(case, "is empty (0 bytes)")
+    location = case.ledger_location
+    if isinstance(location, Path):
+        try:
+            st = location.stat()
+        except FileNotFoundError:
+            raise _missing_ledger(case, "is missing") from None
+        except OSError as exc:
+            raise CustodyError(
+                f"cannot open the custody ledger {str(location)!r}: {exc.strerror}"
+            ) from exc
+        if st.st_size == 0:
+            raise _missing_ledger(case, "is empty (0 bytes)")
     if trusted is None:
         trusted = trusted_with(case) if writable else {}
-    ledger = Ledger.open(path, ledger_origin(case), trusted=trusted, writable=writable)
+    ledger = Ledger.open(location, ledger_origin(case), trusted=trusted, writable=writable)
     try:
         # recalled before the size is read: another process may append and remember a newer
         # checkpoint meanwhile, and the ledger only grows
@@ -166,7 +177,9 @@ def start_ledger(case: Case, identity: Identity, **fields: Unpack[EventText]) ->
     """
     _check_signer(case, identity)
     draft = make_draft(case, "case_opened", None, **fields)
-    with Ledger.create(case.ledger_path, ledger_origin(case), trusted=trusted_with(case)) as ledger:
+    with Ledger.create(
+        case.ledger_location, ledger_origin(case), trusted=trusted_with(case)
+    ) as ledger:
         result = ledger.append(identity, [draft])
     _remember(result.checkpoint, identity)
     return result
@@ -340,8 +353,9 @@ def record_drafts(case: Case, identity: Identity, drafts: Sequence[Draft]) -> Ap
         IntegrityError: the ledger is missing, empty or does not verify (nothing is appended).
     """
 
-    _check_signer(case, identity)
     trust = case_trust(case)
+    if not trust.anchors:
+        _check_signer(case, identity)  # with anchors, an examiner not pinned may still chain
     revoked = trust.revoked_at(identity.fingerprint)
     if revoked is not None:
         raise CustodyError(
@@ -350,10 +364,23 @@ def record_drafts(case: Case, identity: Identity, drafts: Sequence[Draft]) -> Ap
             "recorded",
             hint="an examiner the case still trusts records it",
         )
+    pinned = identity.fingerprint in trust.pinned_signers
+    if not pinned and any(d.kind in TRUST_CHANGES for d in drafts):
+        # a CA-trusted signer may sign evidence events, never change the trust list
+        raise CustodyError(
+            f"examiner {identity.name!r} ({identity.fingerprint[:16]}) is not pinned by the "
+            f"ledger of case {case.info.number!r}: only a pinned examiner changes its trust "
+            "list; nothing was recorded",
+            hint="a pinned examiner signs it (evidencekit case show lists them)",
+        )
+    if trust.needs_chain(identity.fingerprint):
+        drafts = [*present_chain(case, trust, identity), *drafts]
+    elif not pinned and trust.revocation:
+        _refuse_revoked_certificate(case, trust, identity)
     with open_ledger(case, writable=True, trusted=trust.certificates) as ledger:
         if trust.revoked:
             _refuse_revoked_base(ledger, trust)
-        if identity.fingerprint not in ledger.trusted:
+        if identity.fingerprint not in ledger.trusted and drafts[0].kind != CHAIN_ADDED:
             # case.toml lists them, but no event of the ledger pins them (docs/trust.md): what
             # they signed would fail every verification, so nothing is signed
             raise CustodyError(
@@ -368,6 +395,72 @@ def record_drafts(case: Case, identity: Identity, drafts: Sequence[Draft]) -> Ap
         except KeyboardInterrupt as exc:
             raise _recorded_then_interrupted(result) from exc
     return result
+
+
+def present_chain(case: Case, trust: CaseTrust, identity: Identity) -> list[Draft]:
+    """The `certificate_chain_added` event an examiner who is not pinned records first, when
+    their certificate chains to an examiner anchor of the case (else nothing: the caller
+    refuses). The chain is checked now without revocation; `custody verify` checks each of
+    their signatures at its proven time, revocation included.
+    """
+    from evidencekit.identity import cert_pem
+    from evidencekit.identity.validation import validate_chain
+    from evidencekit.timeutil import utcnow
+
+    active = [a.anchor for a in trust.anchors if a.removed is None]
+    if not active:
+        return []
+    # the CA certificates kept with the identity (`Identity.chain`, from its PKCS#12 file or
+    # token, where the signer interface provides them) are path material beside the anchors'
+    others = tuple(getattr(identity, "chain", ()))
+    result = validate_chain(identity.certificate, others, active, moment=utcnow(), revocation=False)
+    if not result.ok:
+        raise CustodyError(
+            f"examiner {identity.name!r} ({identity.fingerprint[:16]}) is neither pinned by "
+            f"case {case.info.number!r} nor trusted through its CA anchors: {result.problem}; "
+            "nothing was recorded",
+            hint="evidencekit case show lists the anchors and their limits",
+        )
+    return [
+        make_draft(
+            case,
+            CHAIN_ADDED,
+            None,
+            description=f"certificate chain of {identity.name}",
+            details={
+                "name": identity.name,
+                "fingerprint": identity.fingerprint,
+                "certificates": [cert_pem(c) for c in result.path[::-1][:-1]],
+            },
+        )
+    ]
+
+
+def _refuse_revoked_certificate(case: Case, trust: CaseTrust, identity: Identity) -> None:
+    """An examiner trusted through a CA whose certificate the revocation data the case keeps
+    shows revoked signs nothing more (what they signed past the tool fails `custody verify`).
+
+    Raises:
+        CustodyError: it does.
+    """
+    from evidencekit.identity.validation import validate_chain
+    from evidencekit.timeutil import utcnow
+    from evidencekit.workflows.proven import revocation_lists
+
+    c = trust.chained_signer(identity.fingerprint)
+    if c is None:
+        return
+    crls, ocsps = revocation_lists(trust)
+    active = [a.anchor for a in trust.anchors if a.removed is None]
+    result = validate_chain(
+        c.certificate, c.others, active, moment=utcnow(), crls=crls, ocsps=ocsps
+    )
+    if result.revoked is not None:
+        raise CustodyError(
+            f"the certificate of {identity.name!r} ({identity.fingerprint[:16]}) is revoked: "
+            f"{result.revoked.describe()}; nothing was recorded",
+            hint="an examiner the case still trusts records it",
+        )
 
 
 def _refuse_revoked_base(ledger: Ledger, trust: CaseTrust) -> None:
@@ -468,6 +561,8 @@ def verify_custody(
             tsa_certs=tsa_certs,
         )
         status = with_trust_problems(status, trust, ledger.store, extra)
+        status = _with_proven_time(status, ledger, trust)
+        status = _with_case_files(case, ledger, status)
         try:
             if seen is not None:
                 check_extends(seen, status.events, ledger.node)
@@ -482,6 +577,42 @@ def verify_custody(
         # those after the remembered checkpoint
         CheckpointMemory(home_dir()).mark_unchecked(ledger_origin(case))
     return status
+
+
+def _with_proven_time(status: LedgerStatus, ledger: Ledger, trust: CaseTrust) -> LedgerStatus:
+    """The checks of time and of CA-trusted signers (`workflows.proven`), in a case with
+    anchors."""
+    from evidencekit.workflows.proven import ledger_problems
+
+    extra = ledger_problems(ledger.store, ledger.node, ledger.origin, trust)
+    if not extra:
+        return status
+    return dataclasses.replace(status, problems=in_order([*status.problems, *extra]))
+
+
+def _with_case_files(case: Case, ledger: Ledger, status: LedgerStatus) -> LedgerStatus:
+    """`status` with the problems and notes of the photos and documents the ledger records
+    (`workflows.casefiles`: each re-hashed against its event)."""
+    from evidencekit.chain.events import Event
+    from evidencekit.workflows.casefiles import check_files, recorded_files
+
+    events = []
+    for row in ledger.store.rows():
+        if row.kind not in ("registered", "document_attached"):
+            continue
+        try:
+            ev = Event.decode(row.data)
+        except IntegrityError:
+            continue  # named by the ledger's own checks
+        events.append({"seq": ev.seq, "kind": ev.kind, "item": ev.item_id, "details": ev.details})
+    problems, notes = check_files(case, recorded_files(events))
+    if not problems and not notes:
+        return status
+    return dataclasses.replace(
+        status,
+        problems=in_order((*status.problems, *problems)),
+        notes=(*status.notes, *notes),
+    )
 
 
 def timestamp_checkpoint(case: Case, identity: Identity, tsa_url: str) -> AppendResult:

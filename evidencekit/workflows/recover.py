@@ -40,6 +40,7 @@ from evidencekit.workflows.commit import (
     unfinished,
 )
 from evidencekit.workflows.custody import list_events, record_event, trusted_with
+from evidencekit.workflows.photos import publish_photos, staged_match, staged_photos
 from evidencekit.workflows.verifiers import register_verifiers
 
 register_verifiers()  # a staged item is published only when it verifies with its format checks
@@ -79,7 +80,17 @@ def recover(
     """
     attempt = _attempt(case, item_id)
     recorded = _recorded_seal(case, item_id)
-    if discard is None:
+    if staged_photos(case, item_id) is not None:  # a `custody register --photo` (photos.py)
+        registered = _registered_photos(case, item_id)
+        if discard is None:
+            return _publish_photos(case, attempt, registered)
+        if registered is not None:
+            raise CaseError(
+                f"the ledger records the photos of {item_id!r} (event {registered[0]}): its "
+                "attempt cannot be discarded",
+                hint=f"publish them: evidencekit case recover {item_id}",
+            )
+    elif discard is None:
         return _publish(case, attempt, recorded)
     if not discard.strip():
         raise UsageError("--discard needs a reason", hint='e.g. --discard "power cut at 40 %"')
@@ -159,6 +170,71 @@ def _publish(case: Case, attempt: Attempt, recorded: tuple[int, str] | None) -> 
     root = staging_root(case)
     res = Reservation(case, item, attempt.folder, root / f"{item}{ATTEMPT_SUFFIX}")
     return Recovered(item, "published", res.publish(), seq)
+
+
+def _registered_photos(case: Case, item: str) -> tuple[int, list[dict[str, Any]]] | None:
+    """(seq, photos) of the item's `registered` event when it records photos, else None."""
+    for ev in list_events(case, item):
+        photos = (ev.get("details") or {}).get("photos")
+        if ev.get("kind") == "registered" and isinstance(photos, list):
+            return int(ev["seq"]), [p for p in photos if isinstance(p, dict)]
+    return None
+
+
+def _publish_photos(
+    case: Case, attempt: Attempt, registered: tuple[int, list[dict[str, Any]]] | None
+) -> Recovered:
+    """Publish the staged photos of a `register` whose event recorded them (after checking
+    each staged copy is the recorded one)."""
+    item = attempt.item_id
+    if registered is None:
+        raise CaseError(
+            f"the ledger records no registration of {item!r} with photos: there is nothing to "
+            "publish",
+            hint=f'set it aside: evidencekit case recover {item} --discard "REASON", then run '
+            "the command again",
+        )
+    seq, photos = registered
+    wrong = staged_match(attempt.folder, photos)
+    if wrong is not None:
+        raise IntegrityError(
+            f"the staged photos of {item!r} are not the ones the ledger recorded (event {seq}): "
+            f"{wrong}",
+            hint="keep the folder as it is and compare it with the original photos",
+        )
+    root = staging_root(case)
+    res = Reservation(case, item, attempt.folder, root / f"{item}{ATTEMPT_SUFFIX}")
+    return Recovered(item, "published", publish_photos(case, res), seq)
+
+
+def settle_register(case: Case, item: str, identity: Identity) -> list[str]:
+    """Finish an earlier `custody register ITEM --photo` stopped mid-way (its process gone),
+    before the item is registered again: publish the photos its recorded event names, or set
+    an unrecorded attempt aside (a signed `attempt_discarded` event; the examiner still has
+    the photos). Returns what was done, one line each.
+
+    Raises:
+        IntegrityError: a recorded attempt's staged photos are not the recorded ones.
+        CaseError: it cannot be moved.
+    """
+    staged = staged_photos(case, item)
+    if staged is None or staged[0].running is not False:
+        return []  # none, or still running: reserving the id says so
+    attempt = staged[0]
+    if _registered_photos(case, item) is not None:
+        done = recover(case, item)
+        return [f"published the photos of {item!r} recorded by event {done.event_seq}"]
+    done = recover(
+        case,
+        item,
+        identity=identity,
+        discard=f"photos staged by an interrupted `custody register` ({attempt.describe()}), "
+        "never recorded",
+    )
+    return [
+        f"set aside the unrecorded photos of an interrupted register of {item!r} in "
+        f"{str(done.folder.relative_to(case.path))!r} (event {done.event_seq})"
+    ]
 
 
 def _is_resume(case: Case, item: str) -> bool:

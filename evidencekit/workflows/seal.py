@@ -26,12 +26,13 @@ from evidencekit.errors import (
     SourceError,
     UsageError,
 )
-from evidencekit.hash.algorithms import DEFAULT_ARTIFACT_ALGORITHMS, parse_algorithms
+from evidencekit.hash.algorithms import DEFAULT_ARTIFACT_ALGORITHMS, Algorithm, parse_algorithms
 from evidencekit.hash.multihash import MultiHasher, open_readonly
 from evidencekit.hash.pipeline import pump
 from evidencekit.hash.seal.document import (
     Artifact,
     SealResult,
+    SealStatus,
     media_algorithms,
     name_member,
     resolve_artifact,
@@ -41,6 +42,7 @@ from evidencekit.identity import Identity
 from evidencekit.problems import Problem
 from evidencekit.timeutil import isoformat, utcnow
 from evidencekit.workflows.commit import Reservation, Signer, guard, hint_if_full
+from evidencekit.workflows.progress import Bytes, Progress
 from evidencekit.workflows.trust import identity_of
 
 log = logging.getLogger(__name__)
@@ -306,18 +308,25 @@ def _copy_and_hash(
     return _Read(result.size, dict(result.digests), before, change)
 
 
-def seal_files(
-    case: Case,
-    identity: Identity | Signer,
-    sources: Sequence[Path],
-    item_id: str,
-    *,
-    in_place: bool = False,
-    algorithms: Sequence[str] = DEFAULT_ARTIFACT_ALGORITHMS,
-    description: str | None = None,
-    on_progress: Callable[[int], None] | None = None,
-) -> SealFilesResult:
-    """Seal `sources` as item `item_id` of `case`.
+@dataclass(frozen=True, slots=True)
+class SealRequest:
+    """What `seal` is asked to do: copy `sources` (files, folders) into item `item_id` (with
+    `in_place`: record them where they are, by absolute path) and seal them with `algorithms`.
+
+    Attributes:
+        progress: told the bytes read so far (the total is every source file's size).
+    """
+
+    item_id: str
+    sources: tuple[Path, ...]
+    in_place: bool = False
+    algorithms: tuple[Algorithm, ...] = DEFAULT_ARTIFACT_ALGORITHMS
+    description: str | None = None
+    progress: Progress | None = None
+
+
+def seal_files(case: Case, identity: Identity | Signer, request: SealRequest) -> SealFilesResult:
+    """Seal `request.sources` as item `request.item_id` of `case`.
 
     Checks everything first (:func:`evidencekit.workflows.commit.guard`: the id, every source
     file, the examiner's pinning, then the key), reserves the id, copies each file into the
@@ -338,12 +347,16 @@ def seal_files(
         InterruptedError_: interrupted (the item is sealed as incomplete).
         PartialReadError: a file changed while it was read (sealed complete-with-errors).
     """
-    algos = parse_algorithms(list(algorithms))
-    paths = [Path(os.path.abspath(s)) for s in sources]
+    item_id, in_place, description = request.item_id, request.in_place, request.description
+    algos = parse_algorithms(list(request.algorithms))
+    paths = [Path(os.path.abspath(s)) for s in request.sources]
     files: list[_Source] = []
     ident, res = guard(
         case, identity, item_id, checks=lambda: files.extend(_collect(paths, in_place))
     )
+    on_progress: Callable[[int], None] | None = None
+    if request.progress is not None:
+        on_progress = Bytes(request.progress, f"sealing {item_id}", sum(f.size for f in files))
     keep = recorded = False
     try:
         result, recorded, changes, interrupted = _seal_reserved(
@@ -430,7 +443,7 @@ def _seal_reserved(
     changes += [c for _, _, c in copied if c is not None]
     if not in_place:
         _fsync_tree(item_dir)
-    status = "complete-with-errors" if changes else "complete"
+    status: SealStatus = "complete-with-errors" if changes else "complete"
     if interrupted:
         status = "incomplete"
     facts: dict[str, Any] = {"mode": "in-place" if in_place else "copy", "sources": facts_sources}

@@ -54,7 +54,11 @@ def populate(case: Case, a: Identity, b: Identity) -> None:
         case, a, "transferred", "HDD01", counterpart=SECOND, purpose="phân tích", location="P3"
     )
     record_event(case, b, "received", "HDD01", counterpart=a.fingerprint, condition="nguyên vẹn")
-    record_event(case, b, "analysed", "HDD01", purpose="tìm tệp đã xoá")
+    # on a working copy (Art. 107 BLTTHS: an original acquired image is examined through one)
+    copy = {"item": None, "path": "/lab/HDD01-copy.raw", "sha256": "11" * 32}
+    record_event(
+        case, b, "analysed", "HDD01", purpose="tìm tệp đã xoá", details={"working_copy": copy}
+    )
     record_event(case, a, "note", "USB02", note="đã chụp ảnh")
 
 

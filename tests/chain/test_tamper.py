@@ -220,6 +220,7 @@ def test_rebuilt_with_another_key(
                         note=ev["note"],
                         purpose=ev["purpose"],
                         digests=ev["digests"],
+                        details=ev["details"],  # the working copy an analysis names
                         counterpart=None
                         if ev["counterpart"] is None
                         else Party(ev["counterpart"]["name"], ev["counterpart"]["fingerprint"]),

@@ -19,7 +19,7 @@ from evidencekit.cli.main import cli
 from evidencekit.errors import InterruptedError_
 from evidencekit.hash.seal.read import load_seal
 from evidencekit.identity import Identity
-from evidencekit.workflows.acquire_disk import AcquireOptions, acquire_disk
+from evidencekit.workflows.acquire_disk import AcquireDiskRequest, AcquireOptions, acquire_disk
 from evidencekit.workflows.custody import list_events
 from tests.conftest import need_peer, need_root
 from tests.fixtures.faulty import loop_device
@@ -140,7 +140,9 @@ def test_images_as_sources_keep_their_media_digests(
     case_dir: Path, identity: Identity, name: str
 ) -> None:
     md5 = media(name).md5
-    res = acquire_disk(Case.open(case_dir), identity, image(name), "IMG", AcquireOptions())
+    res = acquire_disk(
+        Case.open(case_dir), identity, AcquireDiskRequest(image(name), "IMG", AcquireOptions())
+    )
     assert res.digests["md5"] == md5 and res.status == "complete"
     assert hashlib.md5((res.item_dir / "IMG.raw").read_bytes()).hexdigest() == md5
     assert res.source["kind"] == "image"
@@ -180,9 +182,13 @@ def test_refuses_when_it_cannot_fit_unless_forced(
     real = shutil.disk_usage
     monkeypatch.setattr(shutil, "disk_usage", lambda p: real(p)._replace(free=1000))
     with pytest.raises(AcquisitionError, match="not enough free space"):
-        acquire_disk(Case.open(case_dir), identity, src, "BIG", AcquireOptions())
+        acquire_disk(
+            Case.open(case_dir), identity, AcquireDiskRequest(src, "BIG", AcquireOptions())
+        )
     assert not (case_dir / "evidence" / "BIG").exists()
-    res = acquire_disk(Case.open(case_dir), identity, src, "BIG", AcquireOptions(force=True))
+    res = acquire_disk(
+        Case.open(case_dir), identity, AcquireDiskRequest(src, "BIG", AcquireOptions(force=True))
+    )
     assert res.status == "complete" and res.warnings
 
 
@@ -201,7 +207,9 @@ def test_ctrl_c_leaves_an_incomplete_seal(
 
     monkeypatch.setattr(reader_mod.ResilientReader, "readinto", interrupted)
     with pytest.raises(InterruptedError_, match="incomplete"):
-        acquire_disk(Case.open(case_dir), identity, src, "INT", AcquireOptions())
+        acquire_disk(
+            Case.open(case_dir), identity, AcquireDiskRequest(src, "INT", AcquireOptions())
+        )
     item = case_dir / "evidence" / "INT"
     seal = load_seal(item / "INT.seal.json").document
     assert seal["status"] == "incomplete" and seal["combined"] is None
@@ -224,7 +232,7 @@ def test_ctrl_c_during_verification(
     monkeypatch.setattr(mod, "hash_image", interrupted)
     src = _source(tmp_path, MiB)
     with pytest.raises(InterruptedError_, match="during verification"):
-        acquire_disk(Case.open(case_dir), identity, src, "VI", AcquireOptions())
+        acquire_disk(Case.open(case_dir), identity, AcquireDiskRequest(src, "VI", AcquireOptions()))
     seal = load_seal(case_dir / "evidence" / "VI" / "VI.seal.json").document
     assert seal["status"] == "complete" and seal["facts"]["verification"]["interrupted"]
     assert "verification INTERRUPTED" in (case_dir / "evidence" / "VI" / "VI.log").read_text()
@@ -371,5 +379,5 @@ def test_unpinned_examiner_is_refused_before_reading(
     other = IdentityStore(ek_home).create("Trương Đình Bủng", PASSPHRASE.encode())
     src = _source(tmp_path, 4096)
     with pytest.raises(CustodyError, match="not pinned"):
-        acquire_disk(Case.open(case_dir), other, src, "NP", AcquireOptions())
+        acquire_disk(Case.open(case_dir), other, AcquireDiskRequest(src, "NP", AcquireOptions()))
     assert not (case_dir / "evidence" / "NP").exists()

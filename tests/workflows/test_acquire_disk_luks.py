@@ -23,7 +23,8 @@ from evidencekit.cli.main import cli
 from evidencekit.errors import UsageError
 from evidencekit.hash.seal.read import load_seal
 from evidencekit.identity import Identity
-from evidencekit.workflows.acquire_disk import AcquireOptions, acquire_disk
+from evidencekit.workflows.acquire_disk import AcquireDiskRequest, AcquireOptions, acquire_disk
+from evidencekit.workflows.progress import Tick
 from tests.acquire.fs.test_luks import cryptsetup_luks
 from tests.acquire.fs.test_luks_cipher import PASSWORD, qemu_decrypt, qemu_luks
 from tests.acquire.fs.test_lvm import fat_and
@@ -223,23 +224,20 @@ def test_workflow_api_decrypts_and_reports_the_payload_size_first(
     """Through the Python API (what the CLI wraps): the progress learns the decrypted size
     before imaging starts, and the result is QEMU's bytes."""
     disk, theirs, _volume_id = luks_disk
-    phases: list[tuple[str, int]] = []
+    ticks: list[Tick] = []
     options = AcquireOptions(decrypt=True, partition=2, verify=False)
-    res = acquire_disk(
-        Case.open(case_dir),
-        identity,
-        disk,
-        "API",
-        options,
-        on_phase=lambda label, total: phases.append((label, total)),
-        password=PASSWORD,
-    )
-    assert phases[0] == ("imaging API (decrypted)", len(theirs))
+    request = AcquireDiskRequest(disk, "API", options, password=PASSWORD, progress=ticks.append)
+    res = acquire_disk(Case.open(case_dir), identity, request)
+    # the first pass the progress hears of is the decrypted payload, with its size
+    decrypted = [t for t in ticks if t.label == "imaging API (decrypted)"]
+    assert decrypted[0] == Tick("imaging API (decrypted)", 0, len(theirs))
+    assert decrypted[-1].done == len(theirs)
+    assert all(t.total == len(theirs) for t in decrypted)
     assert res.size == len(theirs) and res.status == "complete"
     assert (res.item_dir / "API.raw").read_bytes() == theirs
     assert res.source["identity"]["luks_version"] == "LUKS1"
     with pytest.raises(UsageError, match="needs the volume's password"):
-        acquire_disk(Case.open(case_dir), identity, disk, "API2", options)
+        acquire_disk(Case.open(case_dir), identity, AcquireDiskRequest(disk, "API2", options))
 
 
 @pytest.mark.peer

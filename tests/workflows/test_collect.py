@@ -10,14 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from evidencekit.acquire.logical.collect import CollectOptions
+from evidencekit.acquire.logical.options import CollectOptions
 from evidencekit.case import Case
 from evidencekit.errors import CaseError, PartialReadError, SourceError
 from evidencekit.hash.seal.read import load_seal
 from evidencekit.hash.seal.verify import verify_seal
 from evidencekit.identity import Identity
-from evidencekit.workflows.collect import CollectResult, collect_item
+from evidencekit.workflows.collect import CollectRequest, CollectResult, collect_item
 from evidencekit.workflows.custody import list_events
+from evidencekit.workflows.progress import Tick
 from tests.acquire.logical.test_logical import build_live, eio_mount  # noqa: F401 - a fixture
 from tests.conftest import need_peer
 from tests.images import image
@@ -29,14 +30,13 @@ def _case(case_dir: Path) -> Case:
 
 def test_collect_seal_record(case_dir: Path, identity: Identity) -> None:
     case = _case(case_dir)
-    res = collect_item(
-        case,
-        identity,
+    request = CollectRequest(
         "FILES01",
-        [image("ímynd.dd")],
+        (image("ímynd.dd"),),
         CollectOptions(include_deleted=True),
         description="Tệp trong ảnh đĩa ímynd.dd",
     )
+    res = collect_item(case, identity, request)
     item = case_dir / "evidence" / "FILES01"
     assert res.status == "complete"
     for name in ("FILES01.tar", "FILES01.dfxml", "FILES01.manifest.json", "FILES01.seal.json"):
@@ -71,7 +71,7 @@ def test_collect_seal_record(case_dir: Path, identity: Identity) -> None:
 @pytest.mark.parametrize("damage", ["flip", "truncate", "append", "delete-dfxml"])
 def test_tampering_is_caught(case_dir: Path, identity: Identity, damage: str) -> None:
     case = _case(case_dir)
-    res = collect_item(case, identity, "F", [image("ímynd.dd")], CollectOptions())
+    res = collect_item(case, identity, CollectRequest("F", (image("ímynd.dd"),)))
     tar = res.outputs.container
     tar.chmod(0o644)
     data = bytearray(tar.read_bytes())
@@ -105,7 +105,7 @@ def test_unreadable_files_give_complete_with_errors(
     build_live(live)
     case = _case(case_dir)
     with pytest.raises(PartialReadError) as info:
-        collect_item(case, identity, "LIVE01", [live], CollectOptions())
+        collect_item(case, identity, CollectRequest("LIVE01", (live,)))
     assert info.value.exit_code == 4
     res = info.value.result
     assert isinstance(res, CollectResult)
@@ -127,13 +127,13 @@ def test_existing_item_and_bad_source(case_dir: Path, identity: Identity, tmp_pa
     src = tmp_path / "src"
     src.mkdir()
     (src / "a.txt").write_text("a")
-    collect_item(case, identity, "X", [src], CollectOptions())
+    collect_item(case, identity, CollectRequest("X", (src,)))
     with pytest.raises(CaseError, match="already exists"):
-        collect_item(case, identity, "X", [src], CollectOptions())
+        collect_item(case, identity, CollectRequest("X", (src,)))
     bad = tmp_path / "corrupt.E01"
     bad.write_bytes(b"EVF\x09\x0d\x0a\xff\x00" + b"\x00" * 4000)
     with pytest.raises(SourceError):
-        collect_item(case, identity, "Y", [bad], CollectOptions())
+        collect_item(case, identity, CollectRequest("Y", (bad,)))
     assert not (case_dir / "evidence" / "Y").exists()  # no half-made item is left
     assert all(e.get("item_id", e.get("item")) != "Y" for e in list_events(case))
 
@@ -169,16 +169,14 @@ def test_interrupted_collection_is_sealed_incomplete(
     for i in range(5):
         (src / f"a{i}.txt").write_bytes(b"x" * 1000)
     (src / "big.bin").write_bytes(bytes(range(256)) * (40 << 12))  # 10 MiB: the pump path
-    seen = [0]
 
-    def progress(n: int) -> None:
-        seen[0] += n
-        if seen[0] >= after:
+    def progress(tick: Tick) -> None:
+        if tick.done >= after:
             raise KeyboardInterrupt
 
     case = _case(case_dir)
     with pytest.raises(InterruptedError_):
-        collect_item(case, identity, "INT", [src], CollectOptions(), on_progress=progress)
+        collect_item(case, identity, CollectRequest("INT", (src,), progress=progress))
     seal_path = case_dir / "evidence" / "INT" / "INT.seal.json"
     seal = load_seal(seal_path)
     assert seal.status == "incomplete"
@@ -197,14 +195,14 @@ def test_tar_checker_compares_members_with_the_manifest(
     case_dir: Path, identity: Identity, tmp_path: Path
 ) -> None:
     """Negative tests for the tar item checker that `verify` runs after the digest checks."""
-    from evidencekit.acquire.logical.collect import check_tar_item
+    from evidencekit.acquire.logical.tar_check import check_tar_item
 
     src = tmp_path / "src"
     src.mkdir()
     (src / "a.txt").write_bytes(b"alpha\n")
     (src / "b.txt").write_bytes(b"beta\n")
     case = _case(case_dir)
-    res = collect_item(case, identity, "T", [src], CollectOptions())
+    res = collect_item(case, identity, CollectRequest("T", (src,)))
     seal = load_seal(res.seal.path)
     assert check_tar_item(seal) == []
     manifest = res.outputs.manifest
@@ -263,7 +261,7 @@ def test_source_path_that_is_not_utf8(case_dir: Path, identity: Identity, tmp_pa
     with open(os.path.join(raw, b"a.txt"), "wb") as fh:
         fh.write(b"a")
     case = _case(case_dir)
-    res = collect_item(case, identity, "NU", [Path(os.fsdecode(raw))], CollectOptions())
+    res = collect_item(case, identity, CollectRequest("NU", (Path(os.fsdecode(raw)),)))
     seal = load_seal(res.seal.path)
     src = seal.facts["sources"][0]
     assert src["path_b64"] and "\\x" in src["path"]

@@ -14,16 +14,17 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from evidencekit.acquire.logical.collect import CollectOptions
+from evidencekit.acquire.logical.options import CollectOptions
 from evidencekit.case import Case
 from evidencekit.cli.main import cli
 from evidencekit.errors import CustodyError, PartialReadError
 from evidencekit.hash.seal.read import load_seal
 from evidencekit.identity import Identity, IdentityStore
-from evidencekit.workflows.collect import collect_item
-from evidencekit.workflows.convert import convert_item
+from evidencekit.workflows.collect import CollectRequest, collect_item
+from evidencekit.workflows.convert import ConvertRequest, convert_item
 from evidencekit.workflows.custody import list_events
-from evidencekit.workflows.seal import SealFilesResult, seal_files
+from evidencekit.workflows.progress import Tick
+from evidencekit.workflows.seal import SealFilesResult, SealRequest, seal_files
 from tests.conftest import PASSPHRASE, need_peer
 
 MiB = 1 << 20
@@ -116,13 +117,13 @@ def test_names_with_backslash_newline_and_cr_are_sealed_exactly(
     assert code == 3 and "a\\b.txt" in out
 
 
-def _mutating(path: Path, change: Callable[[Path], None]) -> Callable[[int], None]:
-    """An on_progress that changes `path` once, after its first 1 MiB buffer was read (the
+def _mutating(path: Path, change: Callable[[Path], None]) -> Callable[[Tick], None]:
+    """A progress that changes `path` once, after its first 1 MiB buffer was read (the
     total counts the smaller files read before it)."""
     done = [False]
 
-    def progress(n: int) -> None:
-        if not done[0] and n >= MiB:
+    def progress(tick: Tick) -> None:
+        if not done[0] and tick.done >= MiB:
             done[0] = True
             change(path)
 
@@ -166,7 +167,9 @@ def test_file_changed_while_read_is_sealed_with_errors_and_named(
     case = Case.open(case_dir)
     with pytest.raises(PartialReadError, match=r"moving\.bin") as info:
         seal_files(
-            case, identity, [src / "calm.bin", moving], "CH", on_progress=_mutating(moving, change)
+            case,
+            identity,
+            SealRequest("CH", (src / "calm.bin", moving), progress=_mutating(moving, change)),
         )
     result = info.value.result
     assert isinstance(result, SealFilesResult) and result.seal.status == "complete-with-errors"
@@ -190,11 +193,11 @@ def test_unchanged_files_are_complete(case_dir: Path, tmp_path: Path, identity: 
     src.write_bytes(os.urandom(3 * MiB))
     touched = [0]
 
-    def progress(_n: int) -> None:
+    def progress(_tick: Tick) -> None:
         touched[0] += 1
         os.stat(src)  # reading metadata changes nothing
 
-    result = seal_files(Case.open(case_dir), identity, [src], "OK", on_progress=progress)
+    result = seal_files(Case.open(case_dir), identity, SealRequest("OK", (src,), progress=progress))
     assert touched[0] >= 3 and result.seal.status == "complete"
     assert "changed_while_read" not in result.seal.document["facts"]
 
@@ -208,8 +211,10 @@ def test_cli_exits_4_naming_the_changed_file(
     moving.write_bytes(b"x" * (3 * MiB))
     real = wf.pump
 
+    mutate = _mutating(moving, _grow)
+
     def pump(readinto, consumers, on_progress=None, **kw):  # type: ignore[no-untyped-def]
-        return real(readinto, consumers, on_progress=_mutating(moving, _grow), **kw)
+        return real(readinto, consumers, on_progress=lambda n: mutate(Tick("", n)), **kw)
 
     monkeypatch.setattr(wf, "pump", pump)
     code, out, err = _cli(case_dir, "seal", str(moving), "--item", "LOG")
@@ -234,7 +239,7 @@ def test_collect_with_unpinned_examiner_writes_nothing(
     src.mkdir()
     (src / "a.txt").write_text("a")
     with pytest.raises(CustodyError, match="not pinned"):
-        collect_item(Case.open(case_dir), outsider, "C1", [src], CollectOptions())
+        collect_item(Case.open(case_dir), outsider, CollectRequest("C1", (src,), CollectOptions()))
     _nothing_written(case_dir, "C1")
 
 
@@ -244,12 +249,12 @@ def test_convert_with_unpinned_examiner_writes_nothing(
     img = tmp_path / "disk.raw"
     img.write_bytes(os.urandom(MiB))
     case = Case.open(case_dir)
-    seal_files(case, identity, [img], "IMG")
+    seal_files(case, identity, SealRequest("IMG", (img,)))
     with pytest.raises(CustodyError, match="not pinned"):
-        convert_item(case, outsider, "IMG", to="e01", new_item="IMG-E01")
+        convert_item(case, outsider, ConvertRequest("IMG", "IMG-E01", to="e01"))
     _nothing_written(case_dir, "IMG-E01")
     # the pinned examiner converts it under the same id afterwards
-    result = convert_item(case, identity, "IMG", to="raw", new_item="IMG-E01")
+    result = convert_item(case, identity, ConvertRequest("IMG", "IMG-E01", to="raw"))
     assert result.item_dir == case_dir / "evidence" / "IMG-E01" and result.files[0].is_file()
 
 
@@ -284,10 +289,7 @@ def test_in_place_file_changed_while_hashed_is_named(
         seal_files(
             Case.open(case_dir),
             identity,
-            [moving],
-            "IP",
-            in_place=True,
-            on_progress=_mutating(moving, _shrink),
+            SealRequest("IP", (moving,), in_place=True, progress=_mutating(moving, _shrink)),
         )
     seal = load_seal(case_dir / "evidence" / "IP" / "IP.seal.json")
     assert seal.status == "complete-with-errors"

@@ -135,8 +135,10 @@ def test_interrupted_seal_is_incomplete(
     monkeypatch.setattr(wf, "_copy_and_hash", flaky)
     with pytest.raises(InterruptedError_, match="sealed as incomplete"):
         wf.seal_files(
-            Case.open(case_dir), identity, [sources / "hello.txt", sources / "with space"], "INT"
-        )  # type: ignore[arg-type]
+            Case.open(case_dir),
+            identity,  # type: ignore[arg-type]
+            wf.SealRequest("INT", (sources / "hello.txt", sources / "with space")),
+        )
     seal = load_seal(case_dir / "evidence" / "INT" / "INT.seal.json")
     assert seal.status == "incomplete"
     assert [a.name for a in seal.artifacts] == ["hello.txt"]

@@ -11,7 +11,7 @@ the other. The header/header2 text and the volume's values from `EwfMetadata` ar
 from __future__ import annotations
 
 import struct
-from typing import NamedTuple
+from typing import Literal, NamedTuple, get_args
 
 from isal import isal_zlib
 
@@ -30,7 +30,9 @@ OFFSET_MASK = 0x7FFFFFFF
 # [ASR02] via the libewf document: a table holds at most 16375 entries (FTK has a bug past 16 Ki).
 MAX_TABLE_ENTRIES = 16375
 
-COMPRESSION_MODES = ("none", "empty", "fast", "best")
+Compression = Literal["none", "empty", "fast", "best"]
+"""E01 chunk compression: none, only all-zero chunks (`empty`), zlib fast or best."""
+COMPRESSION_MODES: tuple[Compression, ...] = get_args(Compression)
 # volume section "compression level" byte: 0 none, 1 fast/good, 2 best.
 VOLUME_COMPRESSION = {"none": 0, "empty": 0, "fast": 1, "best": 2}
 MEDIA_TYPES = {"removable": 0x00, "fixed": 0x01, "optical": 0x03, "memory": 0x10}

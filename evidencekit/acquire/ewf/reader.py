@@ -11,7 +11,7 @@ offset, never a hang: every offset is bounds-checked and section walks only move
 It is also a media source (`EwfImage.readinto`) for conversion, and provides the "e01" media
 verifier of seals (:func:`verify_e01`, registered by `evidencekit.workflows.verifiers`). The
 section walk is in `parse`, the byte layouts in `format`, the value types (`EwfInfo`,
-`Chunk`, `EwfVerification` …) in `info`; they are importable from here too.
+`Chunk`, `EwfVerification` …) in `info`: import them from there.
 """
 
 from __future__ import annotations

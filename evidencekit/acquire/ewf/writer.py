@@ -48,17 +48,6 @@ from evidencekit.acquire.ewf.format import (
     segment_extension,
     table_bytes,
 )
-from evidencekit.acquire.ewf.format import DIGEST_DATA_SIZE as DIGEST_DATA_SIZE
-from evidencekit.acquire.ewf.format import ERROR2_HEADER_SIZE as ERROR2_HEADER_SIZE
-from evidencekit.acquire.ewf.format import FILE_SIGNATURE as FILE_SIGNATURE
-from evidencekit.acquire.ewf.format import HASH_DATA_SIZE as HASH_DATA_SIZE
-from evidencekit.acquire.ewf.format import MEDIA_FLAG_IMAGE as MEDIA_FLAG_IMAGE
-from evidencekit.acquire.ewf.format import MEDIA_FLAG_PHYSICAL as MEDIA_FLAG_PHYSICAL
-from evidencekit.acquire.ewf.format import MEDIA_TYPES as MEDIA_TYPES
-from evidencekit.acquire.ewf.format import OFFSET_MASK as OFFSET_MASK
-from evidencekit.acquire.ewf.format import TABLE_HEADER_SIZE as TABLE_HEADER_SIZE
-from evidencekit.acquire.ewf.format import VOLUME_DATA_SIZE as VOLUME_DATA_SIZE
-from evidencekit.acquire.ewf.format import adler32 as adler32
 from evidencekit.acquire.ewf.metadata import EwfMetadata, header2_bytes, header_bytes, volume_bytes
 from evidencekit.acquire.ewf.segment import SectionBuffers, SegmentFile, patch_volume
 from evidencekit.acquire.write_errors import write_error

@@ -29,7 +29,6 @@ from evidencekit.acquire.logical.dfxml import write_dfxml
 from evidencekit.acquire.logical.manifest import Collection, SourceInfo, write_json_manifest
 from evidencekit.acquire.logical.member_names import safe_component
 from evidencekit.acquire.logical.options import CollectOptions
-from evidencekit.acquire.logical.tar_check import check_tar_item
 from evidencekit.acquire.logical.tar_writer import PaxTarWriter
 from evidencekit.errors import AcquisitionError, SourceError, UsageError
 from evidencekit.hash.multihash import HashResult, hash_file
@@ -37,9 +36,7 @@ from evidencekit.timeutil import utcnow, zone
 
 __all__ = [
     "IMAGE_NAME",
-    "CollectOptions",
     "CollectOutputs",
-    "check_tar_item",
     "collect",
     "is_image",
 ]

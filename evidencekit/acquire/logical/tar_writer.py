@@ -4,7 +4,7 @@ This module writes it: member after member, each file hashed in the same pass th
 (`hash.pipeline.pump` for large files), the tar's own digests computed as it is written, then
 closed with its end blocks and fsynced. Member names come from `member_names` (safe, unique,
 never below a non-folder), header bytes from `pax` (what each PAX record holds), the tar's
-digests from `tar_hasher`; their public names are re-exported here.
+digests from `tar_hasher`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evidencekit.acquire.fs.model import FileEntry, Reader
-from evidencekit.acquire.logical.member_names import MemberNames, safe_component
 from evidencekit.acquire.logical.pax import BLOCK, TAR_TYPES, pax_header
 from evidencekit.acquire.logical.tar_hasher import BackgroundHasher
 from evidencekit.errors import AcquisitionError
@@ -24,16 +23,6 @@ from evidencekit.fsutil import start_writeback
 from evidencekit.hash.algorithms import new_hasher
 from evidencekit.hash.multihash import HashResult, MultiHasher
 from evidencekit.hash.pipeline import pump
-
-__all__ = [
-    "BLOCK",
-    "RECORD",
-    "MemberNames",
-    "PaxTarWriter",
-    "Stored",
-    "pax_header",
-    "safe_component",
-]
 
 RECORD = 10240
 _SMALL = 1 << 20  # files up to this size are hashed inline (no threads per file)

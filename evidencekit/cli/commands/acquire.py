@@ -6,9 +6,11 @@ from pathlib import Path
 
 import click
 
+from evidencekit.acquire.ewf.format import COMPRESSION_MODES, Compression
 from evidencekit.cli.image_options import secret_from_env as _secret
 from evidencekit.cli.runtime import EXIT_PARTIAL, App, pass_app
 from evidencekit.fsutil import command_line as fs_command_line
+from evidencekit.workflows.acquire_disk.options import FORMATS, ImageFormat
 
 
 @click.group("acquire")
@@ -29,13 +31,19 @@ def acquire() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["raw", "split", "e01"]),
+    type=click.Choice(FORMATS),
     default="raw",
     show_default=True,
     help="ITEM.raw, ITEM.001 … (split raw), or ITEM.E01 ….",
 )
 @click.option("--segment-size", metavar="SIZE", help="Largest segment (split/e01), default 2GiB.")
-@click.option("--compression", default="fast", show_default=True, help="E01: none|empty|fast|best.")
+@click.option(
+    "--compression",
+    type=click.Choice(COMPRESSION_MODES),
+    default="fast",
+    show_default=True,
+    help="E01 chunk compression (empty: only all-zero chunks).",
+)
 @click.option("-a", "--algorithms", default="md5,sha1,sha256", show_default=True, help="Digests.")
 @click.option("--verify/--no-verify", default=True, show_default=True, help="Re-read the image.")
 @click.option("--verify-source", is_flag=True, help="Re-read the source and compare too.")
@@ -92,9 +100,9 @@ def disk(
     source: Path,
     item_id: str | None,
     resume_id: str | None,
-    fmt: str,
+    fmt: ImageFormat,
     segment_size: str | None,
-    compression: str,
+    compression: Compression,
     algorithms: str,
     verify: bool,
     verify_source: bool,
@@ -153,69 +161,56 @@ def disk(
                 f"size, compression, digests and window: leave out {', '.join(given)}",
                 hint=f"evidencekit acquire disk SOURCE --resume {item_id}",
             )
-    from evidencekit.cli.progress import Progress
+    from evidencekit.cli.progress import TickBar
     from evidencekit.errors import PartialReadError
     from evidencekit.hash.algorithms import parse_algorithms
     from evidencekit.sizes import human, parse_size
-    from evidencekit.workflows.acquire_disk import AcquireOptions, AcquireResult, acquire_disk
-
-    case = app.case()
+    from evidencekit.workflows.acquire_disk import (
+        AcquireDiskRequest,
+        AcquireOptions,
+        AcquireResult,
+        acquire_disk,
+    )
     from evidencekit.workflows.commit import lazy_identity
 
+    case = app.case()
     # unlocked by the workflow's guard, once the id, sources and pinning are checked
     identity = lazy_identity(app.identity_store(), app.identity_selector, app.identity)
-    win = parse_size(window, what="--window")
-    options = AcquireOptions(
-        format=fmt,
-        segment_size=parse_size(segment_size, what="--segment-size") if segment_size else None,
-        algorithms=parse_algorithms(algorithms),
-        verify=verify,
-        verify_source=verify_source,
-        retries=retries,
-        max_errors=max_errors,
-        evidence_number=evidence_number,
-        description=description,
-        notes=notes,
-        set_readonly=set_readonly,
-        allow_mounted=allow_mounted,
-        window=win or None,
-        copy_to=copy_to,
-        force=force,
-        compression=compression,
-        source_format="raw" if image_bytes else None,
-        accept_stored_digest_mismatch=accept_stored_digest_mismatch,
-        decrypt=decrypt,
-        partition=partition,
+    bar = TickBar(enabled=app.verbosity >= 0)
+    request = AcquireDiskRequest(
+        source=source,
+        item_id=item_id,
+        options=AcquireOptions(
+            format=fmt,
+            segment_size=parse_size(segment_size, what="--segment-size") if segment_size else None,
+            algorithms=parse_algorithms(algorithms),
+            verify=verify,
+            verify_source=verify_source,
+            retries=retries,
+            max_errors=max_errors,
+            evidence_number=evidence_number,
+            description=description,
+            notes=notes,
+            set_readonly=set_readonly,
+            allow_mounted=allow_mounted,
+            window=parse_size(window, what="--window") or None,
+            copy_to=copy_to,
+            force=force,
+            compression=compression,
+            source_format="raw" if image_bytes else None,
+            accept_stored_digest_mismatch=accept_stored_digest_mismatch,
+            decrypt=decrypt,
+            partition=partition,
+        ),
+        resume=resume,
+        password=_secret(password_env, "password") if password_env else None,
+        command_line=fs_command_line(),
+        progress=bar if bar.enabled else None,
     )
-    password = _secret(password_env, "password") if password_env else None
-    bar = Progress(f"imaging {item_id}", 0, enabled=app.verbosity >= 0)
-
-    def on_progress(done: int, bad: int) -> None:
-        bar.update(done, bad)
-
-    def on_phase(label: str, total: int) -> None:
-        bar.phase(label, total)
-
     code = 0
     try:
-        from evidencekit.acquire.source.adapter import open_source
-
-        if bar.enabled and not decrypt:  # decrypted: the workflow gives the size once unlocked
-            with open_source(source, as_format=options.source_format) as probe:
-                bar.total = probe.size
         try:
-            result = acquire_disk(
-                case,
-                identity,
-                source,
-                item_id,
-                options,
-                on_progress=on_progress,
-                on_phase=on_phase,
-                command_line=fs_command_line(),
-                password=password,
-                resume=resume,
-            )
+            result = acquire_disk(case, identity, request)
         finally:
             bar.finish()
     except PartialReadError as exc:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import time
 from pathlib import Path
 
 import click
@@ -68,11 +66,11 @@ def files(
     """
     from evidencekit.acquire.ewf.stored_digests import warning_text
     from evidencekit.acquire.fs.model import Credentials
-    from evidencekit.acquire.logical.collect import CollectOptions
+    from evidencekit.acquire.logical.options import CollectOptions
     from evidencekit.errors import PartialReadError, UsageError
     from evidencekit.hash.algorithms import parse_algorithms
     from evidencekit.sizes import human, parse_size
-    from evidencekit.workflows.collect import CollectResult, collect_item
+    from evidencekit.workflows.collect import CollectRequest, CollectResult, collect_item
 
     if (item_id is None) == (resume_id is None):
         raise UsageError(
@@ -85,66 +83,49 @@ def files(
     if password_env and recovery_key_env:
         raise UsageError("give --password-env or --recovery-key-env, not both")
     case = app.case()
+    from evidencekit.cli.progress import TickBar
     from evidencekit.workflows.commit import lazy_identity
+    from evidencekit.workflows.sources import resolve_source
 
     # unlocked by the workflow's guard, once the id, sources and pinning are checked
     identity = lazy_identity(app.identity_store(), app.identity_selector, app.identity)
-    from evidencekit.workflows.sources import resolve_source
-
-    sources = tuple(resolve_source(case, s) for s in sources)  # an item id: its image
-    options = CollectOptions(
-        includes=includes,
-        excludes=excludes,
-        ignore_case=ignore_case,
-        max_size=parse_size(max_size, what="--max-size") if max_size else None,
-        include_deleted=include_deleted,
-        follow_symlinks=follow_symlinks,
-        partition=partition,
-        inside_path=inside,
-        source_timezone=source_timezone or case.info.timezone,
-        algorithms=parse_algorithms(algorithms),
-        credentials=Credentials(
-            password=_secret(password_env, "password"),
-            recovery_key=_secret(recovery_key_env, "recovery key"),
-            key_file=key_file,
+    bar = TickBar(enabled=app.verbosity >= 0, transient=True)
+    request = CollectRequest(
+        item_id=item_id,
+        sources=tuple(resolve_source(case, s) for s in sources),  # an item id: its image
+        options=CollectOptions(
+            includes=includes,
+            excludes=excludes,
+            ignore_case=ignore_case,
+            max_size=parse_size(max_size, what="--max-size") if max_size else None,
+            include_deleted=include_deleted,
+            follow_symlinks=follow_symlinks,
+            partition=partition,
+            inside_path=inside,
+            source_timezone=source_timezone or case.info.timezone,
+            algorithms=parse_algorithms(algorithms),
+            credentials=Credentials(
+                password=_secret(password_env, "password"),
+                recovery_key=_secret(recovery_key_env, "recovery key"),
+                key_file=key_file,
+            ),
+            check_stored_digests=not no_stored_digest_check,
+            fs_type=fs_type,
         ),
-        check_stored_digests=not no_stored_digest_check,
-        fs_type=fs_type,
+        description=description,
+        resume=resume,
+        command_line=fs_command_line(),
+        progress=bar if bar.enabled else None,
     )
-    progress = None
-    if sys.stderr.isatty() and app.verbosity >= 0:
-        copied = [0]
-        shown = [0.0]
-
-        def progress(n: int) -> None:
-            copied[0] += n
-            now = time.monotonic()
-            if now - shown[0] >= 0.5:
-                shown[0] = now
-                click.echo(
-                    f"\rcollecting {item_id}: {human(copied[0])} copied ", nl=False, err=True
-                )
-
     code = 0
     try:
-        result = collect_item(
-            case,
-            identity,
-            item_id,
-            list(sources),
-            options,
-            description=description,
-            on_progress=progress,
-            command_line=fs_command_line(),
-            resume=resume,
-        )
+        result = collect_item(case, identity, request)
     except PartialReadError as exc:
         assert isinstance(exc.result, CollectResult)
         result = exc.result
         code = EXIT_PARTIAL
     finally:
-        if progress is not None:
-            click.echo("\r\033[K", nl=False, err=True)
+        bar.finish()
     summary = result.collection.summary()
     lines = [
         f"Collected item {result.item_id} ({result.status}) into {result.item_dir}",
@@ -154,10 +135,8 @@ def files(
     for algo, digest in result.outputs.container_hash.digests.items():
         lines.append(f"  {result.outputs.container.name} {algo}: {digest}")
     lines.append(f"  seal: {result.seal.path.name}")
-    for reason in result.to_dict()["not_collected"]:  # type: ignore[attr-defined]
-        lines.append(f"  not collected: {reason}")
-    for err in result.to_dict()["errors"]:  # type: ignore[attr-defined]
-        lines.append(f"  error: {err['path']}: {err['error']}")
+    lines += [f"  not collected: {reason}" for reason in result.not_collected]
+    lines += [f"  error: {err['path']}: {err['error']}" for err in result.errors]
     for src in result.collection.sources:
         warning = warning_text(src.path, src.stored_digests)
         if warning:

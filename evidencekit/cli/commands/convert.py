@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import sys
-import time
-
 import click
 
+from evidencekit.acquire.ewf.format import COMPRESSION_MODES, Compression
 from evidencekit.cli.runtime import EXIT_PARTIAL, App, pass_app
+from evidencekit.workflows.convert import FORMATS, ConvertFormat
 
 
 @click.command("convert")
 @click.argument("item_id", metavar="ITEM")
-@click.option("--to", "to", type=click.Choice(["e01", "raw"]), required=True, help="Target format.")
+@click.option("--to", "to", type=click.Choice(FORMATS), required=True, help="Target format.")
 @click.option("--item", "new_item", required=True, help="Id of the new, derived item.")
 @click.option(
     "--compression",
-    type=click.Choice(["none", "empty", "fast", "best"]),
+    type=click.Choice(COMPRESSION_MODES),
     default="fast",
     show_default=True,
     help="E01 chunk compression (empty: only all-zero chunks).",
@@ -38,9 +37,9 @@ from evidencekit.cli.runtime import EXIT_PARTIAL, App, pass_app
 def convert(
     app: App,
     item_id: str,
-    to: str,
+    to: ConvertFormat,
     new_item: str,
-    compression: str,
+    compression: Compression,
     segment_size: str,
     accept_stored_digest_mismatch: str | None,
 ) -> None:
@@ -49,41 +48,31 @@ def convert(
     The media is checked against ITEM's seal (same size and digests) before the new item is
     sealed; the new item gets `sealed` and `converted` custody events naming ITEM.
     """
+    from evidencekit.cli.progress import TickBar
     from evidencekit.sizes import human, parse_size
-    from evidencekit.workflows.convert import convert_item
-
-    seg = parse_size(segment_size, what="segment size")
-    case = app.case()
     from evidencekit.workflows.commit import lazy_identity
+    from evidencekit.workflows.convert import ConvertRequest, convert_item
 
+    bar = TickBar(enabled=app.verbosity >= 0, transient=True)
+    request = ConvertRequest(
+        item_id=item_id,
+        new_item=new_item,
+        to=to,
+        compression=compression,
+        segment_size=parse_size(segment_size, what="segment size"),
+        accept_stored_digest_mismatch=accept_stored_digest_mismatch,
+        progress=bar if bar.enabled else None,
+    )
+    case = app.case()
     # unlocked by the workflow's guard, once the id, sources and pinning are checked
     identity = lazy_identity(app.identity_store(), app.identity_selector, app.identity)
-    progress = None
-    if sys.stderr.isatty() and app.verbosity >= 0:
-        last = [0.0]
-
-        def progress(done: int) -> None:
-            now = time.monotonic()
-            if now - last[0] >= 0.5:
-                last[0] = now
-                click.echo(f"\r{item_id} -> {new_item}: {human(done)} ", nl=False, err=True)
-
-    result = convert_item(
-        case,
-        identity,
-        item_id,
-        to=to,
-        new_item=new_item,
-        compression=compression,
-        segment_size=seg,
-        on_progress=progress,
-        accept_stored_digest_mismatch=accept_stored_digest_mismatch,
-    )
-    if progress is not None:
-        click.echo("\r\033[K", nl=False, err=True)
+    try:
+        result = convert_item(case, identity, request)
+    finally:
+        bar.finish()
     lines = [
         f"Converted {item_id} to {to.upper()} as item {new_item}: {result.seal.path}",
-        *(f"  {p.name}  {human(p.stat().st_size)}" for p in result.files),
+        *(f"  {p.name}  {human(result.sizes[p.name])}" for p in result.files),
         f"  media {human(result.media_size)}  sha256:{result.digests.get('sha256', '-')}",
         f"  status {result.seal.status}; signed by {identity.name} ({identity.fingerprint[:16]})",
     ]

@@ -42,34 +42,37 @@ def seal(
     Writes ITEM.seal.json (signed) and ITEM.md5 / ITEM.sha1 / ITEM.sha256 (checkable with
     `md5sum -c` inside the item folder), and records a `sealed` custody event.
     """
+    from evidencekit.cli.progress import TickBar
     from evidencekit.errors import PartialReadError
     from evidencekit.hash.algorithms import parse_algorithms
     from evidencekit.hash.seal.document import parse_name_member
     from evidencekit.ids import check_item_id
     from evidencekit.sizes import human
     from evidencekit.workflows.commit import lazy_identity
-    from evidencekit.workflows.seal import SealFilesResult, seal_files
+    from evidencekit.workflows.seal import SealFilesResult, SealRequest, seal_files
 
     check_item_id(item_id)
-    algorithms = parse_algorithms(algos)
+    bar = TickBar(enabled=app.verbosity >= 0, transient=True)
+    request = SealRequest(
+        item_id=item_id,
+        sources=paths,
+        in_place=in_place,
+        algorithms=parse_algorithms(algos),
+        description=description,
+        progress=bar if bar.enabled else None,
+    )
     case = app.case()
     # the key is unlocked only once the sources, the id and the examiner's pinning are checked
     signer = lazy_identity(app.identity_store(), app.identity_selector, app.identity)
     code = 0
     try:
-        result = seal_files(
-            case,
-            signer,
-            list(paths),
-            item_id,
-            in_place=in_place,
-            algorithms=algorithms,
-            description=description,
-        )
+        result = seal_files(case, signer, request)
     except PartialReadError as exc:
         assert isinstance(exc.result, SealFilesResult)
         result, code = exc.result, exc.exit_code
         app.warn(exc.message)
+    finally:
+        bar.finish()
     doc = result.seal.document
     lines = [f"Sealed item {item_id} ({result.seal.status}): {result.seal.path}"]
     for art in doc["artifacts"]:

@@ -14,8 +14,19 @@ from evidencekit.workflows.acquire_disk.options import (
     FORMATS,
     KINDS,
     AcquireOptions,
+    ImageFormat,
 )
+from evidencekit.workflows.acquire_disk.request import AcquireDiskRequest
 from evidencekit.workflows.acquire_disk.result import AcquireResult
 from evidencekit.workflows.acquire_disk.run import acquire_disk
 
-__all__ = ["DEFAULT_WINDOW", "FORMATS", "KINDS", "AcquireOptions", "AcquireResult", "acquire_disk"]
+__all__ = [
+    "DEFAULT_WINDOW",
+    "FORMATS",
+    "KINDS",
+    "AcquireDiskRequest",
+    "AcquireOptions",
+    "AcquireResult",
+    "ImageFormat",
+    "acquire_disk",
+]

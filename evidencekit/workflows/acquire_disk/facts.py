@@ -16,6 +16,7 @@ from evidencekit.acquire.ewf.stored_digests import StoredDigestCheck
 from evidencekit.acquire.imaging.imager import ImagingResult
 from evidencekit.acquire.imaging.reader import BadExtent
 from evidencekit.acquire.source import device
+from evidencekit.hash.seal.document import SealStatus
 from evidencekit.workflows.acquire_disk.options import AcquireOptions
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ class Outcome:
     "incomplete" (`failure` is then the error to raise once the item is sealed and recorded).
     """
 
-    status: str
+    status: SealStatus
     result: ImagingResult | None  # None when the pass failed
     failure: BaseException | None
     files: tuple[Path, ...]  # the item's image files, as the writer left them

@@ -20,6 +20,7 @@ from evidencekit.acquire.source import device
 from evidencekit.acquire.source.adapter import MediaSource
 from evidencekit.errors import AcquisitionError, EvidenceKitError, InterruptedError_, StalledError
 from evidencekit.fsutil import atomic_write
+from evidencekit.hash.seal.document import SealStatus
 from evidencekit.sizes import human
 from evidencekit.timeutil import utcnow
 from evidencekit.workflows.acquire_disk.facts import Job, Outcome
@@ -136,7 +137,7 @@ def run_imaging(
     finished = utcnow()
     reader = imager.reader
     extents = tuple(reader.extents)
-    status = "complete"
+    status: SealStatus = "complete"
     if failure is not None:
         status = "incomplete"
         _log_failure(failure, writers, reader, lg)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, get_args
 
+from evidencekit.acquire.ewf.format import Compression
 from evidencekit.acquire.imaging.reader import DEFAULT_RETRIES
 
-FORMATS = ("raw", "split", "e01")
+ImageFormat = Literal["raw", "split", "e01"]
+"""What `acquire disk` writes: ITEM.raw, ITEM.001 … (split raw), or ITEM.E01 …."""
+FORMATS: tuple[ImageFormat, ...] = get_args(ImageFormat)
 KINDS = {"raw": "raw", "split": "split-raw", "e01": "e01"}
 DEFAULT_WINDOW = 64 << 20
 
@@ -16,7 +20,7 @@ DEFAULT_WINDOW = 64 << 20
 class AcquireOptions:
     """The `acquire disk` options (see the CLI for their meaning)."""
 
-    format: str = "raw"
+    format: ImageFormat = "raw"
     segment_size: int | None = None
     algorithms: tuple[str, ...] = ("md5", "sha1", "sha256")
     verify: bool = True
@@ -34,7 +38,7 @@ class AcquireOptions:
     window_algorithm: str = "blake3"
     copy_to: Path | None = None
     force: bool = False
-    compression: str = "fast"
+    compression: Compression = "fast"
     source_format: str | None = None  # "raw": image a container file's own bytes
     # the examiner's reason for sealing an image whose stored MD5/SHA-1 (an E01 source's)
     # differs from what was read; None: such a mismatch is an integrity failure

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evidencekit.hash.seal.document import SealResult
+from evidencekit.hash.seal.document import SealResult, SealStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,7 +15,7 @@ class AcquireResult:
 
     item_id: str
     item_dir: Path
-    status: str
+    status: SealStatus
     source: dict[str, Any]
     files: tuple[str, ...]
     size: int

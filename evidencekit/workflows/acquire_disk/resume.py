@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from evidencekit.acquire.ewf.format import COMPRESSION_MODES
 from evidencekit.acquire.imaging import mapfile
 from evidencekit.acquire.imaging.imager import ResumePoint
 from evidencekit.acquire.imaging.reader import BadExtent
@@ -39,7 +40,7 @@ from evidencekit.case import Case
 from evidencekit.errors import CaseError, EvidenceKitError, SourceError, UsageError
 from evidencekit.fsutil import fsync_dir, make_dirs_inside
 from evidencekit.timeutil import compact, isoformat, utcnow
-from evidencekit.workflows.acquire_disk.options import FORMATS, KINDS, AcquireOptions
+from evidencekit.workflows.acquire_disk.options import FORMATS, KINDS, AcquireOptions, ImageFormat
 
 RESUMABLE = ("raw", "split")
 # identity values that name where the medium is attached, not which medium it is, or change
@@ -55,7 +56,7 @@ class Earlier:
     item_id: str
     folder: Path
     where: str  # "published" (sealed incomplete) or "unfinished" (in staging)
-    format: str | None  # raw, split, e01 (None: unknown, nothing was written)
+    format: ImageFormat | None  # None: unknown, nothing was written
     source: dict[str, Any] | None  # its SourceInfo.to_dict()
     options: dict[str, Any]
     seal_status: str | None  # the seal in its folder, if any
@@ -205,6 +206,7 @@ def merged_options(earlier: Earlier, given: AcquireOptions) -> AcquireOptions:
     if not earlier.format:
         return given
     algos = o.get("algorithms")
+    compression = o.get("compression")
     return replace(
         given,
         format=earlier.format,
@@ -215,7 +217,7 @@ def merged_options(earlier: Earlier, given: AcquireOptions) -> AcquireOptions:
         evidence_number=given.evidence_number or o.get("evidence_number"),
         description=given.description or o.get("description"),
         notes=given.notes or o.get("notes"),
-        compression=str(o.get("compression") or given.compression),
+        compression=compression if compression in COMPRESSION_MODES else given.compression,
     )
 
 

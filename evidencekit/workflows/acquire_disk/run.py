@@ -49,6 +49,7 @@ from evidencekit.workflows.acquire_disk.imaging import (
 from evidencekit.workflows.acquire_disk.options import FORMATS, AcquireOptions
 from evidencekit.workflows.acquire_disk.readback import Readback, verify_readback
 from evidencekit.workflows.acquire_disk.record import seal_and_record
+from evidencekit.workflows.acquire_disk.request import AcquireDiskRequest
 from evidencekit.workflows.acquire_disk.result import AcquireResult
 from evidencekit.workflows.acquire_disk.resume import (
     RESUMABLE,
@@ -72,31 +73,26 @@ from evidencekit.workflows.commit import (
     record_doc,
     staging_root,
 )
+from evidencekit.workflows.progress import Passes
 
 log = logging.getLogger(__name__)
 
 
 def acquire_disk(
-    case: Case,
-    identity: Identity | Signer,
-    source_path: Path,
-    item_id: str,
-    options: AcquireOptions,
-    *,
-    on_progress: Callable[[int, int], None] | None = None,
-    on_phase: Callable[[str, int], None] | None = None,
-    command_line: str | None = None,
-    password: str | None = None,
-    resume: bool = False,
+    case: Case, identity: Identity | Signer, request: AcquireDiskRequest
 ) -> AcquireResult:
-    """Image `source_path` as item `item_id` of `case`; verify, seal and record custody.
+    """Image `request.source` as item `request.item_id` of `case`; verify, seal and record.
 
-    With `resume`, `item_id` is an interrupted acquisition (sealed incomplete, or unfinished in
-    staging) that is continued (raw, split) or redone (E01) from the same source; its format,
-    segment size, digests and window are the earlier attempt's (`acquire_disk/resume.py`).
+    With `request.resume`, the item is an interrupted acquisition (sealed incomplete, or
+    unfinished in staging) that is continued (raw, split) or redone (E01) from the same source;
+    its format, segment size, digests and window are the earlier attempt's
+    (`acquire_disk/resume.py`).
 
     With `options.decrypt`, the image is the decrypted payload of the LUKS volume that is the
-    source (or its partition `options.partition`), unlocked with `password`.
+    source (or its partition `options.partition`), unlocked with `request.password`.
+
+    `request.progress` learns the media's size from the opened source (the decrypted payload's
+    once unlocked), then the bytes imaged and every further pass.
 
     Raises:
         UsageError: bad id or options.
@@ -109,6 +105,8 @@ def acquire_disk(
         IntegrityError: the written image reads back with other digests (sealed first).
         PartialReadError: sealed complete-with-errors; `result` is the AcquireResult (exit 4).
     """
+    source_path, item_id, options = request.source, request.item_id, request.options
+    command_line, password, resume = request.command_line, request.password, request.resume
     check_item_id(item_id)
     earlier: Earlier | None = None
     if resume:
@@ -154,6 +152,11 @@ def acquire_disk(
                 res.publish()
             raise
         with opened as src:
+            on_progress: Callable[[int, int], None] | None = None
+            on_phase: Callable[[str, int], None] | None = None
+            if request.progress is not None:
+                passes = Passes(request.progress, f"imaging {item_id}", src.info.size)
+                on_progress, on_phase = passes.update, passes.phase
             resumed = None
             if earlier is not None:
                 resumed = _continue(case, earlier, src, options, res)

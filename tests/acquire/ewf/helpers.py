@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from evidencekit.acquire.ewf.writer import EwfMetadata, EwfWriter
+from evidencekit.acquire.ewf.metadata import EwfMetadata
+from evidencekit.acquire.ewf.writer import EwfWriter
 
 META = EwfMetadata(
     case_number="VKS-2024-06",

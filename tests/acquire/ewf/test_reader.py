@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from evidencekit.acquire.ewf.reader import EwfFormatError, EwfImage
+from evidencekit.acquire.ewf.info import EwfFormatError
+from evidencekit.acquire.ewf.reader import EwfImage
 from tests import images
 from tests.acquire.ewf.helpers import ewfverify, mixed_source, pyewf_read, write_e01
 from tests.conftest import need_peer
@@ -156,7 +157,7 @@ def test_corrupt_volume(image: tuple[bytes, list[Path]]) -> None:
 
 
 def test_hostile_descriptor_pointing_backwards(tmp_path: Path) -> None:
-    from evidencekit.acquire.ewf.writer import FILE_SIGNATURE, descriptor
+    from evidencekit.acquire.ewf.format import FILE_SIGNATURE, descriptor
 
     loop = tmp_path / "loop.E01"
     loop.write_bytes(
@@ -201,7 +202,7 @@ def test_short_digest_or_hash_section_is_a_problem_not_a_crash(
     image: tuple[bytes, list[Path]], kind: str
 ) -> None:
     """A descriptor that gives its digest/hash section 10 bytes: reported, never struct.error."""
-    from evidencekit.acquire.ewf.writer import DESCRIPTOR_SIZE, descriptor
+    from evidencekit.acquire.ewf.format import DESCRIPTOR_SIZE, descriptor
 
     _data, paths = image
     raw = bytearray(paths[-1].read_bytes())

@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 
 from evidencekit.acquire.ewf import writer as ewf_writer
+from evidencekit.acquire.ewf.format import segment_extension
+from evidencekit.acquire.ewf.metadata import EwfMetadata
 from evidencekit.acquire.ewf.reader import EwfImage
-from evidencekit.acquire.ewf.writer import EwfMetadata, EwfWriter, segment_extension
+from evidencekit.acquire.ewf.writer import EwfWriter
 from evidencekit.errors import UsageError
 from evidencekit.hash.multihash import MultiHasher
 from evidencekit.hash.pipeline import pump
@@ -287,7 +289,7 @@ def test_abort_leaves_an_unfinished_set(tmp_path: Path) -> None:
     writer.write(bytes(1 << 20))
     paths = writer.abort()
     assert paths == [tmp_path / "img.E01"]
-    from evidencekit.acquire.ewf.reader import EwfFormatError
+    from evidencekit.acquire.ewf.info import EwfFormatError
 
     with pytest.raises(EwfFormatError):
         EwfImage(paths[0])
@@ -312,7 +314,7 @@ def test_destination_full_is_a_clear_error(tmp_path: Path) -> None:
             writer.finish(hashlib.md5(data).hexdigest(), hashlib.sha1(data).hexdigest())
         paths = writer.abort()
         assert paths == [mnt / "img.E01"]
-        from evidencekit.acquire.ewf.reader import EwfFormatError
+        from evidencekit.acquire.ewf.info import EwfFormatError
 
         with pytest.raises(EwfFormatError):
             EwfImage(paths[0])

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from evidencekit.acquire.fs.open import open_image
-from evidencekit.acquire.logical.collect import CollectOptions, collect
+from evidencekit.acquire.logical.collect import collect
+from evidencekit.acquire.logical.options import CollectOptions
 from evidencekit.errors import SourceError, UsageError
 from tests.conftest import need_peer
 from tests.images import image

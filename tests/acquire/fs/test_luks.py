@@ -24,7 +24,8 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from evidencekit.acquire.fs import luks
 from evidencekit.acquire.fs.model import Credentials
 from evidencekit.acquire.fs.open import open_image
-from evidencekit.acquire.logical.collect import CollectOptions, collect
+from evidencekit.acquire.logical.collect import collect
+from evidencekit.acquire.logical.options import CollectOptions
 from evidencekit.errors import SourceError
 from tests.acquire.fs.test_lvm import FILES, LAYOUT, _ext4, _lv_text, fat_and, make_pv
 from tests.conftest import need_peer

@@ -17,7 +17,8 @@ import pytest
 
 from evidencekit.acquire.fs import lvm
 from evidencekit.acquire.fs.open import open_image
-from evidencekit.acquire.logical.collect import CollectOptions, collect
+from evidencekit.acquire.logical.collect import collect
+from evidencekit.acquire.logical.options import CollectOptions
 from evidencekit.errors import SourceError
 from tests.conftest import need_peer, need_root
 

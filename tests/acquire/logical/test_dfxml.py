@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from evidencekit.acquire.logical.collect import CollectOptions, collect
+from evidencekit.acquire.logical.collect import collect
 from evidencekit.acquire.logical.dfxml import DFXML_NS, EK_NS
+from evidencekit.acquire.logical.options import CollectOptions
 from tests.conftest import need_peer, need_root
 from tests.images import image
 

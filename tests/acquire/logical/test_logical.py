@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from evidencekit.acquire.logical.collect import CollectOptions, collect
+from evidencekit.acquire.logical.collect import collect
+from evidencekit.acquire.logical.options import CollectOptions
 from evidencekit.errors import UsageError
 from tests.conftest import need_peer, need_root
 

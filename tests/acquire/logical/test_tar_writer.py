@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from evidencekit.acquire.fs.model import FileEntry
-from evidencekit.acquire.logical.tar_writer import MemberNames, PaxTarWriter, safe_component
+from evidencekit.acquire.logical.member_names import MemberNames, safe_component
+from evidencekit.acquire.logical.tar_writer import PaxTarWriter
 from evidencekit.errors import AcquisitionError
 from tests.conftest import need_peer
 

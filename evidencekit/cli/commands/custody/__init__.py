@@ -6,7 +6,7 @@ checkpoint, durably, before it prints. Proofs and exports go to stdout, or to a 
 
 from __future__ import annotations
 
-from evidencekit.cli.commands.custody import ledger, record, witness
+from evidencekit.cli.commands.custody import ledger, migrate, record, seizure, witness
 from evidencekit.cli.commands.custody._group import custody
 
-__all__ = ["custody", "ledger", "record", "witness"]
+__all__ = ["custody", "ledger", "migrate", "record", "seizure", "witness"]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from evidencekit.cli.options import trust_option
 from evidencekit.cli.runtime import App
 from evidencekit.fsutil import atomic_write
 
@@ -58,7 +59,46 @@ def _event_lines(ev: dict[str, Any], zone: str) -> list[str]:
         extras.append(f"OVERRIDE: {ev['override']}")
     for alg, hexval in sorted((ev.get("digests") or {}).items()):
         extras.append(f"{alg}: {hexval}")
+    extras += _seizure_lines(ev.get("details") or {})
     return [line, *(f"         {x}" for x in extras)]
+
+
+def _seizure_lines(d: dict[str, Any]) -> list[str]:
+    """The seizure-record details of an event (chain.details), one line each."""
+    from evidencekit.chain.parties import Party
+
+    out = []
+    for key in ("session", "place", "agency", "record_number"):
+        if d.get(key):
+            out.append(f"{key.replace('_', ' ')}: {d[key]}")
+    for basis in d.get("legal_basis") or []:
+        out.append(f"legal basis: {basis}")
+    if d.get("seal_numbers"):
+        out.append("seal numbers: " + ", ".join(map(str, d["seal_numbers"])))
+    if d.get("replaces"):
+        out.append("replaces: " + ", ".join(map(str, d["replaces"])))
+    for key in ("method", "seal_state", "state_note", "statements", "on_original", "what"):
+        if d.get(key):
+            out.append(f"{key.replace('_', ' ')}: {d[key]}")
+    if d.get("seal_numbers") and d.get("reason"):  # seal_opened: why it was opened
+        out.append(f"opened because: {d['reason']}")
+    doc = d.get("file")
+    if isinstance(doc, dict):
+        out.append(f"file: {doc.get('name')} ({doc.get('size')} bytes, sha256 {doc.get('sha256')})")
+    for photo in d.get("photos") or []:
+        if isinstance(photo, dict):
+            out.append(f"photo: {photo.get('name')} (sha256 {photo.get('sha256')})")
+    wc = d.get("working_copy")
+    if isinstance(wc, dict):
+        out.append(f"working copy: {wc.get('item') or wc.get('path')} (sha256 {wc.get('sha256')})")
+    for p in d.get("participants") or []:
+        if isinstance(p, dict) and "name" in p:
+            out.append(f"participant: {Party.from_dict(p).describe()}")
+    for r in d.get("refusals") or []:
+        if isinstance(r, dict) and isinstance(r.get("participant"), dict):
+            who = Party.from_dict(r["participant"]).describe()
+            out.append(f"refused to sign: {who}: {r.get('reason')}")
+    return out
 
 
 def _appended(app: App, case: Case, result: AppendResult) -> None:
@@ -97,13 +137,7 @@ def _read_text(path: Path, what: str) -> str:
     return text
 
 
-_trust_option = click.option(
-    "--trust",
-    "trust",
-    multiple=True,
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="Also trust the signer with this certificate (PEM/DER); repeatable.",
-)
+_trust_option = trust_option  # the one `--trust` definition (cli/options.py)
 _out_option = click.option(
     "--out",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -163,3 +197,39 @@ def _counterpart(
         return to
     found = resolve_party(case, to)
     return parties.examiner(found.name, found.fingerprint or "", role)
+
+
+PARTICIPANT_HELP = (
+    "A person present, as key=value pairs separated by commas: role=ROLE,name=NAME and their "
+    "identity document (cccd=…, cmnd=…, passport=…, other=…) or key=EXAMINER for a pinned "
+    "examiner; optional yob=YEAR, address=…, unit=…. Quote a value holding commas with "
+    'double quotes (address="Số 5, Hàng Bài"). Repeatable.'
+)
+
+
+def _seizure_options(f: F) -> F:
+    """`--participant SPEC` (repeatable) and `--session ID`: who was present, and the seizure
+    session the event belongs to (docs/custody.md, "Seizure records")."""
+    f = click.option(
+        "--session",
+        "session",
+        metavar="ID",
+        help="The seizure session this event belongs to (opened with `custody session open`).",
+    )(f)
+    return click.option(
+        "--participant",
+        "participants",
+        multiple=True,
+        metavar="SPEC",
+        help=PARTICIPANT_HELP,
+    )(f)
+
+
+def _seizure_details(
+    case: Case, participants: tuple[str, ...], session: str | None
+) -> dict[str, Any] | None:
+    """The `details` that `--participant` and `--session` give an event (None: neither)."""
+    from evidencekit.workflows.seizure import event_details
+
+    out = event_details(case, participants, session)
+    return out or None

@@ -83,6 +83,7 @@ def verify(app: App, trust: tuple[Path, ...], tsa_certs: tuple[Path, ...]) -> No
         lines += [f"  {p}" for p in shown]
         if len(status.problems) > len(shown):
             lines.append(f"  … and {len(status.problems) - len(shown)} more")
+    lines += [f"  note: {n}" for n in status.notes]
     app.emit("evidencekit/custody-verify/1", status.to_dict(), lines)
     if not status.ok:
         app.exit(EXIT_INTEGRITY)

@@ -3,8 +3,6 @@ release, return, destroy."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +13,8 @@ from evidencekit.cli.commands.custody._common import (
     _appended,
     _counterpart,
     _party_options,
+    _seizure_details,
+    _seizure_options,
 )
 from evidencekit.cli.commands.custody._group import custody
 from evidencekit.cli.runtime import App, pass_app
@@ -31,8 +31,10 @@ from evidencekit.cli.runtime import App, pass_app
     "photos",
     multiple=True,
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="Photo of the item; copied into CASE/photos/ITEM/ and hashed. Repeatable.",
+    help="Photo of the item; hashed, recorded and kept in CASE/photos/ITEM/ (checked by "
+    "custody verify and verify). Repeatable.",
 )
+@_seizure_options
 @pass_app
 def register(
     app: App,
@@ -42,86 +44,28 @@ def register(
     condition: str | None,
     location: str | None,
     photos: tuple[Path, ...],
+    participants: tuple[str, ...],
+    session: str | None,
 ) -> None:
     """Register a seized physical ITEM before imaging (its first custody event)."""
-    from evidencekit.errors import CustodyError, InterruptedAfterRecording
-    from evidencekit.fsutil import fsync_dir
-    from evidencekit.hash.multihash import hash_file
     from evidencekit.ids import check_item_id
-    from evidencekit.workflows.custody import list_events, record
-    from evidencekit.workflows.photos import partial_name, settle_photos
+    from evidencekit.workflows.registration import register_item
 
     case = app.case()
-    identity = app.identity()
-    check_item_id(item)
-    # what an earlier register of this item killed before or after its commit left behind
-    history = list_events(case, item)
-    for line in settle_photos(
-        case, item, [p for e in history for p in (e.get("details") or {}).get("photos") or []]
-    ):
-        app.info(line)
-    if history:
-        # refused by the custody rules in any case: before any photo is copied
-        first = history[0]
-        raise CustodyError(
-            f"item {item!r} is already in the ledger (event {first['seq']}, {first['kind']}): "
-            "`registered` is only ever an item's first event; nothing was recorded",
-            hint="`evidencekit custody log ITEM` shows its events",
-        )
-    recorded = []
-    # Photos are copied under temporary names and published after the event is committed: a
-    # refused or failed append leaves no photo that the ledger does not record.
-    staged: list[tuple[Path, Path]] = []
-    try:
-        if photos:
-            # Not under evidence/ITEM/: that folder is for the item's image or collection, which
-            # acquisition creates empty.
-            folder = case.path / "photos" / item
-            folder.mkdir(parents=True, exist_ok=True)
-            for p in photos:
-                target = folder / p.name
-                if target.exists() or any(t == target for _, t in staged):
-                    raise click.UsageError(f"photo {p.name!r} is already in {folder}")
-                partial = partial_name(target)  # this process's own: never another's
-                shutil.copyfile(p, partial)
-                staged.append((partial, target))
-                res = hash_file(partial, ("sha256",))
-                recorded.append(
-                    {
-                        "name": f"photos/{item}/{p.name}",
-                        "size": res.size,
-                        "sha256": res.digests["sha256"],
-                    }
-                )
-            for partial, _ in staged:
-                with partial.open("rb") as fh:
-                    os.fsync(fh.fileno())
-        se = record(
-            case,
-            identity,
-            "registered",
-            item,
-            description=description,
-            seal_number=seal_number,
-            condition=condition,
-            location=location,
-            details={"photos": recorded} if recorded else None,
-        )
-    except InterruptedAfterRecording:
-        # committed: the photos it records are published before the command stops
-        for partial, target in staged:
-            os.replace(partial, target)
-        if staged:
-            fsync_dir(staged[0][1].parent)
-        raise
-    except BaseException:
-        for partial, _ in staged:
-            partial.unlink(missing_ok=True)
-        raise
-    for partial, target in staged:
-        os.replace(partial, target)
-    if staged:
-        fsync_dir(staged[0][1].parent)
+    check_item_id(item)  # before a passphrase is asked for
+    extra = _seizure_details(case, participants, session)
+    se = register_item(
+        case,
+        app.identity(),
+        item,
+        description=description,
+        photos=photos,
+        seal_number=seal_number,
+        condition=condition,
+        location=location,
+        details=extra,
+        on_info=app.info,
+    )
     _appended(app, case, se)
 
 
@@ -139,6 +83,7 @@ def register(
 @click.option("--location", help="Where the hand-over happens.")
 @click.option("--condition", help="Condition / seal state at hand-over.")
 @click.option("--override-reason", help="Record it although you are not the custodian.")
+@_seizure_options
 @pass_app
 def transfer(
     app: App,
@@ -150,11 +95,14 @@ def transfer(
     location: str | None,
     condition: str | None,
     override_reason: str | None,
+    participants: tuple[str, ...],
+    session: str | None,
 ) -> None:
     """Hand ITEM over to someone (only its current custodian may)."""
     from evidencekit.workflows.custody import record
 
     case = app.case()
+    details = _seizure_details(case, participants, session)
     se = record(
         case,
         app.identity(),
@@ -165,6 +113,7 @@ def transfer(
         location=location,
         condition=condition,
         override=override_reason,
+        details=details,
     )
     _appended(app, case, se)
 
@@ -174,14 +123,22 @@ def transfer(
 @click.option("--location", help="Where it was received.")
 @click.option("--condition", help="Condition / seal state on receipt.")
 @click.option("--override-reason", help="Record it although the transfer named someone else.")
+@_seizure_options
 @pass_app
 def receive(
-    app: App, item: str, location: str | None, condition: str | None, override_reason: str | None
+    app: App,
+    item: str,
+    location: str | None,
+    condition: str | None,
+    override_reason: str | None,
+    participants: tuple[str, ...],
+    session: str | None,
 ) -> None:
     """Acknowledge receipt of ITEM, signed with YOUR identity (you must be pinned in the case)."""
     from evidencekit.workflows.custody import list_events, record
 
     case = app.case()
+    details = _seizure_details(case, participants, session)
     sender = None
     for ev in reversed(list_events(case, item)):
         if ev["kind"] == "transferred":
@@ -196,6 +153,7 @@ def receive(
         location=location,
         condition=condition,
         override=override_reason,
+        details=details,
     )
     _appended(app, case, se)
 
@@ -203,13 +161,19 @@ def receive(
 @custody.command("note")
 @click.argument("item")
 @click.argument("text")
+@_seizure_options
 @pass_app
-def note(app: App, item: str, text: str) -> None:
+def note(
+    app: App, item: str, text: str, participants: tuple[str, ...], session: str | None
+) -> None:
     """Add a note to ITEM's history (use "-" as ITEM for a note about the whole case)."""
     from evidencekit.workflows.custody import record
 
     case = app.case()
-    se = record(case, app.identity(), "note", None if item == "-" else item, note=text)
+    details = _seizure_details(case, participants, session)
+    se = record(
+        case, app.identity(), "note", None if item == "-" else item, note=text, details=details
+    )
     _appended(app, case, se)
 
 
@@ -219,15 +183,53 @@ for _name, _kind in (("access", "accessed"), ("analyse", "analysed")):
         @click.argument("item")
         @click.option("--purpose", required=True, help="Why it is accessed.")
         @click.option("--location", help="Where.")
+        @click.option(
+            "--working-copy",
+            "working",
+            metavar="ITEM_OR_PATH",
+            help="The working copy examined (Art. 107 BLTTHS: examination is done on copies): "
+            "another item of the case, or the copy's file (hashed, SHA-256 recorded).",
+        )
+        @click.option(
+            "--on-original",
+            "on_original",
+            metavar="REASON",
+            help="Why the original acquired image itself was examined (recorded; custody "
+            "verify notes it).",
+        )
+        @_seizure_options
         @pass_app
-        def _cmd(app: App, item: str, purpose: str, location: str | None) -> None:
-            from evidencekit.workflows.custody import record
+        def _cmd(
+            app: App,
+            item: str,
+            purpose: str,
+            location: str | None,
+            working: str | None,
+            on_original: str | None,
+            participants: tuple[str, ...],
+            session: str | None,
+        ) -> None:
+            from evidencekit.workflows.seizure import examine
 
             case = app.case()
-            se = record(case, app.identity(), kind, item, purpose=purpose, location=location)
+            se = examine(
+                case,
+                app.identity(),
+                kind,
+                item,
+                purpose=purpose,
+                location=location,
+                working=working,
+                on_original=on_original,
+                participants=participants,
+                session=session,
+            )
             _appended(app, case, se)
 
-        _cmd.__doc__ = f"Record that ITEM was {kind} (and why)."
+        _cmd.__doc__ = (
+            f"Record that ITEM was {kind} (and why), naming the working copy used; an original "
+            "acquired image needs --working-copy or --on-original."
+        )
         return _cmd
 
     custody.command(_name)(_make(_kind))
@@ -251,6 +253,7 @@ for _name, _kind in TERMINAL_COMMANDS.items():
             "--override-reason",
             help="Record it although you are not the item's custodian (the reason is recorded).",
         )
+        @_seizure_options
         @pass_app
         def _cmd(
             app: App,
@@ -261,10 +264,13 @@ for _name, _kind in TERMINAL_COMMANDS.items():
             to_id: str | None,
             location: str | None,
             override_reason: str | None,
+            participants: tuple[str, ...],
+            session: str | None,
         ) -> None:
             from evidencekit.workflows.custody import record
 
             case = app.case()
+            details = _seizure_details(case, participants, session)
             se = record(
                 case,
                 app.identity(),
@@ -274,6 +280,7 @@ for _name, _kind in TERMINAL_COMMANDS.items():
                 counterpart=_counterpart(case, counterpart, to_role, to_id),
                 location=location,
                 override=override_reason,
+                details=details,
             )
             _appended(app, case, se)
 
