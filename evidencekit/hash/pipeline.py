@@ -250,16 +250,25 @@ def _take(free: queue.SimpleQueue[int], stop: threading.Event, watch: _Watch) ->
     Raises:
         StalledError: no buffer came back for the stall limit.
     """
-    since = time.monotonic()
+    waited, last = 0.0, time.monotonic()
     while True:
         try:
             return free.get(timeout=_POLL)
         except queue.Empty:
             if stop.is_set():
                 return None
-            if time.monotonic() - since > watch.limit:
+            waited, last = _waited(waited, last)
+            if waited > watch.limit:
                 # every buffer is out and none came back: the slowest consumer took nothing
                 raise watch.stalled(waited_for_buffer=True) from None
+
+
+def _waited(waited: float, last: float) -> tuple[float, float]:
+    """`waited` plus the time since `last`, but never more than two polls at once: a process
+    stopped (Ctrl-Z, SIGSTOP) for an hour and continued has not watched its consumers stall for
+    an hour, and must not give up on them the moment it runs again."""
+    now = time.monotonic()
+    return waited + min(now - last, 2 * _POLL), now
 
 
 class _Watch:
@@ -279,18 +288,23 @@ class _Watch:
 
     def join(self, threads: Sequence[threading.Thread]) -> None:
         """Wait for every consumer thread to end; a thread inside one call of ours (a write, a
-        close) for longer than the limit is given up on.
+        close) while we waited longer than the limit is given up on.
 
         Raises:
             StalledError: as said.
         """
         for slot, t in enumerate(threads):
+            seen, waited, last = self.busy[slot], 0.0, time.monotonic()
             while True:
                 t.join(_POLL)
                 if not t.is_alive():
                     break
-                since = self.busy[slot]
-                if since is not None and time.monotonic() - since > self.limit:
+                call = self.busy[slot]
+                if call is None or call != seen:  # it moved on (or waits for data)
+                    seen, waited, last = call, 0.0, time.monotonic()
+                    continue
+                waited, last = _waited(waited, last)
+                if waited > self.limit:
                     raise self.stalled(waited_for_buffer=False)
 
     def stalled(self, *, waited_for_buffer: bool) -> StalledError:

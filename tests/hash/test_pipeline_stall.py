@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -198,3 +199,44 @@ def test_stall_timeout_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
         with pytest.raises(UsageError, match="EVIDENCEKIT_STALL_TIMEOUT"):
             stall_timeout()
     assert os.environ["EVIDENCEKIT_STALL_TIMEOUT"] == "nan"
+
+
+def test_a_stopped_process_does_not_see_a_stall(
+    gate: threading.Event, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process is stopped (Ctrl-Z) for hours while a consumer is inside a call: once it
+    runs again, the clock's jump is not counted as the consumer taking no data (the consumer
+    then goes on and the pump ends normally). The jump is simulated on the clock the pump reads
+    (`time.monotonic` as the pipeline module sees it)."""
+    import evidencekit.hash.pipeline as pipeline
+
+    real = pipeline.time.monotonic
+    offset = [0.0]
+    monkeypatch.setattr(
+        pipeline, "time", types.SimpleNamespace(monotonic=lambda: real() + offset[0])
+    )
+    seen = threading.Event()
+
+    class Sleeper:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def consume(self, data: memoryview) -> None:
+            self.calls += 1
+            if self.calls == 2:
+                seen.set()
+                gate.wait()
+
+        def close(self) -> None:
+            pass
+
+    def wake() -> None:
+        seen.wait()
+        offset[0] += 6 * 3600.0  # six hours "pass" while it is inside the call
+        threading.Event().wait(4 * 0.2)  # a few of the pump's polls see the jump
+        gate.set()
+
+    threading.Thread(target=wake, daemon=True).start()
+    out = _run(lambda: pump(_source(64 << 10), [Sleeper()], chunk_size=1024, buffers=2, stall=60))
+    assert out.error is None, out.error
+    assert out.result == 64 << 10
