@@ -46,6 +46,10 @@ def test_resume_carries_the_bad_sectors_found_before(
         p.signal(sig)
         state = assert_truthful(case_dir, "BAD")
         assert state == ("unfinished" if sig == signal.SIGKILL else "incomplete")
+        # killed, the image holds what the writer thread had written by then (it may lag
+        # behind the reads under load): the bad sectors before that are the ones carried
+        staged = case_dir / "evidence" / ".staging" / "BAD" / "BAD.raw"
+        written = staged.stat().st_size if sig == signal.SIGKILL else SIZE
         r = run(case_dir, "--json", "acquire", "disk", dev.device, "--resume", "BAD")
     assert r.returncode == 4, r.stderr
     item = case_dir / "evidence" / "BAD"
@@ -60,7 +64,7 @@ def test_resume_carries_the_bad_sectors_found_before(
         (100 * 512, 3 * 512),
         (5000 * 512, 512),
     ]
-    assert facts["resumed"]["carried_read_errors"] == 1
+    assert facts["resumed"]["carried_read_errors"] == (1 if written > 100 * 512 else 0)
     assert facts["bad_sectors"] == 4
     mapped = (item / "BAD.map").read_text()
     assert "0x0000C800  0x00000600  -" in mapped and "0x00271000  0x00000200  -" in mapped
