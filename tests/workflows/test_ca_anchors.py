@@ -513,3 +513,35 @@ def test_a_removed_anchor_and_a_policy_limit(world: World, ek_home: Path) -> Non
     _ok(_cli("keys", "import", str(w.ca.p12("moi"))))
     res = w.run("Vũ Thị Mới", "custody", "note", "-", "không đúng chính sách")
     assert res.exit_code == 1 and "policies" in res.stderr
+
+
+def test_a_report_signed_after_the_revocation_fails_one_before_holds(
+    world: World, tmp_path: Path
+) -> None:
+    w = world
+    src = tmp_path / "biên bản.txt"
+    src.write_bytes("Biên bản thu giữ\n".encode())
+    _ok(w.run(BINH, "seal", "--item", "BB-01", str(src)))
+    _ok(w.run(EXAMINER, "case", "add-revocation", "--crl", str(w.ca.crl("before.crl"))))
+    w.stamp()
+    before = tmp_path / "before.pdf"
+    _ok(w.run(BINH, "report", "build", "--out", str(before)))
+    w.stamp()
+    _next_second()
+    w.ca.revoke(w.binh)
+    _next_second()
+    after = tmp_path / "after.pdf"
+    _ok(w.run(BINH, "report", "build", "--out", str(after)))  # the case does not know yet
+    w.stamp()
+    _ok(_cli("report", "verify", str(before), "--case", str(w.case)))
+    _ok(w.run(EXAMINER, "case", "add-revocation", "--crl", str(w.ca.crl("after.crl"))))
+    w.stamp()
+    res = _cli("--json", "report", "verify", str(after), "--case", str(w.case))
+    assert res.exit_code == 3
+    assert "the report (issued by ledger event" in res.stdout, res.stdout
+    assert "compromised key" in res.stdout
+    # the report issued before: its own signature holds; the case's ledger, which now holds an
+    # event signed after the revocation, is what `report verify --case` reports about it
+    res = _cli("--json", "report", "verify", str(before), "--case", str(w.case))
+    assert "the report (issued by ledger event" not in res.stdout, res.stdout
+    assert "custody ledger does not verify: event" in res.stdout
