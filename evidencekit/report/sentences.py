@@ -32,6 +32,8 @@ AUTO_DESCRIPTION = frozenset(
         "converted",
         "verified",
         "ledger_migrated",
+        "report_cosigned",
+        "report_extended",
     }
 )
 """Kinds whose description the tool writes itself (in English): never quoted."""
@@ -129,6 +131,10 @@ def _sentences(ev: Event, e: CustodyEntry, lang: str) -> list[str]:
         values["counterpart"] = cp
     elif kind in ("exported", "note") and ev.item_id is not None:
         key += "_item"
+    elif kind in ("report_cosigned", "report_extended"):
+        values["event"] = d.get("issued_event", "?")
+        role = str(d.get("role") or "")
+        values["role"] = label(lang, f"cosign_{role}") if f"cosign_{role}" in LABELS else role
     elif kind == "ledger_migrated":
         values["size"] = d.get("tree_size", "?")
     elif kind == "report_issued":

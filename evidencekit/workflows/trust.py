@@ -44,9 +44,9 @@ from typing import Any
 from cryptography import x509
 
 from evidencekit.case import CASE_FILE, Case
-from evidencekit.chain import merkle, signature_cache
+from evidencekit.chain import merkle
 from evidencekit.chain.checkpoint import KEY_PREFIX, parse_note
-from evidencekit.chain.encoding import check_bytes
+from evidencekit.chain.encoding import check_bytes, event_signature_ok
 from evidencekit.chain.events import Event
 from evidencekit.chain.ledger import Ledger
 from evidencekit.chain.store import EventRow, LedgerStore
@@ -379,7 +379,7 @@ def _ca_row(
     if known is None or row.signer in revoked:
         problems.append(f"{where} is signed by {row.signer[:16]}, whom the case does not trust")
         return
-    if not signature_cache.verify(row.signer, known.certificate, row.data, row.signature):
+    if not event_signature_ok(row.signer, known.certificate, row.data, row.signature):
         problems.append(f"{where}: the signature does not match the event")
         return
     try:
@@ -411,7 +411,7 @@ def _chain_row(
     prev = ca.chained.get(fp)
     if fp in pinned or (prev is not None and ca.anchors[prev.anchor_seq].removed is None):
         return  # already trusted: nothing more (after their anchor's removal, a new chain)
-    if not signature_cache.verify(fp, leaf, row.data, row.signature):
+    if not event_signature_ok(fp, leaf, row.data, row.signature):
         problems.append(f"{where}: the signature does not match the event")
         return
     active = [a for a in ca.anchors.values() if a.active_at(row.seq)]
@@ -499,7 +499,7 @@ def _creator(
             f"event or in {CASE_FILE}: nobody is trusted"
         )
         return None
-    if not signature_cache.verify(fp, cert, row.data, row.signature):
+    if not event_signature_ok(fp, cert, row.data, row.signature):
         problems.append(
             "ledger event 0 (case_opened) is not signed by its creator: nobody is trusted"
         )
@@ -528,7 +528,7 @@ def _signer(
             f"{gone.seq}: ignored"
         )
         return None
-    if not signature_cache.verify(signer.fingerprint, signer.certificate, row.data, row.signature):
+    if not event_signature_ok(signer.fingerprint, signer.certificate, row.data, row.signature):
         problems.append(f"{where}: the signature does not match the event")
         return None
     return signer

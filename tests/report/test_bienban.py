@@ -445,3 +445,63 @@ def test_an_item_only_registered_has_a_record_too(
     # the full report still lists only items with evidence
     res = runner.invoke(cli, ["--case", str(case_dir), "report", "build", "--item", "HDD02"])
     assert res.exit_code == 2 and "HDD02" in res.output, res.output
+
+
+def test_typed_text_is_shown_as_typed_never_as_markup(tmp_path: Path) -> None:
+    odd = keyless("Lê <b>Hoa</b> & Co", "witness", "cccd:001203004568", address="<br/>số 5")
+    events = seizure_events()
+    opened = events[0]
+    details = dict(opened.details)
+    details["participants"] = [*details["participants"], odd.to_dict()]
+    details["place"] = "Phòng <i>12</i> & sân"
+    events[0] = Event(
+        origin=opened.origin, seq=opened.seq, kind=opened.kind, item_id=None, time=opened.time,
+        actor=opened.actor, details=details,
+    )  # fmt: skip
+    pdf = tmp_path / "bb.pdf"
+    pdf.write_bytes(render_record(_record(events)))
+    text = _text(pdf)
+    assert "Lê <b>Hoa</b> & Co — người chứng kiến" in text
+    assert "nơi cư trú: <br/>số 5" in text
+    assert "tại Phòng <i>12</i> & sân" in text
+
+
+@pytest.mark.parametrize(
+    ("fmt", "words"),
+    [
+        (["--format", "raw"], "thành ảnh đĩa định dạng thô."),
+        (["--format", "split", "--segment-size", "64KiB"], "định dạng thô, chia nhiều tệp."),
+    ],
+)
+def test_what_was_copied_is_said_for_each_format(
+    runner: CliRunner,
+    case_dir: Path,
+    identity: Identity,
+    tmp_path: Path,
+    fmt: list[str],
+    words: str,
+) -> None:
+    img = tmp_path / "disk.img"
+    img.write_bytes(bytes(range(256)) * 1024)
+    _ek(runner, case_dir, "acquire", "disk", str(img), "--item", "D1", *fmt)
+    out = tmp_path / "bb.pdf"
+    _ek(
+        runner, case_dir, "report", "build", "--form", "bien-ban", "--item", "D1", "--out", str(out)
+    )
+    text = _text(out)
+    assert words in text, text
+    assert "THU THẬP DỮ LIỆU ĐIỆN TỬ" in text  # nothing physical was registered or sealed
+
+
+def test_sealed_files_are_said_to_be_hashed_and_signed(
+    runner: CliRunner, case_dir: Path, identity: Identity, tmp_path: Path
+) -> None:
+    folder = tmp_path / "tài liệu"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Trương Đình Bủng\n", "utf-8")
+    _ek(runner, case_dir, "seal", "--item", "F1", str(folder))
+    out = tmp_path / "bb.pdf"
+    _ek(
+        runner, case_dir, "report", "build", "--form", "bien-ban", "--item", "F1", "--out", str(out)
+    )
+    assert "chốt giá trị băm và ký số các tệp dữ liệu" in _text(out)

@@ -107,3 +107,21 @@ def test_the_tools_english_is_never_quoted_what_the_examiner_typed_is() -> None:
     cert = {"name": "Trần Văn Đồng", "fingerprint": "12" * 32, "certificate": "-----BEGIN"}
     opened = _one("examiner_added", item=None, description="examiner X added", details=cert)
     assert "BEGIN" not in opened and "added" not in opened and "Trần Văn Đồng" in opened
+
+
+def test_every_kind_has_a_sentence_of_its_own() -> None:
+    """A kind without one would fall back to its internal name ("report_cosigned")."""
+    from evidencekit.chain.kinds import KINDS
+    from evidencekit.report.i18n import LABELS
+
+    plain = {"verified": "cs_verified_ok", "acquired": "cs_acquired"}
+    missing = [k for k in KINDS if plain.get(k, f"cs_{k}") not in LABELS]
+    assert missing == []
+    cosigned = _one(
+        "report_cosigned", item=None,
+        details={"issued_event": 12, "role": "supervisor", "field": "Sig2", "level": "B-B"},
+    )  # fmt: skip
+    assert cosigned == (
+        "Nguyễn Bá Tùng ký số thêm vào báo cáo đã phát hành (sự kiện số 12) với tư cách "
+        "người phụ trách."
+    )

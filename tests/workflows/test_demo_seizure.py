@@ -1,19 +1,18 @@
 """Issue 16: the demo records a seizure as Vietnamese procedure does — a session with its legal
-basis and witnesses, the stick registered with a photo and sealed, a refusal to sign, the seal
-opened and sealed again, the analysis on a working copy — and all of it verifies."""
+basis and participants, the stick registered with a photo and sealed, a refusal to sign, the
+seal opened and sealed again, the analysis on a working copy — and all of it verifies."""
 
 from __future__ import annotations
 
+import io
 import json
-import struct
-import zlib
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from evidencekit.cli.main import cli
-from evidencekit.workflows.demo_seizure import sample_photo
+from evidencekit.workflows.demo_seizure import SEALS, SESSION, WORKING_COPY, sample_photo
 
 
 @pytest.mark.slow
@@ -33,36 +32,30 @@ def test_demo_records_the_seizure(
     assert kinds[:4] == ["registered", "seal_applied", "seal_opened", "acquired"], kinds
     assert "resealed" in kinds and kinds.index("resealed") < kinds.index("transferred")
     (analysed,) = [e for e in usb if e["kind"] == "analysed"]
-    assert analysed["details"]["working_copy"]["item"] == "FILES01"
+    # the working copy is an image converted from the original (bienban16's demo)
+    assert analysed["details"]["working_copy"]["item"] == WORKING_COPY
+    resealed = next(e for e in usb if e["kind"] == "resealed")
+    assert resealed["details"]["replaces"] == [SEALS[0]]
+    assert resealed["details"]["seal_numbers"] == [SEALS[1]]
     session = json.loads(
-        runner.invoke(cli, ["--json", "--case", case, "custody", "session", "show", "BB-01"]).stdout
+        runner.invoke(cli, ["--json", "--case", case, "custody", "session", "show", SESSION]).stdout
     )
     opened, *_, closed = session["events"]
-    assert opened["details"]["legal_basis"][0] == "Điều 107 BLTTHS 2015"
+    assert opened["details"]["legal_basis"][0].startswith("Lệnh khám xét số 07/LKX")
     assert {p["role"] for p in opened["details"]["participants"]} == {
-        "investigator", "witness", "owner",
+        "investigator", "specialist", "witness", "owner",
     }  # fmt: skip
-    assert closed["details"]["refusals"][0]["participant"]["name"] == "Trần Thị Bình"
+    assert closed["details"]["refusals"][0]["participant"]["name"] == "Phạm Thị Lan"
     verified = runner.invoke(cli, ["--case", case, "custody", "verify"])
     assert verified.exit_code == 0, verified.output
     (photo,) = (folder / "case" / "photos" / "USB01").iterdir()
-    assert photo.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert photo.read_bytes().startswith(b"\xff\xd8\xff")  # a JPEG
 
 
-def test_sample_photo_is_a_png(tmp_path: Path) -> None:
-    """Its chunks carry their CRCs (what every PNG reader checks first)."""
-    data = sample_photo(tmp_path / "p.png", 8, 4).read_bytes()
-    pos = 8
-    kinds, bodies = [], []
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos : pos + 4])
-        body = data[pos + 4 : pos + 8 + length]
-        (crc,) = struct.unpack(">I", data[pos + 8 + length : pos + 12 + length])
-        assert zlib.crc32(body) == crc
-        kinds.append(body[:4])
-        bodies.append(body[4:])
-        pos += 12 + length
-    assert kinds == [b"IHDR", b"IDAT", b"IEND"]
-    assert struct.unpack(">II", bodies[0][:8]) == (8, 4)
-    # 4 rows of a filter byte and 8 RGB pixels
-    assert len(zlib.decompress(bodies[1])) == 4 * (1 + 8 * 3)
+def test_sample_photo_is_a_jpeg_pillow_decodes(tmp_path: Path) -> None:
+    from PIL import Image
+
+    data = sample_photo(tmp_path / "p.jpg").read_bytes()
+    with Image.open(io.BytesIO(data)) as im:
+        assert im.format == "JPEG" and im.size == (480, 320)
+        im.load()  # every byte of it decodes

@@ -8,18 +8,15 @@ a refusal to sign.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
-from collections.abc import Sequence
 from xml.sax.saxutils import escape
 
-from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
+from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import (
     BaseDocTemplate,
-    CondPageBreak,
     Flowable,
     Frame,
     KeepTogether,
@@ -30,80 +27,25 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from evidencekit.chain.parties import DOCUMENTS, ROLES, Party
+from evidencekit.chain.parties import DOCUMENTS, Party
 from evidencekit.errors import ReportError
-from evidencekit.report.i18n import document_label, label
-from evidencekit.report.model.record import RecordItem, SealStep, SeizureRecord
-from evidencekit.report.render.fonts import MONO, SANS, SANS_BOLD, _register_fonts
+from evidencekit.report.i18n import label
+from evidencekit.report.model.record import SeizureRecord
+from evidencekit.report.render.bienban_item import _item
+from evidencekit.report.render.bienban_text import (
+    _p,
+    _parts,
+    _styles,
+    _when,
+    role_name,
+)
+from evidencekit.report.render.fonts import SANS, _register_fonts
 from evidencekit.report.render.page import _canvas_class, _on_page
-from evidencekit.report.render.photos import photo_table
-from evidencekit.report.render.styles import BODY_W, GRID, MARGIN, PAGE_H
-from evidencekit.report.render.tables import _plain_table
-from evidencekit.report.render.text import _grouped, wrap
-from evidencekit.report.words import size_in_words
-from evidencekit.timeutil import zone
+from evidencekit.report.render.styles import BODY_W, MARGIN, PAGE_H
 
 CONDUCTING = ("investigator", "officer", "examiner", "specialist", "clerk", "prosecutor", None)
 """Roles of those who conduct the seizure ("Chúng tôi gồm"); `None` is the drafter, a pinned
 examiner recorded without a role."""
-
-
-def _styles() -> dict[str, ParagraphStyle]:
-    base = ParagraphStyle("bb", fontName=SANS, fontSize=10, leading=13.5, alignment=TA_JUSTIFY)
-    return {
-        "body": base,
-        # left-aligned: a digest in a justified line stretches the spaces around it
-        "indent": ParagraphStyle("bbi", parent=base, leftIndent=6 * mm, alignment=TA_LEFT),
-        "small": ParagraphStyle("bbs", parent=base, fontSize=8, leading=10),
-        "centre": ParagraphStyle("bbc", parent=base, alignment=TA_CENTER),
-        "centreb": ParagraphStyle("bbcb", parent=base, alignment=TA_CENTER, fontName=SANS_BOLD),
-        "nation": ParagraphStyle(
-            "bbn", parent=base, alignment=TA_CENTER, fontName=SANS_BOLD, fontSize=9.5, leading=12
-        ),
-        "right": ParagraphStyle("bbr", parent=base, alignment=TA_RIGHT),
-        "title": ParagraphStyle(
-            "bbt", parent=base, alignment=TA_CENTER, fontName=SANS_BOLD, fontSize=15, leading=19
-        ),
-        "subtitle": ParagraphStyle(
-            "bbst", parent=base, alignment=TA_CENTER, fontName=SANS_BOLD, fontSize=11.5, leading=15
-        ),
-        "h": ParagraphStyle("bbh", parent=base, fontName=SANS_BOLD, spaceBefore=5, spaceAfter=2),
-        "hitem": ParagraphStyle(
-            "bbhi", parent=base, fontName=SANS_BOLD, fontSize=10.5, spaceBefore=7, spaceAfter=2
-        ),
-        "mono": ParagraphStyle("bbm", parent=base, fontName=MONO, fontSize=7.5, leading=9.5),
-    }
-
-
-def _p(text: str, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape(text).replace("\n", "<br/>"), style)
-
-
-def _parts(model: SeizureRecord, when: dt.datetime) -> dict[str, str]:
-    local = when.astimezone(zone(model.timezone))
-    return {
-        "H": f"{local.hour:02d}",
-        "M": f"{local.minute:02d}",
-        "d": f"{local.day:02d}",
-        "m": f"{local.month:02d}",
-        "y": str(local.year),
-    }
-
-
-def _when(model: SeizureRecord, when: dt.datetime | None) -> str:
-    """ "Hồi 09 giờ 30 phút, ngày 05 tháng 12 năm 2026" in the case's time zone."""
-    if when is None:
-        return "…"
-    return label(model.lang, "bb_at_time", **_parts(model, when))
-
-
-def role_name(lang: str, role: str | None) -> str:
-    """A participant's title: the role's label (điều tra viên, người chứng kiến…); a pinned
-    examiner recorded without a role is the drafter of the record, never "giám định viên"."""
-    if role is None:
-        return label(lang, "bb_drafter")
-    names = ROLES.get(role)
-    return role if names is None else names[0 if lang == "vi" else 1]
 
 
 def _person(model: SeizureRecord, p: Party) -> str:
@@ -216,224 +158,6 @@ def _frame(model: SeizureRecord, st: dict[str, ParagraphStyle]) -> list[Flowable
         _p(label(lang, "bb_proceed_seizure" if seized else "bb_proceed_collection"), st["body"])
     )
     return out
-
-
-def _names(model: SeizureRecord, people: Sequence[Party]) -> str:
-    return ", ".join(f"{p.name} ({role_name(model.lang, p.role)})" for p in people)
-
-
-def _seal_line(model: SeizureRecord, s: SealStep) -> str:
-    lang = model.lang
-    when = _when(model, s.time)
-    numbers = ", ".join(s.seal_numbers) or "—"
-    if s.kind == "seal_applied":
-        text = label(
-            lang, "bb_seal_applied", when=when, who=s.actor, numbers=numbers, method=s.method or "—"
-        )
-    elif s.kind == "seal_opened":
-        state = label(lang, "bb_seal_intact" if s.state == "intact" else "bb_seal_damaged")
-        if s.state_note:
-            state += f" ({s.state_note})"
-        text = label(
-            lang,
-            "bb_seal_opened",
-            when=when,
-            who=s.actor,
-            numbers=numbers,
-            state=state,
-            reason=s.reason or "—",
-        )
-    else:
-        text = label(
-            lang,
-            "bb_resealed",
-            when=when,
-            who=s.actor,
-            numbers=numbers,
-            replaces=", ".join(s.replaces) or "—",
-            method=s.method or "—",
-        )
-    if s.participants:
-        text += " " + label(lang, "bb_present", names=_names(model, s.participants))
-    return text
-
-
-def _item(
-    model: SeizureRecord, n: int, it: RecordItem, st: dict[str, ParagraphStyle]
-) -> list[Flowable]:
-    lang = model.lang
-    head = f"{n}. {it.description}" if it.description else f"{n}."
-    ids = [label(lang, "bb_item", id=it.item_id)]
-    if it.evidence_number:
-        ids.append(label(lang, "bb_evidence_number", number=it.evidence_number))
-    out: list[Flowable] = [CondPageBreak(40 * mm), _p(f"{head} ({'; '.join(ids)})", st["hitem"])]
-    rows: list[list[str]] = []
-    for key, value in it.characteristics:
-        rows.append([label(lang, f"bb_{key}"), value])
-    if it.capacity is not None:
-        rows.append([label(lang, "bb_capacity"), size_in_words(it.capacity, lang)])
-    if it.condition:
-        rows.append([label(lang, "bb_condition"), it.condition])
-    if it.location:
-        rows.append([label(lang, "bb_location"), it.location])
-    out.append(_p(label(lang, "bb_characteristics"), st["h"]))
-    if rows:
-        out.append(_kv(rows))
-    else:
-        out.append(_p(label(lang, "bb_no_characteristics"), st["indent"]))
-    if it.photos:
-        out.append(Spacer(1, 1.5 * mm))
-        out.append(photo_table(it.photos, lang))
-    out.append(_p(label(lang, "bb_seals"), st["h"]))
-    if it.seals:
-        out += [_p(_seal_line(model, s), st["indent"]) for s in it.seals]
-    elif it.seal_number:
-        out.append(_p(label(lang, "bb_seal_registered", number=it.seal_number), st["indent"]))
-    else:
-        out.append(_p(label(lang, "bb_no_seal"), st["indent"]))
-    out.append(_p(label(lang, "bb_copied"), st["h"]))
-    if it.copies:
-        when = _when(model, it.acquired_at)
-        kind = it.copy_kind
-        if kind in ("disk-image", "disk", "raw", "e01", "split") or it.copy_format:
-            fmt = (it.copy_format or kind).upper()
-            text = label(lang, "bb_copied_disk", when=when, who=it.acquired_by, format=fmt)
-        elif kind in ("logical", "files", "logical-collection"):
-            text = label(lang, "bb_copied_files", when=when, who=it.acquired_by)
-        else:
-            text = label(lang, "bb_copied_other", when=when, who=it.acquired_by)
-        out.append(_p(text, st["indent"]))
-        if it.content_digests:
-            out.append(_p(label(lang, "bb_data_digests"), st["indent"]))
-            out.append(_kv([[_alg(alg), value] for alg, value in it.content_digests], mono=True))
-        out.append(_p(label(lang, "bb_files_digests"), st["indent"]))
-        out.append(
-            _plain_table(
-                [label(lang, "file"), label(lang, "size"), "SHA-256"],
-                [[a.name, _grouped(a.size), dict(a.digests).get("sha256", "—")] for a in it.copies],
-                [45 * mm, 22 * mm, BODY_W - 67 * mm],
-                font_size=8,
-                mono_cols=(2,),
-            )
-        )
-    else:
-        out.append(_p(label(lang, "bb_not_copied"), st["indent"]))
-    out.append(_p(label(lang, "bb_readback"), st["h"]))
-    if it.read_back:
-        for when_, ok, who in it.read_back:
-            key = (
-                "bb_readback_unknown"
-                if ok is None
-                else ("bb_readback_ok" if ok else "bb_readback_bad")
-            )
-            out.append(_p(label(lang, key, when=_when(model, when_), who=who), st["indent"]))
-    else:
-        out.append(_p(label(lang, "bb_no_readback"), st["indent"]))
-    working = []
-    for ex in it.examinations:
-        if ex.working_copy and ex.working_copy not in working:
-            working.append(ex.working_copy)
-    if it.copies:
-        what = [label(lang, "bb_copy_image", id=it.item_id)]
-        what += [label(lang, "bb_copy_working", id=w) for w in working]
-        out.append(
-            _p(label(lang, "bb_copies_count", count=len(what), what="; ".join(what)), st["indent"])
-        )
-    if it.examinations:
-        out.append(_p(label(lang, "bb_exams"), st["h"]))
-        for ex in it.examinations:
-            action = label(lang, f"bb_action_{ex.kind}")
-            when = _when(model, ex.time)
-            if ex.working_copy:
-                text = label(
-                    lang,
-                    "bb_exam_copy",
-                    when=when,
-                    who=ex.actor,
-                    action=action,
-                    copy=ex.working_copy,
-                    sha=ex.working_sha256 or "—",
-                    purpose=ex.purpose or "—",
-                )
-            elif ex.on_original:
-                text = label(
-                    lang,
-                    "bb_exam_original",
-                    when=when,
-                    who=ex.actor,
-                    action=action,
-                    reason=ex.on_original,
-                    purpose=ex.purpose or "—",
-                )
-            else:
-                text = label(lang, "bb_exam_unnamed", when=when, who=ex.actor, action=action)
-            out.append(_p(text, st["indent"]))
-    if it.hand_overs:
-        out.append(_p(label(lang, "bb_handovers"), st["h"]))
-        for h in it.hand_overs:
-            text = label(
-                lang,
-                "bb_handover",
-                when=_when(model, h.time),
-                giver=h.giver,
-                receiver=h.receiver,
-                purpose=h.purpose or "—",
-            )
-            if h.participants:
-                text += " " + label(lang, "bb_present", names=_names(model, h.participants))
-            out.append(_p(text, st["indent"]))
-    if it.documents:
-        out.append(_p(label(lang, "bb_documents"), st["h"]))
-        for d in it.documents:
-            out.append(
-                _p(
-                    _capital(
-                        label(
-                            lang,
-                            "bb_document_line",
-                            what=document_label(lang, d.what),
-                            name=d.name,
-                            size=_grouped(d.size),
-                            sha=d.sha256,
-                        )
-                    ),
-                    st["indent"],
-                )
-            )
-    return out
-
-
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def _alg(name: str) -> str:
-    """An algorithm as people write it: MD5, SHA-1, SHA-256, BLAKE3."""
-    name = name.upper()
-    return f"SHA-{name[3:]}" if name.startswith("SHA") else name
-
-
-def _kv(rows: Sequence[Sequence[str]], *, mono: bool = False) -> Table:
-    """A two-column grid without a header row (characteristics; digests in `mono`)."""
-    key_w = 25 * mm if mono else 45 * mm
-    font, size = (MONO, 8.0) if mono else (SANS, 8.5)
-    data = [
-        [wrap(k, SANS_BOLD, 8.5, key_w - 6), wrap(v, font, size, BODY_W - key_w - 6)]
-        for k, v in rows
-    ]
-    table = Table(data, colWidths=[key_w, BODY_W - key_w])
-    table.setStyle(
-        TableStyle(
-            [
-                ("FONT", (0, 0), (-1, -1), font, size, 10.5),
-                ("FONT", (0, 0), (0, -1), SANS_BOLD, 8.5, 10.5),
-                ("GRID", (0, 0), (-1, -1), 0.4, GRID),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 3),
-            ]
-        )
-    )
-    return table
 
 
 def _closing(model: SeizureRecord, st: dict[str, ParagraphStyle]) -> list[Flowable]:

@@ -47,7 +47,11 @@ def _cover(model: ReportModel, st: dict[str, ParagraphStyle]) -> list[Flowable]:
         (label(lang, "report_id"), model.report_id),
         (label(lang, "tool"), f"evidencekit {model.tool_version}"),
     ]
-    rows += [(k, v) for k, v in model.extra.items()]
+    # a digest (the case identity) in the mono face, on one line
+    rows += [
+        (k, Paragraph(escape(v), st["mono"]) if v.startswith("sha256:") else v)
+        for k, v in model.extra.items()
+    ]
     out.append(_kv_table(rows, st))
     out.append(PageBreak())
     return out
