@@ -545,3 +545,34 @@ def test_a_report_signed_after_the_revocation_fails_one_before_holds(
     res = _cli("--json", "report", "verify", str(before), "--case", str(w.case))
     assert "the report (issued by ledger event" not in res.stdout, res.stdout
     assert "custody ledger does not verify: event" in res.stdout
+
+
+def test_the_chain_kept_with_the_identity_reaches_the_root(case_dir: Path, tmp_path: Path) -> None:
+    """A PKCS#12 file that carries the issuing CA: the anchor needs no --intermediate, and a
+    seal carries the whole chain, so a reader outside the case needs only the root."""
+    need_peer("openssl")
+    ca = make_ca(tmp_path / "ca")
+    ca.issue("an", cn=AN)
+    from tests.identity.ca import run
+
+    p12 = ca.dir / "an-chain.p12"
+    run("openssl", "pkcs12", "-export", "-inkey", str(ca.dir / "an.key"),
+        "-in", str(ca.dir / "an.pem"), "-certfile", str(ca.issuing), "-out", str(p12),
+        "-passout", f"pass:{P12_PASSWORD}")  # fmt: skip
+    _ok(_cli("keys", "import", str(p12)))
+    with local_tsa(tmp_path / "tsa") as url:
+        w = World(case_dir, ca, ca.dir / "an.pem", ca.dir / "an.pem", url, tmp_path / "tsa")
+        _ok(w.run(EXAMINER, "case", "trust-ca", str(ca.root), "--org", ORG, "--reason", "gốc"))
+        _ok(w.run(EXAMINER, "case", "trust-ca", str(w.tsa_dir / "tsa.crt"), "--tsa",
+                  "--reason", "TSA"))  # fmt: skip
+        src = tmp_path / "ảnh.jpg"
+        src.write_bytes(b"\xff\xd8 not really a photo")
+        _ok(w.run(AN, "seal", "--item", "ANH-01", str(src)))
+        crl = ca.crl()
+        _ok(w.run(EXAMINER, "case", "add-revocation", "--crl", str(crl)))
+        w.stamp()
+        _ok(w.verify())
+    seal = case_dir / "evidence" / "ANH-01" / "ANH-01.seal.json"
+    carried = json.loads(seal.read_text())["examiner"]["certificates"]
+    assert len(carried) == 2  # leaf and issuing CA
+    _ok(_cli("verify", str(seal), "--trust", str(ca.root), "--crl", str(crl)))
