@@ -8,6 +8,8 @@ PACKAGES=(
   dosfstools mtools e2fsprogs util-linux hashdeep ntfs-3g exfatprogs qemu-utils
   openssl attr libfuse2 hdparm smartmontools nvme-cli gddrescue fdisk cryptsetup-bin exfat-fuse fuse3 lvm2 xorriso
   postgresql
+  libnss3-tools
+  softhsm2 opensc
 )
 COMMANDS=(
   ewfverify ewfinfo ewfacquire img_stat fls icat md5sum sha1sum sha256sum sha512sum b3sum
@@ -16,6 +18,8 @@ COMMANDS=(
   ddrescue ddrescuelog hdparm smartctl mount umount pvcreate vgcreate vgcfgbackup vgcfgrestore lvs pvs
   xorriso ntfscp mmd ewfexport
   pg_ctl initdb
+  certutil
+  softhsm2-util pkcs11-tool
 )
 # Debian installs the PostgreSQL server programs under /usr/lib/postgresql/N/bin, not on PATH
 # (tests/pgserver.py looks there too).

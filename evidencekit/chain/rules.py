@@ -125,8 +125,8 @@ class ItemState:
                 hint="only a resume or redo of an incomplete acquisition supersedes one",
             )
         self._check_physical_seal(kind, details or {})
-        if kind in EXAMINATION_KINDS and recording:
-            self._check_working_copy(kind, details or {})
+        if kind in EXAMINATION_KINDS:
+            self._check_working_copy(kind, details or {}, recording)
         if kind in CUSTODIAN_KINDS:
             if kind == "transferred" and counterpart is None:
                 raise CustodyError(f"a transfer of {item!r} needs a recipient (--to)")
@@ -251,12 +251,15 @@ class ItemState:
                 hint="give the number of the new seal",
             )
 
-    def _check_working_copy(self, kind: str, details: Mapping[str, object]) -> None:
+    def _check_working_copy(
+        self, kind: str, details: Mapping[str, object], recording: bool
+    ) -> None:
         """Art. 107 BLTTHS: examination is done on copies. An original acquired image is
-        examined only through a named working copy, or with the recorded reason why not.
+        examined only through a named working copy, or with the recorded reason why not (checked
+        when `recording`; on replay `examination_note` notes it instead).
 
         Raises:
-            CustodyError: neither is given, or the working copy is the item itself.
+            CustodyError: the working copy is the item itself, or (recording) neither is given.
         """
         wc = details.get("working_copy")
         if isinstance(wc, Mapping) and wc.get("item") == self.item_id:
@@ -264,7 +267,7 @@ class ItemState:
                 f"the working copy of {self.item_id!r} cannot be the item itself",
                 hint="name another item (a converted or copied image) or a copy's path",
             )
-        if self.acquired_by is None or self.derived or wc is not None:
+        if not recording or self.acquired_by is None or self.derived or wc is not None:
             return
         if details.get("on_original"):
             return

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 
+from evidencekit.report.labels_custody import CUSTODY_LABELS
+from evidencekit.report.labels_record import RECORD_LABELS
+
 LANGUAGES = ("vi", "en")
 
 LABELS: dict[str, dict[str, str]] = {
@@ -16,15 +19,15 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "Digital evidence collection report",
     },
     "subtitle": {
-        "vi": "Biên bản thu giữ, niêm phong và chuỗi hành trình chứng cứ",
-        "en": "Record of seizure, sealing and chain of custody",
+        "vi": "Thu thập, chốt giá trị băm và chuỗi hành trình chứng cứ",
+        "en": "Collection, sealing and chain of custody",
     },
     "seizure_record": {"vi": "Biên bản thu giữ", "en": "Seizure record"},
     "agency": {"vi": "Cơ quan", "en": "Agency"},
     "case_number": {"vi": "Số vụ án", "en": "Case number"},
     "case_title": {"vi": "Tên vụ án", "en": "Case title"},
-    "examiner": {"vi": "Giám định viên", "en": "Examiner"},
-    "examiner_cert": {"vi": "Chứng thư số của giám định viên", "en": "Examiner's certificate"},
+    "examiner": {"vi": "Cán bộ thực hiện", "en": "Examiner"},
+    "examiner_cert": {"vi": "Chứng thư số của cán bộ thực hiện", "en": "Examiner's certificate"},
     "report_date": {"vi": "Ngày lập báo cáo", "en": "Report date"},
     "report_id": {"vi": "Mã báo cáo", "en": "Report id"},
     "time_zone": {"vi": "Múi giờ hiển thị", "en": "Times shown in"},
@@ -37,7 +40,7 @@ LABELS: dict[str, dict[str, str]] = {
     "kind": {"vi": "Loại", "en": "Kind"},
     "kind_disk": {"vi": "Ảnh đĩa", "en": "Disk image"},
     "kind_logical": {"vi": "Thu thập tệp", "en": "Logical collection"},
-    "kind_other": {"vi": "Tệp niêm phong", "en": "Sealed files"},
+    "kind_other": {"vi": "Tệp đã chốt giá trị băm", "en": "Sealed files"},
     "description": {"vi": "Mô tả", "en": "Description"},
     "evidence_number": {"vi": "Số hiệu chứng cứ", "en": "Evidence number"},
     "status": {"vi": "Trạng thái", "en": "Status"},
@@ -52,8 +55,16 @@ LABELS: dict[str, dict[str, str]] = {
     "acquisition": {"vi": "Tham số thu thập", "en": "Acquisition parameters"},
     "started": {"vi": "Bắt đầu", "en": "Started"},
     "finished": {"vi": "Kết thúc", "en": "Finished"},
-    "sealed_at": {"vi": "Niêm phong lúc", "en": "Sealed at"},
-    "sealed_by": {"vi": "Niêm phong bởi", "en": "Sealed by"},
+    "sealed_at": {"vi": "Chốt giá trị băm và ký số lúc", "en": "Sealed at"},
+    "sealed_by": {"vi": "Người chốt và ký số", "en": "Sealed by"},
+    "seal_sha256": {"vi": "SHA-256 của bản chốt (seal.json)", "en": "SHA-256 (seal.json)"},
+    "file_kind_symlink": {"vi": "liên kết tượng trưng", "en": "symlink"},
+    "file_kind_fifo": {"vi": "ống dẫn có tên", "en": "fifo"},
+    "file_kind_socket": {"vi": "ổ cắm", "en": "socket"},
+    "file_kind_block device": {"vi": "thiết bị khối", "en": "block device"},
+    "file_kind_char device": {"vi": "thiết bị ký tự", "en": "char device"},
+    "file_kind_data stream": {"vi": "luồng dữ liệu phụ", "en": "data stream"},
+    "file_kind_virtual": {"vi": "mục ảo", "en": "virtual"},
     "host": {"vi": "Máy thực hiện", "en": "Host"},
     "digests": {"vi": "Giá trị băm", "en": "Digests"},
     "media_digests": {"vi": "Giá trị băm nội dung", "en": "Content digests"},
@@ -111,7 +122,7 @@ LABELS: dict[str, dict[str, str]] = {
     "counterpart": {"vi": "Bên liên quan", "en": "Counterpart"},
     "checkpoint": {"vi": "Điểm kiểm tra của sổ hành trình", "en": "Ledger checkpoint"},
     "checkpoint_text": {
-        "vi": "Điểm kiểm tra đã ký (định dạng C2SP signed note). Mã QR chứa đúng văn bản này.",
+        "vi": "Điểm kiểm tra đã ký (định dạng C2SP). Mã QR chứa đúng văn bản này.",
         "en": "Signed checkpoint (C2SP signed note). The QR code holds exactly this text.",
     },
     "tree_size": {"vi": "Số sự kiện", "en": "Tree size"},
@@ -124,14 +135,14 @@ LABELS: dict[str, dict[str, str]] = {
     "attachments_text": {
         "vi": "Các tệp sau được đính kèm trong tệp PDF này (mở bằng trình đọc PDF, "
         "mục Tệp đính kèm, hoặc lưu ra thư mục bằng "
-        "`evidencekit report extract REPORT.pdf --out DIR`):",
+        "`evidencekit report extract BÁO_CÁO.pdf --out THƯ_MỤC`):",
         "en": "These files are attached inside this PDF (open them in a PDF reader's "
         "attachments panel, or save them to a folder with "
         "`evidencekit report extract REPORT.pdf --out DIR`):",
     },
     "signature_page": {"vi": "Chữ ký", "en": "Signature"},
     "signature_text": {
-        "vi": "Báo cáo này được ký số (PAdES) bằng khoá của giám định viên có chứng thư với "
+        "vi": "Báo cáo này được ký số (PAdES) bằng khoá của cán bộ thực hiện có chứng thư với "
         "dấu vân tay SHA-256 dưới đây. Bất kỳ ai cũng có thể kiểm tra chữ ký bằng trình đọc "
         "PDF, bằng `pdfsig`, hoặc bằng lệnh dưới đây.",
         "en": "This report is digitally signed (PAdES) with the key of the examiner whose "
@@ -141,6 +152,10 @@ LABELS: dict[str, dict[str, str]] = {
     "fingerprint": {"vi": "Dấu vân tay SHA-256", "en": "SHA-256 fingerprint"},
     "case_identity": {"vi": "Mã định danh vụ án (sổ giám sát)", "en": "Case identity (ledger)"},
     "verify_with": {"vi": "Lệnh kiểm tra", "en": "Verify with"},
+    "verify_commands": {
+        "vi": "pdfsig BÁO_CÁO.pdf\nevidencekit report verify BÁO_CÁO.pdf --trust CHỨNG_THƯ.pem",
+        "en": "pdfsig REPORT.pdf\nevidencekit report verify REPORT.pdf --trust EXAMINER.pem",
+    },
     "unsigned": {
         "vi": "BẢN KHÔNG KÝ — chỉ để xem trước.",
         "en": "UNSIGNED COPY — for preview only.",
@@ -152,7 +167,7 @@ LABELS: dict[str, dict[str, str]] = {
     "ev_registered": {"vi": "đăng ký vật chứng", "en": "registered"},
     "ev_acquired": {"vi": "thu thập ảnh đĩa", "en": "acquired"},
     "ev_collected": {"vi": "thu thập tệp", "en": "collected"},
-    "ev_sealed": {"vi": "niêm phong", "en": "sealed"},
+    "ev_sealed": {"vi": "chốt giá trị băm và ký số", "en": "sealed"},
     "ev_converted": {"vi": "chuyển đổi định dạng", "en": "converted"},
     "ev_verified": {"vi": "kiểm tra", "en": "verified"},
     "ev_transferred": {"vi": "bàn giao", "en": "transferred"},
@@ -165,18 +180,108 @@ LABELS: dict[str, dict[str, str]] = {
     "ev_returned": {"vi": "trả lại", "en": "returned"},
     "ev_destroyed": {"vi": "tiêu huỷ", "en": "destroyed"},
     "ev_report_issued": {"vi": "phát hành báo cáo", "en": "report issued"},
+    "ev_report_cosigned": {"vi": "đồng ký báo cáo", "en": "report co-signed"},
+    "ev_report_extended": {"vi": "gia hạn chữ ký báo cáo", "en": "report signatures extended"},
     "ev_checkpoint_timestamped": {
         "vi": "đóng dấu thời gian điểm kiểm tra sổ",
         "en": "checkpoint timestamped",
     },
-    "ev_examiner_added": {"vi": "thêm giám định viên", "en": "examiner added"},
-    "ev_examiner_revoked": {"vi": "thu hồi quyền giám định viên", "en": "examiner revoked"},
+    "ev_examiner_added": {"vi": "thêm người được phép ký", "en": "examiner added"},
+    "ev_examiner_revoked": {"vi": "thu hồi quyền ký", "en": "examiner revoked"},
+    "ev_trust_anchor_added": {"vi": "thêm chứng thư gốc tin cậy", "en": "trust anchor added"},
+    "ev_trust_anchor_removed": {"vi": "bỏ chứng thư gốc tin cậy", "en": "trust anchor removed"},
+    "ev_certificate_chain_added": {
+        "vi": "ghi chuỗi chứng thư của người ký",
+        "en": "signer's certificate chain recorded",
+    },
+    "ev_revocation_data_added": {
+        "vi": "lưu dữ liệu thu hồi chứng thư",
+        "en": "revocation data stored",
+    },
     "ev_attempt_discarded": {
         "vi": "gác lại lần thu thập dở dang",
         "en": "unfinished attempt set aside",
     },
+    "ev_session_opened": {"vi": "mở phiên thu giữ", "en": "seizure session opened"},
+    "ev_session_closed": {"vi": "kết thúc phiên thu giữ", "en": "seizure session closed"},
+    "ev_seal_applied": {"vi": "niêm phong", "en": "physical seal applied"},
+    "ev_seal_opened": {"vi": "mở niêm phong", "en": "physical seal opened"},
+    "ev_resealed": {"vi": "niêm phong lại", "en": "re-sealed"},
+    "ev_document_attached": {"vi": "đính kèm tài liệu", "en": "document attached"},
+    "photos": {"vi": "Ảnh chụp khi đăng ký", "en": "Photos taken at registration"},
+    "photo": {"vi": "Ảnh", "en": "Photo"},
+    "more_values": {
+        "vi": "… (còn {more}; tổng cộng {total}, đủ cả trong bản chốt đính kèm)",
+        "en": "… (+{more}; {total} in all)",
+    },
+    "more_text": {
+        "vi": "… (tổng cộng {total} ký tự, đủ cả trong bản chốt đính kèm)",
+        "en": "… ({total} characters in all)",
+    },
+    "checkpoint_note": {
+        "vi": "Văn bản điểm kiểm tra đã ký (C2SP)",
+        "en": "C2SP signed note",
+    },
+    "appendix": {
+        "vi": "Phụ lục: thông tin thiết bị nguyên bản",
+        "en": "Appendix: raw device facts",
+    },
+    "appendix_text": {
+        "vi": "Các thông tin dưới đây được giữ nguyên như công cụ đã ghi (tên trường nội bộ, "
+        "thông báo của công cụ bằng tiếng Anh), dành cho chuyên gia đối chiếu; các phần trên "
+        "đã trình bày chúng bằng lời.",
+        "en": "These facts are kept exactly as the tools recorded them (internal field names, "
+        "tool messages), for experts to check; the sections above say them in words.",
+    },
+    "appendix_key": {"vi": "Trường", "en": "Field"},
+    "appendix_file_errors": {
+        "vi": "Lỗi khi đọc các tệp, nguyên văn thông báo của công cụ:",
+        "en": "Errors reading the files, as the tools worded them:",
+    },
+    "appendix_message": {"vi": "Thông báo", "en": "Message"},
+    "file_error": {
+        "vi": "lỗi khi đọc tệp (thông báo nguyên văn ở phụ lục)",
+        "en": "error",
+    },
+    "att_seal": {
+        "vi": "bản chốt giá trị băm đã ký số của vật chứng {item}",
+        "en": "signed seal of item {item}",
+    },
+    "att_checkpoint": {"vi": "điểm kiểm tra đã ký của sổ", "en": "signed ledger checkpoint"},
+    "att_jsonl": {"vi": "sổ hành trình (JSONL)", "en": "custody ledger (JSON Lines)"},
+    "att_jsonld": {"vi": "sổ hành trình (CASE/UCO JSON-LD)", "en": "custody ledger (CASE/UCO)"},
+    "att_report": {"vi": "thông tin của báo cáo", "en": "report metadata"},
+    "att_other": {"vi": "tệp đính kèm", "en": "attachment"},
+    "item_default_disk": {"vi": "Ảnh đĩa", "en": "Disk image"},
+    "item_default_logical": {"vi": "Các tệp đã thu thập", "en": "Collected files"},
+    "item_default_other": {"vi": "Các tệp đã chốt giá trị băm", "en": "Sealed files"},
+    "readback_image": {"vi": "đọc lại ảnh sau khi ghi", "en": "image read back after writing"},
+    "readback_source": {"vi": "đọc lại nguồn", "en": "source read again"},
+    "readback_match": {"vi": "khớp", "en": "matches"},
+    "readback_mismatch": {"vi": "KHÔNG khớp", "en": "DOES NOT match"},
+    "readback_problems": {
+        "vi": "{count} vấn đề, chi tiết trong sổ hành trình đính kèm",
+        "en": "{count} problems, listed in the attached custody ledger",
+    },
     "ev_ledger_migrated": {"vi": "chuyển sổ giám sát sang nơi lưu khác", "en": "ledger moved"},
 }
+
+
+def attachment_label(lang: str, name: str) -> str:
+    """What an attached file is, in `lang` (from its name: `ITEM.seal.json`, `checkpoint.txt`,
+    `custody.jsonl`, `custody.case.jsonld`, `report.json`)."""
+    fixed = {
+        "checkpoint.txt": "att_checkpoint",
+        "custody.jsonl": "att_jsonl",
+        "custody.case.jsonld": "att_jsonld",
+        "report.json": "att_report",
+    }
+    if name in fixed:
+        return label(lang, fixed[name])
+    if name.endswith(".seal.json"):
+        return label(lang, "att_seal", item=name[: -len(".seal.json")])
+    return label(lang, "att_other")
+
 
 # Names of the acquisition facts the report shows most often (keys of the seal's `facts`, dots
 # as underscores). Any other fact is shown under its key as recorded.
@@ -184,11 +289,11 @@ FACT_LABELS: dict[str, dict[str, str]] = {
     "source_path": {"vi": "Đường dẫn nguồn", "en": "Source path"},
     "source_kind": {"vi": "Loại nguồn", "en": "Source kind"},
     "source_format": {"vi": "Định dạng nguồn", "en": "Source format"},
-    "source_size": {"vi": "Dung lượng nguồn (byte)", "en": "Source size (bytes)"},
-    "source_logical_sector_size": {"vi": "Sector logic (byte)", "en": "Logical sector (bytes)"},
+    "source_size": {"vi": "Dung lượng nguồn", "en": "Source size"},
+    "source_logical_sector_size": {"vi": "Sector logic", "en": "Logical sector"},
     "source_physical_sector_size": {
-        "vi": "Sector vật lý (byte)",
-        "en": "Physical sector (bytes)",
+        "vi": "Sector vật lý",
+        "en": "Physical sector",
     },
     "source_model": {"vi": "Model thiết bị", "en": "Device model"},
     "source_serial": {"vi": "Số sê-ri", "en": "Serial number"},
@@ -201,7 +306,7 @@ FACT_LABELS: dict[str, dict[str, str]] = {
     "source_identity_rotational": {"vi": "Đĩa quay", "en": "Rotational"},
     "source_read_only_flag": {"vi": "Cờ chỉ đọc (BLKROGET)", "en": "Read-only flag (BLKROGET)"},
     "device_hpa_status": {"vi": "HPA/DCO", "en": "HPA/DCO"},
-    "size": {"vi": "Dung lượng (byte)", "en": "Size (bytes)"},
+    "size": {"vi": "Dung lượng", "en": "Size"},
     "format": {"vi": "Định dạng ảnh", "en": "Image format"},
     "bytes_read": {"vi": "Số byte đã đọc", "en": "Bytes read"},
     "bad_sectors": {"vi": "Sector không đọc được", "en": "Unreadable sectors"},
@@ -210,7 +315,7 @@ FACT_LABELS: dict[str, dict[str, str]] = {
     "options_retries": {"vi": "Số lần đọc lại", "en": "Retries"},
     "options_compression": {"vi": "Nén", "en": "Compression"},
     "options_segment_size": {"vi": "Kích thước phân đoạn", "en": "Segment size"},
-    "options_window": {"vi": "Cửa sổ băm (byte)", "en": "Hash window (bytes)"},
+    "options_window": {"vi": "Cửa sổ băm", "en": "Hash window"},
     "options_include_deleted": {"vi": "Gồm tệp đã xoá", "en": "Deleted files included"},
     "options_source_timezone": {"vi": "Múi giờ của nguồn", "en": "Source time zone"},
     "host_clock_Timezone": {"vi": "Múi giờ máy", "en": "Host time zone"},
@@ -263,12 +368,12 @@ FACT_LABELS: dict[str, dict[str, str]] = {
     "sources_partitions_number": {"vi": "Phân vùng: số", "en": "Partition: number"},
     "sources_partitions_slot": {"vi": "Phân vùng: vị trí trong bảng", "en": "Partition: slot"},
     "sources_partitions_start": {
-        "vi": "Phân vùng: bắt đầu (byte)",
-        "en": "Partition: start (bytes)",
+        "vi": "Phân vùng: bắt đầu",
+        "en": "Partition: start",
     },
     "sources_partitions_length": {
-        "vi": "Phân vùng: độ dài (byte)",
-        "en": "Partition: length (bytes)",
+        "vi": "Phân vùng: độ dài",
+        "en": "Partition: length",
     },
     "sources_partitions_description": {"vi": "Phân vùng: mô tả", "en": "Partition: description"},
     "sources_partitions_filesystem": {
@@ -276,6 +381,33 @@ FACT_LABELS: dict[str, dict[str, str]] = {
         "en": "Partition: file system",
     },
     "sources_partitions_encryption": {"vi": "Phân vùng: mã hóa", "en": "Partition: encryption"},
+    "device_tools_summary_model": {
+        "vi": "Model thiết bị (công cụ của hãng)",
+        "en": "Device model (vendor tool)",
+    },
+    "device_tools_summary_serial": {
+        "vi": "Số sê-ri (công cụ của hãng)",
+        "en": "Serial number (vendor tool)",
+    },
+    "device_tools_summary_firmware": {"vi": "Phiên bản phần sụn", "en": "Firmware"},
+    "device_tools_summary_capacity": {
+        "vi": "Dung lượng (công cụ của hãng)",
+        "en": "Capacity (vendor tool)",
+    },
+    "device_tools_summary_wwn": {"vi": "WWN (công cụ của hãng)", "en": "WWN (vendor tool)"},
+    "device_read_only_flag_before": {
+        "vi": "Cờ chỉ đọc trước khi thu",
+        "en": "Read-only flag before",
+    },
+    "options_decrypt": {"vi": "Giải mã nguồn", "en": "Source decrypted"},
+    "options_check_stored_digests": {
+        "vi": "Kiểm tra giá trị băm lưu trong ảnh nguồn",
+        "en": "Stored digests of the source checked",
+    },
+    "sources_stored_digests_outcome": {
+        "vi": "Nguồn: giá trị băm lưu trong ảnh so với giá trị tính lại",
+        "en": "Source: stored digests against those computed",
+    },
 }
 
 
@@ -310,3 +442,14 @@ def status_label(lang: str, status: str | None) -> str:
     """A seal status (`complete`, `complete-with-errors`, `incomplete`) in `lang`."""
     key = f"status_{status or 'unknown'}"
     return label(lang, key) if key in LABELS else str(status)
+
+
+# The Biên bản's labels and the custody sentences' (kept in modules of their own)
+LABELS.update(RECORD_LABELS)
+LABELS.update(CUSTODY_LABELS)
+
+
+def document_label(lang: str, what: str) -> str:
+    """What an attached document is (`document_attached`'s `what`), in `lang`."""
+    key = f"doc_{what}"
+    return label(lang, key) if key in LABELS else what

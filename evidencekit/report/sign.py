@@ -19,13 +19,13 @@ import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from asn1crypto import cms, keys, tsp
-from asn1crypto import x509 as ax509
+from asn1crypto import cms, tsp
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.pdf_utils import embed
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -35,12 +35,20 @@ from pyhanko.sign.fields import MDPPerm
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
 from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from evidencekit.errors import ReportError
+from evidencekit.errors import ReportError, UsageError
 from evidencekit.identity import Identity, fingerprint, subject_name
+from evidencekit.identity.pdfsigner import digest_algorithm, pdf_signer
 from evidencekit.report.attachments import EmbeddedEntry, embedded_entries, name_problem, shown
 from evidencekit.report.diffpolicy import REPORT_DIFF_POLICY
+from evidencekit.report.ltv import (
+    LEVELS,
+    LongTerm,
+    Stamp,
+    ValidationInputs,
+    add_validation_data,
+    long_term,
+)
 from evidencekit.report.model import Attachment
 from evidencekit.report.pdfdiff import lost_signatures, revision_problems
 
@@ -52,6 +60,9 @@ for _name in ("pyhanko", "pyhanko_certvalidator"):
     logging.getLogger(_name).propagate = False
 
 FIELD_NAME = "EvidencekitSignature"
+COSIGN_FIELD = re.compile(r"EvidencekitCosign(\d+)-(receiver|supervisor|witness)")
+"""A co-signature's field: its number among the co-signatures and the co-signer's role."""
+ROLES = ("receiver", "supervisor", "witness")
 TSA_CONTENT_TYPE = "application/timestamp-reply"
 
 
@@ -94,20 +105,9 @@ class UrllibTimeStamper(TimeStamper):
             raise ReportError(f"malformed timestamp reply from {self.url!r}") from exc
 
 
-def _signer(identity: Identity) -> signers.SimpleSigner:
-    cert = ax509.Certificate.load(identity.certificate.public_bytes(serialization.Encoding.DER))
-    key = keys.PrivateKeyInfo.load(
-        identity.private_key.private_bytes(
-            serialization.Encoding.DER,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return signers.SimpleSigner(
-        signing_cert=cert,
-        signing_key=key,
-        cert_registry=SimpleCertificateStore.from_certs([cert]),  # type: ignore[no-untyped-call]
-    )
+def _signer(identity: Identity) -> signers.Signer:
+    # the identity signs (its key may be on a token): never a private key read here
+    return pdf_signer(identity)
 
 
 def finish_pdf(
@@ -119,12 +119,18 @@ def finish_pdf(
     reason: str | None = None,
     location: str | None = None,
     now: dt.datetime | None = None,
+    level: str | None = None,
+    validation: ValidationInputs | None = None,
 ) -> bytes:
-    """Embed the attachments and, given an identity, sign (PAdES B-B, or B-T with a TSA).
+    """Embed the attachments and, given an identity, sign at `level` (default: B-T with a
+    TSA, else B-B): B-LT adds the validation data (DSS), B-LTA an archive document timestamp
+    after it, each in its own incremental update.
 
     Raises:
+        UsageError: a level that needs a TSA without one.
         ReportError: pyhanko or the timestamp authority failed.
     """
+    level = pades_level(level, tsa_url)
     attachments = sorted(attachments, key=lambda a: a.name)
     for att in attachments:
         why = name_problem(att.name)
@@ -160,7 +166,7 @@ def finish_pdf(
         meta = signers.PdfSignatureMetadata(
             field_name=FIELD_NAME,
             subfilter=fields.SigSeedSubFilter.PADES,
-            md_algorithm="sha256",
+            md_algorithm=digest_algorithm(identity),
             reason=reason,
             location=location,
             name=identity.name,
@@ -173,7 +179,7 @@ def finish_pdf(
         stamper = UrllibTimeStamper(tsa_url) if tsa_url else None
         pdf_signer = signers.PdfSigner(meta, signer=_signer(identity), timestamper=stamper)
         pdf_signer.sign_pdf(writer, output=out)
-        return out.getvalue()
+        return _long_term(out.getvalue(), level, stamper, validation)
     except ReportError:
         raise
     except Exception as exc:  # pyhanko raises a zoo of errors; say which step failed
@@ -181,6 +187,131 @@ def finish_pdf(
         if cause is not None:
             raise cause from exc
         raise ReportError(f"cannot sign the report: {type(exc).__name__}: {exc}") from exc
+
+
+def pades_level(level: str | None, tsa_url: str | None) -> str:
+    """The level asked for (default: B-T with a TSA, else B-B), checked against the TSA given
+    (B-T and above need one).
+
+    Raises:
+        UsageError: an unknown level, or one that does not fit the TSA given.
+    """
+    if level is None:
+        return "B-T" if tsa_url else "B-B"
+    if level not in LEVELS:
+        raise UsageError(f"unknown PAdES level {level!r}", hint="use " + ", ".join(LEVELS))
+    if level != "B-B" and not tsa_url:
+        raise UsageError(
+            f"PAdES {level} needs a timestamp authority", hint="give --tsa URL (or EVIDENCEKIT_TSA)"
+        )
+    if level == "B-B" and tsa_url:
+        raise UsageError("PAdES B-B carries no timestamp", hint="drop --tsa, or choose B-T")
+    return level
+
+
+def _long_term(
+    data: bytes, level: str, stamper: TimeStamper | None, validation: ValidationInputs | None
+) -> bytes:
+    """After a B-T signature: B-LT adds the DSS; B-LTA also an archive document timestamp."""
+    if level == "B-LT":
+        return add_validation_data(data, validation or ValidationInputs())
+    if level == "B-LTA":
+        return add_validation_data(data, validation or ValidationInputs(), stamper)
+    return data
+
+
+def extend_pdf(data: bytes, tsa_url: str, *, validation: ValidationInputs | None = None) -> bytes:
+    """A fresh DSS (validation data of every signature and document timestamp, with the
+    revocation data available now) and an archive document timestamp over it, as one
+    incremental update (`report extend`).
+
+    Raises:
+        ReportError: the PDF is not signed, a path cannot be built, or the TSA failed.
+    """
+    reader = _open(data)
+    try:
+        signed = bool(list(reader.embedded_signatures))
+    except Exception as exc:
+        raise ReportError(f"the report's signature fields are malformed: {exc}") from exc
+    if not signed:
+        raise ReportError("the PDF carries no signature to extend")
+    return add_validation_data(data, validation or ValidationInputs(), UrllibTimeStamper(tsa_url))
+
+
+def cosign_pdf(
+    data: bytes,
+    identity: Identity,
+    role: str,
+    *,
+    tsa_url: str | None = None,
+    level: str | None = None,
+    validation: ValidationInputs | None = None,
+    location: str | None = None,
+) -> tuple[bytes, str]:
+    """Add a co-signature (receiver, supervisor, witness) in a new signature field, as an
+    incremental update; returns the PDF and the field's name (`EvidencekitCosignN-ROLE`).
+
+    Only a report whose first signature certifies it (DocMDP "form filling and signing") is
+    co-signed: that certification is what makes any later change but signatures, timestamps
+    and validation data visible to every reader.
+
+    Raises:
+        UsageError: an unknown role or level.
+        ReportError: the PDF is not a certified report, or signing failed.
+    """
+    if role not in ROLES:
+        raise UsageError(f"unknown co-signer role {role!r}", hint="use " + ", ".join(ROLES))
+    level = pades_level(level, tsa_url)
+    reader = _open(data)
+    try:
+        sigs = list(reader.embedded_signatures)
+    except Exception as exc:
+        raise ReportError(f"the report's signature fields are malformed: {exc}") from exc
+    regular = [s for s in sigs if s.sig_object_type != "/DocTimeStamp"]
+    if not regular or regular[0].docmdp_level != MDPPerm.FILL_FORMS:
+        raise ReportError(
+            "the report's first signature does not certify it for signing only (DocMDP level 2)",
+            hint="co-sign a report made by `evidencekit report build`",
+        )
+    if any(s.signer_cert.sha256 == _a_cert(identity).sha256 for s in regular):
+        raise ReportError(f"{identity.name!r} has already signed this report")
+    field = f"EvidencekitCosign{len(regular)}-{role}"
+    meta = signers.PdfSignatureMetadata(
+        field_name=field,
+        subfilter=fields.SigSeedSubFilter.PADES,
+        md_algorithm=digest_algorithm(identity),
+        reason=role,
+        location=location,
+        name=identity.name,
+    )
+    stamper = UrllibTimeStamper(tsa_url) if tsa_url else None
+    try:
+        out = io.BytesIO()
+        writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+        signers.PdfSigner(meta, signer=_signer(identity), timestamper=stamper).sign_pdf(
+            writer, output=out
+        )
+        return _long_term(out.getvalue(), level, stamper, validation), field
+    except ReportError:
+        raise
+    except Exception as exc:
+        cause = exc.__cause__ if isinstance(exc.__cause__, ReportError) else None
+        if cause is not None:
+            raise cause from exc
+        raise ReportError(f"cannot co-sign the report: {type(exc).__name__}: {exc}") from exc
+
+
+def _a_cert(identity: Identity) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(identity.certificate.public_bytes(Encoding.DER))
+
+
+def role_of(field: str, first: bool) -> str:
+    """The signer's role: the examiner's for the first signature, else the one the
+    co-signature's field names ("co-signer" for a field `report cosign` did not make)."""
+    if first:
+        return "examiner"
+    m = COSIGN_FIELD.fullmatch(field)
+    return m.group(2) if m else "co-signer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +326,12 @@ class SignerEntry:
     signing_time: dt.datetime | None
     revision: int  # 1-based: the revision this signature signs
     trusted: bool
+    role: str = ""  # "examiner", "receiver", "supervisor", "witness", "co-signer"; "" for TSAs
+    level: str | None = None  # PAdES level reached (signatures only)
+    proven_time: dt.datetime | None = None  # when its timestamps prove it existed
+    proven_by: str | None = None
+    end: int = 0  # where its signed byte range ends: the file as it was after this signature
+    ok: bool = True  # no problem was found with this signature itself
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -206,6 +343,12 @@ class SignerEntry:
             "signing_time": self.signing_time.isoformat() if self.signing_time else None,
             "revision": self.revision,
             "trusted": self.trusted,
+            "role": self.role or None,
+            "level": self.level,
+            "proven_time": self.proven_time.isoformat() if self.proven_time else None,
+            "proven_by": self.proven_by,
+            "end": self.end,
+            "ok": self.ok,
         }
 
 
@@ -229,6 +372,8 @@ class SignatureCheck:
     signers: tuple[SignerEntry, ...] = ()
     problems: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    level: str | None = None  # the examiner's signature's PAdES level
+    validation_time: dt.datetime | None = None  # the time it was validated at (proven)
 
     @property
     def ok(self) -> bool:
@@ -244,6 +389,8 @@ class SignatureCheck:
             "timestamp_time": self.timestamp_time.isoformat() if self.timestamp_time else None,
             "covers_whole_file": self.covers_whole_file,
             "signers": [s.to_dict() for s in self.signers],
+            "level": self.level,
+            "validation_time": self.validation_time.isoformat() if self.validation_time else None,
             "problems": list(self.problems),
             "notes": list(self.notes),
         }
@@ -335,13 +482,14 @@ def check_signature(data: bytes, trusted: Mapping[str, x509.Certificate]) -> Sig
         return SignatureCheck(signed=False, problems=("the PDF carries no signature",))
     problems: list[str] = []
     notes: list[str] = []
-    entries: list[SignerEntry] = []
     author = next((s for s in sigs if s.sig_object_type != "/DocTimeStamp"), None)
     if author is None:
         problems.append("the PDF carries only document timestamps, no examiner's signature")
     elif author is not sigs[0]:
         problems.append("a document timestamp precedes the examiner's signature")
     first: dict[str, Any] = {}
+    seen: list[dict[str, Any]] = []  # per signature, for the level and time found after all
+    stamps: list[Stamp] = []
     for n, sig in enumerate(sigs, 1):
         what = f"signature {n} of {len(sigs)}"
         is_ts = sig.sig_object_type == "/DocTimeStamp"
@@ -352,6 +500,7 @@ def check_signature(data: bytes, trusted: Mapping[str, x509.Certificate]) -> Sig
             continue
         fp = fingerprint(cert)
         vc = ValidationContext(trust_roots=[sig.signer_cert], allow_fetching=False)
+        before = len(problems)
         try:
             if is_ts:
                 status: Any = validate_pdf_timestamp(
@@ -371,11 +520,20 @@ def check_signature(data: bytes, trusted: Mapping[str, x509.Certificate]) -> Sig
         mod = _modification_problem(f"{what} ({subject_name(cert)})", status)
         if mod is not None:
             problems.append(mod)
+        signature_ts: tuple[dt.datetime, str] | None = None
         if is_ts:
             kind = "document timestamp"
             notes.append(
                 f"{what}: document timestamp {status.timestamp.isoformat()} by "
                 f"{subject_name(cert)} (the TSA's certificate is not checked against a trust list)"
+            )
+            stamps.append(
+                Stamp(
+                    revision=sig.signed_revision,
+                    time=status.timestamp,
+                    tsa=subject_name(cert),
+                    ok=bool(status.intact and status.valid),
+                )
             )
         else:
             kind = "certification" if sig.docmdp_level is not None else "signature"
@@ -389,6 +547,9 @@ def check_signature(data: bytes, trusted: Mapping[str, x509.Certificate]) -> Sig
                 problems.append(
                     f"{what}: its RFC 3161 timestamp token does not match the signature"
                 )
+            elif ts is not None and ts.valid:
+                tsa = ts.signing_cert.subject.human_friendly if ts.signing_cert else "?"
+                signature_ts = (ts.timestamp, str(tsa))
             if sig is author:
                 first = {"status": status, "cert": cert, "fp": fp}
                 if ts is not None:
@@ -397,18 +558,26 @@ def check_signature(data: bytes, trusted: Mapping[str, x509.Certificate]) -> Sig
                         f"{ts.signing_cert.subject.human_friendly if ts.signing_cert else '?'}"
                         " (the TSA's certificate is not checked against a trust list)"
                     )
-        entries.append(
-            SignerEntry(
-                number=n,
-                kind=kind,
-                field=str(sig.field_name),
-                name=subject_name(cert),
-                fingerprint=fp,
-                signing_time=status.timestamp if is_ts else status.signer_reported_dt,
-                revision=sig.signed_revision + 1,
-                trusted=fp in trusted,
-            )
+        seen.append(
+            {
+                "sig": sig,
+                "cert": cert,
+                "signature_ts": signature_ts,
+                "problems": len(problems) > before,
+                "entry": SignerEntry(
+                    number=n,
+                    kind=kind,
+                    field=str(sig.field_name),
+                    name=subject_name(cert),
+                    fingerprint=fp,
+                    signing_time=status.timestamp if is_ts else status.signer_reported_dt,
+                    revision=sig.signed_revision + 1,
+                    trusted=fp in trusted,
+                    end=_range_end(sig),
+                ),
+            }
         )
+    entries = [_with_level(reader, s, stamps, sigs, problems, notes) for s in seen]
     try:
         earliest, lost = lost_signatures(reader, sigs)
     except Exception as exc:  # a form that cannot be walked is itself a finding
@@ -427,6 +596,7 @@ def check_signature(data: bytes, trusted: Mapping[str, x509.Certificate]) -> Sig
     status = first["status"]
     ts = status.timestamp_validity
     token = _timestamp_token(author.signer_info)
+    mine = next((e for e in entries if e.role == "examiner"), None)
     return SignatureCheck(
         signed=True,
         signer_name=subject_name(first["cert"]),
@@ -440,6 +610,64 @@ def check_signature(data: bytes, trusted: Mapping[str, x509.Certificate]) -> Sig
         signers=tuple(entries),
         problems=tuple(problems),
         notes=tuple(notes),
+        level=mine.level if mine else None,
+        validation_time=mine.proven_time if mine else None,
+    )
+
+
+def _range_end(sig: Any) -> int:
+    try:
+        br = [int(x) for x in sig.sig_object["/ByteRange"]]
+        return br[2] + br[3]
+    except (KeyError, TypeError, ValueError, IndexError):
+        return 0
+
+
+def _with_level(
+    reader: PdfFileReader,
+    seen: dict[str, Any],
+    stamps: list[Stamp],
+    sigs: list[Any],
+    problems: list[str],
+    notes: list[str],
+) -> SignerEntry:
+    """The entry with its role, PAdES level and proven time; the signer's certificate must
+    have been valid at that time (at the current time when no timestamp proves an earlier
+    one: a B-B signature says only when its signer claims to have signed)."""
+    entry: SignerEntry = seen["entry"]
+    sig = seen["sig"]
+    if entry.kind == "document timestamp":
+        return replace(entry, ok=not seen["problems"])
+    is_first = sig is next(s for s in sigs if s.sig_object_type != "/DocTimeStamp")
+    role = role_of(entry.field, is_first)
+    try:
+        lt = long_term(reader, sig, seen["signature_ts"], stamps)
+    except Exception as exc:  # the level is a finding, never a crash
+        lt = LongTerm("B-B", None, None, (f"the validation data cannot be read: {exc}",))
+    what = f"signature {entry.number} ({role}, {entry.name})"
+    notes += [f"{what}: {n}" for n in lt.notes]
+    cert: x509.Certificate = seen["cert"]
+    at = lt.proven_time or dt.datetime.now(dt.UTC)
+    fine = not seen["problems"]
+    if not cert.not_valid_before_utc <= at <= cert.not_valid_after_utc:
+        problems.append(
+            f"{what}: the signer's certificate (valid {cert.not_valid_before_utc.isoformat()} "
+            f"to {cert.not_valid_after_utc.isoformat()}) was not valid at "
+            f"{at.isoformat()}"
+            + (
+                f", the time proved by {lt.proven_by}"
+                if lt.proven_by
+                else " (now: no timestamp proves an earlier time)"
+            )
+        )
+        fine = False
+    return replace(
+        entry,
+        role=role,
+        level=lt.level,
+        proven_time=lt.proven_time,
+        proven_by=lt.proven_by,
+        ok=fine,
     )
 
 

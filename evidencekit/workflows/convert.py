@@ -35,6 +35,7 @@ from evidencekit.hash.seal.document import (
     Combined,
     SealResult,
     SealStatus,
+    parse_name_member,
 )
 from evidencekit.hash.seal.read import find_seal, load_seal
 from evidencekit.hash.seal.write import artifact_from_file
@@ -73,6 +74,11 @@ class ConvertResult:
     digests: dict[str, str]
     custody_recorded: bool
     stored_digests: dict[str, object] | None = None  # an original E01's, checked
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        """Each new file's size as sealed, by name."""
+        return {parse_name_member(art): int(art["size"]) for art in self.seal.document["artifacts"]}
 
     def to_dict(self) -> dict[str, object]:
         return {

@@ -7,13 +7,17 @@ script would call them:
 
 1. identities for the examiner (Nguyễn Bá Tùng) and the receiving examiner (Trương Đình Bủng);
 2. `case init`, and the receiver pinned in the case;
-3. disk acquisition of the sample image to E01 (item USB01);
-4. logical collection of the files inside that E01, deleted entries included (item FILES01),
+3. a seizure session (`demo_seizure`): the USB stick registered in it with a photo, physically
+   sealed before two witnesses, the session closed with the owner's refusal to sign;
+4. the seal opened (intact), disk acquisition of the sample image to E01 (item USB01);
+5. logical collection of the files inside that E01, deleted entries included (item FILES01),
    or inside the sample image itself when disk acquisition is not in the build;
-5. custody: the examiner transfers both items to the receiver, who receives them (signed with
-   the receiver's own key);
-6. verification of every item (re-hash, seal signatures), recorded in the ledger;
-7. signed PDF reports in Vietnamese and English, each verified.
+6. a working copy of the image (USB01-WC), the stick re-sealed, the analysis on the copy;
+7. custody: the examiner transfers both items to the receiver before a witness, the receiver
+   receives them (signed with the receiver's own key);
+8. verification of every item (re-hash, seal signatures), recorded in the ledger;
+9. signed PDF reports in Vietnamese and English and the Biên bản of the seizure session, each
+   verified.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ SAMPLE_IMAGE = "usb-sample.img.gz"
 DISK_ITEM = "USB01"
 FILES_ITEM = "FILES01"
 LOCATION = "Phòng giám định kỹ thuật số, Công an tỉnh (demo)"
+DISK_DESCRIPTION = "Ổ USB thu giữ của Trương Đình Bủng (mẫu)"
 
 
 @dataclass
@@ -118,8 +123,8 @@ def _acquire_disk(
     try:
         options = AcquireOptions(
             format="e01",
-            evidence_number="NP-0001",
-            description="Ổ USB thu giữ của Trương Đình Bủng (mẫu)",
+            evidence_number="VC-01/2024",
+            description="Ổ USB thu giữ của Phạm Thị Lan (mẫu)",
             notes="Ảnh đĩa mẫu của bản trình diễn evidencekit",
         )
         res = acquire_disk(case, examiner, AcquireDiskRequest(source, DISK_ITEM, options))
@@ -169,9 +174,13 @@ def _custody(
     say: Callable[[str], None],
 ) -> None:
     from evidencekit.workflows.custody import record_event
+    from evidencekit.workflows.demo_seizure import SEALS, WITNESSES
+    from evidencekit.workflows.seizure import event_details
 
     for item in items:
         say(f"transferring {item} to {receiver.name}")
+        # the stick in its bag under the second seal; the collected files are data only
+        seal = SEALS[1] if item == DISK_ITEM else None
         record_event(
             case,
             examiner,
@@ -180,20 +189,22 @@ def _custody(
             counterpart=receiver.name,
             purpose="Phân tích, giám định",
             location=LOCATION,
-            seal_number=f"NP-{item}",
+            seal_number=seal,
+            details=event_details(case, WITNESSES[1:]),
         )
         record_event(
             case,
             receiver,
             "received",
             item,
+            counterpart=examiner.fingerprint,
             location="Kho vật chứng, Công an tỉnh (demo)",
-            condition="Niêm phong nguyên vẹn",
-            seal_number=f"NP-{item}",
+            condition="Niêm phong nguyên vẹn" if seal else "Nguyên vẹn",
+            seal_number=seal,
         )
     result.steps.append(
-        f"custody: {', '.join(items)} transferred by {examiner.name} and received by "
-        f"{receiver.name} (each event signed by its actor)"
+        f"custody: {', '.join(items)} transferred by {examiner.name} before a witness and "
+        f"received by {receiver.name} (each event signed by its actor)"
     )
 
 
@@ -262,11 +273,17 @@ def run_demo(directory: Path | None, progress: Callable[[str], None] | None = No
     source = extract_sample(directory / "source" / "usb-sample.img")
     result.steps.append(f"sample USB image (FAT16, Vietnamese file names): {source}")
 
+    from evidencekit.workflows import demo_seizure
+
+    photo = demo_seizure.sample_photo(directory / "source" / "ảnh ổ USB.jpg")
+    demo_seizure.seize(case, examiner, DISK_ITEM, photo, result.steps, say)
+    demo_seizure.open_for_imaging(case, examiner, DISK_ITEM)
     image = _acquire_disk(case, examiner, source, result, say)
     _collect(case, examiner, image, result, say)
+    demo_seizure.after_imaging(case, examiner, DISK_ITEM, result.steps, say)
     items = [DISK_ITEM, FILES_ITEM]
     _custody(case, examiner, receiver, items, result, say)
-    _verify(case, receiver, items, result, say)
+    _verify(case, receiver, [*items, demo_seizure.WORKING_COPY], result, say)
 
     from evidencekit.workflows.report import build_report, verify_report
 
@@ -278,9 +295,16 @@ def run_demo(directory: Path | None, progress: Callable[[str], None] | None = No
             shown = "; ".join(p.text() for p in check.problems)
             raise IntegrityError(f"demo: report {built.path} does not verify: {shown}")
         result.reports.append(built.path)
+    say(f"building the Biên bản of seizure session {demo_seizure.SESSION}")
+    record = build_report(case, examiner, form="bien-ban", session=demo_seizure.SESSION)
+    check = verify_report(record.path, case=case)
+    if not check.ok:
+        shown = "; ".join(p.text() for p in check.problems)
+        raise IntegrityError(f"demo: record {record.path} does not verify: {shown}")
+    result.reports.append(record.path)
     result.steps.append(
-        "signed reports (PAdES) in Vietnamese and English, each recorded in the ledger "
-        "(report_issued) and verified"
+        "signed reports (PAdES) in Vietnamese and English and the Biên bản (seizure record) of "
+        f"session {demo_seizure.SESSION}, each recorded in the ledger (report_issued) and verified"
     )
     env = f"EVIDENCEKIT_HOME={home} EVIDENCEKIT_PASSPHRASE=$(cat {directory / 'passphrase.txt'})"
     cert = directory / f"{examiner.fingerprint[:16]}.pem"
@@ -288,9 +312,9 @@ def run_demo(directory: Path | None, progress: Callable[[str], None] | None = No
         result.verify_commands.append(f"pdfsig {report}")
     result.verify_commands += [
         f"evidencekit report verify {result.reports[0]} --case {case.path}",
-        f"evidencekit report verify {result.reports[-1]} --trust {cert}",
+        f"evidencekit report verify {result.reports[1]} --trust {cert}",
         f"pdfdetach -list {result.reports[0]}",
-        f"evidencekit --case {case.path} verify {' '.join(items)}",
+        f"evidencekit --case {case.path} verify {' '.join(items)} {demo_seizure.WORKING_COPY}",
         f"evidencekit --case {case.path} custody verify",
         f"evidencekit --case {case.path} custody log",
         f"cd {case.item_dir(FILES_ITEM)} && sha256sum -c {FILES_ITEM}.sha256",

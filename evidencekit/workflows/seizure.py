@@ -178,6 +178,20 @@ def session_participants(case: Case, session: str) -> list[dict[str, Any]]:
     return []
 
 
+def session_events(case: Case, session: str) -> list[dict[str, Any]]:
+    """The events of seizure session `session`, in ledger order: its `session_opened`, every
+    event naming it (`details.session`: items registered in it, their seals, …) and its
+    `session_closed` when it is closed (what a Biên bản of the session renders). Empty when
+    no such session was opened.
+
+    Raises:
+        UsageError: not a session id. IntegrityError: the ledger cannot be read.
+    """
+    check_session_id(session)
+    out = [e for e in list_events(case) if (e.get("details") or {}).get("session") == session]
+    return out if out and out[0]["kind"] == "session_opened" else []
+
+
 def _refusing(case: Case, session: str, spec: str) -> dict[str, Any]:
     """Who refuses to sign: a full participant SPEC, or `name=…` (with `role=`) naming one of
     the session's participants."""
@@ -418,6 +432,7 @@ __all__ = [
     "participant",
     "participant_list",
     "reseal",
+    "session_events",
     "session_participants",
     "working_copy",
 ]

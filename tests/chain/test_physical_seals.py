@@ -83,6 +83,8 @@ def test_open_and_reseal_before_transfer(case_dir: Path, invoke: Any) -> None:
     assert opened["kind"] == "seal_opened"
     assert opened["details"]["seal_state"] == "intact"
     assert opened["details"]["participants"][0]["name"] == "Nguyễn Văn An"
+    # another event in between: the rules read the seal events, not only the last event
+    _ok(_cli(invoke, case_dir, "note", "HDD01", "đã sao chép"))
     # open: the item cannot leave
     res = _transfer(invoke, case_dir)
     assert res.exit_code == 1

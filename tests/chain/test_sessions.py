@@ -54,6 +54,8 @@ def test_session_round_trip(case_dir: Path, invoke: Any) -> None:
     }  # fmt: skip
     assert inv["holds_key"] is True and inv["name"] == EXAMINER and len(inv["fingerprint"]) == 64
     assert owner["document"] == {"type": "passport", "number": "B1234567"}
+    # a case-level event in between: the rules read every session event, not only the last
+    assert invoke("--case", str(case_dir), "custody", "note", "-", "bắt đầu").exit_code == 0
     reg = _ok(
         invoke(
             "--json",
@@ -100,10 +102,20 @@ def test_session_round_trip(case_dir: Path, invoke: Any) -> None:
     assert "Số 5, phố Hàng Bài, Hoàn Kiếm, Hà Nội".encode() in raw
     log = _ok(invoke("--json", "--case", str(case_dir), "custody", "log"))
     assert [e["details"] for e in log["events"] if e["kind"] == "session_opened"] == [d]
+    export = invoke("--case", str(case_dir), "custody", "export", "--format", "jsonl").stdout_bytes
+    assert "Số 5, phố Hàng Bài, Hoàn Kiếm, Hà Nội".encode() in export
+    assert "Trương Thị Bủng".encode() in export
     text = invoke("--case", str(case_dir), "custody", "log").stdout
     assert "participant: Nguyễn Văn An (witness, holds no key, citizen ID 001203004567)" in text
     assert "refused to sign: Trương Thị Bủng" in text
     assert verify_custody(Case.open(case_dir)).ok
+    shown = _ok(invoke("--json", "--case", str(case_dir), "custody", "session", "show", "S1"))
+    assert [e["kind"] for e in shown["events"]] == [
+        "session_opened", "registered", "session_closed",
+    ]  # fmt: skip
+    assert shown["closed"] is True
+    res = invoke("--case", str(case_dir), "custody", "session", "show", "S2")
+    assert res.exit_code == 2
 
 
 def test_event_naming_a_closed_or_unknown_session_is_refused(case_dir: Path, invoke: Any) -> None:
@@ -111,6 +123,7 @@ def test_event_naming_a_closed_or_unknown_session_is_refused(case_dir: Path, inv
     _ok(invoke("--json", "--case", str(case_dir), "custody", "session", "close", "S1"))
     for args in (
         ("register", "HDD01", "--description", "Ổ cứng", "--session", "S1"),
+        ("note", "-", "ghi chú", "--session", "S1"),
         ("register", "HDD02", "--description", "Ổ cứng", "--session", "S9"),
         ("session", "close", "S1"),
         ("session", "close", "S9"),

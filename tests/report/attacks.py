@@ -295,3 +295,23 @@ def renamed_examiner(report_json: bytes, fingerprint: str) -> bytes:
     meta = json.loads(report_json)
     meta["examiner"]["fingerprint"] = fingerprint
     return json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
+
+
+def record_cosign(case_dir: Path, signer: Identity, data: bytes, field: str) -> None:
+    """Record a co-signature made with `cosign` in the case's ledger, as `report cosign` does
+    (a `report_cosigned` event of the co-signer binding the co-signed file)."""
+    import hashlib
+
+    from evidencekit.case import Case
+    from evidencekit.report.sign import role_of
+    from evidencekit.workflows.custody import record_event
+
+    record_event(
+        Case.open(case_dir),
+        signer,
+        "report_cosigned",
+        None,
+        description="report co-signed",
+        digests={"sha256": hashlib.sha256(data).hexdigest()},
+        details={"field": field, "size": len(data), "role": role_of(field, first=False)},
+    )

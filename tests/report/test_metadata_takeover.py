@@ -22,6 +22,7 @@ from tests.report.attacks import (
     change_info,
     make_colleague,
     modification_levels,
+    record_cosign,
     set_xmp,
 )
 from tests.report.conftest import make_disk_item
@@ -100,5 +101,6 @@ def test_xmp_dates_refreshed_by_a_signing_tool_are_accepted(
     cosigned = set_xmp(data, refreshed, colleague)
     final = PdfFileReader(io.BytesIO(cosigned), strict=False).root["/Metadata"].data
     assert final == refreshed.encode("utf-8")
+    record_cosign(case_dir, colleague, cosigned, "Colleague")  # as `report cosign` would
     code, out = _verify(runner, cosigned, case_dir, tmp_path)
     assert code == 0, out

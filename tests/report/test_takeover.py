@@ -29,6 +29,7 @@ from tests.report.attacks import (
     drop_signature_and_swap,
     make_colleague,
     modification_levels,
+    record_cosign,
     renamed_examiner,
     swap_by_pointer,
     swap_in_place,
@@ -176,6 +177,10 @@ def test_cosigned_report_verifies_and_lists_both_signers(
     case_dir, pdf, colleague = signed_case
     cosigned = tmp_path / "co-signed.pdf"
     cosigned.write_bytes(cosign(pdf.read_bytes(), colleague))
+    # unrecorded, the co-signature is a problem (tests/report/test_cosign.py); recorded, not
+    res = runner.invoke(cli, ["report", "verify", str(cosigned), "--case", str(case_dir)])
+    assert res.exit_code == 3 and "is not recorded in the case's ledger" in res.output
+    record_cosign(case_dir, colleague, cosigned.read_bytes(), "CoSigner")
     # poppler: both signatures valid, the last one covering the whole file
     need_peer("pdfsig")
     out = run("pdfsig", str(cosigned), check=False).stdout

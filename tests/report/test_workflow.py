@@ -142,7 +142,7 @@ def test_ledger_is_in_the_report_and_extends_its_checkpoint(
     case = Case.open(case_dir)
     pdf = _build(runner, case_dir)
     text = pdftotext(pdf)
-    assert "mở vụ án" in text and "niêm phong ổ USB" in text
+    assert "mở hồ sơ vụ án" in text and "niêm phong ổ USB" in text
     events = list_events(case)
     assert events[-1]["kind"] == "report_issued"
     assert events[-1]["digests"]["sha256"] == hashlib.sha256(pdf.read_bytes()).hexdigest()
@@ -230,16 +230,18 @@ def test_b_t_through_the_cli(
     need_peer("openssl")
     make_disk_item(case_dir, identity)
     with local_tsa(tmp_path / "tsa") as url:
-        pdf = _build(runner, case_dir, "--tsa", url)
+        # B-T on request (a TSA alone now means B-LT: tests/report/test_long_term.py)
+        pdf = _build(runner, case_dir, "--tsa", url, "--level", "B-T")
     assert_pdfsig_valid(pdf)
     res = runner.invoke(cli, ["--case", str(case_dir), "report", "verify", str(pdf)])
     assert res.exit_code == 0 and "timestamp" in res.output, res.output
+    assert "level: PAdES B-T" in res.output, res.output
 
 
 def test_case_without_items(runner: CliRunner, case_dir: Path, identity: Identity) -> None:
     pdf = _build(runner, case_dir)
     text = pdftotext(pdf)
-    assert "Không có vật chứng nào." in text and "mở vụ án" in text
+    assert "Không có vật chứng nào." in text and "mở hồ sơ vụ án" in text
     res = runner.invoke(cli, ["--case", str(case_dir), "report", "verify", str(pdf)])
     assert res.exit_code == 0, res.output
 

@@ -36,8 +36,10 @@ def test_demo_builds_a_case_whose_reports_verify(
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     reports = [Path(p) for p in doc["reports"]]
-    assert len(reports) == 2 and all(p.is_file() for p in reports)
+    # the report in Vietnamese and English, and the Biên bản of the seizure session (issue 16)
+    assert len(reports) == 3 and all(p.is_file() for p in reports)
     assert {p.name.rsplit("-", 1)[1] for p in reports} == {"vi.pdf", "en.pdf"}
+    assert reports[2].name.endswith("-bien-ban-vi.pdf")
     case = Path(doc["case"])
     assert not (tmp_path / "not-used").exists()
     assert (folder / "passphrase.txt").stat().st_mode & 0o777 == 0o600  # issue 13
@@ -51,9 +53,15 @@ def test_demo_builds_a_case_whose_reports_verify(
     vi = pdftotext(reports[0] if reports[0].name.endswith("vi.pdf") else reports[1])
     for needle in ("Nguyễn Bá Tùng", "Trương Đình Bủng", "Biên bản thu giữ", "Trang 1 /"):
         assert needle in vi, needle
+    # the seizure: a session with witnesses, a seal opened and re-sealed, a working copy
+    record = " ".join(pdftotext(reports[2]).split())
+    for needle in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Lê Thị Hoa", "người chứng kiến",
+                   "NP-2024-001", "NP-2024-002", "bản sao làm việc USB01-WC",
+                   "Từ chối ký. Lý do: không đồng ý với việc thu giữ"):  # fmt: skip
+        assert needle in record, needle
     # the items' content digests are in the report
     items = sorted(p.name for p in (case / "evidence").iterdir())
-    assert items == ["FILES01", "USB01"]
+    assert items == ["FILES01", "USB01", "USB01-WC"]
     for item in items:
         seal = json.loads((case / "evidence" / item / f"{item}.seal.json").read_text("utf-8"))
         sha = next(d for d in seal["combined"]["digests"] if d.startswith("sha256:"))

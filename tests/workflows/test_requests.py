@@ -218,3 +218,17 @@ def test_hash_workflows_stream_each_file_and_return_all(tmp_path: Path) -> None:
     assert audited.exit_code == 3
     assert [m for m in audited.audit.matched] == [(root + "/a").encode()]
     assert audited.audit.missing == [(root + "/gone").encode()]
+
+
+def test_convert_prints_the_sizes_its_result_sealed(
+    case_dir: Path, identity: Identity, media: tuple[Path, bytes]
+) -> None:
+    src, _ = media
+    seal_files(Case.open(case_dir), identity, SealRequest("S", (src,)))
+    result = CliRunner().invoke(
+        cli, ["--case", str(case_dir), "convert", "S", "--to", "raw", "--item", "S-RAW"]
+    )
+    assert result.exit_code == 0, result.output
+    raw = case_dir / "evidence" / "S-RAW" / "S-RAW.raw"
+    assert raw.stat().st_size == SIZE
+    assert "  S-RAW.raw  256.0 KiB\n" in result.stdout

@@ -72,7 +72,7 @@ def convert(
         bar.finish()
     lines = [
         f"Converted {item_id} to {to.upper()} as item {new_item}: {result.seal.path}",
-        *(f"  {p.name}  {human(p.stat().st_size)}" for p in result.files),
+        *(f"  {p.name}  {human(result.sizes[p.name])}" for p in result.files),
         f"  media {human(result.media_size)}  sha256:{result.digests.get('sha256', '-')}",
         f"  status {result.seal.status}; signed by {identity.name} ({identity.fingerprint[:16]})",
     ]

@@ -1,13 +1,80 @@
-"""`evidencekit report build|verify|extract`: the signed PDF report."""
+"""`evidencekit report build|verify|extract|cosign|extend`: the signed PDF report."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from evidencekit.cli.options import trust_option
 from evidencekit.cli.runtime import EXIT_INTEGRITY, App, pass_app
+
+if TYPE_CHECKING:
+    from evidencekit.report.ltv import ValidationInputs
+
+LEVELS = ["B-B", "B-T", "B-LT", "B-LTA"]
+FileArg = click.Path(path_type=Path, dir_okay=False, exists=True)
+
+
+def validation_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """What goes into the DSS besides the signatures: CA certificates and revocation data."""
+    for opt in reversed(
+        [
+            click.option(
+                "--cert",
+                "certs",
+                multiple=True,
+                type=FileArg,
+                help="Issuing CA or root certificate (PEM/DER) of the signer or the TSA, for the "
+                "validation data (repeatable).",
+            ),
+            click.option(
+                "--crl",
+                "crls",
+                multiple=True,
+                type=FileArg,
+                help="A CRL file (PEM/DER) to embed when it covers a certificate (repeatable).",
+            ),
+            click.option(
+                "--ocsp",
+                "ocsps",
+                multiple=True,
+                type=FileArg,
+                help="An OCSP response file (DER) to embed (repeatable).",
+            ),
+            click.option(
+                "--fetch-revocation",
+                is_flag=True,
+                help="Fetch CRLs/OCSP from the URLs in the certificates (needs the network).",
+            ),
+        ]
+    ):
+        f = opt(f)
+    return f
+
+
+def _inputs(
+    certs: tuple[Path, ...], crls: tuple[Path, ...], ocsps: tuple[Path, ...], fetch: bool
+) -> ValidationInputs:
+    from evidencekit.errors import ReportError
+    from evidencekit.identity import load_cert_file
+    from evidencekit.report.ltv import ValidationInputs, revocation_file
+
+    def read(path: Path, kind: str) -> bytes:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ReportError(f"cannot read {str(path)!r}: {exc.strerror}") from exc
+        return revocation_file(data, repr(str(path)), kind)
+
+    return ValidationInputs(
+        certificates=tuple(load_cert_file(p) for p in certs),
+        crls=tuple(read(p, "crl") for p in crls),
+        ocsps=tuple(read(p, "ocsp") for p in ocsps),
+        fetch=fetch,
+    )
 
 
 @click.group()
@@ -27,12 +94,39 @@ def report() -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="PDF to write (default: CASE/reports/<case>-<UTC time>-<lang>.pdf).",
 )
-@click.option("--tsa", metavar="URL", help="RFC 3161 timestamp authority (PAdES B-T).")
+@click.option(
+    "--tsa",
+    metavar="URL",
+    envvar="EVIDENCEKIT_TSA",
+    help="RFC 3161 timestamp authority (else EVIDENCEKIT_TSA); needed from B-T up.",
+)
+@click.option(
+    "--level",
+    type=click.Choice(LEVELS),
+    help="PAdES level (default: B-LT with a TSA, else B-B).",
+)
+@validation_options
 @click.option("--no-sign", is_flag=True, help="Write an unsigned preview (no custody event).")
 @click.option(
     "--rehash",
     is_flag=True,
     help="Also re-hash every sealed file first (default: signatures, signers and sizes).",
+)
+@click.option(
+    "--form",
+    type=click.Choice(["report", "bien-ban"]),
+    default="report",
+    show_default=True,
+    help="report: the full report; bien-ban: the seizure record (Biên bản) of one --item or "
+    "one --session, to print and sign by hand (the PDF is signed digitally too).",
+)
+@click.option("--session", metavar="ID", help="With --form bien-ban: the seizure session's record.")
+@click.option(
+    "--copies",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="With --form bien-ban: how many copies the record says it is made in.",
 )
 @pass_app
 def build(
@@ -41,8 +135,16 @@ def build(
     lang: str | None,
     out: Path | None,
     tsa: str | None,
+    level: str | None,
+    certs: tuple[Path, ...],
+    crls: tuple[Path, ...],
+    ocsps: tuple[Path, ...],
+    fetch_revocation: bool,
     no_sign: bool,
     rehash: bool,
+    form: str,
+    session: str | None,
+    copies: int,
 ) -> None:
     """Verify the ledger and the seals, render the case's report, sign it, record it in the
     custody ledger, then publish it under its name (exit 3 when anything does not verify)."""
@@ -60,12 +162,13 @@ def build(
         tsa_url=tsa,
         sign=not no_sign,
         rehash=rehash,
+        level=level,
+        validation=_inputs(certs, crls, ocsps, fetch_revocation),
+        form=form,
+        session=session,
+        copies=copies,
     )
-    kind = (
-        "unsigned preview"
-        if not result.signed
-        else ("signed, PAdES B-T" if result.timestamped else "signed, PAdES B-B")
-    )
+    kind = "unsigned preview" if not result.signed else f"signed, PAdES {result.level}"
     app.emit(
         "evidencekit/report-build/1",
         result.to_dict(),
@@ -105,13 +208,17 @@ def verify(app: App, pdf: Path, case_dir: Path | None, trust: tuple[Path, ...]) 
         lines.append(f"  signer: {safe(sig.signer_name or '?')} (sha256:{sig.signer_fingerprint})")
         if sig.signing_time:
             lines.append(f"  signing time (claimed): {sig.signing_time.isoformat()}")
-        if len(sig.signers) > 1:
-            for s in sig.signers:
-                when = f", {s.signing_time.isoformat()}" if s.signing_time else ""
-                lines.append(
-                    f"  signature {s.number} ({s.kind}, revision {s.revision}{when}): "
-                    f"{safe(s.name)} (sha256:{s.fingerprint})"
-                )
+        if sig.level:
+            lines.append(f"  level: PAdES {sig.level}")
+        first = next((s for s in sig.signers if s.role == "examiner"), None)
+        if first is not None:
+            lines.append(
+                f"  validated at: {first.proven_time.isoformat()} (proved by {first.proven_by})"
+                if first.proven_time and first.proven_by
+                else "  validated at: now (no timestamp proves an earlier time)"
+            )
+        for s in sig.signers:
+            lines.append(_signer_line(s, safe))
         if sig.covers_whole_file:
             covers = "yes"
         elif sig.ok:  # the only way: revisions of validation data after the last signature
@@ -149,3 +256,146 @@ def extract(app: App, pdf: Path, out: Path) -> None:
     lines = [f"{f.sha256}  {f.name}" for f in result.files]
     app.emit("evidencekit/report-extract/1", result.to_dict(), lines)
     app.info(f"{len(result.files)} file(s) written to {out}")
+
+
+def _signer_line(s: Any, safe: Callable[[str], str]) -> str:
+    """One signature: number, kind and role, revision, result, level and proven time."""
+    result = "valid" if s.ok else "problem (see below)"
+    if s.kind == "document timestamp":
+        when = s.signing_time.isoformat() if s.signing_time else "?"
+        return (
+            f"  signature {s.number} (document timestamp, revision {s.revision}): "
+            f"{safe(s.name)} at {when}: {result}"
+        )
+    when = f", {s.signing_time.isoformat()}" if s.signing_time else ""
+    trusted = "" if s.trusted else ", signer not trusted"
+    proven = f", proven by {s.proven_time.isoformat()}" if s.proven_time else ""
+    return (
+        f"  signature {s.number} ({s.kind}, revision {s.revision}{when}): {safe(s.name)} "
+        f"(sha256:{s.fingerprint}) as {s.role}: {result}{trusted}; PAdES {s.level}{proven}"
+    )
+
+
+def _amend_lines(result: Any) -> list[str]:
+    recorded = (
+        "recorded in the case's ledger" if result.event_recorded else "NOT recorded (no case)"
+    )
+    return [
+        str(result.path),
+        f"  {result.action}; sha256:{result.sha256}; {result.size} bytes (was "
+        f"{result.previous_size}); {recorded}",
+    ]
+
+
+@report.command("cosign")
+@click.argument("pdf", type=FileArg)
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["receiver", "supervisor", "witness"]),
+    help="The co-signer's role.",
+)
+@click.option(
+    "--identity", "identity_name", metavar="NAME", help="Who co-signs (else the global --identity)."
+)
+@click.option(
+    "--tsa",
+    metavar="URL",
+    envvar="EVIDENCEKIT_TSA",
+    help="RFC 3161 timestamp authority (else EVIDENCEKIT_TSA).",
+)
+@click.option(
+    "--level",
+    type=click.Choice(LEVELS[:3]),
+    help="PAdES level of the co-signature (default: B-LT with a TSA, else B-B).",
+)
+@validation_options
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the co-signed report here (default: update PDF in place).",
+)
+@pass_app
+def cosign(
+    app: App,
+    pdf: Path,
+    role: str,
+    identity_name: str | None,
+    tsa: str | None,
+    level: str | None,
+    certs: tuple[Path, ...],
+    crls: tuple[Path, ...],
+    ocsps: tuple[Path, ...],
+    fetch_revocation: bool,
+    out: Path | None,
+) -> None:
+    """Add a co-signature (receiver, supervisor or witness) to a report as an incremental
+    update, and record it in the case's ledger (`report_cosigned`, signed by the co-signer,
+    who must be pinned in the case). Without a case it is signed but not recorded, and
+    `report verify --case` then reports it."""
+    from evidencekit.case import find_case_if_any
+    from evidencekit.workflows.report.amend import cosign_report
+
+    if identity_name:
+        app.identity_selector = identity_name
+    case = app.pin(find_case_if_any(app.case_dir))
+    result = cosign_report(
+        pdf,
+        app.identity(),
+        role,
+        case=case,
+        tsa_url=tsa,
+        level=level,
+        validation=_inputs(certs, crls, ocsps, fetch_revocation),
+        out=out,
+    )
+    if case is None:
+        app.warn("no case: the co-signature is not recorded in a custody ledger")
+    app.emit("evidencekit/report-cosign/1", result.to_dict(), _amend_lines(result))
+
+
+@report.command("extend")
+@click.argument("pdf", type=FileArg)
+@click.option(
+    "--tsa",
+    metavar="URL",
+    envvar="EVIDENCEKIT_TSA",
+    required=True,
+    help="RFC 3161 timestamp authority (else EVIDENCEKIT_TSA).",
+)
+@validation_options
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the extended report here (default: update PDF in place).",
+)
+@pass_app
+def extend(
+    app: App,
+    pdf: Path,
+    tsa: str,
+    certs: tuple[Path, ...],
+    crls: tuple[Path, ...],
+    ocsps: tuple[Path, ...],
+    fetch_revocation: bool,
+    out: Path | None,
+) -> None:
+    """Add a fresh DSS (the validation data of every signature, with the revocation data
+    available now) and an archive document timestamp (PAdES B-LTA) as an incremental update;
+    with a case, record it (`report_extended`). Run it again before the last timestamp's TSA
+    certificate expires or its algorithms weaken."""
+    from evidencekit.case import find_case_if_any
+    from evidencekit.workflows.report.amend import extend_report
+
+    case = app.pin(find_case_if_any(app.case_dir))
+    result = extend_report(
+        pdf,
+        tsa,
+        case=case,
+        identity=app.identity() if case is not None else None,
+        validation=_inputs(certs, crls, ocsps, fetch_revocation),
+        out=out,
+    )
+    if case is None:
+        app.warn("no case: the extension is not recorded in a custody ledger")
+    app.emit("evidencekit/report-extend/1", result.to_dict(), _amend_lines(result))

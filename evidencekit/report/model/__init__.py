@@ -10,7 +10,8 @@ UTF-8).
 
 Modules: `values` (the frozen value types), `readers` (display helpers, `nfc`), `rows` (an item's
 artifacts, unreadable extents and files), `items` (one item's section from its seal and
-manifest), `custody` (custody entries from ledger events).
+manifest), `custody` (custody entries from ledger events); the Biên bản's model in `record`
+(its frame), `record_items` (one item's part) and `record_values`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from evidencekit.report.model.values import (
     FileRow,
     ItemSection,
     Pairs,
+    Photo,
     ReportModel,
     SectionKind,
     Verification,
@@ -42,6 +44,7 @@ __all__ = [
     "FileRow",
     "ItemSection",
     "Pairs",
+    "Photo",
     "ReportModel",
     "SectionKind",
     "Verification",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from evidencekit.chain import parties
 from evidencekit.chain.events import Event
@@ -24,8 +24,13 @@ _NOISY_DETAILS = {
 }
 
 
-def custody_from_events(events: Iterable[Event]) -> tuple[CustodyEntry, ...]:
-    """Custody entries from the ledger's events, in the order given."""
+def custody_from_events(
+    events: Iterable[Event], typed: Mapping[str, str] | None = None
+) -> tuple[CustodyEntry, ...]:
+    """Custody entries from the ledger's events, in the order given. `typed` maps an item to
+    the description its examiner typed (its seal's): an acquisition event whose description is
+    that one quotes it; any other is the tool's default."""
+    typed = typed or {}
     out: list[CustodyEntry] = []
     for ev in events:
         detail_parts = [
@@ -59,6 +64,10 @@ def custody_from_events(events: Iterable[Event]) -> tuple[CustodyEntry, ...]:
                 location=None if ev.location is None else nfc(ev.location),
                 detail="; ".join(detail_parts),
                 result=ok if isinstance(ok, bool) else None,
+                event=ev,
+                description_typed=bool(ev.description)
+                and ev.item_id is not None
+                and nfc(ev.description) == typed.get(ev.item_id),
             )
         )
     return tuple(out)

@@ -8,6 +8,7 @@ from typing import Any
 
 from evidencekit.hash.seal.document import DISK_KINDS, FILE_KINDS, Combined, Seal
 from evidencekit.report.model.readers import _flatten, _int, digest_pairs, nfc
+from evidencekit.report.model.record import registered_photos
 from evidencekit.report.model.rows import _artifacts, _extents, _file_rows
 from evidencekit.report.model.values import (
     CustodyEntry,
@@ -72,7 +73,10 @@ def item_from_seal(
     return ItemSection(
         item_id=seal.item_id if seal is not None else item_id,
         kind=kind,
-        description=nfc((seal.description if seal is not None else None) or ""),
+        # the seal's description, else what the item was registered as
+        description=nfc(
+            (seal.description if seal is not None else None) or _registered_as(custody) or ""
+        ),
         evidence_number=nfc(evidence_number or ""),
         status=seal.known_status if seal is not None else None,
         content_size=content_size,
@@ -96,7 +100,23 @@ def item_from_seal(
         files_total=sum(f.size or 0 for f in files) if files else None,
         custody=tuple(custody),
         seal_sha256=seal_sha256,
+        photos=tuple(
+            registered_photos(
+                next(
+                    (e.event for e in custody if e.event_type == "registered" and e.event),
+                    None,
+                )
+            )
+        ),
     )
+
+
+def _registered_as(custody: Sequence[CustodyEntry]) -> str | None:
+    """The description the item's `registered` event gives it."""
+    for e in custody:
+        if e.event_type == "registered" and e.event is not None and e.event.description:
+            return e.event.description
+    return None
 
 
 def _evidence_number(facts: Mapping[str, Any]) -> str | None:

@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Literal
 
+from evidencekit.chain.events import Event
 from evidencekit.chain.parties import Party
 from evidencekit.hash.seal.document import SealStatus
 from evidencekit.timeutil import compact
@@ -51,6 +52,21 @@ class Artifact:
 
 
 @dataclass(frozen=True, slots=True)
+class Photo:
+    """A photo registered with an item (`registered` event's `details.photos`: its name in the
+    case, size and SHA-256), and its bytes when the case's file still has that digest (for a
+    thumbnail; None otherwise)."""
+
+    name: str
+    size: int | None
+    sha256: str
+    data: bytes | None = field(default=None, compare=False, repr=False)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"name": self.name, "size": self.size, "sha256": self.sha256}
+
+
+@dataclass(frozen=True, slots=True)
 class FileRow:
     """One collected file (logical collections), its name exactly as the manifest stores it."""
 
@@ -87,6 +103,12 @@ class CustodyEntry:
     counterpart_party: Party | None = None
     """The counterpart as recorded (chain.parties), when the event names one: how the report
     tells a party who holds no key apart (role, document) from an examiner of that name."""
+    event: Event | None = field(default=None, compare=False)
+    """The signed event itself, from which the report words its sentence (`report.sentences`);
+    None for an entry built by hand."""
+    description_typed: bool = field(default=False, compare=False)
+    """True when an acquisition's description is the one the examiner typed (the item's seal
+    holds it); otherwise it is the tool's own default and is not quoted."""
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -147,6 +169,8 @@ class ItemSection:
     files_total: int | None = None
     custody: tuple[CustodyEntry, ...] = ()
     seal_sha256: str | None = None
+    photos: tuple[Photo, ...] = field(default=(), compare=False)
+    """The photos registered with the item (from its `registered` event)."""
 
     @property
     def sha256(self) -> str | None:

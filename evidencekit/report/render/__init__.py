@@ -11,8 +11,10 @@ keeps 5,000-file reports well inside the time budget.
 
 Modules: `fonts` (registration), `styles` (geometry, colours, paragraph styles), `text` (names,
 wrapping, sizes, times), `page` (header, footer, "page X of Y"), `tables`, `drawings` (media
-map, custody lanes), `qr`, `item` (one evidence item), `sections` (the rest), `document`
-(assembling the story).
+map, custody lanes), `qr`, `item` (one evidence item), `photos` (thumbnails of registered
+photos), `sections` (the rest), `document` (assembling the story); the Biên bản (seizure record)
+in `bienban` (its layout, participants and signature blocks), `bienban_item` (one item's part)
+and `bienban_text` (its styles and wording helpers).
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from evidencekit.report.render.fonts import SANS, _register_fonts
 from evidencekit.report.render.item import _item
 from evidencekit.report.render.page import _canvas_class, _on_page
 from evidencekit.report.render.sections import (
+    _appendix,
     _attachments,
     _checkpoint,
     _cover,
@@ -69,6 +70,7 @@ def render_pdf(model: ReportModel) -> bytes:
     story += _checkpoint(model, st)
     story += _attachments(model, st)
     story += _signature(model, st)
+    story += _appendix(model, st)
     try:
         doc.build(story, canvasmaker=_canvas_class(model))
     except Exception as exc:  # reportlab raises LayoutError and plain exceptions alike

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
 
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -16,34 +16,23 @@ from reportlab.platypus import (
     Table,
 )
 
-from evidencekit.report.i18n import fact_label, label, status_label
+from evidencekit.report.i18n import LABELS, label, status_label
 from evidencekit.report.model import ItemSection, ReportModel
 from evidencekit.report.render.drawings import custody_lanes, media_map
+from evidencekit.report.render.photos import photo_table
 from evidencekit.report.render.styles import BODY_W
 from evidencekit.report.render.tables import _kv_table, _plain_table
 from evidencekit.report.render.text import _grouped, _p, _t, _visible, human_size
+from evidencekit.report.words import algorithm_name, facts_in_words
 from evidencekit.timeutil import local_text, parse_iso
-
-
-def _facts(pairs: Sequence[tuple[str, str]], lang: str) -> list[tuple[str, object]]:
-    """Facts with translated names where known, source before device before the rest."""
-
-    def rank(key: str) -> int:
-        return 0 if key.startswith("source") else (1 if key.startswith("device") else 2)
-
-    values = {"yes": label(lang, "yes"), "no": label(lang, "no")}
-    return [
-        (fact_label(lang, k), values.get(v, v))
-        for k, v in sorted(pairs, key=lambda kv: rank(kv[0]))
-    ]
 
 
 def _item(model: ReportModel, it: ItemSection, st: dict[str, ParagraphStyle]) -> list[Flowable]:
     lang = model.lang
     out: list[Flowable] = [PageBreak()]
     title = f"{label(lang, 'item')} {it.item_id}"
-    if it.description:
-        title += f" — {it.description}"
+    # an item nobody described is named by its kind, in the report's language
+    title += f" — {it.description or label(lang, f'item_default_{it.kind}')}"
     out.append(_p(title, st["h1"]))
     rows: list[tuple[str, object]] = [
         (label(lang, "kind"), label(lang, f"kind_{it.kind}")),
@@ -70,24 +59,20 @@ def _item(model: ReportModel, it: ItemSection, st: dict[str, ParagraphStyle]) ->
         if text:
             rows.append((label(lang, key), text))
     if it.seal_sha256:
-        rows.append(("SHA-256 (seal.json)", Paragraph(it.seal_sha256, st["mono"])))
+        rows.append((label(lang, "seal_sha256"), Paragraph(it.seal_sha256, st["mono"])))
     out.append(_kv_table(rows, st))
-    if it.source:
-        out += [
-            _p(label(lang, "source_identity"), st["h2"]),
-            _kv_table(_facts(it.source, lang), st),
-        ]
-    if it.acquisition:
-        out += [
-            _p(label(lang, "acquisition"), st["h2"]),
-            _kv_table(_facts(it.acquisition, lang), st),
-        ]
+    source = facts_in_words(it.source, lang, model.timezone)
+    if source:
+        out += [_p(label(lang, "source_identity"), st["h2"]), _kv_table(source, st)]
+    acquisition = facts_in_words(it.acquisition, lang, model.timezone)
+    if acquisition:
+        out += [_p(label(lang, "acquisition"), st["h2"]), _kv_table(acquisition, st)]
     if it.content_digests:
         out.append(_p(label(lang, "media_digests"), st["h2"]))
         out.append(
             _plain_table(
                 [label(lang, "algorithm"), label(lang, "value")],
-                [[alg, value] for alg, value in it.content_digests],
+                [[algorithm_name(alg), value] for alg, value in it.content_digests],
                 [25 * mm, BODY_W - 25 * mm],
                 mono_cols=(1,),
             )
@@ -102,7 +87,7 @@ def _item(model: ReportModel, it: ItemSection, st: dict[str, ParagraphStyle]) ->
                     [
                         _visible(art.name) if first else "",
                         _grouped(art.size) if first else "",
-                        alg,
+                        algorithm_name(alg),
                         hexval,
                     ]
                 )
@@ -122,6 +107,9 @@ def _item(model: ReportModel, it: ItemSection, st: dict[str, ParagraphStyle]) ->
                 long=True,
             )
         )
+    if it.photos:
+        out.append(_p(label(lang, "photos"), st["h2"]))
+        out.append(photo_table(it.photos, lang))
     if it.window_count:
         out.append(_p(label(lang, "windows"), st["h2"]))
         out.append(
@@ -131,7 +119,7 @@ def _item(model: ReportModel, it: ItemSection, st: dict[str, ParagraphStyle]) ->
                     "windows_text",
                     count=it.window_count,
                     size=human_size(it.window_size),
-                    algs=", ".join(it.window_algorithms) or "—",
+                    algs=", ".join(algorithm_name(a) for a in it.window_algorithms) or "—",
                 ),
                 st["body"],
             )
@@ -177,7 +165,7 @@ def _item(model: ReportModel, it: ItemSection, st: dict[str, ParagraphStyle]) ->
                                 None
                                 if v.ok is None
                                 else label(lang, "verified_ok" if v.ok else "verified_bad"),
-                                v.detail,
+                                _readback(v.detail, lang),
                             )
                             if x
                         )
@@ -219,8 +207,33 @@ def _note(note: str, lang: str) -> str:
         if part == "deleted":
             part = label(lang, "deleted")
         elif part.startswith("error: "):
-            part = f"{label(lang, 'error')}: {part[7:]}"
+            # the tool's message (English) is quoted in the appendix; here it is said in words
+            part = label(lang, "file_error") if lang != "en" else f"error: {part[7:]}"
+        elif f"file_kind_{part}" in LABELS:
+            part = label(lang, f"file_kind_{part}")
         parts.append(part)
+    return "; ".join(parts)
+
+
+_PROBLEMS = re.compile(r"^verification FAILED: (\d+) problem\(s\)$")
+
+
+def _readback(detail: str, lang: str) -> str:
+    """A verification's detail in words: the imager's read-back ("image: match") or a recorded
+    verification's own text ("verification passed", which the match/mismatch line already
+    says). Any other detail is shown as recorded."""
+    if detail == "verification passed":
+        return ""
+    failed = _PROBLEMS.match(detail)
+    if failed:
+        return label(lang, "readback_problems", count=failed.group(1))
+    parts = []
+    for part in detail.split("; ") if detail else []:
+        what, sep, outcome = part.partition(": ")
+        if sep and f"readback_{what}" in LABELS and f"readback_{outcome}" in LABELS:
+            parts.append(f"{label(lang, f'readback_{what}')}: {label(lang, f'readback_{outcome}')}")
+        else:
+            parts.append(part)
     return "; ".join(parts)
 
 

@@ -3,19 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from evidencekit.report.i18n import label
-from evidencekit.report.model import ReportModel
 from evidencekit.report.render.fonts import SANS, SANS_BOLD
 from evidencekit.report.render.styles import ERR, GRID, MARGIN, PAGE_H, PAGE_W
 
 
-def _canvas_class(model: ReportModel) -> type[Canvas]:
+class Paged(Protocol):
+    """What the page decoration needs of a document: the report model or the Biên bản's."""
+
+    @property
+    def lang(self) -> str: ...
+    @property
+    def report_id(self) -> str: ...
+    @property
+    def case_number(self) -> str: ...
+    @property
+    def case_title(self) -> str: ...
+    @property
+    def signed(self) -> bool: ...
+
+
+def _canvas_class(model: Paged) -> type[Canvas]:
     lang = model.lang
 
     class NumberedCanvas(Canvas):  # type: ignore[misc]  # reportlab is untyped
@@ -51,7 +65,7 @@ def _canvas_class(model: ReportModel) -> type[Canvas]:
     return NumberedCanvas
 
 
-def _on_page(model: ReportModel) -> Callable[[Canvas, Any], None]:
+def _on_page(model: Paged) -> Callable[[Canvas, Any], None]:
     lang = model.lang
 
     def draw(canv: Canvas, _doc: Any) -> None:

@@ -17,13 +17,14 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from evidencekit.report.i18n import event_label, label, status_label
-from evidencekit.report.model import CustodyEntry, ReportModel
+from evidencekit.report.i18n import attachment_label, label, status_label
+from evidencekit.report.model import CustodyEntry, ItemSection, ReportModel
 from evidencekit.report.render.fonts import SANS
 from evidencekit.report.render.qr import qr_drawing
 from evidencekit.report.render.styles import BODY_W
 from evidencekit.report.render.tables import _kv_table, _plain_table
-from evidencekit.report.render.text import _grouped, _p, _t, human_size
+from evidencekit.report.render.text import _grouped, _p, _t, _visible, human_size
+from evidencekit.report.sentences import sentence, who
 
 
 def _cover(model: ReportModel, st: dict[str, ParagraphStyle]) -> list[Flowable]:
@@ -46,7 +47,11 @@ def _cover(model: ReportModel, st: dict[str, ParagraphStyle]) -> list[Flowable]:
         (label(lang, "report_id"), model.report_id),
         (label(lang, "tool"), f"evidencekit {model.tool_version}"),
     ]
-    rows += [(k, v) for k, v in model.extra.items()]
+    # a digest (the case identity) in the mono face, on one line
+    rows += [
+        (k, Paragraph(escape(v), st["mono"]) if v.startswith("sha256:") else v)
+        for k, v in model.extra.items()
+    ]
     out.append(_kv_table(rows, st))
     out.append(PageBreak())
     return out
@@ -74,38 +79,18 @@ def _summary(model: ReportModel, st: dict[str, ParagraphStyle]) -> list[Flowable
 
 
 def _custody(model: ReportModel, st: dict[str, ParagraphStyle]) -> list[Flowable]:
+    """Every ledger event as sentences (`report.sentences`): who did what to which item, with
+    whom, where and why."""
     lang = model.lang
     out: list[Flowable] = [PageBreak(), _p(label(lang, "custody"), st["h1"])]
     if not model.custody:
         return [*out, _p(label(lang, "no_custody"), st["body"])]
-    widths = [9 * mm, 42 * mm, 17 * mm, 21 * mm, 27 * mm, BODY_W - 116 * mm]
-    header = [label(lang, k) for k in ("seq", "when", "item", "what", "who")]
-    header.append(
-        f"{label(lang, 'counterpart')} / {label(lang, 'where')} / {label(lang, 'purpose')}"
-    )
-    rows = []
-    for e in model.custody:
-        extra = [
-            x
-            for x in (
-                f"→ {_who(e, lang)}" if e.counterpart else "",
-                e.location or "",
-                e.purpose or "",
-                e.detail,
-            )
-            if x
-        ]
-        rows.append(
-            [
-                str(e.seq),
-                _t(model, e.time),
-                e.item_id or "—",
-                event_label(lang, e.event_type),
-                e.actor or "—",
-                "\n".join(extra),
-            ]
-        )
-    out.append(_plain_table(header, rows, widths, font_size=7.2, long=True))
+    widths = [9 * mm, 40 * mm, 20 * mm, BODY_W - 69 * mm]
+    header = [label(lang, k) for k in ("seq", "when", "item", "cs_event")]
+    rows = [
+        [str(e.seq), _t(model, e.time), e.item_id or "—", sentence(e, lang)] for e in model.custody
+    ]
+    out.append(_plain_table(header, rows, widths, font_size=7.6, long=True))
     return out
 
 
@@ -125,7 +110,7 @@ def _checkpoint(model: ReportModel, st: dict[str, ParagraphStyle]) -> list[Flowa
     out.append(Spacer(1, 2 * mm))
     out.append(_p(label(lang, "checkpoint_text"), st["small"]))
     text = _plain_table(
-        ["C2SP signed note"],
+        [label(lang, "checkpoint_note")],
         [[cp.text.rstrip("\n")]],
         [BODY_W - 66 * mm],
         font_size=7.5,
@@ -156,7 +141,7 @@ def _attachments(model: ReportModel, st: dict[str, ParagraphStyle]) -> list[Flow
         Spacer(1, 2 * mm),
     ]
     rows = [
-        [a.name, a.description, _grouped(len(a.data)), hashlib.sha256(a.data).hexdigest()]
+        [a.name, attachment_label(lang, a.name), _grouped(len(a.data)), sha256_hex(a.data)]
         for a in model.attachments
     ]
     out.append(
@@ -185,10 +170,7 @@ def _signature(model: ReportModel, st: dict[str, ParagraphStyle]) -> list[Flowab
         (label(lang, "fingerprint"), Paragraph(escape(model.examiner_fingerprint), st["mono"])),
         (
             label(lang, "verify_with"),
-            Paragraph(
-                "pdfsig REPORT.pdf<br/>evidencekit report verify REPORT.pdf --trust EXAMINER.pem",
-                st["mono"],
-            ),
+            Paragraph(escape(label(lang, "verify_commands")).replace("\n", "<br/>"), st["cell"]),
         ),
     ]
     out.append(_kv_table(rows, st))
@@ -200,7 +182,60 @@ def _signature(model: ReportModel, st: dict[str, ParagraphStyle]) -> list[Flowab
 def _who(e: CustodyEntry, lang: str) -> str:
     """The counterpart as the report names them: a party who holds no key with their role,
     "holds no key" and their document (names coincide); an examiner by name."""
-    party = e.counterpart_party
-    if party is not None and party.fingerprint is None:
-        return str(party.describe(lang))
-    return str(e.counterpart)
+    return who(e.counterpart_party, e.counterpart, lang)
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _appendix(model: ReportModel, st: dict[str, ParagraphStyle]) -> list[Flowable]:
+    """The raw device facts of every item, keys and values exactly as the tools recorded them
+    (English, internal names, tool messages): for experts; the item sections say them in
+    words."""
+    lang = model.lang
+    items = [it for it in model.items if it.source or it.acquisition or _file_errors(it)]
+    if not items:
+        return []
+    out: list[Flowable] = [
+        PageBreak(),
+        _p(label(lang, "appendix"), st["h1"]),
+        _p(label(lang, "appendix_text"), st["body"]),
+    ]
+    for it in items:
+        out.append(_p(f"{label(lang, 'item')} {it.item_id}", st["h2"]))
+        rows = [[key, value] for key, value in (*it.source, *it.acquisition)]
+        if rows:
+            out.append(
+                _plain_table(
+                    [label(lang, "appendix_key"), label(lang, "value")],
+                    rows,
+                    [62 * mm, BODY_W - 62 * mm],
+                    font_size=7,
+                    mono_cols=(0,),  # values in the sans font: the mono one lacks Vietnamese
+                    long=True,
+                )
+            )
+        errors = _file_errors(it)
+        if errors:
+            out.append(_p(label(lang, "appendix_file_errors"), st["body"]))
+            out.append(
+                _plain_table(
+                    [label(lang, "path"), label(lang, "appendix_message")],
+                    errors,
+                    [70 * mm, BODY_W - 70 * mm],
+                    font_size=7,
+                    long=True,
+                )
+            )
+    return out
+
+
+def _file_errors(it: ItemSection) -> list[list[str]]:
+    """The collected files' read errors, as the tools worded them: (path, message)."""
+    out = []
+    for f in it.files:
+        for part in f.note.split("; ") if f.note else []:
+            if part.startswith("error: "):
+                out.append([_visible(f.path), part[7:]])
+    return out

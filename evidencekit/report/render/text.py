@@ -47,8 +47,9 @@ def _char_w(ch: str, font: str, size: float) -> float:
 def wrap(text: str, font: str, size: float, width: float) -> str:
     """`text` with newlines inserted so no line is wider than `width` points.
 
-    Breaks after a space or a path separator when one is near, else anywhere (file names and
-    digests have no spaces). Used for plain table cells, where reportlab does not wrap.
+    Breaks after a space in the second half of the line, else after a path separator there, else
+    anywhere (file names and digests have no spaces). Used for plain table cells, where
+    reportlab does not wrap.
     """
     lines: list[str] = []
     for para in text.split("\n"):
@@ -60,10 +61,11 @@ def wrap(text: str, font: str, size: float, width: float) -> str:
         for ch in para:
             w = _char_w(ch, font, size)
             if line and line_w + w > width:
-                cut = max(
-                    (i for i, c in enumerate(line) if c in " /\\_-."),
-                    default=-1,
-                )
+                # a space first (a seal number "NP-0043" or a date stays whole), else a
+                # separator of a path or name
+                cut = max((i for i, c in enumerate(line) if c == " "), default=-1)
+                if cut < len(line) // 2:
+                    cut = max((i for i, c in enumerate(line) if c in " /\\_-."), default=-1)
                 if cut >= len(line) // 2:
                     lines.append("".join(line[: cut + 1]))
                     line = line[cut + 1 :]

@@ -3,14 +3,15 @@
 Parse each item's seal (`hash.seal.read.parse_seal`) and read a logical collection's manifest, take
 the custody events (`chain.events.Event`), the latest signed checkpoint and the exports from the
 ledger, render, embed the machine-readable record (seals, custody JSON Lines, CASE/UCO JSON-LD,
-checkpoint, report.json), sign (PAdES B-B; B-T with a TSA), and record a `report_issued` custody
-event carrying the PDF's sha256. Before anything is rendered, the whole ledger and every seal the
-report shows are verified (`check_case`); the PDF is written under a temporary name and renamed
-to its own only after its event is committed.
+checkpoint, report.json), sign (PAdES B-B; with a TSA B-T, B-LT by default, or B-LTA), and
+record a `report_issued` custody event carrying the PDF's sha256. Before anything is rendered,
+the whole ledger and every seal the report shows are verified (`check_case`); the PDF is
+written under a temporary name and renamed to its own only after its event is committed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -35,6 +36,7 @@ from evidencekit.hash.seal.document import Seal
 from evidencekit.hash.seal.read import parse_seal
 from evidencekit.identity import Identity
 from evidencekit.report.i18n import LANGUAGES, label
+from evidencekit.report.ltv import ValidationInputs
 from evidencekit.report.model import (
     Attachment,
     Checkpoint,
@@ -45,16 +47,23 @@ from evidencekit.report.model import (
     nfc,
 )
 from evidencekit.report.render import render_pdf
-from evidencekit.report.sign import finish_pdf
+from evidencekit.report.render.bienban import render_record
+from evidencekit.report.sign import finish_pdf, pades_level
 from evidencekit.timeutil import compact, isoformat, utcnow
 from evidencekit.workflows.commit import NO_LINKS as _NO_LINKS
+from evidencekit.workflows.report.bienban import FORMS, record_items, record_model
 from evidencekit.workflows.report.embedded import (
     ledger_attachments,
     report_json_attachment,
     seal_attachment,
 )
-from evidencekit.workflows.report.ledger import _ledger_snapshot, _record_report_issued
+from evidencekit.workflows.report.ledger import (
+    LedgerSnapshot,
+    _ledger_snapshot,
+    _record_report_issued,
+)
 from evidencekit.workflows.report.names import MANIFEST_SUFFIX, REPORT_SCHEMA, SEAL_SUFFIX
+from evidencekit.workflows.report.photos import with_data
 from evidencekit.workflows.trust import case_trust
 
 
@@ -71,6 +80,7 @@ class ReportResult:
     items: tuple[str, ...]
     size: int
     event_recorded: bool
+    level: str | None = None  # the PAdES level it was signed at (None: unsigned)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -83,6 +93,7 @@ class ReportResult:
             "items": list(self.items),
             "size": self.size,
             "event_recorded": self.event_recorded,
+            "level": self.level,
         }
 
 
@@ -90,9 +101,11 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "report"
 
 
-def default_report_path(case: Case, lang: str, now: dt.datetime) -> Path:
-    """`C/reports/<case number>-<UTC time>-<lang>.pdf`, safe as a file name."""
-    return case.reports_dir / f"{_safe(case.info.number)}-{compact(now)}-{lang}.pdf"
+def default_report_path(case: Case, lang: str, now: dt.datetime, form: str = "report") -> Path:
+    """`C/reports/<case number>-<UTC time>-<lang>.pdf` (`…-bien-ban-<lang>.pdf` for a Biên
+    bản), safe as a file name."""
+    kind = "" if form == "report" else f"{form}-"
+    return case.reports_dir / f"{_safe(case.info.number)}-{compact(now)}-{kind}{lang}.pdf"
 
 
 def _read_bytes(path: Path) -> bytes | None:
@@ -137,6 +150,8 @@ def build_model(
     lang: str | None = None,
     now: dt.datetime | None = None,
     signed: bool = True,
+    ledger: LedgerSnapshot | None = None,
+    form: str = "report",
 ) -> ReportModel:
     """Gather the case's documents into a report model (attachments included).
 
@@ -151,14 +166,25 @@ def build_model(
     now = now or utcnow()
     known = case.items()
     wanted = list(items) if items else known
+    if form != "report":
+        # a Biên bản may be of an item that is only registered (seized, not yet imaged)
+        known = sorted(
+            {*known, *(e.item_id for e in (ledger.events if ledger else ()) if e.item_id)}
+        )
     for item in wanted:
         if item not in known:
             raise UsageError(
                 f"item {item!r} is not in case {case.info.number!r}",
                 hint=f"items: {', '.join(known) or '(none)'}",
             )
-    ledger = _ledger_snapshot(case)
-    custody = custody_from_events(ledger.events)
+    ledger = ledger if ledger is not None else _ledger_snapshot(case)
+    seals = {item: _read_seal(case.item_dir(item) / f"{item}{SEAL_SUFFIX}") for item in wanted}
+    typed = {
+        item: nfc(seal.description)
+        for item, (seal, _raw) in seals.items()
+        if seal is not None and seal.description
+    }
+    custody = custody_from_events(ledger.events, typed)
     if not items:
         # In the order the ledger first saw them (acquired before collected from it), then the rest.
         first: dict[str, int] = {}
@@ -171,14 +197,17 @@ def build_model(
     seal_digests: dict[str, str] = {}
     for item in wanted:
         folder = case.item_dir(item)
-        seal, seal_raw = _read_seal(folder / f"{item}{SEAL_SUFFIX}")
+        seal, seal_raw = seals[item]
         manifest = _read_json(folder / f"{item}{MANIFEST_SUFFIX}")
         seal_sha = hashlib.sha256(seal_raw).hexdigest() if seal_raw is not None else None
         if seal_raw is not None and seal_sha is not None:
             seal_digests[item] = seal_sha
             attachments.append(seal_attachment(item, seal_raw))
         per_item = tuple(e for e in custody if e.item_id == item)
-        sections.append(item_from_seal(item, seal, manifest, per_item, seal_sha))
+        section = item_from_seal(item, seal, manifest, per_item, seal_sha)
+        if section.photos:
+            section = dataclasses.replace(section, photos=with_data(case, section.photos))
+        sections.append(section)
     checkpoint = None
     if ledger.checkpoint_text:
         checkpoint = Checkpoint(ledger.checkpoint_text, ledger.tree_size, ledger.root)
@@ -200,6 +229,7 @@ def build_model(
         if checkpoint is None
         else {"tree_size": checkpoint.tree_size, "root": checkpoint.root},
         "tool": {"name": "evidencekit", "version": __version__},
+        **({"form": form} if form != "report" else {}),
     }
     attachments.append(report_json_attachment(meta))
     return ReportModel(
@@ -354,6 +384,7 @@ def check_case(case: Case, items: Sequence[str] | None, *, rehash: bool = False)
     """What a report may be built on: the whole custody ledger verifies, and so does the seal
     of every item it reports on (signature, signer, every sealed file present at its size;
     with `rehash`, its digests too). A broken ledger or seal is never rendered as if it held.
+    `items` None is every item of the case.
 
     Raises:
         IntegrityError: the ledger or a seal does not verify (every problem of a seal is
@@ -380,7 +411,8 @@ def check_case(case: Case, items: Sequence[str] | None, *, rehash: bool = False)
                 f"item {item!r} is not in case {case.info.number!r}",
                 hint=f"items: {', '.join(known) or '(none)'}",
             )
-    sealed = [i for i in (items or known) if (case.item_dir(i) / f"{i}{SEAL_SUFFIX}").is_file()]
+    listed: Sequence[str] = known if items is None else items
+    sealed = [i for i in listed if (case.item_dir(i) / f"{i}{SEAL_SUFFIX}").is_file()]
     problems = [
         f"item {st.item_id or st.seal_path}: {p.text()}"
         for st in verify_items(case, sealed, rehash=rehash)
@@ -408,16 +440,27 @@ def build_report(
     record: bool = True,
     rehash: bool = False,
     now: dt.datetime | None = None,
+    level: str | None = None,
+    validation: ValidationInputs | None = None,
+    form: str = "report",
+    session: str | None = None,
+    copies: int = 2,
 ) -> ReportResult:
     """Build, sign and write the report; record `report_issued` in the ledger.
 
     Args:
         identity: the examiner who signs (may be None only with `sign=False`).
         out: the PDF's path (default: `C/reports/<case>-<UTC time>-<lang>.pdf`).
-        tsa_url: an RFC 3161 timestamp authority, for PAdES B-T.
+        tsa_url: an RFC 3161 timestamp authority (B-T and above need one).
+        level: PAdES B-B, B-T, B-LT or B-LTA; default B-LT with a TSA, else B-B.
+        validation: CA certificates and revocation data for the DSS (B-LT, B-LTA).
         sign: False writes an unsigned preview (no custody event).
         record: False skips the custody event (benchmarks).
         rehash: also re-hash every sealed file before building (`check_case`).
+        form: "report" (the full report) or "bien-ban" (the seizure record of one item or of
+            `session`, `workflows.report.bienban`).
+        session: the seizure session whose Biên bản to build (its registered items).
+        copies: the number of copies the Biên bản says it is made in.
 
     Raises:
         UsageError: bad item, language, or options.
@@ -429,6 +472,10 @@ def build_report(
         raise UsageError("signing a report needs an examiner identity")
     if tsa_url and not sign:
         raise UsageError("--tsa needs a signature; drop --no-sign")
+    if level is not None and not sign:
+        raise UsageError("--level needs a signature; drop --no-sign")
+    if sign:
+        level = pades_level(level or ("B-LT" if tsa_url else "B-B"), tsa_url)
     if sign and record and identity is not None and not case.is_pinned(identity.fingerprint):
         # Checked before anything is written: a report the ledger cannot record is refused.
         raise ReportError(
@@ -443,20 +490,41 @@ def build_report(
             f"--out {str(out)!r} exists: a report is never written over another file",
             hint="give a new file name",
         )
+    if form not in FORMS:
+        raise UsageError(f"unknown report form {form!r}", hint="report or bien-ban")
+    if form == "report" and session is not None:
+        raise UsageError("--session goes with --form bien-ban")
     now = now or utcnow()
-    check_case(case, items, rehash=rehash)
-    model = build_model(case, identity, items=items, lang=lang, now=now, signed=sign)
-    pdf = render_pdf(model)
+    ledger = _ledger_snapshot(case) if form != "report" else None
+    if ledger is not None:
+        items = record_items(ledger.events, case, items, session)
+        # the seals of its items that have one (an item only registered has none yet)
+        check_case(case, [i for i in items if i in case.items()], rehash=rehash)
+    else:
+        items = list(items) if items else None
+        check_case(case, items, rehash=rehash)
+    model = build_model(
+        case, identity, items=items, lang=lang, now=now, signed=sign, ledger=ledger, form=form
+    )
+    if ledger is not None:
+        seizure = record_model(
+            case, identity, model, ledger.events, list(items or ()), session, copies=copies
+        )
+        pdf = render_record(seizure)
+    else:
+        pdf = render_pdf(model)
     final = finish_pdf(
         pdf,
         model.attachments,
         identity if sign else None,
         tsa_url=tsa_url,
-        reason=label(model.lang, "title"),
+        reason=label(model.lang, "title" if form == "report" else "bb_pdf_title"),
         location=case.info.agency or None,
         now=now,
+        level=level,
+        validation=validation,
     )
-    path = out if out is not None else _free_path(default_report_path(case, model.lang, now))
+    path = out if out is not None else _free_path(default_report_path(case, model.lang, now, form))
     digest = hashlib.sha256(final).hexdigest()
     recorded = sign and record and identity is not None
     # Written under a temporary name, recorded, then published: a crash or a full disk leaves
@@ -473,6 +541,7 @@ def build_report(
                 path=path,
                 items=[i.item_id for i in model.items],
                 lang=model.lang,
+                form=form,
             )
     except InterruptedAfterRecording as exc:
         # its event is committed: the report it records is kept (and named), never removed
@@ -502,4 +571,5 @@ def build_report(
         items=tuple(i.item_id for i in model.items),
         size=len(final),
         event_recorded=recorded,
+        level=level if sign else None,
     )

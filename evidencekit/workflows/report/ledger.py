@@ -71,6 +71,7 @@ def _record_report_issued(
     path: Path,
     items: Sequence[str],
     lang: str,
+    form: str = "report",
 ) -> None:
     """Append one case-level `report_issued` event carrying the PDF's sha256 and size: the
     report as issued, which stays the first `size` bytes of the file after co-signatures,
@@ -93,6 +94,8 @@ def _record_report_issued(
             "size": size,
             "lang": lang,
             "items": list(items),
+            # a Biên bản says so (a report's details are as they always were)
+            **({"form": form} if form != "report" else {}),
         },
     )
 
@@ -174,3 +177,48 @@ def _find_report_event(case: Case, data: bytes) -> tuple[int, int] | None:
             if isinstance(seq, int):
                 return seq, size
     return None
+
+
+def _record_report_revision(
+    case: Case,
+    identity: Identity,
+    kind: str,
+    *,
+    description: str,
+    sha256: str,
+    size: int,
+    path: Path,
+    details: dict[str, object],
+) -> None:
+    """Append one case-level `report_cosigned` or `report_extended` event binding the PDF as
+    it is after the co-signature or extension (its sha256 and size: later revisions only
+    append, so it stays the first `size` bytes of the file).
+
+    Raises:
+        CustodyError: the ledger refuses it (e.g. the identity is not pinned).
+    """
+    custody.record_event(
+        case,
+        identity,
+        kind,
+        None,
+        description=description,
+        digests={"sha256": sha256},
+        details={"file": path.name, "size": size, **details},
+    )
+
+
+def _revision_events(case: Case, data: bytes) -> list[dict[str, object]]:
+    """The `report_cosigned` and `report_extended` events that bind a prefix of `data` (the
+    file as it was after that co-signature or extension), in ledger order."""
+    found: list[dict[str, object]] = []
+    for event in custody.list_events(case):
+        if event.get("kind") not in ("report_cosigned", "report_extended"):
+            continue
+        want = (event.get("digests") or {}).get("sha256")
+        size = (event.get("details") or {}).get("size")
+        if not isinstance(size, int) or isinstance(size, bool) or not 0 < size <= len(data):
+            continue
+        if hashlib.sha256(data[:size]).hexdigest() == want:
+            found.append(event)
+    return found

@@ -23,7 +23,11 @@ from evidencekit.identity import fingerprint
 from evidencekit.problems import Problem, ReportPart
 from evidencekit.report.attachments import shown
 from evidencekit.report.sign import SignatureCheck, check_signature, read_attachment_entries
-from evidencekit.workflows.report.ledger import _check_checkpoint, _find_report_event
+from evidencekit.workflows.report.ledger import (
+    _check_checkpoint,
+    _find_report_event,
+    _revision_events,
+)
 from evidencekit.workflows.report.names import CHECKPOINT_TXT, REPORT_JSON, SEAL_SUFFIX
 from evidencekit.workflows.trust import CaseTrust, case_trust
 
@@ -125,6 +129,7 @@ def verify_report(
     digest = hashlib.sha256(data).hexdigest()
     if case is not None and sig.signed:
         _check_against_case(case, files, meta, data, problems, notes)
+        _check_amendments(case, sig, data, problems, notes)
         if case_trusts is not None:
             problems += _revoked_signer(case, case_trusts, sig.signer_fingerprint, data)
     return ReportVerification(
@@ -310,3 +315,65 @@ def _revoked_signer(case: Case, trust: CaseTrust, fp: str | None, data: bytes) -
             f"by ledger event {r.seq} ({r.reason}); it was {when}, not before",
         )
     ]
+
+
+def _check_amendments(
+    case: Case, sig: SignatureCheck, data: bytes, problems: list[Problem], notes: list[str]
+) -> None:
+    """Every co-signature is recorded by a `report_cosigned` event of its signer, naming its
+    field and the role that field declares, binding the file up to (at least) that signature;
+    a document timestamp recorded by `report_extended` is named, one that is not is only noted
+    (anyone may renew an archive timestamp: it adds validation data, never content)."""
+    try:
+        events = _revision_events(case, data)
+    except EvidenceKitError as exc:
+        problems.append(
+            Problem.of_report("ledger-invalid", "ledger", f"cannot read the case's ledger: {exc}")
+        )
+        return
+    for entry in sig.signers[1:]:
+        size_ok = [e for e in events if _size(e) >= entry.end > 0]
+        if entry.kind == "document timestamp":
+            ext = [e for e in size_ok if e.get("kind") == "report_extended"]
+            notes.append(
+                f"signature {entry.number} (document timestamp): recorded by ledger event "
+                f"{ext[0].get('seq')} (report_extended)"
+                if ext
+                else f"signature {entry.number} (document timestamp): not recorded in the "
+                "case's ledger (an archive timestamp anyone may add)"
+            )
+            continue
+        mine = [
+            e
+            for e in size_ok
+            if e.get("kind") == "report_cosigned"
+            and _get(e, "details", "field") == entry.field
+            and _get(e, "details", "role") == entry.role
+            and _get(e, "actor", "fingerprint") == entry.fingerprint
+        ]
+        if mine:
+            notes.append(
+                f"signature {entry.number} ({entry.role}, {entry.name}): recorded by ledger "
+                f"event {mine[0].get('seq')} (report_cosigned)"
+            )
+        else:
+            problems.append(
+                Problem.of_report(
+                    "cosign-not-recorded",
+                    "ledger",
+                    f"signature {entry.number} ({entry.role}, {entry.name}, field "
+                    f"{shown(entry.field)}) is not recorded in the case's ledger: no "
+                    "report_cosigned event of that signer binds the report as co-signed",
+                )
+            )
+
+
+def _get(event: dict[str, object], part: str, key: str) -> object:
+    value = event.get(part)
+    return value.get(key) if isinstance(value, dict) else None
+
+
+def _size(event: dict[str, object]) -> int:
+    details = event.get("details")
+    size = details.get("size") if isinstance(details, dict) else None
+    return size if isinstance(size, int) and not isinstance(size, bool) else 0

@@ -77,9 +77,17 @@ def _seizure_lines(d: dict[str, Any]) -> list[str]:
         out.append("seal numbers: " + ", ".join(map(str, d["seal_numbers"])))
     if d.get("replaces"):
         out.append("replaces: " + ", ".join(map(str, d["replaces"])))
-    for key in ("method", "seal_state", "state_note", "statements", "on_original"):
+    for key in ("method", "seal_state", "state_note", "statements", "on_original", "what"):
         if d.get(key):
             out.append(f"{key.replace('_', ' ')}: {d[key]}")
+    if d.get("seal_numbers") and d.get("reason"):  # seal_opened: why it was opened
+        out.append(f"opened because: {d['reason']}")
+    doc = d.get("file")
+    if isinstance(doc, dict):
+        out.append(f"file: {doc.get('name')} ({doc.get('size')} bytes, sha256 {doc.get('sha256')})")
+    for photo in d.get("photos") or []:
+        if isinstance(photo, dict):
+            out.append(f"photo: {photo.get('name')} (sha256 {photo.get('sha256')})")
     wc = d.get("working_copy")
     if isinstance(wc, dict):
         out.append(f"working copy: {wc.get('item') or wc.get('path')} (sha256 {wc.get('sha256')})")

@@ -1,4 +1,5 @@
-"""The `custody` click group; its commands live in `record.py` and `ledger.py`."""
+"""The `custody` click group; its commands live in `record.py`, `ledger.py`, `seizure.py` and
+`witness.py`."""
 
 from __future__ import annotations
 

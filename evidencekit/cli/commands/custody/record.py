@@ -161,13 +161,19 @@ def receive(
 @custody.command("note")
 @click.argument("item")
 @click.argument("text")
+@_seizure_options
 @pass_app
-def note(app: App, item: str, text: str) -> None:
+def note(
+    app: App, item: str, text: str, participants: tuple[str, ...], session: str | None
+) -> None:
     """Add a note to ITEM's history (use "-" as ITEM for a note about the whole case)."""
     from evidencekit.workflows.custody import record
 
     case = app.case()
-    se = record(case, app.identity(), "note", None if item == "-" else item, note=text)
+    details = _seizure_details(case, participants, session)
+    se = record(
+        case, app.identity(), "note", None if item == "-" else item, note=text, details=details
+    )
     _appended(app, case, se)
 
 

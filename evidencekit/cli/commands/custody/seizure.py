@@ -66,6 +66,30 @@ def session_open(
     _appended(app, case, se)
 
 
+@session.command("show")
+@click.argument("session_id", metavar="ID")
+@pass_app
+def session_show(app: App, session_id: str) -> None:
+    """Show seizure session ID: its opening, the events that name it, its closing."""
+    from evidencekit.cli.commands.custody._common import _event_lines
+    from evidencekit.errors import UsageError
+    from evidencekit.workflows.seizure import session_events
+
+    case = app.case()
+    events = session_events(case, session_id)
+    if not events:
+        raise UsageError(
+            f"no seizure session {session_id!r} was opened in case {case.info.number!r}",
+            hint="`evidencekit custody log` lists the session_opened events",
+        )
+    lines = [line for e in events for line in _event_lines(e, case.info.timezone)]
+    app.emit(
+        "evidencekit/custody-session/1",
+        {"session": session_id, "closed": events[-1]["kind"] == "session_closed", "events": events},
+        lines,
+    )
+
+
 @session.command("close")
 @click.argument("session_id", metavar="ID")
 @click.option(
