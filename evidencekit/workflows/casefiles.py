@@ -240,6 +240,63 @@ def check_files(
     return problems, notes
 
 
+def unrecorded_files(
+    case: Case,
+    files: Iterable[RecordedFile],
+    *,
+    item: str | None = None,
+    by_file: bool = False,
+) -> tuple[list[Problem], list[str]]:
+    """What `CASE/photos/` and `CASE/documents/` hold that no event records (problems of kind
+    `unrecorded-file`), with `item` only that item's folders. A file planted beside the
+    recorded photos, a second "signed record" nobody attached, a folder of an item never
+    registered: each would pass for part of the record to whoever opens the folder, so each
+    is named (move it out of the case, or record it: `custody attach`). A document's
+    temporary copy (`.NAME.PID.partial`) is a note: the next `custody attach` settles it.
+    """
+    recorded = {rec.name for rec in files}
+    problems: list[Problem] = []
+    notes: list[str] = []
+    for area in (PHOTOS, DOCUMENTS):
+        root = case.path / area
+        folders = [root / item] if item is not None else [root]
+        for top in folders:
+            if top.is_symlink() or not top.is_dir():
+                if top.is_symlink() or top.exists():
+                    _unrecorded(problems, top, case, item, by_file)
+                continue
+            for dirpath, dirnames, filenames in os.walk(top):
+                dirnames.sort()
+                for n in sorted(filenames) + [d for d in dirnames if Path(dirpath, d).is_symlink()]:
+                    path = Path(dirpath, n)
+                    name = path.relative_to(case.path).as_posix()
+                    if name in recorded:
+                        continue
+                    if area == DOCUMENTS and n.startswith(".") and n.endswith(PARTIAL):
+                        notes.append(
+                            f"{name!r} is an unfinished copy of a document: the next "
+                            "`evidencekit custody attach` of its item settles it"
+                        )
+                        continue
+                    _unrecorded(problems, path, case, item, by_file)
+    return problems, notes
+
+
+def _unrecorded(
+    problems: list[Problem], path: Path, case: Case, item: str | None, by_file: bool
+) -> None:
+    name = path.relative_to(case.path).as_posix()
+    message = (
+        f"{name!r} is in the case's {path.relative_to(case.path).parts[0]} folder but no "
+        "custody event records it: move it out of the case folder, or record it "
+        "(`evidencekit custody attach`)"
+    )
+    if by_file:
+        problems.append(Problem.of_file("unrecorded-file", name, message))
+    else:
+        problems.append(Problem.of_event("unrecorded-file", message, None, item))
+
+
 __all__ = [
     "DOCUMENTS",
     "PARTIAL",
@@ -250,4 +307,5 @@ __all__ = [
     "parts_of",
     "recorded_files",
     "staged_copy",
+    "unrecorded_files",
 ]
