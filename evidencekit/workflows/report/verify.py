@@ -395,6 +395,34 @@ def _check_amendments(
                     "report_cosigned event of that signer binds the report as co-signed",
                 )
             )
+    # and the other way: a report_cosigned event binding this report names a co-signature
+    # the report holds (its field, role and signer, within the bytes the event binds) — else
+    # the ledger, and every report built from it, says the report was co-signed when it was
+    # not (an event anyone pinned can record for any file)
+    cosigs = [e for e in sig.signers[1:] if e.kind != "document timestamp"]
+    for e in events:
+        if e.get("kind") != "report_cosigned":
+            continue
+        field, role = _get(e, "details", "field"), _get(e, "details", "role")
+        fingerprint = _get(e, "actor", "fingerprint")
+        if any(
+            0 < c.end <= _size(e)
+            and c.field == field
+            and c.role == role
+            and c.fingerprint == fingerprint
+            for c in cosigs
+        ):
+            continue
+        problems.append(
+            Problem.of_report(
+                "cosign-not-in-report",
+                "ledger",
+                f"ledger event {e.get('seq')} (report_cosigned) says "
+                f"{_get(e, 'actor', 'name')!s} ({str(fingerprint)[:16]}) co-signed this report "
+                f"as {role!s} in field {shown(str(field))}, but the report holds no such "
+                "signature: the event does not describe this file",
+            )
+        )
 
 
 def _get(event: dict[str, object], part: str, key: str) -> object:

@@ -1,0 +1,71 @@
+"""Red team (issue 13 threat model, against issue 17's co-signing): a pinned colleague records a
+`report_cosigned` event for a co-signature the PDF does not hold. The custody log and every
+report built later would say the report was co-signed; `report verify --case` must name the
+event (exit 3). Oracle: the PDF's own signatures (pdfsig counts them) against the ledger."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from evidencekit.cli.main import cli
+from evidencekit.identity import Identity
+from tests.conftest import need_peer
+from tests.report.attacks import COLLEAGUE, cosign, make_colleague, record_cosign
+from tests.report.conftest import make_disk_item, run
+
+
+def _build(runner: CliRunner, case_dir: Path) -> Path:
+    res = runner.invoke(cli, ["--json", "--case", str(case_dir), "report", "build"])
+    assert res.exit_code == 0, res.output
+    return Path(json.loads(res.stdout)["path"])
+
+
+def _verify(runner: CliRunner, pdf: Path, case_dir: Path) -> tuple[int, dict[str, object]]:
+    res = runner.invoke(cli, ["--json", "report", "verify", str(pdf), "--case", str(case_dir)])
+    return res.exit_code, json.loads(res.stdout)
+
+
+def _signatures(pdf: Path) -> int:
+    need_peer("pdfsig")
+    out = run("pdfsig", str(pdf), check=False).stdout
+    return out.count("Signature #")
+
+
+def test_a_cosign_event_for_a_signature_the_report_lacks_is_named(
+    runner: CliRunner, case_dir: Path, identity: Identity, tmp_path: Path
+) -> None:
+    make_disk_item(case_dir, identity)
+    pdf = _build(runner, case_dir)
+    assert _verify(runner, pdf, case_dir)[0] == 0
+    colleague = make_colleague(runner, tmp_path, case_dir)
+    # the colleague's event claims they co-signed the report as issued: no signature of theirs
+    record_cosign(case_dir, colleague, pdf.read_bytes(), "EvidencekitCosign1-supervisor")
+    assert _signatures(pdf) == 1
+    assert runner.invoke(cli, ["--case", str(case_dir), "custody", "verify"]).exit_code == 0
+    code, doc = _verify(runner, pdf, case_dir)
+    assert code == 3, doc
+    (p,) = doc["problems"]  # type: ignore[misc]
+    assert "(report_cosigned)" in p and "holds no such signature" in p, p
+    assert COLLEAGUE in p and "EvidencekitCosign1-supervisor" in p
+
+
+def test_a_cosign_event_naming_another_signers_field_is_named(
+    runner: CliRunner, case_dir: Path, identity: Identity, tmp_path: Path
+) -> None:
+    """The colleague signs, then records an event for a field they did not sign (besides their
+    own): the report holds one co-signature, the ledger claims two."""
+    make_disk_item(case_dir, identity)
+    pdf = _build(runner, case_dir)
+    colleague = make_colleague(runner, tmp_path, case_dir)
+    pdf.write_bytes(cosign(pdf.read_bytes(), colleague, "EvidencekitCosign1-supervisor"))
+    record_cosign(case_dir, colleague, pdf.read_bytes(), "EvidencekitCosign1-supervisor")
+    assert _verify(runner, pdf, case_dir)[0] == 0
+    record_cosign(case_dir, colleague, pdf.read_bytes(), "EvidencekitCosign2-witness")
+    assert _signatures(pdf) == 2
+    code, doc = _verify(runner, pdf, case_dir)
+    assert code == 3, doc
+    (p,) = doc["problems"]  # type: ignore[misc]
+    assert "EvidencekitCosign2-witness" in p and "holds no such signature" in p, p
