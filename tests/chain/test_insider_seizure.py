@@ -187,3 +187,21 @@ def test_an_nfd_participant_name_is_stored_nfc(case_dir: Path, identity: Identit
     closed = seizure.close_session(case, identity, "S1", refusals=[(f"name={nfd}", "không ký")])
     (refusal,) = closed.events[0].event.details["refusals"]
     assert refusal["participant"] == p
+
+
+def test_an_event_back_dated_into_a_closed_session_is_refused(
+    case_dir: Path, identity: Identity, ek_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the close, a colleague's event naming the session dated inside it (their clock set
+    back): the ledger's order, not the claimed time, says the session is closed."""
+    case = Case.open(case_dir)
+    colleague = second_examiner(ek_home, case)
+    now = dt.datetime.now(dt.UTC)
+    seizure.open_session(case, identity, "S1", place="Số 12 Lê Lợi", agency="Công an tỉnh")
+    seizure.close_session(case, identity, "S1")
+    with monkeypatch.context() as m:
+        m.setattr(ledger_module, "utcnow", lambda: now + dt.timedelta(seconds=1))
+        with pytest.raises(CustodyError, match="is closed"):
+            seizure.apply_seal(
+                case, colleague, "HDD01", seal_numbers=["NP-1"], method="túi", session="S1"
+            )

@@ -8,13 +8,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from evidencekit.cli.main import cli
 from evidencekit.identity import Identity
 from tests.conftest import need_peer
-from tests.report.attacks import COLLEAGUE, cosign, make_colleague, record_cosign
+from tests.report.attacks import COLLEAGUE, add_page_text, cosign, make_colleague, record_cosign
 from tests.report.conftest import make_disk_item, run
+from tests.report.tsa import local_tsa
 
 
 def _build(runner: CliRunner, case_dir: Path) -> Path:
@@ -69,3 +71,28 @@ def test_a_cosign_event_naming_another_signers_field_is_named(
     assert code == 3, doc
     (p,) = doc["problems"]  # type: ignore[misc]
     assert "EvidencekitCosign2-witness" in p and "holds no such signature" in p, p
+
+
+@pytest.mark.parametrize("signed_by_colleague", [False, True])
+def test_extend_refuses_a_report_altered_between_signatures(
+    runner: CliRunner, case_dir: Path, identity: Identity, tmp_path: Path, signed_by_colleague: bool
+) -> None:
+    """The page's text is changed in a new revision (left unsigned, or signed by the pinned
+    colleague as if co-signing): `report extend` must not wrap it in a fresh archive timestamp
+    and a `report_extended` event, which would make the altered file look maintained."""
+    need_peer("openssl")
+    make_disk_item(case_dir, identity)
+    pdf = _build(runner, case_dir)
+    colleague = make_colleague(runner, tmp_path, case_dir) if signed_by_colleague else None
+    pdf.write_bytes(add_page_text(pdf.read_bytes(), b"(Khong co thiet bi nao)", colleague))
+    altered = pdf.read_bytes()
+    before = runner.invoke(cli, ["--json", "--case", str(case_dir), "custody", "log"]).stdout
+    with local_tsa(tmp_path / "tsa") as url:
+        res = runner.invoke(
+            cli, ["--case", str(case_dir), "report", "extend", str(pdf), "--tsa", url]
+        )
+    assert res.exit_code == 3, res.output
+    assert pdf.read_bytes() == altered
+    after = runner.invoke(cli, ["--json", "--case", str(case_dir), "custody", "log"]).stdout
+    assert after == before
+    assert _verify(runner, pdf, case_dir)[0] == 3
