@@ -35,6 +35,9 @@ STAGING = ".staging"
 PARTIAL = ".partial"
 """The suffix of a document copied under its temporary name (`.NAME.PID.partial`)."""
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+OS_METADATA = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
+"""What a file browser leaves in a folder it showed (macOS, Windows; and AppleDouble `._NAME`
+files): noted, not an unrecorded file — no viewer shows them as a photo."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +255,8 @@ def unrecorded_files(
     recorded photos, a second "signed record" nobody attached, a folder of an item never
     registered: each would pass for part of the record to whoever opens the folder, so each
     is named (move it out of the case, or record it: `custody attach`). A document's
-    temporary copy (`.NAME.PID.partial`) is a note: the next `custody attach` settles it.
+    temporary copy (`.NAME.PID.partial`) and a file browser's metadata (`OS_METADATA`) are
+    notes.
     """
     recorded = {rec.name for rec in files}
     problems: list[Problem] = []
@@ -271,6 +275,12 @@ def unrecorded_files(
                     path = Path(dirpath, n)
                     name = path.relative_to(case.path).as_posix()
                     if name in recorded:
+                        continue
+                    if n in OS_METADATA or n.startswith("._"):
+                        notes.append(
+                            f"{name!r} is a file browser's metadata, not a photo or document: "
+                            "no event records it"
+                        )
                         continue
                     if area == DOCUMENTS and n.startswith(".") and n.endswith(PARTIAL):
                         notes.append(

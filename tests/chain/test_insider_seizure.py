@@ -117,6 +117,17 @@ def test_an_unrecorded_file_beside_the_recorded_ones_is_reported(
     _both_fail(invoke, case_dir, "unrecorded-file")
 
 
+def test_a_file_browsers_metadata_is_only_noted(
+    case_dir: Path, invoke: Any, tmp_path: Path
+) -> None:
+    _register(invoke, case_dir, _photos(tmp_path))
+    (case_dir / "photos" / "HDD01" / ".DS_Store").write_bytes(b"Bud1")
+    code, problems = _problems(invoke, case_dir, "custody", "verify")
+    assert code == 0, problems
+    doc = json.loads(invoke("--json", "--case", str(case_dir), "custody", "verify").stdout)
+    assert any(".DS_Store" in n for n in doc["notes"]), doc
+
+
 def test_a_photo_folder_of_an_item_never_registered_is_reported(
     case_dir: Path, invoke: Any, tmp_path: Path
 ) -> None:
