@@ -103,6 +103,8 @@ ReportKind = Literal[
     "revoked-signer",
     "cosign-not-recorded",
     "cosign-not-in-report",
+    "export-mismatch",
+    "extension-not-in-report",
 ]
 """What a signed report's verification finds (docs/report.md)."""
 

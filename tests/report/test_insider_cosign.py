@@ -96,3 +96,68 @@ def test_extend_refuses_a_report_altered_between_signatures(
     after = runner.invoke(cli, ["--json", "--case", str(case_dir), "custody", "log"]).stdout
     assert after == before
     assert _verify(runner, pdf, case_dir)[0] == 3
+
+
+def test_an_altered_custody_export_attached_to_a_report_is_named(
+    runner: CliRunner,
+    case_dir: Path,
+    identity: Identity,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A modified `report build` attaches a custody.jsonl whose witness has another CCCD than
+    the ledger records (and could render the Biên bản from it): the report is signed by a
+    pinned examiner and issued in the ledger, so only comparing the attached export with the
+    case's ledger shows the lie. Oracle: the ledger's own event (custody log --json)."""
+    from evidencekit.workflows import custody
+
+    make_disk_item(case_dir, identity)
+    res = runner.invoke(
+        cli,
+        ["--case", str(case_dir), "custody", "transfer", "USB01", "--purpose", "giám định",
+         "--to", "Nguyễn Văn An", "--to-role", "witness", "--to-id", "cccd:001203004567",
+         "--override-reason", "test"],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    real = custody.export_jsonl_bytes
+    monkeypatch.setattr(
+        custody,
+        "export_jsonl_bytes",
+        lambda case: real(case).replace(b"001203004567", b"001203009999"),
+    )
+    pdf = _build(runner, case_dir)
+    monkeypatch.undo()
+    log = runner.invoke(cli, ["--json", "--case", str(case_dir), "custody", "log"]).stdout
+    assert "001203004567" in log and "001203009999" not in log
+    code, doc = _verify(runner, pdf, case_dir)
+    assert code == 3, doc
+    assert any("custody.jsonl" in p for p in doc["problems"]), doc  # type: ignore[union-attr]
+
+
+def test_an_extend_event_for_a_report_never_extended_is_named(
+    runner: CliRunner, case_dir: Path, identity: Identity, tmp_path: Path
+) -> None:
+    """A `report_extended` event ("archive timestamp added") binding the report as issued,
+    which holds no document timestamp (pdfsig: one signature)."""
+    import hashlib
+
+    from evidencekit.case import Case
+    from evidencekit.workflows.custody import record_event
+
+    make_disk_item(case_dir, identity)
+    pdf = _build(runner, case_dir)
+    data = pdf.read_bytes()
+    record_event(
+        Case.open(case_dir),
+        identity,
+        "report_extended",
+        None,
+        description="archive timestamp added",
+        digests={"sha256": hashlib.sha256(data).hexdigest()},
+        details={"file": pdf.name, "size": len(data), "tsa_url": "http://tsa.invalid/"},
+    )
+    assert _signatures(pdf) == 1
+    code, doc = _verify(runner, pdf, case_dir)
+    assert code == 3, doc
+    (p,) = doc["problems"]  # type: ignore[misc]
+    assert "(report_extended)" in p and "no document timestamp" in p, p
