@@ -100,16 +100,14 @@ def recorded_files(events: Iterable[Mapping[str, Any]]) -> list[RecordedFile]:
 
 
 def parts_of(rec: RecordedFile) -> list[str] | None:
-    """`[area, ITEM, NAME]` when the recorded name is `photos/ITEM/NAME` or
-    `documents/ITEM/NAME` of its own item (one plain name: never `..`, never another item's
-    folder), else None."""
+    """`[area, ITEM, NAME]` when the recorded name is `photos/ITEM/NAME` (a `registered`
+    event's photo) or `documents/ITEM/NAME` (a `document_attached` event's file) of its own item
+    (one plain name: never `..`, never another item's folder), else None."""
     parts = rec.name.split("/")
-    if (
-        len(parts) != 3
-        or parts[0] not in (PHOTOS, DOCUMENTS)
-        or parts[1] != rec.item
-        or parts[2] in ("", ".", "..")
-    ):
+    # a register's photos are in photos/, an attached document in documents/: a document
+    # recorded under photos/ would pass for one more photo of the item to whoever opens it
+    area = PHOTOS if rec.kind == "registered" else DOCUMENTS
+    if len(parts) != 3 or parts[0] != area or parts[1] != rec.item or parts[2] in ("", ".", ".."):
         return None
     return parts
 

@@ -216,3 +216,27 @@ def test_an_event_back_dated_into_a_closed_session_is_refused(
             seizure.apply_seal(
                 case, colleague, "HDD01", seal_numbers=["NP-1"], method="túi", session="S1"
             )
+
+
+def test_a_document_recorded_in_the_photos_folder_is_refused(
+    case_dir: Path, identity: Identity, invoke: Any, tmp_path: Path
+) -> None:
+    """`document_attached` recorded through the library (not `custody attach`) naming a file
+    in photos/ITEM: it would record a planted file as one more photo of the item."""
+    import hashlib
+
+    from evidencekit.workflows.custody import record_event
+
+    _register(invoke, case_dir, _photos(tmp_path))
+    planted = case_dir / "photos" / "HDD01" / "ảnh 3.jpg"
+    planted.write_bytes(b"\xff\xd8\xff planted")
+    file = {
+        "name": "photos/HDD01/ảnh 3.jpg",
+        "size": planted.stat().st_size,
+        "sha256": hashlib.sha256(planted.read_bytes()).hexdigest(),
+    }
+    record_event(
+        Case.open(case_dir), identity, "document_attached", "HDD01",
+        details={"what": "other", "file": file},
+    )  # fmt: skip
+    _both_fail(invoke, case_dir, "unsafe-file")
