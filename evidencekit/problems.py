@@ -38,6 +38,8 @@ SealKind = Literal[
     "untrusted-examiner",
     "no-verifier",
     "not-sealed",
+    "chain-invalid",
+    "revoked-certificate",
 ]
 """What a seal verification finds (docs/seal.md)."""
 
@@ -74,6 +76,10 @@ LedgerKind = Literal[
     "untrusted-examiner",
     "signed-before-pinned",
     "revoked-signer",
+    "chain-invalid",
+    "revoked-certificate",
+    "not-timestamped",
+    "untrusted-tsa",
 ]
 """What a custody ledger verification finds (docs/custody.md)."""
 

@@ -9,6 +9,7 @@ PACKAGES=(
   openssl attr libfuse2 hdparm smartmontools nvme-cli gddrescue fdisk cryptsetup-bin exfat-fuse fuse3 lvm2 xorriso
   postgresql
   libnss3-tools
+  softhsm2 opensc
 )
 COMMANDS=(
   ewfverify ewfinfo ewfacquire img_stat fls icat md5sum sha1sum sha256sum sha512sum b3sum
@@ -18,6 +19,7 @@ COMMANDS=(
   xorriso ntfscp mmd ewfexport
   pg_ctl initdb
   certutil
+  softhsm2-util pkcs11-tool
 )
 # Debian installs the PostgreSQL server programs under /usr/lib/postgresql/N/bin, not on PATH
 # (tests/pgserver.py looks there too).

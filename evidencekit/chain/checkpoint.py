@@ -2,17 +2,30 @@
 
 A checkpoint is the text of c2sp.org/tlog-checkpoint: the log's origin line, the tree size in
 decimal, the root hash in base64, each ending in a newline. It is signed as a c2sp.org/signed-note:
-a blank line, then `— <key name> <base64(key ID || signature)>`. We use signature type 0x02
-(ECDSA, as implemented by transparency-dev/witness): an ASN.1 DER ECDSA P-256 signature over
-SHA-256 of the note text, key ID = the first four bytes of SHA-256 of the key's DER
-SubjectPublicKeyInfo. The key name is `evidencekit/<certificate fingerprint>` so a verifier finds
-the certificate among the case's pinned examiners (or a `--trust` file).
+a blank line, then `— <key name> <base64(key ID || signature)>`. The key name is
+`evidencekit/<certificate fingerprint>` so a verifier finds the certificate among the case's
+pinned examiners (or a `--trust` file); the key ID says which algorithm signed:
+
+- an examiner signing `ecdsa-p256-sha256` uses signature type 0x02 (ECDSA, as implemented by
+  transparency-dev/witness): an ASN.1 DER ECDSA P-256 signature over SHA-256 of the note text,
+  key ID = the first four bytes of SHA-256 of the key's DER SubjectPublicKeyInfo (unchanged
+  since the first ledger);
+- any other algorithm (RSA from a token, P-384) uses the signed-note type 0xff, reserved for
+  signature types with a longer identifier: the identifier is `evidencekit-sig/<algorithm>`,
+  key ID = SHA-256(key name || 0x0A || 0xff || identifier || 0x0A || DER SPKI)[:4], and the
+  signature is that algorithm's over the note text (docs/signing.md).
+
+C2SP defines no RSA type; this keeps checkpoints one signature per examiner, made by the same key
+(on the token) as the events they cover, with no second key to keep. A verifier derives the
+algorithm from the key ID among those the certificate's key may make, so a signature cannot be
+presented as another algorithm's (a key ID for another algorithm is an unknown key).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 from dataclasses import dataclass
 
@@ -21,19 +34,29 @@ from cryptography.hazmat.primitives import serialization
 
 from evidencekit.chain import signature_cache
 from evidencekit.errors import IntegrityError
-from evidencekit.identity import Identity, subject_name
+from evidencekit.identity import Identity, algorithms, fingerprint, subject_name
 
 EM_DASH = "\u2014"
 KEY_PREFIX = "evidencekit/"
+EXTENSION_PREFIX = "evidencekit-sig/"
+"""The signed-note 0xff identifier of a non-P-256 algorithm is this followed by its name."""
 MAX_SIGNATURES = 16
 
 
-def key_id(cert: x509.Certificate) -> bytes:
-    """Signed-note key ID for an ECDSA key: SHA-256(DER SubjectPublicKeyInfo)[:4]."""
+@functools.lru_cache(maxsize=256)
+def key_id(cert: x509.Certificate, algorithm: str = algorithms.DEFAULT) -> bytes:
+    """Signed-note key ID of `cert`'s key signing with `algorithm` (see the module docstring).
+
+    Cached: `custody verify` checks every checkpoint of a ledger against the same few
+    certificates."""
     spki = cert.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    return hashlib.sha256(spki).digest()[:4]
+    if algorithm == algorithms.DEFAULT:
+        return hashlib.sha256(spki).digest()[:4]
+    name = key_name(fingerprint(cert)).encode("utf-8")
+    ident = (EXTENSION_PREFIX + algorithm).encode("ascii")
+    return hashlib.sha256(name + b"\n\xff" + ident + b"\n" + spki).digest()[:4]
 
 
 def key_name(fp: str) -> str:
@@ -86,7 +109,8 @@ def sign_checkpoint(checkpoint: Checkpoint, identity: Identity) -> str:
     """The checkpoint as a signed note, signed by `identity`."""
     body = checkpoint.body()
     sig = identity.sign(body.encode("utf-8"))
-    blob = base64.b64encode(key_id(identity.certificate) + sig).decode("ascii")
+    kid = key_id(identity.certificate, identity.algorithm)
+    blob = base64.b64encode(kid + sig).decode("ascii")
     return f"{body}\n{EM_DASH} {key_name(identity.fingerprint)} {blob}\n"
 
 
@@ -161,9 +185,17 @@ def verify_checkpoint(text: str, trusted: dict[str, x509.Certificate]) -> Verifi
             continue
         fp = s.name[len(KEY_PREFIX) :]
         cert = trusted.get(fp)
-        if cert is None or key_id(cert) != s.key_id:
+        if cert is None:
             continue
-        if not signature_cache.verify(fp, cert, data, s.signature):
+        # the key ID names the algorithm, among those this key may make: any other is an
+        # unknown key (C2SP: ignored), never verified as another algorithm
+        algorithm = next(
+            (a for a in signature_cache.allowed(fp, cert) if key_id(cert, a) == s.key_id),
+            None,
+        )
+        if algorithm is None:
+            continue
+        if not signature_cache.verify(fp, cert, data, s.signature, algorithm):
             raise IntegrityError(
                 f"checkpoint signature by {subject_name(cert)!r} ({fp[:16]}) does not verify "
                 f"(tree size {checkpoint.size})"

@@ -25,6 +25,7 @@ from evidencekit.chain.encoding import SCHEMA, canonical, plain_json
 from evidencekit.chain.parties import Party
 from evidencekit.errors import CustodyError, IntegrityError
 from evidencekit.fsutil import names_shown
+from evidencekit.identity import algorithms
 from evidencekit.timeutil import isoformat, parse_iso
 
 __all__ = [
@@ -37,7 +38,10 @@ __all__ = [
     "normalise_digests",
 ]
 
-SIGNATURE_ALGORITHM = "ecdsa-p256-sha256"
+SIGNATURE_ALGORITHM = algorithms.DEFAULT
+"""The algorithm of an event whose body names none: every event before tokens, and every event
+a software P-256 identity signs. Any other algorithm is named in the signed body
+(`signature_algorithm`, docs/custody.md), so the bytes of existing ledgers never change."""
 
 
 def _nfc(text: str | None) -> str | None:
@@ -91,9 +95,17 @@ class Event(EventFields):
     time: dt.datetime
     actor: Party
     prev: str | None = None
+    signature_algorithm: str = SIGNATURE_ALGORITHM
+    """How the actor signs this event; in the body only when not `SIGNATURE_ALGORITHM`."""
 
     def body(self) -> dict[str, Any]:
         """The JSON object that is canonicalised, hashed and signed."""
+        body = self._body()
+        if self.signature_algorithm != SIGNATURE_ALGORITHM:
+            body["signature_algorithm"] = self.signature_algorithm
+        return body
+
+    def _body(self) -> dict[str, Any]:
         return {
             "schema": SCHEMA,
             "origin": self.origin,
@@ -165,6 +177,7 @@ class Event(EventFields):
                 override=doc.get("override"),
                 digests=digests,
                 details=doc.get("details") or {},
+                signature_algorithm=str(doc.get("signature_algorithm", SIGNATURE_ALGORITHM)),
             )
         except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise IntegrityError(f"malformed custody event: {exc}") from exc
@@ -188,7 +201,7 @@ class SignedEvent:
         return {
             **self.event.to_dict(),
             "signature": {
-                "algorithm": SIGNATURE_ALGORITHM,
+                "algorithm": self.event.signature_algorithm,
                 "value": base64.b64encode(self.signature).decode("ascii"),
             },
             "leaf_hash": self.leaf_hash.hex(),

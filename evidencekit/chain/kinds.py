@@ -40,6 +40,10 @@ EventKind = Literal[
     "ledger_migrated",
     "report_cosigned",
     "report_extended",
+    "trust_anchor_added",
+    "trust_anchor_removed",
+    "certificate_chain_added",
+    "revocation_data_added",
 ]
 """A kind this version writes (KINDS is made from it). A stored event's kind is read as `str`
 and checked against KINDS: a ledger from elsewhere may hold anything."""
@@ -68,6 +72,10 @@ CASE_LEVEL_KINDS = frozenset(
         "ledger_migrated",
         "report_cosigned",
         "report_extended",
+        "trust_anchor_added",
+        "trust_anchor_removed",
+        "certificate_chain_added",
+        "revocation_data_added",
     }
 )
 """Kinds that may be recorded without an item (about the whole case)."""
@@ -79,6 +87,10 @@ CASE_ONLY_KINDS = frozenset(
         "checkpoint_timestamped",
         "attempt_discarded",
         "ledger_migrated",
+        "trust_anchor_added",
+        "trust_anchor_removed",
+        "certificate_chain_added",
+        "revocation_data_added",
     }
 )
 """Kinds about the case's trust, never about an item (`evidencekit.workflows.trust`)."""

@@ -216,6 +216,7 @@ class Ledger:
                     time=now,
                     actor=actor,
                     prev=None if state.last_leaf is None else state.last_leaf.hex(),
+                    signature_algorithm=identity.algorithm,
                     **d.form(),
                 )
                 data = ev.encode()

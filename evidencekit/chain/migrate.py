@@ -95,8 +95,9 @@ def copy_ledger(src: LedgerStore, dst: LedgerStore, size: int, names: tuple[str,
     have = dst.size()
     if have > size:
         raise _differ(f"it holds {have} events, the ledger only {size}", *names)
+    old = 0
     if have:
-        prove_copy(src, dst, have, names)
+        old = prove_copy(src, dst, have, names)[1]
     with dst.write() as tx:
         if tx.size() != have:
             raise _differ("another command appended to it during the migration", *names)
@@ -105,7 +106,6 @@ def copy_ledger(src: LedgerStore, dst: LedgerStore, size: int, names: tuple[str,
         for level, idx, value in src.all_nodes():
             if _within(level, idx, size) and not _within(level, idx, have):
                 tx.add_node(level, idx, value)
-        old = len(_checkpoints_upto(dst, have)) if have else 0
         for c in _checkpoints_upto(src, size)[old:]:
             tx.add_checkpoint(c.tree_size, c.root, c.signer, c.created, c.note)
     root, count = prove_copy(src, dst, size, names)

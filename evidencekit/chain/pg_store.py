@@ -393,6 +393,7 @@ class PostgreSQLStore:
         self._reading_txn = False
         self._nodes: dict[tuple[int, int], bytes] = {}
         self._closed = False
+        self._writing = False
         try:
             self.conn: psycopg.Connection[Any] = _connect(url)
         except psycopg.Error as exc:
@@ -440,6 +441,12 @@ class PostgreSQLStore:
 
     @contextmanager
     def _reading(self) -> Iterator[None]:
+        if self._writing:  # a read while this store writes: inside the write transaction
+            try:
+                yield
+            except psycopg.Error as exc:
+                raise pg_error(exc, self.url, "read") from exc
+            return
         try:
             if not self._reading_txn:
                 self.conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
@@ -483,15 +490,32 @@ class PostgreSQLStore:
                 hint="check the ledger URL in case.toml; nothing was recorded",
             )
         tx = _PGTxn(conn, self.name, self._nodes)
+        self._writing = True
+        committing = False
         try:
             yield tx
+            committing = True
             conn.execute("COMMIT")
+        except psycopg.OperationalError as exc:
+            self._abandon()
+            if not committing:
+                raise pg_error(exc, self.url, "append to") from exc
+            # the server may have committed before the connection was lost: say so, never
+            # "nothing was recorded"
+            detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise CustodyError(
+                f"lost the custody ledger {self.url!r} while committing an append: {detail}",
+                hint="it may or may not have been recorded: check with `evidencekit custody "
+                "log` before recording it again",
+            ) from exc
         except psycopg.Error as exc:
             self._abandon()
             raise pg_error(exc, self.url, "append to") from exc
         except BaseException:
             self._abandon()
             raise
+        finally:
+            self._writing = False
         self._nodes.update(tx._nodes)
 
     # -- reading ----------------------------------------------------------------------------

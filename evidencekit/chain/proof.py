@@ -17,9 +17,10 @@ from typing import Any
 
 from cryptography import x509
 
-from evidencekit.chain import merkle, signature_cache
+from evidencekit.chain import merkle
 from evidencekit.chain.checkpoint import VerifiedCheckpoint, verify_checkpoint
-from evidencekit.chain.events import SIGNATURE_ALGORITHM, Event, SignedEvent
+from evidencekit.chain.encoding import event_signature_ok
+from evidencekit.chain.events import Event, SignedEvent
 from evidencekit.errors import IntegrityError
 from evidencekit.hash.canonical import canonical_json
 from evidencekit.identity import subject_name
@@ -41,7 +42,7 @@ def inclusion_document(
                 "leaf_index": se.seq,
                 "event": se.event.body(),
                 "signature": {
-                    "algorithm": SIGNATURE_ALGORITHM,
+                    "algorithm": se.event.signature_algorithm,
                     "value": base64.b64encode(se.signature).decode("ascii"),
                 },
                 "leaf_hash": se.leaf_hash.hex(),
@@ -162,7 +163,7 @@ def verify_inclusion_document(
                 f"event {index} is signed by {event.actor.name!r} ({fp[:16]}), who is not trusted",
                 hint="pass the signer's certificate with --trust CERT.pem",
             )
-        if not signature_cache.verify(fp, cert, data, sig):
+        if not event_signature_ok(fp, cert, data, sig):
             raise IntegrityError(f"event {index}: signature does not match the event")
         leaf = merkle.leaf_hash(data)
         try:

@@ -8,27 +8,45 @@ the keys are kept by certificate fingerprint (the same certificate object must c
 from __future__ import annotations
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
 
-_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
-_KEYS: dict[str, tuple[x509.Certificate, ec.EllipticCurvePublicKey | None]] = {}
+from evidencekit.identity import algorithms
+
+_KEYS: dict[str, tuple[x509.Certificate, algorithms.PublicKey, tuple[str, ...]]] = {}
 
 
-def verify(fp: str, cert: x509.Certificate, data: bytes, signature: bytes) -> bool:
-    """True when `signature` (ECDSA P-256/SHA-256, DER) over `data` was made by `cert`'s key;
-    the same answer as `evidencekit.identity.verify_signature`, faster on repeated signers."""
+def verify(
+    fp: str,
+    cert: x509.Certificate,
+    data: bytes,
+    signature: bytes,
+    algorithm: str = algorithms.DEFAULT,
+) -> bool:
+    """True when `signature`, an `algorithm` signature over `data`, was made by `cert`'s key
+    (False for an algorithm that does not fit the key); the same answer as
+    `evidencekit.identity.verify_signature`, faster on repeated signers."""
+    _cert, key, allowed = _entry(fp, cert)
+    if algorithm not in allowed:
+        return False
+    return algorithms.verify_fitting(key, algorithm, data, signature)
+
+
+def public_key(fp: str, cert: x509.Certificate) -> algorithms.PublicKey:
+    """`cert`'s public key, parsed once per fingerprint (and certificate object)."""
+    return _entry(fp, cert)[1]
+
+
+def allowed(fp: str, cert: x509.Certificate) -> tuple[str, ...]:
+    """The algorithms `cert`'s key may sign with (`algorithms.algorithms_for`), once per
+    fingerprint (and certificate object)."""
+    return _entry(fp, cert)[2]
+
+
+def _entry(
+    fp: str, cert: x509.Certificate
+) -> tuple[x509.Certificate, algorithms.PublicKey, tuple[str, ...]]:
     hit = _KEYS.get(fp)
     if hit is None or hit[0] is not cert:
-        parsed = cert.public_key()
-        hit = (cert, parsed if isinstance(parsed, ec.EllipticCurvePublicKey) else None)
+        key = cert.public_key()
+        hit = (cert, key, algorithms.algorithms_for(key))
         _KEYS[fp] = hit
-    key = hit[1]
-    if key is None:
-        return False
-    try:
-        key.verify(signature, data, _ECDSA_SHA256)
-    except InvalidSignature:
-        return False
-    return True
+    return hit

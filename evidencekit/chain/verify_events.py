@@ -20,10 +20,10 @@ from cryptography import x509
 
 from evidencekit.chain import merkle, signature_cache
 from evidencekit.chain.checkpoint import verify_checkpoint
-from evidencekit.chain.encoding import Light, check_bytes
+from evidencekit.chain.encoding import Light, check_event
 from evidencekit.chain.store import EventRow
 from evidencekit.errors import IntegrityError
-from evidencekit.identity import cert_pem, load_cert_pem
+from evidencekit.identity import algorithms, cert_pem, load_cert_pem
 
 PARALLEL_THRESHOLD = 4000
 CHUNK = 2000
@@ -55,12 +55,30 @@ def _check_one(row: _Row, origin: str, trusted: dict[str, x509.Certificate]) -> 
         problems.append(
             ("unknown-signer", f"signed by {signer[:16]}…, which is not pinned or trusted")
         )
-    elif not signature_cache.verify(signer, cert, data, sig):
-        problems.append(("bad-signature", "signature does not match the event's bytes"))
+    light: Light | None
+    malformed: str | None = None
     try:
-        light = check_bytes(data)
+        light, algorithm = check_event(data)
     except IntegrityError as exc:
-        problems.append(("malformed-event", exc.message))
+        # the algorithm is named in the signed bytes: unreadable bytes are checked as the
+        # default's when the key can make it, so a damaged event still says whether its
+        # signature holds (it is refused as malformed either way)
+        light, algorithm, malformed = None, algorithms.DEFAULT, exc.message
+    if cert is not None:
+        if algorithm not in signature_cache.allowed(signer, cert):
+            if malformed is None:
+                key = signature_cache.public_key(signer, cert)
+                problems.append(
+                    (
+                        "bad-signature",
+                        f"the event names {algorithm}, which the signer's "
+                        f"{algorithms.describe_key(key)} key cannot make",
+                    )
+                )
+        elif not signature_cache.verify(signer, cert, data, sig, algorithm):
+            problems.append(("bad-signature", "signature does not match the event's bytes"))
+    if light is None:
+        problems.append(("malformed-event", malformed or "malformed custody event"))
         return seq, leaf, problems, None
     if light[1] != origin:
         problems.append(("wrong-ledger", f"event belongs to ledger {light[1]!r}"))

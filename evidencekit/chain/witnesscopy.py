@@ -21,6 +21,7 @@ RFC 8785 canonical bytes of the document without `signature`; duplicate keys are
      "exported": "<RFC 3339 UTC>",
      "exporter": {"name": "...", "fingerprint": "<sha256 of DER>", "certificate": "<PEM>"},
      "signature": {"algorithm": "ecdsa-p256-sha256", "value": "<base64 DER>"}}
+    (or another algorithm of `evidencekit.identity.algorithms`, e.g. "rsa-pkcs1v15-sha256")
 
 This module only builds, reads and checks the file; `workflows.witness` checks it against a
 case's ledger.
@@ -42,6 +43,7 @@ from evidencekit.errors import EvidenceKitError, IntegrityError
 from evidencekit.hash.canonical import canonical_json
 from evidencekit.identity import (
     Identity,
+    algorithms,
     cert_pem,
     fingerprint,
     load_cert_pem,
@@ -50,7 +52,9 @@ from evidencekit.identity import (
 )
 
 SCHEMA = "evidencekit/witness/1"
-ALGORITHM = "ecdsa-p256-sha256"
+ALGORITHM = algorithms.DEFAULT
+ALGORITHMS = algorithms.ALGORITHMS
+"""`signature.algorithm` is one of the identity algorithms and must fit the exporter's key."""
 MAX_BYTES = 1 << 20
 """A witness copy is a few kilobytes (two checkpoints, a token, a certificate); anything larger
 is refused unread."""
@@ -116,7 +120,10 @@ def make_witness(
         },
     }
     sig = identity.sign(canonical_json(doc))
-    doc["signature"] = {"algorithm": ALGORITHM, "value": base64.b64encode(sig).decode("ascii")}
+    doc["signature"] = {
+        "algorithm": identity.algorithm,
+        "value": base64.b64encode(sig).decode("ascii"),
+    }
     return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
@@ -149,8 +156,9 @@ def read_witness(data: bytes, trusted: Mapping[str, x509.Certificate]) -> Witnes
         sth = doc["signed_tree_head"]
         exporter = doc["exporter"]
         sig = doc.pop("signature")
-        if sig.get("algorithm") != ALGORITHM:
-            raise ValueError(f"unknown signature algorithm {sig.get('algorithm')!r}")
+        algorithm = sig.get("algorithm")
+        if algorithm not in ALGORITHMS:
+            raise ValueError(f"unknown signature algorithm {algorithm!r}")
         raw = base64.b64decode(str(sig["value"]), validate=True)
         size = sth["tree_size"]
         root = base64.b64decode(str(sth["sha256_root_hash"]), validate=True)
@@ -178,7 +186,7 @@ def read_witness(data: bytes, trusted: Mapping[str, x509.Certificate]) -> Witnes
             "does not pin (nor --trust)",
             hint="a kept copy is trusted only when an examiner of the case signed it",
         )
-    if exporter.get("fingerprint") != fp or not verify_signature(cert, signed, raw):
+    if exporter.get("fingerprint") != fp or not verify_signature(cert, signed, raw, algorithm):
         raise IntegrityError(
             f"the witness file is refused: the signature of {name!r} ({fp[:16]}) does not "
             "match its content (it was edited after it was exported)",

@@ -115,8 +115,9 @@ class App:
 
         return IdentityStore()
 
-    def passphrase(self, name: str, *, confirm: bool = False) -> bytes:
-        """The passphrase: --passphrase-file, else EVIDENCEKIT_PASSPHRASE, else a TTY prompt."""
+    def passphrase(self, name: str, *, confirm: bool = False, what: str = "Passphrase") -> bytes:
+        """The passphrase (or a token's PIN, `what="PIN"`): --passphrase-file, else
+        EVIDENCEKIT_PASSPHRASE, else a TTY prompt."""
         if self.passphrase_file is not None:
             try:
                 text = self.passphrase_file.read_bytes()
@@ -130,14 +131,14 @@ class App:
             return env.encode("utf-8")
         if sys.stdin.isatty() and sys.stderr.isatty():
             value = click.prompt(
-                f"Passphrase for {name}",
+                f"{what} for {name}",
                 hide_input=True,
                 confirmation_prompt=confirm,
                 err=True,
             )
             return str(value).encode("utf-8")
         raise IdentityError(
-            f"no passphrase for identity {name!r} and no terminal to ask on",
+            f"no {what.lower()} for identity {name!r} and no terminal to ask on",
             hint="set EVIDENCEKIT_PASSPHRASE or pass --passphrase-file FILE",
         )
 
@@ -145,7 +146,10 @@ class App:
         """The unlocked examiner identity (loaded once per command)."""
         if self._identity is None:
             store = self.identity_store()
-            self._identity = store.load(self.identity_selector, self.passphrase)
+            info = store.find(self.identity_selector)
+            # a token identity's secret is its PIN, asked for (and read) like a passphrase
+            secret = self.passphrase(info.name, what="PIN" if info.token else "Passphrase")
+            self._identity = store.unlock(info, secret)
         return self._identity
 
     # -- output ---------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Examiner identities: an ECDSA P-256 key encrypted at rest and an X.509 certificate.
+"""Examiner identities: a signing key (encrypted at rest, from a CA's PKCS#12 file, or on a
+PKCS#11 token) and an X.509 certificate.
 
 An identity signs seals, custody events, checkpoints and PDF reports. Identities live under
 `EVIDENCEKIT_HOME`, one folder each (the layout is in `store`).
@@ -11,7 +12,11 @@ The library never prompts: callers pass the passphrase (bytes) they obtained.
 - `pkcs8`: the encrypted PKCS#8 format of ours (PBES2 with scrypt or PBKDF2), with the bounds on
   what a key file may ask for;
 - `passphrase`: the minimum strength of a new key's passphrase;
-- `signer`: `IdentityInfo` (the public part) and `Identity` (unlocked, signs);
+- `algorithms`: the signature algorithms (ECDSA P-256/P-384, RSA PKCS#1 v1.5 and PSS), the key
+  whitelist, and the check that an algorithm fits a certificate's key;
+- `signer`: `IdentityInfo` (the public part), `Identity` (unlocked, signs) and the `Signer`
+  interface behind it (`SoftwareSigner`; `_pkcs11.TokenSigner`, python-pkcs11's only home);
+- `pdfsigner`: a pyhanko signer backed by an `Identity`, for the report layer;
 - `store`: the folders under the home: choosing, unlocking (once per process), creating,
   importing.
 
@@ -23,6 +28,7 @@ from __future__ import annotations
 from evidencekit.identity.certs import (
     cert_pem,
     fingerprint,
+    load_cert_bundle,
     load_cert_file,
     load_cert_pem,
     subject_name,
@@ -30,7 +36,7 @@ from evidencekit.identity.certs import (
 )
 from evidencekit.identity.passphrase import RULE as PASSPHRASE_RULE
 from evidencekit.identity.passphrase import check_new_passphrase
-from evidencekit.identity.signer import Identity, IdentityInfo
+from evidencekit.identity.signer import Identity, IdentityInfo, Signer, SoftwareSigner, TokenRef
 from evidencekit.identity.store import (
     IdentityStore,
     PassphraseSource,
@@ -44,11 +50,15 @@ __all__ = [
     "IdentityInfo",
     "IdentityStore",
     "PassphraseSource",
+    "Signer",
+    "SoftwareSigner",
+    "TokenRef",
     "cert_pem",
     "check_new_passphrase",
     "fingerprint",
     "forget_unlocked_keys",
     "home_dir",
+    "load_cert_bundle",
     "load_cert_file",
     "load_cert_pem",
     "subject_name",

@@ -8,12 +8,12 @@ import hashlib
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from evidencekit.errors import IdentityError
+from evidencekit.identity import algorithms
 from evidencekit.timeutil import utcnow
 
 
@@ -58,6 +58,25 @@ def load_cert_file(path: Path) -> x509.Certificate:
         raise IdentityError(f"{str(path)!r} is not an X.509 certificate (PEM or DER)") from exc
 
 
+def load_cert_bundle(path: Path, *, limit: int = 8) -> tuple[x509.Certificate, ...]:
+    """The PEM certificates in `path` (a CA chain), at most `limit`.
+
+    Raises:
+        IdentityError: unreadable, no certificate, or more than `limit`.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise IdentityError(f"cannot read certificates {str(path)!r}: {exc.strerror}") from exc
+    try:
+        certs = tuple(x509.load_pem_x509_certificates(data))
+    except ValueError as exc:
+        raise IdentityError(f"{str(path)!r} holds no PEM certificates: {exc}") from exc
+    if len(certs) > limit:
+        raise IdentityError(f"{str(path)!r} holds {len(certs)} certificates (at most {limit})")
+    return certs
+
+
 def subject_name(cert: x509.Certificate) -> str:
     """The certificate's common name (the examiner's name), or its whole subject."""
     names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
@@ -67,16 +86,14 @@ def subject_name(cert: x509.Certificate) -> str:
     return cert.subject.rfc4514_string()
 
 
-def verify_signature(cert: x509.Certificate, data: bytes, signature: bytes) -> bool:
-    """True when `signature` (ECDSA-SHA256, DER) over `data` was made by `cert`'s key."""
-    key = cert.public_key()
-    if not isinstance(key, ec.EllipticCurvePublicKey):
-        return False
-    try:
-        key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
-    except InvalidSignature:
-        return False
-    return True
+def verify_signature(
+    cert: x509.Certificate, data: bytes, signature: bytes, algorithm: str = algorithms.DEFAULT
+) -> bool:
+    """True when `signature`, an `algorithm` signature over `data`, was made by `cert`'s key.
+
+    False, without trying, when `algorithm` is unknown or does not fit the certificate's key
+    (an RSA certificate never verifies a signature labelled ECDSA, nor the reverse)."""
+    return algorithms.verify(cert.public_key(), algorithm, data, signature)
 
 
 def self_signed(

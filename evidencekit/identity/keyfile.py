@@ -12,7 +12,8 @@ under the NFC form; unlocking tries the bytes as given, then their NFC and NFD f
 opens with the passphrase however it was typed, then and now (a wrong one costs one derivation
 per distinct form).
 
-Only ECDSA keys are accepted: every signature evidencekit writes is ECDSA P-256 with SHA-256.
+Only the keys of the signature whitelist are accepted (`algorithms.check_key`: RSA 2048, 3072
+or 4096 bits, ECDSA P-256 or P-384).
 """
 
 from __future__ import annotations
@@ -25,17 +26,16 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from evidencekit.errors import IdentityError
-from evidencekit.identity import pkcs8
+from evidencekit.identity import algorithms, pkcs8
 from evidencekit.identity.pkcs8 import DEFAULT_SCRYPT, Kdf
+from evidencekit.identity.signer import SoftwareKey
 
 
-def write_key(
-    path: Path, key: ec.EllipticCurvePrivateKey, passphrase: bytes, kdf: Kdf = DEFAULT_SCRYPT
-) -> bytes:
+def write_key(path: Path, key: SoftwareKey, passphrase: bytes, kdf: Kdf = DEFAULT_SCRYPT) -> bytes:
     """Write `key` encrypted with `passphrase` (PBES2 with `kdf`, AES-256-CBC), mode 0600,
     durable when this returns; returns the bytes written.
 
@@ -57,7 +57,7 @@ def write_key(
     return key_pem
 
 
-def replace_key(path: Path, key: ec.EllipticCurvePrivateKey, passphrase: bytes) -> bytes:
+def replace_key(path: Path, key: SoftwareKey, passphrase: bytes) -> bytes:
     """Re-encrypt the key in `path` under `passphrase` with the default KDF, atomically: the
     new file is written beside it (mode 0600 at creation, fsynced) and renamed over it, so a
     crash leaves the old key or the new one, never neither. Returns the bytes written.
@@ -121,12 +121,12 @@ def read_key_file(path: Path) -> bytes:
     return data
 
 
-def decrypt_key(data: bytes, passphrase: bytes, name: str) -> ec.EllipticCurvePrivateKey:
+def decrypt_key(data: bytes, passphrase: bytes, name: str) -> SoftwareKey:
     """Decrypt the key file bytes `data` of the identity called `name`.
 
     Raises:
         IdentityError: wrong passphrase, a damaged or hostile file (the message names the
-            parameter), or not an ECDSA key.
+            parameter), or a key outside the whitelist.
     """
     try:
         encrypted = pkcs8.parse_pem(data)
@@ -147,8 +147,9 @@ def decrypt_key(data: bytes, passphrase: bytes, name: str) -> ec.EllipticCurvePr
             f"wrong passphrase for identity {name!r} (or its key file is damaged)",
             hint="check EVIDENCEKIT_PASSPHRASE or --passphrase-file",
         )
-    if not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise IdentityError(f"identity {name!r} does not hold an ECDSA key")
+    if not isinstance(key, (ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey)):
+        raise IdentityError(f"identity {name!r} does not hold an RSA or ECDSA key")
+    algorithms.check_key(key, f"identity {name!r}")
     return key
 
 
@@ -176,12 +177,12 @@ def _forms(passphrase: bytes) -> list[bytes]:
     return forms
 
 
-def read_key(path: Path, passphrase: bytes, name: str) -> ec.EllipticCurvePrivateKey:
+def read_key(path: Path, passphrase: bytes, name: str) -> SoftwareKey:
     """Decrypt the key in `path`, which belongs to the identity called `name`.
 
     Raises:
         IdentityError: unreadable file, wrong passphrase, out-of-bounds KDF parameters, or not
-            an ECDSA key.
+            a key outside the whitelist.
     """
     return decrypt_key(read_key_file(path), passphrase, name)
 
@@ -197,16 +198,36 @@ billions of iterations would hang the import. Refused before any derivation."""
 
 def read_p12(
     path: Path, password: bytes | None, *, now: dt.datetime | None = None
-) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
-    """The key and certificate of a PKCS#12 (.p12/.pfx) file; any CA chain in it is ignored.
+) -> tuple[SoftwareKey, x509.Certificate]:
+    """The key and certificate of a PKCS#12 (.p12/.pfx) file (`read_p12_bundle` without the
+    CA certificates).
+
+    Raises:
+        IdentityError: as `read_p12_bundle`.
+    """
+    key, cert, _chain = read_p12_bundle(path, password, now=now)
+    return key, cert
+
+
+MAX_CHAIN = 8
+"""CA certificates kept with an identity: a national root, an intermediate or two; more is not a
+chain a CA issues."""
+
+
+def read_p12_bundle(
+    path: Path, password: bytes | None, *, now: dt.datetime | None = None
+) -> tuple[SoftwareKey, x509.Certificate, tuple[x509.Certificate, ...]]:
+    """The key, certificate and CA certificates (the chain the CA put in the file, at most
+    `MAX_CHAIN`, the leaf left out) of a PKCS#12 (.p12/.pfx) file.
 
     Bounded before any key derivation: the file's size (`MAX_P12_BYTES`), its structure and
     every iteration count in it (`MAX_P12_ITERATIONS`, the MAC's and each encryption's). Then
-    the key must be ECDSA P-256 and the certificate valid `now`.
+    the key must be on the whitelist (`algorithms.check_key`: RSA 2048/3072/4096, EC
+    P-256/P-384), match the certificate, and the certificate be valid `now`.
 
     Raises:
-        IdentityError: the file cannot be read, is out of bounds, or holds no ECDSA P-256 key
-            and currently valid certificate.
+        IdentityError: the file cannot be read, is out of bounds, or holds no whitelisted key
+            with its currently valid certificate.
     """
     from evidencekit.fsutil import UnsafeFileError, read_regular
 
@@ -222,7 +243,7 @@ def read_p12(
         raise IdentityError(f"cannot read {str(path)!r}: {exc.strerror}") from exc
     _p12_bounds(path, data)
     try:
-        key, cert, _chain = pkcs12.load_key_and_certificates(data, password)
+        key, cert, extra = pkcs12.load_key_and_certificates(data, password)
     except ValueError as exc:
         raise IdentityError(
             f"cannot open PKCS#12 file {str(path)!r}: wrong password or not PKCS#12",
@@ -230,16 +251,13 @@ def read_p12(
         ) from exc
     if key is None or cert is None:
         raise IdentityError(f"{str(path)!r} holds no private key and certificate")
-    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
-        what = (
-            f"an ECDSA {key.curve.name} key"
-            if isinstance(key, ec.EllipticCurvePrivateKey)
-            else f"a {type(key).__name__.removeprefix('_')}"
-        )
-        raise IdentityError(
-            f"{str(path)!r} holds {what}; evidencekit signs with ECDSA P-256 keys only",
-            hint="ask the CA for an ECDSA P-256 signing certificate",
-        )
+    if not isinstance(key, (ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey)):
+        algorithms.check_key(key, repr(str(path)))  # names the key it holds
+        raise IdentityError(f"{str(path)!r} holds no RSA or ECDSA key")
+    algorithms.check_key(key, repr(str(path)))
+    algorithms.check_key(cert.public_key(), f"the certificate in {str(path)!r}")
+    if cert.public_key().public_numbers() != key.public_key().public_numbers():  # type: ignore[union-attr]
+        raise IdentityError(f"the key and the certificate in {str(path)!r} do not match")
     when = now or dt.datetime.now(dt.UTC)
     start, end = cert.not_valid_before_utc, cert.not_valid_after_utc
     if not start <= when <= end:
@@ -249,7 +267,13 @@ def read_p12(
             f"the certificate in {str(path)!r} {state} {day}: it cannot sign evidence now",
             hint="ask the CA for a current certificate",
         )
-    return key, cert
+    chain = tuple(c for c in extra if c != cert)
+    if len(chain) > MAX_CHAIN:
+        raise IdentityError(
+            f"{str(path)!r} holds {len(chain)} CA certificates besides the examiner's (at most "
+            f"{MAX_CHAIN} are kept)"
+        )
+    return key, cert, chain
 
 
 def _p12_bounds(path: Path, data: bytes) -> None:

@@ -188,6 +188,16 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "ev_examiner_added": {"vi": "thêm người được phép ký", "en": "examiner added"},
     "ev_examiner_revoked": {"vi": "thu hồi quyền ký", "en": "examiner revoked"},
+    "ev_trust_anchor_added": {"vi": "thêm chứng thư gốc tin cậy", "en": "trust anchor added"},
+    "ev_trust_anchor_removed": {"vi": "bỏ chứng thư gốc tin cậy", "en": "trust anchor removed"},
+    "ev_certificate_chain_added": {
+        "vi": "ghi chuỗi chứng thư của người ký",
+        "en": "signer's certificate chain recorded",
+    },
+    "ev_revocation_data_added": {
+        "vi": "lưu dữ liệu thu hồi chứng thư",
+        "en": "revocation data stored",
+    },
     "ev_attempt_discarded": {
         "vi": "gác lại lần thu thập dở dang",
         "en": "unfinished attempt set aside",

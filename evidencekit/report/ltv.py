@@ -334,6 +334,9 @@ def revocation_file(data: bytes, what: str, kind: str) -> bytes:
         else:
             ocsp.OCSPResponse.load(data).native  # noqa: B018
     except Exception as exc:
-        name = "CRL" if kind == "crl" else "OCSP response"
-        raise ReportError(f"{what} is not a {name} (DER or PEM): {exc}") from exc
+        name = "a CRL" if kind == "crl" else "an OCSP response"
+        raise ReportError(
+            f"{what} is not {name} (DER or PEM): {exc}",
+            hint="give the file the CA published (--crl) or the responder answered (--ocsp)",
+        ) from exc
     return data

@@ -22,10 +22,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from asn1crypto import cms, keys, tsp
-from asn1crypto import x509 as ax509
+from asn1crypto import cms, tsp
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.pdf_utils import embed
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -35,10 +35,10 @@ from pyhanko.sign.fields import MDPPerm
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
 from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from evidencekit.errors import ReportError, UsageError
 from evidencekit.identity import Identity, fingerprint, subject_name
+from evidencekit.identity.pdfsigner import digest_algorithm, pdf_signer
 from evidencekit.report.attachments import EmbeddedEntry, embedded_entries, name_problem, shown
 from evidencekit.report.diffpolicy import REPORT_DIFF_POLICY
 from evidencekit.report.ltv import (
@@ -105,20 +105,9 @@ class UrllibTimeStamper(TimeStamper):
             raise ReportError(f"malformed timestamp reply from {self.url!r}") from exc
 
 
-def _signer(identity: Identity) -> signers.SimpleSigner:
-    cert = ax509.Certificate.load(identity.certificate.public_bytes(serialization.Encoding.DER))
-    key = keys.PrivateKeyInfo.load(
-        identity.private_key.private_bytes(
-            serialization.Encoding.DER,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return signers.SimpleSigner(
-        signing_cert=cert,
-        signing_key=key,
-        cert_registry=SimpleCertificateStore.from_certs([cert]),  # type: ignore[no-untyped-call]
-    )
+def _signer(identity: Identity) -> signers.Signer:
+    # the identity signs (its key may be on a token): never a private key read here
+    return pdf_signer(identity)
 
 
 def finish_pdf(
@@ -177,7 +166,7 @@ def finish_pdf(
         meta = signers.PdfSignatureMetadata(
             field_name=FIELD_NAME,
             subfilter=fields.SigSeedSubFilter.PADES,
-            md_algorithm="sha256",
+            md_algorithm=digest_algorithm(identity),
             reason=reason,
             location=location,
             name=identity.name,
@@ -290,7 +279,7 @@ def cosign_pdf(
     meta = signers.PdfSignatureMetadata(
         field_name=field,
         subfilter=fields.SigSeedSubFilter.PADES,
-        md_algorithm="sha256",
+        md_algorithm=digest_algorithm(identity),
         reason=role,
         location=location,
         name=identity.name,
@@ -312,8 +301,8 @@ def cosign_pdf(
         raise ReportError(f"cannot co-sign the report: {type(exc).__name__}: {exc}") from exc
 
 
-def _a_cert(identity: Identity) -> ax509.Certificate:
-    return ax509.Certificate.load(identity.certificate.public_bytes(serialization.Encoding.DER))
+def _a_cert(identity: Identity) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(identity.certificate.public_bytes(Encoding.DER))
 
 
 def role_of(field: str, first: bool) -> str:

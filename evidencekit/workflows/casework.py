@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from evidencekit.case import Case
 from evidencekit.errors import CaseError, CustodyError, UsageError
-from evidencekit.identity import Identity, cert_pem, fingerprint, subject_name
+from evidencekit.identity import Identity, algorithms, cert_pem, fingerprint, subject_name
 from evidencekit.workflows.custody import record_event, start_ledger
 from evidencekit.workflows.trust import ADDED, REVOKED, case_trust
 
@@ -45,7 +44,8 @@ def init_case(
     Raises:
         CaseError: the folder is not empty or cannot be created.
         UsageError: invalid language, time zone, or empty fields; a certificate in `pins` that
-            is not P-256 or carries a pinned examiner's name (checked before anything is written).
+            holds a key outside the signature whitelist or carries a pinned examiner's name
+            (checked before anything is written).
     """
     _pinned_certs(identity, pins)
     if ledger is not None:
@@ -74,7 +74,7 @@ def record_opened(case: Case, identity: Identity, pins: Sequence[x509.Certificat
     """Append the case's first event, `case_opened`, pinning `identity` and `pins`.
 
     Raises:
-        UsageError: a certificate in `pins` does not hold an ECDSA P-256 key.
+        UsageError: a certificate in `pins` holds a key outside the signature whitelist.
     """
     certs = _pinned_certs(identity, pins)
     start_ledger(
@@ -91,11 +91,11 @@ def record_opened(case: Case, identity: Identity, pins: Sequence[x509.Certificat
 
 
 def _check_key(cert: x509.Certificate) -> None:
-    key = cert.public_key()
-    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
+    problem = algorithms.key_problem(cert.public_key())
+    if problem is not None:
         raise UsageError(
-            f"the certificate of {subject_name(cert)!r} does not hold an ECDSA P-256 key",
-            hint="evidencekit signs with P-256 only: ask for an ECDSA P-256 certificate",
+            f"the certificate of {subject_name(cert)!r} holds {problem}",
+            hint="evidencekit signs with RSA 2048/3072/4096, ECDSA P-256 or P-384 keys",
         )
 
 
@@ -122,7 +122,7 @@ def add_examiner(case: Case, identity: Identity, cert: x509.Certificate) -> Adde
     Raises:
         CustodyError: `identity` is not pinned by the case's ledger.
         CaseError: `cert` is already pinned in both the ledger and `case.toml`.
-        UsageError: `cert` does not hold an ECDSA P-256 key.
+        UsageError: `cert` holds a key outside the signature whitelist.
         IntegrityError: `case.toml` holds a substituted certificate.
     """
     _check_key(cert)
@@ -161,7 +161,7 @@ def _pinned_certs(identity: Identity, pins: Sequence[x509.Certificate]) -> list[
     """The certificates a new case pins, its creator's first.
 
     Raises:
-        UsageError: one is not P-256, or two of them carry the same name.
+        UsageError: one holds a key outside the signature whitelist, or two carry the same name.
     """
     certs = [identity.certificate]
     for cert in pins:

@@ -663,7 +663,16 @@ def _check_pinned(case: Case, name: str, fp: str) -> None:
     examiner the ledger does not pin signs fails every verification, so no work is started."""
     from evidencekit.workflows.trust import case_trust
 
-    if not case.is_pinned(fp) or fp not in case_trust(case).signers:
+    trust = case_trust(case)
+    # a case with CA anchors: an examiner it does not pin may be trusted through them, which
+    # the append checks (workflows.custody.present_chain) before anything is recorded
+    if (
+        not case.is_pinned(fp)
+        and fp not in trust.pinned_signers
+        and (trust.chained_signer(fp) is not None or any(a.removed is None for a in trust.anchors))
+    ):
+        return
+    if not case.is_pinned(fp) or fp not in trust.signers:
         raise CustodyError(
             f"examiner {name!r} ({fp[:16]}) is not pinned in case "
             f"{case.info.number!r}: the item could not "

@@ -44,6 +44,7 @@ from evidencekit.identity import Identity, home_dir
 from evidencekit.ids import check_item_id
 from evidencekit.problems import Problem
 from evidencekit.timeutil import isoformat
+from evidencekit.workflows.anchors import CHAIN_ADDED, TRUST_CHANGES
 from evidencekit.workflows.origin import ledger_origin
 from evidencekit.workflows.trust import (
     CaseTrust,
@@ -352,8 +353,9 @@ def record_drafts(case: Case, identity: Identity, drafts: Sequence[Draft]) -> Ap
         IntegrityError: the ledger is missing, empty or does not verify (nothing is appended).
     """
 
-    _check_signer(case, identity)
     trust = case_trust(case)
+    if not trust.anchors:
+        _check_signer(case, identity)  # with anchors, an examiner not pinned may still chain
     revoked = trust.revoked_at(identity.fingerprint)
     if revoked is not None:
         raise CustodyError(
@@ -362,10 +364,23 @@ def record_drafts(case: Case, identity: Identity, drafts: Sequence[Draft]) -> Ap
             "recorded",
             hint="an examiner the case still trusts records it",
         )
+    pinned = identity.fingerprint in trust.pinned_signers
+    if not pinned and any(d.kind in TRUST_CHANGES for d in drafts):
+        # a CA-trusted signer may sign evidence events, never change the trust list
+        raise CustodyError(
+            f"examiner {identity.name!r} ({identity.fingerprint[:16]}) is not pinned by the "
+            f"ledger of case {case.info.number!r}: only a pinned examiner changes its trust "
+            "list; nothing was recorded",
+            hint="a pinned examiner signs it (evidencekit case show lists them)",
+        )
+    if trust.needs_chain(identity.fingerprint):
+        drafts = [*present_chain(case, trust, identity), *drafts]
+    elif not pinned and trust.revocation:
+        _refuse_revoked_certificate(case, trust, identity)
     with open_ledger(case, writable=True, trusted=trust.certificates) as ledger:
         if trust.revoked:
             _refuse_revoked_base(ledger, trust)
-        if identity.fingerprint not in ledger.trusted:
+        if identity.fingerprint not in ledger.trusted and drafts[0].kind != CHAIN_ADDED:
             # case.toml lists them, but no event of the ledger pins them (docs/trust.md): what
             # they signed would fail every verification, so nothing is signed
             raise CustodyError(
@@ -380,6 +395,72 @@ def record_drafts(case: Case, identity: Identity, drafts: Sequence[Draft]) -> Ap
         except KeyboardInterrupt as exc:
             raise _recorded_then_interrupted(result) from exc
     return result
+
+
+def present_chain(case: Case, trust: CaseTrust, identity: Identity) -> list[Draft]:
+    """The `certificate_chain_added` event an examiner who is not pinned records first, when
+    their certificate chains to an examiner anchor of the case (else nothing: the caller
+    refuses). The chain is checked now without revocation; `custody verify` checks each of
+    their signatures at its proven time, revocation included.
+    """
+    from evidencekit.identity import cert_pem
+    from evidencekit.identity.validation import validate_chain
+    from evidencekit.timeutil import utcnow
+
+    active = [a.anchor for a in trust.anchors if a.removed is None]
+    if not active:
+        return []
+    # the CA certificates kept with the identity (`Identity.chain`, from its PKCS#12 file or
+    # token, where the signer interface provides them) are path material beside the anchors'
+    others = tuple(getattr(identity, "chain", ()))
+    result = validate_chain(identity.certificate, others, active, moment=utcnow(), revocation=False)
+    if not result.ok:
+        raise CustodyError(
+            f"examiner {identity.name!r} ({identity.fingerprint[:16]}) is neither pinned by "
+            f"case {case.info.number!r} nor trusted through its CA anchors: {result.problem}; "
+            "nothing was recorded",
+            hint="evidencekit case show lists the anchors and their limits",
+        )
+    return [
+        make_draft(
+            case,
+            CHAIN_ADDED,
+            None,
+            description=f"certificate chain of {identity.name}",
+            details={
+                "name": identity.name,
+                "fingerprint": identity.fingerprint,
+                "certificates": [cert_pem(c) for c in result.path[::-1][:-1]],
+            },
+        )
+    ]
+
+
+def _refuse_revoked_certificate(case: Case, trust: CaseTrust, identity: Identity) -> None:
+    """An examiner trusted through a CA whose certificate the revocation data the case keeps
+    shows revoked signs nothing more (what they signed past the tool fails `custody verify`).
+
+    Raises:
+        CustodyError: it does.
+    """
+    from evidencekit.identity.validation import validate_chain
+    from evidencekit.timeutil import utcnow
+    from evidencekit.workflows.proven import revocation_lists
+
+    c = trust.chained_signer(identity.fingerprint)
+    if c is None:
+        return
+    crls, ocsps = revocation_lists(trust)
+    active = [a.anchor for a in trust.anchors if a.removed is None]
+    result = validate_chain(
+        c.certificate, c.others, active, moment=utcnow(), crls=crls, ocsps=ocsps
+    )
+    if result.revoked is not None:
+        raise CustodyError(
+            f"the certificate of {identity.name!r} ({identity.fingerprint[:16]}) is revoked: "
+            f"{result.revoked.describe()}; nothing was recorded",
+            hint="an examiner the case still trusts records it",
+        )
 
 
 def _refuse_revoked_base(ledger: Ledger, trust: CaseTrust) -> None:
@@ -480,6 +561,7 @@ def verify_custody(
             tsa_certs=tsa_certs,
         )
         status = with_trust_problems(status, trust, ledger.store, extra)
+        status = _with_proven_time(status, ledger, trust)
         status = _with_case_files(case, ledger, status)
         try:
             if seen is not None:
@@ -495,6 +577,17 @@ def verify_custody(
         # those after the remembered checkpoint
         CheckpointMemory(home_dir()).mark_unchecked(ledger_origin(case))
     return status
+
+
+def _with_proven_time(status: LedgerStatus, ledger: Ledger, trust: CaseTrust) -> LedgerStatus:
+    """The checks of time and of CA-trusted signers (`workflows.proven`), in a case with
+    anchors."""
+    from evidencekit.workflows.proven import ledger_problems
+
+    extra = ledger_problems(ledger.store, ledger.node, ledger.origin, trust)
+    if not extra:
+        return status
+    return dataclasses.replace(status, problems=in_order([*status.problems, *extra]))
 
 
 def _with_case_files(case: Case, ledger: Ledger, status: LedgerStatus) -> LedgerStatus:

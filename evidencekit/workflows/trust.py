@@ -22,8 +22,14 @@ the ledger pins that `case.toml` lacks (a crash between the two writes) is trust
   a revoked certificate is never pinned again (a new certificate is).
 
 `custody verify` also reports every event signed by an examiner before the event that pinned
-them, or after the event that revoked them (`with_trust_problems`). Not yet here
-(docs/trust.md): CA anchors.
+them, or after the event that revoked them (`with_trust_problems`).
+
+- CA trust anchors (`workflows.anchors`): `trust_anchor_added` / `trust_anchor_removed` count
+  only when signed by a pinned, not revoked examiner (like every trust-list change); an examiner
+  who is not pinned joins with a `certificate_chain_added` event signed by their own key, whose
+  chain must go to an examiner anchor active at that point, within its limits; revocation data
+  (`revocation_data_added`) is read back from the case. What such an examiner signs is checked
+  again, at the time a timestamp proves, by `workflows.proven`.
 """
 
 from __future__ import annotations
@@ -38,17 +44,30 @@ from typing import Any
 from cryptography import x509
 
 from evidencekit.case import CASE_FILE, Case
-from evidencekit.chain import merkle, signature_cache
+from evidencekit.chain import merkle
 from evidencekit.chain.checkpoint import KEY_PREFIX, parse_note
-from evidencekit.chain.encoding import check_bytes
+from evidencekit.chain.encoding import check_bytes, event_signature_ok
 from evidencekit.chain.events import Event
 from evidencekit.chain.ledger import Ledger
 from evidencekit.chain.store import EventRow, LedgerStore
 from evidencekit.chain.verify_status import LedgerStatus, in_order
 from evidencekit.errors import CustodyError, EvidenceKitError
 from evidencekit.identity import fingerprint, load_cert_pem, subject_name
+from evidencekit.identity.validation import EXAMINER, validate_chain
 from evidencekit.problems import Problem
 from evidencekit.timeutil import isoformat
+from evidencekit.workflows.anchors import (
+    ANCHOR_ADDED,
+    ANCHOR_REMOVED,
+    CHAIN_ADDED,
+    REVOCATION_ADDED,
+    ChainSigner,
+    StoredRevocation,
+    TrustAnchor,
+    anchor_from,
+    chain_from,
+    stored_revocation,
+)
 from evidencekit.workflows.origin import ledger_origin
 
 log = logging.getLogger(__name__)
@@ -102,13 +121,47 @@ class CaseTrust:
     """The case identity: `sha256:` and the Merkle leaf hash of its first event (case_opened),
     which reports show and a reader outside the lab pins (`--case-identity`)."""
     revoked: tuple[Revoked, ...] = ()
+    anchors: tuple[TrustAnchor, ...] = ()
+    """CA trust anchors the ledger added (removed ones too, with the event that removed them)."""
+    chained: tuple[ChainSigner, ...] = ()
+    """Examiners trusted through an anchor (not pinned): what they sign is checked at its
+    proven time by `workflows.proven`."""
+    revocation: tuple[StoredRevocation, ...] = ()
+    """CRLs and OCSP responses the case keeps."""
 
     @property
     def certificates(self) -> dict[str, x509.Certificate]:
         """fingerprint -> certificate of every examiner the ledger pinned, revoked ones included
         (what they signed before their revocation keeps verifying; `revoked_at` says when their
-        trust ended)."""
+        trust ended), and of every examiner trusted through an anchor (whose signatures
+        `workflows.proven` checks further)."""
+        out = {c.fingerprint: c.certificate for c in self.chained}
+        out.update({p.fingerprint: p.certificate for p in self.pinned})
+        return out
+
+    @property
+    def pinned_signers(self) -> dict[str, x509.Certificate]:
+        """fingerprint -> certificate of the pinned examiners (no anchor-trusted one)."""
         return {p.fingerprint: p.certificate for p in self.pinned}
+
+    @property
+    def examiner_anchors(self) -> bool:
+        """Whether the ledger ever added an examiner anchor (checkpoint timestamps are then
+        mandatory: docs/trust.md)."""
+        return any(a.anchor.kind == EXAMINER for a in self.anchors)
+
+    def chained_signer(self, fp: str | None) -> ChainSigner | None:
+        return next((c for c in self.chained if c.fingerprint == fp), None)
+
+    def needs_chain(self, fp: str) -> bool:
+        """Whether an examiner who is not pinned must (again) record their chain: they never
+        did, or the anchor it went to was removed since."""
+        if fp in self.pinned_signers:
+            return False
+        c = self.chained_signer(fp)
+        if c is None:
+            return True
+        return any(a.seq == c.anchor_seq and a.removed is not None for a in self.anchors)
 
     @property
     def signers(self) -> dict[str, x509.Certificate]:
@@ -126,6 +179,9 @@ class CaseTrust:
                 {"name": p.name, "fingerprint": p.fingerprint, "event": p.seq} for p in self.pinned
             ],
             "revoked": [r.to_dict() for r in self.revoked],
+            "anchors": [a.to_dict() for a in self.anchors],
+            "chained": [c.to_dict() for c in self.chained],
+            "revocation_data": [r.to_dict() for r in self.revocation],
             "problems": list(self.problems),
             "notes": list(self.notes),
             "identity": self.identity,
@@ -206,6 +262,7 @@ def case_trust(case: Case) -> CaseTrust:
         return CaseTrust((), tuple(problems), identity=identity)
     pinned: dict[str, Pinned] = {}
     revoked: dict[str, Revoked] = {}
+    ca = _CaState()
     creator = _creator(first, toml_certs, problems)
     if creator is not None:
         for p in creator:
@@ -218,6 +275,8 @@ def case_trust(case: Case) -> CaseTrust:
             added = _added(row, pinned, revoked, problems)
             if added is not None:
                 pinned.setdefault(added.fingerprint, added)
+                continue
+            _ca_row(case, row, pinned, revoked, ca, problems)
     untrusted: dict[str, str] = {}
     for fp, cert in toml_certs.items():
         if fp not in pinned:
@@ -244,6 +303,119 @@ def case_trust(case: Case) -> CaseTrust:
         untrusted,
         identity,
         tuple(revoked.values()),
+        tuple(ca.anchors.values()),
+        tuple(ca.chained.values()),
+        tuple(ca.revocation),
+    )
+
+
+@dataclass
+class _CaState:
+    """The CA side of the trust list while the ledger is replayed."""
+
+    anchors: dict[int, TrustAnchor] = field(default_factory=dict)
+    """By the event that added each."""
+    chained: dict[str, ChainSigner] = field(default_factory=dict)
+    revocation: list[StoredRevocation] = field(default_factory=list)
+
+    def active(self) -> list[TrustAnchor]:
+        return [a for a in self.anchors.values() if a.removed is None]
+
+
+_CA_KINDS = (ANCHOR_ADDED, ANCHOR_REMOVED, CHAIN_ADDED, REVOCATION_ADDED)
+_CA_MARKS = tuple(f'"kind":"{k}"'.encode() for k in _CA_KINDS)
+
+
+def _ca_row(
+    case: Case,
+    row: EventRow,
+    pinned: dict[str, Pinned],
+    revoked: dict[str, Revoked],
+    ca: _CaState,
+    problems: list[str],
+) -> None:
+    """Apply one anchor, chain or revocation-data event, when it counts (else a problem)."""
+    if row.kind not in _CA_KINDS and not any(m in row.data for m in _CA_MARKS):
+        return  # the kind column can lie, so the bytes are looked at too (cheap)
+    event = _parse(row, problems)
+    if event is None or event.kind not in _CA_KINDS:
+        return
+    where = f"ledger event {row.seq} ({event.kind})"
+    if event.kind in (ANCHOR_ADDED, ANCHOR_REMOVED):
+        # a trust-list change: a pinned examiner only, never one trusted through an anchor
+        signer = _signer(row, where, pinned, revoked, problems)
+        if signer is None:
+            return
+        if event.kind == ANCHOR_ADDED:
+            try:
+                a = anchor_from(event.details, row.seq, signer.name, event.reason)
+            except EvidenceKitError as exc:
+                problems.append(f"{where}: {exc.message}: ignored")
+                return
+            if any(o.fingerprint == a.fingerprint for o in ca.active()):
+                problems.append(f"{where}: {a.anchor.name} is already an anchor: ignored")
+                return
+            ca.anchors[a.seq] = a  # by event: an anchor removed and added again is two
+        else:
+            fp = event.details.get("fingerprint")
+            old = next((o for o in ca.active() if o.fingerprint == fp), None)
+            if old is None:
+                problems.append(f"{where} names {str(fp)[:16]!r}, not an anchor: ignored")
+                return
+            ca.anchors[old.seq] = dataclasses.replace(old, removed=row.seq)
+        return
+    if event.kind == CHAIN_ADDED:
+        _chain_row(row, event, where, pinned, ca, problems)
+        return
+    known = pinned.get(row.signer) or ca.chained.get(row.signer)
+    if known is None or row.signer in revoked:
+        problems.append(f"{where} is signed by {row.signer[:16]}, whom the case does not trust")
+        return
+    if not event_signature_ok(row.signer, known.certificate, row.data, row.signature):
+        problems.append(f"{where}: the signature does not match the event")
+        return
+    try:
+        ca.revocation.append(stored_revocation(case.path, event.details, row.seq))
+    except EvidenceKitError as exc:
+        problems.append(f"{where}: {exc.message}")
+
+
+def _chain_row(
+    row: EventRow,
+    event: Event,
+    where: str,
+    pinned: dict[str, Pinned],
+    ca: _CaState,
+    problems: list[str],
+) -> None:
+    """An examiner presenting their chain: signed by that chain's own leaf, which must go to
+    an examiner anchor active at this point of the ledger, within its limits, at the event's
+    time (revocation is checked per signature, at its proven time)."""
+    try:
+        leaf, others = chain_from(event.details)
+    except EvidenceKitError as exc:
+        problems.append(f"{where}: {exc.message}: ignored")
+        return
+    fp = fingerprint(leaf)
+    if fp != row.signer:
+        problems.append(f"{where} carries {fp[:16]} but is signed by {row.signer[:16]}: ignored")
+        return
+    prev = ca.chained.get(fp)
+    if fp in pinned or (prev is not None and ca.anchors[prev.anchor_seq].removed is None):
+        return  # already trusted: nothing more (after their anchor's removal, a new chain)
+    if not event_signature_ok(fp, leaf, row.data, row.signature):
+        problems.append(f"{where}: the signature does not match the event")
+        return
+    active = [a for a in ca.anchors.values() if a.active_at(row.seq)]
+    result = validate_chain(
+        leaf, others, [a.anchor for a in active], moment=event.time, revocation=False
+    )
+    if not result.ok or result.anchor is None:
+        problems.append(f"{where}: {result.problem}: {subject_name(leaf)!r} is not trusted")
+        return
+    through = next(a for a in active if a.anchor is result.anchor)
+    ca.chained[fp] = ChainSigner(
+        subject_name(leaf), fp, leaf, others, row.seq, through.fingerprint, through.seq
     )
 
 
@@ -319,7 +491,7 @@ def _creator(
             f"event or in {CASE_FILE}: nobody is trusted"
         )
         return None
-    if not signature_cache.verify(fp, cert, row.data, row.signature):
+    if not event_signature_ok(fp, cert, row.data, row.signature):
         problems.append(
             "ledger event 0 (case_opened) is not signed by its creator: nobody is trusted"
         )
@@ -348,7 +520,7 @@ def _signer(
             f"{gone.seq}: ignored"
         )
         return None
-    if not signature_cache.verify(signer.fingerprint, signer.certificate, row.data, row.signature):
+    if not event_signature_ok(signer.fingerprint, signer.certificate, row.data, row.signature):
         problems.append(f"{where}: the signature does not match the event")
         return None
     return signer

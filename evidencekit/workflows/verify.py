@@ -9,11 +9,12 @@ The format plug-ins (E01 media, tar items) are registered when this module is im
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 import os
 import stat
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
@@ -30,10 +31,18 @@ from evidencekit.hash.seal.document import SEAL_SUFFIX
 from evidencekit.hash.seal.read import find_seal, load_seal
 from evidencekit.hash.seal.status import VerifyStatus
 from evidencekit.hash.seal.verify import verify_seal
-from evidencekit.identity import Identity, fingerprint, load_cert_file
+from evidencekit.identity import Identity, fingerprint, load_cert_file, load_cert_pem
+from evidencekit.identity.validation import (
+    EXAMINER,
+    Anchor,
+    Limits,
+    is_ca,
+    read_revocation,
+    validate_chain,
+)
 from evidencekit.ids import check_item_id
 from evidencekit.problems import Problem
-from evidencekit.timeutil import isoformat, parse_iso
+from evidencekit.timeutil import isoformat, parse_iso, utcnow
 from evidencekit.workflows.progress import Progress, Tick
 from evidencekit.workflows.trust import CaseTrust, case_trust
 from evidencekit.workflows.verifiers import register_verifiers
@@ -90,6 +99,46 @@ def resolve_target(case: Case | None, target: str) -> Path:
     return find_seal(item_dir)
 
 
+@dataclass(frozen=True, slots=True)
+class ReaderAnchors:
+    """What a reader outside a case trusts through a CA (`verify --trust ROOT.pem` and the
+    limits and revocation data given with it)."""
+
+    anchors: tuple[Anchor, ...] = ()
+    crls: tuple[bytes, ...] = ()
+    ocsps: tuple[bytes, ...] = ()
+
+
+def reader_anchors(
+    trust: Sequence[Path],
+    limits: Limits = Limits(),
+    crls: Sequence[bytes] = (),
+    ocsps: Sequence[bytes] = (),
+) -> tuple[list[Path], ReaderAnchors]:
+    """Split `--trust` files into examiner certificates (pinned as they are) and CA
+    certificates (anchors with `limits`); the CA certificates that are not self-signed are also
+    offered as path material to every anchor.
+
+    Raises:
+        IdentityError: a file is not a certificate, or revocation data is malformed.
+    """
+    leaves: list[Path] = []
+    cas: list[x509.Certificate] = []
+    for path in trust:
+        cert = load_cert_file(path)
+        if is_ca(cert):
+            cas.append(cert)
+        else:
+            leaves.append(path)
+    inter = tuple(c for c in cas if c.issuer != c.subject)
+    anchors = tuple(Anchor(c, EXAMINER, limits, inter) for c in cas)
+    return leaves, ReaderAnchors(
+        anchors,
+        tuple(read_revocation("crl", c).der for c in crls),
+        tuple(read_revocation("ocsp", o).der for o in ocsps),
+    )
+
+
 def verify_items(
     case: Case | None,
     targets: Sequence[str],
@@ -97,14 +146,23 @@ def verify_items(
     trust: Sequence[Path] = (),
     rehash: bool = True,
     on_progress: Callable[[str, int], None] | None = None,
+    anchors: ReaderAnchors | None = None,
 ) -> list[VerifyStatus]:
     """Verify every target (item ids, item folders, seal files); one status each.
+
+    `anchors`: CA certificates the reader trusts (with `--trust ROOT.pem`): a seal whose chain
+    goes to one, within its limits, valid at its `sealed` time and revoked at no time the
+    revocation data given shows, is trusted (outside a case nothing proves when a seal was made,
+    so any revocation counts against it).
 
     Raises:
         UsageError: a target names nothing.
         IdentityError: a --trust file is not a certificate.
     """
     case_trusts = case_trust(case) if case is not None else None
+    if anchors is None:
+        trust, found = reader_anchors(trust)
+        anchors = found if found.anchors else None
     trusted = _with_trust_files(case_trusts.certificates if case_trusts else {}, trust)
     statuses: list[VerifyStatus] = []
     for target in targets:
@@ -136,18 +194,23 @@ def verify_items(
                 continue
         # a seal of the case's evidence folder must name this case and this folder's item
         in_case = case_trusts is not None and item is not None
+        chained: dict[str, x509.Certificate] = {}
+        chain_problems: list[Problem] = []
+        if anchors is not None and anchors.anchors:
+            chained, chain_problems = _reader_chain(seal_path, anchors)
         status = verify_seal(
             seal_path,
-            trusted=trusted,
+            trusted={**trusted, **chained},
             rehash=rehash,
             on_progress=cb,
             case_identity=case_trusts.identity if in_case and case_trusts else None,
             item_id=item if in_case else None,
         )
-        extra: list[Problem] = []
+        extra: list[Problem] = list(chain_problems)
         if case_trusts is not None:
             status = _explain_untrusted(status, case_trusts)
             extra += _revoked_signer(case, item, seal_path, status, case_trusts)
+            extra += _chained_signer(case, item, seal_path, status, case_trusts)
         if case is not None and case_trusts is not None and item is not None:
             # an item of the case: the case's own record must hold together
             extra += [
@@ -247,6 +310,83 @@ def _revoked_signer(
             )
         ]
     return []
+
+
+def _reader_chain(
+    seal_path: Path, anchors: ReaderAnchors
+) -> tuple[dict[str, x509.Certificate], list[Problem]]:
+    """The seal's signer, when their chain (from the seal) goes to a reader's anchor: valid at
+    the seal's own time, and not revoked at any time the given data shows (no timestamp proves
+    the seal's time outside a case). Else a problem saying why."""
+    name = seal_path.name
+    try:
+        seal = load_seal(seal_path)
+        pems = seal.certificate_pems
+        leaf = load_cert_pem(pems[0]) if pems else None
+        others = [load_cert_pem(p) for p in pems[1:]]
+        sealed = parse_iso(str(seal.document.get("sealed")))
+    except (EvidenceKitError, ValueError):
+        return {}, []  # verify_seal reports the malformed seal itself
+    if leaf is None or is_ca(leaf):
+        return {}, []
+    if fingerprint(leaf) in {a.fingerprint for a in anchors.anchors}:
+        return {}, []
+    at = validate_chain(
+        leaf, others, anchors.anchors, moment=sealed, crls=anchors.crls, ocsps=anchors.ocsps
+    )
+    if not at.ok:
+        kind = "revoked-certificate" if at.revoked else "chain-invalid"
+        return {}, [Problem.of_file(kind, name, at.problem or "")]
+    # revoked later than the seal says it was made? Outside a case that time is the signer's
+    # word: checked at the last moment the certificate was valid, any revocation counts
+    last = min(utcnow(), leaf.not_valid_after_utc - dt.timedelta(seconds=1))
+    later = validate_chain(
+        leaf, others, anchors.anchors, moment=last, crls=anchors.crls, ocsps=anchors.ocsps
+    )
+    if later.revoked is not None:
+        return {}, [
+            Problem.of_file(
+                "revoked-certificate",
+                name,
+                f"{later.revoked.describe()}; the seal says it was made at {isoformat(sealed)}, "
+                "but outside a case nothing proves that time",
+            )
+        ]
+    return {fingerprint(leaf): leaf}, []
+
+
+def _chained_signer(
+    case: Case | None, item: str | None, seal_path: Path, status: VerifyStatus, trust: CaseTrust
+) -> list[Problem]:
+    """A seal signed by an examiner the case trusts through a CA anchor: checked at the time
+    the first timestamp after the event that recorded it proves (`workflows.proven`)."""
+    from evidencekit.workflows.custody import open_ledger
+    from evidencekit.workflows.proven import ChainCheck, proven_times
+
+    c = trust.chained_signer(status.signer_fingerprint)
+    if c is None or status.seal_sha256 is None:
+        return []
+    name = seal_path.name
+    seq = _recording_event(case, item, status.seal_sha256) if case and item else None
+    if seq is None:
+        return [
+            Problem.of_file(
+                "chain-invalid",
+                name,
+                f"signed by {c.name}, trusted through a CA anchor, and no ledger event records "
+                "this seal: nothing proves when it was made",
+            )
+        ]
+    try:
+        with open_ledger(case) as ledger:  # type: ignore[arg-type]
+            proofs, _ = proven_times(ledger.store, ledger.node, ledger.origin, trust)
+    except EvidenceKitError as exc:
+        return [Problem.of_file("chain-invalid", name, f"cannot read the ledger: {exc.message}")]
+    found = ChainCheck(trust).problem(c, seq, proofs.bound(seq))
+    if found is None:
+        return []
+    kind = "revoked-certificate" if found[0] == "revoked-certificate" else "chain-invalid"
+    return [Problem.of_file(kind, name, f"recorded by ledger event {seq}: {found[1]}")]
 
 
 def _recording_event(case: Case, item: str, seal_sha256: str) -> int | None:
@@ -417,6 +557,9 @@ class VerifyRequest:
         record: append a `verified` custody event per verified item (needs a case and an
             examiner).
         progress: told the bytes re-hashed so far, per target.
+        limits: for `trust` files that are CA certificates (anchors): the signer's allowed O,
+            OU, policies and EKUs.
+        crls, ocsps: revocation data (CRL files, DER OCSP responses) for those anchors.
     """
 
     targets: tuple[str, ...]
@@ -424,6 +567,9 @@ class VerifyRequest:
     rehash: bool = True
     record: bool = False
     progress: Progress | None = None
+    limits: Limits = field(default_factory=Limits)
+    crls: tuple[Path, ...] = ()
+    ocsps: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -491,8 +637,19 @@ def verify_evidence(
         def on_progress(target: str, done: int) -> None:
             progress(Tick(f"verifying {target}", done))
 
+    leaves, anchors = reader_anchors(
+        request.trust,
+        request.limits,
+        [_read_file(p) for p in request.crls],
+        [_read_file(p) for p in request.ocsps],
+    )
     statuses = verify_items(
-        case, request.targets, trust=request.trust, rehash=request.rehash, on_progress=on_progress
+        case,
+        request.targets,
+        trust=leaves,
+        rehash=request.rehash,
+        on_progress=on_progress,
+        anchors=anchors,
     )
     if request.record and case is not None and examiner is not None:
         identity = examiner if isinstance(examiner, Identity) else examiner()
@@ -500,3 +657,17 @@ def verify_evidence(
             if not not_sealed(st):  # nothing was verified, nothing to record
                 record_verification(case, identity, st)
     return VerifyResult(tuple(statuses), request.record)
+
+
+def _read_file(path: Path) -> bytes:
+    """A revocation data file given by the reader.
+
+    Raises:
+        IdentityError: it cannot be read.
+    """
+    from evidencekit.errors import IdentityError
+
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise IdentityError(f"cannot read {str(path)!r}: {exc.strerror}") from exc

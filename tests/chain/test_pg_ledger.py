@@ -269,3 +269,25 @@ def test_appends_wait_for_the_ledgers_advisory_lock(
     res = invoke("--case", str(pg_case), "custody", "register", "B1", "--description", "b")
     assert res.exit_code == 0, res.output
     assert [e["seq"] for e in list_events(Case.open(pg_case))] == [0, 1]
+
+
+def test_connection_lost_at_commit_is_not_called_nothing_recorded(
+    pg_case: Path, pg_url: str, pg_server: PGServer
+) -> None:
+    """The server may have committed before the answer was lost: the error says to look."""
+    from tests.pgserver import SUPER
+
+    case = Case.open(pg_case)
+    store = PostgreSQLStore(pg_url, ledger_origin(case))
+    size = store.size()
+    row = next(iter(store.rows(size - 1, size)))
+    with pytest.raises(CustodyError) as err, store.write() as tx:
+        tx.add_event(dataclasses.replace(row, seq=size))
+        with pg_server.connect(SUPER, "postgres", autocommit=True) as su:
+            su.execute("SELECT pg_terminate_backend(%s)", (store.conn.info.backend_pid,))
+    store.close()
+    assert "while committing" in err.value.message
+    assert err.value.hint is not None and "may or may not have been recorded" in err.value.hint
+    again = PostgreSQLStore(pg_url, ledger_origin(case), writable=False)
+    assert again.size() == size  # terminated before its COMMIT reached the server
+    again.close()

@@ -159,3 +159,39 @@ def test_migrate_to_where_it_is(pg_case: Path, invoke: Any, pg_url: str) -> None
     res = invoke("--case", str(pg_case), "custody", "migrate", "--to", pg_url)
     assert res.exit_code == 2
     assert "already at" in res.stderr
+
+
+def test_interrupted_migration_goes_on_and_back_and_forth(
+    case_dir: Path, identity: Identity, invoke: Any, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A migration stopped after its copy committed (before case.toml was switched) is run
+    again: the target's rows are proved to be the ledger's first ones and only the rest is
+    copied. The same makes SQLite → PostgreSQL → SQLite → PostgreSQL work: the database still
+    holds the ledger up to the first move."""
+    case = Case.open(case_dir)
+    record_event(case, identity, "registered", "HDD01", description="Ổ cứng")
+
+    def boom(self: Case, url: str | None) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(Case, "set_ledger", boom)
+        with pytest.raises(KeyboardInterrupt):
+            from evidencekit.workflows.migrate import migrate_ledger
+
+            migrate_ledger(Case.open(case_dir), identity, pg_url)
+    assert "ledger" not in tomllib.loads((case_dir / "case.toml").read_text("utf-8"))
+    assert case.ledger_path.is_file()
+    doc = _migrate(invoke, case_dir, pg_url)
+    assert doc["already"] == 2 and doc["tree_size"] == 2
+    assert _verify(invoke, case_dir) == 0
+    assert _migrate(invoke, case_dir, "sqlite")["already"] == 0
+    record_event(Case.open(case_dir), identity, "note", "HDD01", note="trên SQLite")
+    doc = _migrate(invoke, case_dir, pg_url)
+    # the database still held events 0-2 (the second ledger_migrated went to SQLite): those
+    # are proved, 3 and 4 copied, and the third ledger_migrated becomes event 5
+    assert doc["already"] == 3 and doc["tree_size"] == 5 and doc["event"] == 5
+    assert _verify(invoke, case_dir) == 0
+    kinds = [e["kind"] for e in list_events(Case.open(case_dir))]
+    assert kinds == ["case_opened", "registered", "ledger_migrated", "ledger_migrated", "note",
+                     "ledger_migrated"]  # fmt: skip

@@ -6,6 +6,7 @@ the identity store stays empty and the error names the bound."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -31,9 +32,10 @@ def _openssl(*args: str) -> None:
 
 def _key(folder: Path, kind: str) -> Path:
     key = folder / f"{kind}.key"
-    if kind == "rsa":
+    if kind.startswith("rsa"):
+        bits = kind.removeprefix("rsa") or "2048"
         _openssl(
-            "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", str(key)
+            "genpkey", "-algorithm", "RSA", "-pkeyopt", f"rsa_keygen_bits:{bits}", "-out", str(key)
         )
     else:
         _openssl(
@@ -115,19 +117,44 @@ def test_too_many_iterations_refused_before_any_derivation(ek_home: Path, tmp_pa
 
 
 @pytest.mark.peer
-def test_rsa_and_other_curves_refused(ek_home: Path, tmp_path: Path) -> None:
-    rsa = _key(tmp_path, "rsa")
+@pytest.mark.parametrize(
+    ("kind", "algorithm"),
+    [
+        ("rsa", "rsa-pkcs1v15-sha256"),
+        ("rsa3072", "rsa-pkcs1v15-sha256"),
+        ("P-384", "ecdsa-p384-sha384"),
+    ],
+)
+def test_rsa_and_p384_import(ek_home: Path, tmp_path: Path, kind: str, algorithm: str) -> None:
+    """Issue 17 lifted the P-256-only bound: the whitelist (RSA 2048/3072/4096, EC P-256/P-384)
+    is what a CA's file may hold; the identity signs with the key's algorithm."""
+    key = _key(tmp_path, kind)
+    res = _import(_p12(tmp_path, key, _cert(tmp_path, key), kind))
+    assert res.exit_code == 0, res.output
+    (folder,) = (ek_home / "identities").iterdir()
+    assert not (folder / "chain.pem").exists()  # no CA certificates in the file: none kept
+    assert (
+        json.loads((folder / "identity.json").read_text("utf-8")).get(
+            "algorithm", "ecdsa-p256-sha256"
+        )
+        == algorithm
+    )
+
+
+@pytest.mark.peer
+def test_keys_outside_the_whitelist_refused(ek_home: Path, tmp_path: Path) -> None:
+    rsa = _key(tmp_path, "rsa1024")
     _refused(
         _import(_p12(tmp_path, rsa, _cert(tmp_path, rsa), "rsa")),
         ek_home,
-        "RSAPrivateKey",
-        "ECDSA P-256 keys only",
+        "RSA 1024-bit key",
+        "2048, 3072 or 4096 bits",
     )
-    p384 = _key(tmp_path, "P-384")
+    p521 = _key(tmp_path, "P-521")
     _refused(
-        _import(_p12(tmp_path, p384, _cert(tmp_path, p384), "p384")),
+        _import(_p12(tmp_path, p521, _cert(tmp_path, p521), "p521")),
         ek_home,
-        "an ECDSA secp384r1 key",
+        "an EC secp521r1 key",
     )
 
 
@@ -151,3 +178,47 @@ def test_oversized_and_malformed_files_refused(ek_home: Path, tmp_path: Path) ->
     link = tmp_path / "link.p12"
     link.symlink_to(ok)
     _refused(_import(link), ek_home, "refusing PKCS#12 file")
+
+
+@pytest.mark.peer
+def test_rsa_padding_choice_on_import(ek_home: Path, tmp_path: Path) -> None:
+    """`--rsa-padding pss` makes an RSA identity sign RSA-PSS; asked of an EC key it is refused
+    before a passphrase is asked or anything stored."""
+    p256 = _key(tmp_path, "P-256")
+    env = {"EVIDENCEKIT_P12_PASSPHRASE": P12_PASSWORD, "EVIDENCEKIT_PASSPHRASE": PASSPHRASE}
+    res = CliRunner().invoke(
+        cli,
+        ["keys", "import", str(_p12(tmp_path, p256, _cert(tmp_path, p256), "ec")),
+         "--rsa-padding", "pss"],
+        env=env,
+    )  # fmt: skip
+    _refused(res, ek_home, "EC P-256 key, which cannot sign rsa-pss-sha256")
+    key = _key(tmp_path, "rsa")
+    res = CliRunner().invoke(
+        cli,
+        ["--json", "keys", "import", str(_p12(tmp_path, key, _cert(tmp_path, key), "rsa")),
+         "--rsa-padding", "pss"],
+        env=env,
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["identity"]["algorithm"] == "rsa-pss-sha256"
+
+
+@pytest.mark.peer
+def test_ca_certificates_in_the_p12_are_kept(ek_home: Path, tmp_path: Path) -> None:
+    """The CA certificates a PKCS#12 file carries beside the examiner's (`-certfile`) are kept as
+    the identity's chain (`chain.pem`), the leaf left out; a file without them keeps none."""
+    ca_dir = tmp_path / "ca"
+    ca_dir.mkdir()
+    ca_key = _key(ca_dir, "P-384")
+    ca_cert = _cert(ca_dir, ca_key)
+    key = _key(tmp_path, "rsa")
+    p12 = _p12(tmp_path, key, _cert(tmp_path, key), "chain", "-certfile", str(ca_cert))
+    res = _import(p12)
+    assert res.exit_code == 0, res.output
+    (folder,) = (ek_home / "identities").iterdir()
+    kept = (folder / "chain.pem").read_bytes()
+    assert kept.count(b"BEGIN CERTIFICATE") == 1
+    assert x509.load_pem_x509_certificate(kept) == x509.load_pem_x509_certificate(
+        ca_cert.read_bytes()
+    )

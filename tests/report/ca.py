@@ -4,7 +4,12 @@ for `pdfsig -nssdir`."""
 
 from __future__ import annotations
 
+import functools
+import http.server
 import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,7 +52,8 @@ def _run(*args: str, cwd: Path) -> None:
     assert res.returncode == 0, f"{args}: {res.stderr}"
 
 
-def make_ca(folder: Path) -> TestCA:
+def make_ca(folder: Path, crl_url: str | None = None) -> TestCA:
+    """`crl_url`: put it in the examiner's certificate as its CRL distribution point."""
     folder.mkdir(parents=True, exist_ok=True)
     _run(
         "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
@@ -64,7 +70,8 @@ def make_ca(folder: Path) -> TestCA:
         "-subj", f"/CN={EXAMINER_CN}/O=Công an tỉnh",
         cwd=folder,
     )  # fmt: skip
-    (folder / "examiner.ext").write_text(EXAMINER_EXT)
+    ext = EXAMINER_EXT + (f"crlDistributionPoints = URI:{crl_url}\n" if crl_url else "")
+    (folder / "examiner.ext").write_text(ext)
     _run(
         "openssl", "x509", "-req", "-in", "examiner.csr", "-CA", "root.pem", "-CAkey",
         "root.key", "-CAcreateserial", "-out", "examiner.pem", "-days", "20",
@@ -101,3 +108,63 @@ def nss_db(folder: Path, *roots: Path) -> str:
             cwd=folder,
         )  # fmt: skip
     return f"sql:{folder}"
+
+
+def ocsp_response(ca: TestCA) -> Path:
+    """A DER OCSP response of the root saying "good" for the examiner's certificate, made
+    offline with `openssl ocsp` (its index lists the certificate as valid)."""
+    folder = ca.root.parent
+
+    def field(*opts: str) -> str:
+        res = subprocess.run(
+            ["openssl", "x509", "-in", str(ca.examiner_cert), "-noout", *opts],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return res.stdout.strip().split("=", 1)[1]
+
+    import datetime as dt
+
+    end = dt.datetime.strptime(field("-enddate"), "%b %d %H:%M:%S %Y %Z")
+    line = f"V\t{end:%y%m%d%H%M%S}Z\t\t{field('-serial')}\tunknown\t/CN=examiner\n"
+    (folder / "index.txt").write_text(line)
+    _run(
+        "openssl", "ocsp", "-issuer", "root.pem", "-cert", "examiner.pem", "-no_nonce",
+        "-reqout", "req.der",
+        cwd=folder,
+    )  # fmt: skip
+    _run(
+        "openssl", "ocsp", "-index", "index.txt", "-rsigner", "root.pem", "-rkey", "root.key",
+        "-CA", "root.pem", "-reqin", "req.der", "-respout", "ocsp.der", "-ndays", "7",
+        cwd=folder,
+    )  # fmt: skip
+    return folder / "ocsp.der"
+
+
+@contextmanager
+def serve_folder(folder: Path) -> Iterator[str]:
+    """Serve `folder` over HTTP on 127.0.0.1 (a CA's CRL distribution point); yields the base
+    URL."""
+    folder.mkdir(parents=True, exist_ok=True)
+    handler = functools.partial(QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    requests: list[str] = []
+
+    def do_GET(self) -> None:
+        QuietHandler.requests.append(self.path)
+        super().do_GET()
+
+    def log_message(self, *args: object) -> None:
+        pass

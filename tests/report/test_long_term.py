@@ -21,7 +21,7 @@ from evidencekit.cli.main import cli
 from evidencekit.identity import Identity, fingerprint, load_cert_file
 from tests.conftest import PASSPHRASE, need_peer
 from tests.report.attacks import add_page_text
-from tests.report.ca import EXAMINER_CN, make_ca, nss_db
+from tests.report.ca import EXAMINER_CN, QuietHandler, make_ca, nss_db, ocsp_response, serve_folder
 from tests.report.conftest import make_disk_item, run
 from tests.report.tsa import local_tsa
 
@@ -282,3 +282,81 @@ def test_ca_issued_examiner_with_crl_reaches_b_lta_and_pdfsig_trusts_the_root(
     assert "INTACT:TRUSTED" in oracle and "exit" not in oracle, oracle
     # and pyhanko does not trust it without the root (the oracle is not a rubber stamp)
     assert "exit" in pyhanko_validate(pdf, tmp_path / "tsa" / "tsa.crt")
+
+
+def test_an_ocsp_response_given_as_a_file_goes_into_the_dss(
+    runner: CliRunner, case_dir: Path, identity: Identity, tmp_path: Path, tsa: str
+) -> None:
+    """Revocation data as an OCSP response (made offline with `openssl ocsp`) instead of a CRL:
+    embedded in the DSS, and the level reaches B-LT."""
+    need_peer("openssl")
+    ca = make_ca(tmp_path / "ca")
+    resp = ocsp_response(ca)
+    res = runner.invoke(
+        cli,
+        ["keys", "import", str(ca.examiner_p12), "--p12-passphrase-file",
+         str(ca.p12_password_file)],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(
+        cli,
+        ["--identity", identity.name, "--case", str(case_dir), "case", "add-examiner",
+         str(ca.examiner_cert)],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    make_disk_item(case_dir, identity)
+    res = runner.invoke(
+        cli,
+        ["--json", "--identity", EXAMINER_CN, "--case", str(case_dir), "report", "build",
+         "--tsa", tsa, "--cert", str(ca.root), "--ocsp", str(resp)],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    pdf = Path(json.loads(res.stdout)["path"])
+    code, _doc, text = _verify(runner, pdf, case_dir)
+    assert code == 0 and "level: PAdES B-LT" in text, text
+    store = DocumentSecurityStore.read_dss(PdfFileReader(io.BytesIO(pdf.read_bytes())))
+    assert len(store.ocsps) == 1 and not store.crls
+    # a file that is no OCSP response is refused before anything is built
+    res = runner.invoke(
+        cli,
+        ["--identity", EXAMINER_CN, "--case", str(case_dir), "report", "build", "--tsa", tsa,
+         "--ocsp", str(ca.root)],
+    )  # fmt: skip
+    assert res.exit_code == 1 and "is not an OCSP response" in res.output, res.output
+
+
+def test_fetch_revocation_gets_the_crl_the_certificate_names(
+    runner: CliRunner, case_dir: Path, identity: Identity, tmp_path: Path, tsa: str
+) -> None:
+    """With --fetch-revocation the CRL comes from the distribution point the examiner's
+    certificate names (a loopback HTTP server here); without it nothing is fetched."""
+    need_peer("openssl")
+    served = tmp_path / "www"
+    with serve_folder(served) as base:
+        ca = make_ca(tmp_path / "ca", crl_url=f"{base}/root.crl")
+        served.joinpath("root.crl").write_bytes(ca.crl.read_bytes())
+        res = runner.invoke(
+            cli,
+            ["keys", "import", str(ca.examiner_p12), "--p12-passphrase-file",
+             str(ca.p12_password_file)],
+        )  # fmt: skip
+        assert res.exit_code == 0, res.output
+        res = runner.invoke(
+            cli,
+            ["--identity", identity.name, "--case", str(case_dir), "case", "add-examiner",
+             str(ca.examiner_cert)],
+        )  # fmt: skip
+        assert res.exit_code == 0, res.output
+        make_disk_item(case_dir, identity)
+        hoa = ["--json", "--identity", EXAMINER_CN, "--case", str(case_dir), "report", "build"]
+        QuietHandler.requests.clear()
+        res = runner.invoke(cli, [*hoa, "--tsa", tsa, "--cert", str(ca.root)])
+        assert res.exit_code == 0, res.output
+        assert QuietHandler.requests == []  # offline by default
+        res = runner.invoke(cli, [*hoa, "--tsa", tsa, "--cert", str(ca.root), "--fetch-revocation"])
+        assert res.exit_code == 0, res.output
+        assert "/root.crl" in QuietHandler.requests
+    pdf = Path(json.loads(res.stdout)["path"])
+    code, _doc, text = _verify(runner, pdf, case_dir)
+    assert code == 0 and "level: PAdES B-LT" in text, text
+    assert _dss(pdf.read_bytes())[1] == 1

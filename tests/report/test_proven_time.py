@@ -24,6 +24,8 @@ from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 
 import evidencekit.report.sign as sign
 from evidencekit.identity import Identity, IdentityInfo, fingerprint
+from evidencekit.identity.algorithms import ECDSA_P256_SHA256
+from evidencekit.identity.signer import SoftwareSigner
 from evidencekit.report.render import render_pdf
 from evidencekit.report.sign import check_signature, finish_pdf
 from tests.report.sample import model
@@ -124,7 +126,8 @@ def expired(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Identity, 
     for name, c in (("root.pem", root), ("tsa.pem", tsa_cert)):
         (tmp_path / name).write_bytes(c.public_bytes(serialization.Encoding.PEM))
         pems.append(tmp_path / name)
-    return Identity(info, cert, key), pems[0], pems[1]
+    signer = SoftwareSigner(key, ECDSA_P256_SHA256)
+    return Identity(info, cert, signer), pems[0], pems[1]
 
 
 def test_an_expired_certificate_verifies_at_the_proven_time(

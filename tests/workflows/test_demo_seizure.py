@@ -1,6 +1,6 @@
 """Issue 16: the demo records a seizure as Vietnamese procedure does — a session with its legal
-basis and witnesses, the stick registered with a photo and sealed, a refusal to sign, the seal
-opened and sealed again, the analysis on a working copy — and all of it verifies."""
+basis and participants, the stick registered with a photo and sealed, a refusal to sign, the
+seal opened and sealed again, the analysis on a working copy — and all of it verifies."""
 
 from __future__ import annotations
 

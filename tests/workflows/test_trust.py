@@ -274,7 +274,7 @@ def test_substituted_certificate_under_a_pinned_fingerprint(
     fake = Identity(
         info=IdentityInfo(EXAMINER, identity.fingerprint, None, None, ident.info.path),
         certificate=ident.certificate,
-        private_key=ident.private_key,
+        signer=ident.signer,
     )
     case = Case.open(case_dir)
     case.ledger_path.unlink()

@@ -121,6 +121,12 @@ def show(app: App) -> None:
         )
         for p in trust.pinned
     ]
+    from evidencekit.workflows.anchors import describe_anchor, describe_chained
+
+    if trust.anchors:
+        lines.append("CA trust anchors (ledger; docs/trust.md):")
+        lines += [f"  anchor: {describe_anchor(a)}" for a in trust.anchors]
+        lines += [f"  through a CA: {describe_chained(ch)}" for ch in trust.chained]
     lines += [f"  PROBLEM: {p}" for p in trust.problems]
     lines += [f"  note: {n}" for n in trust.notes]
     items = c.items()
@@ -280,3 +286,132 @@ def revoke_examiner_cmd(app: App, who: str, reason: str) -> None:
         done.to_dict(),
         f"Revoked examiner {done.name} (sha256:{done.fingerprint}; {how})",
     )
+
+
+@case.command("trust-ca")
+@click.argument("cert", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--tsa", is_flag=True, help="Trust it for timestamp authorities, not examiners.")
+@click.option("--org", "orgs", multiple=True, help="Allowed subject O of a signer (repeatable).")
+@click.option("--ou", "ous", multiple=True, help="Allowed subject OU of a signer (repeatable).")
+@click.option(
+    "--policy",
+    "policies",
+    multiple=True,
+    metavar="OID",
+    help="Required certificate policy, one of these (repeatable).",
+)
+@click.option(
+    "--eku",
+    "ekus",
+    multiple=True,
+    metavar="OID",
+    help="Required extended key usage (repeatable, all required).",
+)
+@click.option(
+    "--intermediate",
+    "intermediates",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="A CA certificate below it that signers' chains go through (repeatable; "
+    "not trusted by itself).",
+)
+@click.option("--reason", required=True, help="Why the case trusts it (recorded and shown).")
+@pass_app
+def trust_ca_cmd(
+    app: App,
+    cert: Path,
+    tsa: bool,
+    orgs: tuple[str, ...],
+    ous: tuple[str, ...],
+    policies: tuple[str, ...],
+    ekus: tuple[str, ...],
+    intermediates: tuple[Path, ...],
+    reason: str,
+) -> None:
+    """Trust a CA certificate (PEM or DER) as an anchor, within limits (a pinned examiner only).
+
+    An examiner who is not pinned is then trusted when their certificate chains to it, within
+    the limits, was valid and not revoked when they signed (as a timestamp proves): see
+    docs/trust.md. With --tsa, timestamps count only from TSAs that chain to such an anchor.
+    """
+    from evidencekit.identity import load_cert_file
+    from evidencekit.identity.validation import EXAMINER, TSA, Limits
+    from evidencekit.workflows.trust_ca import add_anchor
+
+    done = add_anchor(
+        app.case(),
+        app.identity(),
+        load_cert_file(cert),
+        kind=TSA if tsa else EXAMINER,
+        limits=Limits(orgs, ous, policies, ekus),
+        intermediates=[load_cert_file(p) for p in intermediates],
+        reason=reason,
+    )
+    app.emit(
+        "evidencekit/case-trust-ca/1",
+        done.to_dict(),
+        f"{done.what} (ledger event {done.event_seq})",
+    )
+
+
+@case.command("untrust-ca")
+@click.argument("fingerprint")
+@click.option("--reason", required=True, help="Why the case stops trusting it.")
+@pass_app
+def untrust_ca_cmd(app: App, fingerprint: str, reason: str) -> None:
+    """Stop trusting an anchor from now on (a pinned examiner only); FINGERPRINT: 8+ hex digits."""
+    from evidencekit.workflows.trust_ca import remove_anchor
+
+    done = remove_anchor(app.case(), app.identity(), fingerprint, reason=reason)
+    app.emit(
+        "evidencekit/case-untrust-ca/1",
+        done.to_dict(),
+        f"{done.what} (ledger event {done.event_seq})",
+    )
+
+
+@case.command("add-revocation")
+@click.option(
+    "--crl",
+    "crls",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="A CRL file (PEM or DER), repeatable.",
+)
+@click.option(
+    "--ocsp-response",
+    "ocsps",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="A DER OCSP response, repeatable.",
+)
+@click.option(
+    "--fetch",
+    is_flag=True,
+    help="Fetch the CRLs and OCSP answers the CA-trusted examiners' certificates name (online).",
+)
+@pass_app
+def add_revocation_cmd(
+    app: App, crls: tuple[Path, ...], ocsps: tuple[Path, ...], fetch: bool
+) -> None:
+    """Store revocation data in the case (so later verification works offline)."""
+    from evidencekit.identity.validation import read_revocation
+    from evidencekit.workflows.trust_ca import add_revocation
+
+    data = [read_revocation("crl", _read(p)) for p in crls]
+    data += [read_revocation("ocsp", _read(p)) for p in ocsps]
+    done = add_revocation(app.case(), app.identity(), data, fetch=fetch)
+    app.emit(
+        "evidencekit/case-add-revocation/1",
+        {"recorded": [d.to_dict() for d in done]},
+        [f"{d.what} (ledger event {d.event_seq})" for d in done],
+    )
+
+
+def _read(path: Path) -> bytes:
+    from evidencekit.errors import IdentityError
+
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise IdentityError(f"cannot read {str(path)!r}: {exc.strerror}") from exc

@@ -1,4 +1,4 @@
-"""`evidencekit keys init|import|show|export-cert`."""
+"""`evidencekit keys init|import|add-token|show|passwd|export-cert`."""
 
 from __future__ import annotations
 
@@ -43,6 +43,18 @@ def init(app: App, name: str, email: str | None, org: str | None) -> None:
     )
 
 
+RSA_PADDING = click.option(
+    "--rsa-padding",
+    type=click.Choice(["pkcs1v15", "pss"]),
+    default=None,
+    help="For an RSA key: sign with PKCS#1 v1.5 (default) or PSS, both with SHA-256.",
+)
+
+
+def _algorithm(rsa_padding: str | None) -> str | None:
+    return None if rsa_padding is None else f"rsa-{rsa_padding}-sha256"
+
+
 @keys.command("import")
 @click.argument("p12", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.option(
@@ -50,13 +62,17 @@ def init(app: App, name: str, email: str | None, org: str | None) -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="File holding the PKCS#12 password (else EVIDENCEKIT_P12_PASSPHRASE).",
 )
+@RSA_PADDING
 @pass_app
-def import_cmd(app: App, p12: Path, p12_passphrase_file: Path | None) -> None:
+def import_cmd(
+    app: App, p12: Path, p12_passphrase_file: Path | None, rsa_padding: str | None
+) -> None:
     """Adopt a CA-issued identity from a PKCS#12 (.p12/.pfx) file.
 
     Its key is re-encrypted with your passphrase (the same rule as `keys init`). Refused
     before anything is derived: files over 1 MiB, more than 1,000,000 key-derivation
-    iterations; then keys other than ECDSA P-256 and certificates not valid now.
+    iterations; then keys other than RSA 2048/3072/4096 and ECDSA P-256/P-384, and
+    certificates not valid now.
     """
     p12_password: bytes | None
     if p12_passphrase_file is not None:
@@ -65,16 +81,109 @@ def import_cmd(app: App, p12: Path, p12_passphrase_file: Path | None) -> None:
         p12_password = os.environ["EVIDENCEKIT_P12_PASSPHRASE"].encode("utf-8")
     else:
         p12_password = None
-    from evidencekit.identity.keyfile import read_p12
+    from evidencekit.identity.keyfile import read_p12_bundle
 
     store = app.identity_store()
     # checked (size, iteration counts, key type, validity) before a passphrase is asked
-    key, cert = read_p12(p12, p12_password)
-    identity = store.import_key(key, cert, app.passphrase(str(p12), confirm=True))
+    key, cert, chain = read_p12_bundle(p12, p12_password)
+    algorithm = _algorithm(rsa_padding)
+    if algorithm is not None:
+        from evidencekit.identity.algorithms import choose
+
+        choose(key, algorithm, repr(str(p12)))  # before the passphrase is asked
+    identity = store.import_key(
+        key, cert, app.passphrase(str(p12), confirm=True), algorithm=algorithm, chain=chain
+    )
     app.emit(
         "evidencekit/identity/1",
         {"identity": identity.info.to_dict()},
         [f"Imported identity {identity.name}", f"  fingerprint: sha256:{identity.fingerprint}"],
+    )
+
+
+@keys.command("add-token")
+@click.option(
+    "--module",
+    "module",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="The token vendor's PKCS#11 library (.so); docs/signing.md.",
+)
+@click.option("--token", "token_label", help="Token label (see: pkcs11-tool --module M -L).")
+@click.option("--slot", type=int, help="Slot number, instead of --token.")
+@click.option("--key", "key_label", help="Label of the private key on the token.")
+@click.option("--key-id", help="CKA_ID of the private key, hex (instead of or with --key).")
+@click.option(
+    "--cert",
+    "cert_path",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="The key's certificate (PEM or DER), when it is not stored on the token.",
+)
+@click.option(
+    "--chain",
+    "chain_path",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="PEM file of the CA certificates above the key's (carried in seals and reports).",
+)
+@click.option("--name", help="Examiner name (default: the certificate's common name).")
+@RSA_PADDING
+@pass_app
+def add_token(
+    app: App,
+    module: Path,
+    token_label: str | None,
+    slot: int | None,
+    key_label: str | None,
+    key_id: str | None,
+    cert_path: Path | None,
+    chain_path: Path | None,
+    name: str | None,
+    rsa_padding: str | None,
+) -> None:
+    """Register a signing key that lives on a PKCS#11 token (USB token, smart card, HSM).
+
+    Only where the key is (module path, token label or slot, key label or id), the signature
+    algorithm and the certificate are stored: the private key never leaves the token, and the
+    PIN is not kept. The PIN comes from --passphrase-file, EVIDENCEKIT_PASSPHRASE or a prompt,
+    now and whenever the identity signs. The token signs a test challenge before anything is
+    stored, checked against the certificate.
+    """
+    from evidencekit.errors import UsageError
+    from evidencekit.identity import TokenRef, load_cert_bundle, load_cert_file
+
+    if (token_label is None) == (slot is None):
+        raise UsageError("give exactly one of --token LABEL and --slot N")
+    if key_label is None and key_id is None:
+        raise UsageError("give --key LABEL or --key-id HEX: which key on the token signs")
+    if key_id is not None:
+        try:
+            key_id = bytes.fromhex(key_id.replace(":", "")).hex()
+        except ValueError as exc:
+            raise UsageError(f"--key-id {key_id!r} is not hexadecimal") from exc
+    ref = TokenRef(
+        module=str(module.absolute()),
+        token_label=token_label,
+        slot=slot,
+        key_label=key_label,
+        key_id=key_id,
+    )
+    cert = load_cert_file(cert_path) if cert_path is not None else None
+    chain = load_cert_bundle(chain_path) if chain_path is not None else ()
+    store = app.identity_store()
+    pin = app.passphrase(token_label or f"slot {slot}", what="PIN")
+    identity = store.add_token(
+        ref, pin, cert=cert, name=name, algorithm=_algorithm(rsa_padding), chain=chain
+    )
+    app.emit(
+        "evidencekit/identity/1",
+        {"identity": identity.info.to_dict()},
+        [
+            f"Registered token identity {identity.name}",
+            f"  fingerprint: sha256:{identity.fingerprint}",
+            f"  key: {ref.describe()}",
+            f"  signs: {identity.algorithm}",
+            f"  folder: {identity.info.path}",
+        ],
     )
 
 
@@ -87,6 +196,11 @@ def show(app: App, show_all: bool) -> None:
     infos = store.list() if show_all else [store.find(app.identity_selector)]
     docs, lines = [], []
     for info in infos:
+        if info.token is not None:
+            protection = f"on token: {info.token.describe()}"
+            docs.append({**info.to_dict(), "key_protection": protection})
+            lines.append(f"{info.name}  sha256:{info.fingerprint}  key: {protection}")
+            continue
         protection, weaker = _protection(info.path / "key.pem")
         docs.append({**info.to_dict(), "key_protection": protection})
         lines.append(f"{info.name}  sha256:{info.fingerprint}  key: {protection}")
@@ -127,6 +241,11 @@ def passwd(app: App, new_passphrase_file: Path | None) -> None:
 
     store = app.identity_store()
     info = store.find(app.identity_selector)
+    if info.token is not None:
+        raise IdentityError(
+            f"identity {info.name!r} keeps its key on a token: change the token's PIN with the "
+            "token's own tool"
+        )
     current = app.passphrase(info.name)
     new: bytes
     if new_passphrase_file is not None:

@@ -13,19 +13,52 @@ from evidencekit.cli.runtime import App, pass_app
 @click.command("verify")
 @click.argument("targets", nargs=-1, required=True)
 @trust_option
+@click.option("--trust-org", "orgs", multiple=True, help="A --trust CA: allowed signer O.")
+@click.option("--trust-ou", "ous", multiple=True, help="A --trust CA: allowed signer OU.")
+@click.option(
+    "--trust-policy", "policies", multiple=True, metavar="OID", help="A --trust CA: policy."
+)
+@click.option("--trust-eku", "ekus", multiple=True, metavar="OID", help="A --trust CA: needed EKU.")
+@click.option(
+    "--crl",
+    "crls",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Revocation data for a --trust CA: a CRL file (repeatable).",
+)
+@click.option(
+    "--ocsp-response",
+    "ocsps",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Revocation data for a --trust CA: a DER OCSP response (repeatable).",
+)
 @click.option("--record", is_flag=True, help="Append a `verified` custody event per item.")
 @click.option("--sizes-only", is_flag=True, help="Check signatures and sizes without re-hashing.")
 @pass_app
 def verify(
-    app: App, targets: tuple[str, ...], trust: tuple[Path, ...], record: bool, sizes_only: bool
+    app: App,
+    targets: tuple[str, ...],
+    trust: tuple[Path, ...],
+    orgs: tuple[str, ...],
+    ous: tuple[str, ...],
+    policies: tuple[str, ...],
+    ekus: tuple[str, ...],
+    crls: tuple[Path, ...],
+    ocsps: tuple[Path, ...],
+    record: bool,
+    sizes_only: bool,
 ) -> None:
     """Re-hash evidence items and check their seals and signers.
 
-    TARGETS are item ids of the case, item folders, or ITEM.seal.json files. Every problem is
+    TARGETS are item ids of the case, item folders, or ITEM.seal.json files. A --trust
+    file that is a CA certificate trusts the examiners whose chain goes to it (within the
+    --trust-* limits, against --crl / --ocsp-response data: docs/trust.md). Every problem is
     printed (file, byte range, expected vs found); exit 3 if any, 0 when everything holds.
     """
     from evidencekit.cli.progress import TickBar
     from evidencekit.errors import CaseError
+    from evidencekit.identity.validation import Limits
     from evidencekit.sizes import human
     from evidencekit.workflows.verify import VerifyRequest, not_sealed, verify_evidence
 
@@ -36,6 +69,9 @@ def verify(
         rehash=not sizes_only,
         record=record,
         progress=bar if bar.enabled else None,
+        limits=Limits(orgs, ous, policies, ekus),
+        crls=crls,
+        ocsps=ocsps,
     )
     try:
         case = app.case()

@@ -6,9 +6,11 @@ algorithms, a derived file's SHA-256 only), the digests of the item's logical co
 (`combined`: e.g. the media of a split or E01 image, with per-window digests so a later check
 names the byte ranges that changed), the caller's acquisition facts (read errors included), tool,
 host and UTC times, and the examiner's certificate chain. It is encoded as RFC 8785 canonical
-JSON and signed (ECDSA P-256, SHA-256) over the canonical bytes of the document without its
-`signature` member. Beside it, plain sums files (`ITEM.sha256` listing every artifact, `ITEM.md5`
-… listing those that carry that digest) let anyone check the artifacts with coreutils alone
+JSON and signed (with the examiner identity's algorithm, named in `signature.algorithm`: ECDSA
+P-256/SHA-256 for a `keys init` key; RSA or P-384 from a CA or a token, docs/signing.md) over the
+canonical bytes of the document without its `signature` member. Beside it, plain sums files
+(`ITEM.sha256` listing every artifact, `ITEM.md5` … listing those that carry that digest) let
+anyone check the artifacts with coreutils alone
 (`cd evidence/ITEM && sha256sum -c ITEM.sha256`). Seals written before (`evidencekit/seal/1`)
 keep verifying.
 

@@ -26,6 +26,7 @@ from evidencekit.errors import IntegrityError
 from evidencekit.fsutil import open_regular
 from evidencekit.hash.algorithms import ALGORITHMS, DIGEST_HEX_LENGTH
 from evidencekit.hash.multihash import HashResult
+from evidencekit.identity.algorithms import ALGORITHMS as ALGORITHMS_SIGNED
 from evidencekit.timeutil import parse_iso
 
 SCHEMA_V1 = "evidencekit/seal/1"
@@ -40,7 +41,11 @@ files `seal` copies) carry the algorithms chosen with `-a`. Every seal/2 artifac
 SHA-256, so `ITEM.sha256` lists every file of the item."""
 SEAL_SUFFIX = ".seal.json"
 
-SIGNATURE_ALGORITHM = "ecdsa-p256-sha256"
+SIGNATURE_ALGORITHM = ALGORITHMS_SIGNED[0]
+"""What seals signed with a software P-256 key (every seal before tokens) name."""
+SIGNATURE_ALGORITHMS = ALGORITHMS_SIGNED
+"""Every `signature.algorithm` a seal may name (`identity.algorithms`); a verifier also checks
+that it fits the certificate's key (docs/seal.md)."""
 SealStatus = Literal["complete", "complete-with-errors", "incomplete"]
 """A seal's status: whole, whole but some source data unreadable (listed in its facts), or
 interrupted. A writer refuses any other (:func:`evidencekit.hash.seal.seal_item`)."""

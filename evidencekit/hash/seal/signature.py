@@ -21,9 +21,10 @@ from cryptography import x509
 
 from evidencekit.errors import EvidenceKitError
 from evidencekit.hash.canonical import canonical_json
-from evidencekit.hash.seal.document import SIGNATURE_ALGORITHM, Seal
+from evidencekit.hash.seal.document import SIGNATURE_ALGORITHMS, Seal
 from evidencekit.identity import fingerprint, load_cert_pem, subject_name
 from evidencekit.identity import verify_signature as _verify_signature
+from evidencekit.identity.algorithms import describe_key, fits
 from evidencekit.problems import Problem
 from evidencekit.timeutil import isoformat, parse_iso
 
@@ -93,13 +94,27 @@ def check_signature(
         problems.append(Problem.of_file("missing-signature", name, "the seal carries no signature"))
     else:
         try:
-            if not isinstance(sig, dict) or sig.get("algorithm") != SIGNATURE_ALGORITHM:
-                raise ValueError("unknown signature algorithm")
+            if not isinstance(sig, dict) or sig.get("algorithm") not in SIGNATURE_ALGORITHMS:
+                what = sig.get("algorithm") if isinstance(sig, dict) else None
+                raise ValueError(f"unknown signature algorithm {what!r}")
+            algorithm = str(sig["algorithm"])
             raw = base64.b64decode(str(sig["value"]), validate=True)
         except (ValueError, KeyError) as exc:
             problems.append(Problem.of_file("bad-signature", name, f"unreadable signature: {exc}"))
         else:
-            if not _verify_signature(cert, signed_bytes(doc), raw):
+            if not fits(cert.public_key(), algorithm):
+                # checked before any verification: a signature labelled with another family
+                # than the certificate's key is refused, never tried another way
+                problems.append(
+                    Problem.of_file(
+                        "bad-signature",
+                        name,
+                        f"the seal says it is signed with {algorithm}, which the "
+                        f"{describe_key(cert.public_key())} key of {signer} ({fp[:16]}) cannot "
+                        "make",
+                    )
+                )
+            elif not _verify_signature(cert, signed_bytes(doc), raw, algorithm):
                 problems.append(
                     Problem.of_file(
                         "bad-signature",

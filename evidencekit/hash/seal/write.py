@@ -31,7 +31,6 @@ from evidencekit.hash.seal.document import (
     SCHEMA_V1,
     SCHEMAS,
     SEAL_SUFFIX,
-    SIGNATURE_ALGORITHM,
     STATUSES,
     Artifact,
     Combined,
@@ -44,7 +43,7 @@ from evidencekit.hash.seal.document import (
 from evidencekit.hash.seal.signature import signed_bytes
 from evidencekit.hash.seal.sums import sums_file_bytes
 from evidencekit.hash.sums import SUMS_EXTENSIONS
-from evidencekit.identity import Identity
+from evidencekit.identity import Identity, cert_pem
 from evidencekit.ids import check_item_id
 from evidencekit.timeutil import isoformat, utcnow
 
@@ -235,7 +234,7 @@ def seal_item(
         doc["description"] = description
     signature = identity.sign(signed_bytes(doc))
     doc["signature"] = {
-        "algorithm": SIGNATURE_ALGORITHM,
+        "algorithm": identity.algorithm,
         "value": base64.b64encode(signature).decode("ascii"),
     }
     data = canonical_json(doc)
@@ -269,11 +268,11 @@ def _is_case_identity(value: str) -> bool:
 
 def _examiner(identity: Identity, schema: str) -> dict[str, Any]:
     """Who signs: name, fingerprint (of the leaf certificate), and the certificate (seal/1) or
-    the chain, leaf first (seal/2: today one self-signed certificate; a CA-issued or token
-    key's chain goes here whole)."""
+    the chain, leaf first (seal/2: the identity's certificate and the CA certificates kept with
+    it, `Identity.chain`; one self-signed certificate for a `keys init` identity)."""
     doc: dict[str, Any] = {"name": identity.name, "fingerprint": identity.fingerprint}
     if schema == SCHEMA_V1:
         doc["certificate"] = identity.cert_pem()
     else:
-        doc["certificates"] = [identity.cert_pem()]
+        doc["certificates"] = [identity.cert_pem(), *(cert_pem(c) for c in identity.chain)]
     return doc

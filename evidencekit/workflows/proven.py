@@ -1,0 +1,262 @@
+"""Time you can prove, and what a CA-trusted signer signed checked at that time (docs/trust.md).
+
+An event's `time` and a seal's `sealed` are written by the signer: a key revoked yesterday can
+sign today and write last week. What bounds an event from above is the first RFC 3161 timestamp
+over a checkpoint that covers it (`checkpoint_timestamped`): the event existed when the TSA
+signed. So, in a case that trusts a CA anchor:
+
+- every timestamp counts only when its TSA's certificate chains to a `tsa` anchor of the case
+  (at the token's time, timeStamping EKU); otherwise it is an `untrusted-tsa` problem and proves
+  nothing;
+- every event after the first examiner anchor (the timestamp events themselves aside) must be
+  covered by such a timestamp, else it is a `not-timestamped` problem: timestamps are mandatory;
+- each event signed by an examiner trusted through an anchor is checked at its proven time: the
+  chain to an anchor active at that point of the ledger, within its limits, the certificate
+  valid then and not revoked *before* it according to the revocation data the case keeps
+  (`revoked-certificate`, naming the revocation; `chain-invalid` for anything else). A
+  certificate revoked after the proven time does not touch what it signed before.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import bisect
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+
+from evidencekit.chain import merkle
+from evidencekit.chain.checkpoint import verify_checkpoint
+from evidencekit.chain.merkle import NodeSource
+from evidencekit.chain.store import EventRow, LedgerStore
+from evidencekit.errors import EvidenceKitError
+from evidencekit.identity.validation import (
+    EXAMINER,
+    TSA,
+    ChainResult,
+    token_certificates,
+    validate_chain,
+)
+from evidencekit.problems import Problem
+from evidencekit.timeutil import isoformat
+from evidencekit.workflows.anchors import ChainSigner
+from evidencekit.workflows.trust import CaseTrust
+
+TIMESTAMPED = "checkpoint_timestamped"
+
+
+@dataclass(frozen=True, slots=True)
+class ProvenTime:
+    """A timestamp that proves time: events below `size` existed at `time`."""
+
+    seq: int
+    size: int
+    time: dt.datetime
+
+
+class Proofs:
+    """The timestamps of a ledger that prove time, and the earliest one covering an event."""
+
+    def __init__(self, proofs: Iterable[ProvenTime]) -> None:
+        by_size = sorted(proofs, key=lambda p: p.size)
+        self._sizes = [p.size for p in by_size]
+        # suffix minimum: the earliest time among timestamps covering more than i events
+        self._earliest: list[dt.datetime] = []
+        best: dt.datetime | None = None
+        for p in reversed(by_size):
+            best = p.time if best is None or p.time < best else best
+            self._earliest.append(best)
+        self._earliest.reverse()
+
+    def bound(self, seq: int) -> dt.datetime | None:
+        """The earliest proven time by which event `seq` existed (None: none covers it)."""
+        i = bisect.bisect_right(self._sizes, seq)  # first timestamp with size > seq
+        return self._earliest[i] if i < len(self._earliest) else None
+
+
+def proven_times(
+    store: LedgerStore, node: NodeSource, origin: str, trust: CaseTrust
+) -> tuple[Proofs, list[Problem]]:
+    """Check the TSA of every timestamp event against the case's `tsa` anchors and that its
+    checkpoint describes this ledger; the timestamps that hold are the proofs."""
+    proofs: list[ProvenTime] = []
+    problems: list[Problem] = []
+    crls, ocsps = revocation_lists(trust)
+    for row in store.rows(0, None, item=None):
+        if row.kind != TIMESTAMPED:
+            continue
+        try:
+            proofs.append(_proof(row, node, origin, trust, crls, ocsps))
+        except EvidenceKitError as exc:
+            problems.append(Problem.of_event("untrusted-tsa", exc.message, row.seq, None))
+    return Proofs(proofs), problems
+
+
+def _proof(
+    row: EventRow,
+    node: NodeSource,
+    origin: str,
+    trust: CaseTrust,
+    crls: Sequence[bytes],
+    ocsps: Sequence[bytes],
+) -> ProvenTime:
+    from evidencekit.chain.timestamp import verify_token
+
+    try:
+        details = json.loads(row.data)["details"]
+        note = str(details["checkpoint"])
+        token = base64.b64decode(details["token"], validate=True)
+    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+        raise EvidenceKitError(f"a timestamp event without a readable token: {exc}") from exc
+    cp = verify_checkpoint(note, trust.certificates).checkpoint
+    if cp.origin != origin or not 0 < cp.size <= row.seq or merkle.root(node, cp.size) != cp.root:
+        raise EvidenceKitError("the timestamped checkpoint does not describe this ledger")
+    info = verify_token(token, note.encode("utf-8"))
+    anchors = [a.anchor for a in trust.anchors if a.active_at(row.seq)]
+    result = validate_chain(
+        info.tsa,
+        [c for c in token_certificates(token) if c != info.tsa],
+        anchors,
+        moment=info.time,
+        purpose=TSA,
+        crls=crls,
+        ocsps=ocsps,
+    )
+    if not result.ok:
+        raise EvidenceKitError(
+            f"the timestamp of {isoformat(info.time)} proves no time: its TSA "
+            f"{info.tsa_name!r} is not one the case trusts ({result.problem})"
+        )
+    return ProvenTime(row.seq, cp.size, info.time)
+
+
+def revocation_lists(trust: CaseTrust) -> tuple[list[bytes], list[bytes]]:
+    crls = [r.data.der for r in trust.revocation if r.data.kind == "crl"]
+    ocsps = [r.data.der for r in trust.revocation if r.data.kind == "ocsp"]
+    return crls, ocsps
+
+
+class ChainCheck:
+    """Checks of CA-trusted signers at proven times, each (signer, time) validated once."""
+
+    def __init__(self, trust: CaseTrust) -> None:
+        self.trust = trust
+        self.crls, self.ocsps = revocation_lists(trust)
+        self._done: dict[tuple[str, dt.datetime, tuple[str, ...]], ChainResult] = {}
+
+    def problem(self, c: ChainSigner, seq: int, when: dt.datetime | None) -> tuple[str, str] | None:
+        """(kind, message) when what `c` signed at ledger position `seq`, proven to exist by
+        `when`, does not count; None when it does."""
+        if seq < c.seq:
+            return (
+                "signed-before-pinned",
+                f"signed by {c.name} ({c.fingerprint[:16]}) before their certificate chain was "
+                f"recorded (event {c.seq})",
+            )
+        anchor = next((a for a in self.trust.anchors if a.seq == c.anchor_seq), None)
+        if anchor is not None and anchor.removed is not None and seq > anchor.removed:
+            return (
+                "chain-invalid",
+                f"signed by {c.name} ({c.fingerprint[:16]}), trusted through anchor "
+                f"{anchor.anchor.name!r}, which event {anchor.removed} removed",
+            )
+        if when is None:
+            return (
+                "not-timestamped",
+                f"signed by {c.name} ({c.fingerprint[:16]}), trusted through a CA anchor, and "
+                "no timestamped checkpoint covers it yet: nothing proves when it was signed, so "
+                "its certificate's validity and revocation cannot be checked",
+            )
+        active = [a.anchor for a in self.trust.anchors if a.active_at(seq)]
+        key = (c.fingerprint, when, tuple(a.fingerprint for a in active))
+        result = self._done.get(key)
+        if result is None:
+            result = validate_chain(
+                c.certificate,
+                c.others,
+                active,
+                moment=when,
+                purpose=EXAMINER,
+                crls=self.crls,
+                ocsps=self.ocsps,
+            )
+            self._done[key] = result
+        if result.ok:
+            return None
+        if result.revoked is not None:
+            return (
+                "revoked-certificate",
+                f"signed by {c.name} ({c.fingerprint[:16]}) and first proven by the timestamp "
+                f"of {isoformat(when)}: {result.revoked.describe()}",
+            )
+        return ("chain-invalid", f"at its proven time {isoformat(when)}: {result.problem}")
+
+
+def ledger_problems(
+    store: LedgerStore, node: NodeSource, origin: str, trust: CaseTrust
+) -> list[Problem]:
+    """`custody verify`'s checks of time and CA-trusted signers (none in a case without
+    anchors)."""
+    if not trust.anchors:
+        return []
+    proofs, problems = proven_times(store, node, origin, trust)
+    examiner_anchors = [a.seq for a in trust.anchors if a.anchor.kind == EXAMINER]
+    if not examiner_anchors:
+        return problems
+    check = ChainCheck(trust)
+    for row in store.rows(min(examiner_anchors) + 1, None):
+        if row.kind == TIMESTAMPED:
+            continue  # it carries its own proof, over what came before it
+        when = proofs.bound(row.seq)
+        c = trust.chained_signer(row.signer)
+        found = check.problem(c, row.seq, when) if c is not None else None
+        if found is not None:
+            problems.append(Problem.of_event(found[0], found[1], row.seq, row.item))
+        elif when is None:
+            problems.append(
+                Problem.of_event(
+                    "not-timestamped",
+                    "no timestamped checkpoint covers this event yet, and the case trusts a CA "
+                    "anchor: run `evidencekit custody timestamp --tsa URL`",
+                    row.seq,
+                    row.item,
+                )
+            )
+    return problems
+
+
+def tsa_paths(store: LedgerStore, trust: CaseTrust) -> list[tuple[x509.Certificate, ...]]:
+    """The certification paths (anchor first) of the TSAs whose timestamps the ledger holds,
+    where they chain to a `tsa` anchor (revocation aside): what `case add-revocation --fetch`
+    fetches revocation data for, beside the examiners'."""
+    from evidencekit.chain.timestamp import verify_token
+
+    out: list[tuple[x509.Certificate, ...]] = []
+    seen: set[bytes] = set()
+    for row in store.rows(0, None, item=None):
+        if row.kind != TIMESTAMPED:
+            continue
+        try:
+            details = json.loads(row.data)["details"]
+            note = str(details["checkpoint"])
+            token = base64.b64decode(details["token"], validate=True)
+            info = verify_token(token, note.encode("utf-8"))
+            others = [c for c in token_certificates(token) if c != info.tsa]
+        except (EvidenceKitError, ValueError, KeyError, TypeError, binascii.Error):
+            continue  # custody verify names it
+        key = info.tsa.fingerprint(hashes.SHA256())
+        if key in seen:
+            continue
+        seen.add(key)
+        anchors = [a.anchor for a in trust.anchors if a.removed is None]
+        result = validate_chain(
+            info.tsa, others, anchors, moment=info.time, purpose=TSA, revocation=False
+        )
+        if result.ok:
+            out.append(result.path)
+    return out
