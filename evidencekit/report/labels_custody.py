@@ -215,27 +215,6 @@ CUSTODY_LABELS: dict[str, dict[str, str]] = {
     "cosign_receiver": {"vi": "người nhận", "en": "receiver"},
     "cosign_supervisor": {"vi": "người phụ trách", "en": "supervisor"},
     "cosign_witness": {"vi": "người chứng kiến", "en": "witness"},
-    "cs_trust_anchor_added": {
-        "vi": "{actor} thêm chứng thư gốc tin cậy cho {what} (SHA-256 {fp}…).",
-        "en": "{actor} added a trust anchor for {what} (SHA-256 {fp}…).",
-    },
-    "cs_trust_anchor_removed": {
-        "vi": "{actor} bỏ chứng thư gốc tin cậy {name} (SHA-256 {fp}…).",
-        "en": "{actor} removed the trust anchor {name} (SHA-256 {fp}…).",
-    },
-    "cs_certificate_chain_added": {
-        "vi": "{actor} ghi chuỗi chứng thư của {name} (SHA-256 {fp}…), người ký được tin cậy "
-        "qua chứng thư gốc.",
-        "en": "{actor} recorded the certificate chain of {name} (SHA-256 {fp}…), a signer "
-        "trusted through an anchor.",
-    },
-    "cs_revocation_data_added": {
-        "vi": "{actor} lưu dữ liệu thu hồi chứng thư ({what}) vào vụ án: tệp {name}, {sha}.",
-        "en": "{actor} stored certificate revocation data ({what}) in the case: file {name}, "
-        "{sha}.",
-    },
-    "anchor_for_tsa": {"vi": "đơn vị cấp dấu thời gian", "en": "timestamp authorities"},
-    "anchor_for_examiners": {"vi": "người ký", "en": "signers"},
     "cs_unknown": {"vi": "{actor}: {kind}.", "en": "{actor}: {kind}."},
     "cs_description": {"vi": "Mô tả: {text}.", "en": "Description: {text}."},
     "cs_location": {"vi": "Địa điểm: {text}.", "en": "Where: {text}."},

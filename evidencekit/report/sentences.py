@@ -147,15 +147,6 @@ def _sentences(ev: Event, e: CustodyEntry, lang: str) -> list[str]:
         values["counterpart"] = cp
     elif kind in ("exported", "note") and ev.item_id is not None:
         key += "_item"
-    elif kind in ("trust_anchor_added", "trust_anchor_removed", "certificate_chain_added"):
-        values["name"] = nfc(d.get("name") or "?")
-        values["fp"] = str(d.get("fingerprint") or "")[:16]
-        tsa = "tsa" in str(d.get("anchor_kind") or "").lower()
-        values["what"] = label(lang, "anchor_for_tsa" if tsa else "anchor_for_examiners")
-    elif kind == "revocation_data_added":
-        values["what"] = str(d.get("kind") or "?").upper()
-        values["name"] = nfc(d.get("file") or "?")
-        values["sha"] = str(d.get("sha256") or "—").replace("sha256:", "SHA-256 ")
     elif kind in ("report_cosigned", "report_extended"):
         values["event"] = d.get("issued_event", "?")
         role = str(d.get("role") or "")

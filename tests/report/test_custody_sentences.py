@@ -125,26 +125,3 @@ def test_every_kind_has_a_sentence_of_its_own() -> None:
         "Nguyễn Bá Tùng ký số thêm vào báo cáo đã phát hành (sự kiện số 12) với tư cách "
         "người phụ trách."
     )
-
-
-def test_trust_changes_are_worded_without_their_certificates() -> None:
-    added = _one(
-        "trust_anchor_added", item=None, description="trust anchor for examiners: CN=Root CA",
-        reason="CA của Bộ Công an",
-        details={"anchor_kind": "examiner", "certificate": "-----BEGIN CERTIFICATE-----",
-                 "fingerprint": "ab" * 32, "limits": {}, "intermediates": []},
-    )  # fmt: skip
-    assert added == (
-        f"Nguyễn Bá Tùng thêm chứng thư gốc tin cậy cho người ký (SHA-256 {'ab' * 8}…). "
-        "Lý do: CA của Bộ Công an."
-    )
-    tsa = _one("trust_anchor_added", item=None, details={"anchor_kind": "tsa", "fingerprint": "cd"})
-    assert "cho đơn vị cấp dấu thời gian" in tsa
-    stored = _one(
-        "revocation_data_added", item=None, description="CRL of Root CA",
-        details={"kind": "crl", "file": "trust/revocation/1.crl", "sha256": "sha256:" + "ef" * 32},
-    )  # fmt: skip
-    assert stored == (
-        "Nguyễn Bá Tùng lưu dữ liệu thu hồi chứng thư (CRL) vào vụ án: tệp "
-        f"trust/revocation/1.crl, SHA-256 {'ef' * 32}."
-    )
