@@ -410,10 +410,11 @@ def present_chain(case: Case, trust: CaseTrust, identity: Identity) -> list[Draf
     active = [a.anchor for a in trust.anchors if a.removed is None]
     if not active:
         return []
-    # the CA certificates kept with the identity (`Identity.chain`, from its PKCS#12 file or
-    # token, where the signer interface provides them) are path material beside the anchors'
-    others = tuple(getattr(identity, "chain", ()))
-    result = validate_chain(identity.certificate, others, active, moment=utcnow(), revocation=False)
+    # the CA certificates kept with the identity (`Identity.chain`: from its PKCS#12 file or
+    # `keys add-token --chain`) are path material beside the anchors' intermediates
+    result = validate_chain(
+        identity.certificate, identity.chain, active, moment=utcnow(), revocation=False
+    )
     if not result.ok:
         raise CustodyError(
             f"examiner {identity.name!r} ({identity.fingerprint[:16]}) is neither pinned by "
@@ -594,7 +595,7 @@ def _with_case_files(case: Case, ledger: Ledger, status: LedgerStatus) -> Ledger
     """`status` with the problems and notes of the photos and documents the ledger records
     (`workflows.casefiles`: each re-hashed against its event)."""
     from evidencekit.chain.events import Event
-    from evidencekit.workflows.casefiles import check_files, recorded_files
+    from evidencekit.workflows.casefiles import check_files, recorded_files, unrecorded_files
 
     events = []
     for row in ledger.store.rows():
@@ -605,7 +606,11 @@ def _with_case_files(case: Case, ledger: Ledger, status: LedgerStatus) -> Ledger
         except IntegrityError:
             continue  # named by the ledger's own checks
         events.append({"seq": ev.seq, "kind": ev.kind, "item": ev.item_id, "details": ev.details})
-    problems, notes = check_files(case, recorded_files(events))
+    files = recorded_files(events)
+    problems, notes = check_files(case, files)
+    extra, extra_notes = unrecorded_files(case, files)
+    problems += extra
+    notes += extra_notes
     if not problems and not notes:
         return status
     return dataclasses.replace(
