@@ -73,6 +73,7 @@ class Paused:
         *args: str,
         must_reach: bool = True,
         environ: dict[str, str] | None = None,
+        prefix: tuple[str, ...] = (),
     ) -> None:
         module, _, attr = step.partition(":")
         self.step = step
@@ -82,8 +83,11 @@ class Paused:
             if fifo.exists():
                 fifo.unlink()
             os.mkfifo(fifo)
+        # `prefix` runs it through a launcher that execs it (same pid), e.g. `unshare --uts` to
+        # give it a host name of its own (another workstation)
         self.proc = subprocess.Popen(
             [
+                *prefix,
                 *(sys.executable, "-m", "tests.paused", module, attr),
                 *(str(self.ready), str(self.go), "--case", str(case_dir), *args),
             ],
