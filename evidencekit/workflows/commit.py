@@ -83,12 +83,24 @@ class Attempt:
     host: str | None
     started: str | None
     examiner: str | None
+    machine: str | None = None  # /etc/machine-id of the host that started it
+    boot: str | None = None  # that host's boot id when it started
 
     @property
     def running(self) -> bool | None:
-        """Whether its process still runs (None: started on another host, or unknown)."""
+        """Whether its process still runs (None: started on another host, or unknown).
+
+        The host name alone does not tell two workstations apart (cloned machines, a default
+        name): an attempt whose record names another machine id is another host's, whatever its
+        host name, and its pid says nothing here. One of this machine from before its last boot
+        has no process left."""
         if self.pid is None or self.host != socket.gethostname():
             return None
+        here = machine_ids()
+        if self.machine is not None and self.machine != here[0]:
+            return None
+        if self.boot is not None and here[1] is not None and self.boot != here[1]:
+            return False
         return _alive(self.pid)
 
     def describe(self) -> str:
@@ -134,7 +146,30 @@ def _read_attempt(root: Path, item_id: str) -> Attempt:
         host=str(doc["host"]) if doc.get("host") else None,
         started=str(doc["started"]) if doc.get("started") else None,
         examiner=str(doc["examiner"]) if doc.get("examiner") else None,
+        machine=str(doc["machine"]) if doc.get("machine") else None,
+        boot=str(doc["boot"]) if doc.get("boot") else None,
     )
+
+
+def machine_ids() -> tuple[str | None, str | None]:
+    """This host's machine id (systemd's /etc/machine-id, else D-Bus's) and boot id (Linux), or
+    None where there is none: recorded in an attempt so that another workstation that happens
+    to have the same host name never judges its process by a pid of its own."""
+    found: list[str | None] = []
+    for paths in (
+        ("/etc/machine-id", "/var/lib/dbus/machine-id"),
+        ("/proc/sys/kernel/random/boot_id",),
+    ):
+        value = None
+        for path in paths:
+            try:
+                value = Path(path).read_text("ascii").strip() or None
+            except (OSError, ValueError):
+                continue
+            if value:
+                break
+        found.append(value)
+    return found[0], found[1]
 
 
 def unfinished(case: Case) -> list[Attempt]:
@@ -162,9 +197,10 @@ def clear_stale(case: Case) -> list[str]:
     return the names removed:
 
     - a record whose folder is gone, when its item is published (killed between the rename
-      and the record's removal) or its process is gone (killed after the record was linked and
-      before its folder was made, or while its attempt was being removed or set aside): nothing
-      of that attempt remains in staging;
+      and the record's removal; not a resume's record of the published item while its process
+      may run: it is taking the item back) or its process is gone (killed after the record was
+      linked and before its folder was made, or while its attempt was being removed or set
+      aside): nothing of that attempt remains in staging;
     - a record's temporary copy (`.ITEM.attempt.json.PID@HOST.….tmp`) whose process, of this
       host, is gone;
     - a resume's claim (`.ITEM.claimed.PID@HOST`, the earlier record) whose process, of this
@@ -190,6 +226,15 @@ def clear_stale(case: Case) -> list[str]:
             attempt = _read_attempt(root, item_id)
             published = (Path(case.evidence_dir) / item_id).is_dir()
             if not (published or attempt.running is False):
+                continue
+            if (
+                published
+                and attempt.running is not False
+                and record_doc(entry).get("resumes") == "published"
+            ):
+                # a resume of the published item that linked its record and has not renamed
+                # the item back yet (or has published it and not yet removed the record): the
+                # record is its reservation while its process may run, here or on another host
                 continue
         elif name.startswith(".") and ".claimed." in name:
             item_id, _, owner = name[1:].partition(".claimed.")
@@ -638,6 +683,7 @@ def _attempt_doc(item_id: str, command: str | None, examiner: str) -> dict[str, 
         "host": socket.gethostname(),
         "started": isoformat(utcnow()),
         "examiner": examiner,
+        **{k: v for k, v in zip(("machine", "boot"), machine_ids(), strict=True) if v},
     }
 
 

@@ -327,3 +327,117 @@ def test_winner_killed_resume_on_its_host(
     for ws in (ws_a, ws_b):
         assert ws.run("verify", item).returncode == 0
         assert ws.run("custody", "verify").returncode == 0
+
+
+def _clone(name: str, machine_id: Path) -> tuple[str, ...]:
+    """Another machine with the same host name `name` (a cloned workstation): its own UTS, mount
+    and PID namespaces (it cannot see this machine's processes) and its own /etc/machine-id."""
+    return (
+        *("unshare", "--uts", "--mount", "--pid", "--fork", "--mount-proc", "sh", "-c"),
+        'hostname "$0" && mount --bind "$1" /etc/machine-id && shift && exec "$@"',
+        name,
+        str(machine_id),
+    )
+
+
+def test_same_host_name_other_machine(
+    tmp_path: Path, lab: tuple[Path, Workstation, Workstation]
+) -> None:
+    """Two workstations with one host name (cloned machines): the attempt of one, still running,
+    is never judged gone by the other, which cannot see its pid — `case show` there says
+    `running: null`, and its `--resume` and `case recover --discard` are refused, touching
+    nothing. (Before the machine id was recorded it said `running: false`, and the resume took
+    over the live attempt's files.)"""
+    if not Path("/etc/machine-id").is_file():
+        pytest.skip("no /etc/machine-id here")
+    case_dir, ws_a, ws_b = lab
+    fake = tmp_path / "machine-id"
+    fake.write_text(uuid.uuid4().hex + "\n")
+    src = _source(tmp_path, "disk")
+    item = "VC-04"
+    winner = ws_a.paused(tmp_path, WRITTEN["disk"], *_args("disk", "raw", src, item))
+    staging = case_dir / "evidence" / ".staging"
+    before = _digests(staging)
+
+    def on_clone(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                *_clone(HOST_A, fake),
+                sys.executable,
+                "-m",
+                "evidencekit",
+                "--case",
+                str(ws_b.mount),
+                *args,
+            ],
+            cwd=REPO,
+            env=ws_b.environ,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+
+    shown = on_clone("--json", "case", "show")
+    assert shown.returncode == 0, shown.stderr
+    [seen] = json.loads(shown.stdout)["unfinished"]
+    assert (seen["item"], seen["host"], seen["pid"]) == (item, HOST_A, winner.proc.pid)
+    assert seen["running"] is None, seen
+    r = on_clone("acquire", "disk", str(src), "--resume", item)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stdout + r.stderr
+    r = on_clone("case", "recover", item, "--discard", "máy nhân bản")
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stdout + r.stderr
+    assert _digests(staging) == before, "the other machine touched the running attempt"
+
+    rc, _, err = winner.release()
+    assert rc == 0, err
+    final = case_dir / "evidence" / item
+    assert _sha256(final / f"{item}.raw") == _sha256(src)
+    assert len(_events(case_dir, item, "acquired")) == 1
+    assert _events(case_dir, item, "attempt_discarded") == []
+    for ws in (ws_a, ws_b):
+        assert ws.run("verify", item).returncode == 0
+        assert ws.run("custody", "verify").returncode == 0
+
+
+def test_resume_taking_back_a_published_item(
+    tmp_path: Path, lab: tuple[Path, Workstation, Workstation]
+) -> None:
+    """A resume of an item sealed incomplete links its record, then renames the item back into
+    staging. Another workstation's `case show` between the two must not remove that record
+    (the item still looks published): it is the resume's reservation, and without it the
+    folder renamed back would be an attempt with no owner, open to another resume."""
+    case_dir, ws_a, ws_b = lab
+    src = _source(tmp_path, "disk")
+    item = "VC-05"
+    p = ws_a.paused(
+        tmp_path, "evidencekit.acquire.imaging.reader:ResilientReader.readinto#2",
+        *_args("disk", "raw", src, item),
+    )  # fmt: skip
+    rc, _, err = p.signal(signal.SIGINT)  # Ctrl-C: sealed incomplete, recorded, published
+    assert rc == 1, err
+    final = case_dir / "evidence" / item
+    assert json.loads((final / f"{item}.seal.json").read_text("utf-8"))["status"] == "incomplete"
+    resume = ws_a.paused(
+        tmp_path, "evidencekit.workflows.commit:_take_back", "acquire", "disk", str(src),
+        "--resume", item,
+    )  # fmt: skip
+    record = case_dir / "evidence" / ".staging" / f"{item}.attempt.json"
+    held = record.read_bytes()
+    for ws in (ws_b, ws_a):  # another host, and its own host (the process runs)
+        shown = ws.show()
+        assert shown["unfinished"] == [] and item in shown["items"]
+        assert record.read_bytes() == held, f"{ws.host}'s case show removed the resume's record"
+    r = ws_b.run("acquire", "disk", str(src), "--resume", item)
+    assert r.returncode == 1 and f"'{item}'" in r.stderr, r.stderr
+    rc, _, err = resume.release()
+    assert rc == 0, err
+    assert _sha256(final / f"{item}.raw") == _sha256(src)
+    assert [e["details"]["status"] for e in _events(case_dir, item, "acquired")] == [
+        "incomplete",
+        "complete",
+    ]
+    assert not (case_dir / "evidence" / ".staging").exists()
+    for ws in (ws_a, ws_b):
+        assert ws.run("verify", item).returncode == 0
+        assert ws.run("custody", "verify").returncode == 0
