@@ -27,6 +27,14 @@ EXAMINER = "Nguyễn Bá Tùng"
 TEST_KDF = Scrypt(n=2**12, r=8, p=1)
 
 
+@pytest.fixture(autouse=True)
+def english_interface(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite reads the CLI's English messages: the interface language would otherwise follow
+    a case's language (Vietnamese by default) or the machine's LANG. The tests of the Vietnamese
+    interface (tests/cli/test_i18n*.py) set or remove EVIDENCEKIT_LANG themselves."""
+    monkeypatch.setenv("EVIDENCEKIT_LANG", "en")
+
+
 @pytest.fixture
 def ek_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty EVIDENCEKIT_HOME with the test passphrase in the environment."""
