@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from evidencekit.cli.i18n import _
 from evidencekit.cli.runtime import App, pass_app
 
 
@@ -37,4 +38,4 @@ def _path_hint() -> str | None:
         return None
     activate = running.parent / "activate"
     how = f". {activate}" if activate.is_file() else f"PATH={running.parent}:$PATH"
-    return f"(evidencekit is not on your PATH: run `{how}` first)"
+    return _("(evidencekit is not on your PATH: run `{how}` first)").format(how=how)
