@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from evidencekit.cli.i18n import N_, _
 from evidencekit.cli.options import trust_option
 from evidencekit.cli.runtime import App
 from evidencekit.fsutil import atomic_write
@@ -56,7 +57,7 @@ def _event_lines(ev: dict[str, Any], zone: str) -> list[str]:
         if ev.get(key):
             extras.append(f"{key.replace('_', ' ')}: {ev[key]}")
     if ev.get("override"):
-        extras.append(f"OVERRIDE: {ev['override']}")
+        extras.append(_("OVERRIDE: {override}").format(override=ev["override"]))
     for alg, hexval in sorted((ev.get("digests") or {}).items()):
         extras.append(f"{alg}: {hexval}")
     extras += _seizure_lines(ev.get("details") or {})
@@ -72,32 +73,44 @@ def _seizure_lines(d: dict[str, Any]) -> list[str]:
         if d.get(key):
             out.append(f"{key.replace('_', ' ')}: {d[key]}")
     for basis in d.get("legal_basis") or []:
-        out.append(f"legal basis: {basis}")
+        out.append(_("legal basis: {basis}").format(basis=basis))
     if d.get("seal_numbers"):
-        out.append("seal numbers: " + ", ".join(map(str, d["seal_numbers"])))
+        out.append(_("seal numbers: ") + ", ".join(map(str, d["seal_numbers"])))
     if d.get("replaces"):
-        out.append("replaces: " + ", ".join(map(str, d["replaces"])))
+        out.append(_("replaces: ") + ", ".join(map(str, d["replaces"])))
     for key in ("method", "seal_state", "state_note", "statements", "on_original", "what"):
         if d.get(key):
             out.append(f"{key.replace('_', ' ')}: {d[key]}")
     if d.get("seal_numbers") and d.get("reason"):  # seal_opened: why it was opened
-        out.append(f"opened because: {d['reason']}")
+        out.append(_("opened because: {reason}").format(reason=d["reason"]))
     doc = d.get("file")
     if isinstance(doc, dict):
-        out.append(f"file: {doc.get('name')} ({doc.get('size')} bytes, sha256 {doc.get('sha256')})")
+        out.append(
+            _("file: {get} ({get2} bytes, sha256 {get3})").format(
+                get=doc.get("name"), get2=doc.get("size"), get3=doc.get("sha256")
+            )
+        )
     for photo in d.get("photos") or []:
         if isinstance(photo, dict):
-            out.append(f"photo: {photo.get('name')} (sha256 {photo.get('sha256')})")
+            out.append(
+                _("photo: {get} (sha256 {get2})").format(
+                    get=photo.get("name"), get2=photo.get("sha256")
+                )
+            )
     wc = d.get("working_copy")
     if isinstance(wc, dict):
-        out.append(f"working copy: {wc.get('item') or wc.get('path')} (sha256 {wc.get('sha256')})")
+        out.append(
+            _("working copy: {value} (sha256 {get})").format(
+                value=wc.get("item") or wc.get("path"), get=wc.get("sha256")
+            )
+        )
     for p in d.get("participants") or []:
         if isinstance(p, dict) and "name" in p:
-            out.append(f"participant: {Party.from_dict(p).describe()}")
+            out.append(_("participant: {describe}").format(describe=Party.from_dict(p).describe()))
     for r in d.get("refusals") or []:
         if isinstance(r, dict) and isinstance(r.get("participant"), dict):
             who = Party.from_dict(r["participant"]).describe()
-            out.append(f"refused to sign: {who}: {r.get('reason')}")
+            out.append(_("refused to sign: {who}: {get}").format(who=who, get=r.get("reason")))
     return out
 
 
@@ -110,7 +123,7 @@ def _appended(app: App, case: Case, result: AppendResult) -> None:
         {"event": ev, "checkpoint": result.checkpoint},
         [
             *_recorded(_event_lines(ev, case.info.timezone)),
-            f"Checkpoint: tree size {result.tree_size}",
+            _("Checkpoint: tree size {tree_size}").format(tree_size=result.tree_size),
         ],
     )
 
@@ -127,7 +140,9 @@ def _read_text(path: Path, what: str) -> str:
     try:
         text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise EvidenceKitError(f"cannot read {what} {str(path)!r}: {exc}") from exc
+        raise EvidenceKitError(
+            _("cannot read {what} {path!r}: {exc}").format(what=what, path=str(path), exc=exc)
+        ) from exc
     if what == "checkpoint":
         # A checkpoint copied out of a report or an e-mail may have gained CRLF line ends or
         # lost its final newline; the signed text is the LF form.
@@ -185,12 +200,12 @@ def _counterpart(
 
     if to is None:
         if role is not None or doc is not None:
-            raise UsageError("--to-role and --to-id describe the recipient named with --to")
+            raise UsageError(_("--to-role and --to-id describe the recipient named with --to"))
         return None
     if doc is not None:
         if role is None:
             raise UsageError(
-                "a recipient who holds no key needs --to-role (witness, court, owner, …)"
+                _("a recipient who holds no key needs --to-role (witness, court, owner, …)")
             )
         return parties.keyless(to, role, doc)
     if role is None:
@@ -199,7 +214,7 @@ def _counterpart(
     return parties.examiner(found.name, found.fingerprint or "", role)
 
 
-PARTICIPANT_HELP = (
+PARTICIPANT_HELP = N_(
     "A person present, as key=value pairs separated by commas: role=ROLE,name=NAME and their "
     "identity document (cccd=…, cmnd=…, passport=…, other=…) or key=EXAMINER for a pinned "
     "examiner; optional yob=YEAR, address=…, unit=…. Quote a value holding commas with "
