@@ -129,6 +129,9 @@ def install(lang: str) -> None:
     _patch_click()
 
 
+# click's strings that it passes to gettext through a variable (no extractor sees them)
+_CLICK_DYNAMIC = (N_("required"),)
+
 _CLICK_MODULES = (
     "click.core",
     "click.decorators",
