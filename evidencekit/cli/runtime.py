@@ -198,16 +198,19 @@ def _print_error(exc: EvidenceKitError, app: App | None) -> None:
         exc.message += _(" (interrupted by {signal})").format(
             signal=_SIGNAL_NAMES.get(_RECEIVED[0], _RECEIVED[0])
         )
-    click.echo(
-        _("evidencekit: error: {message}").format(message=terminal_text(exc.message)), err=True
-    )
-    if exc.hint:
-        click.echo(_("  hint: {hint}").format(hint=terminal_text(exc.hint)), err=True)
+    from evidencekit.cli.library_messages import localized
+
+    message = localized(exc.message) or exc.message
+    hint = localized(exc.hint)
+    click.echo(_("evidencekit: error: {message}").format(message=terminal_text(message)), err=True)
+    if hint:
+        click.echo(_("  hint: {hint}").format(hint=terminal_text(hint)), err=True)
     if app is not None and app.json:
         doc = {
             "schema": "evidencekit/error/1",
             "evidencekit_version": __version__,
-            "error": {"type": type(exc).__name__, "message": exc.message, "hint": exc.hint},
+            # `type` is the error's fixed (English) code; the message is in the interface language
+            "error": {"type": type(exc).__name__, "message": message, "hint": hint},
             "exit_code": exc.exit_code,
         }
         click.echo(json.dumps(doc, ensure_ascii=False, indent=2))

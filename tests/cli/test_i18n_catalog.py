@@ -112,3 +112,42 @@ def test_the_checks_above_can_fail(tmp_path: Path) -> None:
     catalog.add("Usage:", "Cách dùng:")
     assert "Options" not in _ids(catalog)
     assert _fields("{name!r} x {n}") != _fields("{name} x")
+
+
+def _help_texts() -> set[str]:
+    """Every help text the loaded command tree shows (built at run time too: a help string
+    joined from a list, a docstring made in a loop), as `localize` looks them up."""
+    import click
+
+    from evidencekit.cli.i18n import help_msgid
+    from evidencekit.cli.main import COMMANDS, cli
+
+    ctx = click.Context(cli)
+    out: set[str] = {COMMANDS[name][2] for name in COMMANDS}
+
+    def walk(command: click.Command) -> None:
+        originals = command.__dict__.get("_evidencekit_msgid", {})
+        for attr in ("help", "short_help", "epilog"):
+            text = originals.get(attr, getattr(command, attr, None))
+            if text:
+                out.add(help_msgid(text))
+        for param in command.params:
+            if isinstance(param, click.Option):
+                text = param.__dict__.get("_evidencekit_msgid", {}).get("help", param.help)
+                if text:
+                    out.add(help_msgid(text))
+        if isinstance(command, click.Group):
+            for name in command.list_commands(ctx):
+                sub = command.get_command(ctx, name)
+                if sub is not None:
+                    walk(sub)
+
+    walk(cli)
+    return out
+
+
+def test_every_help_text_of_the_command_tree_is_in_the_catalog() -> None:
+    """The extractor reads literals; a help text computed at import time is only seen here."""
+    catalog = _ids(_read(PO))
+    missing = sorted(_help_texts() - catalog)
+    assert missing == [], "help texts the catalog lacks (mark them with N_): " + repr(missing)
