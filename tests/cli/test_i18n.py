@@ -194,3 +194,26 @@ def test_progress_line_in_both_languages() -> None:
     text = Progress("imaging E1", 4 << 20, enabled=False).line(1 << 20, bad=1)
     assert text.startswith("imaging E1: 1.0 MiB of 4.0 MiB") and "1 bad sector" in text
     assert "1 bad sectors" not in text
+
+
+def test_custody_log_names_kinds_and_fields_in_vietnamese(case_dir: Path, tmp_path: Path) -> None:
+    home = os.environ["EVIDENCEKIT_HOME"]
+    env = {"EVIDENCEKIT_HOME": home, "EVIDENCEKIT_PASSPHRASE": PASSPHRASE}
+    reg = run(
+        "--lang", "vi", "--case", str(case_dir), "custody", "register", "USB1",
+        "--description", "USB Kingston 16GB", "--seal-number", "NP-01",
+        cwd=tmp_path, **env,
+    )  # fmt: skip
+    assert reg.returncode == 0, reg.stderr
+    assert reg.stdout.startswith("Đã ghi #1 ") and "đăng ký vật chứng USB1" in reg.stdout
+    vi = run("--lang", "vi", "--case", str(case_dir), "custody", "log", cwd=tmp_path, **env)
+    assert "mở vụ án" in vi.stdout and "(vụ án)" in vi.stdout
+    assert "mô tả: USB Kingston 16GB" in vi.stdout and "số niêm phong: NP-01" in vi.stdout
+    en = run("--lang", "en", "--case", str(case_dir), "custody", "log", cwd=tmp_path, **env)
+    assert "registered" in en.stdout and "description: USB Kingston 16GB" in en.stdout
+    js = [
+        run("--json", "--lang", lang, "--case", str(case_dir), "custody", "log", cwd=tmp_path,
+            **env).stdout
+        for lang in ("en", "vi")
+    ]  # fmt: skip
+    assert js[0] == js[1] and json.loads(js[0])["events"][1]["kind"] == "registered"

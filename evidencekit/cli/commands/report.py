@@ -215,7 +215,7 @@ def verify(app: App, pdf: Path, case_dir: Path | None, trust: tuple[Path, ...]) 
     certs = [load_cert_file(p) for p in trust]
     result = verify_report(pdf, case=case, trust=certs)
     sig = result.signature
-    lines = [f"{pdf}: {'OK' if result.ok else 'FAILED'}"]
+    lines = [f"{pdf}: {_('OK') if result.ok else _('FAILED')}"]
     if sig.signed:
         lines.append(
             _("  signer: {safe} (sha256:{signer_fingerprint})").format(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from evidencekit.cli.i18n import N_, _
+from evidencekit.cli.i18n import N_, _, language
 from evidencekit.cli.options import trust_option
 from evidencekit.cli.runtime import App
 from evidencekit.fsutil import atomic_write
@@ -36,26 +36,59 @@ def _write_out(out: Path | None, data: bytes) -> None:
     atomic_write(out.resolve(), data)
 
 
+_FIELDS = {
+    "description": N_("description"),
+    "purpose": N_("purpose"),
+    "location": N_("location"),
+    "seal_number": N_("seal number"),
+    "condition": N_("condition"),
+    "note": N_("note"),
+    "reason": N_("reason"),
+    "session": N_("session"),
+    "place": N_("place"),
+    "agency": N_("agency"),
+    "record_number": N_("record number"),
+    "method": N_("method"),
+    "seal_state": N_("seal state"),
+    "state_note": N_("state note"),
+    "statements": N_("statements"),
+    "on_original": N_("on original"),
+    "what": N_("what"),
+}
+
+
+def _field(key: str) -> str:
+    """The name of an event's field as `custody log` shows it."""
+    return _(_FIELDS[key]) if key in _FIELDS else key.replace("_", " ")
+
+
 def _event_lines(ev: dict[str, Any], zone: str) -> list[str]:
     """The event's line and one indented line per field (App.emit escapes each line: a note
     holding a newline stays on its own line, escaped)."""
     from evidencekit.timeutil import local_text, parse_iso
 
     when = local_text(parse_iso(ev["time"]), zone)
-    item = ev.get("item") or "(case)"
-    parts = [f"#{ev['seq']:<5} {when}  {ev['kind']:<13} {item:<12} {ev['actor']['name']}"]
+    item = ev.get("item") or _("(case)")
+    kind = ev["kind"]
+    if language() != "en":  # the report's names of the kinds (JSON keeps the kind itself)
+        from evidencekit.report.i18n import event_label
+
+        kind = event_label(language(), kind)
+    parts = [f"#{ev['seq']:<5} {when}  {kind:<13} {item:<12} {ev['actor']['name']}"]
     cp = ev.get("counterpart")
     if cp:
         from evidencekit.chain.parties import Party
 
-        arrow = "→" if ev["kind"] == "transferred" else "from" if ev["kind"] == "received" else "·"
+        arrow = (
+            "→" if ev["kind"] == "transferred" else _("from") if ev["kind"] == "received" else "·"
+        )
         # the fingerprint, or "holds no key" and the document: names alone can coincide
         parts.append(f"{arrow} {Party.from_dict(cp).describe()}")
     line = " ".join(parts)
     extras = []
     for key in ("description", "purpose", "location", "seal_number", "condition", "note", "reason"):
         if ev.get(key):
-            extras.append(f"{key.replace('_', ' ')}: {ev[key]}")
+            extras.append(f"{_field(key)}: {ev[key]}")
     if ev.get("override"):
         extras.append(_("OVERRIDE: {override}").format(override=ev["override"]))
     for alg, hexval in sorted((ev.get("digests") or {}).items()):
@@ -71,7 +104,7 @@ def _seizure_lines(d: dict[str, Any]) -> list[str]:
     out = []
     for key in ("session", "place", "agency", "record_number"):
         if d.get(key):
-            out.append(f"{key.replace('_', ' ')}: {d[key]}")
+            out.append(f"{_field(key)}: {d[key]}")
     for basis in d.get("legal_basis") or []:
         out.append(_("legal basis: {basis}").format(basis=basis))
     if d.get("seal_numbers"):
@@ -80,7 +113,7 @@ def _seizure_lines(d: dict[str, Any]) -> list[str]:
         out.append(_("replaces: ") + ", ".join(map(str, d["replaces"])))
     for key in ("method", "seal_state", "state_note", "statements", "on_original", "what"):
         if d.get(key):
-            out.append(f"{key.replace('_', ' ')}: {d[key]}")
+            out.append(f"{_field(key)}: {d[key]}")
     if d.get("seal_numbers") and d.get("reason"):  # seal_opened: why it was opened
         out.append(_("opened because: {reason}").format(reason=d["reason"]))
     doc = d.get("file")
@@ -161,7 +194,7 @@ _out_option = click.option(
 
 
 def _recorded(lines: list[str]) -> list[str]:
-    return [f"Recorded {lines[0]}", *lines[1:]]
+    return [_("Recorded {event}").format(event=lines[0]), *lines[1:]]
 
 
 # `--to-id`'s help as _party_options builds it, for the interface catalog (a test checks every

@@ -203,7 +203,7 @@ def verify_proof(
             _("  event {leaf_index}: {kind} {value} by {signer_name} at {time}").format(
                 leaf_index=e.leaf_index,
                 kind=e.event.kind,
-                value=e.event.item_id or "(case)",
+                value=e.event.item_id or _("(case)"),
                 signer_name=e.signer_name,
                 time=e.event.body()["time"],
             )
