@@ -15,6 +15,12 @@ from evidencekit.cli.i18n import N_, _
 
 _Q = r"(?P<{}>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")"  # a Python repr() of a str
 
+_RULE = (
+    r"(?P<rule>at least (?P<chars>\d+) characters \(counted after NFC normalisation\), from at "
+    r"least (?P<classes>\d+) of: letters, digits, others \(space, punctuation, symbols\), with "
+    r"at least (?P<distinct>\d+) different characters)"
+)
+
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (
         re.compile(
@@ -92,7 +98,32 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"`evidencekit case show` lists items and unfinished attempts",
             N_("`evidencekit case show` lists items and unfinished attempts"),
         ),
+        # a new key's passphrase (identity/passphrase.py): the rule, and which part failed
+        (r"the passphrase is empty", N_("the passphrase is empty")),
+        (
+            r"a key must be encrypted at rest: " + _RULE,
+            N_("a key must be encrypted at rest: {rule}"),
+        ),
+        (
+            r"the passphrase is too weak \((?P<parts>[^()]*)\): a new key needs " + _RULE,
+            N_("the passphrase is too weak ({parts}): a new key needs {rule}"),
+        ),
+        (r"it has (?P<n>\d+) characters", N_("it has {n} characters")),
+        (r"it has (?P<n>\d+) different characters", N_("it has {n} different characters")),
+        (r"it has only letters", N_("it has only letters")),
+        (r"it has only digits", N_("it has only digits")),
+        (r"it has only others", N_("it has only others")),
+        (
+            r"several words separated by spaces pass, e\.g\. four Vietnamese words",
+            N_("several words separated by spaces pass, e.g. four Vietnamese words"),
+        ),
     )
+)
+
+_RULE_TEMPLATE = N_(
+    "at least {chars} characters (counted after NFC normalisation), from at least {classes} of: "
+    "letters, digits, others (space, punctuation, symbols), with at least {distinct} different "
+    "characters"
 )
 
 
@@ -107,5 +138,12 @@ def localized(text: str | None) -> str | None:
             translated = _(template)
             if translated == template:
                 return text
-            return translated.format(**found.groupdict())
+            values = found.groupdict()
+            if "rule" in values:
+                values["rule"] = _(_RULE_TEMPLATE).format(**values)
+            if "parts" in values:
+                values["parts"] = "; ".join(
+                    localized(part) or part for part in values["parts"].split("; ")
+                )
+            return translated.format(**values)
     return text

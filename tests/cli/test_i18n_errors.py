@@ -77,3 +77,18 @@ def test_unknown_messages_stay_as_written() -> None:
     finally:
         i18n.install("en")
     assert localized("no identity matches 'ab'") == "no identity matches 'ab'"
+
+
+def test_a_weak_passphrase(tmp_path: Path) -> None:
+    args = ("keys", "init", "--name", "Lê Thị B")
+    env = {"EVIDENCEKIT_HOME": str(tmp_path / "home"), "EVIDENCEKIT_PASSPHRASE": "abc"}
+    vi = run(*args, cwd=tmp_path, EVIDENCEKIT_LANG="vi", **env)
+    en = run(*args, cwd=tmp_path, EVIDENCEKIT_LANG="en", **env)
+    assert vi.returncode == en.returncode == 2
+    assert (
+        "evidencekit: lỗi: cụm mật khẩu quá yếu (chỉ có 3 ký tự; chỉ có chữ cái; chỉ có 3 ký tự "
+        "khác nhau): khoá mới cần ít nhất 12 ký tự (đếm sau khi chuẩn hoá NFC)" in vi.stderr
+    )
+    assert "gợi ý: vài từ cách nhau bằng dấu cách là đạt" in vi.stderr
+    assert "the passphrase is too weak (it has 3 characters;" in en.stderr
+    assert not (tmp_path / "home").exists() or not any((tmp_path / "home").rglob("*.pem"))
