@@ -118,7 +118,8 @@ def translations(lang: str) -> _gettext.NullTranslations:
     """The catalog for `lang` (a NullTranslations for English, the language of the source)."""
     if lang == DEFAULT:
         return _gettext.NullTranslations()
-    return _gettext.translation(DOMAIN, localedir=str(LOCALE_DIR), languages=[lang])
+    # fallback: an install that lost its catalogs speaks English rather than failing
+    return _gettext.translation(DOMAIN, localedir=str(LOCALE_DIR), languages=[lang], fallback=True)
 
 
 def install(lang: str) -> None:

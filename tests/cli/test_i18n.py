@@ -217,3 +217,27 @@ def test_custody_log_names_kinds_and_fields_in_vietnamese(case_dir: Path, tmp_pa
         for lang in ("en", "vi")
     ]  # fmt: skip
     assert js[0] == js[1] and json.loads(js[0])["events"][1]["kind"] == "registered"
+
+
+def test_the_case_comes_before_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for var in LOCALE_VARS:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", "vi_VN.UTF-8")
+    english_case = tmp_path / "en-case"
+    english_case.mkdir()
+    (english_case / "case.toml").write_text('[case]\nlanguage = "en"\n', encoding="utf-8")
+    assert i18n.choose(None, english_case) == "en"
+    monkeypatch.setenv("EVIDENCEKIT_CASE", str(english_case))
+    assert i18n.choose(None, None) == "en"
+    monkeypatch.setenv("EVIDENCEKIT_LANG", "vi")
+    assert i18n.choose(None, None) == "vi"
+    # no case, or an unreadable case.toml: the environment decides (the command then reports
+    # the broken case itself)
+    monkeypatch.delenv("EVIDENCEKIT_LANG")
+    (english_case / "case.toml").write_text("[case\n", encoding="utf-8")
+    assert i18n.choose(None, None) == "vi"
+    monkeypatch.delenv("EVIDENCEKIT_CASE")
+    monkeypatch.chdir(tmp_path)
+    assert i18n.choose(None, None) == "vi"
