@@ -102,6 +102,7 @@ _PHASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"imaging (?P<x>.+)", N_("imaging {x}")),
         (r"verifying (?P<x>.+)", N_("verifying {x}")),
         (r"collecting (?P<x>.+)", N_("collecting {x}")),
+        (r"sealing (?P<x>.+)", N_("sealing {x}")),
         (r"checking the stored digests", N_("checking the stored digests")),
         (r"re-reading the source", N_("re-reading the source")),
     )

@@ -175,6 +175,7 @@ def test_a_prompt_and_a_progress_line_are_vietnamese(case_dir: Path, tmp_path: P
         ["--case", str(case_dir), "seal", "--item", "T1", str(evidence)], tmp_path, env, PASSPHRASE
     )
     assert "Cụm mật khẩu của Nguyễn Bá Tùng:" in out
+    assert "đang chốt giá trị băm T1: " in out  # the progress line while sealing
     assert "Passphrase" not in out
     assert "Đã chốt giá trị băm và ký số vật chứng T1" in out
     out = _on_a_terminal(["--case", str(case_dir), "verify", "T1"], tmp_path, env, None)
