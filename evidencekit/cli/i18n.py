@@ -58,6 +58,16 @@ def language() -> str:
     return _language
 
 
+def status_text(status: str | None) -> str:
+    """A seal's status (`complete`, `complete-with-errors`, `incomplete`) as the report names it in
+    the interface language; the status itself in English (scripts and tests read it)."""
+    if _language == DEFAULT:
+        return str(status)
+    from evidencekit.report.i18n import status_label
+
+    return status_label(_language, status)
+
+
 def normalize(value: str | None) -> str | None:
     """ "vi", "vi_VN.UTF-8", "vi-VN", "VI" -> "vi"; "en_US" -> "en"; C/POSIX -> "en";
     anything else (or empty) -> None (not a language we speak)."""

@@ -181,6 +181,7 @@ def test_a_prompt_and_a_progress_line_are_vietnamese(case_dir: Path, tmp_path: P
     out = _on_a_terminal(["--case", str(case_dir), "verify", "T1"], tmp_path, env, None)
     assert "đang kiểm tra T1" in out  # the progress line, drawn on the terminal
     assert "T1: ĐẠT: " in out and "người ký: Nguyễn Bá Tùng" in out
+    assert "trạng thái hoàn tất" in out  # the seal's status, as the report names it
 
 
 def test_progress_line_in_both_languages() -> None:

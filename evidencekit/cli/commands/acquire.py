@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from evidencekit.acquire.ewf.format import COMPRESSION_MODES, Compression
-from evidencekit.cli.i18n import _
+from evidencekit.cli.i18n import _, status_text
 from evidencekit.cli.image_options import secret_from_env as _secret
 from evidencekit.cli.runtime import EXIT_PARTIAL, App, pass_app
 from evidencekit.fsutil import command_line as fs_command_line
@@ -225,7 +225,10 @@ def disk(
         code = EXIT_PARTIAL
     lines = [
         _("item {item_id}: {status}, {size} bytes ({size2})").format(
-            item_id=result.item_id, status=result.status, size=result.size, size2=human(result.size)
+            item_id=result.item_id,
+            status=status_text(result.status),
+            size=result.size,
+            size2=human(result.size),
         ),
         _("  files: {join}").format(join=", ".join(result.files)),
     ]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from evidencekit.cli.i18n import _
+from evidencekit.cli.i18n import _, status_text
 from evidencekit.cli.image_options import image_options
 from evidencekit.cli.image_options import secret_from_env as _secret
 from evidencekit.cli.runtime import EXIT_PARTIAL, App, pass_app
@@ -130,7 +130,7 @@ def files(
     summary = result.collection.summary()
     lines = [
         _("Collected item {item_id} ({status}) into {item_dir}").format(
-            item_id=result.item_id, status=result.status, item_dir=result.item_dir
+            item_id=result.item_id, status=status_text(result.status), item_dir=result.item_dir
         ),
         _("  {files} files, {bytes}, {deleted} deleted, {renamed} renamed, {errors} errors").format(
             files=summary["files"],

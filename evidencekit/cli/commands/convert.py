@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from evidencekit.acquire.ewf.format import COMPRESSION_MODES, Compression
-from evidencekit.cli.i18n import _
+from evidencekit.cli.i18n import _, status_text
 from evidencekit.cli.runtime import EXIT_PARTIAL, App, pass_app
 from evidencekit.workflows.convert import FORMATS, ConvertFormat
 
@@ -80,7 +80,9 @@ def convert(
             media_size=human(result.media_size), get=result.digests.get("sha256", "-")
         ),
         _("  status {status}; signed by {name} ({fingerprint})").format(
-            status=result.seal.status, name=identity.name, fingerprint=identity.fingerprint[:16]
+            status=status_text(result.seal.status),
+            name=identity.name,
+            fingerprint=identity.fingerprint[:16],
         ),
     ]
     accepted = None
@@ -95,7 +97,9 @@ def convert(
                 _(
                     "the original E01's stored digests differ from its media; accepted "
                     "({accepted}): item {new_item} is sealed {status}"
-                ).format(accepted=accepted, new_item=new_item, status=result.seal.status)
+                ).format(
+                    accepted=accepted, new_item=new_item, status=status_text(result.seal.status)
+                )
             )
     if not result.custody_recorded:
         lines.append(_("  (custody ledger not available: no 'converted' event recorded)"))

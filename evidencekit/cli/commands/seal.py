@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from evidencekit.cli.i18n import _
+from evidencekit.cli.i18n import _, status_text
 from evidencekit.cli.runtime import App, pass_app
 from evidencekit.hash.sums import escape_name
 
@@ -77,7 +77,7 @@ def seal(
     doc = result.seal.document
     lines = [
         _("Sealed item {item_id} ({status}): {path}").format(
-            item_id=item_id, status=result.seal.status, path=result.seal.path
+            item_id=item_id, status=status_text(result.seal.status), path=result.seal.path
         )
     ]
     for art in doc["artifacts"]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from evidencekit.cli.i18n import _
+from evidencekit.cli.i18n import _, status_text
 from evidencekit.cli.options import trust_option
 from evidencekit.cli.runtime import App, pass_app
 
@@ -105,7 +105,7 @@ def verify(
                     count=len(st.checked_files),
                     bytes_hashed=human(st.bytes_hashed),
                     signer=signer,
-                    status=st.status,
+                    status=status_text(st.status),
                 )
             )
         elif not_sealed(st):
