@@ -32,6 +32,14 @@ def log_cmd(app: App, item: str | None, as_json: bool) -> None:
         app.json = True
     case = app.case()
     events = list_events(case, item)
+    if item is not None and not events and item not in case.items():
+        from evidencekit.errors import UsageError
+
+        # an empty timeline would read as "nothing happened to it": a mistyped id is an error
+        raise UsageError(
+            f"no item {item!r} in case {case.info.number!r}: the ledger has no event for it",
+            hint="`evidencekit case show` lists the items; `custody log` without ITEM shows all",
+        )
     cp = latest_checkpoint(case)
     lines = [line for e in events for line in _event_lines(e, case.info.timezone)]
     if not events:
