@@ -48,7 +48,9 @@ class Exported:
     def to_dict(self) -> dict[str, object]:
         return {
             "tree_size": self.tree_size,
-            "root": self.root,
+            # hex like every other tree root in a --json document (docs/json.md); the witness
+            # file itself keeps the checkpoint's base64, as the signed note has it
+            "root": base64.b64decode(self.root).hex(),
             "case_identity": self.case_identity,
             "rfc3161": self.timestamped,
         }
@@ -122,7 +124,7 @@ class WitnessCheck:
             "case_identity": self.kept.case_identity,
             "kept": {
                 "tree_size": self.kept.size,
-                "root": self.kept.root_b64,
+                "root": base64.b64decode(self.kept.root_b64).hex(),
                 "exported": self.kept.exported,
                 "exporter": {
                     "name": self.kept.exporter_name,
@@ -131,7 +133,7 @@ class WitnessCheck:
             },
             "current": {
                 "tree_size": new.size,
-                "root": base64.b64encode(new.root).decode("ascii"),
+                "root": new.root.hex(),
             },
             "proof": self.consistency.proof,
             "rfc3161": self.timestamp,
