@@ -17,6 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tests.json_contract import check_stdout
+
 REPO = Path(__file__).resolve().parent.parent.parent
 
 
@@ -28,7 +30,7 @@ def env() -> dict[str, str]:
 
 def run(case_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The CLI in a new process (so that its signals and exits are real)."""
-    return subprocess.run(
+    result = subprocess.run(
         [sys.executable, "-m", "evidencekit", "--case", str(case_dir), *args],
         cwd=REPO,
         env=env(),
@@ -37,6 +39,8 @@ def run(case_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
         check=False,
         timeout=300,
     )
+    check_stdout(args, result.stdout)  # a --json document validates (docs/json.md)
+    return result
 
 
 class Paused:
