@@ -37,6 +37,7 @@ from evidencekit.cli.main import cli
 from evidencekit.identity import Identity, IdentityStore
 from evidencekit.workflows.custody import list_events
 from tests.conftest import EXAMINER, PASSPHRASE, TEST_KDF
+from tests.json_contract import check_stdout
 
 REPO = Path(__file__).resolve().parents[2]
 SIGNALS = {"kill9": signal.SIGKILL, "term": signal.SIGTERM, "int": signal.SIGINT}
@@ -129,6 +130,7 @@ class Paused:
 
     def __init__(self, world: World, step: str, *args: str) -> None:
         module, _, attr = step.partition(":")
+        self.args = args
         tag = f"{os.getpid()}-{world.counter[0]}"
         self.ready, self.go = world.base / f"ready-{tag}", world.base / f"go-{tag}"
         for fifo in (self.ready, self.go):
@@ -164,12 +166,17 @@ class Paused:
     def kill(self, sig: int) -> Killed:
         self.proc.send_signal(sig)
         out, err = self.proc.communicate()
-        return Killed(self.proc.returncode, out.decode(), err.decode())
+        return self._ended(out, err)
 
     def release(self) -> Killed:
         with open(self.go, "w") as fh:
             fh.write("go\n")
         out, err = self.proc.communicate()
+        return self._ended(out, err)
+
+    def _ended(self, out: bytes, err: bytes) -> Killed:
+        if self.proc.returncode >= 0:  # it ended itself (not killed mid-write): --json validates
+            check_stdout(self.args, out)
         return Killed(self.proc.returncode, out.decode(), err.decode())
 
 
