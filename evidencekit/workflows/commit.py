@@ -666,11 +666,7 @@ def _check_pinned(case: Case, name: str, fp: str) -> None:
     trust = case_trust(case)
     # a case with CA anchors: an examiner it does not pin may be trusted through them, which
     # the append checks (workflows.custody.present_chain) before anything is recorded
-    if (
-        not case.is_pinned(fp)
-        and fp not in trust.pinned_signers
-        and (trust.chained_signer(fp) is not None or any(a.removed is None for a in trust.anchors))
-    ):
+    if not case.is_pinned(fp) and trust.through_ca(fp):
         return
     if not case.is_pinned(fp) or fp not in trust.signers:
         raise CustodyError(

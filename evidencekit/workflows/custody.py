@@ -410,10 +410,11 @@ def present_chain(case: Case, trust: CaseTrust, identity: Identity) -> list[Draf
     active = [a.anchor for a in trust.anchors if a.removed is None]
     if not active:
         return []
-    # the CA certificates kept with the identity (`Identity.chain`, from its PKCS#12 file or
-    # token, where the signer interface provides them) are path material beside the anchors'
-    others = tuple(getattr(identity, "chain", ()))
-    result = validate_chain(identity.certificate, others, active, moment=utcnow(), revocation=False)
+    # the CA certificates kept with the identity (`Identity.chain`: from its PKCS#12 file or
+    # `keys add-token --chain`) are path material beside the anchors' intermediates
+    result = validate_chain(
+        identity.certificate, identity.chain, active, moment=utcnow(), revocation=False
+    )
     if not result.ok:
         raise CustodyError(
             f"examiner {identity.name!r} ({identity.fingerprint[:16]}) is neither pinned by "

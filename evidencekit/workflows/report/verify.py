@@ -132,6 +132,7 @@ def verify_report(
         _check_amendments(case, sig, data, problems, notes)
         if case_trusts is not None:
             problems += _revoked_signer(case, case_trusts, sig.signer_fingerprint, data)
+            problems += _chained_signer(case, case_trusts, sig.signer_fingerprint, data)
     return ReportVerification(
         path=path,
         sha256=digest,
@@ -313,6 +314,34 @@ def _revoked_signer(case: Case, trust: CaseTrust, fp: str | None, data: bytes) -
             "signature",
             f"the report is signed by {r.name} ({r.fingerprint[:16]}), whose trust was revoked "
             f"by ledger event {r.seq} ({r.reason}); it was {when}, not before",
+        )
+    ]
+
+
+def _chained_signer(case: Case, trust: CaseTrust, fp: str | None, data: bytes) -> list[Problem]:
+    """A report signed by an examiner trusted through a CA anchor: their certificate is checked
+    at the time the first timestamp after its `report_issued` event proves (docs/trust.md)."""
+    from evidencekit.workflows.custody import open_ledger
+    from evidencekit.workflows.proven import ChainCheck, proven_times
+
+    c = trust.chained_signer(fp)
+    if c is None:
+        return []
+    try:
+        found = _find_report_event(case, data)
+        if found is None:
+            return []  # "not issued" is reported by _check_against_case
+        with open_ledger(case) as ledger:
+            proofs, _ = proven_times(ledger.store, ledger.node, ledger.origin, trust)
+    except EvidenceKitError:
+        return []  # reported by _check_against_case
+    why = ChainCheck(trust).problem(c, found[0], proofs.bound(found[0]))
+    if why is None:
+        return []
+    kind = "revoked-signer" if why[0] == "revoked-certificate" else "case-trust"
+    return [
+        Problem.of_report(
+            kind, "signature", f"the report (issued by ledger event {found[0]}): {why[1]}"
         )
     ]
 
