@@ -247,7 +247,8 @@ def _checkpoint_problems(
     the time the checkpoint's own timestamp proves when it has one, else at that of the event
     it was signed with (its last one; a checkpoint restates a tree the ledger recomputes, so
     one signed later over the same tree asserts nothing new). A checkpoint nothing proves yet
-    is not reported here: its last event is (`not-timestamped`)."""
+    is not reported here: its last event is (`not-timestamped`); nor is one signed with its
+    signer's own last event and proven with it (the event's problem says it)."""
     from evidencekit.workflows.trust import note_signers
 
     out: list[Problem] = []
@@ -259,9 +260,13 @@ def _checkpoint_problems(
             if c is None:
                 continue
             own = proofs.own.get(cp.note)
-            when = own if own is not None else proofs.bound(cp.tree_size - 1)
+            bound = proofs.bound(cp.tree_size - 1)
+            when = own if own is not None else bound
             if when is None:
                 continue
+            if when == bound and _last_signer(store, cp.tree_size) == fp:
+                continue  # signed with their own event, proven at the same time: that event's
+                # verdict is this checkpoint's (and is reported once, for the event)
             found = check.problem(c, cp.tree_size - 1, when)
             if found is None or found[0] == "not-timestamped":
                 continue
@@ -273,6 +278,11 @@ def _checkpoint_problems(
                 )
             )
     return out
+
+
+def _last_signer(store: LedgerStore, size: int) -> str | None:
+    rows = list(store.rows(size - 1, size))
+    return rows[0].signer if rows else None
 
 
 def tsa_paths(store: LedgerStore, trust: CaseTrust) -> list[tuple[x509.Certificate, ...]]:

@@ -52,6 +52,8 @@ class ReaderAnchors:
     anchors: tuple[Anchor, ...] = ()
     crls: tuple[bytes, ...] = ()
     ocsps: tuple[bytes, ...] = ()
+    now: dt.datetime = field(default_factory=utcnow)
+    """"Now" for this reader's checks: one moment for every signature nothing proves."""
     _done: dict[tuple[str, dt.datetime, bool], ChainResult] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -65,7 +67,9 @@ class ReaderAnchors:
             return self
         # results found with less data are not reused; paths built without revocation are
         keep = {k: v for k, v in self._done.items() if not k[2]}
-        return ReaderAnchors(self.anchors, (*self.crls, *crls), (*self.ocsps, *ocsps), keep)
+        return ReaderAnchors(
+            self.anchors, (*self.crls, *crls), (*self.ocsps, *ocsps), self.now, keep
+        )
 
     def _validate(
         self,
@@ -120,13 +124,9 @@ class ReaderAnchors:
             if at.revoked is not None:
                 return (REVOKED, f"{what}, proven by {isoformat(proven)}: {at.revoked.describe()}")
             return (INVALID, f"{what}, at its proven time {isoformat(proven)}: {at.problem}")
-        at = self._validate(leaf, others, claimed or utcnow())
-        if not at.ok:
-            kind = REVOKED if at.revoked else INVALID
-            return (kind, f"{what}: {at.problem}")
         # nothing proves when it was signed: checked at the last moment the certificate was
         # valid (or now), so any revocation the data shows counts
-        last = min(utcnow(), leaf.not_valid_after_utc - dt.timedelta(seconds=1))
+        last = min(self.now, leaf.not_valid_after_utc - dt.timedelta(seconds=1))
         later = self._validate(leaf, others, last)
         if later.revoked is not None:
             when = isoformat(claimed) if claimed is not None else "an unknown time"
@@ -135,7 +135,25 @@ class ReaderAnchors:
                 f"{what}: {later.revoked.describe()}; it says it was signed at {when}, but "
                 "nothing proves that time",
             )
+        moment = claimed or self.now
+        if later.ok and _within(later.path, moment):
+            # the same path, limits and policies hold at `moment` (they do not depend on
+            # time), every certificate of it is valid then, and nothing is revoked even later:
+            # a validation at `moment` would say the same (one validation per signer, not one
+            # per event time)
+            return None
+        at = self._validate(leaf, others, moment)
+        if not at.ok:
+            kind = REVOKED if at.revoked else INVALID
+            return (kind, f"{what}: {at.problem}")
         return None
+
+
+def _within(path: Sequence[x509.Certificate], moment: dt.datetime) -> bool:
+    """Whether every certificate of `path` is valid at `moment`."""
+    return bool(path) and all(
+        c.not_valid_before_utc <= moment <= c.not_valid_after_utc for c in path
+    )
 
 
 def reader_anchors(

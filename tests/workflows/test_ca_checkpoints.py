@@ -7,12 +7,16 @@ oracle `openssl verify -crl_check`.
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 from evidencekit.case import Case
+from evidencekit.chain import merkle
+from evidencekit.chain.checkpoint import Checkpoint, sign_checkpoint
+from evidencekit.identity import IdentityStore
 from evidencekit.workflows.custody import open_ledger
-from evidencekit.workflows.trust import case_trust, note_signers
-from tests.conftest import EXAMINER
+from tests.conftest import EXAMINER, PASSPHRASE
 from tests.workflows.ca_world import BINH, World, next_second, ok, problems
 
 
@@ -20,32 +24,42 @@ def _checkpoint_problems(res: Any) -> list[dict[str, Any]]:
     return [p for p in problems(res) if "checkpoint of" in p["message"]]
 
 
-def test_a_checkpoint_signed_after_the_revocation_is_named(world: World) -> None:
+def test_a_checkpoint_signed_after_the_revocation_is_named(world: World, ek_home: Path) -> None:
+    """Bình, revoked by the CA, signs a checkpoint over the case's tree (past the tool: every
+    event stays valid) and a colleague's `custody timestamp` stamps it: its own timestamp is
+    after the revocation, so it is named."""
     w = world
     ok(w.run(EXAMINER, "case", "add-revocation", "--crl", str(w.ca.crl("before.crl"))))
     ok(w.run(BINH, "custody", "note", "-", "trước khi thu hồi"))
-    w.stamp()  # over the checkpoint Bình signed with that note: proven before the revocation
+    w.stamp()
     next_second()
     w.ca.revoke(w.binh)
     next_second()
-    ok(w.run(BINH, "custody", "note", "-", "sau khi thu hồi"))
-    w.stamp()  # over the checkpoint Bình signed after the revocation
     after = w.ca.crl("after.crl")
     assert not w.ca.openssl_verify(w.binh, crl=after)
     ok(w.run(EXAMINER, "case", "add-revocation", "--crl", str(after)))
-    w.stamp()
+    # the insider, with Bình's key and write access: a checkpoint over the current tree
     case = Case.open(w.case)
-    binh = next(c.fingerprint for c in case_trust(case).chained if c.name == BINH)
+    binh = IdentityStore(ek_home).load(BINH, lambda _info: PASSPHRASE.encode())
     with open_ledger(case) as ledger:
-        by_binh = [cp.tree_size for cp in ledger.checkpoints() if binh in note_signers(cp.note)]
-    assert len(by_binh) == 2, by_binh
+        size, origin = ledger.size(), ledger.origin
+        root = merkle.root(ledger.node, size)
+    note = sign_checkpoint(Checkpoint(origin, size, root), binh)
+    with sqlite3.connect(case.ledger_path) as db:
+        db.execute(
+            "INSERT INTO checkpoints (tree_size, root, signer, created, note) VALUES (?,?,?,?,?)",
+            (size, root, binh.fingerprint, "2026-01-01T00:00:00Z", note),
+        )
+    w.stamp()  # over the latest checkpoint: Bình's
     res = w.verify()
-    assert res.exit_code == 3
+    assert res.exit_code == 3, res.stdout
     found = _checkpoint_problems(res)
-    # exactly the one signed after the revocation, proven by its own timestamp
     assert [p["kind"] for p in found] == ["revoked-certificate"], res.stdout
-    assert f"checkpoint of {by_binh[1]} events" in found[0]["message"]
+    assert f"checkpoint of {size} events" in found[0]["message"]
     assert "its own timestamp" in found[0]["message"] and "compromised key" in found[0]["message"]
+    assert BINH in found[0]["message"]
+    # every event holds: only the checkpoint is named
+    assert [p for p in problems(res) if p.get("seq") is not None] == [], res.stdout
 
 
 def test_checkpoints_of_a_valid_ca_examiner_hold(world: World) -> None:
