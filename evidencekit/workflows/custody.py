@@ -614,7 +614,7 @@ def _with_case_files(case: Case, ledger: Ledger, status: LedgerStatus) -> Ledger
     """`status` with the problems and notes of the photos and documents the ledger records
     (`workflows.casefiles`: each re-hashed against its event)."""
     from evidencekit.chain.events import Event
-    from evidencekit.workflows.casefiles import check_files, recorded_files
+    from evidencekit.workflows.casefiles import check_files, recorded_files, unrecorded_files
 
     events = []
     for row in ledger.store.rows():
@@ -625,7 +625,11 @@ def _with_case_files(case: Case, ledger: Ledger, status: LedgerStatus) -> Ledger
         except IntegrityError:
             continue  # named by the ledger's own checks
         events.append({"seq": ev.seq, "kind": ev.kind, "item": ev.item_id, "details": ev.details})
-    problems, notes = check_files(case, recorded_files(events))
+    files = recorded_files(events)
+    problems, notes = check_files(case, files)
+    extra, extra_notes = unrecorded_files(case, files)
+    problems += extra
+    notes += extra_notes
     if not problems and not notes:
         return status
     return dataclasses.replace(

@@ -377,7 +377,7 @@ def _with_case_files(
 ) -> VerifyStatus:
     """`status` with the problems and notes of the photos and documents the ledger records for
     `item` (`workflows.casefiles`), each re-hashed against the event that recorded it."""
-    from evidencekit.workflows.casefiles import check_files, recorded_files
+    from evidencekit.workflows.casefiles import check_files, recorded_files, unrecorded_files
     from evidencekit.workflows.custody import open_ledger
 
     try:
@@ -395,10 +395,11 @@ def _with_case_files(
         }
         for se in events
     )
-    if not files:
-        return status
     problems, notes = check_files(case, files, by_file=True)
-    if not problems:
+    extra, extra_notes = unrecorded_files(case, files, item=item, by_file=True)
+    if not files and not extra and not extra_notes:
+        return status
+    if files and not problems:
         notes.append(
             f"{len(files)} photo(s) and attached document(s) re-hashed: each is the one its "
             "custody event recorded"
@@ -406,8 +407,8 @@ def _with_case_files(
     return dataclasses.replace(
         status,
         item_id=status.item_id or item,
-        problems=status.problems + tuple(problems),
-        notes=(*status.notes, *notes),
+        problems=status.problems + tuple(problems) + tuple(extra),
+        notes=(*status.notes, *notes, *extra_notes),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +30,19 @@ def _reap() -> Iterator[None]:
     Paused.reap()
 
 
+def _wait_for_mapped(case_dir: Path, line: str, limit: float = 60.0) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        for m in case_dir.rglob("BAD.map"):
+            try:
+                if line in m.read_text():
+                    return
+            except OSError:
+                pass
+        time.sleep(0.05)
+    raise AssertionError(f"the attempt's map never listed {line!r}")
+
+
 @pytest.mark.root
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
 def test_resume_carries_the_bad_sectors_found_before(
@@ -43,6 +57,9 @@ def test_resume_carries_the_bad_sectors_found_before(
         args = ("acquire", "disk", dev.device, "--item", "BAD", "--retries", "0")
         p = Paused(tmp_path, f"{READ}#3", case_dir, *args)
         assert p.reached
+        # the first bad extent reaches the attempt's map from the writer's side: wait for it
+        # (under load the paused reader can be ahead of it), so "found before" is what it says
+        _wait_for_mapped(case_dir, "0x0000C800  0x00000600  -")
         p.signal(sig)
         state = assert_truthful(case_dir, "BAD")
         assert state == ("unfinished" if sig == signal.SIGKILL else "incomplete")
