@@ -11,6 +11,8 @@ another first event and is named "another ledger".
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,11 +30,13 @@ from evidencekit.chain.proof import (
 )
 from evidencekit.chain.timestamp import verify_token
 from evidencekit.chain.witnesscopy import WitnessCopy, make_witness, read_witness
-from evidencekit.errors import CustodyError, IntegrityError
-from evidencekit.identity import Identity, fingerprint
-from evidencekit.timeutil import isoformat, utcnow
+from evidencekit.errors import CustodyError, EvidenceKitError, IntegrityError
+from evidencekit.identity import Identity, fingerprint, load_cert_pem
+from evidencekit.timeutil import isoformat, parse_iso, utcnow
 from evidencekit.workflows.custody import open_ledger
-from evidencekit.workflows.trust import case_trust
+from evidencekit.workflows.proven import reader_signers, revocation_lists
+from evidencekit.workflows.reader_trust import ReaderAnchors
+from evidencekit.workflows.trust import CaseTrust, case_trust
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +151,7 @@ def check_witness(
     *,
     source: Path | None = None,
     tsa_certs: Sequence[x509.Certificate] = (),
+    anchors: ReaderAnchors | None = None,
 ) -> WitnessCheck:
     """Check a kept witness file (`data`) against the case's ledger.
 
@@ -160,7 +165,26 @@ def check_witness(
     """
     trust = case_trust(case)
     trusted = {**trust.certificates, **{fingerprint(c): c for c in extra_trust}}
+    via_ca = _reader_chained(case, data, trust, anchors) if anchors else {}
+    trusted.update({fp: v[0] for fp, v in via_ca.items()})
     kept = read_witness(data, trusted)
+    if anchors and kept.exporter_fingerprint in via_ca:
+        leaf, others = via_ca[kept.exporter_fingerprint]
+        try:
+            claimed: dt.datetime | None = parse_iso(kept.exported)
+        except ValueError:
+            claimed = None
+        crls, ocsps = revocation_lists(trust)
+        found = anchors.with_data(crls, ocsps).problem(
+            leaf,
+            others,
+            claimed=claimed,
+            proven=None,
+            what=f"the witness file is refused: it was exported by {kept.exporter_name!r}, "
+            "checked against the reader's CA",
+        )
+        if found is not None:
+            raise IntegrityError(found[1])
     named = (
         f"the kept checkpoint of {kept.size} events (root {kept.root_b64}, exported "
         f"{kept.exported} by {kept.exporter_name})"
@@ -234,3 +258,21 @@ def _check_timestamp(
         "time": isoformat(info.time),
         "tsa": info.tsa.subject.rfc4514_string(),
     }
+
+
+def _reader_chained(
+    case: Case, data: bytes, trust: CaseTrust, anchors: ReaderAnchors
+) -> dict[str, tuple[x509.Certificate, tuple[x509.Certificate, ...]]]:
+    """The signers of the ledger, and the exporter the file names, whose chain goes to one of
+    the reader's CA anchors (`--trust ROOT.pem`)."""
+    with open_ledger(case, remembered=False) as ledger:
+        found = reader_signers(ledger.store, trust, anchors)
+    try:
+        pem = json.loads(data.decode("utf-8"))["exporter"]["certificate"]
+        cert = load_cert_pem(str(pem))
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError, EvidenceKitError):
+        return found  # read_witness refuses the file itself
+    fp = fingerprint(cert)
+    if fp not in found and anchors.covers(cert, ()):
+        found[fp] = (cert, ())
+    return found
