@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -11,16 +12,55 @@ import click
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+_CASE_IDENTITY = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+def _trust_values(ctx: click.Context, param: click.Parameter, values: Any) -> tuple[Path, ...]:
+    """Certificates (examiner or CA root) stay `--trust` files; a case identity (`sha256:HEX`,
+    what `case show` and every report print) pins the ledger as the global `--case-identity`
+    does, so the folder's own list of examiners is not consulted."""
+    paths: list[Path] = []
+    for value in values or ():
+        text = str(value).strip().lower()
+        if _CASE_IDENTITY.fullmatch(text) and not Path(value).exists():
+            app = ctx.obj
+            held = getattr(app, "case_identity", None)
+            if held is not None and held != text:
+                raise click.BadParameter(
+                    f"two case identities given ({held} and {text}): trust one case",
+                    ctx=ctx,
+                    param=param,
+                )
+            if app is not None:
+                app.case_identity = text
+            continue
+        path = Path(value)
+        if not path.exists():
+            raise click.BadParameter(
+                f"{str(value)!r} does not exist (give a certificate file or a case identity "
+                "sha256:HEX)",
+                ctx=ctx,
+                param=param,
+            )
+        if path.is_dir():
+            raise click.BadParameter(f"{str(value)!r} is a folder, not a certificate file")
+        paths.append(path)
+    return tuple(paths)
+
+
 trust_option = click.option(
     "--trust",
     "trust",
     multiple=True,
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    metavar="CERT.pem",
-    help="Also trust the signer with this certificate (PEM/DER); repeatable.",
+    callback=_trust_values,
+    metavar="CERT.pem|sha256:HEX",
+    help="Also trust the signer with this certificate (PEM/DER), the signers a CA root issued, "
+    "or only the ledger of this case identity; repeatable.",
 )
-"""`--trust CERT.pem` (repeatable): a signer trusted beside those the case's ledger pins, or
-instead of them for a reader outside the case (`verify`, `report verify`, `custody verify`…)."""
+"""`--trust` (repeatable): a signer's certificate or a CA root trusted beside those the case's
+ledger pins, or instead of them for a reader outside the case (`verify`, `report verify`,
+`custody verify`…); or a case identity `sha256:HEX`, which pins the ledger (as
+`--case-identity` does)."""
 
 _FILE = click.Path(path_type=Path, dir_okay=False, exists=True)
 
