@@ -174,11 +174,15 @@ def show(app: App) -> None:
         lines.append(_("Reports left under a temporary name (a build killed before publishing):"))
         for r in reports:
             state = (
-                _("recorded as issued (event {event}): rename it to {final}").format(
-                    event=r["event"], final=r["final"]
-                )
+                _(
+                    "recorded as issued (event {event}): `evidencekit case recover "
+                    "--reports` publishes it as {final}"
+                ).format(event=r["event"], final=r["final"])
                 if r["recorded"]
-                else _("not recorded: never issued")
+                else _(
+                    "not recorded: never issued (`evidencekit case recover --reports` sets it "
+                    "aside)"
+                )
             )
             lines.append(f"  {r['file']}: {state}")
     app.emit(
@@ -238,22 +242,43 @@ def _recorded(c: object, item_id: str) -> bool | None:
 
 
 @case.command("recover")
-@click.argument("item")
+@click.argument("item", required=False)
 @click.option(
     "--discard",
     metavar="REASON",
     help="Set an attempt the ledger does not record aside (moved to evidence/.discarded/, "
     "recorded with REASON), freeing its id.",
 )
+@click.option(
+    "--reports",
+    is_flag=True,
+    help="Instead of an item: publish the reports a killed `report build` left under a "
+    "temporary name that the ledger records as issued; set aside those never issued.",
+)
 @pass_app
-def recover_cmd(app: App, item: str, discard: str | None) -> None:
+def recover_cmd(app: App, item: str | None, discard: str | None, reports: bool) -> None:
     """Finish or set aside the unfinished attempt at ITEM (listed by `case show`).
 
     Without --discard: publish an attempt whose seal the ledger recorded (a crash came between
     recording and publishing), after checking the staged seal is that one and verifies.
+
+    With --reports (and no ITEM): every report left as NAME.pdf.partial-XXXX is published as
+    NAME.pdf when a report_issued event records its bytes, moved to reports/.discarded/ when
+    none does; one whose final name was recorded with other bytes is an integrity failure
+    (exit 3) and is left as it is.
     """
+    from evidencekit.errors import UsageError
     from evidencekit.workflows.recover import recover
 
+    if reports:
+        if item is not None or discard is not None:
+            raise UsageError(
+                _("--reports takes no ITEM and no --discard"), hint=_("run them apart")
+            )
+        _recover_reports(app)
+        return
+    if item is None:
+        raise UsageError(_("name the ITEM to recover, or give --reports"))
     c = app.case()
     done = recover(
         c, item, identity=app.identity() if discard is not None else None, discard=discard
@@ -268,6 +293,23 @@ def recover_cmd(app: App, item: str, discard: str | None) -> None:
         done.to_dict(),
         [f"{done.item_id}: {done.action}{event}: {done.folder}"],
     )
+
+
+def _recover_reports(app: App) -> None:
+    from evidencekit.workflows.report.recover import recover_reports
+
+    done = recover_reports(app.case())
+    said = {
+        "published": "published as",
+        "second-name-removed": "was a second name of",
+        "set-aside": "never issued: moved to",
+    }
+    lines = [
+        f"{r.file.name}: {said[r.action]} {r.path}"
+        + (_(" (ledger event {event})").format(event=r.event) if r.event is not None else "")
+        for r in done
+    ] or [_("no report is left under a temporary name")]
+    app.emit("evidencekit/recover-reports/1", {"reports": [r.to_dict() for r in done]}, lines)
 
 
 @case.command("add-examiner")
