@@ -131,9 +131,16 @@ def test_json_is_the_same_in_both_languages(case_dir: Path, tmp_path: Path) -> N
     en, vi = (json.loads(e.stdout) for e in errors)
     assert errors[0].returncode == errors[1].returncode == en["exit_code"] == vi["exit_code"] == 2
     assert en["error"]["type"] == vi["error"]["type"] == "UsageError"
+    assert en["error"]["code"] == vi["error"]["code"] == "usage"
     assert en["schema"] == vi["schema"] and set(en) == set(vi)
     assert en["error"]["message"] == "no PATH given"
     assert vi["error"]["message"] == "chưa nêu PATH"
+    # click's own usage errors: the same code in both languages, the message translated
+    errors = [run("--json", "--lang", lang, "no-such", cwd=tmp_path) for lang in ("en", "vi")]
+    en, vi = (json.loads(e.stdout) for e in errors)
+    assert errors[0].returncode == errors[1].returncode == 2
+    assert en["error"]["code"] == vi["error"]["code"] == "no_such_command"
+    assert vi["error"]["message"] == "Không có lệnh 'no-such'."
 
 
 def _on_a_terminal(args: list[str], cwd: Path, env: dict[str, str], answer: str | None) -> str:
