@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "custody": ("evidencekit.cli.commands.custody", "custody", "Chain-of-custody ledger."),
     "report": ("evidencekit.cli.commands.report", "report", "Build and verify PDF reports."),
     "demo": ("evidencekit.cli.commands.demo", "demo", "Build a complete sample case."),
+    "run": ("evidencekit.cli.commands.run", "run", "Run a plan of steps (PLAN.toml)."),
 }
 
 
