@@ -501,6 +501,12 @@ def check_plan(case: Case, plan: Plan) -> list[Checked]:
                     checked.append(Checked(step, "fail", fp, reason))
                 else:
                     checked.append(Checked(step, "resume", fp))
+            elif not _published_is(case, item, last[3]):
+                reason = (
+                    f"recorded {last[2]} (event {last[0]}), but its published seal is missing "
+                    "or is not the recorded one"
+                )
+                checked.append(Checked(step, "fail", fp, reason, recorded_status="integrity"))
             else:
                 checked.append(Checked(step, "skip", fp, recorded_status=last[2]))
         if step.item:
@@ -529,6 +535,14 @@ def _check_report(case: Case, step: Step) -> Checked:
         f"{out!r} exists and is not a report this case issued",
         hint="name another output file",
     )
+
+
+def _published_is(case: Case, item: str, seal_sha256: str) -> bool:
+    seal = case.item_dir(item) / f"{item}.seal.json"
+    try:
+        return hashlib.sha256(seal.read_bytes()).hexdigest() == seal_sha256
+    except OSError:
+        return False
 
 
 def _staged_is(attempt: Any, seal_sha256: str) -> bool:
@@ -608,7 +622,9 @@ def _run_step(
 ) -> tuple[str, int, str]:
     step, action = entry.step, entry.action
     if action == "fail":
-        return "failed", 1, entry.reason or ""
+        # a done item whose seal is gone or replaced is an integrity failure, never redone
+        code = 3 if entry.recorded_status == "integrity" else 1
+        return "failed", code, entry.reason or ""
     if action == "skip":
         cwe = entry.recorded_status == "complete-with-errors"
         return "skipped (done)", 4 if cwe else 0, f"{entry.recorded_status}"
@@ -634,8 +650,10 @@ def _run_step(
             resume = False
         # before any work: a kill from here on leaves an attempt this plan may resume
         _journal_add(case, step, entry.fingerprint)
-        _ITEM_RUNNERS[step.kind](case, examiner, step, resume, command_line)
-        return ("resumed" if action == "resume" else "done"), 0, ""
+        message = _ITEM_RUNNERS[step.kind](case, examiner, step, resume, command_line)
+        if action == "resume" and step.kind == "seal":
+            message = "sealed again; the interrupted attempt was set aside"
+        return ("resumed" if action == "resume" else "done"), 0, message
     return _OTHER_RUNNERS[step.kind](case, examiner, step)
 
 
@@ -645,7 +663,7 @@ def _paths(step: Step) -> list[Path]:
 
 def _acquire_disk(
     case: Case, examiner: Signer, step: Step, resume: bool, command_line: str | None
-) -> None:
+) -> str:
     from evidencekit.workflows.acquire_disk import (
         DEFAULT_WINDOW,
         AcquireDiskRequest,
@@ -681,12 +699,17 @@ def _acquire_disk(
         resume=resume,
         command_line=command_line,
     )
-    acquire_disk(case, examiner, req)
+    r = acquire_disk(case, examiner, req).resumed
+    if r is None:
+        return ""
+    if r.get("mode") == "redo":
+        return "redone from byte 0 (an E01 cannot be continued); the earlier files set aside"
+    return f"continued from byte {r.get('from_offset')}"
 
 
 def _collect(
     case: Case, examiner: Signer, step: Step, resume: bool, command_line: str | None
-) -> None:
+) -> str:
     from evidencekit.acquire.logical.options import CollectOptions
     from evidencekit.workflows.collect import CollectRequest, collect_item
     from evidencekit.workflows.sources import resolve_source
@@ -719,9 +742,10 @@ def _collect(
         command_line=command_line,
     )
     collect_item(case, examiner, req)
+    return "collected again; the interrupted attempt's files set aside" if resume else ""
 
 
-def _seal(case: Case, examiner: Signer, step: Step, resume: bool, command_line: str | None) -> None:
+def _seal(case: Case, examiner: Signer, step: Step, resume: bool, command_line: str | None) -> str:
     from evidencekit.workflows.seal import SealRequest, seal_files
 
     o = step.options
@@ -733,6 +757,7 @@ def _seal(case: Case, examiner: Signer, step: Step, resume: bool, command_line: 
         description=o.get("description"),
     )
     seal_files(case, examiner, req)
+    return ""
 
 
 def _verify(case: Case, examiner: Signer, step: Step) -> tuple[str, int, str]:
@@ -787,7 +812,7 @@ def _report_verify(case: Case, examiner: Signer, step: Step) -> tuple[str, int, 
     return "failed", 3, "; ".join(p.message for p in result.problems[:3])
 
 
-_ITEM_RUNNERS: dict[str, Callable[[Case, Signer, Step, bool, str | None], None]] = {
+_ITEM_RUNNERS: dict[str, Callable[[Case, Signer, Step, bool, str | None], str]] = {
     "acquire-disk": _acquire_disk,
     "acquire-files": _collect,
     "seal": _seal,

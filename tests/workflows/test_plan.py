@@ -182,6 +182,7 @@ def test_hundred_item_plan_killed_then_resumed_without_redoing(
     assert [int(r["step"]) for r in rows] == list(range(1, 102))
     assert {r["status"] for r in rows[:49]} == {"skipped (done)"}
     assert rows[49]["status"] == "resumed"
+    assert rows[49]["message"] == f"continued from byte {4 * MiB}"
     assert {r["status"] for r in rows[50:100]} == {"done"}
     assert rows[100]["kind"] == "verify" and rows[100]["status"] == "verified"
     assert rows[100]["message"].startswith("100 item(s) checked")
@@ -367,3 +368,71 @@ def test_exit_code_order() -> None:
     assert worst(1, 4) == 4
     assert worst(4, 3, 1) == 3
     assert worst(3, 2) == 2
+
+
+# -- Ctrl-C stops the plan; the next run resumes the interrupted step ------------------------
+@pytest.mark.parametrize("kind", ["seal", "acquire-files"])
+def test_ctrl_c_stops_the_plan_and_the_next_run_resumes(
+    tmp_path: Path, case_dir: Path, kind: str
+) -> None:
+    steps: list[dict[str, object]] = []
+    for n in range(1, 5):
+        folder = tmp_path / f"nguồn {n}"
+        folder.mkdir()
+        (folder / "tệp.txt").write_text(f"Nguyễn Bá Tùng {n}\n", "utf-8")
+        step_kind = kind if n == 2 else "seal"
+        source = str(folder) if step_kind == "acquire-files" else str(folder / "tệp.txt")
+        steps.append({"kind": step_kind, "item": f"C{n}", "source": source})
+    plan = tmp_path / "plan.toml"
+    plan.write_text(_toml(steps), "utf-8")
+    summary = tmp_path / "summary.csv"
+    # Ctrl-C while step 2 records its event (its item is written and sealed in staging)
+    paused = Paused(
+        tmp_path,
+        "evidencekit.workflows.custody:record_event#2",
+        case_dir,
+        "run",
+        str(plan),
+        "--summary",
+        str(summary),
+    )
+    paused.proc.send_signal(signal.SIGINT)
+    _out, err = paused.proc.communicate()
+    assert paused.proc.returncode == 1, err.decode()
+    assert [(r["status"], r["exit_code"]) for r in _summary(summary)] == [
+        ("done", "0"),
+        ("interrupted", "1"),
+        ("not run", ""),
+        ("not run", ""),
+    ]
+    assert _acquisitions(case_dir) == Counter({"C1": 1})
+    res = _run(case_dir, "run", str(plan), "--summary", str(summary))
+    assert res.returncode == 0, res.stderr
+    assert [r["status"] for r in _summary(summary)] == [
+        "skipped (done)",
+        "resumed",
+        "done",
+        "done",
+    ]
+    assert _acquisitions(case_dir) == Counter({"C1": 1, "C2": 1, "C3": 1, "C4": 1})
+    # the interrupted attempt was set aside, never deleted
+    assert any((case_dir / "evidence" / ".discarded").iterdir())
+
+
+def test_done_item_whose_seal_was_replaced_is_an_integrity_failure(
+    tmp_path: Path, case_dir: Path
+) -> None:
+    f = tmp_path / "f.txt"
+    f.write_text("tệp\n", "utf-8")
+    plan = tmp_path / "plan.toml"
+    plan.write_text(_toml([{"kind": "seal", "item": "A", "source": str(f)}]), "utf-8")
+    invoke = CliRunner().invoke
+    assert invoke(cli, ["--case", str(case_dir), "run", str(plan)]).exit_code == 0
+    seal = case_dir / "evidence" / "A" / "A.seal.json"
+    seal.chmod(0o644)
+    seal.write_bytes(seal.read_bytes() + b" ")
+    before = _events(case_dir)
+    result = invoke(cli, ["--case", str(case_dir), "run", str(plan)])
+    assert result.exit_code == 3, result.output
+    assert "its published seal is missing or is not the recorded one" in result.stdout
+    assert _events(case_dir) == before  # never redone

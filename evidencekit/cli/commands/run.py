@@ -107,7 +107,8 @@ def run(
         click.echo(f"plan {plan_file}: {len(result.outcomes)} steps: {counts}")
         for o in result.outcomes:
             if o.status in ("failed", "interrupted"):
-                click.echo(f"  step {o.number} {o.kind} {o.item or ''}: {o.status}: {o.message}")
+                item = f" {o.item}" if o.item else ""
+                click.echo(f"  step {o.number} {o.kind}{item}: {o.status}: {o.message}")
         click.echo(f"exit code {result.exit_code}")
     if result.exit_code:
         app.exit(result.exit_code)
