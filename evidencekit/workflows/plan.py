@@ -27,7 +27,7 @@ import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from evidencekit.case import Case
 from evidencekit.errors import (
@@ -40,6 +40,9 @@ from evidencekit.fsutil import fsync_dir
 from evidencekit.ids import check_item_id
 from evidencekit.timeutil import isoformat, utcnow
 from evidencekit.workflows.commit import Signer
+
+if TYPE_CHECKING:
+    from evidencekit.workflows.acquire_disk import AcquireOptions
 
 StepKind = Literal["acquire-disk", "acquire-files", "seal", "verify", "report", "report-verify"]
 STEP_KINDS: tuple[StepKind, ...] = get_args(StepKind)
@@ -479,11 +482,27 @@ def check_plan(case: Case, plan: Plan) -> list[Checked]:
             checked.append(Checked(step, "run", fp))
         elif last is not None and last[1] != _EVENT_OF[step.kind]:
             raise conflict(f"was {last[1]} in the case (event {last[0]}), not by a {step.kind}")
+        elif (
+            not same
+            and started is None
+            and step.kind == "acquire-disk"
+            and attempt is None
+            and last is not None
+            and last[2] != "incomplete"
+            and _published_is(case, item, last[3])
+            and _recorded_difference(case, step) is None
+        ):
+            # acquired by hand with exactly these options from this medium: its seal says so
+            checked.append(Checked(step, "skip", fp, recorded_status=last[2]))
         elif not same:
+            if started is not None:
+                raise conflict("exists in the case with other options or another source")
+            diff = None
+            if step.kind == "acquire-disk" and last is not None and attempt is None:
+                diff = _recorded_difference(case, step)
             raise conflict(
-                "exists in the case with other options or another source"
-                if started is not None
-                else "exists in the case but was not made by a plan step"
+                "exists in the case but was not made by a plan step"
+                + (f": it was acquired with {diff}, says its seal" if diff else "")
             )
         elif attempt is not None:
             if attempt.running is not False:
@@ -508,6 +527,9 @@ def check_plan(case: Case, plan: Plan) -> list[Checked]:
                 )
                 checked.append(Checked(step, "fail", fp, reason, recorded_status="integrity"))
             else:
+                diff = _recorded_difference(case, step) if step.kind == "acquire-disk" else None
+                if diff is not None:
+                    raise conflict(f"was acquired with {diff}, says its seal")
                 checked.append(Checked(step, "skip", fp, recorded_status=last[2]))
         if step.item:
             known.add(step.item)
@@ -664,16 +686,30 @@ def _paths(step: Step) -> list[Path]:
 def _acquire_disk(
     case: Case, examiner: Signer, step: Step, resume: bool, command_line: str | None
 ) -> str:
-    from evidencekit.workflows.acquire_disk import (
-        DEFAULT_WINDOW,
-        AcquireDiskRequest,
-        AcquireOptions,
-        acquire_disk,
+    from evidencekit.workflows.acquire_disk import AcquireDiskRequest, acquire_disk
+
+    req = AcquireDiskRequest(
+        source=_paths(step)[0],
+        item_id=step.item or "",
+        options=_disk_options(step),
+        resume=resume,
+        command_line=command_line,
     )
+    r = acquire_disk(case, examiner, req).resumed
+    if r is None:
+        return ""
+    if r.get("mode") == "redo":
+        return "redone from byte 0 (an E01 cannot be continued); the earlier files set aside"
+    return f"continued from byte {r.get('from_offset')}"
+
+
+def _disk_options(step: Step) -> AcquireOptions:
+    """The step's `acquire disk` options (the command line's defaults for what it leaves out)."""
+    from evidencekit.workflows.acquire_disk import DEFAULT_WINDOW, AcquireOptions
 
     o = step.options
     window = o.get("window", DEFAULT_WINDOW)
-    options = AcquireOptions(
+    return AcquireOptions(
         format=o.get("format", "raw"),
         segment_size=o.get("segment-size"),
         **({"algorithms": o["algorithms"]} if "algorithms" in o else {}),
@@ -692,19 +728,40 @@ def _acquire_disk(
         source_format="raw" if o.get("image-bytes") else None,
         accept_stored_digest_mismatch=o.get("accept-stored-digest-mismatch"),
     )
-    req = AcquireDiskRequest(
-        source=_paths(step)[0],
-        item_id=step.item or "",
-        options=options,
-        resume=resume,
-        command_line=command_line,
-    )
-    r = acquire_disk(case, examiner, req).resumed
-    if r is None:
-        return ""
-    if r.get("mode") == "redo":
-        return "redone from byte 0 (an E01 cannot be continued); the earlier files set aside"
-    return f"continued from byte {r.get('from_offset')}"
+
+
+def _recorded_difference(case: Case, step: Step) -> str | None:
+    """How the disk acquisition the item's signed seal records differs from `step` (its
+    options, and its source: path, size, sector size, kind, format and identity), or None."""
+    from evidencekit.acquire.source.adapter import open_source
+    from evidencekit.hash.seal.read import load_seal
+
+    item = step.item or ""
+    try:
+        facts = load_seal(case.item_dir(item) / f"{item}.seal.json").facts
+    except EvidenceKitError as exc:
+        return f"a seal that cannot be read ({exc.message})"
+    want: dict[str, Any] = _disk_options(step).to_dict()
+    got: dict[str, Any] = facts.get("options") or {}
+    for key in sorted(set(want) | set(got)):
+        if want.get(key) != got.get(key):
+            name = key.replace("_", "-")
+            return f"{name} {got.get(key)!r} (this step: {want.get(key)!r})"
+    old: dict[str, Any] = facts.get("source") or {}
+    try:
+        as_format = "raw" if step.options.get("image-bytes") else None
+        with open_source(step.sources[0], as_format=as_format) as media:
+            new: dict[str, Any] = media.info.to_dict()
+    except EvidenceKitError as exc:
+        return f"a source that can no longer be opened ({exc.message})"
+    for key in ("path", "size", "logical_sector_size", "kind", "format"):
+        if old.get(key) != new.get(key):
+            return f"a source whose {key} was {old.get(key)!r} (now {new.get(key)!r})"
+    a, b = dict(old.get("identity") or {}), dict(new.get("identity") or {})
+    for key in sorted((set(a) | set(b)) - _VOLATILE):
+        if a.get(key) != b.get(key):
+            return f"a source whose {key} was {a.get(key)!r} (now {b.get(key)!r})"
+    return None
 
 
 def _collect(

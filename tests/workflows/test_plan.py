@@ -436,3 +436,33 @@ def test_done_item_whose_seal_was_replaced_is_an_integrity_failure(
     assert result.exit_code == 3, result.output
     assert "its published seal is missing or is not the recorded one" in result.stdout
     assert _events(case_dir) == before  # never redone
+
+
+def test_disk_acquired_by_hand_is_skipped_only_when_its_seal_says_the_same(
+    tmp_path: Path, case_dir: Path
+) -> None:
+    img = _vfat(tmp_path / "usb.img", 2 * MiB, {"A.TXT": "Tùng\n".encode()})
+    invoke = CliRunner().invoke
+    args = ["--case", str(case_dir), "acquire", "disk", str(img), "--item", "H", "--format"]
+    assert invoke(cli, [*args, "split", "--segment-size", "1MiB"]).exit_code == 0
+    before = _events(case_dir)
+    plan = tmp_path / "plan.toml"
+    step = {"kind": "acquire-disk", "item": "H", "source": str(img), "format": "split"}
+    # other options than the seal records: refused, naming the option
+    plan.write_text(_toml([step]), "utf-8")
+    result = invoke(cli, ["--case", str(case_dir), "run", str(plan)])
+    assert result.exit_code == 2
+    assert "step 1, key 'item'" in result.stderr
+    assert "segment-size 1048576" in result.stderr, result.stderr
+    # the same options and medium: done, skipped
+    plan.write_text(_toml([{**step, "segment-size": "1MiB"}]), "utf-8")
+    result = invoke(cli, ["--case", str(case_dir), "run", str(plan)])
+    assert result.exit_code == 0, result.stderr
+    assert "skipped (done)" in result.stderr
+    # another medium at the same path (same size, other content and file identity): refused
+    img.unlink()
+    _vfat(img, 2 * MiB, {"B.TXT": b"other\n"})
+    result = invoke(cli, ["--case", str(case_dir), "run", str(plan)])
+    assert result.exit_code == 2
+    assert "a source whose" in result.stderr, result.stderr
+    assert _events(case_dir) == before
