@@ -9,7 +9,7 @@ through the workflows' own typed requests (`acquire_disk`, `collect_item`, `seal
 
 What makes a step "done" is the ledger, never a file: the item's acquisition event says
 `complete` (or `complete-with-errors`) and its sealed folder is published. The plan's journal
-(`CASE/plans/steps.jsonl`) only says with which options and source each item was *started*, so
+(`CASE/plans/items/ITEM.json`) only says with which options and source each item was *started*, so
 that a rerun tells "same step, already done" (skipped) from "same id, other options" (refused),
 and continues an interrupted step through the item's own resume (`acquire disk --resume`,
 `acquire files --resume`, `case recover`) instead of starting it again.
@@ -36,7 +36,6 @@ from evidencekit.errors import (
     PartialReadError,
     UsageError,
 )
-from evidencekit.fsutil import fsync_dir
 from evidencekit.ids import check_item_id
 from evidencekit.timeutil import isoformat, utcnow
 from evidencekit.workflows.commit import Signer
@@ -48,7 +47,7 @@ StepKind = Literal["acquire-disk", "acquire-files", "seal", "verify", "report", 
 STEP_KINDS: tuple[StepKind, ...] = get_args(StepKind)
 ITEM_KINDS = ("acquire-disk", "acquire-files", "seal")
 _EVENT_OF = {"acquire-disk": "acquired", "acquire-files": "collected", "seal": "sealed"}
-JOURNAL = ("plans", "steps.jsonl")
+JOURNAL = ("plans", "items")
 ITEM_PREFIX = "item:"
 # identity values that name where a medium is attached, not which medium it is (as
 # acquire_disk/resume.py compares a resumed source)
@@ -392,40 +391,32 @@ def fingerprint(step: Step) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _journal_path(case: Case) -> Path:
-    return case.path.joinpath(*JOURNAL)
+def _journal_path(case: Case, item: str) -> Path:
+    return case.path.joinpath(*JOURNAL, f"{check_item_id(item)}.json")
 
 
-def read_journal(case: Case) -> dict[str, dict[str, Any]]:
-    """The last `started` record of each item (what a plan started it with)."""
-    found: dict[str, dict[str, Any]] = {}
+def read_journal(case: Case, item: str) -> dict[str, Any] | None:
+    """What a plan started `item` with (None: no plan started it)."""
     try:
-        lines = _journal_path(case).read_text("utf-8").splitlines()
+        rec = json.loads(_journal_path(case, item).read_text("utf-8"))
     except FileNotFoundError:
-        return found
+        return None
     except OSError as exc:
-        raise UsageError(f"cannot read the plan journal: {exc.strerror}") from exc
-    for line in lines:
-        try:
-            rec = json.loads(line)
-        except ValueError:
-            continue  # a line cut by a kill: that step is started again, as if never begun
-        if isinstance(rec, dict) and isinstance(rec.get("item"), str):
-            found[rec["item"]] = rec
-    return found
+        raise UsageError(f"cannot read the plan record of {item!r}: {exc.strerror}") from exc
+    except ValueError:
+        return None  # unreadable: as if no plan had started it (then refused, never skipped)
+    return rec if isinstance(rec, dict) else None
 
 
 def _journal_add(case: Case, step: Step, fp: str) -> None:
-    path = _journal_path(case)
-    new = not path.parent.is_dir()
-    path.parent.mkdir(exist_ok=True)
+    """Write (atomically, durably) what the step starts its item with: one file per item, so
+    that plans on several workstations sharing one case folder never write the same file."""
+    from evidencekit.fsutil import atomic_write, make_dirs_inside
+
+    make_dirs_inside(case.path, list(JOURNAL))
     rec = {"item": step.item, "kind": step.kind, "fingerprint": fp, "started": _now()}
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(rec, ensure_ascii=False, sort_keys=True) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    if new:
-        fsync_dir(path.parent)
+    data = json.dumps(rec, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n"
+    atomic_write(_journal_path(case, step.item or ""), data)
 
 
 def _now() -> str:
@@ -442,7 +433,6 @@ def check_plan(case: Case, plan: Plan) -> list[Checked]:
     from evidencekit.workflows.acquire_disk.resume import last_acquisition
     from evidencekit.workflows.commit import unfinished
 
-    journal = read_journal(case)
     attempts = {a.item_id: a for a in unfinished(case)}
     known = set(case.items()) | set(attempts)
     checked: list[Checked] = []
@@ -465,7 +455,7 @@ def check_plan(case: Case, plan: Plan) -> list[Checked]:
         fp = fingerprint(step)
         last = last_acquisition(case, item)
         attempt = attempts.get(item)
-        started = journal.get(item)
+        started = read_journal(case, item)
         same = started is not None and started.get("fingerprint") == fp
 
         def conflict(what: str, step: Step = step, item: str = item) -> UsageError:
