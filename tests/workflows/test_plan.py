@@ -466,3 +466,54 @@ def test_disk_acquired_by_hand_is_skipped_only_when_its_seal_says_the_same(
     assert result.exit_code == 2
     assert "a source whose" in result.stderr, result.stderr
     assert _events(case_dir) == before
+
+
+def test_check_runs_nothing_and_reports_are_issued_once(tmp_path: Path, case_dir: Path) -> None:
+    need_peer("pdfsig")
+    f = tmp_path / "biên bản.txt"
+    f.write_text("Biên bản thu giữ\n", "utf-8")
+    plan = tmp_path / "plan.toml"
+    plan.write_text(
+        _toml(
+            [
+                {"kind": "seal", "item": "A", "source": f.name, "description": "Biên bản"},
+                {"kind": "report", "lang": "vi", "output": "báo cáo.pdf"},
+                {"kind": "report-verify", "report": "báo cáo.pdf"},
+            ]
+        ),
+        "utf-8",
+    )
+    invoke = CliRunner().invoke
+    before = _events(case_dir)
+    result = invoke(cli, ["--case", str(case_dir), "--json", "run", str(plan), "--check"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert [(s["step"], s["action"]) for s in doc["steps"]] == [(1, "run"), (2, "run"), (3, "run")]
+    assert _events(case_dir) == before and not (tmp_path / "báo cáo.pdf").exists()
+
+    result = invoke(cli, ["--case", str(case_dir), "run", str(plan)])
+    assert result.exit_code == 0, result.stderr
+    pdf = tmp_path / "báo cáo.pdf"  # relative to the plan's folder
+    out = subprocess.run(["pdfsig", str(pdf)], capture_output=True, text=True, check=False).stdout
+    assert "Signature Validation: Signature is Valid." in out, out
+    issued = [e for e in _events(case_dir) if e["kind"] == "report_issued"]
+    assert len(issued) == 1
+
+    # again: the seal and the report are done, the report is verified again
+    result = invoke(cli, ["--case", str(case_dir), "--json", "run", str(plan)])
+    assert result.exit_code == 0, result.output
+    ends = [json.loads(x) for x in result.stdout.splitlines() if '"end"' in x]
+    assert [e["status"] for e in ends] == ["skipped (done)", "skipped (done)", "verified"]
+    assert len([e for e in _events(case_dir) if e["kind"] == "report_issued"]) == 1
+
+    # a report verification that fails (a byte of the signed PDF changed) is exit 3
+    data = bytearray(pdf.read_bytes())
+    data[len(data) // 2] ^= 1
+    pdf.write_bytes(bytes(data))
+    result = invoke(cli, ["--case", str(case_dir), "run", str(plan)])
+    # the report step is refused first: its output is no longer a report this case issued
+    assert result.exit_code == 2
+    assert "step 2, key 'output'" in result.stderr
+    plan.write_text(_toml([{"kind": "report-verify", "report": "báo cáo.pdf"}]), "utf-8")
+    result = invoke(cli, ["--case", str(case_dir), "run", str(plan)])
+    assert result.exit_code == 3, result.output
