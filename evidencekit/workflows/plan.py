@@ -468,7 +468,9 @@ def check_plan(case: Case, plan: Plan) -> list[Checked]:
 
         if last is None and attempt is None:
             if case.item_dir(item).exists():
-                raise conflict("has a folder in the case but no custody record")
+                raise conflict(
+                    "has a folder in the case, but no acquisition, collection or seal record"
+                )
             checked.append(Checked(step, "run", fp))
         elif last is not None and last[1] != _EVENT_OF[step.kind]:
             raise conflict(f"was {last[1]} in the case (event {last[0]}), not by a {step.kind}")

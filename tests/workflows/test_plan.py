@@ -517,3 +517,29 @@ def test_check_runs_nothing_and_reports_are_issued_once(tmp_path: Path, case_dir
     plan.write_text(_toml([{"kind": "report-verify", "report": "báo cáo.pdf"}]), "utf-8")
     result = invoke(cli, ["--case", str(case_dir), "run", str(plan)])
     assert result.exit_code == 3, result.output
+
+
+def test_the_example_plan_in_the_docs_is_valid(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from evidencekit.workflows import plan as plan_module
+
+    text = (REPO / "docs" / "plans.md").read_text("utf-8")
+    example = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "PLAN.toml"
+    path.write_text(example, "utf-8")
+    # its devices and folders are the lab's, not this machine's: only the sources are assumed
+    monkeypatch.setattr(plan_module.os.path, "lexists", lambda p: True)
+    plan = plan_module.load_plan(path)
+    assert [s.kind for s in plan.steps] == [
+        "acquire-disk",
+        "acquire-disk",
+        "acquire-files",
+        "acquire-files",
+        "seal",
+        "verify",
+        "report",
+        "report-verify",
+    ]
+    assert plan.steps[1].options["segment-size"] == 640 << 20
+    assert plan.steps[2].sources == ("item:USB-01",)
