@@ -543,3 +543,35 @@ def test_the_example_plan_in_the_docs_is_valid(
     ]
     assert plan.steps[1].options["segment-size"] == 640 << 20
     assert plan.steps[2].sources == ("item:USB-01",)
+
+
+def test_killed_e01_acquisition_is_redone_and_verifies(tmp_path: Path, case_dir: Path) -> None:
+    need_peer("ewfverify")
+    img = _vfat(tmp_path / "disk.img", 3 * MiB, {"HOSO.TXT": "Hồ sơ vụ án\n".encode()})
+    plan = tmp_path / "plan.toml"
+    plan.write_text(
+        _toml([{"kind": "acquire-disk", "item": "E", "source": str(img), "format": "e01"}]),
+        "utf-8",
+    )
+    paused = Paused(
+        tmp_path, "evidencekit.workflows.custody:record_event", case_dir, "run", str(plan)
+    )
+    paused.kill(signal.SIGKILL)
+    assert (case_dir / "evidence" / ".staging" / "E" / "E.E01").is_file()
+    assert _acquisitions(case_dir) == Counter()
+    summary = tmp_path / "s.csv"
+    res = _run(case_dir, "run", str(plan), "--summary", str(summary))
+    assert res.returncode == 0, res.stderr
+    [row] = _summary(summary)
+    assert row["status"] == "resumed" and row["message"].startswith("redone from byte 0")
+    assert _acquisitions(case_dir) == Counter({"E": 1})
+    ewf = subprocess.run(
+        ["ewfverify", "-q", str(case_dir / "evidence" / "E" / "E.E01")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ewf.returncode == 0, ewf.stdout + ewf.stderr
+    # the killed attempt's files were set aside, never deleted
+    [aside] = (case_dir / "evidence" / ".discarded").iterdir()
+    assert (aside / "E.E01").is_file()
