@@ -575,3 +575,37 @@ def test_killed_e01_acquisition_is_redone_and_verifies(tmp_path: Path, case_dir:
     # the killed attempt's files were set aside, never deleted
     [aside] = (case_dir / "evidence" / ".discarded").iterdir()
     assert (aside / "E.E01").is_file()
+
+
+def test_killed_between_recording_and_publishing_is_published(
+    tmp_path: Path, case_dir: Path
+) -> None:
+    folder = tmp_path / "thư mục"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Nguyễn Bá Tùng\n", "utf-8")
+    plan = tmp_path / "plan.toml"
+    plan.write_text(
+        _toml(
+            [
+                {"kind": "acquire-files", "item": "P", "source": str(folder)},
+                {"kind": "verify", "items": ["P"]},
+            ]
+        ),
+        "utf-8",
+    )
+    paused = Paused(
+        tmp_path, "evidencekit.workflows.commit:Reservation.publish", case_dir, "run", str(plan)
+    )
+    paused.kill(signal.SIGKILL)
+    assert _acquisitions(case_dir) == Counter({"P": 1})  # recorded, not published
+    assert not (case_dir / "evidence" / "P").exists()
+    summary = tmp_path / "s.csv"
+    res = _run(case_dir, "run", str(plan), "--summary", str(summary))
+    assert res.returncode == 0, res.stderr
+    rows = _summary(summary)
+    assert (rows[0]["status"], rows[0]["message"]) == (
+        "done",
+        "recorded before an interruption; published",
+    )
+    assert rows[1]["status"] == "verified"
+    assert _acquisitions(case_dir) == Counter({"P": 1})
