@@ -609,3 +609,52 @@ def test_killed_between_recording_and_publishing_is_published(
     )
     assert rows[1]["status"] == "verified"
     assert _acquisitions(case_dir) == Counter({"P": 1})
+
+
+@pytest.mark.root
+def test_unreadable_sectors_make_the_plan_exit_4_over_a_failed_step(
+    tmp_path: Path, case_dir: Path
+) -> None:
+    from tests.fixtures.faulty import faulty_loop
+    from tests.peers import need_root
+
+    need_root()
+    need_peer("losetup", "fusermount")
+    backing = tmp_path / "backing.bin"
+    backing.write_bytes(bytes((i * 31 + 7) % 253 or 1 for i in range(2048 * 512)))
+    bad = tmp_path / "bad.E01"
+    bad.write_bytes(b"EVF\x09\x0d\x0a\xff\x00" + b"\x00" * 600)
+    good = tmp_path / "good.txt"
+    good.write_text("Bủng\n", "utf-8")
+    summary = tmp_path / "s.csv"
+    with faulty_loop(backing, [100, 1500]) as dev:
+        plan = tmp_path / "plan.toml"
+        plan.write_text(
+            _toml(
+                [
+                    {"kind": "acquire-disk", "item": "FAULTY", "source": dev.device, "retries": 1},
+                    {"kind": "acquire-disk", "item": "CORRUPT", "source": str(bad)},
+                    {"kind": "seal", "item": "G", "source": str(good)},
+                ]
+            ),
+            "utf-8",
+        )
+        args = ["--case", str(case_dir), "run", str(plan), "--summary", str(summary)]
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 4, result.output
+        assert [(r["status"], r["exit_code"]) for r in _summary(summary)] == [
+            ("done-with-errors", "4"),
+            ("failed", "1"),
+            ("done", "0"),
+        ]
+        # again, with the same device: the complete-with-errors item is done (still exit 4)
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 4, result.output
+        assert [(r["status"], r["exit_code"]) for r in _summary(summary)] == [
+            ("skipped (done)", "4"),
+            ("failed", "1"),
+            ("skipped (done)", "0"),
+        ]
+    seal = load_seal(case_dir / "evidence" / "FAULTY" / "FAULTY.seal.json")
+    assert seal.status == "complete-with-errors" and seal.facts["bad_sectors"] == 2
+    assert _acquisitions(case_dir) == Counter({"FAULTY": 1, "G": 1})
