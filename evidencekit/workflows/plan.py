@@ -604,6 +604,7 @@ def run_plan(
                     "step": step.number,
                     "kind": step.kind,
                     "item": step.item,
+                    "status": "running",
                     "action": entry.action,
                 }
             )
