@@ -17,6 +17,7 @@ and continues an interrupted step through the item's own resume (`acquire disk -
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
@@ -39,6 +40,7 @@ from evidencekit.errors import (
 from evidencekit.ids import check_item_id
 from evidencekit.timeutil import isoformat, utcnow
 from evidencekit.workflows.commit import Signer
+from evidencekit.workflows.progress import Progress, Tick
 
 if TYPE_CHECKING:
     from evidencekit.workflows.acquire_disk import AcquireOptions
@@ -610,7 +612,8 @@ def run_plan(
             )
         t0 = time.monotonic()
         try:
-            status, code, message = _run_step(case, examiner, entry, command_line)
+            run = _Run(command_line, _ticker(on_record, step))
+            status, code, message = _run_step(case, examiner, entry, run)
         except PartialReadError as exc:
             status, code, message = "done-with-errors", exc.exit_code, exc.message
         except InterruptedError_ as exc:
@@ -632,9 +635,45 @@ def run_plan(
     return PlanResult(plan.path, tuple(outcomes), interrupted)
 
 
-def _run_step(
-    case: Case, examiner: Signer, entry: Checked, command_line: str | None
-) -> tuple[str, int, str]:
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """What every step's request gets besides its options."""
+
+    command_line: str | None
+    progress: Progress | None
+
+
+def _ticker(on_record: Report | None, step: Step) -> Progress | None:
+    """Progress lines (`event: progress`) for `on_record`: one when a pass starts (a new
+    label), then one per 1 % of its size (at least 1 MiB; every 16 MiB when the size is not
+    known). Counted in bytes, never in time."""
+    if on_record is None:
+        return None
+    state: dict[str, Any] = {"label": None, "next": 0}
+
+    def tick(t: Tick, /) -> None:
+        if t.label == state["label"] and t.done < state["next"]:
+            return
+        every = max(t.total // 100, 1 << 20) if t.total else 16 << 20
+        state["label"], state["next"] = t.label, t.done + every
+        with contextlib.suppress(Exception):  # a progress callback must not raise
+            on_record(
+                {
+                    "event": "progress",
+                    "step": step.number,
+                    "kind": step.kind,
+                    "item": step.item,
+                    "label": t.label,
+                    "done": t.done,
+                    "total": t.total,
+                    "bad": t.bad,
+                }
+            )
+
+    return tick
+
+
+def _run_step(case: Case, examiner: Signer, entry: Checked, run: _Run) -> tuple[str, int, str]:
     step, action = entry.step, entry.action
     if action == "fail":
         # a done item whose seal is gone or replaced is an integrity failure, never redone
@@ -665,20 +704,18 @@ def _run_step(
             resume = False
         # before any work: a kill from here on leaves an attempt this plan may resume
         _journal_add(case, step, entry.fingerprint)
-        message = _ITEM_RUNNERS[step.kind](case, examiner, step, resume, command_line)
+        message = _ITEM_RUNNERS[step.kind](case, examiner, step, resume, run)
         if action == "resume" and step.kind == "seal":
             message = "sealed again; the interrupted attempt was set aside"
         return ("resumed" if action == "resume" else "done"), 0, message
-    return _OTHER_RUNNERS[step.kind](case, examiner, step)
+    return _OTHER_RUNNERS[step.kind](case, examiner, step, run)
 
 
 def _paths(step: Step) -> list[Path]:
     return [Path(s) for s in step.sources]
 
 
-def _acquire_disk(
-    case: Case, examiner: Signer, step: Step, resume: bool, command_line: str | None
-) -> str:
+def _acquire_disk(case: Case, examiner: Signer, step: Step, resume: bool, run: _Run) -> str:
     from evidencekit.workflows.acquire_disk import AcquireDiskRequest, acquire_disk
 
     req = AcquireDiskRequest(
@@ -686,7 +723,8 @@ def _acquire_disk(
         item_id=step.item or "",
         options=_disk_options(step),
         resume=resume,
-        command_line=command_line,
+        command_line=run.command_line,
+        progress=run.progress,
     )
     r = acquire_disk(case, examiner, req).resumed
     if r is None:
@@ -757,9 +795,7 @@ def _recorded_difference(case: Case, step: Step) -> str | None:
     return None
 
 
-def _collect(
-    case: Case, examiner: Signer, step: Step, resume: bool, command_line: str | None
-) -> str:
+def _collect(case: Case, examiner: Signer, step: Step, resume: bool, run: _Run) -> str:
     from evidencekit.acquire.logical.options import CollectOptions
     from evidencekit.workflows.collect import CollectRequest, collect_item
     from evidencekit.workflows.sources import resolve_source
@@ -789,13 +825,14 @@ def _collect(
         options=options,
         description=o.get("description"),
         resume=resume,
-        command_line=command_line,
+        command_line=run.command_line,
+        progress=run.progress,
     )
     collect_item(case, examiner, req)
     return "collected again; the interrupted attempt's files set aside" if resume else ""
 
 
-def _seal(case: Case, examiner: Signer, step: Step, resume: bool, command_line: str | None) -> str:
+def _seal(case: Case, examiner: Signer, step: Step, resume: bool, run: _Run) -> str:
     from evidencekit.workflows.seal import SealRequest, seal_files
 
     o = step.options
@@ -805,12 +842,13 @@ def _seal(case: Case, examiner: Signer, step: Step, resume: bool, command_line: 
         in_place=o.get("in-place", False),
         **({"algorithms": o["algorithms"]} if "algorithms" in o else {}),
         description=o.get("description"),
+        progress=run.progress,
     )
     seal_files(case, examiner, req)
     return ""
 
 
-def _verify(case: Case, examiner: Signer, step: Step) -> tuple[str, int, str]:
+def _verify(case: Case, examiner: Signer, step: Step, run: _Run) -> tuple[str, int, str]:
     from evidencekit.workflows.verify import VerifyRequest, verify_evidence
 
     o = step.options
@@ -820,6 +858,7 @@ def _verify(case: Case, examiner: Signer, step: Step) -> tuple[str, int, str]:
         trust=tuple(Path(p) for p in o.get("trust", ())),
         rehash=not o.get("sizes-only", False),
         record=o.get("record", False),
+        progress=run.progress,
     )
     result = verify_evidence(case, req, examiner.unlock() if req.record else None)
     failed = [st.item_id or str(st.seal_path) for st in result.statuses if not st.ok]
@@ -829,7 +868,7 @@ def _verify(case: Case, examiner: Signer, step: Step) -> tuple[str, int, str]:
     return ("verified" if result.exit_code == 0 else "failed"), result.exit_code, message
 
 
-def _report(case: Case, examiner: Signer, step: Step) -> tuple[str, int, str]:
+def _report(case: Case, examiner: Signer, step: Step, run: _Run) -> tuple[str, int, str]:
     from evidencekit.workflows.report import build_report
 
     o = step.options
@@ -845,7 +884,7 @@ def _report(case: Case, examiner: Signer, step: Step) -> tuple[str, int, str]:
     return "done", 0, f"{result.path} sha256:{result.sha256}"
 
 
-def _report_verify(case: Case, examiner: Signer, step: Step) -> tuple[str, int, str]:
+def _report_verify(case: Case, examiner: Signer, step: Step, run: _Run) -> tuple[str, int, str]:
     from cryptography import x509
 
     from evidencekit.workflows.report import verify_report
@@ -862,12 +901,12 @@ def _report_verify(case: Case, examiner: Signer, step: Step) -> tuple[str, int, 
     return "failed", 3, "; ".join(p.message for p in result.problems[:3])
 
 
-_ITEM_RUNNERS: dict[str, Callable[[Case, Signer, Step, bool, str | None], str]] = {
+_ITEM_RUNNERS: dict[str, Callable[[Case, Signer, Step, bool, _Run], str]] = {
     "acquire-disk": _acquire_disk,
     "acquire-files": _collect,
     "seal": _seal,
 }
-_OTHER_RUNNERS: dict[str, Callable[[Case, Signer, Step], tuple[str, int, str]]] = {
+_OTHER_RUNNERS: dict[str, Callable[[Case, Signer, Step, _Run], tuple[str, int, str]]] = {
     "verify": _verify,
     "report": _report,
     "report-verify": _report_verify,
@@ -880,7 +919,7 @@ SUMMARY_FIELDS = ("step", "kind", "item", "status", "exit_code", "duration_s", "
 def write_summary(path: Path, result: PlanResult) -> None:
     """One CSV row per step (header first), written whole then renamed into place."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as fh:
+    with open(tmp, "w", encoding="utf-8", errors="backslashreplace", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=SUMMARY_FIELDS)
         writer.writeheader()
         for o in result.outcomes:

@@ -166,9 +166,15 @@ def test_hundred_item_plan_killed_then_resumed_without_redoing(
     assert sorted(done_first) == sorted(str(s["item"]) for s in steps[:49])
     assert set(done_first.values()) == {1}
     assert (case_dir / "evidence" / ".staging" / "I050" / "I050.raw").is_file()
-    first = [json.loads(line) for line in progress.read_text("utf-8").splitlines()]
+    lines = [json.loads(line) for line in progress.read_text("utf-8").splitlines()]
+    first = [r for r in lines if r["event"] != "progress"]
     assert [r["step"] for r in first if r["event"] == "end"] == list(range(1, 50))
     assert first[-1] == {**first[-1], "event": "start", "step": 50, "item": "I050"}
+    # byte progress of the acquisition, counted in bytes: its imaging pass reached the end
+    imaging = [r for r in lines if r["event"] == "progress" and r["label"] == "imaging I050"]
+    assert imaging and {r["total"] for r in imaging} == {4 * MiB}
+    done = [r["done"] for r in imaging]
+    assert done == sorted(done) and done[-1] == 4 * MiB
 
     # run 2: resumes step 50, skips 1-49, does 51-100, verifies, writes the summary
     summary = tmp_path / "summary.csv"
@@ -201,7 +207,8 @@ def test_hundred_item_plan_killed_then_resumed_without_redoing(
     )
     assert ewf.returncode == 0, ewf.stdout + ewf.stderr
     assert (case_dir / "evidence" / "I051" / "I051.003").is_file()
-    second = [json.loads(line) for line in progress.read_text("utf-8").splitlines()][len(first) :]
+    second = [json.loads(line) for line in progress.read_text("utf-8").splitlines()][len(lines) :]
+    second = [r for r in second if r["event"] != "progress"]
     ends = [r for r in second if r["event"] == "end"]
     assert len(ends) == 101 and len(second) == 202
     for r in ends:

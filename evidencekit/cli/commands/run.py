@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import IO
 
@@ -69,14 +70,18 @@ def run(
                 f"cannot open --progress-jsonl {str(progress_jsonl)!r}: {exc.strerror}"
             ) from exc
 
+    lock = threading.Lock()  # progress lines come from the thread doing a step's work
+
     def on_record(rec: dict[str, object]) -> None:
-        line = json.dumps(rec, ensure_ascii=False)
-        if sink is not None:
-            sink.write(line + "\n")
-            sink.flush()
-        if app.json:
-            click.echo(line)
-        elif rec["event"] == "end":
+        # a name that is not UTF-8 (a surrogate escape) stays a valid JSON escape, never an error
+        line = json.dumps(rec, ensure_ascii=False).encode("utf-8", "backslashreplace").decode()
+        with lock:
+            if sink is not None:
+                sink.write(line + "\n")
+                sink.flush()
+            if app.json:
+                click.echo(line)
+        if rec["event"] == "end" and not app.json:
             took = f"{rec['duration_s']:.1f} s"
             item = f" {rec['item']}" if rec["item"] else ""
             msg = f": {rec['message']}" if rec["message"] else ""
@@ -102,7 +107,7 @@ def run(
             "evidencekit_version": __version__,
             **result.to_dict(),
         }
-        click.echo(json.dumps(doc, ensure_ascii=False))
+        click.echo(json.dumps(doc, ensure_ascii=False).encode("utf-8", "backslashreplace").decode())
     else:
         click.echo(f"plan {plan_file}: {len(result.outcomes)} steps: {counts}")
         for o in result.outcomes:
