@@ -324,10 +324,11 @@ def _value(n: int, key: str, typ: str, value: object, base: Path) -> Any:
             return parse_algorithms([str(v) for v in names])
         except UsageError as exc:
             raise _bad(n, key, exc.message) from None
+    sourced = key in ("source", "sources")  # only a source may name an item ("item:ID")
     if typ == "path":
         want(isinstance(value, str) and value != "", "a path")
         assert isinstance(value, str)
-        return value if value.startswith(ITEM_PREFIX) else str(base / value)
+        return value if sourced and value.startswith(ITEM_PREFIX) else str(base / value)
     if typ in ("paths", "strs", "items"):
         values = [value] if isinstance(value, str) else value
         want(
@@ -336,7 +337,10 @@ def _value(n: int, key: str, typ: str, value: object, base: Path) -> Any:
         )
         assert isinstance(values, list)
         if typ == "paths":
-            return [v if v.startswith(ITEM_PREFIX) else str(base / v) for v in values]
+            paths = [v if sourced and v.startswith(ITEM_PREFIX) else str(base / v) for v in values]
+            for p in paths if key == "trust" else ():
+                want(os.path.isfile(p), "a certificate file that exists")
+            return paths
         if typ == "items":
             return [_item(n, key, v) for v in values]
         return list(values)

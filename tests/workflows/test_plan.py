@@ -252,6 +252,7 @@ BAD_PLANS = [
     ),
     ('[[step]]\nkind = "seal"\nitem = "A"\nsource = "f.txt"\nin-place = "yes"\n', "key 'in-place'"),
     ('[[step]]\nkind = "verify"\nitems = ["NOSUCH"]\n', "step 1, key 'items'"),
+    ('[[step]]\nkind = "verify"\ntrust = ["nosuch.pem"]\n', "step 1, key 'trust'"),
     ('title = "x"\n[[step]]\nkind = "verify"\n', "plan, key 'title'"),
     ('[[step]\nkind = "verify"\n', "not valid TOML"),
     ("", "no [[step]] tables"),
