@@ -666,3 +666,61 @@ def test_unreadable_sectors_make_the_plan_exit_4_over_a_failed_step(
     seal = load_seal(case_dir / "evidence" / "FAULTY" / "FAULTY.seal.json")
     assert seal.status == "complete-with-errors" and seal.facts["bad_sectors"] == 2
     assert _acquisitions(case_dir) == Counter({"FAULTY": 1, "G": 1})
+
+
+# the item commit protocol's step boundaries (tests/faults/test_acquire_kills.py), as the Nth
+# call within a plan whose first step is a seal (which reserves and records once too)
+PLAN_KILL_POINTS = {
+    "guarded": "evidencekit.workflows.commit:reserve#2",
+    "reserved": "evidencekit.workflows.acquire_disk.run:open_writers",
+    "written": "evidencekit.workflows.acquire_disk.record:seal_item",
+    "sealed": "evidencekit.workflows.custody:record_event#2",
+    "recorded": "evidencekit.workflows.commit:Reservation.publish#2",
+    "published": "evidencekit.workflows.acquire_disk.run:_result",
+}
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["KILL", "INT"])
+@pytest.mark.parametrize("point", list(PLAN_KILL_POINTS))
+def test_plan_stopped_at_any_point_of_a_disk_step_ends_complete(
+    tmp_path: Path, case_dir: Path, point: str, sig: int
+) -> None:
+    import hashlib
+
+    src = tmp_path / "source.bin"
+    src.write_bytes(bytes((i * 7 + 3) % 251 for i in range(3 * MiB)))
+    note = tmp_path / "ghi chú.txt"
+    note.write_text("Nguyễn Bá Tùng\n", "utf-8")
+    plan = tmp_path / "plan.toml"
+    plan.write_text(
+        _toml(
+            [
+                {"kind": "seal", "item": "A", "source": str(note)},
+                {"kind": "acquire-disk", "item": "D", "source": str(src)},
+                {"kind": "verify"},
+            ]
+        ),
+        "utf-8",
+    )
+    paused = Paused(tmp_path, PLAN_KILL_POINTS[point], case_dir, "run", str(plan))
+    paused.kill(sig)
+    assert paused.proc.returncode in (-signal.SIGKILL, 0, 1)
+    summary = tmp_path / "s.csv"
+    res = _run(case_dir, "run", str(plan), "--summary", str(summary))
+    assert res.returncode == 0, res.stderr
+    rows = _summary(summary)
+    assert rows[0]["status"] == "skipped (done)"
+    assert rows[2]["status"] == "verified", rows
+    assert _acquisitions(case_dir) == Counter({"A": 1, "D": 1}) or (
+        # Ctrl-C while imaging: sealed and recorded `incomplete`, then superseded by the resume
+        sig == signal.SIGINT
+        and [
+            e["details"]["status"]  # type: ignore[index]
+            for e in _events(case_dir)
+            if e["item_id"] == "D" and e["kind"] == "acquired"
+        ]
+        == ["incomplete", "complete"]
+    )
+    image = (case_dir / "evidence" / "D" / "D.raw").read_bytes()
+    assert hashlib.sha256(image).digest() == hashlib.sha256(src.read_bytes()).digest()
+    assert load_seal(case_dir / "evidence" / "D" / "D.seal.json").status == "complete"
