@@ -57,6 +57,11 @@ class HashError(EvidenceKitError):
     """Hashing failed for a reason other than a mismatch (unknown algorithm, I/O error)."""
 
 
+class StalledError(EvidenceKitError):
+    """A hasher or writer took no data for the stall limit (a destination that stopped
+    answering, a hung thread): the command gives up instead of waiting for ever (exit 1)."""
+
+
 class IntegrityError(EvidenceKitError):
     """A digest, seal, signature, ledger or proof does not verify (exit 3)."""
 

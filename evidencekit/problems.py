@@ -40,8 +40,10 @@ SealKind = Literal[
     "not-sealed",
     "chain-invalid",
     "revoked-certificate",
+    "unrecorded-file",
 ]
-"""What a seal verification finds (docs/seal.md)."""
+"""What a seal verification finds (docs/seal.md); `unrecorded-file`: a file in the case's
+photos or documents folders that no custody event records (`workflows.casefiles`)."""
 
 MediaKind = Literal[
     "chunk-mismatch",
@@ -100,6 +102,9 @@ ReportKind = Literal[
     "not-issued",
     "revoked-signer",
     "cosign-not-recorded",
+    "cosign-not-in-report",
+    "export-mismatch",
+    "extension-not-in-report",
 ]
 """What a signed report's verification finds (docs/report.md)."""
 

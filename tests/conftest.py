@@ -83,3 +83,34 @@ def invoke(runner: CliRunner) -> Iterator[object]:
         return runner.invoke(cli, list(args), input=input, catch_exceptions=False)
 
     yield _invoke
+
+
+@pytest.fixture(autouse=True)
+def json_contract(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every `--json` document printed in-process during a test validates against its JSON
+    Schema (tests/json_contract.py, docs/json.md); a broken one fails the test at teardown, so
+    a test expecting a failure exit code cannot hide it. Yields the list of problems found."""
+    import json
+    import os
+
+    from evidencekit.cli import runtime
+    from tests.json_contract import problems
+
+    found: list[str] = []
+    original = runtime.json_text
+    record = os.environ.get("EVIDENCEKIT_TEST_JSON_RECORD")  # a folder: keep every document
+
+    def checked(doc: dict[str, object]) -> str:
+        text = original(doc)
+        parsed = json.loads(text)
+        found.extend(problems(parsed))
+        if record:
+            name = str(parsed.get("schema", "none")).replace("/", "_")
+            with open(os.path.join(record, f"{name}.jsonl"), "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(parsed, ensure_ascii=False) + "\n")
+        return text
+
+    monkeypatch.setattr(runtime, "json_text", checked)
+    yield found
+    if found:
+        pytest.fail("JSON contract broken:\n" + "\n".join(found[:20]), pytrace=False)

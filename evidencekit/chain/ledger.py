@@ -25,7 +25,7 @@ from evidencekit.chain.parties import Party
 from evidencekit.chain.precheck import LedgerDoesNotVerify, check_base
 from evidencekit.chain.rules import ItemState, check_event, replay
 from evidencekit.chain.store import CheckpointRow, EventRow, LedgerStore, WriteTxn
-from evidencekit.errors import CustodyError
+from evidencekit.errors import CustodyError, IntegrityError
 from evidencekit.identity import Identity
 from evidencekit.timeutil import isoformat, utcnow
 
@@ -69,6 +69,28 @@ def _append_leaf(tx: WriteTxn, index: int, leaf: bytes) -> None:
         cur = merkle.node_hash(tx.node(level, idx - 1), cur)
         level, idx = level + 1, idx // 2
         tx.add_node(level, idx, cur)
+
+
+def _session_times(tx: WriteTxn, case: ItemState, details: Mapping[str, object]) -> None:
+    """Tell the case-level state `case` when the item events naming the session a
+    `session_closed` draft closes were recorded: the events since its opening (a session lasts
+    hours, not the ledger), read only for a closing."""
+    session = details.get("session")
+    opening = [
+        r.seq
+        for r in tx.item_key_rows(None)
+        if r.kind == "session_opened" and Event.decode(r.data).details.get("session") == session
+    ]
+    if not opening:
+        return  # the rules refuse closing a session never opened
+    for _seq, item, _kind, data, _leaf in tx.scan(opening[0]):
+        if item is None:
+            continue
+        try:
+            ev = Event.decode(data)
+        except IntegrityError:
+            continue  # check_base has refused an unreadable event before this
+        case.note_session_event(ev.details, ev.time)
 
 
 def decode_row(row: EventRow) -> SignedEvent:
@@ -193,6 +215,8 @@ class Ledger:
                 case_state = states.get(None)
                 if case_state is None:
                     case_state = states[None] = self._state(tx, None)
+                if d.kind == "session_closed":
+                    _session_times(tx, case_state, d.details)
                 now = utcnow()
                 check_event(
                     state,
@@ -236,6 +260,8 @@ class Ledger:
                 )
                 _append_leaf(tx, size, leaf)
                 state.apply(d.kind, actor, d.counterpart, leaf, now, d.details)
+                if d.item_id is not None:
+                    case_state.note_session_event(d.details, now)
                 out.append(SignedEvent(ev, data, sig, leaf))
                 size += 1
             root = merkle.root(tx.node, size)

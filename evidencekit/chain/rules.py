@@ -71,6 +71,9 @@ class ItemState:
     """Every seal number ever applied to the item: a number is never applied twice."""
     sessions: dict[str, tuple[dt.datetime | None, bool]] = field(default_factory=dict)
     """Of the case-level state: each seizure session's opening time and whether it is closed."""
+    session_latest: dict[str, dt.datetime] = field(default_factory=dict)
+    """Of the case-level state: the latest time of an item event naming each session (its
+    closing may not be dated before it: the Biên bản's end is the closing's time)."""
 
     def check(
         self,
@@ -333,6 +336,18 @@ class ItemState:
                 f"opened later ({_iso(opened)})",
                 hint="check this computer's clock (date -u)",
             )
+        latest = self.session_latest.get(session)
+        if (
+            kind == "session_closed"
+            and time is not None
+            and latest is not None
+            and time < latest - CLOCK_SKEW
+        ):
+            raise CustodyError(
+                f"seizure session {session!r} cannot close at {_iso(time)}: an event of the "
+                f"session is dated {_iso(latest)}, later",
+                hint="check this computer's clock (date -u)",
+            )
 
     def apply_session(
         self, kind: str, details: Mapping[str, object] | None, time: dt.datetime | None
@@ -341,6 +356,18 @@ class ItemState:
         session = (details or {}).get("session")
         if kind in SESSION_KINDS and isinstance(session, str):
             self.sessions[session] = (time, kind == "session_closed")
+
+    def note_session_event(
+        self, details: Mapping[str, object] | None, time: dt.datetime | None
+    ) -> None:
+        """On the case-level state: an item event naming a session (`details.session`) at
+        `time` (what a closing of the session is checked against)."""
+        session = (details or {}).get("session")
+        if not isinstance(session, str) or time is None:
+            return
+        latest = self.session_latest.get(session)
+        if latest is None or time > latest:
+            self.session_latest[session] = time
 
     def _is_custodian(self, actor: Party) -> bool:
         c = self.custodian

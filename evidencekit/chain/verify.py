@@ -158,4 +158,9 @@ def _replay(
         if note is not None:
             notes.append(f"event {seq}: {note}")
         state.apply(kind, actor, counterpart, leaf, time, rd)
+        if ev_item is not None:
+            case_state = states.get(None)
+            if case_state is None:
+                case_state = states[None] = ItemState("")
+            case_state.note_session_event(rd, time)
     return leaves, signers

@@ -14,7 +14,13 @@ from typing import Any
 import click
 
 from evidencekit import __version__
-from evidencekit.cli.runtime import App, configure_logging, install_signal_handlers, run_guarded
+from evidencekit.cli.runtime import (
+    App,
+    configure_logging,
+    install_signal_handlers,
+    print_click_error_json,
+    run_guarded,
+)
 
 # name -> (module, attribute, one-line help shown in `evidencekit --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -54,7 +60,32 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
-        return run_guarded(lambda: super(LazyGroup, self).invoke(ctx), lambda: ctx.find_object(App))
+        try:
+            return run_guarded(
+                lambda: super(LazyGroup, self).invoke(ctx), lambda: ctx.find_object(App)
+            )
+        except click.ClickException as exc:
+            app = ctx.find_object(App)
+            # an unknown command fails before the group's callback has made the App
+            if (app.json if app is not None else ctx.params.get("as_json")) is True:
+                print_click_error_json(exc)
+            raise
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        # an error in the global options (before any App exists): --json is known from argv
+        before = list(args)
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.ClickException as exc:
+            if parent is None and "--json" in before[: _first_command(before)]:
+                print_click_error_json(exc)
+            raise
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -116,6 +147,14 @@ def cli(
         passphrase_file=passphrase_file,
         case_identity=case_identity,
     )
+
+
+def _first_command(args: list[str]) -> int:
+    """Index of the first command name in `args` (the global options come before it)."""
+    for i, arg in enumerate(args):
+        if arg in COMMANDS:
+            return i
+    return len(args)
 
 
 def _case_identity(value: str | None) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -157,7 +158,7 @@ class App:
         """Print the result: one JSON document with --json, else the human text."""
         if self.json:
             doc = {"schema": schema, "evidencekit_version": __version__, **data}
-            click.echo(json.dumps(doc, ensure_ascii=False, indent=2, default=str))
+            click.echo(json_text(doc))
         elif text is not None:
             # every human line goes through terminal_text: it carries names, notes, titles
             lines = text.split("\n") if isinstance(text, str) else text
@@ -188,13 +189,69 @@ def _print_error(exc: EvidenceKitError, app: App | None) -> None:
     if exc.hint:
         click.echo(f"  hint: {terminal_text(exc.hint)}", err=True)
     if app is not None and app.json:
-        doc = {
-            "schema": "evidencekit/error/1",
-            "evidencekit_version": __version__,
-            "error": {"type": type(exc).__name__, "message": exc.message, "hint": exc.hint},
-            "exit_code": exc.exit_code,
-        }
-        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        doc = error_document(
+            error_code(exc), type(exc).__name__, exc.message, exc.hint, exc.exit_code
+        )
+        click.echo(json_text(doc))
+
+
+def error_code(exc: EvidenceKitError) -> str:
+    """The fixed English code of one of our errors: its class name in snake case without
+    `Error` (`IntegrityError` -> `integrity`, `PartialReadError` -> `partial_read`)."""
+    name = type(exc).__name__.rstrip("_")
+    name = name.removesuffix("Error") or name
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def json_text(doc: dict[str, Any]) -> str:
+    """The one way a `--json` document becomes text (docs/json.md; every schema is in
+    evidencekit/schemas/, and the test suite checks every document that passes through here)."""
+    return json.dumps(doc, ensure_ascii=False, indent=2, default=str)
+
+
+def error_document(
+    code: str, type_name: str, message: str, hint: str | None, exit_code: int
+) -> dict[str, Any]:
+    """The `evidencekit/error/1` document: `code` is a fixed English word scripts can match
+    (`integrity`, `missing_argument`, …); `message` is the one line also printed on stderr."""
+    return {
+        "schema": "evidencekit/error/1",
+        "evidencekit_version": __version__,
+        "error": {"code": code, "type": type_name, "message": message, "hint": hint},
+        "exit_code": exit_code,
+    }
+
+
+_CLICK_CODES: dict[str, str] = {
+    "MissingParameter": "missing_parameter",
+    "BadParameter": "bad_parameter",
+    "NoSuchOption": "no_such_option",
+    "BadOptionUsage": "bad_option_usage",
+    "BadArgumentUsage": "bad_argument_usage",
+    "NoSuchCommand": "no_such_command",
+    "UsageError": "usage",
+    "FileError": "file_error",
+    "ClickException": "usage",
+}
+
+
+def click_error_document(exc: click.ClickException) -> dict[str, Any]:
+    """The error document for click's own errors (a missing argument, a bad option value, an
+    unknown command): the same shape as ours, exit code 2 for usage errors."""
+    name = type(exc).__name__
+    code = _CLICK_CODES.get(name, "usage")
+    if isinstance(exc, click.MissingParameter):
+        kind = exc.param_type or (exc.param.param_type_name if exc.param else None)
+        code = f"missing_{kind or 'parameter'}"
+    elif name == "UsageError" and "No such command" in exc.format_message():
+        code = "no_such_command"
+    return error_document(code, name, exc.format_message(), None, exc.exit_code)
+
+
+def print_click_error_json(exc: click.ClickException) -> None:
+    """Print click's error as a JSON document on stdout (click itself prints the usage on
+    stderr and exits with the code)."""
+    click.echo(json_text(click_error_document(exc)))
 
 
 def run_guarded(func: Callable[[], Any], app_getter: Callable[[], App | None]) -> Any:

@@ -190,6 +190,28 @@ CUSTODY_LABELS: dict[str, dict[str, str]] = {
         "en": "{actor} added validation data and an archive timestamp to the report issued at "
         "event {event}.",
     },
+    "cs_trust_anchor_added": {
+        "vi": "{actor} thêm chứng thư gốc tin cậy cho {what}: {name} (dấu vân tay {fp}).",
+        "en": "{actor} trusted the root certificate {name} (fingerprint {fp}) for {what}.",
+    },
+    "cs_trust_anchor_removed": {
+        "vi": "{actor} thôi tin cậy chứng thư gốc {name} (dấu vân tay {fp}).",
+        "en": "{actor} stopped trusting the root certificate {name} (fingerprint {fp}).",
+    },
+    "cs_certificate_chain_added": {
+        "vi": "{actor} ghi vào vụ án chuỗi chứng thư số của mình (dấu vân tay {fp}), do tổ "
+        "chức chứng thực được vụ án tin cậy cấp.",
+        "en": "{actor} recorded their certificate chain (fingerprint {fp}), issued by a "
+        "certification authority the case trusts.",
+    },
+    "cs_revocation_data_added": {
+        "vi": "{actor} lưu dữ liệu thu hồi chứng thư số ({what}, SHA-256 {sha}) để kiểm tra "
+        "ngoại tuyến về sau.",
+        "en": "{actor} stored certificate revocation data ({what}, SHA-256 {sha}) for later "
+        "offline checks.",
+    },
+    "cs_anchor_examiners": {"vi": "người ký số trong vụ án", "en": "examiners"},
+    "cs_anchor_tsa": {"vi": "đơn vị cấp dấu thời gian", "en": "timestamp authorities"},
     "cosign_receiver": {"vi": "người nhận", "en": "receiver"},
     "cosign_supervisor": {"vi": "người phụ trách", "en": "supervisor"},
     "cosign_witness": {"vi": "người chứng kiến", "en": "witness"},

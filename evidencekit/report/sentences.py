@@ -17,6 +17,7 @@ from typing import Any
 from evidencekit.chain import parties
 from evidencekit.chain.events import Event
 from evidencekit.chain.parties import ROLES, Party
+from evidencekit.identity import load_cert_pem, subject_name
 from evidencekit.report.i18n import LABELS, document_label, event_label, label
 from evidencekit.report.model.readers import nfc
 from evidencekit.report.model.values import CustodyEntry
@@ -34,6 +35,10 @@ AUTO_DESCRIPTION = frozenset(
         "ledger_migrated",
         "report_cosigned",
         "report_extended",
+        "trust_anchor_added",
+        "trust_anchor_removed",
+        "certificate_chain_added",
+        "revocation_data_added",
     }
 )
 """Kinds whose description the tool writes itself (in English): never quoted."""
@@ -76,6 +81,17 @@ def _texts(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(nfc(v) for v in value if isinstance(v, str)) or "—"
     return nfc(value) if isinstance(value, str) else "—"
+
+
+def _subject(pem: object) -> str | None:
+    """The common name (else the whole subject) of a PEM certificate an event carries."""
+    if not isinstance(pem, str):
+        return None
+    try:
+        cert = load_cert_pem(pem)
+    except Exception:  # a malformed certificate is the verifier's to report, not the sentence's
+        return None
+    return subject_name(cert)
 
 
 def sentence(e: CustodyEntry, lang: str) -> str:
@@ -135,6 +151,15 @@ def _sentences(ev: Event, e: CustodyEntry, lang: str) -> list[str]:
         values["event"] = d.get("issued_event", "?")
         role = str(d.get("role") or "")
         values["role"] = label(lang, f"cosign_{role}") if f"cosign_{role}" in LABELS else role
+    elif kind in ("trust_anchor_added", "trust_anchor_removed", "certificate_chain_added"):
+        values["fp"] = str(d.get("fingerprint") or "")[:16]
+        values["name"] = nfc(d.get("name") or _subject(d.get("certificate")) or "?")
+        values["what"] = label(
+            lang, "cs_anchor_tsa" if d.get("anchor_kind") == "tsa" else "cs_anchor_examiners"
+        )
+    elif kind == "revocation_data_added":
+        values["what"] = "CRL" if d.get("kind") == "crl" else "OCSP"
+        values["sha"] = str(d.get("sha256") or "—").removeprefix("sha256:")
     elif kind == "ledger_migrated":
         values["size"] = d.get("tree_size", "?")
     elif kind == "report_issued":

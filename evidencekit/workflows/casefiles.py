@@ -35,6 +35,9 @@ STAGING = ".staging"
 PARTIAL = ".partial"
 """The suffix of a document copied under its temporary name (`.NAME.PID.partial`)."""
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+OS_METADATA = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
+"""What a file browser leaves in a folder it showed (macOS, Windows; and AppleDouble `._NAME`
+files): noted, not an unrecorded file — no viewer shows them as a photo."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,16 +100,14 @@ def recorded_files(events: Iterable[Mapping[str, Any]]) -> list[RecordedFile]:
 
 
 def parts_of(rec: RecordedFile) -> list[str] | None:
-    """`[area, ITEM, NAME]` when the recorded name is `photos/ITEM/NAME` or
-    `documents/ITEM/NAME` of its own item (one plain name: never `..`, never another item's
-    folder), else None."""
+    """`[area, ITEM, NAME]` when the recorded name is `photos/ITEM/NAME` (a `registered`
+    event's photo) or `documents/ITEM/NAME` (a `document_attached` event's file) of its own item
+    (one plain name: never `..`, never another item's folder), else None."""
     parts = rec.name.split("/")
-    if (
-        len(parts) != 3
-        or parts[0] not in (PHOTOS, DOCUMENTS)
-        or parts[1] != rec.item
-        or parts[2] in ("", ".", "..")
-    ):
+    # a register's photos are in photos/, an attached document in documents/: a document
+    # recorded under photos/ would pass for one more photo of the item to whoever opens it
+    area = PHOTOS if rec.kind == "registered" else DOCUMENTS
+    if len(parts) != 3 or parts[0] != area or parts[1] != rec.item or parts[2] in ("", ".", ".."):
         return None
     return parts
 
@@ -240,6 +241,70 @@ def check_files(
     return problems, notes
 
 
+def unrecorded_files(
+    case: Case,
+    files: Iterable[RecordedFile],
+    *,
+    item: str | None = None,
+    by_file: bool = False,
+) -> tuple[list[Problem], list[str]]:
+    """What `CASE/photos/` and `CASE/documents/` hold that no event records (problems of kind
+    `unrecorded-file`), with `item` only that item's folders. A file planted beside the
+    recorded photos, a second "signed record" nobody attached, a folder of an item never
+    registered: each would pass for part of the record to whoever opens the folder, so each
+    is named (move it out of the case, or record it: `custody attach`). A document's
+    temporary copy (`.NAME.PID.partial`) and a file browser's metadata (`OS_METADATA`) are
+    notes.
+    """
+    recorded = {rec.name for rec in files}
+    problems: list[Problem] = []
+    notes: list[str] = []
+    for area in (PHOTOS, DOCUMENTS):
+        root = case.path / area
+        folders = [root / item] if item is not None else [root]
+        for top in folders:
+            if top.is_symlink() or not top.is_dir():
+                if top.is_symlink() or top.exists():
+                    _unrecorded(problems, top, case, item, by_file)
+                continue
+            for dirpath, dirnames, filenames in os.walk(top):
+                dirnames.sort()
+                for n in sorted(filenames) + [d for d in dirnames if Path(dirpath, d).is_symlink()]:
+                    path = Path(dirpath, n)
+                    name = path.relative_to(case.path).as_posix()
+                    if name in recorded:
+                        continue
+                    if n in OS_METADATA or n.startswith("._"):
+                        notes.append(
+                            f"{name!r} is a file browser's metadata, not a photo or document: "
+                            "no event records it"
+                        )
+                        continue
+                    if area == DOCUMENTS and n.startswith(".") and n.endswith(PARTIAL):
+                        notes.append(
+                            f"{name!r} is an unfinished copy of a document: the next "
+                            "`evidencekit custody attach` of its item settles it"
+                        )
+                        continue
+                    _unrecorded(problems, path, case, item, by_file)
+    return problems, notes
+
+
+def _unrecorded(
+    problems: list[Problem], path: Path, case: Case, item: str | None, by_file: bool
+) -> None:
+    name = path.relative_to(case.path).as_posix()
+    message = (
+        f"{name!r} is in the case's {path.relative_to(case.path).parts[0]} folder but no "
+        "custody event records it: move it out of the case folder, or record it "
+        "(`evidencekit custody attach`)"
+    )
+    if by_file:
+        problems.append(Problem.of_file("unrecorded-file", name, message))
+    else:
+        problems.append(Problem.of_event("unrecorded-file", message, None, item))
+
+
 __all__ = [
     "DOCUMENTS",
     "PARTIAL",
@@ -250,4 +315,5 @@ __all__ = [
     "parts_of",
     "recorded_files",
     "staged_copy",
+    "unrecorded_files",
 ]

@@ -173,6 +173,16 @@ def _pinned_certs(identity: Identity, pins: Sequence[x509.Certificate]) -> list[
     return certs
 
 
+def _name_key(name: str) -> str:
+    """What a reader sees of a name: compatibility forms folded (NFKC: a fullwidth "Ｎ" is
+    "N"), invisible format characters dropped (zero-width space and joiners, word joiner,
+    soft hyphen), every run of spaces of any kind one space, case folded. Two names with one
+    key look the same on a page."""
+    folded = unicodedata.normalize("NFKC", name)
+    visible = "".join(c for c in folded if unicodedata.category(c) not in ("Cf", "Cc"))
+    return " ".join(visible.split()).casefold()
+
+
 def _refuse_same_name(name: str, fp: str, pinned: Sequence[tuple[str, str]]) -> None:
     """Two pinned examiners may not share a display name: logs, reports and the Biên bản show
     examiners by name, and a colleague pinned under the case examiner's name would sign "as"
@@ -182,9 +192,9 @@ def _refuse_same_name(name: str, fp: str, pinned: Sequence[tuple[str, str]]) -> 
     Raises:
         UsageError: a pinned examiner with another certificate already has that name.
     """
-    key = unicodedata.normalize("NFC", name).casefold().strip()
+    key = _name_key(name)
     for other_name, other_fp in pinned:
-        if other_fp != fp and unicodedata.normalize("NFC", other_name).casefold().strip() == key:
+        if other_fp != fp and _name_key(other_name) == key:
             raise UsageError(
                 f"examiner {other_name!r} ({other_fp[:16]}) is already pinned under that name; "
                 f"the certificate {fp[:16]} would be shown as the same person",

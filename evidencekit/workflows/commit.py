@@ -166,7 +166,10 @@ def clear_stale(case: Case) -> list[str]:
       before its folder was made, or while its attempt was being removed or set aside): nothing
       of that attempt remains in staging;
     - a record's temporary copy (`.ITEM.attempt.json.PID@HOST.….tmp`) whose process, of this
-      host, is gone.
+      host, is gone;
+    - a resume's claim (`.ITEM.claimed.PID@HOST`, the earlier record) whose process, of this
+      host, is gone: put back as the record when the resume was killed before writing its
+      own, removed otherwise.
 
     A record of a process that may still run, or of another host, is left alone, and so is
     anything that cannot be read. Never touches a folder.
@@ -188,6 +191,23 @@ def clear_stale(case: Case) -> list[str]:
             published = (Path(case.evidence_dir) / item_id).is_dir()
             if not (published or attempt.running is False):
                 continue
+        elif name.startswith(".") and ".claimed." in name:
+            item_id, _, owner = name[1:].partition(".claimed.")
+            pid, _, where = owner.partition("@")
+            if where != host or not pid.isdigit() or _alive(int(pid)):
+                continue
+            record = root / f"{item_id}{ATTEMPT_SUFFIX}"
+            if (root / item_id).is_dir() and not os.path.lexists(record):
+                # a resume killed after claiming the attempt and before writing its own
+                # record: the earlier record goes back, as if it had never been claimed
+                try:
+                    if entry.stat().st_size:
+                        os.replace(entry, record)
+                        log.info("put back the record %s of a claim that was killed", record)
+                        removed.append(name)
+                        continue
+                except OSError:
+                    continue
         elif name.startswith(".") and name.endswith(".tmp") and ATTEMPT_SUFFIX + "." in name:
             owner = name.rsplit(ATTEMPT_SUFFIX + ".", 1)[1].split(".", 1)[0]
             pid, _, where = owner.partition("@")
@@ -479,7 +499,10 @@ def reclaim(
     folder = root / item_id
     record = root / f"{item_id}{ATTEMPT_SUFFIX}"
     final = Path(case.evidence_dir) / item_id
+    doc = _attempt_doc(item_id, command, examiner)
+    claimed: Path | None = None
     if folder.is_dir() and not folder.is_symlink():
+        clear_stale(case)  # a claim killed half way is undone first (its process is gone)
         attempt = _read_attempt(root, item_id)
         if attempt.running is not False and attempt.pid is not None:
             state = "still running" if attempt.running else "of another host"
@@ -487,7 +510,7 @@ def reclaim(
                 f"the attempt at {item_id!r} is {state}: {attempt.describe()}",
                 hint="wait for it to end (or stop it) and resume it on its host",
             )
-        claimed = root / f".{item_id}.claimed.{os.getpid()}"
+        claimed = root / f"{CLAIM_PREFIX.format(item=item_id)}{os.getpid()}@{socket.gethostname()}"
         try:
             if attempt.pid is not None:
                 os.rename(record, claimed)  # the loser of two resumes gets ENOENT here
@@ -499,19 +522,26 @@ def reclaim(
                 hint="`evidencekit case show` lists unfinished attempts",
             ) from exc
         where = "unfinished"
+        doc["resumes"] = where
+        old = record_doc(claimed)
+        if old.get("acquisition") is not None:
+            doc["acquisition"] = old["acquisition"]  # what the earlier attempt read, and how
+        if old.get("discarded_segments") is not None:
+            # segments an earlier resume of it set aside: named again by the one that finishes
+            doc["discarded_segments"] = old["discarded_segments"]
+        if old:
+            doc["earlier"] = {k: old.get(k) for k in ("command", "pid", "host", "started")}
+        # killed from the rename above to the removal of the claim: `clear_stale` puts the
+        # earlier record back (no new one yet) or drops the claim (the new one is written)
+        _write_claim(record, doc)
+        _drop_claim(claimed)
     elif final.is_dir() and not final.is_symlink():
-        claimed = None
         make_dirs_inside(case.path, ["evidence", STAGING])
-        try:
-            _rename_noreplace(final, folder)
-        except OSError as exc:
-            raise CaseError(
-                f"cannot take item {item_id!r} back into {str(root)!r} to resume it: "
-                f"{exc.strerror}",
-                hint="another command may hold it; `evidencekit case show` lists attempts",
-            ) from exc
-        fsync_dir(final.parent)
-        where = "published"
+        doc["resumes"] = where = "published"
+        # the record first, linked as a reservation is (one of two resumes gets it): killed
+        # before the rename below, the item is still published and the record, of a process
+        # that is gone, is cleared by the next command
+        _reclaim_published(root, record, record_bytes(doc), final, folder)
     else:
         raise UsageError(
             f"there is no item or unfinished attempt {item_id!r} to resume",
@@ -519,18 +549,81 @@ def reclaim(
         )
     res = Reservation(case, item_id, folder, record)
     res.keep = True
-    doc = _attempt_doc(item_id, command, examiner)
-    doc["resumes"] = where
-    old = record_doc(claimed) if claimed is not None else {}
-    if old.get("acquisition") is not None:
-        doc["acquisition"] = old["acquisition"]  # what the earlier attempt read, and how
-    if old:
-        doc["earlier"] = {k: old.get(k) for k in ("command", "pid", "host", "started")}
-    atomic_write(record, record_bytes(doc))
-    if claimed is not None:
-        claimed.unlink(missing_ok=True)
     fsync_dir(root)
     return res, where
+
+
+CLAIM_PREFIX = ".{item}.claimed."
+"""A resume claims an unfinished attempt by renaming its record to `.ITEM.claimed.PID@HOST`."""
+
+
+def _write_claim(record: Path, doc: dict[str, Any]) -> None:
+    """The resuming command's own attempt record, once it holds the claim."""
+    atomic_write(record, record_bytes(doc))
+
+
+def _drop_claim(claimed: Path) -> None:
+    """The claim is done: its file (the earlier record) goes."""
+    claimed.unlink(missing_ok=True)
+
+
+def _reclaim_published(root: Path, record: Path, data: bytes, final: Path, folder: Path) -> None:
+    """Write the resume's record, then rename the published item back into staging. Without
+    hard links (FAT, exFAT, some SMB) the record is renamed in after the item: a kill between
+    the two leaves the folder and the temporary record, which `clear_stale` renames in once the
+    process is gone (as for a reservation).
+
+    Raises:
+        CaseError: another command holds the id, or the record or the rename failed.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=_tmp_prefix(record.name), suffix=".tmp", dir=root)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, record)
+            linked = True
+        except FileExistsError:
+            raise CaseError(
+                f"item {final.name!r} was taken by another command while this one resumed it",
+                hint="`evidencekit case show` lists unfinished attempts",
+            ) from None
+        except OSError as exc:
+            if exc.errno not in NO_LINKS:
+                raise
+            linked = False
+        fsync_dir(root)
+        _take_back(final, folder, root, record if linked else None)
+        if not linked:
+            _rename_record(tmp, record)
+    except OSError as exc:
+        raise CaseError(
+            f"cannot take item {final.name!r} back into {str(root)!r} to resume it: {exc.strerror}",
+            hint=_no_room_hint(exc),
+        ) from exc
+    finally:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+
+
+def _take_back(final: Path, folder: Path, root: Path, record: Path | None) -> None:
+    """Rename the published item back into staging (never over anything).
+
+    Raises:
+        CaseError: the rename failed (the record linked for it is removed).
+    """
+    try:
+        _rename_noreplace(final, folder)
+    except OSError as exc:
+        if record is not None:
+            record.unlink(missing_ok=True)
+        raise CaseError(
+            f"cannot take item {final.name!r} back into {str(root)!r} to resume it: {exc.strerror}",
+            hint="another command may hold it; `evidencekit case show` lists attempts",
+        ) from exc
+    fsync_dir(final.parent)
 
 
 def _attempt_doc(item_id: str, command: str | None, examiner: str) -> dict[str, Any]:
@@ -666,11 +759,7 @@ def _check_pinned(case: Case, name: str, fp: str) -> None:
     trust = case_trust(case)
     # a case with CA anchors: an examiner it does not pin may be trusted through them, which
     # the append checks (workflows.custody.present_chain) before anything is recorded
-    if (
-        not case.is_pinned(fp)
-        and fp not in trust.pinned_signers
-        and (trust.chained_signer(fp) is not None or any(a.removed is None for a in trust.anchors))
-    ):
+    if not case.is_pinned(fp) and trust.through_ca(fp):
         return
     if not case.is_pinned(fp) or fp not in trust.signers:
         raise CustodyError(

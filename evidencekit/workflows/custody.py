@@ -46,6 +46,7 @@ from evidencekit.problems import Problem
 from evidencekit.timeutil import isoformat
 from evidencekit.workflows.anchors import CHAIN_ADDED, TRUST_CHANGES
 from evidencekit.workflows.origin import ledger_origin
+from evidencekit.workflows.reader_trust import ReaderAnchors
 from evidencekit.workflows.trust import (
     CaseTrust,
     case_trust,
@@ -410,10 +411,11 @@ def present_chain(case: Case, trust: CaseTrust, identity: Identity) -> list[Draf
     active = [a.anchor for a in trust.anchors if a.removed is None]
     if not active:
         return []
-    # the CA certificates kept with the identity (`Identity.chain`, from its PKCS#12 file or
-    # token, where the signer interface provides them) are path material beside the anchors'
-    others = tuple(getattr(identity, "chain", ()))
-    result = validate_chain(identity.certificate, others, active, moment=utcnow(), revocation=False)
+    # the CA certificates kept with the identity (`Identity.chain`: from its PKCS#12 file or
+    # `keys add-token --chain`) are path material beside the anchors' intermediates
+    result = validate_chain(
+        identity.certificate, identity.chain, active, moment=utcnow(), revocation=False
+    )
     if not result.ok:
         raise CustodyError(
             f"examiner {identity.name!r} ({identity.fingerprint[:16]}) is neither pinned by "
@@ -538,10 +540,13 @@ def verify_custody(
     *,
     workers: int | None = None,
     tsa_certs: Sequence[x509.Certificate] = (),
+    anchors: ReaderAnchors | None = None,
 ) -> LedgerStatus:
     """Recompute and check the whole ledger (signatures against the case's pinned certificates
     plus `extra_trust`, chains, rules, tree, checkpoints, timestamps — against `tsa_certs` when
-    given). Never raises for a mismatch.
+    given). With the reader's CA `anchors` (`--trust ROOT.pem`), every signer whose chain goes
+    to one is trusted and each event they signed is checked against it at its proven time
+    (`workflows.proven.reader_problems`). Never raises for a mismatch.
 
     Raises:
         IntegrityError: the case's ledger is missing, empty or not a ledger.
@@ -553,15 +558,30 @@ def verify_custody(
     extra = {fingerprint(c): c for c in extra_trust}
     with open_ledger(case, remembered=False) as ledger:
         seen = _recall(ledger)
+        chained: dict[str, tuple[x509.Certificate, tuple[x509.Certificate, ...]]] = {}
+        if anchors:
+            from evidencekit.workflows.proven import reader_signers
+
+            chained = reader_signers(ledger.store, trust, anchors)
+        via_ca = {fp: v[0] for fp, v in chained.items()}
         status = verify_ledger(
             ledger.store,
             ledger.origin,
-            {**trust.certificates, **extra},
+            {**trust.certificates, **via_ca, **extra},
             workers=workers,
             tsa_certs=tsa_certs,
         )
-        status = with_trust_problems(status, trust, ledger.store, extra)
+        status = with_trust_problems(status, trust, ledger.store, {**extra, **via_ca})
         status = _with_proven_time(status, ledger, trust)
+        if anchors and chained:
+            from evidencekit.workflows.proven import reader_problems
+
+            found = reader_problems(
+                ledger.store, ledger.node, ledger.origin, trust, anchors, chained
+            )
+            if found:
+                problems = in_order([*status.problems, *found])
+                status = dataclasses.replace(status, problems=problems)
         status = _with_case_files(case, ledger, status)
         try:
             if seen is not None:
@@ -594,7 +614,7 @@ def _with_case_files(case: Case, ledger: Ledger, status: LedgerStatus) -> Ledger
     """`status` with the problems and notes of the photos and documents the ledger records
     (`workflows.casefiles`: each re-hashed against its event)."""
     from evidencekit.chain.events import Event
-    from evidencekit.workflows.casefiles import check_files, recorded_files
+    from evidencekit.workflows.casefiles import check_files, recorded_files, unrecorded_files
 
     events = []
     for row in ledger.store.rows():
@@ -605,7 +625,11 @@ def _with_case_files(case: Case, ledger: Ledger, status: LedgerStatus) -> Ledger
         except IntegrityError:
             continue  # named by the ledger's own checks
         events.append({"seq": ev.seq, "kind": ev.kind, "item": ev.item_id, "details": ev.details})
-    problems, notes = check_files(case, recorded_files(events))
+    files = recorded_files(events)
+    problems, notes = check_files(case, files)
+    extra, extra_notes = unrecorded_files(case, files)
+    problems += extra
+    notes += extra_notes
     if not problems and not notes:
         return status
     return dataclasses.replace(

@@ -153,6 +153,14 @@ class CaseTrust:
     def chained_signer(self, fp: str | None) -> ChainSigner | None:
         return next((c for c in self.chained if c.fingerprint == fp), None)
 
+    def through_ca(self, fp: str) -> bool:
+        """Whether an examiner the case does not pin is, or may become, trusted through an
+        active CA anchor: writers then start their work, and the append checks the chain
+        (`workflows.custody.present_chain`) before anything is recorded."""
+        if fp in self.pinned_signers:
+            return False
+        return self.chained_signer(fp) is not None or any(a.removed is None for a in self.anchors)
+
     def needs_chain(self, fp: str) -> bool:
         """Whether an examiner who is not pinned must (again) record their chain: they never
         did, or the anchor it went to was removed since."""

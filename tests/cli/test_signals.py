@@ -1,6 +1,6 @@
 """SIGTERM and SIGHUP stop a command like Ctrl-C (issue 14): the work so far is sealed
 `incomplete` and recorded, exit 1; a second signal stops at once. Real processes, paused at a
-step by a FIFO barrier (tests/workflows/_paused_cli.py): the signal lands exactly there."""
+step by a FIFO barrier (tests/paused.py): the signal lands exactly there."""
 
 from __future__ import annotations
 

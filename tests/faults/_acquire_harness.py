@@ -1,5 +1,5 @@
 """Fault injection for `acquire disk` / `acquire files`: run the CLI in its own process paused at a
-named call (tests/workflows/_paused_cli.py), signal it there, then check what the case says.
+named call (tests/paused.py), signal it there, then check what the case says.
 
 The oracle of every check is outside the code under test where one exists: `sha256sum` of the
 source against the image, and the exit codes of `verify` and `custody verify` (which re-hash every
@@ -9,26 +9,19 @@ sealed file and replay the ledger) agreeing with `case show`.
 from __future__ import annotations
 
 import json
-import os
-import select
-import signal
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent.parent
-
-
-def env() -> dict[str, str]:
-    e = dict(os.environ)
-    e["PYTHONPATH"] = str(REPO) + os.pathsep + e.get("PYTHONPATH", "")
-    return e
+from tests.json_contract import check_stdout
+from tests.paused import REPO, env
+from tests.paused import Paused as BasePaused
 
 
 def run(case_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The CLI in a new process (so that its signals and exits are real)."""
-    return subprocess.run(
+    result = subprocess.run(
         [sys.executable, "-m", "evidencekit", "--case", str(case_dir), *args],
         cwd=REPO,
         env=env(),
@@ -37,72 +30,16 @@ def run(case_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
         check=False,
         timeout=300,
     )
+    check_stdout(args, result.stdout)  # a --json document validates (docs/json.md)
+    return result
 
 
-class Paused:
-    """A CLI command in its own process, stopped just before the Nth call of MODULE:ATTR#N."""
-
-    running: list[subprocess.Popen[bytes]] = []
+class Paused(BasePaused):
+    """A CLI command in its own process, stopped just before the Nth call of MODULE:ATTR#N
+    (tests/paused.py); `reached` says whether it got there (the callers decide what else)."""
 
     def __init__(self, tmp: Path, step: str, case_dir: Path, *args: str) -> None:
-        module, _, attr = step.partition(":")
-        self.step = step
-        self.ready, self.go = tmp / f"ready-{os.getpid()}", tmp / f"go-{os.getpid()}"
-        for fifo in (self.ready, self.go):
-            if fifo.exists():
-                fifo.unlink()
-            os.mkfifo(fifo)
-        self.proc = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "tests.workflows._paused_cli", module, attr),
-                *(str(self.ready), str(self.go), "--case", str(case_dir), *args),
-            ],
-            cwd=REPO,
-            env=env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        Paused.running.append(self.proc)
-        self.reached = self._wait()
-
-    def _wait(self) -> bool:
-        """True once the barrier is reached; False if the command ended without reaching it."""
-        fd = os.open(self.ready, os.O_RDONLY | os.O_NONBLOCK)
-        try:
-            while True:
-                readable, _, _ = select.select([fd], [], [], 1.0)
-                if readable and os.read(fd, 64):
-                    return True
-                if self.proc.poll() is not None:
-                    return False
-        finally:
-            os.close(fd)
-
-    def release(self) -> tuple[int, str, str]:
-        if self.reached:
-            with open(self.go, "w") as fh:
-                fh.write("go\n")
-        out, err = self.proc.communicate(timeout=300)
-        return self.proc.returncode, out.decode(), err.decode()
-
-    def signal(self, sig: int, *, then_release: bool = True) -> tuple[int, str, str]:
-        """Send `sig` while paused; a handled signal then lets the command go on (it must end
-        by itself, in bounded time: communicate has a timeout)."""
-        self.proc.send_signal(sig)
-        if sig != signal.SIGKILL and then_release:
-            # the barrier's blocking open() was interrupted: the handler ran; the command
-            # continues and must finish on its own
-            pass
-        out, err = self.proc.communicate(timeout=300)
-        return self.proc.returncode, out.decode(), err.decode()
-
-    @classmethod
-    def reap(cls) -> None:
-        while cls.running:
-            proc = cls.running.pop()
-            if proc.poll() is None:
-                proc.kill()
-            proc.communicate()
+        super().__init__(tmp, step, case_dir, *args, must_reach=False)
 
 
 def sha256(path: Path) -> str:

@@ -1,13 +1,13 @@
 """The fault-injection harness (docs/commit-protocol.md, "How it is tested").
 
-A command runs in its own process (`python -m tests.faults._paused`), paused at a FIFO
-barrier at the Nth call of a named function: the step boundary. The test then sends SIGKILL,
-SIGTERM or SIGINT while it waits there (SIGTERM and SIGINT raise in the paused call, before the
-step runs, as a signal arriving at that instant would), waits for the process to end, and asks
-the case what it now is: `case show --json`, `verify`, `custody verify`, the ledger's events and
-the files on disk must all tell one story (`truth`). Then every unfinished attempt is finished
-or set aside with `case recover` (`recover_all`), and the command is run again with the same id.
-No sleeping: the barrier is a FIFO the paused process blocks on.
+A command runs in its own process (`python -m tests.paused`, the one barrier every test uses),
+paused at a FIFO barrier at the Nth call of a named function: the step boundary. The test then
+sends SIGKILL, SIGTERM or SIGINT while it waits there (SIGTERM and SIGINT raise in the paused call,
+before the step runs, as a signal arriving at that instant would), waits for the process to end,
+and asks the case what it now is: `case show --json`, `verify`, `custody verify`, the ledger's
+events and the files on disk must all tell one story (`truth`). Then every unfinished attempt is
+finished or set aside with `case recover` (`recover_all`), and the command is run again with the
+same id. No sleeping: the barrier is a FIFO the paused process blocks on.
 
 The checks after the kill run in this process through click's CliRunner (the case, the home and
 the passphrase are in the environment the module fixture `world` sets): only the killed command
@@ -20,10 +20,7 @@ import hashlib
 import json
 import os
 import random
-import select
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,8 +34,9 @@ from evidencekit.cli.main import cli
 from evidencekit.identity import Identity, IdentityStore
 from evidencekit.workflows.custody import list_events
 from tests.conftest import EXAMINER, PASSPHRASE, TEST_KDF
+from tests.paused import REPO, Ended
+from tests.paused import Paused as BasePaused
 
-REPO = Path(__file__).resolve().parents[2]
 SIGNALS = {"kill9": signal.SIGKILL, "term": signal.SIGTERM, "int": signal.SIGINT}
 SEAL_EVENTS = ("acquired", "collected", "sealed", "converted")
 SEED = int(os.environ.get("EVIDENCEKIT_FAULT_SEED", "1414"))
@@ -113,74 +111,22 @@ def cli_run(case_dir: Path | None, *args: str) -> tuple[int, str, str]:
 # -- killing a command at a step -----------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Killed:
-    """How the killed command ended."""
-
-    returncode: int
-    stdout: str
-    stderr: str
+Killed = Ended
+"""How the killed command ended (returncode, stdout, stderr)."""
 
 
-class Paused:
-    """A CLI command in its own process, stopped at the Nth call of MODULE:ATTR (`#N`)."""
-
-    running: list[subprocess.Popen[bytes]] = []
+class Paused(BasePaused):
+    """A CLI command in its own process, stopped at the Nth call of MODULE:ATTR (`#N`), in the
+    module's case (tests/paused.py: the one barrier and launcher)."""
 
     def __init__(self, world: World, step: str, *args: str) -> None:
-        module, _, attr = step.partition(":")
-        tag = f"{os.getpid()}-{world.counter[0]}"
-        self.ready, self.go = world.base / f"ready-{tag}", world.base / f"go-{tag}"
-        for fifo in (self.ready, self.go):
-            if fifo.exists():
-                fifo.unlink()
-            os.mkfifo(fifo)
-        self.proc = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "tests.faults._paused", module, attr),
-                *(str(self.ready), str(self.go), "--case", str(world.case_dir), *args),
-            ],
-            cwd=REPO,
-            env=world.env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        Paused.running.append(self.proc)
-        fd = os.open(self.ready, os.O_RDONLY | os.O_NONBLOCK)
-        try:
-            while True:  # the barrier, or the command ending without reaching it (a failure)
-                readable, _, _ = select.select([fd], [], [], 1.0)
-                if readable and os.read(fd, 64):
-                    return
-                if self.proc.poll() is not None:
-                    _, err = self.proc.communicate()
-                    raise AssertionError(
-                        f"the command ended (exit {self.proc.returncode}) before {step}: "
-                        f"{err.decode(errors='replace')}"
-                    )
-        finally:
-            os.close(fd)
-
-    def kill(self, sig: int) -> Killed:
-        self.proc.send_signal(sig)
-        out, err = self.proc.communicate()
-        return Killed(self.proc.returncode, out.decode(), err.decode())
-
-    def release(self) -> Killed:
-        with open(self.go, "w") as fh:
-            fh.write("go\n")
-        out, err = self.proc.communicate()
-        return Killed(self.proc.returncode, out.decode(), err.decode())
+        super().__init__(world.base, step, world.case_dir, *args, environ=world.env())
 
 
 @pytest.fixture(autouse=True)
 def no_paused_command_outlives_its_test() -> Iterator[None]:
     yield
-    while Paused.running:
-        proc = Paused.running.pop()
-        if proc.poll() is None:
-            proc.kill()
-        proc.communicate()
+    Paused.reap()
 
 
 def kill_at(world: World, step: str, sig: int, *args: str) -> Killed:

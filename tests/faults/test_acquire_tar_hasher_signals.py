@@ -1,5 +1,5 @@
 """Ctrl-C while the tar's hashing thread is stuck (issue 14 item 5): no wait of `acquire files`
-may hang. The hashing thread is paused at its start (the barrier of tests/workflows/_paused_cli.py)
+may hang. The hashing thread is paused at its start (the barrier of tests/paused.py)
 and never goes on, so the writer's queue fills. One Ctrl-C must still end the command by itself
 (the interrupted tar is hashed again from its file; nothing waits for the stuck thread): sealed
 `incomplete`, exit 1, `verify` exit 4 (not 3). Two Ctrl-C in a row end it too, sealed or left

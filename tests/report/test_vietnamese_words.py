@@ -70,8 +70,9 @@ def english_words(text: str, data: set[str]) -> list[str]:
         if not chunk or _is_identifier(chunk):
             continue
         for word in re.split(r"[-–]", chunk):
-            if not word or not word.isascii() or not word.isalpha():
-                continue  # Vietnamese letters, or not a word
+            if not word or not word.isascii() or not word.isalpha() or _is_identifier(word):
+                continue  # Vietnamese letters, not a word, or a piece of an id wrapped at a
+                # hyphen ("…-ecea-" of a UUID at a line's end)
             low = word.lower()
             if low in TECHNICAL or low in data:
                 continue
@@ -91,6 +92,7 @@ def test_the_oracle_catches_english_and_internal_keys() -> None:
     for word in ("image", "match", "verification", "passed", "Host", "down", "signed", "note"):
         assert word in found, word
     assert english_words("bad_sectors: 0", set()) == []  # an identifier alone: caught below
+    assert english_words("ecea- 4b1f", set()) == []  # a UUID wrapped after a hyphen
     vietnamese = (
         "Nguyễn Bá Tùng bàn giao vật chứng USB01 cho Trương Đình Bủng. Công an tỉnh; "
         "ảnh đĩa định dạng E01; giá trị băm SHA-256 khớp; Đĩa quay: không; Trang 1 / 9"

@@ -4,7 +4,7 @@ source (`sha256sum`/`md5sum`), `verify` and `custody verify` exit 0, the seal an
 resumed, and the ledger's superseding event passes the custody rules.
 
 The interruption is injected deterministically: the command is paused before its Nth block read
-(tests/workflows/_paused_cli.py) and signalled there.
+(tests/paused.py) and signalled there.
 """
 
 from __future__ import annotations

@@ -11,18 +11,11 @@ responder on loopback, the local RFC 3161 TSA of the report tests. Oracle: `open
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-from click.testing import CliRunner
-
 from evidencekit.case import Case
 from evidencekit.chain.ledger import Draft, Ledger
-from evidencekit.cli.main import cli
 from evidencekit.identity import IdentityStore, cert_pem, load_cert_file
 from evidencekit.workflows.origin import ledger_origin
 from evidencekit.workflows.trust import case_trust
@@ -31,96 +24,16 @@ from tests.identity.ca import (
     ORG,
     OTHER_POLICY,
     P12_PASSWORD,
-    POLICY,
-    CaHierarchy,
     lookalike,
     make_ca,
 )
 from tests.report.tsa import local_tsa
+from tests.workflows.ca_world import AN, BINH, World, cli_run, next_second, ok, problems
 
-AN = "Trần Văn An"
-BINH = "Lê Thị Bình"
-
-
-def _cli(*args: str) -> Any:
-    env = {"EVIDENCEKIT_P12_PASSPHRASE": P12_PASSWORD, "EVIDENCEKIT_PASSPHRASE": PASSPHRASE}
-    return CliRunner().invoke(cli, list(args), env=env)
-
-
-def _ok(res: Any) -> Any:
-    assert res.exit_code == 0, (res.stdout, res.stderr)
-    return res
-
-
-def _next_second() -> None:
-    """Wait until the UTC second changes: a revocation and a timestamp (both to the second)
-    must fall in distinct seconds for their order to be provable. An ordering, not a timing."""
-    start = int(time.time())
-    while int(time.time()) <= start:
-        time.sleep(0.05)
-
-
-@dataclass
-class World:
-    case: Path
-    ca: CaHierarchy
-    an: Path
-    binh: Path
-    tsa_url: str
-    tsa_dir: Path
-
-    def run(self, who: str, *args: str) -> Any:
-        return _cli("--case", str(self.case), "--identity", who, *args)
-
-    def verify(self) -> Any:
-        return _cli("--json", "--case", str(self.case), "custody", "verify")
-
-    def stamp(self) -> None:
-        _ok(self.run(EXAMINER, "custody", "timestamp", "--tsa", self.tsa_url))
-
-
-def _problems(res: Any) -> list[dict[str, Any]]:
-    return list(json.loads(res.stdout)["problems"])
-
-
-@pytest.fixture
-def world(case_dir: Path, tmp_path: Path) -> Iterator[World]:
-    need_peer("openssl")
-    ca = make_ca(tmp_path / "ca")
-    an, _ = ca.issue("an", cn=AN)
-    binh, _ = ca.issue("binh", cn=BINH)
-    for name in ("an", "binh"):
-        _ok(_cli("keys", "import", str(ca.p12(name))))
-    with local_tsa(tmp_path / "tsa") as url:
-        w = World(case_dir, ca, an, binh, url, tmp_path / "tsa")
-        _ok(
-            w.run(
-                EXAMINER,
-                "case",
-                "trust-ca",
-                str(ca.root),
-                "--org",
-                ORG,
-                "--policy",
-                POLICY,
-                "--intermediate",
-                str(ca.issuing),
-                "--reason",
-                "chứng thư số của Bộ",
-            )
-        )
-        _ok(
-            w.run(
-                EXAMINER,
-                "case",
-                "trust-ca",
-                str(w.tsa_dir / "tsa.crt"),
-                "--tsa",
-                "--reason",
-                "TSA của phòng",
-            )
-        )
-        yield w
+_cli = cli_run
+_ok = ok
+_next_second = next_second
+_problems = problems
 
 
 def test_the_two_examiners_are_trusted_through_the_root(world: World) -> None:
@@ -513,3 +426,66 @@ def test_a_removed_anchor_and_a_policy_limit(world: World, ek_home: Path) -> Non
     _ok(_cli("keys", "import", str(w.ca.p12("moi"))))
     res = w.run("Vũ Thị Mới", "custody", "note", "-", "không đúng chính sách")
     assert res.exit_code == 1 and "policies" in res.stderr
+
+
+def test_a_report_signed_after_the_revocation_fails_one_before_holds(
+    world: World, tmp_path: Path
+) -> None:
+    w = world
+    src = tmp_path / "biên bản.txt"
+    src.write_bytes("Biên bản thu giữ\n".encode())
+    _ok(w.run(BINH, "seal", "--item", "BB-01", str(src)))
+    _ok(w.run(EXAMINER, "case", "add-revocation", "--crl", str(w.ca.crl("before.crl"))))
+    w.stamp()
+    before = tmp_path / "before.pdf"
+    _ok(w.run(BINH, "report", "build", "--out", str(before)))
+    w.stamp()
+    _next_second()
+    w.ca.revoke(w.binh)
+    _next_second()
+    after = tmp_path / "after.pdf"
+    _ok(w.run(BINH, "report", "build", "--out", str(after)))  # the case does not know yet
+    w.stamp()
+    _ok(_cli("report", "verify", str(before), "--case", str(w.case)))
+    _ok(w.run(EXAMINER, "case", "add-revocation", "--crl", str(w.ca.crl("after.crl"))))
+    w.stamp()
+    res = _cli("--json", "report", "verify", str(after), "--case", str(w.case))
+    assert res.exit_code == 3
+    assert "the report (issued by ledger event" in res.stdout, res.stdout
+    assert "compromised key" in res.stdout
+    # the report issued before: its own signature holds; the case's ledger, which now holds an
+    # event signed after the revocation, is what `report verify --case` reports about it
+    res = _cli("--json", "report", "verify", str(before), "--case", str(w.case))
+    assert "the report (issued by ledger event" not in res.stdout, res.stdout
+    assert "custody ledger does not verify: event" in res.stdout
+
+
+def test_the_chain_kept_with_the_identity_reaches_the_root(case_dir: Path, tmp_path: Path) -> None:
+    """A PKCS#12 file that carries the issuing CA: the anchor needs no --intermediate, and a
+    seal carries the whole chain, so a reader outside the case needs only the root."""
+    need_peer("openssl")
+    ca = make_ca(tmp_path / "ca")
+    ca.issue("an", cn=AN)
+    from tests.identity.ca import run
+
+    p12 = ca.dir / "an-chain.p12"
+    run("openssl", "pkcs12", "-export", "-inkey", str(ca.dir / "an.key"),
+        "-in", str(ca.dir / "an.pem"), "-certfile", str(ca.issuing), "-out", str(p12),
+        "-passout", f"pass:{P12_PASSWORD}")  # fmt: skip
+    _ok(_cli("keys", "import", str(p12)))
+    with local_tsa(tmp_path / "tsa") as url:
+        w = World(case_dir, ca, ca.dir / "an.pem", ca.dir / "an.pem", url, tmp_path / "tsa")
+        _ok(w.run(EXAMINER, "case", "trust-ca", str(ca.root), "--org", ORG, "--reason", "gốc"))
+        _ok(w.run(EXAMINER, "case", "trust-ca", str(w.tsa_dir / "tsa.crt"), "--tsa",
+                  "--reason", "TSA"))  # fmt: skip
+        src = tmp_path / "ảnh.jpg"
+        src.write_bytes(b"\xff\xd8 not really a photo")
+        _ok(w.run(AN, "seal", "--item", "ANH-01", str(src)))
+        crl = ca.crl()
+        _ok(w.run(EXAMINER, "case", "add-revocation", "--crl", str(crl)))
+        w.stamp()
+        _ok(w.verify())
+    seal = case_dir / "evidence" / "ANH-01" / "ANH-01.seal.json"
+    carried = json.loads(seal.read_text())["examiner"]["certificates"]
+    assert len(carried) == 2  # leaf and issuing CA
+    _ok(_cli("verify", str(seal), "--trust", str(ca.root), "--crl", str(crl)))

@@ -3,7 +3,7 @@ loser of a race fails without touching the winner, a killed command leaves only 
 unfinished attempt (never a complete-looking item), and `case show` lists it.
 
 The races and kills use real processes paused at a step boundary by a FIFO barrier
-(tests/workflows/_paused_cli.py): no sleeping, the test decides when each step happens.
+(tests/paused.py): no sleeping, the test decides when each step happens.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import select
 import signal
 import subprocess
 import sys
@@ -25,8 +24,9 @@ from evidencekit.case import Case
 from evidencekit.cli.main import cli
 from evidencekit.errors import CaseError
 from evidencekit.workflows.custody import list_events
-
-REPO = Path(__file__).resolve().parent.parent.parent
+from tests.json_contract import check_stdout
+from tests.paused import REPO, Paused
+from tests.paused import env as _env
 
 
 def _cli(case_dir: Path, *args: str) -> tuple[int, str, str]:
@@ -34,74 +34,14 @@ def _cli(case_dir: Path, *args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
-
-
-class Paused:
-    """A CLI command run in its own process, stopped at the first call of MODULE.ATTR."""
-
-    running: list[subprocess.Popen[bytes]] = []
-
-    def __init__(self, tmp: Path, step: str, case_dir: Path, *args: str) -> None:
-        module, _, attr = step.partition(":")
-        self.ready, self.go = tmp / f"ready-{os.getpid()}", tmp / f"go-{os.getpid()}"
-        for fifo in (self.ready, self.go):
-            if fifo.exists():
-                fifo.unlink()
-            os.mkfifo(fifo)
-        self.proc = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "tests.workflows._paused_cli", module, attr),
-                *(str(self.ready), str(self.go), "--case", str(case_dir), *args),
-            ],
-            cwd=REPO,
-            env=_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        Paused.running.append(self.proc)
-        # wait for the barrier (or for the command to end without reaching it: a failure)
-        fd = os.open(self.ready, os.O_RDONLY | os.O_NONBLOCK)
-        try:
-            while True:
-                readable, _, _ = select.select([fd], [], [], 1.0)
-                if readable and os.read(fd, 64):
-                    return
-                if self.proc.poll() is not None:
-                    _, err = self.proc.communicate()
-                    raise AssertionError(
-                        f"the command ended (exit {self.proc.returncode}) before {step}: "
-                        f"{err.decode(errors='replace')}"
-                    )
-        finally:
-            os.close(fd)
-
-    def release(self) -> tuple[int, str, str]:
-        with open(self.go, "w") as fh:
-            fh.write("go\n")
-        out, err = self.proc.communicate()
-        return self.proc.returncode, out.decode(), err.decode()
-
-    def kill(self, sig: int) -> None:
-        self.proc.send_signal(sig)
-        self.proc.communicate()
-
-
 @pytest.fixture(autouse=True)
 def _no_paused_command_outlives_its_test() -> Iterator[None]:
     yield
-    while Paused.running:
-        proc = Paused.running.pop()
-        if proc.poll() is None:
-            proc.kill()
-        proc.communicate()
+    Paused.reap()
 
 
 def _run(case_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    result = subprocess.run(
         [sys.executable, "-m", "evidencekit", "--case", str(case_dir), *args],
         cwd=REPO,
         env=_env(),
@@ -109,6 +49,8 @@ def _run(case_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         check=False,
     )
+    check_stdout(args, result.stdout)  # a --json document validates (docs/json.md)
+    return result
 
 
 def _reserve_after(barrier: object, case_dir: str, out: object) -> None:  # pragma: no cover

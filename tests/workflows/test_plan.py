@@ -27,8 +27,9 @@ from evidencekit.cli.main import cli
 from evidencekit.hash.seal.read import load_seal
 from evidencekit.workflows.custody import list_events
 from evidencekit.workflows.plan import worst
+from tests.paused import REPO, Paused
+from tests.paused import env as _env
 from tests.peers import need_peer
-from tests.workflows.test_commit_protocol import REPO, Paused, _env
 
 MiB = 1 << 20
 
@@ -36,11 +37,7 @@ MiB = 1 << 20
 @pytest.fixture(autouse=True)
 def _no_paused_command_outlives_its_test() -> Iterator[None]:
     yield
-    while Paused.running:
-        proc = Paused.running.pop()
-        if proc.poll() is None:
-            proc.kill()
-        proc.communicate()
+    Paused.reap()
 
 
 def _vfat(path: Path, size: int, files: dict[str, bytes]) -> Path:

@@ -1,7 +1,7 @@
 """`case recover` (issue 14, recovery): an attempt killed between recording and publishing is
 published after its staged seal is checked against the ledger; one killed before recording is
 set aside — moved, never deleted — with a signed event, freeing its id. Real processes killed at
-a FIFO barrier (tests/workflows/_paused_cli.py)."""
+a FIFO barrier (tests/paused.py)."""
 
 from __future__ import annotations
 

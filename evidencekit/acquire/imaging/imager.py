@@ -18,7 +18,7 @@ from pathlib import Path
 from evidencekit.acquire.imaging.reader import BadExtent, ResilientReader
 from evidencekit.acquire.imaging.writers import ImageWriter
 from evidencekit.acquire.source.adapter import MediaSource, open_source
-from evidencekit.errors import IntegrityError, SourceError
+from evidencekit.errors import IntegrityError, SourceError, StalledError
 from evidencekit.hash.algorithms import Hasher, new_hasher
 from evidencekit.hash.multihash import HashResult, MultiHasher
 from evidencekit.hash.pipeline import DEFAULT_BUFFERS, DEFAULT_CHUNK_SIZE, Consumer, pump
@@ -225,6 +225,8 @@ class Imager:
             AcquisitionError: a write error, or too many unreadable sectors (writers aborted).
             SourceError: the source stopped delivering (writers aborted).
             KeyboardInterrupt: Ctrl-C (writers aborted).
+            StalledError: a hasher or writer took no data for the stall limit (writers left
+                as they are: not closed, never to be sealed as they stand).
         """
         started = utcnow()
         t0 = time.perf_counter()
@@ -267,6 +269,11 @@ class Imager:
             md5 = hashes.digests.get("md5", "0" * 32)
             sha1 = hashes.digests.get("sha1")
             paths = tuple(tuple(w.finish(md5, sha1)) for w in self.writers)
+        except StalledError:
+            # a writer stuck in a write: closing (fsync) its files could block the same way,
+            # and what it writes may still land; its files are left open, to be treated as
+            # unfinished (the process ends soon; a resume re-reads what is there)
+            raise
         except BaseException:
             for w in self.writers:
                 try:

@@ -43,8 +43,15 @@ class _Feed:
     """A pump consumer that passes data on and never closes what it feeds (the container
     file, or the tar's own hashers)."""
 
-    def __init__(self, consume: Callable[[memoryview], object]) -> None:
+    def __init__(
+        self, consume: Callable[[memoryview], object], *, path: Path | None = None, name: str = ""
+    ) -> None:
         self._consume = consume
+        # what a stuck pump names (hash/pipeline: "the writer of PATH", "the NAME digest")
+        if path is not None:
+            self.path = path
+        if name:
+            self.name = name
 
     def consume(self, data: memoryview) -> None:
         self._consume(data)
@@ -206,8 +213,11 @@ class PaxTarWriter:
                     filler.readinto,
                     [
                         *hasher.consumers(),
-                        *(_Feed(c.consume) for c in self._hasher.consumers()),
-                        _Feed(self._raw_write),
+                        *(
+                            _Feed(c.consume, name=str(getattr(c, "name", "")))
+                            for c in self._hasher.consumers()
+                        ),
+                        _Feed(self._raw_write, path=self.path),
                     ],
                     chunk_size=4 << 20,
                     buffers=6,
@@ -258,26 +268,38 @@ class PaxTarWriter:
         if self.result is not None:
             return self.result
         self._background.sync()
-        # after an interruption the file may hold part of a member: the position the file
-        # really reached, not our count, decides (a write can stop half way)
-        pos = self._fh.tell()
-        if self._member_start < pos < self._header_end:
-            self._fh.seek(self._member_start)  # a header cut short: the member is not there
-            self._fh.truncate()
-            pos = self._member_start
-        self._offset = pos
-        if self._header_end <= pos < self._member_end:
-            self._raw_write(bytes(self._member_end - pos))
-        self._write(bytes(2 * BLOCK))
-        self._write(bytes(-self._offset % RECORD))
         try:
+            # after an interruption the file may hold part of a member: the position the file
+            # really reached, not our count, decides (a write can stop half way)
+            pos = self._fh.tell()
+            if self._member_start < pos < self._header_end:
+                self._fh.seek(self._member_start)  # a header cut short: the member is not there
+                self._fh.truncate()
+                pos = self._member_start
+            self._offset = pos
+            if self._header_end <= pos < self._member_end:
+                self._raw_write(bytes(self._member_end - pos))
+            self._write(bytes(2 * BLOCK))
+            self._write(bytes(-self._offset % RECORD))
             self._fh.flush()
             os.fsync(self._fh.fileno())
-        except OSError as exc:
-            raise AcquisitionError(f"cannot write container {str(self.path)!r}: {exc}") from exc
-        finally:
-            self._fh.close()
+        except (OSError, AcquisitionError) as exc:
+            # the file is closed all the same; closing flushes what is still buffered, which
+            # on a full disk fails again: that bare OSError (no path, no hint) must not replace
+            # this error, which names the container
             self._closed = True
+            try:
+                self._fh.close()
+            except OSError as again:
+                log.warning("closing %s after a failure: %s", self.path, again)
+            if isinstance(exc, AcquisitionError):
+                raise
+            raise AcquisitionError(
+                f"cannot write container {str(self.path)!r}: {exc.strerror or exc}",
+                hint="check free space on the destination",
+            ) from exc
+        self._fh.close()  # flushed and synced: nothing is left to write
+        self._closed = True
         self._background.close()
         if self._background.cancelled:
             # interrupted: the tar's own digests were abandoned (the caller hashes the file)

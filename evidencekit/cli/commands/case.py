@@ -152,9 +152,11 @@ def show(app: App) -> None:
         lines.append("Reports left under a temporary name (a build killed before publishing):")
         for r in reports:
             state = (
-                f"recorded as issued (event {r['event']}): rename it to {r['final']}"
+                f"recorded as issued (event {r['event']}): `evidencekit case recover "
+                f"--reports` publishes it as {r['final']}"
                 if r["recorded"]
-                else "not recorded: never issued"
+                else "not recorded: never issued (`evidencekit case recover --reports` sets it "
+                "aside)"
             )
             lines.append(f"  {r['file']}: {state}")
     app.emit(
@@ -214,22 +216,41 @@ def _recorded(c: object, item_id: str) -> bool | None:
 
 
 @case.command("recover")
-@click.argument("item")
+@click.argument("item", required=False)
 @click.option(
     "--discard",
     metavar="REASON",
     help="Set an attempt the ledger does not record aside (moved to evidence/.discarded/, "
     "recorded with REASON), freeing its id.",
 )
+@click.option(
+    "--reports",
+    is_flag=True,
+    help="Instead of an item: publish the reports a killed `report build` left under a "
+    "temporary name that the ledger records as issued; set aside those never issued.",
+)
 @pass_app
-def recover_cmd(app: App, item: str, discard: str | None) -> None:
+def recover_cmd(app: App, item: str | None, discard: str | None, reports: bool) -> None:
     """Finish or set aside the unfinished attempt at ITEM (listed by `case show`).
 
     Without --discard: publish an attempt whose seal the ledger recorded (a crash came between
     recording and publishing), after checking the staged seal is that one and verifies.
+
+    With --reports (and no ITEM): every report left as NAME.pdf.partial-XXXX is published as
+    NAME.pdf when a report_issued event records its bytes, moved to reports/.discarded/ when
+    none does; one whose final name was recorded with other bytes is an integrity failure
+    (exit 3) and is left as it is.
     """
+    from evidencekit.errors import UsageError
     from evidencekit.workflows.recover import recover
 
+    if reports:
+        if item is not None or discard is not None:
+            raise UsageError("--reports takes no ITEM and no --discard", hint="run them apart")
+        _recover_reports(app)
+        return
+    if item is None:
+        raise UsageError("name the ITEM to recover, or give --reports")
     c = app.case()
     done = recover(
         c, item, identity=app.identity() if discard is not None else None, discard=discard
@@ -240,6 +261,23 @@ def recover_cmd(app: App, item: str, discard: str | None) -> None:
         done.to_dict(),
         [f"{done.item_id}: {done.action}{event}: {done.folder}"],
     )
+
+
+def _recover_reports(app: App) -> None:
+    from evidencekit.workflows.report.recover import recover_reports
+
+    done = recover_reports(app.case())
+    said = {
+        "published": "published as",
+        "second-name-removed": "was a second name of",
+        "set-aside": "never issued: moved to",
+    }
+    lines = [
+        f"{r.file.name}: {said[r.action]} {r.path}"
+        + (f" (ledger event {r.event})" if r.event is not None else "")
+        for r in done
+    ] or ["no report is left under a temporary name"]
+    app.emit("evidencekit/recover-reports/1", {"reports": [r.to_dict() for r in done]}, lines)
 
 
 @case.command("add-examiner")

@@ -9,7 +9,6 @@ checking and auditing are `evidencekit.workflows.hashing`; this module writes wh
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from typing import BinaryIO, Literal, get_args
@@ -17,6 +16,7 @@ from typing import BinaryIO, Literal, get_args
 import click
 
 from evidencekit import __version__
+from evidencekit.cli import runtime
 from evidencekit.cli.runtime import App, pass_app
 from evidencekit.fsutil import command_line as fs_command_line
 from evidencekit.hash.algorithms import Algorithm
@@ -174,7 +174,7 @@ def _hash(
             "evidencekit_version": __version__,
         }
         doc.update(result.to_dict())
-        out.write(json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8") + b"\n")
+        out.write(runtime.json_text(doc).encode("utf-8") + b"\n")
     out.flush()
     if result.exit_code:
         app.exit(result.exit_code)

@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from evidencekit.cli.options import trust_option
+from evidencekit.cli.options import reader_trust_options
 from evidencekit.cli.runtime import EXIT_INTEGRITY, App, pass_app
 
 if TYPE_CHECKING:
     from evidencekit.report.ltv import ValidationInputs
+    from evidencekit.workflows.reader_trust import ReaderTrust
 
 LEVELS = ["B-B", "B-T", "B-LT", "B-LTA"]
 FileArg = click.Path(path_type=Path, dir_okay=False, exists=True)
@@ -184,15 +185,26 @@ def build(
     type=click.Path(path_type=Path, file_okay=False),
     help="Also check the attachments against this case (or give the global --case).",
 )
-@trust_option
+@reader_trust_options
+@click.option(
+    "--tsa-cert",
+    "tsa_certs",
+    multiple=True,
+    type=FileArg,
+    help="Accept the report's timestamps only from this timestamp authority (its certificate "
+    "or a CA above it, PEM/DER); repeatable. In a case, its `tsa` anchors count too.",
+)
 @pass_app
-def verify(app: App, pdf: Path, case_dir: Path | None, trust: tuple[Path, ...]) -> None:
+def verify(
+    app: App, pdf: Path, case_dir: Path | None, reader: ReaderTrust, tsa_certs: tuple[Path, ...]
+) -> None:
     """Check a report: every signature valid and its signer known, nothing but co-signatures,
     document timestamps and validation data after the first, no byte after the last revision,
     plain attachment names, and (with a case) attached seals and checkpoint consistent with the
-    case. Exit 3 on any problem."""
+    case. A --trust file that is a CA certificate trusts the signers whose chain goes to it,
+    checked at the time the signature's timestamps prove (docs/trust.md). Exit 3 on any
+    problem."""
     from evidencekit.case import find_case_if_any
-    from evidencekit.identity import load_cert_file
     from evidencekit.report.attachments import shown
     from evidencekit.workflows.report import verify_report
 
@@ -200,8 +212,11 @@ def verify(app: App, pdf: Path, case_dir: Path | None, trust: tuple[Path, ...]) 
         return shown(text, quote=False)
 
     case = app.pin(find_case_if_any(case_dir or app.case_dir))
-    certs = [load_cert_file(p) for p in trust]
-    result = verify_report(pdf, case=case, trust=certs)
+    from evidencekit.identity import load_cert_file
+
+    certs, anchors = reader.split()
+    tsas = [load_cert_file(p) for p in tsa_certs]
+    result = verify_report(pdf, case=case, trust=certs, anchors=anchors, tsa_certs=tsas)
     sig = result.signature
     lines = [f"{pdf}: {'OK' if result.ok else 'FAILED'}"]
     if sig.signed:

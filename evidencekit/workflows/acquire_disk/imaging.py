@@ -18,7 +18,7 @@ from evidencekit.acquire.imaging.reader import BadExtent, ResilientReader
 from evidencekit.acquire.imaging.writers import DEFAULT_SEGMENT_SIZE, ImageWriter, make_room
 from evidencekit.acquire.source import device
 from evidencekit.acquire.source.adapter import MediaSource
-from evidencekit.errors import AcquisitionError, EvidenceKitError, InterruptedError_
+from evidencekit.errors import AcquisitionError, EvidenceKitError, InterruptedError_, StalledError
 from evidencekit.fsutil import atomic_write
 from evidencekit.hash.seal.document import SealStatus
 from evidencekit.sizes import human
@@ -113,6 +113,17 @@ def run_imaging(
             f"interrupted at byte {imager.reader.pos}: item {job.item_id!r} is sealed and "
             "recorded as incomplete"
         )
+    except StalledError as exc:
+        # a writer (or hasher) stuck: what it writes may still land after a seal vouched for
+        # the files, so nothing is sealed; the attempt stays unfinished in staging for
+        # `--resume` (which cuts the image to what is whole and re-hashes it) or a discard
+        exc.hint = (
+            f"the partial image is left unfinished in {str(job.item_dir)!r}, not sealed; "
+            f"check the destination, then `evidencekit acquire disk SOURCE --resume "
+            f"{job.item_id}` continues it (or `evidencekit case recover {job.item_id} "
+            "--discard REASON` sets it aside)"
+        )
+        raise
     except ResumeMismatch:
         # the earlier image differs from its seal: sealing it again (even incomplete) would
         # vouch for the changed bytes; it stays unfinished, its recorded seal untouched

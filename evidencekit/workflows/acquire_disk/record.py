@@ -119,6 +119,8 @@ def _resume_details(job: Job) -> dict[str, Any]:
     out["resumed_from"] = r.point.offset
     if r.supersedes is not None:
         out["supersedes"] = r.supersedes
+    if r.discarded:
+        out["discarded_segments"] = [dict(d) for d in r.discarded]
     return out
 
 

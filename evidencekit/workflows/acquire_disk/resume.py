@@ -12,7 +12,13 @@ WWN… of a device; inode, size and modification time of a file), else nothing i
 The new seal and log say the acquisition was resumed, from which offset, when, and what the
 earlier attempt was; its custody event supersedes the earlier `incomplete` one (chain/rules.py).
 An E01 cannot be continued: `--resume` of an E01 item redoes it from the start, with the earlier
-attempt's files set aside in `evidence/.discarded/` (evidence is never deleted).
+attempt's files set aside in `evidence/.discarded/` (evidence is never deleted). So are split
+segments lying past the point a resume goes on from (a resume killed while it added segments
+wrote them; they are read again from the source): moved, whole, to
+`evidence/.discarded/ITEM.<UTC time>/`, each named with its size and where it went in the
+attempt record first (so a resume killed after the move still names them), then in the seal's
+`resumed` facts, the log and the custody event. The published item then holds exactly the
+segments its seal lists.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,6 +63,8 @@ class Earlier:
     recorded: tuple[int, str, str] | None  # (seq, status, seal sha256) of its ledger event
     attempt: dict[str, Any]  # the earlier command, pid, host, start
     started: str | None
+    # segments earlier resumes of this attempt set aside (name, size, moved_to), still there
+    discarded: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -78,6 +87,8 @@ class Resumed:
     earlier_log: str | None
     redo: bool  # E01: started again from 0, the earlier files set aside
     set_aside: str | None = None
+    # split segments past the resume point, moved to evidence/.discarded (name, size, moved_to)
+    discarded: tuple[dict[str, Any], ...] = ()
 
     @property
     def supersedes(self) -> str | None:
@@ -92,6 +103,7 @@ class Resumed:
             "resumed": self.at,
             "earlier": self.earlier.to_dict(),
             "earlier_files_set_aside": self.set_aside,
+            "discarded_segments": [dict(d) for d in self.discarded],
         }
 
 
@@ -165,7 +177,24 @@ def inspect(case: Case, item_id: str, folder: Path, where: str, record: dict[str
         recorded=(last[0], last[2], last[3]) if last is not None else None,
         attempt=earlier or {},
         started=(acq or {}).get("started") or seal_started,
+        discarded=_still_discarded(case, record.get("discarded_segments")),
     )
+
+
+def _still_discarded(case: Case, found: object) -> tuple[dict[str, Any], ...]:
+    """The set-aside segments an attempt record names that are where it says (a resume killed
+    between naming them and moving them left them in staging, where they are found again)."""
+    out = []
+    for d in found if isinstance(found, list) else []:
+        if (
+            isinstance(d, dict)
+            and isinstance(d.get("name"), str)
+            and isinstance(d.get("size"), int)
+            and isinstance(d.get("moved_to"), str)
+            and (Path(case.path) / d["moved_to"]).is_file()
+        ):
+            out.append({"name": d["name"], "size": d["size"], "moved_to": d["moved_to"]})
+    return tuple(out)
 
 
 def merged_options(earlier: Earlier, given: AcquireOptions) -> AcquireOptions:
@@ -223,7 +252,8 @@ def check_same_source(earlier: Earlier, info: SourceInfo) -> None:
 
 
 def image_files(folder: Path, item_id: str, fmt: str) -> list[Path]:
-    """The earlier attempt's image files, in media order."""
+    """The earlier attempt's image files, in media order (split: `ITEM.001` up to the first
+    number missing)."""
     if fmt == "raw":
         raw = folder / f"{item_id}.raw"
         return [raw] if raw.is_file() else []
@@ -234,6 +264,18 @@ def image_files(folder: Path, item_id: str, fmt: str) -> list[Path]:
             break
         out.append(p)
     return out
+
+
+def _segment_files(folder: Path, item_id: str) -> list[Path]:
+    """Every file named like a split segment of `item_id` (`ITEM.NNN`), gaps or not."""
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.name.startswith(f"{item_id}.")
+        and len(p.name) == len(item_id) + 4
+        and p.name[-3:].isdigit()
+        and p.is_file()
+    )
 
 
 def _map_extents(folder: Path, item_id: str, known: list[Any]) -> list[BadExtent]:
@@ -260,11 +302,21 @@ def _map_extents(folder: Path, item_id: str, known: list[Any]) -> list[BadExtent
     ]
 
 
-def resume_point(earlier: Earlier, fmt: str, segment_size: int, size: int) -> ResumePoint:
-    """Cut the earlier image files to the part that is whole and return where to go on.
+def resume_point(
+    case: Case,
+    earlier: Earlier,
+    fmt: str,
+    segment_size: int,
+    size: int,
+    note: Callable[[list[dict[str, Any]]], None],
+) -> tuple[ResumePoint, tuple[dict[str, Any], ...]]:
+    """Cut the earlier image files to the part that is whole and return where to go on, with
+    the segments set aside (each {name, size, moved_to}: this resume's and earlier ones').
 
     A split segment before the last that is not full ends the usable part; a published
-    (sealed) attempt never goes past what its seal says it read.
+    (sealed) attempt never goes past what its seal says it read. Segments past that point
+    are never deleted: `note` is given the full list of set-aside segments (to keep in the
+    attempt record) before they are moved to `evidence/.discarded/ITEM.<UTC time>/`.
     """
     folder, item_id = earlier.folder, earlier.item_id
     files = image_files(folder, item_id, fmt)
@@ -290,24 +342,30 @@ def resume_point(earlier: Earlier, fmt: str, segment_size: int, size: int) -> Re
             facts_read = None
     limit = min(size, facts_read if isinstance(facts_read, int) else size)
     done = min(done, limit)
-    # cut to `done`: what lies past it is read again from the source
+    # what lies past `done` is read again from the source: files wholly past it are set aside
+    # (a later segment after a gap too), the one it falls in is cut
     pos = 0
-    cut: list[Path] = []
+    cut: list[tuple[Path, int]] = []
     for p in keep:
         n = p.stat().st_size
         if pos >= done and cut:
-            p.unlink()
-            continue
+            break
         take = min(n, done - pos, segment_size if fmt == "split" else n)
-        if take != n:
+        cut.append((p, take))
+        pos += take
+    kept = {p for p, _ in cut}
+    past = [p for p in files if p not in kept]
+    if fmt == "split":
+        past = [p for p in _segment_files(folder, item_id) if p not in kept]
+    discarded = earlier.discarded
+    if past:
+        discarded = discarded + _set_aside_segments(case, item_id, past, discarded, note)
+    for p, take in cut:
+        if p.stat().st_size != take:
             with open(p, "r+b") as fh:
                 fh.truncate(take)
                 fh.flush()
                 os.fsync(fh.fileno())
-        cut.append(p)
-        pos += take
-    for p in files[len(keep) :]:
-        p.unlink()
     fsync_dir(folder)
     seal_facts: list[Any] = []
     if seal.is_file():
@@ -323,7 +381,34 @@ def resume_point(earlier: Earlier, fmt: str, segment_size: int, size: int) -> Re
         for e in _map_extents(folder, item_id, seal_facts)
         if e.offset < done
     ]
-    return ResumePoint(tuple(cut), done, tuple(extents), checks)
+    point = ResumePoint(tuple(p for p, _ in cut), done, tuple(extents), checks)
+    return point, discarded
+
+
+def _set_aside_segments(
+    case: Case,
+    item_id: str,
+    past: list[Path],
+    before: tuple[dict[str, Any], ...],
+    note: Callable[[list[dict[str, Any]]], None],
+) -> tuple[dict[str, Any], ...]:
+    """Move `past` (segments wholly past the resume point) into a new
+    `evidence/.discarded/ITEM.<UTC time>/`, last segment first (a kill half way leaves the
+    ones still to move as the tail, found again by the next resume). They are named in the
+    attempt record (`note`, with those set aside `before`) before the first one moves."""
+    make_dirs_inside(case.path, ["evidence", ".discarded"])
+    dest = Path(case.evidence_dir) / ".discarded" / f"{item_id}.{compact(utcnow())}"
+    rel = dest.relative_to(case.path).as_posix()
+    moved = tuple(
+        {"name": p.name, "size": p.stat().st_size, "moved_to": f"{rel}/{p.name}"} for p in past
+    )
+    note([*before, *moved])
+    dest.mkdir()
+    for p in sorted(past, reverse=True):
+        shutil.move(str(p), str(dest / p.name))
+    fsync_dir(dest)
+    fsync_dir(past[0].parent)
+    return moved
 
 
 def _sealed_checks(

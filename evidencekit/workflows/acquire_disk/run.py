@@ -30,6 +30,7 @@ from evidencekit.errors import (
     InterruptedError_,
     PartialReadError,
     SourceError,
+    StalledError,
     UsageError,
 )
 from evidencekit.fsutil import command_line as fs_command_line
@@ -158,7 +159,7 @@ def acquire_disk(
                 on_progress, on_phase = passes.update, passes.phase
             resumed = None
             if earlier is not None:
-                resumed = _continue(case, earlier, src, options)
+                resumed = _continue(case, earlier, src, options, res)
             # an E01 source's stored MD5/SHA-1 are compared with what is read: compute them too
             extra = stored_algorithms(src.stored_digests)
             job = Job(
@@ -239,9 +240,12 @@ def _earlier_taken(case: Case, item_id: str, res: Reservation) -> Earlier:
         raise
 
 
-def _continue(case: Case, earlier: Earlier, src: MediaSource, options: AcquireOptions) -> Resumed:
-    """Cut the earlier image to the resume point (raw, split) or set the earlier files aside
-    (E01); the source was checked to be the earlier one."""
+def _continue(
+    case: Case, earlier: Earlier, src: MediaSource, options: AcquireOptions, res: Reservation
+) -> Resumed:
+    """Cut the earlier image to the resume point (raw, split; segments past it are set aside,
+    named in the attempt record first) or set the earlier files aside (E01); the source was
+    checked to be the earlier one."""
     log_path = earlier.folder / f"{earlier.item_id}.log"
     try:
         earlier_log = log_path.read_text("utf-8") if log_path.is_file() else None
@@ -250,8 +254,15 @@ def _continue(case: Case, earlier: Earlier, src: MediaSource, options: AcquireOp
     at = now_iso()
     if options.format in RESUMABLE:
         seg = options.segment_size or DEFAULT_SEGMENT_SIZE
-        point = resume_point(earlier, options.format, seg, src.info.size)
-        return Resumed(point, earlier, at, earlier_log, redo=False)
+        point, discarded = resume_point(
+            case,
+            earlier,
+            options.format,
+            seg,
+            src.info.size,
+            lambda segments: res.note(discarded_segments=segments),
+        )
+        return Resumed(point, earlier, at, earlier_log, redo=False, discarded=discarded)
     where = set_aside(case, earlier.item_id, earlier.folder)
     return Resumed(ResumePoint((), 0, ()), earlier, at, earlier_log, redo=True, set_aside=where)
 
@@ -348,12 +359,15 @@ def _acquire(
             ro_set=ro_set,
         )
         outcome = run_imaging(src, job, writers, dev.ro_set, lg, warnings, on_progress)
-    except BaseException:
+    except BaseException as exc:
         # run_imaging keeps the imaging pass's own failures in its outcome; anything escaping
         # (Ctrl-C before its try, a bug) must not leave the source's read-only flag set, a
-        # flag that outlives us, nor the writers' files open
+        # flag that outlives us, nor the writers' files open (unless a writer is stuck: then
+        # closing its files could hang as it did, and the process ending closes them)
         if ro_set:
             restore_readonly_flag(src, lg, warnings)
+        if isinstance(exc, StalledError):
+            raise
         for w in writers:
             try:
                 w.abort()
@@ -392,6 +406,11 @@ def _log_resume(lg: AcquisitionLog, job: Job) -> None:
             f"resumed at byte {r.point.offset}: the {r.point.offset} bytes already written are "
             f"re-hashed, the source is read from there; {len(r.point.extents)} unreadable "
             "extent(s) before it carried over"
+        )
+    for d in r.discarded:
+        lg.event(
+            f"segment {d['name']} ({d['size']} bytes), written past the resume point by an "
+            f"interrupted attempt, set aside to {d['moved_to']}"
         )
 
 

@@ -476,7 +476,13 @@ def build_report(
         raise UsageError("--level needs a signature; drop --no-sign")
     if sign:
         level = pades_level(level or ("B-LT" if tsa_url else "B-B"), tsa_url)
-    if sign and record and identity is not None and not case.is_pinned(identity.fingerprint):
+    if (
+        sign
+        and record
+        and identity is not None
+        and not case.is_pinned(identity.fingerprint)
+        and not case_trust(case).through_ca(identity.fingerprint)  # checked on append
+    ):
         # Checked before anything is written: a report the ledger cannot record is refused.
         raise ReportError(
             f"examiner {identity.name!r} ({identity.fingerprint[:16]}) is not pinned in case "

@@ -20,9 +20,12 @@ from cryptography import x509
 from evidencekit.case import Case
 from evidencekit.errors import EvidenceKitError, ReportError, UsageError
 from evidencekit.identity import fingerprint
+from evidencekit.identity.validation import TSA, Anchor
 from evidencekit.problems import Problem, ReportPart
 from evidencekit.report.attachments import shown
 from evidencekit.report.sign import SignatureCheck, check_signature, read_attachment_entries
+from evidencekit.workflows.proven import revocation_lists
+from evidencekit.workflows.reader_trust import ReaderAnchors, TsaAnchors
 from evidencekit.workflows.report.ledger import (
     _check_checkpoint,
     _find_report_event,
@@ -70,8 +73,15 @@ def verify_report(
     *,
     case: Case | None = None,
     trust: Sequence[x509.Certificate] = (),
+    anchors: ReaderAnchors | None = None,
+    tsa_certs: Sequence[x509.Certificate] = (),
 ) -> ReportVerification:
     """Check a report's signature, coverage and signer; with `case`, its attachments too.
+    `anchors`: the reader's CA roots (`--trust ROOT.pem`): a signer whose chain (carried in the
+    signature) goes to one is trusted when it holds at the time the signature's timestamps
+    prove, else at its claimed time with any revocation counting against it.
+    `tsa_certs` (a TSA's certificate or a CA above it) and, with `case`, the case's `tsa`
+    anchors: every timestamp of the report must come from one of them (when there are any).
 
     Never raises for a failed check (see `problems`).
 
@@ -87,8 +97,13 @@ def verify_report(
     trusted: dict[str, x509.Certificate] = case_trusts.certificates if case_trusts else {}
     for cert in trust:
         trusted[fingerprint(cert)] = cert
+    chains = None
+    if anchors:
+        crls, ocsps = revocation_lists(case_trusts) if case_trusts else ([], [])
+        chains = anchors.with_data(crls, ocsps)
+    tsas = _tsa_anchors(case_trusts, tsa_certs, anchors)
     try:
-        sig = check_signature(data, trusted)
+        sig = check_signature(data, trusted, chains, tsas)
     except ReportError as exc:
         sig = SignatureCheck(signed=False, problems=(str(exc),))
     problems = [Problem.of_report("report-signature", "signature", m) for m in sig.problems]
@@ -97,7 +112,7 @@ def verify_report(
         for p in (case_trusts.problems if case_trusts else ())
     ]
     notes = list(sig.notes)
-    if not trusted and sig.signed:
+    if not trusted and not anchors and sig.signed:
         notes.append("no certificate to trust: give --case or --trust CERT.pem")
     files = _read_files(data, problems)
     meta: dict[str, Any] = {}
@@ -132,6 +147,7 @@ def verify_report(
         _check_amendments(case, sig, data, problems, notes)
         if case_trusts is not None:
             problems += _revoked_signer(case, case_trusts, sig.signer_fingerprint, data)
+            problems += _chained_signer(case, case_trusts, sig.signer_fingerprint, data)
     return ReportVerification(
         path=path,
         sha256=digest,
@@ -142,6 +158,25 @@ def verify_report(
         notes=tuple(notes),
         case_checked=case is not None,
     )
+
+
+def _tsa_anchors(
+    trust: CaseTrust | None, tsa_certs: Sequence[x509.Certificate], anchors: ReaderAnchors | None
+) -> TsaAnchors | None:
+    """The TSAs a report's timestamps must come from: the case's active `tsa` anchors and the
+    reader's `--tsa-cert`; None (not checked, a note says so) when there are none."""
+    found = [
+        t.anchor
+        for t in (trust.anchors if trust else ())
+        if t.anchor.kind == TSA and t.removed is None
+    ]
+    found += [Anchor(c, TSA) for c in tsa_certs]
+    if not found:
+        return None
+    crls, ocsps = revocation_lists(trust) if trust else ([], [])
+    if anchors:
+        crls, ocsps = [*crls, *anchors.crls], [*ocsps, *anchors.ocsps]
+    return TsaAnchors(tuple(found), tuple(crls), tuple(ocsps))
 
 
 def _read_files(data: bytes, problems: list[Problem]) -> dict[str, bytes]:
@@ -265,6 +300,7 @@ def _check_against_case(
     if not status.ok:
         shown = "; ".join(str(p) for p in status.problems[:3])
         problem("ledger-invalid", "ledger", f"the case's custody ledger does not verify: {shown}")
+    problems += _check_export(case, files.get(CUSTODY_JSONL))
     try:
         found = _find_report_event(case, data)
     except EvidenceKitError as exc:
@@ -294,6 +330,67 @@ def _check_against_case(
         )
 
 
+CUSTODY_JSONL = "custody.jsonl"
+"""The custody export a report attaches (`workflows.report.embedded`)."""
+
+
+def _check_export(case: Case, raw: bytes | None) -> list[Problem]:
+    """The attached custody export is the case's ledger: each event line is, byte for byte,
+    what `custody export` writes of the ledger's event with that seq, and its checkpoint line
+    one the ledger stored. A modified `report build` could otherwise attach (and render the
+    record from) events that say something else — another CCCD, another seal number — under a
+    valid report signature."""
+    if raw is None:
+        return []
+    from evidencekit.chain.export import export_jsonl
+    from evidencekit.workflows.custody import open_ledger
+
+    def wrong(message: str) -> list[Problem]:
+        return [
+            Problem.of_report(
+                "export-mismatch",
+                "attachment",
+                f"the attached {CUSTODY_JSONL} is not the case's ledger: {message}",
+                CUSTODY_JSONL,
+            )
+        ]
+
+    try:
+        with open_ledger(case) as ledger:
+            events = {se.seq: se for se in ledger.events()}
+            stored = {(c.tree_size, c.root.hex(), c.note) for c in ledger.store.checkpoints()}
+    except EvidenceKitError as exc:
+        return wrong(f"the ledger cannot be read ({exc})")
+    lines = raw.split(b"\n")
+    if lines[-1] != b"":
+        return wrong("it does not end with a newline")
+    for n, line in enumerate(lines[:-1]):
+        try:
+            doc = json.loads(line)
+        except ValueError:
+            return wrong(f"line {n + 1} is not JSON")
+        kind = doc.get("type") if isinstance(doc, dict) else None
+        if kind == "event":
+            seq = doc.get("seq")
+            if type(seq) is not int or seq != n:
+                return wrong(f"line {n + 1} is not event {n}")
+            se = events.get(seq)
+            if se is None:
+                return wrong(f"the ledger holds no event {seq}")
+            if export_jsonl([se], None) != line + b"\n":
+                return wrong(
+                    f"its event {seq} ({se.event.kind}) differs from the ledger's: the report "
+                    "was built from events the ledger does not hold"
+                )
+        elif kind == "checkpoint" and n == len(lines) - 2:
+            key = (doc.get("tree_size"), doc.get("root"), doc.get("note"))
+            if key not in stored:
+                return wrong("its checkpoint is not one the ledger stored")
+        else:
+            return wrong(f"line {n + 1} is neither an event nor the closing checkpoint")
+    return []
+
+
 def _revoked_signer(case: Case, trust: CaseTrust, fp: str | None, data: bytes) -> list[Problem]:
     """A report signed by an examiner the ledger revoked must have been issued (its
     `report_issued` event) before the revocation."""
@@ -313,6 +410,34 @@ def _revoked_signer(case: Case, trust: CaseTrust, fp: str | None, data: bytes) -
             "signature",
             f"the report is signed by {r.name} ({r.fingerprint[:16]}), whose trust was revoked "
             f"by ledger event {r.seq} ({r.reason}); it was {when}, not before",
+        )
+    ]
+
+
+def _chained_signer(case: Case, trust: CaseTrust, fp: str | None, data: bytes) -> list[Problem]:
+    """A report signed by an examiner trusted through a CA anchor: their certificate is checked
+    at the time the first timestamp after its `report_issued` event proves (docs/trust.md)."""
+    from evidencekit.workflows.custody import open_ledger
+    from evidencekit.workflows.proven import ChainCheck, proven_times
+
+    c = trust.chained_signer(fp)
+    if c is None:
+        return []
+    try:
+        found = _find_report_event(case, data)
+        if found is None:
+            return []  # "not issued" is reported by _check_against_case
+        with open_ledger(case) as ledger:
+            proofs, _ = proven_times(ledger.store, ledger.node, ledger.origin, trust)
+    except EvidenceKitError:
+        return []  # reported by _check_against_case
+    why = ChainCheck(trust).problem(c, found[0], proofs.bound(found[0]))
+    if why is None:
+        return []
+    kind = "revoked-signer" if why[0] == "revoked-certificate" else "case-trust"
+    return [
+        Problem.of_report(
+            kind, "signature", f"the report (issued by ledger event {found[0]}): {why[1]}"
         )
     ]
 
@@ -366,6 +491,47 @@ def _check_amendments(
                     "report_cosigned event of that signer binds the report as co-signed",
                 )
             )
+    # and the other way: a report_cosigned event binding this report names a co-signature
+    # the report holds (its field, role and signer, within the bytes the event binds) — else
+    # the ledger, and every report built from it, says the report was co-signed when it was
+    # not (an event anyone pinned can record for any file)
+    cosigs = [e for e in sig.signers[1:] if e.kind != "document timestamp"]
+    stamps = [e for e in sig.signers[1:] if e.kind == "document timestamp"]
+    for e in events:
+        if e.get("kind") == "report_extended":
+            if not any(0 < t.end <= _size(e) for t in stamps):
+                problems.append(
+                    Problem.of_report(
+                        "extension-not-in-report",
+                        "ledger",
+                        f"ledger event {e.get('seq')} (report_extended) says an archive "
+                        "timestamp was added to this report, but the bytes it binds hold no "
+                        "document timestamp: the event does not describe this file",
+                    )
+                )
+            continue
+        if e.get("kind") != "report_cosigned":
+            continue
+        field, role = _get(e, "details", "field"), _get(e, "details", "role")
+        fingerprint = _get(e, "actor", "fingerprint")
+        if any(
+            0 < c.end <= _size(e)
+            and c.field == field
+            and c.role == role
+            and c.fingerprint == fingerprint
+            for c in cosigs
+        ):
+            continue
+        problems.append(
+            Problem.of_report(
+                "cosign-not-in-report",
+                "ledger",
+                f"ledger event {e.get('seq')} (report_cosigned) says "
+                f"{_get(e, 'actor', 'name')!s} ({str(fingerprint)[:16]}) co-signed this report "
+                f"as {role!s} in field {shown(str(field))}, but the report holds no such "
+                "signature: the event does not describe this file",
+            )
+        )
 
 
 def _get(event: dict[str, object], part: str, key: str) -> object:

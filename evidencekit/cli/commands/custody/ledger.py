@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,7 +18,11 @@ from evidencekit.cli.commands.custody._common import (
     _write_out,
 )
 from evidencekit.cli.commands.custody._group import custody
+from evidencekit.cli.options import reader_trust_options
 from evidencekit.cli.runtime import EXIT_INTEGRITY, App, pass_app
+
+if TYPE_CHECKING:
+    from evidencekit.workflows.reader_trust import ReaderTrust
 
 
 @custody.command("log")
@@ -32,6 +37,14 @@ def log_cmd(app: App, item: str | None, as_json: bool) -> None:
         app.json = True
     case = app.case()
     events = list_events(case, item)
+    if item is not None and not events and item not in case.items():
+        from evidencekit.errors import UsageError
+
+        # an empty timeline would read as "nothing happened to it": a mistyped id is an error
+        raise UsageError(
+            f"no item {item!r} in case {case.info.number!r}: the ledger has no event for it",
+            hint="`evidencekit case show` lists the items; `custody log` without ITEM shows all",
+        )
     cp = latest_checkpoint(case)
     lines = [line for e in events for line in _event_lines(e, case.info.timezone)]
     if not events:
@@ -44,7 +57,7 @@ def log_cmd(app: App, item: str | None, as_json: bool) -> None:
 
 
 @custody.command("verify")
-@_trust_option
+@reader_trust_options
 @click.option(
     "--tsa-cert",
     "tsa_certs",
@@ -53,14 +66,17 @@ def log_cmd(app: App, item: str | None, as_json: bool) -> None:
     help="Accept checkpoint timestamps only from this timestamp authority (PEM/DER); repeatable.",
 )
 @pass_app
-def verify(app: App, trust: tuple[Path, ...], tsa_certs: tuple[Path, ...]) -> None:
+def verify(app: App, reader: ReaderTrust, tsa_certs: tuple[Path, ...]) -> None:
     """Recompute signatures, chains, rules, the Merkle tree, every checkpoint and checkpoint
-    timestamp (exit 3 on any problem, naming the first bad event)."""
+    timestamp (exit 3 on any problem, naming the first bad event). A --trust file that is a CA
+    certificate trusts the signers whose chain goes to it, each event checked at its proven
+    time (docs/trust.md)."""
     from evidencekit.timeutil import isoformat
     from evidencekit.workflows.custody import verify_custody
 
     case = app.case()
-    status = verify_custody(case, _trust(trust), tsa_certs=_trust(tsa_certs))
+    leaves, anchors = reader.split()
+    status = verify_custody(case, leaves, tsa_certs=_trust(tsa_certs), anchors=anchors)
     lines = []
     if status.ok:
         lines.append(

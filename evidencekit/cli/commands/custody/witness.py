@@ -4,12 +4,17 @@ outside the lab (docs/custody.md, "Witness copies")."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from evidencekit.cli.commands.custody._common import _trust, _trust_option, _write_out
+from evidencekit.cli.commands.custody._common import _trust, _write_out
 from evidencekit.cli.commands.custody._group import custody
+from evidencekit.cli.options import reader_trust_options
 from evidencekit.cli.runtime import App, pass_app
+
+if TYPE_CHECKING:
+    from evidencekit.workflows.reader_trust import ReaderTrust
 
 
 @custody.group("witness", invoke_without_command=True)
@@ -45,7 +50,7 @@ def witness(ctx: click.Context, out: Path | None) -> None:
 
 @witness.command("check")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
-@_trust_option
+@reader_trust_options
 @click.option(
     "--tsa-cert",
     "tsa_certs",
@@ -54,7 +59,7 @@ def witness(ctx: click.Context, out: Path | None) -> None:
     help="Accept the copy's RFC 3161 timestamp only from this authority (PEM/DER); repeatable.",
 )
 @pass_app
-def check(app: App, file: Path, trust: tuple[Path, ...], tsa_certs: tuple[Path, ...]) -> None:
+def check(app: App, file: Path, reader: ReaderTrust, tsa_certs: tuple[Path, ...]) -> None:
     """Check a kept witness FILE against the ledger: exit 0 with the consistency proof's summary
     when the ledger extends it; exit 3 naming the kept size and root when the ledger was rolled
     back, rewritten or replaced, or when the file was edited or signed by someone the case does
@@ -70,7 +75,10 @@ def check(app: App, file: Path, trust: tuple[Path, ...], tsa_certs: tuple[Path, 
         raise IntegrityError(f"the witness file {str(file)!r} is refused: {exc.message}") from exc
     except OSError as exc:
         raise CustodyError(f"cannot read the witness file {str(file)!r}: {exc}") from exc
-    res = check_witness(app.case(), data, _trust(trust), source=file, tsa_certs=_trust(tsa_certs))
+    leaves, anchors = reader.split()
+    res = check_witness(
+        app.case(), data, leaves, source=file, tsa_certs=_trust(tsa_certs), anchors=anchors
+    )
     d = res.to_dict()
     kept, current = res.kept, res.consistency.new.checkpoint
     lines = [
