@@ -27,6 +27,7 @@ from evidencekit.cli.main import cli
 from evidencekit.hash.seal.read import load_seal
 from evidencekit.workflows.custody import list_events
 from evidencekit.workflows.plan import worst
+from tests.json_contract import check_stdout
 from tests.paused import REPO, Paused
 from tests.paused import env as _env
 from tests.peers import need_peer
@@ -216,9 +217,10 @@ def test_hundred_item_plan_killed_then_resumed_without_redoing(
     assert size == before + 100
     res = _run(case_dir, "--json", "run", str(plan))
     assert res.returncode == 0, res.stderr
-    lines = [json.loads(line) for line in res.stdout.splitlines()]
-    assert lines[-1]["event"] == "summary" and lines[-1]["schema"] == "evidencekit/run/1"
-    assert lines[-1]["counts"] == {"skipped (done)": 100, "verified": 1}
+    check_stdout(["--json"], res.stdout)  # one evidencekit/run/1 document (docs/json.md)
+    doc = json.loads(res.stdout)
+    assert doc["schema"] == "evidencekit/run/1" and doc["exit_code"] == 0
+    assert doc["counts"] == {"skipped (done)": 100, "verified": 1}
     assert len(_events(case_dir)) == size
 
 
@@ -332,9 +334,11 @@ def test_failed_items_are_reported_and_the_worst_exit_code_wins(
     ]
     plan = tmp_path / "plan.toml"
     plan.write_text(_toml(steps), "utf-8")
-    result = invoke(cli, ["--case", str(case_dir), "--json", "run", str(plan)])
+    progress = tmp_path / "progress.jsonl"
+    args = ["--case", str(case_dir), "--json", "run", str(plan), "--progress-jsonl", str(progress)]
+    result = invoke(cli, args)
     assert result.exit_code == 1, result.output
-    records = [json.loads(line) for line in result.stdout.splitlines()]
+    records = [json.loads(line) for line in progress.read_text("utf-8").splitlines()]
     ends = {r["step"]: r for r in records if r.get("event") == "end"}
     assert [ends[n]["status"] for n in range(1, 6)] == [
         "done",
@@ -347,7 +351,10 @@ def test_failed_items_are_reported_and_the_worst_exit_code_wins(
     assert ends[3]["exit_code"] == 1
     counts = _acquisitions(case_dir)
     assert counts == Counter({"T": 1, "A": 1, "B": 1})
-    assert records[-1]["event"] == "summary" and records[-1]["exit_code"] == 1
+    doc = json.loads(result.stdout)  # the summary document (checked against its schema)
+    assert doc["exit_code"] == 1 and [s["status"] for s in doc["steps"]] == [
+        ends[n]["status"] for n in range(1, 6)
+    ]
 
     # the same plan again plus the tampered item: done steps skipped, 3 beats 1
     steps[4] = {"kind": "verify", "items": ["A", "B", "T"]}
@@ -507,7 +514,7 @@ def test_check_runs_nothing_and_reports_are_issued_once(tmp_path: Path, case_dir
     # again: the seal and the report are done, the report is verified again
     result = invoke(cli, ["--case", str(case_dir), "--json", "run", str(plan)])
     assert result.exit_code == 0, result.output
-    ends = [json.loads(x) for x in result.stdout.splitlines() if '"end"' in x]
+    ends = json.loads(result.stdout)["steps"]
     assert [e["status"] for e in ends] == ["skipped (done)", "skipped (done)", "verified"]
     assert len([e for e in _events(case_dir) if e["kind"] == "report_issued"]) == 1
 
@@ -721,3 +728,21 @@ def test_plan_stopped_at_any_point_of_a_disk_step_ends_complete(
     image = (case_dir / "evidence" / "D" / "D.raw").read_bytes()
     assert hashlib.sha256(image).digest() == hashlib.sha256(src.read_bytes()).digest()
     assert load_seal(case_dir / "evidence" / "D" / "D.seal.json").status == "complete"
+
+
+def test_progress_lines_to_stdout_are_not_mixed_with_json(tmp_path: Path, case_dir: Path) -> None:
+    f = tmp_path / "f.txt"
+    f.write_text("tệp\n", "utf-8")
+    plan = tmp_path / "plan.toml"
+    plan.write_text(_toml([{"kind": "seal", "item": "A", "source": str(f)}]), "utf-8")
+    base = ["--case", str(case_dir)]
+    result = CliRunner().invoke(cli, [*base, "--json", "run", str(plan), "--progress-jsonl", "-"])
+    assert result.exit_code == 2 and _acquisitions(case_dir) == Counter()
+    result = CliRunner().invoke(cli, [*base, "run", str(plan), "--progress-jsonl", "-"])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.stdout.splitlines()]  # stdout: JSON lines only
+    assert [(r["event"], r["status"]) for r in records if r["event"] != "progress"] == [
+        ("start", "running"),
+        ("end", "done"),
+    ]
+    assert "plan " in result.stderr and "1 done" in result.stderr

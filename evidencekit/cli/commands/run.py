@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from pathlib import Path
 from typing import IO
@@ -21,7 +22,8 @@ SCHEMA = "evidencekit/run/1"
     "--progress-jsonl",
     type=click.Path(path_type=Path, dir_okay=False),
     metavar="FILE",
-    help="Append one JSON line per step start and end (for dashboards).",
+    help="Append one JSON line per step start and end, and byte progress (for dashboards); "
+    "- for stdout (not with --json).",
 )
 @click.option(
     "--summary",
@@ -42,7 +44,8 @@ def run(
     The whole plan is checked first (exit 2, nothing done, on any problem). Steps already done
     with the same options and source are skipped; an interrupted one is resumed; a failed one
     is reported and the plan goes on. Exit code: the worst of the steps' (docs/plans.md).
-    With --json, stdout carries the JSON lines of --progress-jsonl, then a summary line.
+    With --json, stdout carries one summary document (every step's status, exit code and
+    duration); --progress-jsonl FILE (or - for stdout) the live lines.
     """
     from evidencekit.fsutil import command_line
     from evidencekit.workflows.commit import lazy_identity
@@ -60,7 +63,16 @@ def run(
         return
     examiner = lazy_identity(app.identity_store(), app.identity_selector, app.identity)
     sink: IO[str] | None = None
-    if progress_jsonl is not None:
+    if progress_jsonl is not None and str(progress_jsonl) == "-":
+        if app.json:
+            from evidencekit.errors import UsageError
+
+            raise UsageError(
+                "--progress-jsonl - (stdout) and --json both write stdout: give one, or a file",
+                hint="--json prints one summary document; --progress-jsonl FILE the live lines",
+            )
+        sink = sys.stdout
+    elif progress_jsonl is not None:
         try:
             sink = open(progress_jsonl, "a", encoding="utf-8")  # noqa: SIM115
         except OSError as exc:
@@ -75,13 +87,11 @@ def run(
     def on_record(rec: dict[str, object]) -> None:
         # a name that is not UTF-8 (a surrogate escape) stays a valid JSON escape, never an error
         line = json.dumps(rec, ensure_ascii=False).encode("utf-8", "backslashreplace").decode()
-        with lock:
-            if sink is not None:
+        if sink is not None:
+            with lock:
                 sink.write(line + "\n")
                 sink.flush()
-            if app.json:
-                click.echo(line)
-        if rec["event"] == "end" and not app.json:
+        if rec["event"] == "end":
             took = f"{rec['duration_s']:.1f} s"
             item = f" {rec['item']}" if rec["item"] else ""
             msg = f": {rec['message']}" if rec["message"] else ""
@@ -93,27 +103,21 @@ def run(
     try:
         result = run_plan(case, plan, examiner, on_record=on_record, command_line=command_line())
     finally:
-        if sink is not None:
+        if sink is not None and sink is not sys.stdout:
             sink.close()
     if summary is not None:
         write_summary(summary, result)
     counts = ", ".join(f"{n} {status}" for status, n in sorted(result.counts().items()))
-    if app.json:
-        from evidencekit import __version__
-
-        doc = {
-            "event": "summary",
-            "schema": SCHEMA,
-            "evidencekit_version": __version__,
-            **result.to_dict(),
-        }
-        click.echo(json.dumps(doc, ensure_ascii=False).encode("utf-8", "backslashreplace").decode())
+    lines = [f"plan {plan_file}: {len(result.outcomes)} steps: {counts}"]
+    for o in result.outcomes:
+        if o.status in ("failed", "interrupted"):
+            item = f" {o.item}" if o.item else ""
+            lines.append(f"  step {o.number} {o.kind}{item}: {o.status}: {o.message}")
+    lines.append(f"exit code {result.exit_code}")
+    if sink is sys.stdout:
+        for line in lines:  # stdout holds the JSON lines: the summary goes with the step lines
+            app.info(line)
     else:
-        click.echo(f"plan {plan_file}: {len(result.outcomes)} steps: {counts}")
-        for o in result.outcomes:
-            if o.status in ("failed", "interrupted"):
-                item = f" {o.item}" if o.item else ""
-                click.echo(f"  step {o.number} {o.kind}{item}: {o.status}: {o.message}")
-        click.echo(f"exit code {result.exit_code}")
+        app.emit(SCHEMA, result.to_dict(), lines)
     if result.exit_code:
         app.exit(result.exit_code)
