@@ -68,6 +68,7 @@ from evidencekit.workflows.hashing import (
     check_sums,
     hash_files,
 )
+from evidencekit.workflows.plan import Plan, PlanResult, check_plan, load_plan, run_plan
 from evidencekit.workflows.progress import Progress, Tick
 from evidencekit.workflows.report import (
     ReportResult,
@@ -78,7 +79,7 @@ from evidencekit.workflows.report import (
 from evidencekit.workflows.seal import SealFilesResult, SealRequest, seal_files
 from evidencekit.workflows.verify import VerifyRequest, VerifyResult, verify_evidence
 
-API_VERSION = "1.0.0"
+API_VERSION = "1.1.0"
 """The version of this API (semantic versioning), independent of the package's `__version__`."""
 
 
@@ -123,6 +124,8 @@ __all__ = [
     "InterruptedError_",
     "LedgerStatus",
     "PartialReadError",
+    "Plan",
+    "PlanResult",
     "Progress",
     "ReportError",
     "ReportResult",
@@ -139,14 +142,17 @@ __all__ = [
     "acquire_disk",
     "audit_files",
     "build_report",
+    "check_plan",
     "check_sums",
     "collect_item",
     "hash_files",
     "init_case",
     "list_events",
+    "load_plan",
     "open_case",
     "record",
     "record_event",
+    "run_plan",
     "seal_files",
     "verify_custody",
     "verify_evidence",

@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "custody": ("evidencekit.cli.commands.custody", "custody", N_("Chain-of-custody ledger.")),
     "report": ("evidencekit.cli.commands.report", "report", N_("Build and verify PDF reports.")),
     "demo": ("evidencekit.cli.commands.demo", "demo", N_("Build a complete sample case.")),
+    "run": ("evidencekit.cli.commands.run", "run", N_("Run a plan of steps (PLAN.toml).")),
 }
 
 
