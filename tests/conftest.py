@@ -27,6 +27,17 @@ EXAMINER = "Nguyễn Bá Tùng"
 TEST_KDF = Scrypt(n=2**12, r=8, p=1)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def english_interface() -> Iterator[None]:
+    """The suite reads the CLI's English messages: the interface language would otherwise follow
+    a case's language (Vietnamese by default) or the machine's LANG. Session-wide, so module
+    fixtures that run the CLI see it too; the tests of the Vietnamese interface
+    (tests/cli/test_i18n*.py) set or remove EVIDENCEKIT_LANG themselves."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EVIDENCEKIT_LANG", "en")
+        yield
+
+
 @pytest.fixture
 def ek_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty EVIDENCEKIT_HOME with the test passphrase in the environment."""
@@ -83,3 +94,34 @@ def invoke(runner: CliRunner) -> Iterator[object]:
         return runner.invoke(cli, list(args), input=input, catch_exceptions=False)
 
     yield _invoke
+
+
+@pytest.fixture(autouse=True)
+def json_contract(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every `--json` document printed in-process during a test validates against its JSON
+    Schema (tests/json_contract.py, docs/json.md); a broken one fails the test at teardown, so
+    a test expecting a failure exit code cannot hide it. Yields the list of problems found."""
+    import json
+    import os
+
+    from evidencekit.cli import runtime
+    from tests.json_contract import problems
+
+    found: list[str] = []
+    original = runtime.json_text
+    record = os.environ.get("EVIDENCEKIT_TEST_JSON_RECORD")  # a folder: keep every document
+
+    def checked(doc: dict[str, object]) -> str:
+        text = original(doc)
+        parsed = json.loads(text)
+        found.extend(problems(parsed))
+        if record:
+            name = str(parsed.get("schema", "none")).replace("/", "_")
+            with open(os.path.join(record, f"{name}.jsonl"), "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(parsed, ensure_ascii=False) + "\n")
+        return text
+
+    monkeypatch.setattr(runtime, "json_text", checked)
+    yield found
+    if found:
+        pytest.fail("JSON contract broken:\n" + "\n".join(found[:20]), pytrace=False)

@@ -77,6 +77,7 @@ class Paused:
     ) -> None:
         module, _, attr = step.partition(":")
         self.step = step
+        self.args = args
         tag = f"{os.getpid()}-{next(Paused._serial)}"
         self.ready, self.go = folder / f"ready-{tag}", folder / f"go-{tag}"
         for fifo in (self.ready, self.go):
@@ -120,6 +121,10 @@ class Paused:
 
     def _ended(self) -> Ended:
         out, err = self.proc.communicate(timeout=TIMEOUT)
+        if self.proc.returncode >= 0:  # it ended itself (not killed mid-write): --json validates
+            from tests.json_contract import check_stdout  # here: the child never loads it
+
+            check_stdout(self.args, out)
         return Ended(self.proc.returncode, out.decode(), err.decode())
 
     def release(self) -> Ended:

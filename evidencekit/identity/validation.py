@@ -155,6 +155,9 @@ class ChainResult:
     anchor: Anchor | None = None
     path: tuple[x509.Certificate, ...] = ()
     revoked: Revocation | None = None
+    builds: bool = True
+    """Whether a path to an anchor was built at all (False: the certificate does not chain to
+    any anchor given, whatever else)."""
 
     @property
     def ok(self) -> bool:
@@ -203,7 +206,9 @@ def validate_chain(
     """
     candidates = [a for a in anchors if a.kind == purpose]
     if not candidates:
-        return ChainResult(f"no {purpose} trust anchor to validate {subject_name(leaf)!r} against")
+        return ChainResult(
+            f"no {purpose} trust anchor to validate {subject_name(leaf)!r} against", builds=False
+        )
     pool = [*others, *(c for a in candidates for c in a.intermediates)]
     worst: ChainResult | None = None
     for anchor in candidates:
@@ -281,6 +286,7 @@ def _validate_one(
             f"the certificate of {who!r} (issued by {leaf.issuer.rfc4514_string()!r}) does not "
             f"chain to the trust anchor {anchor.name!r}",
             anchor,
+            builds=False,
         )
     except ValidationError as exc:
         return ChainResult(

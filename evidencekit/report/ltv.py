@@ -212,6 +212,16 @@ def _dss(handler: Any) -> tuple[list[ax509.Certificate], list[Any], list[Any]] |
     return certs, crls, ocsps
 
 
+def dss_revocation(reader: PdfFileReader) -> tuple[list[bytes], list[bytes]]:
+    """The CRLs and OCSP responses (DER) of the document's latest DSS: revocation data a
+    verifier may use offline (each is signed by its CA; the path validation checks it)."""
+    found = _dss(reader)
+    if found is None:
+        return [], []
+    _certs, crls, ocsps = found
+    return [c.dump() for c in crls], [o.dump() for o in ocsps]
+
+
 def _has_revocation(cert: ax509.Certificate, crls: list[Any], ocsps: list[Any]) -> bool:
     for c in crls:
         if c.issuer == cert.issuer:

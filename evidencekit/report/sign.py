@@ -18,9 +18,9 @@ import logging
 import re
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from asn1crypto import cms, tsp
 from asn1crypto import x509 as asn1_x509
@@ -47,6 +47,7 @@ from evidencekit.report.ltv import (
     Stamp,
     ValidationInputs,
     add_validation_data,
+    dss_revocation,
     long_term,
 )
 from evidencekit.report.model import Attachment
@@ -352,6 +353,72 @@ class SignerEntry:
         }
 
 
+class SignerChains(Protocol):
+    """A reader's CA trust (`report verify --trust ROOT.pem`): which signers' chains it
+    decides about, and whether a signature holds against it at its proven time
+    (`workflows.reader_trust.ReaderAnchors`)."""
+
+    def covers(self, leaf: x509.Certificate, others: Sequence[x509.Certificate]) -> bool: ...
+
+    def with_data(self, crls: Sequence[bytes], ocsps: Sequence[bytes]) -> SignerChains: ...
+
+    def problem(
+        self,
+        leaf: x509.Certificate,
+        others: Sequence[x509.Certificate],
+        *,
+        claimed: dt.datetime | None,
+        proven: dt.datetime | None,
+        what: str,
+    ) -> tuple[str, str] | None: ...
+
+
+class TsaTrust(Protocol):
+    """The timestamp authorities a report's timestamps must come from (the case's `tsa`
+    anchors, or a reader's `--tsa-cert`)."""
+
+    def tsa_problem(
+        self, tsa: x509.Certificate, others: Sequence[x509.Certificate], when: dt.datetime
+    ) -> str | None: ...
+
+
+def _tsa_checked(tsas: TsaTrust | None) -> str:
+    if tsas is None:
+        return "the TSA's certificate is not checked against a trust list"
+    return "its TSA is a trusted one"
+
+
+def _signature_tsa_problem(sig: Any, ts: Any, tsas: TsaTrust | None) -> str | None:
+    """Why the TSA of a signature's own timestamp is not a trusted one (None: it is, or no
+    TSAs to check against)."""
+    if tsas is None:
+        return None
+    if ts.signing_cert is None:
+        return "its TSA's certificate is not in the token"
+    tsa = x509.load_der_x509_certificate(ts.signing_cert.dump())
+    others: list[x509.Certificate] = []
+    token = _timestamp_token(sig.signer_info)
+    if token is not None:
+        for choice in token["content"]["certificates"] or ():
+            if isinstance(choice.chosen, asn1_x509.Certificate):
+                c = x509.load_der_x509_certificate(choice.chosen.dump())
+                if c != tsa:
+                    others.append(c)
+    return tsas.tsa_problem(tsa, others, ts.timestamp)
+
+
+def _carried_certs(sig: Any) -> list[x509.Certificate]:
+    """The certificates a signature's CMS carries (its signer's chain, as the signer gave it)."""
+    out = []
+    try:
+        for choice in sig.signed_data["certificates"] or ():
+            if isinstance(choice.chosen, asn1_x509.Certificate):
+                out.append(x509.load_der_x509_certificate(choice.chosen.dump()))
+    except (ValueError, KeyError, TypeError):
+        return []
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class SignatureCheck:
     """What `check_signature` found; `problems` empty means it holds.
@@ -455,10 +522,19 @@ def _modification_problem(what: str, status: Any) -> str | None:
     return None
 
 
-def check_signature(data: bytes, trusted: Mapping[str, x509.Certificate]) -> SignatureCheck:
+def check_signature(
+    data: bytes,
+    trusted: Mapping[str, x509.Certificate],
+    chains: SignerChains | None = None,
+    tsas: TsaTrust | None = None,
+) -> SignatureCheck:
     """Check the PDF's signatures: each intact and valid, each signer pinned in `trusted`
-    (fingerprint -> certificate), after the first signature nothing but further signatures,
-    document timestamps and validation data, and no byte after the last revision.
+    (fingerprint -> certificate) or with a chain (carried by the signature) to a CA the reader
+    trusts (`chains`, checked at the signature's proven time), after the first signature
+    nothing but further signatures, document timestamps and validation data, and no byte after
+    the last revision. With `tsas` (the case's `tsa` anchors, or the reader's `--tsa-cert`),
+    every timestamp (a signature's own and each document timestamp) must come from a TSA they
+    trust: one that does not is a problem and proves no time.
 
     Never raises for a bad signature: problems are listed in the result.
 
@@ -521,23 +597,39 @@ def check_signature(data: bytes, trusted: Mapping[str, x509.Certificate]) -> Sig
         if mod is not None:
             problems.append(mod)
         signature_ts: tuple[dt.datetime, str] | None = None
+        via_ca: tuple[SignerChains, list[x509.Certificate]] | None = None
         if is_ts:
             kind = "document timestamp"
-            notes.append(
-                f"{what}: document timestamp {status.timestamp.isoformat()} by "
-                f"{subject_name(cert)} (the TSA's certificate is not checked against a trust list)"
-            )
+            outside = None
+            if tsas is not None:
+                carried = [c for c in _carried_certs(sig) if fingerprint(c) != fp]
+                outside = tsas.tsa_problem(cert, carried, status.timestamp)
+            if outside is not None:
+                problems.append(
+                    f"{what}: document timestamp {status.timestamp.isoformat()} by "
+                    f"{subject_name(cert)}, a TSA outside the trusted ones: it proves nothing "
+                    f"({outside})"
+                )
+            else:
+                notes.append(
+                    f"{what}: document timestamp {status.timestamp.isoformat()} by "
+                    f"{subject_name(cert)} ({_tsa_checked(tsas)})"
+                )
             stamps.append(
                 Stamp(
                     revision=sig.signed_revision,
                     time=status.timestamp,
                     tsa=subject_name(cert),
-                    ok=bool(status.intact and status.valid),
+                    ok=bool(status.intact and status.valid) and outside is None,
                 )
             )
         else:
             kind = "certification" if sig.docmdp_level is not None else "signature"
-            if fp not in trusted:
+            if fp not in trusted and chains is not None:
+                carried = [c for c in _carried_certs(sig) if fingerprint(c) != fp]
+                if chains.covers(cert, carried):
+                    via_ca = (chains, carried)
+            if fp not in trusted and via_ca is None:
                 problems.append(
                     f"{what}: unknown signer {subject_name(cert)!r} (sha256:{fp}); it is not "
                     "pinned in the case nor given with --trust"
@@ -549,20 +641,28 @@ def check_signature(data: bytes, trusted: Mapping[str, x509.Certificate]) -> Sig
                 )
             elif ts is not None and ts.valid:
                 tsa = ts.signing_cert.subject.human_friendly if ts.signing_cert else "?"
-                signature_ts = (ts.timestamp, str(tsa))
+                outside = _signature_tsa_problem(sig, ts, tsas)
+                if outside is not None:
+                    problems.append(
+                        f"{what}: its signature timestamp {ts.timestamp.isoformat()} by {tsa} "
+                        f"is from a TSA outside the trusted ones: it proves nothing ({outside})"
+                    )
+                else:
+                    signature_ts = (ts.timestamp, str(tsa))
             if sig is author:
                 first = {"status": status, "cert": cert, "fp": fp}
                 if ts is not None:
                     notes.append(
                         f"timestamp {ts.timestamp.isoformat()} by "
                         f"{ts.signing_cert.subject.human_friendly if ts.signing_cert else '?'}"
-                        " (the TSA's certificate is not checked against a trust list)"
+                        f" ({_tsa_checked(tsas)})"
                     )
         seen.append(
             {
                 "sig": sig,
                 "cert": cert,
                 "signature_ts": signature_ts,
+                "via_ca": via_ca,
                 "problems": len(problems) > before,
                 "entry": SignerEntry(
                     number=n,
@@ -572,7 +672,7 @@ def check_signature(data: bytes, trusted: Mapping[str, x509.Certificate]) -> Sig
                     fingerprint=fp,
                     signing_time=status.timestamp if is_ts else status.signer_reported_dt,
                     revision=sig.signed_revision + 1,
-                    trusted=fp in trusted,
+                    trusted=fp in trusted or via_ca is not None,
                     end=_range_end(sig),
                 ),
             }
@@ -661,6 +761,22 @@ def _with_level(
             )
         )
         fine = False
+    if seen.get("via_ca") is not None:
+        chains, carried = seen["via_ca"]
+        try:
+            dss_crls, dss_ocsps = dss_revocation(reader)
+        except Exception:  # unreadable validation data is no data
+            dss_crls, dss_ocsps = [], []
+        found = chains.with_data(dss_crls, dss_ocsps).problem(
+            cert,
+            carried,
+            claimed=entry.signing_time,
+            proven=lt.proven_time,
+            what=f"{what}: checked against the reader's CA",
+        )
+        if found is not None:
+            problems.append(found[1])
+            fine = False
     return replace(
         entry,
         role=role,

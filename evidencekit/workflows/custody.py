@@ -46,6 +46,7 @@ from evidencekit.problems import Problem
 from evidencekit.timeutil import isoformat
 from evidencekit.workflows.anchors import CHAIN_ADDED, TRUST_CHANGES
 from evidencekit.workflows.origin import ledger_origin
+from evidencekit.workflows.reader_trust import ReaderAnchors
 from evidencekit.workflows.trust import (
     CaseTrust,
     case_trust,
@@ -539,10 +540,13 @@ def verify_custody(
     *,
     workers: int | None = None,
     tsa_certs: Sequence[x509.Certificate] = (),
+    anchors: ReaderAnchors | None = None,
 ) -> LedgerStatus:
     """Recompute and check the whole ledger (signatures against the case's pinned certificates
     plus `extra_trust`, chains, rules, tree, checkpoints, timestamps — against `tsa_certs` when
-    given). Never raises for a mismatch.
+    given). With the reader's CA `anchors` (`--trust ROOT.pem`), every signer whose chain goes
+    to one is trusted and each event they signed is checked against it at its proven time
+    (`workflows.proven.reader_problems`). Never raises for a mismatch.
 
     Raises:
         IntegrityError: the case's ledger is missing, empty or not a ledger.
@@ -554,15 +558,30 @@ def verify_custody(
     extra = {fingerprint(c): c for c in extra_trust}
     with open_ledger(case, remembered=False) as ledger:
         seen = _recall(ledger)
+        chained: dict[str, tuple[x509.Certificate, tuple[x509.Certificate, ...]]] = {}
+        if anchors:
+            from evidencekit.workflows.proven import reader_signers
+
+            chained = reader_signers(ledger.store, trust, anchors)
+        via_ca = {fp: v[0] for fp, v in chained.items()}
         status = verify_ledger(
             ledger.store,
             ledger.origin,
-            {**trust.certificates, **extra},
+            {**trust.certificates, **via_ca, **extra},
             workers=workers,
             tsa_certs=tsa_certs,
         )
-        status = with_trust_problems(status, trust, ledger.store, extra)
+        status = with_trust_problems(status, trust, ledger.store, {**extra, **via_ca})
         status = _with_proven_time(status, ledger, trust)
+        if anchors and chained:
+            from evidencekit.workflows.proven import reader_problems
+
+            found = reader_problems(
+                ledger.store, ledger.node, ledger.origin, trust, anchors, chained
+            )
+            if found:
+                problems = in_order([*status.problems, *found])
+                status = dataclasses.replace(status, problems=problems)
         status = _with_case_files(case, ledger, status)
         try:
             if seen is not None:

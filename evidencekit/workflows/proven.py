@@ -35,6 +35,7 @@ from evidencekit.chain.checkpoint import verify_checkpoint
 from evidencekit.chain.merkle import NodeSource
 from evidencekit.chain.store import EventRow, LedgerStore
 from evidencekit.errors import EvidenceKitError
+from evidencekit.identity import fingerprint, subject_name
 from evidencekit.identity.validation import (
     EXAMINER,
     TSA,
@@ -43,8 +44,9 @@ from evidencekit.identity.validation import (
     validate_chain,
 )
 from evidencekit.problems import Problem
-from evidencekit.timeutil import isoformat
+from evidencekit.timeutil import isoformat, parse_iso
 from evidencekit.workflows.anchors import ChainSigner
+from evidencekit.workflows.reader_trust import ReaderAnchors
 from evidencekit.workflows.trust import CaseTrust
 
 TIMESTAMPED = "checkpoint_timestamped"
@@ -57,6 +59,8 @@ class ProvenTime:
     seq: int
     size: int
     time: dt.datetime
+    note: str = ""
+    """The signed checkpoint the timestamp is over (its own proven time)."""
 
 
 class Proofs:
@@ -64,6 +68,11 @@ class Proofs:
 
     def __init__(self, proofs: Iterable[ProvenTime]) -> None:
         by_size = sorted(proofs, key=lambda p: p.size)
+        self.own: dict[str, dt.datetime] = {}
+        """signed checkpoint text -> the earliest time a timestamp over it proves."""
+        for p in by_size:
+            if p.note and (p.note not in self.own or p.time < self.own[p.note]):
+                self.own[p.note] = p.time
         self._sizes = [p.size for p in by_size]
         # suffix minimum: the earliest time among timestamps covering more than i events
         self._earliest: list[dt.datetime] = []
@@ -132,7 +141,7 @@ def _proof(
             f"the timestamp of {isoformat(info.time)} proves no time: its TSA "
             f"{info.tsa_name!r} is not one the case trusts ({result.problem})"
         )
-    return ProvenTime(row.seq, cp.size, info.time)
+    return ProvenTime(row.seq, cp.size, info.time, note)
 
 
 def revocation_lists(trust: CaseTrust) -> tuple[list[bytes], list[bytes]]:
@@ -209,6 +218,7 @@ def ledger_problems(
     if not examiner_anchors:
         return problems
     check = ChainCheck(trust)
+    problems += _checkpoint_problems(store, trust, proofs, check, min(examiner_anchors))
     for row in store.rows(min(examiner_anchors) + 1, None):
         if row.kind == TIMESTAMPED:
             continue  # it carries its own proof, over what came before it
@@ -228,6 +238,51 @@ def ledger_problems(
                 )
             )
     return problems
+
+
+def _checkpoint_problems(
+    store: LedgerStore, trust: CaseTrust, proofs: Proofs, check: ChainCheck, first_anchor: int
+) -> list[Problem]:
+    """Checkpoints signed by an examiner trusted through a CA anchor, checked like events: at
+    the time the checkpoint's own timestamp proves when it has one, else at that of the event
+    it was signed with (its last one; a checkpoint restates a tree the ledger recomputes, so
+    one signed later over the same tree asserts nothing new). A checkpoint nothing proves yet
+    is not reported here: its last event is (`not-timestamped`); nor is one signed with its
+    signer's own last event and proven with it (the event's problem says it)."""
+    from evidencekit.workflows.trust import note_signers
+
+    out: list[Problem] = []
+    for cp in store.checkpoints():
+        if cp.tree_size <= first_anchor + 1:
+            continue
+        for fp in note_signers(cp.note):
+            c = trust.chained_signer(fp)
+            if c is None:
+                continue
+            own = proofs.own.get(cp.note)
+            bound = proofs.bound(cp.tree_size - 1)
+            when = own if own is not None else bound
+            if when is None:
+                continue
+            if when == bound and _last_signer(store, cp.tree_size) == fp:
+                continue  # signed with their own event, proven at the same time: that event's
+                # verdict is this checkpoint's (and is reported once, for the event)
+            found = check.problem(c, cp.tree_size - 1, when)
+            if found is None or found[0] == "not-timestamped":
+                continue
+            by = "its own timestamp" if own is not None else "the timestamp over its last event"
+            out.append(
+                Problem.of_event(
+                    found[0],
+                    f"the checkpoint of {cp.tree_size} events (proven by {by}): {found[1]}",
+                )
+            )
+    return out
+
+
+def _last_signer(store: LedgerStore, size: int) -> str | None:
+    rows = list(store.rows(size - 1, size))
+    return rows[0].signer if rows else None
 
 
 def tsa_paths(store: LedgerStore, trust: CaseTrust) -> list[tuple[x509.Certificate, ...]]:
@@ -260,3 +315,67 @@ def tsa_paths(store: LedgerStore, trust: CaseTrust) -> list[tuple[x509.Certifica
         if result.ok:
             out.append(result.path)
     return out
+
+
+def reader_signers(
+    store: LedgerStore, trust: CaseTrust, anchors: ReaderAnchors
+) -> dict[str, tuple[x509.Certificate, tuple[x509.Certificate, ...]]]:
+    """fingerprint -> (certificate, other certificates) of every signer of the ledger whose
+    chain builds to one of the reader's CA anchors (`--trust ROOT.pem`): the examiners the
+    ledger pins or trusts through its own anchors, and those who presented a chain
+    (`certificate_chain_added`) the case itself does not count."""
+    from evidencekit.workflows.anchors import CHAIN_ADDED, chain_from
+
+    found: dict[str, tuple[x509.Certificate, tuple[x509.Certificate, ...]]] = {}
+    for p in trust.pinned:
+        found.setdefault(p.fingerprint, (p.certificate, ()))
+    for c in trust.chained:
+        found[c.fingerprint] = (c.certificate, c.others)
+    for row in store.rows(0, None, item=None):
+        if row.kind != CHAIN_ADDED or row.signer in found:
+            continue
+        try:
+            leaf, others = chain_from(json.loads(row.data)["details"])
+        except (EvidenceKitError, ValueError, KeyError, TypeError):
+            continue  # custody verify names a malformed event itself
+        if fingerprint(leaf) == row.signer:
+            found[row.signer] = (leaf, others)
+    return {fp: v for fp, v in found.items() if anchors.covers(*v)}
+
+
+def reader_problems(
+    store: LedgerStore,
+    node: NodeSource,
+    origin: str,
+    trust: CaseTrust,
+    anchors: ReaderAnchors,
+    signers: dict[str, tuple[x509.Certificate, tuple[x509.Certificate, ...]]],
+) -> list[Problem]:
+    """Every event signed by one of `signers` checked against the reader's anchors: at the
+    time the case's timestamps prove, else at the time the event states, and then any
+    revocation the data shows fails it (docs/trust.md, "A reader's own CA root")."""
+    if not signers:
+        return []
+    proofs = proven_times(store, node, origin, trust)[0] if trust.anchors else Proofs(())
+    crls, ocsps = revocation_lists(trust)
+    check = anchors.with_data(crls, ocsps)
+    problems: list[Problem] = []
+    for row in store.rows(0, None):
+        got = signers.get(row.signer)
+        if got is None:
+            continue
+        try:
+            claimed: dt.datetime | None = parse_iso(row.time)
+        except ValueError:
+            claimed = None
+        found = check.problem(
+            got[0],
+            got[1],
+            claimed=claimed,
+            proven=proofs.bound(row.seq),
+            what=f"signed by {subject_name(got[0])!r} ({row.signer[:16]}), checked against "
+            "the reader's CA",
+        )
+        if found is not None:
+            problems.append(Problem.of_event(found[0], found[1], row.seq, row.item))
+    return problems

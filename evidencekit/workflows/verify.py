@@ -9,7 +9,6 @@ The format plug-ins (E01 media, tar items) are registered when this module is im
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import logging
 import os
 import stat
@@ -31,19 +30,16 @@ from evidencekit.hash.seal.document import SEAL_SUFFIX
 from evidencekit.hash.seal.read import find_seal, load_seal
 from evidencekit.hash.seal.status import VerifyStatus
 from evidencekit.hash.seal.verify import verify_seal
-from evidencekit.identity import Identity, fingerprint, load_cert_file, load_cert_pem
+from evidencekit.identity import Identity, fingerprint, load_cert_file, load_cert_pem, subject_name
 from evidencekit.identity.validation import (
-    EXAMINER,
-    Anchor,
     Limits,
     is_ca,
-    read_revocation,
-    validate_chain,
 )
 from evidencekit.ids import check_item_id
 from evidencekit.problems import Problem
-from evidencekit.timeutil import isoformat, parse_iso, utcnow
+from evidencekit.timeutil import isoformat, parse_iso
 from evidencekit.workflows.progress import Progress, Tick
+from evidencekit.workflows.reader_trust import ReaderAnchors, read_data_file, reader_anchors
 from evidencekit.workflows.trust import CaseTrust, case_trust
 from evidencekit.workflows.verifiers import register_verifiers
 
@@ -97,46 +93,6 @@ def resolve_target(case: Case | None, target: str) -> Path:
     if not item_dir.is_dir():
         return item_dir / f"{target}{SEAL_SUFFIX}"
     return find_seal(item_dir)
-
-
-@dataclass(frozen=True, slots=True)
-class ReaderAnchors:
-    """What a reader outside a case trusts through a CA (`verify --trust ROOT.pem` and the
-    limits and revocation data given with it)."""
-
-    anchors: tuple[Anchor, ...] = ()
-    crls: tuple[bytes, ...] = ()
-    ocsps: tuple[bytes, ...] = ()
-
-
-def reader_anchors(
-    trust: Sequence[Path],
-    limits: Limits = Limits(),
-    crls: Sequence[bytes] = (),
-    ocsps: Sequence[bytes] = (),
-) -> tuple[list[Path], ReaderAnchors]:
-    """Split `--trust` files into examiner certificates (pinned as they are) and CA
-    certificates (anchors with `limits`); the CA certificates that are not self-signed are also
-    offered as path material to every anchor.
-
-    Raises:
-        IdentityError: a file is not a certificate, or revocation data is malformed.
-    """
-    leaves: list[Path] = []
-    cas: list[x509.Certificate] = []
-    for path in trust:
-        cert = load_cert_file(path)
-        if is_ca(cert):
-            cas.append(cert)
-        else:
-            leaves.append(path)
-    inter = tuple(c for c in cas if c.issuer != c.subject)
-    anchors = tuple(Anchor(c, EXAMINER, limits, inter) for c in cas)
-    return leaves, ReaderAnchors(
-        anchors,
-        tuple(read_revocation("crl", c).der for c in crls),
-        tuple(read_revocation("ocsp", o).der for o in ocsps),
-    )
 
 
 def verify_items(
@@ -207,6 +163,9 @@ def verify_items(
             item_id=item if in_case else None,
         )
         extra: list[Problem] = list(chain_problems)
+        fp = status.signer_fingerprint
+        if case_trusts is None and fp in trusted and fp not in chained:
+            status = dataclasses.replace(status, notes=(*status.notes, OUTSIDE_NOTE))
         if case_trusts is not None:
             status = _explain_untrusted(status, case_trusts)
             extra += _revoked_signer(case, item, seal_path, status, case_trusts)
@@ -227,6 +186,15 @@ def verify_items(
         statuses.append(status)
     return statuses
 
+
+OUTSIDE_NOTE = (
+    "outside a case: the signer is trusted by the certificate given with --trust; a revocation "
+    "of an examiner is recorded only in the case's ledger, so this check cannot know of one, "
+    "nor prove when the seal was made (verify it inside the case, or with --case-identity; "
+    "docs/trust.md)"
+)
+"""The note of a seal whose signer a reader pinned outside any case (docs/trust.md, "What a
+reader outside the case can conclude")."""
 
 NOT_SEALED = "not-sealed"
 """The problem kind of a target with no seal to verify (an item folder without one, a name that
@@ -329,29 +297,13 @@ def _reader_chain(
         return {}, []  # verify_seal reports the malformed seal itself
     if leaf is None or is_ca(leaf):
         return {}, []
-    if fingerprint(leaf) in {a.fingerprint for a in anchors.anchors}:
-        return {}, []
-    at = validate_chain(
-        leaf, others, anchors.anchors, moment=sealed, crls=anchors.crls, ocsps=anchors.ocsps
+    if not anchors.covers(leaf, others):
+        return {}, []  # not the reader's CA's: a --trust certificate may still pin it
+    found = anchors.problem(
+        leaf, others, claimed=sealed, proven=None, what=f"sealed by {subject_name(leaf)!r}"
     )
-    if not at.ok:
-        kind = "revoked-certificate" if at.revoked else "chain-invalid"
-        return {}, [Problem.of_file(kind, name, at.problem or "")]
-    # revoked later than the seal says it was made? Outside a case that time is the signer's
-    # word: checked at the last moment the certificate was valid, any revocation counts
-    last = min(utcnow(), leaf.not_valid_after_utc - dt.timedelta(seconds=1))
-    later = validate_chain(
-        leaf, others, anchors.anchors, moment=last, crls=anchors.crls, ocsps=anchors.ocsps
-    )
-    if later.revoked is not None:
-        return {}, [
-            Problem.of_file(
-                "revoked-certificate",
-                name,
-                f"{later.revoked.describe()}; the seal says it was made at {isoformat(sealed)}, "
-                "but outside a case nothing proves that time",
-            )
-        ]
+    if found is not None:
+        return {}, [Problem.of_file(found[0], name, found[1])]
     return {fingerprint(leaf): leaf}, []
 
 
@@ -641,8 +593,8 @@ def verify_evidence(
     leaves, anchors = reader_anchors(
         request.trust,
         request.limits,
-        [_read_file(p) for p in request.crls],
-        [_read_file(p) for p in request.ocsps],
+        [read_data_file(p) for p in request.crls],
+        [read_data_file(p) for p in request.ocsps],
     )
     statuses = verify_items(
         case,
@@ -658,17 +610,3 @@ def verify_evidence(
             if not not_sealed(st):  # nothing was verified, nothing to record
                 record_verification(case, identity, st)
     return VerifyResult(tuple(statuses), request.record)
-
-
-def _read_file(path: Path) -> bytes:
-    """A revocation data file given by the reader.
-
-    Raises:
-        IdentityError: it cannot be read.
-    """
-    from evidencekit.errors import IdentityError
-
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise IdentityError(f"cannot read {str(path)!r}: {exc.strerror}") from exc

@@ -11,6 +11,8 @@ another first event and is named "another ledger".
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,11 +30,13 @@ from evidencekit.chain.proof import (
 )
 from evidencekit.chain.timestamp import verify_token
 from evidencekit.chain.witnesscopy import WitnessCopy, make_witness, read_witness
-from evidencekit.errors import CustodyError, IntegrityError
-from evidencekit.identity import Identity, fingerprint
-from evidencekit.timeutil import isoformat, utcnow
+from evidencekit.errors import CustodyError, EvidenceKitError, IntegrityError
+from evidencekit.identity import Identity, fingerprint, load_cert_pem
+from evidencekit.timeutil import isoformat, parse_iso, utcnow
 from evidencekit.workflows.custody import open_ledger
-from evidencekit.workflows.trust import case_trust
+from evidencekit.workflows.proven import reader_signers, revocation_lists
+from evidencekit.workflows.reader_trust import ReaderAnchors
+from evidencekit.workflows.trust import CaseTrust, case_trust
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +52,9 @@ class Exported:
     def to_dict(self) -> dict[str, object]:
         return {
             "tree_size": self.tree_size,
-            "root": self.root,
+            # hex like every other tree root in a --json document (docs/json.md); the witness
+            # file itself keeps the checkpoint's base64, as the signed note has it
+            "root": base64.b64decode(self.root).hex(),
             "case_identity": self.case_identity,
             "rfc3161": self.timestamped,
         }
@@ -122,7 +128,7 @@ class WitnessCheck:
             "case_identity": self.kept.case_identity,
             "kept": {
                 "tree_size": self.kept.size,
-                "root": self.kept.root_b64,
+                "root": base64.b64decode(self.kept.root_b64).hex(),
                 "exported": self.kept.exported,
                 "exporter": {
                     "name": self.kept.exporter_name,
@@ -131,7 +137,7 @@ class WitnessCheck:
             },
             "current": {
                 "tree_size": new.size,
-                "root": base64.b64encode(new.root).decode("ascii"),
+                "root": new.root.hex(),
             },
             "proof": self.consistency.proof,
             "rfc3161": self.timestamp,
@@ -145,6 +151,7 @@ def check_witness(
     *,
     source: Path | None = None,
     tsa_certs: Sequence[x509.Certificate] = (),
+    anchors: ReaderAnchors | None = None,
 ) -> WitnessCheck:
     """Check a kept witness file (`data`) against the case's ledger.
 
@@ -158,7 +165,26 @@ def check_witness(
     """
     trust = case_trust(case)
     trusted = {**trust.certificates, **{fingerprint(c): c for c in extra_trust}}
+    via_ca = _reader_chained(case, data, trust, anchors) if anchors else {}
+    trusted.update({fp: v[0] for fp, v in via_ca.items()})
     kept = read_witness(data, trusted)
+    if anchors and kept.exporter_fingerprint in via_ca:
+        leaf, others = via_ca[kept.exporter_fingerprint]
+        try:
+            claimed: dt.datetime | None = parse_iso(kept.exported)
+        except ValueError:
+            claimed = None
+        crls, ocsps = revocation_lists(trust)
+        found = anchors.with_data(crls, ocsps).problem(
+            leaf,
+            others,
+            claimed=claimed,
+            proven=None,
+            what=f"the witness file is refused: it was exported by {kept.exporter_name!r}, "
+            "checked against the reader's CA",
+        )
+        if found is not None:
+            raise IntegrityError(found[1])
     named = (
         f"the kept checkpoint of {kept.size} events (root {kept.root_b64}, exported "
         f"{kept.exported} by {kept.exporter_name})"
@@ -232,3 +258,21 @@ def _check_timestamp(
         "time": isoformat(info.time),
         "tsa": info.tsa.subject.rfc4514_string(),
     }
+
+
+def _reader_chained(
+    case: Case, data: bytes, trust: CaseTrust, anchors: ReaderAnchors
+) -> dict[str, tuple[x509.Certificate, tuple[x509.Certificate, ...]]]:
+    """The signers of the ledger, and the exporter the file names, whose chain goes to one of
+    the reader's CA anchors (`--trust ROOT.pem`)."""
+    with open_ledger(case, remembered=False) as ledger:
+        found = reader_signers(ledger.store, trust, anchors)
+    try:
+        pem = json.loads(data.decode("utf-8"))["exporter"]["certificate"]
+        cert = load_cert_pem(str(pem))
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError, EvidenceKitError):
+        return found  # read_witness refuses the file itself
+    fp = fingerprint(cert)
+    if fp not in found and anchors.covers(cert, ()):
+        found[fp] = (cert, ())
+    return found

@@ -22,12 +22,13 @@ import pytest
 
 from evidencekit.chain.sqlite_store import MIN_FREE
 from tests.conftest import need_peer, need_root
+from tests.json_contract import check_stdout
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def _ek(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    result = subprocess.run(
         [sys.executable, "-m", "evidencekit", *args],
         cwd=REPO,
         capture_output=True,
@@ -35,6 +36,8 @@ def _ek(*args: str) -> subprocess.CompletedProcess[str]:
         env=dict(os.environ),
         timeout=120,
     )
+    check_stdout(args, result.stdout)  # a --json document validates (docs/json.md)
+    return result
 
 
 @pytest.fixture

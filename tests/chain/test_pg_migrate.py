@@ -5,21 +5,37 @@ from __future__ import annotations
 
 import json
 import tomllib
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from evidencekit.case import Case
 from evidencekit.chain import merkle
 from evidencekit.chain.pg_store import PostgreSQLStore
 from evidencekit.chain.sqlite_store import SQLiteStore
 from evidencekit.chain.store import LedgerStore
+from evidencekit.cli.main import cli
 from evidencekit.identity import Identity
 from evidencekit.workflows.custody import list_events, record_event
 from evidencekit.workflows.origin import ledger_origin
 from tests.chain.helpers import populate, raw_db, second_examiner
 from tests.conftest import EXAMINER
+
+
+@pytest.fixture
+def case_dir(tmp_path: Path, identity: Identity, runner: CliRunner) -> Path:
+    """The SQLite case these tests migrate, with a case number no other test uses: ledgers in
+    one PostgreSQL database are told apart by their origin (case number and creation time), and
+    two tests creating "VKS-2024-06" in the same second would share one (seen once in a run)."""
+    path = tmp_path / "case"
+    number = f"VKS-MIG-{uuid.uuid4().hex[:12]}"
+    args = ["case", "init", str(path), "--case-number", number, "--title", "Vụ án thử"]
+    result = runner.invoke(cli, [*args, "--agency", "Công an tỉnh"])
+    assert result.exit_code == 0, result.output
+    return path
 
 
 def _snapshot(store: LedgerStore) -> dict[str, Any]:

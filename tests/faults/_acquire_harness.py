@@ -14,13 +14,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tests.json_contract import check_stdout
 from tests.paused import REPO, env
 from tests.paused import Paused as BasePaused
 
 
 def run(case_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The CLI in a new process (so that its signals and exits are real)."""
-    return subprocess.run(
+    result = subprocess.run(
         [sys.executable, "-m", "evidencekit", "--case", str(case_dir), *args],
         cwd=REPO,
         env=env(),
@@ -29,6 +30,8 @@ def run(case_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
         check=False,
         timeout=300,
     )
+    check_stdout(args, result.stdout)  # a --json document validates (docs/json.md)
+    return result
 
 
 class Paused(BasePaused):

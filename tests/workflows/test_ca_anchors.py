@@ -11,18 +11,11 @@ responder on loopback, the local RFC 3161 TSA of the report tests. Oracle: `open
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-from click.testing import CliRunner
-
 from evidencekit.case import Case
 from evidencekit.chain.ledger import Draft, Ledger
-from evidencekit.cli.main import cli
 from evidencekit.identity import IdentityStore, cert_pem, load_cert_file
 from evidencekit.workflows.origin import ledger_origin
 from evidencekit.workflows.trust import case_trust
@@ -31,96 +24,16 @@ from tests.identity.ca import (
     ORG,
     OTHER_POLICY,
     P12_PASSWORD,
-    POLICY,
-    CaHierarchy,
     lookalike,
     make_ca,
 )
 from tests.report.tsa import local_tsa
+from tests.workflows.ca_world import AN, BINH, World, cli_run, next_second, ok, problems
 
-AN = "Trần Văn An"
-BINH = "Lê Thị Bình"
-
-
-def _cli(*args: str) -> Any:
-    env = {"EVIDENCEKIT_P12_PASSPHRASE": P12_PASSWORD, "EVIDENCEKIT_PASSPHRASE": PASSPHRASE}
-    return CliRunner().invoke(cli, list(args), env=env)
-
-
-def _ok(res: Any) -> Any:
-    assert res.exit_code == 0, (res.stdout, res.stderr)
-    return res
-
-
-def _next_second() -> None:
-    """Wait until the UTC second changes: a revocation and a timestamp (both to the second)
-    must fall in distinct seconds for their order to be provable. An ordering, not a timing."""
-    start = int(time.time())
-    while int(time.time()) <= start:
-        time.sleep(0.05)
-
-
-@dataclass
-class World:
-    case: Path
-    ca: CaHierarchy
-    an: Path
-    binh: Path
-    tsa_url: str
-    tsa_dir: Path
-
-    def run(self, who: str, *args: str) -> Any:
-        return _cli("--case", str(self.case), "--identity", who, *args)
-
-    def verify(self) -> Any:
-        return _cli("--json", "--case", str(self.case), "custody", "verify")
-
-    def stamp(self) -> None:
-        _ok(self.run(EXAMINER, "custody", "timestamp", "--tsa", self.tsa_url))
-
-
-def _problems(res: Any) -> list[dict[str, Any]]:
-    return list(json.loads(res.stdout)["problems"])
-
-
-@pytest.fixture
-def world(case_dir: Path, tmp_path: Path) -> Iterator[World]:
-    need_peer("openssl")
-    ca = make_ca(tmp_path / "ca")
-    an, _ = ca.issue("an", cn=AN)
-    binh, _ = ca.issue("binh", cn=BINH)
-    for name in ("an", "binh"):
-        _ok(_cli("keys", "import", str(ca.p12(name))))
-    with local_tsa(tmp_path / "tsa") as url:
-        w = World(case_dir, ca, an, binh, url, tmp_path / "tsa")
-        _ok(
-            w.run(
-                EXAMINER,
-                "case",
-                "trust-ca",
-                str(ca.root),
-                "--org",
-                ORG,
-                "--policy",
-                POLICY,
-                "--intermediate",
-                str(ca.issuing),
-                "--reason",
-                "chứng thư số của Bộ",
-            )
-        )
-        _ok(
-            w.run(
-                EXAMINER,
-                "case",
-                "trust-ca",
-                str(w.tsa_dir / "tsa.crt"),
-                "--tsa",
-                "--reason",
-                "TSA của phòng",
-            )
-        )
-        yield w
+_cli = cli_run
+_ok = ok
+_next_second = next_second
+_problems = problems
 
 
 def test_the_two_examiners_are_trusted_through_the_root(world: World) -> None:

@@ -24,6 +24,7 @@ from evidencekit.case import Case
 from evidencekit.cli.main import cli
 from evidencekit.errors import CaseError
 from evidencekit.workflows.custody import list_events
+from tests.json_contract import check_stdout
 from tests.paused import REPO, Paused
 from tests.paused import env as _env
 
@@ -40,7 +41,7 @@ def _no_paused_command_outlives_its_test() -> Iterator[None]:
 
 
 def _run(case_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    result = subprocess.run(
         [sys.executable, "-m", "evidencekit", "--case", str(case_dir), *args],
         cwd=REPO,
         env=_env(),
@@ -48,6 +49,8 @@ def _run(case_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         check=False,
     )
+    check_stdout(args, result.stdout)  # a --json document validates (docs/json.md)
+    return result
 
 
 def _reserve_after(barrier: object, case_dir: str, out: object) -> None:  # pragma: no cover

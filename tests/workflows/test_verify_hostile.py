@@ -23,6 +23,7 @@ from click.testing import CliRunner
 from evidencekit.cli.main import cli
 from evidencekit.identity import Identity, IdentityStore
 from tests.conftest import TEST_KDF
+from tests.json_contract import check_stdout
 from tests.seals import resign
 
 HANG_GUARD = 120  # seconds: only turns a hang into a failure (a verify here takes ~1 s)
@@ -44,13 +45,15 @@ def item(case_dir: Path, tmp_path: Path) -> Path:
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
     """The CLI in a child process (environment inherited: home, passphrase)."""
-    return subprocess.run(
+    result = subprocess.run(
         [sys.executable, "-m", "evidencekit", *args],
         capture_output=True,
         text=True,
         timeout=HANG_GUARD,
         check=False,
     )
+    check_stdout(args, result.stdout)  # a --json document validates (docs/json.md)
+    return result
 
 
 def _artifacts(seal: Path, names: list[str], sizes: list[int] | None = None) -> list[object]:

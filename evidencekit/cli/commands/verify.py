@@ -2,50 +2,28 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from evidencekit.cli.options import trust_option
+from evidencekit.cli.i18n import _, status_text
+from evidencekit.cli.options import reader_trust_options
 from evidencekit.cli.runtime import App, pass_app
+
+if TYPE_CHECKING:
+    from evidencekit.workflows.reader_trust import ReaderTrust
 
 
 @click.command("verify")
 @click.argument("targets", nargs=-1, required=True)
-@trust_option
-@click.option("--trust-org", "orgs", multiple=True, help="A --trust CA: allowed signer O.")
-@click.option("--trust-ou", "ous", multiple=True, help="A --trust CA: allowed signer OU.")
-@click.option(
-    "--trust-policy", "policies", multiple=True, metavar="OID", help="A --trust CA: policy."
-)
-@click.option("--trust-eku", "ekus", multiple=True, metavar="OID", help="A --trust CA: needed EKU.")
-@click.option(
-    "--crl",
-    "crls",
-    multiple=True,
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="Revocation data for a --trust CA: a CRL file (repeatable).",
-)
-@click.option(
-    "--ocsp-response",
-    "ocsps",
-    multiple=True,
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="Revocation data for a --trust CA: a DER OCSP response (repeatable).",
-)
+@reader_trust_options
 @click.option("--record", is_flag=True, help="Append a `verified` custody event per item.")
 @click.option("--sizes-only", is_flag=True, help="Check signatures and sizes without re-hashing.")
 @pass_app
 def verify(
     app: App,
     targets: tuple[str, ...],
-    trust: tuple[Path, ...],
-    orgs: tuple[str, ...],
-    ous: tuple[str, ...],
-    policies: tuple[str, ...],
-    ekus: tuple[str, ...],
-    crls: tuple[Path, ...],
-    ocsps: tuple[Path, ...],
+    reader: ReaderTrust,
     record: bool,
     sizes_only: bool,
 ) -> None:
@@ -58,20 +36,19 @@ def verify(
     """
     from evidencekit.cli.progress import TickBar
     from evidencekit.errors import CaseError
-    from evidencekit.identity.validation import Limits
     from evidencekit.sizes import human
     from evidencekit.workflows.verify import VerifyRequest, not_sealed, verify_evidence
 
     bar = TickBar(enabled=app.verbosity >= 0, transient=True)
     request = VerifyRequest(
         targets=targets,
-        trust=trust,
+        trust=reader.trust,
         rehash=not sizes_only,
         record=record,
         progress=bar if bar.enabled else None,
-        limits=Limits(orgs, ous, policies, ekus),
-        crls=crls,
-        ocsps=ocsps,
+        limits=reader.limits,
+        crls=reader.crls,
+        ocsps=reader.ocsps,
     )
     try:
         case = app.case()
@@ -88,19 +65,38 @@ def verify(
     for st in result.statuses:
         name = st.item_id or str(st.seal_path)
         signer = (
-            f"signed by {st.signer} ({(st.signer_fingerprint or '')[:16]})" if st.signer else ""
+            _("signed by {signer} ({value})").format(
+                signer=st.signer, value=(st.signer_fingerprint or "")[:16]
+            )
+            if st.signer
+            else ""
         )
         if st.ok:
             lines.append(
-                f"{name}: OK: {len(st.checked_files)} file(s), {human(st.bytes_hashed)} re-hashed; "
-                f"{signer}; status {st.status}"
+                _(
+                    "{name}: OK: {count} file(s), {bytes_hashed} re-hashed; {signer}; "
+                    "status {status}"
+                ).format(
+                    name=name,
+                    count=len(st.checked_files),
+                    bytes_hashed=human(st.bytes_hashed),
+                    signer=signer,
+                    status=status_text(st.status),
+                )
             )
         elif not_sealed(st):
-            lines += [f"{name}: NOT SEALED: {p.message}" for p in st.problems]
+            lines += [
+                _("{name}: NOT SEALED: {message}").format(name=name, message=p.message)
+                for p in st.problems
+            ]
         else:
-            lines.append(f"{name}: FAILED: {len(st.problems)} problem(s) in {st.seal_path}")
+            lines.append(
+                _("{name}: FAILED: {count} problem(s) in {seal_path}").format(
+                    name=name, count=len(st.problems), seal_path=st.seal_path
+                )
+            )
             lines += [f"  {p.text()}" for p in st.problems]
-        lines += [f"  note: {n}" for n in st.notes]
+        lines += [_("  note: {n}").format(n=n) for n in st.notes]
     app.emit("evidencekit/verify/1", result.to_dict(), lines)
     if result.exit_code:
         app.exit(result.exit_code)

@@ -36,7 +36,7 @@ class AcquireResult:
             "item": self.item_id,
             "item_dir": str(self.item_dir),
             "status": self.status,
-            "source": self.source,
+            "source": _source_json(self.source),
             "files": list(self.files),
             "copy_files": list(self.copy_files),
             "size": self.size,
@@ -51,3 +51,20 @@ class AcquireResult:
             "stored_digests": self.stored_digests,
             "resumed": self.resumed,
         }
+
+
+# A regular file's stat numbers, kept as text in the seal's source identity (it is signed, and a
+# resume compares it as recorded); the --json document gives them as numbers (docs/json.md).
+_STAT_NUMBERS = ("inode", "file_size")
+
+
+def _source_json(source: dict[str, Any]) -> dict[str, Any]:
+    identity = source.get("identity")
+    if not isinstance(identity, dict):
+        return source
+    numbers = {
+        k: int(v)
+        for k, v in identity.items()
+        if k in _STAT_NUMBERS and isinstance(v, str) and v.isdigit()
+    }
+    return {**source, "identity": {**identity, **numbers}}

@@ -20,9 +20,12 @@ from cryptography import x509
 from evidencekit.case import Case
 from evidencekit.errors import EvidenceKitError, ReportError, UsageError
 from evidencekit.identity import fingerprint
+from evidencekit.identity.validation import TSA, Anchor
 from evidencekit.problems import Problem, ReportPart
 from evidencekit.report.attachments import shown
 from evidencekit.report.sign import SignatureCheck, check_signature, read_attachment_entries
+from evidencekit.workflows.proven import revocation_lists
+from evidencekit.workflows.reader_trust import ReaderAnchors, TsaAnchors
 from evidencekit.workflows.report.ledger import (
     _check_checkpoint,
     _find_report_event,
@@ -70,8 +73,15 @@ def verify_report(
     *,
     case: Case | None = None,
     trust: Sequence[x509.Certificate] = (),
+    anchors: ReaderAnchors | None = None,
+    tsa_certs: Sequence[x509.Certificate] = (),
 ) -> ReportVerification:
     """Check a report's signature, coverage and signer; with `case`, its attachments too.
+    `anchors`: the reader's CA roots (`--trust ROOT.pem`): a signer whose chain (carried in the
+    signature) goes to one is trusted when it holds at the time the signature's timestamps
+    prove, else at its claimed time with any revocation counting against it.
+    `tsa_certs` (a TSA's certificate or a CA above it) and, with `case`, the case's `tsa`
+    anchors: every timestamp of the report must come from one of them (when there are any).
 
     Never raises for a failed check (see `problems`).
 
@@ -87,8 +97,13 @@ def verify_report(
     trusted: dict[str, x509.Certificate] = case_trusts.certificates if case_trusts else {}
     for cert in trust:
         trusted[fingerprint(cert)] = cert
+    chains = None
+    if anchors:
+        crls, ocsps = revocation_lists(case_trusts) if case_trusts else ([], [])
+        chains = anchors.with_data(crls, ocsps)
+    tsas = _tsa_anchors(case_trusts, tsa_certs, anchors)
     try:
-        sig = check_signature(data, trusted)
+        sig = check_signature(data, trusted, chains, tsas)
     except ReportError as exc:
         sig = SignatureCheck(signed=False, problems=(str(exc),))
     problems = [Problem.of_report("report-signature", "signature", m) for m in sig.problems]
@@ -97,7 +112,7 @@ def verify_report(
         for p in (case_trusts.problems if case_trusts else ())
     ]
     notes = list(sig.notes)
-    if not trusted and sig.signed:
+    if not trusted and not anchors and sig.signed:
         notes.append("no certificate to trust: give --case or --trust CERT.pem")
     files = _read_files(data, problems)
     meta: dict[str, Any] = {}
@@ -143,6 +158,25 @@ def verify_report(
         notes=tuple(notes),
         case_checked=case is not None,
     )
+
+
+def _tsa_anchors(
+    trust: CaseTrust | None, tsa_certs: Sequence[x509.Certificate], anchors: ReaderAnchors | None
+) -> TsaAnchors | None:
+    """The TSAs a report's timestamps must come from: the case's active `tsa` anchors and the
+    reader's `--tsa-cert`; None (not checked, a note says so) when there are none."""
+    found = [
+        t.anchor
+        for t in (trust.anchors if trust else ())
+        if t.anchor.kind == TSA and t.removed is None
+    ]
+    found += [Anchor(c, TSA) for c in tsa_certs]
+    if not found:
+        return None
+    crls, ocsps = revocation_lists(trust) if trust else ([], [])
+    if anchors:
+        crls, ocsps = [*crls, *anchors.crls], [*ocsps, *anchors.ocsps]
+    return TsaAnchors(tuple(found), tuple(crls), tuple(ocsps))
 
 
 def _read_files(data: bytes, problems: list[Problem]) -> dict[str, bytes]:

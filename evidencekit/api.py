@@ -1,0 +1,160 @@
+"""The supported Python API of evidencekit (docs/api.md): one stable import path.
+
+Everything a lab's script needs to do what the command line does — open a case, acquire a
+disk, collect files, seal, verify, record custody events, build and verify reports — without
+click, a terminal or a subprocess::
+
+    from evidencekit import api
+
+    examiner = api.IdentityStore().load(None, lambda name: b"passphrase")
+    case = api.open_case(Path("/cases/VKS-2024-06"))
+    sealed = api.seal_files(case, examiner, api.SealRequest("D1", (Path("photo.jpg"),)))
+
+The names here follow semantic versioning (`API_VERSION`): a minor version adds names or
+optional fields, only a major version removes or changes one. Names reached through other
+modules (`evidencekit.workflows.*`, `evidencekit.chain.*`) are internal and may move.
+
+Errors are the project's own (`evidencekit.errors`, re-exported here): `UsageError` for a bad
+request, `IntegrityError` when something does not verify, `PartialReadError` (carrying the
+result) when a seal was written but some source data could not be read, `CustodyError` when the
+ledger refuses an event, and so on; each has a one-line `message` and an optional `hint`.
+Verification returns a status object (`ok`, `problems`) instead of raising.
+
+Where a use case has no request type yet (case creation, custody events, report build and
+verify), the existing typed function is exported as it is; it gets a request type next,
+in a minor version that keeps these functions working.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from evidencekit import __version__
+from evidencekit.acquire.logical.options import CollectOptions
+from evidencekit.case import Case, CaseInfo
+from evidencekit.chain.ledger import AppendResult
+from evidencekit.chain.verify_status import LedgerStatus
+from evidencekit.errors import (
+    AcquisitionError,
+    CaseError,
+    ConfigError,
+    CustodyError,
+    EvidenceKitError,
+    HashError,
+    IdentityError,
+    IntegrityError,
+    InterruptedError_,
+    PartialReadError,
+    ReportError,
+    SourceError,
+    UsageError,
+)
+from evidencekit.identity import Identity, IdentityInfo, IdentityStore, Signer
+from evidencekit.workflows.acquire_disk import (
+    AcquireDiskRequest,
+    AcquireOptions,
+    AcquireResult,
+    ImageFormat,
+    acquire_disk,
+)
+from evidencekit.workflows.casework import init_case
+from evidencekit.workflows.collect import CollectRequest, CollectResult, collect_item
+from evidencekit.workflows.custody import list_events, record, record_event, verify_custody
+from evidencekit.workflows.hashing import (
+    AuditRequest,
+    CheckRequest,
+    HashRequest,
+    audit_files,
+    check_sums,
+    hash_files,
+)
+from evidencekit.workflows.plan import Plan, PlanResult, check_plan, load_plan, run_plan
+from evidencekit.workflows.progress import Progress, Tick
+from evidencekit.workflows.report import (
+    ReportResult,
+    ReportVerification,
+    build_report,
+    verify_report,
+)
+from evidencekit.workflows.seal import SealFilesResult, SealRequest, seal_files
+from evidencekit.workflows.verify import VerifyRequest, VerifyResult, verify_evidence
+
+API_VERSION = "1.1.0"
+"""The version of this API (semantic versioning), independent of the package's `__version__`."""
+
+
+def open_case(path: Path) -> Case:
+    """Open the existing case in the folder `path` (its `case.toml`).
+
+    Args:
+        path: the case folder (the one `init_case` created).
+
+    Raises:
+        CaseError: `path` is not a case folder or its `case.toml` is malformed.
+    """
+    return Case.open(Path(path))
+
+
+__all__ = [
+    "API_VERSION",
+    "AcquireDiskRequest",
+    "AcquireOptions",
+    "AcquireResult",
+    "AcquisitionError",
+    "AppendResult",
+    "AuditRequest",
+    "Case",
+    "CaseError",
+    "CaseInfo",
+    "CheckRequest",
+    "CollectOptions",
+    "CollectRequest",
+    "CollectResult",
+    "ConfigError",
+    "CustodyError",
+    "EvidenceKitError",
+    "HashError",
+    "HashRequest",
+    "Identity",
+    "IdentityError",
+    "IdentityInfo",
+    "IdentityStore",
+    "ImageFormat",
+    "IntegrityError",
+    "InterruptedError_",
+    "LedgerStatus",
+    "PartialReadError",
+    "Plan",
+    "PlanResult",
+    "Progress",
+    "ReportError",
+    "ReportResult",
+    "ReportVerification",
+    "SealFilesResult",
+    "SealRequest",
+    "Signer",
+    "SourceError",
+    "Tick",
+    "UsageError",
+    "VerifyRequest",
+    "VerifyResult",
+    "__version__",
+    "acquire_disk",
+    "audit_files",
+    "build_report",
+    "check_plan",
+    "check_sums",
+    "collect_item",
+    "hash_files",
+    "init_case",
+    "list_events",
+    "load_plan",
+    "open_case",
+    "record",
+    "record_event",
+    "run_plan",
+    "seal_files",
+    "verify_custody",
+    "verify_evidence",
+    "verify_report",
+]
