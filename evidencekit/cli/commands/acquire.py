@@ -246,7 +246,7 @@ def disk(
         lines.append(f"  stored digests of the source: {result.stored_digests['outcome']}")
     for w in result.warnings:
         app.warn(w)
-    app.emit("evidencekit/acquire-disk/1", result.to_dict(), lines)
+    app.emit("evidencekit/acquire-disk/2", result.to_dict(), lines)
     if code:
         app.exit(code)
 

@@ -87,7 +87,7 @@ def seal(
     lines.append(f"  signed by {signer.name} ({signer.fingerprint[:16]})")
     if not result.custody_recorded:
         lines.append("  (custody ledger not available: no 'sealed' event recorded)")
-    app.emit("evidencekit/seal/1", result.to_dict(), lines)
+    app.emit("evidencekit/seal/2", result.to_dict(), lines)
     if code:
         app.exit(code)
 
