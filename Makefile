@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test venv venv-test peers lint fmt clean
+.PHONY: demo test venv venv-test peers lint fmt clean i18n
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,3 +43,7 @@ fmt: venv-test
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# the interface's messages: extract (babel.cfg), merge into the .po, compile the .mo (committed)
+i18n: venv-test
+	$(VENV)/bin/python -m evidencekit.cli.i18n_extract

@@ -27,6 +27,17 @@ EXAMINER = "Nguyễn Bá Tùng"
 TEST_KDF = Scrypt(n=2**12, r=8, p=1)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def english_interface() -> Iterator[None]:
+    """The suite reads the CLI's English messages: the interface language would otherwise follow
+    a case's language (Vietnamese by default) or the machine's LANG. Session-wide, so module
+    fixtures that run the CLI see it too; the tests of the Vietnamese interface
+    (tests/cli/test_i18n*.py) set or remove EVIDENCEKIT_LANG themselves."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EVIDENCEKIT_LANG", "en")
+        yield
+
+
 @pytest.fixture
 def ek_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty EVIDENCEKIT_HOME with the test passphrase in the environment."""

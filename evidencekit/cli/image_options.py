@@ -48,6 +48,7 @@ def secret_from_env(var: str | None, what: str) -> str | None:
     Raises:
         UsageError: `var` is named but not set.
     """
+    from evidencekit.cli.i18n import _
     from evidencekit.errors import UsageError
 
     if var is None:
@@ -55,7 +56,9 @@ def secret_from_env(var: str | None, what: str) -> str | None:
     value = os.environ.get(var)
     if value is None:
         raise UsageError(
-            f"environment variable {var!r} (for the {what}) is not set",
-            hint=f"export {var}=... before running, or name another variable",
+            _("environment variable {var} (for the {what}) is not set").format(
+                var=repr(var), what=_(what)
+            ),
+            hint=_("export {var}=... before running, or name another variable").format(var=var),
         )
     return value

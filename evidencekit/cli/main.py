@@ -14,6 +14,8 @@ from typing import Any
 import click
 
 from evidencekit import __version__
+from evidencekit.cli import i18n
+from evidencekit.cli.i18n import N_, _
 from evidencekit.cli.runtime import (
     App,
     configure_logging,
@@ -24,18 +26,18 @@ from evidencekit.cli.runtime import (
 
 # name -> (module, attribute, one-line help shown in `evidencekit --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "case": ("evidencekit.cli.commands.case", "case", "Create and show case workspaces."),
-    "keys": ("evidencekit.cli.commands.keys", "keys", "Manage examiner identities."),
-    "hash": ("evidencekit.cli.commands.hash", "hash_cmd", "Hash files (sums, hashdeep, JSON)."),
-    "seal": ("evidencekit.cli.commands.seal", "seal", "Seal files as an evidence item."),
-    "verify": ("evidencekit.cli.commands.verify", "verify", "Re-hash items and check seals."),
-    "acquire": ("evidencekit.cli.commands.acquire", "acquire", "Image disks, collect files."),
-    "ls": ("evidencekit.cli.commands.ls", "ls", "List partitions and files in an image."),
-    "convert": ("evidencekit.cli.commands.convert", "convert", "Convert an image item."),
-    "custody": ("evidencekit.cli.commands.custody", "custody", "Chain-of-custody ledger."),
-    "report": ("evidencekit.cli.commands.report", "report", "Build and verify PDF reports."),
-    "demo": ("evidencekit.cli.commands.demo", "demo", "Build a complete sample case."),
-    "run": ("evidencekit.cli.commands.run", "run", "Run a plan of steps (PLAN.toml)."),
+    "case": ("evidencekit.cli.commands.case", "case", N_("Create and show case workspaces.")),
+    "keys": ("evidencekit.cli.commands.keys", "keys", N_("Manage examiner identities.")),
+    "hash": ("evidencekit.cli.commands.hash", "hash_cmd", N_("Hash files (sums, hashdeep, JSON).")),
+    "seal": ("evidencekit.cli.commands.seal", "seal", N_("Seal files as an evidence item.")),
+    "verify": ("evidencekit.cli.commands.verify", "verify", N_("Re-hash items and check seals.")),
+    "acquire": ("evidencekit.cli.commands.acquire", "acquire", N_("Image disks, collect files.")),
+    "ls": ("evidencekit.cli.commands.ls", "ls", N_("List partitions and files in an image.")),
+    "convert": ("evidencekit.cli.commands.convert", "convert", N_("Convert an image item.")),
+    "custody": ("evidencekit.cli.commands.custody", "custody", N_("Chain-of-custody ledger.")),
+    "report": ("evidencekit.cli.commands.report", "report", N_("Build and verify PDF reports.")),
+    "demo": ("evidencekit.cli.commands.demo", "demo", N_("Build a complete sample case.")),
+    "run": ("evidencekit.cli.commands.run", "run", N_("Run a plan of steps (PLAN.toml).")),
 }
 
 
@@ -51,13 +53,21 @@ class LazyGroup(click.Group):
         module_name, attr, _help = COMMANDS[cmd_name]
         command = getattr(importlib.import_module(module_name), attr)
         assert isinstance(command, click.Command)
-        return command
+        return i18n.localize(command)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        rows = [(name, _(COMMANDS[name][2])) for name in self.list_commands(ctx)]
         if rows:
-            with formatter.section("Commands"):
+            with formatter.section(_("Commands")):
                 formatter.write_dl(rows)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # the interface language is needed before click parses anything: `--help`, a usage
+        # error or a prompt may come first. `--lang` and `--case` are read ahead of the parser.
+        lang, case_dir = _global_language_options(args)
+        i18n.install(i18n.choose(lang, case_dir))
+        i18n.localize(self)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -118,6 +128,14 @@ class LazyGroup(click.Group):
     help="Trust only the ledger that starts with this case (shown by `case show` and in every "
     "report): case.toml's list of examiners is then not consulted.",
 )
+@click.option(
+    "--lang",
+    "interface_language",
+    type=click.Choice(i18n.LANGUAGES),
+    help="Language of the interface: en or vi (else EVIDENCEKIT_LANG, else the case's "
+    "language, else LANGUAGE/LC_ALL/LC_MESSAGES/LANG). `report build --lang` chooses a "
+    "report's language.",
+)
 @click.version_option(__version__, "--version", prog_name="evidencekit")
 @click.pass_context
 def cli(
@@ -130,6 +148,7 @@ def cli(
     identity_selector: str | None,
     passphrase_file: Path | None,
     case_identity: str | None,
+    interface_language: str | None,
 ) -> None:
     """evidencekit: image devices, collect files, seal them, record custody, report.
 
@@ -163,11 +182,38 @@ def _case_identity(value: str | None) -> str | None:
     text = value.strip().lower()
     if not re.fullmatch(r"sha256:[0-9a-f]{64}", text):
         raise click.BadParameter(
-            f"{value!r} is not a case identity: sha256: and 64 hex digits "
-            "(`evidencekit case show` prints it)",
+            _(
+                "{value} is not a case identity: sha256: and 64 hex digits "
+                "(`evidencekit case show` prints it)"
+            ).format(value=repr(value)),
             param_hint="--case-identity",
         )
     return text
+
+
+_VALUE_OPTIONS = ("--case", "--identity", "--passphrase-file", "--case-identity", "--lang")
+
+
+def _global_language_options(args: list[str]) -> tuple[str | None, Path | None]:
+    """`--lang` and `--case` among the global options (those before the command's name)."""
+    lang: str | None = None
+    case_dir: Path | None = None
+    i = 0
+    while i < len(args):
+        token = args[i]
+        name, eq, inline = token.partition("=")
+        if token == "--" or not token.startswith("-"):
+            break
+        if name in _VALUE_OPTIONS:
+            value = inline if eq else (args[i + 1] if i + 1 < len(args) else None)
+            if name == "--lang":
+                lang = value
+            elif name == "--case" and value:
+                case_dir = Path(value)
+            i += 1 if eq else 2
+            continue
+        i += 1
+    return lang, case_dir
 
 
 def main() -> None:

@@ -10,6 +10,8 @@ from typing import Any, TypeVar, cast
 
 import click
 
+from evidencekit.cli.i18n import _
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 _CASE_IDENTITY = re.compile(r"sha256:[0-9a-f]{64}")
@@ -27,7 +29,9 @@ def _trust_values(ctx: click.Context, param: click.Parameter, values: Any) -> tu
             held = getattr(app, "case_identity", None)
             if held is not None and held != text:
                 raise click.BadParameter(
-                    f"two case identities given ({held} and {text}): trust one case",
+                    _("two case identities given ({held} and {text}): trust one case").format(
+                        held=held, text=text
+                    ),
                     ctx=ctx,
                     param=param,
                 )
@@ -37,13 +41,17 @@ def _trust_values(ctx: click.Context, param: click.Parameter, values: Any) -> tu
         path = Path(value)
         if not path.exists():
             raise click.BadParameter(
-                f"{str(value)!r} does not exist (give a certificate file or a case identity "
-                "sha256:HEX)",
+                _(
+                    "{value!r} does not exist (give a certificate file or a case identity "
+                    "sha256:HEX)"
+                ).format(value=str(value)),
                 ctx=ctx,
                 param=param,
             )
         if path.is_dir():
-            raise click.BadParameter(f"{str(value)!r} is a folder, not a certificate file")
+            raise click.BadParameter(
+                _("{value!r} is a folder, not a certificate file").format(value=str(value))
+            )
         paths.append(path)
     return tuple(paths)
 

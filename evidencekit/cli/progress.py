@@ -6,10 +6,12 @@ The workflows report progress as `Tick`s (evidencekit/workflows/progress.py), si
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from typing import TextIO
 
+from evidencekit.cli.i18n import N_, _, ngettext
 from evidencekit.sizes import human
 from evidencekit.workflows.progress import Tick
 
@@ -56,14 +58,21 @@ class Progress:
     def line(self, done: int, bad: int = 0) -> str:
         elapsed = max(time.monotonic() - self._start, 1e-6)
         rate = done / elapsed
-        parts = [f"{self.label}: {human(done)}"]
+        label = phase_label(self.label)
         if self.total:
-            parts[0] += f" of {human(self.total)} ({100.0 * done / self.total:5.1f} %)"
-        parts.append(f"{human(int(rate))}/s")
+            first = _("{label}: {done} of {total} ({percent} %)").format(
+                label=label,
+                done=human(done),
+                total=human(self.total),
+                percent=f"{100.0 * done / self.total:5.1f}",
+            )
+        else:
+            first = _("{label}: {done}").format(label=label, done=human(done))
+        parts = [first, _("{rate}/s").format(rate=human(int(rate)))]
         if self.total and rate > 0 and done < self.total:
-            parts.append(f"ETA {_eta((self.total - done) / rate)}")
+            parts.append(_("ETA {eta}").format(eta=_eta((self.total - done) / rate)))
         if bad:
-            parts.append(f"{bad} bad sector{'s' if bad != 1 else ''}")
+            parts.append(ngettext("{n} bad sector", "{n} bad sectors", bad).format(n=bad))
         return ", ".join(parts)
 
     def update(self, done: int, bad: int = 0) -> None:
@@ -84,6 +93,30 @@ class Progress:
             self.stream.write("\n")
             self.stream.flush()
             self._width = 0
+
+
+_PHASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), template)
+    for pattern, template in (
+        (r"imaging (?P<x>.+) \(decrypted\)", N_("imaging {x} (decrypted)")),
+        (r"imaging (?P<x>.+)", N_("imaging {x}")),
+        (r"verifying (?P<x>.+)", N_("verifying {x}")),
+        (r"collecting (?P<x>.+)", N_("collecting {x}")),
+        (r"sealing (?P<x>.+)", N_("sealing {x}")),
+        (r"checking the stored digests", N_("checking the stored digests")),
+        (r"re-reading the source", N_("re-reading the source")),
+    )
+)
+
+
+def phase_label(label: str) -> str:
+    """A workflow's pass label ("imaging E1", "verifying image" …) in the interface language;
+    one the table does not know is shown as the workflow wrote it."""
+    for pattern, template in _PHASES:
+        found = pattern.fullmatch(label)
+        if found:
+            return _(template).format(**found.groupdict())
+    return label
 
 
 class TickBar:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, overload
 import click
 
 from evidencekit import __version__
+from evidencekit.cli.i18n import _
 from evidencekit.errors import (
     EvidenceKitError,
     IdentityError,
@@ -124,23 +125,31 @@ class App:
                 text = self.passphrase_file.read_bytes()
             except OSError as exc:
                 raise IdentityError(
-                    f"cannot read passphrase file {str(self.passphrase_file)!r}: {exc.strerror}"
+                    _("cannot read passphrase file {path}: {reason}").format(
+                        path=repr(str(self.passphrase_file)), reason=exc.strerror
+                    )
                 ) from exc
             return text.splitlines()[0] if text.strip() else b""
         env = os.environ.get("EVIDENCEKIT_PASSPHRASE")
         if env is not None:
             return env.encode("utf-8")
         if sys.stdin.isatty() and sys.stderr.isatty():
+            prompt = _("PIN for {name}") if what == "PIN" else _("Passphrase for {name}")
             value = click.prompt(
-                f"{what} for {name}",
+                prompt.format(name=name),
                 hide_input=True,
                 confirmation_prompt=confirm,
                 err=True,
             )
             return str(value).encode("utf-8")
+        message = (
+            _("no PIN for identity {name} and no terminal to ask on")
+            if what == "PIN"
+            else _("no passphrase for identity {name} and no terminal to ask on")
+        )
         raise IdentityError(
-            f"no {what.lower()} for identity {name!r} and no terminal to ask on",
-            hint="set EVIDENCEKIT_PASSPHRASE or pass --passphrase-file FILE",
+            message.format(name=repr(name)),
+            hint=_("set EVIDENCEKIT_PASSPHRASE or pass --passphrase-file FILE"),
         )
 
     def identity(self) -> Identity:
@@ -168,7 +177,10 @@ class App:
     def warn(self, message: str) -> None:
         """A warning on stderr (shown unless -q)."""
         if self.verbosity >= 0:
-            click.echo(f"evidencekit: warning: {terminal_text(message)}", err=True)
+            click.echo(
+                _("evidencekit: warning: {message}").format(message=terminal_text(message)),
+                err=True,
+            )
 
     def info(self, message: str) -> None:
         """A progress or status line on stderr (shown unless -q)."""
@@ -184,14 +196,19 @@ pass_app = click.make_pass_decorator(App)
 
 def _print_error(exc: EvidenceKitError, app: App | None) -> None:
     if isinstance(exc, InterruptedError_) and _RECEIVED and _RECEIVED[0] != signal.SIGINT:
-        exc.message += f" (interrupted by {_SIGNAL_NAMES.get(_RECEIVED[0], _RECEIVED[0])})"
-    click.echo(f"evidencekit: error: {terminal_text(exc.message)}", err=True)
-    if exc.hint:
-        click.echo(f"  hint: {terminal_text(exc.hint)}", err=True)
-    if app is not None and app.json:
-        doc = error_document(
-            error_code(exc), type(exc).__name__, exc.message, exc.hint, exc.exit_code
+        exc.message += _(" (interrupted by {signal})").format(
+            signal=_SIGNAL_NAMES.get(_RECEIVED[0], _RECEIVED[0])
         )
+    from evidencekit.cli.library_messages import localized
+
+    message = localized(exc.message) or exc.message
+    hint = localized(exc.hint)
+    click.echo(_("evidencekit: error: {message}").format(message=terminal_text(message)), err=True)
+    if hint:
+        click.echo(_("  hint: {hint}").format(hint=terminal_text(hint)), err=True)
+    if app is not None and app.json:
+        # `code` (and `type`) are fixed English words; the message is in the interface language
+        doc = error_document(error_code(exc), type(exc).__name__, message, hint, exc.exit_code)
         click.echo(json_text(doc))
 
 
@@ -243,9 +260,16 @@ def click_error_document(exc: click.ClickException) -> dict[str, Any]:
     if isinstance(exc, click.MissingParameter):
         kind = exc.param_type or (exc.param.param_type_name if exc.param else None)
         code = f"missing_{kind or 'parameter'}"
-    elif name == "UsageError" and "No such command" in exc.format_message():
+    elif name == "UsageError" and _is_no_such_command(exc.format_message()):
         code = "no_such_command"
     return error_document(code, name, exc.format_message(), None, exc.exit_code)
+
+
+def _is_no_such_command(message: str) -> bool:
+    """Whether click's usage error is "No such command …", in English or in the interface's
+    language (the JSON code must not depend on the language)."""
+    translated = _("No such command {name!r}.").split("{", 1)[0]
+    return "No such command" in message or bool(translated and message.startswith(translated))
 
 
 def print_click_error_json(exc: click.ClickException) -> None:
@@ -267,11 +291,16 @@ def run_guarded(func: Callable[[], Any], app_getter: Callable[[], App | None]) -
     except KeyboardInterrupt as exc:
         if isinstance(exc, InterruptedAfterRecording):
             sig = _RECEIVED[0] if _RECEIVED else signal.SIGINT
-            by = f" (by {_SIGNAL_NAMES.get(sig, sig)})" if sig != signal.SIGINT else ""
-            click.echo(f"evidencekit: error: {terminal_text(exc.message)}{by}", err=True)
+            by = _(" (by {signal})").format(signal=_SIGNAL_NAMES.get(sig, sig))
+            text = terminal_text(exc.message) + (by if sig != signal.SIGINT else "")
+            click.echo(_("evidencekit: error: {message}").format(message=text), err=True)
             raise SystemExit(EXIT_ERROR) from None
-        by = f" by {exc}" if isinstance(exc, Terminated) else ""
-        click.echo(f"evidencekit: error: interrupted{by}", err=True)
+        text = (
+            _("interrupted by {signal}").format(signal=exc)
+            if isinstance(exc, Terminated)
+            else _("interrupted")
+        )
+        click.echo(_("evidencekit: error: {message}").format(message=text), err=True)
         raise SystemExit(EXIT_ERROR) from None
     except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
         raise
@@ -282,15 +311,18 @@ def run_guarded(func: Callable[[], Any], app_getter: Callable[[], App | None]) -
         if app is not None and app.debug:
             traceback.print_exc()
         where = f" {exc.filename!r}" if exc.filename else ""
-        click.echo(f"evidencekit: error: {exc.strerror or exc}{where}", err=True)
+        text = f"{exc.strerror or exc}{where}"
+        click.echo(_("evidencekit: error: {message}").format(message=text), err=True)
         raise SystemExit(EXIT_ERROR) from None
     except Exception as exc:  # a bug: say so in one line, with the traceback only on --debug
         app = app_getter()
         if app is not None and app.debug:
             traceback.print_exc()
         click.echo(
-            f"evidencekit: internal error: {type(exc).__name__}: {exc} "
-            "(run with --debug for the traceback and report it)",
+            _(
+                "evidencekit: internal error: {error} "
+                "(run with --debug for the traceback and report it)"
+            ).format(error=f"{type(exc).__name__}: {exc}"),
             err=True,
         )
         raise SystemExit(EXIT_ERROR) from None
@@ -327,8 +359,13 @@ def install_signal_handlers() -> None:
         if received:
             os.write(
                 2,
-                f"evidencekit: {_SIGNAL_NAMES.get(signum, str(signum))} again: stopping now; "
-                "unfinished work is left as it is (evidencekit case show)\n".encode(),
+                (
+                    _(
+                        "evidencekit: {signal} again: stopping now; "
+                        "unfinished work is left as it is (evidencekit case show)"
+                    ).format(signal=_SIGNAL_NAMES.get(signum, str(signum)))
+                    + "\n"
+                ).encode(),
             )
             os._exit(EXIT_ERROR)
         received.append(signum)

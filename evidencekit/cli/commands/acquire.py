@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from evidencekit.acquire.ewf.format import COMPRESSION_MODES, Compression
+from evidencekit.cli.i18n import _, status_text
 from evidencekit.cli.image_options import secret_from_env as _secret
 from evidencekit.cli.runtime import EXIT_PARTIAL, App, pass_app
 from evidencekit.fsutil import command_line as fs_command_line
@@ -139,8 +140,8 @@ def disk(
 
     if (item_id is None) == (resume_id is None):
         raise UsageError(
-            "give either --item ITEM (a new acquisition) or --resume ITEM (continue one)",
-            hint="evidencekit acquire disk SOURCE --item ITEM",
+            _("give either --item ITEM (a new acquisition) or --resume ITEM (continue one)"),
+            hint=_("evidencekit acquire disk SOURCE --item ITEM"),
         )
     resume = resume_id is not None
     item_id = resume_id or item_id
@@ -157,9 +158,13 @@ def disk(
         ]
         if given:
             raise UsageError(
-                f"--resume continues with the interrupted acquisition's own format, segment "
-                f"size, compression, digests and window: leave out {', '.join(given)}",
-                hint=f"evidencekit acquire disk SOURCE --resume {item_id}",
+                _(
+                    "--resume continues with the interrupted acquisition's own format, "
+                    "segment size, compression, digests and window: leave out {join}"
+                ).format(join=", ".join(given)),
+                hint=_("evidencekit acquire disk SOURCE --resume {item_id}").format(
+                    item_id=item_id
+                ),
             )
     from evidencekit.cli.progress import TickBar
     from evidencekit.errors import PartialReadError
@@ -219,31 +224,52 @@ def disk(
         app.warn(exc.message)
         code = EXIT_PARTIAL
     lines = [
-        f"item {result.item_id}: {result.status}, {result.size} bytes ({human(result.size)})",
-        f"  files: {', '.join(result.files)}",
+        _("item {item_id}: {status}, {size} bytes ({size2})").format(
+            item_id=result.item_id,
+            status=status_text(result.status),
+            size=result.size,
+            size2=human(result.size),
+        ),
+        _("  files: {join}").format(join=", ".join(result.files)),
     ]
     lines += [f"  {alg}: {hexd}" for alg, hexd in result.digests.items()]
     for label, outcome in result.verification.items():
-        lines.append(f"  verification ({label}): {outcome}")
+        lines.append(_("  verification ({label}): {outcome}").format(label=label, outcome=outcome))
     if result.read_errors:
         lines.append(
-            f"  unreadable: {result.bad_sectors} sectors in {len(result.read_errors)} extents"
+            _("  unreadable: {bad_sectors} sectors in {count} extents").format(
+                bad_sectors=result.bad_sectors, count=len(result.read_errors)
+            )
         )
         for e in result.read_errors[:20]:
-            lines.append(f"    bytes {e['offset']}+{e['length']}: {e['error']}")
+            lines.append(
+                _("    bytes {offset}+{length}: {error}").format(
+                    offset=e["offset"], length=e["length"], error=e["error"]
+                )
+            )
     if result.resumed is not None:
         r = result.resumed
         if r["mode"] == "redo":
-            lines.append(f"  redone from byte 0; earlier files in {r['earlier_files_set_aside']}")
+            lines.append(
+                _("  redone from byte 0; earlier files in {earlier_files_set_aside}").format(
+                    earlier_files_set_aside=r["earlier_files_set_aside"]
+                )
+            )
         else:
             lines.append(
-                f"  resumed at byte {r['from_offset']} ({r['rehashed_bytes']} bytes written "
-                "before were re-hashed)"
+                _(
+                    "  resumed at byte {from_offset} ({rehashed_bytes} bytes written "
+                    "before were re-hashed)"
+                ).format(from_offset=r["from_offset"], rehashed_bytes=r["rehashed_bytes"])
             )
     if result.copy_files:
-        lines.append(f"  copy: {', '.join(result.copy_files)}")
+        lines.append(_("  copy: {join}").format(join=", ".join(result.copy_files)))
     if result.stored_digests is not None:
-        lines.append(f"  stored digests of the source: {result.stored_digests['outcome']}")
+        lines.append(
+            _("  stored digests of the source: {outcome}").format(
+                outcome=result.stored_digests["outcome"]
+            )
+        )
     for w in result.warnings:
         app.warn(w)
     app.emit("evidencekit/acquire-disk/2", result.to_dict(), lines)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from evidencekit.cli.i18n import _, status_text
 from evidencekit.cli.image_options import image_options
 from evidencekit.cli.image_options import secret_from_env as _secret
 from evidencekit.cli.runtime import EXIT_PARTIAL, App, pass_app
@@ -74,14 +75,14 @@ def files(
 
     if (item_id is None) == (resume_id is None):
         raise UsageError(
-            "give either --item ITEM (a new collection) or --resume ITEM (redo one)",
-            hint="evidencekit acquire files SOURCE… --item ITEM",
+            _("give either --item ITEM (a new collection) or --resume ITEM (redo one)"),
+            hint=_("evidencekit acquire files SOURCE… --item ITEM"),
         )
     resume = resume_id is not None
     item_id = resume_id or item_id
     assert item_id is not None
     if password_env and recovery_key_env:
-        raise UsageError("give --password-env or --recovery-key-env, not both")
+        raise UsageError(_("give --password-env or --recovery-key-env, not both"))
     case = app.case()
     from evidencekit.cli.progress import TickBar
     from evidencekit.workflows.commit import lazy_identity
@@ -106,7 +107,7 @@ def files(
             algorithms=parse_algorithms(algorithms),
             credentials=Credentials(
                 password=_secret(password_env, "password"),
-                recovery_key=_secret(recovery_key_env, "recovery key"),
+                recovery_key=_secret(recovery_key_env, _("recovery key")),
                 key_file=key_file,
             ),
             check_stored_digests=not no_stored_digest_check,
@@ -128,20 +129,36 @@ def files(
         bar.finish()
     summary = result.collection.summary()
     lines = [
-        f"Collected item {result.item_id} ({result.status}) into {result.item_dir}",
-        f"  {summary['files']} files, {human(int(str(summary['bytes'])))}, "
-        f"{summary['deleted']} deleted, {summary['renamed']} renamed, {summary['errors']} errors",
+        _("Collected item {item_id} ({status}) into {item_dir}").format(
+            item_id=result.item_id, status=status_text(result.status), item_dir=result.item_dir
+        ),
+        _("  {files} files, {bytes}, {deleted} deleted, {renamed} renamed, {errors} errors").format(
+            files=summary["files"],
+            bytes=human(int(str(summary["bytes"]))),
+            deleted=summary["deleted"],
+            renamed=summary["renamed"],
+            errors=summary["errors"],
+        ),
     ]
     for algo, digest in result.outputs.container_hash.digests.items():
         lines.append(f"  {result.outputs.container.name} {algo}: {digest}")
-    lines.append(f"  seal: {result.seal.path.name}")
-    lines += [f"  not collected: {reason}" for reason in result.not_collected]
-    lines += [f"  error: {err['path']}: {err['error']}" for err in result.errors]
+    lines.append(_("  seal: {name}").format(name=result.seal.path.name))
+    lines += [
+        _("  not collected: {reason}").format(reason=reason) for reason in result.not_collected
+    ]
+    lines += [
+        _("  error: {path}: {error}").format(path=err["path"], error=err["error"])
+        for err in result.errors
+    ]
     for src in result.collection.sources:
         warning = warning_text(src.path, src.stored_digests)
         if warning:
             app.warn(warning)
     app.emit("evidencekit/acquire-files/2", result.to_dict(), lines)
     if code:
-        app.warn(f"{summary['errors']} file(s) could not be read; sealed as complete-with-errors")
+        app.warn(
+            _("{errors} file(s) could not be read; sealed as complete-with-errors").format(
+                errors=summary["errors"]
+            )
+        )
         app.exit(code)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from evidencekit.cli.i18n import _
 from evidencekit.cli.runtime import App, pass_app
 
 
@@ -78,9 +79,13 @@ def init(
         "evidencekit/case-init/1",
         {"path": str(created.path), "case": created.info.to_dict()},
         [
-            f"Created case {created.info.number} in {created.path}",
+            _("Created case {number} in {path}").format(
+                number=created.info.number, path=created.path
+            ),
             *(
-                f"  pinned examiner: {e.name} ({e.fingerprint[:16]})"
+                _("  pinned examiner: {name} ({fingerprint})").format(
+                    name=e.name, fingerprint=e.fingerprint[:16]
+                )
                 for e in created.info.examiners
             ),
         ],
@@ -99,23 +104,27 @@ def show(app: App) -> None:
     info = c.info
     trust = case_trust(c)
     lines = [
-        f"Case number: {info.number}",
-        f"Title:       {info.title}",
-        f"Agency:      {info.agency}",
-        f"Examiner:    {info.examiner}",
-        f"Language:    {info.language}",
-        f"Time zone:   {info.timezone}",
-        f"Created:     {local_text(info.created, info.timezone)}",
-        f"Folder:      {c.path}",
-        f"Ledger:      {c.info.ledger or 'custody.sqlite'}",
-        f"Identity:    {trust.identity or '(no ledger)'}",
-        "Pinned examiners (ledger):",
+        _("Case number: {number}").format(number=info.number),
+        _("Title:       {title}").format(title=info.title),
+        _("Agency:      {agency}").format(agency=info.agency),
+        _("Examiner:    {examiner}").format(examiner=info.examiner),
+        _("Language:    {language}").format(language=info.language),
+        _("Time zone:   {timezone}").format(timezone=info.timezone),
+        _("Created:     {local_text}").format(local_text=local_text(info.created, info.timezone)),
+        _("Folder:      {path}").format(path=c.path),
+        _("Ledger:      {value}").format(value=c.info.ledger or "custody.sqlite"),
+        _("Identity:    {value}").format(value=trust.identity or "(no ledger)"),
+        _("Pinned examiners (ledger):"),
     ]
     gone = {r.fingerprint: r for r in trust.revoked}
     lines += [
-        f"  {p.name}  sha256:{p.fingerprint}  (event {p.seq})"
+        _("  {name}  sha256:{fingerprint}  (event {seq})").format(
+            name=p.name, fingerprint=p.fingerprint, seq=p.seq
+        )
         + (
-            f"  REVOKED by event {gone[p.fingerprint].seq}: {gone[p.fingerprint].reason}"
+            _("  REVOKED by event {seq}: {reason}").format(
+                seq=gone[p.fingerprint].seq, reason=gone[p.fingerprint].reason
+            )
             if p.fingerprint in gone
             else ""
         )
@@ -124,39 +133,56 @@ def show(app: App) -> None:
     from evidencekit.workflows.anchors import describe_anchor, describe_chained
 
     if trust.anchors:
-        lines.append("CA trust anchors (ledger; docs/trust.md):")
-        lines += [f"  anchor: {describe_anchor(a)}" for a in trust.anchors]
-        lines += [f"  through a CA: {describe_chained(ch)}" for ch in trust.chained]
-    lines += [f"  PROBLEM: {p}" for p in trust.problems]
-    lines += [f"  note: {n}" for n in trust.notes]
+        lines.append(_("CA trust anchors (ledger; docs/trust.md):"))
+        lines += [
+            _("  anchor: {describe_anchor}").format(describe_anchor=describe_anchor(a))
+            for a in trust.anchors
+        ]
+        lines += [
+            _("  through a CA: {describe_chained}").format(describe_chained=describe_chained(ch))
+            for ch in trust.chained
+        ]
+    lines += [_("  PROBLEM: {p}").format(p=p) for p in trust.problems]
+    lines += [_("  note: {n}").format(n=n) for n in trust.notes]
     items = c.items()
-    lines.append("Items: " + (", ".join(items) if items else "(none)"))
+    lines.append(_("Items: ") + (", ".join(items) if items else _("(none)")))
     attempts = unfinished(c)
     recorded = {a.item_id: _recorded(c, a.item_id) for a in attempts}
     discards = {a.item_id: _discarded(c, a.item_id) for a in attempts}
     if attempts:
-        lines.append("Unfinished attempts (not published as items; see docs/commit-protocol.md):")
+        lines.append(
+            _("Unfinished attempts (not published as items; see docs/commit-protocol.md):")
+        )
         for a in attempts:
-            said = {True: "custody event recorded", False: "no custody event", None: ""}
+            said = {True: _("custody event recorded"), False: _("no custody event"), None: ""}
             event = said[recorded[a.item_id]]
             if discards[a.item_id] is not None:
-                event = (
-                    f"recorded as set aside (event {discards[a.item_id]}) but not moved yet: "
-                    f"`evidencekit case recover {a.item_id} --discard REASON` moves it"
-                )
+                event = _(
+                    "recorded as set aside (event {discards}) but not moved yet: "
+                    "`evidencekit case recover {item_id} --discard REASON` moves it"
+                ).format(discards=discards[a.item_id], item_id=a.item_id)
             lines.append(
-                f"  {a.item_id}: {a.describe()}; {event + '; ' if event else ''}files in {a.folder}"
+                _("  {item_id}: {describe}; {value}files in {folder}").format(
+                    item_id=a.item_id,
+                    describe=a.describe(),
+                    value=event + "; " if event else "",
+                    folder=a.folder,
+                )
             )
     reports = _unfinished_reports(c)
     if reports:
-        lines.append("Reports left under a temporary name (a build killed before publishing):")
+        lines.append(_("Reports left under a temporary name (a build killed before publishing):"))
         for r in reports:
             state = (
-                f"recorded as issued (event {r['event']}): `evidencekit case recover "
-                f"--reports` publishes it as {r['final']}"
+                _(
+                    "recorded as issued (event {event}): `evidencekit case recover "
+                    "--reports` publishes it as {final}"
+                ).format(event=r["event"], final=r["final"])
                 if r["recorded"]
-                else "not recorded: never issued (`evidencekit case recover --reports` sets it "
-                "aside)"
+                else _(
+                    "not recorded: never issued (`evidencekit case recover --reports` sets it "
+                    "aside)"
+                )
             )
             lines.append(f"  {r['file']}: {state}")
     app.emit(
@@ -246,16 +272,22 @@ def recover_cmd(app: App, item: str | None, discard: str | None, reports: bool) 
 
     if reports:
         if item is not None or discard is not None:
-            raise UsageError("--reports takes no ITEM and no --discard", hint="run them apart")
+            raise UsageError(
+                _("--reports takes no ITEM and no --discard"), hint=_("run them apart")
+            )
         _recover_reports(app)
         return
     if item is None:
-        raise UsageError("name the ITEM to recover, or give --reports")
+        raise UsageError(_("name the ITEM to recover, or give --reports"))
     c = app.case()
     done = recover(
         c, item, identity=app.identity() if discard is not None else None, discard=discard
     )
-    event = f" (ledger event {done.event_seq})" if done.event_seq is not None else ""
+    event = (
+        _(" (ledger event {event_seq})").format(event_seq=done.event_seq)
+        if done.event_seq is not None
+        else ""
+    )
     app.emit(
         "evidencekit/recover/1",
         done.to_dict(),
@@ -274,9 +306,9 @@ def _recover_reports(app: App) -> None:
     }
     lines = [
         f"{r.file.name}: {said[r.action]} {r.path}"
-        + (f" (ledger event {r.event})" if r.event is not None else "")
+        + (_(" (ledger event {event})").format(event=r.event) if r.event is not None else "")
         for r in done
-    ] or ["no report is left under a temporary name"]
+    ] or [_("no report is left under a temporary name")]
     app.emit("evidencekit/recover-reports/1", {"reports": [r.to_dict() for r in done]}, lines)
 
 
@@ -295,11 +327,17 @@ def add_examiner_cmd(app: App, cert: Path) -> None:
     c = app.case()
     certificate = load_cert_file(cert)
     added = add_examiner(c, app.identity(), certificate)
-    how = f"ledger event {added.event_seq}" if added.event_seq is not None else "case.toml copy"
+    how = (
+        _("ledger event {event_seq}").format(event_seq=added.event_seq)
+        if added.event_seq is not None
+        else _("case.toml copy")
+    )
     app.emit(
         "evidencekit/case-add-examiner/1",
         added.to_dict(),
-        f"Pinned examiner {added.name} (sha256:{added.fingerprint}; {how})",
+        _("Pinned examiner {name} (sha256:{fingerprint}; {how})").format(
+            name=added.name, fingerprint=added.fingerprint, how=how
+        ),
     )
 
 
@@ -318,11 +356,15 @@ def revoke_examiner_cmd(app: App, who: str, reason: str) -> None:
 
     c = app.case()
     done = revoke_examiner(c, app.identity(), who, reason)
-    how = f"ledger event {done.event_seq}" + ("" if done.recorded else ", case.toml copy written")
+    how = _("ledger event {event_seq}").format(event_seq=done.event_seq) + (
+        "" if done.recorded else _(", case.toml copy written")
+    )
     app.emit(
         "evidencekit/case-revoke-examiner/1",
         done.to_dict(),
-        f"Revoked examiner {done.name} (sha256:{done.fingerprint}; {how})",
+        _("Revoked examiner {name} (sha256:{fingerprint}; {how})").format(
+            name=done.name, fingerprint=done.fingerprint, how=how
+        ),
     )
 
 
@@ -388,7 +430,7 @@ def trust_ca_cmd(
     app.emit(
         "evidencekit/case-trust-ca/1",
         done.to_dict(),
-        f"{done.what} (ledger event {done.event_seq})",
+        _("{what} (ledger event {event_seq})").format(what=done.what, event_seq=done.event_seq),
     )
 
 
@@ -404,7 +446,7 @@ def untrust_ca_cmd(app: App, fingerprint: str, reason: str) -> None:
     app.emit(
         "evidencekit/case-untrust-ca/1",
         done.to_dict(),
-        f"{done.what} (ledger event {done.event_seq})",
+        _("{what} (ledger event {event_seq})").format(what=done.what, event_seq=done.event_seq),
     )
 
 
@@ -442,7 +484,10 @@ def add_revocation_cmd(
     app.emit(
         "evidencekit/case-add-revocation/1",
         {"recorded": [d.to_dict() for d in done]},
-        [f"{d.what} (ledger event {d.event_seq})" for d in done],
+        [
+            _("{what} (ledger event {event_seq})").format(what=d.what, event_seq=d.event_seq)
+            for d in done
+        ],
     )
 
 
@@ -452,4 +497,6 @@ def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise IdentityError(f"cannot read {str(path)!r}: {exc.strerror}") from exc
+        raise IdentityError(
+            _("cannot read {path!r}: {strerror}").format(path=str(path), strerror=exc.strerror)
+        ) from exc

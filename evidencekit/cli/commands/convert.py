@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from evidencekit.acquire.ewf.format import COMPRESSION_MODES, Compression
+from evidencekit.cli.i18n import _, status_text
 from evidencekit.cli.runtime import EXIT_PARTIAL, App, pass_app
 from evidencekit.workflows.convert import FORMATS, ConvertFormat
 
@@ -59,7 +60,7 @@ def convert(
         new_item=new_item,
         to=to,
         compression=compression,
-        segment_size=parse_size(segment_size, what="segment size"),
+        segment_size=parse_size(segment_size, what=_("segment size")),
         accept_stored_digest_mismatch=accept_stored_digest_mismatch,
         progress=bar if bar.enabled else None,
     )
@@ -71,23 +72,37 @@ def convert(
     finally:
         bar.finish()
     lines = [
-        f"Converted {item_id} to {to.upper()} as item {new_item}: {result.seal.path}",
+        _("Converted {item_id} to {upper} as item {new_item}: {path}").format(
+            item_id=item_id, upper=to.upper(), new_item=new_item, path=result.seal.path
+        ),
         *(f"  {p.name}  {human(result.sizes[p.name])}" for p in result.files),
-        f"  media {human(result.media_size)}  sha256:{result.digests.get('sha256', '-')}",
-        f"  status {result.seal.status}; signed by {identity.name} ({identity.fingerprint[:16]})",
+        _("  media {media_size}  sha256:{get}").format(
+            media_size=human(result.media_size), get=result.digests.get("sha256", "-")
+        ),
+        _("  status {status}; signed by {name} ({fingerprint})").format(
+            status=status_text(result.seal.status),
+            name=identity.name,
+            fingerprint=identity.fingerprint[:16],
+        ),
     ]
     accepted = None
     if result.stored_digests is not None:
         check = result.stored_digests
-        lines.append(f"  stored digests of the original E01: {check['outcome']}")
+        lines.append(
+            _("  stored digests of the original E01: {outcome}").format(outcome=check["outcome"])
+        )
         accepted = check.get("accepted_reason")
         if accepted:
             app.warn(
-                f"the original E01's stored digests differ from its media; accepted "
-                f"({accepted}): item {new_item} is sealed {result.seal.status}"
+                _(
+                    "the original E01's stored digests differ from its media; accepted "
+                    "({accepted}): item {new_item} is sealed {status}"
+                ).format(
+                    accepted=accepted, new_item=new_item, status=status_text(result.seal.status)
+                )
             )
     if not result.custody_recorded:
-        lines.append("  (custody ledger not available: no 'converted' event recorded)")
+        lines.append(_("  (custody ledger not available: no 'converted' event recorded)"))
     app.emit("evidencekit/convert/1", result.to_dict(), lines)
     if accepted:
         app.exit(EXIT_PARTIAL)

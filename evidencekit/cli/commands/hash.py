@@ -17,6 +17,7 @@ import click
 
 from evidencekit import __version__
 from evidencekit.cli import runtime
+from evidencekit.cli.i18n import _
 from evidencekit.cli.runtime import App, pass_app
 from evidencekit.fsutil import command_line as fs_command_line
 from evidencekit.hash.algorithms import Algorithm
@@ -31,11 +32,21 @@ def _stdout() -> BinaryIO:
 
 
 def _error(name: bytes, reason: str) -> None:
-    click.echo(f"evidencekit: {display_name(name)}: {reason}", err=True)
+    click.echo(
+        _("evidencekit: {display_name}: {reason}").format(
+            display_name=display_name(name), reason=reason
+        ),
+        err=True,
+    )
 
 
 def _skipped(name: bytes) -> None:
-    click.echo(f"evidencekit: {display_name(name)}: skipped (not a regular file)", err=True)
+    click.echo(
+        _("evidencekit: {display_name}: skipped (not a regular file)").format(
+            display_name=display_name(name)
+        ),
+        err=True,
+    )
 
 
 @click.command("hash")
@@ -93,11 +104,11 @@ def hash_cmd(
 
     if check_file is not None:
         if paths or known_file:
-            raise UsageError("-c FILE takes no PATH and no --audit", hint="give only -c FILE")
+            raise UsageError(_("-c FILE takes no PATH and no --audit"), hint=_("give only -c FILE"))
         _check(app, check_file, algos)
         return
     if not paths:
-        raise UsageError("no PATH given", hint="evidencekit hash FILE… (or -c SUMS_FILE)")
+        raise UsageError(_("no PATH given"), hint=_("evidencekit hash FILE… (or -c SUMS_FILE)"))
     if known_file is not None:
         _audit(app, paths, known_file, algos, recursive)
         return
@@ -105,18 +116,22 @@ def hash_cmd(
     algorithms = parse_algorithms(algos or DEFAULT_HASH_ALGORITHM)
     if fmt == "sums" and len(algorithms) != 1:
         raise UsageError(
-            f"--format sums takes exactly one algorithm, got {', '.join(algorithms)}",
-            hint="use --format json or hashdeep for several",
+            _("--format sums takes exactly one algorithm, got {join}").format(
+                join=", ".join(algorithms)
+            ),
+            hint=_("use --format json or hashdeep for several"),
         )
     if fmt == "hashdeep":
         from evidencekit.hash.hashdeep import check_algorithms
 
         check_algorithms(algorithms)
-    window_size = parse_size(window, what="window size") if window else None
+    window_size = parse_size(window, what=_("window size")) if window else None
     if window_size is not None and fmt != "json":
-        raise UsageError("--window needs --format json (sums and hashdeep have no windows)")
+        raise UsageError(_("--window needs --format json (sums and hashdeep have no windows)"))
     if window_size is not None and window_size <= 0:
-        raise UsageError(f"invalid window size {window!r}: must be positive")
+        raise UsageError(
+            _("invalid window size {window!r}: must be positive").format(window=window)
+        )
     _hash(app, paths, algorithms, fmt, recursive, window_size)
 
 
@@ -200,11 +215,17 @@ def _check(app: App, check_file: str, algos: str | None) -> None:
     result = check_sums(CheckRequest(check_file, algos, on_entry=on_entry))
     bad = list(result.bad_lines)
     if bad:
-        app.warn(f"{check_file}: {len(bad)} line(s) improperly formatted (lines {bad[:10]})")
+        app.warn(
+            _("{check_file}: {count} line(s) improperly formatted (lines {bad})").format(
+                check_file=check_file, count=len(bad), bad=bad[:10]
+            )
+        )
     if result.unreadable:
-        app.warn(f"{result.unreadable} listed file(s) could not be read")
+        app.warn(
+            _("{unreadable} listed file(s) could not be read").format(unreadable=result.unreadable)
+        )
     if result.failed:
-        app.warn(f"{result.failed} computed checksum(s) did NOT match")
+        app.warn(_("{failed} computed checksum(s) did NOT match").format(failed=result.failed))
     if app.json:
         app.emit("evidencekit/hash-check/1", result.to_dict(), None)
     if result.exit_code:
@@ -226,16 +247,41 @@ def _audit(
     found = audit_files(request)
     bad = list(found.bad_lines)
     if bad:
-        app.warn(f"{known_file}: skipped {len(bad)} malformed line(s) (lines {bad[:10]})")
+        app.warn(
+            _("{known_file}: skipped {count} malformed line(s) (lines {bad})").format(
+                known_file=known_file, count=len(bad), bad=bad[:10]
+            )
+        )
     result = found.audit
-    lines = [f"{display_name(n)}: changed" for n in result.changed]
-    lines += [f"{display_name(n)}: moved from {display_name(w)}" for n, w in result.moved]
-    lines += [f"{display_name(n)}: new (not in the known file)" for n in result.new]
-    lines += [f"{display_name(n)}: missing (known, not found)" for n in result.missing]
+    lines = [
+        _("{display_name}: changed").format(display_name=display_name(n)) for n in result.changed
+    ]
+    lines += [
+        _("{display_name}: moved from {display_name2}").format(
+            display_name=display_name(n), display_name2=display_name(w)
+        )
+        for n, w in result.moved
+    ]
+    lines += [
+        _("{display_name}: new (not in the known file)").format(display_name=display_name(n))
+        for n in result.new
+    ]
+    lines += [
+        _("{display_name}: missing (known, not found)").format(display_name=display_name(n))
+        for n in result.missing
+    ]
     lines.append(
-        f"audit {'passed' if result.ok else 'FAILED'}: {len(result.matched)} matched, "
-        f"{len(result.changed)} changed, {len(result.moved)} moved, {len(result.new)} new, "
-        f"{len(result.missing)} missing"
+        _(
+            "audit {value}: {count} matched, {count2} changed, {count3} moved, "
+            "{count4} new, {count5} missing"
+        ).format(
+            value=_("passed") if result.ok else _("FAILED"),
+            count=len(result.matched),
+            count2=len(result.changed),
+            count3=len(result.moved),
+            count4=len(result.new),
+            count5=len(result.missing),
+        )
     )
     app.emit("evidencekit/hash-audit/1", found.to_dict(), lines)
     if found.exit_code:

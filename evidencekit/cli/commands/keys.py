@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from evidencekit.cli.i18n import _
 from evidencekit.cli.runtime import App, pass_app
 
 
@@ -36,9 +37,9 @@ def init(app: App, name: str, email: str | None, org: str | None) -> None:
         "evidencekit/identity/1",
         {"identity": identity.info.to_dict()},
         [
-            f"Created identity {identity.name}",
-            f"  fingerprint: sha256:{identity.fingerprint}",
-            f"  folder: {identity.info.path}",
+            _("Created identity {name}").format(name=identity.name),
+            _("  fingerprint: sha256:{fingerprint}").format(fingerprint=identity.fingerprint),
+            _("  folder: {path}").format(path=identity.info.path),
         ],
     )
 
@@ -97,7 +98,10 @@ def import_cmd(
     app.emit(
         "evidencekit/identity/1",
         {"identity": identity.info.to_dict()},
-        [f"Imported identity {identity.name}", f"  fingerprint: sha256:{identity.fingerprint}"],
+        [
+            _("Imported identity {name}").format(name=identity.name),
+            _("  fingerprint: sha256:{fingerprint}").format(fingerprint=identity.fingerprint),
+        ],
     )
 
 
@@ -152,14 +156,16 @@ def add_token(
     from evidencekit.identity import TokenRef, load_cert_bundle, load_cert_file
 
     if (token_label is None) == (slot is None):
-        raise UsageError("give exactly one of --token LABEL and --slot N")
+        raise UsageError(_("give exactly one of --token LABEL and --slot N"))
     if key_label is None and key_id is None:
-        raise UsageError("give --key LABEL or --key-id HEX: which key on the token signs")
+        raise UsageError(_("give --key LABEL or --key-id HEX: which key on the token signs"))
     if key_id is not None:
         try:
             key_id = bytes.fromhex(key_id.replace(":", "")).hex()
         except ValueError as exc:
-            raise UsageError(f"--key-id {key_id!r} is not hexadecimal") from exc
+            raise UsageError(
+                _("--key-id {key_id!r} is not hexadecimal").format(key_id=key_id)
+            ) from exc
     ref = TokenRef(
         module=str(module.absolute()),
         token_label=token_label,
@@ -178,11 +184,11 @@ def add_token(
         "evidencekit/identity/1",
         {"identity": identity.info.to_dict()},
         [
-            f"Registered token identity {identity.name}",
-            f"  fingerprint: sha256:{identity.fingerprint}",
-            f"  key: {ref.describe()}",
-            f"  signs: {identity.algorithm}",
-            f"  folder: {identity.info.path}",
+            _("Registered token identity {name}").format(name=identity.name),
+            _("  fingerprint: sha256:{fingerprint}").format(fingerprint=identity.fingerprint),
+            _("  key: {describe}").format(describe=ref.describe()),
+            _("  signs: {algorithm}").format(algorithm=identity.algorithm),
+            _("  folder: {path}").format(path=identity.info.path),
         ],
     )
 
@@ -197,18 +203,29 @@ def show(app: App, show_all: bool) -> None:
     docs, lines = [], []
     for info in infos:
         if info.token is not None:
-            protection = f"on token: {info.token.describe()}"
+            protection = _("on token: {describe}").format(describe=info.token.describe())
             docs.append({**info.to_dict(), "key_protection": protection})
-            lines.append(f"{info.name}  sha256:{info.fingerprint}  key: {protection}")
+            lines.append(
+                _("{name}  sha256:{fingerprint}  key: {protection}").format(
+                    name=info.name, fingerprint=info.fingerprint, protection=protection
+                )
+            )
             continue
         protection, weaker = _protection(info.path / "key.pem")
         docs.append({**info.to_dict(), "key_protection": protection})
-        lines.append(f"{info.name}  sha256:{info.fingerprint}  key: {protection}")
+        lines.append(
+            _("{name}  sha256:{fingerprint}  key: {protection}").format(
+                name=info.name, fingerprint=info.fingerprint, protection=protection
+            )
+        )
         if weaker:
             lines.append(
-                "  (weaker than today's scrypt default: `evidencekit keys passwd` re-encrypts it)"
+                _(
+                    "  (weaker than today's scrypt default: "
+                    "`evidencekit keys passwd` re-encrypts it)"
+                )
             )
-    app.emit("evidencekit/identities/1", {"identities": docs}, lines or ["(no identities)"])
+    app.emit("evidencekit/identities/1", {"identities": docs}, lines or [_("(no identities)")])
 
 
 def _protection(key_path: Path) -> tuple[str, bool]:
@@ -219,7 +236,7 @@ def _protection(key_path: Path) -> tuple[str, bool]:
     try:
         return describe_key_file(key_path), not is_default_protection(key_path)
     except IdentityError as exc:
-        return f"unreadable ({exc.message})", False
+        return _("unreadable ({message})").format(message=exc.message), False
 
 
 @keys.command("passwd")
@@ -243,8 +260,10 @@ def passwd(app: App, new_passphrase_file: Path | None) -> None:
     info = store.find(app.identity_selector)
     if info.token is not None:
         raise IdentityError(
-            f"identity {info.name!r} keeps its key on a token: change the token's PIN with the "
-            "token's own tool"
+            _(
+                "identity {name!r} keeps its key on a token: change the token's PIN "
+                "with the token's own tool"
+            ).format(name=info.name)
         )
     current = app.passphrase(info.name)
     new: bytes
@@ -253,20 +272,27 @@ def passwd(app: App, new_passphrase_file: Path | None) -> None:
             text = new_passphrase_file.read_bytes()
         except OSError as exc:
             raise IdentityError(
-                f"cannot read passphrase file {str(new_passphrase_file)!r}: {exc.strerror}"
+                _("cannot read passphrase file {new_passphrase_file!r}: {strerror}").format(
+                    new_passphrase_file=str(new_passphrase_file), strerror=exc.strerror
+                )
             ) from exc
         new = text.splitlines()[0] if text.strip() else b""
     elif "EVIDENCEKIT_NEW_PASSPHRASE" in os.environ:
         new = os.environ["EVIDENCEKIT_NEW_PASSPHRASE"].encode("utf-8")
     elif sys.stdin.isatty() and sys.stderr.isatty():
         value = click.prompt(
-            f"New passphrase for {info.name}", hide_input=True, confirmation_prompt=True, err=True
+            _("New passphrase for {name}").format(name=info.name),
+            hide_input=True,
+            confirmation_prompt=True,
+            err=True,
         )
         new = str(value).encode("utf-8")
     else:
         raise IdentityError(
-            f"no new passphrase for identity {info.name!r} and no terminal to ask on",
-            hint="set EVIDENCEKIT_NEW_PASSPHRASE or pass --new-passphrase-file FILE",
+            _("no new passphrase for identity {name!r} and no terminal to ask on").format(
+                name=info.name
+            ),
+            hint=_("set EVIDENCEKIT_NEW_PASSPHRASE or pass --new-passphrase-file FILE"),
         )
     identity = store.change_passphrase(info, current, new)
     protection, _weaker = _protection(info.path / "key.pem")
@@ -274,8 +300,12 @@ def passwd(app: App, new_passphrase_file: Path | None) -> None:
         "evidencekit/identity/1",
         {"identity": {**identity.info.to_dict(), "key_protection": protection}},
         [
-            f"Re-encrypted the key of {identity.name} ({protection})",
-            f"  fingerprint: sha256:{identity.fingerprint} (unchanged)",
+            _("Re-encrypted the key of {name} ({protection})").format(
+                name=identity.name, protection=protection
+            ),
+            _("  fingerprint: sha256:{fingerprint} (unchanged)").format(
+                fingerprint=identity.fingerprint
+            ),
         ],
     )
 
@@ -296,4 +326,4 @@ def export_cert(app: App, out: Path | None) -> None:
         click.echo(pem, nl=False)
         return
     out.write_text(pem, "ascii")
-    app.info(f"Wrote certificate of {info.name} to {out}")
+    app.info(_("Wrote certificate of {name} to {out}").format(name=info.name, out=out))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from evidencekit.cli.i18n import _
 from evidencekit.cli.image_options import image_options
 from evidencekit.cli.runtime import App, pass_app
 
@@ -66,7 +67,7 @@ def ls(
     image = resolve_source(case, image)  # an item id of the case: its image
     creds = Credentials(
         password=_secret(password_env, "password"),
-        recovery_key=_secret(recovery_key_env, "recovery key"),
+        recovery_key=_secret(recovery_key_env, _("recovery key")),
         key_file=key_file,
     )
     with open_image(
@@ -78,12 +79,16 @@ def ls(
         if numbered and partition is None:
             if path is not None:
                 raise UsageError(
-                    f"{image.name!r} has {len(numbered)} partition(s): say which with --partition",
-                    hint=f"e.g. evidencekit ls {image} --partition {numbered[0].number} {path}",
+                    _("{name!r} has {count} partition(s): say which with --partition").format(
+                        name=image.name, count=len(numbered)
+                    ),
+                    hint=_("e.g. evidencekit ls {image} --partition {number} {path}").format(
+                        image=image, number=numbered[0].number, path=path
+                    ),
                 )
             lines = [
                 f"{image.name}: {disk.description}",
-                "  #  slot        start       length  contents",
+                _("  #  slot        start       length  contents"),
             ]
             for p in disk.partitions:
                 num = f"{p.number:>3}" if p.number is not None else "  -"
@@ -91,7 +96,7 @@ def ls(
                 if p.filesystem or p.encryption:
                     what += f" [{', '.join(x for x in (p.filesystem, p.encryption) if x)}]"
                 lines.append(f"{num}  {p.slot:>4} {p.start:>12} {human(p.length):>12}  {what}")
-            lines.append("List files with: evidencekit ls IMAGE --partition N [PATH]")
+            lines.append(_("List files with: evidencekit ls IMAGE --partition N [PATH]"))
             doc = {"image": str(image), "partitions": parts, "stored_digests": stored}
             app.emit("evidencekit/ls/1", doc, lines)
             return

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from evidencekit.cli.i18n import _
 from evidencekit.cli.options import reader_trust_options
 from evidencekit.cli.runtime import EXIT_INTEGRITY, App, pass_app
 
@@ -67,7 +68,9 @@ def _inputs(
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise ReportError(f"cannot read {str(path)!r}: {exc.strerror}") from exc
+            raise ReportError(
+                _("cannot read {path!r}: {strerror}").format(path=str(path), strerror=exc.strerror)
+            ) from exc
         return revocation_file(data, repr(str(path)), kind)
 
     return ValidationInputs(
@@ -153,7 +156,7 @@ def build(
 
     case = app.case()
     identity = app.identity() if not no_sign else None
-    app.info(f"building the report of case {case.info.number}…")
+    app.info(_("building the report of case {number}…").format(number=case.info.number))
     result = build_report(
         case,
         identity,
@@ -169,11 +172,20 @@ def build(
         session=session,
         copies=copies,
     )
-    kind = "unsigned preview" if not result.signed else f"signed, PAdES {result.level}"
+    kind = (
+        _("unsigned preview")
+        if not result.signed
+        else _("signed, PAdES {level}").format(level=result.level)
+    )
     app.emit(
         "evidencekit/report-build/1",
         result.to_dict(),
-        [str(result.path), f"  {kind}; sha256:{result.sha256}; report id {result.report_id}"],
+        [
+            str(result.path),
+            _("  {kind}; sha256:{sha256}; report id {report_id}").format(
+                kind=kind, sha256=result.sha256, report_id=result.report_id
+            ),
+        ],
     )
 
 
@@ -218,35 +230,47 @@ def verify(
     tsas = [load_cert_file(p) for p in tsa_certs]
     result = verify_report(pdf, case=case, trust=certs, anchors=anchors, tsa_certs=tsas)
     sig = result.signature
-    lines = [f"{pdf}: {'OK' if result.ok else 'FAILED'}"]
+    lines = [f"{pdf}: {_('OK') if result.ok else _('FAILED')}"]
     if sig.signed:
-        lines.append(f"  signer: {safe(sig.signer_name or '?')} (sha256:{sig.signer_fingerprint})")
+        lines.append(
+            _("  signer: {safe} (sha256:{signer_fingerprint})").format(
+                safe=safe(sig.signer_name or "?"), signer_fingerprint=sig.signer_fingerprint
+            )
+        )
         if sig.signing_time:
-            lines.append(f"  signing time (claimed): {sig.signing_time.isoformat()}")
+            lines.append(
+                _("  signing time (claimed): {isoformat}").format(
+                    isoformat=sig.signing_time.isoformat()
+                )
+            )
         if sig.level:
-            lines.append(f"  level: PAdES {sig.level}")
+            lines.append(_("  level: PAdES {level}").format(level=sig.level))
         first = next((s for s in sig.signers if s.role == "examiner"), None)
         if first is not None:
             lines.append(
-                f"  validated at: {first.proven_time.isoformat()} (proved by {first.proven_by})"
+                _("  validated at: {isoformat} (proved by {proven_by})").format(
+                    isoformat=first.proven_time.isoformat(), proven_by=first.proven_by
+                )
                 if first.proven_time and first.proven_by
-                else "  validated at: now (no timestamp proves an earlier time)"
+                else _("  validated at: now (no timestamp proves an earlier time)")
             )
         for s in sig.signers:
             lines.append(_signer_line(s, safe))
         if sig.covers_whole_file:
             covers = "yes"
         elif sig.ok:  # the only way: revisions of validation data after the last signature
-            covers = "no, only validation data follows the last signature"
+            covers = _("no, only validation data follows the last signature")
         else:
             covers = "NO"
-        lines.append(f"  covers the whole file: {covers}")
+        lines.append(_("  covers the whole file: {covers}").format(covers=covers))
     if result.report_id:
-        lines.append(f"  report id: {result.report_id}")
+        lines.append(_("  report id: {report_id}").format(report_id=result.report_id))
     if result.attachments:
-        lines.append(f"  attachments: {', '.join(safe(a) for a in result.attachments)}")
-    lines += [f"  note: {n}" for n in result.notes]
-    lines += [f"  PROBLEM: {p}" for p in result.problems]
+        lines.append(
+            _("  attachments: {join}").format(join=", ".join(safe(a) for a in result.attachments))
+        )
+    lines += [_("  note: {n}").format(n=n) for n in result.notes]
+    lines += [_("  PROBLEM: {p}").format(p=p) for p in result.problems]
     app.emit("evidencekit/report-verify/1", result.to_dict(), lines)
     if not result.ok:
         app.exit(EXIT_INTEGRITY)
@@ -270,35 +294,57 @@ def extract(app: App, pdf: Path, out: Path) -> None:
     result = extract_attachments(pdf, out)
     lines = [f"{f.sha256}  {f.name}" for f in result.files]
     app.emit("evidencekit/report-extract/1", result.to_dict(), lines)
-    app.info(f"{len(result.files)} file(s) written to {out}")
+    app.info(_("{count} file(s) written to {out}").format(count=len(result.files), out=out))
 
 
 def _signer_line(s: Any, safe: Callable[[str], str]) -> str:
     """One signature: number, kind and role, revision, result, level and proven time."""
-    result = "valid" if s.ok else "problem (see below)"
+    result = _("valid") if s.ok else _("problem (see below)")
     if s.kind == "document timestamp":
         when = s.signing_time.isoformat() if s.signing_time else "?"
-        return (
-            f"  signature {s.number} (document timestamp, revision {s.revision}): "
-            f"{safe(s.name)} at {when}: {result}"
-        )
+        return _(
+            "  signature {number} (document timestamp, revision {revision}): "
+            "{safe} at {when}: {result}"
+        ).format(number=s.number, revision=s.revision, safe=safe(s.name), when=when, result=result)
     when = f", {s.signing_time.isoformat()}" if s.signing_time else ""
-    trusted = "" if s.trusted else ", signer not trusted"
-    proven = f", proven by {s.proven_time.isoformat()}" if s.proven_time else ""
-    return (
-        f"  signature {s.number} ({s.kind}, revision {s.revision}{when}): {safe(s.name)} "
-        f"(sha256:{s.fingerprint}) as {s.role}: {result}{trusted}; PAdES {s.level}{proven}"
+    trusted = "" if s.trusted else _(", signer not trusted")
+    proven = (
+        _(", proven by {isoformat}").format(isoformat=s.proven_time.isoformat())
+        if s.proven_time
+        else ""
+    )
+    return _(
+        "  signature {number} ({kind}, revision {revision}{when}): {safe} "
+        "(sha256:{fingerprint}) as {role}: {result}{trusted}; PAdES "
+        "{level}{proven}"
+    ).format(
+        number=s.number,
+        kind=s.kind,
+        revision=s.revision,
+        when=when,
+        safe=safe(s.name),
+        fingerprint=s.fingerprint,
+        role=s.role,
+        result=result,
+        trusted=trusted,
+        level=s.level,
+        proven=proven,
     )
 
 
 def _amend_lines(result: Any) -> list[str]:
     recorded = (
-        "recorded in the case's ledger" if result.event_recorded else "NOT recorded (no case)"
+        _("recorded in the case's ledger") if result.event_recorded else _("NOT recorded (no case)")
     )
     return [
         str(result.path),
-        f"  {result.action}; sha256:{result.sha256}; {result.size} bytes (was "
-        f"{result.previous_size}); {recorded}",
+        _("  {action}; sha256:{sha256}; {size} bytes (was {previous_size}); {recorded}").format(
+            action=result.action,
+            sha256=result.sha256,
+            size=result.size,
+            previous_size=result.previous_size,
+            recorded=recorded,
+        ),
     ]
 
 
@@ -365,7 +411,7 @@ def cosign(
         out=out,
     )
     if case is None:
-        app.warn("no case: the co-signature is not recorded in a custody ledger")
+        app.warn(_("no case: the co-signature is not recorded in a custody ledger"))
     app.emit("evidencekit/report-cosign/1", result.to_dict(), _amend_lines(result))
 
 
@@ -412,5 +458,5 @@ def extend(
         out=out,
     )
     if case is None:
-        app.warn("no case: the extension is not recorded in a custody ledger")
+        app.warn(_("no case: the extension is not recorded in a custody ledger"))
     app.emit("evidencekit/report-extend/1", result.to_dict(), _amend_lines(result))

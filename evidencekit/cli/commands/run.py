@@ -10,6 +10,7 @@ from typing import IO
 
 import click
 
+from evidencekit.cli.i18n import _
 from evidencekit.cli.runtime import App, pass_app
 
 SCHEMA = "evidencekit/run/1"
@@ -68,8 +69,8 @@ def run(
             from evidencekit.errors import UsageError
 
             raise UsageError(
-                "--progress-jsonl - (stdout) and --json both write stdout: give one, or a file",
-                hint="--json prints one summary document; --progress-jsonl FILE the live lines",
+                _("--progress-jsonl - (stdout) and --json both write stdout: give one, or a file"),
+                hint=_("--json prints one summary document; --progress-jsonl FILE the live lines"),
             )
         sink = sys.stdout
     elif progress_jsonl is not None:
@@ -79,7 +80,9 @@ def run(
             from evidencekit.errors import UsageError
 
             raise UsageError(
-                f"cannot open --progress-jsonl {str(progress_jsonl)!r}: {exc.strerror}"
+                _("cannot open --progress-jsonl {progress_jsonl!r}: {strerror}").format(
+                    progress_jsonl=str(progress_jsonl), strerror=exc.strerror
+                )
             ) from exc
 
     lock = threading.Lock()  # progress lines come from the thread doing a step's work
@@ -96,8 +99,15 @@ def run(
             item = f" {rec['item']}" if rec["item"] else ""
             msg = f": {rec['message']}" if rec["message"] else ""
             app.info(
-                f"step {rec['step']} {rec['kind']}{item}: {rec['status']} "
-                f"(exit {rec['exit_code']}, {took}){msg}"
+                _("step {step} {kind}{item}: {status} (exit {exit_code}, {took}){msg}").format(
+                    step=rec["step"],
+                    kind=rec["kind"],
+                    item=item,
+                    status=rec["status"],
+                    exit_code=rec["exit_code"],
+                    took=took,
+                    msg=msg,
+                )
             )
 
     try:
@@ -108,12 +118,20 @@ def run(
     if summary is not None:
         write_summary(summary, result)
     counts = ", ".join(f"{n} {status}" for status, n in sorted(result.counts().items()))
-    lines = [f"plan {plan_file}: {len(result.outcomes)} steps: {counts}"]
+    lines = [
+        _("plan {plan_file}: {count} steps: {counts}").format(
+            plan_file=plan_file, count=len(result.outcomes), counts=counts
+        )
+    ]
     for o in result.outcomes:
         if o.status in ("failed", "interrupted"):
             item = f" {o.item}" if o.item else ""
-            lines.append(f"  step {o.number} {o.kind}{item}: {o.status}: {o.message}")
-    lines.append(f"exit code {result.exit_code}")
+            lines.append(
+                _("  step {number} {kind}{item}: {status}: {message}").format(
+                    number=o.number, kind=o.kind, item=item, status=o.status, message=o.message
+                )
+            )
+    lines.append(_("exit code {exit_code}").format(exit_code=result.exit_code))
     if sink is sys.stdout:
         for line in lines:  # stdout holds the JSON lines: the summary goes with the step lines
             app.info(line)

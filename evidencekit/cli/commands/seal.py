@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from evidencekit.cli.i18n import _, status_text
 from evidencekit.cli.runtime import App, pass_app
 from evidencekit.hash.sums import escape_name
 
@@ -74,19 +75,33 @@ def seal(
     finally:
         bar.finish()
     doc = result.seal.document
-    lines = [f"Sealed item {item_id} ({result.seal.status}): {result.seal.path}"]
+    lines = [
+        _("Sealed item {item_id} ({status}): {path}").format(
+            item_id=item_id, status=status_text(result.seal.status), path=result.seal.path
+        )
+    ]
     for art in doc["artifacts"]:
         sha = next((d for d in art["digests"] if d.startswith("sha256:")), art["digests"][-1])
         lines.append(f"  {shown_name(parse_name_member(art))}  {human(art['size'])}  {sha}")
     for change in doc["facts"].get("changed_while_read", []):
         lines.append(
-            f"  changed while read: {shown_name(parse_name_member(change))} "
-            f"({change['size_before']} -> "
-            f"{change['size_after']} bytes, {change['bytes_read']} read)"
+            _(
+                "  changed while read: {shown_name} ({size_before} -> {size_after} "
+                "bytes, {bytes_read} read)"
+            ).format(
+                shown_name=shown_name(parse_name_member(change)),
+                size_before=change["size_before"],
+                size_after=change["size_after"],
+                bytes_read=change["bytes_read"],
+            )
         )
-    lines.append(f"  signed by {signer.name} ({signer.fingerprint[:16]})")
+    lines.append(
+        _("  signed by {name} ({fingerprint})").format(
+            name=signer.name, fingerprint=signer.fingerprint[:16]
+        )
+    )
     if not result.custody_recorded:
-        lines.append("  (custody ledger not available: no 'sealed' event recorded)")
+        lines.append(_("  (custody ledger not available: no 'sealed' event recorded)"))
     app.emit("evidencekit/seal/2", result.to_dict(), lines)
     if code:
         app.exit(code)

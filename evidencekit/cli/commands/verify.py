@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from evidencekit.cli.i18n import _, status_text
 from evidencekit.cli.options import reader_trust_options
 from evidencekit.cli.runtime import App, pass_app
 
@@ -64,19 +65,38 @@ def verify(
     for st in result.statuses:
         name = st.item_id or str(st.seal_path)
         signer = (
-            f"signed by {st.signer} ({(st.signer_fingerprint or '')[:16]})" if st.signer else ""
+            _("signed by {signer} ({value})").format(
+                signer=st.signer, value=(st.signer_fingerprint or "")[:16]
+            )
+            if st.signer
+            else ""
         )
         if st.ok:
             lines.append(
-                f"{name}: OK: {len(st.checked_files)} file(s), {human(st.bytes_hashed)} re-hashed; "
-                f"{signer}; status {st.status}"
+                _(
+                    "{name}: OK: {count} file(s), {bytes_hashed} re-hashed; {signer}; "
+                    "status {status}"
+                ).format(
+                    name=name,
+                    count=len(st.checked_files),
+                    bytes_hashed=human(st.bytes_hashed),
+                    signer=signer,
+                    status=status_text(st.status),
+                )
             )
         elif not_sealed(st):
-            lines += [f"{name}: NOT SEALED: {p.message}" for p in st.problems]
+            lines += [
+                _("{name}: NOT SEALED: {message}").format(name=name, message=p.message)
+                for p in st.problems
+            ]
         else:
-            lines.append(f"{name}: FAILED: {len(st.problems)} problem(s) in {st.seal_path}")
+            lines.append(
+                _("{name}: FAILED: {count} problem(s) in {seal_path}").format(
+                    name=name, count=len(st.problems), seal_path=st.seal_path
+                )
+            )
             lines += [f"  {p.text()}" for p in st.problems]
-        lines += [f"  note: {n}" for n in st.notes]
+        lines += [_("  note: {n}").format(n=n) for n in st.notes]
     app.emit("evidencekit/verify/1", result.to_dict(), lines)
     if result.exit_code:
         app.exit(result.exit_code)

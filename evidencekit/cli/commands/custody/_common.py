@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from evidencekit.cli.i18n import N_, _, language
 from evidencekit.cli.options import trust_option
 from evidencekit.cli.runtime import App
 from evidencekit.fsutil import atomic_write
@@ -35,28 +36,61 @@ def _write_out(out: Path | None, data: bytes) -> None:
     atomic_write(out.resolve(), data)
 
 
+_FIELDS = {
+    "description": N_("description"),
+    "purpose": N_("purpose"),
+    "location": N_("location"),
+    "seal_number": N_("seal number"),
+    "condition": N_("condition"),
+    "note": N_("note"),
+    "reason": N_("reason"),
+    "session": N_("session"),
+    "place": N_("place"),
+    "agency": N_("agency"),
+    "record_number": N_("record number"),
+    "method": N_("method"),
+    "seal_state": N_("seal state"),
+    "state_note": N_("state note"),
+    "statements": N_("statements"),
+    "on_original": N_("on original"),
+    "what": N_("what"),
+}
+
+
+def _field(key: str) -> str:
+    """The name of an event's field as `custody log` shows it."""
+    return _(_FIELDS[key]) if key in _FIELDS else key.replace("_", " ")
+
+
 def _event_lines(ev: dict[str, Any], zone: str) -> list[str]:
     """The event's line and one indented line per field (App.emit escapes each line: a note
     holding a newline stays on its own line, escaped)."""
     from evidencekit.timeutil import local_text, parse_iso
 
     when = local_text(parse_iso(ev["time"]), zone)
-    item = ev.get("item") or "(case)"
-    parts = [f"#{ev['seq']:<5} {when}  {ev['kind']:<13} {item:<12} {ev['actor']['name']}"]
+    item = ev.get("item") or _("(case)")
+    kind = ev["kind"]
+    if language() != "en":  # the report's names of the kinds (JSON keeps the kind itself)
+        from evidencekit.report.i18n import event_label
+
+        kind = event_label(language(), kind)
+    parts = [f"#{ev['seq']:<5} {when}  {kind:<13} {item:<12} {ev['actor']['name']}"]
     cp = ev.get("counterpart")
     if cp:
         from evidencekit.chain.parties import Party
 
-        arrow = "→" if ev["kind"] == "transferred" else "from" if ev["kind"] == "received" else "·"
+        arrow = (
+            "→" if ev["kind"] == "transferred" else _("from") if ev["kind"] == "received" else "·"
+        )
         # the fingerprint, or "holds no key" and the document: names alone can coincide
         parts.append(f"{arrow} {Party.from_dict(cp).describe()}")
     line = " ".join(parts)
     extras = []
     for key in ("description", "purpose", "location", "seal_number", "condition", "note", "reason"):
         if ev.get(key):
-            extras.append(f"{key.replace('_', ' ')}: {ev[key]}")
+            extras.append(f"{_field(key)}: {ev[key]}")
     if ev.get("override"):
-        extras.append(f"OVERRIDE: {ev['override']}")
+        extras.append(_("OVERRIDE: {override}").format(override=ev["override"]))
     for alg, hexval in sorted((ev.get("digests") or {}).items()):
         extras.append(f"{alg}: {hexval}")
     extras += _seizure_lines(ev.get("details") or {})
@@ -70,34 +104,46 @@ def _seizure_lines(d: dict[str, Any]) -> list[str]:
     out = []
     for key in ("session", "place", "agency", "record_number"):
         if d.get(key):
-            out.append(f"{key.replace('_', ' ')}: {d[key]}")
+            out.append(f"{_field(key)}: {d[key]}")
     for basis in d.get("legal_basis") or []:
-        out.append(f"legal basis: {basis}")
+        out.append(_("legal basis: {basis}").format(basis=basis))
     if d.get("seal_numbers"):
-        out.append("seal numbers: " + ", ".join(map(str, d["seal_numbers"])))
+        out.append(_("seal numbers: ") + ", ".join(map(str, d["seal_numbers"])))
     if d.get("replaces"):
-        out.append("replaces: " + ", ".join(map(str, d["replaces"])))
+        out.append(_("replaces: ") + ", ".join(map(str, d["replaces"])))
     for key in ("method", "seal_state", "state_note", "statements", "on_original", "what"):
         if d.get(key):
-            out.append(f"{key.replace('_', ' ')}: {d[key]}")
+            out.append(f"{_field(key)}: {d[key]}")
     if d.get("seal_numbers") and d.get("reason"):  # seal_opened: why it was opened
-        out.append(f"opened because: {d['reason']}")
+        out.append(_("opened because: {reason}").format(reason=d["reason"]))
     doc = d.get("file")
     if isinstance(doc, dict):
-        out.append(f"file: {doc.get('name')} ({doc.get('size')} bytes, sha256 {doc.get('sha256')})")
+        out.append(
+            _("file: {get} ({get2} bytes, sha256 {get3})").format(
+                get=doc.get("name"), get2=doc.get("size"), get3=doc.get("sha256")
+            )
+        )
     for photo in d.get("photos") or []:
         if isinstance(photo, dict):
-            out.append(f"photo: {photo.get('name')} (sha256 {photo.get('sha256')})")
+            out.append(
+                _("photo: {get} (sha256 {get2})").format(
+                    get=photo.get("name"), get2=photo.get("sha256")
+                )
+            )
     wc = d.get("working_copy")
     if isinstance(wc, dict):
-        out.append(f"working copy: {wc.get('item') or wc.get('path')} (sha256 {wc.get('sha256')})")
+        out.append(
+            _("working copy: {value} (sha256 {get})").format(
+                value=wc.get("item") or wc.get("path"), get=wc.get("sha256")
+            )
+        )
     for p in d.get("participants") or []:
         if isinstance(p, dict) and "name" in p:
-            out.append(f"participant: {Party.from_dict(p).describe()}")
+            out.append(_("participant: {describe}").format(describe=Party.from_dict(p).describe()))
     for r in d.get("refusals") or []:
         if isinstance(r, dict) and isinstance(r.get("participant"), dict):
             who = Party.from_dict(r["participant"]).describe()
-            out.append(f"refused to sign: {who}: {r.get('reason')}")
+            out.append(_("refused to sign: {who}: {get}").format(who=who, get=r.get("reason")))
     return out
 
 
@@ -110,7 +156,7 @@ def _appended(app: App, case: Case, result: AppendResult) -> None:
         {"event": ev, "checkpoint": result.checkpoint},
         [
             *_recorded(_event_lines(ev, case.info.timezone)),
-            f"Checkpoint: tree size {result.tree_size}",
+            _("Checkpoint: tree size {tree_size}").format(tree_size=result.tree_size),
         ],
     )
 
@@ -127,7 +173,9 @@ def _read_text(path: Path, what: str) -> str:
     try:
         text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise EvidenceKitError(f"cannot read {what} {str(path)!r}: {exc}") from exc
+        raise EvidenceKitError(
+            _("cannot read {what} {path!r}: {exc}").format(what=what, path=str(path), exc=exc)
+        ) from exc
     if what == "checkpoint":
         # A checkpoint copied out of a report or an e-mail may have gained CRLF line ends or
         # lost its final newline; the signed text is the LF form.
@@ -146,7 +194,15 @@ _out_option = click.option(
 
 
 def _recorded(lines: list[str]) -> list[str]:
-    return [f"Recorded {lines[0]}", *lines[1:]]
+    return [_("Recorded {event}").format(event=lines[0]), *lines[1:]]
+
+
+# `--to-id`'s help as _party_options builds it, for the interface catalog (a test checks every
+# help text of the loaded command tree is in the catalog, so a change to DOCUMENTS is noticed)
+_TO_ID_HELP = N_(
+    "The identity document of a recipient who holds no key (cccd, cmnd, passport, other), "
+    "e.g. cccd:001203004567; the name is then kept as typed, never bound to an examiner."
+)
 
 
 def _party_options(f: F) -> F:
@@ -185,12 +241,12 @@ def _counterpart(
 
     if to is None:
         if role is not None or doc is not None:
-            raise UsageError("--to-role and --to-id describe the recipient named with --to")
+            raise UsageError(_("--to-role and --to-id describe the recipient named with --to"))
         return None
     if doc is not None:
         if role is None:
             raise UsageError(
-                "a recipient who holds no key needs --to-role (witness, court, owner, …)"
+                _("a recipient who holds no key needs --to-role (witness, court, owner, …)")
             )
         return parties.keyless(to, role, doc)
     if role is None:
@@ -199,7 +255,7 @@ def _counterpart(
     return parties.examiner(found.name, found.fingerprint or "", role)
 
 
-PARTICIPANT_HELP = (
+PARTICIPANT_HELP = N_(
     "A person present, as key=value pairs separated by commas: role=ROLE,name=NAME and their "
     "identity document (cccd=…, cmnd=…, passport=…, other=…) or key=EXAMINER for a pinned "
     "examiner; optional yob=YEAR, address=…, unit=…. Quote a value holding commas with "

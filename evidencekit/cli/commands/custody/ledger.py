@@ -18,6 +18,7 @@ from evidencekit.cli.commands.custody._common import (
     _write_out,
 )
 from evidencekit.cli.commands.custody._group import custody
+from evidencekit.cli.i18n import _
 from evidencekit.cli.options import reader_trust_options
 from evidencekit.cli.runtime import EXIT_INTEGRITY, App, pass_app
 
@@ -42,13 +43,19 @@ def log_cmd(app: App, item: str | None, as_json: bool) -> None:
 
         # an empty timeline would read as "nothing happened to it": a mistyped id is an error
         raise UsageError(
-            f"no item {item!r} in case {case.info.number!r}: the ledger has no event for it",
-            hint="`evidencekit case show` lists the items; `custody log` without ITEM shows all",
+            _("no item {item!r} in case {number!r}: the ledger has no event for it").format(
+                item=item, number=case.info.number
+            ),
+            hint=_("`evidencekit case show` lists the items; `custody log` without ITEM shows all"),
         )
     cp = latest_checkpoint(case)
     lines = [line for e in events for line in _event_lines(e, case.info.timezone)]
     if not events:
-        lines = [f"No custody events{' for ' + item if item else ''}."]
+        lines = [
+            _("No custody events for {item}.").format(item=item)
+            if item
+            else _("No custody events.")
+        ]
     app.emit(
         "evidencekit/custody-log/1",
         {"item": item, "events": events, "checkpoint": cp},
@@ -80,26 +87,37 @@ def verify(app: App, reader: ReaderTrust, tsa_certs: tuple[Path, ...]) -> None:
     lines = []
     if status.ok:
         lines.append(
-            f"Custody ledger OK: {status.events} events, {status.checkpoints} checkpoints, "
-            f"root {status.root.hex()}"
+            _("Custody ledger OK: {events} events, {checkpoints} checkpoints, root {hex}").format(
+                events=status.events, checkpoints=status.checkpoints, hex=status.root.hex()
+            )
         )
         for t in status.timestamps:
-            pinned = "" if t.tsa_pinned else " (TSA not pinned: pass --tsa-cert to require it)"
+            pinned = "" if t.tsa_pinned else _(" (TSA not pinned: pass --tsa-cert to require it)")
             lines.append(
-                f"  events 0–{t.tree_size - 1} existed by {isoformat(t.time)}: RFC 3161 "
-                f"timestamp by {t.tsa} ({t.tsa_fingerprint[:16]}){pinned}"
+                _(
+                    "  events 0–{value} existed by {isoformat}: RFC 3161 timestamp by "
+                    "{tsa} ({tsa_fingerprint}){pinned}"
+                ).format(
+                    value=t.tree_size - 1,
+                    isoformat=isoformat(t.time),
+                    tsa=t.tsa,
+                    tsa_fingerprint=t.tsa_fingerprint[:16],
+                    pinned=pinned,
+                )
             )
     else:
         first = status.first_bad_event
         lines.append(
-            f"Custody ledger does NOT verify: {len(status.problems)} problem(s)"
-            + (f"; first bad event: {first}" if first is not None else "")
+            _("Custody ledger does NOT verify: {count} problem(s)").format(
+                count=len(status.problems)
+            )
+            + (_("; first bad event: {first}").format(first=first) if first is not None else "")
         )
         shown = status.problems[:50]
         lines += [f"  {p}" for p in shown]
         if len(status.problems) > len(shown):
-            lines.append(f"  … and {len(status.problems) - len(shown)} more")
-    lines += [f"  note: {n}" for n in status.notes]
+            lines.append(_("  … and {value} more").format(value=len(status.problems) - len(shown)))
+    lines += [_("  note: {n}").format(n=n) for n in status.notes]
     app.emit("evidencekit/custody-verify/1", status.to_dict(), lines)
     if not status.ok:
         app.exit(EXIT_INTEGRITY)
@@ -115,7 +133,7 @@ def checkpoint(app: App, out: Path | None) -> None:
 
     text = latest_checkpoint(app.case())
     if text is None:
-        raise CustodyError("the case has no custody checkpoint yet")
+        raise CustodyError(_("the case has no custody checkpoint yet"))
     if app.json and out is None:
         app.emit("evidencekit/custody-checkpoint/1", {"checkpoint": text}, None)
         return
@@ -149,7 +167,11 @@ def prove(
     doc = prove_item(app.case(), item, event=event, checkpoint_text=cp, extra_trust=_trust(trust))
     _write_out(out, (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
     if out is not None:
-        app.info(f"Wrote inclusion proof for {len(doc['entries'])} event(s) to {out}")
+        app.info(
+            _("Wrote inclusion proof for {count} event(s) to {out}").format(
+                count=len(doc["entries"]), out=out
+            )
+        )
 
 
 @custody.command("verify-proof")
@@ -186,16 +208,23 @@ def verify_proof(
     doc = load_proof(_read_text(proof, "proof"))
     if doc["schema"] == INCLUSION_SCHEMA:
         if checkpoint_file is None:
-            raise UsageError("an inclusion proof is checked against --checkpoint CP")
+            raise UsageError(_("an inclusion proof is checked against --checkpoint CP"))
         res = verify_inclusion_document(doc, _read_text(checkpoint_file, "checkpoint"), trusted)
         c = res.checkpoint
         lines = [
-            f"Inclusion proof OK against checkpoint of {c.checkpoint.origin} "
-            f"(tree size {c.checkpoint.size}, signed by {c.signer_name})"
+            _(
+                "Inclusion proof OK against checkpoint of {origin} (tree size {size}, "
+                "signed by {signer_name})"
+            ).format(origin=c.checkpoint.origin, size=c.checkpoint.size, signer_name=c.signer_name)
         ]
         lines += [
-            f"  event {e.leaf_index}: {e.event.kind} {e.event.item_id or '(case)'} "
-            f"by {e.signer_name} at {e.event.body()['time']}"
+            _("  event {leaf_index}: {kind} {value} by {signer_name} at {time}").format(
+                leaf_index=e.leaf_index,
+                kind=e.event.kind,
+                value=e.event.item_id or _("(case)"),
+                signer_name=e.signer_name,
+                time=e.event.body()["time"],
+            )
             for e in res.events
         ]
         app.emit("evidencekit/custody-proof-check/1", res.to_dict(), lines)
@@ -204,8 +233,11 @@ def verify_proof(
     app.emit(
         "evidencekit/custody-proof-check/1",
         cres.to_dict(),
-        f"Consistency proof OK: tree size {cres.new.checkpoint.size} extends tree size "
-        f"{cres.old.checkpoint.size} of {cres.old.checkpoint.origin}",
+        _("Consistency proof OK: tree size {size} extends tree size {size2} of {origin}").format(
+            size=cres.new.checkpoint.size,
+            size2=cres.old.checkpoint.size,
+            origin=cres.old.checkpoint.origin,
+        ),
     )
 
 
@@ -223,9 +255,11 @@ def consistency(app: App, old_checkpoint: Path, trust: tuple[Path, ...], out: Pa
     from evidencekit.workflows.custody import consistency_from
 
     res = consistency_from(app.case(), _read_text(old_checkpoint, "checkpoint"), _trust(trust))
-    message = (
-        f"Consistent: the ledger (tree size {res.new.checkpoint.size}) extends the checkpoint "
-        f"of tree size {res.old.checkpoint.size} signed by {res.old.signer_name}"
+    message = _(
+        "Consistent: the ledger (tree size {size}) extends the checkpoint of "
+        "tree size {size2} signed by {signer_name}"
+    ).format(
+        size=res.new.checkpoint.size, size2=res.old.checkpoint.size, signer_name=res.old.signer_name
     )
     if app.json and out is None:
         app.emit("evidencekit/custody-consistency/1", res.to_dict(), None)
@@ -253,4 +287,4 @@ def export(app: App, fmt: str, out: Path | None) -> None:
     data = export_jsonl_bytes(case) if fmt == "jsonl" else export_case_bytes(case)
     _write_out(out, data)
     if out is not None:
-        app.info(f"Wrote {fmt} export to {out}")
+        app.info(_("Wrote {fmt} export to {out}").format(fmt=fmt, out=out))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from evidencekit.cli.commands.custody._group import custody
+from evidencekit.cli.i18n import _
 from evidencekit.cli.runtime import App, pass_app
 
 
@@ -31,10 +32,20 @@ def migrate(app: App, to: str) -> None:
         "evidencekit/custody-migrate/1",
         done.to_dict(),
         [
-            f"Custody ledger moved from {done.source} to {done.target}",
-            f"  {c.size} events ({c.already} there before), {c.checkpoints} checkpoints, "
-            f"root {c.root.hex()}: the same in both",
-            *([f"  old file kept as {done.set_aside}"] if done.set_aside else []),
-            f"  recorded as event #{done.event_seq} (ledger_migrated)",
+            _("Custody ledger moved from {source} to {target}").format(
+                source=done.source, target=done.target
+            ),
+            _(
+                "  {size} events ({already} there before), {checkpoints} checkpoints, "
+                "root {hex}: the same in both"
+            ).format(size=c.size, already=c.already, checkpoints=c.checkpoints, hex=c.root.hex()),
+            *(
+                [_("  old file kept as {set_aside}").format(set_aside=done.set_aside)]
+                if done.set_aside
+                else []
+            ),
+            _("  recorded as event #{event_seq} (ledger_migrated)").format(
+                event_seq=done.event_seq
+            ),
         ],
     )

@@ -17,6 +17,7 @@ from evidencekit.cli.commands.custody._common import (
     _seizure_options,
 )
 from evidencekit.cli.commands.custody._group import custody
+from evidencekit.cli.i18n import N_
 from evidencekit.cli.runtime import App, pass_app
 
 
@@ -176,6 +177,21 @@ def note(
     )
     _appended(app, case, se)
 
+
+# the help texts these loops make, for the interface catalog (translated when shown)
+_HELP_TEXTS = (
+    N_(
+        "Record that ITEM was accessed (and why), naming the working copy used; an original "
+        "acquired image needs --working-copy or --on-original."
+    ),
+    N_(
+        "Record that ITEM was analysed (and why), naming the working copy used; an original "
+        "acquired image needs --working-copy or --on-original."
+    ),
+    N_("Record that ITEM was released; no event may follow."),
+    N_("Record that ITEM was returned; no event may follow."),
+    N_("Record that ITEM was destroyed; no event may follow."),
+)
 
 for _name, _kind in (("access", "accessed"), ("analyse", "analysed")):
 

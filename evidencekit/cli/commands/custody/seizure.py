@@ -14,6 +14,7 @@ from evidencekit.cli.commands.custody._common import (
     _seizure_options,
 )
 from evidencekit.cli.commands.custody._group import custody
+from evidencekit.cli.i18n import _
 from evidencekit.cli.runtime import App, pass_app
 
 _participant_option = click.option(
@@ -79,8 +80,10 @@ def session_show(app: App, session_id: str) -> None:
     events = session_events(case, session_id)
     if not events:
         raise UsageError(
-            f"no seizure session {session_id!r} was opened in case {case.info.number!r}",
-            hint="`evidencekit custody log` lists the session_opened events",
+            _("no seizure session {session_id!r} was opened in case {number!r}").format(
+                session_id=session_id, number=case.info.number
+            ),
+            hint=_("`evidencekit custody log` lists the session_opened events"),
         )
     lines = [line for e in events for line in _event_lines(e, case.info.timezone)]
     app.emit(
@@ -116,8 +119,10 @@ def session_close(
 
     if len(refused) != len(reasons):
         raise UsageError(
-            f"{len(refused)} --refused but {len(reasons)} --reason: give one reason for each "
-            "participant who refused to sign"
+            _(
+                "{count} --refused but {count2} --reason: give one reason for each "
+                "participant who refused to sign"
+            ).format(count=len(refused), count2=len(reasons))
         )
     case = app.case()
     se = close_session(

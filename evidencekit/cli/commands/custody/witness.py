@@ -10,6 +10,7 @@ import click
 
 from evidencekit.cli.commands.custody._common import _trust, _write_out
 from evidencekit.cli.commands.custody._group import custody
+from evidencekit.cli.i18n import _
 from evidencekit.cli.options import reader_trust_options
 from evidencekit.cli.runtime import App, pass_app
 
@@ -43,8 +44,10 @@ def witness(ctx: click.Context, out: Path | None) -> None:
         app.emit("evidencekit/custody-witness/1", {**done.to_dict(), "path": str(out)}, None)
         return
     app.info(
-        f"Witness copy of {done.tree_size} events (root {done.root}, case identity "
-        f"{done.case_identity})" + (f" written to {out}" if out is not None else "")
+        _("Witness copy of {tree_size} events (root {root}, case identity {case_identity})").format(
+            tree_size=done.tree_size, root=done.root, case_identity=done.case_identity
+        )
+        + (_(" written to {out}").format(out=out) if out is not None else "")
     )
 
 
@@ -72,9 +75,15 @@ def check(app: App, file: Path, reader: ReaderTrust, tsa_certs: tuple[Path, ...]
     try:
         data = read_regular(file, limit=MAX_BYTES)
     except UnsafeFileError as exc:  # a link, device or FIFO; over the limit
-        raise IntegrityError(f"the witness file {str(file)!r} is refused: {exc.message}") from exc
+        raise IntegrityError(
+            _("the witness file {file!r} is refused: {message}").format(
+                file=str(file), message=exc.message
+            )
+        ) from exc
     except OSError as exc:
-        raise CustodyError(f"cannot read the witness file {str(file)!r}: {exc}") from exc
+        raise CustodyError(
+            _("cannot read the witness file {file!r}: {exc}").format(file=str(file), exc=exc)
+        ) from exc
     leaves, anchors = reader.split()
     res = check_witness(
         app.case(), data, leaves, source=file, tsa_certs=_trust(tsa_certs), anchors=anchors
@@ -82,15 +91,27 @@ def check(app: App, file: Path, reader: ReaderTrust, tsa_certs: tuple[Path, ...]
     d = res.to_dict()
     kept, current = res.kept, res.consistency.new.checkpoint
     lines = [
-        f"Witness copy OK: the ledger ({current.size} events) extends the kept checkpoint of "
-        f"{kept.size} events (root {kept.root_b64}), exported {kept.exported} by "
-        f"{kept.exporter_name} ({kept.exporter_fingerprint[:16]})",
-        f"  case identity {kept.case_identity}",
-        f"  consistency proof: {len(res.consistency.proof['path'])} hashes",
+        _(
+            "Witness copy OK: the ledger ({size} events) extends the kept "
+            "checkpoint of {size2} events (root {root_b64}), exported {exported} "
+            "by {exporter_name} ({exporter_fingerprint})"
+        ).format(
+            size=current.size,
+            size2=kept.size,
+            root_b64=kept.root_b64,
+            exported=kept.exported,
+            exporter_name=kept.exporter_name,
+            exporter_fingerprint=kept.exporter_fingerprint[:16],
+        ),
+        _("  case identity {case_identity}").format(case_identity=kept.case_identity),
+        _("  consistency proof: {count} hashes").format(count=len(res.consistency.proof["path"])),
     ]
     if res.timestamp is not None:
         lines.append(
-            f"  events 0–{int(str(res.timestamp['tree_size'])) - 1} existed by "
-            f"{res.timestamp['time']}: RFC 3161 timestamp by {res.timestamp['tsa']}"
+            _("  events 0–{value} existed by {time}: RFC 3161 timestamp by {tsa}").format(
+                value=int(str(res.timestamp["tree_size"])) - 1,
+                time=res.timestamp["time"],
+                tsa=res.timestamp["tsa"],
+            )
         )
     app.emit("evidencekit/custody-witness-check/1", d, lines)

@@ -1,0 +1,149 @@
+"""The library's most common error messages and hints, in the interface language.
+
+The library speaks English (its messages reach logs, the Python API and JSON alike); the CLI
+shows the errors investigators meet most often in Vietnamese when the interface is. Each entry
+is a pattern over the library's English text and the catalog's template for it; a message no
+pattern knows (or one whose wording changed) is shown as the library wrote it, never wrongly.
+tests/cli/test_i18n_errors.py raises the real errors, so a pattern that drifts is noticed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from evidencekit.cli.i18n import N_, _
+
+_Q = r"(?P<{}>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")"  # a Python repr() of a str
+
+_RULE = (
+    r"(?P<rule>at least (?P<chars>\d+) characters \(counted after NFC normalisation\), from at "
+    r"least (?P<classes>\d+) of: letters, digits, others \(space, punctuation, symbols\), with "
+    r"at least (?P<distinct>\d+) different characters)"
+)
+
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (
+        re.compile(
+            pattern.format(
+                **{k: _Q.format(k) for k in ("path", "name", "item", "selector", "home")}
+            )
+        ),
+        template,
+    )
+    for pattern, template in (
+        (
+            r"no case given and the current folder is not a case",
+            N_("no case given and the current folder is not a case"),
+        ),
+        (
+            r"{path} is not a case folder \(no case\.toml\)",
+            N_("{path} is not a case folder (no case.toml)"),
+        ),
+        (
+            r"wrong passphrase for identity {name} \(or its key file is damaged\)",
+            N_("wrong passphrase for identity {name} (or its key file is damaged)"),
+        ),
+        (r"no examiner identity in {home}", N_("no examiner identity in {home}")),
+        (r"several identities exist: (?P<names>.*)", N_("several identities exist: {names}")),
+        (r"no identity matches {selector}", N_("no identity matches {selector}")),
+        (
+            r"item {item} has no custody events yet; its first event must be one of "
+            r"(?P<kinds>[a-z_, ]+), not (?P<kind>[a-z_]+)",
+            N_(
+                "item {item} has no custody events yet; its first event must be one of "
+                "{kinds}, not {kind}"
+            ),
+        ),
+        (
+            r"item {item} already has its first event; an item is registered only once",
+            N_("item {item} already has its first event; an item is registered only once"),
+        ),
+        (
+            r"there is no item or unfinished attempt {item} to resume",
+            N_("there is no item or unfinished attempt {item} to resume"),
+        ),
+        (
+            r"pass --case DIR or set EVIDENCEKIT_CASE",
+            N_("pass --case DIR or set EVIDENCEKIT_CASE"),
+        ),
+        (
+            r"create one with: evidencekit case init DIR --case-number N --title T",
+            N_("create one with: evidencekit case init DIR --case-number N --title T"),
+        ),
+        (
+            r"check EVIDENCEKIT_PASSPHRASE or --passphrase-file",
+            N_("check EVIDENCEKIT_PASSPHRASE or --passphrase-file"),
+        ),
+        (
+            r"create one with: evidencekit keys init --name 'YOUR NAME'",
+            N_("create one with: evidencekit keys init --name 'YOUR NAME'"),
+        ),
+        (
+            r"choose one with --identity NAME_OR_FINGERPRINT or EVIDENCEKIT_IDENTITY",
+            N_("choose one with --identity NAME_OR_FINGERPRINT or EVIDENCEKIT_IDENTITY"),
+        ),
+        (
+            r"list them with: evidencekit keys show --all",
+            N_("list them with: evidencekit keys show --all"),
+        ),
+        (
+            r"register it first: evidencekit custody register (?P<id>\S+) --description …",
+            N_("register it first: evidencekit custody register {id} --description …"),
+        ),
+        (
+            r"choose a new item id for another object",
+            N_("choose a new item id for another object"),
+        ),
+        (
+            r"`evidencekit case show` lists items and unfinished attempts",
+            N_("`evidencekit case show` lists items and unfinished attempts"),
+        ),
+        # a new key's passphrase (identity/passphrase.py): the rule, and which part failed
+        (r"the passphrase is empty", N_("the passphrase is empty")),
+        (
+            r"a key must be encrypted at rest: " + _RULE,
+            N_("a key must be encrypted at rest: {rule}"),
+        ),
+        (
+            r"the passphrase is too weak \((?P<parts>[^()]*)\): a new key needs " + _RULE,
+            N_("the passphrase is too weak ({parts}): a new key needs {rule}"),
+        ),
+        (r"it has (?P<n>\d+) characters", N_("it has {n} characters")),
+        (r"it has (?P<n>\d+) different characters", N_("it has {n} different characters")),
+        (r"it has only letters", N_("it has only letters")),
+        (r"it has only digits", N_("it has only digits")),
+        (r"it has only others", N_("it has only others")),
+        (
+            r"several words separated by spaces pass, e\.g\. four Vietnamese words",
+            N_("several words separated by spaces pass, e.g. four Vietnamese words"),
+        ),
+    )
+)
+
+_RULE_TEMPLATE = N_(
+    "at least {chars} characters (counted after NFC normalisation), from at least {classes} of: "
+    "letters, digits, others (space, punctuation, symbols), with at least {distinct} different "
+    "characters"
+)
+
+
+def localized(text: str | None) -> str | None:
+    """`text` (a library error's message or hint) in the interface language when a pattern
+    knows it, else unchanged."""
+    if not text:
+        return text
+    for pattern, template in _PATTERNS:
+        found = pattern.fullmatch(text)
+        if found:
+            translated = _(template)
+            if translated == template:
+                return text
+            values = found.groupdict()
+            if "rule" in values:
+                values["rule"] = _(_RULE_TEMPLATE).format(**values)
+            if "parts" in values:
+                values["parts"] = "; ".join(
+                    localized(part) or part for part in values["parts"].split("; ")
+                )
+            return translated.format(**values)
+    return text
