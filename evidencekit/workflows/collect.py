@@ -67,7 +67,7 @@ class CollectResult:
             "dfxml": self.outputs.dfxml.name,
             "manifest": self.outputs.manifest.name,
             "seal": self.seal.path.name,
-            "digests": {k: f"{k}:{v}" for k, v in self.outputs.container_hash.digests.items()},
+            "digests": dict(self.outputs.container_hash.digests),
             "summary": self.collection.summary(),
             "errors": self.errors,
             "not_collected": self.not_collected,

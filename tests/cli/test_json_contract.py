@@ -123,7 +123,7 @@ def test_a_broken_document_fails(change: Any, where: str) -> None:
 
 
 def test_a_wrong_digest_in_a_prefixed_map_fails() -> None:
-    base = json.loads(schema_file("evidencekit/acquire-disk/1").read_text(encoding="utf-8"))
+    base = json.loads(schema_file("evidencekit/acquire-disk/2").read_text(encoding="utf-8"))
     assert "digests" in base["properties"]
     doc = {"schema": "evidencekit/hash/1", "evidencekit_version": "0.1.0", "algorithms": ["md5"]}
     doc["files"] = [{"name": "a", "size": 3, "digests": {"md5": "0" * 31}}]

@@ -74,7 +74,7 @@ def test_luks_partition_imaged_decrypted_equals_qemus_decryption(
     item = case_dir / "evidence" / "DEC"
     assert (item / "DEC.raw").read_bytes() == theirs
     sha = hashlib.sha256(theirs).hexdigest()
-    assert doc["digests"]["sha256"] == f"sha256:{sha}"
+    assert doc["digests"]["sha256"] == sha  # --json: {algorithm: hex}
     assert doc["status"] == "complete" and doc["verification"]["image"] == "match"
     subprocess.run(["sha256sum", "--quiet", "-c", "DEC.sha256"], cwd=item, check=True)
     seal = load_seal(item / "DEC.seal.json").document

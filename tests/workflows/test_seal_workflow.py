@@ -100,7 +100,7 @@ def test_seal_json_output(case_dir: Path, sources: Path) -> None:
     code, out, err = _seal(case_dir, "--json", "seal", str(sources / "hello.txt"), "--item", "J")
     assert code == 0, err
     doc = json.loads(out)
-    assert doc["schema"] == "evidencekit/seal/1"
+    assert doc["schema"] == "evidencekit/seal/2"
     assert doc["item"] == "J" and doc["status"] == "complete" and doc["custody_recorded"]
 
 

@@ -272,7 +272,7 @@ def disk(
         )
     for w in result.warnings:
         app.warn(w)
-    app.emit("evidencekit/acquire-disk/1", result.to_dict(), lines)
+    app.emit("evidencekit/acquire-disk/2", result.to_dict(), lines)
     if code:
         app.exit(code)
 

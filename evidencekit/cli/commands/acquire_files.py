@@ -154,7 +154,7 @@ def files(
         warning = warning_text(src.path, src.stored_digests)
         if warning:
             app.warn(warning)
-    app.emit("evidencekit/acquire-files/1", result.to_dict(), lines)
+    app.emit("evidencekit/acquire-files/2", result.to_dict(), lines)
     if code:
         app.warn(
             _("{errors} file(s) could not be read; sealed as complete-with-errors").format(

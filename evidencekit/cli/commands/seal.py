@@ -102,7 +102,7 @@ def seal(
     )
     if not result.custody_recorded:
         lines.append(_("  (custody ledger not available: no 'sealed' event recorded)"))
-    app.emit("evidencekit/seal/1", result.to_dict(), lines)
+    app.emit("evidencekit/seal/2", result.to_dict(), lines)
     if code:
         app.exit(code)
 

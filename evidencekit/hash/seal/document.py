@@ -437,9 +437,30 @@ class SealResult:
             "status": self.status,
             "sums_files": [str(p) for p in self.sums_files],
             "seal_sha256": self.seal_sha256,
-            "artifacts": self.document["artifacts"],
-            "combined": self.document.get("combined"),
+            "artifacts": [_json_artifact(a) for a in self.document["artifacts"]],
+            "combined": _json_combined(self.document.get("combined")),
         }
+
+
+def _json_artifact(art: Mapping[str, Any]) -> dict[str, Any]:
+    """A signed artifact entry as the `--json` documents show it (evidencekit/seal/2 CLI
+    document): `digests` as `{algorithm: hex}` like every other `--json` digest; the seal
+    file itself keeps its signed list of 'algorithm:hex'."""
+    return {
+        **art,
+        "digests": _parse_digest_list(art["digests"], shown_name(parse_name_member(art))),
+    }
+
+
+def _json_combined(comb: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The signed `combined` entry for `--json`: `digests` as `{algorithm: hex}`, `windows` as
+    plain hex (their algorithm is `window_algorithm`)."""
+    if not comb:
+        return None
+    out = {**comb, "digests": _parse_digest_list(comb["digests"], "combined")}
+    if comb.get("windows"):
+        out["windows"] = [str(w).partition(":")[2] for w in comb["windows"]]
+    return out
 
 
 def resolve_artifact(item_dir: Path, name: str) -> Path:

@@ -40,7 +40,7 @@ class AcquireResult:
             "files": list(self.files),
             "copy_files": list(self.copy_files),
             "size": self.size,
-            "digests": {k: f"{k}:{v}" for k, v in self.digests.items()},
+            "digests": dict(self.digests),
             "bad_sectors": self.bad_sectors,
             "read_errors": list(self.read_errors),
             "verification": self.verification,
