@@ -79,7 +79,7 @@ from evidencekit.workflows.report import (
 from evidencekit.workflows.seal import SealFilesResult, SealRequest, seal_files
 from evidencekit.workflows.verify import VerifyRequest, VerifyResult, verify_evidence
 
-API_VERSION = "1.1.0"
+API_VERSION = "2.0.0"
 """The version of this API (semantic versioning), independent of the package's `__version__`."""
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -219,4 +220,8 @@ def _global_language_options(args: list[str]) -> tuple[str | None, Path | None]:
 def main() -> None:
     """Console-script entry point."""
     install_signal_handlers()
+    # pyHanko imports cryptography's DSA classes, which cryptography >= 51 announces as
+    # deprecated on every run: noise on an investigator's terminal, about an algorithm
+    # evidencekit never signs or accepts (identity/algorithms.py)
+    warnings.filterwarnings("ignore", message=r"DSA is deprecated", category=UserWarning)
     cli(prog_name="evidencekit")
