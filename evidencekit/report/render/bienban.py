@@ -8,19 +8,14 @@ a refusal to sign.
 
 from __future__ import annotations
 
-import io
 from xml.sax.saxutils import escape
 
 from reportlab.lib.enums import TA_CENTER
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import (
-    BaseDocTemplate,
     Flowable,
-    Frame,
     KeepTogether,
-    PageTemplate,
     Paragraph,
     Spacer,
     Table,
@@ -28,7 +23,6 @@ from reportlab.platypus import (
 )
 
 from evidencekit.chain.parties import DOCUMENTS, Party
-from evidencekit.errors import ReportError
 from evidencekit.report.i18n import label
 from evidencekit.report.model.record import SeizureRecord
 from evidencekit.report.render.bienban_item import _item
@@ -40,8 +34,8 @@ from evidencekit.report.render.bienban_text import (
     role_name,
 )
 from evidencekit.report.render.fonts import SANS, _register_fonts
-from evidencekit.report.render.page import _canvas_class, _on_page
-from evidencekit.report.render.styles import BODY_W, MARGIN, PAGE_H
+from evidencekit.report.render.page import build_document
+from evidencekit.report.render.styles import BODY_W
 
 CONDUCTING = ("investigator", "officer", "examiner", "specialist", "clerk", "prosecutor", None)
 """Roles of those who conduct the seizure ("Chúng tôi gồm"); `None` is the drafter, a pinned
@@ -246,41 +240,17 @@ def render_record(model: SeizureRecord) -> bytes:
     """
     _register_fonts()
     st = _styles()
-    buf = io.BytesIO()
-    doc = BaseDocTemplate(
-        buf,
-        pagesize=A4,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=16 * mm,
-        bottomMargin=16 * mm,
-        title=f"{label(model.lang, 'bb_pdf_title')} — {model.case_number}",
-        author=model.examiner,
-        subject=model.report_id,
-        creator=f"evidencekit {model.tool_version}",
-        initialFontName=SANS,
-        lang=model.lang,
-    )
-    frame = Frame(
-        MARGIN,
-        16 * mm,
-        BODY_W,
-        PAGE_H - 32 * mm,
-        id="body",
-        leftPadding=0,
-        rightPadding=0,
-        topPadding=0,
-        bottomPadding=0,
-    )
-    doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=_on_page(model))])
     story: list[Flowable] = []
     story += _header(model, st)
     story += _frame(model, st)
     for n, it in enumerate(model.items, 1):
         story += _item(model, n, it, st)
     story += _closing(model, st)
-    try:
-        doc.build(story, canvasmaker=_canvas_class(model))
-    except Exception as exc:  # reportlab raises LayoutError and plain exceptions alike
-        raise ReportError(f"cannot lay out record {model.report_id}: {exc}") from exc
-    return buf.getvalue()
+    return build_document(
+        model,
+        title=label(model.lang, "bb_pdf_title"),
+        author=model.examiner,
+        creator=f"evidencekit {model.tool_version}",
+        what="record",
+        story=story,
+    )

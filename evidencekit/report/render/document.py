@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import io
+from reportlab.platypus import Flowable
 
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.units import mm
-from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
-
-from evidencekit.errors import ReportError
 from evidencekit.report.i18n import label
 from evidencekit.report.model import ReportModel
-from evidencekit.report.render.fonts import SANS, _register_fonts
+from evidencekit.report.render.fonts import _register_fonts
 from evidencekit.report.render.item import _item
-from evidencekit.report.render.page import _canvas_class, _on_page
+from evidencekit.report.render.page import build_document
 from evidencekit.report.render.sections import (
     _appendix,
     _attachments,
@@ -23,7 +18,7 @@ from evidencekit.report.render.sections import (
     _signature,
     _summary,
 )
-from evidencekit.report.render.styles import BODY_W, MARGIN, PAGE_H, _styles
+from evidencekit.report.render.styles import _styles
 
 
 def render_pdf(model: ReportModel) -> bytes:
@@ -34,33 +29,6 @@ def render_pdf(model: ReportModel) -> bytes:
     """
     _register_fonts()
     st = _styles()
-    buf = io.BytesIO()
-    doc = BaseDocTemplate(
-        buf,
-        pagesize=A4,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=16 * mm,
-        bottomMargin=16 * mm,
-        title=f"{label(model.lang, 'title')} — {model.case_number}",
-        author=model.examiner,
-        subject=model.report_id,
-        creator=f"evidencekit {model.tool_version}",
-        initialFontName=SANS,
-        lang=model.lang,
-    )
-    frame = Frame(
-        MARGIN,
-        16 * mm,
-        BODY_W,
-        PAGE_H - 32 * mm,
-        id="body",
-        leftPadding=0,
-        rightPadding=0,
-        topPadding=0,
-        bottomPadding=0,
-    )
-    doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=_on_page(model))])
     story: list[Flowable] = []
     story += _cover(model, st)
     story += _summary(model, st)
@@ -71,8 +39,11 @@ def render_pdf(model: ReportModel) -> bytes:
     story += _attachments(model, st)
     story += _signature(model, st)
     story += _appendix(model, st)
-    try:
-        doc.build(story, canvasmaker=_canvas_class(model))
-    except Exception as exc:  # reportlab raises LayoutError and plain exceptions alike
-        raise ReportError(f"cannot lay out report {model.report_id}: {exc}") from exc
-    return buf.getvalue()
+    return build_document(
+        model,
+        title=label(model.lang, "title"),
+        author=model.examiner,
+        creator=f"evidencekit {model.tool_version}",
+        what="report",
+        story=story,
+    )

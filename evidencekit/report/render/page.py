@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 
+from evidencekit.errors import ReportError
 from evidencekit.report.i18n import label
 from evidencekit.report.render.fonts import SANS, SANS_BOLD
-from evidencekit.report.render.styles import ERR, GRID, MARGIN, PAGE_H, PAGE_W
+from evidencekit.report.render.styles import BODY_W, ERR, GRID, MARGIN, PAGE_H, PAGE_W
 
 
 class Paged(Protocol):
@@ -86,3 +90,46 @@ def _on_page(model: Paged) -> Callable[[Canvas, Any], None]:
         canv.restoreState()
 
     return draw
+
+
+def build_document(
+    model: Paged, *, title: str, author: str, creator: str, what: str, story: list[Flowable]
+) -> bytes:
+    """Lay `story` out on the A4 pages both documents share (margins, one body frame, the page
+    decoration) and return the PDF bytes; `what` names the document in a layout error.
+
+    Raises:
+        ReportError: reportlab could not lay out the document.
+    """
+    buf = io.BytesIO()
+    doc = BaseDocTemplate(
+        buf,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=16 * mm,
+        bottomMargin=16 * mm,
+        title=f"{title} — {model.case_number}",
+        author=author,
+        subject=model.report_id,
+        creator=creator,
+        initialFontName=SANS,
+        lang=model.lang,
+    )
+    frame = Frame(
+        MARGIN,
+        16 * mm,
+        BODY_W,
+        PAGE_H - 32 * mm,
+        id="body",
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+    )
+    doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=_on_page(model))])
+    try:
+        doc.build(story, canvasmaker=_canvas_class(model))
+    except Exception as exc:  # reportlab raises LayoutError and plain exceptions alike
+        raise ReportError(f"cannot lay out {what} {model.report_id}: {exc}") from exc
+    return buf.getvalue()
