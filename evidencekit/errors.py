@@ -45,6 +45,13 @@ class IdentityError(EvidenceKitError):
     """An examiner identity is missing, ambiguous, or its key cannot be unlocked."""
 
 
+class AmbiguousIdentityError(IdentityError):
+    """Several examiner identities fit where one must be chosen (exit 2: a usage error; the
+    message lists them, the user chooses with `--identity`)."""
+
+    exit_code = 2
+
+
 class SourceError(EvidenceKitError):
     """An evidence source cannot be opened or read."""
 

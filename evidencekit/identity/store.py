@@ -36,7 +36,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from evidencekit.errors import IdentityError, UsageError
+from evidencekit.errors import AmbiguousIdentityError, IdentityError, UsageError
 from evidencekit.identity import algorithms
 from evidencekit.identity.certs import (
     cert_pem,
@@ -166,12 +166,18 @@ class IdentityStore:
         return sorted(found, key=lambda i: (i.name, i.fingerprint))
 
     def find(self, selector: str | None = None) -> IdentityInfo:
-        """The identity named `selector` (a name, or a fingerprint or its prefix).
+        """The identity named `selector`: a name, or a fingerprint or its prefix (as `keys show`
+        prints it, `sha256:` and colons allowed).
 
-        With no selector, `EVIDENCEKIT_IDENTITY` is used, else the only identity there is.
+        With no selector, `EVIDENCEKIT_IDENTITY` is used, else the only identity there is. An
+        exact name wins over a fingerprint prefix: the name "Bảo" is never taken for the key
+        whose fingerprint starts with "b…" of someone else (and an examiner named like a hex
+        string still chooses themself by name).
 
         Raises:
-            IdentityError: none matches, or several do.
+            IdentityError: none matches.
+            AmbiguousIdentityError: several do (exit 2; the message lists each by name and
+                fingerprint prefix).
         """
         selector = selector or os.environ.get("EVIDENCEKIT_IDENTITY") or None
         all_ids = self.list()
@@ -183,17 +189,12 @@ class IdentityStore:
         if selector is None:
             if len(all_ids) == 1:
                 return all_ids[0]
-            names = ", ".join(f"{i.name} ({i.fingerprint[:12]})" for i in all_ids)
-            raise IdentityError(
-                f"several identities exist: {names}",
-                hint="choose one with --identity NAME_OR_FINGERPRINT or EVIDENCEKIT_IDENTITY",
+            raise AmbiguousIdentityError(
+                f"several identities exist: {_listed(all_ids)}; choose one with --identity "
+                "NAME_OR_FINGERPRINT or EVIDENCEKIT_IDENTITY (evidencekit keys show --all "
+                "lists them)"
             )
-        wanted = unicodedata.normalize("NFC", selector)
-        matches = [
-            i
-            for i in all_ids
-            if i.name == wanted or i.fingerprint.startswith(selector.lower().replace(":", ""))
-        ]
+        matches = _matching(all_ids, selector)
         if len(matches) == 1:
             return matches[0]
         if not matches:
@@ -201,7 +202,10 @@ class IdentityStore:
                 f"no identity matches {selector!r}",
                 hint="list them with: evidencekit keys show --all",
             )
-        raise IdentityError(f"{len(matches)} identities match {selector!r}; give the fingerprint")
+        raise AmbiguousIdentityError(
+            f"{selector!r} matches {len(matches)} identities: {_listed(matches)}; give more of "
+            "the fingerprint (evidencekit keys show --all lists them)"
+        )
 
     def unlock(self, info: IdentityInfo, passphrase: bytes) -> Identity:
         """Decrypt the private key of `info` (once per process: see the module's docstring), or,
@@ -446,6 +450,25 @@ class IdentityStore:
             algorithm=algorithm,
             token=token,
         )
+
+
+def _matching(identities: Sequence[IdentityInfo], selector: str) -> list[IdentityInfo]:
+    """The identities `selector` names: those whose name is exactly it (after NFC), else those
+    whose fingerprint starts with it (hex, any case, with or without `sha256:` and colons)."""
+    wanted = unicodedata.normalize("NFC", selector.strip())
+    named = [i for i in identities if i.name == wanted]
+    if named:
+        return named
+    hex_part = wanted.lower()
+    hex_part = hex_part.removeprefix("sha256:").replace(":", "")
+    if not hex_part or any(c not in "0123456789abcdef" for c in hex_part):
+        return []
+    return [i for i in identities if i.fingerprint.startswith(hex_part)]
+
+
+def _listed(identities: Sequence[IdentityInfo]) -> str:
+    """`name (fingerprint prefix)` of each, as the ambiguity errors list them."""
+    return ", ".join(f"{i.name} ({i.fingerprint[:16]})" for i in identities)
 
 
 def _write_chain(folder: Path, cert: x509.Certificate, chain: Sequence[x509.Certificate]) -> None:
