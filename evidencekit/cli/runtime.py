@@ -152,6 +152,11 @@ class App:
             hint=_("set EVIDENCEKIT_PASSPHRASE or pass --passphrase-file FILE"),
         )
 
+    def secret_without_prompt(self) -> bool:
+        """Whether a passphrase (or PIN) comes from a source that needs no prompt:
+        --passphrase-file or EVIDENCEKIT_PASSPHRASE."""
+        return self.passphrase_file is not None or "EVIDENCEKIT_PASSPHRASE" in os.environ
+
     def identity(self) -> Identity:
         """The unlocked examiner identity (loaded once per command)."""
         if self._identity is None:

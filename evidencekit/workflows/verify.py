@@ -22,6 +22,7 @@ from evidencekit.case import CASE_FILE, Case
 from evidencekit.errors import (
     CustodyError,
     EvidenceKitError,
+    IdentityError,
     IntegrityError,
     PartialReadError,
     UsageError,
@@ -42,6 +43,7 @@ from evidencekit.workflows.progress import Progress, Tick
 from evidencekit.workflows.reader_trust import ReaderAnchors, read_data_file, reader_anchors
 from evidencekit.workflows.trust import CaseTrust, case_trust
 from evidencekit.workflows.verifiers import register_verifiers
+from evidencekit.workflows.verify_record import REFUSED, UNLOCK_FAILED
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +105,14 @@ def verify_items(
     rehash: bool = True,
     on_progress: Callable[[str, int], None] | None = None,
     anchors: ReaderAnchors | None = None,
+    every_item: bool = False,
 ) -> list[VerifyStatus]:
     """Verify every target (item ids, item folders, seal files); one status each.
+
+    An item the ledger records as registered but never sealed (seized, not imaged yet) has no
+    seal: its status is `NOT_IMAGED`, its photos and documents checked; named as a target it
+    is also `not-sealed` (nothing sealed was checked, exit 1), while `every_item` (`verify
+    --all`: each item of the case) counts it as holding when its files do.
 
     `anchors`: CA certificates the reader trusts (with `--trust ROOT.pem`): a seal whose chain
     goes to one, within its limits, valid at its `sealed` time and revoked at no time the
@@ -148,6 +156,11 @@ def verify_items(
             if unsafe is not None:
                 statuses.append(unsafe)
                 continue
+            if case_trusts is not None and not seal_path.parent.exists():
+                unimaged = _not_imaged(case, item, seal_path, case_trusts, every_item)
+                if unimaged is not None:
+                    statuses.append(unimaged)
+                    continue
         # a seal of the case's evidence folder must name this case and this folder's item
         in_case = case_trusts is not None and item is not None
         chained: dict[str, x509.Certificate] = {}
@@ -162,6 +175,8 @@ def verify_items(
             case_identity=case_trusts.identity if in_case and case_trusts else None,
             item_id=item if in_case else None,
         )
+        if status.item_id is None and in_case:
+            status = dataclasses.replace(status, item_id=item)  # e.g. its seal is missing
         extra: list[Problem] = list(chain_problems)
         fp = status.signer_fingerprint
         if case_trusts is None and fp in trusted and fp not in chained:
@@ -219,6 +234,55 @@ def _case_item(case: Case, seal_path: Path) -> str | None:
     if path.parent.parent != evidence:
         return None
     return path.parent.name
+
+
+NOT_IMAGED = "not-imaged"
+"""The `status` of an item the ledger registered and never sealed (no image, no collection
+yet): not a seal's status; its photos and documents are still checked."""
+
+
+def _not_imaged(
+    case: Case, item: str, seal_path: Path, trust: CaseTrust, every_item: bool
+) -> VerifyStatus | None:
+    """The status of `item` when its folder is missing and its events (each verifying) record
+    no seal: registered, not imaged yet. None otherwise (a sealed item whose folder is gone is
+    an integrity failure, which verify_seal reports as a missing seal)."""
+    from evidencekit.workflows.custody import open_ledger
+
+    try:
+        check_item_id(item)
+        with open_ledger(case) as ledger:
+            events = ledger.verified_events(item, trust.certificates)
+    except EvidenceKitError:
+        return None  # an unreadable or rewritten ledger: the seal check reports it
+    if not events or any(se.event.kind in SEAL_EVENTS for se in events):
+        return None
+    problems: tuple[Problem, ...] = ()
+    if not every_item:
+        problems = (
+            Problem.of_file(
+                NOT_SEALED,
+                item,
+                f"item {item!r} is registered but not imaged yet: there is no seal to verify",
+            ),
+        )
+    status = VerifyStatus(seal_path, item, NOT_IMAGED, None, None, problems)
+    return _with_case_files(case, item, trust.certificates, status)
+
+
+def case_items(case: Case) -> list[str]:
+    """Every item of the case, for `verify --all`: those with a folder under `evidence/` and
+    those the ledger names (an item registered and not imaged, or one whose sealed folder is
+    missing — which its verification then reports), sorted.
+
+    Raises:
+        IntegrityError, CustodyError: the ledger cannot be read.
+    """
+    from evidencekit.workflows.custody import open_ledger
+
+    with open_ledger(case) as ledger:
+        named = {se.event.item_id for se in ledger.events(False)}
+    return sorted({*case.items(), *(i for i in named if i is not None)})
 
 
 def _planted_link(case: Case, item: str, seal_path: Path) -> VerifyStatus | None:
@@ -466,8 +530,8 @@ def _ledger_binding(
     ]
 
 
-def record_verification(case: Case, identity: Identity, status: VerifyStatus) -> None:
-    """Append a `verified` custody event carrying the result.
+def record_verification(case: Case, identity: Identity, status: VerifyStatus) -> int:
+    """Append a `verified` custody event carrying the result; its sequence number.
 
     Raises:
         CustodyError: the custody ledger refuses the event.
@@ -477,7 +541,7 @@ def record_verification(case: Case, identity: Identity, status: VerifyStatus) ->
     if status.item_id is None:
         raise CustodyError(f"cannot record a verification of {str(status.seal_path)!r}: no item")
     problems: list[Problem] = list(status.problems)
-    record_event(
+    return record_event(
         case,
         identity,
         "verified",
@@ -495,27 +559,33 @@ def record_verification(case: Case, identity: Identity, status: VerifyStatus) ->
             "problems": [p.to_dict() for p in problems],
             "bytes_hashed": status.bytes_hashed,
         },
-    )
+    ).seq
 
 
 @dataclass(frozen=True, slots=True)
 class VerifyRequest:
     """What `verify` is asked to do: check the seals `targets` name (item ids of the case, item
-    folders, seal files).
+    folders, seal files), or with `every_item` each item of the case (`verify --all`).
 
     Attributes:
         trust: certificate files of further signers to accept (beside those the case's ledger
             pins).
         rehash: re-read every file (False: signatures and sizes only).
-        record: append a `verified` custody event per verified item (needs a case and an
-            examiner).
+        record: append a `verified` custody event per verified item of the case (needs a case
+            and an examiner).
+        record_quietly: when `record`, a key that will not unlock or a ledger that refuses the
+            event does not raise: the result says it was not recorded, and why (a plain
+            `verify` in a case records when it can, `--record` insists).
+        every_item: verify every item of the case (`case_items`) instead of `targets`, which
+            must be empty; an item registered and not imaged yet holds when its photos and
+            documents do.
         progress: told the bytes re-hashed so far, per target.
         limits: for `trust` files that are CA certificates (anchors): the signer's allowed O,
             OU, policies and EKUs.
         crls, ocsps: revocation data (CRL files, DER OCSP responses) for those anchors.
     """
 
-    targets: tuple[str, ...]
+    targets: tuple[str, ...] = ()
     trust: tuple[Path, ...] = ()
     rehash: bool = True
     record: bool = False
@@ -523,14 +593,28 @@ class VerifyRequest:
     limits: Limits = field(default_factory=Limits)
     crls: tuple[Path, ...] = ()
     ocsps: tuple[Path, ...] = ()
+    every_item: bool = False
+    record_quietly: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class VerifyResult:
-    """Every target's status, in the order given, and whether `verified` events were recorded."""
+    """Every target's status, in the order given, and whether `verified` events were recorded.
+
+    Attributes:
+        recorded: whether `verified` events were appended (one per item of the case checked).
+        events: item id -> the sequence number of its `verified` event.
+        not_recorded: (reason, message) when recording was asked for quietly and did not
+            happen, or not for every item (`verify_record.UNLOCK_FAILED`: the key would not
+            unlock; `verify_record.REFUSED`: the ledger refused an item's event), else None.
+        every_item: the statuses are those of every item of the case (`verify --all`).
+    """
 
     statuses: tuple[VerifyStatus, ...]
     recorded: bool
+    events: Mapping[str, int] = field(default_factory=dict)
+    not_recorded: tuple[str, str] | None = None
+    every_item: bool = False
 
     @property
     def ok(self) -> bool:
@@ -540,11 +624,13 @@ class VerifyResult:
     def exit_code(self) -> int:
         """The worst of the targets' outcomes (docs/design.md: 3 over 4 over 1): 3 when a seal
         does not verify, 4 when it verifies but is not `complete`, 1 when a target has no seal
-        to verify, else 0."""
+        to verify, else 0 (an item not imaged yet whose files hold is 0)."""
         codes = []
         for st in self.statuses:
             if not st.problems:
-                codes.append(0 if st.status == "complete" else PartialReadError.exit_code)
+                codes.append(
+                    0 if st.status in ("complete", NOT_IMAGED) else PartialReadError.exit_code
+                )
             elif not_sealed(st):
                 codes.append(EvidenceKitError.exit_code)
             else:
@@ -556,8 +642,21 @@ class VerifyResult:
         return {
             "ok": self.ok,
             "exit_code": self.exit_code,
-            "items": [st.to_dict() for st in self.statuses],
+            "items": [
+                {
+                    **st.to_dict(),
+                    "exit_code": VerifyResult((st,), False).exit_code,
+                    "recorded_event": self.events.get(st.item_id or ""),
+                }
+                for st in self.statuses
+            ],
             "recorded": self.recorded,
+            "not_recorded": (
+                {"reason": self.not_recorded[0], "message": self.not_recorded[1]}
+                if self.not_recorded
+                else None
+            ),
+            "all": self.every_item,
         }
 
 
@@ -566,23 +665,47 @@ def not_sealed(status: VerifyStatus) -> bool:
     return bool(status.problems) and all(p.kind == NOT_SEALED for p in status.problems)
 
 
+def recordable(status: VerifyStatus) -> bool:
+    """Whether a `verified` event may be recorded for `status`: an item's seal file was there
+    and checked (not an item without a seal, nor a name with no seal file; `verify_evidence`
+    also requires the seal to be in the case's `evidence/ITEM/`)."""
+    return (
+        status.item_id is not None
+        and status.status != NOT_IMAGED
+        and not not_sealed(status)
+        and status.seal_path.is_file()
+    )
+
+
 def verify_evidence(
     case: Case | None,
     request: VerifyRequest,
     examiner: Identity | Callable[[], Identity] | None = None,
 ) -> VerifyResult:
-    """Verify every target of `request`; with `request.record`, then append a `verified`
-    custody event per target that had a seal, signed by `examiner` (or by the identity the
-    callable returns, called only then: the passphrase is asked for after the re-hashing).
+    """Verify every target of `request` (every item of the case with `every_item`); with
+    `request.record`, then append a `verified` custody event per item of the case whose seal
+    was checked, signed by `examiner` (or by the identity the callable returns, called only
+    then: the passphrase is asked for after the re-hashing).
 
     Raises:
-        UsageError: `record` without a case or an examiner.
+        UsageError: `record` or `every_item` without a case, `record` without an examiner,
+            `every_item` with targets.
         IdentityError: a --trust file is not a certificate; the examiner's key cannot be
-            unlocked.
-        CustodyError: the ledger refuses a `verified` event.
+            unlocked (unless `record_quietly`).
+        CustodyError: the ledger refuses a `verified` event (unless `record_quietly`).
     """
     if request.record and (case is None or examiner is None):
         raise UsageError("recording a verification needs a case and an examiner")
+    if request.every_item and request.targets:
+        raise UsageError(
+            "--all verifies every item of the case: give no ITEM with it",
+            hint="evidencekit verify --all, or evidencekit verify ITEM…",
+        )
+    if request.every_item and case is None:
+        raise UsageError(
+            "--all verifies every item of a case, and no case is open",
+            hint="run it in the case folder, or give --case DIR",
+        )
     on_progress: Callable[[str, int], None] | None = None
     if request.progress is not None:
         progress = request.progress
@@ -596,17 +719,46 @@ def verify_evidence(
         [read_data_file(p) for p in request.crls],
         [read_data_file(p) for p in request.ocsps],
     )
+    targets = case_items(case) if request.every_item and case is not None else request.targets
     statuses = verify_items(
         case,
-        request.targets,
+        targets,
         trust=leaves,
         rehash=request.rehash,
         on_progress=on_progress,
         anchors=anchors,
+        every_item=request.every_item,
     )
-    if request.record and case is not None and examiner is not None:
-        identity = examiner if isinstance(examiner, Identity) else examiner()
-        for st in statuses:
-            if not not_sealed(st):  # nothing was verified, nothing to record
-                record_verification(case, identity, st)
-    return VerifyResult(tuple(statuses), request.record)
+    events: dict[str, int] = {}
+    not_recorded: tuple[str, str] | None = None
+    todo = [
+        st
+        for st in statuses
+        if recordable(st) and case is not None and _case_item(case, st.seal_path) == st.item_id
+    ]
+    if request.record and case is not None and examiner is not None and todo:
+        refused: list[str] = []
+        try:
+            identity = examiner if isinstance(examiner, Identity) else examiner()
+        except IdentityError as exc:
+            if not request.record_quietly:
+                raise
+            not_recorded = (UNLOCK_FAILED, exc.message)
+        else:
+            for st in todo:
+                assert st.item_id is not None
+                try:
+                    events[st.item_id] = record_verification(case, identity, st)
+                except CustodyError as exc:  # this item's rules: the others are recorded
+                    if not request.record_quietly:
+                        raise
+                    refused.append(f"{st.item_id}: {exc.message}")
+            if refused:
+                not_recorded = (REFUSED, "; ".join(refused))
+    return VerifyResult(
+        tuple(statuses),
+        bool(events),
+        events,
+        not_recorded,
+        request.every_item,
+    )
