@@ -44,7 +44,24 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             N_("wrong passphrase for identity {name} (or its key file is damaged)"),
         ),
         (r"no examiner identity in {home}", N_("no examiner identity in {home}")),
-        (r"several identities exist: (?P<names>.*)", N_("several identities exist: {names}")),
+        (
+            r"several identities exist: (?P<names>.*); choose one with --identity "
+            r"NAME_OR_FINGERPRINT or EVIDENCEKIT_IDENTITY \(evidencekit keys show --all lists "
+            r"them\)",
+            N_(
+                "several identities exist: {names}; choose one with --identity "
+                "NAME_OR_FINGERPRINT or EVIDENCEKIT_IDENTITY (evidencekit keys show --all "
+                "lists them)"
+            ),
+        ),
+        (
+            r"{selector} matches (?P<n>\d+) identities: (?P<names>.*); give more of the "
+            r"fingerprint \(evidencekit keys show --all lists them\)",
+            N_(
+                "{selector} matches {n} identities: {names}; give more of the fingerprint "
+                "(evidencekit keys show --all lists them)"
+            ),
+        ),
         (r"no identity matches {selector}", N_("no identity matches {selector}")),
         (
             r"item {item} has no custody events yet; its first event must be one of "
@@ -97,6 +114,49 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (
             r"`evidencekit case show` lists items and unfinished attempts",
             N_("`evidencekit case show` lists items and unfinished attempts"),
+        ),
+        # what a SOURCE of ls / acquire files names (workflows/sources.py)
+        (
+            r"{name} is not an item of case (?P<number>.+) \(evidencekit case show lists them\) "
+            r"nor a disk image, folder or file",
+            N_(
+                "{name} is not an item of case {number} (evidencekit case show lists them) nor "
+                "a disk image, folder or file"
+            ),
+        ),
+        (
+            r"{name} is not a disk image, folder or file \(no such path; an item id needs a "
+            r"case: --case DIR\)",
+            N_(
+                "{name} is not a disk image, folder or file (no such path; an item id needs a "
+                "case: --case DIR)"
+            ),
+        ),
+        (
+            r"{name} is not a disk image, folder or file \(no such path\)",
+            N_("{name} is not a disk image, folder or file (no such path)"),
+        ),
+        (
+            r"{name} is item (?P<item>[A-Za-z0-9._-]+) of the case, which holds no disk image "
+            r"\(E01, raw or split raw: a file collection or sealed files are not read again\)",
+            N_(
+                "{name} is item {item} of the case, which holds no disk image (E01, raw or split "
+                "raw: a file collection or sealed files are not read again)"
+            ),
+        ),
+        (
+            r"to read the folder {name} here, give (?P<dot>\./\S+)",
+            N_("to read the folder {name} here, give {dot}"),
+        ),
+        (
+            r"to read the file {name} here, give (?P<dot>\./\S+)",
+            N_("to read the file {name} here, give {dot}"),
+        ),
+        (r"evidencekit case show lists the items", N_("evidencekit case show lists the items")),
+        # verify of an item registered and not imaged yet (workflows/verify.py)
+        (
+            r"item {item} is registered but not imaged yet: there is no seal to verify",
+            N_("item {item} is registered but not imaged yet: there is no seal to verify"),
         ),
         # a new key's passphrase (identity/passphrase.py): the rule, and which part failed
         (r"the passphrase is empty", N_("the passphrase is empty")),

@@ -14,7 +14,7 @@ from evidencekit.fsutil import command_line as fs_command_line
 
 
 @click.command("files")
-@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("sources", metavar="SOURCE...", nargs=-1, required=True, type=click.Path())
 @click.option("--item", "item_id", help="Evidence item id (becomes file names).")
 @click.option(
     "--resume",
@@ -39,7 +39,7 @@ from evidencekit.fsutil import command_line as fs_command_line
 @pass_app
 def files(
     app: App,
-    sources: tuple[Path, ...],
+    sources: tuple[str, ...],
     item_id: str | None,
     resume_id: str | None,
     description: str | None,
@@ -59,7 +59,12 @@ def files(
     fs_type: str | None,
     no_stored_digest_check: bool,
 ) -> None:
-    """Collect SOURCES (folders, files, disk images) into a sealed PAX tar with manifests.
+    """Collect SOURCEs (folders, files, disk images) into a sealed PAX tar with manifests.
+
+    Each SOURCE is read by one rule, first match wins (the rule of `ls`): an item id of the
+    case (its disk image), then a disk image recognised by its content (E01, VMDK, QCOW2,
+    VHD, raw or split raw with a partition table or file system), then a folder, else a
+    file. Write ./NAME for a folder or image named like an item.
 
     Writes evidence/ITEM/ITEM.tar, ITEM.dfxml, ITEM.manifest.json, sums files and
     ITEM.seal.json, and records a "collected" custody event. Exit 4 when some files could not
@@ -85,15 +90,22 @@ def files(
         raise UsageError(_("give --password-env or --recovery-key-env, not both"))
     case = app.case()
     from evidencekit.cli.progress import TickBar
+    from evidencekit.cli.source_text import described, warn_shadowed
+    from evidencekit.workflows import sources as rule
     from evidencekit.workflows.commit import lazy_identity
-    from evidencekit.workflows.sources import resolve_source
+
+    # what each SOURCE names, by the rule `ls` follows too (workflows/sources.py)
+    as_image = partition is not None or inside is not None
+    resolved = tuple(rule.resolve(case, s, fs_type=fs_type, as_image=as_image) for s in sources)
+    for given in resolved:
+        warn_shadowed(app, given)
 
     # unlocked by the workflow's guard, once the id, sources and pinning are checked
     identity = lazy_identity(app.identity_store(), app.identity_selector, app.identity)
     bar = TickBar(enabled=app.verbosity >= 0, transient=True)
     request = CollectRequest(
         item_id=item_id,
-        sources=tuple(resolve_source(case, s) for s in sources),  # an item id: its image
+        sources=tuple(given.path for given in resolved),
         options=CollectOptions(
             includes=includes,
             excludes=excludes,
@@ -143,6 +155,7 @@ def files(
     for algo, digest in result.outputs.container_hash.digests.items():
         lines.append(f"  {result.outputs.container.name} {algo}: {digest}")
     lines.append(_("  seal: {name}").format(name=result.seal.path.name))
+    lines += [_("  source {source}").format(source=described(given)) for given in resolved]
     lines += [
         _("  not collected: {reason}").format(reason=reason) for reason in result.not_collected
     ]
@@ -154,7 +167,8 @@ def files(
         warning = warning_text(src.path, src.stored_digests)
         if warning:
             app.warn(warning)
-    app.emit("evidencekit/acquire-files/2", result.to_dict(), lines)
+    doc = {**result.to_dict(), "sources": [given.to_dict() for given in resolved]}
+    app.emit("evidencekit/acquire-files/2", doc, lines)
     if code:
         app.warn(
             _("{errors} file(s) could not be read; sealed as complete-with-errors").format(

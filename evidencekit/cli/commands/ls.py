@@ -1,4 +1,6 @@
-"""`evidencekit ls IMAGE [--partition N] [PATH]`: partitions and files inside a disk image.
+"""`evidencekit ls SOURCE [--partition N] [PATH]`: partitions and files inside a disk image
+(or the files of a folder): SOURCE is read by the rule `acquire files` follows too
+(`workflows.sources.resolve`).
 
 Partitions are numbered as `--partition` takes them (only slots that hold a partition get a
 number; unallocated space and the partition table itself are shown without one). Files are
@@ -18,11 +20,12 @@ from evidencekit.cli.image_options import image_options
 from evidencekit.cli.runtime import App, pass_app
 
 if TYPE_CHECKING:
-    from evidencekit.acquire.fs.model import DiskImage
+    from evidencekit.acquire.fs.model import DiskImage, FileEntry
+    from evidencekit.workflows.sources import ResolvedSource
 
 
 @click.command("ls")
-@click.argument("image", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("image", metavar="SOURCE", type=click.Path())
 @click.argument("path", required=False)
 @click.option("--partition", type=int, help="Partition to list (see the numbers ls shows).")
 @click.option("-r", "--recursive", is_flag=True, help="List folders recursively.")
@@ -38,7 +41,7 @@ if TYPE_CHECKING:
 @pass_app
 def ls(
     app: App,
-    image: Path,
+    image: str,
     path: str | None,
     partition: int | None,
     recursive: bool,
@@ -50,44 +53,65 @@ def ls(
     fs_type: str | None,
     no_stored_digest_check: bool,
 ) -> None:
-    """List the partitions of IMAGE, or the files under PATH in one of its file systems."""
+    """List the partitions of SOURCE, or the files under PATH in one of its file systems.
+
+    SOURCE is read by one rule, first match wins (the rule of `acquire files`): an item id of
+    the case (its disk image), then a disk image recognised by its content (E01, VMDK, QCOW2,
+    VHD, raw or split raw with a partition table or file system), then a folder (its files
+    are listed). Write ./NAME for a folder or image named like an item.
+    """
     from evidencekit.acquire.fs.model import Credentials
-    from evidencekit.acquire.fs.names import escape_name, name_fields, ns_to_text
+    from evidencekit.acquire.fs.names import name_fields
     from evidencekit.acquire.fs.open import open_image
     from evidencekit.cli.image_options import secret_from_env as _secret
+    from evidencekit.cli.source_text import described, warn_shadowed
     from evidencekit.errors import EvidenceKitError, UsageError
     from evidencekit.sizes import human
     from evidencekit.timeutil import zone
-    from evidencekit.workflows.sources import resolve_source
+    from evidencekit.workflows import sources
 
     try:
         case = app.case()
     except EvidenceKitError:
         case = None  # ls works outside a case
-    image = resolve_source(case, image)  # an item id of the case: its image
+    # a file is opened as an image: its error then names what was tried (exit 1)
+    src = sources.resolve(case, image, fs_type=fs_type, as_image=True)
+    if src.kind == sources.ITEM:
+        app.info(described(src))
+    warn_shadowed(app, src)
+    if src.kind == sources.FOLDER:
+        if partition is not None:
+            raise UsageError(
+                _("{name!r} is a folder: it has no partitions (drop --partition)").format(
+                    name=src.arg
+                )
+            )
+        _list_folder(app, src, path, recursive)
+        return
+    image_path = src.path
     creds = Credentials(
         password=_secret(password_env, "password"),
         recovery_key=_secret(recovery_key_env, _("recovery key")),
         key_file=key_file,
     )
     with open_image(
-        image, credentials=creds, local_zone=zone(source_timezone), fs_type=fs_type
+        image_path, credentials=creds, local_zone=zone(source_timezone), fs_type=fs_type
     ) as disk:
-        stored = _stored_digests(app, image, disk, not no_stored_digest_check)
+        stored = _stored_digests(app, image_path, disk, not no_stored_digest_check)
         numbered = disk.numbered()
         parts = [p.to_dict() for p in disk.partitions]
         if numbered and partition is None:
             if path is not None:
                 raise UsageError(
                     _("{name!r} has {count} partition(s): say which with --partition").format(
-                        name=image.name, count=len(numbered)
+                        name=image_path.name, count=len(numbered)
                     ),
                     hint=_("e.g. evidencekit ls {image} --partition {number} {path}").format(
-                        image=image, number=numbered[0].number, path=path
+                        image=src.arg, number=numbered[0].number, path=path
                     ),
                 )
             lines = [
-                f"{image.name}: {disk.description}",
+                f"{image_path.name}: {disk.description}",
                 _("  #  slot        start       length  contents"),
             ]
             for p in disk.partitions:
@@ -97,7 +121,12 @@ def ls(
                     what += f" [{', '.join(x for x in (p.filesystem, p.encryption) if x)}]"
                 lines.append(f"{num}  {p.slot:>4} {p.start:>12} {human(p.length):>12}  {what}")
             lines.append(_("List files with: evidencekit ls IMAGE --partition N [PATH]"))
-            doc = {"image": str(image), "partitions": parts, "stored_digests": stored}
+            doc = {
+                "image": str(image_path),
+                "partitions": parts,
+                "stored_digests": stored,
+                "source": src.to_dict(),
+            }
             app.emit("evidencekit/ls/1", doc, lines)
             return
         ((_part, fs),) = disk.filesystems(partition)
@@ -109,21 +138,57 @@ def ls(
             if e.path == norm and e.kind == "d":
                 continue
             entries.append(e.to_dict())
-            name = escape_name(e.path) + (":" + escape_name(e.stream) if e.stream else "")
-            star = "* " if e.deleted else ""
-            inode = e.inode if e.inode is not None else 0
-            mtime = ns_to_text(e.mtime_ns) or "-"
-            lines.append(f"{e.kind}/{e.kind} {star}{inode}:\t{name}\t{e.size}\t{mtime}")
+            lines.append(_entry_line(e))
         listing: dict[str, object] = {
-            "image": str(image),
+            "image": str(image_path),
             "partition": partition,
             **name_fields("path", start),
             "filesystem": fs.description,
             "partitions": parts,
             "entries": entries,
             "stored_digests": stored,
+            "source": src.to_dict(),
         }
         app.emit("evidencekit/ls/1", listing, lines)
+
+
+def _entry_line(e: FileEntry) -> str:
+    """One entry as `fls` prints it: `type/type [* ]inode:<TAB>name`, then size and mtime."""
+    from evidencekit.acquire.fs.names import escape_name, ns_to_text
+
+    name = escape_name(e.path) + (":" + escape_name(e.stream) if e.stream else "")
+    star = "* " if e.deleted else ""
+    inode = e.inode if e.inode is not None else 0
+    mtime = ns_to_text(e.mtime_ns) or "-"
+    return f"{e.kind}/{e.kind} {star}{inode}:\t{name}\t{e.size}\t{mtime}"
+
+
+def _list_folder(app: App, src: ResolvedSource, path: str | None, recursive: bool) -> None:
+    """The files of a live folder, listed as a file system's are (what `acquire files` would
+    collect from it)."""
+    from evidencekit.acquire.fs.livefs import LiveFileSystem
+    from evidencekit.acquire.fs.names import name_fields
+
+    fs = LiveFileSystem(src.path)
+    start = os.fsencode(path or "/")
+    norm = b"/".join(p for p in start.split(b"/") if p)
+    entries, lines = [], []
+    for e in fs.walk(start, recursive=recursive):
+        if e.path == norm and e.kind == "d":
+            continue
+        entries.append(e.to_dict())
+        lines.append(_entry_line(e))
+    listing: dict[str, object] = {
+        "image": str(src.path),
+        "partition": None,
+        **name_fields("path", start),
+        "filesystem": fs.description,
+        "partitions": [],
+        "entries": entries,
+        "stored_digests": None,
+        "source": src.to_dict(),
+    }
+    app.emit("evidencekit/ls/1", listing, lines)
 
 
 def _stored_digests(
