@@ -22,7 +22,6 @@ from evidencekit.case import CASE_FILE, Case
 from evidencekit.errors import (
     CustodyError,
     EvidenceKitError,
-    IdentityError,
     IntegrityError,
     PartialReadError,
     UsageError,
@@ -693,6 +692,8 @@ def verify_evidence(
         IdentityError: a --trust file is not a certificate; the examiner's key cannot be
             unlocked (unless `record_quietly`).
         CustodyError: the ledger refuses a `verified` event (unless `record_quietly`).
+        IntegrityError: the ledger does not verify, so nothing is appended to it (unless
+            `record_quietly`).
     """
     if request.record and (case is None or examiner is None):
         raise UsageError("recording a verification needs a case and an examiner")
@@ -740,7 +741,7 @@ def verify_evidence(
         refused: list[str] = []
         try:
             identity = examiner if isinstance(examiner, Identity) else examiner()
-        except IdentityError as exc:
+        except EvidenceKitError as exc:  # the key will not unlock (wrong passphrase, token)
             if not request.record_quietly:
                 raise
             not_recorded = (UNLOCK_FAILED, exc.message)
@@ -749,7 +750,12 @@ def verify_evidence(
                 assert st.item_id is not None
                 try:
                     events[st.item_id] = record_verification(case, identity, st)
-                except CustodyError as exc:  # this item's rules: the others are recorded
+                except IntegrityError as exc:  # the ledger itself: nothing more is tried
+                    if not request.record_quietly:
+                        raise
+                    refused.append(exc.message)
+                    break
+                except EvidenceKitError as exc:  # this item's rules: the others are recorded
                     if not request.record_quietly:
                         raise
                     refused.append(f"{st.item_id}: {exc.message}")

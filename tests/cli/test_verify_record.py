@@ -246,3 +246,21 @@ def test_the_not_recorded_line_in_vietnamese(case_dir: Path, sealed: Path) -> No
     )
     assert proc.returncode == 0, proc.stderr
     assert "Đã ghi vào sổ hành trình" in proc.stdout
+
+
+def test_a_ledger_that_does_not_verify_is_not_appended_to(case_dir: Path, sealed: Path) -> None:
+    from tests.chain.helpers import raw_db
+
+    with raw_db(case_dir) as db:
+        (seq, data) = db.execute("SELECT seq, data FROM events WHERE item = 'S2'").fetchone()
+        db.execute("UPDATE events SET data = ? WHERE seq = ?", (data.replace(b"S2", b"S3"), seq))
+    before = _run(case_dir, "custody", "verify")
+    assert before.exit_code == 3
+    result = _run(case_dir, "verify", "S1")
+    assert result.exit_code == 0, result.output  # S1's own seal and events still hold
+    assert "Not recorded in the custody ledger: " in result.stdout
+    doc = json.loads(_run(case_dir, "--json", "verify", "S1").stdout)
+    assert doc["recorded"] is False and doc["not_recorded"]["reason"] == "refused"
+    # nothing was appended: the ledger has the same number of rows
+    with raw_db(case_dir) as db:
+        assert db.execute("SELECT count(*) FROM events").fetchone()[0] == seq + 1

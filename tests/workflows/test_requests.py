@@ -133,7 +133,11 @@ def test_seal_convert_verify_collect_through_requests(
     verified = verify_evidence(case, VerifyRequest(("S", "S-E01"), progress=ticks.append))
     assert verified.ok and verified.exit_code == 0
     assert {"verifying S", "verifying S-E01"} <= set(_passes(ticks))
-    assert verified.to_dict()["items"] == [st.to_dict() for st in verified.statuses]
+    # each item's document is its status plus its own exit code and `verified` event (none:
+    # nothing was recorded)
+    assert verified.to_dict()["items"] == [
+        {**st.to_dict(), "exit_code": 0, "recorded_event": None} for st in verified.statuses
+    ]
 
     folder = tmp_path / "thư mục"
     folder.mkdir()
