@@ -73,16 +73,21 @@ def _looks_like_path(target: str) -> bool:
     return "/" in target or target.endswith(SEAL_SUFFIX) or target in (".", "..")
 
 
-def resolve_target(case: Case | None, target: str) -> Path:
+def resolve_target(case: Case | None, target: str, *, as_item: bool = False) -> Path:
     """An item id of the case, an item folder, or a seal file -> the seal file's path.
 
-    A missing seal file is returned as is (verification reports it); an item id without a case
-    or without a folder raises.
+    An item id of the case comes first (as for `ls` and `acquire files`): a folder of the same
+    name in the current folder is not what `verify ITEM` checks. `as_item`: `target` is an item
+    id (`verify --all`), whatever is in the current folder. A missing seal file is returned as
+    is (verification reports it); an item id without a case or without a folder raises.
 
     Raises:
         UsageError: the target names nothing we can verify.
     """
     path = Path(target)
+    if case is not None and (as_item or _is_case_item(case, target)):
+        item_dir = case.item_dir(target)
+        return find_seal(item_dir) if item_dir.is_dir() else item_dir / f"{target}{SEAL_SUFFIX}"
     if path.exists() or _looks_like_path(target):
         return find_seal(path) if path.is_dir() else path
     if case is None:
@@ -94,6 +99,17 @@ def resolve_target(case: Case | None, target: str) -> Path:
     if not item_dir.is_dir():
         return item_dir / f"{target}{SEAL_SUFFIX}"
     return find_seal(item_dir)
+
+
+def _is_case_item(case: Case, target: str) -> bool:
+    """Whether `target` is an item id the case has a folder for (a name with `/` never is)."""
+    if _looks_like_path(target):
+        return False
+    try:
+        check_item_id(target)
+    except EvidenceKitError:
+        return False
+    return (case.evidence_dir / target).is_dir()
 
 
 def verify_items(
@@ -130,7 +146,7 @@ def verify_items(
     statuses: list[VerifyStatus] = []
     for target in targets:
         try:
-            seal_path = resolve_target(case, target)
+            seal_path = resolve_target(case, target, as_item=every_item)
         except UsageError as exc:  # one target that names no seal does not hide the others
             st = _not_sealed(case, target, exc)
             item = st.item_id or (
@@ -217,8 +233,9 @@ is neither a file nor an item): nothing was checked, an operational outcome (exi
 
 def _not_sealed(case: Case | None, target: str, exc: UsageError) -> VerifyStatus:
     folder = Path(target)
-    if not folder.is_dir() and case is not None and not _looks_like_path(target):
-        folder = case.evidence_dir / target
+    if case is not None and (_is_case_item(case, target) or not folder.is_dir()):
+        if not _looks_like_path(target):
+            folder = case.evidence_dir / target
     item = folder.name if folder.is_dir() else None
     message = exc.message + (f"; {exc.hint}" if exc.hint else "")
     problem = Problem.of_file(NOT_SEALED, target, message)

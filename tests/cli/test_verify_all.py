@@ -208,3 +208,23 @@ def test_sizes_only_with_all(case_dir: Path, items: dict[str, Path]) -> None:
         fh.write(b"\x00")
     code, doc = _doc(case_dir, "--sizes-only")
     assert code == 3
+
+
+def test_a_folder_named_like_an_item_here_is_not_what_is_verified(
+    case_dir: Path, items: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the investigator's own folders beside the case, called like its items
+    work = tmp_path / "work"
+    for name in ("S1", "D1"):
+        (work / name).mkdir(parents=True)
+        (work / name / "ghi chú.txt").write_text("của tôi\n", "utf-8")
+    monkeypatch.chdir(work)
+    code, doc = _doc(case_dir)
+    assert code == 0, doc
+    by_item = {i["item"]: i for i in doc["items"]}
+    assert by_item["S1"]["seal"] == str(case_dir / "evidence" / "S1" / "S1.seal.json")
+    assert by_item["D1"]["checked_files"] and by_item["D1"]["exit_code"] == 0
+    # an item id named alone comes first too; ./S1 is the folder here (no seal: exit 1)
+    assert _run(case_dir, "verify", "--no-record", "S1", "D1").exit_code == 0
+    result = _run(case_dir, "verify", "--no-record", "./S1")
+    assert result.exit_code == 1 and "NOT SEALED" in result.stdout
