@@ -233,9 +233,9 @@ is neither a file nor an item): nothing was checked, an operational outcome (exi
 
 def _not_sealed(case: Case | None, target: str, exc: UsageError) -> VerifyStatus:
     folder = Path(target)
-    if case is not None and (_is_case_item(case, target) or not folder.is_dir()):
-        if not _looks_like_path(target):
-            folder = case.evidence_dir / target
+    named_item = case is not None and not _looks_like_path(target)
+    if named_item and case is not None and (_is_case_item(case, target) or not folder.is_dir()):
+        folder = case.evidence_dir / target
     item = folder.name if folder.is_dir() else None
     message = exc.message + (f"; {exc.hint}" if exc.hint else "")
     problem = Problem.of_file(NOT_SEALED, target, message)
