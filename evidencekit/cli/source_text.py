@@ -14,17 +14,19 @@ if TYPE_CHECKING:
 
 def described(src: ResolvedSource) -> str:
     """`ARG: what it was read as`, e.g. "USB-01: item USB-01 of the case, its disk image …"."""
+    from evidencekit.fsutil import names_shown
     from evidencekit.workflows import sources
 
+    arg = names_shown(src.arg)  # a name that is not UTF-8: \xNN, as the records show it
     if src.kind == sources.ITEM:
         return _("{arg}: item {item} of the case, its disk image {path}").format(
-            arg=src.arg, item=src.item_id, path=src.path
+            arg=arg, item=src.item_id, path=names_shown(str(src.path))
         )
     if src.kind == sources.IMAGE:
-        return _("{arg}: a disk image").format(arg=src.arg)
+        return _("{arg}: a disk image").format(arg=arg)
     if src.kind == sources.FOLDER:
-        return _("{arg}: a folder").format(arg=src.arg)
-    return _("{arg}: a file (not a disk image)").format(arg=src.arg)
+        return _("{arg}: a folder").format(arg=arg)
+    return _("{arg}: a file (not a disk image)").format(arg=arg)
 
 
 def warn_shadowed(app: App, src: ResolvedSource) -> None:

@@ -59,13 +59,19 @@ class ResolvedSource:
     shadowed: Path | None = None
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "arg": self.arg,
-            "kind": self.kind,
-            "path": str(self.path),
-            "item": self.item_id,
-            "shadowed": str(self.shadowed) if self.shadowed is not None else None,
-        }
+        """The JSON form; a name that is not UTF-8 is shown with `\\xNN` (`fsutil.names_shown`)."""
+        from evidencekit.fsutil import names_shown
+
+        doc: dict[str, object] = names_shown(
+            {
+                "arg": self.arg,
+                "kind": self.kind,
+                "path": str(self.path),
+                "item": self.item_id,
+                "shadowed": str(self.shadowed) if self.shadowed is not None else None,
+            }
+        )
+        return doc
 
 
 def _case_item(case: Case | None, name: str) -> str | None:

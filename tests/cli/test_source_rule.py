@@ -256,3 +256,18 @@ def test_the_error_in_vietnamese(case_dir: Path, tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert proc.stderr.startswith("evidencekit: lỗi: 'KHONG-CO' không phải vật chứng của vụ án")
+
+
+def test_a_source_name_that_is_not_utf8(case_dir: Path, tmp_path: Path) -> None:
+    raw = os.fsencode(tmp_path) + b"/th\xf0 m\xfcc"  # Latin-1 bytes, not UTF-8
+    os.mkdir(raw)
+    with open(raw + b"/a.txt", "wb") as fh:
+        fh.write(b"x\n")
+    src = os.fsdecode(raw)  # surrogate escapes, as Python hands argv to the CLI
+    result = _run("--case", str(case_dir), "--json", "acquire", "files", src, "--item", "NU")
+    assert result.exit_code == 0, result.output
+    (given,) = json.loads(result.stdout)["sources"]
+    assert given["kind"] == "folder" and given["arg"].endswith("/th\\xf0 m\\xfcc")
+    result = _run("--case", str(case_dir), "acquire", "files", src, "--item", "NU2")
+    assert result.exit_code == 0, result.output
+    assert "th\\xf0 m\\xfcc: a folder" in result.stdout
