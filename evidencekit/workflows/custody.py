@@ -577,7 +577,7 @@ def verify_custody(
             from evidencekit.workflows.proven import reader_problems
 
             found = reader_problems(
-                ledger.store, ledger.node, ledger.origin, trust, anchors, chained
+                ledger.store, ledger.node, ledger.origin, trust, anchors, chained, tsa_certs
             )
             if found:
                 problems = in_order([*status.problems, *found])
