@@ -182,7 +182,7 @@ def test_several_identities_need_a_choice(runner: CliRunner, ek_home: Path, tmp_
     for name in ("Nguyễn Bá Tùng", "Trương Đình Bủng"):
         assert runner.invoke(cli, ["keys", "init", "--name", name]).exit_code == 0
     result = runner.invoke(cli, ["keys", "show"])
-    assert result.exit_code == 1 and "--identity" in result.output
+    assert result.exit_code == 2 and "--identity" in result.output  # a usage error (issue 16)
     result = runner.invoke(cli, ["--identity", "Trương Đình Bủng", "keys", "show"])
     assert result.exit_code == 0 and "Trương Đình Bủng" in result.output
 
