@@ -303,6 +303,8 @@ class _PGTxn:
                 ("", "", " LIMIT 1"),
                 (" AND kind IN ('transferred', 'received')", " DESC", " LIMIT 1"),
                 (" AND kind IN ('acquired', 'collected', 'sealed')", "", " LIMIT 1"),
+                # and the latest: a resume supersedes it, whatever came after it
+                (" AND kind IN ('acquired', 'collected', 'sealed')", " DESC", " LIMIT 1"),
                 ("", " DESC", " LIMIT 1"),
                 (f" AND kind IN ({seal_kinds})", "", ""),
             )

@@ -98,11 +98,13 @@ class _SQLiteTxn:
                 ("", "", " LIMIT 1"),
                 (" AND kind IN ('transferred', 'received')", " DESC", " LIMIT 1"),
                 (" AND kind IN ('acquired', 'collected', 'sealed')", "", " LIMIT 1"),
+                # and the latest: a resume supersedes it, whatever came after it
+                (" AND kind IN ('acquired', 'collected', 'sealed')", " DESC", " LIMIT 1"),
                 ("", " DESC", " LIMIT 1"),
                 (f" AND kind IN ({_kinds(PHYSICAL_SEAL_KINDS | SESSION_KINDS)})", "", ""),
             )
         ]
-        rows = self.conn.execute(" UNION ".join(parts) + " ORDER BY 1", (item,) * 5).fetchall()
+        rows = self.conn.execute(" UNION ".join(parts) + " ORDER BY 1", (item,) * 6).fetchall()
         return [_row(r) for r in rows]
 
     def scan(self, start: int = 0) -> Iterator[tuple[int, str | None, str, bytes, bytes]]:

@@ -55,8 +55,9 @@ class WriteTxn(Protocol):
 
     def size(self) -> int: ...
     def item_key_rows(self, item: str | None) -> list[EventRow]:
-        """The item's first event, its last transfer or receipt, its first acquisition
-        (acquired/collected/sealed) and its last event, and every event of a kind in
+        """The item's first event, its last transfer or receipt, its first and its latest
+        acquisition (acquired/collected/sealed: a resume must supersede the latest, even when
+        other events came after it) and its last event, and every event of a kind in
         `kinds.PHYSICAL_SEAL_KINDS` or `kinds.SESSION_KINDS` (in seq order, without repeats): all
         the custody rules need to know about its past."""
         ...
