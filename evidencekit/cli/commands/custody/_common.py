@@ -255,32 +255,6 @@ def _counterpart(
     return parties.examiner(found.name, found.fingerprint or "", role)
 
 
-PARTICIPANT_HELP = N_(
-    "A person present, as key=value pairs separated by commas: role=ROLE,name=NAME and their "
-    "identity document (cccd=…, cmnd=…, passport=…, other=…) or key=EXAMINER for a pinned "
-    "examiner; optional yob=YEAR, address=…, unit=…. Quote a value holding commas with "
-    'double quotes (address="Số 5, Hàng Bài"). Repeatable.'
-)
-
-
-def _seizure_options(f: F) -> F:
-    """`--participant SPEC` (repeatable) and `--session ID`: who was present, and the seizure
-    session the event belongs to (docs/custody.md, "Seizure records")."""
-    f = click.option(
-        "--session",
-        "session",
-        metavar="ID",
-        help="The seizure session this event belongs to (opened with `custody session open`).",
-    )(f)
-    return click.option(
-        "--participant",
-        "participants",
-        multiple=True,
-        metavar="SPEC",
-        help=PARTICIPANT_HELP,
-    )(f)
-
-
 def _seizure_details(
     case: Case, participants: tuple[str, ...], session: str | None
 ) -> dict[str, Any] | None:

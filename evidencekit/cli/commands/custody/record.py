@@ -14,10 +14,10 @@ from evidencekit.cli.commands.custody._common import (
     _counterpart,
     _party_options,
     _seizure_details,
-    _seizure_options,
 )
 from evidencekit.cli.commands.custody._group import custody
 from evidencekit.cli.i18n import N_
+from evidencekit.cli.options import participant_options
 from evidencekit.cli.runtime import App, pass_app
 
 
@@ -35,7 +35,7 @@ from evidencekit.cli.runtime import App, pass_app
     help="Photo of the item; hashed, recorded and kept in CASE/photos/ITEM/ (checked by "
     "custody verify and verify). Repeatable.",
 )
-@_seizure_options
+@participant_options
 @pass_app
 def register(
     app: App,
@@ -84,7 +84,7 @@ def register(
 @click.option("--location", help="Where the hand-over happens.")
 @click.option("--condition", help="Condition / seal state at hand-over.")
 @click.option("--override-reason", help="Record it although you are not the custodian.")
-@_seizure_options
+@participant_options
 @pass_app
 def transfer(
     app: App,
@@ -124,7 +124,7 @@ def transfer(
 @click.option("--location", help="Where it was received.")
 @click.option("--condition", help="Condition / seal state on receipt.")
 @click.option("--override-reason", help="Record it although the transfer named someone else.")
-@_seizure_options
+@participant_options
 @pass_app
 def receive(
     app: App,
@@ -162,7 +162,7 @@ def receive(
 @custody.command("note")
 @click.argument("item")
 @click.argument("text")
-@_seizure_options
+@participant_options
 @pass_app
 def note(
     app: App, item: str, text: str, participants: tuple[str, ...], session: str | None
@@ -213,7 +213,7 @@ for _name, _kind in (("access", "accessed"), ("analyse", "analysed")):
             help="Why the original acquired image itself was examined (recorded; custody "
             "verify notes it).",
         )
-        @_seizure_options
+        @participant_options
         @pass_app
         def _cmd(
             app: App,
@@ -269,7 +269,7 @@ for _name, _kind in TERMINAL_COMMANDS.items():
             "--override-reason",
             help="Record it although you are not the item's custodian (the reason is recorded).",
         )
-        @_seizure_options
+        @participant_options
         @pass_app
         def _cmd(
             app: App,

@@ -4,22 +4,24 @@ document, such as the scanned signed Biên bản)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
-from evidencekit.cli.commands.custody._common import (
-    PARTICIPANT_HELP,
-    _appended,
-    _seizure_options,
-)
+from evidencekit.cli.commands.custody._common import _appended
 from evidencekit.cli.commands.custody._group import custody
-from evidencekit.cli.i18n import _
+from evidencekit.cli.i18n import N_, _
+from evidencekit.cli.options import participant_options
 from evidencekit.cli.runtime import App, pass_app
 
-_participant_option = click.option(
-    "--participant", "participants", multiple=True, metavar="SPEC", help=PARTICIPANT_HELP
-)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _seal_numbers(help_text: str) -> Callable[[F], F]:
+    """`--seal-number N` (repeatable, required) of the three physical-seal commands."""
+    return click.option("--seal-number", "numbers", multiple=True, required=True, help=help_text)
 
 
 @custody.group("session")
@@ -39,7 +41,7 @@ def session() -> None:
     multiple=True,
     help='A legal basis, e.g. "Điều 107 BLTTHS 2015" or "Lệnh khám xét số 12/LKX". Repeatable.',
 )
-@_participant_option
+@participant_options(session=False)
 @pass_app
 def session_open(
     app: App,
@@ -137,11 +139,9 @@ def session_close(
 
 @custody.command("seal-apply")
 @click.argument("item")
-@click.option(
-    "--seal-number", "numbers", multiple=True, required=True, help="Seal number. Repeatable."
-)
+@_seal_numbers(N_("Seal number. Repeatable."))
 @click.option("--method", required=True, help="How it was sealed (bag, tape, signatures).")
-@_seizure_options
+@participant_options
 @pass_app
 def seal_apply(
     app: App,
@@ -169,13 +169,7 @@ def seal_apply(
 
 @custody.command("seal-open")
 @click.argument("item")
-@click.option(
-    "--seal-number",
-    "numbers",
-    multiple=True,
-    required=True,
-    help="The number of an applied seal. Repeatable.",
-)
+@_seal_numbers(N_("The number of an applied seal. Repeatable."))
 @click.option(
     "--state",
     "seal_state",
@@ -185,7 +179,7 @@ def seal_apply(
 )
 @click.option("--state-note", help="What was seen of the seal.")
 @click.option("--reason", required=True, help="Why it is opened.")
-@_seizure_options
+@participant_options
 @pass_app
 def seal_open(
     app: App,
@@ -218,9 +212,7 @@ def seal_open(
 
 @custody.command("reseal")
 @click.argument("item")
-@click.option(
-    "--seal-number", "numbers", multiple=True, required=True, help="New seal number. Repeatable."
-)
+@_seal_numbers(N_("New seal number. Repeatable."))
 @click.option(
     "--replaces",
     "replaces",
@@ -229,7 +221,7 @@ def seal_open(
     help="The opened seal it replaces. Repeatable.",
 )
 @click.option("--method", required=True, help="How it was sealed again.")
-@_seizure_options
+@participant_options
 @pass_app
 def reseal_cmd(
     app: App,
@@ -267,7 +259,7 @@ def reseal_cmd(
     help="signed-record: the scanned signed copy of a Biên bản; other: another document.",
 )
 @click.option("--note", help="What the document is.")
-@_seizure_options
+@participant_options
 @pass_app
 def attach(
     app: App,
