@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from evidencekit.chain.details import DeviceDifference
 from evidencekit.report.labels_custody import CUSTODY_LABELS
 from evidencekit.report.labels_record import RECORD_LABELS
 
@@ -264,7 +265,34 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "{count} problems, listed in the attached custody ledger",
     },
     "ev_ledger_migrated": {"vi": "chuyển sổ giám sát sang nơi lưu khác", "en": "ledger moved"},
+    "device_registered": {"vi": "Đặc điểm khi đăng ký", "en": "Characteristics when registered"},
+    "device_differs_capacity": {
+        "vi": "Lưu ý: khi đăng ký, dung lượng ghi là {text} ({registered} byte), nhưng khi thu "
+        "thập đo được {measured} byte.",
+        "en": "Note: registered with capacity {text} ({registered} bytes), but the acquisition "
+        "measured {measured} bytes.",
+    },
+    "device_differs_serial": {
+        "vi": "Lưu ý: khi đăng ký, số sê-ri ghi là {registered}, nhưng khi thu thập đọc được "
+        "{measured}.",
+        "en": "Note: registered with serial number {registered}, but the acquisition read "
+        "{measured}.",
+    },
 }
+
+
+def device_difference(lang: str, diff: DeviceDifference) -> str:
+    """A registered device's characteristic that its acquisition measured otherwise, as a
+    sentence in `lang` (both values shown: the report picks neither)."""
+    if diff.what == "capacity":
+        return label(
+            lang,
+            "device_differs_capacity",
+            text=diff.registered_text,
+            registered=f"{diff.registered:,}".replace(",", " "),
+            measured=f"{diff.measured:,}".replace(",", " "),
+        )
+    return label(lang, "device_differs_serial", registered=diff.registered, measured=diff.measured)
 
 
 def attachment_label(lang: str, name: str) -> str:

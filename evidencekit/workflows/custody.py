@@ -583,6 +583,7 @@ def verify_custody(
                 problems = in_order([*status.problems, *found])
                 status = dataclasses.replace(status, problems=problems)
         status = _with_case_files(case, ledger, status)
+        status = _with_device_notes(ledger, status)
         try:
             if seen is not None:
                 check_extends(seen, status.events, ledger.node)
@@ -637,6 +638,28 @@ def _with_case_files(case: Case, ledger: Ledger, status: LedgerStatus) -> Ledger
         problems=in_order((*status.problems, *problems)),
         notes=(*status.notes, *notes),
     )
+
+
+def _with_device_notes(ledger: Ledger, status: LedgerStatus) -> LedgerStatus:
+    """`status` with a note for each item whose acquisition measured another capacity or
+    serial than it was registered with (`chain.details.device_notes`): both stay on
+    record, and the reader is told."""
+    from evidencekit.chain.details import device_notes
+    from evidencekit.chain.events import Event
+
+    events = []
+    for row in ledger.store.rows():
+        if row.kind not in ("registered", "acquired"):
+            continue
+        try:
+            ev = Event.decode(row.data)
+        except IntegrityError:
+            continue  # named by the ledger's own checks
+        events.append({"seq": ev.seq, "kind": ev.kind, "item": ev.item_id, "details": ev.details})
+    notes = [d.message() for d in device_notes(events)]
+    if not notes:
+        return status
+    return dataclasses.replace(status, notes=(*status.notes, *notes))
 
 
 def timestamp_checkpoint(case: Case, identity: Identity, tsa_url: str) -> AppendResult:

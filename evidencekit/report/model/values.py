@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Literal
 
+from evidencekit.chain.details import DeviceDifference
 from evidencekit.chain.events import Event
 from evidencekit.chain.parties import Party
 from evidencekit.hash.seal.document import SealStatus
@@ -171,6 +172,11 @@ class ItemSection:
     seal_sha256: str | None = None
     photos: tuple[Photo, ...] = field(default=(), compare=False)
     """The photos registered with the item (from its `registered` event)."""
+    registered_device: Pairs = ()
+    """Make, model, serial and capacity (as written) the item was registered with."""
+    registered_capacity: int | None = None
+    device_differences: tuple[DeviceDifference, ...] = ()
+    """What its acquisition measured otherwise than it was registered with."""
 
     @property
     def sha256(self) -> str | None:

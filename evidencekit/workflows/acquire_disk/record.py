@@ -80,6 +80,7 @@ def seal_and_record(
                 "source": info.path,
                 "source_kind": info.kind,
                 "size": info.size,
+                **_serial(info),
                 "files": names,
                 "bad_sectors": outcome.bad_sectors,
                 "read_errors": len(outcome.extents),
@@ -107,6 +108,15 @@ def seal_and_record(
             hint="free space on the destination; the partial image is not sealed",
         ) from exc
     return seal
+
+
+def _serial(info: SourceInfo) -> dict[str, str]:
+    """The source's serial number, when it has one: compared with what the item was
+    registered with (`chain.details.device_notes`)."""
+    from evidencekit.chain.details import measured_serial
+
+    serial = measured_serial(info.identity)
+    return {} if serial is None else {"serial": serial}
 
 
 def _resume_details(job: Job) -> dict[str, Any]:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # imported by the commands that need them: `evidencekit --hel
     from cryptography import x509
 
     from evidencekit.case import Case
+    from evidencekit.chain.details import DeviceDifference
     from evidencekit.chain.ledger import AppendResult
     from evidencekit.chain.parties import Party
 
@@ -54,6 +55,10 @@ _FIELDS = {
     "statements": N_("statements"),
     "on_original": N_("on original"),
     "what": N_("what"),
+    "make": N_("make"),
+    "model": N_("model"),
+    "serial": N_("serial number"),
+    "capacity_text": N_("capacity"),
 }
 
 
@@ -130,6 +135,16 @@ def _seizure_lines(d: dict[str, Any]) -> list[str]:
                     get=photo.get("name"), get2=photo.get("sha256")
                 )
             )
+    dev = d.get("device")
+    if isinstance(dev, dict):
+        for key in ("make", "model", "serial", "capacity_text"):
+            if dev.get(key):
+                value = str(dev[key])
+                if key == "capacity_text" and dev.get("capacity") is not None:
+                    value = _("{text} ({count} bytes)").format(
+                        text=value, count=f"{dev['capacity']:,}".replace(",", " ")
+                    )
+                out.append(f"{_field(key)}: {value}")
     wc = d.get("working_copy")
     if isinstance(wc, dict):
         out.append(
@@ -145,6 +160,28 @@ def _seizure_lines(d: dict[str, Any]) -> list[str]:
             who = Party.from_dict(r["participant"]).describe()
             out.append(_("refused to sign: {who}: {get}").format(who=who, get=r.get("reason")))
     return out
+
+
+def device_note(diff: DeviceDifference) -> str:
+    """A difference between a registered device and its acquisition, in the interface
+    language (the library's English is `diff.message()`)."""
+    if diff.what == "capacity":
+        return _(
+            "item {item}: registered with capacity {text} ({registered} bytes), but its "
+            "acquisition (event {seq}) measured {measured} bytes"
+        ).format(
+            item=diff.item,
+            text=diff.registered_text,
+            registered=diff.registered,
+            seq=diff.measured_seq,
+            measured=diff.measured,
+        )
+    return _(
+        "item {item}: registered with serial number {registered!r}, but its acquisition "
+        "(event {seq}) read {measured!r}"
+    ).format(
+        item=diff.item, registered=diff.registered, seq=diff.measured_seq, measured=diff.measured
+    )
 
 
 def _appended(app: App, case: Case, result: AppendResult) -> None:

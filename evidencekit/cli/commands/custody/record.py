@@ -35,6 +35,16 @@ from evidencekit.cli.runtime import App, pass_app
     help="Photo of the item; hashed, recorded and kept in CASE/photos/ITEM/ (checked by "
     "custody verify and verify). Repeatable.",
 )
+@click.option("--make", help='The device\'s make as read off it, e.g. "Seagate".')
+@click.option("--model", help="The device's model as read off it.")
+@click.option("--serial", help="The serial number on the device's label.")
+@click.option(
+    "--capacity",
+    metavar="SIZE",
+    help="The capacity on the label: bytes, or with a unit (64GB = 64·10⁹ bytes, 64GiB = "
+    "64·2³⁰); recorded as bytes and as written. An acquisition that measures another "
+    "capacity or serial is noted by custody verify, custody log and the reports.",
+)
 @participant_options
 @pass_app
 def register(
@@ -45,15 +55,21 @@ def register(
     condition: str | None,
     location: str | None,
     photos: tuple[Path, ...],
+    make: str | None,
+    model: str | None,
+    serial: str | None,
+    capacity: str | None,
     participants: tuple[str, ...],
     session: str | None,
 ) -> None:
     """Register a seized physical ITEM before imaging (its first custody event)."""
     from evidencekit.ids import check_item_id
-    from evidencekit.workflows.registration import register_item
+    from evidencekit.workflows.registration import DeviceDetails, register_item
 
     case = app.case()
     check_item_id(item)  # before a passphrase is asked for
+    device = DeviceDetails(make, model, serial, capacity)
+    device.to_details()  # a bad capacity is a usage error before the passphrase
     extra = _seizure_details(case, participants, session)
     se = register_item(
         case,
@@ -65,6 +81,7 @@ def register(
         condition=condition,
         location=location,
         details=extra,
+        device=device,
         on_info=app.info,
     )
     _appended(app, case, se)
