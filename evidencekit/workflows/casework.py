@@ -8,7 +8,7 @@ already pinned, carrying the new certificate. `case.toml` gets a copy of each fo
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,8 +33,13 @@ def init_case(
     timezone: str | None = None,
     pins: Sequence[x509.Certificate] = (),
     ledger: str | None = None,
+    participants: Sequence[str] = (),
 ) -> Case:
     """Create a case folder pinned to `identity` (its creator) and to the examiners of `pins`.
+
+    `participants` (participant SPECs, `chain.parties.parse_spec`) are the case's standing
+    participants (the investigator, their unit…), recorded in `case_opened`'s
+    `details.participants`; `key=` names the creator or an examiner of `pins`.
 
     The first ledger event (`case_opened`) is signed by the creator and carries every
     certificate it pins: it, not `case.toml`, is what pins them. `ledger` is a postgresql://
@@ -47,7 +52,8 @@ def init_case(
             holds a key outside the signature whitelist or carries a pinned examiner's name
             (checked before anything is written).
     """
-    _pinned_certs(identity, pins)
+    certs = _pinned_certs(identity, pins)
+    standing = _standing(identity, certs, participants)  # refused before anything is written
     if ledger is not None:
         from evidencekit.chain.pg_store import check_url
 
@@ -63,30 +69,57 @@ def init_case(
         timezone=timezone,
         ledger=ledger,
     )
-    record_opened(case, identity, pins)
+    record_opened(case, identity, pins, participants=standing)
     for cert in pins:
         if fingerprint(cert) != identity.fingerprint:
             case.add_examiner(cert)
     return case
 
 
-def record_opened(case: Case, identity: Identity, pins: Sequence[x509.Certificate] = ()) -> None:
-    """Append the case's first event, `case_opened`, pinning `identity` and `pins`.
+def _standing(
+    identity: Identity, certs: Sequence[x509.Certificate], specs: Sequence[str]
+) -> list[dict[str, object]]:
+    """The case's standing participants (`case init --participant`), key holders resolved
+    among the examiners the new case pins.
+
+    Raises:
+        UsageError: a malformed SPEC, a key no pinned examiner has, one person twice.
+    """
+    from evidencekit.workflows.seizure import participant_list
+
+    examiners = [(identity.name, identity.fingerprint)] + [
+        (subject_name(c), fingerprint(c)) for c in certs if fingerprint(c) != identity.fingerprint
+    ]
+    return participant_list(None, specs, examiners=examiners)
+
+
+def record_opened(
+    case: Case,
+    identity: Identity,
+    pins: Sequence[x509.Certificate] = (),
+    *,
+    participants: Sequence[Mapping[str, object]] = (),
+) -> None:
+    """Append the case's first event, `case_opened`, pinning `identity` and `pins`, naming the
+    case's standing `participants` (participant records) when there are any.
 
     Raises:
         UsageError: a certificate in `pins` holds a key outside the signature whitelist.
     """
     certs = _pinned_certs(identity, pins)
+    details: dict[str, object] = {
+        "case_number": case.info.number,
+        "agency": case.info.agency,
+        "examiner": case.info.examiner,
+        "certificates": [cert_pem(c) for c in certs],
+    }
+    if participants:
+        details["participants"] = [dict(p) for p in participants]
     start_ledger(
         case,
         identity,
         description=case.info.title,
-        details={
-            "case_number": case.info.number,
-            "agency": case.info.agency,
-            "examiner": case.info.examiner,
-            "certificates": [cert_pem(c) for c in certs],
-        },
+        details=details,
     )
 
 

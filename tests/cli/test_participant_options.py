@@ -27,6 +27,11 @@ EXPECTED = {
     "custody seal-open": True,
     "custody reseal": True,
     "custody attach": True,
+    "case init": False,
+    "acquire disk": True,
+    "acquire files": True,
+    "seal": True,
+    "convert": True,
 }
 
 

@@ -96,6 +96,7 @@ def seal_and_record(
                 if outcome.stored is not None
                 else None,
                 **_resume_details(job),
+                **job.presence,
             },
         )
     except (OSError, EvidenceKitError) as exc:
