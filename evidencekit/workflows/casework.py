@@ -19,6 +19,7 @@ from evidencekit.errors import CaseError, CustodyError, UsageError
 from evidencekit.identity import Identity, algorithms, cert_pem, fingerprint, subject_name
 from evidencekit.workflows.custody import record_event, start_ledger
 from evidencekit.workflows.trust import ADDED, REVOKED, case_trust
+from evidencekit.workflows.wording import described
 
 
 def init_case(
@@ -181,7 +182,7 @@ def add_examiner(case: Case, identity: Identity, cert: x509.Certificate) -> Adde
             identity,
             ADDED,
             None,
-            description=f"examiner {name} added",
+            description=described(case, "examiner_added", name=name),
             details={"name": name, "fingerprint": fp, "certificate": cert_pem(cert)},
         )
         seq = event.seq
@@ -302,7 +303,7 @@ def revoke_examiner(case: Case, identity: Identity, who: str, reason: str) -> Re
         identity,
         REVOKED,
         None,
-        description=f"examiner {name} revoked",
+        description=described(case, "examiner_revoked", name=name),
         reason=reason,
         details={"name": name, "fingerprint": fp},
     )

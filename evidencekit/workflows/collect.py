@@ -172,6 +172,7 @@ def collect_item(case: Case, identity: Identity | Signer, request: CollectReques
         InterruptedError_: Ctrl-C; what was collected is sealed and recorded as incomplete.
     """
     from evidencekit.workflows.custody import record_event
+    from evidencekit.workflows.wording import described
 
     item_id, sources, options = request.item_id, list(request.sources), request.options
     description, command_line, resume = request.description, request.command_line, request.resume
@@ -275,8 +276,13 @@ def collect_item(case: Case, identity: Identity | Signer, request: CollectReques
         "collected",
         item_id,
         description=description
-        or f"Logical collection of {len(collection.sources)} source(s): "
-        f"{summary['files']} files, {summary['errors']} errors",
+        or described(
+            case,
+            "collection",
+            sources=len(collection.sources),
+            files=summary["files"],
+            errors=summary["errors"],
+        ),
         digests=dict(tar_hash.digests),
         details={
             "kind": KIND,

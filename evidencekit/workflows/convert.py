@@ -322,6 +322,7 @@ def _record(
     """Record `sealed`, then `converted`, for the derived item (True: recorded), both naming
     `presence` (its participants and seizure session, when given)."""
     from evidencekit.workflows.custody import make_draft, record_drafts
+    from evidencekit.workflows.wording import described
 
     new_item, to = target.item_id, target.format
     digests = result.combined_digests
@@ -332,7 +333,7 @@ def _record(
             case,
             "sealed",
             new_item,
-            description=f"derived from item {item_id} ({to})",
+            description=described(case, "derived", item=item_id, format=to),
             digests=digests,
             details={
                 "seal_sha256": result.seal_sha256,
@@ -345,7 +346,7 @@ def _record(
             case,
             "converted",
             new_item,
-            description=f"item {item_id} converted to {to.upper()}",
+            description=described(case, "converted", item=item_id, format=to.upper()),
             digests=digests,
             details=details,
         ),

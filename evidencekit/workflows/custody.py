@@ -53,6 +53,7 @@ from evidencekit.workflows.trust import (
     note_signers,
     with_trust_problems,
 )
+from evidencekit.workflows.wording import described
 
 
 def ledger_witnesses(case: Case) -> list[str]:
@@ -428,7 +429,7 @@ def present_chain(case: Case, trust: CaseTrust, identity: Identity) -> list[Draf
             case,
             CHAIN_ADDED,
             None,
-            description=f"certificate chain of {identity.name}",
+            description=described(case, "certificate_chain", name=identity.name),
             details={
                 "name": identity.name,
                 "fingerprint": identity.fingerprint,
@@ -686,7 +687,7 @@ def timestamp_checkpoint(case: Case, identity: Identity, tsa_url: str) -> Append
         identity,
         "checkpoint_timestamped",
         None,
-        description=f"RFC 3161 timestamp by {info.tsa_name}",
+        description=described(case, "timestamp", tsa=info.tsa_name),
         details={
             "checkpoint": note,
             "token": base64.b64encode(token).decode("ascii"),

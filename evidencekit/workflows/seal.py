@@ -504,6 +504,7 @@ def _record_sealed(
 ) -> bool:
     """Append the `sealed` custody event (True: it is recorded; CustodyError if refused)."""
     from evidencekit.workflows.custody import record_event
+    from evidencekit.workflows.wording import described
 
     digests = result.combined_digests or {"sha256": result.seal_sha256}
     record_event(
@@ -511,7 +512,8 @@ def _record_sealed(
         identity,
         "sealed",
         result.item_id,
-        description=description or f"sealed {len(result.document['artifacts'])} file(s)",
+        description=description
+        or described(case, "sealed_files", count=len(result.document["artifacts"])),
         digests=digests,
         details={
             "seal": str(final.relative_to(case.path))

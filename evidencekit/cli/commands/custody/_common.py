@@ -88,7 +88,7 @@ def _event_lines(ev: dict[str, Any], zone: str) -> list[str]:
             "→" if ev["kind"] == "transferred" else _("from") if ev["kind"] == "received" else "·"
         )
         # the fingerprint, or "holds no key" and the document: names alone can coincide
-        parts.append(f"{arrow} {Party.from_dict(cp).describe()}")
+        parts.append(f"{arrow} {Party.from_dict(cp).describe(_lang())}")
     line = " ".join(parts)
     extras = []
     for key in ("description", "purpose", "location", "seal_number", "condition", "note", "reason"):
@@ -100,6 +100,26 @@ def _event_lines(ev: dict[str, Any], zone: str) -> list[str]:
         extras.append(f"{alg}: {hexval}")
     extras += _seizure_lines(ev.get("details") or {})
     return [line, *(f"         {x}" for x in extras)]
+
+
+def _lang() -> str:
+    """The language `custody log` words recorded values in: the report's words for the
+    interface language (roles, documents, seal states), English otherwise."""
+    from evidencekit.report.i18n import LANGUAGES
+
+    return language() if language() in LANGUAGES else "en"
+
+
+def _value(key: str, value: Any) -> str:
+    """A recorded value as `custody log` shows it: a seal's state and an attached document's
+    kind in the interface language (the report's words, `report.i18n`), the rest as recorded."""
+    from evidencekit.report.i18n import document_label, label
+
+    if key == "seal_state" and value in ("intact", "damaged"):
+        return label(_lang(), f"cs_{value}")
+    if key == "what" and isinstance(value, str):
+        return document_label(_lang(), value)
+    return str(value)
 
 
 def _seizure_lines(d: dict[str, Any]) -> list[str]:
@@ -118,7 +138,7 @@ def _seizure_lines(d: dict[str, Any]) -> list[str]:
         out.append(_("replaces: ") + ", ".join(map(str, d["replaces"])))
     for key in ("method", "seal_state", "state_note", "statements", "on_original", "what"):
         if d.get(key):
-            out.append(f"{_field(key)}: {d[key]}")
+            out.append(f"{_field(key)}: {_value(key, d[key])}")
     if d.get("seal_numbers") and d.get("reason"):  # seal_opened: why it was opened
         out.append(_("opened because: {reason}").format(reason=d["reason"]))
     doc = d.get("file")
@@ -154,10 +174,12 @@ def _seizure_lines(d: dict[str, Any]) -> list[str]:
         )
     for p in d.get("participants") or []:
         if isinstance(p, dict) and "name" in p:
-            out.append(_("participant: {describe}").format(describe=Party.from_dict(p).describe()))
+            out.append(
+                _("participant: {describe}").format(describe=Party.from_dict(p).describe(_lang()))
+            )
     for r in d.get("refusals") or []:
         if isinstance(r, dict) and isinstance(r.get("participant"), dict):
-            who = Party.from_dict(r["participant"]).describe()
+            who = Party.from_dict(r["participant"]).describe(_lang())
             out.append(_("refused to sign: {who}: {get}").format(who=who, get=r.get("reason")))
     return out
 
