@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from cryptography import x509
 
@@ -20,6 +21,57 @@ from evidencekit.identity import Identity, algorithms, cert_pem, fingerprint, su
 from evidencekit.workflows.custody import record_event, start_ledger
 from evidencekit.workflows.trust import ADDED, REVOKED, case_trust
 from evidencekit.workflows.wording import described
+
+CaseLanguage = Literal["vi", "en"]
+"""The language of a case's reports and default event descriptions."""
+
+
+@dataclass(frozen=True, slots=True)
+class CaseInitRequest:
+    """What `case init` is asked to do: create the case `number` (`title`) in the new or empty
+    folder `path`, pinning its creator and the certificates `pins`.
+
+    Attributes:
+        examiner: the name reports show (None: the creator identity's).
+        language: of its reports and default event descriptions.
+        timezone: IANA name for displayed times (None: the system's).
+        ledger: a postgresql:// URL of the lab's shared ledger (None: `custody.sqlite`).
+        participants: participant SPECs of the case's standing participants (the
+            investigator, their unit…), recorded in `case_opened`; `key=` names the creator or
+            an examiner of `pins`.
+    """
+
+    path: Path
+    number: str
+    title: str
+    agency: str = ""
+    examiner: str | None = None
+    language: CaseLanguage = "vi"
+    timezone: str | None = None
+    pins: tuple[x509.Certificate, ...] = ()
+    ledger: str | None = None
+    participants: tuple[str, ...] = ()
+
+
+def create_case(identity: Identity, request: CaseInitRequest) -> Case:
+    """Create the case `request` describes (`init_case`), its first event signed by `identity`.
+
+    Raises:
+        as `init_case`.
+    """
+    return init_case(
+        request.path,
+        identity,
+        number=request.number,
+        title=request.title,
+        agency=request.agency,
+        examiner=request.examiner,
+        language=request.language,
+        timezone=request.timezone,
+        pins=request.pins,
+        ledger=request.ledger,
+        participants=request.participants,
+    )
 
 
 def init_case(

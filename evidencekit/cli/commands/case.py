@@ -64,23 +64,21 @@ def init(
     names the case's standing participants (the investigator, their unit…), recorded in its
     first event."""
     from evidencekit.identity import load_cert_file
-    from evidencekit.workflows.casework import init_case
+    from evidencekit.workflows.casework import CaseInitRequest, create_case
 
-    certs = [load_cert_file(p) for p in pins]
-    identity = app.identity()
-    created = init_case(
-        directory,
-        identity,
+    request = CaseInitRequest(
+        path=directory,
         number=case_number,
         title=title,
         agency=agency,
         examiner=examiner,
-        language=language,
+        language="en" if language == "en" else "vi",
         timezone=timezone,
-        pins=certs,
+        pins=tuple(load_cert_file(p) for p in pins),
         ledger=ledger,
         participants=participants,
     )
+    created = create_case(app.identity(), request)
     app.emit(
         "evidencekit/case-init/1",
         {"path": str(created.path), "case": created.info.to_dict()},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # imported by the commands that need them: `evidencekit --hel
     from evidencekit.case import Case
     from evidencekit.chain.details import DeviceDifference
     from evidencekit.chain.ledger import AppendResult
-    from evidencekit.chain.parties import Party
+    from evidencekit.workflows.recording import EndKind, Recipient
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -285,40 +285,32 @@ def _party_options(f: F) -> F:
     )(f)
 
 
-def _counterpart(
-    case: Case, to: str | None, role: str | None, doc: str | None
-) -> str | Party | None:
-    """The counterpart of `--to` (`--to-role`, `--to-id`): a pinned examiner by name or
-    fingerprint, or, with --to-id, a party who holds no key (chain.parties).
+def _recipient(to: str | None, role: str | None, doc: str | None) -> Recipient:
+    """The recipient `--to` (`--to-role`, `--to-id`) names, as the workflow's request takes it
+    (`workflows.recording.Recipient`; resolved there).
 
     Raises:
-        UsageError: --to-id without --to-role or --to, or --to-role/--to-id without --to.
+        UsageError: --to-id without --to-role, or --to-role/--to-id without --to.
     """
-    from evidencekit.chain import parties
+    from evidencekit.chain.parties import ROLES
     from evidencekit.errors import UsageError
-    from evidencekit.workflows.custody import resolve_party
+    from evidencekit.workflows.recording import PartyRole, Recipient
 
     if to is None:
-        if role is not None or doc is not None:
-            raise UsageError(_("--to-role and --to-id describe the recipient named with --to"))
-        return None
-    if doc is not None:
-        if role is None:
-            raise UsageError(
-                _("a recipient who holds no key needs --to-role (witness, court, owner, …)")
-            )
-        return parties.keyless(to, role, doc)
-    if role is None:
-        return to
-    found = resolve_party(case, to)
-    return parties.examiner(found.name, found.fingerprint or "", role)
+        raise UsageError(_("--to-role and --to-id describe the recipient named with --to"))
+    if doc is not None and role is None:
+        raise UsageError(
+            _("a recipient who holds no key needs --to-role (witness, court, owner, …)")
+        )
+    if role is not None and role not in ROLES:
+        raise UsageError(_("unknown role {role!r}").format(role=role))
+    return Recipient(to, cast("PartyRole | None", role), doc)
 
 
-def _seizure_details(
-    case: Case, participants: tuple[str, ...], session: str | None
-) -> dict[str, Any] | None:
-    """The `details` that `--participant` and `--session` give an event (None: neither)."""
-    from evidencekit.workflows.seizure import event_details
-
-    out = event_details(case, participants, session)
-    return out or None
+def _end_kind(kind: str) -> EndKind:
+    """`released`, `returned` or `destroyed` (the terminal commands' kinds)."""
+    if kind == "released":
+        return "released"
+    if kind == "returned":
+        return "returned"
+    return "destroyed"

@@ -11,9 +11,9 @@ import click
 from evidencekit.cli.commands.custody._common import (
     TERMINAL_COMMANDS,
     _appended,
-    _counterpart,
+    _end_kind,
     _party_options,
-    _seizure_details,
+    _recipient,
 )
 from evidencekit.cli.commands.custody._group import custody
 from evidencekit.cli.i18n import N_
@@ -64,27 +64,24 @@ def register(
 ) -> None:
     """Register a seized physical ITEM before imaging (its first custody event)."""
     from evidencekit.ids import check_item_id
-    from evidencekit.workflows.registration import DeviceDetails, register_item
+    from evidencekit.workflows.recording import Presence, RegisterRequest, record_custody
+    from evidencekit.workflows.registration import DeviceDetails
 
     case = app.case()
     check_item_id(item)  # before a passphrase is asked for
     device = DeviceDetails(make, model, serial, capacity)
     device.to_details()  # a bad capacity is a usage error before the passphrase
-    extra = _seizure_details(case, participants, session)
-    se = register_item(
-        case,
-        app.identity(),
+    request = RegisterRequest(
         item,
-        description=description,
+        description,
         photos=photos,
         seal_number=seal_number,
         condition=condition,
         location=location,
-        details=extra,
         device=device,
-        on_info=app.info,
+        presence=Presence(participants, session),
     )
-    _appended(app, case, se)
+    _appended(app, case, record_custody(case, app.identity(), request, on_info=app.info))
 
 
 @custody.command("transfer")
@@ -117,23 +114,19 @@ def transfer(
     session: str | None,
 ) -> None:
     """Hand ITEM over to someone (only its current custodian may)."""
-    from evidencekit.workflows.custody import record
+    from evidencekit.workflows.recording import Presence, TransferRequest, record_custody
 
     case = app.case()
-    details = _seizure_details(case, participants, session)
-    se = record(
-        case,
-        app.identity(),
-        "transferred",
+    request = TransferRequest(
         item,
-        counterpart=_counterpart(case, to, to_role, to_id),
-        purpose=purpose,
+        _recipient(to, to_role, to_id),
+        purpose,
         location=location,
         condition=condition,
-        override=override_reason,
-        details=details,
+        override_reason=override_reason,
+        presence=Presence(participants, session),
     )
-    _appended(app, case, se)
+    _appended(app, case, record_custody(case, app.identity(), request))
 
 
 @custody.command("receive")
@@ -153,27 +146,17 @@ def receive(
     session: str | None,
 ) -> None:
     """Acknowledge receipt of ITEM, signed with YOUR identity (you must be pinned in the case)."""
-    from evidencekit.workflows.custody import list_events, record
+    from evidencekit.workflows.recording import Presence, ReceiveRequest, record_custody
 
     case = app.case()
-    details = _seizure_details(case, participants, session)
-    sender = None
-    for ev in reversed(list_events(case, item)):
-        if ev["kind"] == "transferred":
-            sender = ev["actor"]["fingerprint"]
-            break
-    se = record(
-        case,
-        app.identity(),
-        "received",
+    request = ReceiveRequest(
         item,
-        counterpart=sender,
         location=location,
         condition=condition,
-        override=override_reason,
-        details=details,
+        override_reason=override_reason,
+        presence=Presence(participants, session),
     )
-    _appended(app, case, se)
+    _appended(app, case, record_custody(case, app.identity(), request))
 
 
 @custody.command("note")
@@ -185,14 +168,11 @@ def note(
     app: App, item: str, text: str, participants: tuple[str, ...], session: str | None
 ) -> None:
     """Add a note to ITEM's history (use "-" as ITEM for a note about the whole case)."""
-    from evidencekit.workflows.custody import record
+    from evidencekit.workflows.recording import NoteRequest, Presence, record_custody
 
     case = app.case()
-    details = _seizure_details(case, participants, session)
-    se = record(
-        case, app.identity(), "note", None if item == "-" else item, note=text, details=details
-    )
-    _appended(app, case, se)
+    request = NoteRequest(None if item == "-" else item, text, Presence(participants, session))
+    _appended(app, case, record_custody(case, app.identity(), request))
 
 
 # the help texts these loops make, for the interface catalog (translated when shown)
@@ -242,22 +222,19 @@ for _name, _kind in (("access", "accessed"), ("analyse", "analysed")):
             participants: tuple[str, ...],
             session: str | None,
         ) -> None:
-            from evidencekit.workflows.seizure import examine
+            from evidencekit.workflows.recording import ExamineRequest, Presence, record_custody
 
             case = app.case()
-            se = examine(
-                case,
-                app.identity(),
-                kind,
+            request = ExamineRequest(
                 item,
-                purpose=purpose,
+                "accessed" if kind == "accessed" else "analysed",
+                purpose,
                 location=location,
-                working=working,
+                working_copy=working,
                 on_original=on_original,
-                participants=participants,
-                session=session,
+                presence=Presence(participants, session),
             )
-            _appended(app, case, se)
+            _appended(app, case, record_custody(case, app.identity(), request))
 
         _cmd.__doc__ = (
             f"Record that ITEM was {kind} (and why), naming the working copy used; an original "
@@ -300,22 +277,21 @@ for _name, _kind in TERMINAL_COMMANDS.items():
             participants: tuple[str, ...],
             session: str | None,
         ) -> None:
-            from evidencekit.workflows.custody import record
+            from evidencekit.workflows.recording import EndRequest, Presence, record_custody
 
             case = app.case()
-            details = _seizure_details(case, participants, session)
-            se = record(
-                case,
-                app.identity(),
-                kind,
+            request = EndRequest(
                 item,
-                reason=reason,
-                counterpart=_counterpart(case, counterpart, to_role, to_id),
+                _end_kind(kind),
+                reason,
+                to=None if counterpart is None else _recipient(counterpart, to_role, to_id),
                 location=location,
-                override=override_reason,
-                details=details,
+                override_reason=override_reason,
+                presence=Presence(participants, session),
             )
-            _appended(app, case, se)
+            if counterpart is None and (to_role is not None or to_id is not None):
+                _recipient(None, to_role, to_id)  # the usage error
+            _appended(app, case, record_custody(case, app.identity(), request))
 
         _cmd.__doc__ = f"Record that ITEM was {kind}; no event may follow."
         return _cmd

@@ -53,20 +53,11 @@ def session_open(
     participants: tuple[str, ...],
 ) -> None:
     """Open seizure session ID (its start is this event's time)."""
-    from evidencekit.workflows.seizure import open_session
+    from evidencekit.workflows.recording import SessionOpenRequest, record_custody
 
     case = app.case()
-    se = open_session(
-        case,
-        app.identity(),
-        session_id,
-        place=place,
-        agency=agency,
-        record_number=record_number,
-        legal_basis=basis,
-        participants=participants,
-    )
-    _appended(app, case, se)
+    request = SessionOpenRequest(session_id, place, agency, record_number, basis, participants)
+    _appended(app, case, record_custody(case, app.identity(), request))
 
 
 @session.command("show")
@@ -117,7 +108,7 @@ def session_close(
 ) -> None:
     """Close seizure session ID (its end is this event's time)."""
     from evidencekit.errors import UsageError
-    from evidencekit.workflows.seizure import close_session
+    from evidencekit.workflows.recording import SessionCloseRequest, record_custody
 
     if len(refused) != len(reasons):
         raise UsageError(
@@ -127,14 +118,10 @@ def session_close(
             ).format(count=len(refused), count2=len(reasons))
         )
     case = app.case()
-    se = close_session(
-        case,
-        app.identity(),
-        session_id,
-        refusals=list(zip(refused, reasons, strict=True)),
-        statements=statement,
+    request = SessionCloseRequest(
+        session_id, tuple(zip(refused, reasons, strict=True)), statements=statement
     )
-    _appended(app, case, se)
+    _appended(app, case, record_custody(case, app.identity(), request))
 
 
 @custody.command("seal-apply")
@@ -152,19 +139,11 @@ def seal_apply(
     session: str | None,
 ) -> None:
     """Record that ITEM was physically sealed (niêm phong)."""
-    from evidencekit.workflows.seizure import apply_seal
+    from evidencekit.workflows.recording import Presence, SealApplyRequest, record_custody
 
     case = app.case()
-    se = apply_seal(
-        case,
-        app.identity(),
-        item,
-        seal_numbers=numbers,
-        method=method,
-        participants=participants,
-        session=session,
-    )
-    _appended(app, case, se)
+    request = SealApplyRequest(item, numbers, method, Presence(participants, session))
+    _appended(app, case, record_custody(case, app.identity(), request))
 
 
 @custody.command("seal-open")
@@ -193,21 +172,18 @@ def seal_open(
 ) -> None:
     """Record that ITEM's physical seal was opened (mở niêm phong); re-seal it before it is
     transferred, released or returned."""
-    from evidencekit.workflows.seizure import open_seal
+    from evidencekit.workflows.recording import Presence, SealOpenRequest, record_custody
 
     case = app.case()
-    se = open_seal(
-        case,
-        app.identity(),
+    request = SealOpenRequest(
         item,
-        seal_numbers=numbers,
-        seal_state=seal_state,
+        numbers,
+        "intact" if seal_state == "intact" else "damaged",
+        reason,
         state_note=state_note,
-        reason=reason,
-        participants=participants,
-        session=session,
+        presence=Presence(participants, session),
     )
-    _appended(app, case, se)
+    _appended(app, case, record_custody(case, app.identity(), request))
 
 
 @custody.command("reseal")
@@ -233,20 +209,11 @@ def reseal_cmd(
     session: str | None,
 ) -> None:
     """Record that ITEM was sealed again (niêm phong lại) after its seal was opened."""
-    from evidencekit.workflows.seizure import reseal
+    from evidencekit.workflows.recording import Presence, ResealRequest, record_custody
 
     case = app.case()
-    se = reseal(
-        case,
-        app.identity(),
-        item,
-        seal_numbers=numbers,
-        replaces=replaces,
-        method=method,
-        participants=participants,
-        session=session,
-    )
-    _appended(app, case, se)
+    request = ResealRequest(item, numbers, replaces, method, Presence(participants, session))
+    _appended(app, case, record_custody(case, app.identity(), request))
 
 
 @custody.command("attach")
@@ -273,19 +240,15 @@ def attach(
     """Attach FILE to ITEM (hashed, kept in CASE/documents/ITEM/, checked by custody verify
     and verify)."""
     from evidencekit.ids import check_item_id
-    from evidencekit.workflows.attach import attach_document
+    from evidencekit.workflows.recording import AttachRequest, Presence, record_custody
 
     case = app.case()
-    check_item_id(item)
-    se = attach_document(
-        case,
-        app.identity(),
+    check_item_id(item)  # before a passphrase is asked for
+    request = AttachRequest(
         item,
         file,
-        what=what,
+        "signed-record" if what == "signed-record" else "other",
         note=note,
-        participants=participants,
-        session=session,
-        on_info=app.info,
+        presence=Presence(participants, session),
     )
-    _appended(app, case, se)
+    _appended(app, case, record_custody(case, app.identity(), request, on_info=app.info))
