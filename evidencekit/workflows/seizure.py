@@ -101,7 +101,7 @@ def _among(examiners: Sequence[tuple[str, str]], key: str) -> Party:
     }
     if len(found) != 1:
         raise UsageError(
-            f"{len(found) or 'no'} examiner(s) pinned by the case match key={text!r}",
+            f"{len(found)} examiner(s) pinned by the case match key={text!r}",
             hint="name yourself or a --pin certificate's examiner, by exact name or "
             "fingerprint (8+ hex digits)",
         )

@@ -1,8 +1,9 @@
 """The custody and case use cases through `evidencekit.api` only (issue 15: one typed request
 per use case): a case created with `CaseInitRequest`, a seizure recorded with the custody
 requests and `record_custody` — session, registration with the device's details and a photo,
-physical seal applied, opened and re-sealed, examination on a working copy, transfer to a party
-who holds no key, an attached scan, the session closed with a refusal — then `verify_custody`.
+physical seal applied, opened and re-sealed, examination of the original with a reason (a file
+the ledger does not know is refused as a working copy), transfer to a party who holds no key, an
+attached scan, the session closed with a refusal — then `verify_custody`.
 
 Oracles: the ledger's own verification (signatures, rules, tree) and the recorded events' bytes
 as `list_events` reads them; `sha256sum` of the photo; negative requests are refused with the
@@ -78,7 +79,7 @@ def test_a_seizure_through_the_api(world: tuple[api.Case, api.Identity], tmp_pat
         api.SealApplyRequest("USB01", ("NP-1",), "túi niêm phong", here),
         api.SealOpenRequest("USB01", ("NP-1",), "intact", "sao chép", presence=here),
         api.ResealRequest("USB01", ("NP-2",), ("NP-1",), "túi mới", here),
-        api.ExamineRequest("USB01", "analysed", "tìm tệp", working_copy=str(copy)),
+        api.ExamineRequest("USB01", "analysed", "xem nhãn", on_original="chỉ xem bên ngoài"),
         api.NoteRequest("USB01", "ghi chú"),
         api.TransferRequest(
             "USB01",
@@ -108,8 +109,11 @@ def test_a_seizure_through_the_api(world: tuple[api.Case, api.Identity], tmp_pat
     assert reg["session"] == "S1" and reg["participants"][0]["name"] == "Lê Thị Hoa"
     cp = events["transferred"]["counterpart"]
     assert (cp["name"], cp["role"], cp["holds_key"]) == ("Trần Văn Khoa", "receiver", False)
-    wc = events["analysed"]["details"]["working_copy"]
-    assert wc["sha256"] == hashlib.sha256(copy.read_bytes()).hexdigest()
+    assert events["analysed"]["details"]["on_original"] == "chỉ xem bên ngoài"
+    # a file that the ledger does not show to be a copy of the item is no working copy
+    with pytest.raises(api.UsageError, match="not shown to be a copy"):
+        rec(case, me, api.ExamineRequest("USB01", "analysed", "p", working_copy=str(copy)))
+    assert hashlib.sha256(copy.read_bytes()).hexdigest()[:16] not in str(api.list_events(case))
     refusal = events["session_closed"]["details"]["refusals"][0]
     assert refusal["participant"]["name"] == "Lê Thị Hoa"
     # the transfer to someone who holds no key: a release needs the current custodian's override
