@@ -20,6 +20,7 @@ from evidencekit.chain.ledger import AppendResult
 from evidencekit.chain.parties import Party
 from evidencekit.errors import UsageError
 from evidencekit.identity import Identity
+from evidencekit.workflows.commit import Signer
 from evidencekit.workflows.registration import DeviceDetails
 
 PartyRole = Literal[
@@ -246,17 +247,47 @@ def recipient(case: Case, to: Recipient) -> str | Party:
     return parties.examiner(found.name, found.fingerprint or "", to.role)
 
 
+def check_request(case: Case, request: CustodyRequest) -> None:
+    """What can be checked of `request` before the examiner's key is unlocked: ids, the
+    participants (pinned examiners resolved, documents well formed), the session id, the
+    recipient, the device's details. The ledger's rules are applied when it is recorded.
+
+    Raises:
+        UsageError: the request is malformed.
+    """
+    from evidencekit.ids import check_item_id
+    from evidencekit.workflows import seizure
+
+    item = getattr(request, "item_id", None)
+    if isinstance(item, str):
+        check_item_id(item)
+    presence = getattr(request, "presence", None)
+    if isinstance(presence, Presence):
+        seizure.event_details(case, presence.participants, presence.session)
+    if isinstance(request, SessionOpenRequest):
+        seizure.check_session_id(request.session)
+        seizure.participant_list(case, request.participants)
+    if isinstance(request, SessionCloseRequest):
+        seizure.check_session_id(request.session)
+    to = getattr(request, "to", None)
+    if isinstance(to, Recipient):
+        recipient(case, to)
+    if isinstance(request, RegisterRequest) and request.device is not None:
+        request.device.to_details()
+
+
 def record_custody(
     case: Case,
-    identity: Identity,
+    identity: Identity | Signer,
     request: CustodyRequest,
     *,
     on_info: Callable[[str], None] | None = None,
 ) -> AppendResult:
     """Record the custody event `request` describes and return what the append committed.
 
-    `on_info` hears what `register` and `attach` settle first (an earlier interrupted attempt
-    of the same item finished or set aside).
+    `identity` may be a `workflows.commit.Signer`: it is unlocked (its passphrase asked for)
+    only once `check_request` has passed. `on_info` hears what `register` and `attach` settle
+    first (an earlier interrupted attempt of the same item finished or set aside).
 
     Raises:
         UsageError: a malformed request (an item id, a participant, a session id, a recipient).
@@ -267,6 +298,9 @@ def record_custody(
     from evidencekit.workflows import seizure
     from evidencekit.workflows.custody import list_events, record
 
+    check_request(case, request)
+    if isinstance(identity, Signer):
+        identity = identity.unlock()
     match request:
         case RegisterRequest():
             from evidencekit.ids import check_item_id
@@ -449,6 +483,7 @@ __all__ = [
     "SessionCloseRequest",
     "SessionOpenRequest",
     "TransferRequest",
+    "check_request",
     "recipient",
     "record_custody",
 ]

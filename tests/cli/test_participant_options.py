@@ -5,11 +5,14 @@ everywhere, so a command cannot drift from the others (issue 16)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import click
+import pytest
 
 from evidencekit.cli.main import cli
 from evidencekit.cli.options import PARTICIPANT_HELP, SESSION_HELP
+from evidencekit.identity import Identity
 
 # command path -> whether it takes --session too
 EXPECTED = {
@@ -78,3 +81,30 @@ def test_no_command_defines_its_own_participant_or_session_option() -> None:
         sess = _option(cmd, "--session")
         if sess is not None and _option(cmd, "--participant") is None:
             assert path == "report build", path
+
+
+def test_a_bad_request_is_refused_before_the_passphrase_is_asked_for(
+    case_dir: Path, identity: Identity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The custody commands build their request, check it, and only then unlock the key: a
+    mistyped participant, recipient or capacity is named without a passphrase prompt."""
+    from click.testing import CliRunner
+
+    monkeypatch.delenv("EVIDENCEKIT_PASSPHRASE")
+    runner = CliRunner()
+    c = ["--case", str(case_dir), "custody"]
+    for args, said in (
+        (["note", "X1", "n", "--participant", "role=witness,name=A"], "holds no key"),
+        (["register", "X1", "--description", "d", "--capacity", "8 XB"], "capacity"),
+        (["seal-apply", "X1", "--seal-number", "1", "--method", "m", "--session", ".bad"],
+         "invalid session id"),
+        (["transfer", "X1", "--to", "Không Ai", "--purpose", "p", "--to-role", "court"],
+         "no examiner pinned"),
+    ):  # fmt: skip
+        res = runner.invoke(cli, [*c, *args], input="")
+        assert res.exit_code == 2, (args, res.output)
+        assert said in res.output, (args, res.output)
+        assert "assphrase" not in res.output, (args, res.output)  # never prompted
+    # with a good request the passphrase is what is missing (and nothing was recorded)
+    res = runner.invoke(cli, [*c, "note", "-", "ghi chú"], input="")
+    assert res.exit_code != 0 and "assphrase" in res.output, res.output

@@ -83,8 +83,8 @@ def test_another_measured_capacity_is_noted_everywhere(
     out = _ek(runner, case_dir, "custody", "verify")  # a note, not a problem: exit 0
     assert "Custody ledger OK" in out
     assert (
-        f"note: item USB02: registered with capacity 2MB (2000000 bytes), but its acquisition "
-        f"(event 2) measured {size} bytes"
+        "note: item USB02: registered with capacity 2MB (2 000 000 bytes), but its acquisition "
+        f"(event 2) measured {size:_} bytes".replace("_", " ")
     ) in out
     doc = json.loads(_ek(runner, case_dir, "--json", "custody", "verify"))
     assert any("item 'USB02': registered with capacity 2MB" in n for n in doc["notes"])

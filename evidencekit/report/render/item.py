@@ -66,7 +66,7 @@ def _item(model: ReportModel, it: ItemSection, st: dict[str, ParagraphStyle]) ->
         device = []
         for key, value in it.registered_device:
             if key == "capacity" and it.registered_capacity is not None:
-                value = f"{value} ({size_in_words(it.registered_capacity, lang)})"
+                value = f"{value} = {size_in_words(it.registered_capacity, lang)}"
             device.append((label(lang, f"bb_{key}"), value))
         out += [_p(label(lang, "device_registered"), st["h2"]), _kv_table(device, st)]
     out += [_p(device_difference(lang, d), st["body"]) for d in it.device_differences]

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # imported by the commands that need them: `evidencekit --hel
     from evidencekit.case import Case
     from evidencekit.chain.details import DeviceDifference
     from evidencekit.chain.ledger import AppendResult
+    from evidencekit.workflows.commit import Signer
     from evidencekit.workflows.recording import EndKind, Recipient
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -194,9 +195,9 @@ def device_note(diff: DeviceDifference) -> str:
         ).format(
             item=diff.item,
             text=diff.registered_text,
-            registered=diff.registered,
+            registered=f"{diff.registered:,}".replace(",", " "),
             seq=diff.measured_seq,
-            measured=diff.measured,
+            measured=f"{diff.measured:,}".replace(",", " "),
         )
     return _(
         "item {item}: registered with serial number {registered!r}, but its acquisition "
@@ -204,6 +205,14 @@ def device_note(diff: DeviceDifference) -> str:
     ).format(
         item=diff.item, registered=diff.registered, seq=diff.measured_seq, measured=diff.measured
     )
+
+
+def _signer(app: App) -> Signer:
+    """The examiner's identity, unlocked by the workflow only once the request is checked (a
+    mistyped participant is refused before the passphrase is asked for)."""
+    from evidencekit.workflows.commit import lazy_identity
+
+    return lazy_identity(app.identity_store(), app.identity_selector, app.identity)
 
 
 def _appended(app: App, case: Case, result: AppendResult) -> None:

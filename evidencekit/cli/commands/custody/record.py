@@ -14,6 +14,7 @@ from evidencekit.cli.commands.custody._common import (
     _end_kind,
     _party_options,
     _recipient,
+    _signer,
 )
 from evidencekit.cli.commands.custody._group import custody
 from evidencekit.cli.i18n import N_
@@ -70,7 +71,6 @@ def register(
     case = app.case()
     check_item_id(item)  # before a passphrase is asked for
     device = DeviceDetails(make, model, serial, capacity)
-    device.to_details()  # a bad capacity is a usage error before the passphrase
     request = RegisterRequest(
         item,
         description,
@@ -81,7 +81,7 @@ def register(
         device=device,
         presence=Presence(participants, session),
     )
-    _appended(app, case, record_custody(case, app.identity(), request, on_info=app.info))
+    _appended(app, case, record_custody(case, _signer(app), request, on_info=app.info))
 
 
 @custody.command("transfer")
@@ -126,7 +126,7 @@ def transfer(
         override_reason=override_reason,
         presence=Presence(participants, session),
     )
-    _appended(app, case, record_custody(case, app.identity(), request))
+    _appended(app, case, record_custody(case, _signer(app), request))
 
 
 @custody.command("receive")
@@ -156,7 +156,7 @@ def receive(
         override_reason=override_reason,
         presence=Presence(participants, session),
     )
-    _appended(app, case, record_custody(case, app.identity(), request))
+    _appended(app, case, record_custody(case, _signer(app), request))
 
 
 @custody.command("note")
@@ -172,7 +172,7 @@ def note(
 
     case = app.case()
     request = NoteRequest(None if item == "-" else item, text, Presence(participants, session))
-    _appended(app, case, record_custody(case, app.identity(), request))
+    _appended(app, case, record_custody(case, _signer(app), request))
 
 
 # the help texts these loops make, for the interface catalog (translated when shown)
@@ -234,7 +234,7 @@ for _name, _kind in (("access", "accessed"), ("analyse", "analysed")):
                 on_original=on_original,
                 presence=Presence(participants, session),
             )
-            _appended(app, case, record_custody(case, app.identity(), request))
+            _appended(app, case, record_custody(case, _signer(app), request))
 
         _cmd.__doc__ = (
             f"Record that ITEM was {kind} (and why), naming the working copy used; an original "
@@ -291,7 +291,7 @@ for _name, _kind in TERMINAL_COMMANDS.items():
             )
             if counterpart is None and (to_role is not None or to_id is not None):
                 _recipient(None, to_role, to_id)  # the usage error
-            _appended(app, case, record_custody(case, app.identity(), request))
+            _appended(app, case, record_custody(case, _signer(app), request))
 
         _cmd.__doc__ = f"Record that ITEM was {kind}; no event may follow."
         return _cmd

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-from evidencekit.cli.commands.custody._common import _appended
+from evidencekit.cli.commands.custody._common import _appended, _signer
 from evidencekit.cli.commands.custody._group import custody
 from evidencekit.cli.i18n import N_, _
 from evidencekit.cli.options import participant_options
@@ -57,7 +57,7 @@ def session_open(
 
     case = app.case()
     request = SessionOpenRequest(session_id, place, agency, record_number, basis, participants)
-    _appended(app, case, record_custody(case, app.identity(), request))
+    _appended(app, case, record_custody(case, _signer(app), request))
 
 
 @session.command("show")
@@ -121,7 +121,7 @@ def session_close(
     request = SessionCloseRequest(
         session_id, tuple(zip(refused, reasons, strict=True)), statements=statement
     )
-    _appended(app, case, record_custody(case, app.identity(), request))
+    _appended(app, case, record_custody(case, _signer(app), request))
 
 
 @custody.command("seal-apply")
@@ -143,7 +143,7 @@ def seal_apply(
 
     case = app.case()
     request = SealApplyRequest(item, numbers, method, Presence(participants, session))
-    _appended(app, case, record_custody(case, app.identity(), request))
+    _appended(app, case, record_custody(case, _signer(app), request))
 
 
 @custody.command("seal-open")
@@ -183,7 +183,7 @@ def seal_open(
         state_note=state_note,
         presence=Presence(participants, session),
     )
-    _appended(app, case, record_custody(case, app.identity(), request))
+    _appended(app, case, record_custody(case, _signer(app), request))
 
 
 @custody.command("reseal")
@@ -213,7 +213,7 @@ def reseal_cmd(
 
     case = app.case()
     request = ResealRequest(item, numbers, replaces, method, Presence(participants, session))
-    _appended(app, case, record_custody(case, app.identity(), request))
+    _appended(app, case, record_custody(case, _signer(app), request))
 
 
 @custody.command("attach")
@@ -251,4 +251,4 @@ def attach(
         note=note,
         presence=Presence(participants, session),
     )
-    _appended(app, case, record_custody(case, app.identity(), request, on_info=app.info))
+    _appended(app, case, record_custody(case, _signer(app), request, on_info=app.info))
