@@ -136,6 +136,14 @@ def test_acquire_collect_seal_convert_name_participants_and_session(
     for needle in ("Lê Văn Tám", "cán bộ điều tra", "Lê Thị Hoa", "người chứng kiến", "USB01",
                    "DOCS01", "FILE01", "Nguyễn Bá Tùng", "điều tra viên"):  # fmt: skip
         assert needle in text, needle
+    # one item collected in the session: its record is the session's (place, witness)
+    one = tmp_path / "one.pdf"
+    _ek(runner, *c, "report", "build", "--form", "bien-ban", "--item", "DOCS01",
+        "--out", str(one))  # fmt: skip
+    text = " ".join(
+        subprocess.run(["pdftotext", str(one), "-"], capture_output=True, text=True).stdout.split()
+    )
+    assert "Số 12 Lê Lợi, Huế" in text and "Lê Thị Hoa" in text and "S1" in text
 
 
 @pytest.mark.parametrize("command", ["acquire disk", "acquire files", "seal", "convert"])

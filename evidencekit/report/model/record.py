@@ -100,7 +100,8 @@ def record_frame(
     examiner: Party | None,
 ) -> RecordFrame:
     """The record's frame: from `session`'s opening and closing events when given (or when the
-    only item's `registered` event names one), else from the items' own events.
+    only item's first event — registered, acquired, collected, sealed — names one), else from the
+    items' own events.
 
     The participants are those the session's opening names, the case's standing participants
     (its `case_opened` event's), and those of the events recorded in the session (without a
@@ -112,7 +113,7 @@ def record_frame(
         named = {
             e.details.get("session")
             for e in mine
-            if e.kind == "registered" and isinstance(e.details.get("session"), str)
+            if e.kind in FIRST_KINDS and isinstance(e.details.get("session"), str)
         }
         if len(named) == 1:
             session = named.pop()
