@@ -63,6 +63,16 @@ def test_case_init_records_the_standing_participants(
     assert people[0]["unit"] == "Đội Cảnh sát hình sự"
     assert people[1]["document"] == {"type": "cccd", "number": "001085002222"}
     assert "Custody ledger OK" in _ek(runner, "--case", str(case), "custody", "verify").output
+    # the report's custody section names them in the case's opening
+    pdf = case.parent / "r.pdf"
+    _ek(runner, "--case", str(case), "report", "build", "--lang", "vi", "--out", str(pdf))
+    need_peer("pdftotext")
+    text = " ".join(
+        subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout.split()
+    )
+    assert "Có mặt: Nguyễn Bá Tùng (điều tra viên), Lê Văn Tám (cán bộ điều tra)." in text, text[
+        :3000
+    ]
 
 
 @pytest.mark.parametrize(
