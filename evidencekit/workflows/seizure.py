@@ -172,11 +172,13 @@ def check_session_open(case: Case, session: str) -> None:
     """Raises CustodyError unless seizure session `session` is open (opened, not closed), with
     the custody rules' wording (`chain.rules`)."""
     opened = closed = False
-    for ev in list_events(case, None):
-        if (ev.get("details") or {}).get("session") != session:
+    with open_ledger(case) as ledger:
+        case_events = ledger.events(None)  # sessions are case-level: not the items' events
+    for se in case_events:
+        if se.event.details.get("session") != session:
             continue
-        opened = opened or ev["kind"] == "session_opened"
-        closed = closed or ev["kind"] == "session_closed"
+        opened = opened or se.event.kind == "session_opened"
+        closed = closed or se.event.kind == "session_closed"
     if not opened:
         raise CustodyError(
             f"seizure session {session!r} is not open: nothing was done",
