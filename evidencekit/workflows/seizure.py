@@ -251,9 +251,11 @@ def open_session(
 
 def session_participants(case: Case, session: str) -> list[dict[str, Any]]:
     """The participants named when `session` was opened (empty when it was not)."""
-    for ev in list_events(case, None):
-        d = ev.get("details") or {}
-        if ev["kind"] == "session_opened" and d.get("session") == session:
+    with open_ledger(case) as ledger:
+        case_events = ledger.events(None)  # sessions are case-level
+    for se in case_events:
+        d = se.event.details
+        if se.event.kind == "session_opened" and d.get("session") == session:
             return list(d.get("participants") or [])
     return []
 
