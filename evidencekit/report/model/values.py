@@ -172,10 +172,11 @@ class ItemSection:
     seal_sha256: str | None = None
     photos: tuple[Photo, ...] = field(default=(), compare=False)
     """The photos registered with the item (from its `registered` event)."""
-    registered_device: Pairs = ()
-    """Make, model, serial and capacity (as written) the item was registered with."""
-    registered_capacity: int | None = None
-    device_differences: tuple[DeviceDifference, ...] = ()
+    registered_device: Pairs = field(default=(), compare=False)
+    """Make, model, serial and capacity (as written) the item was registered with (not
+    compared, as `photos`: read from the `registered` event, beside the seal's facts)."""
+    registered_capacity: int | None = field(default=None, compare=False)
+    device_differences: tuple[DeviceDifference, ...] = field(default=(), compare=False)
     """What its acquisition measured otherwise than it was registered with."""
 
     @property
