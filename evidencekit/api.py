@@ -20,9 +20,10 @@ result) when a seal was written but some source data could not be read, `Custody
 ledger refuses an event, and so on; each has a one-line `message` and an optional `hint`.
 Verification returns a status object (`ok`, `problems`) instead of raising.
 
-Where a use case has no request type yet (case creation, custody events, report build and
-verify), the existing typed function is exported as it is; it gets a request type next,
-in a minor version that keeps these functions working.
+Case creation (`CaseInitRequest` → `create_case`) and the custody events a person records
+(`RegisterRequest`, `TransferRequest`, … → `record_custody`) take typed requests since 2.1;
+`init_case`, `record_event` and `record` keep working. Report build and verify have no request
+type yet; the existing typed functions are exported as they are.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ from evidencekit.workflows.acquire_disk import (
     ImageFormat,
     acquire_disk,
 )
-from evidencekit.workflows.casework import init_case
+from evidencekit.workflows.casework import CaseInitRequest, CaseLanguage, create_case, init_case
 from evidencekit.workflows.collect import CollectRequest, CollectResult, collect_item
 from evidencekit.workflows.custody import list_events, record, record_event, verify_custody
 from evidencekit.workflows.hashing import (
@@ -70,6 +71,25 @@ from evidencekit.workflows.hashing import (
 )
 from evidencekit.workflows.plan import Plan, PlanResult, check_plan, load_plan, run_plan
 from evidencekit.workflows.progress import Progress, Tick
+from evidencekit.workflows.recording import (
+    AttachRequest,
+    CustodyRequest,
+    EndRequest,
+    ExamineRequest,
+    NoteRequest,
+    Presence,
+    ReceiveRequest,
+    Recipient,
+    RegisterRequest,
+    ResealRequest,
+    SealApplyRequest,
+    SealOpenRequest,
+    SessionCloseRequest,
+    SessionOpenRequest,
+    TransferRequest,
+    record_custody,
+)
+from evidencekit.workflows.registration import DeviceDetails
 from evidencekit.workflows.report import (
     ReportResult,
     ReportVerification,
@@ -79,7 +99,7 @@ from evidencekit.workflows.report import (
 from evidencekit.workflows.seal import SealFilesResult, SealRequest, seal_files
 from evidencekit.workflows.verify import VerifyRequest, VerifyResult, verify_evidence
 
-API_VERSION = "2.0.0"
+API_VERSION = "2.1.0"
 """The version of this API (semantic versioning), independent of the package's `__version__`."""
 
 
@@ -102,17 +122,24 @@ __all__ = [
     "AcquireResult",
     "AcquisitionError",
     "AppendResult",
+    "AttachRequest",
     "AuditRequest",
     "Case",
     "CaseError",
     "CaseInfo",
+    "CaseInitRequest",
+    "CaseLanguage",
     "CheckRequest",
     "CollectOptions",
     "CollectRequest",
     "CollectResult",
     "ConfigError",
     "CustodyError",
+    "CustodyRequest",
+    "DeviceDetails",
+    "EndRequest",
     "EvidenceKitError",
+    "ExamineRequest",
     "HashError",
     "HashRequest",
     "Identity",
@@ -123,18 +150,29 @@ __all__ = [
     "IntegrityError",
     "InterruptedError_",
     "LedgerStatus",
+    "NoteRequest",
     "PartialReadError",
     "Plan",
     "PlanResult",
+    "Presence",
     "Progress",
+    "ReceiveRequest",
+    "Recipient",
+    "RegisterRequest",
     "ReportError",
     "ReportResult",
     "ReportVerification",
+    "ResealRequest",
+    "SealApplyRequest",
     "SealFilesResult",
+    "SealOpenRequest",
     "SealRequest",
+    "SessionCloseRequest",
+    "SessionOpenRequest",
     "Signer",
     "SourceError",
     "Tick",
+    "TransferRequest",
     "UsageError",
     "VerifyRequest",
     "VerifyResult",
@@ -145,12 +183,14 @@ __all__ = [
     "check_plan",
     "check_sums",
     "collect_item",
+    "create_case",
     "hash_files",
     "init_case",
     "list_events",
     "load_plan",
     "open_case",
     "record",
+    "record_custody",
     "record_event",
     "run_plan",
     "seal_files",
