@@ -11,7 +11,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from evidencekit.case import Case
 from evidencekit.chain import parties
@@ -379,10 +379,14 @@ def working_copy(case: Case, item: str, ref: str) -> dict[str, Any]:
     return {"item": None, "path": str(path.resolve()), "sha256": sha}
 
 
+ExaminationKind = Literal["accessed", "analysed"]
+"""The kinds `examine` records (`chain.kinds.EXAMINATION_KINDS`)."""
+
+
 def examine(
     case: Case,
     identity: Identity,
-    kind: str,
+    kind: ExaminationKind,
     item: str,
     *,
     purpose: str,

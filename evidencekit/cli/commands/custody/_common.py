@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from evidencekit.chain.kinds import EventKind
 from evidencekit.cli.i18n import N_, _, language
 from evidencekit.cli.options import trust_option
 from evidencekit.cli.runtime import App
@@ -23,7 +24,11 @@ if TYPE_CHECKING:  # imported by the commands that need them: `evidencekit --hel
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-TERMINAL_COMMANDS = {"release": "released", "return": "returned", "destroy": "destroyed"}
+TERMINAL_COMMANDS: dict[str, EventKind] = {
+    "release": "released",
+    "return": "returned",
+    "destroy": "destroyed",
+}
 
 
 def _write_out(out: Path | None, data: bytes) -> None:
