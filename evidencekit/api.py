@@ -20,9 +20,12 @@ result) when a seal was written but some source data could not be read, `Custody
 ledger refuses an event, and so on; each has a one-line `message` and an optional `hint`.
 Verification returns a status object (`ok`, `problems`) instead of raising.
 
-Where a use case has no request type yet (case creation, custody events, report build and
-verify), the existing typed function is exported as it is; it gets a request type next,
-in a minor version that keeps these functions working.
+Where a use case has no request type yet (case creation, custody events), the existing typed
+function is exported as it is; it gets a request type next, in a minor version that keeps
+these functions working. The examiner's keys (`create_identity`, `import_identity`,
+`add_token`, `show_identities`, `change_passphrase`, `export_certificate`) and the reports
+(`issue_report`, `check_report`, `cosign`, `extend`, `extract`) take requests; `build_report`
+and `verify_report` keep their keyword arguments.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from evidencekit.errors import (
     UsageError,
 )
 from evidencekit.identity import Identity, IdentityInfo, IdentityStore, Signer
+from evidencekit.report.ltv import ValidationInputs
 from evidencekit.workflows.acquire_disk import (
     AcquireDiskRequest,
     AcquireOptions,
@@ -68,18 +72,55 @@ from evidencekit.workflows.hashing import (
     check_sums,
     hash_files,
 )
+from evidencekit.workflows.keys import (
+    AddTokenRequest,
+    ChangePassphraseRequest,
+    CreateIdentityRequest,
+    ExportedCertificate,
+    ImportIdentityRequest,
+    Passphrase,
+    RsaPadding,
+    ShowIdentitiesRequest,
+    ShownIdentity,
+    add_token,
+    change_passphrase,
+    create_identity,
+    export_certificate,
+    import_identity,
+    show_identities,
+)
 from evidencekit.workflows.plan import Plan, PlanResult, check_plan, load_plan, run_plan
 from evidencekit.workflows.progress import Progress, Tick
+from evidencekit.workflows.reader_trust import ReaderAnchors, ReaderTrust
 from evidencekit.workflows.report import (
     ReportResult,
     ReportVerification,
     build_report,
     verify_report,
 )
+from evidencekit.workflows.report.amend import AmendResult
+from evidencekit.workflows.report.extract import ExtractResult
+from evidencekit.workflows.report.request import (
+    BuildReportRequest,
+    CosignLevel,
+    CosignRequest,
+    CosignRole,
+    ExtendRequest,
+    ExtractRequest,
+    PadesLevel,
+    ReportForm,
+    ReportLanguage,
+    VerifyReportRequest,
+    check_report,
+    cosign,
+    extend,
+    extract,
+    issue_report,
+)
 from evidencekit.workflows.seal import SealFilesResult, SealRequest, seal_files
 from evidencekit.workflows.verify import VerifyRequest, VerifyResult, verify_evidence
 
-API_VERSION = "2.0.0"
+API_VERSION = "2.1.0"
 """The version of this API (semantic versioning), independent of the package's `__version__`."""
 
 
@@ -101,18 +142,30 @@ __all__ = [
     "AcquireOptions",
     "AcquireResult",
     "AcquisitionError",
+    "AddTokenRequest",
+    "AmendResult",
     "AppendResult",
     "AuditRequest",
+    "BuildReportRequest",
     "Case",
     "CaseError",
     "CaseInfo",
+    "ChangePassphraseRequest",
     "CheckRequest",
     "CollectOptions",
     "CollectRequest",
     "CollectResult",
     "ConfigError",
+    "CosignLevel",
+    "CosignRequest",
+    "CosignRole",
+    "CreateIdentityRequest",
     "CustodyError",
     "EvidenceKitError",
+    "ExportedCertificate",
+    "ExtendRequest",
+    "ExtractRequest",
+    "ExtractResult",
     "HashError",
     "HashRequest",
     "Identity",
@@ -120,33 +173,55 @@ __all__ = [
     "IdentityInfo",
     "IdentityStore",
     "ImageFormat",
+    "ImportIdentityRequest",
     "IntegrityError",
     "InterruptedError_",
     "LedgerStatus",
+    "PadesLevel",
     "PartialReadError",
+    "Passphrase",
     "Plan",
     "PlanResult",
     "Progress",
+    "ReaderAnchors",
+    "ReaderTrust",
     "ReportError",
+    "ReportForm",
+    "ReportLanguage",
     "ReportResult",
     "ReportVerification",
+    "RsaPadding",
     "SealFilesResult",
     "SealRequest",
+    "ShowIdentitiesRequest",
+    "ShownIdentity",
     "Signer",
     "SourceError",
     "Tick",
     "UsageError",
+    "ValidationInputs",
+    "VerifyReportRequest",
     "VerifyRequest",
     "VerifyResult",
     "__version__",
     "acquire_disk",
+    "add_token",
     "audit_files",
     "build_report",
+    "change_passphrase",
     "check_plan",
+    "check_report",
     "check_sums",
     "collect_item",
+    "cosign",
+    "create_identity",
+    "export_certificate",
+    "extend",
+    "extract",
     "hash_files",
+    "import_identity",
     "init_case",
+    "issue_report",
     "list_events",
     "load_plan",
     "open_case",
@@ -154,6 +229,7 @@ __all__ = [
     "record_event",
     "run_plan",
     "seal_files",
+    "show_identities",
     "verify_custody",
     "verify_evidence",
     "verify_report",
