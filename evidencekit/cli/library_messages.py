@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from evidencekit.cli.i18n import N_, _
+from evidencekit.cli.i18n import N_, _, language
 
 _Q = r"(?P<{}>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")"  # a Python repr() of a str
 
@@ -25,7 +25,10 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (
         re.compile(
             pattern.format(
-                **{k: _Q.format(k) for k in ("path", "name", "item", "selector", "home")}
+                **{
+                    k: _Q.format(k)
+                    for k in ("path", "name", "item", "selector", "home", "session", "ref")
+                }
             )
         ),
         template,
@@ -139,6 +142,100 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"several words separated by spaces pass, e\.g\. four Vietnamese words",
             N_("several words separated by spaces pass, e.g. four Vietnamese words"),
         ),
+        # custody rules met on a seizure (chain/rules.py, workflows/seizure.py)
+        (
+            r"{name} is not the current custodian of {item} \((?P<holder>.*)\)",
+            N_("{name} is not the current custodian of {item} ({holder})"),
+        ),
+        (r"nobody", N_("nobody")),
+        (
+            r"(?P<who>.*), who holds no key in this case",
+            N_("{who}, who holds no key in this case"),
+        ),
+        (
+            r"only the custodian records (?P<kind>[a-z_]+); anyone else must give "
+            r"--override-reason, which the event records",
+            N_(
+                "only the custodian records {kind}; anyone else must give --override-reason, "
+                "which the event records"
+            ),
+        ),
+        (
+            r"item {item} has no pending transfer to receive",
+            N_("item {item} has no pending transfer to receive"),
+        ),
+        (
+            r"the custodian records it first: evidencekit custody transfer",
+            N_("the custodian records it first: evidencekit custody transfer"),
+        ),
+        (
+            r"the physical seal of {item} is open \((?P<seals>[^)]*)\); it must be re-sealed "
+            r"before it is (?P<kind>[a-z_]+)",
+            N_(
+                "the physical seal of {item} is open ({seals}); it must be re-sealed before it "
+                "is {kind}"
+            ),
+        ),
+        (
+            r"seizure session {session} is not open: a (?P<kind>[a-z_]+) event of {item} "
+            r"cannot name it",
+            N_("seizure session {session} is not open: a {kind} event of {item} cannot name it"),
+        ),
+        (
+            r"seizure session {session} is not open: a (?P<kind>[a-z_]+) event cannot name it",
+            N_("seizure session {session} is not open: a {kind} event cannot name it"),
+        ),
+        (
+            r"seizure session {session} is closed: a (?P<kind>[a-z_]+) event of {item} "
+            r"cannot name it",
+            N_("seizure session {session} is closed: a {kind} event of {item} cannot name it"),
+        ),
+        (
+            r"seizure session {session} is closed: a (?P<kind>[a-z_]+) event cannot name it",
+            N_("seizure session {session} is closed: a {kind} event cannot name it"),
+        ),
+        (
+            r"record it without --session, or in a new session",
+            N_("record it without --session, or in a new session"),
+        ),
+        (
+            r"{item} is an original acquired image: name the working copy examined "
+            r"\(--working-copy ITEM_OR_PATH\), or give --on-original REASON \(Art\. 107 "
+            r"BLTTHS 2015: examination is done on copies\)",
+            N_(
+                "{item} is an original acquired image: name the working copy examined "
+                "(--working-copy ITEM_OR_PATH), or give --on-original REASON (Art. 107 BLTTHS "
+                "2015: examination is done on copies)"
+            ),
+        ),
+        (
+            r"working copy item {ref} \(SHA-256 (?P<sha>[0-9a-f]+)…\) is not shown to be a copy "
+            r"of {item}: not derived from it, and its SHA-256 is none the ledger records for "
+            r"(?P=item) or its copies",
+            N_(
+                "working copy item {ref} (SHA-256 {sha}…) is not shown to be a copy of {item}: "
+                "not derived from it, and its SHA-256 is none the ledger records for {item} or "
+                "its copies"
+            ),
+        ),
+        (
+            r"working copy file {path} \(SHA-256 (?P<sha>[0-9a-f]+)…\) is not shown to be a copy "
+            r"of {item}: not derived from it, and its SHA-256 is none the ledger records for "
+            r"(?P=item) or its copies",
+            N_(
+                "working copy file {path} (SHA-256 {sha}…) is not shown to be a copy of {item}: "
+                "not derived from it, and its SHA-256 is none the ledger records for {item} or "
+                "its copies"
+            ),
+        ),
+        (
+            r"make the working copy with `evidencekit convert (?P<id>\S+) --to raw --item "
+            r"NEW_ID` \(or copy its image byte for byte\) and name that",
+            N_(
+                "make the working copy with `evidencekit convert {id} --to raw --item NEW_ID` "
+                "(or copy its image byte for byte) and name that"
+            ),
+        ),
     )
 )
 
@@ -163,6 +260,12 @@ def localized(text: str | None) -> str | None:
             values = found.groupdict()
             if "rule" in values:
                 values["rule"] = _(_RULE_TEMPLATE).format(**values)
+            if "kind" in values:
+                from evidencekit.report.i18n import event_label
+
+                values["kind"] = event_label(language(), values["kind"])
+            if "holder" in values:
+                values["holder"] = localized(values["holder"]) or values["holder"]
             if "parts" in values:
                 values["parts"] = "; ".join(
                     localized(part) or part for part in values["parts"].split("; ")

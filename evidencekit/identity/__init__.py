@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from evidencekit.identity.certs import (
     cert_pem,
+    display_name_key,
     fingerprint,
     load_cert_bundle,
     load_cert_file,
@@ -55,6 +56,7 @@ __all__ = [
     "TokenRef",
     "cert_pem",
     "check_new_passphrase",
+    "display_name_key",
     "fingerprint",
     "forget_unlocked_keys",
     "home_dir",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import unicodedata
 from pathlib import Path
 
 from cryptography import x509
@@ -84,6 +85,16 @@ def subject_name(cert: x509.Certificate) -> str:
         value = names[0].value
         return value if isinstance(value, str) else value.decode("utf-8", "replace")
     return cert.subject.rfc4514_string()
+
+
+def display_name_key(name: str) -> str:
+    """What a reader sees of a name: compatibility forms folded (NFKC: a fullwidth "Ｎ" is
+    "N"), invisible format characters dropped (zero-width space and joiners, word joiner,
+    soft hyphen), every run of spaces of any kind one space, case folded. Two names with one
+    key look the same on a page, so two pinned examiners may not share one."""
+    folded = unicodedata.normalize("NFKC", name)
+    visible = "".join(c for c in folded if unicodedata.category(c) not in ("Cf", "Cc"))
+    return " ".join(visible.split()).casefold()
 
 
 def verify_signature(

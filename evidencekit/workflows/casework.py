@@ -16,7 +16,14 @@ from cryptography import x509
 
 from evidencekit.case import Case
 from evidencekit.errors import CaseError, CustodyError, UsageError
-from evidencekit.identity import Identity, algorithms, cert_pem, fingerprint, subject_name
+from evidencekit.identity import (
+    Identity,
+    algorithms,
+    cert_pem,
+    display_name_key,
+    fingerprint,
+    subject_name,
+)
 from evidencekit.workflows.custody import record_event, start_ledger
 from evidencekit.workflows.trust import ADDED, REVOKED, case_trust
 
@@ -173,16 +180,6 @@ def _pinned_certs(identity: Identity, pins: Sequence[x509.Certificate]) -> list[
     return certs
 
 
-def _name_key(name: str) -> str:
-    """What a reader sees of a name: compatibility forms folded (NFKC: a fullwidth "Ｎ" is
-    "N"), invisible format characters dropped (zero-width space and joiners, word joiner,
-    soft hyphen), every run of spaces of any kind one space, case folded. Two names with one
-    key look the same on a page."""
-    folded = unicodedata.normalize("NFKC", name)
-    visible = "".join(c for c in folded if unicodedata.category(c) not in ("Cf", "Cc"))
-    return " ".join(visible.split()).casefold()
-
-
 def _refuse_same_name(name: str, fp: str, pinned: Sequence[tuple[str, str]]) -> None:
     """Two pinned examiners may not share a display name: logs, reports and the Biên bản show
     examiners by name, and a colleague pinned under the case examiner's name would sign "as"
@@ -192,9 +189,9 @@ def _refuse_same_name(name: str, fp: str, pinned: Sequence[tuple[str, str]]) -> 
     Raises:
         UsageError: a pinned examiner with another certificate already has that name.
     """
-    key = _name_key(name)
+    key = display_name_key(name)
     for other_name, other_fp in pinned:
-        if other_fp != fp and _name_key(other_name) == key:
+        if other_fp != fp and display_name_key(other_name) == key:
             raise UsageError(
                 f"examiner {other_name!r} ({other_fp[:16]}) is already pinned under that name; "
                 f"the certificate {fp[:16]} would be shown as the same person",

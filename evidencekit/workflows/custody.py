@@ -588,12 +588,13 @@ def verify_custody(
             from evidencekit.workflows.proven import reader_problems
 
             found = reader_problems(
-                ledger.store, ledger.node, ledger.origin, trust, anchors, chained
+                ledger.store, ledger.node, ledger.origin, trust, anchors, chained, tsa_certs
             )
             if found:
                 problems = in_order([*status.problems, *found])
                 status = dataclasses.replace(status, problems=problems)
         status = _with_case_files(case, ledger, status)
+        status = _with_working_copies(ledger, status)
         try:
             if seen is not None:
                 check_extends(seen, status.events, ledger.node)
@@ -619,6 +620,37 @@ def _with_proven_time(status: LedgerStatus, ledger: Ledger, trust: CaseTrust) ->
     if not extra:
         return status
     return dataclasses.replace(status, problems=in_order([*status.problems, *extra]))
+
+
+def _with_working_copies(ledger: Ledger, status: LedgerStatus) -> LedgerStatus:
+    """`status` with a `rule-violation` for every examination event whose working copy the
+    ledger does not show to be a copy of the item (`workflows.seizure.copy_problem`): the
+    check `custody access/analyse` makes, made again for events written past the tool."""
+    from evidencekit.chain.events import Event
+    from evidencekit.chain.kinds import EXAMINATION_KINDS
+    from evidencekit.workflows.seizure import CONTENT_KINDS as CONTENT
+    from evidencekit.workflows.seizure import copy_problem
+
+    rows = [r for r in ledger.store.rows() if r.kind in EXAMINATION_KINDS or r.kind in CONTENT]
+    if not any(r.kind in EXAMINATION_KINDS for r in rows):
+        return status  # (a row whose kind column lies is the ledger's own check's to name)
+    events = []
+    for row in rows:
+        try:
+            events.append(Event.decode(row.data))
+        except IntegrityError:
+            continue  # named by the ledger's own checks
+    found = []
+    for i, ev in enumerate(events):
+        wc = ev.details.get("working_copy")
+        if ev.kind not in EXAMINATION_KINDS or ev.item_id is None or not isinstance(wc, dict):
+            continue
+        why = copy_problem(events[:i], ev.item_id, wc)
+        if why is not None:
+            found.append(Problem.of_event("rule-violation", why, ev.seq, ev.item_id))
+    if not found:
+        return status
+    return dataclasses.replace(status, problems=in_order((*status.problems, *found)))
 
 
 def _with_case_files(case: Case, ledger: Ledger, status: LedgerStatus) -> LedgerStatus:

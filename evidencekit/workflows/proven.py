@@ -39,6 +39,7 @@ from evidencekit.identity import fingerprint, subject_name
 from evidencekit.identity.validation import (
     EXAMINER,
     TSA,
+    Anchor,
     ChainResult,
     token_certificates,
     validate_chain,
@@ -89,18 +90,25 @@ class Proofs:
 
 
 def proven_times(
-    store: LedgerStore, node: NodeSource, origin: str, trust: CaseTrust
+    store: LedgerStore,
+    node: NodeSource,
+    origin: str,
+    trust: CaseTrust,
+    reader_tsas: Sequence[x509.Certificate] = (),
 ) -> tuple[Proofs, list[Problem]]:
-    """Check the TSA of every timestamp event against the case's `tsa` anchors and that its
-    checkpoint describes this ledger; the timestamps that hold are the proofs."""
+    """Check the TSA of every timestamp event against the case's `tsa` anchors — and, for a
+    reader's own check, the TSAs the reader names (`--tsa-cert`: a TSA's certificate or a CA
+    above it), `reader_tsas` — and that its checkpoint describes this ledger; the timestamps
+    that hold are the proofs."""
     proofs: list[ProvenTime] = []
     problems: list[Problem] = []
     crls, ocsps = revocation_lists(trust)
+    extra = [Anchor(c, TSA) for c in reader_tsas]
     for row in store.rows(0, None, item=None):
         if row.kind != TIMESTAMPED:
             continue
         try:
-            proofs.append(_proof(row, node, origin, trust, crls, ocsps))
+            proofs.append(_proof(row, node, origin, trust, crls, ocsps, extra))
         except EvidenceKitError as exc:
             problems.append(Problem.of_event("untrusted-tsa", exc.message, row.seq, None))
     return Proofs(proofs), problems
@@ -113,6 +121,7 @@ def _proof(
     trust: CaseTrust,
     crls: Sequence[bytes],
     ocsps: Sequence[bytes],
+    extra: Sequence[Anchor] = (),
 ) -> ProvenTime:
     from evidencekit.chain.timestamp import verify_token
 
@@ -126,7 +135,7 @@ def _proof(
     if cp.origin != origin or not 0 < cp.size <= row.seq or merkle.root(node, cp.size) != cp.root:
         raise EvidenceKitError("the timestamped checkpoint does not describe this ledger")
     info = verify_token(token, note.encode("utf-8"))
-    anchors = [a.anchor for a in trust.anchors if a.active_at(row.seq)]
+    anchors = [a.anchor for a in trust.anchors if a.active_at(row.seq)] + list(extra)
     result = validate_chain(
         info.tsa,
         [c for c in token_certificates(token) if c != info.tsa],
@@ -350,13 +359,19 @@ def reader_problems(
     trust: CaseTrust,
     anchors: ReaderAnchors,
     signers: dict[str, tuple[x509.Certificate, tuple[x509.Certificate, ...]]],
+    reader_tsas: Sequence[x509.Certificate] = (),
 ) -> list[Problem]:
     """Every event signed by one of `signers` checked against the reader's anchors: at the
-    time the case's timestamps prove, else at the time the event states, and then any
-    revocation the data shows fails it (docs/trust.md, "A reader's own CA root")."""
+    time the case's timestamps prove (those whose TSA the case's `tsa` anchors or the reader's
+    own `reader_tsas` trust), else at the time the event states, and then any revocation the
+    data shows fails it (docs/trust.md, "A reader's own CA root")."""
     if not signers:
         return []
-    proofs = proven_times(store, node, origin, trust)[0] if trust.anchors else Proofs(())
+    proofs = (
+        proven_times(store, node, origin, trust, reader_tsas)[0]
+        if trust.anchors or reader_tsas
+        else Proofs(())
+    )
     crls, ocsps = revocation_lists(trust)
     check = anchors.with_data(crls, ocsps)
     problems: list[Problem] = []

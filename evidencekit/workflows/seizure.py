@@ -9,13 +9,14 @@ what the append committed.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 from evidencekit.case import Case
 from evidencekit.chain import parties
 from evidencekit.chain.details import is_id
+from evidencekit.chain.events import Event
 from evidencekit.chain.ledger import AppendResult
 from evidencekit.chain.parties import Party
 from evidencekit.errors import EvidenceKitError, UsageError
@@ -379,6 +380,52 @@ def working_copy(case: Case, item: str, ref: str) -> dict[str, Any]:
     return {"item": None, "path": str(path.resolve()), "sha256": sha}
 
 
+CONTENT_KINDS = frozenset({"acquired", "collected", "sealed", "converted"})
+"""The events whose digests are an item's content (its image, container or copy)."""
+
+
+def copy_problem(events: Sequence[Event], item: str, wc: Mapping[str, Any]) -> str | None:
+    """Why the working copy an examination event of `item` names is not shown, by the ledger
+    `events`, to be a copy of `item` (None: it is). It is when it is an item derived from
+    `item` (`details.derived_from`, through any number of conversions), or when its SHA-256 is
+    one the ledger records for `item` or an item derived from it (a byte-for-byte copy of the
+    acquired image, of the collected container). Anything else — an unrelated item, a file
+    whose digest nothing recorded — could be any data, and an analysis on it proves nothing
+    about the original (Art. 107 BLTTHS 2015)."""
+    parent: dict[str, str] = {}
+    for e in events:
+        src = e.details.get("derived_from") if isinstance(e.details, Mapping) else None
+        if e.item_id is not None and isinstance(src, str) and e.kind in CONTENT_KINDS:
+            parent.setdefault(e.item_id, src)
+
+    def descends(other: str) -> bool:
+        seen = {other}
+        while other in parent:
+            other = parent[other]
+            if other == item:
+                return True
+            if other in seen:
+                return False
+            seen.add(other)
+        return False
+
+    family = {item} | {i for i in parent if descends(i)}
+    ref = wc.get("item")
+    if isinstance(ref, str) and ref != item and ref in family:
+        return None
+    recorded = {
+        e.digests.get("sha256") for e in events if e.item_id in family and e.kind in CONTENT_KINDS
+    }
+    if wc.get("sha256") in recorded - {None}:
+        return None
+    named = f"item {ref!r}" if isinstance(ref, str) else f"file {wc.get('path')!r}"
+    return (
+        f"working copy {named} (SHA-256 {str(wc.get('sha256'))[:16]}…) is not shown to be a "
+        f"copy of {item!r}: not derived from it, and its SHA-256 is none the ledger records "
+        f"for {item!r} or its copies"
+    )
+
+
 ExaminationKind = Literal["accessed", "analysed"]
 """The kinds `examine` records (`chain.kinds.EXAMINATION_KINDS`)."""
 
@@ -408,7 +455,16 @@ def examine(
         raise UsageError("give either --working-copy or --on-original, not both")
     details = event_details(case, participants, session)
     if working is not None:
-        details["working_copy"] = working_copy(case, item, working)
+        wc = details["working_copy"] = working_copy(case, item, working)
+        with open_ledger(case) as ledger:
+            events = [se.event for se in ledger.events()]
+        why = copy_problem(events, item, wc)
+        if why is not None:
+            raise UsageError(
+                why,
+                hint=f"make the working copy with `evidencekit convert {item} --to raw --item "
+                "NEW_ID` (or copy its image byte for byte) and name that",
+            )
     elif on_original is not None:
         details["on_original"] = _text(on_original, "reason for examining the original")
     else:
@@ -429,6 +485,7 @@ __all__ = [
     "apply_seal",
     "check_session_id",
     "close_session",
+    "copy_problem",
     "event_details",
     "examine",
     "open_seal",

@@ -52,7 +52,7 @@ from evidencekit.chain.ledger import Ledger
 from evidencekit.chain.store import EventRow, LedgerStore
 from evidencekit.chain.verify_status import LedgerStatus, in_order
 from evidencekit.errors import CustodyError, EvidenceKitError
-from evidencekit.identity import fingerprint, load_cert_pem, subject_name
+from evidencekit.identity import display_name_key, fingerprint, load_cert_pem, subject_name
 from evidencekit.identity.validation import EXAMINER, validate_chain
 from evidencekit.problems import Problem
 from evidencekit.timeutil import isoformat
@@ -598,7 +598,17 @@ def _added(
             f"{revoked[fp].seq}: a revoked certificate is never trusted again (a new one is)"
         )
         return None
-    return Pinned(subject_name(cert), fp, cert, row.seq)
+    name = subject_name(cert)
+    for other in pinned.values():
+        if other.fingerprint != fp and display_name_key(other.name) == display_name_key(name):
+            # `case add-examiner` refuses this; an event written past the tool does not get
+            # the look-alike pinned either (logs and reports show examiners by name)
+            problems.append(
+                f"{where} pins {name!r} ({fp[:16]}), shown as the same person as the pinned "
+                f"examiner {other.name!r} ({other.fingerprint[:16]}): ignored"
+            )
+            return None
+    return Pinned(name, fp, cert, row.seq)
 
 
 def _certs(values: Any) -> list[x509.Certificate]:
