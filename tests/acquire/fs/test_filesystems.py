@@ -8,7 +8,6 @@ VHD; qcow2 is converted to raw with `qemu-img` first; APFS needs `-P apfs -B <su
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import re
 import shutil
 import subprocess
@@ -24,22 +23,20 @@ from evidencekit.errors import SourceError, UsageError
 from tests.conftest import need_peer
 from tests.images import image
 
-HAVE_SOURCE = importlib.util.find_spec("evidencekit.acquire.source.adapter") is not None
-
-# image -> (files given to icat/fls, extra Sleuth Kit options, needs the shared source adapter)
-CASES: dict[str, tuple[tuple[str, ...], tuple[str, ...], bool]] = {
-    "ímynd.dd": (("ímynd.dd",), (), False),
-    "iso9660.raw": (("iso9660.raw",), (), False),
-    "hfsplus.raw": (("hfsplus.raw",), (), False),
-    "apfs.raw": (("apfs.raw",), ("-P", "apfs", "-B", "107"), False),
-    "ext2.E01": (("ext2.E01",), (), True),
-    "ext2.split.E01": (("ext2.split.E01", "ext2.split.E02"), (), True),
-    "ext2.splitraw.000": (("ext2.splitraw.000", "ext2.splitraw.001"), (), True),
-    "ext2.vmdk": (("ext2.vmdk",), (), True),
-    "ext2.vhd": (("ext2.vhd",), (), True),
-    "image.vhd": (("image.vhd",), (), True),
-    "ext2.qcow2": (("@raw",), (), True),
-    "windows_volume.qcow2": (("@raw",), (), True),
+# image -> (files given to icat/fls, extra Sleuth Kit options)
+CASES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "ímynd.dd": (("ímynd.dd",), ()),
+    "iso9660.raw": (("iso9660.raw",), ()),
+    "hfsplus.raw": (("hfsplus.raw",), ()),
+    "apfs.raw": (("apfs.raw",), ("-P", "apfs", "-B", "107")),
+    "ext2.E01": (("ext2.E01",), ()),
+    "ext2.split.E01": (("ext2.split.E01", "ext2.split.E02"), ()),
+    "ext2.splitraw.000": (("ext2.splitraw.000", "ext2.splitraw.001"), ()),
+    "ext2.vmdk": (("ext2.vmdk",), ()),
+    "ext2.vhd": (("ext2.vhd",), ()),
+    "image.vhd": (("image.vhd",), ()),
+    "ext2.qcow2": (("@raw",), ()),
+    "windows_volume.qcow2": (("@raw",), ()),
 }
 
 EXT2_FILES = {
@@ -50,7 +47,7 @@ EXT2_FILES = {
 
 
 def _peer_files(name: str, tmp_path: Path) -> list[str]:
-    files, _opts, _src = CASES[name]
+    files, _opts = CASES[name]
     if files == ("@raw",):
         need_peer("qemu-img")
         raw = tmp_path / (name + ".raw")
@@ -86,8 +83,6 @@ def _fls_regular_inodes(files: list[str], opts: tuple[str, ...]) -> set[int]:
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_collected_files_match_icat(name: str, tmp_path: Path) -> None:
     need_peer("icat", "fls")
-    if CASES[name][2] and not HAVE_SOURCE:
-        pytest.skip("needs the shared source adapter (evidencekit/acquire/source/adapter.py)")
     files = _peer_files(name, tmp_path)
     opts = CASES[name][1]
     out = tmp_path / "out"
