@@ -20,12 +20,12 @@ result) when a seal was written but some source data could not be read, `Custody
 ledger refuses an event, and so on; each has a one-line `message` and an optional `hint`.
 Verification returns a status object (`ok`, `problems`) instead of raising.
 
-Where a use case has no request type yet (case creation, custody events), the existing typed
-function is exported as it is; it gets a request type next, in a minor version that keeps
-these functions working. The examiner's keys (`create_identity`, `import_identity`,
-`add_token`, `show_identities`, `change_passphrase`, `export_certificate`) and the reports
-(`issue_report`, `check_report`, `cosign`, `extend`, `extract`) take requests; `build_report`
-and `verify_report` keep their keyword arguments.
+Case creation (`CaseInitRequest` → `create_case`) and the custody events a person records
+(`RegisterRequest`, `TransferRequest`, … → `record_custody`) take typed requests since 2.1;
+`init_case`, `record_event` and `record` keep working. The examiner's keys (`create_identity`,
+`import_identity`, `add_token`, `show_identities`, `change_passphrase`, `export_certificate`)
+and the reports (`issue_report`, `check_report`, `cosign`, `extend`, `extract`) take requests
+since 2.2; `build_report` and `verify_report` keep their keyword arguments.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ from evidencekit.workflows.acquire_disk import (
     ImageFormat,
     acquire_disk,
 )
-from evidencekit.workflows.casework import init_case
+from evidencekit.workflows.casework import CaseInitRequest, CaseLanguage, create_case, init_case
 from evidencekit.workflows.collect import CollectRequest, CollectResult, collect_item
 from evidencekit.workflows.custody import list_events, record, record_event, verify_custody
 from evidencekit.workflows.hashing import (
@@ -92,6 +92,25 @@ from evidencekit.workflows.keys import (
 from evidencekit.workflows.plan import Plan, PlanResult, check_plan, load_plan, run_plan
 from evidencekit.workflows.progress import Progress, Tick
 from evidencekit.workflows.reader_trust import ReaderAnchors, ReaderTrust
+from evidencekit.workflows.recording import (
+    AttachRequest,
+    CustodyRequest,
+    EndRequest,
+    ExamineRequest,
+    NoteRequest,
+    Presence,
+    ReceiveRequest,
+    Recipient,
+    RegisterRequest,
+    ResealRequest,
+    SealApplyRequest,
+    SealOpenRequest,
+    SessionCloseRequest,
+    SessionOpenRequest,
+    TransferRequest,
+    record_custody,
+)
+from evidencekit.workflows.registration import DeviceDetails
 from evidencekit.workflows.report import (
     ReportResult,
     ReportVerification,
@@ -120,7 +139,7 @@ from evidencekit.workflows.report.request import (
 from evidencekit.workflows.seal import SealFilesResult, SealRequest, seal_files
 from evidencekit.workflows.verify import VerifyRequest, VerifyResult, verify_evidence
 
-API_VERSION = "2.1.0"
+API_VERSION = "2.2.0"
 """The version of this API (semantic versioning), independent of the package's `__version__`."""
 
 
@@ -145,11 +164,14 @@ __all__ = [
     "AddTokenRequest",
     "AmendResult",
     "AppendResult",
+    "AttachRequest",
     "AuditRequest",
     "BuildReportRequest",
     "Case",
     "CaseError",
     "CaseInfo",
+    "CaseInitRequest",
+    "CaseLanguage",
     "ChangePassphraseRequest",
     "CheckRequest",
     "CollectOptions",
@@ -161,7 +183,11 @@ __all__ = [
     "CosignRole",
     "CreateIdentityRequest",
     "CustodyError",
+    "CustodyRequest",
+    "DeviceDetails",
+    "EndRequest",
     "EvidenceKitError",
+    "ExamineRequest",
     "ExportedCertificate",
     "ExtendRequest",
     "ExtractRequest",
@@ -177,27 +203,38 @@ __all__ = [
     "IntegrityError",
     "InterruptedError_",
     "LedgerStatus",
+    "NoteRequest",
     "PadesLevel",
     "PartialReadError",
     "Passphrase",
     "Plan",
     "PlanResult",
+    "Presence",
     "Progress",
     "ReaderAnchors",
     "ReaderTrust",
+    "ReceiveRequest",
+    "Recipient",
+    "RegisterRequest",
     "ReportError",
     "ReportForm",
     "ReportLanguage",
     "ReportResult",
     "ReportVerification",
+    "ResealRequest",
     "RsaPadding",
+    "SealApplyRequest",
     "SealFilesResult",
+    "SealOpenRequest",
     "SealRequest",
+    "SessionCloseRequest",
+    "SessionOpenRequest",
     "ShowIdentitiesRequest",
     "ShownIdentity",
     "Signer",
     "SourceError",
     "Tick",
+    "TransferRequest",
     "UsageError",
     "ValidationInputs",
     "VerifyReportRequest",
@@ -214,6 +251,7 @@ __all__ = [
     "check_sums",
     "collect_item",
     "cosign",
+    "create_case",
     "create_identity",
     "export_certificate",
     "extend",
@@ -226,6 +264,7 @@ __all__ = [
     "load_plan",
     "open_case",
     "record",
+    "record_custody",
     "record_event",
     "run_plan",
     "seal_files",

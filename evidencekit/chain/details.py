@@ -8,7 +8,9 @@ is appended and again, as part of "well-formed", when it is verified.
 - on any event: `participants` (a list of `chain.parties` participants) and `session` (the id of
   the seizure session the event belongs to);
 - on `accessed` / `analysed`: `working_copy` (what was examined instead of the original) or
-  `on_original` (why the original itself was examined).
+  `on_original` (why the original itself was examined);
+- on `registered`: `device` (make, model, serial and capacity as the investigator read them off
+  the device), compared with what an acquisition measures by `device_differences`.
 
 docs/custody.md ("Seizure records") lists every field. Texts are NFC; ids are item-id shaped.
 """
@@ -17,8 +19,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from evidencekit.chain import parties
 from evidencekit.chain.kinds import EXAMINATION_KINDS
@@ -121,6 +124,148 @@ def _working_copy(value: Any) -> str | None:
     return None
 
 
+DEVICE_KEYS = ("make", "model", "serial", "capacity", "capacity_text")
+"""`registered` `details.device`: texts as typed (or null), `capacity` a byte count (or null)
+with `capacity_text` the capacity as written ("64GB", "64 GiB", "64000000000")."""
+
+
+def _device(value: Any) -> str | None:
+    if not isinstance(value, dict) or set(value) != set(DEVICE_KEYS):
+        return f"device is not {{{', '.join(DEVICE_KEYS)}}}"
+    for key in ("make", "model", "serial", "capacity_text"):
+        if value[key] is not None and not _text(value[key]):
+            return f"device.{key} is not a text"
+    capacity = value["capacity"]
+    if capacity is not None and (type(capacity) is not int or capacity < 0):
+        return "device.capacity is not a byte count"
+    if (capacity is None) != (value["capacity_text"] is None):
+        return "device.capacity and device.capacity_text go together"
+    if all(value[k] is None for k in DEVICE_KEYS):
+        return "device names nothing"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceDifference:
+    """What the investigator registered of a device (`registered` `details.device`) and what
+    an acquisition of it measured, when they differ: the record shows both, never one of them
+    silently."""
+
+    item: str | None
+    what: Literal["capacity", "serial"]
+    registered: str | int
+    registered_text: str
+    measured: str | int
+    registered_seq: int | None = None
+    measured_seq: int | None = None
+
+    def message(self) -> str:
+        """One English line (the library's; the CLI and the report word it in their
+        language)."""
+        if self.what == "capacity":
+            said = f"{self.registered_text} ({self.registered} bytes)"
+            read = f"{self.measured} bytes"
+        else:
+            said, read = repr(self.registered), repr(self.measured)
+        where = "" if self.measured_seq is None else f" (event {self.measured_seq})"
+        return (
+            f"item {self.item!r}: registered with {self.what} {said}, but its acquisition"
+            f"{where} measured {read}"
+        )
+
+
+def _serial_key(text: str) -> str:
+    return "".join(text.split()).casefold()
+
+
+def device_differences(
+    registered: Mapping[str, Any] | None,
+    *,
+    capacity: int | None,
+    serial: str | None,
+    item: str | None = None,
+    registered_seq: int | None = None,
+    measured_seq: int | None = None,
+) -> list[DeviceDifference]:
+    """Where the registered `device` (a `registered` event's `details.device`) and what an
+    acquisition measured (`capacity` in bytes, the device's `serial`) disagree. Serials are
+    compared without spaces and case (labels and firmware print them differently); a value
+    either side lacks is no difference."""
+    if not isinstance(registered, Mapping):
+        return []
+    out: list[DeviceDifference] = []
+    reg_cap = registered.get("capacity")
+    if type(reg_cap) is int and type(capacity) is int and reg_cap != capacity:
+        out.append(
+            DeviceDifference(
+                item,
+                "capacity",
+                reg_cap,
+                str(registered.get("capacity_text") or reg_cap),
+                capacity,
+                registered_seq,
+                measured_seq,
+            )
+        )
+    reg_serial = registered.get("serial")
+    if (
+        isinstance(reg_serial, str)
+        and isinstance(serial, str)
+        and serial.strip()
+        and _serial_key(reg_serial) != _serial_key(serial)
+    ):
+        out.append(
+            DeviceDifference(
+                item, "serial", reg_serial, reg_serial, serial.strip(), registered_seq, measured_seq
+            )
+        )
+    return out
+
+
+def measured_serial(identity: Mapping[str, Any]) -> str | None:
+    """The serial number an acquisition read from its source (a device's sysfs/udev serial,
+    or the one an E01 source stores), or None."""
+    for key in ("serial", "ewf_serial_number"):
+        value = identity.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def device_notes(events: Sequence[Mapping[str, Any]]) -> list[DeviceDifference]:
+    """Where an item's registered device (`registered` `details.device`) and what its
+    acquisition measured (`acquired` `details.size` and `details.serial`) differ, for each item
+    of `events` (event dicts in ledger order). The latest acquisition of an item counts (a
+    resume supersedes an incomplete one)."""
+    registered: dict[str, Mapping[str, Any]] = {}
+    acquired: dict[str, Mapping[str, Any]] = {}
+    for e in events:
+        item = e.get("item")
+        if not isinstance(item, str):
+            continue
+        if e.get("kind") == "registered":
+            registered[item] = e
+        elif e.get("kind") == "acquired":
+            acquired[item] = e
+    out: list[DeviceDifference] = []
+    for item, reg in registered.items():
+        acq = acquired.get(item)
+        if acq is None:
+            continue
+        d = acq.get("details") or {}
+        size = d.get("size")
+        serial = d.get("serial")
+        out += device_differences(
+            (reg.get("details") or {}).get("device"),
+            capacity=size if type(size) is int else None,
+            serial=serial if isinstance(serial, str) else None,
+            item=item,
+            registered_seq=reg.get("seq"),
+            measured_seq=acq.get("seq"),
+        )
+    return out
+
+
 def problem(kind: str, details: Mapping[str, Any]) -> str | None:
     """What is wrong with an event's `details` for `kind`, or None. Kinds without a shape of
     their own keep free details; `participants`, `session`, `working_copy` and `on_original`
@@ -151,6 +296,10 @@ def problem(kind: str, details: Mapping[str, Any]) -> str | None:
                 return wrong
         if "on_original" in details and not _text(details["on_original"], MAX_TEXT):
             return "on_original is not a text"
+    if kind == "registered" and "device" in details:
+        wrong = _device(details["device"])
+        if wrong is not None:
+            return wrong
     check = _CHECKS.get(kind)
     return None if check is None else check(details)
 
@@ -223,4 +372,15 @@ RULE_KEYS = ("session", "seal_numbers", "replaces", "working_copy", "on_original
 """The keys of `details` the custody rules read (an acquisition's: `encoding.RULE_DETAILS`)."""
 
 
-__all__ = ["ATTACHMENTS", "RULE_KEYS", "SEAL_STATES", "is_id", "problem"]
+__all__ = [
+    "ATTACHMENTS",
+    "DEVICE_KEYS",
+    "RULE_KEYS",
+    "SEAL_STATES",
+    "DeviceDifference",
+    "device_differences",
+    "device_notes",
+    "is_id",
+    "measured_serial",
+    "problem",
+]

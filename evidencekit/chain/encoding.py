@@ -209,6 +209,7 @@ def event_signature_ok(fp: str, cert: x509.Certificate, data: bytes, signature: 
 def _rule_details(kind: str, details: dict[str, Any]) -> dict[str, object] | None:
     """What the custody rules read of `details`: an acquisition's `RULE_DETAILS`, and of any
     event the seizure-record keys (`chain.details.RULE_KEYS`); None when there is nothing."""
-    keys = RULE_DETAILS if kind in ACQUISITION_KINDS else event_details.RULE_KEYS
+    # an acquisition names a seizure session too (`acquire disk --session`): the rules replay it
+    keys = (*RULE_DETAILS, "session") if kind in ACQUISITION_KINDS else event_details.RULE_KEYS
     out = {k: details[k] for k in keys if k in details}
     return out if out or kind in ACQUISITION_KINDS else None

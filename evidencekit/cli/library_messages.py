@@ -198,6 +198,28 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"record it without --session, or in a new session",
             N_("record it without --session, or in a new session"),
         ),
+        # acquire disk|files, seal, convert --session: refused before any work
+        (
+            r"seizure session {session} is not open: nothing was done",
+            N_("seizure session {session} is not open: nothing was done"),
+        ),
+        (
+            r"seizure session {session} is closed: nothing was done",
+            N_("seizure session {session} is closed: nothing was done"),
+        ),
+        (
+            r"run it without --session, or in a new session",
+            N_("run it without --session, or in a new session"),
+        ),
+        (
+            r"open it first: evidencekit custody session open (?P<id>\S+) --place …",
+            N_("open it first: evidencekit custody session open {id} --place …"),
+        ),
+        # case init --participant key=…
+        (
+            r"(?P<count>\d+) examiner\(s\) pinned by the case match key={name}",
+            N_("{count} examiner(s) pinned by the case match key={name}"),
+        ),
         (
             r"{item} is an original acquired image: name the working copy examined "
             r"\(--working-copy ITEM_OR_PATH\), or give --on-original REASON \(Art\. 107 "

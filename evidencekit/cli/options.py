@@ -6,11 +6,11 @@ import functools
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar, cast, overload
 
 import click
 
-from evidencekit.cli.i18n import _
+from evidencekit.cli.i18n import N_, _
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -133,3 +133,34 @@ def reader_trust_options(f: F) -> F:
     for opt in reversed(_READER_TRUST):
         out = opt(out)
     return cast(F, out)
+
+
+PARTICIPANT_HELP = N_(
+    "A person present, as key=value pairs separated by commas: role=ROLE,name=NAME and their "
+    "identity document (cccd=…, cmnd=…, passport=…, other=…) or key=EXAMINER for a pinned "
+    "examiner; optional yob=YEAR, address=…, unit=…. Quote a value holding commas with "
+    'double quotes (address="Số 5, Hàng Bài"). Repeatable.'
+)
+SESSION_HELP = N_("The seizure session this event belongs to (opened with `custody session open`).")
+
+
+@overload
+def participant_options(f: F, *, session: bool = True) -> F: ...
+@overload
+def participant_options(f: None = None, *, session: bool = True) -> Callable[[F], F]: ...
+def participant_options(f: F | None = None, *, session: bool = True) -> Any:
+    """The one option block for who was present and when: `--participant SPEC` (repeatable,
+    the command receives `participants: tuple[str, ...]`) and, unless `session` is false,
+    `--session ID` (`session: str | None`): the seizure session the event belongs to
+    (docs/custody.md, "Seizure records"). Used bare (`@participant_options`) or called
+    (`@participant_options(session=False)` where a session makes no sense: `case init`,
+    `custody session open`)."""
+
+    def decorate(g: F) -> F:
+        if session:
+            g = click.option("--session", "session", metavar="ID", help=SESSION_HELP)(g)
+        return click.option(
+            "--participant", "participants", multiple=True, metavar="SPEC", help=PARTICIPANT_HELP
+        )(g)
+
+    return decorate if f is None else decorate(f)

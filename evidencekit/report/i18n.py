@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from evidencekit.chain.details import DeviceDifference
 from evidencekit.report.labels_custody import CUSTODY_LABELS
 from evidencekit.report.labels_record import RECORD_LABELS
 
@@ -268,7 +269,84 @@ LABELS: dict[str, dict[str, str]] = {
     "present": {"vi": "Có mặt: {names}.", "en": "Present: {names}."},
     "seal_intact": {"vi": "còn nguyên vẹn", "en": "intact"},
     "seal_damaged": {"vi": "không còn nguyên vẹn", "en": "damaged"},
+    # the default descriptions the workflows give the events they record, in the case's
+    # language (workflows/wording.py); the report recognises them (sentences._DEFAULTS)
+    "desc_disk_image": {
+        "vi": "Ảnh đĩa của {path} ({size}), {status}",
+        "en": "Disk image of {path} ({size}), {status}",
+    },
+    "desc_decrypted_image": {
+        "vi": "Ảnh của {inner} trong {path} ({size}), {status}",
+        "en": "Image of {inner} in {path} ({size}), {status}",
+    },
+    "desc_collection": {
+        "vi": "Thu thập tệp từ {sources} nguồn: {files} tệp, {errors} lỗi",
+        "en": "Logical collection of {sources} source(s): {files} files, {errors} errors",
+    },
+    "desc_sealed_files": {
+        "vi": "Chốt giá trị băm và ký số {count} tệp",
+        "en": "sealed {count} file(s)",
+    },
+    "desc_derived": {
+        "vi": "Tạo từ vật chứng {item} ({format})",
+        "en": "derived from item {item} ({format})",
+    },
+    "desc_converted": {
+        "vi": "Vật chứng {item} được chuyển sang định dạng {format}",
+        "en": "item {item} converted to {format}",
+    },
+    "desc_timestamp": {
+        "vi": "Dấu thời gian RFC 3161 do {tsa} cấp",
+        "en": "RFC 3161 timestamp by {tsa}",
+    },
+    "desc_certificate_chain": {
+        "vi": "Chuỗi chứng thư số của {name}",
+        "en": "certificate chain of {name}",
+    },
+    "desc_examiner_added": {
+        "vi": "Thêm cán bộ {name} vào danh sách tin cậy",
+        "en": "examiner {name} added",
+    },
+    "desc_examiner_revoked": {
+        "vi": "Thu hồi tin cậy đối với cán bộ {name}",
+        "en": "examiner {name} revoked",
+    },
+    "desc_ledger_moved": {
+        "vi": "Chuyển sổ giám sát từ {source} sang {target}",
+        "en": "custody ledger moved from {source} to {target}",
+    },
+    "desc_attempt_set_aside": {
+        "vi": "Lần thực hiện dở dang của vật chứng {item} đã được để riêng",
+        "en": "unfinished attempt at item {item} set aside",
+    },
+    "device_registered": {"vi": "Đặc điểm khi đăng ký", "en": "Characteristics when registered"},
+    "device_differs_capacity": {
+        "vi": "Lưu ý: khi đăng ký, dung lượng ghi là {text} ({registered} byte), nhưng khi thu "
+        "thập đo được {measured} byte.",
+        "en": "Note: registered with capacity {text} ({registered} bytes), but the acquisition "
+        "measured {measured} bytes.",
+    },
+    "device_differs_serial": {
+        "vi": "Lưu ý: khi đăng ký, số sê-ri ghi là {registered}, nhưng khi thu thập đọc được "
+        "{measured}.",
+        "en": "Note: registered with serial number {registered}, but the acquisition read "
+        "{measured}.",
+    },
 }
+
+
+def device_difference(lang: str, diff: DeviceDifference) -> str:
+    """A registered device's characteristic that its acquisition measured otherwise, as a
+    sentence in `lang` (both values shown: the report picks neither)."""
+    if diff.what == "capacity":
+        return label(
+            lang,
+            "device_differs_capacity",
+            text=diff.registered_text,
+            registered=f"{diff.registered:,}".replace(",", " "),
+            measured=f"{diff.measured:,}".replace(",", " "),
+        )
+    return label(lang, "device_differs_serial", registered=diff.registered, measured=diff.measured)
 
 
 def attachment_label(lang: str, name: str) -> str:

@@ -52,6 +52,11 @@ _DEFAULTS = (
     re.compile(r"^Logical collection of \d+ source\(s\): \d+ files, \d+ errors$"),
     re.compile(r"^sealed \d+ file\(s\)$"),
     re.compile(r"^derived from item .+ \([^()]+\)$"),
+    # the same defaults in a Vietnamese case (workflows/wording.py, `desc_*` labels)
+    re.compile(r"^Ảnh (đĩa )?của .+ \([^()]*\), (hoàn tất|hoàn tất, có lỗi đọc|chưa hoàn tất)$"),
+    re.compile(r"^Thu thập tệp từ \d+ nguồn: \d+ tệp, \d+ lỗi$"),
+    re.compile(r"^Chốt giá trị băm và ký số \d+ tệp$"),
+    re.compile(r"^Tạo từ vật chứng .+ \([^()]+\)$"),
 )
 
 

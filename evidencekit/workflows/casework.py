@@ -8,9 +8,10 @@ already pinned, carrying the new certificate. `case.toml` gets a copy of each fo
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from cryptography import x509
 
@@ -26,6 +27,58 @@ from evidencekit.identity import (
 )
 from evidencekit.workflows.custody import record_event, start_ledger
 from evidencekit.workflows.trust import ADDED, REVOKED, case_trust
+from evidencekit.workflows.wording import described
+
+CaseLanguage = Literal["vi", "en"]
+"""The language of a case's reports and default event descriptions."""
+
+
+@dataclass(frozen=True, slots=True)
+class CaseInitRequest:
+    """What `case init` is asked to do: create the case `number` (`title`) in the new or empty
+    folder `path`, pinning its creator and the certificates `pins`.
+
+    Attributes:
+        examiner: the name reports show (None: the creator identity's).
+        language: of its reports and default event descriptions.
+        timezone: IANA name for displayed times (None: the system's).
+        ledger: a postgresql:// URL of the lab's shared ledger (None: `custody.sqlite`).
+        participants: participant SPECs of the case's standing participants (the
+            investigator, their unit…), recorded in `case_opened`; `key=` names the creator or
+            an examiner of `pins`.
+    """
+
+    path: Path
+    number: str
+    title: str
+    agency: str = ""
+    examiner: str | None = None
+    language: CaseLanguage = "vi"
+    timezone: str | None = None
+    pins: tuple[x509.Certificate, ...] = ()
+    ledger: str | None = None
+    participants: tuple[str, ...] = ()
+
+
+def create_case(identity: Identity, request: CaseInitRequest) -> Case:
+    """Create the case `request` describes (`init_case`), its first event signed by `identity`.
+
+    Raises:
+        as `init_case`.
+    """
+    return init_case(
+        request.path,
+        identity,
+        number=request.number,
+        title=request.title,
+        agency=request.agency,
+        examiner=request.examiner,
+        language=request.language,
+        timezone=request.timezone,
+        pins=request.pins,
+        ledger=request.ledger,
+        participants=request.participants,
+    )
 
 
 def init_case(
@@ -40,8 +93,13 @@ def init_case(
     timezone: str | None = None,
     pins: Sequence[x509.Certificate] = (),
     ledger: str | None = None,
+    participants: Sequence[str] = (),
 ) -> Case:
     """Create a case folder pinned to `identity` (its creator) and to the examiners of `pins`.
+
+    `participants` (participant SPECs, `chain.parties.parse_spec`) are the case's standing
+    participants (the investigator, their unit…), recorded in `case_opened`'s
+    `details.participants`; `key=` names the creator or an examiner of `pins`.
 
     The first ledger event (`case_opened`) is signed by the creator and carries every
     certificate it pins: it, not `case.toml`, is what pins them. `ledger` is a postgresql://
@@ -54,7 +112,8 @@ def init_case(
             holds a key outside the signature whitelist or carries a pinned examiner's name
             (checked before anything is written).
     """
-    _pinned_certs(identity, pins)
+    certs = _pinned_certs(identity, pins)
+    standing = _standing(identity, certs, participants)  # refused before anything is written
     if ledger is not None:
         from evidencekit.chain.pg_store import check_url
 
@@ -70,30 +129,57 @@ def init_case(
         timezone=timezone,
         ledger=ledger,
     )
-    record_opened(case, identity, pins)
+    record_opened(case, identity, pins, participants=standing)
     for cert in pins:
         if fingerprint(cert) != identity.fingerprint:
             case.add_examiner(cert)
     return case
 
 
-def record_opened(case: Case, identity: Identity, pins: Sequence[x509.Certificate] = ()) -> None:
-    """Append the case's first event, `case_opened`, pinning `identity` and `pins`.
+def _standing(
+    identity: Identity, certs: Sequence[x509.Certificate], specs: Sequence[str]
+) -> list[dict[str, object]]:
+    """The case's standing participants (`case init --participant`), key holders resolved
+    among the examiners the new case pins.
+
+    Raises:
+        UsageError: a malformed SPEC, a key no pinned examiner has, one person twice.
+    """
+    from evidencekit.workflows.seizure import participant_list
+
+    examiners = [(identity.name, identity.fingerprint)] + [
+        (subject_name(c), fingerprint(c)) for c in certs if fingerprint(c) != identity.fingerprint
+    ]
+    return participant_list(None, specs, examiners=examiners)
+
+
+def record_opened(
+    case: Case,
+    identity: Identity,
+    pins: Sequence[x509.Certificate] = (),
+    *,
+    participants: Sequence[Mapping[str, object]] = (),
+) -> None:
+    """Append the case's first event, `case_opened`, pinning `identity` and `pins`, naming the
+    case's standing `participants` (participant records) when there are any.
 
     Raises:
         UsageError: a certificate in `pins` holds a key outside the signature whitelist.
     """
     certs = _pinned_certs(identity, pins)
+    details: dict[str, object] = {
+        "case_number": case.info.number,
+        "agency": case.info.agency,
+        "examiner": case.info.examiner,
+        "certificates": [cert_pem(c) for c in certs],
+    }
+    if participants:
+        details["participants"] = [dict(p) for p in participants]
     start_ledger(
         case,
         identity,
         description=case.info.title,
-        details={
-            "case_number": case.info.number,
-            "agency": case.info.agency,
-            "examiner": case.info.examiner,
-            "certificates": [cert_pem(c) for c in certs],
-        },
+        details=details,
     )
 
 
@@ -155,7 +241,7 @@ def add_examiner(case: Case, identity: Identity, cert: x509.Certificate) -> Adde
             identity,
             ADDED,
             None,
-            description=f"examiner {name} added",
+            description=described(case, "examiner_added", name=name),
             details={"name": name, "fingerprint": fp, "certificate": cert_pem(cert)},
         )
         seq = event.seq
@@ -266,7 +352,7 @@ def revoke_examiner(case: Case, identity: Identity, who: str, reason: str) -> Re
         identity,
         REVOKED,
         None,
-        description=f"examiner {name} revoked",
+        description=described(case, "examiner_revoked", name=name),
         reason=reason,
         details={"name": name, "fingerprint": fp},
     )

@@ -137,6 +137,9 @@ class CollectRequest:
     Attributes:
         command_line: recorded in the manifest and the attempt's record (None: not recorded).
         progress: told the bytes copied so far (the total is not known before the walk).
+        participants: participant SPECs of those present, recorded in the event's
+            `details.participants` (`chain.parties.parse_spec`).
+        session: the seizure session it belongs to (must be open; `details.session`).
     """
 
     item_id: str
@@ -146,6 +149,8 @@ class CollectRequest:
     resume: bool = False
     command_line: str | None = None
     progress: Progress | None = None
+    participants: tuple[str, ...] = ()
+    session: str | None = None
 
 
 def collect_item(case: Case, identity: Identity | Signer, request: CollectRequest) -> CollectResult:
@@ -167,6 +172,7 @@ def collect_item(case: Case, identity: Identity | Signer, request: CollectReques
         InterruptedError_: Ctrl-C; what was collected is sealed and recorded as incomplete.
     """
     from evidencekit.workflows.custody import record_event
+    from evidencekit.workflows.wording import described
 
     item_id, sources, options = request.item_id, list(request.sources), request.options
     description, command_line, resume = request.description, request.command_line, request.resume
@@ -180,11 +186,19 @@ def collect_item(case: Case, identity: Identity | Signer, request: CollectReques
         def take(examiner: str) -> Reservation:
             return reclaim(case, item_id, command=command_line, examiner=examiner)[0]
 
+    present: list[dict[str, Any]] = []
+
+    def checks() -> None:
+        from evidencekit.workflows.seizure import presence
+
+        present.append(presence(case, request.participants, request.session))
+        _check_sources(sources)
+
     identity, res = guard(
         case,
         identity,
         item_id,
-        checks=lambda: _check_sources(sources),
+        checks=checks,
         command=command_line,
         take=take,
     )
@@ -262,8 +276,13 @@ def collect_item(case: Case, identity: Identity | Signer, request: CollectReques
         "collected",
         item_id,
         description=description
-        or f"Logical collection of {len(collection.sources)} source(s): "
-        f"{summary['files']} files, {summary['errors']} errors",
+        or described(
+            case,
+            "collection",
+            sources=len(collection.sources),
+            files=summary["files"],
+            errors=summary["errors"],
+        ),
         digests=dict(tar_hash.digests),
         details={
             "kind": KIND,
@@ -275,6 +294,7 @@ def collect_item(case: Case, identity: Identity | Signer, request: CollectReques
             "summary": summary,
             **({"resumed": "redo"} if redo is not None else {}),
             **({"supersedes": supersedes} if supersedes is not None else {}),
+            **(present[0] if present else {}),
         },
     )
     res.publish()

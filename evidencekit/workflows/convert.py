@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -106,6 +106,9 @@ class ConvertRequest:
         accept_stored_digest_mismatch: the examiner's reason to convert an E01 whose stored
             MD5/SHA-1 differ from its media (None: that is an integrity failure).
         progress: told the media's size and the bytes converted so far.
+        participants: participant SPECs of those present, recorded in its events'
+            `details.participants` (`chain.parties.parse_spec`).
+        session: the seizure session it belongs to (must be open; `details.session`).
     """
 
     item_id: str
@@ -115,6 +118,8 @@ class ConvertRequest:
     segment_size: int = DEFAULT_SEGMENT_SIZE
     accept_stored_digest_mismatch: str | None = None
     progress: Progress | None = None
+    participants: tuple[str, ...] = ()
+    session: str | None = None
 
 
 def convert_item(case: Case, identity: Identity | Signer, request: ConvertRequest) -> ConvertResult:
@@ -145,8 +150,12 @@ def convert_item(case: Case, identity: Identity | Signer, request: ConvertReques
         raise UsageError("the converted item needs a new id", hint="e.g. --item ITEM-E01")
     reason = request.accept_stored_digest_mismatch
     found: list[Original] = []
+    present: list[dict[str, Any]] = []
 
     def checks() -> None:
+        from evidencekit.workflows.seizure import presence
+
+        present.append(presence(case, request.participants, request.session))
         if reason is not None and not reason.strip():
             raise UsageError("--accept-stored-digest-mismatch needs a reason")
         found.append(_open_original(case, item_id))
@@ -160,7 +169,7 @@ def convert_item(case: Case, identity: Identity | Signer, request: ConvertReques
     keep = False
     try:
         copied = copy_media(case, ident, original, target, on_progress, reason)
-        result = _seal_and_record(case, ident, original, target, copied)
+        result = _seal_and_record(case, ident, original, target, copied, present[0])
         keep = True
         res.publish()
     except KeyboardInterrupt as exc:
@@ -227,7 +236,12 @@ def _open_original(case: Case, item_id: str) -> Original:
 
 
 def _seal_and_record(
-    case: Case, identity: Identity, original: Original, target: Target, copied: Copied
+    case: Case,
+    identity: Identity,
+    original: Original,
+    target: Target,
+    copied: Copied,
+    presence: Mapping[str, Any] | None = None,
 ) -> ConvertResult:
     """Seal the derived item (facts.converted_from names the original) and record it.
 
@@ -281,7 +295,7 @@ def _seal_and_record(
         algorithms=algos,
         case_identity=identity_of(case),
     )
-    recorded = _record(case, identity, original.item_id, seal_sha256, target, result)
+    recorded = _record(case, identity, original.item_id, seal_sha256, target, result, presence)
     return ConvertResult(
         target.item_id,
         original.item_id,
@@ -303,27 +317,36 @@ def _record(
     seal_sha256: str,
     target: Target,
     result: SealResult,
+    presence: Mapping[str, Any] | None = None,
 ) -> bool:
-    """Record `sealed`, then `converted`, for the derived item (True: recorded)."""
+    """Record `sealed`, then `converted`, for the derived item (True: recorded), both naming
+    `presence` (its participants and seizure session, when given)."""
     from evidencekit.workflows.custody import make_draft, record_drafts
+    from evidencekit.workflows.wording import described
 
     new_item, to = target.item_id, target.format
     digests = result.combined_digests
-    details = {"from_item": item_id, "from_seal_sha256": seal_sha256, "format": to}
+    more = dict(presence or {})
+    details = {"from_item": item_id, "from_seal_sha256": seal_sha256, "format": to, **more}
     drafts = [
         make_draft(
             case,
             "sealed",
             new_item,
-            description=f"derived from item {item_id} ({to})",
+            description=described(case, "derived", item=item_id, format=to),
             digests=digests,
-            details={"seal_sha256": result.seal_sha256, "kind": to, "derived_from": item_id},
+            details={
+                "seal_sha256": result.seal_sha256,
+                "kind": to,
+                "derived_from": item_id,
+                **more,
+            },
         ),
         make_draft(
             case,
             "converted",
             new_item,
-            description=f"item {item_id} converted to {to.upper()}",
+            description=described(case, "converted", item=item_id, format=to.upper()),
             digests=digests,
             details=details,
         ),

@@ -54,6 +54,7 @@ from evidencekit.workflows.trust import (
     note_signers,
     with_trust_problems,
 )
+from evidencekit.workflows.wording import described
 
 
 def ledger_witnesses(case: Case) -> list[str]:
@@ -439,7 +440,7 @@ def present_chain(case: Case, trust: CaseTrust, identity: Identity) -> list[Draf
             case,
             CHAIN_ADDED,
             None,
-            description=f"certificate chain of {identity.name}",
+            description=described(case, "certificate_chain", name=identity.name),
             details={
                 "name": identity.name,
                 "fingerprint": identity.fingerprint,
@@ -594,6 +595,7 @@ def verify_custody(
                 problems = in_order([*status.problems, *found])
                 status = dataclasses.replace(status, problems=problems)
         status = _with_case_files(case, ledger, status)
+        status = _with_device_notes(ledger, status)
         status = _with_working_copies(ledger, status)
         try:
             if seen is not None:
@@ -682,6 +684,28 @@ def _with_case_files(case: Case, ledger: Ledger, status: LedgerStatus) -> Ledger
     )
 
 
+def _with_device_notes(ledger: Ledger, status: LedgerStatus) -> LedgerStatus:
+    """`status` with a note for each item whose acquisition measured another capacity or
+    serial than it was registered with (`chain.details.device_notes`): both stay on
+    record, and the reader is told."""
+    from evidencekit.chain.details import device_notes
+    from evidencekit.chain.events import Event
+
+    events = []
+    for row in ledger.store.rows():
+        if row.kind not in ("registered", "acquired"):
+            continue
+        try:
+            ev = Event.decode(row.data)
+        except IntegrityError:
+            continue  # named by the ledger's own checks
+        events.append({"seq": ev.seq, "kind": ev.kind, "item": ev.item_id, "details": ev.details})
+    notes = [d.message() for d in device_notes(events)]
+    if not notes:
+        return status
+    return dataclasses.replace(status, notes=(*status.notes, *notes))
+
+
 def timestamp_checkpoint(case: Case, identity: Identity, tsa_url: str) -> AppendResult:
     """Have the TSA at `tsa_url` timestamp the ledger's latest checkpoint, and record its token
     in the ledger (a `checkpoint_timestamped` event: append-only like every event).
@@ -706,7 +730,7 @@ def timestamp_checkpoint(case: Case, identity: Identity, tsa_url: str) -> Append
         identity,
         "checkpoint_timestamped",
         None,
-        description=f"RFC 3161 timestamp by {info.tsa_name}",
+        description=described(case, "timestamp", tsa=info.tsa_name),
         details={
             "checkpoint": note,
             "token": base64.b64encode(token).decode("ascii"),

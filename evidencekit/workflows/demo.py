@@ -264,6 +264,10 @@ def run_demo(directory: Path | None, progress: Callable[[str], None] | None = No
         agency="Cơ quan Cảnh sát điều tra, Công an tỉnh (demo)",
         language="vi",
         timezone="Asia/Ho_Chi_Minh",
+        participants=(  # the case's standing participants (case init --participant)
+            f"role=investigator,key={examiner.fingerprint},unit=Đội Cảnh sát hình sự (demo)",
+            "role=clerk,name=Võ Thị Thu,cccd=046195001122,unit=Đội Cảnh sát hình sự (demo)",
+        ),
     )
     add_examiner(case, examiner, receiver.certificate)
     result.steps.append(

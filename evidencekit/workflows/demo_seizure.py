@@ -54,7 +54,7 @@ def seize(
 ) -> None:
     """The session: opened, the item registered in it with `photo`, sealed before the
     witnesses, the session closed (the owner refuses to sign)."""
-    from evidencekit.workflows.registration import register_item
+    from evidencekit.workflows.registration import DeviceDetails, register_item
     from evidencekit.workflows.seizure import (
         apply_seal,
         close_session,
@@ -87,6 +87,8 @@ def seize(
         condition="Còn nguyên vẹn, vỏ nhựa trầy xước nhẹ",
         location="Ngăn kéo bàn làm việc, phòng khách",
         details=event_details(case, session=SESSION),
+        # what the investigator reads off the stick (the sample image stands for its data)
+        device=DeviceDetails("Kingston", "DataTraveler DTX/16GB", "DEMO-0042-KT"),
     )
     apply_seal(
         case,

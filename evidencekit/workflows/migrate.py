@@ -29,6 +29,7 @@ from evidencekit.identity import Identity
 from evidencekit.timeutil import compact, utcnow
 from evidencekit.workflows.custody import open_ledger, record, verify_custody
 from evidencekit.workflows.origin import ledger_origin
+from evidencekit.workflows.wording import described
 
 SQLITE = "sqlite"
 
@@ -152,7 +153,7 @@ def migrate_ledger(case: Case, identity: Identity, to: str) -> Migrated:
         identity,
         "ledger_migrated",
         None,
-        description=f"custody ledger moved from {names[0]} to {names[1]}",
+        description=described(case, "ledger_moved", source=names[0], target=names[1]),
         details={
             "from": names[0],
             "to": names[1],

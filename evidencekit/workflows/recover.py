@@ -42,6 +42,7 @@ from evidencekit.workflows.commit import (
 from evidencekit.workflows.custody import list_events, record_event, trusted_with
 from evidencekit.workflows.photos import publish_photos, staged_match, staged_photos
 from evidencekit.workflows.verifiers import register_verifiers
+from evidencekit.workflows.wording import described
 
 register_verifiers()  # a staged item is published only when it verifies with its format checks
 
@@ -268,7 +269,7 @@ def _discard(case: Case, identity: Identity, attempt: Attempt, reason: str) -> R
         identity,
         "attempt_discarded",
         None,
-        description=f"unfinished attempt at item {item} set aside",
+        description=described(case, "attempt_set_aside", item=item),
         reason=reason,
         details={
             "item": item,

@@ -10,7 +10,7 @@ import errno
 import logging
 import os
 import stat
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -315,6 +315,9 @@ class SealRequest:
 
     Attributes:
         progress: told the bytes read so far (the total is every source file's size).
+        participants: participant SPECs of those present, recorded in the event's
+            `details.participants` (`chain.parties.parse_spec`).
+        session: the seizure session it belongs to (must be open; `details.session`).
     """
 
     item_id: str
@@ -323,6 +326,8 @@ class SealRequest:
     algorithms: tuple[Algorithm, ...] = DEFAULT_ARTIFACT_ALGORITHMS
     description: str | None = None
     progress: Progress | None = None
+    participants: tuple[str, ...] = ()
+    session: str | None = None
 
 
 def seal_files(case: Case, identity: Identity | Signer, request: SealRequest) -> SealFilesResult:
@@ -351,16 +356,22 @@ def seal_files(case: Case, identity: Identity | Signer, request: SealRequest) ->
     algos = parse_algorithms(list(request.algorithms))
     paths = [Path(os.path.abspath(s)) for s in request.sources]
     files: list[_Source] = []
-    ident, res = guard(
-        case, identity, item_id, checks=lambda: files.extend(_collect(paths, in_place))
-    )
+    present: list[dict[str, Any]] = []
+
+    def checks() -> None:
+        from evidencekit.workflows.seizure import presence
+
+        present.append(presence(case, request.participants, request.session))
+        files.extend(_collect(paths, in_place))
+
+    ident, res = guard(case, identity, item_id, checks=checks)
     on_progress: Callable[[int], None] | None = None
     if request.progress is not None:
         on_progress = Bytes(request.progress, f"sealing {item_id}", sum(f.size for f in files))
     keep = recorded = False
     try:
         result, recorded, changes, interrupted = _seal_reserved(
-            case, ident, res, files, in_place, algos, description, on_progress
+            case, ident, res, files, in_place, algos, description, on_progress, present[0]
         )
         keep = True
         res.publish()
@@ -405,6 +416,7 @@ def _seal_reserved(
     algos: Sequence[str],
     description: str | None,
     on_progress: Callable[[int], None] | None,
+    presence: Mapping[str, Any] | None = None,
 ) -> tuple[SealResult, bool, list[dict[str, Any]], bool]:
     """Copy (or hash in place), seal and record into the reservation's staging folder."""
     item_dir, item_id = res.folder, res.item_id
@@ -467,7 +479,9 @@ def _seal_reserved(
         algorithms=algos,
         case_identity=identity_of(case),
     )
-    recorded = _record_sealed(case, identity, result, description, res.final_seal(result).path)
+    recorded = _record_sealed(
+        case, identity, result, description, res.final_seal(result).path, presence
+    )
     return result, recorded, changes, interrupted
 
 
@@ -481,10 +495,16 @@ def _fsync_tree(folder: Path) -> None:
 
 
 def _record_sealed(
-    case: Case, identity: Identity, result: SealResult, description: str | None, final: Path
+    case: Case,
+    identity: Identity,
+    result: SealResult,
+    description: str | None,
+    final: Path,
+    presence: Mapping[str, Any] | None = None,
 ) -> bool:
     """Append the `sealed` custody event (True: it is recorded; CustodyError if refused)."""
     from evidencekit.workflows.custody import record_event
+    from evidencekit.workflows.wording import described
 
     digests = result.combined_digests or {"sha256": result.seal_sha256}
     record_event(
@@ -492,7 +512,8 @@ def _record_sealed(
         identity,
         "sealed",
         result.item_id,
-        description=description or f"sealed {len(result.document['artifacts'])} file(s)",
+        description=description
+        or described(case, "sealed_files", count=len(result.document["artifacts"])),
         digests=digests,
         details={
             "seal": str(final.relative_to(case.path))
@@ -501,6 +522,7 @@ def _record_sealed(
             "seal_sha256": result.seal_sha256,
             "status": result.status,
             "artifacts": result.document["artifacts"],
+            **(presence or {}),
         },
     )
     return True

@@ -19,7 +19,7 @@ from evidencekit.chain.details import is_id
 from evidencekit.chain.events import Event
 from evidencekit.chain.ledger import AppendResult
 from evidencekit.chain.parties import Party
-from evidencekit.errors import EvidenceKitError, UsageError
+from evidencekit.errors import CustodyError, EvidenceKitError, UsageError
 from evidencekit.identity import Identity
 from evidencekit.workflows.custody import (
     list_events,
@@ -29,9 +29,14 @@ from evidencekit.workflows.custody import (
 )
 
 
-def participant(case: Case, spec: str) -> Party:
+def participant(
+    case: Case | None, spec: str, *, examiners: Sequence[tuple[str, str]] | None = None
+) -> Party:
     """The participant a SPEC names (`chain.parties.parse_spec`): a pinned examiner (`key=` their
     name or fingerprint) or a person who holds no key, named with an identity document.
+
+    `examiners` ((name, fingerprint) pairs) stand for the case's pinned examiners where the
+    ledger does not exist yet (`case init`: its creator and the certificates it pins).
 
     Raises:
         UsageError: a malformed SPEC, no role, a keyless participant without a document, a key
@@ -51,7 +56,11 @@ def participant(case: Case, spec: str) -> Party:
                 f"participant {spec!r}: a key holder is named by their certificate, "
                 "without an identity document"
             )
-        found = resolve_party(case, fields["key"])
+        found = (
+            resolve_party(case, fields["key"])
+            if examiners is None and case is not None
+            else _among(examiners or (), fields["key"])
+        )
         if name and unicodedata.normalize("NFC", name) != found.name:
             raise UsageError(
                 f"participant {spec!r}: the key {fields['key']!r} is {found.name!r}'s, not "
@@ -77,13 +86,42 @@ def participant(case: Case, spec: str) -> Party:
     )
 
 
-def participant_list(case: Case, specs: Sequence[str]) -> list[dict[str, object]]:
-    """The participants of `specs`, as recorded in `details.participants`.
+def _among(examiners: Sequence[tuple[str, str]], key: str) -> Party:
+    """The examiner of `examiners` that `key` names: exact name (NFC), else a fingerprint prefix
+    of 8+ hex digits (as `workflows.custody.resolve_party` over a case's pinned examiners).
+
+    Raises:
+        UsageError: none or several.
+    """
+    text = unicodedata.normalize("NFC", key.strip())
+    hexkey = text.lower().removeprefix("sha256:").replace(":", "")
+    by_fp = len(hexkey) >= 8 and all(c in "0123456789abcdef" for c in hexkey)
+    found = {fp: n for n, fp in examiners if n == text} or {
+        fp: n for n, fp in examiners if by_fp and fp.startswith(hexkey)
+    }
+    if len(found) != 1:
+        raise UsageError(
+            f"{len(found)} examiner(s) pinned by the case match key={text!r}",
+            hint="name yourself or a --pin certificate's examiner, by exact name or "
+            "fingerprint (8+ hex digits)",
+        )
+    fp, name = next(iter(found.items()))
+    return parties.examiner(name, fp, None)
+
+
+def participant_list(
+    case: Case | None,
+    specs: Sequence[str],
+    *,
+    examiners: Sequence[tuple[str, str]] | None = None,
+) -> list[dict[str, object]]:
+    """The participants of `specs`, as recorded in `details.participants` (`examiners`: as for
+    `participant`).
 
     Raises:
         UsageError: one of them is malformed, or one person is named twice.
     """
-    out = [participant(case, s).to_dict() for s in specs]
+    out = [participant(case, s, examiners=examiners).to_dict() for s in specs]
     seen = set()
     for p in out:
         key = (p["name"], p["fingerprint"], str(p.get("document")))
@@ -110,6 +148,47 @@ def event_details(
     if session is not None:
         out["session"] = check_session_id(session)
     return out
+
+
+def presence(
+    case: Case, participants: Sequence[str] = (), session: str | None = None
+) -> dict[str, Any]:
+    """What `--participant` and `--session` add to the `details` of an item-writing command's
+    event (`acquire disk`, `acquire files`, `seal`, `convert`), worked out before any work: the
+    participants resolved, the session open. The custody rules check again when the event is
+    appended (its time must fall in the session: a session closed meanwhile refuses it).
+
+    Raises:
+        UsageError: a malformed participant or session id.
+        CustodyError: the session was never opened, or is closed.
+    """
+    out = event_details(case, participants, session)
+    if session is not None:
+        check_session_open(case, session)
+    return out
+
+
+def check_session_open(case: Case, session: str) -> None:
+    """Raises CustodyError unless seizure session `session` is open (opened, not closed), with
+    the custody rules' wording (`chain.rules`)."""
+    opened = closed = False
+    with open_ledger(case) as ledger:
+        case_events = ledger.events(None)  # sessions are case-level: not the items' events
+    for se in case_events:
+        if se.event.details.get("session") != session:
+            continue
+        opened = opened or se.event.kind == "session_opened"
+        closed = closed or se.event.kind == "session_closed"
+    if not opened:
+        raise CustodyError(
+            f"seizure session {session!r} is not open: nothing was done",
+            hint=f"open it first: evidencekit custody session open {session} --place …",
+        )
+    if closed:
+        raise CustodyError(
+            f"seizure session {session!r} is closed: nothing was done",
+            hint="run it without --session, or in a new session",
+        )
 
 
 def check_session_id(session: str) -> str:
@@ -172,9 +251,11 @@ def open_session(
 
 def session_participants(case: Case, session: str) -> list[dict[str, Any]]:
     """The participants named when `session` was opened (empty when it was not)."""
-    for ev in list_events(case, None):
-        d = ev.get("details") or {}
-        if ev["kind"] == "session_opened" and d.get("session") == session:
+    with open_ledger(case) as ledger:
+        case_events = ledger.events(None)  # sessions are case-level
+    for se in case_events:
+        d = se.event.details
+        if se.event.kind == "session_opened" and d.get("session") == session:
             return list(d.get("participants") or [])
     return []
 
@@ -484,6 +565,7 @@ def examine(
 __all__ = [
     "apply_seal",
     "check_session_id",
+    "check_session_open",
     "close_session",
     "copy_problem",
     "event_details",
@@ -492,6 +574,7 @@ __all__ = [
     "open_session",
     "participant",
     "participant_list",
+    "presence",
     "reseal",
     "session_events",
     "session_participants",

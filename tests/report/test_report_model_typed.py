@@ -214,10 +214,18 @@ def test_the_built_model_and_its_text_equal_the_former_path(built: Built, tmp_pa
     _typed, legacy, _c, legacy_custody = _both_ways(built.case_dir)
     by_id = {s.item_id: s for s in legacy}
     # build_model passes each item's seal sha256; the former path got the same bytes
-    # the photos registered with an item are read from its `registered` event (a field the
-    # former path did not have, not compared): given to the former sections to render the same
+    # the photos and the device registered with an item are read from its `registered` event
+    # (fields the former path did not have, not compared): given to the former sections to
+    # render the same
     legacy_items = tuple(
-        dataclasses.replace(by_id[s.item_id], seal_sha256=s.seal_sha256, photos=s.photos)
+        dataclasses.replace(
+            by_id[s.item_id],
+            seal_sha256=s.seal_sha256,
+            photos=s.photos,
+            registered_device=s.registered_device,
+            registered_capacity=s.registered_capacity,
+            device_differences=s.device_differences,
+        )
         for s in model.items
     )
     # the sentences of the custody section are worded from the signed event itself (not a

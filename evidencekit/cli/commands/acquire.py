@@ -9,6 +9,7 @@ import click
 from evidencekit.acquire.ewf.format import COMPRESSION_MODES, Compression
 from evidencekit.cli.i18n import _, status_text
 from evidencekit.cli.image_options import secret_from_env as _secret
+from evidencekit.cli.options import participant_options
 from evidencekit.cli.runtime import EXIT_PARTIAL, App, pass_app
 from evidencekit.fsutil import command_line as fs_command_line
 from evidencekit.workflows.acquire_disk.options import FORMATS, ImageFormat
@@ -95,6 +96,7 @@ def acquire() -> None:
 @click.option(
     "--password-env", metavar="VAR", help="With --decrypt: variable holding the password."
 )
+@participant_options
 @pass_app
 def disk(
     app: App,
@@ -122,6 +124,8 @@ def disk(
     decrypt: bool,
     partition: int | None,
     password_env: str | None,
+    participants: tuple[str, ...],
+    session: str | None,
 ) -> None:
     """Image SOURCE (a disk such as /dev/sdb, a file, or an E01/VMDK/QCOW2/VHD/split raw image).
 
@@ -183,6 +187,8 @@ def disk(
     identity = lazy_identity(app.identity_store(), app.identity_selector, app.identity)
     bar = TickBar(enabled=app.verbosity >= 0)
     request = AcquireDiskRequest(
+        participants=participants,
+        session=session,
         source=source,
         item_id=item_id,
         options=AcquireOptions(

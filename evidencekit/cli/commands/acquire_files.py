@@ -9,6 +9,7 @@ import click
 from evidencekit.cli.i18n import _, status_text
 from evidencekit.cli.image_options import image_options
 from evidencekit.cli.image_options import secret_from_env as _secret
+from evidencekit.cli.options import participant_options
 from evidencekit.cli.runtime import EXIT_PARTIAL, App, pass_app
 from evidencekit.fsutil import command_line as fs_command_line
 
@@ -36,6 +37,7 @@ from evidencekit.fsutil import command_line as fs_command_line
 )
 @click.option("-a", "--algorithms", default="md5,sha1,sha256", show_default=True, help="Digests.")
 @image_options
+@participant_options
 @pass_app
 def files(
     app: App,
@@ -58,6 +60,8 @@ def files(
     algorithms: str,
     fs_type: str | None,
     no_stored_digest_check: bool,
+    participants: tuple[str, ...],
+    session: str | None,
 ) -> None:
     """Collect SOURCES (folders, files, disk images) into a sealed PAX tar with manifests.
 
@@ -92,6 +96,8 @@ def files(
     identity = lazy_identity(app.identity_store(), app.identity_selector, app.identity)
     bar = TickBar(enabled=app.verbosity >= 0, transient=True)
     request = CollectRequest(
+        participants=participants,
+        session=session,
         item_id=item_id,
         sources=tuple(resolve_source(case, s) for s in sources),  # an item id: its image
         options=CollectOptions(

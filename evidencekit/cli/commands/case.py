@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from evidencekit.cli.i18n import _
+from evidencekit.cli.options import participant_options
 from evidencekit.cli.runtime import App, pass_app
 
 
@@ -44,6 +45,7 @@ def case() -> None:
     help="Keep the ledger in the lab's PostgreSQL database (docs/postgresql.md) instead of "
     "custody.sqlite; no password in the URL (PGPASSFILE, service file, environment).",
 )
+@participant_options(session=False)
 @pass_app
 def init(
     app: App,
@@ -56,25 +58,27 @@ def init(
     timezone: str | None,
     pins: tuple[Path, ...],
     ledger: str | None,
+    participants: tuple[str, ...],
 ) -> None:
-    """Create a case in DIRECTORY (new or empty) and pin your certificate in it."""
+    """Create a case in DIRECTORY (new or empty) and pin your certificate in it; --participant
+    names the case's standing participants (the investigator, their unit…), recorded in its
+    first event."""
     from evidencekit.identity import load_cert_file
-    from evidencekit.workflows.casework import init_case
+    from evidencekit.workflows.casework import CaseInitRequest, create_case
 
-    certs = [load_cert_file(p) for p in pins]
-    identity = app.identity()
-    created = init_case(
-        directory,
-        identity,
+    request = CaseInitRequest(
+        path=directory,
         number=case_number,
         title=title,
         agency=agency,
         examiner=examiner,
-        language=language,
+        language="en" if language == "en" else "vi",
         timezone=timezone,
-        pins=certs,
+        pins=tuple(load_cert_file(p) for p in pins),
         ledger=ledger,
+        participants=participants,
     )
+    created = create_case(app.identity(), request)
     app.emit(
         "evidencekit/case-init/1",
         {"path": str(created.path), "case": created.info.to_dict()},

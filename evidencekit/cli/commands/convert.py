@@ -6,6 +6,7 @@ import click
 
 from evidencekit.acquire.ewf.format import COMPRESSION_MODES, Compression
 from evidencekit.cli.i18n import _, status_text
+from evidencekit.cli.options import participant_options
 from evidencekit.cli.runtime import EXIT_PARTIAL, App, pass_app
 from evidencekit.workflows.convert import FORMATS, ConvertFormat
 
@@ -34,6 +35,7 @@ from evidencekit.workflows.convert import FORMATS, ConvertFormat
     help="Convert an E01 whose stored MD5/SHA-1 differ from its media (recorded; the new "
     "item is complete-with-errors).",
 )
+@participant_options
 @pass_app
 def convert(
     app: App,
@@ -43,6 +45,8 @@ def convert(
     compression: Compression,
     segment_size: str,
     accept_stored_digest_mismatch: str | None,
+    participants: tuple[str, ...],
+    session: str | None,
 ) -> None:
     """Convert image item ITEM into a new item NEW_ID in another format.
 
@@ -63,6 +67,8 @@ def convert(
         segment_size=parse_size(segment_size, what=_("segment size")),
         accept_stored_digest_mismatch=accept_stored_digest_mismatch,
         progress=bar if bar.enabled else None,
+        participants=participants,
+        session=session,
     )
     case = app.case()
     # unlocked by the workflow's guard, once the id, sources and pinning are checked

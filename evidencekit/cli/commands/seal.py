@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from evidencekit.cli.i18n import _, status_text
+from evidencekit.cli.options import participant_options
 from evidencekit.cli.runtime import App, pass_app
 from evidencekit.hash.sums import escape_name
 
@@ -29,6 +30,7 @@ from evidencekit.hash.sums import escape_name
     help="Comma-separated: md5, sha1, sha256, sha512, blake3.",
 )
 @click.option("--description", help='Free text, e.g. "USB của Trương Đình Bủng".')
+@participant_options
 @pass_app
 def seal(
     app: App,
@@ -37,6 +39,8 @@ def seal(
     in_place: bool,
     algos: str,
     description: str | None,
+    participants: tuple[str, ...],
+    session: str | None,
 ) -> None:
     """Copy files into evidence/ITEM/ (or record them in place) and seal them.
 
@@ -61,6 +65,8 @@ def seal(
         algorithms=parse_algorithms(algos),
         description=description,
         progress=bar if bar.enabled else None,
+        participants=participants,
+        session=session,
     )
     case = app.case()
     # the key is unlocked only once the sources, the id and the examiner's pinning are checked

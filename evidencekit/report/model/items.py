@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from evidencekit.chain.events import Event
 from evidencekit.hash.seal.document import DISK_KINDS, FILE_KINDS, Combined, Seal
 from evidencekit.report.model.readers import _flatten, _int, digest_pairs, nfc
 from evidencekit.report.model.record import registered_photos
+from evidencekit.report.model.record_items import device_differences_of
 from evidencekit.report.model.rows import _artifacts, _extents, _file_rows
 from evidencekit.report.model.values import (
     CustodyEntry,
@@ -70,6 +72,16 @@ def item_from_seal(
     window_count, window_size, window_algs = _windows(combined)
     media_size = _int(facts.get("size")) or (content_size if kind == "disk" else None)
     evidence_number = _evidence_number(facts)
+    registered = next((e.event for e in custody if e.event_type == "registered" and e.event), None)
+    acquired_event = next(
+        (
+            e.event
+            for e in reversed(custody)
+            if e.event_type in ("acquired", "collected", "sealed") and e.event
+        ),
+        None,
+    )
+    device, capacity = _registered_device(registered)
     return ItemSection(
         item_id=seal.item_id if seal is not None else item_id,
         kind=kind,
@@ -100,15 +112,25 @@ def item_from_seal(
         files_total=sum(f.size or 0 for f in files) if files else None,
         custody=tuple(custody),
         seal_sha256=seal_sha256,
-        photos=tuple(
-            registered_photos(
-                next(
-                    (e.event for e in custody if e.event_type == "registered" and e.event),
-                    None,
-                )
-            )
-        ),
+        photos=tuple(registered_photos(registered)),
+        registered_device=device,
+        registered_capacity=capacity,
+        device_differences=device_differences_of(registered, acquired_event, seal),
     )
+
+
+def _registered_device(registered: Event | None) -> tuple[Pairs, int | None]:
+    """The make, model and serial the item was registered with (`details.device`), and its
+    capacity in bytes ("capacity" is then the text as written)."""
+    dev = registered.details.get("device") if registered is not None else None
+    if not isinstance(dev, Mapping):
+        return (), None
+    pairs = tuple(
+        (key, nfc(dev[key])) for key in ("make", "model", "serial") if isinstance(dev.get(key), str)
+    )
+    if isinstance(dev.get("capacity_text"), str):
+        pairs += (("capacity", nfc(dev["capacity_text"])),)
+    return pairs, _int(dev.get("capacity"))
 
 
 def _registered_as(custody: Sequence[CustodyEntry]) -> str | None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from evidencekit.chain import parties
 from evidencekit.chain.events import Event
+from evidencekit.chain.kinds import FIRST_KINDS
 from evidencekit.chain.parties import Party
 from evidencekit.report.model.readers import nfc
 from evidencekit.report.model.record_items import _parties, _texts, record_item, registered_photos
@@ -48,11 +49,16 @@ def _add(out: list[Party], more: Sequence[Party]) -> None:
 
 
 def session_items(events: Sequence[Event], session: str) -> list[str]:
-    """The items whose `registered` event names `session` (in the ledger's order)."""
+    """The items whose first event (`registered`, or an acquisition, collection or seal made
+    with `--session`) names `session` (in the ledger's order)."""
+    first: dict[str, Event] = {}
+    for e in events:
+        if e.item_id is not None and e.item_id not in first:
+            first[e.item_id] = e
     return [
-        e.item_id
-        for e in events
-        if e.kind == "registered" and e.item_id is not None and e.details.get("session") == session
+        item
+        for item, e in first.items()
+        if e.kind in FIRST_KINDS and e.details.get("session") == session
     ]
 
 
@@ -94,18 +100,20 @@ def record_frame(
     examiner: Party | None,
 ) -> RecordFrame:
     """The record's frame: from `session`'s opening and closing events when given (or when the
-    only item's `registered` event names one), else from the items' own events.
+    only item's first event — registered, acquired, collected, sealed — names one), else from the
+    items' own events.
 
-    The participants are those the session's opening names and those of the events recorded in
-    the session (without a session: every participant and keyless counterpart the items' events
-    name), and the examiner who draws up the record when not yet among them.
+    The participants are those the session's opening names, the case's standing participants
+    (its `case_opened` event's), and those of the events recorded in the session (without a
+    session: every participant and keyless counterpart the items' events name), and the
+    examiner who draws up the record when not yet among them.
     """
     mine = [e for e in events if e.item_id in items]
     if session is None:
         named = {
             e.details.get("session")
             for e in mine
-            if e.kind == "registered" and isinstance(e.details.get("session"), str)
+            if e.kind in FIRST_KINDS and isinstance(e.details.get("session"), str)
         }
         if len(named) == 1:
             session = named.pop()
@@ -119,6 +127,12 @@ def record_frame(
     if opened is not None:
         d = opened.details
         _add(people, _parties(d.get("participants")))
+    # the case's standing participants (`case init --participant`: the investigator, the unit)
+    for e in events:
+        if e.kind == "case_opened":
+            _add(people, _parties(e.details.get("participants")))
+    if opened is not None:
+        d = opened.details
         legal = _texts(d.get("legal_basis"))
         place = nfc(d.get("place") or opened.location or "")
         agency = nfc(d.get("agency") or agency)

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from evidencekit.chain import parties
+from evidencekit.chain.details import DeviceDifference, device_differences, measured_serial
 from evidencekit.chain.events import Event
 from evidencekit.chain.parties import Party
 from evidencekit.hash.seal.document import Seal
@@ -85,6 +86,42 @@ def _device_facts(registered: Event | None, seal: Seal | None) -> tuple[Pairs, i
         else:
             found[name] = nfc(value).strip()  # as typed or read ("64 GB")
     return tuple((k, found[k]) for k in CHARACTERISTICS if k in found), capacity
+
+
+def device_differences_of(
+    registered: Event | None, acquisition: Event | None, seal: Seal | None
+) -> tuple[DeviceDifference, ...]:
+    """Where the device the item was registered as (`details.device`) and what its
+    acquisition measured differ: the capacity (the acquired source's size) and the serial (of
+    the device, or stored in an E01 source) from the seal's facts, else from the `acquired`
+    event."""
+    if registered is None or not isinstance(registered.details.get("device"), Mapping):
+        return ()
+    capacity: int | None = None
+    serial: str | None = None
+    if seal is not None and isinstance(seal.facts.get("source"), Mapping):
+        src = seal.facts["source"]
+        capacity = _int(src.get("size"))
+        ident = src.get("identity")
+        serial = measured_serial(ident) if isinstance(ident, Mapping) else None
+    if acquisition is not None and acquisition.kind == "acquired":
+        d = acquisition.details
+        if capacity is None and type(d.get("size")) is int:
+            capacity = d["size"]
+        if serial is None and isinstance(d.get("serial"), str):
+            serial = d["serial"]
+    elif seal is None:
+        return ()
+    return tuple(
+        device_differences(
+            registered.details["device"],
+            capacity=capacity,
+            serial=serial,
+            item=registered.item_id,
+            registered_seq=registered.seq,
+            measured_seq=acquisition.seq if acquisition is not None else None,
+        )
+    )
 
 
 def registered_photos(registered: Event | None) -> list[Photo]:
@@ -217,4 +254,5 @@ def record_item(item_id: str, events: Sequence[Event], seal: Seal | None) -> Rec
         examinations=tuple(exams),
         hand_overs=tuple(hand_overs),
         documents=tuple(documents),
+        device_differences=device_differences_of(registered, acquisition, seal),
     )

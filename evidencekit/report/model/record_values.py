@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from evidencekit.chain.details import DeviceDifference
 from evidencekit.chain.parties import Party
 from evidencekit.report.model.values import Artifact, Pairs, Photo
 
@@ -95,6 +96,9 @@ class RecordItem:
     examinations: tuple[Examination, ...] = ()
     hand_overs: tuple[HandOver, ...] = ()
     documents: tuple[AttachedDocument, ...] = ()
+    device_differences: tuple[DeviceDifference, ...] = ()
+    """What the acquisition measured otherwise than the item was registered with (both are
+    shown)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Literal
 
+from evidencekit.chain.details import DeviceDifference
 from evidencekit.chain.events import Event
 from evidencekit.chain.parties import Party
 from evidencekit.hash.seal.document import SealStatus
@@ -171,6 +172,12 @@ class ItemSection:
     seal_sha256: str | None = None
     photos: tuple[Photo, ...] = field(default=(), compare=False)
     """The photos registered with the item (from its `registered` event)."""
+    registered_device: Pairs = field(default=(), compare=False)
+    """Make, model, serial and capacity (as written) the item was registered with (not
+    compared, as `photos`: read from the `registered` event, beside the seal's facts)."""
+    registered_capacity: int | None = field(default=None, compare=False)
+    device_differences: tuple[DeviceDifference, ...] = field(default=(), compare=False)
+    """What its acquisition measured otherwise than it was registered with."""
 
     @property
     def sha256(self) -> str | None:

@@ -13,7 +13,13 @@ from reportlab.platypus import (
 )
 
 from evidencekit.hash.seal.document import DISK_KINDS
-from evidencekit.report.i18n import LABELS, document_label, label, seal_state_label
+from evidencekit.report.i18n import (
+    LABELS,
+    device_difference,
+    document_label,
+    label,
+    seal_state_label,
+)
 from evidencekit.report.model.record import RecordItem, SealStep, SeizureRecord
 from evidencekit.report.render.bienban_text import (
     _alg,
@@ -87,6 +93,7 @@ def _item(
         out.append(_kv(rows))
     else:
         out.append(_p(label(lang, "bb_no_characteristics"), st["indent"]))
+    out += [_p(device_difference(lang, d), st["indent"]) for d in it.device_differences]
     if it.photos:
         out.append(Spacer(1, 1.5 * mm))
         out.append(photo_table(it.photos, lang))

@@ -16,14 +16,14 @@ from reportlab.platypus import (
     Table,
 )
 
-from evidencekit.report.i18n import LABELS, label, status_label
+from evidencekit.report.i18n import LABELS, device_difference, label, status_label
 from evidencekit.report.model import ItemSection, ReportModel
 from evidencekit.report.render.drawings import custody_lanes, media_map
 from evidencekit.report.render.photos import photo_table
 from evidencekit.report.render.styles import BODY_W
 from evidencekit.report.render.tables import _kv_table, _plain_table
 from evidencekit.report.render.text import _grouped, _p, _t, _visible, human_size
-from evidencekit.report.words import algorithm_name, facts_in_words
+from evidencekit.report.words import algorithm_name, facts_in_words, size_in_words
 from evidencekit.timeutil import local_text, parse_iso
 
 
@@ -61,6 +61,15 @@ def _item(model: ReportModel, it: ItemSection, st: dict[str, ParagraphStyle]) ->
     if it.seal_sha256:
         rows.append((label(lang, "seal_sha256"), Paragraph(it.seal_sha256, st["mono"])))
     out.append(_kv_table(rows, st))
+    if it.registered_device:
+        # what the investigator read off the device when it was registered
+        device = []
+        for key, value in it.registered_device:
+            if key == "capacity" and it.registered_capacity is not None:
+                value = f"{value} = {size_in_words(it.registered_capacity, lang)}"
+            device.append((label(lang, f"bb_{key}"), value))
+        out += [_p(label(lang, "device_registered"), st["h2"]), _kv_table(device, st)]
+    out += [_p(device_difference(lang, d), st["body"]) for d in it.device_differences]
     source = facts_in_words(it.source, lang, model.timezone)
     if source:
         out += [_p(label(lang, "source_identity"), st["h2"]), _kv_table(source, st)]

@@ -8,9 +8,10 @@ as one named value instead of a dozen loose arguments.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from evidencekit.acquire.ewf.stored_digests import StoredDigestCheck
 from evidencekit.acquire.imaging.imager import ImagingResult
@@ -34,6 +35,8 @@ class Job:
     hash_algorithms: tuple[str, ...]  # computed while imaging: E01 adds md5 and sha1
     command_line: str
     resumed: Resumed | None = None  # `--resume`: how the earlier attempt is continued
+    presence: Mapping[str, Any] = field(default_factory=dict)
+    """`details.participants` and `details.session` of the event (`workflows.seizure.presence`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,8 +71,7 @@ def seal_and_record(
             identity,
             "acquired",
             job.item_id,
-            description=options.description
-            or f"{_what(info)} ({human(info.size)}), {outcome.status}",
+            description=options.description or _what(case, info, outcome.status),
             digests=dict(result.hashes.digests) if result is not None else None,
             details={
                 "kind": KINDS[options.format],
@@ -80,6 +79,7 @@ def seal_and_record(
                 "source": info.path,
                 "source_kind": info.kind,
                 "size": info.size,
+                **_serial(info),
                 "files": names,
                 "bad_sectors": outcome.bad_sectors,
                 "read_errors": len(outcome.extents),
@@ -95,6 +95,7 @@ def seal_and_record(
                 if outcome.stored is not None
                 else None,
                 **_resume_details(job),
+                **job.presence,
             },
         )
     except (OSError, EvidenceKitError) as exc:
@@ -107,6 +108,15 @@ def seal_and_record(
             hint="free space on the destination; the partial image is not sealed",
         ) from exc
     return seal
+
+
+def _serial(info: SourceInfo) -> dict[str, str]:
+    """The source's serial number, when it has one: compared with what the item was
+    registered with (`chain.details.device_notes`)."""
+    from evidencekit.chain.details import measured_serial
+
+    serial = measured_serial(info.identity)
+    return {} if serial is None else {"serial": serial}
 
 
 def _resume_details(job: Job) -> dict[str, Any]:
@@ -182,11 +192,15 @@ def _artifacts(job: Job, outcome: Outcome) -> list[Artifact]:
     return artifacts
 
 
-def _what(info: SourceInfo) -> str:
-    """What the image is of, for the custody event (`acquire disk --decrypt` says so)."""
+def _what(case: Case, info: SourceInfo, status: str) -> str:
+    """What the image is of, for the custody event's default description in the case's
+    language (`acquire disk --decrypt` says so)."""
+    from evidencekit.workflows.wording import described, status_words
+
+    values = {"path": info.path, "size": human(info.size), "status": status_words(case, status)}
     if info.format in ("luks1", "luks2") and "decrypted" in info.identity:
-        return f"Image of {info.identity['decrypted']} in {info.path}"
-    return f"Disk image of {info.path}"
+        return described(case, "decrypted_image", inner=info.identity["decrypted"], **values)
+    return described(case, "disk_image", **values)
 
 
 def _facts(

@@ -20,6 +20,9 @@ class AcquireDiskRequest:
             process's arguments).
         progress: told the source's size once it is open, then the bytes imaged, and each
             further pass (the stored-digest check, the read-back) with its own size.
+        participants: participant SPECs of those present (`chain.parties.parse_spec`),
+            recorded in the `acquired` event's `details.participants`.
+        session: the seizure session the acquisition belongs to (open; `details.session`).
     """
 
     source: Path
@@ -29,3 +32,5 @@ class AcquireDiskRequest:
     password: str | None = field(default=None, repr=False)
     command_line: str | None = None
     progress: Progress | None = None
+    participants: tuple[str, ...] = ()
+    session: str | None = None

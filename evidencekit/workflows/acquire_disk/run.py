@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from evidencekit.acquire.ewf.stored_digests import stored_algorithms
 from evidencekit.acquire.imaging.acqlog import AcquisitionLog, log_header
@@ -122,8 +123,12 @@ def acquire_disk(
     if options.format == "e01":  # the E01 hash/digest sections need them
         hash_algorithms = tuple(dict.fromkeys(("md5", "sha1", *algorithms)))
     reason = options.accept_stored_digest_mismatch
+    present: list[dict[str, Any]] = []
 
     def checks() -> None:
+        from evidencekit.workflows.seizure import presence
+
+        present.append(presence(case, request.participants, request.session))
         _check_source(source_path)
         if reason is not None and not reason.strip():
             raise UsageError(
@@ -170,6 +175,7 @@ def acquire_disk(
                 hash_algorithms=tuple(dict.fromkeys((*hash_algorithms, *extra))),
                 command_line=fs_command_line([command_line]) if command_line else fs_command_line(),
                 resumed=resumed,
+                presence=present[0] if present else {},
             )
             if options.decrypt:
                 assert password is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -19,8 +19,10 @@ if TYPE_CHECKING:  # imported by the commands that need them: `evidencekit --hel
     from cryptography import x509
 
     from evidencekit.case import Case
+    from evidencekit.chain.details import DeviceDifference
     from evidencekit.chain.ledger import AppendResult
-    from evidencekit.chain.parties import Party
+    from evidencekit.workflows.commit import Signer
+    from evidencekit.workflows.recording import EndKind, Recipient
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,6 +61,10 @@ _FIELDS = {
     "statements": N_("statements"),
     "on_original": N_("on original"),
     "what": N_("what"),
+    "make": N_("make"),
+    "model": N_("model"),
+    "serial": N_("serial number"),
+    "capacity_text": N_("capacity"),
 }
 
 
@@ -88,7 +94,7 @@ def _event_lines(ev: dict[str, Any], zone: str) -> list[str]:
             "→" if ev["kind"] == "transferred" else _("from") if ev["kind"] == "received" else "·"
         )
         # the fingerprint, or "holds no key" and the document: names alone can coincide
-        parts.append(f"{arrow} {Party.from_dict(cp).describe()}")
+        parts.append(f"{arrow} {Party.from_dict(cp).describe(_lang())}")
     line = " ".join(parts)
     extras = []
     for key in ("description", "purpose", "location", "seal_number", "condition", "note", "reason"):
@@ -100,6 +106,26 @@ def _event_lines(ev: dict[str, Any], zone: str) -> list[str]:
         extras.append(f"{alg}: {hexval}")
     extras += _seizure_lines(ev.get("details") or {})
     return [line, *(f"         {x}" for x in extras)]
+
+
+def _lang() -> str:
+    """The language `custody log` words recorded values in: the report's words for the
+    interface language (roles, documents, seal states), English otherwise."""
+    from evidencekit.report.i18n import LANGUAGES
+
+    return language() if language() in LANGUAGES else "en"
+
+
+def _value(key: str, value: Any) -> str:
+    """A recorded value as `custody log` shows it: a seal's state and an attached document's
+    kind in the interface language (the report's words, `report.i18n`), the rest as recorded."""
+    from evidencekit.report.i18n import document_label, seal_state_label
+
+    if key == "seal_state" and value in ("intact", "damaged"):
+        return seal_state_label(_lang(), value)
+    if key == "what" and isinstance(value, str):
+        return document_label(_lang(), value)
+    return str(value)
 
 
 def _seizure_lines(d: dict[str, Any]) -> list[str]:
@@ -118,7 +144,7 @@ def _seizure_lines(d: dict[str, Any]) -> list[str]:
         out.append(_("replaces: ") + ", ".join(map(str, d["replaces"])))
     for key in ("method", "seal_state", "state_note", "statements", "on_original", "what"):
         if d.get(key):
-            out.append(f"{_field(key)}: {d[key]}")
+            out.append(f"{_field(key)}: {_value(key, d[key])}")
     if d.get("seal_numbers") and d.get("reason"):  # seal_opened: why it was opened
         out.append(_("opened because: {reason}").format(reason=d["reason"]))
     doc = d.get("file")
@@ -135,6 +161,16 @@ def _seizure_lines(d: dict[str, Any]) -> list[str]:
                     get=photo.get("name"), get2=photo.get("sha256")
                 )
             )
+    dev = d.get("device")
+    if isinstance(dev, dict):
+        for key in ("make", "model", "serial", "capacity_text"):
+            if dev.get(key):
+                value = str(dev[key])
+                if key == "capacity_text" and dev.get("capacity") is not None:
+                    value = _("{text} ({count} bytes)").format(
+                        text=value, count=f"{dev['capacity']:,}".replace(",", " ")
+                    )
+                out.append(f"{_field(key)}: {value}")
     wc = d.get("working_copy")
     if isinstance(wc, dict):
         out.append(
@@ -144,12 +180,44 @@ def _seizure_lines(d: dict[str, Any]) -> list[str]:
         )
     for p in d.get("participants") or []:
         if isinstance(p, dict) and "name" in p:
-            out.append(_("participant: {describe}").format(describe=Party.from_dict(p).describe()))
+            out.append(
+                _("participant: {describe}").format(describe=Party.from_dict(p).describe(_lang()))
+            )
     for r in d.get("refusals") or []:
         if isinstance(r, dict) and isinstance(r.get("participant"), dict):
-            who = Party.from_dict(r["participant"]).describe()
+            who = Party.from_dict(r["participant"]).describe(_lang())
             out.append(_("refused to sign: {who}: {get}").format(who=who, get=r.get("reason")))
     return out
+
+
+def device_note(diff: DeviceDifference) -> str:
+    """A difference between a registered device and its acquisition, in the interface
+    language (the library's English is `diff.message()`)."""
+    if diff.what == "capacity":
+        return _(
+            "item {item}: registered with capacity {text} ({registered} bytes), but its "
+            "acquisition (event {seq}) measured {measured} bytes"
+        ).format(
+            item=diff.item,
+            text=diff.registered_text,
+            registered=f"{diff.registered:,}".replace(",", " "),
+            seq=diff.measured_seq,
+            measured=f"{diff.measured:,}".replace(",", " "),
+        )
+    return _(
+        "item {item}: registered with serial number {registered!r}, but its acquisition "
+        "(event {seq}) read {measured!r}"
+    ).format(
+        item=diff.item, registered=diff.registered, seq=diff.measured_seq, measured=diff.measured
+    )
+
+
+def _signer(app: App) -> Signer:
+    """The examiner's identity, unlocked by the workflow only once the request is checked (a
+    mistyped participant is refused before the passphrase is asked for)."""
+    from evidencekit.workflows.commit import lazy_identity
+
+    return lazy_identity(app.identity_store(), app.identity_selector, app.identity)
 
 
 def _appended(app: App, case: Case, result: AppendResult) -> None:
@@ -231,66 +299,32 @@ def _party_options(f: F) -> F:
     )(f)
 
 
-def _counterpart(
-    case: Case, to: str | None, role: str | None, doc: str | None
-) -> str | Party | None:
-    """The counterpart of `--to` (`--to-role`, `--to-id`): a pinned examiner by name or
-    fingerprint, or, with --to-id, a party who holds no key (chain.parties).
+def _recipient(to: str | None, role: str | None, doc: str | None) -> Recipient:
+    """The recipient `--to` (`--to-role`, `--to-id`) names, as the workflow's request takes it
+    (`workflows.recording.Recipient`; resolved there).
 
     Raises:
-        UsageError: --to-id without --to-role or --to, or --to-role/--to-id without --to.
+        UsageError: --to-id without --to-role, or --to-role/--to-id without --to.
     """
-    from evidencekit.chain import parties
+    from evidencekit.chain.parties import ROLES
     from evidencekit.errors import UsageError
-    from evidencekit.workflows.custody import resolve_party
+    from evidencekit.workflows.recording import PartyRole, Recipient
 
     if to is None:
-        if role is not None or doc is not None:
-            raise UsageError(_("--to-role and --to-id describe the recipient named with --to"))
-        return None
-    if doc is not None:
-        if role is None:
-            raise UsageError(
-                _("a recipient who holds no key needs --to-role (witness, court, owner, …)")
-            )
-        return parties.keyless(to, role, doc)
-    if role is None:
-        return to
-    found = resolve_party(case, to)
-    return parties.examiner(found.name, found.fingerprint or "", role)
+        raise UsageError(_("--to-role and --to-id describe the recipient named with --to"))
+    if doc is not None and role is None:
+        raise UsageError(
+            _("a recipient who holds no key needs --to-role (witness, court, owner, …)")
+        )
+    if role is not None and role not in ROLES:
+        raise UsageError(_("unknown role {role!r}").format(role=role))
+    return Recipient(to, cast("PartyRole | None", role), doc)
 
 
-PARTICIPANT_HELP = N_(
-    "A person present, as key=value pairs separated by commas: role=ROLE,name=NAME and their "
-    "identity document (cccd=…, cmnd=…, passport=…, other=…) or key=EXAMINER for a pinned "
-    "examiner; optional yob=YEAR, address=…, unit=…. Quote a value holding commas with "
-    'double quotes (address="Số 5, Hàng Bài"). Repeatable.'
-)
-
-
-def _seizure_options(f: F) -> F:
-    """`--participant SPEC` (repeatable) and `--session ID`: who was present, and the seizure
-    session the event belongs to (docs/custody.md, "Seizure records")."""
-    f = click.option(
-        "--session",
-        "session",
-        metavar="ID",
-        help="The seizure session this event belongs to (opened with `custody session open`).",
-    )(f)
-    return click.option(
-        "--participant",
-        "participants",
-        multiple=True,
-        metavar="SPEC",
-        help=PARTICIPANT_HELP,
-    )(f)
-
-
-def _seizure_details(
-    case: Case, participants: tuple[str, ...], session: str | None
-) -> dict[str, Any] | None:
-    """The `details` that `--participant` and `--session` give an event (None: neither)."""
-    from evidencekit.workflows.seizure import event_details
-
-    out = event_details(case, participants, session)
-    return out or None
+def _end_kind(kind: str) -> EndKind:
+    """`released`, `returned` or `destroyed` (the terminal commands' kinds)."""
+    if kind == "released":
+        return "released"
+    if kind == "returned":
+        return "returned"
+    return "destroyed"

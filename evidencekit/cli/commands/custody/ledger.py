@@ -16,6 +16,7 @@ from evidencekit.cli.commands.custody._common import (
     _trust,
     _trust_option,
     _write_out,
+    device_note,
 )
 from evidencekit.cli.commands.custody._group import custody
 from evidencekit.cli.i18n import _
@@ -48,8 +49,12 @@ def log_cmd(app: App, item: str | None, as_json: bool) -> None:
             ),
             hint=_("`evidencekit case show` lists the items; `custody log` without ITEM shows all"),
         )
+    from evidencekit.chain.details import device_notes
+
     cp = latest_checkpoint(case)
     lines = [line for e in events for line in _event_lines(e, case.info.timezone)]
+    # the registered device and what its acquisition measured, when they differ: both shown
+    lines += [_("note: {n}").format(n=device_note(d)) for d in device_notes(events)]
     if not events:
         lines = [
             _("No custody events for {item}.").format(item=item)
@@ -85,6 +90,17 @@ def verify(app: App, reader: ReaderTrust, tsa_certs: tuple[Path, ...]) -> None:
     leaves, anchors = reader.split()
     status = verify_custody(case, leaves, tsa_certs=_trust(tsa_certs), anchors=anchors)
     lines = []
+    from evidencekit.chain.details import device_notes
+
+    # the notes of a registered device that its acquisition measured otherwise, worded here
+    # in the interface language (status.notes holds the library's English, for --json)
+    from evidencekit.errors import EvidenceKitError
+    from evidencekit.workflows.custody import list_events
+
+    try:
+        worded = {d.message(): device_note(d) for d in device_notes(list_events(case))}
+    except EvidenceKitError:  # a ledger that cannot be read: its notes stay as written
+        worded = {}
     if status.ok:
         lines.append(
             _("Custody ledger OK: {events} events, {checkpoints} checkpoints, root {hex}").format(
@@ -117,7 +133,7 @@ def verify(app: App, reader: ReaderTrust, tsa_certs: tuple[Path, ...]) -> None:
         lines += [f"  {p}" for p in shown]
         if len(status.problems) > len(shown):
             lines.append(_("  … and {value} more").format(value=len(status.problems) - len(shown)))
-    lines += [_("  note: {n}").format(n=n) for n in status.notes]
+    lines += [_("  note: {n}").format(n=worded.get(n, n)) for n in status.notes]
     app.emit("evidencekit/custody-verify/1", status.to_dict(), lines)
     if not status.ok:
         app.exit(EXIT_INTEGRITY)

@@ -12,13 +12,14 @@ from evidencekit.chain.kinds import EventKind
 from evidencekit.cli.commands.custody._common import (
     TERMINAL_COMMANDS,
     _appended,
-    _counterpart,
+    _end_kind,
     _party_options,
-    _seizure_details,
-    _seizure_options,
+    _recipient,
+    _signer,
 )
 from evidencekit.cli.commands.custody._group import custody
 from evidencekit.cli.i18n import N_
+from evidencekit.cli.options import participant_options
 from evidencekit.cli.runtime import App, pass_app
 
 if TYPE_CHECKING:
@@ -39,7 +40,17 @@ if TYPE_CHECKING:
     help="Photo of the item; hashed, recorded and kept in CASE/photos/ITEM/ (checked by "
     "custody verify and verify). Repeatable.",
 )
-@_seizure_options
+@click.option("--make", help='The device\'s make as read off it, e.g. "Seagate".')
+@click.option("--model", help="The device's model as read off it.")
+@click.option("--serial", help="The serial number on the device's label.")
+@click.option(
+    "--capacity",
+    metavar="SIZE",
+    help="The capacity on the label: bytes, or with a unit (64GB = 64·10⁹ bytes, 64GiB = "
+    "64·2³⁰); recorded as bytes and as written. An acquisition that measures another "
+    "capacity or serial is noted by custody verify, custody log and the reports.",
+)
+@participant_options
 @pass_app
 def register(
     app: App,
@@ -49,29 +60,32 @@ def register(
     condition: str | None,
     location: str | None,
     photos: tuple[Path, ...],
+    make: str | None,
+    model: str | None,
+    serial: str | None,
+    capacity: str | None,
     participants: tuple[str, ...],
     session: str | None,
 ) -> None:
     """Register a seized physical ITEM before imaging (its first custody event)."""
     from evidencekit.ids import check_item_id
-    from evidencekit.workflows.registration import register_item
+    from evidencekit.workflows.recording import Presence, RegisterRequest, record_custody
+    from evidencekit.workflows.registration import DeviceDetails
 
     case = app.case()
     check_item_id(item)  # before a passphrase is asked for
-    extra = _seizure_details(case, participants, session)
-    se = register_item(
-        case,
-        app.identity(),
+    device = DeviceDetails(make, model, serial, capacity)
+    request = RegisterRequest(
         item,
-        description=description,
+        description,
         photos=photos,
         seal_number=seal_number,
         condition=condition,
         location=location,
-        details=extra,
-        on_info=app.info,
+        device=device,
+        presence=Presence(participants, session),
     )
-    _appended(app, case, se)
+    _appended(app, case, record_custody(case, _signer(app), request, on_info=app.info))
 
 
 @custody.command("transfer")
@@ -88,7 +102,7 @@ def register(
 @click.option("--location", help="Where the hand-over happens.")
 @click.option("--condition", help="Condition / seal state at hand-over.")
 @click.option("--override-reason", help="Record it although you are not the custodian.")
-@_seizure_options
+@participant_options
 @pass_app
 def transfer(
     app: App,
@@ -104,23 +118,19 @@ def transfer(
     session: str | None,
 ) -> None:
     """Hand ITEM over to someone (only its current custodian may)."""
-    from evidencekit.workflows.custody import record
+    from evidencekit.workflows.recording import Presence, TransferRequest, record_custody
 
     case = app.case()
-    details = _seizure_details(case, participants, session)
-    se = record(
-        case,
-        app.identity(),
-        "transferred",
+    request = TransferRequest(
         item,
-        counterpart=_counterpart(case, to, to_role, to_id),
-        purpose=purpose,
+        _recipient(to, to_role, to_id),
+        purpose,
         location=location,
         condition=condition,
-        override=override_reason,
-        details=details,
+        override_reason=override_reason,
+        presence=Presence(participants, session),
     )
-    _appended(app, case, se)
+    _appended(app, case, record_custody(case, _signer(app), request))
 
 
 @custody.command("receive")
@@ -128,7 +138,7 @@ def transfer(
 @click.option("--location", help="Where it was received.")
 @click.option("--condition", help="Condition / seal state on receipt.")
 @click.option("--override-reason", help="Record it although the transfer named someone else.")
-@_seizure_options
+@participant_options
 @pass_app
 def receive(
     app: App,
@@ -140,46 +150,33 @@ def receive(
     session: str | None,
 ) -> None:
     """Acknowledge receipt of ITEM, signed with YOUR identity (you must be pinned in the case)."""
-    from evidencekit.workflows.custody import list_events, record
+    from evidencekit.workflows.recording import Presence, ReceiveRequest, record_custody
 
     case = app.case()
-    details = _seizure_details(case, participants, session)
-    sender = None
-    for ev in reversed(list_events(case, item)):
-        if ev["kind"] == "transferred":
-            sender = ev["actor"]["fingerprint"]
-            break
-    se = record(
-        case,
-        app.identity(),
-        "received",
+    request = ReceiveRequest(
         item,
-        counterpart=sender,
         location=location,
         condition=condition,
-        override=override_reason,
-        details=details,
+        override_reason=override_reason,
+        presence=Presence(participants, session),
     )
-    _appended(app, case, se)
+    _appended(app, case, record_custody(case, _signer(app), request))
 
 
 @custody.command("note")
 @click.argument("item")
 @click.argument("text")
-@_seizure_options
+@participant_options
 @pass_app
 def note(
     app: App, item: str, text: str, participants: tuple[str, ...], session: str | None
 ) -> None:
     """Add a note to ITEM's history (use "-" as ITEM for a note about the whole case)."""
-    from evidencekit.workflows.custody import record
+    from evidencekit.workflows.recording import NoteRequest, Presence, record_custody
 
     case = app.case()
-    details = _seizure_details(case, participants, session)
-    se = record(
-        case, app.identity(), "note", None if item == "-" else item, note=text, details=details
-    )
-    _appended(app, case, se)
+    request = NoteRequest(None if item == "-" else item, text, Presence(participants, session))
+    _appended(app, case, record_custody(case, _signer(app), request))
 
 
 # the help texts these loops make, for the interface catalog (translated when shown)
@@ -218,7 +215,7 @@ for _name, _kind in _EXAMINE_COMMANDS.items():
             help="Why the original acquired image itself was examined (recorded; custody "
             "verify notes it).",
         )
-        @_seizure_options
+        @participant_options
         @pass_app
         def _cmd(
             app: App,
@@ -230,22 +227,19 @@ for _name, _kind in _EXAMINE_COMMANDS.items():
             participants: tuple[str, ...],
             session: str | None,
         ) -> None:
-            from evidencekit.workflows.seizure import examine
+            from evidencekit.workflows.recording import ExamineRequest, Presence, record_custody
 
             case = app.case()
-            se = examine(
-                case,
-                app.identity(),
-                kind,
+            request = ExamineRequest(
                 item,
-                purpose=purpose,
+                "accessed" if kind == "accessed" else "analysed",
+                purpose,
                 location=location,
-                working=working,
+                working_copy=working,
                 on_original=on_original,
-                participants=participants,
-                session=session,
+                presence=Presence(participants, session),
             )
-            _appended(app, case, se)
+            _appended(app, case, record_custody(case, _signer(app), request))
 
         _cmd.__doc__ = (
             f"Record that ITEM was {kind} (and why), naming the working copy used; an original "
@@ -274,7 +268,7 @@ for _name, _terminal in TERMINAL_COMMANDS.items():
             "--override-reason",
             help="Record it although you are not the item's custodian (the reason is recorded).",
         )
-        @_seizure_options
+        @participant_options
         @pass_app
         def _cmd(
             app: App,
@@ -288,22 +282,21 @@ for _name, _terminal in TERMINAL_COMMANDS.items():
             participants: tuple[str, ...],
             session: str | None,
         ) -> None:
-            from evidencekit.workflows.custody import record
+            from evidencekit.workflows.recording import EndRequest, Presence, record_custody
 
             case = app.case()
-            details = _seizure_details(case, participants, session)
-            se = record(
-                case,
-                app.identity(),
-                kind,
+            request = EndRequest(
                 item,
-                reason=reason,
-                counterpart=_counterpart(case, counterpart, to_role, to_id),
+                _end_kind(kind),
+                reason,
+                to=None if counterpart is None else _recipient(counterpart, to_role, to_id),
                 location=location,
-                override=override_reason,
-                details=details,
+                override_reason=override_reason,
+                presence=Presence(participants, session),
             )
-            _appended(app, case, se)
+            if counterpart is None and (to_role is not None or to_id is not None):
+                _recipient(None, to_role, to_id)  # the usage error
+            _appended(app, case, record_custody(case, _signer(app), request))
 
         _cmd.__doc__ = f"Record that ITEM was {kind}; no event may follow."
         return _cmd

@@ -4,22 +4,24 @@ document, such as the scanned signed Biên bản)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
-from evidencekit.cli.commands.custody._common import (
-    PARTICIPANT_HELP,
-    _appended,
-    _seizure_options,
-)
+from evidencekit.cli.commands.custody._common import _appended, _signer
 from evidencekit.cli.commands.custody._group import custody
-from evidencekit.cli.i18n import _
+from evidencekit.cli.i18n import N_, _
+from evidencekit.cli.options import participant_options
 from evidencekit.cli.runtime import App, pass_app
 
-_participant_option = click.option(
-    "--participant", "participants", multiple=True, metavar="SPEC", help=PARTICIPANT_HELP
-)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _seal_numbers(help_text: str) -> Callable[[F], F]:
+    """`--seal-number N` (repeatable, required) of the three physical-seal commands."""
+    return click.option("--seal-number", "numbers", multiple=True, required=True, help=help_text)
 
 
 @custody.group("session")
@@ -39,7 +41,7 @@ def session() -> None:
     multiple=True,
     help='A legal basis, e.g. "Điều 107 BLTTHS 2015" or "Lệnh khám xét số 12/LKX". Repeatable.',
 )
-@_participant_option
+@participant_options(session=False)
 @pass_app
 def session_open(
     app: App,
@@ -51,20 +53,11 @@ def session_open(
     participants: tuple[str, ...],
 ) -> None:
     """Open seizure session ID (its start is this event's time)."""
-    from evidencekit.workflows.seizure import open_session
+    from evidencekit.workflows.recording import SessionOpenRequest, record_custody
 
     case = app.case()
-    se = open_session(
-        case,
-        app.identity(),
-        session_id,
-        place=place,
-        agency=agency,
-        record_number=record_number,
-        legal_basis=basis,
-        participants=participants,
-    )
-    _appended(app, case, se)
+    request = SessionOpenRequest(session_id, place, agency, record_number, basis, participants)
+    _appended(app, case, record_custody(case, _signer(app), request))
 
 
 @session.command("show")
@@ -115,7 +108,7 @@ def session_close(
 ) -> None:
     """Close seizure session ID (its end is this event's time)."""
     from evidencekit.errors import UsageError
-    from evidencekit.workflows.seizure import close_session
+    from evidencekit.workflows.recording import SessionCloseRequest, record_custody
 
     if len(refused) != len(reasons):
         raise UsageError(
@@ -125,23 +118,17 @@ def session_close(
             ).format(count=len(refused), count2=len(reasons))
         )
     case = app.case()
-    se = close_session(
-        case,
-        app.identity(),
-        session_id,
-        refusals=list(zip(refused, reasons, strict=True)),
-        statements=statement,
+    request = SessionCloseRequest(
+        session_id, tuple(zip(refused, reasons, strict=True)), statements=statement
     )
-    _appended(app, case, se)
+    _appended(app, case, record_custody(case, _signer(app), request))
 
 
 @custody.command("seal-apply")
 @click.argument("item")
-@click.option(
-    "--seal-number", "numbers", multiple=True, required=True, help="Seal number. Repeatable."
-)
+@_seal_numbers(N_("Seal number. Repeatable."))
 @click.option("--method", required=True, help="How it was sealed (bag, tape, signatures).")
-@_seizure_options
+@participant_options
 @pass_app
 def seal_apply(
     app: App,
@@ -152,30 +139,16 @@ def seal_apply(
     session: str | None,
 ) -> None:
     """Record that ITEM was physically sealed (niêm phong)."""
-    from evidencekit.workflows.seizure import apply_seal
+    from evidencekit.workflows.recording import Presence, SealApplyRequest, record_custody
 
     case = app.case()
-    se = apply_seal(
-        case,
-        app.identity(),
-        item,
-        seal_numbers=numbers,
-        method=method,
-        participants=participants,
-        session=session,
-    )
-    _appended(app, case, se)
+    request = SealApplyRequest(item, numbers, method, Presence(participants, session))
+    _appended(app, case, record_custody(case, _signer(app), request))
 
 
 @custody.command("seal-open")
 @click.argument("item")
-@click.option(
-    "--seal-number",
-    "numbers",
-    multiple=True,
-    required=True,
-    help="The number of an applied seal. Repeatable.",
-)
+@_seal_numbers(N_("The number of an applied seal. Repeatable."))
 @click.option(
     "--state",
     "seal_state",
@@ -185,7 +158,7 @@ def seal_apply(
 )
 @click.option("--state-note", help="What was seen of the seal.")
 @click.option("--reason", required=True, help="Why it is opened.")
-@_seizure_options
+@participant_options
 @pass_app
 def seal_open(
     app: App,
@@ -199,28 +172,23 @@ def seal_open(
 ) -> None:
     """Record that ITEM's physical seal was opened (mở niêm phong); re-seal it before it is
     transferred, released or returned."""
-    from evidencekit.workflows.seizure import open_seal
+    from evidencekit.workflows.recording import Presence, SealOpenRequest, record_custody
 
     case = app.case()
-    se = open_seal(
-        case,
-        app.identity(),
+    request = SealOpenRequest(
         item,
-        seal_numbers=numbers,
-        seal_state=seal_state,
+        numbers,
+        "intact" if seal_state == "intact" else "damaged",
+        reason,
         state_note=state_note,
-        reason=reason,
-        participants=participants,
-        session=session,
+        presence=Presence(participants, session),
     )
-    _appended(app, case, se)
+    _appended(app, case, record_custody(case, _signer(app), request))
 
 
 @custody.command("reseal")
 @click.argument("item")
-@click.option(
-    "--seal-number", "numbers", multiple=True, required=True, help="New seal number. Repeatable."
-)
+@_seal_numbers(N_("New seal number. Repeatable."))
 @click.option(
     "--replaces",
     "replaces",
@@ -229,7 +197,7 @@ def seal_open(
     help="The opened seal it replaces. Repeatable.",
 )
 @click.option("--method", required=True, help="How it was sealed again.")
-@_seizure_options
+@participant_options
 @pass_app
 def reseal_cmd(
     app: App,
@@ -241,20 +209,11 @@ def reseal_cmd(
     session: str | None,
 ) -> None:
     """Record that ITEM was sealed again (niêm phong lại) after its seal was opened."""
-    from evidencekit.workflows.seizure import reseal
+    from evidencekit.workflows.recording import Presence, ResealRequest, record_custody
 
     case = app.case()
-    se = reseal(
-        case,
-        app.identity(),
-        item,
-        seal_numbers=numbers,
-        replaces=replaces,
-        method=method,
-        participants=participants,
-        session=session,
-    )
-    _appended(app, case, se)
+    request = ResealRequest(item, numbers, replaces, method, Presence(participants, session))
+    _appended(app, case, record_custody(case, _signer(app), request))
 
 
 @custody.command("attach")
@@ -267,7 +226,7 @@ def reseal_cmd(
     help="signed-record: the scanned signed copy of a Biên bản; other: another document.",
 )
 @click.option("--note", help="What the document is.")
-@_seizure_options
+@participant_options
 @pass_app
 def attach(
     app: App,
@@ -281,19 +240,15 @@ def attach(
     """Attach FILE to ITEM (hashed, kept in CASE/documents/ITEM/, checked by custody verify
     and verify)."""
     from evidencekit.ids import check_item_id
-    from evidencekit.workflows.attach import attach_document
+    from evidencekit.workflows.recording import AttachRequest, Presence, record_custody
 
     case = app.case()
-    check_item_id(item)
-    se = attach_document(
-        case,
-        app.identity(),
+    check_item_id(item)  # before a passphrase is asked for
+    request = AttachRequest(
         item,
         file,
-        what=what,
+        "signed-record" if what == "signed-record" else "other",
         note=note,
-        participants=participants,
-        session=session,
-        on_info=app.info,
+        presence=Presence(participants, session),
     )
-    _appended(app, case, se)
+    _appended(app, case, record_custody(case, _signer(app), request, on_info=app.info))
