@@ -22,8 +22,10 @@ Verification returns a status object (`ok`, `problems`) instead of raising.
 
 Case creation (`CaseInitRequest` → `create_case`) and the custody events a person records
 (`RegisterRequest`, `TransferRequest`, … → `record_custody`) take typed requests since 2.1;
-`init_case`, `record_event` and `record` keep working. Report build and verify have no request
-type yet; the existing typed functions are exported as they are.
+`init_case`, `record_event` and `record` keep working. The examiner's keys (`create_identity`,
+`import_identity`, `add_token`, `show_identities`, `change_passphrase`, `export_certificate`)
+and the reports (`issue_report`, `check_report`, `cosign`, `extend`, `extract`) take requests
+since 2.2; `build_report` and `verify_report` keep their keyword arguments.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from evidencekit.errors import (
     UsageError,
 )
 from evidencekit.identity import Identity, IdentityInfo, IdentityStore, Signer
+from evidencekit.report.ltv import ValidationInputs
 from evidencekit.workflows.acquire_disk import (
     AcquireDiskRequest,
     AcquireOptions,
@@ -69,8 +72,26 @@ from evidencekit.workflows.hashing import (
     check_sums,
     hash_files,
 )
+from evidencekit.workflows.keys import (
+    AddTokenRequest,
+    ChangePassphraseRequest,
+    CreateIdentityRequest,
+    ExportedCertificate,
+    ImportIdentityRequest,
+    Passphrase,
+    RsaPadding,
+    ShowIdentitiesRequest,
+    ShownIdentity,
+    add_token,
+    change_passphrase,
+    create_identity,
+    export_certificate,
+    import_identity,
+    show_identities,
+)
 from evidencekit.workflows.plan import Plan, PlanResult, check_plan, load_plan, run_plan
 from evidencekit.workflows.progress import Progress, Tick
+from evidencekit.workflows.reader_trust import ReaderAnchors, ReaderTrust
 from evidencekit.workflows.recording import (
     AttachRequest,
     CustodyRequest,
@@ -96,10 +117,29 @@ from evidencekit.workflows.report import (
     build_report,
     verify_report,
 )
+from evidencekit.workflows.report.amend import AmendResult
+from evidencekit.workflows.report.extract import ExtractResult
+from evidencekit.workflows.report.request import (
+    BuildReportRequest,
+    CosignLevel,
+    CosignRequest,
+    CosignRole,
+    ExtendRequest,
+    ExtractRequest,
+    PadesLevel,
+    ReportForm,
+    ReportLanguage,
+    VerifyReportRequest,
+    check_report,
+    cosign,
+    extend,
+    extract,
+    issue_report,
+)
 from evidencekit.workflows.seal import SealFilesResult, SealRequest, seal_files
 from evidencekit.workflows.verify import VerifyRequest, VerifyResult, verify_evidence
 
-API_VERSION = "2.1.0"
+API_VERSION = "2.2.0"
 """The version of this API (semantic versioning), independent of the package's `__version__`."""
 
 
@@ -121,25 +161,37 @@ __all__ = [
     "AcquireOptions",
     "AcquireResult",
     "AcquisitionError",
+    "AddTokenRequest",
+    "AmendResult",
     "AppendResult",
     "AttachRequest",
     "AuditRequest",
+    "BuildReportRequest",
     "Case",
     "CaseError",
     "CaseInfo",
     "CaseInitRequest",
     "CaseLanguage",
+    "ChangePassphraseRequest",
     "CheckRequest",
     "CollectOptions",
     "CollectRequest",
     "CollectResult",
     "ConfigError",
+    "CosignLevel",
+    "CosignRequest",
+    "CosignRole",
+    "CreateIdentityRequest",
     "CustodyError",
     "CustodyRequest",
     "DeviceDetails",
     "EndRequest",
     "EvidenceKitError",
     "ExamineRequest",
+    "ExportedCertificate",
+    "ExtendRequest",
+    "ExtractRequest",
+    "ExtractResult",
     "HashError",
     "HashRequest",
     "Identity",
@@ -147,45 +199,67 @@ __all__ = [
     "IdentityInfo",
     "IdentityStore",
     "ImageFormat",
+    "ImportIdentityRequest",
     "IntegrityError",
     "InterruptedError_",
     "LedgerStatus",
     "NoteRequest",
+    "PadesLevel",
     "PartialReadError",
+    "Passphrase",
     "Plan",
     "PlanResult",
     "Presence",
     "Progress",
+    "ReaderAnchors",
+    "ReaderTrust",
     "ReceiveRequest",
     "Recipient",
     "RegisterRequest",
     "ReportError",
+    "ReportForm",
+    "ReportLanguage",
     "ReportResult",
     "ReportVerification",
     "ResealRequest",
+    "RsaPadding",
     "SealApplyRequest",
     "SealFilesResult",
     "SealOpenRequest",
     "SealRequest",
     "SessionCloseRequest",
     "SessionOpenRequest",
+    "ShowIdentitiesRequest",
+    "ShownIdentity",
     "Signer",
     "SourceError",
     "Tick",
     "TransferRequest",
     "UsageError",
+    "ValidationInputs",
+    "VerifyReportRequest",
     "VerifyRequest",
     "VerifyResult",
     "__version__",
     "acquire_disk",
+    "add_token",
     "audit_files",
     "build_report",
+    "change_passphrase",
     "check_plan",
+    "check_report",
     "check_sums",
     "collect_item",
+    "cosign",
     "create_case",
+    "create_identity",
+    "export_certificate",
+    "extend",
+    "extract",
     "hash_files",
+    "import_identity",
     "init_case",
+    "issue_report",
     "list_events",
     "load_plan",
     "open_case",
@@ -194,6 +268,7 @@ __all__ = [
     "record_event",
     "run_plan",
     "seal_files",
+    "show_identities",
     "verify_custody",
     "verify_evidence",
     "verify_report",

@@ -111,3 +111,17 @@ class PartialReadError(EvidenceKitError):
     def __init__(self, message: str, result: object = None, hint: str | None = None) -> None:
         super().__init__(message, hint)
         self.result = result
+
+
+def worst_exit_code(*codes: int) -> int:
+    """The exit code of several outcomes (DESIGN.md, CLI contract): 2 (usage) over 3 (integrity)
+    over 4 (complete, with unreadable data) over 1 (operational) over 0; a code outside these
+    counts as 1. No code at all is 0."""
+    rank = {
+        0: 0,
+        EvidenceKitError.exit_code: 1,
+        PartialReadError.exit_code: 2,
+        IntegrityError.exit_code: 3,
+        UsageError.exit_code: 4,
+    }
+    return max(codes, key=lambda c: rank.get(c, 1), default=0)

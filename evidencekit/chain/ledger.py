@@ -20,7 +20,7 @@ from evidencekit.chain import merkle, parties
 from evidencekit.chain.backends import open_store
 from evidencekit.chain.checkpoint import Checkpoint, sign_checkpoint
 from evidencekit.chain.events import Event, EventFields, SignedEvent
-from evidencekit.chain.kinds import KINDS
+from evidencekit.chain.kinds import KINDS, EventKind
 from evidencekit.chain.parties import Party
 from evidencekit.chain.precheck import LedgerDoesNotVerify, check_base
 from evidencekit.chain.rules import ItemState, check_event, replay
@@ -39,7 +39,7 @@ class Draft(EventFields):
     """An event to append: its kind, item and form fields (keyword-only, from `EventFields`);
     the ledger fills in seq, time, actor, prev and signs it."""
 
-    kind: str
+    kind: EventKind
     item_id: str | None
 
 

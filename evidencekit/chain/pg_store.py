@@ -35,8 +35,19 @@ import psycopg
 from psycopg import errors as pgerrors
 from psycopg.conninfo import conninfo_to_dict
 
-from evidencekit.chain.kinds import PHYSICAL_SEAL_KINDS, SESSION_KINDS
-from evidencekit.chain.store import CheckpointRow, EventRow, WriteTxn
+from evidencekit.chain.store import (
+    CHECKPOINT_COLUMNS,
+    EVENT_COLUMNS,
+    ITEM_KEY_QUERIES,
+    CheckpointRow,
+    EventRow,
+    WriteTxn,
+    checkpoint_row,
+    event_row,
+    event_values,
+    missing_node,
+    rows_filter,
+)
 from evidencekit.errors import CustodyError, EvidenceKitError, IntegrityError, UsageError
 
 log = logging.getLogger(__name__)
@@ -52,8 +63,6 @@ PAGE = 2000
 _CREDENTIAL_KEYS = ("password", "sslpassword")
 
 _TABLES = ("ledgers", "events", "nodes", "checkpoints")
-_EVENT_COLS = "seq, item, kind, time, signer, data, signature, leaf_hash"
-_CHECKPOINT_COLS = "id, tree_size, root, signer, created, note"
 
 _SCHEMA_SQL = """\
 CREATE SCHEMA evidencekit;
@@ -237,26 +246,13 @@ def pg_error(exc: psycopg.Error, url: str, doing: str) -> EvidenceKitError:
     return CustodyError(f"{what}: {detail}", hint=f"check the PostgreSQL server's log{nothing}")
 
 
-def _row(r: Any) -> EventRow:
-    return EventRow(
-        int(r[0]), r[1], str(r[2]), str(r[3]), str(r[4]), bytes(r[5]), bytes(r[6]), bytes(r[7])
-    )
-
-
-def _checkpoint_row(r: Any) -> CheckpointRow:
-    return CheckpointRow(int(r[0]), int(r[1]), bytes(r[2]), str(r[3]), str(r[4]), str(r[5]))
-
-
 def _select_node(conn: psycopg.Connection[Any], name: str, level: int, index: int) -> bytes:
     r = conn.execute(
         "SELECT hash FROM evidencekit.nodes WHERE ledger = %s AND level = %s AND idx = %s",
         (name, level, index),
     ).fetchone()
     if r is None:
-        raise IntegrityError(
-            f"Merkle node (level {level}, index {index}) is missing from the ledger",
-            hint="run: evidencekit custody verify",
-        )
+        raise missing_node(level, index)
     return bytes(r[0])
 
 
@@ -269,11 +265,11 @@ def _select_size(conn: psycopg.Connection[Any], name: str) -> int:
 
 def _latest_checkpoint(conn: psycopg.Connection[Any], name: str) -> CheckpointRow | None:
     r = conn.execute(
-        f"SELECT {_CHECKPOINT_COLS} FROM evidencekit.checkpoints WHERE ledger = %s "
+        f"SELECT {CHECKPOINT_COLUMNS} FROM evidencekit.checkpoints WHERE ledger = %s "
         "ORDER BY id DESC LIMIT 1",
         (name,),
     ).fetchone()
-    return None if r is None else _checkpoint_row(r)
+    return None if r is None else checkpoint_row(r)
 
 
 class _PGTxn:
@@ -294,23 +290,13 @@ class _PGTxn:
 
     def item_key_rows(self, item: str | None) -> list[EventRow]:
         where = "item IS NULL" if item is None else "item = %(item)s"
-        # the four rows the rules read, and every physical-seal and session event (store.py)
-        seal_kinds = ", ".join(f"'{k}'" for k in sorted(PHYSICAL_SEAL_KINDS | SESSION_KINDS))
         sql = " UNION ".join(
-            f"(SELECT {_EVENT_COLS} FROM evidencekit.events WHERE ledger = %(name)s AND "
+            f"(SELECT {EVENT_COLUMNS} FROM evidencekit.events WHERE ledger = %(name)s AND "
             f"{where}{cond} ORDER BY seq{order}{limit})"
-            for cond, order, limit in (
-                ("", "", " LIMIT 1"),
-                (" AND kind IN ('transferred', 'received')", " DESC", " LIMIT 1"),
-                (" AND kind IN ('acquired', 'collected', 'sealed')", "", " LIMIT 1"),
-                # and the latest: a resume supersedes it, whatever came after it
-                (" AND kind IN ('acquired', 'collected', 'sealed')", " DESC", " LIMIT 1"),
-                ("", " DESC", " LIMIT 1"),
-                (f" AND kind IN ({seal_kinds})", "", ""),
-            )
+            for cond, order, limit in ITEM_KEY_QUERIES
         )
         rows = self.conn.execute(sql + " ORDER BY 1", {"name": self.name, "item": item})
-        return [_row(r) for r in rows.fetchall()]
+        return [event_row(r) for r in rows.fetchall()]
 
     def scan(self, start: int = 0) -> Iterator[tuple[int, str | None, str, bytes, bytes]]:
         pos = start
@@ -340,19 +326,9 @@ class _PGTxn:
 
     def add_event(self, row: EventRow) -> None:
         self.conn.execute(
-            f"INSERT INTO evidencekit.events (ledger, {_EVENT_COLS}) "
+            f"INSERT INTO evidencekit.events (ledger, {EVENT_COLUMNS}) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (
-                self.name,
-                row.seq,
-                row.item,
-                row.kind,
-                row.time,
-                row.signer,
-                row.data,
-                row.signature,
-                row.leaf_hash,
-            ),
+            (self.name, *event_values(row)),
         )
         self._size = row.seq + 1
 
@@ -529,26 +505,17 @@ class PostgreSQLStore:
         self, start: int = 0, end: int | None = None, item: str | bool | None = False
     ) -> Iterator[EventRow]:
         """Events in seq order; `item=False` all, `None` case-level only, else one item's."""
-        where = ["ledger = %s", "seq >= %s"]
-        extra: list[Any] = []
-        if end is not None:
-            where.append("seq < %s")
-            extra.append(end)
-        if item is None:
-            where.append("item IS NULL")
-        elif item is not False and item is not True:
-            where.append("item = %s")
-            extra.append(item)
+        where, extra = rows_filter(end, item, "%s")
         sql = (
-            f"SELECT {_EVENT_COLS} FROM evidencekit.events WHERE {' AND '.join(where)} "
-            "ORDER BY seq LIMIT %s"
+            f"SELECT {EVENT_COLUMNS} FROM evidencekit.events WHERE "
+            f"{' AND '.join(['ledger = %s', 'seq >= %s', *where])} ORDER BY seq LIMIT %s"
         )
         pos = start
         while True:
             with self._reading():
                 page = self.conn.execute(sql, (self.name, pos, *extra, PAGE)).fetchall()
             for r in page:
-                yield _row(r)
+                yield event_row(r)
             if len(page) < PAGE:
                 return
             pos = int(page[-1][0]) + 1
@@ -583,11 +550,11 @@ class PostgreSQLStore:
     def checkpoints(self) -> list[CheckpointRow]:
         with self._reading():
             rows = self.conn.execute(
-                f"SELECT {_CHECKPOINT_COLS} FROM evidencekit.checkpoints WHERE ledger = %s "
+                f"SELECT {CHECKPOINT_COLUMNS} FROM evidencekit.checkpoints WHERE ledger = %s "
                 "ORDER BY id",
                 (self.name,),
             ).fetchall()
-        return [_checkpoint_row(r) for r in rows]
+        return [checkpoint_row(r) for r in rows]
 
     def latest_checkpoint(self) -> CheckpointRow | None:
         with self._reading():

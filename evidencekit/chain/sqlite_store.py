@@ -16,11 +16,22 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from evidencekit.chain import netfs
-from evidencekit.chain.kinds import PHYSICAL_SEAL_KINDS, SESSION_KINDS
-from evidencekit.chain.store import CheckpointRow, EventRow, WriteTxn
+from evidencekit.chain.store import (
+    CHECKPOINT_COLUMNS,
+    EVENT_COLUMNS,
+    ITEM_KEY_QUERIES,
+    CheckpointRow,
+    EventRow,
+    WriteTxn,
+    checkpoint_row,
+    event_row,
+    event_values,
+    missing_node,
+    rows_filter,
+    stored_bytes,
+)
 from evidencekit.errors import CustodyError, EvidenceKitError, IntegrityError
 
 log = logging.getLogger(__name__)
@@ -59,9 +70,6 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 """
 
 _TABLES = ("meta", "events", "nodes", "checkpoints")
-# Column order is EventRow's and CheckpointRow's field order (`_row`, `_checkpoint_row`).
-_EVENT_COLS = "seq, item, kind, time, signer, data, signature, leaf_hash"
-_CHECKPOINT_COLS = "id, tree_size, root, signer, created, note"
 
 
 def _statements() -> list[str]:
@@ -88,24 +96,16 @@ class _SQLiteTxn:
         return self._size
 
     def item_key_rows(self, item: str | None) -> list[EventRow]:
-        # one statement for the four rows (first, last transfer/receipt, first acquisition,
-        # last): an append reads them for every item it touches; and every physical-seal event
-        # of an item and every session event of the case (a few each, which the rules replay)
+        # SQLite takes ORDER BY and LIMIT in a UNION's parts only inside a subquery
         parts = [
-            f"SELECT * FROM (SELECT {_EVENT_COLS} FROM events WHERE item IS ?{cond} "
+            f"SELECT * FROM (SELECT {EVENT_COLUMNS} FROM events WHERE item IS ?{cond} "
             f"ORDER BY seq{order}{limit})"
-            for cond, order, limit in (
-                ("", "", " LIMIT 1"),
-                (" AND kind IN ('transferred', 'received')", " DESC", " LIMIT 1"),
-                (" AND kind IN ('acquired', 'collected', 'sealed')", "", " LIMIT 1"),
-                # and the latest: a resume supersedes it, whatever came after it
-                (" AND kind IN ('acquired', 'collected', 'sealed')", " DESC", " LIMIT 1"),
-                ("", " DESC", " LIMIT 1"),
-                (f" AND kind IN ({_kinds(PHYSICAL_SEAL_KINDS | SESSION_KINDS)})", "", ""),
-            )
+            for cond, order, limit in ITEM_KEY_QUERIES
         ]
-        rows = self.conn.execute(" UNION ".join(parts) + " ORDER BY 1", (item,) * 6).fetchall()
-        return [_row(r) for r in rows]
+        rows = self.conn.execute(
+            " UNION ".join(parts) + " ORDER BY 1", (item,) * len(parts)
+        ).fetchall()
+        return [event_row(r) for r in rows]
 
     def scan(self, start: int = 0) -> Iterator[tuple[int, str | None, str, bytes, bytes]]:
         # The rows as SQLite returns them: precheck copes with what an edit may have stored.
@@ -116,10 +116,7 @@ class _SQLiteTxn:
         return cursor
 
     def latest_checkpoint(self) -> CheckpointRow | None:
-        r = self.conn.execute(
-            f"SELECT {_CHECKPOINT_COLS} FROM checkpoints ORDER BY id DESC LIMIT 1"
-        ).fetchone()
-        return None if r is None else _checkpoint_row(r)
+        return _latest_checkpoint(self.conn)
 
     def node(self, level: int, index: int) -> bytes:
         cached = self._nodes.get((level, index))
@@ -129,17 +126,8 @@ class _SQLiteTxn:
 
     def add_event(self, row: EventRow) -> None:
         self.conn.execute(
-            f"INSERT INTO events ({_EVENT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                row.seq,
-                row.item,
-                row.kind,
-                row.time,
-                row.signer,
-                row.data,
-                row.signature,
-                row.leaf_hash,
-            ),
+            f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            event_values(row),
         )
         self._size = row.seq + 1
 
@@ -162,20 +150,17 @@ class _SQLiteTxn:
 def _select_rows(
     conn: sqlite3.Connection, start: int, end: int | None, item: str | bool | None
 ) -> Iterator[EventRow]:
-    sql = f"SELECT {_EVENT_COLS} FROM events"
-    where = ["seq >= ?"]
-    args: list[Any] = [start]
-    if end is not None:
-        where.append("seq < ?")
-        args.append(end)
-    if item is None:
-        where.append("item IS NULL")
-    elif item is not False and item is not True:
-        where.append("item = ?")
-        args.append(item)
-    sql += " WHERE " + " AND ".join(where) + " ORDER BY seq"
-    for r in conn.execute(sql, args):
-        yield _row(r)
+    where, args = rows_filter(end, item, "?")
+    sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE " + " AND ".join(["seq >= ?", *where])
+    for r in conn.execute(sql + " ORDER BY seq", [start, *args]):
+        yield event_row(r)
+
+
+def _latest_checkpoint(conn: sqlite3.Connection) -> CheckpointRow | None:
+    r = conn.execute(
+        f"SELECT {CHECKPOINT_COLUMNS} FROM checkpoints ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    return None if r is None else checkpoint_row(r)
 
 
 def _select_size(conn: sqlite3.Connection) -> int:
@@ -183,37 +168,13 @@ def _select_size(conn: sqlite3.Connection) -> int:
     return int(row[0])
 
 
-def _blob(value: Any) -> bytes:
-    """A BLOB column as bytes, whatever an edit of the file stored there instead (text, a
-    number, NULL): the checks then report the row instead of the reader crashing on it."""
-    if isinstance(value, bytes):
-        return value
-    if isinstance(value, str):
-        return value.encode("utf-8", "surrogatepass")
-    return b"" if value is None else str(value).encode("ascii")
-
-
-def _kinds(kinds: frozenset[str]) -> str:
-    """An SQL list of kinds (names from `chain.kinds`: letters and underscores only)."""
-    return ", ".join(f"'{k}'" for k in sorted(kinds))
-
-
-def _row(r: Any) -> EventRow:
-    return EventRow(
-        int(r[0]), r[1], str(r[2]), str(r[3]), str(r[4]), _blob(r[5]), _blob(r[6]), _blob(r[7])
-    )
-
-
 def _select_node(conn: sqlite3.Connection, level: int, index: int) -> bytes:
     row = conn.execute(
         "SELECT hash FROM nodes WHERE level = ? AND idx = ?", (level, index)
     ).fetchone()
     if row is None:
-        raise IntegrityError(
-            f"Merkle node (level {level}, index {index}) is missing from the ledger",
-            hint="run: evidencekit custody verify",
-        )
-    return _blob(row[0])
+        raise missing_node(level, index)
+    return stored_bytes(row[0])
 
 
 # SQLite's primary result codes (https://sqlite.org/rescode.html) that this module tells apart.
@@ -292,10 +253,6 @@ def refuse_network_fs(path: Path) -> None:
             hint="keep a shared case's ledger in PostgreSQL (evidencekit custody migrate --to "
             "postgresql://…, docs/postgresql.md), or copy the case to a local disk",
         )
-
-
-def _checkpoint_row(r: Any) -> CheckpointRow:
-    return CheckpointRow(int(r[0]), int(r[1]), _blob(r[2]), str(r[3]), str(r[4]), str(r[5]))
 
 
 class SQLiteStore:
@@ -441,23 +398,20 @@ class SQLiteStore:
         """Every stored subtree hash as (level, index, hash)."""
         with self._reading():
             for r in self.conn.execute("SELECT level, idx, hash FROM nodes ORDER BY level, idx"):
-                yield int(r[0]), int(r[1]), _blob(r[2])
+                yield int(r[0]), int(r[1]), stored_bytes(r[2])
 
     def checkpoints(self) -> list[CheckpointRow]:
         with self._reading():
             return [
-                _checkpoint_row(r)
+                checkpoint_row(r)
                 for r in self.conn.execute(
-                    f"SELECT {_CHECKPOINT_COLS} FROM checkpoints ORDER BY id"
+                    f"SELECT {CHECKPOINT_COLUMNS} FROM checkpoints ORDER BY id"
                 )
             ]
 
     def latest_checkpoint(self) -> CheckpointRow | None:
         with self._reading():
-            r = self.conn.execute(
-                f"SELECT {_CHECKPOINT_COLS} FROM checkpoints ORDER BY id DESC LIMIT 1"
-            ).fetchone()
-        return None if r is None else _checkpoint_row(r)
+            return _latest_checkpoint(self.conn)
 
     def close(self) -> None:
         try:

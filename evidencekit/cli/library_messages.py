@@ -161,6 +161,28 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"item {item} is registered but not imaged yet: there is no seal to verify",
             N_("item {item} is registered but not imaged yet: there is no seal to verify"),
         ),
+        # the keys use cases (workflows/keys.py); a repr() quoted otherwise than '…' (a
+        # name with an apostrophe) is left as the library wrote it
+        (
+            r"give exactly one of --token LABEL and --slot N",
+            N_("give exactly one of --token LABEL and --slot N"),
+        ),
+        (
+            r"give --key LABEL or --key-id HEX: which key on the token signs",
+            N_("give --key LABEL or --key-id HEX: which key on the token signs"),
+        ),
+        (
+            r"--key-id '(?P<key_id>[^'\\]*)' is not hexadecimal",
+            N_("--key-id {key_id!r} is not hexadecimal"),
+        ),
+        (
+            r"identity '(?P<name>[^'\\]*)' keeps its key on a token: change the token's PIN "
+            r"with the token's own tool",
+            N_(
+                "identity {name!r} keeps its key on a token: change the token's PIN "
+                "with the token's own tool"
+            ),
+        ),
         # a new key's passphrase (identity/passphrase.py): the rule, and which part failed
         (r"the passphrase is empty", N_("the passphrase is empty")),
         (

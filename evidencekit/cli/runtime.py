@@ -76,12 +76,6 @@ def terminal_text(text: str) -> str:
     return "".join(out)
 
 
-def worst(*codes: int) -> int:
-    """Combine exit codes: 3 wins over 4, 4 over 1, 1 over 0 (2 stands apart: usage)."""
-    rank = {EXIT_OK: 0, EXIT_ERROR: 1, EXIT_PARTIAL: 2, EXIT_INTEGRITY: 3, EXIT_USAGE: 4}
-    return max(codes, key=lambda c: rank.get(c, 1), default=EXIT_OK)
-
-
 @dataclass
 class App:
     """What every command gets as `ctx.obj`: the global options and helpers."""

@@ -265,6 +265,10 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "{count} problems, listed in the attached custody ledger",
     },
     "ev_ledger_migrated": {"vi": "chuyển sổ giám sát sang nơi lưu khác", "en": "ledger moved"},
+    # shared by the custody sentences and the Biên bản
+    "present": {"vi": "Có mặt: {names}.", "en": "Present: {names}."},
+    "seal_intact": {"vi": "còn nguyên vẹn", "en": "intact"},
+    "seal_damaged": {"vi": "không còn nguyên vẹn", "en": "damaged"},
     # the default descriptions the workflows give the events they record, in the case's
     # language (workflows/wording.py); the report recognises them (sentences._DEFAULTS)
     "desc_disk_image": {
@@ -516,15 +520,30 @@ def event_label(lang: str, event_type: str) -> str:
     return label(lang, key) if key in LABELS else event_type
 
 
+def seal_state_label(lang: str, state: object, note: str | None = None) -> str:
+    """An opened physical seal's state in `lang` (`intact`, anything else: damaged), with the
+    examiner's note after it in brackets."""
+    text = label(lang, "seal_intact" if state == "intact" else "seal_damaged")
+    return f"{text} ({note})" if note else text
+
+
 def status_label(lang: str, status: str | None) -> str:
     """A seal status (`complete`, `complete-with-errors`, `incomplete`) in `lang`."""
     key = f"status_{status or 'unknown'}"
     return label(lang, key) if key in LABELS else str(status)
 
 
-# The Biên bản's labels and the custody sentences' (kept in modules of their own)
-LABELS.update(RECORD_LABELS)
-LABELS.update(CUSTODY_LABELS)
+def _merge(*tables: dict[str, dict[str, str]]) -> None:
+    """Add the Biên bản's labels and the custody sentences' (kept in modules of their own) to
+    the one table `label` reads; a key defined twice would let one silently replace the other."""
+    for table in tables:
+        twice = sorted(LABELS.keys() & table.keys())
+        if twice:
+            raise ValueError(f"report labels defined twice: {', '.join(twice)}")
+        LABELS.update(table)
+
+
+_merge(RECORD_LABELS, CUSTODY_LABELS)
 
 
 def document_label(lang: str, what: str) -> str:

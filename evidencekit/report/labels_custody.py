@@ -227,13 +227,10 @@ CUSTODY_LABELS: dict[str, dict[str, str]] = {
         "vi": "Ghi nhận khi không phải người đang quản lý vật chứng; lý do: {text}.",
         "en": "Recorded by someone other than the custodian; why: {text}.",
     },
-    "cs_present": {"vi": "Có mặt: {names}.", "en": "Present: {names}."},
     "cs_photos": {
         "vi": "Kèm {count} ảnh chụp (giá trị băm ghi trong sổ).",
         "en": "With {count} photo(s) (their digests are in the ledger).",
     },
-    "cs_intact": {"vi": "còn nguyên vẹn", "en": "intact"},
-    "cs_damaged": {"vi": "không còn nguyên vẹn", "en": "damaged"},
     "cs_event": {"vi": "Diễn biến", "en": "What happened"},
     "cs_statements": {"vi": "Ý kiến: {text}", "en": "Statements: {text}"},
     "cs_record_number": {"vi": "Số biên bản: {text}.", "en": "Record number: {text}."},

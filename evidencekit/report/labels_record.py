@@ -107,9 +107,6 @@ RECORD_LABELS: dict[str, dict[str, str]] = {
         "en": "{when}, {who} re-sealed it with seal(s) {numbers} (replacing {replaces}); "
         "how: {method}.",
     },
-    "bb_seal_intact": {"vi": "còn nguyên vẹn", "en": "intact"},
-    "bb_seal_damaged": {"vi": "không còn nguyên vẹn", "en": "damaged"},
-    "bb_present": {"vi": "Có mặt: {names}.", "en": "Present: {names}."},
     "bb_seal_registered": {
         "vi": "Số niêm phong ghi khi đăng ký: {number}.",
         "en": "Seal number given at registration: {number}.",

@@ -18,7 +18,7 @@ from evidencekit.chain import parties
 from evidencekit.chain.events import Event
 from evidencekit.chain.parties import ROLES, Party
 from evidencekit.identity import load_cert_pem, subject_name
-from evidencekit.report.i18n import LABELS, document_label, event_label, label
+from evidencekit.report.i18n import LABELS, document_label, event_label, label, seal_state_label
 from evidencekit.report.model.readers import nfc
 from evidencekit.report.model.values import CustodyEntry
 
@@ -181,10 +181,8 @@ def _sentences(ev: Event, e: CustodyEntry, lang: str) -> list[str]:
         values["replaces"] = _texts(d.get("replaces"))
         values["method"] = nfc(d.get("method") or "—")
         values["reason"] = nfc(d.get("reason") or "—")
-        state = d.get("seal_state")
-        values["state"] = label(lang, "cs_intact" if state == "intact" else "cs_damaged")
-        if d.get("state_note"):
-            values["state"] += f" ({nfc(d['state_note'])})"
+        note = nfc(d["state_note"]) if d.get("state_note") else None
+        values["state"] = seal_state_label(lang, d.get("seal_state"), note)
     elif kind == "document_attached":
         raw = d.get("file")
         f: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
@@ -224,7 +222,7 @@ def _sentences(ev: Event, e: CustodyEntry, lang: str) -> list[str]:
         out.append(label(lang, "cs_photos", count=len(photos)))
     people = _parties(d.get("participants"))
     if people:
-        out.append(label(lang, "cs_present", names=present(people, lang)))
+        out.append(label(lang, "present", names=present(people, lang)))
     if kind == "session_closed":
         refusals = [
             r["participant"]

@@ -20,6 +20,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from cryptography import x509
 
@@ -36,10 +37,10 @@ from evidencekit.identity.validation import (
     read_revocation,
 )
 
-ANCHOR_ADDED = "trust_anchor_added"
-ANCHOR_REMOVED = "trust_anchor_removed"
-CHAIN_ADDED = "certificate_chain_added"
-REVOCATION_ADDED = "revocation_data_added"
+ANCHOR_ADDED: Final = "trust_anchor_added"
+ANCHOR_REMOVED: Final = "trust_anchor_removed"
+CHAIN_ADDED: Final = "certificate_chain_added"
+REVOCATION_ADDED: Final = "revocation_data_added"
 TRUST_CHANGES = frozenset({"examiner_added", "examiner_revoked", ANCHOR_ADDED, ANCHOR_REMOVED})
 """What only a pinned examiner may sign: a CA-trusted signer never changes the trust list."""
 REVOCATION_DIR = Path("trust") / "revocation"

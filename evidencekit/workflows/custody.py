@@ -29,6 +29,7 @@ from evidencekit.chain.events import (
     jsonable_details,
     normalise_digests,
 )
+from evidencekit.chain.kinds import EventKind
 from evidencekit.chain.ledger import AppendResult, Draft, Ledger
 from evidencekit.chain.parties import Party
 from evidencekit.chain.proof import ConsistencyResult
@@ -287,7 +288,9 @@ class EventText(TypedDict, total=False):
     override: str | None
 
 
-def make_draft(case: Case, kind: str, item_id: str | None, **fields: Unpack[EventText]) -> Draft:
+def make_draft(
+    case: Case, kind: EventKind, item_id: str | None, **fields: Unpack[EventText]
+) -> Draft:
     """Validate and normalise one event's fields (texts NFC, digests lowercase hex).
 
     Raises:
@@ -318,7 +321,11 @@ def make_draft(case: Case, kind: str, item_id: str | None, **fields: Unpack[Even
 
 
 def record_event(
-    case: Case, identity: Identity, kind: str, item_id: str | None, **fields: Unpack[EventText]
+    case: Case,
+    identity: Identity,
+    kind: EventKind,
+    item_id: str | None,
+    **fields: Unpack[EventText],
 ) -> SignedEvent:
     """Append one signed event (fields as for `make_draft`) to the case ledger and sign a
     checkpoint over it.
@@ -334,7 +341,11 @@ def record_event(
 
 
 def record(
-    case: Case, identity: Identity, kind: str, item_id: str | None, **fields: Unpack[EventText]
+    case: Case,
+    identity: Identity,
+    kind: EventKind,
+    item_id: str | None,
+    **fields: Unpack[EventText],
 ) -> AppendResult:
     """`record_event`, returning what the append committed (the event and the checkpoint
     signed with it), so a caller can show both without opening the ledger again.

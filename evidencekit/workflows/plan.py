@@ -36,6 +36,7 @@ from evidencekit.errors import (
     InterruptedError_,
     PartialReadError,
     UsageError,
+    worst_exit_code,
 )
 from evidencekit.ids import check_item_id
 from evidencekit.timeutil import isoformat, utcnow
@@ -176,7 +177,8 @@ class PlanResult:
 
     @property
     def exit_code(self) -> int:
-        return worst(*(o.exit_code for o in self.outcomes if o.exit_code is not None))
+        """The worst of the steps' exit codes (`errors.worst_exit_code`)."""
+        return worst_exit_code(*(o.exit_code for o in self.outcomes if o.exit_code is not None))
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -192,13 +194,6 @@ class PlanResult:
             "counts": self.counts(),
             "steps": [o.to_dict() for o in self.outcomes],
         }
-
-
-def worst(*codes: int) -> int:
-    """A plan's exit code from its steps' (DESIGN.md): 2 (usage) over 3 (integrity) over 4
-    (complete with unreadable data) over 1 (operational) over 0."""
-    rank = {0: 0, 1: 1, 4: 2, 3: 3, 2: 4}
-    return max(codes, key=lambda c: rank.get(c, 1), default=0)
 
 
 # -- reading and checking ---------------------------------------------------------------------
@@ -959,6 +954,5 @@ __all__ = [
     "load_plan",
     "run_plan",
     "steps_of",
-    "worst",
     "write_summary",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from evidencekit.case import Case
 from evidencekit.chain import parties
@@ -507,10 +507,14 @@ def copy_problem(events: Sequence[Event], item: str, wc: Mapping[str, Any]) -> s
     )
 
 
+ExaminationKind = Literal["accessed", "analysed"]
+"""The kinds `examine` records (`chain.kinds.EXAMINATION_KINDS`)."""
+
+
 def examine(
     case: Case,
     identity: Identity,
-    kind: str,
+    kind: ExaminationKind,
     item: str,
     *,
     purpose: str,

@@ -39,7 +39,7 @@ import datetime as dt
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from cryptography import x509
 
@@ -72,8 +72,8 @@ from evidencekit.workflows.origin import ledger_origin
 
 log = logging.getLogger(__name__)
 
-ADDED = "examiner_added"
-REVOKED = "examiner_revoked"
+ADDED: Final = "examiner_added"
+REVOKED: Final = "examiner_revoked"
 
 
 @dataclass(frozen=True, slots=True)

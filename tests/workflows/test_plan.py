@@ -26,7 +26,6 @@ from evidencekit.chain.kinds import ACQUISITION_KINDS
 from evidencekit.cli.main import cli
 from evidencekit.hash.seal.read import load_seal
 from evidencekit.workflows.custody import list_events
-from evidencekit.workflows.plan import worst
 from tests.json_contract import check_stdout
 from tests.paused import REPO, Paused
 from tests.paused import env as _env
@@ -372,14 +371,6 @@ def test_failed_items_are_reported_and_the_worst_exit_code_wins(
     ]
     assert "not verified: T" in rows[4]["message"]
     assert _acquisitions(case_dir) == counts
-
-
-def test_exit_code_order() -> None:
-    assert worst() == 0
-    assert worst(0, 1) == 1
-    assert worst(1, 4) == 4
-    assert worst(4, 3, 1) == 3
-    assert worst(3, 2) == 2
 
 
 # -- Ctrl-C stops the plan; the next run resumes the interrupted step ------------------------

@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from evidencekit.cli.i18n import _
 from evidencekit.cli.runtime import App, pass_app
+
+if TYPE_CHECKING:
+    from evidencekit.workflows.keys import RsaPadding, ShownIdentity
 
 
 @click.group()
@@ -30,9 +34,12 @@ def init(app: App, name: str, email: str | None, org: str | None) -> None:
     and others (space, punctuation), with at least 6 different characters; several words with
     spaces pass. It comes from --passphrase-file, EVIDENCEKIT_PASSPHRASE or a prompt.
     """
-    store = app.identity_store()
-    passphrase = app.passphrase(name, confirm=True)
-    identity = store.create(name, passphrase, email=email, org=org)
+    from evidencekit.workflows.keys import CreateIdentityRequest, create_identity
+
+    request = CreateIdentityRequest(name, email=email, org=org)
+    identity = create_identity(
+        app.identity_store(), request, lambda who: app.passphrase(who, confirm=True)
+    )
     app.emit(
         "evidencekit/identity/1",
         {"identity": identity.info.to_dict()},
@@ -52,10 +59,6 @@ RSA_PADDING = click.option(
 )
 
 
-def _algorithm(rsa_padding: str | None) -> str | None:
-    return None if rsa_padding is None else f"rsa-{rsa_padding}-sha256"
-
-
 @keys.command("import")
 @click.argument("p12", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.option(
@@ -66,7 +69,7 @@ def _algorithm(rsa_padding: str | None) -> str | None:
 @RSA_PADDING
 @pass_app
 def import_cmd(
-    app: App, p12: Path, p12_passphrase_file: Path | None, rsa_padding: str | None
+    app: App, p12: Path, p12_passphrase_file: Path | None, rsa_padding: RsaPadding | None
 ) -> None:
     """Adopt a CA-issued identity from a PKCS#12 (.p12/.pfx) file.
 
@@ -82,18 +85,11 @@ def import_cmd(
         p12_password = os.environ["EVIDENCEKIT_P12_PASSPHRASE"].encode("utf-8")
     else:
         p12_password = None
-    from evidencekit.identity.keyfile import read_p12_bundle
+    from evidencekit.workflows.keys import ImportIdentityRequest, import_identity
 
-    store = app.identity_store()
-    # checked (size, iteration counts, key type, validity) before a passphrase is asked
-    key, cert, chain = read_p12_bundle(p12, p12_password)
-    algorithm = _algorithm(rsa_padding)
-    if algorithm is not None:
-        from evidencekit.identity.algorithms import choose
-
-        choose(key, algorithm, repr(str(p12)))  # before the passphrase is asked
-    identity = store.import_key(
-        key, cert, app.passphrase(str(p12), confirm=True), algorithm=algorithm, chain=chain
+    request = ImportIdentityRequest(p12, p12_password, rsa_padding)
+    identity = import_identity(
+        app.identity_store(), request, lambda what: app.passphrase(what, confirm=True)
     )
     app.emit(
         "evidencekit/identity/1",
@@ -142,7 +138,7 @@ def add_token(
     cert_path: Path | None,
     chain_path: Path | None,
     name: str | None,
-    rsa_padding: str | None,
+    rsa_padding: RsaPadding | None,
 ) -> None:
     """Register a signing key that lives on a PKCS#11 token (USB token, smart card, HSM).
 
@@ -152,41 +148,30 @@ def add_token(
     now and whenever the identity signs. The token signs a test challenge before anything is
     stored, checked against the certificate.
     """
-    from evidencekit.errors import UsageError
-    from evidencekit.identity import TokenRef, load_cert_bundle, load_cert_file
+    from evidencekit.workflows.keys import AddTokenRequest, add_token
 
-    if (token_label is None) == (slot is None):
-        raise UsageError(_("give exactly one of --token LABEL and --slot N"))
-    if key_label is None and key_id is None:
-        raise UsageError(_("give --key LABEL or --key-id HEX: which key on the token signs"))
-    if key_id is not None:
-        try:
-            key_id = bytes.fromhex(key_id.replace(":", "")).hex()
-        except ValueError as exc:
-            raise UsageError(
-                _("--key-id {key_id!r} is not hexadecimal").format(key_id=key_id)
-            ) from exc
-    ref = TokenRef(
-        module=str(module.absolute()),
+    request = AddTokenRequest(
+        module,
         token_label=token_label,
         slot=slot,
         key_label=key_label,
         key_id=key_id,
+        cert=cert_path,
+        chain=chain_path,
+        name=name,
+        rsa_padding=rsa_padding,
     )
-    cert = load_cert_file(cert_path) if cert_path is not None else None
-    chain = load_cert_bundle(chain_path) if chain_path is not None else ()
-    store = app.identity_store()
-    pin = app.passphrase(token_label or f"slot {slot}", what="PIN")
-    identity = store.add_token(
-        ref, pin, cert=cert, name=name, algorithm=_algorithm(rsa_padding), chain=chain
+    identity = add_token(
+        app.identity_store(), request, lambda label: app.passphrase(label, what="PIN")
     )
+    token = identity.info.token
     app.emit(
         "evidencekit/identity/1",
         {"identity": identity.info.to_dict()},
         [
             _("Registered token identity {name}").format(name=identity.name),
             _("  fingerprint: sha256:{fingerprint}").format(fingerprint=identity.fingerprint),
-            _("  key: {describe}").format(describe=ref.describe()),
+            _("  key: {describe}").format(describe=token.describe() if token else "?"),
             _("  signs: {algorithm}").format(algorithm=identity.algorithm),
             _("  folder: {path}").format(path=identity.info.path),
         ],
@@ -198,10 +183,12 @@ def add_token(
 @pass_app
 def show(app: App, show_all: bool) -> None:
     """Print the identity's name, certificate fingerprint and how its key is protected."""
-    store = app.identity_store()
-    infos = store.list() if show_all else [store.find(app.identity_selector)]
+    from evidencekit.workflows.keys import ShowIdentitiesRequest, show_identities
+
+    request = ShowIdentitiesRequest(app.identity_selector, all=show_all)
     docs, lines = [], []
-    for info in infos:
+    for shown in show_identities(app.identity_store(), request):
+        info = shown.info
         if info.token is not None:
             protection = _("on token: {describe}").format(describe=info.token.describe())
             docs.append({**info.to_dict(), "key_protection": protection})
@@ -211,7 +198,7 @@ def show(app: App, show_all: bool) -> None:
                 )
             )
             continue
-        protection, weaker = _protection(info.path / "key.pem")
+        protection, weaker = _protection(shown)
         docs.append({**info.to_dict(), "key_protection": protection})
         lines.append(
             _("{name}  sha256:{fingerprint}  key: {protection}").format(
@@ -228,15 +215,11 @@ def show(app: App, show_all: bool) -> None:
     app.emit("evidencekit/identities/1", {"identities": docs}, lines or [_("(no identities)")])
 
 
-def _protection(key_path: Path) -> tuple[str, bool]:
+def _protection(shown: ShownIdentity) -> tuple[str, bool]:
     """("scrypt N=… r=… p=…", weaker than the default) or the reason it cannot be read."""
-    from evidencekit.errors import IdentityError
-    from evidencekit.identity.keyfile import describe_key_file, is_default_protection
-
-    try:
-        return describe_key_file(key_path), not is_default_protection(key_path)
-    except IdentityError as exc:
-        return _("unreadable ({message})").format(message=exc.message), False
+    if shown.key_file is None:
+        return _("unreadable ({message})").format(message=shown.unreadable), False
+    return shown.key_file, shown.weaker
 
 
 @keys.command("passwd")
@@ -254,18 +237,38 @@ def passwd(app: App, new_passphrase_file: Path | None) -> None:
     EVIDENCEKIT_PASSPHRASE or a prompt; the new one must follow the `keys init` rule (giving the
     same one again is allowed when it does).
     """
-    from evidencekit.errors import IdentityError
+    from evidencekit.workflows.keys import (
+        ChangePassphraseRequest,
+        change_passphrase,
+        shown_identity,
+    )
+
+    def new_passphrase(name: str) -> bytes:
+        return _new_passphrase(new_passphrase_file, name)
 
     store = app.identity_store()
-    info = store.find(app.identity_selector)
-    if info.token is not None:
-        raise IdentityError(
-            _(
-                "identity {name!r} keeps its key on a token: change the token's PIN "
-                "with the token's own tool"
-            ).format(name=info.name)
-        )
-    current = app.passphrase(info.name)
+    request = ChangePassphraseRequest(app.identity_selector)
+    identity = change_passphrase(store, request, app.passphrase, new_passphrase)
+    protection, _weaker = _protection(shown_identity(identity.info))
+    app.emit(
+        "evidencekit/identity/1",
+        {"identity": {**identity.info.to_dict(), "key_protection": protection}},
+        [
+            _("Re-encrypted the key of {name} ({protection})").format(
+                name=identity.name, protection=protection
+            ),
+            _("  fingerprint: sha256:{fingerprint} (unchanged)").format(
+                fingerprint=identity.fingerprint
+            ),
+        ],
+    )
+
+
+def _new_passphrase(new_passphrase_file: Path | None, name: str) -> bytes:
+    """The new passphrase for identity `name`: the file, else EVIDENCEKIT_NEW_PASSPHRASE, else
+    a prompt on a terminal."""
+    from evidencekit.errors import IdentityError
+
     new: bytes
     if new_passphrase_file is not None:
         try:
@@ -281,7 +284,7 @@ def passwd(app: App, new_passphrase_file: Path | None) -> None:
         new = os.environ["EVIDENCEKIT_NEW_PASSPHRASE"].encode("utf-8")
     elif sys.stdin.isatty() and sys.stderr.isatty():
         value = click.prompt(
-            _("New passphrase for {name}").format(name=info.name),
+            _("New passphrase for {name}").format(name=name),
             hide_input=True,
             confirmation_prompt=True,
             err=True,
@@ -290,24 +293,11 @@ def passwd(app: App, new_passphrase_file: Path | None) -> None:
     else:
         raise IdentityError(
             _("no new passphrase for identity {name!r} and no terminal to ask on").format(
-                name=info.name
+                name=name
             ),
             hint=_("set EVIDENCEKIT_NEW_PASSPHRASE or pass --new-passphrase-file FILE"),
         )
-    identity = store.change_passphrase(info, current, new)
-    protection, _weaker = _protection(info.path / "key.pem")
-    app.emit(
-        "evidencekit/identity/1",
-        {"identity": {**identity.info.to_dict(), "key_protection": protection}},
-        [
-            _("Re-encrypted the key of {name} ({protection})").format(
-                name=identity.name, protection=protection
-            ),
-            _("  fingerprint: sha256:{fingerprint} (unchanged)").format(
-                fingerprint=identity.fingerprint
-            ),
-        ],
-    )
+    return new
 
 
 @keys.command("export-cert")
@@ -319,11 +309,11 @@ def passwd(app: App, new_passphrase_file: Path | None) -> None:
 @pass_app
 def export_cert(app: App, out: Path | None) -> None:
     """Write the certificate (PEM) for the people who verify this examiner's work."""
-    store = app.identity_store()
-    info = store.find(app.identity_selector)
-    pem = (info.path / "cert.pem").read_text("ascii")
+    from evidencekit.workflows.keys import export_certificate
+
+    exported = export_certificate(app.identity_store(), app.identity_selector)
     if out is None:
-        click.echo(pem, nl=False)
+        click.echo(exported.pem, nl=False)
         return
-    out.write_text(pem, "ascii")
-    app.info(_("Wrote certificate of {name} to {out}").format(name=info.name, out=out))
+    out.write_text(exported.pem, "ascii")
+    app.info(_("Wrote certificate of {name} to {out}").format(name=exported.info.name, out=out))

@@ -15,6 +15,13 @@ from evidencekit.cli.runtime import EXIT_INTEGRITY, App, pass_app
 if TYPE_CHECKING:
     from evidencekit.report.ltv import ValidationInputs
     from evidencekit.workflows.reader_trust import ReaderTrust
+    from evidencekit.workflows.report.request import (
+        CosignLevel,
+        CosignRole,
+        PadesLevel,
+        ReportForm,
+        ReportLanguage,
+    )
 
 LEVELS = ["B-B", "B-T", "B-LT", "B-LTA"]
 FileArg = click.Path(path_type=Path, dir_okay=False, exists=True)
@@ -136,42 +143,41 @@ def report() -> None:
 def build(
     app: App,
     items: tuple[str, ...],
-    lang: str | None,
+    lang: ReportLanguage | None,
     out: Path | None,
     tsa: str | None,
-    level: str | None,
+    level: PadesLevel | None,
     certs: tuple[Path, ...],
     crls: tuple[Path, ...],
     ocsps: tuple[Path, ...],
     fetch_revocation: bool,
     no_sign: bool,
     rehash: bool,
-    form: str,
+    form: ReportForm,
     session: str | None,
     copies: int,
 ) -> None:
     """Verify the ledger and the seals, render the case's report, sign it, record it in the
     custody ledger, then publish it under its name (exit 3 when anything does not verify)."""
-    from evidencekit.workflows.report import build_report
+    from evidencekit.workflows.report.request import BuildReportRequest, issue_report
 
     case = app.case()
     identity = app.identity() if not no_sign else None
     app.info(_("building the report of case {number}…").format(number=case.info.number))
-    result = build_report(
-        case,
-        identity,
-        items=items or None,
+    request = BuildReportRequest(
+        items=items,
         lang=lang,
         out=out,
         tsa_url=tsa,
-        sign=not no_sign,
-        rehash=rehash,
         level=level,
         validation=_inputs(certs, crls, ocsps, fetch_revocation),
+        sign=not no_sign,
+        rehash=rehash,
         form=form,
         session=session,
         copies=copies,
     )
+    result = issue_report(case, identity, request)
     kind = (
         _("unsigned preview")
         if not result.signed
@@ -218,7 +224,7 @@ def verify(
     problem."""
     from evidencekit.case import find_case_if_any
     from evidencekit.report.attachments import shown
-    from evidencekit.workflows.report import verify_report
+    from evidencekit.workflows.report.request import VerifyReportRequest, check_report
 
     def safe(text: str) -> str:  # names from the PDF and its certificates reach the terminal
         return shown(text, quote=False)
@@ -227,8 +233,9 @@ def verify(
     from evidencekit.identity import load_cert_file
 
     certs, anchors = reader.split()
-    tsas = [load_cert_file(p) for p in tsa_certs]
-    result = verify_report(pdf, case=case, trust=certs, anchors=anchors, tsa_certs=tsas)
+    tsas = tuple(load_cert_file(p) for p in tsa_certs)
+    request = VerifyReportRequest(pdf, tuple(certs), anchors, tsas)
+    result = check_report(request, case)
     sig = result.signature
     lines = [f"{pdf}: {_('OK') if result.ok else _('FAILED')}"]
     if sig.signed:
@@ -289,9 +296,9 @@ def extract(app: App, pdf: Path, out: Path) -> None:
     """Save the report's attachments (seals, custody exports, checkpoint, report.json) into a
     folder: plain file names only, nothing overwritten, no symlink followed. Does not check the
     signature: run `report verify` for that."""
-    from evidencekit.workflows.report.extract import extract_attachments
+    from evidencekit.workflows.report.request import ExtractRequest, extract
 
-    result = extract_attachments(pdf, out)
+    result = extract(ExtractRequest(pdf, out))
     lines = [f"{f.sha256}  {f.name}" for f in result.files]
     app.emit("evidencekit/report-extract/1", result.to_dict(), lines)
     app.info(_("{count} file(s) written to {out}").format(count=len(result.files), out=out))
@@ -380,10 +387,10 @@ def _amend_lines(result: Any) -> list[str]:
 def cosign(
     app: App,
     pdf: Path,
-    role: str,
+    role: CosignRole,
     identity_name: str | None,
     tsa: str | None,
-    level: str | None,
+    level: CosignLevel | None,
     certs: tuple[Path, ...],
     crls: tuple[Path, ...],
     ocsps: tuple[Path, ...],
@@ -395,21 +402,21 @@ def cosign(
     who must be pinned in the case). Without a case it is signed but not recorded, and
     `report verify --case` then reports it."""
     from evidencekit.case import find_case_if_any
-    from evidencekit.workflows.report.amend import cosign_report
+    from evidencekit.workflows.report.request import CosignRequest, cosign
 
     if identity_name:
         app.identity_selector = identity_name
     case = app.pin(find_case_if_any(app.case_dir))
-    result = cosign_report(
+    identity = app.identity()  # unlocked before the validation files are read, as always
+    request = CosignRequest(
         pdf,
-        app.identity(),
         role,
-        case=case,
         tsa_url=tsa,
         level=level,
         validation=_inputs(certs, crls, ocsps, fetch_revocation),
         out=out,
     )
+    result = cosign(request, identity, case)
     if case is None:
         app.warn(_("no case: the co-signature is not recorded in a custody ledger"))
     app.emit("evidencekit/report-cosign/1", result.to_dict(), _amend_lines(result))
@@ -446,17 +453,14 @@ def extend(
     with a case, record it (`report_extended`). Run it again before the last timestamp's TSA
     certificate expires or its algorithms weaken."""
     from evidencekit.case import find_case_if_any
-    from evidencekit.workflows.report.amend import extend_report
+    from evidencekit.workflows.report.request import ExtendRequest, extend
 
     case = app.pin(find_case_if_any(app.case_dir))
-    result = extend_report(
-        pdf,
-        tsa,
-        case=case,
-        identity=app.identity() if case is not None else None,
-        validation=_inputs(certs, crls, ocsps, fetch_revocation),
-        out=out,
+    identity = app.identity() if case is not None else None
+    request = ExtendRequest(
+        pdf, tsa, validation=_inputs(certs, crls, ocsps, fetch_revocation), out=out
     )
+    result = extend(request, case, identity)
     if case is None:
         app.warn(_("no case: the extension is not recorded in a custody ledger"))
     app.emit("evidencekit/report-extend/1", result.to_dict(), _amend_lines(result))

@@ -13,7 +13,13 @@ from reportlab.platypus import (
 )
 
 from evidencekit.hash.seal.document import DISK_KINDS
-from evidencekit.report.i18n import LABELS, device_difference, document_label, label
+from evidencekit.report.i18n import (
+    LABELS,
+    device_difference,
+    document_label,
+    label,
+    seal_state_label,
+)
 from evidencekit.report.model.record import RecordItem, SealStep, SeizureRecord
 from evidencekit.report.render.bienban_text import (
     _alg,
@@ -39,9 +45,7 @@ def _seal_line(model: SeizureRecord, s: SealStep) -> str:
             lang, "bb_seal_applied", when=when, who=s.actor, numbers=numbers, method=s.method or "—"
         )
     elif s.kind == "seal_opened":
-        state = label(lang, "bb_seal_intact" if s.state == "intact" else "bb_seal_damaged")
-        if s.state_note:
-            state += f" ({s.state_note})"
+        state = seal_state_label(lang, s.state, s.state_note)
         text = label(
             lang,
             "bb_seal_opened",
@@ -62,7 +66,7 @@ def _seal_line(model: SeizureRecord, s: SealStep) -> str:
             method=s.method or "—",
         )
     if s.participants:
-        text += " " + label(lang, "bb_present", names=_names(model, s.participants))
+        text += " " + label(lang, "present", names=_names(model, s.participants))
     return text
 
 
@@ -190,7 +194,7 @@ def _item(
                 purpose=h.purpose or "—",
             )
             if h.participants:
-                text += " " + label(lang, "bb_present", names=_names(model, h.participants))
+                text += " " + label(lang, "present", names=_names(model, h.participants))
             out.append(_p(text, st["indent"]))
     if it.documents:
         out.append(_p(label(lang, "bb_documents"), st["h"]))

@@ -25,7 +25,11 @@ from evidencekit.identity import Identity
 from evidencekit.report.ltv import ValidationInputs
 from evidencekit.report.sign import check_signature, cosign_pdf, extend_pdf, pades_level
 from evidencekit.workflows.report.build import _write_partial
-from evidencekit.workflows.report.ledger import _find_report_event, _record_report_revision
+from evidencekit.workflows.report.ledger import (
+    RevisionKind,
+    _find_report_event,
+    _record_report_revision,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,11 +99,16 @@ def _check_before(data: bytes, path: Path) -> None:
         )
 
 
+_Revision = tuple[Case, Identity, RevisionKind, str, dict[str, object]]
+"""What `_write` records once the revised report is in place: the case, the signer, the event's
+kind, description and details."""
+
+
 def _write(
     path: Path,
     out: Path | None,
     new: bytes,
-    record: tuple[Case, Identity, str, str, dict[str, object]] | None,
+    record: _Revision | None,
 ) -> tuple[Path, bool]:
     target = out if out is not None else path
     if out is not None and os.path.lexists(out):
@@ -109,11 +118,11 @@ def _write(
     kind = record[2] if record is not None else ""
     try:
         if record is not None:
-            case, identity, _kind, description, details = record
+            case, identity, revision, description, details = record
             _record_report_revision(
                 case,
                 identity,
-                kind,
+                revision,
                 description=description,
                 sha256=hashlib.sha256(new).hexdigest(),
                 size=len(new),
@@ -189,7 +198,7 @@ def cosign_report(
         validation=validation,
         location=(case.info.agency or None) if case is not None else None,
     )
-    record = None
+    record: _Revision | None = None
     if case is not None:
         details |= {"field": field, "role": role, "level": level, "previous_size": len(data)}
         record = (case, identity, "report_cosigned", f"report co-signed as {role}", details)
@@ -230,7 +239,7 @@ def extend_report(
     _check_before(data, path)
     details = _issued_in(case, path, data) if case is not None else {}
     new = extend_pdf(data, tsa_url, validation=validation)
-    record = None
+    record: _Revision | None = None
     if case is not None and identity is not None:
         details |= {"tsa_url": tsa_url, "previous_size": len(data)}
         record = (case, identity, "report_extended", "archive timestamp added", details)

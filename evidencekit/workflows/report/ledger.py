@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from evidencekit.case import Case
 from evidencekit.chain import merkle
@@ -179,10 +180,14 @@ def _find_report_event(case: Case, data: bytes) -> tuple[int, int] | None:
     return None
 
 
+RevisionKind = Literal["report_cosigned", "report_extended"]
+"""The events that bind a report's later revision (a co-signature, an extension)."""
+
+
 def _record_report_revision(
     case: Case,
     identity: Identity,
-    kind: str,
+    kind: RevisionKind,
     *,
     description: str,
     sha256: str,

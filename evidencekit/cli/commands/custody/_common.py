@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
+from evidencekit.chain.kinds import EventKind
 from evidencekit.cli.i18n import N_, _, language
 from evidencekit.cli.options import trust_option
 from evidencekit.cli.runtime import App
@@ -25,7 +26,11 @@ if TYPE_CHECKING:  # imported by the commands that need them: `evidencekit --hel
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-TERMINAL_COMMANDS = {"release": "released", "return": "returned", "destroy": "destroyed"}
+TERMINAL_COMMANDS: dict[str, EventKind] = {
+    "release": "released",
+    "return": "returned",
+    "destroy": "destroyed",
+}
 
 
 def _write_out(out: Path | None, data: bytes) -> None:
@@ -114,10 +119,10 @@ def _lang() -> str:
 def _value(key: str, value: Any) -> str:
     """A recorded value as `custody log` shows it: a seal's state and an attached document's
     kind in the interface language (the report's words, `report.i18n`), the rest as recorded."""
-    from evidencekit.report.i18n import document_label, label
+    from evidencekit.report.i18n import document_label, seal_state_label
 
     if key == "seal_state" and value in ("intact", "damaged"):
-        return label(_lang(), f"cs_{value}")
+        return seal_state_label(_lang(), value)
     if key == "what" and isinstance(value, str):
         return document_label(_lang(), value)
     return str(value)

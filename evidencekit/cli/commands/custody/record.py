@@ -4,10 +4,11 @@ release, return, destroy."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from evidencekit.chain.kinds import EventKind
 from evidencekit.cli.commands.custody._common import (
     TERMINAL_COMMANDS,
     _appended,
@@ -20,6 +21,9 @@ from evidencekit.cli.commands.custody._group import custody
 from evidencekit.cli.i18n import N_
 from evidencekit.cli.options import participant_options
 from evidencekit.cli.runtime import App, pass_app
+
+if TYPE_CHECKING:
+    from evidencekit.workflows.seizure import ExaminationKind
 
 
 @custody.command("register")
@@ -190,9 +194,10 @@ _HELP_TEXTS = (
     N_("Record that ITEM was destroyed; no event may follow."),
 )
 
-for _name, _kind in (("access", "accessed"), ("analyse", "analysed")):
+_EXAMINE_COMMANDS: dict[str, ExaminationKind] = {"access": "accessed", "analyse": "analysed"}
+for _name, _kind in _EXAMINE_COMMANDS.items():
 
-    def _make(kind: str) -> Any:
+    def _make(kind: ExaminationKind) -> Any:
         @click.argument("item")
         @click.option("--purpose", required=True, help="Why it is accessed.")
         @click.option("--location", help="Where.")
@@ -245,9 +250,9 @@ for _name, _kind in (("access", "accessed"), ("analyse", "analysed")):
     custody.command(_name)(_make(_kind))
 
 
-for _name, _kind in TERMINAL_COMMANDS.items():
+for _name, _terminal in TERMINAL_COMMANDS.items():
 
-    def _make_terminal(kind: str) -> Any:
+    def _make_terminal(kind: EventKind) -> Any:
         @click.argument("item")
         @click.option("--reason", required=True, help="Why (court order, owner, …).")
         @click.option(
@@ -296,7 +301,7 @@ for _name, _kind in TERMINAL_COMMANDS.items():
         _cmd.__doc__ = f"Record that ITEM was {kind}; no event may follow."
         return _cmd
 
-    custody.command(_name)(_make_terminal(_kind))
+    custody.command(_name)(_make_terminal(_terminal))
 
 
 @custody.command("timestamp")
