@@ -64,8 +64,8 @@ def _expected_key_rows(rows: list[EventRow], item: str | None) -> list[EventRow]
     if handed:
         picks.add(handed[-1].seq)
     acquired = [r for r in mine if r.kind in ("acquired", "collected", "sealed")]
-    if acquired:
-        picks.add(acquired[0].seq)
+    if acquired:  # the first and the latest (a resume supersedes the latest: issue 16)
+        picks |= {acquired[0].seq, acquired[-1].seq}
     picks |= {r.seq for r in mine if r.kind in PHYSICAL_SEAL_KINDS | SESSION_KINDS}
     return [r for r in mine if r.seq in picks]
 
