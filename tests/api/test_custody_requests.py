@@ -46,7 +46,9 @@ def test_requests_are_frozen_values() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         req.method = "khác"  # type: ignore[misc]
     assert req.presence == api.Presence()
-    assert api.API_VERSION == "2.1.0"
+    major, minor, _patch = map(int, api.API_VERSION.split("."))
+    assert (major, minor) >= (2, 1)  # the custody/case requests arrived in 2.1.0
+    assert major == 2
 
 
 def test_a_seizure_through_the_api(world: tuple[api.Case, api.Identity], tmp_path: Path) -> None:
