@@ -25,6 +25,7 @@ from evidencekit.errors import (
     IntegrityError,
     PartialReadError,
     UsageError,
+    worst_exit_code,
 )
 from evidencekit.hash.seal.document import SEAL_SUFFIX
 from evidencekit.hash.seal.read import find_seal, load_seal
@@ -651,8 +652,7 @@ class VerifyResult:
                 codes.append(EvidenceKitError.exit_code)
             else:
                 codes.append(IntegrityError.exit_code)
-        rank = {0: 0, EvidenceKitError.exit_code: 1, PartialReadError.exit_code: 2}
-        return max(codes, key=lambda c: rank.get(c, 3), default=0)
+        return worst_exit_code(*codes)
 
     def to_dict(self) -> dict[str, object]:
         return {
