@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
@@ -24,6 +24,7 @@ from evidencekit.chain.checkpoint_memory import (
     home_memory,
 )
 from evidencekit.chain.events import (
+    Event,
     SignedEvent,
     clean_text,
     jsonable_details,
@@ -624,24 +625,28 @@ def _with_proven_time(status: LedgerStatus, ledger: Ledger, trust: CaseTrust) ->
     return dataclasses.replace(status, problems=in_order([*status.problems, *extra]))
 
 
+def _events_of_kinds(ledger: Ledger, kinds: Collection[str]) -> list[Event]:
+    """The ledger's events of `kinds`, decoded, in order (by the row's kind column: a row whose
+    column lies, or that does not decode, is the ledger's own checks' to name)."""
+    events = []
+    for row in ledger.store.rows():
+        if row.kind not in kinds:
+            continue
+        try:
+            events.append(Event.decode(row.data))
+        except IntegrityError:
+            continue
+    return events
+
+
 def _with_working_copies(ledger: Ledger, status: LedgerStatus) -> LedgerStatus:
     """`status` with a `rule-violation` for every examination event whose working copy the
     ledger does not show to be a copy of the item (`workflows.seizure.copy_problem`): the
     check `custody access/analyse` makes, made again for events written past the tool."""
-    from evidencekit.chain.events import Event
     from evidencekit.chain.kinds import EXAMINATION_KINDS
-    from evidencekit.workflows.seizure import CONTENT_KINDS as CONTENT
-    from evidencekit.workflows.seizure import copy_problem
+    from evidencekit.workflows.seizure import CONTENT_KINDS, copy_problem
 
-    rows = [r for r in ledger.store.rows() if r.kind in EXAMINATION_KINDS or r.kind in CONTENT]
-    if not any(r.kind in EXAMINATION_KINDS for r in rows):
-        return status  # (a row whose kind column lies is the ledger's own check's to name)
-    events = []
-    for row in rows:
-        try:
-            events.append(Event.decode(row.data))
-        except IntegrityError:
-            continue  # named by the ledger's own checks
+    events = _events_of_kinds(ledger, EXAMINATION_KINDS | CONTENT_KINDS)
     found = []
     for i, ev in enumerate(events):
         wc = ev.details.get("working_copy")
@@ -658,18 +663,12 @@ def _with_working_copies(ledger: Ledger, status: LedgerStatus) -> LedgerStatus:
 def _with_case_files(case: Case, ledger: Ledger, status: LedgerStatus) -> LedgerStatus:
     """`status` with the problems and notes of the photos and documents the ledger records
     (`workflows.casefiles`: each re-hashed against its event)."""
-    from evidencekit.chain.events import Event
     from evidencekit.workflows.casefiles import check_files, recorded_files, unrecorded_files
 
-    events = []
-    for row in ledger.store.rows():
-        if row.kind not in ("registered", "document_attached"):
-            continue
-        try:
-            ev = Event.decode(row.data)
-        except IntegrityError:
-            continue  # named by the ledger's own checks
-        events.append({"seq": ev.seq, "kind": ev.kind, "item": ev.item_id, "details": ev.details})
+    events = [
+        {"seq": ev.seq, "kind": ev.kind, "item": ev.item_id, "details": ev.details}
+        for ev in _events_of_kinds(ledger, ("registered", "document_attached"))
+    ]
     files = recorded_files(events)
     problems, notes = check_files(case, files)
     extra, extra_notes = unrecorded_files(case, files)
@@ -689,17 +688,11 @@ def _with_device_notes(ledger: Ledger, status: LedgerStatus) -> LedgerStatus:
     serial than it was registered with (`chain.details.device_notes`): both stay on
     record, and the reader is told."""
     from evidencekit.chain.details import device_notes
-    from evidencekit.chain.events import Event
 
-    events = []
-    for row in ledger.store.rows():
-        if row.kind not in ("registered", "acquired"):
-            continue
-        try:
-            ev = Event.decode(row.data)
-        except IntegrityError:
-            continue  # named by the ledger's own checks
-        events.append({"seq": ev.seq, "kind": ev.kind, "item": ev.item_id, "details": ev.details})
+    events = [
+        {"seq": ev.seq, "kind": ev.kind, "item": ev.item_id, "details": ev.details}
+        for ev in _events_of_kinds(ledger, ("registered", "acquired"))
+    ]
     notes = [d.message() for d in device_notes(events)]
     if not notes:
         return status
