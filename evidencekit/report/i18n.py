@@ -315,6 +315,30 @@ LABELS: dict[str, dict[str, str]] = {
         "vi": "Chuyển sổ giám sát từ {source} sang {target}",
         "en": "custody ledger moved from {source} to {target}",
     },
+    "desc_anchor_added_tsa": {
+        "vi": "Thêm mốc tin cậy cho tổ chức cấp dấu thời gian: {subject}",
+        "en": "trust anchor for timestamp authorities: {subject}",
+    },
+    "desc_anchor_added_examiners": {
+        "vi": "Thêm mốc tin cậy cho cán bộ ký số: {subject}",
+        "en": "trust anchor for examiners: {subject}",
+    },
+    "desc_anchor_removed": {
+        "vi": "Gỡ mốc tin cậy: {name}",
+        "en": "trust anchor removed: {name}",
+    },
+    "desc_report_issued": {
+        "vi": "Báo cáo {report_id} ({language})",
+        "en": "report {report_id} ({language})",
+    },
+    "desc_report_cosigned": {
+        "vi": "Báo cáo được ký thêm với vai trò {role}",
+        "en": "report co-signed as {role}",
+    },
+    "desc_report_extended": {
+        "vi": "Thêm dấu thời gian lưu trữ vào báo cáo",
+        "en": "archive timestamp added",
+    },
     "desc_attempt_set_aside": {
         "vi": "Lần thực hiện dở dang của vật chứng {item} đã được để riêng",
         "en": "unfinished attempt at item {item} set aside",

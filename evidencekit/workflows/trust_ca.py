@@ -39,6 +39,7 @@ from evidencekit.workflows.anchors import (
 from evidencekit.workflows.custody import open_ledger, record_event
 from evidencekit.workflows.proven import tsa_paths
 from evidencekit.workflows.trust import case_trust
+from evidencekit.workflows.wording import described
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +109,11 @@ def add_anchor(
         identity,
         ANCHOR_ADDED,
         None,
-        description=f"trust anchor for {what}: {cert.subject.rfc4514_string()}",
+        description=described(
+            case,
+            "anchor_added_tsa" if kind == TSA else "anchor_added_examiners",
+            subject=cert.subject.rfc4514_string(),
+        ),
         reason=reason,
         details={
             "anchor_kind": kind,
@@ -148,7 +153,7 @@ def remove_anchor(case: Case, identity: Identity, which: str, *, reason: str) ->
         identity,
         ANCHOR_REMOVED,
         None,
-        description=f"trust anchor removed: {a.anchor.name}",
+        description=described(case, "anchor_removed", name=a.anchor.name),
         reason=reason,
         details={"fingerprint": a.fingerprint, "name": a.anchor.name},
     )

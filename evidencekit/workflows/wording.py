@@ -31,4 +31,12 @@ def status_words(case: Case, status: str) -> str:
     return status_label(case_language(case), status)
 
 
-__all__ = ["case_language", "described", "status_words"]
+def role_words(case: Case, role: str) -> str:
+    """A report co-signer's role ("receiver" …) in the case's language, as the report words it."""
+    from evidencekit.report.i18n import LABELS, label
+
+    key = f"cosign_{role}"
+    return label(case_language(case), key) if key in LABELS else role
+
+
+__all__ = ["case_language", "described", "role_words", "status_words"]

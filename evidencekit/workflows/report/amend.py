@@ -30,6 +30,7 @@ from evidencekit.workflows.report.ledger import (
     _find_report_event,
     _record_report_revision,
 )
+from evidencekit.workflows.wording import described, role_words
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +202,8 @@ def cosign_report(
     record: _Revision | None = None
     if case is not None:
         details |= {"field": field, "role": role, "level": level, "previous_size": len(data)}
-        record = (case, identity, "report_cosigned", f"report co-signed as {role}", details)
+        said = described(case, "report_cosigned", role=role_words(case, role))
+        record = (case, identity, "report_cosigned", said, details)
     target, recorded = _write(path, out, new, record)
     return AmendResult(
         path=target,
@@ -242,7 +244,8 @@ def extend_report(
     record: _Revision | None = None
     if case is not None and identity is not None:
         details |= {"tsa_url": tsa_url, "previous_size": len(data)}
-        record = (case, identity, "report_extended", "archive timestamp added", details)
+        said = described(case, "report_extended")
+        record = (case, identity, "report_extended", said, details)
     target, recorded = _write(path, out, new, record)
     return AmendResult(
         path=target,

@@ -23,6 +23,7 @@ from evidencekit.problems import Problem
 from evidencekit.workflows import custody
 from evidencekit.workflows.origin import ledger_origin
 from evidencekit.workflows.report.names import CHECKPOINT_TXT
+from evidencekit.workflows.wording import described
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +88,7 @@ def _record_report_issued(
         identity,
         "report_issued",
         None,
-        description=f"report {report_id} ({lang})",
+        description=described(case, "report_issued", report_id=report_id, language=lang),
         digests={"sha256": sha256},
         details={
             "report_id": report_id,
