@@ -78,6 +78,8 @@ _SPEC: dict[str, dict[str, str]] = {
         "force": "bool",
         "image-bytes": "bool",
         "accept-stored-digest-mismatch": "str",
+        "participants": "strs",
+        "session": "str",
     },
     "acquire-files": {
         "source": "path",
@@ -95,6 +97,8 @@ _SPEC: dict[str, dict[str, str]] = {
         "algorithms": _ALGOS,
         "fs-type": "str",
         "no-stored-digest-check": "bool",
+        "participants": "strs",
+        "session": "str",
     },
     "seal": {
         "source": "path",
@@ -102,6 +106,8 @@ _SPEC: dict[str, dict[str, str]] = {
         "in-place": "bool",
         "algorithms": _ALGOS,
         "description": "str",
+        "participants": "strs",
+        "session": "str",
     },
     "verify": {"items": "items", "trust": "paths", "sizes-only": "bool", "record": "bool"},
     "report": {"items": "items", "lang": "choice:vi,en", "output": "path", "tsa-url": "str"},
@@ -710,6 +716,14 @@ def _run_step(case: Case, examiner: Signer, entry: Checked, run: _Run) -> tuple[
     return _OTHER_RUNNERS[step.kind](case, examiner, step, run)
 
 
+def _presence(step: Step) -> dict[str, Any]:
+    """The step's `participants` (SPECs, as `--participant` takes them) and `session`: recorded
+    in the event the step appends, the session checked open before any work
+    (`workflows.seizure.presence`)."""
+    o = step.options
+    return {"participants": tuple(o.get("participants", ())), "session": o.get("session")}
+
+
 def _paths(step: Step) -> list[Path]:
     return [Path(s) for s in step.sources]
 
@@ -724,6 +738,7 @@ def _acquire_disk(case: Case, examiner: Signer, step: Step, resume: bool, run: _
         resume=resume,
         command_line=run.command_line,
         progress=run.progress,
+        **_presence(step),
     )
     r = acquire_disk(case, examiner, req).resumed
     if r is None:
@@ -826,6 +841,7 @@ def _collect(case: Case, examiner: Signer, step: Step, resume: bool, run: _Run) 
         resume=resume,
         command_line=run.command_line,
         progress=run.progress,
+        **_presence(step),
     )
     collect_item(case, examiner, req)
     return "collected again; the interrupted attempt's files set aside" if resume else ""
@@ -842,6 +858,7 @@ def _seal(case: Case, examiner: Signer, step: Step, resume: bool, run: _Run) -> 
         **({"algorithms": o["algorithms"]} if "algorithms" in o else {}),
         description=o.get("description"),
         progress=run.progress,
+        **_presence(step),
     )
     seal_files(case, examiner, req)
     return ""
