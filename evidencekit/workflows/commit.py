@@ -709,6 +709,27 @@ NO_LINKS = (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.EN
 """What `link` fails with on a file system without hard links (FAT, exFAT, some SMB shares)."""
 
 
+def link_into_place(partial: Path, final: Path, drop: Callable[[Path], None] = os.unlink) -> None:
+    """Give the finished file `partial` the name `final`, never over another file: linked to it
+    (FileExistsError when the name is taken), then its temporary name dropped (`drop`); on a file
+    system without hard links, renamed while the name is still free. The folder is fsync'ed.
+
+    Raises:
+        OSError: the name is taken (FileExistsError), or the link, rename or fsync failed.
+    """
+    try:
+        os.link(partial, final)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        if exc.errno not in NO_LINKS or os.path.lexists(final):
+            raise
+        os.rename(partial, final)  # no hard links here: renamed while the name is free
+    else:
+        drop(partial)
+    fsync_dir(final.parent)
+
+
 def _link_record(root: Path, record: Path, data: bytes) -> bool:
     """Create `record` holding `data`, atomically and exclusively: written and fsync'ed under a
     name of its own, then linked to `record` (EEXIST if another attempt holds it).

@@ -31,7 +31,6 @@ from evidencekit.errors import (
     ReportError,
     UsageError,
 )
-from evidencekit.fsutil import fsync_dir
 from evidencekit.hash.seal.document import Seal
 from evidencekit.hash.seal.read import parse_seal
 from evidencekit.identity import Identity
@@ -50,7 +49,7 @@ from evidencekit.report.render import render_pdf
 from evidencekit.report.render.bienban import render_record
 from evidencekit.report.sign import finish_pdf, pades_level
 from evidencekit.timeutil import compact, isoformat, utcnow
-from evidencekit.workflows.commit import NO_LINKS as _NO_LINKS
+from evidencekit.workflows.commit import link_into_place
 from evidencekit.workflows.report.bienban import FORMS, record_items, record_model
 from evidencekit.workflows.report.embedded import (
     ledger_attachments,
@@ -291,17 +290,7 @@ def _publish(partial: Path, path: Path, recorded: bool) -> None:
     another file: linked to it (EEXIST if something took the name meanwhile), then the temporary
     name removed; on a file system without hard links, renamed if the name is still free."""
     try:
-        try:
-            os.link(partial, path)
-        except FileExistsError:
-            raise
-        except OSError as exc:
-            if exc.errno not in _NO_LINKS or os.path.lexists(path):
-                raise
-            os.rename(partial, path)
-        else:
-            _drop_partial(partial)
-        fsync_dir(path.parent)
+        link_into_place(partial, path, drop=_drop_partial)
     except OSError as exc:
         taken = isinstance(exc, FileExistsError)
         raise ReportError(

@@ -26,7 +26,7 @@ from typing import Any
 from evidencekit.case import Case
 from evidencekit.errors import CaseError, IntegrityError
 from evidencekit.fsutil import fsync_dir, make_dirs_inside
-from evidencekit.workflows.commit import NO_LINKS
+from evidencekit.workflows.commit import link_into_place
 from evidencekit.workflows.report.build import PARTIAL
 
 DISCARDED = ".discarded"
@@ -140,17 +140,7 @@ def _issued_elsewhere(folder: Path, name: str, by_name: dict[str, list[dict[str,
 def _publish(partial: Path, final: Path) -> None:
     """Link `partial` to `final` (never over another file), then drop its temporary name."""
     try:
-        try:
-            os.link(partial, final)
-        except FileExistsError:
-            raise
-        except OSError as exc:
-            if exc.errno not in NO_LINKS or os.path.lexists(final):
-                raise
-            os.rename(partial, final)  # no hard links here: renamed while the name is free
-        else:
-            partial.unlink()
-        fsync_dir(final.parent)
+        link_into_place(partial, final)
     except OSError as exc:
         raise CaseError(
             f"the recorded report {str(partial)!r} could not be published as {str(final)!r}: "
