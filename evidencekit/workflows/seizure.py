@@ -490,14 +490,27 @@ def copy_problem(events: Sequence[Event], item: str, wc: Mapping[str, Any]) -> s
             seen.add(other)
         return False
 
+    def digests(of: set[str]) -> set[str]:
+        return {
+            sha
+            for e in events
+            if e.item_id in of and e.kind in CONTENT_KINDS
+            for sha in [e.digests.get("sha256")]
+            if isinstance(sha, str)
+        }
+
     family = {item} | {i for i in parent if descends(i)}
     ref = wc.get("item")
+    if isinstance(ref, str) and wc.get("sha256") not in digests({ref}):
+        # the event states the digest of the item it names: it must be that item's (an event
+        # written past the command could pair another exhibit with the original's digest)
+        return (
+            f"working copy item {ref!r} is stated with SHA-256 {str(wc.get('sha256'))[:16]}…, "
+            f"which the ledger does not record for {ref!r}"
+        )
     if isinstance(ref, str) and ref != item and ref in family:
         return None
-    recorded = {
-        e.digests.get("sha256") for e in events if e.item_id in family and e.kind in CONTENT_KINDS
-    }
-    if wc.get("sha256") in recorded - {None}:
+    if wc.get("sha256") in digests(family):
         return None
     named = f"item {ref!r}" if isinstance(ref, str) else f"file {wc.get('path')!r}"
     return (

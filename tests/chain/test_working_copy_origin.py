@@ -82,3 +82,28 @@ def test_a_foreign_copy_written_past_the_tool_fails_custody_verify(
     found = [p for p in json.loads(res.stdout)["problems"] if p.get("seq") == ev.seq]
     assert found and found[0]["kind"] == "rule-violation", res.stdout
     assert "not shown to be a copy of 'HDD01'" in found[0]["message"]
+
+
+def test_another_exhibit_stated_with_the_originals_digest_fails_custody_verify(
+    case_dir: Path, invoke: Any, tmp_path: Path, identity: Identity
+) -> None:
+    """The insider's variant: the event names another exhibit but states the original's SHA-256
+    (which the ledger does record for the original); the stated digest must be the named item's."""
+    _acquired(invoke, case_dir, tmp_path, "HDD01", 1)
+    _acquired(invoke, case_dir, tmp_path, "USB02", 2)
+    log = json.loads(invoke("--json", "--case", str(case_dir), "custody", "log").stdout)
+    hdd = next(e for e in log["events"] if e["item"] == "HDD01" and e["kind"] == "acquired")
+    ev = record_event(
+        Case.open(case_dir),
+        identity,
+        "analysed",
+        "HDD01",
+        description="phân tích",
+        details={"working_copy": {"item": "USB02", "path": None,
+                                  "sha256": hdd["digests"]["sha256"]}},
+    )  # fmt: skip
+    res = invoke("--json", "--case", str(case_dir), "custody", "verify")
+    assert res.exit_code == 3, res.output
+    found = [p for p in json.loads(res.stdout)["problems"] if p.get("seq") == ev.seq]
+    assert found and found[0]["kind"] == "rule-violation", res.stdout
+    assert "which the ledger does not record for 'USB02'" in found[0]["message"]
